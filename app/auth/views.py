@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.auth import bp
+from app.auth.forms import LanguageForm, LoginForm
+from app.extensions import db
+from app.i18n import SESSION_KEY
+from app.models import User
+from app.security import mark_session_fresh, public, role_home, verify_password
+from consent.base import utcnow
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: an open redirect would help phishing."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+@public
+def index() -> Response:
+    if current_user.is_authenticated:
+        return redirect(url_for(role_home(current_user.role)))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | str:
+    if current_user.is_authenticated:
+        return redirect(url_for(role_home(current_user.role)))
+    form = LoginForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        now = utcnow()
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            verify_password(None, form.password.data)
+            flash(gettext("Too many failed attempts. Try again in 15 minutes."), "error")
+        elif verify_password(user, form.password.data) and user is not None and user.active:
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login_at = now
+            db.session.commit()
+            session.clear()  # a fresh session on every sign-in (no fixation)
+            login_user(user)
+            mark_session_fresh()
+            return redirect(_safe_next(form.next.data) or url_for(role_home(user.role)))
+        else:
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILED_LOGINS:
+                    user.locked_until = now + LOCKOUT
+                    user.failed_logins = 0
+                db.session.commit()
+            flash(gettext("Wrong username or password."), "error")
+    return render_template(
+        "auth/login.html", form=form, expired=request.args.get("expired") == "1"
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout() -> Response:
+    logout_user()
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    if locale:
+        session[SESSION_KEY] = locale
+    flash(gettext("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def language() -> Response:
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session[SESSION_KEY] = form.language.data
+        if current_user.is_authenticated:
+            current_user.locale = form.language.data
+            db.session.commit()
+    return redirect(_safe_next(form.next.data) or url_for("auth.index"))
+
+
+@bp.route("/accessibility")
+@public
+def accessibility() -> str:
+    return render_template("auth/accessibility.html")

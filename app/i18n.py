@@ -1,0 +1,54 @@
+"""Languages: Finnish (default), Swedish and English; dates in Europe/Helsinki."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from app.extensions import babel
+
+LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+DEFAULT_LOCALE = "fi"
+HELSINKI = ZoneInfo("Europe/Helsinki")
+SESSION_KEY = "locale"
+
+
+def select_locale() -> str:
+    """The user's choice this session, then their saved preference, then the browser's, then fi."""
+    chosen = session.get(SESSION_KEY)
+    if chosen in LANGUAGES:
+        return str(chosen)
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return str(current_user.locale)
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LOCALE)
+
+
+def _language_form() -> dict[str, object]:
+    from app.auth.forms import LanguageForm
+
+    return {"language_form": LanguageForm(language=select_locale())}
+
+
+def helsinki_today() -> date:
+    """Today's calendar date in Finland: what 'valid until' and release dates mean."""
+    return datetime.now(HELSINKI).date()
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_locale=DEFAULT_LOCALE,
+        default_timezone="Europe/Helsinki",
+    )
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=select_locale)
+    app.context_processor(_language_form)
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else "–"
+    app.jinja_env.filters["datetime"] = (
+        lambda value: format_datetime(value, "short") if value else "–"
+    )

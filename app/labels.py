@@ -1,0 +1,74 @@
+"""Translated names for the domain's enumerations, for templates."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from app.models import MemberKind, OrgKind, Phase, Role
+from consent.sections import SectionKind
+
+PHASES = {
+    Phase.NOTIFIED: _l("Notification received"),
+    Phase.ASSESSMENT: _l("Service-need assessment"),
+    Phase.NETWORK: _l("Assembling the support network"),
+    Phase.RELEASE: _l("Release transition"),
+    Phase.FOLLOW_UP: _l("Plan and follow-up"),
+    Phase.ENDING: _l("Ending services"),
+    Phase.CLOSED: _l("Closed"),
+}
+SECTIONS = {
+    SectionKind.HOUSING: _l("Housing"),
+    SectionKind.LIVELIHOOD: _l("Livelihood and Kela"),
+    SectionKind.HEALTH: _l("Health and substance use"),
+    SectionKind.RELATIONSHIPS: _l("Relationships"),
+    SectionKind.EDUCATION_WORK: _l("Education and work"),
+    SectionKind.DIGITAL_INCLUSION: _l("Digital inclusion"),
+    SectionKind.EVERYDAY_LIFE: _l("Everyday life and community"),
+    SectionKind.RELEASE_TRANSITION: _l("Release transition"),
+    SectionKind.PROBATIONARY_LIBERTY: _l("Supervised probationary liberty"),
+    SectionKind.DESISTANCE: _l("Desistance goals"),
+    SectionKind.OTHER: _l("Other"),
+}
+MEMBER_KINDS = {
+    MemberKind.PUBLIC_SERVICE: _l("Public service"),
+    MemberKind.NGO: _l("NGO"),
+    MemberKind.PEER_EXPERT: _l("Peer expert"),
+    MemberKind.CLOSE_PERSON: _l("Close person"),
+    MemberKind.PRISON: _l("Prison"),
+    MemberKind.PROBATION: _l("Probation office"),
+    MemberKind.OTHER: _l("Other"),
+}
+ORG_KINDS = {
+    OrgKind.COUNTY: _l("Wellbeing services county"),
+    OrgKind.PRISON: _l("Prison"),
+    OrgKind.PROBATION: _l("Probation office"),
+    OrgKind.PUBLIC_SERVICE: _l("Public service"),
+    OrgKind.NGO: _l("NGO"),
+    OrgKind.PEER_SUPPORT: _l("Peer-support organisation"),
+    OrgKind.OTHER: _l("Other"),
+}
+ROLES = {
+    Role.CASEWORKER: _l("Caseworkers"),
+    Role.PARTNER: _l("Partner staff"),
+    Role.CLIENT: _l("Clients"),
+    Role.ADMIN: _l("Administrators"),
+}
+
+
+def _labeller(table: Mapping[enum.StrEnum, LazyString]) -> Callable[[enum.StrEnum], str]:
+    return lambda value: str(table[value])
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        phase_label=_labeller(PHASES),
+        section_label=_labeller(SECTIONS),
+        member_kind_label=_labeller(MEMBER_KINDS),
+        org_kind_label=_labeller(ORG_KINDS),
+        role_label=_labeller(ROLES),
+    )

@@ -1,0 +1,35 @@
+"""Tables owned by ``app``. Importing this module registers every table on the shared metadata."""
+
+from app.models.case import (
+    Case,
+    CaseTeamMember,
+    Client,
+    Phase,
+    ResponsibleWorker,
+    ServiceTask,
+    WorkTaskReason,
+)
+from app.models.network import MemberKind, NetworkMember
+from app.models.organisation import Organisation, OrgKind
+from app.models.plan import ClientPlan, PlanSection, PlanSectionVersion
+from app.models.user import Role, User
+from sharing import models as _sharing_models  # noqa: F401  (registers data_keys)
+
+__all__ = [
+    "Case",
+    "CaseTeamMember",
+    "Client",
+    "ClientPlan",
+    "MemberKind",
+    "NetworkMember",
+    "OrgKind",
+    "Organisation",
+    "Phase",
+    "PlanSection",
+    "PlanSectionVersion",
+    "ResponsibleWorker",
+    "Role",
+    "ServiceTask",
+    "User",
+    "WorkTaskReason",
+]

@@ -1,0 +1,119 @@
+"""Clients and their cases: phase, release dates, responsible worker and case team.
+
+Names, identity codes and free text are ciphertext (``*_ct``) sealed by the
+access gate; these classes never decrypt.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.organisation import Organisation
+from app.models.user import User
+from consent.base import Base, str_enum, utcnow
+
+
+class Phase(enum.StrEnum):
+    """Where the case stands in the VAPAA process, in order."""
+
+    NOTIFIED = "notified"  # contact or notification received
+    ASSESSMENT = "assessment"  # multi-agency service-need assessment
+    NETWORK = "network"  # assembling the individual support network
+    RELEASE = "release"  # securing services across the release transition
+    FOLLOW_UP = "follow_up"  # plan carried out and reviewed
+    ENDING = "ending"  # services being ended with the client
+    CLOSED = "closed"
+
+
+class ServiceTask(enum.StrEnum):
+    """The service task a case belongs to; it sets the retention period after closing."""
+
+    ADULT_SOCIAL_WORK = "adult_social_work"
+    SUBSTANCE_ABUSE = "substance_abuse"
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    county_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    identity_code_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """A client's case in the county that organises their social care."""
+
+    __tablename__ = "cases"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    county_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    prison_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    probation_office_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    phase: Mapped[Phase] = mapped_column(str_enum(Phase), default=Phase.NOTIFIED, index=True)
+    service_task: Mapped[ServiceTask] = mapped_column(
+        str_enum(ServiceTask), default=ServiceTask.ADULT_SOCIAL_WORK
+    )
+    sentence_start: Mapped[date | None]
+    conditional_release: Mapped[date | None] = mapped_column(index=True)  # expected
+    probation_start: Mapped[date | None]  # supervised probationary liberty (valvottu koevapaus)
+    probation_end: Mapped[date | None]
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    client: Mapped[Client] = relationship(lazy="raise")
+    prison: Mapped[Organisation | None] = relationship(foreign_keys=[prison_id], lazy="raise")
+    probation_office: Mapped[Organisation | None] = relationship(
+        foreign_keys=[probation_office_id], lazy="raise"
+    )
+    responsible_workers: Mapped[list[ResponsibleWorker]] = relationship(
+        lazy="raise", order_by="ResponsibleWorker.starts_on.desc()"
+    )
+    team: Mapped[list[CaseTeamMember]] = relationship(lazy="raise")
+
+
+class ResponsibleWorker(Base):
+    """One period as the case's responsible worker (omatyöntekijä); the open one is current."""
+
+    __tablename__ = "responsible_workers"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    assigned_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    worker: Mapped[User] = relationship(foreign_keys=[worker_id], lazy="raise")
+
+
+class CaseTeamMember(Base):
+    """A county colleague working on the case with the responsible worker."""
+
+    __tablename__ = "case_team"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
+
+
+class WorkTaskReason(Base):
+    """A recorded reason for a worker without a relationship to open a case (e.g. on-call duty)."""
+
+    __tablename__ = "work_task_reasons"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    reason_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime]

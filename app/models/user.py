@@ -1,0 +1,82 @@
+"""User accounts of every role."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.organisation import Organisation
+from consent.base import Base, str_enum, utcnow
+from consent.decision import ActorRole
+
+
+class Role(enum.StrEnum):
+    CASEWORKER = "caseworker"
+    PARTNER = "partner"  # staff of a partner organisation
+    CLIENT = "client"
+    ADMIN = "admin"
+
+    @property
+    def actor_role(self) -> ActorRole:
+        return ActorRole(self.value)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(Base):
+    """A login. Staff belong to an organisation; a client user belongs to their client record.
+
+    ``session_token`` is part of the login cookie's id: changing it ends every
+    session of the user at once (password change, deactivation).
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'client') = (client_id IS NOT NULL)", name="client_user_has_client"
+        ),
+        CheckConstraint(
+            "role IN ('client', 'admin') OR organisation_id IS NOT NULL", name="staff_has_org"
+        ),
+    )
+
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))  # staff only; empty for clients
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role), index=True)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"), unique=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_token}"

@@ -1,0 +1,170 @@
+"""Route-level access (deny by default), password hashing, the current principal and gate.
+
+Every view declares who may use it with ``@allow(...)`` or ``@public``; the
+``before_request`` hook refuses any endpoint that declares nothing. Object-level
+decisions (may this user read this client's data?) belong to the access gate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from app.extensions import db, login_manager
+from app.models import Role, User
+from app.services.cases import load_case_contexts
+from consent.base import utcnow
+from consent.decision import Actor
+from sharing.gate import AccessGate
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC = "public"
+PUBLIC_ENDPOINTS = frozenset({"static"})  # Flask's own view: stylesheet and images only
+_ACCESS_ATTR = "_tukiverkko_access"
+_LAST_SEEN = "last_seen"
+
+
+def allow(*roles: Role) -> Callable[[F], F]:
+    """Declare the roles that may use a view; every other role is refused."""
+    if not roles:
+        raise ValueError("allow() needs at least one role; use @public for open views")
+
+    def mark(view: F) -> F:
+        setattr(view, _ACCESS_ATTR, frozenset(roles))
+        return view
+
+    return mark
+
+
+def public(view: F) -> F:
+    """Declare a view open to anyone, signed in or not (login page, static files)."""
+    setattr(view, _ACCESS_ATTR, PUBLIC)
+    return view
+
+
+def declared_access(endpoint: str) -> frozenset[Role] | str | None:
+    """What an endpoint's view declared: a set of roles, ``PUBLIC``, or ``None`` (denied)."""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC
+    return getattr(current_app.view_functions[endpoint], _ACCESS_ATTR, None)
+
+
+def enforce_route_access() -> Any:
+    """``before_request``: deny unless the endpoint's view declared this user's role."""
+    if request.endpoint is None:
+        return None  # routing failed; the 404/405 handlers answer
+    rule = declared_access(request.endpoint)
+    if rule == PUBLIC:
+        return None
+    if rule is None:
+        abort(403)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if _idle_too_long():
+        logout_user()
+        session.clear()
+        return redirect(url_for("auth.login", expired=1))
+    if current_user.role not in rule:
+        abort(403)
+    session[_LAST_SEEN] = utcnow().timestamp()
+    return None
+
+
+def _idle_too_long() -> bool:
+    last_seen = session.get(_LAST_SEEN)
+    if last_seen is None:
+        return False
+    settings = current_app.extensions["tukiverkko.settings"]
+    minutes = (
+        settings.client_idle_minutes
+        if current_user.role is Role.CLIENT
+        else settings.staff_idle_minutes
+    )
+    return bool(utcnow().timestamp() - last_seen > timedelta(minutes=minutes).total_seconds())
+
+
+def mark_session_fresh() -> None:
+    session[_LAST_SEEN] = utcnow().timestamp()
+
+
+def password_hasher() -> PasswordHasher:
+    """The argon2id hasher with this app's cost parameters."""
+    hasher: PasswordHasher = current_app.extensions["tukiverkko.password_hasher"]
+    return hasher
+
+
+def make_password_hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check a password in constant work whether or not the user exists; rehash when stale."""
+    hasher = password_hasher()
+    if user is None or user.password_hash is None:
+        # Spend the same effort as a real check so timing does not reveal usernames.
+        hasher.hash(password)
+        return False
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    raw_id, _, token = user_id.partition(".")
+    try:
+        user = db.session.get(User, uuid.UUID(raw_id))
+    except ValueError:
+        return None
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def current_actor() -> Actor:
+    """The signed-in user as the consent domain's ``Actor``."""
+    user: User = current_user
+    return Actor(
+        role=user.role.actor_role,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        client_id=user.client_id,
+    )
+
+
+def gate() -> AccessGate:
+    """The access gate for this request (one per request, over the request's session)."""
+    if "gate" not in g:
+        g.gate = AccessGate(
+            db.session, current_app.extensions["tukiverkko.keyring"], load_case_contexts
+        )
+    return g.gate
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    app.before_request(enforce_route_access)
+
+
+def role_home(role: Role) -> str:
+    """The endpoint of each role's home page."""
+    return {
+        Role.CASEWORKER: "caseworker.home",
+        Role.PARTNER: "partner.home",
+        Role.CLIENT: "portal.home",
+        Role.ADMIN: "admin.home",
+    }[role]
+

@@ -1,0 +1,1 @@
+"""Service functions: take a Session and primitives, flush, never commit (the edge commits)."""

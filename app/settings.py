@@ -1,0 +1,108 @@
+"""Typed settings: a frozen dataclass built from ``config/<environment>.toml`` and the environment.
+
+Secrets never come from ``config/``: the secret key and the master keys are read
+from ``TUKIVERKKO_SECRET_KEY`` / ``TUKIVERKKO_MASTER_KEYS`` or from the instance
+folder (``instance/secret_key``, ``instance/master-keys.json``, created by
+``flask keys init`` and never committed).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+from sharing.keys import Keyring
+
+Environment = Literal["development", "test", "production"]
+ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+SECRET_KEY_FILE = "secret_key"
+MASTER_KEY_FILE = "master-keys.json"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised when settings are missing or unsafe; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment
+    database_url: str
+    instance_path: Path
+    secret_key: str | None = field(default=None, repr=False)
+    keyring: Keyring | None = field(default=None, repr=False)
+    session_cookie_secure: bool = True
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19456
+    argon2_parallelism: int = 1
+    staff_idle_minutes: int = 30
+    client_idle_minutes: int = 10
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings for ``TUKIVERKKO_ENV`` (default: development).
+
+        :raises ConfigError: when production lacks a secret, or a value is invalid.
+        """
+        env = os.environ if environ is None else environ
+        name = env.get("TUKIVERKKO_ENV", "development")
+        if name not in ENVIRONMENTS:
+            raise ConfigError(f"TUKIVERKKO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+        environment = cast(Environment, name)
+        with (CONFIG_DIR / f"{environment}.toml").open("rb") as fh:
+            values = tomllib.load(fh)
+        instance = Path(env.get("TUKIVERKKO_INSTANCE_PATH", ROOT / "instance")).resolve()
+        database_url = env.get("TUKIVERKKO_DATABASE_URL") or str(values.pop("database_url"))
+        values.pop("database_url", None)
+        settings = cls(
+            environment=environment,
+            database_url=database_url.replace("{instance}", str(instance)),
+            instance_path=instance,
+            secret_key=_read_secret(env, "TUKIVERKKO_SECRET_KEY", instance / SECRET_KEY_FILE),
+            keyring=_read_keyring(env, instance / MASTER_KEY_FILE),
+            **values,
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse unsafe production settings with a message that says how to fix them.
+
+        :raises ConfigError: when a production secret is missing or weak.
+        """
+        if self.environment != "production":
+            return
+        fix = (
+            "set it in the environment or run `flask --app app keys init` with "
+            f"TUKIVERKKO_INSTANCE_PATH pointing at a private folder ({self.instance_path})"
+        )
+        if not self.secret_key or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"production needs TUKIVERKKO_SECRET_KEY of at least {MIN_SECRET_KEY_LENGTH} "
+                f"characters: {fix}"
+            )
+        if self.keyring is None:
+            raise ConfigError(f"production needs master keys (TUKIVERKKO_MASTER_KEYS): {fix}")
+        if not self.database_url:
+            raise ConfigError("production needs TUKIVERKKO_DATABASE_URL (e.g. postgresql+psycopg://…)")
+        if not self.session_cookie_secure:
+            raise ConfigError("production must send the session cookie over HTTPS only")
+
+
+def _read_secret(env: Mapping[str, str], var: str, path: Path) -> str | None:
+    if value := env.get(var):
+        return value
+    if path.is_file():
+        return path.read_text().strip() or None
+    return None
+
+
+def _read_keyring(env: Mapping[str, str], path: Path) -> Keyring | None:
+    text = _read_secret(env, "TUKIVERKKO_MASTER_KEYS", path)
+    return None if text is None else Keyring.from_json(text)

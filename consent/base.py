@@ -1,0 +1,90 @@
+"""The one declarative base for every table in Tukiverkko.
+
+It lives in ``consent`` because that is the lowest layer: ``sharing`` may import
+``consent`` and ``app`` imports both, so all three packages can declare tables
+on one metadata and foreign keys across packages resolve. Nothing here knows
+about Flask.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Enum, MetaData, Uuid, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware.
+
+    SQLite keeps no zone, so a naive value read back is UTC by construction.
+
+    :raises ValueError: when given a naive datetime (its zone would be a guess).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timestamps timezone-aware (UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base: UUID primary keys assigned at construction.
+
+    Ids exist before the first flush because every ciphertext binds its row id
+    into the associated data, so a row must know its id before it is encrypted.
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+@event.listens_for(Base, "init", propagate=True)
+def _assign_id(target: Base, args: Any, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("id") is None:
+        kwargs["id"] = uuid.uuid4()
+
+
+def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:
+    """A portable column type storing a StrEnum by its value (no native DB enum to migrate)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+        name=enum_cls.__name__.lower(),
+    )

@@ -1,0 +1,1 @@
+"""Key management, envelope encryption and the access gate. Never imports Flask or ``app``."""

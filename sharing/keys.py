@@ -1,0 +1,174 @@
+"""Key management: master keys (the keyring) and per-client data keys stored only wrapped.
+
+Key hierarchy::
+
+    master key (KEK, from the environment or the instance key file, never in the database)
+      └─ wraps ─ data key (DEK, one per client and scope and generation, row in ``data_keys``)
+                   └─ encrypts ─ field ciphertexts (``sharing.envelope``)
+
+This module is the only one that handles raw key bytes; callers get them only
+through the functions below, and only ``sharing.gate`` calls those.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sharing.errors import DecryptionError, KeyDestroyed, KeyringError
+from sharing.models import DataKey
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+_WRAP_LABEL = b"tukiverkko/wrap/v1"
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Master keys by id; new wraps use ``active_id``, unwraps accept any held key."""
+
+    keys: Mapping[str, bytes] = field(repr=False)
+    active_id: str
+
+    def __post_init__(self) -> None:
+        if self.active_id not in self.keys:
+            raise KeyringError(f"active master key {self.active_id!r} is not in the keyring")
+        for key_id, secret in self.keys.items():
+            if len(secret) != KEY_BYTES:
+                raise KeyringError(f"master key {key_id!r} must be {KEY_BYTES} bytes")
+
+    @classmethod
+    def from_json(cls, text: str) -> Keyring:
+        """Parse ``{"active": id, "keys": {id: base64}}``.
+
+        :raises KeyringError: when the text is not such a document.
+        """
+        try:
+            doc = json.loads(text)
+            keys = {str(k): base64.b64decode(v, validate=True) for k, v in doc["keys"].items()}
+            return cls(keys=keys, active_id=str(doc["active"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyringError(f"master keys are malformed: {exc}") from exc
+
+    def to_json(self) -> str:
+        keys = {k: base64.b64encode(v).decode() for k, v in self.keys.items()}
+        return json.dumps({"active": self.active_id, "keys": keys}, indent=2)
+
+    def with_new_active_key(self) -> Keyring:
+        """A keyring holding every current key plus a fresh one that becomes active."""
+        key_id = new_master_key_id()
+        return Keyring(keys={**self.keys, key_id: AESGCM.generate_key(256)}, active_id=key_id)
+
+    def wrap(self, secret: bytes, context: bytes) -> tuple[str, bytes]:
+        """Encrypt a key under the active master key, bound to ``context``."""
+        nonce = os.urandom(NONCE_BYTES)
+        aad = _WRAP_LABEL + b"\x00" + self.active_id.encode() + b"\x00" + context
+        return self.active_id, nonce + AESGCM(self.keys[self.active_id]).encrypt(nonce, secret, aad)
+
+    def unwrap(self, key_id: str, blob: bytes, context: bytes) -> bytes:
+        """Decrypt a wrapped key.
+
+        :raises KeyringError: when the master key is not held.
+        :raises DecryptionError: when the blob or its context was altered.
+        """
+        try:
+            master = self.keys[key_id]
+        except KeyError:
+            raise KeyringError(f"master key {key_id!r} is not in the keyring") from None
+        aad = _WRAP_LABEL + b"\x00" + key_id.encode() + b"\x00" + context
+        try:
+            return AESGCM(master).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        except InvalidTag:
+            raise DecryptionError("wrapped key does not open in its context") from None
+
+
+def new_master_key_id() -> str:
+    return f"mk-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+
+
+def generate_keyring() -> Keyring:
+    key_id = new_master_key_id()
+    return Keyring(keys={key_id: AESGCM.generate_key(256)}, active_id=key_id)
+
+
+def write_key_file(path: Path, keyring: Keyring) -> None:
+    """Write the keyring to ``path`` readable by the owner only, replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(keyring.to_json())
+    os.replace(tmp, path)
+
+
+def _data_key_context(key: DataKey) -> bytes:
+    return f"data-key\x00{key.id}\x00{key.client_id}\x00{key.scope}".encode()
+
+
+def create_data_key(session: Session, keyring: Keyring, client_id: uuid.UUID, scope: str) -> DataKey:
+    """Add a new generation of the data key for ``client_id`` and ``scope`` (flushes)."""
+    latest = session.scalar(
+        select(DataKey)
+        .where(DataKey.client_id == client_id, DataKey.scope == scope)
+        .order_by(DataKey.generation.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.retired_at is None:
+        latest.retired_at = datetime.now(UTC)
+    key = DataKey(
+        client_id=client_id, scope=scope, generation=(latest.generation + 1) if latest else 1
+    )
+    key.master_key_id, key.wrapped = keyring.wrap(AESGCM.generate_key(256), _data_key_context(key))
+    session.add(key)
+    session.flush()
+    return key
+
+
+def current_data_key(
+    session: Session, keyring: Keyring, client_id: uuid.UUID, scope: str
+) -> tuple[uuid.UUID, bytes]:
+    """The id and secret of the key new ciphertexts for this client and scope use."""
+    key = session.scalar(
+        select(DataKey).where(
+            DataKey.client_id == client_id, DataKey.scope == scope, DataKey.retired_at.is_(None)
+        )
+    )
+    if key is None:
+        key = create_data_key(session, keyring, client_id, scope)
+    return key.id, _unwrap(keyring, key)
+
+
+def data_keys_by_id(
+    session: Session, keyring: Keyring, key_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, bytes]:
+    """Unwrap the named data keys in one query.
+
+    :raises KeyDestroyed: when one of them was crypto-shredded.
+    :raises DecryptionError: when one is missing or does not unwrap.
+    """
+    wanted = set(key_ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(DataKey).where(DataKey.id.in_(wanted))).all()
+    found = {row.id: _unwrap(keyring, row) for row in rows}
+    if missing := wanted - found.keys():
+        raise DecryptionError(f"{len(missing)} data key(s) do not exist")
+    return found
+
+
+def _unwrap(keyring: Keyring, key: DataKey) -> bytes:
+    if key.wrapped is None:
+        raise KeyDestroyed(f"data key {key.id} was destroyed")
+    return keyring.unwrap(key.master_key_id, key.wrapped, _data_key_context(key))

@@ -1,0 +1,87 @@
+"""Plain factory functions for fictional test data (obviously fake names only)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.models import Case, Client, Organisation, OrgKind, Phase, ResponsibleWorker, Role, User
+from app.security import password_hasher
+from app.services.cases import load_case_contexts
+from consent.decision import SYSTEM_ACTOR, Purpose
+from sharing.envelope import FieldRef
+from sharing.gate import AccessGate
+
+_seq = itertools.count(1)
+
+
+def organisation(db: Session, kind: OrgKind = OrgKind.COUNTY, name: str | None = None) -> Organisation:
+    org = Organisation(name=name or f"Testiorganisaatio {next(_seq)} (fictional)", kind=kind)
+    db.add(org)
+    db.flush()
+    return org
+
+
+def user(
+    db: Session,
+    role: Role,
+    organisation: Organisation | None = None,
+    *,
+    client: Client | None = None,
+    password: str = "pw",
+    username: str | None = None,
+) -> User:
+    account = User(
+        username=username or f"{role.value}{next(_seq)}",
+        display_name="" if role is Role.CLIENT else f"Testi Työntekijä {next(_seq)}",
+        role=role,
+        organisation_id=organisation.id if organisation else None,
+        client_id=client.id if client else None,
+        password_hash=password_hasher().hash(password),
+    )
+    db.add(account)
+    db.flush()
+    return account
+
+
+def system_gate(db: Session) -> AccessGate:
+    return AccessGate(db, current_app.extensions["tukiverkko.keyring"], load_case_contexts)
+
+
+def client(
+    db: Session,
+    county: Organisation,
+    *,
+    name: str = "Testi Asiakas",
+    identity_code: str | None = "010190-900P",
+    phase: Phase = Phase.ASSESSMENT,
+    worker: User | None = None,
+    release_in_days: int = 60,
+) -> tuple[Client, Case]:
+    """A client with a case in ``county``, fields sealed as the system actor."""
+    record = Client(county_id=county.id, name_ct=b"")
+    db.add(record)
+    case = Case(
+        client_id=record.id,
+        county_id=county.id,
+        phase=phase,
+        conditional_release=date.today() + timedelta(days=release_in_days),
+    )
+    db.add(case)
+    db.flush()
+    gate = system_gate(db)
+    record.name_ct = gate.write_text(
+        SYSTEM_ACTOR, FieldRef("clients", "name_ct", record.id, record.id), name,
+        purpose=Purpose.ADMINISTRATION,
+    )
+    record.identity_code_ct = gate.write_text(
+        SYSTEM_ACTOR, FieldRef("clients", "identity_code_ct", record.id, record.id), identity_code,
+        purpose=Purpose.ADMINISTRATION,
+    )
+    if worker is not None:
+        db.add(ResponsibleWorker(case_id=case.id, worker_id=worker.id, starts_on=date.today()))
+    db.flush()
+    return record, case

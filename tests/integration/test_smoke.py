@@ -1,0 +1,13 @@
+from tests import factories
+from tests.conftest import login
+from app.models import OrgKind, Role
+
+
+def test_caseworker_sees_own_county_client_names(client, db):
+    county = factories.organisation(db)
+    worker = factories.user(db, Role.CASEWORKER, county)
+    factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
+    db.commit()
+    assert login(client, worker.username).status_code == 302
+    page = client.get("/caseworker/").get_data(as_text=True)
+    assert "Kuvitteellinen Kalle" in page
