@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -75,22 +76,61 @@ STAFF = [
 ]
 
 FIRST_NAMES = [
-    "Aatu", "Bertta", "Celsius", "Doris", "Eemil", "Fanni", "Gösta", "Hilma", "Iivari", "Jenna",
-    "Kauko", "Lempi", "Martti", "Nelli", "Oiva", "Pirkko", "Rauno", "Saimi", "Toivo", "Ulla",
+    "Aatu",
+    "Bertta",
+    "Celsius",
+    "Doris",
+    "Eemil",
+    "Fanni",
+    "Gösta",
+    "Hilma",
+    "Iivari",
+    "Jenna",
+    "Kauko",
+    "Lempi",
+    "Martti",
+    "Nelli",
+    "Oiva",
+    "Pirkko",
+    "Rauno",
+    "Saimi",
+    "Toivo",
+    "Ulla",
 ]
 SURNAMES = ["Demonen", "Testinen", "Esimerkki", "Kuvitelma", "Keksitty"]
 
 # Phase of each of the 20 demo clients: every phase appears, most in the active middle.
 PHASES = [
-    Phase.NOTIFIED, Phase.NOTIFIED, Phase.ASSESSMENT, Phase.ASSESSMENT, Phase.ASSESSMENT,
-    Phase.NETWORK, Phase.NETWORK, Phase.NETWORK, Phase.RELEASE, Phase.RELEASE,
-    Phase.RELEASE, Phase.FOLLOW_UP, Phase.FOLLOW_UP, Phase.FOLLOW_UP, Phase.FOLLOW_UP,
-    Phase.ENDING, Phase.ENDING, Phase.CLOSED, Phase.NOTIFIED, Phase.ASSESSMENT,
+    Phase.NOTIFIED,
+    Phase.NOTIFIED,
+    Phase.ASSESSMENT,
+    Phase.ASSESSMENT,
+    Phase.ASSESSMENT,
+    Phase.NETWORK,
+    Phase.NETWORK,
+    Phase.NETWORK,
+    Phase.RELEASE,
+    Phase.RELEASE,
+    Phase.RELEASE,
+    Phase.FOLLOW_UP,
+    Phase.FOLLOW_UP,
+    Phase.FOLLOW_UP,
+    Phase.FOLLOW_UP,
+    Phase.ENDING,
+    Phase.ENDING,
+    Phase.CLOSED,
+    Phase.NOTIFIED,
+    Phase.ASSESSMENT,
 ]
 # Days from today to the expected conditional release, per phase.
 RELEASE_OFFSET = {
-    Phase.NOTIFIED: 200, Phase.ASSESSMENT: 150, Phase.NETWORK: 80, Phase.RELEASE: 20,
-    Phase.FOLLOW_UP: -60, Phase.ENDING: -300, Phase.CLOSED: -500,
+    Phase.NOTIFIED: 200,
+    Phase.ASSESSMENT: 150,
+    Phase.NETWORK: 80,
+    Phase.RELEASE: 20,
+    Phase.FOLLOW_UP: -60,
+    Phase.ENDING: -300,
+    Phase.CLOSED: -500,
 }
 PLAN_TEXT = {
     SectionKind.HOUSING: (
@@ -110,7 +150,8 @@ PLAN_TEXT = {
         "Vertaistukiryhmä kerran viikossa.",
     ),
 }
-LOGINS_COUNTED_CLIENTS = 2  # the first clients of county A get a client login each
+LOGINS_COUNTED_CLIENTS = 2
+Sealer = Callable[..., bytes]  # the first clients of county A get a client login each
 
 
 def logins_text() -> str:
@@ -129,7 +170,9 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
     """
     if session.scalar(select(Organisation).where(Organisation.name == COUNTY_A)) is not None:
         return False
-    orgs = {name: Organisation(name=name, kind=kind, municipality=m) for name, kind, m in ORGANISATIONS}
+    orgs = {
+        name: Organisation(name=name, kind=kind, municipality=m) for name, kind, m in ORGANISATIONS
+    }
     session.add_all(orgs.values())
     users = {
         username: User(
@@ -152,7 +195,9 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
     }
     for n, phase in enumerate(PHASES):
         county = COUNTY_A if n % 4 != 3 else COUNTY_B
-        client = _demo_client(session, gate, orgs, county_workers[county], county, n, phase, today, rng)
+        client = _demo_client(
+            session, gate, orgs, county_workers[county], county, n, phase, today, rng
+        )
         if county == COUNTY_A and n < LOGINS_COUNTED_CLIENTS:
             session.add(
                 User(
@@ -201,39 +246,63 @@ def _demo_client(
     session.add(case)
     session.flush()
 
-    def seal(table: str, column: str, row_id: uuid.UUID, value: str, section: SectionKind | None = None) -> bytes:
-        sealed = gate.write_text(
-            SYSTEM_ACTOR, FieldRef(table, column, row_id, client.id), value,
-            purpose=Purpose.ADMINISTRATION, section=section,
+    def sealed(
+        table: str, column: str, row_id: uuid.UUID, value: str, section: SectionKind | None = None
+    ) -> bytes:
+        ciphertext = gate.write_text(
+            SYSTEM_ACTOR,
+            FieldRef(table, column, row_id, client.id),
+            value,
+            purpose=Purpose.ADMINISTRATION,
+            section=section,
         )
-        assert sealed is not None
-        return sealed
+        assert ciphertext is not None
+        return ciphertext
 
-    client.name_ct = seal("clients", "name_ct", client.id, name)
-    client.identity_code_ct = seal(
+    client.name_ct = sealed("clients", "name_ct", client.id, name)
+    client.identity_code_ct = sealed(
         "clients", "identity_code_ct", client.id, identity_code.make(born, 900 + n)
     )
     if phase is Phase.NOTIFIED and n > 1:
         return client  # not yet assigned: waits in the county's intake
     worker = workers[n % len(workers)]
     session.add(
-        ResponsibleWorker(case_id=case.id, worker_id=worker.id, starts_on=today - timedelta(days=120))
+        ResponsibleWorker(
+            case_id=case.id, worker_id=worker.id, starts_on=today - timedelta(days=120)
+        )
     )
     if len(workers) > 1:
         session.add(CaseTeamMember(case_id=case.id, user_id=workers[(n + 1) % len(workers)].id))
     if phase in {Phase.NOTIFIED, Phase.ASSESSMENT}:
         return client
-    _demo_network(session, seal, orgs, client, case, today)
+    _demo_network(session, sealed, orgs, client, case, today)
     if phase in {Phase.RELEASE, Phase.FOLLOW_UP, Phase.ENDING, Phase.CLOSED}:
-        _demo_plan(session, seal, client, case, worker, today)
+        _demo_plan(session, sealed, client, case, worker, today)
     return client
 
 
-def _demo_network(session, seal, orgs, client, case, today) -> None:  # type: ignore[no-untyped-def]
+def _demo_network(
+    session: Session,
+    sealed: Sealer,
+    orgs: dict[str, Organisation],
+    client: Client,
+    case: Case,
+    today: date,
+) -> None:
     members = [
         (MemberKind.PRISON, "Kuvitteellinen vankila (demo)", None, "Rikosseuraamusesimies"),
-        (MemberKind.PROBATION, "Kuvitteellinen yhdyskuntaseuraamustoimisto (demo)", None, "Valvoja"),
-        (MemberKind.PUBLIC_SERVICE, "Kela, kuvitteellinen toimisto (demo)", None, "Etuuskäsittelijä"),
+        (
+            MemberKind.PROBATION,
+            "Kuvitteellinen yhdyskuntaseuraamustoimisto (demo)",
+            None,
+            "Valvoja",
+        ),
+        (
+            MemberKind.PUBLIC_SERVICE,
+            "Kela, kuvitteellinen toimisto (demo)",
+            None,
+            "Etuuskäsittelijä",
+        ),
         (MemberKind.PUBLIC_SERVICE, "Esimerkkilän asumispalvelut (demo)", None, "Asumisneuvoja"),
         (MemberKind.NGO, "Tukijärjestö Kuvitelma ry (demo)", None, "Tukihenkilö"),
         (MemberKind.PEER_EXPERT, "Vertaistuki Keksitty ry (demo)", None, "Kokemusasiantuntija"),
@@ -248,19 +317,34 @@ def _demo_network(session, seal, orgs, client, case, today) -> None:  # type: ig
             starts_on=today - timedelta(days=60),
         )
         if person:
-            member.person_name_ct = seal("network_members", "person_name_ct", member.id, person)
-        member.role_ct = seal("network_members", "role_ct", member.id, role)
+            member.person_name_ct = sealed("network_members", "person_name_ct", member.id, person)
+        member.role_ct = sealed("network_members", "role_ct", member.id, role)
         session.add(member)
 
 
-def _demo_plan(session, seal, client, case, worker, today) -> None:  # type: ignore[no-untyped-def]
+def _demo_plan(
+    session: Session, sealed: Sealer, client: Client, case: Case, worker: User, today: date
+) -> None:
     plan = ClientPlan(
-        case_id=case.id, client_id=client.id, review_on=today + timedelta(days=30), created_by_id=worker.id
+        case_id=case.id,
+        client_id=client.id,
+        review_on=today + timedelta(days=30),
+        created_by_id=worker.id,
     )
     session.add(plan)
     for kind, (goal, measure) in PLAN_TEXT.items():
         section = PlanSection(plan_id=plan.id, client_id=client.id, kind=kind, current_version=1)
-        version = PlanSectionVersion(section_id=section.id, client_id=client.id, version=1, content_ct=b"", author_id=worker.id)
-        content = json.dumps({"goals": goal, "measures": measure, "client_view": "", "worker_view": ""})
-        version.content_ct = seal("plan_section_versions", "content_ct", version.id, content, kind)
+        version = PlanSectionVersion(
+            section_id=section.id,
+            client_id=client.id,
+            version=1,
+            content_ct=b"",
+            author_id=worker.id,
+        )
+        content = json.dumps(
+            {"goals": goal, "measures": measure, "client_view": "", "worker_view": ""}
+        )
+        version.content_ct = sealed(
+            "plan_section_versions", "content_ct", version.id, content, kind
+        )
         session.add_all([section, version])

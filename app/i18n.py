@@ -49,6 +49,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=select_locale)
     app.context_processor(_language_form)
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else "–"
-    app.jinja_env.filters["datetime"] = (
-        lambda value: format_datetime(value, "short") if value else "–"
+    app.jinja_env.filters["datetime"] = lambda value: (
+        format_datetime(value, "short") if value else "–"
     )

@@ -167,4 +167,3 @@ def role_home(role: Role) -> str:
         Role.CLIENT: "portal.home",
         Role.ADMIN: "admin.home",
     }[role]
-

@@ -21,7 +21,7 @@ Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 MASTER_KEY_FILE = "master-keys.json"
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -53,7 +53,9 @@ class Settings:
         env = os.environ if environ is None else environ
         name = env.get("TUKIVERKKO_ENV", "development")
         if name not in ENVIRONMENTS:
-            raise ConfigError(f"TUKIVERKKO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+            raise ConfigError(
+                f"TUKIVERKKO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}"
+            )
         environment = cast(Environment, name)
         with (CONFIG_DIR / f"{environment}.toml").open("rb") as fh:
             values = tomllib.load(fh)
@@ -90,7 +92,9 @@ class Settings:
         if self.keyring is None:
             raise ConfigError(f"production needs master keys (TUKIVERKKO_MASTER_KEYS): {fix}")
         if not self.database_url:
-            raise ConfigError("production needs TUKIVERKKO_DATABASE_URL (e.g. postgresql+psycopg://…)")
+            raise ConfigError(
+                "production needs TUKIVERKKO_DATABASE_URL (e.g. postgresql+psycopg://…)"
+            )
         if not self.session_cookie_secure:
             raise ConfigError("production must send the session cookie over HTTPS only")
 

@@ -1,7 +1,8 @@
 """Authenticated encryption of one field value under a data key (AES-256-GCM).
 
 The associated data binds each ciphertext to its table, column, row and client,
-so a ciphertext copied to another row, column or client fails to open.
+and to its own header (version and data key id), so a ciphertext copied to
+another row, column or client, or relabelled with another key id, fails to open.
 Layout: ``version (1) | data key id (16) | nonce (12) | ciphertext and tag``.
 """
 
@@ -33,14 +34,21 @@ class FieldRef:
 
     def associated_data(self) -> bytes:
         return b"\x00".join(
-            (_LABEL, self.table.encode(), self.column.encode(), self.row_id.bytes, self.client_id.bytes)
+            (
+                _LABEL,
+                self.table.encode(),
+                self.column.encode(),
+                self.row_id.bytes,
+                self.client_id.bytes,
+            )
         )
 
 
 def seal(key_id: uuid.UUID, key: bytes, ref: FieldRef, plaintext: bytes) -> bytes:
     """Encrypt ``plaintext`` for the field at ``ref`` under the data key ``key_id``."""
+    header = _VERSION + key_id.bytes
     nonce = os.urandom(_NONCE)
-    return _VERSION + key_id.bytes + nonce + AESGCM(key).encrypt(nonce, plaintext, ref.associated_data())
+    return header + nonce + AESGCM(key).encrypt(nonce, plaintext, header + ref.associated_data())
 
 
 def key_id_of(blob: bytes) -> uuid.UUID:
@@ -59,8 +67,8 @@ def open_sealed(key: bytes, ref: FieldRef, blob: bytes) -> bytes:
     :raises DecryptionError: when the key, the context or the bytes are wrong.
     """
     key_id_of(blob)
-    nonce = blob[_HEADER : _HEADER + _NONCE]
+    header, nonce = blob[:_HEADER], blob[_HEADER : _HEADER + _NONCE]
     try:
-        return AESGCM(key).decrypt(nonce, blob[_HEADER + _NONCE :], ref.associated_data())
+        return AESGCM(key).decrypt(nonce, blob[_HEADER + _NONCE :], header + ref.associated_data())
     except InvalidTag:
         raise DecryptionError("ciphertext does not open for this field") from None

@@ -117,7 +117,9 @@ def _data_key_context(key: DataKey) -> bytes:
     return f"data-key\x00{key.id}\x00{key.client_id}\x00{key.scope}".encode()
 
 
-def create_data_key(session: Session, keyring: Keyring, client_id: uuid.UUID, scope: str) -> DataKey:
+def create_data_key(
+    session: Session, keyring: Keyring, client_id: uuid.UUID, scope: str
+) -> DataKey:
     """Add a new generation of the data key for ``client_id`` and ``scope`` (flushes)."""
     latest = session.scalar(
         select(DataKey)

@@ -50,7 +50,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
     if _skipped:
-        verdict = "FAILS the run because CI=true" if os.environ.get("CI") == "true" else "were skipped"
+        verdict = (
+            "FAILS the run because CI=true" if os.environ.get("CI") == "true" else "were skipped"
+        )
         terminalreporter.section(f"{len(_skipped)} SKIPPED TESTS {verdict}", sep="!", bold=True)
         terminalreporter.write_line(
             "Enable them: run `make test` as root (installs PostgreSQL and Chromium), or set "
@@ -103,10 +105,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, keyring: Keyring, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(
+    database_url: str, keyring: Keyring, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     import app.models  # noqa: F401
 
-    application = create_app(make_settings(database_url, tmp_path_factory.mktemp("instance"), keyring))
+    application = create_app(
+        make_settings(database_url, tmp_path_factory.mktemp("instance"), keyring)
+    )
     yield application
     with application.app_context():
         flask_db.engine.dispose()
@@ -120,7 +126,9 @@ def db(app: Flask) -> Iterator[Session]:
         outer = connection.begin()
         original = flask_db.session
         flask_db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
         )
         try:
             yield flask_db.session
@@ -131,9 +139,30 @@ def db(app: Flask) -> Iterator[Session]:
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (its own ``g``), as it does in production.
+
+    Without this, requests made while the ``db`` fixture holds an app context
+    would share ``g`` (and so a stale CSRF token or gate) with each other.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from flask.globals import _cv_app  # private, but the only way to step outside
+
+        token = _cv_app.set(None)  # type: ignore[arg-type]
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def client(app: Flask, db: Session) -> FlaskClient:
-    return app.test_client()
+    """A browser-like client. Each request closes the session: re-read objects after it."""
+    app.test_client_class = IsolatedClient
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # tests read the English source strings
+    return browser
 
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

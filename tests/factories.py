@@ -18,7 +18,9 @@ from sharing.gate import AccessGate
 _seq = itertools.count(1)
 
 
-def organisation(db: Session, kind: OrgKind = OrgKind.COUNTY, name: str | None = None) -> Organisation:
+def organisation(
+    db: Session, kind: OrgKind = OrgKind.COUNTY, name: str | None = None
+) -> Organisation:
     org = Organisation(name=name or f"Testiorganisaatio {next(_seq)} (fictional)", kind=kind)
     db.add(org)
     db.flush()
@@ -74,11 +76,15 @@ def client(
     db.flush()
     gate = system_gate(db)
     record.name_ct = gate.write_text(
-        SYSTEM_ACTOR, FieldRef("clients", "name_ct", record.id, record.id), name,
+        SYSTEM_ACTOR,
+        FieldRef("clients", "name_ct", record.id, record.id),
+        name,
         purpose=Purpose.ADMINISTRATION,
     )
     record.identity_code_ct = gate.write_text(
-        SYSTEM_ACTOR, FieldRef("clients", "identity_code_ct", record.id, record.id), identity_code,
+        SYSTEM_ACTOR,
+        FieldRef("clients", "identity_code_ct", record.id, record.id),
+        identity_code,
         purpose=Purpose.ADMINISTRATION,
     )
     if worker is not None:

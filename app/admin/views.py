@@ -19,6 +19,8 @@ def home() -> str:
         .order_by(Organisation.kind, Organisation.name)
     ).all()
     by_role = dict(
-        db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).tuples().all()
+        db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
     )
-    return render_template("admin/home.html", organisations=organisations, by_role=by_role, roles=list(Role))
+    return render_template(
+        "admin/home.html", organisations=organisations, by_role=by_role, roles=list(Role)
+    )

@@ -8,7 +8,9 @@ from app.i18n import LANGUAGES
 
 class LoginForm(FlaskForm):
     username = StringField(
-        _l("Username"), validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "username"}
+        _l("Username"),
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),
@@ -21,6 +23,8 @@ class LoginForm(FlaskForm):
 class LanguageForm(FlaskForm):
     language = SelectField(
         _l("Language"),
-        choices=[SelectChoice(code, label, render_kw={"lang": code}) for code, label in LANGUAGES.items()],
+        choices=[
+            SelectChoice(code, label, render_kw={"lang": code}) for code, label in LANGUAGES.items()
+        ],
     )
     next = HiddenField()

@@ -68,9 +68,7 @@ def login() -> Response | str:
                     user.failed_logins = 0
                 db.session.commit()
             flash(gettext("Wrong username or password."), "error")
-    return render_template(
-        "auth/login.html", form=form, expired=request.args.get("expired") == "1"
-    )
+    return render_template("auth/login.html", form=form, expired=request.args.get("expired") == "1")
 
 
 @bp.route("/logout", methods=["POST"])

@@ -25,9 +25,9 @@ from app.models import (
     Role,
     WorkTaskReason,
 )
-from app.services.cases import latest_cases
-from app.services.caseload import county_caseload
 from app.security import allow, current_actor, gate
+from app.services.caseload import county_caseload
+from app.services.cases import latest_cases
 from consent.decision import Action, Purpose, Reason
 from sharing.envelope import FieldRef
 from sharing.errors import AccessDenied
@@ -43,9 +43,7 @@ def home() -> str:
     phase = request.args.get("phase")
     page_no = request.args.get("page", 1, type=int)
     selected = Phase(phase) if phase in Phase.__members__.values() else None
-    page = county_caseload(
-        db.session, current_user.organisation_id, phase=selected, page=page_no
-    )
+    page = county_caseload(db.session, current_user.organisation_id, phase=selected, page=page_no)
     names = gate().read_texts(
         current_actor(),
         [(name_ref(row.client), row.client.name_ct) for row in page.rows],
@@ -78,11 +76,18 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
     except AccessDenied as denied:
         if denied.reason != Reason.DENIED_NO_RELATIONSHIP:
             raise
-        return render_template("caseworker/work_task.html", client_id=client.id, form=WorkTaskForm()), 403
+        return render_template(
+            "caseworker/work_task.html", client_id=client.id, form=WorkTaskForm()
+        ), 403
     name, identity_code = gate().read_texts(
         actor,
-        [(name_ref(client), client.name_ct),
-         (FieldRef("clients", "identity_code_ct", client.id, client.id), client.identity_code_ct)],
+        [
+            (name_ref(client), client.name_ct),
+            (
+                FieldRef("clients", "identity_code_ct", client.id, client.id),
+                client.identity_code_ct,
+            ),
+        ],
         purpose=Purpose.CASE_WORK,
     )
     case = db.session.scalars(
@@ -113,7 +118,9 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
         purpose=Purpose.CASE_WORK,
     )
     plan = db.session.scalar(
-        select(ClientPlan).where(ClientPlan.case_id == case.id).options(selectinload(ClientPlan.sections))
+        select(ClientPlan)
+        .where(ClientPlan.case_id == case.id)
+        .options(selectinload(ClientPlan.sections))
     )
     return render_template(
         "caseworker/client.html",
@@ -121,9 +128,7 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
         case=case,
         name=name,
         identity_code=identity_code,
-        members=[
-            (m, member_texts[2 * i], member_texts[2 * i + 1]) for i, m in enumerate(members)
-        ],
+        members=[(m, member_texts[2 * i], member_texts[2 * i + 1]) for i, m in enumerate(members)],
         plan=plan,
         today=helsinki_today(),
     )
@@ -155,5 +160,7 @@ def record_work_task(client_id: uuid.UUID) -> Response | tuple[str, int]:
         purpose=Purpose.CASE_WORK,
     )
     db.session.commit()
-    flash(gettext("Reason recorded. You have access to this client until the end of today."), "info")
+    flash(
+        gettext("Reason recorded. You have access to this client until the end of today."), "info"
+    )
     return redirect(url_for("caseworker.client", client_id=client.id))

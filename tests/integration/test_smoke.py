@@ -1,6 +1,6 @@
+from app.models import Role
 from tests import factories
 from tests.conftest import login
-from app.models import OrgKind, Role
 
 
 def test_caseworker_sees_own_county_client_names(client, db):

@@ -1,0 +1,134 @@
+"""Sign-in, sessions, CSRF, headers and error pages."""
+
+from __future__ import annotations
+
+from app.models import OrgKind, Role, User
+from tests import factories
+from tests.conftest import csrf_token, login
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.CASEWORKER, factories.organisation(db))
+    db.commit()
+    wrong_password = login(client, account.username, "nope").get_data(as_text=True)
+    no_such_user = login(client, "nobody-here", "nope").get_data(as_text=True)
+    assert "Wrong username or password." in wrong_password
+    assert "Wrong username or password." in no_such_user
+    assert client.get("/caseworker/").status_code == 302
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.CASEWORKER, factories.organisation(db))
+    db.commit()
+    for _ in range(5):
+        login(client, account.username, "nope")
+    page = login(client, account.username, "pw").get_data(as_text=True)
+    assert "Too many failed attempts" in page
+    assert client.get("/caseworker/").status_code == 302
+
+
+def test_login_without_csrf_token_is_rejected(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.CASEWORKER, factories.organisation(db))
+    db.commit()
+    response = client.post("/login", data={"username": account.username, "password": "pw"})
+    assert response.status_code == 400
+    assert "form had expired" in response.get_data(as_text=True)
+
+
+def test_next_parameter_cannot_redirect_off_site(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.ADMIN)
+    db.commit()
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        response = client.post(
+            "/login",
+            data={"csrf_token": csrf_token(client), "username": account.username, "password": "pw", "next": target},
+        )
+        assert response.headers["Location"] == "/admin/", target
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+
+
+def test_logout_ends_the_session(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.ADMIN)
+    db.commit()
+    login(client, account.username)
+    assert client.get("/admin/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_changing_the_session_token_ends_existing_sessions(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.ADMIN)
+    db.commit()
+    login(client, account.username)
+    db.get(User, account.id).session_token = "rotated"
+    db.commit()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_deactivated_user_cannot_sign_in(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.ADMIN)
+    account.active = False
+    db.commit()
+    assert login(client, account.username).status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+def test_session_cookie_and_security_headers(client, db) -> None:  # type: ignore[no-untyped-def]
+    account = factories.user(db, Role.ADMIN)
+    db.commit()
+    response = login(client, account.username)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/admin/")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # default-src 'none': no scripts
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_pages_serve_every_asset_themselves(client, db) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/login").get_data(as_text=True)
+    assert "<script" not in page
+    assert "http://" not in page and "https://" not in page
+    with client.get("/static/app.css") as stylesheet:
+        assert stylesheet.status_code == 200
+
+
+def test_error_pages_reveal_nothing_internal(client, db) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "werkzeug" not in body.lower()
+
+
+def test_an_unexpected_error_is_a_plain_500_page(app) -> None:  # type: ignore[no-untyped-def]
+    from app import create_app
+
+    probe = create_app(app.extensions["tukiverkko.settings"])
+
+    def boom() -> str:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    probe.add_url_rule("/boom", "boom", boom)
+    probe.view_functions["boom"]._tukiverkko_access = "public"  # type: ignore[attr-defined]
+    response = probe.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "hunter2" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_language_follows_the_choice_and_defaults_to_finnish(client, db) -> None:  # type: ignore[no-untyped-def]
+    german = {"Accept-Language": "de"}
+    assert '<html lang="fi">' in client.get("/login", headers=german).get_data(as_text=True)
+    assert "Kirjaudu" in client.get("/login", headers=german).get_data(as_text=True)
+    client.post("/language", data={"csrf_token": csrf_token(client), "language": "sv", "next": "/login"})
+    assert '<html lang="sv">' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_partner_sees_its_own_organisation_at_home(client, db) -> None:  # type: ignore[no-untyped-def]
+    org = factories.organisation(db, OrgKind.PROBATION, "Kuvitteellinen valvontatoimisto (fictional)")
+    account = factories.user(db, Role.PARTNER, org)
+    db.commit()
+    login(client, account.username)
+    assert "Kuvitteellinen valvontatoimisto (fictional)" in client.get("/partner/").get_data(as_text=True)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from sharing.errors import DecryptionError, KeyringError
+from sharing.keys import Keyring, generate_keyring, write_key_file
+
+
+def test_wrap_binds_the_context() -> None:
+    keyring = generate_keyring()
+    key_id, blob = keyring.wrap(b"k" * 32, b"data-key|a")
+    assert b"k" * 32 not in blob
+    assert keyring.unwrap(key_id, blob, b"data-key|a") == b"k" * 32
+    with pytest.raises(DecryptionError):
+        keyring.unwrap(key_id, blob, b"data-key|b")
+
+
+def test_a_rotated_keyring_still_unwraps_old_keys_and_wraps_with_the_new_one() -> None:
+    old = generate_keyring()
+    key_id, blob = old.wrap(b"s" * 32, b"ctx")
+    new = old.with_new_active_key()
+    assert new.active_id != old.active_id
+    assert new.unwrap(key_id, blob, b"ctx") == b"s" * 32
+    assert new.wrap(b"s" * 32, b"ctx")[0] == new.active_id
+
+
+def test_a_key_not_held_is_a_clear_error() -> None:
+    key_id, blob = generate_keyring().wrap(b"s" * 32, b"ctx")
+    with pytest.raises(KeyringError, match="not in the keyring"):
+        generate_keyring().unwrap(key_id, blob, b"ctx")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{}",
+        '{"active": "a", "keys": {"a": "not base64!"}}',
+        '{"active": "b", "keys": {"a": "AAAA"}}',
+        json.dumps({"active": "a", "keys": {"a": "AAAA"}}),
+    ],
+)
+def test_malformed_key_documents_are_refused(text: str) -> None:
+    with pytest.raises(KeyringError):
+        Keyring.from_json(text)
+
+
+def test_key_file_round_trips_and_is_private(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    keyring = generate_keyring()
+    path = tmp_path / "keys.json"
+    write_key_file(path, keyring)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert Keyring.from_json(path.read_text()) == keyring
+
+
+def test_repr_never_shows_key_bytes() -> None:
+    keyring = generate_keyring()
+    assert repr(keyring.keys[keyring.active_id]) not in repr(keyring)
