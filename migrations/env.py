@@ -32,8 +32,12 @@ def _engine():  # type: ignore[no-untyped-def]
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=str(_engine().url), target_metadata=target_metadata, literal_binds=True,
-        render_as_batch=True, compare_type=True, render_item=render_item,
+        url=str(_engine().url),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -21,7 +21,9 @@ HOMES = {
 def test_every_endpoint_declares_its_access(app: Flask) -> None:
     with app.test_request_context():
         undeclared = [
-            rule.endpoint for rule in app.url_map.iter_rules() if declared_access(rule.endpoint) is None
+            rule.endpoint
+            for rule in app.url_map.iter_rules()
+            if declared_access(rule.endpoint) is None
         ]
     assert undeclared == []
 
@@ -40,7 +42,9 @@ def test_non_public_pages_send_anonymous_visitors_to_login(app: Flask, client) -
         private = [
             rule
             for rule in app.url_map.iter_rules()
-            if declared_access(rule.endpoint) != PUBLIC and "GET" in rule.methods and not rule.arguments
+            if declared_access(rule.endpoint) != PUBLIC
+            and "GET" in rule.methods
+            and not rule.arguments
         ]
     assert private, "expected some private GET pages"
     for rule in private:

@@ -41,7 +41,12 @@ def test_next_parameter_cannot_redirect_off_site(client, db) -> None:  # type: i
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
         response = client.post(
             "/login",
-            data={"csrf_token": csrf_token(client), "username": account.username, "password": "pw", "next": target},
+            data={
+                "csrf_token": csrf_token(client),
+                "username": account.username,
+                "password": "pw",
+                "next": target,
+            },
         )
         assert response.headers["Location"] == "/admin/", target
         client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
@@ -83,7 +88,9 @@ def test_session_cookie_and_security_headers(client, db) -> None:  # type: ignor
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
-    assert "script-src" not in page.headers["Content-Security-Policy"]  # default-src 'none': no scripts
+    assert (
+        "script-src" not in page.headers["Content-Security-Policy"]
+    )  # default-src 'none': no scripts
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
 
 
@@ -122,13 +129,19 @@ def test_language_follows_the_choice_and_defaults_to_finnish(client, db) -> None
     german = {"Accept-Language": "de"}
     assert '<html lang="fi">' in client.get("/login", headers=german).get_data(as_text=True)
     assert "Kirjaudu" in client.get("/login", headers=german).get_data(as_text=True)
-    client.post("/language", data={"csrf_token": csrf_token(client), "language": "sv", "next": "/login"})
+    client.post(
+        "/language", data={"csrf_token": csrf_token(client), "language": "sv", "next": "/login"}
+    )
     assert '<html lang="sv">' in client.get("/login").get_data(as_text=True)
 
 
 def test_a_partner_sees_its_own_organisation_at_home(client, db) -> None:  # type: ignore[no-untyped-def]
-    org = factories.organisation(db, OrgKind.PROBATION, "Kuvitteellinen valvontatoimisto (fictional)")
+    org = factories.organisation(
+        db, OrgKind.PROBATION, "Kuvitteellinen valvontatoimisto (fictional)"
+    )
     account = factories.user(db, Role.PARTNER, org)
     db.commit()
     login(client, account.username)
-    assert "Kuvitteellinen valvontatoimisto (fictional)" in client.get("/partner/").get_data(as_text=True)
+    assert "Kuvitteellinen valvontatoimisto (fictional)" in client.get("/partner/").get_data(
+        as_text=True
+    )

@@ -13,7 +13,7 @@ def env(tmp_path, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ConfigError, match="TUKIVERKKO_SECRET_KEY.*keys init"):
+    with pytest.raises(ConfigError, match=r"TUKIVERKKO_SECRET_KEY.*keys init"):
         Settings.from_env(env(tmp_path, TUKIVERKKO_ENV="production"))
 
 
@@ -24,9 +24,7 @@ def test_production_refuses_a_short_secret_key(tmp_path) -> None:  # type: ignor
 
 def test_production_refuses_to_start_without_master_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match="master keys"):
-        Settings.from_env(
-            env(tmp_path, TUKIVERKKO_ENV="production", TUKIVERKKO_SECRET_KEY=STRONG)
-        )
+        Settings.from_env(env(tmp_path, TUKIVERKKO_ENV="production", TUKIVERKKO_SECRET_KEY=STRONG))
 
 
 def test_production_starts_with_secrets_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
