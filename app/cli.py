@@ -1,25 +1,42 @@
-"""Command-line operations: ``flask keys …`` and ``flask demo …``."""
+"""Command-line operations: ``flask keys``, ``audit``, ``maintenance`` and ``demo``."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import uuid
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE
-from sharing.keys import generate_keyring, write_key_file
+from app.extensions import db
+from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
+from sharing import access_log, keys, seal
+from sharing.keys import Keyring, generate_keyring, write_key_file
 
 keys_cli = AppGroup("keys", help="Master keys and the secret key.")
+audit_cli = AppGroup("audit", help="The tamper-evident access log.")
+maintenance_cli = AppGroup("maintenance", help="Expiry, seal clean-up and retention.")
 demo_cli = AppGroup("demo", help="The fictional demo world.")
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["tukiverkko.settings"]
+    return settings
+
+
+def _keyring() -> Keyring:
+    keyring: Keyring | None = current_app.extensions["tukiverkko.keyring"]
+    if keyring is None:
+        raise click.ClickException("no master keys: run `flask keys init` first")
+    return keyring
 
 
 @keys_cli.command("init")
 def keys_init() -> None:
     """Create the instance secret key and master key file when missing (never overwrites)."""
-    settings = current_app.extensions["tukiverkko.settings"]
+    settings = _settings()
     folder = settings.instance_path
     folder.mkdir(parents=True, exist_ok=True)
     secret_path = folder / SECRET_KEY_FILE
@@ -39,23 +56,103 @@ def keys_init() -> None:
         click.echo(f"master keys: created {folder / MASTER_KEY_FILE} (active {keyring.active_id})")
 
 
+def _pending(keyring: Keyring) -> int:
+    counts = [keys.wrapped_counts(db.session), seal.wrapped_grantee_counts(db.session)]
+    return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
+
+
+@keys_cli.command("rotate")
+@click.option("--batch-size", default=200, show_default=True, help="Keys re-wrapped per commit.")
+def keys_rotate(batch_size: int) -> None:
+    """Make a new master key active and re-wrap every key under it; resumable.
+
+    Content is not re-encrypted. A run that stops half-way is finished by running
+    the command again: it carries on with the same new key.
+    """
+    settings = _settings()
+    keyring = _keyring()
+    if _pending(keyring):
+        click.echo(f"resuming: re-wrapping under {keyring.active_id}")
+    elif settings.keyring_file is None:
+        raise click.ClickException(
+            "the master keys come from TUKIVERKKO_MASTER_KEYS: add a new key there, make it "
+            "active, restart, and run this command again to re-wrap under it"
+        )
+    else:
+        keyring = keyring.with_new_active_key()
+        write_key_file(settings.keyring_file, keyring)
+        current_app.extensions["tukiverkko.keyring"] = keyring
+        click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")
+    done = 0
+    while batch := (
+        keys.rewrap_data_keys(db.session, keyring, batch_size)
+        + seal.rewrap_grantee_keys(db.session, keyring, batch_size)
+    ):
+        db.session.commit()
+        done += batch
+        click.echo(f"re-wrapped {done}")
+    click.echo(f"done: every key is wrapped under {keyring.active_id}")
+
+
+@keys_cli.command("status")
+def keys_status() -> None:
+    """Show how many data keys and grantee keys each master key wraps."""
+    keyring = _keyring()
+    data = keys.wrapped_counts(db.session)
+    grantees = seal.wrapped_grantee_counts(db.session)
+    click.echo(f"active master key: {keyring.active_id}")
+    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees)):
+        held = "held" if key_id in keyring.keys else "NOT HELD"
+        click.echo(
+            f"  {key_id}: {data.get(key_id, 0)} data keys, "
+            f"{grantees.get(key_id, 0)} grantee keys ({held})"
+        )
+    pending = _pending(keyring)
+    click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
+
+
+@audit_cli.command("verify")
+@click.option("--client", "client_id", type=click.UUID, help="Verify one client's chain only.")
+def audit_verify(client_id: uuid.UUID | None) -> None:
+    """Recompute every hash of the access log; name the first broken entry."""
+    report = access_log.verify(db.session, client_id)
+    if report.ok:
+        click.echo(f"ok: {report.entries} entries in {report.chains} chains")
+        return
+    broken = report.first_broken
+    assert broken is not None
+    raise click.ClickException(
+        f"BROKEN at client {broken.client_id} entry {broken.seq} ({broken.entry_id}): "
+        f"{broken.problem}"
+    )
+
+
+@maintenance_cli.command("run")
+def maintenance_run() -> None:
+    """Expire consents, remove seals no basis covers, crypto-shred cases past retention."""
+    from app.security import new_gate
+    from app.services import maintenance
+    from consent.base import utcnow
+
+    report = maintenance.run(
+        db.session, new_gate(), now=utcnow(), retention_years=_settings().retention_years
+    )
+    db.session.commit()
+    click.echo(
+        f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
+        f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}"
+    )
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create the fictional demo world unless it exists; print the demo logins."""
     from app import demo
-    from app.extensions import db
     from app.security import password_hasher
 
-    settings = current_app.extensions["tukiverkko.settings"]
-    if settings.environment == "production":
+    if _settings().environment == "production":
         raise click.ClickException("the demo world is never seeded in production")
-    if current_app.extensions["tukiverkko.keyring"] is None:
-        raise click.ClickException("no master keys: run `flask keys init` first")
-    created = demo.seed(
-        db.session,
-        current_app.extensions["tukiverkko.keyring"],
-        password_hasher().hash(demo.DEMO_PASSWORD),
-    )
+    created = demo.seed(db.session, _keyring(), password_hasher().hash(demo.DEMO_PASSWORD))
     db.session.commit()
     click.echo("demo world created" if created else "demo world already present")
     click.echo(demo.logins_text())
@@ -70,5 +167,5 @@ def demo_logins() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(demo_cli)
+    for group in (keys_cli, audit_cli, maintenance_cli, demo_cli):
+        app.cli.add_command(group)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
@@ -35,9 +34,10 @@ from app.models import (
 )
 from app.services import identity_code
 from app.services.cases import load_case_contexts
+from app.services.fields import field
+from consent.base import Base
 from consent.decision import SYSTEM_ACTOR, Purpose
-from consent.sections import SectionKind
-from sharing.envelope import FieldRef
+from consent.sections import DataScope, Scope, SectionKind
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 
@@ -246,23 +246,15 @@ def _demo_client(
     session.add(case)
     session.flush()
 
-    def sealed(
-        table: str, column: str, row_id: uuid.UUID, value: str, section: SectionKind | None = None
-    ) -> bytes:
+    def sealed(row: Base, column: str, value: str, scope: Scope = DataScope.BASIC) -> bytes:
         ciphertext = gate.write_text(
-            SYSTEM_ACTOR,
-            FieldRef(table, column, row_id, client.id),
-            value,
-            purpose=Purpose.ADMINISTRATION,
-            section=section,
+            SYSTEM_ACTOR, field(row, column, scope), value, purpose=Purpose.ADMINISTRATION
         )
         assert ciphertext is not None
         return ciphertext
 
-    client.name_ct = sealed("clients", "name_ct", client.id, name)
-    client.identity_code_ct = sealed(
-        "clients", "identity_code_ct", client.id, identity_code.make(born, 900 + n)
-    )
+    client.name_ct = sealed(client, "name_ct", name, DataScope.NAME)
+    client.identity_code_ct = sealed(client, "identity_code_ct", identity_code.make(born, 900 + n))
     if phase is Phase.NOTIFIED and n > 1:
         return client  # not yet assigned: waits in the county's intake
     worker = workers[n % len(workers)]
@@ -317,8 +309,8 @@ def _demo_network(
             starts_on=today - timedelta(days=60),
         )
         if person:
-            member.person_name_ct = sealed("network_members", "person_name_ct", member.id, person)
-        member.role_ct = sealed("network_members", "role_ct", member.id, role)
+            member.person_name_ct = sealed(member, "person_name_ct", person)
+        member.role_ct = sealed(member, "role_ct", role)
         session.add(member)
 
 
@@ -344,7 +336,5 @@ def _demo_plan(
         content = json.dumps(
             {"goals": goal, "measures": measure, "client_view": "", "worker_view": ""}
         )
-        version.content_ct = sealed(
-            "plan_section_versions", "content_ct", version.id, content, kind
-        )
+        version.content_ct = sealed(version, "content_ct", content, kind)
         session.add_all([section, version])

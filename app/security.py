@@ -143,12 +143,15 @@ def current_actor() -> Actor:
     )
 
 
+def new_gate() -> AccessGate:
+    """A new access gate over the current database session."""
+    return AccessGate(db.session, current_app.extensions["tukiverkko.keyring"], load_case_contexts)
+
+
 def gate() -> AccessGate:
     """The access gate for this request (one per request, over the request's session)."""
     if "gate" not in g:
-        g.gate = AccessGate(
-            db.session, current_app.extensions["tukiverkko.keyring"], load_case_contexts
-        )
+        g.gate = new_gate()
     return g.gate
 
 

@@ -37,12 +37,16 @@ class Settings:
     instance_path: Path
     secret_key: str | None = field(default=None, repr=False)
     keyring: Keyring | None = field(default=None, repr=False)
+    keyring_file: Path | None = None  # where the keyring was read from; None: the environment
     session_cookie_secure: bool = True
     argon2_time_cost: int = 2
     argon2_memory_cost: int = 19456
     argon2_parallelism: int = 1
     staff_idle_minutes: int = 30
     client_idle_minutes: int = 10
+    # Client Data Act 703/2023 annex: adult social work and substance-abuse service tasks
+    # are kept 10 years after the case closes.
+    retention_years: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +72,7 @@ class Settings:
             instance_path=instance,
             secret_key=_read_secret(env, "TUKIVERKKO_SECRET_KEY", instance / SECRET_KEY_FILE),
             keyring=_read_keyring(env, instance / MASTER_KEY_FILE),
+            keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
             **values,
         )
         settings.validate()

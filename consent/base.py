@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Enum, MetaData, Uuid, event
+from sqlalchemy import DDL, DateTime, Enum, MetaData, Uuid, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -88,3 +88,40 @@ def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:
         validate_strings=True,
         name=enum_cls.__name__.lower(),
     )
+
+
+def append_only_triggers(table: str) -> dict[str, list[str]]:
+    """Statements that make ``table`` refuse UPDATE and DELETE (and TRUNCATE), by dialect.
+
+    Plain strings without ``:`` or ``%``, so a migration can run them with ``op.execute``.
+    """
+    refusal = f"{table} is append-only"
+    return {
+        "postgresql": [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{refusal}' "
+            "USING ERRCODE = 'restrict_violation'; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+            # TRUNCATE skips row triggers, so it needs its own.
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
+        ],
+        "sqlite": [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END",
+        ],
+    }
+
+
+def make_append_only(model: type[Base]) -> None:
+    """Install the append-only triggers whenever ``metadata.create_all`` creates the table."""
+    table = model.metadata.tables[model.__tablename__]
+    for dialect, statements in append_only_triggers(table.name).items():
+        for statement in statements:
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
+    # Dropping the table drops its triggers but not PostgreSQL's function.
+    drop = DDL(f"DROP FUNCTION IF EXISTS {table.name}_append_only()")  # type: ignore[no-untyped-call]
+    event.listen(table, "after_drop", drop.execute_if(dialect="postgresql"))

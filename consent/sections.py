@@ -1,4 +1,4 @@
-"""The plan-section vocabulary shared by consents, key scopes and the client plan."""
+"""What a consent, a key and a log entry can be about: plan sections and basic data."""
 
 from __future__ import annotations
 
@@ -19,3 +19,18 @@ class SectionKind(enum.StrEnum):
     PROBATIONARY_LIBERTY = "probationary_liberty"  # valvottu koevapaus
     DESISTANCE = "desistance"  # desistance goals
     OTHER = "other"
+
+
+class DataScope(enum.StrEnum):
+    """Client data outside the plan sections."""
+
+    NAME = "name"  # the client's name: what identifies them to anyone sharing with them
+    BASIC = "basic"  # identity code, case notes, reasons, network details: county only
+
+
+Scope = SectionKind | DataScope
+
+
+def scope_key(scope: Scope) -> str:
+    """The stable string a data key, a seal and a log entry name a scope by."""
+    return f"section:{scope.value}" if isinstance(scope, SectionKind) else scope.value

@@ -11,7 +11,7 @@
 #     exists, starts it when it is down (one already running is fine), waits for pg_isready.
 #   - Creates the role tukiverkko (LOGIN, password tukiverkko, CREATEDB) when missing, and
 #     drops and recreates the databases tukiverkko_test, tukiverkko_test_browser and
-#     tukiverkko_test_migrations owned by it, so leftovers of an old run never break a new one.
+#     tukiverkko_test_migrations, tukiverkko_test_concurrency owned by it, so leftovers of an old run never break a new one.
 #   - Checks that the URL really logs in over TCP before printing it.
 # Exits non-zero (with the reason on stderr) when it cannot provide PostgreSQL.
 set -euo pipefail
@@ -21,7 +21,7 @@ exec 3>&1 1>&2
 
 ROLE=tukiverkko
 PASSWORD=tukiverkko
-DATABASES=(tukiverkko_test tukiverkko_test_browser tukiverkko_test_migrations)
+DATABASES=(tukiverkko_test tukiverkko_test_browser tukiverkko_test_migrations tukiverkko_test_concurrency)
 HOST=127.0.0.1
 APT_STAMP="${TMPDIR:-/tmp}/tukiverkko-apt-update.stamp"
 

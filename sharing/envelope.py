@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from consent.sections import Scope, scope_key
 from sharing.errors import DecryptionError
 
 _VERSION = b"\x01"
@@ -25,12 +26,13 @@ _LABEL = b"tukiverkko/field/v1"
 
 @dataclass(frozen=True)
 class FieldRef:
-    """Where a ciphertext lives: the context its associated data binds it to."""
+    """Where a ciphertext lives, and under which scope's keys: what its associated data binds."""
 
     table: str
     column: str
     row_id: uuid.UUID
     client_id: uuid.UUID
+    scope: Scope
 
     def associated_data(self) -> bytes:
         return b"\x00".join(
@@ -40,6 +42,7 @@ class FieldRef:
                 self.column.encode(),
                 self.row_id.bytes,
                 self.client_id.bytes,
+                scope_key(self.scope).encode(),
             )
         )
 

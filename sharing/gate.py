@@ -1,14 +1,22 @@
 """The access gate: the one path by which client content is encrypted or decrypted.
 
-Every call runs gather → decide → (only on allow) unwrap and open or seal.
-A denied request raises ``AccessDenied``. Nothing else in the code base calls
-``sharing.envelope`` or unwraps data keys.
+Every call runs gather → decide → (only on allow) open the keys → open or seal
+the content → append to the access log. County staff, the client and the system
+open data keys with the master keyring; partner staff and person grantees can
+only open keys sealed to their own grantee key, so a code path that skipped the
+decision still could not decrypt for them.
+
+A denial ends the unit of work: the gate rolls the session back, commits the
+denial's log entry (and re-appends the entries of reads this gate already made
+that the rollback discarded), then raises ``AccessDenied``. Call the gate before
+changing anything you would not want rolled back.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,26 +26,41 @@ from consent.decision import (
     AccessRequest,
     Action,
     Actor,
+    ActorRole,
     CaseContext,
     Decision,
+    Membership,
     Purpose,
     decide,
+    live_grants,
 )
-from consent.sections import SectionKind
-from sharing import envelope, keys
+from consent.sections import Scope, scope_key
+from sharing import access_log, envelope, keys, seal
+from sharing.access_log import AccessAction, LogRecord
 from sharing.envelope import FieldRef
 from sharing.errors import AccessDenied
 
 CaseLoader = Callable[[Session, Sequence[uuid.UUID]], dict[uuid.UUID, CaseContext]]
-"""Gathers the case facts for the given clients in one query (wired by ``app``)."""
+"""Gathers the case facts for the given clients in a fixed number of queries (wired by ``app``)."""
+
+Sealed = tuple[FieldRef, bytes | None]
 
 
-def _scope(section: SectionKind | None) -> str:
-    return "client" if section is None else f"section:{section.value}"
+@dataclass(frozen=True)
+class Preview:
+    """What one field would show the previewed grantee: its text, or the denial's reason."""
+
+    ref: FieldRef
+    decision: Decision
+    text: str | None
+
+
+def _grantee_reads(actor: Actor) -> bool:
+    return actor.role in (ActorRole.PARTNER, ActorRole.PERSON)
 
 
 class AccessGate:
-    """Decides, then seals or opens; one instance per unit of work (a request, a command)."""
+    """Decides, then seals or opens, then logs; one instance per unit of work."""
 
     def __init__(
         self,
@@ -52,71 +75,165 @@ class AccessGate:
         self._clock = clock
 
     def check(
-        self,
-        actor: Actor,
-        client_id: uuid.UUID,
-        action: Action,
-        purpose: Purpose,
-        section: SectionKind | None = None,
+        self, actor: Actor, client_id: uuid.UUID, action: Action, purpose: Purpose, scope: Scope
     ) -> Decision:
-        """Decide without touching content.
+        """Decide without touching content; only a denial is logged (reads log themselves).
 
         :raises AccessDenied: when the decision is a denial.
         """
-        return self._decide_many(actor, [client_id], action, purpose, section)[client_id]
+        at = self._clock()
+        decision = self._decide(actor, [client_id], action, purpose, [scope], at)[
+            (client_id, scope)
+        ]
+        if not decision.allowed:
+            self._deny(actor, action, purpose, [(client_id, scope, decision)], at)
+        return decision
 
     def write_text(
-        self,
-        actor: Actor,
-        ref: FieldRef,
-        value: str | None,
-        *,
-        purpose: Purpose,
-        section: SectionKind | None = None,
+        self, actor: Actor, ref: FieldRef, value: str | None, *, purpose: Purpose
     ) -> bytes | None:
-        """Encrypt ``value`` for the field at ``ref``; ``None`` stays ``None``.
+        """Encrypt ``value`` for the field at ``ref`` under the scope's current key; log the write.
 
-        :raises AccessDenied: when the actor may not write this client's data.
+        :raises AccessDenied: when the actor may not write this client's data in this scope.
         """
-        self.check(actor, ref.client_id, Action.WRITE, purpose, section)
+        at = self._clock()
+        decision = self._decide(actor, [ref.client_id], Action.WRITE, purpose, [ref.scope], at)[
+            (ref.client_id, ref.scope)
+        ]
+        if not decision.allowed:
+            self._deny(actor, Action.WRITE, purpose, [(ref.client_id, ref.scope, decision)], at)
+        self._log(actor, AccessAction.WRITE, purpose, [(ref.client_id, ref.scope, decision)], at)
         if value is None:
             return None
-        key_id, key = keys.current_data_key(
-            self._session, self._keyring, ref.client_id, _scope(section)
+        key_id, key, created = keys.current_data_key(
+            self._session, self._keyring, ref.client_id, scope_key(ref.scope)
         )
+        if created:
+            self.sync_seals(ref.client_id)
         return envelope.seal(key_id, key, ref, value.encode())
 
-    def read_text(
-        self,
-        actor: Actor,
-        ref: FieldRef,
-        blob: bytes | None,
-        *,
-        purpose: Purpose,
-        section: SectionKind | None = None,
-    ) -> str | None:
-        """Decrypt one field.
-
-        :raises AccessDenied: when the actor may not read it.
-        """
-        return self.read_texts(actor, [(ref, blob)], purpose=purpose, section=section)[0]
-
     def read_texts(
+        self, actor: Actor, fields: Sequence[Sealed], *, purpose: Purpose
+    ) -> list[str | None]:
+        """Decrypt many fields of one or many clients: one decision and log entry per client
+        and scope, one query for the case facts, one for the keys.
+
+        :raises AccessDenied: when any of them may not be read.
+        """
+        at = self._clock()
+        pairs = list(dict.fromkeys((ref.client_id, ref.scope) for ref, _ in fields))
+        decisions = self._decide(
+            actor,
+            [client for client, _ in pairs],
+            Action.READ,
+            purpose,
+            [scope for _, scope in pairs],
+            at,
+        )
+        outcomes = [(client, scope, decisions[(client, scope)]) for client, scope in pairs]
+        if denied := [o for o in outcomes if not o[2].allowed]:
+            self._deny(actor, Action.READ, purpose, denied, at)
+        self._log(actor, AccessAction.READ, purpose, outcomes, at)
+        return self._open(actor, fields)
+
+    def read_text(
+        self, actor: Actor, ref: FieldRef, blob: bytes | None, *, purpose: Purpose
+    ) -> str | None:
+        """Decrypt one field (see ``read_texts``).
+
+        :raises AccessDenied: when it may not be read.
+        """
+        return self.read_texts(actor, [(ref, blob)], purpose=purpose)[0]
+
+    def preview(
         self,
         actor: Actor,
-        fields: Sequence[tuple[FieldRef, bytes | None]],
+        as_actor: Actor,
+        fields: Sequence[Sealed],
         *,
-        purpose: Purpose,
-        section: SectionKind | None = None,
-    ) -> list[str | None]:
-        """Decrypt many fields (of one or many clients) with one case query and one key query.
+        purpose: Purpose = Purpose.NETWORK_COOPERATION,
+    ) -> list[Preview]:
+        """Exactly what ``as_actor`` would see now, opened with their keys; logged as a preview.
 
-        :raises AccessDenied: when any of the clients may not be read.
+        :raises AccessDenied: when ``actor`` may not read these fields themselves.
         """
-        client_ids = list(dict.fromkeys(ref.client_id for ref, _ in fields))
-        self._decide_many(actor, client_ids, Action.READ, purpose, section)
+        at = self._clock()
+        pairs = list(dict.fromkeys((ref.client_id, ref.scope) for ref, _ in fields))
+        clients = [client for client, _ in pairs]
+        scopes = [scope for _, scope in pairs]
+        own = Purpose.OWN_DATA if actor.role is ActorRole.CLIENT else Purpose.CASE_WORK
+        mine = self._decide(actor, clients, Action.READ, own, scopes, at)
+        if denied := [(c, s, mine[(c, s)]) for c, s in pairs if not mine[(c, s)].allowed]:
+            self._deny(actor, Action.READ, own, denied, at)
+        theirs = self._decide(as_actor, clients, Action.READ, purpose, scopes, at)
+        previewed = _describe(as_actor)
+        access_log.append(
+            self._session,
+            [
+                self._record(
+                    actor, AccessAction.PREVIEW, purpose, c, s, theirs[(c, s)], at, previewed
+                )
+                for c, s in pairs
+            ],
+        )
+        shown = [
+            i for i, (ref, _) in enumerate(fields) if theirs[(ref.client_id, ref.scope)].allowed
+        ]
+        texts = dict(zip(shown, self._open(as_actor, [fields[i] for i in shown]), strict=True))
+        return [
+            Preview(ref, theirs[(ref.client_id, ref.scope)], texts.get(i))
+            for i, (ref, _) in enumerate(fields)
+        ]
+
+    def sync_seals(self, client_id: uuid.UUID) -> seal.SealSync:
+        """Make the client's key seals match the live consents and statutory disclosures now."""
+        case = self._load_cases(self._session, [client_id]).get(client_id)
+        if case is None:
+            return seal.sync_seals(self._session, self._keyring, client_id, [])
+        members: dict[uuid.UUID, Membership] = {m.id: m for m in case.memberships}
+        targets = [
+            seal.SealTarget(
+                member_id=grant.member_id,
+                organisation_id=members[grant.member_id].organisation_id,
+                scope=scope_key(grant.scope),
+                basis_kind=grant.basis_kind.value,
+                basis_id=grant.basis_id,
+            )
+            for grant in live_grants(case, self._clock())
+        ]
+        return seal.sync_seals(self._session, self._keyring, client_id, targets)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _decide(
+        self,
+        actor: Actor,
+        clients: Sequence[uuid.UUID],
+        action: Action,
+        purpose: Purpose,
+        scopes: Sequence[Scope],
+        at: datetime,
+    ) -> dict[tuple[uuid.UUID, Scope], Decision]:
+        cases = self._load_cases(self._session, list(dict.fromkeys(clients)))
+        return {
+            (client, scope): decide(
+                AccessRequest(actor, client, action, purpose, at, scope), cases.get(client)
+            )
+            for client, scope in zip(clients, scopes, strict=True)
+        }
+
+    def _open(self, actor: Actor, fields: Sequence[Sealed]) -> list[str | None]:
         key_ids = {envelope.key_id_of(blob) for _, blob in fields if blob is not None}
-        data_keys = keys.data_keys_by_id(self._session, self._keyring, key_ids)
+        if _grantee_reads(actor):
+            data_keys = seal.open_as_grantee(
+                self._session,
+                self._keyring,
+                organisation_id=actor.organisation_id if actor.role is ActorRole.PARTNER else None,
+                member_id=actor.member_id if actor.role is ActorRole.PERSON else None,
+                data_key_ids=list(key_ids),
+            )
+        else:
+            data_keys = keys.data_keys_by_id(self._session, self._keyring, key_ids)
         return [
             None
             if blob is None
@@ -124,21 +241,66 @@ class AccessGate:
             for ref, blob in fields
         ]
 
-    def _decide_many(
+    def _record(
         self,
         actor: Actor,
-        client_ids: Sequence[uuid.UUID],
+        action: AccessAction,
+        purpose: Purpose,
+        client_id: uuid.UUID,
+        scope: Scope,
+        decision: Decision,
+        at: datetime,
+        previewed_as: str | None = None,
+    ) -> LogRecord:
+        return LogRecord(
+            client_id=client_id,
+            at=at,
+            actor_user_id=actor.user_id,
+            actor_role=actor.role.value,
+            organisation_id=actor.organisation_id,
+            member_id=actor.member_id,
+            assisted_by_user_id=actor.assisted_by,
+            action=action,
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            scope=scope_key(scope),
+            purpose=purpose.value,
+            basis_kind=decision.basis_kind.value if decision.basis_kind else None,
+            basis_id=decision.basis_id,
+            previewed_as=previewed_as,
+        )
+
+    def _log(
+        self,
+        actor: Actor,
+        action: AccessAction,
+        purpose: Purpose,
+        outcomes: Sequence[tuple[uuid.UUID, Scope, Decision]],
+        at: datetime,
+    ) -> None:
+        access_log.append(
+            self._session,
+            [self._record(actor, action, purpose, c, s, d, at) for c, s, d in outcomes],
+        )
+
+    def _deny(
+        self,
+        actor: Actor,
         action: Action,
         purpose: Purpose,
-        section: SectionKind | None,
-    ) -> dict[uuid.UUID, Decision]:
-        cases = self._load_cases(self._session, client_ids)
-        at = self._clock()
-        decisions = {}
-        for client_id in client_ids:
-            request = AccessRequest(actor, client_id, action, purpose, at, section)
-            decision = decide(request, cases.get(client_id))
-            if not decision.allowed:
-                raise AccessDenied(decision.reason.value)
-            decisions[client_id] = decision
-        return decisions
+        outcomes: Sequence[tuple[uuid.UUID, Scope, Decision]],
+        at: datetime,
+    ) -> None:
+        self._session.rollback()
+        lost = access_log.lost_in_rollback(self._session)
+        log_action = AccessAction.WRITE if action is Action.WRITE else AccessAction.READ
+        denials = [self._record(actor, log_action, purpose, c, s, d, at) for c, s, d in outcomes]
+        access_log.append(self._session, [*lost, *denials])
+        self._session.commit()
+        raise AccessDenied(outcomes[0][2].reason.value)
+
+
+def _describe(actor: Actor) -> str:
+    if actor.role is ActorRole.PERSON:
+        return f"member:{actor.member_id}"
+    return f"organisation:{actor.organisation_id}"

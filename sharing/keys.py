@@ -24,7 +24,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sharing.errors import DecryptionError, KeyDestroyed, KeyringError
@@ -140,16 +140,19 @@ def create_data_key(
 
 def current_data_key(
     session: Session, keyring: Keyring, client_id: uuid.UUID, scope: str
-) -> tuple[uuid.UUID, bytes]:
-    """The id and secret of the key new ciphertexts for this client and scope use."""
+) -> tuple[uuid.UUID, bytes, bool]:
+    """The id and secret of the key new ciphertexts for this client and scope use,
+    and whether it was created just now (so it still needs its seals).
+    """
     key = session.scalar(
         select(DataKey).where(
             DataKey.client_id == client_id, DataKey.scope == scope, DataKey.retired_at.is_(None)
         )
     )
+    created = key is None
     if key is None:
         key = create_data_key(session, keyring, client_id, scope)
-    return key.id, _unwrap(keyring, key)
+    return key.id, _unwrap(keyring, key), created
 
 
 def data_keys_by_id(
@@ -174,3 +177,33 @@ def _unwrap(keyring: Keyring, key: DataKey) -> bytes:
     if key.wrapped is None:
         raise KeyDestroyed(f"data key {key.id} was destroyed")
     return keyring.unwrap(key.master_key_id, key.wrapped, _data_key_context(key))
+
+
+def rewrap_data_keys(session: Session, keyring: Keyring, limit: int = 200) -> int:
+    """Re-wrap up to ``limit`` data keys still under an older master key (flushes).
+
+    Content is never re-encrypted: only the wrapping of its keys changes. Returns
+    how many were re-wrapped; 0 means none is left.
+    """
+    batch = session.scalars(
+        select(DataKey)
+        .where(DataKey.wrapped.is_not(None), DataKey.master_key_id != keyring.active_id)
+        .order_by(DataKey.id)
+        .limit(limit)
+    ).all()
+    for key in batch:
+        context = _data_key_context(key)
+        secret = _unwrap(keyring, key)
+        key.master_key_id, key.wrapped = keyring.wrap(secret, context)
+    session.flush()
+    return len(batch)
+
+
+def wrapped_counts(session: Session) -> dict[str, int]:
+    """How many live data keys each master key wraps."""
+    rows = session.execute(
+        select(DataKey.master_key_id, func.count(DataKey.id))
+        .where(DataKey.wrapped.is_not(None))
+        .group_by(DataKey.master_key_id)
+    ).all()
+    return {key_id: count for key_id, count in rows}

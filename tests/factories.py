@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.models import Case, Client, Organisation, OrgKind, Phase, ResponsibleWorker, Role, User
-from app.security import password_hasher
-from app.services.cases import load_case_contexts
+from app.security import new_gate, password_hasher
+from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
-from sharing.envelope import FieldRef
+from consent.sections import DataScope
+from consent.base import utcnow
 from sharing.gate import AccessGate
+from sharing.keys import Keyring
 
 _seq = itertools.count(1)
 
@@ -50,7 +52,7 @@ def user(
 
 
 def system_gate(db: Session) -> AccessGate:
-    return AccessGate(db, current_app.extensions["tukiverkko.keyring"], load_case_contexts)
+    return new_gate()
 
 
 def client(
@@ -76,14 +78,11 @@ def client(
     db.flush()
     gate = system_gate(db)
     record.name_ct = gate.write_text(
-        SYSTEM_ACTOR,
-        FieldRef("clients", "name_ct", record.id, record.id),
-        name,
-        purpose=Purpose.ADMINISTRATION,
+        SYSTEM_ACTOR, field(record, "name_ct", DataScope.NAME), name, purpose=Purpose.ADMINISTRATION
     )
     record.identity_code_ct = gate.write_text(
         SYSTEM_ACTOR,
-        FieldRef("clients", "identity_code_ct", record.id, record.id),
+        field(record, "identity_code_ct"),
         identity_code,
         purpose=Purpose.ADMINISTRATION,
     )
@@ -91,3 +90,12 @@ def client(
         db.add(ResponsibleWorker(case_id=case.id, worker_id=worker.id, starts_on=date.today()))
     db.flush()
     return record, case
+
+
+def keyring_of() -> Keyring:
+    keyring: Keyring = current_app.extensions["tukiverkko.keyring"]
+    return keyring
+
+
+def now() -> datetime:
+    return utcnow()

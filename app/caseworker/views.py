@@ -28,13 +28,10 @@ from app.models import (
 from app.security import allow, current_actor, gate
 from app.services.caseload import county_caseload
 from app.services.cases import latest_cases
+from app.services.fields import field, sealed
 from consent.decision import Action, Purpose, Reason
-from sharing.envelope import FieldRef
+from consent.sections import DataScope
 from sharing.errors import AccessDenied
-
-
-def name_ref(client: Client) -> FieldRef:
-    return FieldRef("clients", "name_ct", client.id, client.id)
 
 
 @bp.route("/")
@@ -46,7 +43,7 @@ def home() -> str:
     page = county_caseload(db.session, current_user.organisation_id, phase=selected, page=page_no)
     names = gate().read_texts(
         current_actor(),
-        [(name_ref(row.client), row.client.name_ct) for row in page.rows],
+        [sealed(row.client, "name_ct", DataScope.NAME) for row in page.rows],
         purpose=Purpose.LIST,
     )
     return render_template(
@@ -72,7 +69,7 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
     client, case = _client_or_404(client_id)
     actor = current_actor()
     try:
-        gate().check(actor, client.id, Action.READ, Purpose.CASE_WORK)
+        gate().check(actor, client.id, Action.READ, Purpose.CASE_WORK, DataScope.BASIC)
     except AccessDenied as denied:
         if denied.reason != Reason.DENIED_NO_RELATIONSHIP:
             raise
@@ -81,13 +78,7 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
         ), 403
     name, identity_code = gate().read_texts(
         actor,
-        [
-            (name_ref(client), client.name_ct),
-            (
-                FieldRef("clients", "identity_code_ct", client.id, client.id),
-                client.identity_code_ct,
-            ),
-        ],
+        [sealed(client, "name_ct", DataScope.NAME), sealed(client, "identity_code_ct")],
         purpose=Purpose.CASE_WORK,
     )
     case = db.session.scalars(
@@ -107,14 +98,7 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
     ).all()
     member_texts = gate().read_texts(
         actor,
-        [
-            pair
-            for m in members
-            for pair in (
-                (FieldRef("network_members", "person_name_ct", m.id, client.id), m.person_name_ct),
-                (FieldRef("network_members", "role_ct", m.id, client.id), m.role_ct),
-            )
-        ],
+        [pair for m in members for pair in (sealed(m, "person_name_ct"), sealed(m, "role_ct"))],
         purpose=Purpose.CASE_WORK,
     )
     plan = db.session.scalar(
@@ -139,7 +123,7 @@ def client(client_id: uuid.UUID) -> str | tuple[str, int]:
 def record_work_task(client_id: uuid.UUID) -> Response | tuple[str, int]:
     client, case = _client_or_404(client_id)
     actor = current_actor()
-    gate().check(actor, client.id, Action.READ, Purpose.LIST)  # same county, or 404
+    gate().check(actor, client.id, Action.READ, Purpose.LIST, DataScope.NAME)  # same county, or 404
     form = WorkTaskForm()
     if not form.validate_on_submit():
         return render_template("caseworker/work_task.html", client_id=client.id, form=form), 400
@@ -154,10 +138,7 @@ def record_work_task(client_id: uuid.UUID) -> Response | tuple[str, int]:
     db.session.add(reason)
     db.session.flush()
     reason.reason_ct = gate().write_text(
-        actor,
-        FieldRef("work_task_reasons", "reason_ct", reason.id, client.id),
-        form.reason.data,
-        purpose=Purpose.CASE_WORK,
+        actor, field(reason, "reason_ct"), form.reason.data, purpose=Purpose.CASE_WORK
     )
     db.session.commit()
     flash(

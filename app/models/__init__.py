@@ -13,7 +13,11 @@ from app.models.network import MemberKind, NetworkMember
 from app.models.organisation import Organisation, OrgKind
 from app.models.plan import ClientPlan, PlanSection, PlanSectionVersion
 from app.models.user import Role, User
-from sharing import models as _sharing_models  # noqa: F401  (registers data_keys)
+
+# Register the tables of the other packages on the shared metadata too.
+from consent import models as _consent_models  # noqa: F401
+from sharing import access_log as _access_log  # noqa: F401
+from sharing import models as _sharing_models  # noqa: F401
 
 __all__ = [
     "Case",

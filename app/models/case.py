@@ -64,7 +64,8 @@ class Case(Base):
     probation_start: Mapped[date | None]  # supervised probationary liberty (valvottu koevapaus)
     probation_end: Mapped[date | None]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    disposed_at: Mapped[datetime | None]  # retention over: data keys destroyed
 
     client: Mapped[Client] = relationship(lazy="raise")
     prison: Mapped[Organisation | None] = relationship(foreign_keys=[prison_id], lazy="raise")

@@ -9,8 +9,9 @@ from app.models import Client, ResponsibleWorker, Role, User
 from app.portal import bp
 from app.security import allow, current_actor, gate
 from app.services.cases import latest_cases
+from app.services.fields import sealed
 from consent.decision import Purpose
-from sharing.envelope import FieldRef
+from consent.sections import DataScope
 
 
 @bp.route("/")
@@ -20,12 +21,9 @@ def home() -> str:
     case = latest_cases(db.session, [client.id]).get(client.id) if client else None
     if client is None or case is None:
         abort(404)
-    name = gate().read_text(
-        current_actor(),
-        FieldRef("clients", "name_ct", client.id, client.id),
-        client.name_ct,
-        purpose=Purpose.OWN_DATA,
-    )
+    name = gate().read_texts(
+        current_actor(), [sealed(client, "name_ct", DataScope.NAME)], purpose=Purpose.OWN_DATA
+    )[0]
     worker = db.session.scalar(
         select(User)
         .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)

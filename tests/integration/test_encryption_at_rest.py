@@ -16,7 +16,10 @@ from tests.conftest import make_settings
 
 
 def demo_plaintexts() -> list[str]:
-    names = [f"{first} {demo.SURNAMES[n % len(demo.SURNAMES)]}" for n, first in enumerate(demo.FIRST_NAMES)]
+    names = [
+        f"{first} {demo.SURNAMES[n % len(demo.SURNAMES)]}"
+        for n, first in enumerate(demo.FIRST_NAMES)
+    ]
     free_text = [text for pair in demo.PLAN_TEXT.values() for text in pair]
     return [*names, *free_text, "Läheinen Kuvitteellinen", "Rikosseuraamusesimies", "Asumisneuvoja"]
 
@@ -35,6 +38,8 @@ def test_the_raw_demo_database_file_contains_no_client_plaintext(tmp_path: Path,
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("at-rest.db*"))
     # Sanity: the reading sees stored text (organisation names are not personal data).
     assert demo.COUNTY_A.encode() in raw
-    leaked = [t for t in demo_plaintexts() if t.encode() in raw or json.dumps(t)[1:-1].encode() in raw]
+    leaked = [
+        t for t in demo_plaintexts() if t.encode() in raw or json.dumps(t)[1:-1].encode() in raw
+    ]
     assert leaked == []
     assert re.findall(rb"\d{6}[-+A-FU-Y]9\d\d[0-9A-Y]", raw) == []  # no identity code

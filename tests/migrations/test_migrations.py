@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import flask_migrate
@@ -10,9 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
+from consent.base import utcnow
+from sharing import access_log
+from sharing.access_log import AccessAction, LogRecord
 from consent.base import Base
 from tests.conftest import BACKENDS, make_settings, postgresql_url
 
@@ -61,3 +67,45 @@ def test_the_app_never_migrates_on_its_own(empty_app: Flask) -> None:
     response = empty_app.test_client().get("/login")
     assert response.status_code == 200
     assert inspect(db.engine).get_table_names() == []
+
+
+def trigger_names() -> set[str]:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        if db.engine.dialect.name == "sqlite"
+        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    with db.engine.connect() as conn:
+        return set(conn.scalars(text(query)))
+
+
+def test_upgrade_installs_the_append_only_triggers_and_downgrade_removes_them(
+    empty_app: Flask,
+) -> None:
+    flask_migrate.upgrade()
+    for table in ("access_log", "consent_events"):
+        assert {f"{table}_{s}" for s in ("no_update", "no_delete")} <= trigger_names() or {
+            f"{table}_{s}" for s in ("append_only", "no_truncate")
+        } <= trigger_names()
+    with Session(db.engine) as session:
+        access_log.append(
+            session,
+            [
+                LogRecord(
+                    client_id=uuid.uuid4(),
+                    at=utcnow(),
+                    actor_user_id=None,
+                    actor_role="system",
+                    action=AccessAction.READ,
+                    allowed=True,
+                    reason="allowed_system",
+                    scope="basic",
+                    purpose="administration",
+                )
+            ],
+        )
+        session.commit()
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text("UPDATE access_log SET reason = 'forged'"))
+    flask_migrate.downgrade(revision="base")
+    assert trigger_names() == set()

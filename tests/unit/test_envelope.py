@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from consent.sections import DataScope, SectionKind
 from sharing import envelope
 from sharing.envelope import FieldRef
 from sharing.errors import DecryptionError
@@ -15,7 +16,7 @@ KEY_ID = uuid.uuid4()
 KEY = os.urandom(32)
 CLIENT = uuid.uuid4()
 ROW = uuid.uuid4()
-REF = FieldRef("clients", "name_ct", ROW, CLIENT)
+REF = FieldRef("clients", "name_ct", ROW, CLIENT, DataScope.NAME)
 SECRET = b"Kuvitteellinen Kalle Testinen"
 
 
@@ -33,12 +34,14 @@ def test_same_plaintext_encrypts_differently_each_time() -> None:
 @pytest.mark.parametrize(
     "other",
     [
-        FieldRef("clients", "name_ct", uuid.uuid4(), CLIENT),  # another row
-        FieldRef("clients", "identity_code_ct", ROW, CLIENT),  # another column
-        FieldRef("network_members", "name_ct", ROW, CLIENT),  # another table
-        FieldRef("clients", "name_ct", ROW, uuid.uuid4()),  # another client
+        FieldRef("clients", "name_ct", uuid.uuid4(), CLIENT, DataScope.NAME),  # another row
+        FieldRef("clients", "identity_code_ct", ROW, CLIENT, DataScope.NAME),  # another column
+        FieldRef("network_members", "name_ct", ROW, CLIENT, DataScope.NAME),  # another table
+        FieldRef("clients", "name_ct", ROW, uuid.uuid4(), DataScope.NAME),  # another client
+        FieldRef("clients", "name_ct", ROW, CLIENT, DataScope.BASIC),  # another scope
+        FieldRef("clients", "name_ct", ROW, CLIENT, SectionKind.HOUSING),  # a plan section
     ],
-    ids=["row", "column", "table", "client"],
+    ids=["row", "column", "table", "client", "scope", "section"],
 )
 def test_ciphertext_moved_to_another_field_does_not_open(other: FieldRef) -> None:
     blob = envelope.seal(KEY_ID, KEY, REF, SECRET)

@@ -1,0 +1,91 @@
+"""Housekeeping safe to run every minute: expiry, seal clean-up and crypto-shredding.
+
+Access never waits for this: the decision reads dates itself. Maintenance only
+records what the dates already mean (consents expired), removes seals no live
+basis covers any more, and destroys the data keys of cases past retention.
+Idempotent: a second run in the same minute changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Case, NetworkMember
+from consent import service
+from consent.decision import helsinki_day
+from consent.models import Consent, ConsentState, StatutoryDisclosure
+from sharing import seal
+from sharing.gate import AccessGate
+from sharing.models import KeySeal
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    consents_expired: int
+    clients_resealed: int
+    seals_removed: int
+    cases_disposed: int
+
+
+def run(
+    session: Session, gate: AccessGate, *, now: datetime, retention_years: int
+) -> MaintenanceReport:
+    """One pass of maintenance (flushes; the caller commits)."""
+    today = helsinki_day(now)
+    expired = service.expire_due(session, today=today, at=now)
+    stale = {c.client_id for c in expired} | _clients_with_stale_seals(session, now)
+    removed = sum(gate.sync_seals(client_id).removed for client_id in sorted(stale))
+    disposed = _dispose_past_retention(session, now, retention_years)
+    return MaintenanceReport(len(expired), len(stale), removed, disposed)
+
+
+def _clients_with_stale_seals(session: Session, now: datetime) -> set[uuid.UUID]:
+    """Clients holding a seal whose member, consent, disclosure or case has ended."""
+    today = helsinki_day(now)
+    ended_member = (
+        select(KeySeal.client_id)
+        .join(NetworkMember, NetworkMember.id == KeySeal.member_id)
+        .where(NetworkMember.ends_on < today)
+    )
+    ended_consent = (
+        select(KeySeal.client_id)
+        .join(Consent, Consent.id == KeySeal.basis_id)
+        .where(or_(Consent.state != ConsentState.ACTIVE, Consent.valid_until < today))
+    )
+    ended_statute = (
+        select(KeySeal.client_id)
+        .join(StatutoryDisclosure, StatutoryDisclosure.id == KeySeal.basis_id)
+        .where(or_(StatutoryDisclosure.ended_at <= now, StatutoryDisclosure.valid_until < today))
+    )
+    closed_case = (
+        select(KeySeal.client_id)
+        .join(Case, Case.client_id == KeySeal.client_id)
+        .where(Case.closed_at <= now)
+    )
+    found: set[uuid.UUID] = set()
+    for query in (ended_member, ended_consent, ended_statute, closed_case):
+        found.update(session.scalars(query))
+    return found
+
+
+def _dispose_past_retention(session: Session, now: datetime, retention_years: int) -> int:
+    cutoff = now - timedelta(days=round(365.25 * retention_years))
+    due = session.scalars(
+        select(Case).where(Case.closed_at < cutoff, Case.disposed_at.is_(None))
+    ).all()
+    for case in due:
+        newer_open = session.scalar(
+            select(Case.id).where(
+                Case.client_id == case.client_id, Case.id != case.id, Case.closed_at.is_(None)
+            )
+        )
+        if newer_open is None:
+            seal.destroy_client_keys(session, case.client_id, now)
+        case.disposed_at = now
+    session.flush()
+    return len(due)

@@ -1,0 +1,130 @@
+"""Changing who may read what: consents, statutory disclosures and network membership.
+
+Each change re-syncs the client's key seals in the same transaction, so the
+change of rights and the change of key possession commit (or fail) together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.models import Case, NetworkMember, Organisation
+from app.services.fields import field
+from consent import service
+from consent.base import utcnow
+from consent.decision import Actor, Purpose
+from consent.errors import InvalidConsent
+from consent.models import Consent, GivenHow, StatutoryDisclosure
+from consent.sections import SectionKind
+from consent.service import ConsentTerms
+from sharing.gate import AccessGate
+
+
+def grant_consent(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    *,
+    case: Case,
+    terms: ConsentTerms,
+    purpose_text: str,
+    given_how: GivenHow,
+    information_text_version: str,
+) -> Consent:
+    """Record a consent, seal its sections to the grantee, and encrypt its purpose text.
+
+    :raises InvalidConsent: when the terms are invalid or the grantee is not in this network.
+    :raises AccessDenied: when the actor may not work on this client's case.
+    """
+    member = session.get(NetworkMember, terms.member_id)
+    if member is None or member.case_id != case.id:
+        raise InvalidConsent("the grantee is not a member of this client's network")
+    consent = service.grant(
+        session,
+        client_id=case.client_id,
+        case_id=case.id,
+        terms=terms,
+        given_how=given_how,
+        information_text_version=information_text_version,
+        recorded_by_id=actor.user_id,
+        at=utcnow(),
+    )
+    consent.purpose_text_ct = gate.write_text(
+        actor, field(consent, "purpose_text_ct"), purpose_text, purpose=_purpose(actor)
+    )
+    gate.sync_seals(case.client_id)
+    return consent
+
+
+def revoke_consent(session: Session, gate: AccessGate, actor: Actor, consent: Consent) -> None:
+    """Revoke now: the seals go in the same transaction, so the very next read is refused.
+
+    :raises ConsentNotActive: when it had already ended.
+    """
+    service.revoke(session, consent, by_user_id=actor.user_id, at=utcnow())
+    gate.sync_seals(consent.client_id)
+
+
+def record_statutory_disclosure(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    *,
+    case: Case,
+    member_id: uuid.UUID,
+    sections: frozenset[SectionKind],
+    provision: str,
+    justification: str,
+    valid_from: date,
+    valid_until: date | None,
+) -> StatutoryDisclosure:
+    """Disclose on a statutory basis to an authority in the network; needs the provision,
+    a justification and the deciding worker.
+
+    :raises InvalidConsent: when the recipient is not an authority in this network,
+        or the provision or justification is missing.
+    """
+    member = session.get(NetworkMember, member_id)
+    organisation = session.get(Organisation, member.organisation_id) if member else None
+    if member is None or member.case_id != case.id or organisation is None:
+        raise InvalidConsent("the recipient is not an organisation in this client's network")
+    if not organisation.kind.is_authority:
+        raise InvalidConsent("only authorities receive disclosures without consent")
+    if not sections or not provision.strip() or not justification.strip() or actor.user_id is None:
+        raise InvalidConsent(
+            "a statutory disclosure needs sections, a provision and a justification"
+        )
+    if valid_until is not None and valid_until < valid_from:
+        raise InvalidConsent("the disclosure would end before it starts")
+    disclosure = StatutoryDisclosure(
+        client_id=case.client_id,
+        case_id=case.id,
+        member_id=member_id,
+        sections=sorted(s.value for s in sections),
+        provision=provision.strip(),
+        decided_by_id=actor.user_id,
+        decided_at=utcnow(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    session.add(disclosure)
+    session.flush()
+    disclosure.justification_ct = gate.write_text(
+        actor, field(disclosure, "justification_ct"), justification, purpose=Purpose.CASE_WORK
+    )
+    gate.sync_seals(case.client_id)
+    return disclosure
+
+
+def end_membership(session: Session, gate: AccessGate, member: NetworkMember, on: date) -> None:
+    """End a member's period on ``on`` (inclusive); from the next day they read nothing."""
+    member.ends_on = on
+    session.flush()
+    gate.sync_seals(member.client_id)
+
+
+def _purpose(actor: Actor) -> Purpose:
+    return Purpose.OWN_DATA if actor.client_id is not None else Purpose.CASE_WORK

@@ -1,0 +1,99 @@
+"""Tables owned by ``consent``: consents, their append-only events, statutory disclosures.
+
+The purpose in plain words and a statutory justification are client data and
+are stored only as ciphertext (``*_ct``), sealed by the access gate.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consent.base import Base, make_append_only, str_enum, utcnow
+from consent.decision import Direction, Purpose
+
+
+class GivenHow(enum.StrEnum):
+    ELECTRONIC = "electronic"  # by the client in the portal
+    WRITTEN = "written"  # on paper, recorded by a caseworker
+    ORAL = "oral"  # said aloud, recorded by a named caseworker
+
+
+class ConsentState(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"  # recorded by maintenance; the decision reads the dates itself
+    SUPERSEDED = "superseded"  # amended: a newer consent replaced it
+
+
+class ConsentEventKind(enum.StrEnum):
+    GRANTED = "granted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+class Consent(Base):
+    """The client's consent to share plan sections with one network member, one way."""
+
+    __tablename__ = "consents"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), index=True)
+    sections: Mapped[list[str]] = mapped_column(JSON)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
+    purpose_text_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    valid_from: Mapped[date]
+    valid_until: Mapped[date | None]
+    given_how: Mapped[GivenHow] = mapped_column(str_enum(GivenHow))
+    information_text_version: Mapped[str] = mapped_column(String(40))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[ConsentState] = mapped_column(
+        str_enum(ConsentState), default=ConsentState.ACTIVE, index=True
+    )
+    ended_at: Mapped[datetime | None]
+    ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
+
+
+class ConsentEvent(Base):
+    """An append-only fact about a consent; the events alone reconstruct any past moment."""
+
+    __tablename__ = "consent_events"
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents.id"), index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[ConsentEventKind] = mapped_column(str_enum(ConsentEventKind))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Snapshot of the consent's scope, so reconstruction needs nothing but the events.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+make_append_only(ConsentEvent)
+
+
+class StatutoryDisclosure(Base):
+    """A disclosure without consent on a named statutory basis; logged and shown to the client."""
+
+    __tablename__ = "statutory_disclosures"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), index=True)
+    sections: Mapped[list[str]] = mapped_column(JSON)
+    provision: Mapped[str] = mapped_column(String(200))  # e.g. "Sosiaalihuoltolaki 1301/2014 41 §"
+    justification_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    decided_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_from: Mapped[date]
+    valid_until: Mapped[date | None]
+    ended_at: Mapped[datetime | None]

@@ -1,0 +1,141 @@
+"""Concurrent writers extend the same chains with no gap, no duplicate and no broken link.
+
+PostgreSQL only: SQLite serialises writers, so it cannot race. The writers are separate
+processes with their own connections and commits, so this test owns a database of its own
+(``tukiverkko_test_concurrency``) instead of the rolled-back ``db`` session.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+import uuid
+from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+
+import pytest
+from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.orm import Session
+
+# Light imports only: every spawned writer imports this module to find its target.
+from consent.base import Base
+from sharing.access_log import AccessAction, AccessLogEntry, LogRecord, append, verify
+
+DATABASE = "tukiverkko_test_concurrency"
+WRITERS = 6
+APPENDS_PER_WRITER = 20  # each append carries one record for each of the two chains
+CHAINS = (uuid.UUID(int=0xA), uuid.UUID(int=0xB))
+
+
+@pytest.fixture
+def concurrency_url() -> str:
+    """An empty access_log table in a database of this test's own, committed for real."""
+    # Imported here, not at the top, so spawned writers need not import the Flask app.
+    from tests.conftest import postgresql_url
+
+    url = make_url(postgresql_url()).set(database=DATABASE)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE})
+        if exists is None:
+            conn.execute(text("CREATE DATABASE tukiverkko_test_concurrency"))
+    admin.dispose()
+
+    engine = create_engine(url)
+    tables = [Base.metadata.tables["access_log"]]
+    Base.metadata.drop_all(engine, tables=tables)
+    Base.metadata.create_all(engine, tables=tables)  # with the append-only triggers
+    engine.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+class _RetryCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+        self.deepest = 1  # the most attempts one append needed
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if isinstance(record.args, tuple) and isinstance(record.args[0], int):
+            self.deepest = max(self.deepest, record.args[0])
+
+
+def _write(url: str, writer: int, start: Barrier, retries: Queue[tuple[int, int]]) -> None:
+    """One writer process: append to both chains, committing after every append."""
+    counter = _RetryCounter()
+    logger = logging.getLogger("sharing.access_log")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    engine = create_engine(url)
+    actor = uuid.UUID(int=writer + 1)
+    with Session(engine) as session:
+        session.execute(text("SELECT 1"))  # connect before the start line, not after it
+        session.commit()
+        start.wait(timeout=30)
+        for n in range(APPENDS_PER_WRITER):
+            # Alternate the order within a batch: append() must not deadlock on either.
+            chains = CHAINS if (writer + n) % 2 else CHAINS[::-1]
+            append(
+                session,
+                [
+                    LogRecord(
+                        client_id=client_id,
+                        at=datetime.now(UTC),
+                        actor_user_id=actor,
+                        actor_role="caseworker",
+                        action=AccessAction.READ,
+                        allowed=True,
+                        reason="responsible_worker",
+                        scope="basic",
+                        purpose="case_work",
+                    )
+                    for client_id in chains
+                ],
+            )
+            session.commit()
+    engine.dispose()
+    retries.put((counter.count, counter.deepest))
+
+
+def test_concurrent_writers_leave_whole_chains(concurrency_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(WRITERS)
+    retries: Queue[tuple[int, int]] = context.Queue()
+    writers = [
+        context.Process(target=_write, args=(concurrency_url, writer, start, retries))
+        for writer in range(WRITERS)
+    ]
+    began = time.monotonic()
+    for process in writers:
+        process.start()
+    lost_races = [retries.get(timeout=60) for _ in writers]
+    for process in writers:
+        process.join(timeout=30)
+    elapsed = time.monotonic() - began
+    assert [p.exitcode for p in writers] == [0] * WRITERS
+
+    engine = create_engine(concurrency_url)
+    with Session(engine) as session:
+        per_chain = APPENDS_PER_WRITER * WRITERS
+        for client_id in CHAINS:
+            seqs = session.scalars(
+                select(AccessLogEntry.seq)
+                .where(AccessLogEntry.client_id == client_id)
+                .order_by(AccessLogEntry.seq)
+            ).all()
+            assert seqs == list(range(1, per_chain + 1))
+        per_writer = session.execute(
+            select(AccessLogEntry.actor_user_id, func.count()).group_by(
+                AccessLogEntry.actor_user_id
+            )
+        ).all()
+        assert sorted(n for _, n in per_writer) == [2 * APPENDS_PER_WRITER] * WRITERS
+        report = verify(session)
+    engine.dispose()
+
+    assert (report.ok, report.chains, report.entries) == (True, 2, 2 * per_chain)
+    lost, deepest = sum(n for n, _ in lost_races), max(d for _, d in lost_races)
+    print(f"{2 * per_chain} entries, {lost} lost races, ≤{deepest} attempts, {elapsed:.2f} s")
