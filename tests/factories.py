@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from app.models import Case, Client, Organisation, OrgKind, Phase, ResponsibleWorker, Role, User
 from app.security import new_gate, password_hasher
 from app.services.fields import field
+from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Purpose
 from consent.sections import DataScope
-from consent.base import utcnow
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 

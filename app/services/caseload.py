@@ -37,10 +37,11 @@ def county_caseload(
     page: int = 1,
     per_page: int = PAGE_SIZE,
 ) -> Page:
-    """Open and closed cases of one county, soonest release first (two queries)."""
+    """Open and closed (not yet disposed) cases of one county, soonest release first (two queries)."""
     worker = aliased(User)
     current = aliased(ResponsibleWorker)
-    conditions = [Case.county_id == county_id]
+    # A case past retention has had its keys destroyed: nothing of it can be shown.
+    conditions = [Case.county_id == county_id, Case.disposed_at.is_(None)]
     if phase is not None:
         conditions.append(Case.phase == phase)
     total = session.scalar(select(func.count(Case.id)).where(*conditions)) or 0

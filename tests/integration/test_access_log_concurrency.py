@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
@@ -139,3 +141,16 @@ def test_concurrent_writers_leave_whole_chains(concurrency_url: str) -> None:
     assert (report.ok, report.chains, report.entries) == (True, 2, 2 * per_chain)
     lost, deepest = sum(n for n, _ in lost_races), max(d for _, d in lost_races)
     print(f"{2 * per_chain} entries, {lost} lost races, ≤{deepest} attempts, {elapsed:.2f} s")
+
+    # And the operator's command agrees, run as it would be from the shell.
+    from app import create_app
+    from app.extensions import db as flask_db
+    from sharing.keys import generate_keyring
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(concurrency_url, Path(tempfile.mkdtemp()), generate_keyring()))
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"ok: {2 * per_chain} entries in 2 chains" in result.output
+    with app.app_context():
+        flask_db.engine.dispose()

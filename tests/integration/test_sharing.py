@@ -94,29 +94,41 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
     if plan is None:
         plan = ClientPlan(case_id=w.case.id, client_id=w.client.id)
         db.add(plan)
-    section = db.scalar(select(PlanSection).where(PlanSection.plan_id == plan.id, PlanSection.kind == kind))
+    section = db.scalar(
+        select(PlanSection).where(PlanSection.plan_id == plan.id, PlanSection.kind == kind)
+    )
     if section is None:
         section = PlanSection(plan_id=plan.id, client_id=w.client.id, kind=kind, current_version=0)
         db.add(section)
     section.current_version += 1
     version = PlanSectionVersion(
-        section_id=section.id, client_id=w.client.id, version=section.current_version, content_ct=b""
+        section_id=section.id,
+        client_id=w.client.id,
+        version=section.current_version,
+        content_ct=b"",
     )
     version.content_ct = new_gate().write_text(
-        w.county_worker, field(version, "content_ct", kind), json.dumps({"goals": text}), purpose=Purpose.CASE_WORK
+        w.county_worker,
+        field(version, "content_ct", kind),
+        json.dumps({"goals": text}),
+        purpose=Purpose.CASE_WORK,
     )
     db.add(version)
     db.flush()
     return version
 
 
-def read(actor: Actor, version: PlanSectionVersion, kind: SectionKind, purpose: Purpose = COOP) -> str:
+def read(
+    actor: Actor, version: PlanSectionVersion, kind: SectionKind, purpose: Purpose = COOP
+) -> str:
     text = new_gate().read_texts(actor, [sealed(version, "content_ct", kind)], purpose=purpose)[0]
     assert text is not None
     return json.loads(text)["goals"]
 
 
-def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, until: date | None = None):  # type: ignore[no-untyped-def]
+def grant(
+    db: Session, w: World, member: NetworkMember, *sections: SectionKind, until: date | None = None
+):  # type: ignore[no-untyped-def]
     return sharing.grant_consent(
         db,
         new_gate(),
@@ -135,22 +147,30 @@ def test_a_consented_partner_reads_exactly_the_consented_section(db: Session, wo
     grant(db, world, world.housing_member, SectionKind.HOUSING)
     db.commit()  # a denial ends the unit of work: keep the setup
     assert read(world.housing_staff, housing, SectionKind.HOUSING) == "Oma asunto"
-    name = new_gate().read_texts(world.housing_staff, [sealed(world.client, "name_ct", DataScope.NAME)], purpose=COOP)
+    name = new_gate().read_texts(
+        world.housing_staff, [sealed(world.client, "name_ct", DataScope.NAME)], purpose=COOP
+    )
     assert name == ["Kuvitteellinen Kalle"]
     with pytest.raises(AccessDenied, match=Reason.DENIED_SECTION_NOT_IN_SCOPE.value):
         read(world.housing_staff, health, SectionKind.HEALTH)
     with pytest.raises(AccessDenied, match=Reason.DENIED_ROLE.value):
-        new_gate().read_texts(world.housing_staff, [sealed(world.client, "identity_code_ct")], purpose=COOP)
+        new_gate().read_texts(
+            world.housing_staff, [sealed(world.client, "identity_code_ct")], purpose=COOP
+        )
     with pytest.raises(AccessDenied, match=Reason.DENIED_NOT_IN_NETWORK.value):
         read(world.outsider, housing, SectionKind.HOUSING)
 
 
-def test_revocation_denies_the_very_next_read_and_removes_the_seals(db: Session, world: World) -> None:
+def test_revocation_denies_the_very_next_read_and_removes_the_seals(
+    db: Session, world: World
+) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     consent = grant(db, world, world.housing_member, SectionKind.HOUSING)
     db.commit()
     assert read(world.housing_staff, version, SectionKind.HOUSING) == "Oma asunto"
-    assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 2  # name + section
+    assert (
+        db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 2
+    )  # name + section
     sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
     db.commit()
     assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 0
@@ -158,23 +178,43 @@ def test_revocation_denies_the_very_next_read_and_removes_the_seals(db: Session,
         read(world.housing_staff, version, SectionKind.HOUSING)
 
 
-def test_without_a_seal_the_low_level_functions_cannot_open_the_key(db: Session, world: World) -> None:
+def test_without_a_seal_the_low_level_functions_cannot_open_the_key(
+    db: Session, world: World
+) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     consent = grant(db, world, world.housing_member, SectionKind.HOUSING)
     key_id = envelope.key_id_of(version.content_ct)
     keyring = factories.keyring_of()
     # Skipping the decision entirely: only the sealed grantee can open the key.
-    opened = seal.open_as_grantee(db, keyring, organisation_id=world.housing_staff.organisation_id, member_id=None, data_key_ids=[key_id])
-    assert envelope.open_sealed(opened[key_id], field(version, "content_ct", SectionKind.HOUSING), version.content_ct)
+    opened = seal.open_as_grantee(
+        db,
+        keyring,
+        organisation_id=world.housing_staff.organisation_id,
+        member_id=None,
+        data_key_ids=[key_id],
+    )
+    assert envelope.open_sealed(
+        opened[key_id], field(version, "content_ct", SectionKind.HOUSING), version.content_ct
+    )
     for org in (world.kela_staff.organisation_id, world.outsider.organisation_id):
         with pytest.raises(seal.NoSeal):
-            seal.open_as_grantee(db, keyring, organisation_id=org, member_id=None, data_key_ids=[key_id])
+            seal.open_as_grantee(
+                db, keyring, organisation_id=org, member_id=None, data_key_ids=[key_id]
+            )
     sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
     with pytest.raises(seal.NoSeal):
-        seal.open_as_grantee(db, keyring, organisation_id=world.housing_staff.organisation_id, member_id=None, data_key_ids=[key_id])
+        seal.open_as_grantee(
+            db,
+            keyring,
+            organisation_id=world.housing_staff.organisation_id,
+            member_id=None,
+            data_key_ids=[key_id],
+        )
 
 
-def test_content_written_after_revocation_is_under_a_key_the_former_grantee_never_held(db: Session, world: World) -> None:
+def test_content_written_after_revocation_is_under_a_key_the_former_grantee_never_held(
+    db: Session, world: World
+) -> None:
     before = write_section(db, world, SectionKind.HOUSING, "Ennen")
     consent = grant(db, world, world.housing_member, SectionKind.HOUSING)
     grant(db, world, world.kela_member, SectionKind.HOUSING)
@@ -182,7 +222,9 @@ def test_content_written_after_revocation_is_under_a_key_the_former_grantee_neve
     after = write_section(db, world, SectionKind.HOUSING, "Jälkeen")
     old_key, new_key = envelope.key_id_of(before.content_ct), envelope.key_id_of(after.content_ct)
     assert old_key != new_key
-    housing_seals = db.scalars(select(KeySeal.data_key_id).where(KeySeal.member_id == world.housing_member.id)).all()
+    housing_seals = db.scalars(
+        select(KeySeal.data_key_id).where(KeySeal.member_id == world.housing_member.id)
+    ).all()
     assert new_key not in housing_seals
     # Kela's consent remains: the new key was sealed to Kela when it was made.
     assert read(world.kela_staff, after, SectionKind.HOUSING) == "Jälkeen"
@@ -210,18 +252,31 @@ def test_a_statutory_disclosure_allows_exactly_what_it_names(db: Session, world:
     assert read(world.kela_staff, livelihood, SectionKind.LIVELIHOOD) == "Perustoimeentulotuki"
     with pytest.raises(AccessDenied):
         read(world.kela_staff, housing, SectionKind.HOUSING)
-    entry = db.scalars(select(AccessLogEntry).where(AccessLogEntry.scope == "section:livelihood", AccessLogEntry.actor_role == "partner")).one()
+    entry = db.scalars(
+        select(AccessLogEntry).where(
+            AccessLogEntry.scope == "section:livelihood", AccessLogEntry.actor_role == "partner"
+        )
+    ).one()
     assert entry.basis_kind == "statutory" and entry.allowed
 
 
-def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification(db: Session, world: World) -> None:
+def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification(
+    db: Session, world: World
+) -> None:
     from consent.errors import InvalidConsent
 
     with pytest.raises(InvalidConsent):
         sharing.record_statutory_disclosure(
-            db, new_gate(), world.county_worker, case=world.case, member_id=world.kela_member.id,
-            sections=frozenset({SectionKind.LIVELIHOOD}), provision=" ", justification="x",
-            valid_from=TODAY, valid_until=None,
+            db,
+            new_gate(),
+            world.county_worker,
+            case=world.case,
+            member_id=world.kela_member.id,
+            sections=frozenset({SectionKind.LIVELIHOOD}),
+            provision=" ",
+            justification="x",
+            valid_from=TODAY,
+            valid_until=None,
         )
 
 
@@ -230,7 +285,12 @@ def test_leaving_the_network_ends_access_and_removes_seals(db: Session, world: W
     grant(db, world, world.housing_member, SectionKind.HOUSING)
     sharing.end_membership(db, new_gate(), world.housing_member, TODAY - timedelta(days=1))
     db.commit()
-    assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.member_id == world.housing_member.id)) == 0
+    assert (
+        db.scalar(
+            select(func.count(KeySeal.id)).where(KeySeal.member_id == world.housing_member.id)
+        )
+        == 0
+    )
     with pytest.raises(AccessDenied, match=Reason.DENIED_NOT_IN_NETWORK.value):
         read(world.housing_staff, version, SectionKind.HOUSING)
 
@@ -245,7 +305,11 @@ def test_ciphertexts_swapped_between_rows_do_not_open(db: Session, world: World)
     other, _ = factories.client(db, factories.organisation(db), name="Toinen Testinen")
     other.name_ct = world.client.name_ct
     with pytest.raises(DecryptionError):
-        new_gate().read_texts(Actor(ActorRole.SYSTEM), [sealed(other, "name_ct", DataScope.NAME)], purpose=Purpose.ADMINISTRATION)
+        new_gate().read_texts(
+            Actor(ActorRole.SYSTEM),
+            [sealed(other, "name_ct", DataScope.NAME)],
+            purpose=Purpose.ADMINISTRATION,
+        )
 
 
 def test_preview_shows_what_the_member_would_see_and_is_logged(db: Session, world: World) -> None:
@@ -255,23 +319,39 @@ def test_preview_shows_what_the_member_would_see_and_is_logged(db: Session, worl
     shown = new_gate().preview(
         world.county_worker,
         world.housing_staff,
-        [sealed(housing, "content_ct", SectionKind.HOUSING), sealed(health, "content_ct", SectionKind.HEALTH)],
+        [
+            sealed(housing, "content_ct", SectionKind.HOUSING),
+            sealed(health, "content_ct", SectionKind.HEALTH),
+        ],
     )
     assert [json.loads(p.text)["goals"] if p.text else None for p in shown] == ["Oma asunto", None]
     assert shown[1].decision.reason is Reason.DENIED_SECTION_NOT_IN_SCOPE
     previews = db.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "preview")).all()
-    assert {(p.scope, p.allowed) for p in previews} == {("section:housing", True), ("section:health", False)}
-    assert all(p.previewed_as == f"organisation:{world.housing_staff.organisation_id}" for p in previews)
+    assert {(p.scope, p.allowed) for p in previews} == {
+        ("section:housing", True),
+        ("section:health", False),
+    }
+    assert all(
+        p.previewed_as == f"organisation:{world.housing_staff.organisation_id}" for p in previews
+    )
 
 
-def test_reads_writes_and_denials_are_logged_with_actor_and_basis(db: Session, world: World) -> None:
+def test_reads_writes_and_denials_are_logged_with_actor_and_basis(
+    db: Session, world: World
+) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     consent = grant(db, world, world.housing_member, SectionKind.HOUSING)
     db.commit()
     read(world.housing_staff, version, SectionKind.HOUSING)  # logged, not yet committed
     with pytest.raises(AccessDenied):
         read(world.outsider, version, SectionKind.HOUSING)
-    rows = db.scalars(select(AccessLogEntry).where(AccessLogEntry.client_id == world.client.id, AccessLogEntry.scope == "section:housing").order_by(AccessLogEntry.seq)).all()
+    rows = db.scalars(
+        select(AccessLogEntry)
+        .where(
+            AccessLogEntry.client_id == world.client.id, AccessLogEntry.scope == "section:housing"
+        )
+        .order_by(AccessLogEntry.seq)
+    ).all()
     summary = [(r.action, r.actor_role, r.allowed, r.basis_kind) for r in rows]
     assert ("write", "caseworker", True, "relationship") in summary
     assert ("read", "partner", True, "consent") in summary
@@ -286,16 +366,36 @@ def test_a_refused_page_still_leaves_its_log_row(client, db: Session) -> None:  
     db.commit()
     login(client, stranger.username)
     assert client.get(f"/caseworker/clients/{record.id}").status_code == 404
-    denied = db.scalars(select(AccessLogEntry).where(AccessLogEntry.client_id == record.id, AccessLogEntry.allowed.is_(False))).all()
-    assert [(d.actor_user_id, d.reason) for d in denied] == [(stranger.id, Reason.DENIED_OTHER_COUNTY.value)]
+    denied = db.scalars(
+        select(AccessLogEntry).where(
+            AccessLogEntry.client_id == record.id, AccessLogEntry.allowed.is_(False)
+        )
+    ).all()
+    assert [(d.actor_user_id, d.reason) for d in denied] == [
+        (stranger.id, Reason.DENIED_OTHER_COUNTY.value)
+    ]
 
 
 def test_destroyed_keys_make_content_unreadable_but_keep_the_log(db: Session, world: World) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     read(world.county_worker, version, SectionKind.HOUSING, Purpose.CASE_WORK)
-    entries = db.scalar(select(func.count(AccessLogEntry.id)).where(AccessLogEntry.client_id == world.client.id))
+    entries = db.scalar(
+        select(func.count(AccessLogEntry.id)).where(AccessLogEntry.client_id == world.client.id)
+    )
     seal.destroy_client_keys(db, world.client.id, factories.now())
-    assert db.scalar(select(func.count(DataKey.id)).where(DataKey.client_id == world.client.id, DataKey.wrapped.is_not(None))) == 0
+    assert (
+        db.scalar(
+            select(func.count(DataKey.id)).where(
+                DataKey.client_id == world.client.id, DataKey.wrapped.is_not(None)
+            )
+        )
+        == 0
+    )
     with pytest.raises(DecryptionError):
         read(world.county_worker, version, SectionKind.HOUSING, Purpose.CASE_WORK)
-    assert db.scalar(select(func.count(AccessLogEntry.id)).where(AccessLogEntry.client_id == world.client.id)) >= entries
+    assert (
+        db.scalar(
+            select(func.count(AccessLogEntry.id)).where(AccessLogEntry.client_id == world.client.id)
+        )
+        >= entries
+    )

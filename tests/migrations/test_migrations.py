@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
-from consent.base import utcnow
+from consent.base import Base, utcnow
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
-from consent.base import Base
 from tests.conftest import BACKENDS, make_settings, postgresql_url
 
 

@@ -1,0 +1,161 @@
+"""Operator commands on a committed demo database: key rotation, key status, audit, maintenance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text, update
+
+from app import create_app
+from app.extensions import db
+from app.models import Case, Client
+from app.security import new_gate
+from app.services.fields import sealed
+from app.settings import Settings
+from consent.base import Base, utcnow
+from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.sections import DataScope
+from sharing import keys as sharing_keys
+from sharing.access_log import AccessLogEntry
+from sharing.errors import KeyDestroyed
+from sharing.keys import Keyring
+from sharing.models import DataKey
+
+
+@pytest.fixture
+def demo_app(tmp_path: Path) -> Flask:
+    """A development app on its own SQLite file, with instance keys and the demo world."""
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    Base.metadata.create_all(create_engine(url))
+    env = {"TUKIVERKKO_INSTANCE_PATH": str(tmp_path / "instance"), "TUKIVERKKO_DATABASE_URL": url}
+    create_app(Settings.from_env(env)).test_cli_runner().invoke(args=["keys", "init"])
+    app = create_app(Settings.from_env(env))
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def names(app: Flask) -> list[str | None]:
+    with app.app_context():
+        clients = db.session.scalars(select(Client).order_by(Client.id)).all()
+        return new_gate().read_texts(
+            SYSTEM_ACTOR,
+            [sealed(c, "name_ct", DataScope.NAME) for c in clients],
+            purpose=Purpose.ADMINISTRATION,
+        )
+
+
+def test_key_rotation_killed_half_way_resumes_and_loses_nothing(
+    demo_app: Flask, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    before = names(demo_app)
+    keyfile = demo_app.extensions["tukiverkko.settings"].keyring_file
+    old_active = demo_app.extensions["tukiverkko.keyring"].active_id
+    real = sharing_keys.rewrap_data_keys
+    calls = {"n": 0}
+
+    def crash_after_first_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("killed during rotation (test)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sharing_keys, "rewrap_data_keys", crash_after_first_batch)
+    killed = demo_app.test_cli_runner().invoke(args=["keys", "rotate", "--batch-size", "10"])
+    assert killed.exit_code != 0
+    monkeypatch.setattr(sharing_keys, "rewrap_data_keys", real)
+
+    rotated = Keyring.from_json(keyfile.read_text())
+    assert rotated.active_id != old_active and old_active in rotated.keys
+    with demo_app.app_context():
+        counts = sharing_keys.wrapped_counts(db.session)
+    assert counts[rotated.active_id] >= 10 and counts[old_active] > 0  # half-way
+
+    # A new process (new app) reads the key file and resumes with the same new key.
+    resumed_app = create_app(
+        demo_app.extensions["tukiverkko.settings"].__class__.from_env(
+            {
+                "TUKIVERKKO_INSTANCE_PATH": str(keyfile.parent),
+                "TUKIVERKKO_DATABASE_URL": demo_app.config["SQLALCHEMY_DATABASE_URI"],
+            }
+        )
+    )
+    resumed = resumed_app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming" in resumed.output
+    with resumed_app.app_context():
+        assert sharing_keys.wrapped_counts(db.session) == {rotated.active_id: sum(counts.values())}
+    assert names(resumed_app) == before
+    status = resumed_app.test_cli_runner().invoke(args=["keys", "status"])
+    assert (
+        f"{old_active}: 0 data keys" in status.output and "re-wrap pending: none" in status.output
+    )
+
+
+def test_audit_verify_passes_then_names_a_tampered_entry(demo_app: Flask) -> None:
+    runner = demo_app.test_cli_runner()
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and ok.output.startswith("ok:"), ok.output
+    with demo_app.app_context():
+        victim = db.session.scalars(select(AccessLogEntry).where(AccessLogEntry.seq == 2)).first()
+        assert victim is not None
+        victim_id, victim_client = victim.id, victim.client_id
+        db.session.rollback()  # end the read transaction before another connection writes
+        with db.engine.begin() as conn:  # a privileged hand switches the guard off first
+            conn.execute(text("DROP TRIGGER access_log_no_update"))
+            conn.execute(
+                update(AccessLogEntry).where(AccessLogEntry.id == victim_id).values(allowed=False)
+            )
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code != 0
+    assert f"client {victim_client} entry 2" in broken.output
+
+
+def test_maintenance_shreds_cases_past_retention_and_is_idempotent(demo_app: Flask) -> None:
+    runner = demo_app.test_cli_runner()
+    with demo_app.app_context():
+        closed = db.session.scalars(select(Case).where(Case.closed_at.is_not(None))).first()
+        assert closed is not None
+        closed.closed_at = utcnow() - timedelta(days=365 * 11)
+        db.session.commit()
+        client_id = closed.client_id
+        log_rows = db.session.scalar(
+            select(func.count(AccessLogEntry.id)).where(AccessLogEntry.client_id == client_id)
+        )
+    first = runner.invoke(args=["maintenance", "run"])
+    assert first.exit_code == 0, first.output
+    assert "cases disposed 1" in first.output
+    second = runner.invoke(args=["maintenance", "run"])
+    assert "consents expired 0" in second.output and "cases disposed 0" in second.output
+    with demo_app.app_context():
+        live = db.session.scalar(
+            select(func.count(DataKey.id)).where(
+                DataKey.client_id == client_id, DataKey.wrapped.is_not(None)
+            )
+        )
+        assert live == 0
+        assert (
+            db.session.scalar(
+                select(func.count(AccessLogEntry.id)).where(AccessLogEntry.client_id == client_id)
+            )
+            >= log_rows
+        )
+    with demo_app.app_context():
+        others = db.session.scalars(select(Client).where(Client.id != client_id)).all()
+        shredded = db.session.get(Client, client_id)
+        gate = new_gate()
+        texts = gate.read_texts(
+            SYSTEM_ACTOR,
+            [sealed(c, "name_ct", DataScope.NAME) for c in others],
+            purpose=Purpose.ADMINISTRATION,
+        )
+        assert all(texts)  # every other client is intact
+        with pytest.raises(KeyDestroyed):
+            gate.read_texts(
+                SYSTEM_ACTOR,
+                [sealed(shredded, "name_ct", DataScope.NAME)],
+                purpose=Purpose.ADMINISTRATION,
+            )
