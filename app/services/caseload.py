@@ -37,7 +37,7 @@ def county_caseload(
     page: int = 1,
     per_page: int = PAGE_SIZE,
 ) -> Page:
-    """Open and closed (not yet disposed) cases of one county, soonest release first (two queries)."""
+    """Open and closed (not disposed) cases of a county, soonest release first (two queries)."""
     worker = aliased(User)
     current = aliased(ResponsibleWorker)
     # A case past retention has had its keys destroyed: nothing of it can be shown.

@@ -8,7 +8,6 @@ Create Date: 2026-11-23 04:53:42.986678
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "21a90df0390d"
 down_revision = "ab6ea64a2ecb"
 branch_labels = None

@@ -399,3 +399,23 @@ def test_destroyed_keys_make_content_unreadable_but_keep_the_log(db: Session, wo
         )
         >= entries
     )
+
+
+def test_maintenance_expires_consents_and_removes_their_seals_idempotently(
+    db: Session, world: World
+) -> None:
+    from app.services import maintenance
+    from app.services.cases import load_case_contexts
+    from consent.models import Consent, ConsentState
+    from sharing.gate import AccessGate
+
+    write_section(db, world, SectionKind.HOUSING, "Oma asunto")
+    consent = grant(db, world, world.housing_member, SectionKind.HOUSING, until=TODAY)
+    assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 2
+    tomorrow = factories.now() + timedelta(days=1)
+    later = AccessGate(db, factories.keyring_of(), load_case_contexts, clock=lambda: tomorrow)
+    first = maintenance.run(db, later, now=tomorrow, retention_years=10)
+    assert (first.consents_expired, first.seals_removed) == (1, 2)
+    assert db.get(Consent, consent.id).state is ConsentState.EXPIRED
+    second = maintenance.run(db, later, now=tomorrow, retention_years=10)
+    assert (second.consents_expired, second.seals_removed, second.cases_disposed) == (0, 0, 0)
