@@ -41,6 +41,33 @@ class ConsentTerms:
         if self.purpose in (Purpose.LIST, Purpose.ADMINISTRATION, Purpose.OWN_DATA):
             raise InvalidConsent("a consent is given for cooperation or case work")
 
+    def facts(
+        self, consent_id: uuid.UUID, ended_at: datetime | None = None, revoked: bool = False
+    ) -> ConsentFacts:
+        """The decision's view of a consent with these terms."""
+        return ConsentFacts(
+            id=consent_id,
+            member_id=self.member_id,
+            sections=self.sections,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            direction=self.direction,
+            purpose=self.purpose,
+            ended_at=ended_at,
+            revoked=revoked,
+        )
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, Any]) -> ConsentTerms:
+        return cls(
+            member_id=uuid.UUID(snap["member_id"]),
+            sections=frozenset(SectionKind(s) for s in snap["sections"]),
+            valid_from=date.fromisoformat(snap["valid_from"]),
+            valid_until=date.fromisoformat(snap["valid_until"]) if snap["valid_until"] else None,
+            direction=Direction(snap["direction"]),
+            purpose=Purpose(snap["purpose"]),
+        )
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "member_id": str(self.member_id),
@@ -201,16 +228,8 @@ def _event(
 
 def facts_of(consent: Consent) -> ConsentFacts:
     """The decision's view of a stored consent."""
-    return ConsentFacts(
-        id=consent.id,
-        member_id=consent.member_id,
-        sections=frozenset(SectionKind(s) for s in consent.sections),
-        valid_from=consent.valid_from,
-        valid_until=consent.valid_until,
-        direction=consent.direction,
-        purpose=consent.purpose,
-        ended_at=consent.ended_at,
-        revoked=consent.state is ConsentState.REVOKED,
+    return terms_of(consent).facts(
+        consent.id, consent.ended_at, consent.state is ConsentState.REVOKED
     )
 
 
@@ -220,18 +239,9 @@ def consents_as_of(events: Iterable[ConsentEvent], at: datetime) -> tuple[Consen
     for event in sorted(events, key=lambda e: e.at):
         if event.at > at:
             break
-        snap = event.snapshot
         if event.kind is ConsentEventKind.GRANTED:
-            rebuilt[event.consent_id] = ConsentFacts(
-                id=event.consent_id,
-                member_id=uuid.UUID(snap["member_id"]),
-                sections=frozenset(SectionKind(s) for s in snap["sections"]),
-                valid_from=date.fromisoformat(snap["valid_from"]),
-                valid_until=date.fromisoformat(snap["valid_until"])
-                if snap["valid_until"]
-                else None,
-                direction=Direction(snap["direction"]),
-                purpose=Purpose(snap["purpose"]),
+            rebuilt[event.consent_id] = ConsentTerms.from_snapshot(event.snapshot).facts(
+                event.consent_id
             )
         elif event.kind in (ConsentEventKind.REVOKED, ConsentEventKind.SUPERSEDED):
             rebuilt[event.consent_id] = replace(

@@ -233,21 +233,30 @@ def test_content_written_after_revocation_is_under_a_key_the_former_grantee_neve
     assert read(world.county_worker, after, SectionKind.HOUSING, Purpose.CASE_WORK) == "Jälkeen"
 
 
-def test_a_statutory_disclosure_allows_exactly_what_it_names(db: Session, world: World) -> None:
-    livelihood = write_section(db, world, SectionKind.LIVELIHOOD, "Perustoimeentulotuki")
-    housing = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
-    sharing.record_statutory_disclosure(
+def disclose_livelihood_to_kela(
+    db: Session,
+    w: World,
+    provision: str,
+    justification: str = "Toimeentulon turvaaminen vapautumispäivänä (fictional)",
+):  # type: ignore[no-untyped-def]
+    return sharing.record_statutory_disclosure(
         db,
         new_gate(),
-        world.county_worker,
-        case=world.case,
-        member_id=world.kela_member.id,
+        w.county_worker,
+        case=w.case,
+        member_id=w.kela_member.id,
         sections=frozenset({SectionKind.LIVELIHOOD}),
-        provision="Asiakastietolaki 703/2023 (fictional test reference)",
-        justification="Toimeentulon turvaaminen vapautumispäivänä (fictional)",
+        provision=provision,
+        justification=justification,
         valid_from=TODAY,
         valid_until=TODAY,
     )
+
+
+def test_a_statutory_disclosure_allows_exactly_what_it_names(db: Session, world: World) -> None:
+    livelihood = write_section(db, world, SectionKind.LIVELIHOOD, "Perustoimeentulotuki")
+    housing = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
+    disclose_livelihood_to_kela(db, world, "Asiakastietolaki 703/2023 (fictional test reference)")
     db.commit()
     assert read(world.kela_staff, livelihood, SectionKind.LIVELIHOOD) == "Perustoimeentulotuki"
     with pytest.raises(AccessDenied):
@@ -266,18 +275,9 @@ def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification
     from consent.errors import InvalidConsent
 
     with pytest.raises(InvalidConsent):
-        sharing.record_statutory_disclosure(
-            db,
-            new_gate(),
-            world.county_worker,
-            case=world.case,
-            member_id=world.kela_member.id,
-            sections=frozenset({SectionKind.LIVELIHOOD}),
-            provision=" ",
-            justification="x",
-            valid_from=TODAY,
-            valid_until=None,
-        )
+        disclose_livelihood_to_kela(db, world, provision=" ")
+    with pytest.raises(InvalidConsent):
+        disclose_livelihood_to_kela(db, world, "703/2023", justification="")
 
 
 def test_leaving_the_network_ends_access_and_removes_seals(db: Session, world: World) -> None:
