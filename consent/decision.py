@@ -12,12 +12,13 @@ import enum
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from consent.sections import DataScope, Scope, SectionKind
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+BEGINNING = datetime.min.replace(tzinfo=UTC)  # "recorded at" for facts that always were
 
 
 class ActorRole(enum.StrEnum):
@@ -108,15 +109,26 @@ class WorkTask:
 
 @dataclass(frozen=True)
 class Membership:
-    """A network member's active period; a person has no organisation."""
+    """A network member's active period; a person has no organisation.
+
+    ``ends_on`` is a planned last day (inclusive); ``ended_at`` is the instant the
+    membership was ended by hand, which ends access at once.
+    """
 
     id: uuid.UUID
     organisation_id: uuid.UUID | None
     starts_on: date
     ends_on: date | None = None
+    ended_at: datetime | None = None
+    added_at: datetime = BEGINNING  # when it was recorded
 
-    def active_on(self, day: date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+    def active_at(self, at: datetime) -> bool:
+        day = helsinki_day(at)
+        return (
+            self.starts_on <= day
+            and (self.ends_on is None or day <= self.ends_on)
+            and (self.ended_at is None or at < self.ended_at)
+        )
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ class StatutoryFacts:
     valid_from: date
     valid_until: date | None
     ended_at: datetime | None = None
+    decided_at: datetime = BEGINNING  # when it was recorded
 
 
 @dataclass(frozen=True)
@@ -230,12 +243,12 @@ def _decide_county_staff(request: AccessRequest, case: CaseContext) -> Decision:
     return _deny(Reason.DENIED_NO_RELATIONSHIP)
 
 
-def grantee_members(actor: Actor, case: CaseContext, day: date) -> list[Membership]:
-    """The actor's memberships in the case's network that are active on ``day``."""
+def grantee_members(actor: Actor, case: CaseContext, at: datetime) -> list[Membership]:
+    """The actor's memberships in the case's network that are active at ``at``."""
     return [
         m
         for m in case.memberships
-        if m.active_on(day)
+        if m.active_at(at)
         and (
             (actor.role is ActorRole.PERSON and m.id == actor.member_id)
             or (
@@ -257,14 +270,15 @@ def _decide_grantee(request: AccessRequest, case: CaseContext) -> Decision:
     if request.scope is DataScope.BASIC:
         return _deny(Reason.DENIED_ROLE)
     day = helsinki_day(request.at)
-    members = {m.id for m in grantee_members(request.actor, case, day)}
+    members = {m.id for m in grantee_members(request.actor, case, request.at)}
     if not members:
         return _deny(Reason.DENIED_NOT_IN_NETWORK)
     # The name is shared with whoever may read any section: they must know whose plan it is.
     sections = (
         frozenset(SectionKind) if request.scope is DataScope.NAME else frozenset({request.scope})
     )
-    for disclosure in case.statutory:
+    # Records are tried in id order, so the same facts always name the same basis.
+    for disclosure in sorted(case.statutory, key=lambda d: d.id):
         if (
             disclosure.member_id in members
             and disclosure.sections & sections
@@ -272,9 +286,10 @@ def _decide_grantee(request: AccessRequest, case: CaseContext) -> Decision:
             and (disclosure.ended_at is None or request.at < disclosure.ended_at)
         ):
             return _allow(Reason.ALLOWED_STATUTORY, BasisKind.STATUTORY, disclosure.id)
-    candidates = [
-        c for c in case.consents if c.member_id in members and c.direction is Direction.DISCLOSE
-    ]
+    candidates = sorted(
+        (c for c in case.consents if c.member_id in members and c.direction is Direction.DISCLOSE),
+        key=lambda c: c.id,
+    )
     return _best_consent(candidates, sections, request, day)
 
 
@@ -341,7 +356,7 @@ def live_grants(case: CaseContext, at: datetime) -> set[Grant]:
     if case.closed_at is not None and case.closed_at <= at:
         return set()
     day = helsinki_day(at)
-    active = {m.id for m in case.memberships if m.active_on(day)}
+    active = {m.id for m in case.memberships if m.active_at(at)}
     grants: set[Grant] = set()
     bases: list[tuple[uuid.UUID, frozenset[SectionKind], BasisKind, uuid.UUID]] = [
         (d.member_id, d.sections, BasisKind.STATUTORY, d.id)

@@ -108,8 +108,7 @@ def grant(
         has no named recorder.
     """
     terms.validate()
-    if given_how is not GivenHow.ELECTRONIC and recorded_by_id is None:
-        raise InvalidConsent("a written or oral consent is recorded by a named caseworker")
+    _require_recorder(given_how, recorded_by_id)
     consent = Consent(
         client_id=client_id,
         case_id=case_id,
@@ -160,6 +159,7 @@ def amend(
     if terms.member_id != consent.member_id:
         raise InvalidConsent("an amendment keeps the same grantee; grant a new consent instead")
     terms.validate()
+    _require_recorder(given_how, by_user_id)  # before anything changes: amend is all or nothing
     _end(session, consent, ConsentState.SUPERSEDED, ConsentEventKind.SUPERSEDED, by_user_id, at)
     return grant(
         session,
@@ -190,6 +190,11 @@ def expire_due(session: Session, *, today: date, at: datetime) -> list[Consent]:
     return list(due)
 
 
+def _require_recorder(given_how: GivenHow, recorded_by_id: uuid.UUID | None) -> None:
+    if given_how is not GivenHow.ELECTRONIC and recorded_by_id is None:
+        raise InvalidConsent("a written or oral consent is recorded by a named caseworker")
+
+
 def _end(
     session: Session,
     consent: Consent,
@@ -200,6 +205,8 @@ def _end(
 ) -> None:
     if consent.state is not ConsentState.ACTIVE:
         raise ConsentNotActive(f"the consent is already {consent.state.value}")
+    if at < consent.recorded_at:
+        raise InvalidConsent("a consent cannot end before it was recorded")
     consent.state = state
     consent.ended_at = at
     consent.ended_by_id = by_user_id
@@ -236,7 +243,8 @@ def facts_of(consent: Consent) -> ConsentFacts:
 def consents_as_of(events: Iterable[ConsentEvent], at: datetime) -> tuple[ConsentFacts, ...]:
     """Rebuild the consents as they stood at ``at`` from their events alone."""
     rebuilt: dict[uuid.UUID, ConsentFacts] = {}
-    for event in sorted(events, key=lambda e: e.at):
+    # At one instant a grant comes before whatever ends it (the database gives no order).
+    for event in sorted(events, key=lambda e: (e.at, e.kind is not ConsentEventKind.GRANTED)):
         if event.at > at:
             break
         if event.kind is ConsentEventKind.GRANTED:
@@ -256,6 +264,15 @@ def consents_as_of(events: Iterable[ConsentEvent], at: datetime) -> tuple[Consen
 def who_could_see(
     case: CaseContext, events: Sequence[ConsentEvent], at: datetime
 ) -> set[tuple[uuid.UUID, Scope]]:
-    """Which network members could read which scopes at a past moment, by consent or statute."""
-    past = replace(case, consents=consents_as_of(events, at))
+    """Which network members could read which scopes at a past moment, by consent or statute.
+
+    Consents come from their events; statutory disclosures and memberships count only
+    from when they were recorded, whatever earlier dates they name.
+    """
+    past = replace(
+        case,
+        consents=consents_as_of(events, at),
+        statutory=tuple(d for d in case.statutory if d.decided_at <= at),
+        memberships=tuple(m for m in case.memberships if m.added_at <= at),
+    )
     return {(grant.member_id, grant.scope) for grant in live_grants(past, at)}

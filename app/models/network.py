@@ -45,8 +45,19 @@ class NetworkMember(Base):
     person_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     role_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # role in the network, free text
     starts_on: Mapped[date]
-    ends_on: Mapped[date | None]
+    ends_on: Mapped[date | None]  # planned last day, inclusive
+    ended_at: Mapped[datetime | None]  # ended by hand: access ends at this instant
+    ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Members who are not authorities (NGOs, peer experts, close persons) are bound by
+    # a recorded confidentiality commitment before anything is shared with them.
+    confidentiality_committed_on: Mapped[date | None]
+    confidentiality_recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+
+    @property
+    def needs_confidentiality_commitment(self) -> bool:
+        """Authorities are bound by law; everyone else commits in writing first."""
+        return self.organisation is None or not self.organisation.kind.is_authority

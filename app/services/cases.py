@@ -51,7 +51,14 @@ def load_case_contexts(
     memberships = defaultdict(list)
     for member in session.scalars(select(NetworkMember).where(NetworkMember.case_id.in_(ids))):
         memberships[member.case_id].append(
-            Membership(member.id, member.organisation_id, member.starts_on, member.ends_on)
+            Membership(
+                member.id,
+                member.organisation_id,
+                member.starts_on,
+                member.ends_on,
+                member.ended_at,
+                member.added_at,
+            )
         )
     consents = defaultdict(list)
     for consent in session.scalars(select(Consent).where(Consent.case_id.in_(ids))):
@@ -68,6 +75,7 @@ def load_case_contexts(
                 d.valid_from,
                 d.valid_until,
                 d.ended_at,
+                d.decided_at,
             )
         )
     return {

@@ -15,7 +15,7 @@ from app.models import Case, NetworkMember, Organisation
 from app.services.fields import field
 from consent import service
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.decision import Actor, Purpose, helsinki_day
 from consent.errors import InvalidConsent
 from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
@@ -119,9 +119,14 @@ def record_statutory_disclosure(
     return disclosure
 
 
-def end_membership(session: Session, gate: AccessGate, member: NetworkMember, on: date) -> None:
-    """End a member's period on ``on`` (inclusive); from the next day they read nothing."""
-    member.ends_on = on
+def end_membership(
+    session: Session, gate: AccessGate, member: NetworkMember, *, by_user_id: uuid.UUID | None
+) -> None:
+    """End a membership now: access ends at once and the member's seals go in this transaction."""
+    now = utcnow()
+    member.ended_at = now
+    member.ended_by_id = by_user_id
+    member.ends_on = min(member.ends_on or helsinki_day(now), helsinki_day(now))
     session.flush()
     gate.sync_seals(member.client_id)
 

@@ -283,7 +283,7 @@ def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification
 def test_leaving_the_network_ends_access_and_removes_seals(db: Session, world: World) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     grant(db, world, world.housing_member, SectionKind.HOUSING)
-    sharing.end_membership(db, new_gate(), world.housing_member, TODAY - timedelta(days=1))
+    sharing.end_membership(db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id)
     db.commit()
     assert (
         db.scalar(
