@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
-from sharing import access_log, keys, seal
+from sharing import access_log, blind_index, keys, seal
 from sharing.keys import Keyring, generate_keyring, write_key_file
 
 keys_cli = AppGroup("keys", help="Master keys and the secret key.")
@@ -57,7 +57,11 @@ def keys_init() -> None:
 
 
 def _pending(keyring: Keyring) -> int:
-    counts = [keys.wrapped_counts(db.session), seal.wrapped_grantee_counts(db.session)]
+    counts = [
+        keys.wrapped_counts(db.session),
+        seal.wrapped_grantee_counts(db.session),
+        blind_index.wrapped_index_counts(db.session),
+    ]
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
 
@@ -87,6 +91,7 @@ def keys_rotate(batch_size: int) -> None:
     while batch := (
         keys.rewrap_data_keys(db.session, keyring, batch_size)
         + seal.rewrap_grantee_keys(db.session, keyring, batch_size)
+        + blind_index.rewrap_index_keys(db.session, keyring, batch_size)
     ):
         db.session.commit()
         done += batch
@@ -96,16 +101,18 @@ def keys_rotate(batch_size: int) -> None:
 
 @keys_cli.command("status")
 def keys_status() -> None:
-    """Show how many data keys and grantee keys each master key wraps."""
+    """Show how many data keys, grantee keys and index keys each master key wraps."""
     keyring = _keyring()
     data = keys.wrapped_counts(db.session)
     grantees = seal.wrapped_grantee_counts(db.session)
+    index = blind_index.wrapped_index_counts(db.session)
     click.echo(f"active master key: {keyring.active_id}")
-    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees)):
+    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index)):
         held = "held" if key_id in keyring.keys else "NOT HELD"
         click.echo(
             f"  {key_id}: {data.get(key_id, 0)} data keys, "
-            f"{grantees.get(key_id, 0)} grantee keys ({held})"
+            f"{grantees.get(key_id, 0)} grantee keys, "
+            f"{index.get(key_id, 0)} index keys ({held})"
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))

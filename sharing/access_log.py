@@ -374,6 +374,11 @@ def entries_for_client(
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
+def has_pending(session: Session) -> bool:
+    """Whether records were appended since the last commit (they must not be lost)."""
+    return bool(session.info.get(_PENDING))
+
+
 def lost_in_rollback(session: Session) -> list[LogRecord]:
     """The records appended since the last commit that a rollback has just discarded.
 

@@ -92,25 +92,37 @@ class AccessGate:
     def write_text(
         self, actor: Actor, ref: FieldRef, value: str | None, *, purpose: Purpose
     ) -> bytes | None:
-        """Encrypt ``value`` for the field at ``ref`` under the scope's current key; log the write.
+        """Encrypt ``value`` for the field at ``ref`` (see ``write_texts``).
 
         :raises AccessDenied: when the actor may not write this client's data in this scope.
         """
-        at = self._clock()
-        decision = self._decide(actor, [ref.client_id], Action.WRITE, purpose, [ref.scope], at)[
-            (ref.client_id, ref.scope)
+        return self.write_texts(actor, [(ref, value)], purpose=purpose)[0]
+
+    def write_texts(
+        self, actor: Actor, fields: Sequence[tuple[FieldRef, str | None]], *, purpose: Purpose
+    ) -> list[bytes | None]:
+        """Encrypt many values under each scope's current key: one decision and one log entry
+        per client and scope, one key lookup per scope. ``None`` stays ``None``.
+
+        :raises AccessDenied: when the actor may not write any of them.
+        """
+        self._authorise(actor, [ref for ref, _ in fields], Action.WRITE, purpose)
+        current: dict[tuple[uuid.UUID, Scope], tuple[uuid.UUID, bytes]] = {}
+        for client, scope in dict.fromkeys(
+            (r.client_id, r.scope) for r, v in fields if v is not None
+        ):
+            key_id, key, created = keys.current_data_key(
+                self._session, self._keyring, client, scope_key(scope)
+            )
+            if created:
+                self.sync_seals(client)
+            current[(client, scope)] = (key_id, key)
+        return [
+            None
+            if value is None
+            else envelope.seal(*current[(ref.client_id, ref.scope)], ref, value.encode())
+            for ref, value in fields
         ]
-        if not decision.allowed:
-            self._deny(actor, Action.WRITE, purpose, [(ref.client_id, ref.scope, decision)], at)
-        self._log(actor, AccessAction.WRITE, purpose, [(ref.client_id, ref.scope, decision)], at)
-        if value is None:
-            return None
-        key_id, key, created = keys.current_data_key(
-            self._session, self._keyring, ref.client_id, scope_key(ref.scope)
-        )
-        if created:
-            self.sync_seals(ref.client_id)
-        return envelope.seal(key_id, key, ref, value.encode())
 
     def read_texts(
         self, actor: Actor, fields: Sequence[Sealed], *, purpose: Purpose
@@ -120,20 +132,7 @@ class AccessGate:
 
         :raises AccessDenied: when any of them may not be read.
         """
-        at = self._clock()
-        pairs = list(dict.fromkeys((ref.client_id, ref.scope) for ref, _ in fields))
-        decisions = self._decide(
-            actor,
-            [client for client, _ in pairs],
-            Action.READ,
-            purpose,
-            [scope for _, scope in pairs],
-            at,
-        )
-        outcomes = [(client, scope, decisions[(client, scope)]) for client, scope in pairs]
-        if denied := [o for o in outcomes if not o[2].allowed]:
-            self._deny(actor, Action.READ, purpose, denied, at)
-        self._log(actor, AccessAction.READ, purpose, outcomes, at)
+        self._authorise(actor, [ref for ref, _ in fields], Action.READ, purpose)
         return self._open(actor, fields)
 
     def read_text(
@@ -204,6 +203,30 @@ class AccessGate:
         return seal.sync_seals(self._session, self._keyring, client_id, targets)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _authorise(
+        self, actor: Actor, refs: Sequence[FieldRef], action: Action, purpose: Purpose
+    ) -> list[tuple[uuid.UUID, Scope]]:
+        """Decide each (client, scope) once; deny (ending the unit of work) or log the access.
+
+        :raises AccessDenied: when any of them is denied.
+        """
+        at = self._clock()
+        pairs = list(dict.fromkeys((ref.client_id, ref.scope) for ref in refs))
+        decisions = self._decide(
+            actor,
+            [client for client, _ in pairs],
+            action,
+            purpose,
+            [scope for _, scope in pairs],
+            at,
+        )
+        outcomes = [(client, scope, decisions[(client, scope)]) for client, scope in pairs]
+        if denied := [o for o in outcomes if not o[2].allowed]:
+            self._deny(actor, action, purpose, denied, at)
+        log_action = AccessAction.WRITE if action is Action.WRITE else AccessAction.READ
+        self._log(actor, log_action, purpose, outcomes, at)
+        return pairs
 
     def _decide(
         self,

@@ -1,7 +1,15 @@
-"""Social workers of a wellbeing-services county: their county's clients and cases."""
+"""Social workers of a wellbeing-services county: from notification to an agreed network."""
 
 from flask import Blueprint
 
 bp = Blueprint("caseworker", __name__, url_prefix="/caseworker")
 
-from app.caseworker import views  # noqa: E402, F401  (registers the routes)
+# Each module registers the routes of one part of the work.
+from app.caseworker import (  # noqa: E402, F401
+    assessment,
+    consents,
+    contacts,
+    intake,
+    network,
+    views,
+)

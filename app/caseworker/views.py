@@ -1,37 +1,63 @@
+"""The caseload, the client overview and its actions, and recording a work-task reason.
+
+The overview shows where the client stands: the phase timeline with the key release
+dates, the responsible worker (omatyöntekijä) and team with their history, and the
+parallel plans of other organisations. Every action re-renders the overview with the
+user's input and the errors (status 400) when it does not validate.
+"""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.caseworker import bp
+from app.caseworker.context import ClientPage, client_or_404, client_page, list_names
 from app.caseworker.forms import WorkTaskForm
+from app.caseworker.overview_forms import (
+    PARALLEL_PLAN_KINDS,
+    AppointForm,
+    ConfirmForm,
+    KeyDatesForm,
+    ParallelPlanForm,
+    PhaseForm,
+    TeamAddForm,
+)
 from app.extensions import db
 from app.i18n import HELSINKI, helsinki_today
 from app.models import (
-    Case,
-    CaseTeamMember,
-    Client,
     ClientPlan,
     NetworkMember,
+    Organisation,
     Phase,
     ResponsibleWorker,
     Role,
+    User,
     WorkTaskReason,
 )
+from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.security import allow, current_actor, gate
+from app.services import case_timeline, responsible_worker
 from app.services.caseload import county_caseload
-from app.services.cases import latest_cases
+from app.services.cases import load_case_contexts
 from app.services.fields import field, sealed
-from consent.decision import Action, Purpose, Reason
+from consent.base import utcnow
+from consent.decision import AccessRequest, Action, Purpose, decide
 from consent.sections import DataScope
-from sharing.errors import AccessDenied
+
+
+@bp.app_template_global()
+def parallel_plan_kind_label(kind: ParallelPlanKind) -> str:
+    return str(PARALLEL_PLAN_KINDS[kind])
 
 
 @bp.route("/")
@@ -41,11 +67,7 @@ def home() -> str:
     page_no = request.args.get("page", 1, type=int)
     selected = Phase(phase) if phase in Phase.__members__.values() else None
     page = county_caseload(db.session, current_user.organisation_id, phase=selected, page=page_no)
-    names = gate().read_texts(
-        current_actor(),
-        [sealed(row.client, "name_ct", DataScope.NAME) for row in page.rows],
-        purpose=Purpose.LIST,
-    )
+    names = list_names([row.client for row in page.rows])
     return render_template(
         "caseworker/home.html",
         page=page,
@@ -55,73 +77,325 @@ def home() -> str:
     )
 
 
-def _client_or_404(client_id: uuid.UUID) -> tuple[Client, Case]:
-    client = db.session.get(Client, client_id)
-    case = latest_cases(db.session, [client_id]).get(client_id) if client else None
-    if client is None or case is None:
-        abort(404)
-    return client, case
+# -- the overview ------------------------------------------------------------------------
 
 
 @bp.route("/clients/<uuid:client_id>")
 @allow(Role.CASEWORKER)
-def client(client_id: uuid.UUID) -> str | tuple[str, int]:
-    client, case = _client_or_404(client_id)
-    actor = current_actor()
-    try:
-        gate().check(actor, client.id, Action.READ, Purpose.CASE_WORK, DataScope.BASIC)
-    except AccessDenied as denied:
-        if denied.reason != Reason.DENIED_NO_RELATIONSHIP:
-            raise
-        return render_template(
-            "caseworker/work_task.html", client_id=client.id, form=WorkTaskForm()
-        ), 403
-    name, identity_code = gate().read_texts(
-        actor,
-        [sealed(client, "name_ct", DataScope.NAME), sealed(client, "identity_code_ct")],
-        purpose=Purpose.CASE_WORK,
-    )
-    case = db.session.scalars(
-        select(Case)
-        .where(Case.id == case.id)
-        .options(
-            selectinload(Case.responsible_workers).selectinload(ResponsibleWorker.worker),
-            selectinload(Case.team).selectinload(CaseTeamMember.user),
-        )
-        .execution_options(populate_existing=True)
-    ).one()
+@client_page
+def client(page: ClientPage) -> str | tuple[str, int]:
+    return _overview(page)
+
+
+def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, int]:
+    """Render the overview; ``bound`` holds a submitted form that failed, by its prefix."""
+    case, actor, today = page.case, page.actor, helsinki_today()
+    history = responsible_worker.appointments(db.session, case.id)
+    team = responsible_worker.team(db.session, case.id)
+    colleagues = responsible_worker.county_caseworkers(db.session, case.county_id)
+    plans = _parallel_plans(case.id)
     members = db.session.scalars(
         select(NetworkMember)
         .where(NetworkMember.case_id == case.id)
-        .options(selectinload(NetworkMember.organisation))
-        .order_by(NetworkMember.starts_on)
+        .options(joinedload(NetworkMember.organisation))
+        .order_by(NetworkMember.starts_on, NetworkMember.id)
     ).all()
-    member_texts = gate().read_texts(
+    texts = gate().read_texts(
         actor,
-        [pair for m in members for pair in (sealed(m, "person_name_ct"), sealed(m, "role_ct"))],
+        [
+            sealed(page.client, "identity_code_ct"),
+            *(
+                pair
+                for p in plans
+                for pair in (sealed(p, "owner_name_ct"), sealed(p, "reference_ct"))
+            ),
+            *(
+                pair
+                for m in members
+                for pair in (sealed(m, "person_name_ct"), sealed(m, "role_ct"))
+            ),
+        ],
         purpose=Purpose.CASE_WORK,
     )
-    plan = db.session.scalar(
+    identity_code, plan_texts = texts[0], texts[1 : 1 + 2 * len(plans)]
+    member_texts = texts[1 + 2 * len(plans) :]
+    client_plan = db.session.scalar(
         select(ClientPlan)
         .where(ClientPlan.case_id == case.id)
         .options(selectinload(ClientPlan.sections))
     )
-    return render_template(
+    forms = {
+        "phase": PhaseForm(case.phase, formdata=None),
+        "dates": KeyDatesForm(formdata=None, obj=case),
+        "appoint": _appoint_form(colleagues, history, formdata=None, starts_on=today),
+        "team": _team_form(colleagues, team, history, formdata=None),
+        "plan": _plan_form(formdata=None),
+    }
+    forms.update(bound)
+    html = render_template(
         "caseworker/client.html",
-        client=client,
+        page=page,
         case=case,
-        name=name,
+        today=today,
         identity_code=identity_code,
+        timeline=case_timeline.build_timeline(
+            case, case_timeline.phase_changes(db.session, case.id), today
+        ),
+        dates_change=case_timeline.last_release_dates_change(db.session, case.id),
+        history=history,
+        current=responsible_worker.current_appointment(history),
+        team=team,
+        plans=[(p, plan_texts[2 * i], plan_texts[2 * i + 1]) for i, p in enumerate(plans)],
         members=[(m, member_texts[2 * i], member_texts[2 * i + 1]) for i, m in enumerate(members)],
-        plan=plan,
-        today=helsinki_today(),
+        client_plan=client_plan,
+        forms=forms,
     )
+    return html, status
+
+
+def _parallel_plans(case_id: uuid.UUID) -> list[ParallelPlan]:
+    """The case's parallel plans: in force first (soonest review first), then ended ones."""
+    rows = db.session.scalars(
+        select(ParallelPlan)
+        .where(ParallelPlan.case_id == case_id)
+        .options(joinedload(ParallelPlan.organisation), joinedload(ParallelPlan.ended_by))
+        .order_by(ParallelPlan.added_at, ParallelPlan.id)
+    ).all()
+    far = date.max
+    return sorted(rows, key=lambda p: (p.ended_at is not None, p.review_on or far))
+
+
+def _appoint_form(
+    colleagues: list[User], history: list[ResponsibleWorker], **kwargs: Any
+) -> AppointForm:
+    current = responsible_worker.current_appointment(history)
+    form = AppointForm(**kwargs)
+    form.worker.choices = [SelectChoice("", gettext("Choose the worker"))] + [
+        SelectChoice(str(u.id), u.display_name)
+        for u in colleagues
+        if current is None or u.id != current.worker_id
+    ]
+    return form
+
+
+def _team_form(
+    colleagues: list[User],
+    team: responsible_worker.Team,
+    history: list[ResponsibleWorker],
+    **kwargs: Any,
+) -> TeamAddForm:
+    current = responsible_worker.current_appointment(history)
+    taken = team.current_ids | ({current.worker_id} if current else set())
+    form = TeamAddForm(**kwargs)
+    form.user.choices = [SelectChoice("", gettext("Choose a colleague"))] + [
+        SelectChoice(str(u.id), u.display_name) for u in colleagues if u.id not in taken
+    ]
+    return form
+
+
+def _plan_form(**kwargs: Any) -> ParallelPlanForm:
+    form = ParallelPlanForm(**kwargs)
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form.organisation.choices = [SelectChoice("", gettext("Not in the directory"))] + [
+        SelectChoice(str(o.id), o.name) for o in organisations
+    ]
+    return form
+
+
+def _done(page: ClientPage, message: str, anchor: str) -> Response:
+    """Commit, say what was done, and return to the overview (or, when the change took
+    away this user's own access to the client, to the caseload).
+
+    The pure decision is asked only to choose where to go, so that the user is not sent
+    to a refusal (and a logged denial); the gate still guards every page.
+    """
+    db.session.commit()
+    flash(message, "info")
+    context = load_case_contexts(db.session, [page.client.id]).get(page.client.id)
+    asked = AccessRequest(
+        page.actor, page.client.id, Action.READ, Purpose.CASE_WORK, utcnow(), DataScope.BASIC
+    )
+    if not decide(asked, context).allowed:
+        flash(gettext("You no longer work on this client's case."), "info")
+        return redirect(url_for("caseworker.home"))
+    return redirect(url_for("caseworker.client", client_id=page.client.id, _anchor=anchor))
+
+
+@bp.route("/clients/<uuid:client_id>/phase", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def change_phase(page: ClientPage) -> Response | tuple[str, int]:
+    form = PhaseForm(page.case.phase)
+    if not form.validate_on_submit():
+        return _overview(page, 400, phase=form)
+    if page.case.closed_at is not None or page.case.phase is Phase.CLOSED:
+        form.phase.errors.append(gettext("A closed case cannot be moved to another phase."))
+        return _overview(page, 400, phase=form)
+    phase = Phase(form.phase.data)
+    case_timeline.change_phase(db.session, page.case, phase, current_user.id)
+    return _done(page, gettext("The case was moved to a new phase."), "timeline")
+
+
+@bp.route("/clients/<uuid:client_id>/dates", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def key_dates(page: ClientPage) -> Response | tuple[str, int]:
+    form = KeyDatesForm()
+    if not form.validate_on_submit():
+        return _overview(page, 400, dates=form)
+    changed = case_timeline.save_release_dates(
+        db.session,
+        page.case,
+        current_user.id,
+        sentence_start=form.sentence_start.data,
+        conditional_release=form.conditional_release.data,
+        probation_start=form.probation_start.data,
+        probation_end=form.probation_end.data,
+    )
+    message = gettext("Key dates saved.") if changed else gettext("The key dates did not change.")
+    return _done(page, message, "key-dates")
+
+
+def _appointment_error(
+    problem: responsible_worker.AppointmentProblem, latest_start: date | None
+) -> tuple[str, str]:
+    """The field an appointment problem is shown on, and what to say."""
+    match problem:
+        case responsible_worker.AppointmentProblem.ALREADY_CURRENT:
+            return "worker", gettext("This worker is already the responsible worker.")
+        case responsible_worker.AppointmentProblem.IN_FUTURE:
+            return "starts_on", gettext(
+                "The appointment can start today at the latest: record it on the day it begins."
+            )
+        case responsible_worker.AppointmentProblem.BEFORE_CURRENT_START:
+            return "starts_on", gettext(
+                "The appointment cannot start before the current one began (%(date)s).",
+                date=format_date(latest_start, "medium") if latest_start else "–",
+            )
+    return "worker", gettext("Choose the worker.")
+
+
+@bp.route("/clients/<uuid:client_id>/responsible-worker", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def appoint_worker(page: ClientPage) -> Response | tuple[str, int]:
+    case = page.case
+    colleagues = responsible_worker.county_caseworkers(db.session, case.county_id)
+    form = _appoint_form(colleagues, responsible_worker.appointments(db.session, case.id))
+    if not form.validate_on_submit():
+        return _overview(page, 400, appoint=form)
+    worker = next((u for u in colleagues if str(u.id) == form.worker.data), None)
+    try:
+        responsible_worker.appoint(
+            db.session, case, worker, form.starts_on.data, current_user.id, helsinki_today()
+        )
+    except responsible_worker.AppointmentError as error:
+        latest = responsible_worker.appointments(db.session, case.id)
+        name, message = _appointment_error(error.problem, latest[0].starts_on if latest else None)
+        getattr(form, name).errors.append(message)
+        return _overview(page, 400, appoint=form)
+    return _done(
+        page,
+        gettext(
+            "%(name)s is now the responsible worker.", name=worker.display_name if worker else ""
+        ),
+        "responsible-worker",
+    )
+
+
+@bp.route("/clients/<uuid:client_id>/team", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def add_team_member(page: ClientPage) -> Response | tuple[str, int]:
+    case = page.case
+    colleagues = responsible_worker.county_caseworkers(db.session, case.county_id)
+    team = responsible_worker.team(db.session, case.id)
+    history = responsible_worker.appointments(db.session, case.id)
+    form = _team_form(colleagues, team, history)
+    if not form.validate_on_submit():
+        return _overview(page, 400, team=form)
+    user = next(u for u in colleagues if str(u.id) == form.user.data)  # a validated choice
+    responsible_worker.add_team_member(db.session, case, user, current_user.id)
+    return _done(
+        page, gettext("%(name)s was added to the case team.", name=user.display_name), "team"
+    )
+
+
+@bp.route("/clients/<uuid:client_id>/team/<uuid:member_id>/remove", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def remove_team_member(page: ClientPage, member_id: uuid.UUID) -> Response | tuple[str, int]:
+    if not ConfirmForm().validate_on_submit():
+        return _overview(page, 400)
+    member = responsible_worker.remove_team_member(
+        db.session, page.case, member_id, current_user.id
+    )
+    if member is None:
+        abort(404)
+    return _done(page, gettext("Removed from the case team."), "team")
+
+
+@bp.route("/clients/<uuid:client_id>/parallel-plans", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
+    form = _plan_form()
+    if not form.validate_on_submit():
+        return _overview(page, 400, plan=form)
+    case = page.case
+    plan = ParallelPlan(
+        case_id=case.id,
+        client_id=case.client_id,
+        kind=ParallelPlanKind(form.kind.data),
+        organisation_id=uuid.UUID(form.organisation.data) if form.organisation.data else None,
+        made_on=form.made_on.data,
+        review_on=form.review_on.data,
+        added_by_id=current_user.id,
+        added_at=utcnow(),
+    )
+    # Seal before adding: a flush of a plan without its owner would break the table's check.
+    for column, text in (
+        ("owner_name_ct", form.owner_name.data),
+        ("reference_ct", form.reference.data),
+    ):
+        if text := (text or "").strip():
+            setattr(
+                plan,
+                column,
+                gate().write_text(page.actor, field(plan, column), text, purpose=Purpose.CASE_WORK),
+            )
+    db.session.add(plan)
+    db.session.flush()
+    return _done(page, gettext("Parallel plan recorded."), "parallel-plans")
+
+
+@bp.route("/clients/<uuid:client_id>/parallel-plans/<uuid:plan_id>/end", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def end_parallel_plan(page: ClientPage, plan_id: uuid.UUID) -> Response | tuple[str, int]:
+    if not ConfirmForm().validate_on_submit():
+        return _overview(page, 400)
+    plan = db.session.scalar(
+        select(ParallelPlan).where(
+            ParallelPlan.id == plan_id,
+            ParallelPlan.case_id == page.case.id,
+            ParallelPlan.ended_at.is_(None),
+        )
+    )
+    if plan is None:
+        abort(404)
+    plan.ended_at = utcnow()
+    plan.ended_by_id = current_user.id
+    return _done(page, gettext("The parallel plan was marked ended."), "parallel-plans")
+
+
+# -- a colleague without a relationship --------------------------------------------------
 
 
 @bp.route("/clients/<uuid:client_id>/work-task", methods=["POST"])
 @allow(Role.CASEWORKER)
 def record_work_task(client_id: uuid.UUID) -> Response | tuple[str, int]:
-    client, case = _client_or_404(client_id)
+    client, case = client_or_404(client_id)
     actor = current_actor()
     gate().check(actor, client.id, Action.READ, Purpose.LIST, DataScope.NAME)  # same county, or 404
     form = WorkTaskForm()

@@ -1,5 +1,11 @@
 """Tables owned by ``app``. Importing this module registers every table on the shared metadata."""
 
+# Modules whose classes are imported from the module itself (app.models.intake, …).
+from app.models import assessment as _assessment  # noqa: F401
+from app.models import contact as _contact  # noqa: F401
+from app.models import flows as _flows  # noqa: F401
+from app.models import intake as _intake  # noqa: F401
+from app.models import parallel_plan as _parallel_plan  # noqa: F401
 from app.models.case import (
     Case,
     CaseTeamMember,
@@ -17,6 +23,7 @@ from app.models.user import Role, User
 # Register the tables of the other packages on the shared metadata too.
 from consent import models as _consent_models  # noqa: F401
 from sharing import access_log as _access_log  # noqa: F401
+from sharing import blind_index as _blind_index  # noqa: F401
 from sharing import models as _sharing_models  # noqa: F401
 
 __all__ = [

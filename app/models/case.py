@@ -10,7 +10,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
@@ -91,20 +91,37 @@ class ResponsibleWorker(Base):
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     worker: Mapped[User] = relationship(foreign_keys=[worker_id], lazy="raise")
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id], lazy="raise")
 
 
 class CaseTeamMember(Base):
-    """A county colleague working on the case with the responsible worker."""
+    """A county colleague working on the case with the responsible worker, for a period.
+
+    Removing a member keeps the row (``removed_at``) as history; only rows not removed
+    give access. A colleague may be added again later: one current row per person.
+    """
 
     __tablename__ = "case_team"
-    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+    __table_args__ = (
+        Index(
+            "uq_case_team_current_member",
+            "case_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+    removed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id], lazy="raise")
 
 
 class WorkTaskReason(Base):
@@ -118,3 +135,40 @@ class WorkTaskReason(Base):
     reason_ct: Mapped[bytes] = mapped_column(LargeBinary)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     valid_until: Mapped[datetime]
+
+
+class PhaseChange(Base):
+    """The case moved from one phase of the process to another: when and by whom.
+
+    A case opens in its first phase at ``Case.opened_at`` without a row here; every
+    later move adds one. ``from_phase`` keeps what the case was in before, so the
+    history reads right even for cases opened before phase changes were recorded.
+    """
+
+    __tablename__ = "phase_changes"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    # Its own type name, so the two columns' check constraints get different names.
+    from_phase: Mapped[Phase] = mapped_column(str_enum(Phase).adapt(Enum, name="from_phase"))
+    phase: Mapped[Phase] = mapped_column(str_enum(Phase))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    changed_by: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ReleaseDatesChange(Base):
+    """The key dates of a case as someone saved them: sentence start, probationary liberty,
+    expected conditional release. The newest row equals the dates on the case."""
+
+    __tablename__ = "release_date_changes"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    sentence_start: Mapped[date | None]
+    conditional_release: Mapped[date | None]
+    probation_start: Mapped[date | None]
+    probation_end: Mapped[date | None]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    changed_by: Mapped[User | None] = relationship(lazy="raise")

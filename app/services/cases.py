@@ -43,7 +43,11 @@ def load_case_contexts(
         )
     }
     teams = defaultdict(set)
-    for member in session.scalars(select(CaseTeamMember).where(CaseTeamMember.case_id.in_(ids))):
+    for member in session.scalars(
+        select(CaseTeamMember).where(
+            CaseTeamMember.case_id.in_(ids), CaseTeamMember.removed_at.is_(None)
+        )
+    ):
         teams[member.case_id].add(member.user_id)
     tasks = defaultdict(list)
     for reason in session.scalars(select(WorkTaskReason).where(WorkTaskReason.case_id.in_(ids))):

@@ -19,7 +19,7 @@ from app.models import Case, NetworkMember
 from consent import service
 from consent.decision import helsinki_day
 from consent.models import Consent, ConsentState, StatutoryDisclosure
-from sharing import seal
+from sharing import blind_index, seal
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
 
@@ -86,6 +86,8 @@ def _dispose_past_retention(session: Session, now: datetime, retention_years: in
         )
         if newer_open is None:
             seal.destroy_client_keys(session, case.client_id, now)
+            # The digests could still link records to the person: they go with the keys.
+            blind_index.remove_client(session, case.client_id)
         case.disposed_at = now
     session.flush()
     return len(due)

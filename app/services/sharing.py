@@ -36,12 +36,22 @@ def grant_consent(
 ) -> Consent:
     """Record a consent, seal its sections to the grantee, and encrypt its purpose text.
 
-    :raises InvalidConsent: when the terms are invalid or the grantee is not in this network.
+    :raises InvalidConsent: when the terms are invalid, the grantee is not (or no longer)
+        in this network, or is not an authority and has no recorded confidentiality
+        commitment.
     :raises AccessDenied: when the actor may not work on this client's case.
     """
     member = session.get(NetworkMember, terms.member_id)
     if member is None or member.case_id != case.id:
         raise InvalidConsent("the grantee is not a member of this client's network")
+    _require_current(member)
+    organisation = (
+        session.get(Organisation, member.organisation_id) if member.organisation_id else None
+    )
+    is_authority = organisation is not None and organisation.kind.is_authority
+    if not is_authority and member.confidentiality_committed_on is None:
+        # NGOs, peer experts and close persons are not bound by official secrecy.
+        raise InvalidConsent("record the member's confidentiality commitment before consenting")
     consent = service.grant(
         session,
         client_id=case.client_id,
@@ -91,6 +101,7 @@ def record_statutory_disclosure(
     organisation = session.get(Organisation, member.organisation_id) if member else None
     if member is None or member.case_id != case.id or organisation is None:
         raise InvalidConsent("the recipient is not an organisation in this client's network")
+    _require_current(member)
     if not organisation.kind.is_authority:
         raise InvalidConsent("only authorities receive disclosures without consent")
     if not sections or not provision.strip() or not justification.strip() or actor.user_id is None:
@@ -129,6 +140,15 @@ def end_membership(
     member.ends_on = min(member.ends_on or helsinki_day(now), helsinki_day(now))
     session.flush()
     gate.sync_seals(member.client_id)
+
+
+def _require_current(member: NetworkMember) -> None:
+    """:raises InvalidConsent: when the membership has ended (by hand or past its last day)."""
+    now = utcnow()
+    if member.ended_at is not None or (
+        member.ends_on is not None and member.ends_on < helsinki_day(now)
+    ):
+        raise InvalidConsent("the member has left this client's network")
 
 
 def _purpose(actor: Actor) -> Purpose:

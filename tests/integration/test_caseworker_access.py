@@ -115,3 +115,53 @@ def test_caseload_page_runs_a_fixed_number_of_queries(client, db, sql_count) -> 
         len(re.findall("Kuvitteellinen", client.get("/caseworker/?page=2").get_data(as_text=True)))
         == 6
     )
+
+
+def test_a_read_only_page_still_commits_its_log_entries(client, db) -> None:  # type: ignore[no-untyped-def]
+    from sharing.access_log import AccessLogEntry
+
+    _, worker, record, _ = county_with_worker(db)
+    db.commit()
+    login(client, worker.username)
+    assert client.get(f"/caseworker/clients/{record.id}").status_code == 200
+    db.rollback()  # anything the page left uncommitted would vanish here
+    reads = db.scalars(
+        select(AccessLogEntry).where(
+            AccessLogEntry.client_id == record.id, AccessLogEntry.actor_user_id == worker.id
+        )
+    ).all()
+    assert {(r.action, r.scope, r.allowed) for r in reads} >= {
+        ("read", "name", True),
+        ("read", "basic", True),
+    }
+
+
+def test_a_failed_page_keeps_the_log_of_reads_it_made(app, db) -> None:  # type: ignore[no-untyped-def]
+    from flask import abort
+
+    from app import create_app
+    from app.security import new_gate
+    from app.services.fields import sealed
+    from consent.decision import SYSTEM_ACTOR, Purpose
+    from consent.sections import DataScope
+    from sharing.access_log import AccessLogEntry
+
+    _, _, record, _ = county_with_worker(db)
+    db.commit()
+    client_id = record.id
+    probe = create_app(app.extensions["tukiverkko.settings"])
+
+    def read_then_fail() -> str:
+        new_gate().read_texts(
+            SYSTEM_ACTOR,
+            [sealed(record, "name_ct", DataScope.NAME)],
+            purpose=Purpose.ADMINISTRATION,
+        )
+        abort(400)
+
+    probe.add_url_rule("/read-then-fail", "read_then_fail", read_then_fail)
+    probe.view_functions["read_then_fail"]._tukiverkko_access = "public"  # type: ignore[attr-defined]
+    assert probe.test_client().get("/read-then-fail").status_code == 400
+    db.rollback()
+    entries = db.scalars(select(AccessLogEntry).where(AccessLogEntry.client_id == client_id)).all()
+    assert ("read", "name") in {(e.action, e.scope) for e in entries}

@@ -21,7 +21,19 @@ def demo_plaintexts() -> list[str]:
         for n, first in enumerate(demo.FIRST_NAMES)
     ]
     free_text = [text for pair in demo.PLAN_TEXT.values() for text in pair]
-    return [*names, *free_text, "Läheinen Kuvitteellinen", "Rikosseuraamusesimies", "Asumisneuvoja"]
+    flows = [text for *_, subject, practice in demo.FLOWS for text in (subject, practice)]
+    consent_purposes = [purpose for *_, purpose in demo.CONSENTS]
+    workflow = [
+        "Läheinen Kuvitteellinen",
+        "Rikosseuraamusesimies",
+        "Asumisneuvoja",
+        "Vankilan sosiaalityöntekijä",  # a notifier's name
+        "Ensitapaaminen vankilassa",  # a contact note
+        "Haluan oman asunnon",  # the client's own view in the assessment
+        "Päihdetyön jatko sovittu",  # a desistance-factor note
+        "Saapuneen yhteydenoton kirjaaminen",  # a work-task reason
+    ]
+    return [*names, *free_text, *demo.NEEDS, *flows, *consent_purposes, *workflow]
 
 
 def test_the_raw_demo_database_file_contains_no_client_plaintext(tmp_path: Path, keyring) -> None:  # type: ignore[no-untyped-def]

@@ -283,7 +283,9 @@ def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification
 def test_leaving_the_network_ends_access_and_removes_seals(db: Session, world: World) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     grant(db, world, world.housing_member, SectionKind.HOUSING)
-    sharing.end_membership(db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id)
+    sharing.end_membership(
+        db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id
+    )
     db.commit()
     assert (
         db.scalar(
@@ -419,3 +421,30 @@ def test_maintenance_expires_consents_and_removes_their_seals_idempotently(
     assert db.get(Consent, consent.id).state is ConsentState.EXPIRED
     second = maintenance.run(db, later, now=tomorrow, retention_years=10)
     assert (second.consents_expired, second.seals_removed, second.cases_disposed) == (0, 0, 0)
+
+
+def test_a_batched_write_decides_and_logs_once_per_client_and_scope(
+    db: Session, world: World
+) -> None:
+    first = write_section(db, world, SectionKind.HOUSING, "Yksi")
+    second = write_section(db, world, SectionKind.HOUSING, "Kaksi")
+
+    def writes() -> list[str]:
+        return list(
+            db.scalars(select(AccessLogEntry.scope).where(AccessLogEntry.action == "write"))
+        )
+
+    before = writes()
+    values = new_gate().write_texts(
+        world.county_worker,
+        [
+            (field(first, "content_ct", SectionKind.HOUSING), json.dumps({"goals": "Uusi yksi"})),
+            (field(second, "content_ct", SectionKind.HOUSING), json.dumps({"goals": "Uusi 2"})),
+            (field(world.client, "identity_code_ct"), None),
+        ],
+        purpose=Purpose.CASE_WORK,
+    )
+    assert values[2] is None
+    first.content_ct, second.content_ct = values[0], values[1]  # type: ignore[assignment]
+    assert read(world.county_worker, second, SectionKind.HOUSING, Purpose.CASE_WORK) == "Uusi 2"
+    assert sorted(writes()) == sorted([*before, "section:housing", "basic"])

@@ -1,0 +1,378 @@
+"""Who may see which part of the plan: the consent matrix as plain data.
+
+Rows are the client's network members (active first), columns the plan sections;
+a cell lists the live or upcoming consents and statutory disclosures that cover
+it. The consents and disclosures themselves are listed too, current and ended,
+each with its purpose or justification decrypted in ONE batched gate read.
+The caseworker's consents page and the client's own page render the same data
+with the same component (``components/consent_matrix.html``).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Case, MemberKind, NetworkMember, User
+from app.services.fields import sealed
+from consent.decision import Actor, Direction, Membership, Purpose, helsinki_day
+from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
+from consent.sections import SectionKind
+from sharing.gate import AccessGate
+
+SECTIONS: tuple[SectionKind, ...] = tuple(SectionKind)
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    UPCOMING = "upcoming"  # the membership starts later
+    ENDED = "ended"  # ended by hand or past its last day: no access
+
+
+class ConsentStatus(enum.StrEnum):
+    LIVE = "live"
+    UPCOMING = "upcoming"  # recorded, valid from a later day
+    REVOKED = "revoked"
+    EXPIRED = "expired"  # past its last valid day (whether or not maintenance recorded it)
+    SUPERSEDED = "superseded"
+
+    @property
+    def current(self) -> bool:
+        return self in (ConsentStatus.LIVE, ConsentStatus.UPCOMING)
+
+
+class Basis(enum.StrEnum):
+    CONSENT = "consent"
+    STATUTORY = "statutory"
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """A network member as the consent pages show it."""
+
+    id: uuid.UUID
+    label: str  # the organisation's name, or the person's decrypted name
+    kind: MemberKind
+    status: MemberStatus
+    starts_on: date
+    ends_on: date | None
+    is_authority: bool
+    committed_on: date | None  # confidentiality commitment, for non-authorities
+
+    @property
+    def commitment_missing(self) -> bool:
+        """Not an authority and no recorded confidentiality commitment: nothing may be shared."""
+        return not self.is_authority and self.committed_on is None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One consent or statutory disclosure covering one cell."""
+
+    basis: Basis
+    basis_id: uuid.UUID
+    direction: Direction
+    valid_from: date
+    valid_until: date | None
+    upcoming: bool
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    member: MemberInfo
+    cells: tuple[tuple[Coverage, ...], ...]  # one per section, in ``SECTIONS`` order
+
+
+@dataclass(frozen=True)
+class ConsentItem:
+    id: uuid.UUID
+    member: MemberInfo
+    sections: tuple[SectionKind, ...]
+    direction: Direction
+    purpose_text: str
+    valid_from: date
+    valid_until: date | None
+    given_how: GivenHow
+    information_text_version: str
+    recorded_by: str
+    recorded_at: datetime
+    status: ConsentStatus
+    ended_at: datetime | None
+    ended_by: str
+
+
+@dataclass(frozen=True)
+class DisclosureItem:
+    id: uuid.UUID
+    member: MemberInfo
+    sections: tuple[SectionKind, ...]
+    provision: str
+    justification: str
+    decided_by: str
+    decided_at: datetime
+    valid_from: date
+    valid_until: date | None
+    status: ConsentStatus  # LIVE, UPCOMING or EXPIRED (REVOKED when ended by hand)
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ConsentMatrix:
+    sections: tuple[SectionKind, ...]
+    rows: tuple[MatrixRow, ...]
+    consents: tuple[ConsentItem, ...]  # live and upcoming
+    ended_consents: tuple[ConsentItem, ...]  # revoked, expired, superseded; newest first
+    disclosures: tuple[DisclosureItem, ...]  # live and upcoming
+    ended_disclosures: tuple[DisclosureItem, ...]
+
+
+# -- loading (the imperative shell) ------------------------------------------------------------
+
+
+def _members(session: Session, case: Case) -> Sequence[NetworkMember]:
+    return session.scalars(
+        select(NetworkMember)
+        .where(NetworkMember.case_id == case.id)
+        .options(selectinload(NetworkMember.organisation))
+        .order_by(NetworkMember.starts_on, NetworkMember.added_at)
+    ).all()
+
+
+def load_members(
+    session: Session, gate: AccessGate, actor: Actor, case: Case, *, purpose: Purpose, now: datetime
+) -> list[MemberInfo]:
+    """The case's network members with their names (one gate read), active first."""
+    members = _members(session, case)
+    names = (
+        gate.read_texts(actor, [sealed(m, "person_name_ct") for m in members], purpose=purpose)
+        if members
+        else []
+    )
+    infos = [member_info(m, name, now) for m, name in zip(members, names, strict=True)]
+    return sort_members(infos)
+
+
+def load_matrix(
+    session: Session, gate: AccessGate, actor: Actor, case: Case, *, purpose: Purpose, now: datetime
+) -> ConsentMatrix:
+    """Everything the matrix shows, in a fixed number of queries and one gate read."""
+    members = _members(session, case)
+    consents = session.scalars(
+        select(Consent).where(Consent.case_id == case.id).order_by(Consent.recorded_at)
+    ).all()
+    disclosures = session.scalars(
+        select(StatutoryDisclosure)
+        .where(StatutoryDisclosure.case_id == case.id)
+        .order_by(StatutoryDisclosure.decided_at)
+    ).all()
+    user_ids = {c.recorded_by_id for c in consents} | {c.ended_by_id for c in consents}
+    user_ids |= {d.decided_by_id for d in disclosures}
+    user_ids.discard(None)
+    users = {
+        u.id: u.display_name
+        for u in session.scalars(select(User).where(User.id.in_(list(user_ids))))
+    }
+    refs = [sealed(m, "person_name_ct") for m in members]
+    refs += [sealed(c, "purpose_text_ct") for c in consents]
+    refs += [sealed(d, "justification_ct") for d in disclosures]
+    texts = gate.read_texts(actor, refs, purpose=purpose) if refs else []
+    names = texts[: len(members)]
+    purposes = texts[len(members) : len(members) + len(consents)]
+    justifications = texts[len(members) + len(consents) :]
+    return build_matrix(
+        [member_info(m, name, now) for m, name in zip(members, names, strict=True)],
+        zip(consents, purposes, strict=True),
+        zip(disclosures, justifications, strict=True),
+        users,
+        now,
+    )
+
+
+# -- building (pure) ---------------------------------------------------------------------------
+
+
+def member_info(member: NetworkMember, person_name: str | None, now: datetime) -> MemberInfo:
+    """A member's label and status at ``now``; ``member.organisation`` must be loaded."""
+    organisation = member.organisation
+    membership = Membership(
+        member.id, member.organisation_id, member.starts_on, member.ends_on, member.ended_at
+    )
+    today = helsinki_day(now)
+    if membership.active_at(now):
+        status = MemberStatus.ACTIVE
+    elif member.ended_at is None and member.starts_on > today:
+        status = MemberStatus.UPCOMING
+    else:
+        status = MemberStatus.ENDED
+    return MemberInfo(
+        id=member.id,
+        label=organisation.name if organisation else (person_name or "–"),
+        kind=member.kind,
+        status=status,
+        starts_on=member.starts_on,
+        ends_on=member.ends_on,
+        is_authority=organisation is not None and organisation.kind.is_authority,
+        committed_on=member.confidentiality_committed_on,
+    )
+
+
+_STATUS_ORDER = {MemberStatus.ACTIVE: 0, MemberStatus.UPCOMING: 1, MemberStatus.ENDED: 2}
+
+
+def sort_members(members: Iterable[MemberInfo]) -> list[MemberInfo]:
+    """Active members first, then upcoming, then ended; by name within each."""
+    return sorted(members, key=lambda m: (_STATUS_ORDER[m.status], m.label.casefold()))
+
+
+def consent_status(consent: Consent, today: date) -> ConsentStatus:
+    """Where a consent stands on the Helsinki day ``today``."""
+    if consent.state is ConsentState.REVOKED:
+        return ConsentStatus.REVOKED
+    if consent.state is ConsentState.SUPERSEDED:
+        return ConsentStatus.SUPERSEDED
+    if consent.state is ConsentState.EXPIRED:
+        return ConsentStatus.EXPIRED
+    return _period_status(consent.valid_from, consent.valid_until, today)
+
+
+def disclosure_status(disclosure: StatutoryDisclosure, now: datetime) -> ConsentStatus:
+    if disclosure.ended_at is not None and disclosure.ended_at <= now:
+        return ConsentStatus.REVOKED
+    return _period_status(disclosure.valid_from, disclosure.valid_until, helsinki_day(now))
+
+
+def _period_status(valid_from: date, valid_until: date | None, today: date) -> ConsentStatus:
+    if valid_until is not None and valid_until < today:
+        return ConsentStatus.EXPIRED
+    if valid_from > today:
+        return ConsentStatus.UPCOMING
+    return ConsentStatus.LIVE
+
+
+def build_matrix(
+    members: Iterable[MemberInfo],
+    consents: Iterable[tuple[Consent, str | None]],
+    disclosures: Iterable[tuple[StatutoryDisclosure, str | None]],
+    user_names: Mapping[uuid.UUID, str],
+    now: datetime,
+) -> ConsentMatrix:
+    """Arrange members, consents (with their purpose texts) and disclosures into the matrix."""
+    today = helsinki_day(now)
+    ordered = sort_members(members)
+    by_id = {m.id: m for m in ordered}
+
+    def name(user_id: uuid.UUID | None) -> str:
+        return user_names.get(user_id, "–") if user_id else "–"
+
+    consent_items = [
+        ConsentItem(
+            id=c.id,
+            member=by_id[c.member_id],
+            sections=_sections(c.sections),
+            direction=c.direction,
+            purpose_text=text or "",
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+            given_how=c.given_how,
+            information_text_version=c.information_text_version,
+            recorded_by=name(c.recorded_by_id),
+            recorded_at=c.recorded_at,
+            status=consent_status(c, today),
+            ended_at=c.ended_at,
+            ended_by=name(c.ended_by_id),
+        )
+        for c, text in consents
+    ]
+    disclosure_items = [
+        DisclosureItem(
+            id=d.id,
+            member=by_id[d.member_id],
+            sections=_sections(d.sections),
+            provision=d.provision,
+            justification=text or "",
+            decided_by=name(d.decided_by_id),
+            decided_at=d.decided_at,
+            valid_from=d.valid_from,
+            valid_until=d.valid_until,
+            status=disclosure_status(d, now),
+            ended_at=d.ended_at,
+        )
+        for d, text in disclosures
+    ]
+    current = [c for c in consent_items if c.status.current]
+    current_disclosures = [d for d in disclosure_items if d.status.current]
+    coverage: dict[tuple[uuid.UUID, SectionKind], list[Coverage]] = {}
+    for item in current_disclosures:
+        for section in item.sections:
+            coverage.setdefault((item.member.id, section), []).append(
+                Coverage(
+                    Basis.STATUTORY,
+                    item.id,
+                    Direction.DISCLOSE,
+                    item.valid_from,
+                    item.valid_until,
+                    item.status is ConsentStatus.UPCOMING,
+                )
+            )
+    for c in current:
+        for section in c.sections:
+            coverage.setdefault((c.member.id, section), []).append(
+                Coverage(
+                    Basis.CONSENT,
+                    c.id,
+                    c.direction,
+                    c.valid_from,
+                    c.valid_until,
+                    c.status is ConsentStatus.UPCOMING,
+                )
+            )
+    rows = tuple(
+        MatrixRow(
+            member,
+            tuple(
+                ()
+                if member.status is MemberStatus.ENDED
+                else tuple(coverage.get((member.id, section), ()))
+                for section in SECTIONS
+            ),
+        )
+        for member in ordered
+    )
+    member_rank = {m.id: i for i, m in enumerate(ordered)}
+    return ConsentMatrix(
+        sections=SECTIONS,
+        rows=rows,
+        consents=tuple(sorted(current, key=lambda c: (member_rank[c.member.id], c.valid_from))),
+        ended_consents=tuple(
+            sorted(
+                (c for c in consent_items if not c.status.current),
+                key=lambda c: (c.ended_at or _end_of(c.valid_until), c.recorded_at),
+                reverse=True,
+            )
+        ),
+        disclosures=tuple(
+            sorted(current_disclosures, key=lambda d: (member_rank[d.member.id], d.valid_from))
+        ),
+        ended_disclosures=tuple(
+            sorted(
+                (d for d in disclosure_items if not d.status.current),
+                key=lambda d: d.decided_at,
+                reverse=True,
+            )
+        ),
+    )
+
+
+def _sections(values: Iterable[str]) -> tuple[SectionKind, ...]:
+    chosen = {SectionKind(v) for v in values}
+    return tuple(s for s in SECTIONS if s in chosen)
+
+
+def _end_of(day: date | None) -> datetime:
+    return datetime.combine(day or date.max, time.max, tzinfo=UTC)
