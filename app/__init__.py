@@ -45,9 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from app import admin, auth, caseworker, partner, portal
+    from app import admin, auth, caseworker, partner, person, portal
 
-    for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp):
+    for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp, person.bp):
         app.register_blueprint(blueprint)
     return app
 

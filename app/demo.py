@@ -8,9 +8,7 @@ Basic client data is sealed through the access gate as the system actor.
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -22,14 +20,11 @@ from app.models import (
     Case,
     CaseTeamMember,
     Client,
-    ClientPlan,
     MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
     Phase,
-    PlanSection,
-    PlanSectionVersion,
     Role,
     ServiceTask,
     User,
@@ -39,14 +34,20 @@ from app.models.contact import ContactChannel
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.models.plan import AgreementState
+from app.models.release import ReleaseTask
 from app.services import (
     assessment,
     contacts,
+    ending,
     identity_code,
     intake,
     network,
+    release_checklist,
+    reviews,
     sharing,
 )
+from app.services import plan as plan_service
 from app.services.case_timeline import change_phase
 from app.services.cases import load_case_contexts
 from app.services.fields import field
@@ -119,8 +120,9 @@ FIRST_NAMES = [
 SURNAMES = ["Demonen", "Testinen", "Esimerkki", "Kuvitelma", "Keksitty"]
 
 # Phase of each of the 20 demo clients: every phase appears, most in the active middle.
+# The first clients of county A have client logins: give them a plan and a network to see.
 PHASES = [
-    Phase.NOTIFIED,
+    Phase.FOLLOW_UP,
     Phase.NOTIFIED,
     Phase.ASSESSMENT,
     Phase.ASSESSMENT,
@@ -132,7 +134,7 @@ PHASES = [
     Phase.RELEASE,
     Phase.RELEASE,
     Phase.FOLLOW_UP,
-    Phase.FOLLOW_UP,
+    Phase.NOTIFIED,
     Phase.FOLLOW_UP,
     Phase.FOLLOW_UP,
     Phase.ENDING,
@@ -169,8 +171,7 @@ PLAN_TEXT = {
         "Vertaistukiryhmä kerran viikossa.",
     ),
 }
-LOGINS_COUNTED_CLIENTS = 2
-Sealer = Callable[..., bytes]  # the first clients of county A get a client login each
+LOGINS_COUNTED_CLIENTS = 2  # the first clients of county A get a client login each
 
 
 def logins_text() -> str:
@@ -315,7 +316,7 @@ def _demo_client(
         if _reached(phase, later):
             change_phase(session, case, later, worker.id)
     if _reached(phase, Phase.RELEASE):
-        _demo_plan(session, sealed, client, case, worker, today)
+        _demo_plan(session, gate, actor, case, members, today)
         session.add(
             ParallelPlan(
                 case_id=case.id,
@@ -327,10 +328,47 @@ def _demo_client(
                 added_by_id=worker.id,
             )
         )
+        _demo_checklist(session, actor, case, today)
+    if _reached(phase, Phase.FOLLOW_UP):
+        reviews.record_review(
+            session,
+            gate,
+            actor,
+            case,
+            reviews.ReviewFacts(
+                held_on=today - timedelta(days=30),
+                client_took_part=True,
+                member_ids=frozenset(m.id for m in members[:2]),
+                other_participants=None,
+                notes="Asunto järjestynyt, työkokeilu alkaa (kuvitteellinen).",
+                next_review_on=today + timedelta(days=10),
+            ),
+            today=today,
+        )
+    if _reached(phase, Phase.ENDING):
+        ending.record_member_ending(
+            session,
+            gate,
+            actor,
+            case=case,
+            member=members[0],
+            assessment=ending.Assessment(
+                today - timedelta(days=20),
+                "Vankilan kanssa ei ole enää asioitavaa (kuvitteellinen).",
+                "Vapautuminen toteutui suunnitellusti (kuvitteellinen).",
+                True,
+            ),
+            keep_membership=False,
+        )
     if phase is Phase.CLOSED:
-        # Closing a case is its own procedure (a later issue); the demo marks it closed.
-        case.phase = Phase.CLOSED
-        case.closed_at = datetime.combine(today - timedelta(days=30), time(12), HELSINKI)
+        ending.close_case(
+            session,
+            gate,
+            actor,
+            case=case,
+            summary="Monialaista työtä ei enää tarvita (kuvitteellinen).",
+            end_with_case={m.id for m in members},
+        )
     session.flush()
     return client
 
@@ -550,29 +588,49 @@ CONSENTS = [
 
 
 def _demo_plan(
-    session: Session, sealed: Sealer, client: Client, case: Case, worker: User, today: date
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    case: Case,
+    members: list[NetworkMember],
+    today: date,
 ) -> None:
-    plan = ClientPlan(
-        case_id=case.id,
-        client_id=client.id,
-        review_on=today + timedelta(days=30),
-        created_by_id=worker.id,
+    plan_service.set_review_date(
+        session, case=case, actor=actor, review_on=today + timedelta(days=30), today=today
     )
-    session.add(plan)
-    session.flush()
+    organisation_of = {m.organisation_id: m.id for m in members if m.organisation_id}
+    names = {
+        name: org_id for name, org_id in session.execute(select(Organisation.name, Organisation.id))
+    }
+    responsible = {SectionKind.HOUSING: HOUSING, SectionKind.LIVELIHOOD: KELA}
     for kind, (goal, measure) in PLAN_TEXT.items():
-        section = PlanSection(plan_id=plan.id, client_id=client.id, kind=kind, current_version=1)
-        session.add(section)
-        session.flush()
-        version = PlanSectionVersion(
-            section_id=section.id,
-            client_id=client.id,
-            version=1,
-            content_ct=b"",
-            author_id=worker.id,
+        owner = responsible.get(kind)
+        plan_service.save_section(
+            session,
+            gate,
+            actor,
+            case=case,
+            kind=kind,
+            section=None,
+            seen_version=0,
+            before=plan_service.EMPTY,
+            after=plan_service.SectionInput(
+                goals=goal,
+                measures=measure,
+                client_view="Tämä on minulle tärkeää (kuvitteellinen).",
+                agreement=AgreementState.AGREED,
+                responsible_ids=frozenset({organisation_of[names[owner]]})
+                if owner
+                else frozenset(),
+            ),
+            members=members,
+            today=today,
         )
-        content = json.dumps(
-            {"goals": goal, "measures": measure, "client_view": "", "worker_view": ""}
-        )
-        version.content_ct = sealed(version, "content_ct", content, kind)
-        session.add(version)
+
+
+def _demo_checklist(session: Session, actor: Actor, case: Case, today: date) -> None:
+    """The release-day checklist: past-due tasks done, the housing application left overdue."""
+    release_checklist.generate(session, case, actor.user_id, today)
+    for item in release_checklist.items(session, case.id):
+        if item.due_on and item.due_on < today and item.task is not ReleaseTask.HOUSING_APPLICATION:
+            release_checklist.mark_done(session, item, actor.user_id)

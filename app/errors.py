@@ -21,6 +21,7 @@ def _titles() -> dict[int, str]:
         403: gettext("You do not have access to this page"),
         404: gettext("Page not found"),
         405: gettext("The request could not be handled"),
+        409: gettext("This case is closed and can no longer be changed"),
         413: gettext("The request was too large"),
         500: gettext("Something went wrong"),
     }

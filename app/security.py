@@ -27,6 +27,8 @@ from sharing.gate import AccessGate
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
+PERSON_GRANTEE = "person_grantee"
+PERSON_LOADER = "tukiverkko.person_loader"  # app.extensions key; the person blueprint sets it
 PUBLIC_ENDPOINTS = frozenset({"static"})  # Flask's own view: stylesheet and images only
 _ACCESS_ATTR = "_tukiverkko_access"
 _LAST_SEEN = "last_seen"
@@ -50,8 +52,20 @@ def public(view: F) -> F:
     return view
 
 
+def person_grantee(view: F) -> F:
+    """Declare a view for a close person or peer expert who has no account, only a link.
+
+    Nobody signs in: ``enforce_route_access`` asks the loader the ``person`` blueprint
+    registers under ``PERSON_LOADER`` for the access link the request names, keeps it as
+    ``g.person_grant``, and answers 404 when there is none (or no loader). The view then
+    checks the link's state and browser binding before the gate reads anything.
+    """
+    setattr(view, _ACCESS_ATTR, PERSON_GRANTEE)
+    return view
+
+
 def declared_access(endpoint: str) -> frozenset[Role] | str | None:
-    """What an endpoint's view declared: a set of roles, ``PUBLIC``, or ``None`` (denied)."""
+    """What an endpoint's view declared: roles, ``PUBLIC``, ``PERSON_GRANTEE`` or ``None``."""
     if endpoint in PUBLIC_ENDPOINTS:
         return PUBLIC
     return getattr(current_app.view_functions[endpoint], _ACCESS_ATTR, None)
@@ -64,6 +78,8 @@ def enforce_route_access() -> Any:
     rule = declared_access(request.endpoint)
     if rule == PUBLIC:
         return None
+    if rule == PERSON_GRANTEE:
+        return _enforce_person_grantee()
     if rule is None:
         abort(403)
     if not current_user.is_authenticated:
@@ -75,6 +91,15 @@ def enforce_route_access() -> Any:
     if current_user.role not in rule:
         abort(403)
     session[_LAST_SEEN] = utcnow().timestamp()
+    return None
+
+
+def _enforce_person_grantee() -> None:
+    loader = current_app.extensions.get(PERSON_LOADER)
+    grant = loader() if loader is not None else None
+    if grant is None:
+        abort(404)  # like any page that does not exist: a guessed link learns nothing
+    g.person_grant = grant
     return None
 
 
@@ -133,14 +158,28 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
+ASSISTED_BY = "assisted_by"  # session key: staff beside the client (app/auth/activation.py)
+
+
+def assisted_by() -> uuid.UUID | None:
+    """The staff member beside a signed-in client in a staff-assisted session, if any."""
+    if not current_user.is_authenticated or current_user.role is not Role.CLIENT:
+        return None
+    try:
+        return uuid.UUID(session[ASSISTED_BY]) if session.get(ASSISTED_BY) else None
+    except (TypeError, ValueError):
+        return None
+
+
 def current_actor() -> Actor:
-    """The signed-in user as the consent domain's ``Actor``."""
+    """The signed-in user as the consent domain's ``Actor`` (with any assisting staff)."""
     user: User = current_user
     return Actor(
         role=user.role.actor_role,
         user_id=user.id,
         organisation_id=user.organisation_id,
         client_id=user.client_id,
+        assisted_by=assisted_by(),
     )
 
 

@@ -47,6 +47,10 @@ class Settings:
     # Client Data Act 703/2023 annex: adult social work and substance-abuse service tasks
     # are kept 10 years after the case closes.
     retention_years: int = 10
+    # The client's "who has looked at my information" page: by default the organisation and
+    # role and the date only, not staff names or exact times (KHO:2025:51 accepted that).
+    log_show_staff_names: bool = False
+    log_show_exact_times: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -71,9 +71,10 @@ update() {
     po="$DIR/$locale/LC_MESSAGES/messages.po"
     if [[ -f "$po" ]]; then
       echo "==> pybabel update -l $locale"
-      # --previous keeps the old msgid beside a fuzzy guess; --ignore-obsolete drops removed strings.
+      # --ignore-obsolete drops removed strings. No --previous: Babel 2.18 re-reads those
+      # '#|' lines as comments on the next update, and they pile up.
       "$PYBABEL" --quiet update --input-file="$POT" --output-dir="$DIR" --locale="$locale" \
-        --previous --ignore-obsolete
+        --ignore-obsolete
     else
       echo "==> pybabel init -l $locale (new catalog)"
       "$PYBABEL" --quiet init --input-file="$POT" --output-dir="$DIR" --locale="$locale"

@@ -51,7 +51,7 @@ GENESIS = bytes(32)
 HASH_VERSION = b"tukiverkko/access_log/v1"
 """Labels the hash encoding; a change to the encoding or the field list needs a new label."""
 
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 50
 """Appends tried before giving up when concurrent writers keep taking the same ``seq``."""
 
 MAX_BACKOFF = 0.1

@@ -39,7 +39,12 @@ TABS = (
     ("caseworker.assessment", _l("Assessment"), ("/assessment",)),
     ("caseworker.network", _l("Network and information flows"), ("/network",)),
     ("caseworker.consents", _l("Consents"), ("/consents", "/disclosures")),
+    ("caseworker.plan", _l("Client plan"), ("/plan",)),
+    ("caseworker.release", _l("Release day"), ("/release",)),
+    ("caseworker.reviews", _l("Follow-up"), ("/reviews",)),
+    ("caseworker.ending", _l("Ending"), ("/ending",)),
     ("caseworker.contacts", _l("Contacts"), ("/contacts",)),
+    ("caseworker.portal_access", _l("Client's sign-in"), ("/portal-access",)),
 )
 
 
@@ -94,6 +99,8 @@ def client_page(view: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             form = WorkTaskForm()
             return render_template("caseworker/work_task.html", client_id=client_id, form=form), 403
+        if case.closed_at is not None and request.method != "GET":
+            abort(409)  # a closed case is a record now: it can be read, not changed
         name = gate().read_texts(
             actor, [sealed(client, "name_ct", DataScope.NAME)], purpose=Purpose.CASE_WORK
         )[0]

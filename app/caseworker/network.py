@@ -25,16 +25,13 @@ from app.caseworker.network_forms import (
     organisation_choices,
 )
 from app.extensions import db
-from app.labels import MEMBER_KINDS
 from app.models import MemberKind, NetworkMember, Organisation, Role
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.security import allow, gate
 from app.services import network as network_service
-from app.services.network import MemberStatus, NetworkView
+from app.services.network import MemberStatus, NetworkView, picture_members
 from app.services.network_picture import (
     NetworkPicture,
-    PictureFlow,
-    PictureMember,
     PictureText,
     draw,
 )
@@ -161,26 +158,7 @@ def picture_for(
     client_name: str, view: NetworkView, *, id_prefix: str = "network-picture"
 ) -> NetworkPicture:
     """The picture of the network as it stands: members that have not ended, active flows."""
-    members = [
-        PictureMember(
-            key=str(m.member.id),
-            kind=m.member.kind,
-            kind_label=str(MEMBER_KINDS[m.member.kind]),
-            label=m.label,
-            active=m.status is not MemberStatus.ENDED,
-            role=m.role,
-            flows=tuple(
-                PictureFlow(
-                    f.flow.direction,
-                    str(FLOW_DIRECTIONS[f.flow.direction]),
-                    str(FLOW_CHANNELS[f.flow.channel]),
-                    f.subject,
-                )
-                for f in m.active_flows
-            ),
-        )
-        for m in view.members
-    ]
+    members = picture_members(view, FLOW_DIRECTIONS, FLOW_CHANNELS)
     shown = sum(1 for m in members if m.active)
     text = PictureText(
         title=gettext("Support network of %(name)s", name=client_name),

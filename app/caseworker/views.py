@@ -60,9 +60,10 @@ def parallel_plan_kind_label(kind: ParallelPlanKind) -> str:
     return str(PARALLEL_PLAN_KINDS[kind])
 
 
-@bp.route("/")
+@bp.route("/clients")
 @allow(Role.CASEWORKER)
-def home() -> str:
+def caseload() -> str:
+    """The county's clients, soonest release first; the home page is the dashboard."""
     phase = request.args.get("phase")
     page_no = request.args.get("page", 1, type=int)
     selected = Phase(phase) if phase in Phase.__members__.values() else None

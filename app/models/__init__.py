@@ -1,11 +1,19 @@
 """Tables owned by ``app``. Importing this module registers every table on the shared metadata."""
 
 # Modules whose classes are imported from the module itself (app.models.intake, …).
+from app.models import activation as _activation  # noqa: F401
 from app.models import assessment as _assessment  # noqa: F401
 from app.models import contact as _contact  # noqa: F401
+from app.models import ending as _ending  # noqa: F401
 from app.models import flows as _flows  # noqa: F401
 from app.models import intake as _intake  # noqa: F401
+from app.models import log_query as _log_query  # noqa: F401
 from app.models import parallel_plan as _parallel_plan  # noqa: F401
+from app.models import partner as _partner  # noqa: F401
+from app.models import person_access as _person_access  # noqa: F401
+from app.models import receipt as _receipt  # noqa: F401
+from app.models import release as _release  # noqa: F401
+from app.models import review as _review  # noqa: F401
 from app.models.case import (
     Case,
     CaseTeamMember,

@@ -10,18 +10,44 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember
+from app.models import Case, NetworkMember, ServiceTask
 from consent import service
 from consent.decision import helsinki_day
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing import blind_index, seal
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
+
+# Client Data Act 703/2023, annex: how many years a closed case's records are kept, by the
+# service task the case belongs to, counted from the day the case closed.
+RETENTION_YEARS: dict[ServiceTask, int] = {
+    ServiceTask.ADULT_SOCIAL_WORK: 10,  # working-age adults' social work
+    ServiceTask.SUBSTANCE_ABUSE: 10,  # substance-abuse work
+}
+
+
+def retention_years_of(task: ServiceTask, override: int | None = None) -> int:
+    """The retention period of a service task: the annex's, or ``override`` for every task."""
+    return RETENTION_YEARS[task] if override is None else override
+
+
+def disposal_on(closed_at: datetime, task: ServiceTask, override: int | None = None) -> date:
+    """The Helsinki day from which a case closed at ``closed_at`` is past retention.
+
+    The close day plus the task's years; a close on 29 February counts to 1 March, so
+    nothing is disposed of before the full period has run.
+    """
+    closed_on = helsinki_day(closed_at)
+    year = closed_on.year + retention_years_of(task, override)
+    try:
+        return closed_on.replace(year=year)
+    except ValueError:  # 29 February in a year without one
+        return date(year, 3, 1)
 
 
 @dataclass(frozen=True)
@@ -33,9 +59,13 @@ class MaintenanceReport:
 
 
 def run(
-    session: Session, gate: AccessGate, *, now: datetime, retention_years: int
+    session: Session, gate: AccessGate, *, now: datetime, retention_years: int | None = None
 ) -> MaintenanceReport:
-    """One pass of maintenance (flushes; the caller commits)."""
+    """One pass of maintenance (flushes; the caller commits).
+
+    ``retention_years``: ``None`` keeps each closed case for its service task's period
+    (``RETENTION_YEARS``); a number overrides that period for every task.
+    """
     today = helsinki_day(now)
     expired = service.expire_due(session, today=today, at=now)
     stale = {c.client_id for c in expired} | _clients_with_stale_seals(session, now)
@@ -73,11 +103,22 @@ def _clients_with_stale_seals(session: Session, now: datetime) -> set[uuid.UUID]
     return found
 
 
-def _dispose_past_retention(session: Session, now: datetime, retention_years: int) -> int:
-    cutoff = now - timedelta(days=round(365.25 * retention_years))
-    due = session.scalars(
-        select(Case).where(Case.closed_at < cutoff, Case.disposed_at.is_(None))
+def _dispose_past_retention(session: Session, now: datetime, override: int | None) -> int:
+    """Crypto-shred the cases whose disposal day (``disposal_on``) has come."""
+    today = helsinki_day(now)
+    shortest = min(RETENTION_YEARS.values()) if override is None else override
+    # A cheap bound first (n calendar years are at least 365·n days; two days spare for
+    # the time of day and daylight saving); the exact day per service task is checked below.
+    bound = now - timedelta(days=365 * shortest - 2)
+    candidates = session.scalars(
+        select(Case).where(Case.closed_at <= bound, Case.disposed_at.is_(None))
     ).all()
+    due = [
+        case
+        for case in candidates
+        if case.closed_at is not None
+        and disposal_on(case.closed_at, case.service_task, override) <= today
+    ]
     for case in due:
         newer_open = session.scalar(
             select(Case.id).where(

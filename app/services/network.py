@@ -11,17 +11,21 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.labels import MEMBER_KINDS
 from app.models import Case, MemberKind, NetworkMember, Organisation, OrgKind, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.services import sharing
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
+from app.services.network_picture import PictureFlow, PictureMember
 from consent.base import utcnow
 from consent.decision import Actor, Purpose, helsinki_day
 from sharing.gate import AccessGate
@@ -444,3 +448,31 @@ def _overlaps(other: NetworkMember, starts_on: date, ends_on: date | None) -> bo
     starts_before_other_ends = other_end is None or starts_on <= other_end
     ends_after_other_starts = ends_on is None or other.starts_on <= ends_on
     return starts_before_other_ends and ends_after_other_starts
+
+
+def picture_members(
+    view: NetworkView,
+    directions: Mapping[FlowDirection, LazyString],
+    channels: Mapping[FlowChannel, LazyString],
+) -> list[PictureMember]:
+    """The network's members as the picture draws them, flows worded for its reader."""
+    return [
+        PictureMember(
+            key=str(m.member.id),
+            kind=m.member.kind,
+            kind_label=str(MEMBER_KINDS[m.member.kind]),
+            label=m.label,
+            active=m.status is not MemberStatus.ENDED,
+            role=m.role,
+            flows=tuple(
+                PictureFlow(
+                    f.flow.direction,
+                    str(directions[f.flow.direction]),
+                    str(channels[f.flow.channel]),
+                    f.subject,
+                )
+                for f in m.active_flows
+            ),
+        )
+        for m in view.members
+    ]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, NetworkMember, Organisation
 from app.services.fields import field
+from app.services.partner import notify_revocation
 from consent import service
 from consent.base import utcnow
 from consent.decision import Actor, Purpose, helsinki_day
@@ -41,17 +42,7 @@ def grant_consent(
         commitment.
     :raises AccessDenied: when the actor may not work on this client's case.
     """
-    member = session.get(NetworkMember, terms.member_id)
-    if member is None or member.case_id != case.id:
-        raise InvalidConsent("the grantee is not a member of this client's network")
-    _require_current(member)
-    organisation = (
-        session.get(Organisation, member.organisation_id) if member.organisation_id else None
-    )
-    is_authority = organisation is not None and organisation.kind.is_authority
-    if not is_authority and member.confidentiality_committed_on is None:
-        # NGOs, peer experts and close persons are not bound by official secrecy.
-        raise InvalidConsent("record the member's confidentiality commitment before consenting")
+    _require_eligible(session, terms.member_id, case)
     consent = service.grant(
         session,
         client_id=case.client_id,
@@ -69,13 +60,58 @@ def grant_consent(
     return consent
 
 
+def amend_consent(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    consent: Consent,
+    *,
+    case: Case,
+    terms: ConsentTerms,
+    purpose_text: str,
+    given_how: GivenHow,
+    information_text_version: str,
+) -> Consent:
+    """Replace a consent with new terms (narrower or wider); the old one is kept, superseded.
+
+    The seals follow in the same transaction: sections no longer covered are unsealed
+    at once, newly covered ones sealed.
+
+    :raises ConsentNotActive: when the old consent had already ended.
+    :raises InvalidConsent: when the terms are invalid or name another member, or the
+        member has left the network or lacks a needed confidentiality commitment.
+    """
+    if consent.case_id != case.id:
+        raise InvalidConsent("the consent is not about this client's case")
+    _require_eligible(session, terms.member_id, case)
+    amended = service.amend(
+        session,
+        consent,
+        terms=terms,
+        given_how=given_how,
+        information_text_version=information_text_version,
+        by_user_id=actor.user_id,
+        at=utcnow(),
+    )
+    amended.purpose_text_ct = gate.write_text(
+        actor, field(amended, "purpose_text_ct"), purpose_text, purpose=_purpose(actor)
+    )
+    gate.sync_seals(case.client_id)
+    return amended
+
+
 def revoke_consent(session: Session, gate: AccessGate, actor: Actor, consent: Consent) -> None:
     """Revoke now: the seals go in the same transaction, so the very next read is refused.
 
+    The grantee's organisation is notified in the same transaction and asked to confirm
+    that it keeps no copy (``app.services.partner.notify_revocation``).
+
     :raises ConsentNotActive: when it had already ended.
     """
-    service.revoke(session, consent, by_user_id=actor.user_id, at=utcnow())
+    at = utcnow()
+    service.revoke(session, consent, by_user_id=actor.user_id, at=at)
     gate.sync_seals(consent.client_id)
+    notify_revocation(session, consent, at=at)
 
 
 def record_statutory_disclosure(
@@ -140,6 +176,22 @@ def end_membership(
     member.ends_on = min(member.ends_on or helsinki_day(now), helsinki_day(now))
     session.flush()
     gate.sync_seals(member.client_id)
+
+
+def _require_eligible(session: Session, member_id: uuid.UUID, case: Case) -> None:
+    """:raises InvalidConsent: unless the member is a current member of this case's network
+    and is an authority or has a recorded confidentiality commitment."""
+    member = session.get(NetworkMember, member_id)
+    if member is None or member.case_id != case.id:
+        raise InvalidConsent("the grantee is not a member of this client's network")
+    _require_current(member)
+    organisation = (
+        session.get(Organisation, member.organisation_id) if member.organisation_id else None
+    )
+    is_authority = organisation is not None and organisation.kind.is_authority
+    if not is_authority and member.confidentiality_committed_on is None:
+        # NGOs, peer experts and close persons are not bound by official secrecy.
+        raise InvalidConsent("record the member's confidentiality commitment before consenting")
 
 
 def _require_current(member: NetworkMember) -> None:

@@ -23,6 +23,7 @@ LOGIN_URL = re.compile(r"/login(\?.*)?$")
 CLIENT_LINK = re.compile(r"^/caseworker/clients/[0-9a-f-]{36}$")
 ORG_KELA = "Kela, kuvitteellinen toimisto (demo)"
 ORG_PROBATION = "Kuvitteellinen yhdyskuntaseuraamustoimisto (demo)"
+CLIENTS_NAV = "Asiakkaat"  # "Clients" in Finnish, the browser's language
 
 
 def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
@@ -40,13 +41,31 @@ def sign_out(page: Page) -> None:
     expect(page.locator("#username")).to_be_visible()
 
 
-def check_caseworker(page: Page) -> None:
-    expect(page.locator("main h1")).to_contain_text(demo.COUNTY_A)
+def check_client_rows(page: Page) -> None:
+    """A list of clients: every row links to a client record and shows a name."""
     links = page.locator("table.list tbody th[scope=row] a")
     expect(links.first).to_be_visible()
     hrefs = [a.get_attribute("href") or "" for a in links.all()]
     assert hrefs and all(CLIENT_LINK.match(h) for h in hrefs), hrefs
     assert all((a.text_content() or "").strip() for a in links.all()), "a client row has no name"
+
+
+def check_caseworker(page: Page) -> None:
+    # Home is the dashboard of the worker's own clients; every number links to its list.
+    expect(page.locator("main h1")).to_contain_text(demo.COUNTY_A)
+    mine = page.locator("main a.count[href='/caseworker/dashboard/clients']")
+    expect(mine).to_be_visible()
+    total = int((mine.text_content() or "").split()[0])
+    assert total > 0, "the demo worker has clients of her own"
+    mine.click()
+    expect(page.locator("main p.total")).to_contain_text(str(total))
+    check_client_rows(page)
+    # The county's whole caseload is one click away in the navigation.
+    page.locator("header nav").get_by_role("link", name=CLIENTS_NAV, exact=True).click()
+    expect(page).to_have_url(re.compile(r"/caseworker/clients$"))
+    expect(page.locator("main h1")).to_contain_text(demo.COUNTY_A)
+    check_client_rows(page)
+    page.goto("/caseworker/")  # back home: the journey checks its accessibility
 
 
 def check_partner(page: Page) -> None:
@@ -142,6 +161,8 @@ def test_caseworker_opening_other_countys_client_gets_404(
     sign_in(tiina, "sosiaalityo.tiina")
     expect(tiina).to_have_url(live_server + "/caseworker/")
     expect(tiina.locator("main h1")).to_contain_text(demo.COUNTY_B)
+    tiina.goto("/caseworker/clients")  # the county's caseload
+    expect(tiina.locator("main h1")).to_contain_text(demo.COUNTY_B)
     link = tiina.locator("table.list tbody th[scope=row] a").first
     expect(link).to_be_visible()
     other_href = link.get_attribute("href") or ""
@@ -151,6 +172,8 @@ def test_caseworker_opening_other_countys_client_gets_404(
     aino = new_page()
     sign_in(aino, "sosiaalityo.aino")
     expect(aino).to_have_url(live_server + "/caseworker/")
+    aino.goto("/caseworker/clients")
+    assert_accessible(aino)  # the county's caseload
     # Control: her own client (a row marked as hers) opens, so the 404 below is the county wall.
     own = aino.locator("table.list tbody tr:has(strong) th[scope=row] a").first
     own_href = own.get_attribute("href") or ""

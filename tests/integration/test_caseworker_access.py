@@ -38,7 +38,7 @@ def test_another_countys_client_is_indistinguishable_from_a_missing_one(client, 
     missing = client.get("/caseworker/clients/00000000-0000-4000-8000-000000000000")
     assert foreign.status_code == missing.status_code == 404
     assert "Kuvitteellinen" not in foreign.get_data(as_text=True)
-    assert "Kuvitteellinen" not in client.get("/caseworker/").get_data(as_text=True)
+    assert "Kuvitteellinen" not in client.get("/caseworker/clients").get_data(as_text=True)
 
 
 def test_colleague_needs_a_recorded_reason_which_lasts_until_the_end_of_the_day(client, db) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +46,9 @@ def test_colleague_needs_a_recorded_reason_which_lasts_until_the_end_of_the_day(
     colleague = factories.user(db, Role.CASEWORKER, county)
     db.commit()
     login(client, colleague.username)
-    assert "Kuvitteellinen Kalle" in client.get("/caseworker/").get_data(as_text=True)  # the list
+    assert "Kuvitteellinen Kalle" in client.get("/caseworker/clients").get_data(
+        as_text=True
+    )  # the list
     refused = client.get(f"/caseworker/clients/{record.id}")
     assert refused.status_code == 403
     assert "010190-900P" not in refused.get_data(as_text=True)
@@ -101,7 +103,7 @@ def test_caseload_page_runs_a_fixed_number_of_queries(client, db, sql_count) -> 
 
     def queries_for_list() -> int:
         sql_count.clear()
-        page = client.get("/caseworker/").get_data(as_text=True)
+        page = client.get("/caseworker/clients").get_data(as_text=True)
         assert "Kuvitteellinen" in page
         return len(sql_count)
 
@@ -112,7 +114,11 @@ def test_caseload_page_runs_a_fixed_number_of_queries(client, db, sql_count) -> 
     with_many = queries_for_list()
     assert with_many == with_one
     assert (
-        len(re.findall("Kuvitteellinen", client.get("/caseworker/?page=2").get_data(as_text=True)))
+        len(
+            re.findall(
+                "Kuvitteellinen", client.get("/caseworker/clients?page=2").get_data(as_text=True)
+            )
+        )
         == 6
     )
 

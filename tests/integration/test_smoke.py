@@ -9,5 +9,5 @@ def test_caseworker_sees_own_county_client_names(client, db):
     factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
     db.commit()
     assert login(client, worker.username).status_code == 302
-    page = client.get("/caseworker/").get_data(as_text=True)
+    page = client.get("/caseworker/clients").get_data(as_text=True)
     assert "Kuvitteellinen Kalle" in page

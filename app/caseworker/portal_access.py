@@ -1,0 +1,155 @@
+"""The client's sign-in: the worker issues one-time activation codes and sees their state.
+
+Only a worker with a relationship to the case (the responsible worker or the case team)
+issues or cancels codes; a colleague reading the case on a work task sees the page only.
+The code's full text is shown once, in the response that issued it, and never stored.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from math import ceil
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from app.caseworker import bp
+from app.caseworker.context import ClientPage, client_page
+from app.extensions import db
+from app.models import Role, User
+from app.models.activation import ActivationCode, CodeState
+from app.security import allow, gate, password_hasher
+from app.services import activation as activation_service
+from consent.base import utcnow
+from consent.decision import Action, BasisKind, Purpose
+from consent.sections import DataScope
+
+Page = str | tuple[str, int]
+CODES_PER_PAGE = 10
+
+CODE_STATES = {
+    CodeState.LIVE: _l("Can be used"),
+    CodeState.USED: _l("Used"),
+    CodeState.EXPIRED: _l("Expired"),
+    CodeState.LOCKED: _l("Locked after too many wrong tries"),
+    CodeState.CANCELLED: _l("Cancelled"),
+}
+
+
+@bp.app_template_global()
+def activation_state_label(value: enum.StrEnum) -> str:
+    return str(CODE_STATES[CodeState(value)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button with CSRF protection and nothing else."""
+
+
+@dataclass(frozen=True)
+class CodesPage:
+    rows: list[ActivationCode]
+    page: int
+    pages: int
+    total: int
+
+
+def codes_page(client_id: uuid.UUID, page: int) -> CodesPage:
+    """One page of the client's codes, newest first (two queries)."""
+    of_client = ActivationCode.client_id == client_id
+    total = db.session.scalar(select(func.count(ActivationCode.id)).where(of_client)) or 0
+    pages = max(1, ceil(total / CODES_PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = db.session.scalars(
+        select(ActivationCode)
+        .where(of_client)
+        .order_by(ActivationCode.issued_at.desc(), ActivationCode.id)
+        .offset((page - 1) * CODES_PER_PAGE)
+        .limit(CODES_PER_PAGE)
+    ).all()
+    return CodesPage(list(rows), page, pages, total)
+
+
+def _has_relationship(page: ClientPage) -> bool:
+    """Whether the worker is the responsible worker or in the case team (not a work task)."""
+    decision = gate().check(
+        page.actor, page.client.id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC
+    )
+    return decision.basis_kind is BasisKind.RELATIONSHIP
+
+
+def _render(
+    page: ClientPage, *, issued: activation_service.IssuedCode | None = None, status: int = 200
+) -> Page:
+    listing = codes_page(page.client.id, request.args.get("page", 1, type=int) or 1)
+    account = db.session.scalar(select(User).where(User.client_id == page.client.id))
+    people = {code.issued_by_id for code in listing.rows if code.issued_by_id} | {
+        code.cancelled_by_id for code in listing.rows if code.cancelled_by_id
+    }
+    users = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(people)))}
+        if people
+        else {}
+    )
+    html = render_template(
+        "caseworker/portal_access.html",
+        page=page,
+        listing=listing,
+        account=account,
+        users=users,
+        issued=issued,
+        may_issue=_has_relationship(page),
+        form=ConfirmForm(),
+        now=utcnow(),
+        lifetime_hours=int(activation_service.LIFETIME.total_seconds() // 3600),
+        min_password=activation_service.MIN_PASSWORD_LENGTH,
+        max_attempts=activation_service.MAX_ATTEMPTS,
+    )
+    return (html, status) if status != 200 else html
+
+
+@bp.route("/clients/<uuid:client_id>/portal-access")
+@allow(Role.CASEWORKER)
+@client_page
+def portal_access(page: ClientPage) -> Page:
+    return _render(page)
+
+
+@bp.route("/clients/<uuid:client_id>/portal-access/codes", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def portal_access_issue(page: ClientPage) -> Page:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not _has_relationship(page):
+        abort(403)
+    issued = activation_service.issue_code(
+        db.session, password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
+    )
+    db.session.commit()
+    # Shown in this response only (no redirect): the code's text is stored nowhere.
+    return _render(page, issued=issued)
+
+
+@bp.route("/clients/<uuid:client_id>/portal-access/codes/<uuid:code_id>/cancel", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def portal_access_cancel(page: ClientPage, code_id: uuid.UUID) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not _has_relationship(page):
+        abort(403)
+    code = db.session.get(ActivationCode, code_id)
+    if code is None or code.client_id != page.client.id:
+        abort(404)
+    if activation_service.cancel_code(db.session, code, by_user_id=page.actor.user_id, now=None):
+        db.session.commit()
+        flash(gettext("The code was cancelled. It can no longer be used."), "info")
+    else:
+        flash(gettext("The code could no longer be used anyway; nothing was changed."), "info")
+    return redirect(url_for("caseworker.portal_access", client_id=page.client.id))

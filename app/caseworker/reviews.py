@@ -1,0 +1,185 @@
+"""Follow-up: reviews of the client plan, with participants, notes and the next date.
+
+Recording a review sets the plan's review date, which the worker's dashboard reminds of
+when it is two weeks away or past. The form re-renders with the user's input and the
+errors (status 400) when it does not validate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, DateField, SelectMultipleField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.caseworker import bp
+from app.caseworker.context import ClientPage, client_page
+from app.extensions import db
+from app.i18n import helsinki_today
+from app.labels import MEMBER_KINDS
+from app.models import ClientPlan, NetworkMember, Role
+from app.security import allow, gate
+from app.services import reviews as review_service
+from app.services.fields import sealed
+from app.services.network import MemberStatus, member_status
+from consent.decision import Purpose
+
+REVIEW_STATUSES = {
+    review_service.ReviewStatus.OVERDUE: _l("Overdue"),
+    review_service.ReviewStatus.DUE: _l("Due soon"),
+    review_service.ReviewStatus.SCHEDULED: _l("Scheduled"),
+    review_service.ReviewStatus.NOT_SCHEDULED: _l("No review date"),
+}
+
+
+@bp.app_template_global()
+def review_status_label(status: review_service.ReviewStatus) -> str:
+    return str(REVIEW_STATUSES[status])
+
+
+class ReviewForm(FlaskForm):
+    held_on = DateField(
+        _l("Held on"),
+        validators=[InputRequired(message=_l("Give the date the review was held."))],
+        description=_l("For example 2025-03-31."),
+    )
+    client_took_part = BooleanField(_l("The client took part"), default=True)
+    members = SelectMultipleField(
+        _l("Network members who took part"),
+        choices=[],  # set by the view: the case's network members
+        invalid_choice_message=_l("Choose members of the client's network."),
+    )
+    other_participants = TextAreaField(
+        _l("Other participants (optional)"),
+        validators=[Length(max=500, message=_l("At most 500 characters."))],
+        description=_l("For example someone not in the network, by role. At most 500 characters."),
+    )
+    notes = TextAreaField(
+        _l("Notes"),
+        validators=[
+            Length(max=4000, message=_l("The notes can be at most 4,000 characters long."))
+        ],
+        description=_l(
+            "How the plan has worked, what was agreed, and the client's own view. "
+            "At most 4,000 characters."
+        ),
+    )
+    next_review_on = DateField(
+        _l("Next review"),
+        validators=[Optional()],
+        description=_l(
+            "The plan's review date becomes this. Leave empty only when no further review "
+            "is agreed."
+        ),
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(prefix="review", **kwargs)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        today = helsinki_today()
+        held, following = self.held_on.data, self.next_review_on.data
+        if held is not None and held > today:
+            self.held_on.errors.append(
+                gettext("Record a review once it has been held: the date is in the future.")
+            )
+            valid = False
+        if held is not None and not review_service.next_review_fits(held, following, today):
+            self.next_review_on.errors.append(
+                gettext("The next review must be after this one, and today at the earliest.")
+            )
+            valid = False
+        return valid
+
+
+def _members(case_id: uuid.UUID) -> list[NetworkMember]:
+    return list(
+        db.session.scalars(
+            select(NetworkMember)
+            .where(NetworkMember.case_id == case_id)
+            .options(joinedload(NetworkMember.organisation))
+            .order_by(NetworkMember.starts_on, NetworkMember.added_at, NetworkMember.id)
+        )
+    )
+
+
+def _member_label(member: NetworkMember, names: dict[uuid.UUID, str]) -> str:
+    name = member.organisation.name if member.organisation else names.get(member.id, "")
+    return f"{name} ({MEMBER_KINDS[member.kind]})"
+
+
+@bp.route("/clients/<uuid:client_id>/reviews", methods=["GET", "POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def reviews(page: ClientPage) -> Response | tuple[str, int]:
+    """The plan's review date, the form for recording a review and the earlier reviews."""
+    case, today = page.case, helsinki_today()
+    members = _members(case.id)
+    listing = review_service.review_page(
+        db.session, case.id, page=request.args.get("page", 1, type=int)
+    )
+    everyone = {m.id: m for m in members}
+    everyone.update((p.member.id, p.member) for review in listing.rows for p in review.participants)
+    people = [m for m in everyone.values() if m.organisation is None]
+    refs = [sealed(m, "person_name_ct") for m in people]
+    refs += [sealed(r, c) for r in listing.rows for c in ("other_participants_ct", "notes_ct")]
+    texts = iter(gate().read_texts(page.actor, refs, purpose=Purpose.CASE_WORK) if refs else [])
+    names = {m.id: next(texts) or "" for m in people}
+    review_texts = {r.id: (next(texts), next(texts)) for r in listing.rows}
+
+    # Members still in the network (a review may be recorded for a meeting held earlier).
+    choices = [
+        (str(m.id), _member_label(m, names))
+        for m in members
+        if member_status(m, today) is not MemberStatus.ENDED
+    ]
+    if request.method == "POST":
+        form = ReviewForm()
+        form.members.choices = choices
+        if form.validate_on_submit():
+            review_service.record_review(
+                db.session,
+                gate(),
+                page.actor,
+                case,
+                review_service.ReviewFacts(
+                    held_on=form.held_on.data,
+                    client_took_part=bool(form.client_took_part.data),
+                    member_ids=frozenset(uuid.UUID(v) for v in form.members.data or []),
+                    other_participants=form.other_participants.data,
+                    notes=form.notes.data,
+                    next_review_on=form.next_review_on.data,
+                ),
+                today=today,
+            )
+            db.session.commit()
+            flash(gettext("Review recorded. The plan's review date was updated."), "info")
+            return redirect(url_for("caseworker.reviews", client_id=page.client.id))
+        status = 400
+    else:
+        form = ReviewForm(formdata=None, held_on=today)
+        form.members.choices = choices
+        status = 200
+    plan = db.session.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
+    review_on = plan.review_on if plan else None
+    return render_template(
+        "caseworker/reviews.html",
+        page=page,
+        form=form,
+        review_on=review_on,
+        review_state=review_service.review_status(review_on, today),
+        reminder_days=review_service.REMINDER_DAYS,
+        listing=listing,
+        rows=[(r, *review_texts[r.id]) for r in listing.rows],
+        member_label=lambda m: _member_label(m, names),
+        closed=case.closed_at is not None,
+    ), status

@@ -1,0 +1,73 @@
+"""What partner organisations send back, and what they are told when a consent is revoked."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.organisation import Organisation
+from app.models.user import User
+from consent.base import Base, str_enum, utcnow
+from consent.models import Consent
+
+
+class PartnerUpdateKind(enum.StrEnum):
+    """What an update from a partner is about (the incoming direction of the flow agreement)."""
+
+    HOUSING_OFFER = "housing_offer"
+    DECISION_MADE = "decision_made"  # a benefit, service or housing decision
+    APPOINTMENT_KEPT = "appointment_kept"
+    APPOINTMENT_MISSED = "appointment_missed"
+    CONTACT_LOST = "contact_lost"
+    CONCERN = "concern"
+    OTHER = "other"
+
+
+class PartnerUpdate(Base):
+    """An update from a partner's staff to the client's responsible worker.
+
+    The text is county data once received: it is stored under the client's
+    county-only scope, so the sender cannot read it back (nor can other partners).
+    """
+
+    __tablename__ = "partner_updates"
+    __table_args__ = (Index("ix_partner_updates_case_created", "case_id", "created_at"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[PartnerUpdateKind] = mapped_column(str_enum(PartnerUpdateKind))
+    text_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise")
+
+
+class RevocationNotice(Base):
+    """Tells an organisation that a consent to share with it was revoked; it confirms that
+    it keeps no copy, and the client sees whether it has."""
+
+    __tablename__ = "revocation_notices"
+    __table_args__ = (
+        UniqueConstraint("consent_id", "organisation_id"),
+        CheckConstraint(
+            "(confirmed_at IS NULL) = (confirmed_by_id IS NULL)", name="confirmed_by_someone"
+        ),
+    )
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents.id"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+    consent: Mapped[Consent] = relationship(lazy="raise")

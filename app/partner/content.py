@@ -1,0 +1,64 @@
+"""A plan section's content as plain text parts for the partner's page.
+
+The content is one JSON object per section version (``app/services/plan.py``);
+its shape may grow, so unknown keys are shown under their own name and nested
+values are flattened to lines of text. Nothing is rendered as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+FIELD_LABELS = {
+    "goals": _l("Goals"),
+    "measures": _l("Agreed measures"),
+    "client_view": _l("The client's own view"),
+    "worker_view": _l("The worker's view"),
+}
+
+
+@dataclass(frozen=True)
+class ContentPart:
+    label: str
+    lines: list[str]
+
+
+def _lines(value: Any) -> list[str]:
+    if value is None or value == "" or value == [] or value == {}:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bool | int | float):
+        return [str(value)]
+    if isinstance(value, list):
+        return [line for item in value for line in _lines(item)]
+    if isinstance(value, dict):
+        return [f"{_label(key)}: {line}" for key, item in value.items() for line in _lines(item)]
+    return [str(value)]
+
+
+def _label(key: str) -> str:
+    if key in FIELD_LABELS:
+        return str(FIELD_LABELS[key])
+    return key.replace("_", " ").strip().capitalize()
+
+
+def content_parts(text: str | None) -> list[ContentPart]:
+    """The non-empty fields of a section's content, known fields first in their order."""
+    if not text:
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [ContentPart("", [text])]
+    if not isinstance(data, dict):
+        lines = _lines(data)
+        return [ContentPart("", lines)] if lines else []
+    known = [key for key in FIELD_LABELS if key in data]
+    others = sorted(key for key in data if key not in FIELD_LABELS)
+    parts = [ContentPart(_label(key), _lines(data[key])) for key in known + others]
+    return [part for part in parts if part.lines]

@@ -1,0 +1,323 @@
+"""Activation codes: a worker issues one; the client sets up their sign-in with it.
+
+A client in prison has no e-ID, so the worker with a relationship to the case issues a
+one-time code (72 hours, single use) and gives it to the client on paper. The code is
+``selector + verifier``: the selector (stored in clear) finds the code, the verifier is
+kept only as an argon2 hash. Wrong verifiers are counted against the code and lock it
+after ``MAX_ATTEMPTS``; whatever went wrong, the caller shows the same message, so the
+page reveals nothing about which codes exist. Functions flush and never commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Case, Role, User
+from app.models.activation import ActivationCode, CodeState
+from app.models.user import new_session_token
+from app.services.cases import latest_cases
+from consent.base import utcnow
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""No 0/O, 1/I/L: the code is read from paper and typed on a prison terminal."""
+
+SELECTOR_LENGTH = 6
+VERIFIER_LENGTH = 10  # 31**10 ≈ 2**49.5, and only MAX_ATTEMPTS guesses per code
+CODE_LENGTH = SELECTOR_LENGTH + VERIFIER_LENGTH
+LIFETIME = timedelta(hours=72)
+MAX_ATTEMPTS = 5
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{3,40}")
+_SEPARATORS = re.compile(r"[\s\-–—]+")
+_SELECTOR_TRIES = 8
+
+
+class ActivationError(Exception):
+    """Raised when an activation cannot be completed."""
+
+
+class CodeRejected(ActivationError):
+    """Raised when a code is unknown, wrong, expired, used, locked or cancelled.
+
+    ``reason`` is for logs and tests only; the page shows one message for all of them.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UsernameTaken(ActivationError):
+    """Raised when the chosen username is already someone else's."""
+
+
+class InvalidUsername(ActivationError):
+    """Raised when the username has characters or a length outside the rule."""
+
+
+class PasswordProblem(enum.StrEnum):
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    CONTAINS_CODE = "contains_code"
+    SAME_AS_USERNAME = "same_as_username"
+
+
+class WeakPassword(ActivationError):
+    """Raised when the chosen password breaks a rule (``problem`` says which)."""
+
+    def __init__(self, problem: PasswordProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A new code and its full text, which exists only here: show it once."""
+
+    code: ActivationCode
+    text: str
+
+
+def normalise(text: str | None) -> str | None:
+    """The code as stored characters, or ``None`` when it cannot be a code at all.
+
+    Spaces and hyphens are ignored and case does not matter.
+    """
+    if not text:
+        return None
+    raw = _SEPARATORS.sub("", text).upper()
+    if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
+        return None
+    return raw
+
+
+def format_code(raw: str) -> str:
+    """``ABCD-EFGH-JKMN-PQRS``: groups of four are easier to copy from paper."""
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def live_codes(session: Session, client_id: uuid.UUID, at: datetime) -> list[ActivationCode]:
+    rows = session.scalars(
+        select(ActivationCode).where(
+            ActivationCode.client_id == client_id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.cancelled_at.is_(None),
+            ActivationCode.locked_at.is_(None),
+            ActivationCode.expires_at > at,
+        )
+    )
+    return list(rows)
+
+
+def issue_code(
+    session: Session,
+    hasher: PasswordHasher,
+    *,
+    client_id: uuid.UUID,
+    issued_by_id: uuid.UUID | None,
+    now: datetime | None = None,
+    lifetime: timedelta = LIFETIME,
+) -> IssuedCode:
+    """A new code for the client; any earlier code still usable is cancelled (one at a time)."""
+    now = now or utcnow()
+    for earlier in live_codes(session, client_id, now):
+        earlier.cancelled_at = now
+        earlier.cancelled_by_id = issued_by_id
+    for _ in range(_SELECTOR_TRIES):
+        selector = _random(SELECTOR_LENGTH)
+        if session.scalar(select(ActivationCode.id).where(ActivationCode.selector == selector)):
+            continue
+        verifier = _random(VERIFIER_LENGTH)
+        code = ActivationCode(
+            client_id=client_id,
+            selector=selector,
+            verifier_hash=hasher.hash(verifier),
+            issued_by_id=issued_by_id,
+            issued_at=now,
+            expires_at=now + lifetime,
+        )
+        session.add(code)
+        session.flush()
+        return IssuedCode(code, format_code(selector + verifier))
+    raise RuntimeError("no free activation-code selector")  # 31**6 selectors: not in practice
+
+
+def cancel_code(
+    session: Session, code: ActivationCode, *, by_user_id: uuid.UUID | None, now: datetime | None
+) -> bool:
+    """Cancel a code that could still be used; ``False`` when it no longer could."""
+    now = now or utcnow()
+    if code.state(now) is not CodeState.LIVE:
+        return False
+    code.cancelled_at = now
+    code.cancelled_by_id = by_user_id
+    session.flush()
+    return True
+
+
+def check_password(password: str, *, username: str, code: str | None) -> None:
+    """Apply the password rules.
+
+    :raises WeakPassword: naming the first rule broken.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(PasswordProblem.TOO_SHORT)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(PasswordProblem.TOO_LONG)
+    squeezed = _SEPARATORS.sub("", password).upper()
+    if code and (code in squeezed or code[SELECTOR_LENGTH:] in squeezed):
+        raise WeakPassword(PasswordProblem.CONTAINS_CODE)
+    if password.strip().casefold() == username.strip().casefold():
+        raise WeakPassword(PasswordProblem.SAME_AS_USERNAME)
+
+
+def check_username(username: str) -> str:
+    """The username without surrounding spaces.
+
+    :raises InvalidUsername: when it breaks the rule (3–40 letters a–z, digits, . _ -).
+    """
+    username = username.strip()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise InvalidUsername(username)
+    return username
+
+
+def verify_code(
+    session: Session, hasher: PasswordHasher, text: str | None, *, now: datetime | None = None
+) -> ActivationCode:
+    """The live code ``text`` names. A wrong verifier counts against the code.
+
+    The caller must commit even when this raises, so the count survives.
+
+    :raises CodeRejected: whatever is wrong with it.
+    """
+    now = now or utcnow()
+    raw = normalise(text)
+    if raw is None:
+        raise CodeRejected("malformed")
+    selector, verifier = raw[:SELECTOR_LENGTH], raw[SELECTOR_LENGTH:]
+    code = session.scalar(select(ActivationCode).where(ActivationCode.selector == selector))
+    if code is None:
+        hasher.hash(verifier)  # the same work as a real check: timing reveals nothing
+        raise CodeRejected("unknown")
+    state = code.state(now)
+    if state is not CodeState.LIVE:
+        hasher.hash(verifier)
+        raise CodeRejected(state.value)
+    try:
+        hasher.verify(code.verifier_hash, verifier)
+    except (VerificationError, InvalidHashError):
+        _count_failure(session, code, now)
+        raise CodeRejected("wrong") from None
+    return code
+
+
+def _count_failure(session: Session, code: ActivationCode, now: datetime) -> None:
+    # One UPDATE, so concurrent wrong guesses cannot overwrite each other's count.
+    session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.id == code.id)
+        .values(failed_attempts=ActivationCode.failed_attempts + 1)
+    )
+    session.execute(
+        update(ActivationCode)
+        .where(
+            ActivationCode.id == code.id,
+            ActivationCode.failed_attempts >= MAX_ATTEMPTS,
+            ActivationCode.locked_at.is_(None),
+        )
+        .values(locked_at=now)
+    )
+    session.refresh(code)
+
+
+def activate(
+    session: Session,
+    hasher: PasswordHasher,
+    *,
+    code_text: str | None,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+) -> User:
+    """Use a code: create the client's sign-in, or reset the one they have.
+
+    Resetting also ends every session of the old sign-in and lifts a login lockout.
+    The caller must commit even when this raises ``CodeRejected``.
+
+    :raises CodeRejected: when the code cannot be used (count of wrong tries kept).
+    :raises InvalidUsername: when the username breaks the rule.
+    :raises WeakPassword: when the password breaks a rule.
+    :raises UsernameTaken: when the username belongs to someone else.
+    """
+    now = now or utcnow()
+    code = verify_code(session, hasher, code_text, now=now)
+    case: Case | None = latest_cases(session, [code.client_id]).get(code.client_id)
+    if case is None or case.disposed_at is not None:
+        raise CodeRejected("no_case")
+    username = check_username(username)
+    check_password(password, username=username, code=normalise(code_text))
+    account = session.scalar(select(User).where(User.client_id == code.client_id))
+    taken = session.scalar(
+        select(User.id).where(
+            func.lower(User.username) == username.lower(),
+            *([User.id != account.id] if account is not None else []),
+        )
+    )
+    if taken is not None:
+        raise UsernameTaken(username)
+    # Claim the code first: of two simultaneous uses, exactly one updates the row.
+    claimed = session.execute(
+        update(ActivationCode)
+        .where(
+            ActivationCode.id == code.id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.cancelled_at.is_(None),
+            ActivationCode.locked_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise CodeRejected("used")
+    try:
+        with session.begin_nested():
+            if account is None:
+                account = User(
+                    username=username,
+                    display_name="",
+                    role=Role.CLIENT,
+                    client_id=code.client_id,
+                    password_hash=hasher.hash(password),
+                )
+                session.add(account)
+            else:
+                account.username = username
+                account.password_hash = hasher.hash(password)
+                account.active = True
+                account.failed_logins = 0
+                account.locked_until = None
+                account.session_token = new_session_token()  # signs out every old session
+            session.flush()
+    except IntegrityError:
+        raise UsernameTaken(username) from None
+    session.execute(
+        update(ActivationCode).where(ActivationCode.id == code.id).values(user_id=account.id)
+    )
+    session.refresh(code)
+    return account

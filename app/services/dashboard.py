@@ -1,0 +1,397 @@
+"""The caseworker's dashboard ("my clients"): the numbers, and the list behind each one.
+
+"My clients" are the cases of the worker's county on which the worker is the current
+responsible worker (omatyöntekijä) or in the case team: the same relationship that gives
+the access gate's case-work access. Every number is computed by the same conditions as
+its list, so they agree; each costs a fixed number of queries whatever the number of
+clients. Nothing here decrypts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from math import ceil
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.models import (
+    Case,
+    CaseTeamMember,
+    Client,
+    ClientPlan,
+    NetworkMember,
+    Phase,
+    ResponsibleWorker,
+)
+from app.models.release import ChecklistItem, ItemState
+from app.services.reviews import REMINDER_DAYS
+from consent.models import Consent, ConsentState
+
+RELEASE_WINDOWS = (7, 30, 90)  # days ahead
+CONSENT_NOTICE_DAYS = 30
+PAGE_SIZE = 25
+
+T = TypeVar("T")
+
+
+def my_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """Conditions on ``Case`` for the worker's own cases (not past retention)."""
+    responsible = select(ResponsibleWorker.case_id).where(
+        ResponsibleWorker.worker_id == user_id, ResponsibleWorker.ends_on.is_(None)
+    )
+    team = select(CaseTeamMember.case_id).where(
+        CaseTeamMember.user_id == user_id, CaseTeamMember.removed_at.is_(None)
+    )
+    return [
+        Case.county_id == county_id,
+        Case.disposed_at.is_(None),
+        or_(Case.id.in_(responsible), Case.id.in_(team)),
+    ]
+
+
+def my_open_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    return [*my_cases(user_id, county_id), Case.closed_at.is_(None), Case.phase != Phase.CLOSED]
+
+
+def release_day() -> ColumnElement[Any]:
+    """The day the client leaves prison, in SQL (``release_checklist.release_day``)."""
+    return case(
+        (
+            and_(
+                Case.probation_start.is_not(None),
+                or_(
+                    Case.conditional_release.is_(None),
+                    Case.probation_start < Case.conditional_release,
+                ),
+            ),
+            Case.probation_start,
+        ),
+        else_=Case.conditional_release,
+    )
+
+
+def _releasing(user_id: uuid.UUID, county_id: uuid.UUID, today: date, within: int) -> list[Any]:
+    day = release_day()
+    return [
+        *my_open_cases(user_id, county_id),
+        day >= today,
+        day <= today + timedelta(days=within),
+    ]
+
+
+def _overdue(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+    return [
+        *my_open_cases(user_id, county_id),
+        ChecklistItem.state == ItemState.OPEN,
+        ChecklistItem.removed_at.is_(None),
+        ChecklistItem.due_on < today,
+    ]
+
+
+def _reviews_due(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+    return [
+        *my_open_cases(user_id, county_id),
+        ClientPlan.review_on <= today + timedelta(days=REMINDER_DAYS),
+    ]
+
+
+def _consents_expiring(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+    """Consents in force that end within the notice period, of members still in the network."""
+    return [
+        *my_open_cases(user_id, county_id),
+        Consent.state == ConsentState.ACTIVE,
+        Consent.ended_at.is_(None),
+        Consent.valid_until >= today,
+        Consent.valid_until <= today + timedelta(days=CONSENT_NOTICE_DAYS),
+        NetworkMember.ended_at.is_(None),
+        or_(NetworkMember.ends_on.is_(None), NetworkMember.ends_on >= today),
+    ]
+
+
+# -- the numbers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    by_phase: dict[Phase, int]
+    releases: dict[int, int]  # window in days → clients leaving prison within it
+    overdue_items: int
+    reviews_due: int
+    consents_expiring: int
+
+    @property
+    def clients(self) -> int:
+        return sum(self.by_phase.values())
+
+
+def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> Counts:
+    """Every number of the dashboard but the county's new notifications, which the
+    navigation counts already (five queries)."""
+    by_phase = dict.fromkeys(Phase, 0)
+    for phase, n in session.execute(
+        select(Case.phase, func.count(Case.id))
+        .where(*my_cases(user_id, county_id))
+        .group_by(Case.phase)
+    ):
+        by_phase[phase] = n
+    day = release_day()
+    windows = session.execute(
+        select(
+            *(
+                func.coalesce(func.sum(case((day <= today + timedelta(days=days), 1), else_=0)), 0)
+                for days in RELEASE_WINDOWS
+            )
+        ).where(*_releasing(user_id, county_id, today, max(RELEASE_WINDOWS)))
+    ).one()
+    overdue = session.scalar(
+        select(func.count(ChecklistItem.id))
+        .join(Case, Case.id == ChecklistItem.case_id)
+        .where(*_overdue(user_id, county_id, today))
+    )
+    reviews = session.scalar(
+        select(func.count(ClientPlan.id))
+        .join(Case, Case.id == ClientPlan.case_id)
+        .where(*_reviews_due(user_id, county_id, today))
+    )
+    consents = session.scalar(
+        select(func.count(Consent.id))
+        .join(Case, Case.id == Consent.case_id)
+        .join(NetworkMember, NetworkMember.id == Consent.member_id)
+        .where(*_consents_expiring(user_id, county_id, today))
+    )
+    return Counts(
+        by_phase=by_phase,
+        releases={days: int(n) for days, n in zip(RELEASE_WINDOWS, windows, strict=True)},
+        overdue_items=overdue or 0,
+        reviews_due=reviews or 0,
+        consents_expiring=consents or 0,
+    )
+
+
+# -- the lists ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[T]):
+    rows: list[T]
+    page: int
+    pages: int
+    total: int
+
+
+def _paged(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    count: Select[*tuple[Any, ...]],
+    page: int,
+    per_page: int,
+) -> tuple[list[Any], int, int, int]:
+    total = session.scalar(count) or 0
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), page, pages, total
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    client: Client
+    case: Case
+    release_day: date | None
+
+
+def clients(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    *,
+    phase: Phase | None = None,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[ClientRow]:
+    """The worker's clients (in one phase or all), soonest release first (two queries)."""
+    conditions = my_cases(user_id, county_id)
+    if phase is not None:
+        conditions.append(Case.phase == phase)
+    day = release_day()
+    rows, page, pages, total = _paged(
+        session,
+        select(Client, Case, day)
+        .join(Case, Case.client_id == Client.id)
+        .where(*conditions)
+        .order_by(day.is_(None), day, Case.id),
+        select(func.count(Case.id)).where(*conditions),
+        page,
+        per_page,
+    )
+    return ListPage([ClientRow(c, k, d) for c, k, d in rows], page, pages, total)
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    client: Client
+    case: Case
+    release_day: date
+    open_items: list[ChecklistItem]  # what is still missing for release day, by due date
+    has_checklist: bool
+
+
+def releases(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    today: date,
+    *,
+    within: int,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[ReleaseRow]:
+    """The worker's clients leaving prison within ``within`` days, soonest first, with
+    their open checklist items (three queries)."""
+    conditions = _releasing(user_id, county_id, today, within)
+    day = release_day()
+    rows, page, pages, total = _paged(
+        session,
+        select(Client, Case, day)
+        .join(Case, Case.client_id == Client.id)
+        .where(*conditions)
+        .order_by(day, Case.id),
+        select(func.count(Case.id)).where(*conditions),
+        page,
+        per_page,
+    )
+    open_items: dict[uuid.UUID, list[ChecklistItem]] = defaultdict(list)
+    with_items: set[uuid.UUID] = set()
+    if rows:
+        for item in session.scalars(
+            select(ChecklistItem)
+            .where(
+                ChecklistItem.case_id.in_([k.id for _, k, _ in rows]),
+                ChecklistItem.removed_at.is_(None),
+            )
+            .order_by(ChecklistItem.due_on.is_(None), ChecklistItem.due_on, ChecklistItem.id)
+        ):
+            with_items.add(item.case_id)
+            if item.state is ItemState.OPEN:
+                open_items[item.case_id].append(item)
+    return ListPage(
+        [ReleaseRow(c, k, d, open_items[k.id], k.id in with_items) for c, k, d in rows],
+        page,
+        pages,
+        total,
+    )
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: ChecklistItem
+    client: Client
+    case: Case
+
+
+def overdue_items(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    today: date,
+    *,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[ItemRow]:
+    """Open checklist items past their due date, oldest first (four queries)."""
+    conditions = _overdue(user_id, county_id, today)
+    rows, page, pages, total = _paged(
+        session,
+        select(ChecklistItem, Client, Case)
+        .join(Case, Case.id == ChecklistItem.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .where(*conditions)
+        .options(
+            selectinload(ChecklistItem.responsible_member).joinedload(NetworkMember.organisation),
+            selectinload(ChecklistItem.responsible_user),
+        )
+        .order_by(ChecklistItem.due_on, ChecklistItem.id),
+        select(func.count(ChecklistItem.id))
+        .join(Case, Case.id == ChecklistItem.case_id)
+        .where(*conditions),
+        page,
+        per_page,
+    )
+    return ListPage([ItemRow(i, c, k) for i, c, k in rows], page, pages, total)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    plan: ClientPlan
+    client: Client
+    case: Case
+
+
+def reviews_due(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    today: date,
+    *,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[ReviewRow]:
+    """Plans whose review date is past or within the reminder period, earliest first."""
+    conditions = _reviews_due(user_id, county_id, today)
+    rows, page, pages, total = _paged(
+        session,
+        select(ClientPlan, Client, Case)
+        .join(Case, Case.id == ClientPlan.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .where(*conditions)
+        .order_by(ClientPlan.review_on, ClientPlan.id),
+        select(func.count(ClientPlan.id))
+        .join(Case, Case.id == ClientPlan.case_id)
+        .where(*conditions),
+        page,
+        per_page,
+    )
+    return ListPage([ReviewRow(p, c, k) for p, c, k in rows], page, pages, total)
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    consent: Consent
+    member: NetworkMember
+    client: Client
+    case: Case
+
+
+def consents_expiring(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    today: date,
+    *,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[ConsentRow]:
+    """Consents in force ending within the notice period, soonest first (two queries)."""
+    conditions = _consents_expiring(user_id, county_id, today)
+    rows, page, pages, total = _paged(
+        session,
+        select(Consent, NetworkMember, Client, Case)
+        .join(Case, Case.id == Consent.case_id)
+        .join(NetworkMember, NetworkMember.id == Consent.member_id)
+        .join(Client, Client.id == Case.client_id)
+        .where(*conditions)
+        .options(joinedload(NetworkMember.organisation))
+        .order_by(Consent.valid_until, Consent.id),
+        select(func.count(Consent.id))
+        .join(Case, Case.id == Consent.case_id)
+        .join(NetworkMember, NetworkMember.id == Consent.member_id)
+        .where(*conditions),
+        page,
+        per_page,
+    )
+    return ListPage([ConsentRow(s, m, c, k) for s, m, c, k in rows], page, pages, total)

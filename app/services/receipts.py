@@ -1,0 +1,225 @@
+"""Consent receipts the client keeps: the Kantara Consent Receipt (v1.1) fields, stored encrypted.
+
+Each change the client makes to a consent in the portal (grant, narrow, extend, revoke)
+writes one ``ConsentReceipt`` in the same transaction as the change. ``build_receipt`` is
+pure: it turns the facts of the change, with every text already in the client's
+language, into the receipt's JSON. ``record_receipt`` stores that JSON sealed by the
+access gate (the client writing their own data); ``receipts_page`` lists a client's
+receipts and ``open_receipts`` decrypts one page of them in one gate call.
+
+Where Kantara's fields do not fit a Finnish social-welfare consent, the receipt says so
+in plain values rather than leaving them out: ``piiPrincipalId`` is an opaque id derived
+from the client record (never the identity code); ``piiControllers`` names the county
+with the client's responsible worker as contact (the app keeps no postal address,
+e-mail or phone of a county); the change itself (grant, narrow, extend, revoke), the
+period and the consent's id are in a ``tukiverkko`` extension object.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from math import ceil
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.services.fields import field, sealed
+from consent.decision import Actor, Direction, Purpose
+from consent.sections import SectionKind
+from sharing.gate import AccessGate
+
+KANTARA_VERSION = "KI-CR-v1.1.0"
+JURISDICTION = "FI"
+PER_PAGE = 20
+
+# A fixed namespace: the same client always gets the same opaque principal id, and the id
+# reveals neither the identity code nor the database key it is derived from.
+PRINCIPAL_NAMESPACE = uuid.UUID("6f0d7c1e-3c55-4a55-9a5e-2d0b1c7a9e41")
+
+# Special categories (GDPR Art 9) and criminal-offence data (Art 10) by plan section.
+# Every section is social-welfare client data, which Finnish law keeps secret.
+SPI_BY_SECTION = {
+    SectionKind.HEALTH: "health",
+    SectionKind.PROBATIONARY_LIBERTY: "criminal_offences",
+    SectionKind.DESISTANCE: "criminal_offences",
+}
+SOCIAL_WELFARE = "social_welfare"
+
+
+def principal_id(client_id: uuid.UUID) -> str:
+    """The client's opaque id on receipts (stable, not the identity code or the record key)."""
+    return str(uuid.uuid5(PRINCIPAL_NAMESPACE, str(client_id)))
+
+
+def spi_categories(sections: Sequence[SectionKind]) -> list[str]:
+    """The sensitive categories a set of plan sections holds, in a stable order."""
+    found = {SOCIAL_WELFARE} | {SPI_BY_SECTION[s] for s in sections if s in SPI_BY_SECTION}
+    return sorted(found, key=[SOCIAL_WELFARE, "health", "criminal_offences"].index)
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """Everything a receipt says, with every text already in the receipt's language."""
+
+    receipt_id: uuid.UUID
+    action: ReceiptAction
+    at: datetime
+    language: str
+    client_id: uuid.UUID
+    controller_name: str  # the county
+    controller_contact: str  # the responsible worker, or a role when none is appointed
+    policy_url: str  # the information text version shown, within the app
+    information_text_version: str
+    collection_method: str
+    service_name: str
+    consent_id: uuid.UUID
+    previous_consent_id: uuid.UUID | None
+    member_label: str
+    direction: Direction
+    sections: tuple[SectionKind, ...]
+    section_labels: tuple[str, ...]
+    purpose_text: str
+    purpose_category: str
+    valid_from: date
+    valid_until: date | None
+    termination: str
+    staff_assisted: bool = False
+
+
+def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
+    """The receipt as JSON-ready data: the Kantara v1.1 fields plus a ``tukiverkko`` object."""
+    return {
+        "version": KANTARA_VERSION,
+        "jurisdiction": JURISDICTION,
+        "consentTimestamp": int(facts.at.timestamp()),
+        "collectionMethod": facts.collection_method,
+        "consentReceiptID": str(facts.receipt_id),
+        "language": facts.language,
+        "piiPrincipalId": principal_id(facts.client_id),
+        "piiControllers": [
+            {
+                "piiController": facts.controller_name,
+                "onBehalf": False,
+                "contact": facts.controller_contact,
+            }
+        ],
+        "policyUrl": facts.policy_url,
+        "services": [
+            {
+                "service": facts.service_name,
+                "purposes": [
+                    {
+                        "purpose": facts.purpose_text,
+                        "purposeCategory": [facts.purpose_category],
+                        "consentType": "EXPLICIT",
+                        "piiCategory": list(facts.section_labels),
+                        "primaryPurpose": True,
+                        "termination": facts.termination,
+                        "thirdPartyDisclosure": facts.direction is Direction.DISCLOSE,
+                        "thirdPartyName": facts.member_label,
+                    }
+                ],
+            }
+        ],
+        "sensitive": True,
+        "spiCat": spi_categories(facts.sections),
+        "tukiverkko": {
+            "action": facts.action.value,
+            "at": facts.at.isoformat(timespec="seconds"),
+            "consentId": str(facts.consent_id),
+            "replacesConsentId": (
+                str(facts.previous_consent_id) if facts.previous_consent_id else None
+            ),
+            "recipient": facts.member_label,
+            "direction": facts.direction.value,
+            "sections": [s.value for s in facts.sections],
+            "validFrom": facts.valid_from.isoformat(),
+            "validUntil": facts.valid_until.isoformat() if facts.valid_until else None,
+            "informationTextVersion": facts.information_text_version,
+            "staffAssisted": facts.staff_assisted,
+        },
+    }
+
+
+def receipt_json(receipt: dict[str, Any]) -> str:
+    """The receipt as the client downloads it: UTF-8 JSON, keys in the order built."""
+    return json.dumps(receipt, ensure_ascii=False, indent=2)
+
+
+def record_receipt(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    facts: ReceiptFacts,
+) -> ConsentReceipt:
+    """Store the receipt of one change, its JSON sealed by the gate as the client's own data.
+
+    :raises AccessDenied: when the actor may not write this client's data.
+    """
+    receipt = ConsentReceipt(
+        id=facts.receipt_id,
+        client_id=facts.client_id,
+        consent_id=facts.consent_id,
+        previous_consent_id=facts.previous_consent_id,
+        action=facts.action,
+        created_at=facts.at,
+        created_by_id=actor.user_id,
+        assisted_by_id=actor.assisted_by,
+        json_ct=b"",
+    )
+    session.add(receipt)
+    receipt.json_ct = gate.write_text(
+        actor,
+        field(receipt, "json_ct"),
+        receipt_json(build_receipt(facts)),
+        purpose=Purpose.OWN_DATA,
+    )
+    session.flush()
+    return receipt
+
+
+@dataclass(frozen=True)
+class ReceiptPage:
+    receipts: list[ConsentReceipt]
+    page: int
+    pages: int
+    total: int
+
+
+def receipts_page(
+    session: Session, client_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
+) -> ReceiptPage:
+    """One page of the client's receipts, newest first (two queries)."""
+    condition = ConsentReceipt.client_id == client_id
+    total = session.scalar(select(func.count(ConsentReceipt.id)).where(condition)) or 0
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(
+        select(ConsentReceipt)
+        .where(condition)
+        .order_by(ConsentReceipt.created_at.desc(), ConsentReceipt.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return ReceiptPage(list(rows), page, pages, total)
+
+
+def open_receipts(
+    gate: AccessGate, actor: Actor, receipts: Sequence[ConsentReceipt]
+) -> list[dict[str, Any]]:
+    """The receipts' JSON, decrypted in one gate call (logged as the client's own read).
+
+    :raises AccessDenied: when the actor may not read them.
+    """
+    if not receipts:
+        return []
+    texts = gate.read_texts(
+        actor, [sealed(r, "json_ct") for r in receipts], purpose=Purpose.OWN_DATA
+    )
+    return [json.loads(text) if text else {} for text in texts]

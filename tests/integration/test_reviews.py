@@ -1,0 +1,321 @@
+"""Follow-up: reviews recorded with participants and notes move the plan's review date."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from app.i18n import helsinki_today
+from app.models import (
+    Case,
+    Client,
+    ClientPlan,
+    MemberKind,
+    NetworkMember,
+    Organisation,
+    OrgKind,
+    PlanSection,
+    Role,
+    User,
+)
+from app.models.review import PlanReview, ReviewParticipant
+from app.security import new_gate
+from app.services import dashboard
+from app.services.fields import field
+from consent.decision import SYSTEM_ACTOR, Purpose
+from tests import factories
+from tests.conftest import csrf_token, login
+
+TODAY = helsinki_today()
+
+
+@dataclass
+class Setting:
+    county: Organisation
+    worker: User
+    record: Client
+    case: Case
+    kela: NetworkMember
+    sister: NetworkMember
+    url: str = ""
+    username: str = ""
+    ids: dict[str, uuid.UUID] = dataclass_field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Requests close the session: keep what the tests need as plain values.
+        self.url = f"/caseworker/clients/{self.record.id}/reviews"
+        self.username = self.worker.username
+        self.ids = {
+            "worker": self.worker.id,
+            "county": self.county.id,
+            "case": self.case.id,
+            "client": self.record.id,
+            "kela": self.kela.id,
+            "sister": self.sister.id,
+        }
+
+
+def member(db: Session, case: Case, kind: MemberKind, org: Organisation | None = None):  # type: ignore[no-untyped-def]
+    row = NetworkMember(
+        case_id=case.id,
+        client_id=case.client_id,
+        kind=kind,
+        organisation_id=org.id if org else None,
+        starts_on=TODAY - timedelta(days=60),
+    )
+    if org is None:
+        row.person_name_ct = new_gate().write_text(
+            SYSTEM_ACTOR,
+            field(row, "person_name_ct"),
+            "Kuvitteellinen Sisar",
+            purpose=Purpose.ADMINISTRATION,
+        )
+    db.add(row)
+    db.flush()
+    return row
+
+
+@pytest.fixture
+def setting(db: Session) -> Setting:
+    county = factories.organisation(db, OrgKind.COUNTY)
+    worker = factories.user(db, Role.CASEWORKER, county)
+    record, case = factories.client(db, county, name="Kuvitteellinen Urho", worker=worker)
+    kela = member(
+        db, case, MemberKind.PUBLIC_SERVICE, factories.organisation(db, OrgKind.PUBLIC_SERVICE)
+    )
+    sister = member(db, case, MemberKind.CLOSE_PERSON)
+    db.commit()
+    return Setting(county, worker, record, case, kela, sister)
+
+
+def record(client: FlaskClient, setting: Setting, **data: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        setting.url,
+        data={
+            "csrf_token": csrf_token(client, "/caseworker/"),
+            **{f"review-{k}": v for k, v in data.items()},
+        },
+    )
+
+
+def plan_of(db: Session, setting: Setting) -> ClientPlan | None:
+    db.expire_all()
+    return db.scalar(select(ClientPlan).where(ClientPlan.case_id == setting.ids["case"]))
+
+
+def reminders(db: Session, setting: Setting) -> int:
+    return dashboard.counts(db, setting.ids["worker"], setting.ids["county"], TODAY).reviews_due
+
+
+def test_recording_a_review_creates_the_plan_and_sets_its_review_date(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    assert plan_of(db, setting) is None
+    login(client, setting.username)
+    page = client.get(setting.url).get_data(as_text=True)
+    assert "No review date" in page and "No reviews recorded yet." in page
+    assert "<legend>Who took part</legend>" in page
+    assert "Kuvitteellinen Sisar (Close person)" in page  # a person member, decrypted
+
+    notes = "Asuminen sujuu, työkokeilu alkaa (fictional)"
+    others = "Työhönvalmentaja (fictional)"
+    next_on = TODAY + timedelta(days=90)
+    sent = client.post(
+        setting.url,
+        data=MultiDict(
+            [
+                ("csrf_token", csrf_token(client, "/caseworker/")),
+                ("review-held_on", TODAY.isoformat()),
+                ("review-client_took_part", "y"),
+                ("review-members", str(setting.ids["kela"])),
+                ("review-members", str(setting.ids["sister"])),
+                ("review-other_participants", others),
+                ("review-notes", notes),
+                ("review-next_review_on", next_on.isoformat()),
+            ]
+        ),
+    )
+    assert sent.status_code == 302
+    plan = plan_of(db, setting)
+    assert plan is not None and plan.review_on == next_on
+    assert db.scalars(select(PlanSection).where(PlanSection.plan_id == plan.id)).all() == []
+    review = db.scalars(select(PlanReview)).one()
+    assert review.held_on == TODAY and review.client_took_part
+    assert review.recorded_by_id == setting.ids["worker"] and review.recorded_at is not None
+    assert review.notes_ct and notes.encode() not in review.notes_ct
+    assert review.other_participants_ct and others.encode() not in review.other_participants_ct
+    participants = db.scalars(select(ReviewParticipant.member_id)).all()
+    assert set(participants) == {setting.ids["kela"], setting.ids["sister"]}
+
+    page = client.get(setting.url).get_data(as_text=True)
+    assert notes in page and others in page and "Kuvitteellinen Sisar" in page
+    assert "Scheduled" in page and "Review recorded." in page
+
+
+def test_the_review_date_drives_the_reminder_and_a_review_clears_it(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    db.add(
+        ClientPlan(
+            case_id=setting.ids["case"],
+            client_id=setting.ids["client"],
+            review_on=TODAY - timedelta(3),
+        )
+    )
+    db.commit()
+    assert reminders(db, setting) == 1
+    login(client, setting.username)
+    assert "Overdue" in client.get(setting.url).get_data(as_text=True)
+
+    sent = record(
+        client,
+        setting,
+        held_on=TODAY.isoformat(),
+        notes="Tarkistettu (fictional)",
+        next_review_on=(TODAY + timedelta(days=60)).isoformat(),
+    )
+    assert sent.status_code == 302
+    assert plan_of(db, setting).review_on == TODAY + timedelta(days=60)  # type: ignore[union-attr]
+    assert reminders(db, setting) == 0
+
+    # The next review comes within two weeks: the reminder is back.
+    record(
+        client,
+        setting,
+        held_on=TODAY.isoformat(),
+        next_review_on=(TODAY + timedelta(days=14)).isoformat(),
+    )
+    assert reminders(db, setting) == 1
+    # No further review agreed: the date is cleared, and so is the reminder.
+    record(client, setting, held_on=TODAY.isoformat())
+    assert plan_of(db, setting).review_on is None  # type: ignore[union-attr]
+    assert reminders(db, setting) == 0
+
+
+def test_a_review_of_an_earlier_meeting_does_not_move_the_date(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    login(client, setting.username)
+    later = TODAY + timedelta(days=45)
+    record(client, setting, held_on=TODAY.isoformat(), next_review_on=later.isoformat())
+    earlier = record(
+        client,
+        setting,
+        held_on=(TODAY - timedelta(days=30)).isoformat(),
+        next_review_on=(TODAY + timedelta(days=5)).isoformat(),
+    )
+    assert earlier.status_code == 302
+    assert plan_of(db, setting).review_on == later  # type: ignore[union-attr]
+    assert len(db.scalars(select(PlanReview)).all()) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "field_name", "message"),
+    [
+        ({"held_on": ""}, "held_on", "Give the date the review was held."),
+        (
+            {"held_on": (TODAY + timedelta(days=1)).isoformat()},
+            "held_on",
+            "Record a review once it has been held",
+        ),
+        (
+            {"held_on": TODAY.isoformat(), "next_review_on": TODAY.isoformat()},
+            "next_review_on",
+            "The next review must be after this one",
+        ),
+        (
+            {
+                "held_on": (TODAY - timedelta(days=40)).isoformat(),
+                "next_review_on": (TODAY - timedelta(days=1)).isoformat(),
+            },
+            "next_review_on",
+            "The next review must be after this one",
+        ),
+        ({"held_on": "2025-02-30"}, "held_on", "Not a valid date value."),
+    ],
+)
+def test_invalid_reviews_are_refused_keeping_the_input(
+    client: FlaskClient,
+    db: Session,
+    setting: Setting,
+    data: dict[str, str],
+    field_name: str,
+    message: str,
+) -> None:
+    login(client, setting.username)
+    notes = "Kirjoitettu muistiinpano (fictional)"
+    refused = record(client, setting, notes=notes, **data)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert message in page and notes in page
+    assert f'id="review-{field_name}" aria-describedby' in page or "aria-invalid" in page
+    assert db.scalars(select(PlanReview)).all() == []
+    assert plan_of(db, setting) is None
+
+
+def test_a_member_of_another_network_cannot_be_a_participant(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    _, other_case = factories.client(db, setting.county, worker=setting.worker)
+    stranger = member(db, other_case, MemberKind.CLOSE_PERSON)
+    stranger_id = str(stranger.id)
+    db.commit()
+    login(client, setting.username)
+    refused = record(client, setting, held_on=TODAY.isoformat(), members=stranger_id)
+    assert refused.status_code == 400
+    assert "Choose members of the client&#39;s network." in refused.get_data(as_text=True)
+    assert db.scalars(select(PlanReview)).all() == []
+
+
+def test_the_reviews_page_runs_a_fixed_number_of_queries(
+    client: FlaskClient, db: Session, setting: Setting, sql_count: list[str]
+) -> None:
+    gate = new_gate()
+
+    def add_reviews(count: int) -> None:
+        for n in range(count):
+            review = PlanReview(
+                case_id=setting.ids["case"],
+                client_id=setting.ids["client"],
+                held_on=date(2025, 1, 1) + timedelta(days=n),
+                recorded_by_id=setting.ids["worker"],
+            )
+            review.notes_ct = gate.write_text(
+                SYSTEM_ACTOR, field(review, "notes_ct"), f"M {n}", purpose=Purpose.ADMINISTRATION
+            )
+            db.add(review)
+            db.add(ReviewParticipant(review_id=review.id, member_id=setting.ids["sister"]))
+            db.add(ReviewParticipant(review_id=review.id, member_id=setting.ids["kela"]))
+        db.commit()
+
+    add_reviews(1)
+    login(client, setting.username)
+
+    def queries() -> int:
+        sql_count.clear()
+        assert client.get(setting.url).status_code == 200
+        return len(sql_count)
+
+    few = queries()
+    add_reviews(15)
+    assert queries() == few
+
+
+def test_a_closed_case_is_read_only(client: FlaskClient, db: Session, setting: Setting) -> None:
+    from consent.base import utcnow
+
+    db.get(Case, setting.ids["case"]).closed_at = utcnow()  # type: ignore[union-attr]
+    db.commit()
+    login(client, setting.username)
+    page = client.get(setting.url)
+    assert page.status_code == 200 and "Record the review" not in page.get_data(as_text=True)
+    assert record(client, setting, held_on=TODAY.isoformat()).status_code == 409
+    assert db.scalars(select(PlanReview)).all() == []
