@@ -22,14 +22,13 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.auth.views import LOCKOUT, MAX_FAILED_LOGINS
+from app.auth.views import check_credentials
 from app.extensions import db
 from app.i18n import SESSION_KEY
 from app.models import OrgKind, Role, User
@@ -41,7 +40,6 @@ from app.security import (
     password_hasher,
     public,
     role_home,
-    verify_password,
 )
 from app.services import activation as activation_service
 from consent.base import utcnow
@@ -288,33 +286,14 @@ def assist_sign_in() -> Page | Response:
 
 def _check_client_credentials(username: str, password: str) -> User | None:
     """A client's sign-in with the same lockout as the sign-in page; flashes what went wrong."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        flash(gettext("Too many failed attempts. Try again in 15 minutes."), "error")
+    user = check_credentials(username, password)
+    if user is not None and user.role is not Role.CLIENT:
+        flash(
+            gettext("This sign-in is for the client. Staff sign in on the usual sign-in page."),
+            "error",
+        )
         return None
-    if verify_password(user, password) and user is not None and user.active:
-        if user.role is not Role.CLIENT:
-            db.session.commit()  # a rehash, if any
-            flash(
-                gettext("This sign-in is for the client. Staff sign in on the usual sign-in page."),
-                "error",
-            )
-            return None
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        db.session.commit()
-        return user
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        db.session.commit()
-    flash(gettext("Wrong username or password."), "error")
-    return None
+    return user
 
 
 @bp.route("/assist/cancel", methods=["POST"])

@@ -39,6 +39,34 @@ def index() -> Response:
     return redirect(url_for("auth.login"))
 
 
+def check_credentials(username: str, password: str) -> User | None:
+    """The active user these credentials sign in, or None (with a message flashed).
+
+    Five failures lock the account for 15 minutes; an unknown username costs the same
+    work as a known one, so timing does not tell them apart.
+    """
+    user = db.session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)
+        flash(gettext("Too many failed attempts. Try again in 15 minutes."), "error")
+        return None
+    if verify_password(user, password) and user is not None and user.active:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        db.session.commit()
+        return user
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        db.session.commit()
+    flash(gettext("Wrong username or password."), "error")
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response | str:
@@ -46,28 +74,12 @@ def login() -> Response | str:
         return redirect(url_for(role_home(current_user.role)))
     form = LoginForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        now = utcnow()
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            verify_password(None, form.password.data)
-            flash(gettext("Too many failed attempts. Try again in 15 minutes."), "error")
-        elif verify_password(user, form.password.data) and user is not None and user.active:
-            user.failed_logins = 0
-            user.locked_until = None
-            user.last_login_at = now
-            db.session.commit()
+        user = check_credentials(form.username.data.strip(), form.password.data)
+        if user is not None:
             session.clear()  # a fresh session on every sign-in (no fixation)
             login_user(user)
             mark_session_fresh()
             return redirect(_safe_next(form.next.data) or url_for(role_home(user.role)))
-        else:
-            if user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.locked_until = now + LOCKOUT
-                    user.failed_logins = 0
-                db.session.commit()
-            flash(gettext("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form, expired=request.args.get("expired") == "1")
 
 
