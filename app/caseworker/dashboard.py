@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 from flask import abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.caseworker import bp
 from app.caseworker.context import list_names
 from app.extensions import db
 from app.i18n import helsinki_today
-from app.models import NetworkMember, Phase, Role
+from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
 from app.security import allow, current_actor, gate
-from app.services import dashboard
+from app.services import dashboard, partner
 from app.services.fields import sealed
 from app.services.reviews import REMINDER_DAYS, ReviewStatus, review_status
+from consent.base import utcnow
 from consent.decision import Purpose
 
 
@@ -33,14 +36,32 @@ from consent.decision import Purpose
 def home() -> str:
     today = helsinki_today()
     counts = dashboard.counts(db.session, current_user.id, current_user.organisation_id, today)
+    updates = partner.updates_for_worker(
+        db.session, current_user.id, utcnow() - UPDATES_SHOWN_FOR, limit=UPDATES_SHOWN
+    )
+    clients = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Client).where(Client.id.in_({u.update.client_id for u in updates}))
+        )
+    }
+    names = dict(zip(clients, list_names(list(clients.values())), strict=True))
+    texts = partner.update_texts(gate(), current_actor(), updates)
     return render_template(
         "caseworker/dashboard.html",
         counts=counts,
+        updates=[
+            (u, names.get(u.update.client_id), text) for u, text in zip(updates, texts, strict=True)
+        ],
         phases=[p for p in Phase],
         windows=dashboard.RELEASE_WINDOWS,
         review_days=REMINDER_DAYS,
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
     )
+
+
+UPDATES_SHOWN = 20
+UPDATES_SHOWN_FOR = timedelta(days=30)
 
 
 def _page_no() -> int:

@@ -657,3 +657,19 @@ def test_section_content_is_plain_text_whatever_its_shape() -> None:
     ]
     assert [(p.label, p.lines) for p in content_parts("not json")] == [("", ["not json"])]
     assert content_parts(None) == []
+
+
+def test_the_responsible_workers_dashboard_shows_the_update(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    record, _, _, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
+    db.commit()
+    login(client, world.partner.username)
+    assert (
+        send(client, record.id, "housing_offer", "Asunto tarjottu (fictional)").status_code == 302
+    )
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/partner/")})
+    login(client, world.worker.username)
+    _, html = page(client, "/caseworker/")
+    assert "Kuvitteellinen Kalle" in html and "Asunto tarjottu (fictional)" in html
+    assert "Kuvitteellinen asuntotoimisto" in html and "Housing offer made" in html
