@@ -12,12 +12,14 @@ errors (status 400) when it does not validate; a closed case can be read, not ch
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -356,18 +358,28 @@ def _item_action(page: ClientPage, item_id: uuid.UUID) -> ChecklistItem | tuple[
     return item
 
 
-@bp.route("/clients/<uuid:client_id>/release/items/<uuid:item_id>/done", methods=["POST"])
-@allow(Role.CASEWORKER)
-@client_page
-def release_item_done(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, int]:
+def _change_state(
+    page: ClientPage,
+    item_id: uuid.UUID,
+    change: Callable[[Session, ChecklistItem, uuid.UUID | None], None],
+    message: str,
+) -> Response | tuple[str, int]:
+    """Apply a state change to a checklist item and go back, or say it had finished."""
     item = _item_action(page, item_id)
     if not isinstance(item, ChecklistItem):
         return item
     try:
-        checklist.mark_done(db.session, item, current_user.id)
+        change(db.session, item, current_user.id)
     except checklist.ItemFinished:
         return _finished(page, item)
-    return _back(page, gettext("Marked done."))
+    return _back(page, message)
+
+
+@bp.route("/clients/<uuid:client_id>/release/items/<uuid:item_id>/done", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def release_item_done(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, int]:
+    return _change_state(page, item_id, checklist.mark_done, gettext("Marked done."))
 
 
 @bp.route("/clients/<uuid:client_id>/release/items/<uuid:item_id>/not-needed", methods=["POST"])
@@ -391,39 +403,22 @@ def release_item_not_needed(page: ClientPage, item_id: uuid.UUID) -> Response | 
 @allow(Role.CASEWORKER)
 @client_page
 def release_item_reopen(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, int]:
-    item = _item_action(page, item_id)
-    if not isinstance(item, ChecklistItem):
-        return item
-    try:
-        checklist.reopen(db.session, item, current_user.id)
-    except checklist.ItemFinished:
-        return _finished(page, item)
-    return _back(page, gettext("The item is open again."))
+    return _change_state(page, item_id, checklist.reopen, gettext("The item is open again."))
 
 
 @bp.route("/clients/<uuid:client_id>/release/items/<uuid:item_id>/remove", methods=["POST"])
 @allow(Role.CASEWORKER)
 @client_page
 def release_item_remove(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, int]:
-    item = _item_action(page, item_id)
-    if not isinstance(item, ChecklistItem):
-        return item
-    try:
-        checklist.remove(db.session, item, current_user.id)
-    except checklist.ItemFinished:
-        return _finished(page, item)
-    return _back(page, gettext("Item removed from the checklist."))
+    return _change_state(
+        page, item_id, checklist.remove, gettext("Item removed from the checklist.")
+    )
 
 
 @bp.route("/clients/<uuid:client_id>/release/items/<uuid:item_id>/restore", methods=["POST"])
 @allow(Role.CASEWORKER)
 @client_page
 def release_item_restore(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, int]:
-    item = _item_action(page, item_id)
-    if not isinstance(item, ChecklistItem):
-        return item
-    try:
-        checklist.restore(db.session, item, current_user.id)
-    except checklist.ItemFinished:
-        return _finished(page, item)
-    return _back(page, gettext("Item put back on the checklist."))
+    return _change_state(
+        page, item_id, checklist.restore, gettext("Item put back on the checklist.")
+    )
