@@ -39,6 +39,19 @@ if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
     exit 0
 fi
 
+# Run a command that may leave a server behind (apt's postinst, pg_ctlcluster start) with no
+# file descriptor but 0-2: a server that inherits fd 3 (our caller's stdout pipe) or any pipe of
+# whoever runs us keeps it open, and `url="$(... | tail -n 1)"` would wait for ever.
+detached() {
+    (
+        for fd in /proc/"$BASHPID"/fd/*; do
+            fd="${fd##*/}"
+            if (( fd > 2 )); then eval "exec $fd>&-"; fi
+        done
+        "$@" </dev/null
+    )
+}
+
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 
 # Run a command as the postgres superuser (peer authentication over the Unix socket).
@@ -75,7 +88,7 @@ apt_install() {
 if ! command -v pg_lsclusters >/dev/null 2>&1 || ! command -v pg_ctlcluster >/dev/null 2>&1 \
     || ! command -v psql >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     is_root || die "PostgreSQL is not installed and we are not root (cannot apt-get install postgresql)"
-    apt_install postgresql || die "apt-get install postgresql failed"
+    detached apt_install postgresql || die "apt-get install postgresql failed"
 fi
 
 # 2. The cluster: prefer one that is already online, else the newest version.
@@ -113,7 +126,7 @@ if [[ "$(cluster_status)" != online* ]]; then
             as_postgres pg_ctlcluster "$version" "$name" start
         fi
     }
-    if ! start_cluster; then
+    if ! detached start_cluster; then
         # Another process may have started it meanwhile; only a cluster still down is an error.
         [[ "$(cluster_status)" == online* ]] \
             || die "could not start cluster $version/$name (see /var/log/postgresql/postgresql-$version-$name.log)"
