@@ -45,10 +45,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from app import admin, auth, caseworker, partner, person, portal
+    from app import admin, api, auth, caseworker, partner, person, portal
 
-    for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp, person.bp):
+    for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp, person.bp, api.bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)  # bearer tokens only: no cookie, so nothing to forge
     return app
 
 

@@ -1,15 +1,22 @@
-"""One error path: every failure becomes a plain page that reveals nothing internal."""
+"""One error path: every failure becomes a plain page that reveals nothing internal.
+
+Under ``/api/`` the same failures are RFC 9457 problem details instead of pages.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, Response, g, render_template
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from app.api.problems import MALFORMED, VALIDATION, field_errors, problem
+from app.api.spec import MalformedBody, QueryError
 from app.extensions import db
+from app.security import is_api_request
 from sharing.errors import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -32,8 +39,48 @@ def _page(status: int, message: str | None = None) -> tuple[str, int]:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int]:
-    return _page(error.code or 500)
+Answer = tuple[str, int] | Response
+
+
+def handle_http_error(error: HTTPException) -> Answer:
+    status = error.code or 500
+    if is_api_request():
+        headers = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = (
+                'Bearer realm="tukiverkko", error="invalid_token"'
+                if g.get("api_token_refused")
+                else 'Bearer realm="tukiverkko"'
+            )
+        elif isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return problem(status, _API_DETAILS.get(status), headers=headers)
+    return _page(status)
+
+
+# What the API says beyond the status phrase (English: the API speaks to programs).
+_API_DETAILS = {
+    401: "Send Authorization: Bearer <token>; get a token with POST /api/v1/tokens.",
+    404: "There is nothing here that you may see.",
+    413: "The request body is too large.",
+    415: "Send the body as application/json.",
+}
+
+
+def handle_validation_error(error: ValidationError) -> Response:
+    """A body or query string the API's schemas refuse: 422 with a message per field."""
+    db.session.rollback()
+    in_query = isinstance(error, QueryError)
+    return problem(
+        422,
+        "Check the query parameters." if in_query else "Check the fields of the body.",
+        kind=VALIDATION,
+        errors=field_errors(error.messages, in_query=in_query),
+    )
+
+
+def handle_malformed_body(error: MalformedBody) -> Response:
+    return problem(400, "Send one JSON object as the body.", kind=MALFORMED)
 
 
 def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -42,21 +89,27 @@ def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
-def handle_access_denied(error: AccessDenied) -> tuple[str, int]:
+def handle_access_denied(error: AccessDenied) -> Answer:
     # A denial looks exactly like a client that does not exist.
     db.session.rollback()
+    if is_api_request():
+        return problem(404, _API_DETAILS[404])
     return _page(404)
 
 
-def handle_unexpected(error: Exception) -> tuple[str, int]:
+def handle_unexpected(error: Exception) -> Answer:
     db.session.rollback()
     if not isinstance(error, InternalServerError):
         log.exception("unhandled error")
+    if is_api_request():
+        return problem(500)
     return _page(500)
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(AccessDenied, handle_access_denied)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(MalformedBody, handle_malformed_body)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

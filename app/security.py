@@ -7,6 +7,7 @@ decisions (may this user read this client's data?) belong to the access gate.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,11 +15,24 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
+from sqlalchemy import select
 
 from app.extensions import db, login_manager
 from app.models import Role, User
+from app.services import api_tokens
 from app.services.cases import load_case_contexts
 from consent.base import utcnow
 from consent.decision import Actor
@@ -29,6 +43,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 PERSON_GRANTEE = "person_grantee"
 PERSON_LOADER = "tukiverkko.person_loader"  # app.extensions key; the person blueprint sets it
+API_PREFIX = "/api/"
 PUBLIC_ENDPOINTS = frozenset({"static"})  # Flask's own view: stylesheet and images only
 _ACCESS_ATTR = "_tukiverkko_access"
 _LAST_SEEN = "last_seen"
@@ -78,6 +93,8 @@ def enforce_route_access() -> Any:
     rule = declared_access(request.endpoint)
     if rule == PUBLIC:
         return None
+    if is_api_request():
+        return _enforce_api_access(rule)
     if rule == PERSON_GRANTEE:
         return _enforce_person_grantee()
     if rule is None:
@@ -92,6 +109,21 @@ def enforce_route_access() -> Any:
         abort(403)
     session[_LAST_SEEN] = utcnow().timestamp()
     return None
+
+
+def is_api_request() -> bool:
+    """The JSON API authenticates by bearer token only: a session cookie means nothing there."""
+    return request.path.startswith(API_PREFIX)
+
+
+def _enforce_api_access(rule: frozenset[Role] | str | None) -> None:
+    """The API's deny by default: 401 without a valid token, 403 for a role not declared."""
+    if not isinstance(rule, frozenset):
+        abort(403)
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_user.role not in rule:
+        abort(403)
 
 
 def _enforce_person_grantee() -> None:
@@ -146,8 +178,47 @@ def verify_password(user: User | None, password: str) -> bool:
     return True
 
 
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class Refusal(enum.Enum):
+    """Why credentials signed nobody in (a sign-in page or the API says so its own way)."""
+
+    WRONG = "wrong"  # unknown user, wrong password or an inactive account: never told apart
+    LOCKED = "locked"
+
+
+def authenticate(username: str, password: str) -> User | Refusal:
+    """The active user these credentials sign in, or why not; commits the attempt's outcome.
+
+    Five failures lock the account for 15 minutes; an unknown username costs the same
+    work as a known one, so timing does not tell them apart.
+    """
+    user = db.session.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)
+        return Refusal.LOCKED
+    if verify_password(user, password) and user is not None and user.active:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        db.session.commit()
+        return user
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        db.session.commit()
+    return Refusal.WRONG
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    if is_api_request():
+        return None  # a cookie sent to the API is ignored: no ambient authority, no CSRF
     raw_id, _, token = user_id.partition(".")
     try:
         user = db.session.get(User, uuid.UUID(raw_id))
@@ -155,6 +226,22 @@ def _load_user(user_id: str) -> User | None:
         return None
     if user is None or not user.active or user.session_token != token:
         return None
+    return user
+
+
+@login_manager.request_loader
+def _load_api_user(req: Request) -> User | None:
+    """The user of a valid ``Authorization: Bearer`` token, for API requests only."""
+    if not is_api_request():
+        return None
+    scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    found = api_tokens.find(db.session, secret.strip(), now=utcnow())
+    if found is None:
+        g.api_token_refused = True
+        return None
+    user, g.api_token = found
     return user
 
 

@@ -181,6 +181,13 @@ def login(client: FlaskClient, username: str, password: str = "pw"):  # type: ig
     )
 
 
+def api_token(client: FlaskClient, username: str, password: str = "pw") -> dict[str, str]:
+    """Headers with a fresh bearer token of the API for ``username``."""
+    response = client.post("/api/v1/tokens", json={"username": username, "password": password})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
 @pytest.fixture
 def sql_count(db: Session) -> Iterator[list[str]]:
     """The SQL statements run on the test's connection (for query-count assertions)."""
@@ -198,4 +205,4 @@ def sql_count(db: Session) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
-__all__ = ["csrf_token", "login", "text"]
+__all__ = ["api_token", "csrf_token", "login", "text"]

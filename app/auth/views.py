@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth import bp
@@ -14,11 +12,7 @@ from app.auth.forms import LanguageForm, LoginForm
 from app.extensions import db
 from app.i18n import SESSION_KEY
 from app.models import User
-from app.security import mark_session_fresh, public, role_home, verify_password
-from consent.base import utcnow
-
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+from app.security import Refusal, authenticate, mark_session_fresh, public, role_home
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -40,31 +34,13 @@ def index() -> Response:
 
 
 def check_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials sign in, or None (with a message flashed).
-
-    Five failures lock the account for 15 minutes; an unknown username costs the same
-    work as a known one, so timing does not tell them apart.
-    """
-    user = db.session.scalar(select(User).where(User.username == username))
-    now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
+    """The active user these credentials sign in, or None (with a message flashed)."""
+    result = authenticate(username, password)
+    if result is Refusal.LOCKED:
         flash(gettext("Too many failed attempts. Try again in 15 minutes."), "error")
-        return None
-    if verify_password(user, password) and user is not None and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        db.session.commit()
-        return user
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        db.session.commit()
-    flash(gettext("Wrong username or password."), "error")
-    return None
+    elif result is Refusal.WRONG:
+        flash(gettext("Wrong username or password."), "error")
+    return result if isinstance(result, User) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -37,7 +37,7 @@ def test_an_undeclared_view_is_refused(app: Flask) -> None:
     assert probe.test_client().get("/forgotten").status_code == 403
 
 
-def test_non_public_pages_send_anonymous_visitors_to_login(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_non_public_pages_send_anonymous_visitors_to_login_and_the_api_says_401(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
     with app.test_request_context():
         private = [
             rule
@@ -49,6 +49,10 @@ def test_non_public_pages_send_anonymous_visitors_to_login(app: Flask, client) -
     assert private, "expected some private GET pages"
     for rule in private:
         response = client.get(rule.rule)
+        if rule.rule.startswith("/api/"):  # a program is told, not redirected
+            assert response.status_code == 401, rule.rule
+            assert response.mimetype == "application/problem+json", rule.rule
+            continue
         assert response.status_code == 302, rule.rule
         assert response.headers["Location"].startswith("/login"), rule.rule
 

@@ -1,0 +1,14 @@
+"""The JSON API for partner systems, ``/api/v1``: bearer tokens, no cookies, no CSRF surface.
+
+Each module declares its operations with ``app.api.spec.operation``; the same
+declarations validate requests and write the OpenAPI document.
+"""
+
+from flask import Blueprint
+
+VERSION = "1.0.0"
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Each module registers the operations of one resource.
+from app.api import accounts, directory, reference  # noqa: E402, F401

@@ -1,0 +1,140 @@
+"""Tokens and the caller: ``POST /tokens`` signs in, ``DELETE /tokens/…`` signs out, ``/me``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, g
+from flask_login import current_user
+from marshmallow import fields, validate
+
+from app.api import bp
+from app.api.problems import problem
+from app.api.schemas import Strict, enum_field
+from app.api.spec import MarshalResult, operation
+from app.extensions import db
+from app.models import Role, User
+from app.models.organisation import OrgKind
+from app.security import Refusal, authenticate
+from app.services import api_tokens
+from consent.base import utcnow
+
+ALL_ROLES = tuple(Role)
+
+
+class TokenRequest(Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class Token(Strict):
+    token = fields.String(required=True, metadata={"description": "Shown once; keep it secret."})
+    token_type = fields.String(required=True, metadata={"enum": ["Bearer"]})
+    expires_at = fields.AwareDateTime(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+
+
+class OrganisationRef(Strict):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    kind = enum_field(OrgKind, required=True)
+
+
+class Me(Strict):
+    id = fields.UUID(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = enum_field(Role, required=True)
+    organisation = fields.Nested(OrganisationRef, required=True, allow_none=True)
+    client_id = fields.UUID(
+        required=True,
+        allow_none=True,
+        metadata={"description": "A client's own record: use it in /clients/{client_id}/…"},
+    )
+    token_expires_at = fields.AwareDateTime(required=True)
+
+
+@operation(
+    bp,
+    "/tokens",
+    "POST",
+    summary="Get a bearer token with a username and password",
+    tag="Tokens",
+    roles=None,
+    body=TokenRequest,
+    response=Token,
+    status=201,
+    statuses=(401, 429),
+)
+def create_token(body: dict[str, Any]) -> Any:
+    """Five wrong passwords lock the account for 15 minutes, as on the sign-in page.
+    The token lives 30 minutes for staff and 10 for clients and cannot be extended."""
+    result = authenticate(body["username"], body["password"])
+    if result is Refusal.LOCKED:
+        return problem(
+            429,
+            "Too many failed attempts. Try again in 15 minutes.",
+            headers={"Retry-After": "900"},
+        )
+    if not isinstance(result, User):
+        return problem(401, "Wrong username or password.")
+    settings = current_app.extensions["tukiverkko.settings"]
+    minutes = (
+        settings.client_idle_minutes if result.role is Role.CLIENT else settings.staff_idle_minutes
+    )
+    now = utcnow()
+    issued = api_tokens.issue(db.session, result, now=now, lifetime=timedelta(minutes=minutes))
+    db.session.commit()
+    return MarshalResult(
+        {
+            "token": issued.secret,
+            "token_type": "Bearer",
+            "expires_at": issued.token.expires_at,
+            "expires_in": minutes * 60,
+        }
+    )
+
+
+@operation(
+    bp,
+    "/tokens/current",
+    "DELETE",
+    summary="Revoke the token of this request",
+    tag="Tokens",
+    roles=ALL_ROLES,
+    status=204,
+)
+def revoke_token() -> None:
+    api_tokens.revoke(g.api_token, now=utcnow())
+    db.session.commit()
+
+
+@operation(
+    bp,
+    "/tokens",
+    "DELETE",
+    summary="Revoke every token of yours (all your partner systems sign out)",
+    tag="Tokens",
+    roles=ALL_ROLES,
+    status=204,
+)
+def revoke_tokens() -> None:
+    api_tokens.revoke_all(db.session, current_user, now=utcnow())
+    db.session.commit()
+
+
+@operation(
+    bp, "/me", "GET", summary="Who the token belongs to", tag="Tokens", roles=ALL_ROLES, response=Me
+)
+def me() -> dict[str, Any]:
+    user: User = current_user
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "organisation": user.organisation,
+        "client_id": user.client_id,
+        "token_expires_at": g.api_token.expires_at,
+    }
