@@ -50,6 +50,7 @@ class Operation:
     etag: bool  # the response carries an ETag
     if_match: bool  # the request must carry If-Match (or If-None-Match: * to create)
     statuses: tuple[int, ...]  # other documented outcomes (404, 409, …)
+    media_type: str  # of the response body
 
 
 class MarshalResult:
@@ -76,6 +77,7 @@ def operation(
     etag: bool = False,
     if_match: bool = False,
     statuses: Iterable[int] = (),
+    media_type: str = "application/json",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated view as ``method rule`` (see the module docstring).
 
@@ -98,6 +100,7 @@ def operation(
             etag=etag,
             if_match=if_match,
             statuses=tuple(statuses),
+            media_type=media_type,
         )
 
         @functools.wraps(view)
@@ -173,7 +176,7 @@ def marshal(op: Operation, result: Any) -> Response:
         response = Response(status=204)
     else:
         data = op.response().dump(outcome.body)
-        response = Response(json.dumps(data), status=status, mimetype="application/json")
+        response = Response(json.dumps(data), status=status, mimetype=op.media_type)
     if outcome.etag is not None:
         response.set_etag(outcome.etag)
     return response
@@ -280,7 +283,7 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
         )
     success: dict[str, Any] = {"description": "Done."}
     if op.response is not None and op.status != 204:
-        success["content"] = {"application/json": {"schema": op.response}}
+        success["content"] = {op.media_type: {"schema": op.response}}
     if op.etag:
         success["headers"] = dict(_ETAG_HEADER)
     responses: dict[Any, Any] = {str(op.status): success}
