@@ -65,7 +65,7 @@ def reach(client_id: uuid.UUID) -> Reach:
     try:
         gate().check(actor, client.id, Action.READ, purpose, DataScope.BASIC)
     except AccessDenied as denied:
-        if role is Role.CASEWORKER and denied.reason is Reason.DENIED_NO_RELATIONSHIP:
+        if role is Role.CASEWORKER and denied.reason == Reason.DENIED_NO_RELATIONSHIP:
             db.session.rollback()
             abort(
                 problem(
