@@ -11,4 +11,14 @@ VERSION = "1.0.0"
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Each module registers the operations of one resource.
-from app.api import accounts, directory, fhir, reference  # noqa: E402, F401
+from app.api import (  # noqa: E402, F401
+    access_log,
+    accounts,
+    clients,
+    consents,
+    directory,
+    fhir,
+    partner,
+    plan,
+    reference,
+)

@@ -51,15 +51,24 @@ class Operation:
     if_match: bool  # the request must carry If-Match (or If-None-Match: * to create)
     statuses: tuple[int, ...]  # other documented outcomes (404, 409, …)
     media_type: str  # of the response body
+    also: tuple[int, ...]  # other success statuses, with the same body (201 when created)
 
 
 class MarshalResult:
-    """What a view returns when it needs more than a body: headers or another status."""
+    """What a view returns when it needs more than a body: an ETag, a Location, another status."""
 
-    def __init__(self, body: Any, *, status: int | None = None, etag: str | None = None) -> None:
+    def __init__(
+        self,
+        body: Any,
+        *,
+        status: int | None = None,
+        etag: str | None = None,
+        location: str | None = None,
+    ) -> None:
         self.body = body
         self.status = status
         self.etag = etag
+        self.location = location
 
 
 def operation(
@@ -78,6 +87,7 @@ def operation(
     if_match: bool = False,
     statuses: Iterable[int] = (),
     media_type: str = "application/json",
+    also: Iterable[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated view as ``method rule`` (see the module docstring).
 
@@ -101,6 +111,7 @@ def operation(
             if_match=if_match,
             statuses=tuple(statuses),
             media_type=media_type,
+            also=tuple(also),
         )
 
         @functools.wraps(view)
@@ -179,6 +190,8 @@ def marshal(op: Operation, result: Any) -> Response:
         response = Response(json.dumps(data), status=status, mimetype=op.media_type)
     if outcome.etag is not None:
         response.set_etag(outcome.etag)
+    if outcome.location is not None:
+        response.headers["Location"] = outcome.location
     return response
 
 
@@ -281,12 +294,21 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
                 "schema": {"type": "string"},
             }
         )
+        doc["parameters"].append(
+            {
+                "in": "header",
+                "name": "If-None-Match",
+                "required": False,
+                "description": "`*` to create what does not exist yet (and 412 if it does).",
+                "schema": {"type": "string", "enum": ["*"]},
+            }
+        )
     success: dict[str, Any] = {"description": "Done."}
     if op.response is not None and op.status != 204:
         success["content"] = {op.media_type: {"schema": op.response}}
     if op.etag:
         success["headers"] = dict(_ETAG_HEADER)
-    responses: dict[Any, Any] = {str(op.status): success}
+    responses: dict[Any, Any] = {str(status): success for status in (op.status, *op.also)}
     for status in _problem_statuses(op):
         responses[str(status)] = {
             "description": _STATUS_TEXT[status],

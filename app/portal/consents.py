@@ -36,11 +36,10 @@ from wtforms import SelectChoice
 
 from app.consent_texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db
-from app.labels import MEMBER_KINDS, SECTIONS
+from app.labels import MEMBER_KINDS
 from app.models import (
     ClientPlan,
     NetworkMember,
-    Organisation,
     PlanSection,
     PlanSectionVersion,
     Role,
@@ -48,7 +47,7 @@ from app.models import (
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.portal import bp
 from app.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
-from app.portal.views import OwnPage, own_page, responsible_worker
+from app.portal.views import OwnPage, own_page
 from app.security import allow, gate, public
 from app.services import sharing
 from app.services.cases import load_case_contexts
@@ -62,11 +61,10 @@ from app.services.consent_matrix import (
 from app.services.fields import sealed
 from app.services.partner import notices_for_client
 from app.services.receipts import (
-    ReceiptFacts,
+    issue_receipt,
     open_receipts,
     receipt_json,
     receipts_page,
-    record_receipt,
 )
 from consent.base import utcnow
 from consent.decision import (
@@ -95,12 +93,6 @@ RECEIPT_ACTIONS = {
     ReceiptAction.NARROW: _l("Consent narrowed"),
     ReceiptAction.EXTEND: _l("Consent extended"),
     ReceiptAction.REVOKE: _l("Consent withdrawn"),
-}
-COLLECTION_METHODS = {
-    ReceiptAction.GRANT: _l("Given electronically by the client in Tukiverkko"),
-    ReceiptAction.NARROW: _l("Narrowed electronically by the client in Tukiverkko"),
-    ReceiptAction.EXTEND: _l("Extended electronically by the client in Tukiverkko"),
-    ReceiptAction.REVOKE: _l("Withdrawn electronically by the client in Tukiverkko"),
 }
 CONTENT_LABELS = {
     "goals": _l("Goals"),
@@ -689,61 +681,17 @@ def _issue_receipt(
     purpose_text: str,
 ) -> ConsentReceipt:
     """Write the receipt of a change, in the client's language, in the change's transaction."""
-    now = utcnow()
-    language = get_locale().language
-    county = db.session.get(Organisation, oc.case.county_id)
-    worker = responsible_worker(oc.case)
-    sections = tuple(s for s in SectionKind if s.value in consent.sections)
-    method = str(COLLECTION_METHODS[action])
-    if oc.actor.assisted_by is not None:
-        method = gettext("%(method)s, with staff helping at the terminal", method=method)
-    if action is ReceiptAction.REVOKE:
-        termination = gettext(
-            "Withdrawn by the client on %(day)s. Sharing stopped at once.",
-            day=_day(helsinki_day(now)),
-        )
-    elif consent.valid_until is not None:
-        termination = gettext(
-            "Ends after %(day)s. The client can withdraw it at any time.",
-            day=_day(consent.valid_until),
-        )
-    else:
-        termination = gettext("No last day. The client can withdraw it at any time.")
-    facts = ReceiptFacts(
-        receipt_id=uuid.uuid4(),
+    return issue_receipt(
+        db.session,
+        gate(),
+        oc.actor,
+        case=oc.case,
         action=action,
-        at=now,
-        language=language,
-        client_id=oc.client.id,
-        controller_name=county.name if county else "",
-        controller_contact=(
-            gettext("Responsible worker %(name)s", name=worker.display_name)
-            if worker
-            else gettext("The client's social worker")
-        ),
-        policy_url=url_for(
-            "portal.consent_information",
-            version=consent.information_text_version,
-            lang=language,
-            _external=True,
-        ),
-        information_text_version=consent.information_text_version,
-        collection_method=method,
-        service_name=gettext("Tukiverkko: sharing information in the client's support network"),
-        consent_id=consent.id,
-        previous_consent_id=previous.id if previous else None,
+        consent=consent,
+        previous=previous,
         member_label=member.label,
-        direction=consent.direction,
-        sections=sections,
-        section_labels=tuple(str(SECTIONS[s]) for s in sections),
         purpose_text=purpose_text,
-        purpose_category=gettext("Cooperation in the client's support network"),
-        valid_from=consent.valid_from,
-        valid_until=consent.valid_until,
-        termination=termination,
-        staff_assisted=oc.actor.assisted_by is not None,
     )
-    return record_receipt(db.session, gate(), oc.actor, facts)
 
 
 def as_datetime(value: str) -> datetime | None:

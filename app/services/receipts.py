@@ -4,7 +4,8 @@ Each change the client makes to a consent in the portal (grant, narrow, extend, 
 writes one ``ConsentReceipt`` in the same transaction as the change. ``build_receipt`` is
 pure: it turns the facts of the change, with every text already in the client's
 language, into the receipt's JSON. ``record_receipt`` stores that JSON sealed by the
-access gate (the client writing their own data); ``receipts_page`` lists a client's
+access gate (the client writing their own data); ``issue_receipt`` gathers those facts
+for a change (the portal and the API both call it); ``receipts_page`` lists a client's
 receipts and ``open_receipts`` decrypts one page of them in one gate call.
 
 Where Kantara's fields do not fit a Finnish social-welfare consent, the receipt says so
@@ -25,12 +26,19 @@ from datetime import date, datetime
 from math import ceil
 from typing import Any
 
+from flask import url_for
+from flask_babel import format_date, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.labels import SECTIONS
+from app.models import Case, Organisation, ResponsibleWorker, User
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.services.fields import field, sealed
-from consent.decision import Actor, Direction, Purpose
+from consent.base import utcnow
+from consent.decision import Actor, Direction, Purpose, helsinki_day
+from consent.models import Consent
 from consent.sections import SectionKind
 from sharing.gate import AccessGate
 
@@ -182,6 +190,92 @@ def record_receipt(
     )
     session.flush()
     return receipt
+
+
+COLLECTION_METHODS = {
+    ReceiptAction.GRANT: _l("Given electronically by the client in Tukiverkko"),
+    ReceiptAction.NARROW: _l("Narrowed electronically by the client in Tukiverkko"),
+    ReceiptAction.EXTEND: _l("Extended electronically by the client in Tukiverkko"),
+    ReceiptAction.REVOKE: _l("Withdrawn electronically by the client in Tukiverkko"),
+}
+
+
+def issue_receipt(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    *,
+    case: Case,
+    action: ReceiptAction,
+    consent: Consent,
+    previous: Consent | None,
+    member_label: str,
+    purpose_text: str,
+) -> ConsentReceipt:
+    """Write the receipt of a change the client made, in the client's language, in the
+    change's transaction: the portal and the API give the same receipt for the same change.
+
+    :raises AccessDenied: when the actor may not write this client's data.
+    """
+    now = utcnow()
+    language = get_locale().language
+    county = session.get(Organisation, case.county_id)
+    worker = session.scalar(
+        select(User)
+        .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
+        .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
+    )
+    sections = tuple(s for s in SectionKind if s.value in consent.sections)
+    method = str(COLLECTION_METHODS[action])
+    if actor.assisted_by is not None:
+        method = gettext("%(method)s, with staff helping at the terminal", method=method)
+    if action is ReceiptAction.REVOKE:
+        termination = gettext(
+            "Withdrawn by the client on %(day)s. Sharing stopped at once.",
+            day=format_date(helsinki_day(now), "medium"),
+        )
+    elif consent.valid_until is not None:
+        termination = gettext(
+            "Ends after %(day)s. The client can withdraw it at any time.",
+            day=format_date(consent.valid_until, "medium"),
+        )
+    else:
+        termination = gettext("No last day. The client can withdraw it at any time.")
+    facts = ReceiptFacts(
+        receipt_id=uuid.uuid4(),
+        action=action,
+        at=now,
+        language=language,
+        client_id=case.client_id,
+        controller_name=county.name if county else "",
+        controller_contact=(
+            gettext("Responsible worker %(name)s", name=worker.display_name)
+            if worker
+            else gettext("The client's social worker")
+        ),
+        policy_url=url_for(
+            "portal.consent_information",
+            version=consent.information_text_version,
+            lang=language,
+            _external=True,
+        ),
+        information_text_version=consent.information_text_version,
+        collection_method=method,
+        service_name=gettext("Tukiverkko: sharing information in the client's support network"),
+        consent_id=consent.id,
+        previous_consent_id=previous.id if previous else None,
+        member_label=member_label,
+        direction=consent.direction,
+        sections=sections,
+        section_labels=tuple(str(SECTIONS[s]) for s in sections),
+        purpose_text=purpose_text,
+        purpose_category=gettext("Cooperation in the client's support network"),
+        valid_from=consent.valid_from,
+        valid_until=consent.valid_until,
+        termination=termination,
+        staff_assisted=actor.assisted_by is not None,
+    )
+    return record_receipt(session, gate, actor, facts)
 
 
 @dataclass(frozen=True)

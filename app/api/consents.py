@@ -1,0 +1,578 @@
+"""Consents and statutory disclosures: list, read, grant, revoke — as the consent pages do.
+
+A caseworker records a consent the client gave in writing or orally, after showing the
+information text (``app/caseworker/consents.py``); the client's own token gives one
+electronically (``app/portal/consents.py``): the body names the version of the
+information text shown and confirms it was read, since there is no confirmation page,
+and the change gets the same receipt as in the portal. Every change goes through
+``app.services.sharing``, which re-syncs the key seals in the same transaction.
+
+Revoking needs ``If-Match`` with the consent's ETag: a consent amended or revoked since
+it was read answers 412 and stays as it is; one that has already ended (with its current
+ETag) answers 409.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from flask import Response, abort, url_for
+from flask_login import current_user
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
+from sqlalchemy import select
+
+from app.api import bp
+from app.api.access import Reach, reach, require_open
+from app.api.etags import etag_of, require_match
+from app.api.problems import CONFLICT, problem
+from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
+from app.api.spec import MarshalResult, operation
+from app.consent_texts import CURRENT_VERSION, is_published
+from app.extensions import db
+from app.i18n import helsinki_today
+from app.models import MemberKind, Role
+from app.models.receipt import ReceiptAction
+from app.security import gate
+from app.services import sharing
+from app.services.consent_matrix import (
+    ConsentItem,
+    ConsentMatrix,
+    ConsentStatus,
+    DisclosureItem,
+    MemberInfo,
+    MemberStatus,
+    consent_status,
+    load_matrix,
+    load_members,
+)
+from app.services.receipts import issue_receipt
+from consent.base import utcnow
+from consent.decision import Direction, helsinki_day
+from consent.errors import ConsentNotActive, InvalidConsent
+from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
+from consent.sections import SectionKind
+from consent.service import ConsentTerms
+
+ROLES = (Role.CASEWORKER, Role.CLIENT)
+PURPOSE_TEXT_MAX = 1000  # as the consent forms of the caseworker and the client
+
+
+# -- schemas ----------------------------------------------------------------------------------
+
+
+class ConsentMember(Strict):
+    id = fields.UUID(required=True)
+    label = fields.String(
+        required=True, metadata={"description": "The organisation's name, or the person's name."}
+    )
+    kind = enum_field(MemberKind, required=True)
+    status = enum_field(MemberStatus, required=True)
+
+
+class ConsentUser(Strict):
+    id = fields.UUID(required=True)
+    display_name = fields.String(required=True)
+
+
+class ConsentRecord(Strict):
+    id = fields.UUID(required=True)
+    member = fields.Nested(ConsentMember, required=True)
+    sections = fields.List(enum_field(SectionKind), required=True)
+    direction = enum_field(Direction, required=True)
+    purpose_text = fields.String(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(
+        required=True, allow_none=True, metadata={"description": "The last day; null: no end."}
+    )
+    given_how = enum_field(GivenHow, required=True)
+    information_text_version = fields.String(required=True)
+    state = enum_field(
+        ConsentStatus,
+        required=True,
+        metadata={"description": "Where it stands today (expired by its dates included)."},
+    )
+    recorded_by = fields.Nested(ConsentUser, required=True, allow_none=True)
+    recorded_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(required=True, allow_none=True)
+    ended_by = fields.Nested(ConsentUser, required=True, allow_none=True)
+    supersedes = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "The consent this one replaced."}
+    )
+    superseded_by = fields.UUID(required=True, allow_none=True)
+    etag = fields.String(
+        required=True, metadata={"description": "Send it in If-Match to revoke this consent."}
+    )
+
+
+class DisclosureRecord(Strict):
+    id = fields.UUID(required=True)
+    member = fields.Nested(ConsentMember, required=True)
+    sections = fields.List(enum_field(SectionKind), required=True)
+    provision = fields.String(required=True)
+    justification = fields.String(required=True)
+    decided_by = fields.Nested(ConsentUser, required=True, allow_none=True)
+    decided_at = fields.AwareDateTime(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True, allow_none=True)
+    state = enum_field(ConsentStatus, required=True)
+    ended_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class ConsentQuery(PageQuery):
+    state = fields.List(
+        enum_field(ConsentStatus),
+        validate=validate.Length(max=len(ConsentStatus)),
+        metadata={"description": "Only consents in these states (repeat the parameter)."},
+    )
+    member_id = fields.UUID(metadata={"description": "Only consents given to this member."})
+
+
+class DisclosureQuery(PageQuery):
+    current = fields.Boolean(
+        metadata={"description": "true: only those in force or upcoming; false: only ended."}
+    )
+
+
+class ConsentGrant(Strict):
+    member_id = fields.UUID(required=True, metadata={"description": "A member of the network."})
+    sections = fields.List(
+        enum_field(SectionKind),
+        required=True,
+        validate=validate.Length(min=1, max=len(SectionKind)),
+    )
+    purpose_text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=PURPOSE_TEXT_MAX),
+        metadata={"description": "Why the information is shared, in plain words."},
+    )
+    valid_from = fields.Date(
+        metadata={"description": "Caseworkers only: the first valid day (default today)."}
+    )
+    valid_until = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "The last valid day; leave out for no end date."},
+    )
+    direction = enum_field(
+        Direction,
+        load_default=Direction.DISCLOSE,
+        metadata={"description": "Caseworkers only; a client's own consent discloses."},
+    )
+    given_how = enum_field(
+        GivenHow,
+        metadata={
+            "description": "Caseworkers: written or oral (required). The client: electronic "
+            "(the default)."
+        },
+    )
+    information_text_version = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "description": "The version of the information text shown to the client "
+            f"(now {CURRENT_VERSION}; read it at /my/consents/information/{{version}})."
+        },
+    )
+    confirmed = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Must be true: the client read (or, for a caseworker's record, "
+            "was shown) that information text."
+        },
+    )
+
+    @validates("sections")
+    def _no_duplicates(self, value: list[SectionKind], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("Name each section once.")
+
+    @validates("purpose_text")
+    def _not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("Write the purpose in plain words.")
+
+    @validates("confirmed")
+    def _confirmed(self, value: bool, **_: Any) -> None:
+        if value is not True:
+            raise ValidationError("Confirm that the information text was read.")
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_: Any) -> None:
+        until = data.get("valid_until")
+        if until is None:
+            return
+        if until < helsinki_today():
+            raise ValidationError("The last day has already passed.", "valid_until")
+        if "valid_from" in data and until < data["valid_from"]:
+            raise ValidationError("The last day cannot be before the first day.", "valid_until")
+
+
+ConsentPage = page_of(ConsentRecord, "ConsentPage")
+DisclosurePage = page_of(DisclosureRecord, "DisclosurePage")
+
+
+# -- shaping ----------------------------------------------------------------------------------
+
+
+def consent_etag(consent: Consent) -> str:
+    """Changes whenever the consent is revoked, superseded or expired."""
+    return etag_of(consent.id, consent.state, consent.ended_at)
+
+
+def _member(info: MemberInfo) -> dict[str, Any]:
+    return {"id": info.id, "label": info.label, "kind": info.kind, "status": info.status}
+
+
+def _user(user_id: uuid.UUID | None, name: str) -> dict[str, Any] | None:
+    return {"id": user_id, "display_name": name} if user_id is not None else None
+
+
+def _consent_body(
+    item: ConsentItem, consent: Consent, superseded_by: uuid.UUID | None
+) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "member": _member(item.member),
+        "sections": list(item.sections),
+        "direction": item.direction,
+        "purpose_text": item.purpose_text,
+        "valid_from": item.valid_from,
+        "valid_until": item.valid_until,
+        "given_how": item.given_how,
+        "information_text_version": item.information_text_version,
+        "state": item.status,
+        "recorded_by": _user(consent.recorded_by_id, item.recorded_by),
+        "recorded_at": item.recorded_at,
+        "ended_at": item.ended_at,
+        "ended_by": _user(consent.ended_by_id, item.ended_by),
+        "supersedes": consent.supersedes_id,
+        "superseded_by": superseded_by,
+        "etag": consent_etag(consent),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class _Listed:
+    matrix: ConsentMatrix
+    rows: dict[uuid.UUID, Consent]
+    successors: dict[uuid.UUID, uuid.UUID]
+
+    def items(self) -> list[ConsentItem]:
+        """Current consents first (as the matrix orders them), then ended ones, newest first."""
+        return [*self.matrix.consents, *self.matrix.ended_consents]
+
+    def body(self, item: ConsentItem) -> dict:  # type: ignore[type-arg]
+        return _consent_body(item, self.rows[item.id], self.successors.get(item.id))
+
+
+def _listed(r: Reach) -> _Listed:
+    """The matrix of the client's case, as the consent pages read it (one gate read)."""
+    matrix = load_matrix(db.session, gate(), r.actor, r.case, purpose=r.purpose, now=utcnow())
+    rows = {
+        c.id: c for c in db.session.scalars(select(Consent).where(Consent.case_id == r.case.id))
+    }
+    successors = {c.supersedes_id: c.id for c in rows.values() if c.supersedes_id is not None}
+    return _Listed(matrix, rows, successors)
+
+
+def _page(items: Sequence[Any], query: dict[str, Any]) -> dict[str, Any]:
+    page, per_page = query["page"], query["per_page"]
+    chosen = list(items[(page - 1) * per_page : page * per_page])
+    return page_body(chosen, page=page, per_page=per_page, total=len(items))
+
+
+# -- operations -------------------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents",
+    "GET",
+    summary="The client's consents, current and ended",
+    tag="Consents",
+    roles=ROLES,
+    query=ConsentQuery,
+    response=ConsentPage,
+    statuses=(404,),
+)
+def consents(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
+    """Current consents first (by member), then ended ones, the most recently ended first:
+    what the consents page shows the caseworker and the client. Each carries its ETag."""
+    r = reach(client_id)
+    listed = _listed(r)
+    items = listed.items()
+    if "state" in query:
+        items = [i for i in items if i.status in set(query["state"])]
+    if "member_id" in query:
+        items = [i for i in items if i.member.id == query["member_id"]]
+    return _page([listed.body(i) for i in items], query)
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents/<uuid:consent_id>",
+    "GET",
+    summary="One consent",
+    tag="Consents",
+    roles=ROLES,
+    response=ConsentRecord,
+    etag=True,
+    statuses=(404,),
+)
+def consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult:
+    r = reach(client_id)
+    listed = _listed(r)
+    item = next((i for i in listed.items() if i.id == consent_id), None)
+    if item is None:
+        abort(404)
+    body = listed.body(item)
+    return MarshalResult(body, etag=body["etag"])
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents",
+    "POST",
+    summary="Record a consent (caseworker) or give one (the client)",
+    tag="Consents",
+    roles=ROLES,
+    body=ConsentGrant,
+    response=ConsentRecord,
+    status=201,
+    etag=True,
+    statuses=(404, 409),
+)
+def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
+    """A caseworker records a consent the client gave in writing or orally, after showing
+    the information text; the member must not have left the network, and one who is not an
+    authority needs a recorded confidentiality commitment. The client gives one
+    electronically to an active member who may receive information; it starts today, and a
+    receipt is written as in the portal. The response carries Location and ETag."""
+    r = reach(client_id)
+    require_open(r)
+    now = utcnow()
+    today = helsinki_day(now)
+    members = load_members(db.session, gate(), r.actor, r.case, purpose=r.purpose, now=now)
+    member = next((m for m in members if m.id == body["member_id"]), None)
+    client = r.role is Role.CLIENT
+    errors = _client_errors(body, member) if client else _caseworker_errors(body, member)
+    if errors or member is None:
+        raise ValidationError(errors)
+    terms = ConsentTerms(
+        member_id=member.id,
+        sections=frozenset(body["sections"]),
+        valid_from=body.get("valid_from", today),
+        valid_until=body["valid_until"],
+        direction=body["direction"],
+    )
+    purpose_text = body["purpose_text"].strip()
+    try:
+        granted = sharing.grant_consent(
+            db.session,
+            gate(),
+            r.actor,
+            case=r.case,
+            terms=terms,
+            purpose_text=purpose_text,
+            given_how=body.get("given_how", GivenHow.ELECTRONIC),
+            information_text_version=body["information_text_version"],
+        )
+    except InvalidConsent as refused:  # raised before anything changed
+        raise ValidationError(
+            {"_schema": [f"The consent could not be recorded: {refused}."]}
+        ) from None
+    if client:
+        issue_receipt(
+            db.session,
+            gate(),
+            r.actor,
+            case=r.case,
+            action=ReceiptAction.GRANT,
+            consent=granted,
+            previous=None,
+            member_label=member.label,
+            purpose_text=purpose_text,
+        )
+    db.session.commit()
+    item = ConsentItem(
+        id=granted.id,
+        member=member,
+        sections=tuple(s for s in SectionKind if s in terms.sections),
+        direction=granted.direction,
+        purpose_text=purpose_text,
+        valid_from=granted.valid_from,
+        valid_until=granted.valid_until,
+        given_how=granted.given_how,
+        information_text_version=granted.information_text_version,
+        recorded_by=current_user.display_name,
+        recorded_at=granted.recorded_at,
+        status=consent_status(granted, today),
+        ended_at=None,
+        ended_by="–",
+    )
+    body = _consent_body(item, granted, None)
+    return MarshalResult(
+        body,
+        etag=body["etag"],
+        location=url_for("api.consent", client_id=r.client.id, consent_id=granted.id),
+    )
+
+
+def _caseworker_errors(body: dict[str, Any], member: MemberInfo | None) -> dict[str, list[str]]:
+    """The caseworker form's checks (``app/caseworker/consents.py``)."""
+    errors: dict[str, list[str]] = {}
+    if member is None or member.status is MemberStatus.ENDED:
+        errors["member_id"] = [
+            "Choose a member of this client's network whose membership has not ended."
+        ]
+    elif member.commitment_missing:
+        errors["member_id"] = [
+            f"{member.label} is not an authority and has no recorded confidentiality "
+            "commitment. Record the commitment in the network first; until then nothing can "
+            "be shared with them."
+        ]
+    if body.get("given_how") not in (GivenHow.WRITTEN, GivenHow.ORAL):
+        errors["given_how"] = ["Say how the client gave consent: written or oral."]
+    if not is_published(body["information_text_version"]):
+        errors["information_text_version"] = [
+            f"Unknown version of the information text; the current one is {CURRENT_VERSION}."
+        ]
+    return errors
+
+
+def _client_errors(body: dict[str, Any], member: MemberInfo | None) -> dict[str, list[str]]:
+    """The portal's checks (``app/portal/consents.py``): only active members who may
+    receive information, from today, disclosing, after reading the current text."""
+    errors: dict[str, list[str]] = {}
+    if member is None or member.status is not MemberStatus.ACTIVE or member.commitment_missing:
+        errors["member_id"] = [
+            "Choose an active member of your network who may receive information (an "
+            "authority, or someone with a recorded confidentiality commitment)."
+        ]
+    if body.get("given_how", GivenHow.ELECTRONIC) is not GivenHow.ELECTRONIC:
+        errors["given_how"] = ["A consent you give yourself is electronic."]
+    if "valid_from" in body:
+        errors["valid_from"] = ["A consent you give starts today: leave this field out."]
+    if body["direction"] is not Direction.DISCLOSE:
+        errors["direction"] = ["A consent you give lets the member see your information."]
+    if body["information_text_version"] != CURRENT_VERSION:
+        errors["information_text_version"] = [
+            f"The information text has been updated to version {CURRENT_VERSION}: "
+            "read it and confirm again."
+        ]
+    return errors
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents/<uuid:consent_id>/revoke",
+    "POST",
+    summary="Revoke a consent now",
+    tag="Consents",
+    roles=ROLES,
+    response=ConsentRecord,
+    etag=True,
+    if_match=True,
+    statuses=(404, 409),
+)
+def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult:
+    """Sharing under the consent stops at once and the member's organisation is asked to
+    confirm it keeps no copy. Send If-Match with the consent's ETag: 412 when it changed
+    since you read it (amended, revoked, expired), 409 when it had already ended. The
+    client's own revocation gets a receipt, as in the portal."""
+    r = reach(client_id)
+    require_open(r)
+    row = db.session.scalar(
+        select(Consent)
+        .where(Consent.id == consent_id, Consent.case_id == r.case.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        abort(404)
+    require_match(consent_etag(row))
+    listed = _listed(r)
+    item = next((i for i in listed.matrix.consents if i.id == consent_id), None)
+    if item is None or row.state is not ConsentState.ACTIVE:
+        _already_ended()
+    try:
+        sharing.revoke_consent(db.session, gate(), r.actor, row)
+    except ConsentNotActive:  # raised before anything changed
+        _already_ended()
+    if r.role is Role.CLIENT:
+        issue_receipt(
+            db.session,
+            gate(),
+            r.actor,
+            case=r.case,
+            action=ReceiptAction.REVOKE,
+            consent=row,
+            previous=None,
+            member_label=item.member.label,
+            purpose_text=item.purpose_text,
+        )
+    db.session.commit()
+    revoked = dataclasses.replace(
+        item,
+        status=consent_status(row, helsinki_day(utcnow())),
+        ended_at=row.ended_at,
+        ended_by=current_user.display_name,
+    )
+    body = _consent_body(revoked, row, listed.successors.get(row.id))
+    return MarshalResult(body, etag=body["etag"])
+
+
+def _already_ended() -> NoReturn:
+    abort(problem(409, "This consent has already ended.", kind=CONFLICT))
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/disclosures",
+    "GET",
+    summary="Statutory disclosures (without consent)",
+    tag="Consents",
+    roles=ROLES,
+    query=DisclosureQuery,
+    response=DisclosurePage,
+    statuses=(404,),
+)
+def disclosures(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
+    """Every disclosure on a statutory basis, with its provision and justification: the
+    caseworker and the client both see them on the consents page. Current ones first."""
+    r = reach(client_id)
+    matrix = load_matrix(db.session, gate(), r.actor, r.case, purpose=r.purpose, now=utcnow())
+    items: list[DisclosureItem] = []
+    if query.get("current") is not False:
+        items += matrix.disclosures
+    if query.get("current") is not True:
+        items += matrix.ended_disclosures
+    deciders = dict(
+        db.session.execute(
+            select(StatutoryDisclosure.id, StatutoryDisclosure.decided_by_id).where(
+                StatutoryDisclosure.case_id == r.case.id
+            )
+        ).all()
+    )
+    return _page(
+        [
+            {
+                "id": d.id,
+                "member": _member(d.member),
+                "sections": list(d.sections),
+                "provision": d.provision,
+                "justification": d.justification,
+                "decided_by": _user(deciders.get(d.id), d.decided_by),
+                "decided_at": d.decided_at,
+                "valid_from": d.valid_from,
+                "valid_until": d.valid_until,
+                "state": d.status,
+                "ended_at": d.ended_at,
+            }
+            for d in items
+        ],
+        query,
+    )

@@ -1,0 +1,347 @@
+"""What is shared with a partner organisation, its updates back, and revocation notices.
+
+The partner's pages (``app/partner/views.py``) as operations: the clients shared with the
+organisation now (names read through the gate, as the partner, in one batch), updates to
+the client's responsible worker (stored as county data: the sender cannot read the text
+back, the caseworker can), and the notices that ask the organisation to confirm it keeps
+no copy after a consent was revoked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from marshmallow import ValidationError, fields, validate, validates
+from sqlalchemy import func, select
+
+from app.api import bp
+from app.api.access import reach, require_open
+from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
+from app.api.spec import MarshalResult, operation
+from app.extensions import db
+from app.models import Organisation, Role, User
+from app.models.partner import PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.security import current_actor, gate
+from app.services import partner as service
+from app.services.fields import sealed
+from consent.base import utcnow
+from consent.decision import BasisKind, Purpose
+from consent.sections import DataScope, SectionKind
+
+# -- schemas ----------------------------------------------------------------------------------
+
+
+class SharedBasisOut(Strict):
+    kind = enum_field(BasisKind, required=True, metadata={"description": "consent or statutory"})
+    sections = fields.List(enum_field(SectionKind), required=True)
+    until = fields.Date(
+        required=True, allow_none=True, metadata={"description": "The last day; null: no end."}
+    )
+    provision = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The legal provision of a statutory disclosure."},
+    )
+
+
+class SharedClientOut(Strict):
+    client_id = fields.UUID(required=True)
+    name = fields.String(required=True, allow_none=True)
+    reference = fields.String(
+        required=True,
+        metadata={"description": "A reference only your organisation sees (also on notices)."},
+    )
+    sections = fields.List(enum_field(SectionKind), required=True)
+    until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The last day anything stays shared; null: no end date."},
+    )
+    bases = fields.List(fields.Nested(SharedBasisOut), required=True)
+
+
+class UpdateOrganisation(Strict):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+
+
+class PartnerUpdateOut(Strict):
+    id = fields.UUID(required=True)
+    kind = enum_field(PartnerUpdateKind, required=True)
+    created_at = fields.AwareDateTime(required=True)
+    organisation = fields.Nested(UpdateOrganisation, required=True)
+    author = fields.String(required=True, metadata={"description": "The sender's name."})
+    text = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "For caseworkers. Null for partner staff: once sent, the text is "
+            "the county's data and the sender cannot read it back."
+        },
+    )
+
+
+class PartnerUpdateIn(Strict):
+    kind = enum_field(PartnerUpdateKind, required=True)
+    text = fields.String(
+        required=True, validate=validate.Length(min=1, max=service.UPDATE_TEXT_MAX)
+    )
+
+    @validates("text")
+    def _not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("Write the update.")
+
+
+class NoticeOut(Strict):
+    id = fields.UUID(required=True)
+    reference = fields.String(
+        required=True, metadata={"description": "The client's reference, as on /shared."}
+    )
+    sections = fields.List(enum_field(SectionKind), required=True)
+    granted_on = fields.Date(required=True)
+    revoked_at = fields.AwareDateTime(required=True)
+
+
+class NoticeConfirmation(Strict):
+    id = fields.UUID(required=True)
+    confirmed_at = fields.AwareDateTime(required=True)
+    already_confirmed = fields.Boolean(
+        required=True, metadata={"description": "A colleague had confirmed it before you."}
+    )
+
+
+# -- what is shared ---------------------------------------------------------------------------
+
+
+def _organisation_id() -> uuid.UUID:
+    organisation_id = current_actor().organisation_id
+    if organisation_id is None:  # partner accounts always belong to an organisation
+        abort(403)
+    return organisation_id
+
+
+def _clamped(requested: int, served: int, rows: list[Any]) -> list[Any]:
+    """The services serve the last page for a page past the end; the API serves none."""
+    return rows if requested == served else []
+
+
+@operation(
+    bp,
+    "/shared",
+    "GET",
+    summary="The clients shared with your organisation now",
+    tag="Partner",
+    roles=[Role.PARTNER],
+    query=PageQuery,
+    response=page_of(SharedClientOut, "SharedClientPage"),
+)
+def shared(query: dict[str, Any]) -> dict[str, Any]:
+    """Clients with at least one plan section your organisation may read today, with the
+    sections, until when and on which basis; the soonest-ending first."""
+    organisation_id = _organisation_id()
+    page, per_page = query["page"], query["per_page"]
+    result = service.shared_clients(
+        db.session, organisation_id, at=utcnow(), page=page, per_page=per_page
+    )
+    rows = _clamped(page, result.page, result.rows)
+    names = (
+        gate().read_texts(
+            current_actor(),
+            [sealed(row.client, "name_ct", DataScope.NAME) for row in rows],
+            purpose=Purpose.NETWORK_COOPERATION,
+        )
+        if rows
+        else []
+    )
+    items = [
+        {
+            "client_id": row.client.id,
+            "name": name,
+            "reference": row.reference,
+            "sections": row.access.sections,
+            "until": row.access.until,
+            "bases": [
+                {
+                    "kind": b.kind,
+                    "sections": list(b.sections),
+                    "until": b.until,
+                    "provision": b.provision,
+                }
+                for b in row.access.bases
+            ],
+        }
+        for row, name in zip(rows, names, strict=True)
+    ]
+    return page_body(items, page=page, per_page=per_page, total=result.total)
+
+
+# -- updates ----------------------------------------------------------------------------------
+
+UpdatePage = page_of(PartnerUpdateOut, "PartnerUpdatePage")
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/updates",
+    "GET",
+    summary="Updates from partners to the responsible worker",
+    tag="Partner",
+    roles=[Role.CASEWORKER, Role.PARTNER],
+    query=PageQuery,
+    response=UpdatePage,
+    statuses=(404,),
+)
+def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
+    """Partner staff: what your organisation has sent about the client (without the texts).
+    Caseworkers: every update about the client's case, with its text. Newest first."""
+    r = reach(client_id)
+    page, per_page = query["page"], query["per_page"]
+    if r.role is Role.PARTNER:
+        sent = service.sent_updates(
+            db.session, _organisation_id(), r.case.id, page=page, per_page=per_page
+        )
+        organisation = current_user.organisation
+        items = [
+            _update_body(update, organisation.id, organisation.name, author, None)
+            for update, author in _clamped(page, sent.page, sent.rows)
+        ]
+        return page_body(items, page=page, per_page=per_page, total=sent.total)
+    where = PartnerUpdate.case_id == r.case.id
+    total = db.session.scalar(select(func.count(PartnerUpdate.id)).where(where)) or 0
+    rows = [
+        service.WorkerUpdate(update, organisation, author)
+        for update, organisation, author in db.session.execute(
+            select(PartnerUpdate, Organisation.name, User.display_name)
+            .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
+            .join(User, User.id == PartnerUpdate.author_id)
+            .where(where)
+            .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).all()
+    ]
+    texts = service.update_texts(gate(), r.actor, rows)
+    items = [
+        _update_body(u.update, u.update.organisation_id, u.organisation_name, u.author_name, text)
+        for u, text in zip(rows, texts, strict=True)
+    ]
+    return page_body(items, page=page, per_page=per_page, total=total)
+
+
+def _update_body(
+    update: PartnerUpdate,
+    organisation_id: uuid.UUID,
+    organisation_name: str,
+    author: str,
+    text: str | None,
+) -> dict[str, Any]:
+    return {
+        "id": update.id,
+        "kind": update.kind,
+        "created_at": update.created_at,
+        "organisation": {"id": organisation_id, "name": organisation_name},
+        "author": author,
+        "text": text,
+    }
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/updates",
+    "POST",
+    summary="Send an update to the client's responsible worker",
+    tag="Partner",
+    roles=[Role.PARTNER],
+    body=PartnerUpdateIn,
+    response=PartnerUpdateOut,
+    status=201,
+    statuses=(404, 409),
+)
+def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
+    """What has happened on your side, as agreed in the information-flow agreement. The
+    text is stored encrypted as the county's data, with your name and organisation."""
+    r = reach(client_id)
+    require_open(r)
+    try:
+        update = service.record_update(
+            db.session,
+            gate(),
+            r.actor,
+            client_id=r.client.id,
+            kind=body["kind"],
+            text=body["text"],
+        )
+    except service.UpdateRefused:
+        abort(404)
+    db.session.commit()
+    organisation = current_user.organisation
+    return MarshalResult(
+        _update_body(update, organisation.id, organisation.name, current_user.display_name, None)
+    )
+
+
+# -- revocation notices -----------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "/notices",
+    "GET",
+    summary="Revoked consents your organisation has not yet confirmed",
+    tag="Partner",
+    roles=[Role.PARTNER],
+    query=PageQuery,
+    response=page_of(NoticeOut, "NoticePage"),
+)
+def notices(query: dict[str, Any]) -> dict[str, Any]:
+    """Each asks your organisation to confirm that it keeps no copy of what was shared under
+    the revoked consent. Oldest first."""
+    page, per_page = query["page"], query["per_page"]
+    result = service.pending_notices(db.session, _organisation_id(), page=page, per_page=per_page)
+    items = [
+        {
+            "id": row.notice.id,
+            "reference": row.reference,
+            "sections": row.sections,
+            "granted_on": row.granted_on,
+            "revoked_at": row.notice.created_at,
+        }
+        for row in _clamped(page, result.page, result.rows)
+    ]
+    return page_body(items, page=page, per_page=per_page, total=result.total)
+
+
+@operation(
+    bp,
+    "/notices/<uuid:notice_id>/confirm",
+    "POST",
+    summary="Confirm that your organisation keeps no copy",
+    tag="Partner",
+    roles=[Role.PARTNER],
+    response=NoticeConfirmation,
+    statuses=(404,),
+)
+def confirm_notice(notice_id: uuid.UUID) -> dict[str, Any]:
+    """The client sees that your organisation has confirmed. Confirming twice is harmless."""
+    try:
+        confirmed = service.confirm_notice(
+            db.session,
+            notice_id,
+            organisation_id=_organisation_id(),
+            by_user_id=current_user.id,
+        )
+    except service.NoticeNotFound:
+        abort(404)
+    notice = db.session.get(RevocationNotice, notice_id)
+    if notice is None or notice.confirmed_at is None:  # cannot happen: it was just confirmed
+        abort(404)
+    db.session.commit()
+    return {
+        "id": notice.id,
+        "confirmed_at": notice.confirmed_at,
+        "already_confirmed": not confirmed,
+    }
