@@ -8,7 +8,6 @@ Create Date: 2026-11-23 08:33:01.765902
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "c04fcd76a888"
 down_revision = "0acabf0344c5"
 branch_labels = None

@@ -188,3 +188,15 @@ def test_caseworker_opening_other_countys_client_gets_404(
     assert response is not None and response.status == 404
     expect(aino.locator("main h1")).not_to_be_empty()
     expect(aino.locator("body")).not_to_contain_text(other_name)
+
+
+def test_the_api_reference_reads_without_javascript_and_passes_axe(
+    page: Page, assert_accessible: Callable[[Any], None]
+) -> None:
+    """Partner developers read the API reference in any browser, served by the app itself."""
+    response = page.goto("/api/v1/docs")
+    assert response is not None and response.status == 200
+    expect(page.locator("main h1")).not_to_be_empty()
+    expect(page.locator("[lang=en] h2").first).to_be_visible()
+    expect(page.locator("a[href='/api/v1/openapi.json']").first).to_be_visible()
+    assert_accessible("/api/v1/docs")
