@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
@@ -179,6 +179,30 @@ def login(client: FlaskClient, username: str, password: str = "pw"):  # type: ig
         "/login",
         data={"csrf_token": csrf_token(client), "username": username, "password": password},
     )
+
+
+@pytest.fixture
+def race_app(keyring: Keyring, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a PostgreSQL database of its own, where requests commit for real: for
+    tests of concurrent writers (threads, each with its own test client and connection)."""
+    base = make_url(postgresql_url())
+    name = f"{base.database}_race"
+    url = base.set(database=name)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    app = create_app(make_settings(url.render_as_string(hide_password=False), tmp_path, keyring))
+    yield app
+    with app.app_context():
+        flask_db.session.remove()
+        Base.metadata.drop_all(flask_db.engine)
+        flask_db.engine.dispose()
 
 
 def api_token(client: FlaskClient, username: str, password: str = "pw") -> dict[str, str]:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import Case, ClientPlan, NetworkMember, PlanSection, PlanSectionVersion
@@ -411,11 +412,7 @@ def save_section(
     if section is not None and current > 0 and before == after:
         return None
     if section is None:
-        plan = ensure_plan(session, case, actor)
-        section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind)
-        section.current_version = 0
-        session.add(section)
-        session.flush()
+        section = _new_section(session, case, actor, kind)
     section.current_version += 1
     version = PlanSectionVersion(
         section_id=section.id,
@@ -440,6 +437,26 @@ def save_section(
     session.add(version)
     session.flush()
     return version
+
+
+def _new_section(session: Session, case: Case, actor: Actor, kind: SectionKind) -> PlanSection:
+    """The case's first section of ``kind`` (and its plan, when it has none).
+
+    Nothing exists to lock yet, so two first saves can race: the loser's insert breaks
+    a unique constraint (on PostgreSQL it waits for the winner's commit first).
+
+    :raises StaleSection: when someone else created the plan or the section meanwhile.
+    """
+    try:
+        with session.begin_nested():
+            plan = ensure_plan(session, case, actor)
+            section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind)
+            section.current_version = 0
+            session.add(section)
+            session.flush()
+    except IntegrityError as error:
+        raise StaleSection(0, 1) from error
+    return section
 
 
 def set_review_date(

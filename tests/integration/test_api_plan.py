@@ -3,19 +3,16 @@ ETags, and of two writers with the same ETag exactly one wins."""
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.i18n import helsinki_today
@@ -522,37 +519,6 @@ def test_a_team_member_writes_too(client: FlaskClient, db: Session, written: Wor
 
 
 # -- two writers at once, for real -------------------------------------------------------------
-
-
-@pytest.fixture
-def race_app(keyring) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    """An app on a PostgreSQL database of this test's own, where requests commit for real
-    (the writers run on threads with their own connections)."""
-    from app import create_app
-    from app.extensions import db as flask_db
-    from consent.base import Base
-    from tests.conftest import make_settings, postgresql_url
-
-    base = make_url(postgresql_url())
-    name = f"{base.database}_api_plan_race"
-    url = base.set(database=name)
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = create_engine(url)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    app = create_app(
-        make_settings(url.render_as_string(hide_password=False), Path(tempfile.mkdtemp()), keyring)
-    )
-    yield app
-    with app.app_context():
-        flask_db.session.remove()
-        Base.metadata.drop_all(flask_db.engine)
-        flask_db.engine.dispose()
 
 
 @pytest.mark.postgresql_only

@@ -6,15 +6,18 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.i18n import helsinki_today
@@ -37,6 +40,7 @@ from app.security import new_gate
 from app.services import network as network_service
 from app.services import plan as plan_service
 from app.services import sharing
+from consent.base import utcnow
 from consent.decision import Actor, ActorRole
 from consent.errors import InvalidConsent
 from consent.models import GivenHow
@@ -622,3 +626,56 @@ def test_the_plan_page_runs_a_fixed_number_of_queries_and_one_batched_read(  # t
     db.commit()
     assert len(kinds) == 11
     assert queries(11) == with_two
+
+
+@pytest.mark.postgresql_only
+def test_a_first_save_that_loses_the_race_is_told_not_an_error_page(race_app: Flask) -> None:
+    """Nothing exists to lock before a case's first section. Another transaction creates
+    the plan and holds it uncommitted; the form's save then waits on the unique index and,
+    once the other commits, answers with the conflict (409), never an error page."""
+    from app.extensions import db as flask_db
+
+    with race_app.app_context():
+        s = setting(flask_db.session)
+        flask_db.session.commit()
+        username, path = s.worker.username, section_path(s, SectionKind.HOUSING)
+        case_id, client_id = s.case.id, s.client.id
+        url = flask_db.engine.url
+        flask_db.session.remove()
+    browser = race_app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(browser, username)
+    token = csrf_token(browser, "/accessibility")
+
+    other = create_engine(url)
+    answers: list[Any] = []
+    try:
+        with other.connect() as holder:
+            holder.execute(
+                insert(ClientPlan.__table__).values(
+                    id=uuid.uuid4(), case_id=case_id, client_id=client_id, created_at=utcnow()
+                )
+            )  # not committed yet: invisible to the request, but its index entry blocks
+            writer = threading.Thread(
+                target=lambda: answers.append(
+                    browser.post(path, data={"csrf_token": token, **form(0, goals="Oma asunto")})
+                )
+            )
+            writer.start()
+            for _ in range(300):  # until the request waits on the holder's lock
+                waiting = holder.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+                    )
+                )
+                if waiting:
+                    break
+                time.sleep(0.05)
+            assert waiting, "the request never waited on the other transaction"
+            holder.commit()
+            writer.join(timeout=60)
+    finally:
+        other.dispose()
+    [answer] = answers
+    assert answer.status_code == 409
+    assert "out of date" in text_of(answer)
