@@ -111,8 +111,12 @@ def test_every_operation_of_the_spec_is_documented(app: Flask, client: FlaskClie
 
 
 def item_parameters(client: FlaskClient, path: str) -> list[dict]:  # type: ignore[type-arg]
-    parameters: list[dict] = client.get("/api/v1/openapi.json").json["paths"][path].get(  # type: ignore[type-arg]
-        "parameters", []
+    parameters: list[dict] = (
+        client.get("/api/v1/openapi.json")
+        .json["paths"][path]
+        .get(  # type: ignore[type-arg]
+            "parameters", []
+        )
     )
     return parameters
 

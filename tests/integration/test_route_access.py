@@ -37,7 +37,9 @@ def test_an_undeclared_view_is_refused(app: Flask) -> None:
     assert probe.test_client().get("/forgotten").status_code == 403
 
 
-def test_non_public_pages_send_anonymous_visitors_to_login_and_the_api_says_401(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_non_public_pages_send_anonymous_visitors_to_login_and_the_api_says_401(
+    app: Flask, client
+) -> None:  # type: ignore[no-untyped-def]
     with app.test_request_context():
         private = [
             rule
