@@ -2,7 +2,8 @@
 
 The client asks about an entry on their "who has looked at my information" page; the
 query goes to the responsible worker (omatyöntekijä) of the client's case, who looks
-into it. The client's optional note is client data and is stored only as ciphertext.
+into it and answers. The client's optional note and the worker's answer are client data
+and are stored only as ciphertext.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class LogQuery(Base):
     # No foreign key: nothing may reference the append-only log in a way that blocks it.
     entry_id: Mapped[uuid.UUID] = mapped_column(index=True)
     note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The worker's answer to the client (ciphertext, client data like the note).
+    answer_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[LogQueryStatus] = mapped_column(
         str_enum(LogQueryStatus), default=LogQueryStatus.OPEN
     )

@@ -1,4 +1,4 @@
-"""What partner organisations send back, and what they are told when a consent is revoked."""
+"""What partner organisations send back, and what they are told when sharing with them ends."""
 
 from __future__ import annotations
 
@@ -50,9 +50,18 @@ class PartnerUpdate(Base):
     author: Mapped[User] = relationship(lazy="raise")
 
 
+class NoticeReason(enum.StrEnum):
+    """Why sharing under a consent ended before its last day (a planned end needs no notice)."""
+
+    REVOKED = "revoked"  # the client withdrew the consent
+    MEMBERSHIP_ENDED = "membership_ended"  # the worker ended the organisation's membership
+    CASE_CLOSED = "case_closed"  # the case was closed, which ends all sharing
+
+
 class RevocationNotice(Base):
-    """Tells an organisation that a consent to share with it was revoked; it confirms that
-    it keeps no copy, and the client sees whether it has."""
+    """Tells an organisation that sharing with it under a consent ended early (revoked, its
+    membership ended, or the case closed); it confirms that it keeps no copy, and the client
+    sees whether it has."""
 
     __tablename__ = "revocation_notices"
     __table_args__ = (
@@ -65,6 +74,9 @@ class RevocationNotice(Base):
     consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reason: Mapped[NoticeReason] = mapped_column(
+        str_enum(NoticeReason), default=NoticeReason.REVOKED, server_default="revoked"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
