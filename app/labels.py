@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from app.models import MemberKind, OrgKind, Phase, Role
+from app.models.partner import NoticeReason
 from consent.sections import SectionKind
 
 PHASES = {
@@ -59,6 +60,13 @@ ROLES = {
     Role.ADMIN: _l("Administrators"),
 }
 
+# Why sharing with an organisation ended early, on its notice to delete copies.
+NOTICE_REASONS = {
+    NoticeReason.REVOKED: _l("Consent withdrawn"),
+    NoticeReason.MEMBERSHIP_ENDED: _l("Membership in the support network ended"),
+    NoticeReason.CASE_CLOSED: _l("Case closed"),
+}
+
 
 def _labeller(table: Mapping[enum.StrEnum, LazyString]) -> Callable[[enum.StrEnum], str]:
     return lambda value: str(table[value])
@@ -71,4 +79,5 @@ def init_app(app: Flask) -> None:
         member_kind_label=_labeller(MEMBER_KINDS),
         org_kind_label=_labeller(ORG_KINDS),
         role_label=_labeller(ROLES),
+        notice_reason_label=_labeller(NOTICE_REASONS),
     )

@@ -1,10 +1,10 @@
-"""What is shared with a partner organisation, its updates back, and revocation notices.
+"""What is shared with a partner organisation, its updates back, and notices to delete copies.
 
 The partner's pages (``app/partner/views.py``) as operations: the clients shared with the
 organisation now (names read through the gate, as the partner, in one batch), updates to
 the client's responsible worker (stored as county data: the sender cannot read the text
 back, the caseworker can), and the notices that ask the organisation to confirm it keeps
-no copy after a consent was revoked.
+no copy after sharing ended early (consent revoked, membership ended, case closed).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import MarshalResult, operation
 from app.extensions import db
 from app.models import Organisation, Role, User
-from app.models.partner import PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
 from app.security import current_actor, gate
 from app.services import partner as service
 from app.services.fields import sealed
@@ -103,7 +103,17 @@ class NoticeOut(Strict):
     )
     sections = fields.List(enum_field(SectionKind), required=True)
     granted_on = fields.Date(required=True)
-    revoked_at = fields.AwareDateTime(required=True)
+    reason = enum_field(
+        NoticeReason,
+        required=True,
+        metadata={
+            "description": "Why sharing ended early: the consent was revoked, your "
+            "organisation's membership in the network ended, or the case was closed."
+        },
+    )
+    revoked_at = fields.AwareDateTime(
+        required=True, metadata={"description": "When sharing ended, whatever the reason."}
+    )
 
 
 class NoticeConfirmation(Strict):
@@ -291,7 +301,7 @@ def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     bp,
     "/notices",
     "GET",
-    summary="Revoked consents your organisation has not yet confirmed",
+    summary="Notices of ended sharing your organisation has not yet confirmed",
     tag="Partner",
     roles=[Role.PARTNER],
     query=PageQuery,
@@ -299,7 +309,7 @@ def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
 )
 def notices(query: dict[str, Any]) -> dict[str, Any]:
     """Each asks your organisation to confirm that it keeps no copy of what was shared under
-    the revoked consent. Oldest first."""
+    a consent whose sharing ended early (``reason``). Oldest first."""
     page, per_page = query["page"], query["per_page"]
     result = service.pending_notices(db.session, _organisation_id(), page=page, per_page=per_page)
     items = [
@@ -308,6 +318,7 @@ def notices(query: dict[str, Any]) -> dict[str, Any]:
             "reference": row.reference,
             "sections": row.sections,
             "granted_on": row.granted_on,
+            "reason": row.notice.reason,
             "revoked_at": row.notice.created_at,
         }
         for row in _clamped(page, result.page, result.rows)

@@ -9,7 +9,8 @@ explicitly keeps it, for example for an NGO that continues voluntarily.
 Closing the case, when no multi-agency work is needed, ends every open membership and all
 sharing at once: the case is marked closed, the gate re-syncs the client's key seals (the
 decision grants nothing on a closed case, so every seal goes) and the service checks that
-none remains. Consents stay on record but no longer give access. The close date and the
+none remains. Consents stay on record but no longer give access; each organisation that a
+consent in force shared with is asked to confirm it keeps no copy. The close date and the
 case's service task start the retention clock (``app.services.maintenance.disposal_on``).
 
 Functions take a Session, the access gate and primitives, flush, and never commit.
@@ -29,6 +30,7 @@ from app.models import Case, NetworkMember, Phase, User
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
+from app.models.partner import NoticeReason
 from app.services import network
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
@@ -217,7 +219,8 @@ def close_case(
     ``end_with_case`` names the members whose service the worker chose to end with the
     close without an ending of its own; every other open member needs an ending on record
     first. The phase becomes CLOSED (a ``PhaseChange`` row, attributed), ``closed_at`` is
-    set, and no key seal of the client remains.
+    set, and no key seal of the client remains. The memberships end with the reason
+    CASE_CLOSED, so their organisations' notices say the case closed.
 
     :raises CaseClosed: when the case is already closed.
     :raises SummaryMissing: when the reason and summary is empty.
@@ -268,7 +271,9 @@ def close_case(
                     recorded_at=now,
                 )
             )
-        network.end_member(session, gate, member, by_user_id=actor.user_id)
+        network.end_member(
+            session, gate, member, by_user_id=actor.user_id, reason=NoticeReason.CASE_CLOSED
+        )
     session.add(
         PhaseChange(
             case_id=case.id,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.labels import MEMBER_KINDS
 from app.models import Case, MemberKind, NetworkMember, Organisation, OrgKind, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
+from app.models.partner import NoticeReason
 from app.services import sharing
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
@@ -229,15 +230,23 @@ def record_commitment(
 
 
 def end_member(
-    session: Session, gate: AccessGate, member: NetworkMember, *, by_user_id: uuid.UUID | None
+    session: Session,
+    gate: AccessGate,
+    member: NetworkMember,
+    *,
+    by_user_id: uuid.UUID | None,
+    reason: NoticeReason = NoticeReason.MEMBERSHIP_ENDED,
 ) -> None:
     """End a membership now: access and key seals go at once, and so do its open agreements.
+
+    An organisation member is asked to confirm it keeps no copy, for ``reason``
+    (``app.services.sharing.end_membership``).
 
     :raises MembershipEnded: when it had already ended.
     """
     if member_status(member, today()) is MemberStatus.ENDED:
         raise MembershipEnded(member.id)
-    sharing.end_membership(session, gate, member, by_user_id=by_user_id)
+    sharing.end_membership(session, gate, member, by_user_id=by_user_id, reason=reason)
     open_flows = session.scalars(
         select(FlowAgreement).where(
             FlowAgreement.member_id == member.id, FlowAgreement.ended_at.is_(None)

@@ -1,4 +1,4 @@
-"""What a partner organisation sees and sends: shared clients, updates, revocation notices.
+"""What a partner organisation sees and sends: shared clients, updates, notices to delete copies.
 
 What is shared is derived from the very facts the access decision uses
 (``load_case_contexts`` and ``consent.decision.live_grants``), so these pages
@@ -31,7 +31,7 @@ from app.models import (
     ResponsibleWorker,
     User,
 )
-from app.models.partner import PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
 from app.services.cases import latest_cases, load_case_contexts
 from app.services.fields import field
 from consent.base import utcnow
@@ -47,7 +47,7 @@ from consent.decision import (
     helsinki_day,
     live_grants,
 )
-from consent.models import Consent, StatutoryDisclosure
+from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.sections import DataScope, SectionKind
 from sharing.gate import AccessGate
 
@@ -487,17 +487,18 @@ def update_texts(
     )
 
 
-# -- revocation notices -------------------------------------------------------------------
+# -- notices when sharing ends early ------------------------------------------------------
 
 
 def notify_revocation(
-    session: Session, consent: Consent, *, at: datetime
+    session: Session, consent: Consent, *, reason: NoticeReason, at: datetime
 ) -> RevocationNotice | None:
     """Ask the grantee's organisation to confirm it keeps no copy (flushes).
 
     Only a consent that disclosed something can have left a copy: one to obtain
     information, one that never began, or one for a person grantee (who has no
-    organisation to confirm) makes no notice.
+    organisation to confirm) makes no notice. A consent gets one notice per organisation,
+    with the reason sharing first ended: a later end returns that notice unchanged.
     """
     if consent.direction is not Direction.DISCLOSE or consent.valid_from > helsinki_day(at):
         return None
@@ -516,11 +517,43 @@ def notify_revocation(
         consent_id=consent.id,
         client_id=consent.client_id,
         organisation_id=member.organisation_id,
+        reason=reason,
         created_at=at,
     )
     session.add(notice)
     session.flush()
     return notice
+
+
+def notify_membership_ended(
+    session: Session, member: NetworkMember, *, reason: NoticeReason, at: datetime
+) -> list[RevocationNotice]:
+    """Ask the member's organisation about every consent in force as its membership is
+    ended early, by the worker or by closing the case (flushes; call it before marking
+    the membership ended).
+
+    In force means not revoked, superseded or expired and, through ``notify_revocation``,
+    begun. A membership that had not begun gave nothing to keep, and one that simply
+    reaches its planned last day needs no notice: the organisation knew the date.
+    """
+    today = helsinki_day(at)
+    if (
+        member.ended_at is not None
+        or member.starts_on > today
+        or (member.ends_on is not None and member.ends_on < today)
+    ):
+        return []
+    consents = session.scalars(
+        select(Consent)
+        .where(
+            Consent.member_id == member.id,
+            Consent.state == ConsentState.ACTIVE,
+            (Consent.valid_until.is_(None)) | (Consent.valid_until >= today),
+        )
+        .order_by(Consent.valid_from, Consent.id)
+    ).all()
+    notices = (notify_revocation(session, c, reason=reason, at=at) for c in consents)
+    return [notice for notice in notices if notice is not None]
 
 
 @dataclass(frozen=True)
@@ -609,12 +642,13 @@ class NoticeStatus:
     consent_id: uuid.UUID
     organisation_name: str
     sections: list[SectionKind]
-    revoked_at: datetime
+    reason: NoticeReason
+    ended_at: datetime
     confirmed_at: datetime | None
 
 
 def notices_for_client(session: Session, client_id: uuid.UUID) -> list[NoticeStatus]:
-    """Every revocation notice about the client, newest first, per organisation (one query)."""
+    """Every notice about the client, newest first, per organisation (one query)."""
     rows = session.execute(
         select(RevocationNotice, Organisation.name, Consent.sections)
         .join(Organisation, Organisation.id == RevocationNotice.organisation_id)
@@ -628,6 +662,7 @@ def notices_for_client(session: Session, client_id: uuid.UUID) -> list[NoticeSta
             notice.consent_id,
             name,
             _in_order(sections),
+            notice.reason,
             notice.created_at,
             notice.confirmed_at,
         )

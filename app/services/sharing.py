@@ -12,8 +12,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.models import Case, NetworkMember, Organisation
+from app.models.partner import NoticeReason
 from app.services.fields import field
-from app.services.partner import notify_revocation
+from app.services.partner import notify_membership_ended, notify_revocation
 from consent import service
 from consent.base import utcnow
 from consent.decision import Actor, Purpose, helsinki_day
@@ -54,7 +55,7 @@ def grant_consent(
         at=utcnow(),
     )
     consent.purpose_text_ct = gate.write_text(
-        actor, field(consent, "purpose_text_ct"), purpose_text, purpose=_purpose(actor)
+        actor, field(consent, "purpose_text_ct"), purpose_text, purpose=consent_purpose(actor)
     )
     gate.sync_seals(case.client_id)
     return consent
@@ -94,7 +95,7 @@ def amend_consent(
         at=utcnow(),
     )
     amended.purpose_text_ct = gate.write_text(
-        actor, field(amended, "purpose_text_ct"), purpose_text, purpose=_purpose(actor)
+        actor, field(amended, "purpose_text_ct"), purpose_text, purpose=consent_purpose(actor)
     )
     gate.sync_seals(case.client_id)
     return amended
@@ -111,7 +112,7 @@ def revoke_consent(session: Session, gate: AccessGate, actor: Actor, consent: Co
     at = utcnow()
     service.revoke(session, consent, by_user_id=actor.user_id, at=at)
     gate.sync_seals(consent.client_id)
-    notify_revocation(session, consent, at=at)
+    notify_revocation(session, consent, reason=NoticeReason.REVOKED, at=at)
 
 
 def record_statutory_disclosure(
@@ -167,10 +168,21 @@ def record_statutory_disclosure(
 
 
 def end_membership(
-    session: Session, gate: AccessGate, member: NetworkMember, *, by_user_id: uuid.UUID | None
+    session: Session,
+    gate: AccessGate,
+    member: NetworkMember,
+    *,
+    by_user_id: uuid.UUID | None,
+    reason: NoticeReason = NoticeReason.MEMBERSHIP_ENDED,
 ) -> None:
-    """End a membership now: access ends at once and the member's seals go in this transaction."""
+    """End a membership now: access ends at once and the member's seals go in this transaction.
+
+    An organisation is asked, as after a revocation, to confirm it keeps no copy of what
+    each consent in force shared with it (``app.services.partner.notify_membership_ended``);
+    ``reason`` says why sharing ended: the worker ended the membership, or closed the case.
+    """
     now = utcnow()
+    notify_membership_ended(session, member, reason=reason, at=now)
     member.ended_at = now
     member.ended_by_id = by_user_id
     member.ends_on = min(member.ends_on or helsinki_day(now), helsinki_day(now))
@@ -203,5 +215,6 @@ def _require_current(member: NetworkMember) -> None:
         raise InvalidConsent("the member has left this client's network")
 
 
-def _purpose(actor: Actor) -> Purpose:
+def consent_purpose(actor: Actor) -> Purpose:
+    """Why an actor handles consent data: the client acts on their own, a worker does case work."""
     return Purpose.OWN_DATA if actor.client_id is not None else Purpose.CASE_WORK

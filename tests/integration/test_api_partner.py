@@ -294,7 +294,7 @@ def test_a_revocation_notice_is_listed_and_confirmed_once(
     partner = api_token(client, world.partner.username)
     listed = client.get("/api/v1/notices", headers=partner).json
     (notice,) = listed["items"]
-    assert notice["sections"] == ["housing"]
+    assert (notice["sections"], notice["reason"]) == (["housing"], "revoked")
     assert notice["reference"] == partner_service.client_reference(record.id, world.housing.id)
     assert notice["granted_on"] == helsinki_today().isoformat()
 

@@ -454,7 +454,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
 
     login(client, world.partner.username)
     _, html = page(client, "/partner/")
-    assert "Consent withdrawn: 1 notice to confirm" in html
+    assert "Sharing ended: 1 notice to confirm" in html
     assert partner_service.client_reference(record.id, world.housing.id) in html
     assert "Kuvitteellinen Kalle" not in html  # the name is no longer readable
     assert "Housing, Health and substance use" in html
