@@ -3,9 +3,10 @@
 A caseworker records a consent the client gave in writing or orally, after showing the
 information text (``app/caseworker/consents.py``); the client's own token gives one
 electronically (``app/portal/consents.py``): the body names the version of the
-information text shown and confirms it was read, since there is no confirmation page,
-and the change gets the same receipt as in the portal. Every change goes through
-``app.services.sharing``, which re-syncs the key seals in the same transaction.
+information text shown and confirms it was read, since there is no confirmation page.
+Either way the change gets the same receipt as on those pages (the client's, naming the
+worker who recorded it). Every change goes through ``app.services.sharing``, which
+re-syncs the key seals in the same transaction.
 
 Revoking needs ``If-Match`` with the consent's ETag: a consent amended or revoked since
 it was read answers 412 and stays as it is; one that has already ended (with its current
@@ -349,8 +350,8 @@ def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
     """A caseworker records a consent the client gave in writing or orally, after showing
     the information text; the member must not have left the network, and one who is not an
     authority needs a recorded confidentiality commitment. The client gives one
-    electronically to an active member who may receive information; it starts today, and a
-    receipt is written as in the portal. The response carries Location and ETag."""
+    electronically to an active member who may receive information; it starts today. Either
+    way the client gets a receipt, as on the pages. The response carries Location and ETag."""
     r = reach(client_id)
     require_open(r)
     now = utcnow()
@@ -384,18 +385,17 @@ def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
         raise ValidationError(
             {"_schema": [f"The consent could not be recorded: {refused}."]}
         ) from None
-    if client:
-        issue_receipt(
-            db.session,
-            gate(),
-            r.actor,
-            case=r.case,
-            action=ReceiptAction.GRANT,
-            consent=granted,
-            previous=None,
-            member_label=member.label,
-            purpose_text=purpose_text,
-        )
+    issue_receipt(
+        db.session,
+        gate(),
+        r.actor,
+        case=r.case,
+        action=ReceiptAction.GRANT,
+        consent=granted,
+        previous=None,
+        member_label=member.label,
+        purpose_text=purpose_text,
+    )
     db.session.commit()
     item = ConsentItem(
         id=granted.id,
@@ -481,8 +481,8 @@ def _client_errors(body: dict[str, Any], member: MemberInfo | None) -> dict[str,
 def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult:
     """Sharing under the consent stops at once and the member's organisation is asked to
     confirm it keeps no copy. Send If-Match with the consent's ETag: 412 when it changed
-    since you read it (amended, revoked, expired), 409 when it had already ended. The
-    client's own revocation gets a receipt, as in the portal."""
+    since you read it (amended, revoked, expired), 409 when it had already ended. The client
+    gets a receipt, as on the pages."""
     r = reach(client_id)
     require_open(r)
     row = db.session.scalar(
@@ -502,18 +502,17 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
         sharing.revoke_consent(db.session, gate(), r.actor, row)
     except ConsentNotActive:  # raised before anything changed
         _already_ended()
-    if r.role is Role.CLIENT:
-        issue_receipt(
-            db.session,
-            gate(),
-            r.actor,
-            case=r.case,
-            action=ReceiptAction.REVOKE,
-            consent=row,
-            previous=None,
-            member_label=item.member.label,
-            purpose_text=item.purpose_text,
-        )
+    issue_receipt(
+        db.session,
+        gate(),
+        r.actor,
+        case=r.case,
+        action=ReceiptAction.REVOKE,
+        consent=row,
+        previous=None,
+        member_label=item.member.label,
+        purpose_text=item.purpose_text,
+    )
     db.session.commit()
     revoked = dataclasses.replace(
         item,

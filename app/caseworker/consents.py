@@ -5,6 +5,11 @@ the versioned information text; revoking is one confirmation away; a disclosure
 without consent needs an authority, a provision, a justification and the deciding
 worker. Every change goes through ``app.services.sharing``, which re-syncs the key
 seals in the same transaction.
+
+A consent recorded or revoked here is still the client's: each gets the client's
+receipt (``app.services.receipts``) in the same transaction, in the client's language,
+listed on the consents page and printable from there to hand to the client, who also
+finds it in the portal under "My consents".
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
@@ -30,8 +35,10 @@ from app.caseworker.consent_forms import (
 from app.caseworker.context import ClientPage, client_page
 from app.consent_texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db
+from app.i18n import LANGUAGES, select_locale
 from app.labels import MEMBER_KINDS
 from app.models import Role
+from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import allow, gate
 from app.services import sharing
 from app.services.consent_matrix import (
@@ -43,6 +50,7 @@ from app.services.consent_matrix import (
     load_members,
 )
 from app.services.consent_templates import PeriodTemplate, Timeline, Unavailable, periods
+from app.services.receipts import case_receipts, issue_receipt, open_receipts
 from consent.base import utcnow
 from consent.decision import Direction, Purpose
 from consent.errors import ConsentNotActive, InvalidConsent
@@ -108,11 +116,18 @@ for _name, _table in _LABELS.items():
 @allow(Role.CASEWORKER)
 @client_page
 def consents(page: ClientPage) -> str:
+    receipts = case_receipts(db.session, page.case.id)  # first: the matrix has their consents
     matrix = load_matrix(
         db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
     )
     db.session.commit()  # a read-only page: commit keeps the access-log entries of its reads
-    return render_template("caseworker/consents.html", page=page, matrix=matrix)
+    items = {c.id: c for c in (*matrix.consents, *matrix.ended_consents)}
+    return render_template(
+        "caseworker/consents.html",
+        page=page,
+        matrix=matrix,
+        receipts=[(r, items[r.consent_id]) for r in receipts],
+    )
 
 
 @bp.route("/clients/<uuid:client_id>/consents/new", methods=["GET", "POST"])
@@ -157,8 +172,9 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
                 ),
             ]
         if valid and member is not None:
+            purpose_text = form.purpose_text.data.strip()
             try:
-                sharing.grant_consent(
+                consent = sharing.grant_consent(
                     db.session,
                     gate(),
                     page.actor,
@@ -170,7 +186,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
                         valid_until=form.valid_until.data,
                         direction=Direction(form.direction.data),
                     ),
-                    purpose_text=form.purpose_text.data.strip(),
+                    purpose_text=purpose_text,
                     given_how=GivenHow(form.given_how.data),
                     information_text_version=form.information_text_version.data,
                 )
@@ -179,6 +195,17 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
                     gettext("The consent could not be recorded. Check the member and the dates.")
                 )
             else:
+                issue_receipt(
+                    db.session,
+                    gate(),
+                    page.actor,
+                    case=page.case,
+                    action=ReceiptAction.GRANT,
+                    consent=consent,
+                    previous=None,
+                    member_label=member.label,
+                    purpose_text=purpose_text,
+                )
                 db.session.commit()
                 flash(gettext("Consent recorded for %(name)s.", name=member.label), "info")
                 return redirect(url_for("caseworker.consents", client_id=page.client.id))
@@ -209,26 +236,54 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
     if consent is None or consent.case_id != page.case.id:
         abort(404)
     back = url_for("caseworker.consents", client_id=page.client.id)
+    matrix = load_matrix(
+        db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+    )
+    item = next((c for c in matrix.consents if c.id == consent_id), None)
+    if item is None:
+        return _already_ended(back)
     form = RevokeForm()
     if form.validate_on_submit():
         try:
             sharing.revoke_consent(db.session, gate(), page.actor, consent)
         except ConsentNotActive:  # raised before anything changed
-            db.session.commit()  # keep the log of the reads made
-            flash(gettext("This consent had already ended."), "error")
-            return redirect(back)
+            return _already_ended(back)
+        issue_receipt(
+            db.session,
+            gate(),
+            page.actor,
+            case=page.case,
+            action=ReceiptAction.REVOKE,
+            consent=consent,
+            previous=None,
+            member_label=item.member.label,
+            purpose_text=item.purpose_text,
+        )
         db.session.commit()
         flash(gettext("Consent revoked. Sharing under it stopped at once."), "info")
         return redirect(back)
-    matrix = load_matrix(
-        db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
-    )
-    item = next((c for c in matrix.consents if c.id == consent_id), None)
     db.session.commit()  # keep the access-log entries of the reads
-    if item is None:
-        flash(gettext("This consent had already ended."), "error")
-        return redirect(back)
     return render_template("caseworker/consents_revoke.html", page=page, item=item, form=form)
+
+
+@bp.route("/clients/<uuid:client_id>/consents/receipts/<uuid:receipt_id>")
+@allow(Role.CASEWORKER)
+@client_page
+def consent_receipt(page: ClientPage, receipt_id: uuid.UUID) -> str:
+    """The client's receipt of a consent change, as a page to print and hand to them, in
+    the language the receipt was written in (the client's)."""
+    stored = db.session.get(ConsentReceipt, receipt_id)
+    if stored is None or stored.client_id != page.client.id:
+        abort(404)
+    data = open_receipts(gate(), page.actor, [stored])[0]
+    db.session.commit()  # a read-only page: commit keeps the access-log entry of its read
+    lang = data.get("language")
+    if lang not in LANGUAGES:
+        lang = select_locale()
+    with force_locale(lang):
+        return render_template(
+            "caseworker/consent_receipt.html", page=page, receipt=stored, data=data, lang=lang
+        )
 
 
 @bp.route("/clients/<uuid:client_id>/disclosures/new", methods=["GET", "POST"])
@@ -277,6 +332,12 @@ def statutory_disclosure_new(page: ClientPage) -> str | Response | tuple[str, in
         has_recipients=bool(recipients),
     )
     return html if request.method == "GET" else (html, 400)
+
+
+def _already_ended(back: str) -> Response:
+    db.session.commit()  # keep the access-log entries of the reads made
+    flash(gettext("This consent had already ended."), "error")
+    return redirect(back)
 
 
 def _member_choices(

@@ -1,11 +1,13 @@
-"""Consent receipts: what the client keeps of each change they made to a consent.
+"""Consent receipts: what the client keeps of each change to one of their consents.
 
 A receipt is written when the client grants, narrows, extends or revokes a consent in
-the portal. Its JSON (the Kantara Consent Receipt fields) names the member, the sections
-and the purpose in the client's words, so it is client data and is stored only as
-ciphertext (``json_ct``, the county-only basic scope, written and read by the client
-through the access gate). The coded facts (which consent, which change, when, by whom)
-are in clear so that the list of receipts can be ordered and counted without decrypting.
+the portal or the API, and when a worker records a consent the client gave in writing or
+orally, or a withdrawal at the client's request (``created_by_id`` is then the worker).
+Its JSON (the Kantara Consent Receipt fields) names the member, the sections and the
+purpose in the client's words, so it is client data and is stored only as ciphertext
+(``json_ct``, the county-only basic scope, written and read through the access gate).
+The coded facts (which consent, which change, when, by whom) are in clear so that the
+list of receipts can be ordered and counted without decrypting.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class ReceiptAction(enum.StrEnum):
 
 
 class ConsentReceipt(Base):
-    """One change of one consent by the client, with the receipt they can keep."""
+    """One change of one consent, by the client or recorded by a worker, with the receipt
+    the client can keep."""
 
     __tablename__ = "consent_receipts"
     __table_args__ = (Index("ix_consent_receipts_client_created", "client_id", "created_at"),)

@@ -1,19 +1,25 @@
 """Consent receipts the client keeps: the Kantara Consent Receipt (v1.1) fields, stored encrypted.
 
-Each change the client makes to a consent in the portal (grant, narrow, extend, revoke)
-writes one ``ConsentReceipt`` in the same transaction as the change. ``build_receipt`` is
-pure: it turns the facts of the change, with every text already in the client's
-language, into the receipt's JSON. ``record_receipt`` stores that JSON sealed by the
-access gate (the client writing their own data); ``issue_receipt`` gathers those facts
-for a change (the portal and the API both call it); ``receipts_page`` lists a client's
-receipts and ``open_receipts`` decrypts one page of them in one gate call.
+Each change of a consent writes one ``ConsentReceipt`` in the same transaction as the
+change: the client's own (in the portal or through the API: grant, narrow, extend,
+revoke) and one a worker records for the client (a consent given in writing or orally,
+withdrawn at the client's request), since it is the client's consent either way and a
+client without a computer most needs a paper receipt. ``build_receipt`` is pure: it
+turns the facts of the change, with every text already in the client's language, into
+the receipt's JSON. ``record_receipt`` stores that JSON sealed by the access gate;
+``issue_receipt`` gathers those facts for a change (the portal, the caseworker's pages
+and the API all call it); ``receipts_page`` lists a client's receipts, ``case_receipts``
+a case's, and ``open_receipts`` decrypts some of them in one gate call.
 
 Where Kantara's fields do not fit a Finnish social-welfare consent, the receipt says so
 in plain values rather than leaving them out: ``piiPrincipalId`` is an opaque id derived
 from the client record (never the identity code); ``piiControllers`` names the county
 with the client's responsible worker as contact (the app keeps no postal address,
 e-mail or phone of a county); the change itself (grant, narrow, extend, revoke), the
-period and the consent's id are in a ``tukiverkko`` extension object.
+period, the consent's id and, for a change a worker recorded, the worker's name
+(``recordedBy``) are in a ``tukiverkko`` extension object. ``ReceiptAction`` has no
+action of its own for a worker's record: who made the change is said in
+``collectionMethod`` and ``recordedBy`` (and the row's ``created_by_id``).
 """
 
 from __future__ import annotations
@@ -27,18 +33,20 @@ from math import ceil
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import force_locale, format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.i18n import LANGUAGES
 from app.labels import SECTIONS
 from app.models import Case, Organisation, ResponsibleWorker, User
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.services.fields import field, sealed
+from app.services.sharing import consent_purpose
 from consent.base import utcnow
-from consent.decision import Actor, Direction, Purpose, helsinki_day
-from consent.models import Consent
+from consent.decision import Actor, Direction, helsinki_day
+from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from sharing.gate import AccessGate
 
@@ -98,6 +106,7 @@ class ReceiptFacts:
     valid_until: date | None
     termination: str
     staff_assisted: bool = False
+    recorded_by: str | None = None  # the worker who recorded a change the client asked for
 
 
 def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
@@ -151,6 +160,7 @@ def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
             "validUntil": facts.valid_until.isoformat() if facts.valid_until else None,
             "informationTextVersion": facts.information_text_version,
             "staffAssisted": facts.staff_assisted,
+            "recordedBy": facts.recorded_by,
         },
     }
 
@@ -166,7 +176,8 @@ def record_receipt(
     actor: Actor,
     facts: ReceiptFacts,
 ) -> ConsentReceipt:
-    """Store the receipt of one change, its JSON sealed by the gate as the client's own data.
+    """Store the receipt of one change, its JSON sealed by the gate (the client's own data, or
+    case work when a worker records the change).
 
     :raises AccessDenied: when the actor may not write this client's data.
     """
@@ -186,7 +197,7 @@ def record_receipt(
         actor,
         field(receipt, "json_ct"),
         receipt_json(build_receipt(facts)),
-        purpose=Purpose.OWN_DATA,
+        purpose=consent_purpose(actor),
     )
     session.flush()
     return receipt
@@ -198,6 +209,38 @@ COLLECTION_METHODS = {
     ReceiptAction.EXTEND: _l("Extended electronically by the client in Tukiverkko"),
     ReceiptAction.REVOKE: _l("Withdrawn electronically by the client in Tukiverkko"),
 }
+
+
+def _receipt_language(session: Session, client_id: uuid.UUID) -> str:
+    """The language a receipt is written in: the one the client chose for their portal
+    account, else (no account, or no choice made) the language of this request."""
+    chosen = session.scalar(select(User.locale).where(User.client_id == client_id))
+    return chosen if chosen in LANGUAGES else get_locale().language
+
+
+def _collection_method(
+    actor: Actor, action: ReceiptAction, given_how: GivenHow, recorded_by: str | None
+) -> str:
+    """How the change reached Tukiverkko: by the client's own hand (perhaps with staff at the
+    terminal), or told to a worker, who recorded it; in the current language."""
+    if recorded_by is None:
+        method = str(COLLECTION_METHODS[action])
+        if actor.assisted_by is not None:
+            method = gettext("%(method)s, with staff helping at the terminal", method=method)
+        return method
+    if action is ReceiptAction.REVOKE:
+        return gettext(
+            "Withdrawn at the client's request; recorded in Tukiverkko by %(name)s",
+            name=recorded_by,
+        )
+    if given_how is GivenHow.ORAL:
+        return gettext(
+            "Given orally by the client to %(name)s, who recorded it in Tukiverkko",
+            name=recorded_by,
+        )
+    return gettext(
+        "Given in writing by the client; recorded in Tukiverkko by %(name)s", name=recorded_by
+    )
 
 
 def issue_receipt(
@@ -212,69 +255,73 @@ def issue_receipt(
     member_label: str,
     purpose_text: str,
 ) -> ConsentReceipt:
-    """Write the receipt of a change the client made, in the client's language, in the
-    change's transaction: the portal and the API give the same receipt for the same change.
+    """Write the receipt of a change, in the client's language, in the change's transaction.
+
+    The actor is the client (the portal and the API give the same receipt for the same
+    change) or the worker who recorded a change the client asked for; the receipt then
+    names the worker and how the client gave it.
 
     :raises AccessDenied: when the actor may not write this client's data.
     """
     now = utcnow()
-    language = get_locale().language
+    language = _receipt_language(session, case.client_id)
+    recorder = session.get(User, actor.user_id) if actor.client_id is None else None
+    recorded_by = recorder.display_name if recorder else None  # None: the client's own change
     county = session.get(Organisation, case.county_id)
     worker = session.scalar(
         select(User)
         .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
         .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
     )
-    sections = tuple(s for s in SectionKind if s.value in consent.sections)
-    method = str(COLLECTION_METHODS[action])
-    if actor.assisted_by is not None:
-        method = gettext("%(method)s, with staff helping at the terminal", method=method)
-    if action is ReceiptAction.REVOKE:
-        termination = gettext(
-            "Withdrawn by the client on %(day)s. Sharing stopped at once.",
-            day=format_date(helsinki_day(now), "medium"),
+    with force_locale(language):
+        sections = tuple(s for s in SectionKind if s.value in consent.sections)
+        if action is ReceiptAction.REVOKE:
+            termination = gettext(
+                "Withdrawn by the client on %(day)s. Sharing stopped at once.",
+                day=format_date(helsinki_day(now), "medium"),
+            )
+        elif consent.valid_until is not None:
+            termination = gettext(
+                "Ends after %(day)s. The client can withdraw it at any time.",
+                day=format_date(consent.valid_until, "medium"),
+            )
+        else:
+            termination = gettext("No last day. The client can withdraw it at any time.")
+        facts = ReceiptFacts(
+            receipt_id=uuid.uuid4(),
+            action=action,
+            at=now,
+            language=language,
+            client_id=case.client_id,
+            controller_name=county.name if county else "",
+            controller_contact=(
+                gettext("Responsible worker %(name)s", name=worker.display_name)
+                if worker
+                else gettext("The client's social worker")
+            ),
+            policy_url=url_for(
+                "portal.consent_information",
+                version=consent.information_text_version,
+                lang=language,
+                _external=True,
+            ),
+            information_text_version=consent.information_text_version,
+            collection_method=_collection_method(actor, action, consent.given_how, recorded_by),
+            service_name=gettext("Tukiverkko: sharing information in the client's support network"),
+            consent_id=consent.id,
+            previous_consent_id=previous.id if previous else None,
+            member_label=member_label,
+            direction=consent.direction,
+            sections=sections,
+            section_labels=tuple(str(SECTIONS[s]) for s in sections),
+            purpose_text=purpose_text,
+            purpose_category=gettext("Cooperation in the client's support network"),
+            valid_from=consent.valid_from,
+            valid_until=consent.valid_until,
+            termination=termination,
+            staff_assisted=actor.assisted_by is not None,
+            recorded_by=recorded_by,
         )
-    elif consent.valid_until is not None:
-        termination = gettext(
-            "Ends after %(day)s. The client can withdraw it at any time.",
-            day=format_date(consent.valid_until, "medium"),
-        )
-    else:
-        termination = gettext("No last day. The client can withdraw it at any time.")
-    facts = ReceiptFacts(
-        receipt_id=uuid.uuid4(),
-        action=action,
-        at=now,
-        language=language,
-        client_id=case.client_id,
-        controller_name=county.name if county else "",
-        controller_contact=(
-            gettext("Responsible worker %(name)s", name=worker.display_name)
-            if worker
-            else gettext("The client's social worker")
-        ),
-        policy_url=url_for(
-            "portal.consent_information",
-            version=consent.information_text_version,
-            lang=language,
-            _external=True,
-        ),
-        information_text_version=consent.information_text_version,
-        collection_method=method,
-        service_name=gettext("Tukiverkko: sharing information in the client's support network"),
-        consent_id=consent.id,
-        previous_consent_id=previous.id if previous else None,
-        member_label=member_label,
-        direction=consent.direction,
-        sections=sections,
-        section_labels=tuple(str(SECTIONS[s]) for s in sections),
-        purpose_text=purpose_text,
-        purpose_category=gettext("Cooperation in the client's support network"),
-        valid_from=consent.valid_from,
-        valid_until=consent.valid_until,
-        termination=termination,
-        staff_assisted=actor.assisted_by is not None,
-    )
     return record_receipt(session, gate, actor, facts)
 
 
@@ -304,16 +351,29 @@ def receipts_page(
     return ReceiptPage(list(rows), page, pages, total)
 
 
+def case_receipts(session: Session, case_id: uuid.UUID) -> list[ConsentReceipt]:
+    """The receipts of a case's consents, newest first (one query; nothing decrypted)."""
+    return list(
+        session.scalars(
+            select(ConsentReceipt)
+            .join(Consent, Consent.id == ConsentReceipt.consent_id)
+            .where(Consent.case_id == case_id)
+            .order_by(ConsentReceipt.created_at.desc(), ConsentReceipt.id)
+        )
+    )
+
+
 def open_receipts(
     gate: AccessGate, actor: Actor, receipts: Sequence[ConsentReceipt]
 ) -> list[dict[str, Any]]:
-    """The receipts' JSON, decrypted in one gate call (logged as the client's own read).
+    """The receipts' JSON, decrypted in one gate call (logged as the client's own read, or
+    as case work when a worker reads them).
 
     :raises AccessDenied: when the actor may not read them.
     """
     if not receipts:
         return []
     texts = gate.read_texts(
-        actor, [sealed(r, "json_ct") for r in receipts], purpose=Purpose.OWN_DATA
+        actor, [sealed(r, "json_ct") for r in receipts], purpose=consent_purpose(actor)
     )
     return [json.loads(text) if text else {} for text in texts]

@@ -218,11 +218,15 @@ def test_a_caseworker_records_and_revokes_and_the_partner_loses_access(
     assert client.get("/api/v1/shared", headers=partner).json["total"] == 0
     plan = client.get(f"/api/v1/clients/{world.client.id}/plan", headers=partner)
     assert_problem(plan, 403)  # the organisation's access has ended
-    # The partner is asked to confirm it keeps no copy; a caseworker's change gets no receipt.
+    # The partner is asked to confirm it keeps no copy; the client gets a receipt of each change.
     assert db.scalar(
         select(RevocationNotice).where(RevocationNotice.consent_id == uuid.UUID(consent["id"]))
     )
-    assert db.scalars(select(ConsentReceipt)).first() is None
+    receipts = db.scalars(select(ConsentReceipt).order_by(ConsentReceipt.created_at)).all()
+    assert [(r.action, r.created_by_id) for r in receipts] == [
+        (ReceiptAction.GRANT, world.worker.id),
+        (ReceiptAction.REVOKE, world.worker.id),
+    ]
 
 
 def test_the_list_shows_current_and_ended_consents_with_their_states(

@@ -41,6 +41,7 @@ from consent.service import ConsentTerms
 from sharing.errors import AccessDenied
 from tests import factories
 from tests.conftest import csrf_token, login
+from tests.unit.test_receipts import KANTARA_FIELDS
 
 COOP = Purpose.NETWORK_COOPERATION
 HOUSING_TEXT = "Oma vuokra-asunto Kuopiosta (fictional)"
@@ -586,21 +587,7 @@ def test_each_change_gives_a_receipt_with_the_kantara_fields(
     assert download.mimetype == "application/json"
     assert download.headers["Content-Disposition"].startswith("attachment;")
     data = json.loads(download.get_data(as_text=True))
-    for key in (
-        "version",
-        "jurisdiction",
-        "consentTimestamp",
-        "collectionMethod",
-        "consentReceiptID",
-        "language",
-        "piiPrincipalId",
-        "piiControllers",
-        "policyUrl",
-        "services",
-        "sensitive",
-        "spiCat",
-    ):
-        assert key in data, key
+    assert data.keys() >= KANTARA_FIELDS
     assert data["jurisdiction"] == "FI" and data["sensitive"] is True
     assert data["consentReceiptID"] == str(receipt.id)
     assert data["language"] == "en"
