@@ -6,8 +6,9 @@ previews, allowed or refused, newest first, with the organisation, the role, the
 the information and the basis. Staff names and exact times only when the settings say so
 (``log_show_staff_names``, ``log_show_exact_times``); the client's own use is left out
 unless asked for (``include_own``), but use with staff helping at the terminal is always
-listed. The names of person grantees are read through the gate as the client, as the
-portal reads them, so reading the log is logged like the page.
+listed. The names of person grantees, and the worker's answers to the client's "I don't
+recognise this" queries, are read through the gate as the client, as the portal reads
+them, so reading the log is logged like the page.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
 from app.extensions import db
 from app.models import MemberKind, Role
+from app.models.log_query import LogQueryStatus
 from app.security import gate
 from app.services.client_log import LogPage, log_page, previewed_id
 from app.services.fields import sealed
@@ -45,6 +47,16 @@ class AssistingStaff(Strict):
     staff_name = fields.String(
         required=True, allow_none=True, metadata={"description": "Only when names are shown."}
     )
+
+
+class LogQueryOut(Strict):
+    id = fields.UUID(required=True)
+    status = enum_field(LogQueryStatus, required=True)
+    asked_at = fields.AwareDateTime(required=True)
+    answer = fields.String(
+        required=True, allow_none=True, metadata={"description": "Your worker's answer."}
+    )
+    answered_at = fields.AwareDateTime(required=True, allow_none=True)
 
 
 class AccessLogEntryOut(Strict):
@@ -107,6 +119,15 @@ class AccessLogEntryOut(Strict):
         allow_none=True,
         metadata={"description": 'Your open "I don\'t recognise this" query about it.'},
     )
+    query = fields.Nested(
+        LogQueryOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": 'Your newest "I don\'t recognise this" query about it, with the '
+            "answer once your worker has given it."
+        },
+    )
 
 
 @operation(
@@ -139,20 +160,16 @@ def access_log(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
 def _describe(
     logged: LogPage, actor: Actor, client_id: uuid.UUID, entries: list[Any]
 ) -> list[dict[str, Any]]:
-    """The entries as the portal describes them, as data (one gate read for person names)."""
+    """The entries as the portal describes them, as data (one gate read for the names of
+    person grantees and the answers to queries)."""
     settings: Settings = current_app.extensions["tukiverkko.settings"]
     persons = [m for m in logged.members.values() if m.person_name_ct is not None]
-    names = dict(
-        zip(
-            [m.id for m in persons],
-            gate().read_texts(
-                actor, [sealed(m, "person_name_ct") for m in persons], purpose=Purpose.OWN_DATA
-            )
-            if persons
-            else [],
-            strict=True,
-        )
-    )
+    answered = [q for q in logged.queries.values() if q.answer_ct is not None]
+    refs = [sealed(m, "person_name_ct") for m in persons]
+    refs += [sealed(q, "answer_ct") for q in answered]
+    texts = iter(gate().read_texts(actor, refs, purpose=Purpose.OWN_DATA) if refs else [])
+    names = {m.id: next(texts) for m in persons}
+    answers = {q.id: next(texts) for q in answered}
 
     def org_name(org_id: uuid.UUID | None) -> str | None:
         org = logged.organisations.get(org_id) if org_id else None
@@ -194,7 +211,7 @@ def _describe(
                 org_name(target[1]) if target[0] == "organisation" else member_of(target[1])[0]
             )
         disclosure = logged.disclosures.get(entry.basis_id) if entry.basis_id else None
-        query = logged.open_queries.get(entry.id)
+        query = logged.queries.get(entry.id)
         items.append(
             {
                 "id": entry.id,
@@ -216,7 +233,18 @@ def _describe(
                 "provision": disclosure.provision
                 if disclosure is not None and entry.basis_kind == "statutory"
                 else None,
-                "open_query_id": query.id if query else None,
+                "open_query_id": query.id
+                if query is not None and query.status is LogQueryStatus.OPEN
+                else None,
+                "query": {
+                    "id": query.id,
+                    "status": query.status,
+                    "asked_at": query.created_at,
+                    "answer": answers.get(query.id),
+                    "answered_at": query.resolved_at,
+                }
+                if query is not None
+                else None,
             }
         )
     return items

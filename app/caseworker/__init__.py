@@ -12,6 +12,7 @@ from app.caseworker import (  # noqa: E402, F401
     dashboard,
     ending,
     intake,
+    log_queries,
     network,
     person_access,
     plan,

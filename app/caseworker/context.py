@@ -32,6 +32,16 @@ class ClientPage:
     name: str
     actor: Actor
 
+    @property
+    def editable(self) -> bool:
+        """Whether the case can still be changed; its pages offer no change forms when not."""
+        return case_editable(self.case)
+
+
+def case_editable(case: Case) -> bool:
+    """A closed case is a record now: it can be read, not changed."""
+    return case.closed_at is None
+
 
 # The client record's tabs: endpoint, label, and the paths under the record each one covers.
 TABS = (
@@ -81,12 +91,20 @@ def client_or_404(client_id: uuid.UUID) -> tuple[Client, Case]:
     return client, case
 
 
-def client_page(view: Callable[..., Any]) -> Callable[..., Any]:
+def client_page(
+    view: Callable[..., Any] | None = None, *, answers_when_closed: bool = False
+) -> Any:
     """Decorate a view taking ``(page: ClientPage, ...)`` in place of ``client_id``.
 
     Another county's client is a 404 (the gate logs the denial); a colleague of the
     same county without a relationship gets the page for recording a work-task reason.
+    Any change to a closed case is refused with 409 (its pages show no forms for one),
+    except in a view declared ``@client_page(answers_when_closed=True)``: answering the
+    client about their data is not a change of the case, and their right to an answer
+    outlives the case until its record is disposed of.
     """
+    if view is None:
+        return functools.partial(client_page, answers_when_closed=answers_when_closed)
 
     @functools.wraps(view)
     def wrapped(client_id: uuid.UUID, *args: Any, **kwargs: Any) -> Any:
@@ -99,8 +117,8 @@ def client_page(view: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             form = WorkTaskForm()
             return render_template("caseworker/work_task.html", client_id=client_id, form=form), 403
-        if case.closed_at is not None and request.method != "GET":
-            abort(409)  # a closed case is a record now: it can be read, not changed
+        if not case_editable(case) and request.method != "GET" and not answers_when_closed:
+            abort(409)
         name = gate().read_texts(
             actor, [sealed(client, "name_ct", DataScope.NAME)], purpose=Purpose.CASE_WORK
         )[0]

@@ -4,7 +4,10 @@
 the case team. Each number links to a paginated list built from the same conditions; the
 lists decrypt the clients' names in one LIST-purpose gate call. What a custom checklist
 item says, and a close person's name, are client data read for case work (one more
-batched gate call, only when such rows are on the page).
+batched gate call, only when such rows are on the page). The clients' queries about
+their access log are described in the words the client reads them in
+(``app/portal/access_log.py:describe``) and answered under the client's record
+(``app/caseworker/log_queries.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
+from app.portal.access_log import describe
 from app.security import allow, current_actor, gate
-from app.services import dashboard, partner
+from app.services import client_log, dashboard, partner
 from app.services.fields import sealed
 from app.services.reviews import REMINDER_DAYS, ReviewStatus, review_status
 from consent.base import utcnow
@@ -186,4 +190,20 @@ def dashboard_consents() -> str:
         people=people,
         today=today,
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
+    )
+
+
+@bp.route("/dashboard/log-queries")
+@allow(Role.CASEWORKER)
+def dashboard_log_queries() -> str:
+    listing = dashboard.log_queries(
+        db.session, current_user.id, current_user.organisation_id, page=_page_no()
+    )
+    names = list_names([row.client for row in listing.rows])
+    explained = client_log.explain_entries(db.session, [row.entry for row in listing.rows])
+    lines = describe(explained, current_actor(), Purpose.CASE_WORK)
+    return render_template(
+        "caseworker/dashboard_log_queries.html",
+        listing=listing,
+        rows=list(zip(listing.rows, names, lines, strict=True)),
     )

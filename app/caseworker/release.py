@@ -204,7 +204,6 @@ def _checklist_page(
         texts=texts,
         add=add,
         error=error,
-        closed=case.closed_at is not None,
     ), status
 
 
@@ -302,7 +301,6 @@ def _item_page(
         skip=skip or NotNeededForm(formdata=None),
         overdue=checklist.is_overdue(item, today),
         error=error,
-        closed=page.case.closed_at is not None,
     ), status
 
 

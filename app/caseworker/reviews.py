@@ -181,5 +181,4 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
         listing=listing,
         rows=[(r, *review_texts[r.id]) for r in listing.rows],
         member_label=lambda m: _member_label(m, names),
-        closed=case.closed_at is not None,
     ), status

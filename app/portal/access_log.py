@@ -6,7 +6,11 @@ role, the part of the information, the date and the basis. Staff names and exact
 are shown only when the settings say so (``log_show_staff_names``,
 ``log_show_exact_times``; by default the organisation and role and the date, as
 KHO:2025:51 accepted). Sessions where staff helped the client at the terminal are shown
-as such. "I don't recognise this" opens a query for the responsible worker.
+as such. "I don't recognise this" opens a query for the responsible worker, whose answer
+the client reads on the query's page.
+
+``describe`` is also how the responsible worker sees the entries clients ask about
+(``app/caseworker/log_queries.py``), so both read the same words.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from app.models import Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.portal import bp
 from app.portal.consent_forms import LogQueryForm
-from app.portal.views import OwnPage, own_page, responsible_worker
+from app.portal.views import own_page, responsible_worker
 from app.security import allow, gate
 from app.services.client_log import (
     LogPage,
     client_entry,
-    explain_entry,
+    client_query,
+    explain_entries,
     log_page,
     open_query,
     previewed_id,
@@ -39,9 +44,9 @@ from app.services.client_log import (
 )
 from app.services.fields import sealed
 from app.settings import Settings
-from consent.decision import ActorRole, Purpose, Reason
+from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.sections import SectionKind
-from sharing.access_log import AccessAction, AccessLogEntry
+from sharing.access_log import AccessAction
 
 ROLES = {
     ActorRole.CASEWORKER: _l("Social worker"),
@@ -113,7 +118,7 @@ class LogLine:
     allowed: bool
     basis: str
     statutory: bool
-    query: LogQuery | None
+    query: LogQuery | None  # the client's newest query about the entry
 
 
 def _settings() -> Settings:
@@ -134,15 +139,17 @@ def _scope_label(scope: str) -> str:
     return scope
 
 
-def describe(page: LogPage, oc: OwnPage) -> list[LogLine]:
-    """The page's entries in plain words (one gate read for the names of person grantees)."""
+def describe(page: LogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA) -> list[LogLine]:
+    """The page's entries in plain words, as the client reads them (one gate read, by the
+    reader for the purpose, for the names of person grantees). The client's own use is
+    "You" to the client and "The client" to a worker."""
     settings = _settings()
     persons = [m for m in page.members.values() if m.person_name_ct is not None]
     names = dict(
         zip(
             [m.id for m in persons],
             gate().read_texts(
-                oc.actor, [sealed(m, "person_name_ct") for m in persons], purpose=Purpose.OWN_DATA
+                reader, [sealed(m, "person_name_ct") for m in persons], purpose=purpose
             )
             if persons
             else [],
@@ -154,10 +161,11 @@ def describe(page: LogPage, oc: OwnPage) -> list[LogLine]:
         org = page.organisations.get(org_id) if org_id else None
         return org.name if org else ""
 
-    def member_label(member_id: uuid.UUID | None) -> tuple[str, str]:
-        """(who, role) of a person grantee, or of an organisation member."""
+    def member_label(member_id: uuid.UUID | None, client_id: uuid.UUID) -> tuple[str, str]:
+        """(who, role) of a person grantee, or of an organisation member, of this client's
+        network (one of another client's network stays unnamed)."""
         member = page.members.get(member_id) if member_id else None
-        if member is None:
+        if member is None or member.client_id != client_id:
             return gettext("A person in your network"), ""
         return names.get(member.id) or org_name(member.organisation_id), str(
             MEMBER_KINDS[member.kind]
@@ -173,12 +181,17 @@ def describe(page: LogPage, oc: OwnPage) -> list[LogLine]:
         organisation = org_name(entry.organisation_id)
         staff_name = actor.display_name if actor and settings.log_show_staff_names else None
         if role is ActorRole.PERSON:
-            organisation, role_text = member_label(entry.member_id)
+            organisation, role_text = member_label(entry.member_id, entry.client_id)
             staff_name = None  # the person's own name is already shown
         elif role is ActorRole.CLIENT:
-            own = actor is not None and actor.client_id == oc.client.id
+            own = actor is not None and actor.client_id == entry.client_id
             organisation = "" if own else gettext("Another user of Tukiverkko")
-            role_text = gettext("You") if own else gettext("Client")
+            if not own:
+                role_text = gettext("Client")
+            elif reader.role is ActorRole.CLIENT:
+                role_text = gettext("You")
+            else:
+                role_text = gettext("The client")
             staff_name = None
         else:
             role_text = str(ROLES.get(role, role.value))
@@ -192,7 +205,11 @@ def describe(page: LogPage, oc: OwnPage) -> list[LogLine]:
         action = AccessAction(entry.action)
         done = str((ACTIONS if entry.allowed else DENIED_ACTIONS)[action])
         if action is AccessAction.PREVIEW and (target := previewed_id(entry)) is not None:
-            who = org_name(target[1]) if target[0] == "organisation" else member_label(target[1])[0]
+            who = (
+                org_name(target[1])
+                if target[0] == "organisation"
+                else member_label(target[1], entry.client_id)[0]
+            )
             done = gettext("Checked what %(who)s would see", who=who or "–")
         reason = _reason(entry.reason)
         disclosure = page.disclosures.get(entry.basis_id) if entry.basis_id else None
@@ -220,7 +237,7 @@ def describe(page: LogPage, oc: OwnPage) -> list[LogLine]:
                 allowed=entry.allowed,
                 basis=basis,
                 statutory=entry.basis_kind == "statutory",
-                query=page.open_queries.get(entry.id),
+                query=page.queries.get(entry.id),
             )
         )
     return lines
@@ -248,7 +265,7 @@ def log() -> str:
         page=request.args.get("page", 1, type=int),
         include_own=include_own,
     )
-    lines = describe(page, oc)
+    lines = describe(page, oc.actor)
     disclosures = statutory_disclosures(db.session, oc.case.id)
     justifications = (
         gate().read_texts(
@@ -280,8 +297,9 @@ def log_query_new(entry_id: uuid.UUID) -> str | Response | tuple[str, int]:
     entry = client_entry(db.session, oc.client.id, entry_id)
     if entry is None:
         abort(404)  # another client's entry is no different from one that does not exist
-    explained = explain_entry(db.session, oc.client.id, entry)
-    if (existing := explained.open_queries.get(entry.id)) is not None:
+    explained = explain_entries(db.session, [entry])
+    existing = explained.queries.get(entry.id)
+    if existing is not None and existing.status is LogQueryStatus.OPEN:
         return redirect(url_for("portal.log_query", query_id=existing.id))
     form = LogQueryForm()
     if form.validate_on_submit():
@@ -290,7 +308,7 @@ def log_query_new(entry_id: uuid.UUID) -> str | Response | tuple[str, int]:
         )
         db.session.commit()
         return redirect(url_for("portal.log_query", query_id=query.id))
-    line = describe(explained, oc)[0]
+    line = describe(explained, oc.actor)[0]
     db.session.commit()
     html = render_template("portal/log_query.html", form=form, line=line)
     return html if request.method == "GET" else (html, 400)
@@ -300,22 +318,24 @@ def log_query_new(entry_id: uuid.UUID) -> str | Response | tuple[str, int]:
 @allow(Role.CLIENT)
 def log_query(query_id: uuid.UUID) -> str:
     oc = own_page()
-    query = db.session.get(LogQuery, query_id)
-    if query is None or query.client_id != oc.client.id:
+    details = client_query(db.session, oc.client.id, query_id)
+    if details is None:
         abort(404)
-    entry = db.session.get(AccessLogEntry, query.entry_id)
-    if entry is None:
-        abort(404)
-    line = describe(explain_entry(db.session, oc.client.id, entry), oc)[0]
-    note = (
-        gate().read_text(
-            oc.actor, sealed(query, "note_ct")[0], query.note_ct, purpose=Purpose.OWN_DATA
-        )
-        if query.note_ct
-        else None
+    query = details.query
+    line = describe(details.explained, oc.actor)[0]
+    note, answer = gate().read_texts(
+        oc.actor,
+        [sealed(query, "note_ct"), sealed(query, "answer_ct")],
+        purpose=Purpose.OWN_DATA,
     )
     worker = responsible_worker(oc.case)
     db.session.commit()
     return render_template(
-        "portal/log_query_done.html", query=query, line=line, note=note, worker=worker
+        "portal/log_query_done.html",
+        query=query,
+        line=line,
+        note=note,
+        answer=answer,
+        answered_by=details.person(query.resolved_by_id),
+        worker=worker,
     )

@@ -8,7 +8,9 @@ logged too) unless a member of staff was at the terminal: those are listed as
 staff-assisted. Denied attempts and statutory disclosures are always listed.
 
 A client who does not recognise an entry opens a ``LogQuery`` for the responsible worker
-(``open_query``); ``open_log_queries`` is the worker's list.
+(``open_query``), who finds out who looked and why and answers it (``answer_query``); the
+answer, like the client's note, is client data stored only as ciphertext. The worker's
+dashboard counts and lists the open queries (``app.services.dashboard``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from math import ceil
 from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember, Organisation, ResponsibleWorker, User
+from app.models import Case, NetworkMember, Organisation, User, WorkTaskReason
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.services.fields import field
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Purpose
+from consent.decision import Actor, ActorRole, BasisKind, Purpose
 from consent.models import StatutoryDisclosure
 from sharing.access_log import AccessLogEntry
 from sharing.gate import AccessGate
@@ -50,7 +52,7 @@ class LogPage:
     organisations: dict[uuid.UUID, Organisation]  # actors' and previewed organisations
     members: dict[uuid.UUID, NetworkMember]  # person grantees (actors or previewed)
     disclosures: dict[uuid.UUID, StatutoryDisclosure]  # statutory bases named by entries
-    open_queries: dict[uuid.UUID, LogQuery]  # entry id → the client's open query about it
+    queries: dict[uuid.UUID, LogQuery]  # entry id → the client's newest query about it
 
 
 def log_since(now: datetime) -> datetime:
@@ -81,8 +83,7 @@ def log_page(
     if not include_own:
         conditions.append(not_(_own_use(client_id)))
     total = session.scalar(select(func.count(AccessLogEntry.id)).where(*conditions)) or 0
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
+    page, pages = _bounds(page, total, per_page)
     entries = list(
         session.scalars(
             select(AccessLogEntry)
@@ -98,8 +99,14 @@ def log_page(
         pages=pages,
         total=total,
         since=since,
-        **_explanations(session, client_id, entries),
+        **_explanations(session, entries),
     )
+
+
+def _bounds(page: int, total: int, per_page: int) -> tuple[int, int]:
+    """The page asked for, kept within the pages there are, and the number of pages."""
+    pages = max(1, ceil(total / per_page))
+    return min(max(1, page), pages), pages
 
 
 def previewed_id(entry: AccessLogEntry) -> tuple[str, uuid.UUID] | None:
@@ -113,9 +120,9 @@ def previewed_id(entry: AccessLogEntry) -> tuple[str, uuid.UUID] | None:
         return None
 
 
-def _explanations(
-    session: Session, client_id: uuid.UUID, entries: Sequence[AccessLogEntry]
-) -> dict[str, dict]:  # type: ignore[type-arg]
+def _explanations(session: Session, entries: Sequence[AccessLogEntry]) -> dict[str, dict]:  # type: ignore[type-arg]
+    """The records that explain the entries (of one client or several), one query each."""
+    client_ids = list({e.client_id for e in entries})
     user_ids = {e.actor_user_id for e in entries} | {e.assisted_by_user_id for e in entries}
     user_ids.discard(None)
     org_ids = {e.organisation_id for e in entries if e.organisation_id}
@@ -144,7 +151,7 @@ def _explanations(
             m.id: m
             for m in session.scalars(
                 select(NetworkMember).where(
-                    NetworkMember.id.in_(list(member_ids)), NetworkMember.client_id == client_id
+                    NetworkMember.id.in_(list(member_ids)), NetworkMember.client_id.in_(client_ids)
                 )
             )
         }
@@ -157,22 +164,20 @@ def _explanations(
             for d in session.scalars(
                 select(StatutoryDisclosure).where(
                     StatutoryDisclosure.id.in_(list(disclosure_ids)),
-                    StatutoryDisclosure.client_id == client_id,
+                    StatutoryDisclosure.client_id.in_(client_ids),
                 )
             )
         }
         if disclosure_ids
         else {}
     )
-    open_queries = (
+    queries = (
         {
-            q.entry_id: q
+            q.entry_id: q  # in order of asking, so the newest about an entry stays
             for q in session.scalars(
-                select(LogQuery).where(
-                    LogQuery.client_id == client_id,
-                    LogQuery.entry_id.in_(entry_ids),
-                    LogQuery.status == LogQueryStatus.OPEN,
-                )
+                select(LogQuery)
+                .where(LogQuery.client_id.in_(client_ids), LogQuery.entry_id.in_(entry_ids))
+                .order_by(LogQuery.created_at, LogQuery.id)
             )
         }
         if entry_ids
@@ -183,7 +188,7 @@ def _explanations(
         "organisations": organisations,
         "members": members,
         "disclosures": disclosures,
-        "open_queries": open_queries,
+        "queries": queries,
     }
 
 
@@ -214,15 +219,16 @@ def client_entry(
     )
 
 
-def explain_entry(session: Session, client_id: uuid.UUID, entry: AccessLogEntry) -> LogPage:
-    """A one-entry page, so a single entry is described exactly as the list describes it."""
+def explain_entries(session: Session, entries: Sequence[AccessLogEntry]) -> LogPage:
+    """The entries (of one client or several) as a page of their own, so that they are
+    described exactly as the log describes them (five queries at most)."""
     return LogPage(
-        entries=[entry],
+        entries=list(entries),
         page=1,
         pages=1,
-        total=1,
-        since=entry.at,
-        **_explanations(session, client_id, [entry]),
+        total=len(entries),
+        since=min((e.at for e in entries), default=utcnow()),
+        **_explanations(session, entries),
     )
 
 
@@ -271,31 +277,123 @@ def open_query(
     return query
 
 
+class QueryNotOpen(ValueError):
+    """Raised when answering a query that has been answered or closed already."""
+
+
+def answer_query(
+    session: Session, gate: AccessGate, actor: Actor, query: LogQuery, answer: str
+) -> None:
+    """Store the worker's answer (encrypted) and mark the query answered, by whom and when.
+
+    Lock the query first (``client_query(..., for_update=True)``), so that of two answers
+    sent at once the second finds it answered.
+
+    :raises QueryNotOpen: when the query is not open.
+    :raises AccessDenied: when the actor may not write this client's data.
+    """
+    if query.status is not LogQueryStatus.OPEN:
+        raise QueryNotOpen("the query has been answered or closed already")
+    query.answer_ct = gate.write_text(
+        actor, field(query, "answer_ct"), answer.strip(), purpose=Purpose.CASE_WORK
+    )
+    query.status = LogQueryStatus.ANSWERED
+    query.resolved_at = utcnow()
+    query.resolved_by_id = actor.user_id
+    session.flush()
+
+
 @dataclass(frozen=True)
-class OpenLogQuery:
-    """A query waiting for the worker, with the entry it is about."""
+class QueryDetails:
+    """One query with the entry it is about, the records that explain the entry, and the
+    staff named on the query (who helped the client at the terminal, who answered)."""
 
     query: LogQuery
     entry: AccessLogEntry
-    case_id: uuid.UUID
-    client_id: uuid.UUID
+    explained: LogPage
+    people: dict[uuid.UUID, User]
+
+    def person(self, user_id: uuid.UUID | None) -> User | None:
+        return self.people.get(user_id) if user_id else None
 
 
-def open_log_queries(session: Session, worker_id: uuid.UUID) -> list[OpenLogQuery]:
-    """The open queries of the cases this worker is the current responsible worker of,
-    oldest first, in one query. The notes are ciphertext: read them through the gate.
-    """
+def client_query(
+    session: Session, client_id: uuid.UUID, query_id: uuid.UUID, *, for_update: bool = False
+) -> QueryDetails | None:
+    """One query about this client's log with everything needed to show it; None for
+    another client's query or an unknown id. ``for_update`` locks the query's row."""
+    select_query = (
+        select(LogQuery)
+        .where(LogQuery.id == query_id, LogQuery.client_id == client_id)
+        .execution_options(populate_existing=True)
+    )
+    if for_update:
+        select_query = select_query.with_for_update()
+    query = session.scalar(select_query)
+    entry = client_entry(session, client_id, query.entry_id) if query is not None else None
+    if query is None or entry is None:
+        return None
+    ids = [i for i in (query.assisted_by_id, query.resolved_by_id) if i is not None]
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return QueryDetails(query, entry, explain_entries(session, [entry]), people)
+
+
+def work_task_of(session: Session, entry: AccessLogEntry) -> WorkTaskReason | None:
+    """The recorded work task an entry relied on (what the colleague gave as the reason to
+    open the case), if it did. Its reason is ciphertext: read it through the gate."""
+    if entry.basis_kind != BasisKind.WORK_TASK or entry.basis_id is None:
+        return None
+    return session.scalar(
+        select(WorkTaskReason).where(
+            WorkTaskReason.id == entry.basis_id, WorkTaskReason.client_id == entry.client_id
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    """A query with the access-log entry it is about."""
+
+    query: LogQuery
+    entry: AccessLogEntry
+
+
+@dataclass(frozen=True)
+class QueryList:
+    """One page of queries, with the records that explain their entries."""
+
+    rows: list[QueryRow]
+    page: int
+    pages: int
+    total: int
+    explained: LogPage
+
+
+def client_queries(
+    session: Session, client_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
+) -> QueryList:
+    """The client's queries, open and answered, newest first (seven queries at most)."""
+    of_client = LogQuery.client_id == client_id
+    total = session.scalar(select(func.count(LogQuery.id)).where(of_client)) or 0
+    page, pages = _bounds(page, total, per_page)
     rows = session.execute(
         select(LogQuery, AccessLogEntry)
-        .join(AccessLogEntry, AccessLogEntry.id == LogQuery.entry_id)
         .join(
-            ResponsibleWorker,
+            AccessLogEntry,
             and_(
-                ResponsibleWorker.case_id == LogQuery.case_id,
-                ResponsibleWorker.ends_on.is_(None),
+                AccessLogEntry.id == LogQuery.entry_id,
+                AccessLogEntry.client_id == LogQuery.client_id,
             ),
         )
-        .where(ResponsibleWorker.worker_id == worker_id, LogQuery.status == LogQueryStatus.OPEN)
-        .order_by(LogQuery.created_at, LogQuery.id)
+        .where(of_client)
+        .order_by(LogQuery.created_at.desc(), LogQuery.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return [OpenLogQuery(q, e, q.case_id, q.client_id) for q, e in rows]
+    return QueryList(
+        [QueryRow(q, e) for q, e in rows],
+        page,
+        pages,
+        total,
+        explain_entries(session, [e for _, e in rows]),
+    )

@@ -5,6 +5,9 @@ responsible worker (omatyöntekijä) or in the case team: the same relationship 
 the access gate's case-work access. Every number is computed by the same conditions as
 its list, so they agree; each costs a fixed number of queries whatever the number of
 clients. Nothing here decrypts.
+
+The clients' "I don't recognise this" queries about their access log wait for the
+responsible worker alone (not the case team): they are addressed to the omatyöntekijä.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from app.models import (
     Phase,
     ResponsibleWorker,
 )
+from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.release import ChecklistItem, ItemState
 from app.services.reviews import REMINDER_DAYS
 from consent.models import Consent, ConsentState
+from sharing.access_log import AccessLogEntry
 
 RELEASE_WINDOWS = (7, 30, 90)  # days ahead
 CONSENT_NOTICE_DAYS = 30
@@ -113,6 +118,20 @@ def _consents_expiring(user_id: uuid.UUID, county_id: uuid.UUID, today: date) ->
     ]
 
 
+def _log_queries(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
+    """Open log queries of the cases the worker is the current responsible worker of; a
+    closed case's too, since the client's right to an answer lasts until disposal."""
+    responsible = select(ResponsibleWorker.case_id).where(
+        ResponsibleWorker.worker_id == user_id, ResponsibleWorker.ends_on.is_(None)
+    )
+    return [
+        Case.county_id == county_id,
+        Case.disposed_at.is_(None),
+        Case.id.in_(responsible),
+        LogQuery.status == LogQueryStatus.OPEN,
+    ]
+
+
 # -- the numbers --------------------------------------------------------------------------
 
 
@@ -123,6 +142,7 @@ class Counts:
     overdue_items: int
     reviews_due: int
     consents_expiring: int
+    log_queries: int
 
     @property
     def clients(self) -> int:
@@ -131,7 +151,7 @@ class Counts:
 
 def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> Counts:
     """Every number of the dashboard but the county's new notifications, which the
-    navigation counts already (five queries)."""
+    navigation counts already (six queries)."""
     by_phase = dict.fromkeys(Phase, 0)
     for phase, n in session.execute(
         select(Case.phase, func.count(Case.id))
@@ -164,12 +184,18 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
         .join(NetworkMember, NetworkMember.id == Consent.member_id)
         .where(*_consents_expiring(user_id, county_id, today))
     )
+    queries = session.scalar(
+        select(func.count(LogQuery.id))
+        .join(Case, Case.id == LogQuery.case_id)
+        .where(*_log_queries(user_id, county_id))
+    )
     return Counts(
         by_phase=by_phase,
         releases={days: int(n) for days, n in zip(RELEASE_WINDOWS, windows, strict=True)},
         overdue_items=overdue or 0,
         reviews_due=reviews or 0,
         consents_expiring=consents or 0,
+        log_queries=queries or 0,
     )
 
 
@@ -395,3 +421,43 @@ def consents_expiring(
         per_page,
     )
     return ListPage([ConsentRow(s, m, c, k) for s, m, c, k in rows], page, pages, total)
+
+
+@dataclass(frozen=True)
+class LogQueryRow:
+    query: LogQuery
+    entry: AccessLogEntry
+    client: Client
+    case: Case
+
+
+def log_queries(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    *,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[LogQueryRow]:
+    """Clients' open queries about their access log waiting for this worker, oldest first,
+    with the entry each is about (two queries)."""
+    conditions = _log_queries(user_id, county_id)
+    rows, page, pages, total = _paged(
+        session,
+        select(LogQuery, AccessLogEntry, Client, Case)
+        .join(Case, Case.id == LogQuery.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .join(
+            AccessLogEntry,
+            and_(
+                AccessLogEntry.id == LogQuery.entry_id,
+                AccessLogEntry.client_id == LogQuery.client_id,
+            ),
+        )
+        .where(*conditions)
+        .order_by(LogQuery.created_at, LogQuery.id),
+        select(func.count(LogQuery.id)).join(Case, Case.id == LogQuery.case_id).where(*conditions),
+        page,
+        per_page,
+    )
+    return ListPage([LogQueryRow(q, e, c, k) for q, e, c, k in rows], page, pages, total)

@@ -62,6 +62,8 @@ CODE_REJECTED = (
 )
 ACTIVATED = "Your sign-in is ready. Sign in with the username and password you chose."
 UUID = r"[0-9a-f-]{36}"
+QUESTION = "En tunnista tätä vankilan yritystä (fictional)"
+ANSWER = "Vankilan työntekijä avasi väärän asiakkaan tiedot; pääsy estettiin (fictional)"
 RECEIPT_URL = re.compile(rf"/my/consents/receipts/{UUID}$")
 
 
@@ -469,6 +471,37 @@ def test_revoked_consent_ends_partner_view_and_client_sees_who_looked(
     }
     assert refused[0].basis in reasons, refused
     assert refused[0].action.startswith(_("I don't recognise this")), refused
+
+    # "I don't recognise this": the client asks about the prison's attempt; Aino, the
+    # responsible worker, finds the question on her dashboard, sees who it was, and answers.
+    portal_nav(me, "Who has looked at my information")
+    attempt = me.locator("main table.log-table tbody tr.log-refused", has_text=PRISON_ORG)
+    while not attempt.count():
+        me.locator("main nav.pagination a[rel=next]").click()
+    attempt.first.locator("a[href$='/query']").click()
+    expect(me.locator("main h1")).to_have_text(_("I don't recognise this"))
+    assert_accessible(me)  # the question form
+    me.locator("#note").fill(QUESTION)
+    me.locator("main button[type=submit].primary").click()
+    expect(me.locator("main")).to_contain_text(QUESTION)
+
+    aino.goto(live_server + "/caseworker/")
+    aino.locator("main a[href$='/caseworker/dashboard/log-queries']").click()
+    assert_accessible(aino)  # the questions waiting for an answer
+    aino.locator("main table.list tbody tr", has_text=client.name).locator(
+        "a[href*='/log-queries/']"
+    ).click()
+    expect(aino.locator("main")).to_contain_text(QUESTION)
+    expect(aino.locator("main")).to_contain_text(PRISON_ORG)
+    assert_accessible(aino)  # the question with the entry in full
+    aino.locator("#answer").fill(ANSWER)
+    aino.locator("main form[action*='/log-queries/'] button[type=submit].primary").click()
+    expect(aino.locator("main .flash-info[role=status]")).to_have_text(
+        _("Your answer was saved. The client reads it on their own page.")
+    )
+    me.reload()
+    expect(me.locator("main")).to_contain_text(ANSWER)
+    assert_accessible(me)  # the client reads the answer
 
 
 # --------------------------------------------------------------------------- 4: activation codes

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from app.models import MemberKind, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import sharing
-from app.services.client_log import open_log_queries
+from app.services import dashboard, sharing
 from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose
 from consent.sections import DataScope, SectionKind
@@ -196,12 +195,12 @@ def test_i_dont_recognise_this_opens_a_query_for_the_responsible_worker(
     assert str(query.id).upper() in done and note in done
     assert worker_name in done
 
-    waiting = open_log_queries(db, worker_id)
-    assert [(q.query.id, q.entry.id, q.client_id) for q in waiting] == [
+    waiting = dashboard.log_queries(db, worker_id, world.worker.organisation_id).rows
+    assert [(r.query.id, r.entry.id, r.client.id) for r in waiting] == [
         (query.id, entry_id, client_id)
     ]
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db))
-    assert open_log_queries(db, stranger.id) == []
+    assert dashboard.log_queries(db, stranger.id, stranger.organisation_id).rows == []
 
     # Asking again about the same entry leads to the same query, and the log says so.
     assert client.get(path).headers["Location"].endswith(f"/my/log/queries/{query.id}")

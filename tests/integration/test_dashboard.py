@@ -268,6 +268,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/dashboard/overdue",
         "/caseworker/dashboard/reviews",
         "/caseworker/dashboard/consents",
+        "/caseworker/dashboard/log-queries",
         "/caseworker/intake",
     }
     assert set(shown) == expected_links
@@ -380,6 +381,7 @@ PAGES = [
     "/caseworker/dashboard/overdue",
     "/caseworker/dashboard/reviews",
     "/caseworker/dashboard/consents",
+    "/caseworker/dashboard/log-queries",
 ]
 
 
