@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.models import Case, Client, Organisation, OrgKind, Phase, ResponsibleWorker, Role, User
+from app.models import (
+    Case,
+    Client,
+    MemberKind,
+    NetworkMember,
+    Organisation,
+    OrgKind,
+    Phase,
+    ResponsibleWorker,
+    Role,
+    User,
+)
 from app.security import new_gate, password_hasher
+from app.services import network
 from app.services.fields import field
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.decision import SYSTEM_ACTOR, Actor, Purpose
 from consent.sections import DataScope
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
@@ -49,6 +62,49 @@ def user(
     db.add(account)
     db.flush()
     return account
+
+
+def org_member(
+    db: Session, actor: Actor, case: Case, organisation_id: uuid.UUID, *, role: str, starts_on: date
+) -> NetworkMember:
+    """An organisation joining the case's network, added as the worker adds one."""
+    return network.add_organisation_member(
+        db,
+        new_gate(),
+        actor,
+        case=case,
+        organisation_id=organisation_id,
+        role=role,
+        starts_on=starts_on,
+        ends_on=None,
+    )
+
+
+def person_member(
+    db: Session,
+    actor: Actor,
+    case: Case,
+    name: str,
+    *,
+    role: str,
+    starts_on: date,
+    contact: str | None = None,
+    kind: MemberKind = MemberKind.CLOSE_PERSON,
+) -> NetworkMember:
+    """A person (a close relative by default) joining the case's network, added as the
+    worker adds one."""
+    return network.add_person_member(
+        db,
+        new_gate(),
+        actor,
+        case=case,
+        kind=kind,
+        name=name,
+        contact=contact,
+        role=role,
+        starts_on=starts_on,
+        ends_on=None,
+    )
 
 
 def system_gate(db: Session) -> AccessGate:

@@ -78,37 +78,20 @@ def world(db: Session) -> World:
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     ngo_org = factories.organisation(db, OrgKind.NGO, "Tukiyhdistys ry (fictional)")
     start = TODAY - timedelta(days=20)
-    housing = network_service.add_organisation_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        organisation_id=housing_org.id,
-        role="Asumisneuvonta (fictional)",
-        starts_on=start,
-        ends_on=None,
+    housing = factories.org_member(
+        db, actor, case, housing_org.id, role="Asumisneuvonta (fictional)", starts_on=start
     )
-    person = network_service.add_person_member(
+    person = factories.person_member(
         db,
-        gate,
         actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Sisko Kuvitteellinen",
-        contact="040 000 0000 (fictional)",
+        case,
+        "Sisko Kuvitteellinen",
         role="Sisar (fictional)",
         starts_on=start,
-        ends_on=None,
+        contact="040 000 0000 (fictional)",
     )
-    left = network_service.add_organisation_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        organisation_id=ngo_org.id,
-        role="Entinen tukihenkilö (fictional)",
-        starts_on=start,
-        ends_on=None,
+    left = factories.org_member(
+        db, actor, case, ngo_org.id, role="Entinen tukihenkilö (fictional)", starts_on=start
     )
     for member, subject in ((housing, "Asunnon tilanne"), (person, "Kuulumiset"), (left, "Vanha")):
         network_service.add_flow(

@@ -30,8 +30,8 @@ from app.i18n import helsinki_today
 from app.models import Case, Client, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import RevocationNotice
 from app.security import new_gate
-from app.services import network, sharing
 from app.services import plan as plan_service
+from app.services import sharing
 from app.services.plan import EMPTY, SectionInput
 from consent.decision import Actor, ActorRole
 from consent.models import Consent, GivenHow
@@ -76,15 +76,13 @@ def _county_case(
     actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
     _, case = factories.client(db, county, name="Kuvitteellinen Asiakas", worker=worker)
     today = helsinki_today()
-    member = network.add_organisation_member(
+    member = factories.org_member(
         db,
-        new_gate(),
         actor,
-        case=case,
-        organisation_id=partner_org.id,
+        case,
+        partner_org.id,
         role="Asuntoasiat (fictional)",
         starts_on=today - timedelta(days=30),
-        ends_on=None,
     )
 
     def grant(kind: SectionKind) -> Consent:

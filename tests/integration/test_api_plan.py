@@ -20,7 +20,6 @@ from app.models import (
     Case,
     CaseTeamMember,
     Client,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
@@ -30,7 +29,6 @@ from app.models import (
     User,
 )
 from app.security import new_gate
-from app.services import network as network_service
 from app.services import plan as plan_service
 from app.services import sharing
 from consent.base import utcnow
@@ -80,27 +78,11 @@ def build_world(db: Session) -> World:
     gate = new_gate()
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     start = TODAY - timedelta(days=10)
-    housing = network_service.add_organisation_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        organisation_id=housing_org.id,
-        role="Asumisneuvonta",
-        starts_on=start,
-        ends_on=None,
+    housing = factories.org_member(
+        db, actor, case, housing_org.id, role="Asumisneuvonta", starts_on=start
     )
-    person = network_service.add_person_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Sisko Kuvitteellinen",
-        contact=None,
-        role="Sisar",
-        starts_on=start,
-        ends_on=None,
+    person = factories.person_member(
+        db, actor, case, "Sisko Kuvitteellinen", role="Sisar", starts_on=start
     )
     sharing.grant_consent(
         db,

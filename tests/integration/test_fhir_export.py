@@ -101,15 +101,8 @@ class World:
 def org_member(
     db: Session, case: Case, org: Organisation, kind: MemberKind, role: str, actor: Actor
 ) -> NetworkMember:
-    return network_service.add_organisation_member(
-        db,
-        new_gate(),
-        actor,
-        case=case,
-        organisation_id=org.id,
-        role=role,
-        starts_on=today() - timedelta(days=30),
-        ends_on=None,
+    return factories.org_member(
+        db, actor, case, org.id, role=role, starts_on=today() - timedelta(days=30)
     )
 
 
@@ -191,17 +184,13 @@ def world(db: Session) -> World:
         db, case, probation, MemberKind.PROBATION, "Valvonta (fictional)", actor
     )
     network_service.end_member(db, new_gate(), probation_member, by_user_id=worker.id)
-    sister = network_service.add_person_member(
+    sister = factories.person_member(
         db,
-        new_gate(),
         actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name=SISTER,
-        contact=None,
+        case,
+        SISTER,
         role="Tukee arjessa (fictional)",
         starts_on=today() - timedelta(days=10),
-        ends_on=None,
     )
     sister.confidentiality_committed_on = today()
     plan = ClientPlan(

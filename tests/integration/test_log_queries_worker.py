@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Case, CaseTeamMember, MemberKind, Organisation, OrgKind, Role, User
+from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import client_log, dashboard, network, sharing
+from app.services import client_log, dashboard, sharing
 from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
@@ -344,17 +344,13 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
     record, case = factories.client(db, county, name=f"Kuvitteellinen Kysyjä {n}", worker=worker)
     user = factories.user(db, Role.CLIENT, client=record)
     actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    person = network.add_person_member(
+    person = factories.person_member(
         db,
-        new_gate(),
         actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name=f"Läheinen Kuvitteellinen {n}",
-        contact=None,
+        case,
+        f"Läheinen Kuvitteellinen {n}",
         role="Sisar",
         starts_on=today() - timedelta(days=5),
-        ends_on=None,
     )
     person.confidentiality_committed_on = today()
     version = write_section(db, actor, case, SectionKind.HOUSING, "Asunto (fictional)")

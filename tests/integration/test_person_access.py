@@ -114,17 +114,13 @@ def make_world(db: Session) -> World:
     worker = factories.user(db, Role.CASEWORKER, county)
     record, case = factories.client(db, county, name="Kalle Kuvitteellinen", worker=worker)
     actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    person = network_service.add_person_member(
+    person = factories.person_member(
         db,
-        new_gate(),
         actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Liisa Läheinen",
-        contact=None,
+        case,
+        "Liisa Läheinen",
         role="Sisko, tukee arjessa",
         starts_on=today() - timedelta(days=5),
-        ends_on=None,
     )
     person.confidentiality_committed_on = today()
     db.flush()
@@ -203,17 +199,14 @@ def test_issuing_requires_a_live_consent_for_that_member(db: Session, world: Wor
         starts_on=today(),
         ends_on=None,
     )
-    no_consent = network_service.add_person_member(
+    no_consent = factories.person_member(
         db,
-        new_gate(),
         world.actor,
-        case=world.case,
-        kind=MemberKind.PEER_EXPERT,
-        name="Pekka Vertainen",
-        contact=None,
+        world.case,
+        "Pekka Vertainen",
         role="Kokemusasiantuntija",
         starts_on=today(),
-        ends_on=None,
+        kind=MemberKind.PEER_EXPERT,
     )
     common = {
         "case": world.case,

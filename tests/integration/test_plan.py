@@ -37,7 +37,6 @@ from app.models import (
 )
 from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
 from app.security import new_gate
-from app.services import network as network_service
 from app.services import plan as plan_service
 from app.services import sharing
 from consent.base import utcnow
@@ -74,39 +73,13 @@ def setting(db: Session) -> Setting:
     actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     ngo_org = factories.organisation(db, OrgKind.NGO, "Tukiyhdistys (fictional)")
-    gate = new_gate()
     start = TODAY - timedelta(days=10)
-    housing = network_service.add_organisation_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        organisation_id=housing_org.id,
-        role="Asumisneuvonta",
-        starts_on=start,
-        ends_on=None,
+    housing = factories.org_member(
+        db, actor, case, housing_org.id, role="Asumisneuvonta", starts_on=start
     )
-    ngo = network_service.add_organisation_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        organisation_id=ngo_org.id,
-        role="Tukihenkilö",
-        starts_on=start,
-        ends_on=None,
-    )
-    person = network_service.add_person_member(
-        db,
-        gate,
-        actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Sisko Kuvitteellinen",
-        contact=None,
-        role="Sisar",
-        starts_on=start,
-        ends_on=None,
+    ngo = factories.org_member(db, actor, case, ngo_org.id, role="Tukihenkilö", starts_on=start)
+    person = factories.person_member(
+        db, actor, case, "Sisko Kuvitteellinen", role="Sisar", starts_on=start
     )
     return Setting(county, worker, actor, record, case, housing, ngo, person)
 

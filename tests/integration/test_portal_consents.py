@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import ASSISTED_BY, new_gate
-from app.services import network, sharing
+from app.services import sharing
 from app.services.fields import field, sealed
 from app.services.receipts import principal_id
 from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
@@ -118,17 +118,13 @@ def make_world(db: Session, *, name: str = "Kuvitteellinen Kalle") -> World:
         db, case, MemberKind.PUBLIC_SERVICE, OrgKind.PUBLIC_SERVICE, f"Asuntotoimisto {case.id}"
     )
     ngo, _ = add_org_member(db, case, MemberKind.NGO, OrgKind.NGO, f"Tukiyhdistys {case.id}")
-    person = network.add_person_member(
+    person = factories.person_member(
         db,
-        new_gate(),
         actor,
-        case=case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Läheinen Kuvitteellinen",
-        contact=None,
+        case,
+        "Läheinen Kuvitteellinen",
         role="Sisar",
         starts_on=today() - timedelta(days=5),
-        ends_on=None,
     )
     person.confidentiality_committed_on = today()
     versions = {

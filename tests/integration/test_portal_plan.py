@@ -18,7 +18,6 @@ from app.models import (
     Case,
     Client,
     ClientPlan,
-    MemberKind,
     NetworkMember,
     OrgKind,
     PlanSection,
@@ -145,27 +144,22 @@ def world(db: Session) -> World:
     kalle = make_person(db, "Kuvitteellinen Kalle")
     gate = new_gate()
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
-    housing_member = network_service.add_organisation_member(
+    housing_member = factories.org_member(
         db,
-        gate,
         kalle.worker_actor,
-        case=kalle.case,
-        organisation_id=housing_org.id,
+        kalle.case,
+        housing_org.id,
         role="Järjestää asunnon vapautumiseen (fictional)",
         starts_on=today(),
-        ends_on=None,
     )
-    sister = network_service.add_person_member(
+    sister = factories.person_member(
         db,
-        gate,
         kalle.worker_actor,
-        case=kalle.case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Liisa Läheinen (fictional)",
-        contact="040 000 0000 (fictional)",
+        kalle.case,
+        "Liisa Läheinen (fictional)",
         role="Sisko, tukee arjessa (fictional)",
         starts_on=today(),
-        ends_on=None,
+        contact="040 000 0000 (fictional)",
     )
     network_service.add_flow(
         db,

@@ -200,17 +200,13 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
     grant(db, world, obtaining, direction=Direction.OBTAIN)
     later, _ = org_member(db, world, "Kuvitteellinen myöhempi")
     grant(db, world, later, starts=TODAY + timedelta(days=5))
-    person = network.add_person_member(
+    person = factories.person_member(
         db,
-        new_gate(),
         world.worker_actor,
-        case=world.case,
-        kind=MemberKind.CLOSE_PERSON,
-        name="Läheinen Kuvitteellinen",
-        contact=None,
+        world.case,
+        "Läheinen Kuvitteellinen",
         role="Sisar",
         starts_on=TODAY - timedelta(days=5),
-        ends_on=None,
     )
     person.confidentiality_committed_on = TODAY
     grant(db, world, person)
