@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -22,24 +21,23 @@ from app.models import (
     MemberKind,
     NetworkMember,
     Organisation,
-    OrgKind,
     PlanSection,
     PlanSectionVersion,
     Role,
-    User,
 )
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.security import new_gate
 from app.services import partner as partner_service
 from app.services import sharing
 from app.services.fields import field
-from consent.decision import Actor, ActorRole, Purpose
+from consent.decision import Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from tests import factories
 from tests.conftest import api_token
+from tests.integration.test_partner_portal import World, make_world
 
 PROBLEM = "application/problem+json"
 UNTIL = helsinki_today() + timedelta(days=90)
@@ -47,30 +45,9 @@ HOUSING_TEXT = "Oma vuokra-asunto (fictional)"
 UPDATE_TEXT = "Asuntotarjous lähetetty asiakkaalle (fictional)"
 
 
-@dataclass
-class World:
-    county: Organisation
-    worker: User
-    worker_actor: Actor
-    housing: Organisation
-    partner: User
-    outsider: User  # staff of an organisation in no network
-
-
 @pytest.fixture
 def world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    housing = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen asuntotoimisto")
-    outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen ulkopuolinen")
-    return World(
-        county,
-        worker,
-        Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id),
-        housing,
-        factories.user(db, Role.PARTNER, housing),
-        factories.user(db, Role.PARTNER, outsider_org),
-    )
+    return make_world(db)
 
 
 def add_member(db: Session, case: Case, org: Organisation) -> NetworkMember:

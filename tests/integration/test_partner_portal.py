@@ -59,6 +59,11 @@ class World:
 
 @pytest.fixture
 def world(db: Session) -> World:
+    return make_world(db)
+
+
+def make_world(db: Session) -> World:
+    """A county worker, a housing office with one staff member, and an outsider's staff."""
     county = factories.organisation(db, OrgKind.COUNTY)
     worker = factories.user(db, Role.CASEWORKER, county)
     housing = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen asuntotoimisto")
