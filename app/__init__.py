@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import cli, errors, i18n, labels, security, web
+from app import cli, errors, headers, i18n, labels, security, transactions
 from app.extensions import csrf, db, migrate
 from app.settings import ROOT, Settings
 
@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     i18n.init_app(app)
     labels.init_app(app)
     security.init_app(app)
-    web.init_app(app)
+    transactions.init_app(app)
+    headers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from app.api.problems import MALFORMED, VALIDATION, field_errors, problem
 from app.api.spec import MalformedBody, QueryError
 from app.extensions import db
+from app.refusals import Refused
 from app.security import is_api_request
 from sharing.errors import AccessDenied
 
@@ -29,13 +30,15 @@ def _titles() -> dict[int, str]:
         404: gettext("Page not found"),
         405: gettext("The request could not be handled"),
         409: gettext("This case is closed and can no longer be changed"),
+        412: gettext("Someone else changed this first"),
+        422: gettext("The request could not be handled"),
         413: gettext("The request was too large"),
         500: gettext("Something went wrong"),
     }
 
 
-def _page(status: int, message: str | None = None) -> tuple[str, int]:
-    title = _titles().get(status, gettext("The request could not be handled"))
+def _page(status: int, message: str | None = None, title: str | None = None) -> tuple[str, int]:
+    title = title or _titles().get(status, gettext("The request could not be handled"))
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
@@ -97,6 +100,26 @@ def handle_access_denied(error: AccessDenied) -> Answer:
     return _page(404)
 
 
+def handle_refusal(refusal: Refused) -> Answer:
+    """A command's refusal that no form showed: a 4xx page, or problem details with codes."""
+    db.session.rollback()
+    if is_api_request():
+        errors = [
+            {
+                "pointer": "#/" + name if name else "#",
+                "code": code,
+                "detail": message % refusal.params if refusal.params else message,
+            }
+            for name, code, message in refusal.messages()
+        ]
+        return problem(refusal.status, errors[0]["detail"], errors=errors)
+    return _page(
+        refusal.status,
+        gettext(refusal.message, **refusal.params),
+        title=gettext("This could not be done"),
+    )
+
+
 def handle_unexpected(error: Exception) -> Answer:
     db.session.rollback()
     if not isinstance(error, InternalServerError):
@@ -109,6 +132,7 @@ def handle_unexpected(error: Exception) -> Answer:
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(AccessDenied, handle_access_denied)
+    app.register_error_handler(Refused, handle_refusal)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(MalformedBody, handle_malformed_body)
     app.register_error_handler(HTTPException, handle_http_error)

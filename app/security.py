@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (
     Flask,
     Request,
-    Response,
     abort,
     current_app,
     g,
@@ -36,7 +35,6 @@ from app.services import api_tokens
 from app.services.cases import load_case_contexts
 from consent.base import utcnow
 from consent.decision import Actor
-from sharing import access_log
 from sharing.gate import AccessGate
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -282,31 +280,11 @@ def gate() -> AccessGate:
     return g.gate
 
 
-def persist_access_log(response: Response) -> Response:
-    """``after_request``: every read a page made is logged, whatever the page committed.
-
-    A successful response commits the log entries still pending (a read-only page has
-    nothing else to commit). A failed one rolls its work back, then re-appends and
-    commits the entries of the reads that did happen.
-    """
-    session = db.session
-    if response.status_code < 400:
-        if access_log.has_pending(session):
-            session.commit()
-        return response
-    session.rollback()
-    if lost := access_log.lost_in_rollback(session):
-        access_log.append(session, lost)
-        session.commit()
-    return response
-
-
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     app.before_request(enforce_route_access)
-    app.after_request(persist_access_log)
 
 
 def role_home(role: Role) -> str:

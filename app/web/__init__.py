@@ -1,0 +1,1 @@
+"""The web pages: one package per audience, each thin routes + forms over the features."""

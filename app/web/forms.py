@@ -1,0 +1,53 @@
+"""What every form page shares: a refused command shows its reasons on the form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import flash
+from flask_babel import gettext
+from flask_wtf import FlaskForm
+
+from app.refusals import Refused
+
+
+def show_refusal(form: FlaskForm, refusal: Refused) -> None:
+    """Put each of the refusal's messages, translated, on the field it names (or the form)."""
+    for name, _code, message in refusal.messages():
+        text = gettext(message, **refusal.params)
+        field = form._fields.get(name) if name else None
+        if field is None:
+            form.form_errors.append(text)
+        else:
+            # Before validation WTForms keeps errors as a tuple.
+            field.errors = [*field.errors, text]
+
+
+@contextmanager
+def refusals_shown_on(form: FlaskForm) -> Iterator[None]:
+    """Run a command; when it refuses, show why on ``form`` and carry on to re-render it.
+
+    ::
+
+        if form.validate_on_submit():
+            with refusals_shown_on(form):
+                network.commands.add_member(...)
+                flash(...)
+                return redirect(...)
+        return page(form, status=400)
+
+    Only the form's own refusals are shown here: ``Conflict`` and ``NotFound`` are about
+    the record, not the input, and go on to ``app/errors.py``.
+    """
+    try:
+        yield
+    except Refused as refusal:
+        if refusal.status != Refused.status:
+            raise
+        show_refusal(form, refusal)
+
+
+def flash_refusal(refusal: Refused) -> None:
+    """Say why on the next page, for buttons without a form to show it on."""
+    flash(gettext(refusal.message, **refusal.params), "error")
