@@ -1,9 +1,9 @@
 """The pure, deny-by-default access decision.
 
-``decide`` takes frozen facts and returns a ``Decision``; it reads no database
-and no clock (``request.at`` is the moment asked about), so it can be tested
-exhaustively and replayed for any past moment. Calendar dates (validity,
-membership) are Europe/Helsinki days, inclusive at both ends.
+``decide`` takes frozen facts (``consent.facts``) and returns a ``Decision``; it reads no
+database and no clock (``request.at`` is the moment asked about), so it can be tested
+exhaustively and replayed for any past moment. Whether a membership, consent or disclosure
+is in force is asked of ``consent.status``, the rules every page uses too.
 """
 
 from __future__ import annotations
@@ -12,40 +12,58 @@ import enum
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
+from consent.facts import (
+    BEGINNING,
+    SYSTEM_ACTOR,
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    CaseContext,
+    ConsentFacts,
+    Direction,
+    Membership,
+    Purpose,
+    StatutoryFacts,
+    WorkTask,
+)
 from consent.sections import DataScope, Scope, SectionKind
+from consent.status import (
+    HELSINKI,
+    ConsentStatus,
+    consent_status,
+    disclosure_status,
+    helsinki_day,
+    membership_active,
+    shares_for_cooperation,
+)
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
-BEGINNING = datetime.min.replace(tzinfo=UTC)  # "recorded at" for facts that always were
-
-
-class ActorRole(enum.StrEnum):
-    CASEWORKER = "caseworker"
-    PARTNER = "partner"  # staff of a partner organisation
-    PERSON = "person"  # a close person or peer expert without a staff account
-    CLIENT = "client"
-    ADMIN = "admin"
-    SYSTEM = "system"  # command-line operations: demo seed, maintenance
-
-
-class Action(enum.StrEnum):
-    READ = "read"
-    WRITE = "write"
-
-
-class Purpose(enum.StrEnum):
-    LIST = "list"  # recognise the client in a list: the name only
-    CASE_WORK = "case_work"  # the county's social work with the client
-    NETWORK_COOPERATION = "network_cooperation"  # a network member's part in the client's plan
-    OWN_DATA = "own_data"  # the client reading or adding to their own data
-    ADMINISTRATION = "administration"  # operations run by the system itself
-
-
-class Direction(enum.StrEnum):
-    DISCLOSE = "disclose"  # the county discloses to the grantee
-    OBTAIN = "obtain"  # the county obtains from the grantee
+__all__ = [  # the facts are imported from here by the code that asks for a decision
+    "BEGINNING",
+    "HELSINKI",
+    "SYSTEM_ACTOR",
+    "AccessRequest",
+    "Action",
+    "Actor",
+    "ActorRole",
+    "BasisKind",
+    "CaseContext",
+    "ConsentFacts",
+    "Decision",
+    "Direction",
+    "Grant",
+    "Membership",
+    "Purpose",
+    "Reason",
+    "StatutoryFacts",
+    "WorkTask",
+    "decide",
+    "grantee_members",
+    "helsinki_day",
+    "live_grants",
+]
 
 
 class Reason(enum.StrEnum):
@@ -84,107 +102,6 @@ class BasisKind(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who acts: a user of some role in some organisation, a person grantee, or the system."""
-
-    role: ActorRole
-    user_id: uuid.UUID | None = None
-    organisation_id: uuid.UUID | None = None
-    client_id: uuid.UUID | None = None  # set for a client acting on their own data
-    member_id: uuid.UUID | None = None  # set for a person grantee (close person, peer expert)
-    assisted_by: uuid.UUID | None = None  # staff at the terminal in a staff-assisted session
-
-
-SYSTEM_ACTOR = Actor(role=ActorRole.SYSTEM)
-
-
-@dataclass(frozen=True)
-class WorkTask:
-    """A recorded reason (a work task) that lets a worker without a relationship open a case."""
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    valid_until: datetime
-
-
-@dataclass(frozen=True)
-class Membership:
-    """A network member's active period; a person has no organisation.
-
-    ``ends_on`` is a planned last day (inclusive); ``ended_at`` is the instant the
-    membership was ended by hand, which ends access at once.
-    """
-
-    id: uuid.UUID
-    organisation_id: uuid.UUID | None
-    starts_on: date
-    ends_on: date | None = None
-    ended_at: datetime | None = None
-    added_at: datetime = BEGINNING  # when it was recorded
-
-    def active_at(self, at: datetime) -> bool:
-        day = helsinki_day(at)
-        return (
-            self.starts_on <= day
-            and (self.ends_on is None or day <= self.ends_on)
-            and (self.ended_at is None or at < self.ended_at)
-        )
-
-
-@dataclass(frozen=True)
-class ConsentFacts:
-    """One consent as the decision sees it. A superseded consent counts as ended."""
-
-    id: uuid.UUID
-    member_id: uuid.UUID
-    sections: frozenset[SectionKind]
-    valid_from: date
-    valid_until: date | None
-    direction: Direction = Direction.DISCLOSE
-    purpose: Purpose = Purpose.NETWORK_COOPERATION
-    ended_at: datetime | None = None  # revoked or superseded at this instant
-    revoked: bool = False  # True: ended by revocation; False with ended_at: superseded
-
-
-@dataclass(frozen=True)
-class StatutoryFacts:
-    """A disclosure on a statutory basis to an authority that is a network member."""
-
-    id: uuid.UUID
-    member_id: uuid.UUID
-    sections: frozenset[SectionKind]
-    valid_from: date
-    valid_until: date | None
-    ended_at: datetime | None = None
-    decided_at: datetime = BEGINNING  # when it was recorded
-
-
-@dataclass(frozen=True)
-class CaseContext:
-    """The facts about a client's case that access depends on."""
-
-    client_id: uuid.UUID
-    county_id: uuid.UUID
-    responsible_worker_id: uuid.UUID | None = None
-    team_ids: frozenset[uuid.UUID] = frozenset()
-    work_tasks: tuple[WorkTask, ...] = ()
-    closed_at: datetime | None = None
-    memberships: tuple[Membership, ...] = ()
-    consents: tuple[ConsentFacts, ...] = ()
-    statutory: tuple[StatutoryFacts, ...] = ()
-
-
-@dataclass(frozen=True)
-class AccessRequest:
-    actor: Actor
-    client_id: uuid.UUID
-    action: Action
-    purpose: Purpose
-    at: datetime
-    scope: Scope = DataScope.BASIC
-
-
-@dataclass(frozen=True)
 class Decision:
     allowed: bool
     reason: Reason
@@ -200,11 +117,6 @@ def _allow(
 
 def _deny(reason: Reason) -> Decision:
     return Decision(False, reason)
-
-
-def helsinki_day(at: datetime) -> date:
-    """The Finnish calendar day of an instant: what 'valid until 31.12.' means."""
-    return at.astimezone(HELSINKI).date()
 
 
 def decide(request: AccessRequest, case: CaseContext | None) -> Decision:
@@ -248,7 +160,7 @@ def grantee_members(actor: Actor, case: CaseContext, at: datetime) -> list[Membe
     return [
         m
         for m in case.memberships
-        if m.active_at(at)
+        if membership_active(m, at)
         and (
             (actor.role is ActorRole.PERSON and m.id == actor.member_id)
             or (
@@ -269,7 +181,6 @@ def _decide_grantee(request: AccessRequest, case: CaseContext) -> Decision:
         return _deny(Reason.DENIED_CASE_CLOSED)
     if request.scope is DataScope.BASIC:
         return _deny(Reason.DENIED_ROLE)
-    day = helsinki_day(request.at)
     members = {m.id for m in grantee_members(request.actor, case, request.at)}
     if not members:
         return _deny(Reason.DENIED_NOT_IN_NETWORK)
@@ -282,23 +193,14 @@ def _decide_grantee(request: AccessRequest, case: CaseContext) -> Decision:
         if (
             disclosure.member_id in members
             and disclosure.sections & sections
-            and _period_state(disclosure.valid_from, disclosure.valid_until, day) is None
-            and (disclosure.ended_at is None or request.at < disclosure.ended_at)
+            and disclosure_status(disclosure, request.at).in_force
         ):
             return _allow(Reason.ALLOWED_STATUTORY, BasisKind.STATUTORY, disclosure.id)
     candidates = sorted(
         (c for c in case.consents if c.member_id in members and c.direction is Direction.DISCLOSE),
         key=lambda c: c.id,
     )
-    return _best_consent(candidates, sections, request, day)
-
-
-def _period_state(valid_from: date, valid_until: date | None, day: date) -> Reason | None:
-    if day < valid_from:
-        return Reason.DENIED_NOT_YET_VALID
-    if valid_until is not None and day > valid_until:
-        return Reason.DENIED_EXPIRED
-    return None
+    return _best_consent(candidates, sections, request)
 
 
 # When several consents fail, the reason reported is the one closest to allowing.
@@ -312,17 +214,26 @@ _DENIAL_ORDER = [
 ]
 
 
+# Why a consent that is not live does not apply, when the request fits it otherwise.
+_DENIED_BY_STATUS = {
+    ConsentStatus.REVOKED: Reason.DENIED_REVOKED,
+    # A superseded consent simply no longer applies; its successor is judged on its own.
+    ConsentStatus.SUPERSEDED: Reason.DENIED_NO_CONSENT,
+    ConsentStatus.EXPIRED: Reason.DENIED_EXPIRED,
+    ConsentStatus.UPCOMING: Reason.DENIED_NOT_YET_VALID,
+}
+
+
 def _best_consent(
     consents: Iterable[ConsentFacts],
     sections: frozenset[SectionKind],
     request: AccessRequest,
-    day: date,
 ) -> Decision:
     denials = [Reason.DENIED_NO_CONSENT]
     for consent in consents:
-        if consent.ended_at is not None and consent.ended_at <= request.at:
-            # A superseded consent simply no longer applies; its successor is judged on its own.
-            denials.append(Reason.DENIED_REVOKED if consent.revoked else Reason.DENIED_NO_CONSENT)
+        status = consent_status(consent, request.at)
+        if status in (ConsentStatus.REVOKED, ConsentStatus.SUPERSEDED):
+            denials.append(_DENIED_BY_STATUS[status])
             continue
         if not consent.sections & sections:
             denials.append(Reason.DENIED_SECTION_NOT_IN_SCOPE)
@@ -330,8 +241,8 @@ def _best_consent(
         if consent.purpose is not request.purpose:
             denials.append(Reason.DENIED_PURPOSE)
             continue
-        if (state := _period_state(consent.valid_from, consent.valid_until, day)) is not None:
-            denials.append(state)
+        if not status.in_force:
+            denials.append(_DENIED_BY_STATUS[status])
             continue
         return _allow(Reason.ALLOWED_CONSENT, BasisKind.CONSENT, consent.id)
     return _deny(min(denials, key=_DENIAL_ORDER.index))
@@ -355,22 +266,17 @@ def live_grants(case: CaseContext, at: datetime) -> set[Grant]:
     """
     if case.closed_at is not None and case.closed_at <= at:
         return set()
-    day = helsinki_day(at)
-    active = {m.id for m in case.memberships if m.active_at(at)}
+    active = {m.id for m in case.memberships if membership_active(m, at)}
     grants: set[Grant] = set()
     bases: list[tuple[uuid.UUID, frozenset[SectionKind], BasisKind, uuid.UUID]] = [
         (d.member_id, d.sections, BasisKind.STATUTORY, d.id)
         for d in case.statutory
-        if _period_state(d.valid_from, d.valid_until, day) is None
-        and (d.ended_at is None or at < d.ended_at)
+        if disclosure_status(d, at).in_force
     ]
     bases += [
         (c.member_id, c.sections, BasisKind.CONSENT, c.id)
         for c in case.consents
-        if c.direction is Direction.DISCLOSE
-        and c.purpose is Purpose.NETWORK_COOPERATION
-        and _period_state(c.valid_from, c.valid_until, day) is None
-        and (c.ended_at is None or at < c.ended_at)
+        if shares_for_cooperation(c) and consent_status(c, at).in_force
     ]
     for member_id, sections, kind, basis_id in bases:
         if member_id not in active or not sections:

@@ -15,9 +15,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.decision import CaseContext, ConsentFacts, Direction, Purpose, live_grants
+from consent.decision import live_grants
 from consent.errors import ConsentNotActive, InvalidConsent
-from consent.models import Consent, ConsentEvent, ConsentEventKind, ConsentState, GivenHow
+from consent.facts import CaseContext, ConsentFacts, Direction, Purpose, StatutoryFacts
+from consent.models import (
+    Consent,
+    ConsentEvent,
+    ConsentEventKind,
+    ConsentState,
+    GivenHow,
+    StatutoryDisclosure,
+)
 from consent.sections import Scope, SectionKind
 
 
@@ -237,6 +245,19 @@ def facts_of(consent: Consent) -> ConsentFacts:
     """The decision's view of a stored consent."""
     return terms_of(consent).facts(
         consent.id, consent.ended_at, consent.state is ConsentState.REVOKED
+    )
+
+
+def disclosure_facts_of(disclosure: StatutoryDisclosure) -> StatutoryFacts:
+    """The decision's view of a stored statutory disclosure."""
+    return StatutoryFacts(
+        disclosure.id,
+        disclosure.member_id,
+        frozenset(SectionKind(s) for s in disclosure.sections),
+        disclosure.valid_from,
+        disclosure.valid_until,
+        disclosure.ended_at,
+        disclosure.decided_at,
     )
 
 

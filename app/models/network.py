@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from consent.base import Base, str_enum, utcnow
+from consent.facts import Membership
 
 
 class MemberKind(enum.StrEnum):
@@ -56,6 +57,17 @@ class NetworkMember(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+
+    def membership(self) -> Membership:
+        """The facts ``consent.status`` and ``consent.decide`` read about this membership."""
+        return Membership(
+            self.id,
+            self.organisation_id,
+            self.starts_on,
+            self.ends_on,
+            self.ended_at,
+            self.added_at,
+        )
 
     @property
     def needs_confidentiality_commitment(self) -> bool:

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
-from consent.decision import CaseContext, Membership, StatutoryFacts, WorkTask
+from consent.decision import CaseContext, WorkTask
 from consent.models import Consent, StatutoryDisclosure
-from consent.sections import SectionKind
-from consent.service import facts_of
+from consent.service import disclosure_facts_of, facts_of
 
 
 def latest_cases(session: Session, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Case]:
@@ -54,16 +53,7 @@ def load_case_contexts(
         tasks[reason.case_id].append(WorkTask(reason.id, reason.user_id, reason.valid_until))
     memberships = defaultdict(list)
     for member in session.scalars(select(NetworkMember).where(NetworkMember.case_id.in_(ids))):
-        memberships[member.case_id].append(
-            Membership(
-                member.id,
-                member.organisation_id,
-                member.starts_on,
-                member.ends_on,
-                member.ended_at,
-                member.added_at,
-            )
-        )
+        memberships[member.case_id].append(member.membership())
     consents = defaultdict(list)
     for consent in session.scalars(select(Consent).where(Consent.case_id.in_(ids))):
         consents[consent.case_id].append(facts_of(consent))
@@ -71,17 +61,7 @@ def load_case_contexts(
     for d in session.scalars(
         select(StatutoryDisclosure).where(StatutoryDisclosure.case_id.in_(ids))
     ):
-        statutory[d.case_id].append(
-            StatutoryFacts(
-                d.id,
-                d.member_id,
-                frozenset(SectionKind(s) for s in d.sections),
-                d.valid_from,
-                d.valid_until,
-                d.ended_at,
-                d.decided_at,
-            )
-        )
+        statutory[d.case_id].append(disclosure_facts_of(d))
     return {
         client_id: CaseContext(
             client_id=client_id,

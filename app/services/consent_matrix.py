@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, MemberKind, NetworkMember, User
 from app.services.fields import sealed
-from consent.decision import Actor, Direction, Membership, Purpose, helsinki_day
+from consent.decision import Actor, Direction, Purpose, helsinki_day
 from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
+from consent.status import membership_status
 from sharing.gate import AccessGate
 
 SECTIONS: tuple[SectionKind, ...] = tuple(SectionKind)
@@ -200,16 +201,7 @@ def load_matrix(
 def member_info(member: NetworkMember, person_name: str | None, now: datetime) -> MemberInfo:
     """A member's label and status at ``now``; ``member.organisation`` must be loaded."""
     organisation = member.organisation
-    membership = Membership(
-        member.id, member.organisation_id, member.starts_on, member.ends_on, member.ended_at
-    )
-    today = helsinki_day(now)
-    if membership.active_at(now):
-        status = MemberStatus.ACTIVE
-    elif member.ended_at is None and member.starts_on > today:
-        status = MemberStatus.UPCOMING
-    else:
-        status = MemberStatus.ENDED
+    status = MemberStatus(membership_status(member.membership(), now).value)
     return MemberInfo(
         id=member.id,
         label=organisation.name if organisation else (person_name or "–"),

@@ -46,9 +46,10 @@ from app.models import (
 from app.models.person_access import PersonAccessGrant
 from app.services.fields import sealed
 from consent.base import UTCDateTime, utcnow
-from consent.decision import Actor, ActorRole, Direction, Membership, Purpose, helsinki_day
+from consent.decision import Actor, ActorRole, Direction, Purpose, helsinki_day
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
+from consent.status import membership_active
 from sharing.gate import AccessGate
 
 TOKEN_BYTES = 32  # 256 bits: the link cannot be guessed
@@ -213,9 +214,7 @@ def consent_live(consent: Consent, at: datetime) -> bool:
 
 def member_active(member: NetworkMember, at: datetime) -> bool:
     """Whether the membership is active at ``at``, by the decision's own rule."""
-    return Membership(
-        member.id, member.organisation_id, member.starts_on, member.ends_on, member.ended_at
-    ).active_at(at)
+    return membership_active(member.membership(), at)
 
 
 def grant_status(

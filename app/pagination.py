@@ -1,0 +1,67 @@
+"""Lists shown a page at a time: one count and one page of rows, in SQL.
+
+Written here rather than taken from Flask-SQLAlchemy's ``db.paginate``: queries take a plain
+``Session`` (no request, no Flask), a page past the end is clamped to the last page instead of
+answering 404 or an empty list (a link kept from yesterday still shows something), and the
+count can be a cheaper query than the rows' own (no joins, no ordering).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import ceil
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[T]):
+    """One page of a list: its rows, which page it is, how many pages and rows in all."""
+
+    rows: list[T]
+    page: int
+    pages: int
+    total: int
+
+    def map(self, convert: Callable[[T], U]) -> ListPage[U]:
+        """The same page with each row converted."""
+        return ListPage([convert(row) for row in self.rows], self.page, self.pages, self.total)
+
+
+def clamp(page: int, total: int, per_page: int) -> tuple[int, int]:
+    """``(page, pages)``: the asked page kept within 1..pages (there is always one page)."""
+    pages = max(1, ceil(total / per_page))
+    return min(max(1, page), pages), pages
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    *,
+    page: int,
+    per_page: int,
+    count: Select[Any] | None = None,
+) -> ListPage[Row[Any]]:
+    """Run ``query`` for one page (two statements: the count, then the page's rows).
+
+    ``query`` must have a total order (end its ORDER BY with a unique column), or rows may
+    repeat or go missing between pages. ``count`` defaults to counting ``query``'s rows.
+    """
+    if count is None:
+        count = select(func.count()).select_from(query.order_by(None).subquery())
+    total = session.scalar(count) or 0
+    page, pages = clamp(page, total, per_page)
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return ListPage(list(rows), page, pages, total)
+
+
+def paginate_list(items: Sequence[T], *, page: int, per_page: int) -> ListPage[T]:
+    """One page of a list already in memory."""
+    page, pages = clamp(page, len(items), per_page)
+    return ListPage(list(items[(page - 1) * per_page : page * per_page]), page, pages, len(items))

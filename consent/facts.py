@@ -1,0 +1,136 @@
+"""The facts the access decision and the status rules read: frozen values, built from rows.
+
+``app`` builds them from its tables (memberships, consents, disclosures, a case's team and
+work tasks); ``consent.status`` and ``consent.decide`` only read them.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from consent.sections import DataScope, Scope, SectionKind
+
+BEGINNING = datetime.min.replace(tzinfo=UTC)  # "recorded at" for facts that always were
+
+
+class ActorRole(enum.StrEnum):
+    CASEWORKER = "caseworker"
+    PARTNER = "partner"  # staff of a partner organisation
+    PERSON = "person"  # a close person or peer expert without a staff account
+    CLIENT = "client"
+    ADMIN = "admin"
+    SYSTEM = "system"  # command-line operations: demo seed, maintenance
+
+
+class Action(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class Purpose(enum.StrEnum):
+    LIST = "list"  # recognise the client in a list: the name only
+    CASE_WORK = "case_work"  # the county's social work with the client
+    NETWORK_COOPERATION = "network_cooperation"  # a network member's part in the client's plan
+    OWN_DATA = "own_data"  # the client reading or adding to their own data
+    ADMINISTRATION = "administration"  # operations run by the system itself
+
+
+class Direction(enum.StrEnum):
+    DISCLOSE = "disclose"  # the county discloses to the grantee
+    OBTAIN = "obtain"  # the county obtains from the grantee
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user of some role in some organisation, a person grantee, or the system."""
+
+    role: ActorRole
+    user_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None = None  # set for a client acting on their own data
+    member_id: uuid.UUID | None = None  # set for a person grantee (close person, peer expert)
+    assisted_by: uuid.UUID | None = None  # staff at the terminal in a staff-assisted session
+
+
+SYSTEM_ACTOR = Actor(role=ActorRole.SYSTEM)
+
+
+@dataclass(frozen=True)
+class WorkTask:
+    """A recorded reason (a work task) that lets a worker without a relationship open a case."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A network member's active period; a person has no organisation.
+
+    ``ends_on`` is a planned last day (inclusive); ``ended_at`` is the instant the
+    membership was ended by hand, which ends access at once.
+    """
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    starts_on: date
+    ends_on: date | None = None
+    ended_at: datetime | None = None
+    added_at: datetime = BEGINNING  # when it was recorded
+
+
+@dataclass(frozen=True)
+class ConsentFacts:
+    """One consent as the decision sees it. A superseded consent counts as ended."""
+
+    id: uuid.UUID
+    member_id: uuid.UUID
+    sections: frozenset[SectionKind]
+    valid_from: date
+    valid_until: date | None
+    direction: Direction = Direction.DISCLOSE
+    purpose: Purpose = Purpose.NETWORK_COOPERATION
+    ended_at: datetime | None = None  # revoked or superseded at this instant
+    revoked: bool = False  # True: ended by revocation; False with ended_at: superseded
+
+
+@dataclass(frozen=True)
+class StatutoryFacts:
+    """A disclosure on a statutory basis to an authority that is a network member."""
+
+    id: uuid.UUID
+    member_id: uuid.UUID
+    sections: frozenset[SectionKind]
+    valid_from: date
+    valid_until: date | None
+    ended_at: datetime | None = None
+    decided_at: datetime = BEGINNING  # when it was recorded
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """The facts about a client's case that access depends on."""
+
+    client_id: uuid.UUID
+    county_id: uuid.UUID
+    responsible_worker_id: uuid.UUID | None = None
+    team_ids: frozenset[uuid.UUID] = frozenset()
+    work_tasks: tuple[WorkTask, ...] = ()
+    closed_at: datetime | None = None
+    memberships: tuple[Membership, ...] = ()
+    consents: tuple[ConsentFacts, ...] = ()
+    statutory: tuple[StatutoryFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    actor: Actor
+    client_id: uuid.UUID
+    action: Action
+    purpose: Purpose
+    at: datetime
+    scope: Scope = DataScope.BASIC
