@@ -25,7 +25,10 @@ from tests.conftest import BACKENDS, make_settings, postgresql_url
 @pytest.fixture(params=BACKENDS)
 def empty_app(request, tmp_path, keyring) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     if request.param == "postgresql":
-        url = make_url(postgresql_url()).set(database="tukiverkko_test_migrations")
+        # A database of its own next to the suite's (tukiverkko_test → tukiverkko_test_migrations):
+        # these tests drop and rebuild the whole schema.
+        base = make_url(postgresql_url())
+        url = base.set(database=f"{base.database}_migrations")
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
