@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -21,6 +24,9 @@ from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
 from tests.conftest import BACKENDS, make_settings, postgresql_url
 
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+APPEND_ONLY_TABLES = ("access_log", "consent_events")
+
 
 @pytest.fixture(params=BACKENDS)
 def empty_app(request, tmp_path, keyring) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
@@ -28,7 +34,16 @@ def empty_app(request, tmp_path, keyring) -> Iterator[Flask]:  # type: ignore[no
         # A database of its own next to the suite's (tukiverkko_test → tukiverkko_test_migrations):
         # these tests drop and rebuild the whole schema.
         base = make_url(postgresql_url())
-        url = base.set(database=f"{base.database}_migrations")
+        name = f"{base.database}_migrations"
+        url = base.set(database=name)
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if (
+                conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+                is None
+            ):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -50,6 +65,57 @@ def schema_diff() -> list[object]:
         return list(compare_metadata(context, Base.metadata))
 
 
+def schema_facts(engine: Engine) -> dict[str, Any]:
+    """The schema as the database reports it, beyond what ``compare_metadata`` compares.
+
+    Column order and server defaults, the names and text of CHECK constraints, partial
+    indexes, triggers and trigger functions: the database's own definitions of indexes,
+    triggers (and on PostgreSQL constraints and functions) are compared verbatim.
+    """
+    insp = inspect(engine)
+    facts: dict[str, Any] = {}
+    for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+        facts[table] = {
+            "columns": [
+                (c["name"], repr(c["type"]), c["nullable"], c["default"])
+                for c in insp.get_columns(table)
+            ],
+            "primary key": insp.get_pk_constraint(table),
+            "foreign keys": sorted(
+                (f["name"], f["constrained_columns"], f["referred_table"], f["referred_columns"])
+                for f in insp.get_foreign_keys(table)
+            ),
+            "unique": sorted(
+                (u["name"], u["column_names"]) for u in insp.get_unique_constraints(table)
+            ),
+            "checks": sorted((c["name"], c["sqltext"]) for c in insp.get_check_constraints(table)),
+            "indexes": sorted(
+                (i["name"], i["column_names"], i["unique"]) for i in insp.get_indexes(table)
+            ),
+        }
+    if engine.dialect.name == "sqlite":
+        catalog = """
+            SELECT type, name, tbl_name, sql FROM sqlite_master
+            WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"""
+    else:
+        catalog = """
+            SELECT 'index', indexname, tablename, indexdef FROM pg_indexes
+            WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+            UNION ALL
+            SELECT 'constraint', conname, conrelid::regclass::text, pg_get_constraintdef(oid)
+            FROM pg_constraint
+            WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'alembic_version'
+            UNION ALL
+            SELECT 'trigger', tgname, tgrelid::regclass::text, pg_get_triggerdef(oid)
+            FROM pg_trigger WHERE NOT tgisinternal
+            UNION ALL
+            SELECT 'function', proname, '', prosrc FROM pg_proc
+            WHERE pronamespace = 'public'::regnamespace"""
+    with engine.connect() as conn:
+        facts["catalog"] = sorted(tuple(row) for row in conn.execute(text(catalog)))
+    return facts
+
+
 def test_upgrade_on_an_empty_database_builds_exactly_the_models(empty_app: Flask) -> None:
     flask_migrate.upgrade()
     tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
@@ -57,12 +123,25 @@ def test_upgrade_on_an_empty_database_builds_exactly_the_models(empty_app: Flask
     assert schema_diff() == []
 
 
+def test_upgrade_builds_what_create_all_builds_down_to_triggers(empty_app: Flask) -> None:
+    # The test suite builds its databases with create_all; production runs the migrations.
+    Base.metadata.create_all(db.engine)
+    from_models = schema_facts(db.engine)
+    Base.metadata.drop_all(db.engine)
+    assert inspect(db.engine).get_table_names() == []
+    flask_migrate.upgrade()
+    assert schema_facts(db.engine) == from_models
+
+
 def test_downgrade_to_base_and_upgrade_again(empty_app: Flask) -> None:
     flask_migrate.upgrade()
+    first = schema_facts(db.engine)
     flask_migrate.downgrade(revision="base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    assert schema_facts(db.engine) == {"catalog": []}
     flask_migrate.upgrade()
     assert schema_diff() == []
+    assert schema_facts(db.engine) == first
 
 
 def test_the_app_never_migrates_on_its_own(empty_app: Flask) -> None:
@@ -81,14 +160,20 @@ def trigger_names() -> set[str]:
         return set(conn.scalars(text(query)))
 
 
+def append_only_triggers_expected() -> set[str]:
+    kinds = (
+        ("no_update", "no_delete")
+        if db.engine.dialect.name == "sqlite"
+        else ("append_only", "no_truncate")
+    )
+    return {f"{table}_{kind}" for table in APPEND_ONLY_TABLES for kind in kinds}
+
+
 def test_upgrade_installs_the_append_only_triggers_and_downgrade_removes_them(
     empty_app: Flask,
 ) -> None:
     flask_migrate.upgrade()
-    for table in ("access_log", "consent_events"):
-        assert {f"{table}_{s}" for s in ("no_update", "no_delete")} <= trigger_names() or {
-            f"{table}_{s}" for s in ("append_only", "no_truncate")
-        } <= trigger_names()
+    assert trigger_names() == append_only_triggers_expected()
     with Session(db.engine) as session:
         access_log.append(
             session,
@@ -107,7 +192,38 @@ def test_upgrade_installs_the_append_only_triggers_and_downgrade_removes_them(
             ],
         )
         session.commit()
-        with pytest.raises(DBAPIError, match="append-only"):
-            session.execute(text("UPDATE access_log SET reason = 'forged'"))
+        refused = ["UPDATE access_log SET reason = 'forged'", "DELETE FROM access_log"]
+        if db.engine.dialect.name == "postgresql":
+            refused += [f"TRUNCATE {table}" for table in APPEND_ONLY_TABLES]
+        for statement in refused:
+            with pytest.raises(DBAPIError, match="append-only"):
+                session.execute(text(statement))
+            session.rollback()
+        assert session.scalar(text("SELECT count(*) FROM access_log")) == 1
     flask_migrate.downgrade(revision="base")
     assert trigger_names() == set()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            functions = conn.scalars(
+                text("SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
+            )
+            assert list(functions) == []
+
+
+def test_the_revisions_form_one_line_from_one_baseline() -> None:
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    assert scripts.get_bases() == ["0001"]
+    assert len(scripts.get_heads()) == 1
+    assert all(not r.is_merge_point and not r.is_branch_point for r in scripts.walk_revisions())
+
+
+def test_every_revision_was_tidied_by_hand() -> None:
+    """``flask db migrate`` writes a draft; what is committed has been read and tidied."""
+    markers = ("please adjust", "### commands auto generated", "### end Alembic commands")
+    leftovers = [
+        f"{path.name}: {marker}"
+        for path in sorted((MIGRATIONS / "versions").glob("*.py"))
+        for marker in markers
+        if marker in path.read_text()
+    ]
+    assert leftovers == []
