@@ -23,11 +23,11 @@ from app.api import bp
 from app.api.access import reach
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
+from app.client_log.queries import LogPage, log_page, previewed_id
 from app.extensions import db
 from app.models import MemberKind, Role
 from app.models.log_query import LogQueryStatus
 from app.security import gate
-from app.services.client_log import LogPage, log_page, previewed_id
 from app.services.fields import sealed
 from app.settings import Settings
 from consent.decision import Actor, ActorRole, Purpose, helsinki_day

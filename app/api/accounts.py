@@ -9,6 +9,7 @@ from flask import current_app, g
 from flask_login import current_user
 from marshmallow import fields, validate
 
+from app.accounts import commands as api_tokens
 from app.api import bp
 from app.api.problems import problem
 from app.api.schemas import Strict, enum_field
@@ -17,7 +18,6 @@ from app.extensions import db
 from app.models import Role, User
 from app.models.organisation import OrgKind
 from app.security import Refusal, authenticate
-from app.services import api_tokens
 from consent.base import utcnow
 
 ALL_ROLES = tuple(Role)

@@ -17,9 +17,9 @@ from app.api.access import reach
 from app.api.schemas import Strict
 from app.api.spec import operation
 from app.extensions import db
+from app.fhir.export import export_bundle
 from app.models import Role
 from app.security import gate
-from app.services.fhir import export_bundle
 
 MEDIA_TYPE = "application/fhir+json"
 

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from app.activation import commands as activation_service
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.views import check_credentials
@@ -41,7 +42,6 @@ from app.security import (
     public,
     role_home,
 )
-from app.services import activation as activation_service
 from consent.base import utcnow
 
 Page = str | tuple[str, int]

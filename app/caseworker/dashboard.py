@@ -22,13 +22,15 @@ from sqlalchemy import select
 
 from app.caseworker import bp
 from app.caseworker.context import list_names
+from app.client_log import queries as client_log
+from app.dashboard import queries as dashboard
 from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
 from app.portal.access_log import describe
 from app.security import allow, current_actor, gate
-from app.services import client_log, dashboard, partner
+from app.services import partner
 from app.services.fields import sealed
 from app.services.reviews import REMINDER_DAYS, ReviewStatus, review_status
 from consent.base import utcnow

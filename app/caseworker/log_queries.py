@@ -25,12 +25,12 @@ from wtforms.validators import DataRequired, Length
 
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
+from app.client_log import queries as client_log
 from app.extensions import db
 from app.models import Role, User, WorkTaskReason
 from app.models.log_query import LogQueryStatus
 from app.portal.access_log import describe
 from app.security import allow, gate
-from app.services import client_log
 from app.services.fields import sealed
 from consent.decision import Purpose
 from sharing.access_log import AccessLogEntry

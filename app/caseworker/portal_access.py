@@ -19,13 +19,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from app.activation import commands as activation_service
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
 from app.extensions import db
 from app.models import Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import allow, gate, password_hasher
-from app.services import activation as activation_service
 from consent.base import utcnow
 from consent.decision import Action, BasisKind, Purpose
 from consent.sections import DataScope

@@ -24,15 +24,7 @@ from flask_babel import format_date, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from app.extensions import db
-from app.labels import MEMBER_KINDS, SECTIONS
-from app.models import Role, User
-from app.models.log_query import LogQuery, LogQueryStatus
-from app.portal import bp
-from app.portal.consent_forms import LogQueryForm
-from app.portal.views import own_page, responsible_worker
-from app.security import allow, gate
-from app.services.client_log import (
+from app.client_log.queries import (
     LogPage,
     client_entry,
     client_query,
@@ -42,6 +34,14 @@ from app.services.client_log import (
     previewed_id,
     statutory_disclosures,
 )
+from app.extensions import db
+from app.labels import MEMBER_KINDS, SECTIONS
+from app.models import Role, User
+from app.models.log_query import LogQuery, LogQueryStatus
+from app.portal import bp
+from app.portal.consent_forms import LogQueryForm
+from app.portal.views import own_page, responsible_worker
+from app.security import allow, gate
 from app.services.fields import sealed
 from app.settings import Settings
 from consent.decision import Actor, ActorRole, Purpose, Reason

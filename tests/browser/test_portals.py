@@ -40,10 +40,10 @@ from sqlalchemy import create_engine, update
 from sqlalchemy.engine import Engine
 
 from app import demo
+from app.activation import commands as activation_service
 from app.i18n import helsinki_today
 from app.models.activation import ActivationCode
 from app.models.person_access import PersonAccessGrant
-from app.services import activation as activation_service
 from app.services import person_access
 from consent.base import utcnow
 

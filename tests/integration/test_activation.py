@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.activation import commands as service
 from app.auth.activation import SESSION_MAX_FAILURES
 from app.models import Case, Client, Organisation, OrgKind, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import password_hasher
-from app.services import activation as service
 from consent.base import utcnow
 from sharing.access_log import AccessLogEntry
 from tests import factories
