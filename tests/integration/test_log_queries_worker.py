@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.client_log import queries as client_log
+from app.client_log import commands as client_log
 from app.dashboard import queries as dashboard
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
