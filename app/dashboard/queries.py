@@ -281,7 +281,8 @@ def releases(
             with_items.add(item.case_id)
             if item.state is ItemState.OPEN:
                 open_items[item.case_id].append(item)
-    return found.map(lambda row: ReleaseRow(*row, open_items[row[1].id], row[1].id in with_items))
+    rows = [ReleaseRow(c, k, d, open_items[k.id], k.id in with_items) for c, k, d in found.rows]
+    return ListPage(rows, found.page, found.pages, found.total)
 
 
 @dataclass(frozen=True)
