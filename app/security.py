@@ -7,14 +7,12 @@ decisions (may this user read this client's data?) belong to the access gate.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (
     Flask,
     Request,
@@ -27,11 +25,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, logout_user
-from sqlalchemy import select
 
+from app.accounts.queries import find_token
 from app.extensions import db, login_manager
 from app.models import Role, User
-from app.services import api_tokens
 from app.services.cases import load_case_contexts
 from consent.base import utcnow
 from consent.decision import Actor
@@ -160,59 +157,6 @@ def make_password_hasher(time_cost: int, memory_cost: int, parallelism: int) -> 
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
-def verify_password(user: User | None, password: str) -> bool:
-    """Check a password in constant work whether or not the user exists; rehash when stale."""
-    hasher = password_hasher()
-    if user is None or user.password_hash is None:
-        # Spend the same effort as a real check so timing does not reveal usernames.
-        hasher.hash(password)
-        return False
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-    return True
-
-
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-
-
-class Refusal(enum.Enum):
-    """Why credentials signed nobody in (a sign-in page or the API says so its own way)."""
-
-    WRONG = "wrong"  # unknown user, wrong password or an inactive account: never told apart
-    LOCKED = "locked"
-
-
-def authenticate(username: str, password: str) -> User | Refusal:
-    """The active user these credentials sign in, or why not; commits the attempt's outcome.
-
-    Five failures lock the account for 15 minutes; an unknown username costs the same
-    work as a known one, so timing does not tell them apart.
-    """
-    user = db.session.scalar(select(User).where(User.username == username))
-    now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        return Refusal.LOCKED
-    if verify_password(user, password) and user is not None and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        db.session.commit()
-        return user
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        db.session.commit()
-    return Refusal.WRONG
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     if is_api_request():
@@ -235,7 +179,7 @@ def _load_api_user(req: Request) -> User | None:
     scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    found = api_tokens.find(db.session, secret.strip(), now=utcnow())
+    found = find_token(db.session, secret.strip(), now=utcnow())
     if found is None:
         g.api_token_refused = True
         return None

@@ -1,9 +1,10 @@
 """The client's own access log: who has looked at their information (the client's token only).
 
 The same entries as the portal's "Who has looked at my information"
-(``app/portal/access_log.py``, ``app.services.client_log.log_page``): reads, writes and
-previews, allowed or refused, newest first, with the organisation, the role, the part of
-the information and the basis. Staff names and exact times only when the settings say so
+(``app/portal/access_log.py``, ``app.client_log.queries.log_page``), described by the same
+``app.client_log.queries.describe_entries`` and sent in its codes and names: reads, writes
+and previews, allowed or refused, newest first, with the organisation, the role, the part
+of the information and the basis. Staff names and exact times only when the settings say so
 (``log_show_staff_names``, ``log_show_exact_times``); the client's own use is left out
 unless asked for (``include_own``), but use with staff helping at the terminal is always
 listed. The names of person grantees, and the worker's answers to the client's "I don't
@@ -23,11 +24,17 @@ from app.api import bp
 from app.api.access import reach
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
+from app.client_log.queries import (
+    DescribedEntry,
+    LogPage,
+    describe_entries,
+    log_page,
+    named_persons,
+)
 from app.extensions import db
 from app.models import MemberKind, Role
-from app.models.log_query import LogQueryStatus
+from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import gate
-from app.services.client_log import LogPage, log_page, previewed_id
 from app.services.fields import sealed
 from app.settings import Settings
 from consent.decision import Actor, ActorRole, Purpose, helsinki_day
@@ -153,105 +160,68 @@ def access_log(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
         include_own=query["include_own"],
     )
     entries = logged.entries if logged.page == page else []
-    items = _describe(logged, r.actor, r.client.id, entries) if entries else []
+    items = _describe(logged, r.actor) if entries else []
     return page_body(items, page=page, per_page=per_page, total=logged.total)
 
 
-def _describe(
-    logged: LogPage, actor: Actor, client_id: uuid.UUID, entries: list[Any]
-) -> list[dict[str, Any]]:
+def _describe(logged: LogPage, actor: Actor) -> list[dict[str, Any]]:
     """The entries as the portal describes them, as data (one gate read for the names of
     person grantees and the answers to queries)."""
     settings: Settings = current_app.extensions["tukiverkko.settings"]
-    persons = [m for m in logged.members.values() if m.person_name_ct is not None]
+    persons = named_persons(logged)
     answered = [q for q in logged.queries.values() if q.answer_ct is not None]
     refs = [sealed(m, "person_name_ct") for m in persons]
     refs += [sealed(q, "answer_ct") for q in answered]
     texts = iter(gate().read_texts(actor, refs, purpose=Purpose.OWN_DATA) if refs else [])
     names = {m.id: next(texts) for m in persons}
     answers = {q.id: next(texts) for q in answered}
-
-    def org_name(org_id: uuid.UUID | None) -> str | None:
-        org = logged.organisations.get(org_id) if org_id else None
-        return org.name if org else None
-
-    def member_of(member_id: uuid.UUID | None) -> tuple[str | None, MemberKind | None]:
-        member = logged.members.get(member_id) if member_id else None
-        if member is None:
-            return None, None
-        return names.get(member.id) or org_name(member.organisation_id), member.kind
-
-    items = []
-    for entry in entries:
-        role = ActorRole(entry.actor_role)
-        user = logged.users.get(entry.actor_user_id) if entry.actor_user_id else None
-        who, member_kind = org_name(entry.organisation_id), None
-        staff_name = user.display_name if user and settings.log_show_staff_names else None
-        you = False
-        if role is ActorRole.PERSON:
-            who, member_kind = member_of(entry.member_id)
-            staff_name = None
-        elif role is ActorRole.CLIENT:
-            you = user is not None and user.client_id == client_id
-            who, staff_name = None, None
-        assisted = None
-        if entry.assisted_by_user_id is not None:
-            helper = logged.users.get(entry.assisted_by_user_id)
-            assisted = {
-                "organisation": helper.organisation.name
-                if helper and helper.organisation
-                else None,
-                "staff_name": helper.display_name
-                if helper and settings.log_show_staff_names
-                else None,
-            }
-        previewed_as = None
-        if (target := previewed_id(entry)) is not None:
-            previewed_as = (
-                org_name(target[1]) if target[0] == "organisation" else member_of(target[1])[0]
-            )
-        disclosure = logged.disclosures.get(entry.basis_id) if entry.basis_id else None
-        query = logged.queries.get(entry.id)
-        items.append(
-            {
-                "id": entry.id,
-                "date": helsinki_day(entry.at),
-                "at": entry.at if settings.log_show_exact_times else None,
-                "action": AccessAction(entry.action),
-                "allowed": entry.allowed,
-                "role": role,
-                "you": you,
-                "who": who,
-                "member_kind": member_kind,
-                "staff_name": staff_name,
-                "assisted_by": assisted,
-                "previewed_as": previewed_as,
-                "scope": entry.scope,
-                "section": _section(entry.scope),
-                "reason": entry.reason,
-                "basis": entry.basis_kind if entry.allowed else None,
-                "provision": disclosure.provision
-                if disclosure is not None and entry.basis_kind == "statutory"
-                else None,
-                "open_query_id": query.id
-                if query is not None and query.status is LogQueryStatus.OPEN
-                else None,
-                "query": {
-                    "id": query.id,
-                    "status": query.status,
-                    "asked_at": query.created_at,
-                    "answer": answers.get(query.id),
-                    "answered_at": query.resolved_at,
-                }
-                if query is not None
-                else None,
-            }
+    return [
+        _item(described, answers, exact_times=settings.log_show_exact_times)
+        for described in describe_entries(
+            logged, names, show_staff_names=settings.log_show_staff_names
         )
-    return items
+    ]
 
 
-def _section(scope: str) -> SectionKind | None:
-    try:
-        return SectionKind(scope.removeprefix("section:")) if scope.startswith("section:") else None
-    except ValueError:
-        return None
+def _item(
+    d: DescribedEntry, answers: dict[uuid.UUID, str | None], *, exact_times: bool
+) -> dict[str, Any]:
+    entry, query = d.entry, d.query
+    return {
+        "id": entry.id,
+        "date": helsinki_day(entry.at),
+        "at": entry.at if exact_times else None,
+        "action": d.action,
+        "allowed": entry.allowed,
+        "role": d.role,
+        "you": d.you,
+        "who": d.who.name,
+        "member_kind": d.who.member_kind,
+        "staff_name": d.staff_name,
+        "assisted_by": {
+            "organisation": d.assisted_by.organisation,
+            "staff_name": d.assisted_by.staff_name,
+        }
+        if d.assisted_by is not None
+        else None,
+        "previewed_as": d.previewed.name if d.previewed is not None else None,
+        "scope": entry.scope,
+        "section": d.section,
+        "reason": entry.reason,
+        "basis": d.basis,
+        "provision": d.provision,
+        "open_query_id": query.id
+        if query is not None and query.status is LogQueryStatus.OPEN
+        else None,
+        "query": _query(query, answers) if query is not None else None,
+    }
+
+
+def _query(query: LogQuery, answers: dict[uuid.UUID, str | None]) -> dict[str, Any]:
+    return {
+        "id": query.id,
+        "status": query.status,
+        "asked_at": query.created_at,
+        "answer": answers.get(query.id),
+        "answered_at": query.resolved_at,
+    }

@@ -9,6 +9,8 @@ from flask import current_app, g
 from flask_login import current_user
 from marshmallow import fields, validate
 
+from app.accounts import commands as accounts
+from app.accounts.rules import SignInRefusal
 from app.api import bp
 from app.api.problems import problem
 from app.api.schemas import Strict, enum_field
@@ -16,8 +18,7 @@ from app.api.spec import MarshalResult, operation
 from app.extensions import db
 from app.models import Role, User
 from app.models.organisation import OrgKind
-from app.security import Refusal, authenticate
-from app.services import api_tokens
+from app.security import password_hasher
 from consent.base import utcnow
 
 ALL_ROLES = tuple(Role)
@@ -70,22 +71,20 @@ class Me(Strict):
 def create_token(body: dict[str, Any]) -> Any:
     """Five wrong passwords lock the account for 15 minutes, as on the sign-in page.
     The token lives 30 minutes for staff and 10 for clients and cannot be extended."""
-    result = authenticate(body["username"], body["password"])
-    if result is Refusal.LOCKED:
-        return problem(
-            429,
-            "Too many failed attempts. Try again in 15 minutes.",
-            headers={"Retry-After": "900"},
-        )
+    result = accounts.authenticate(
+        db.session, password_hasher(), body["username"], body["password"], now=utcnow()
+    )
     if not isinstance(result, User):
-        return problem(401, "Wrong username or password.")
+        db.session.commit()  # the failed attempt counts although the answer is an error
+        if result is SignInRefusal.LOCKED:
+            return problem(429, result.message, headers={"Retry-After": "900"})
+        return problem(401, result.message)
     settings = current_app.extensions["tukiverkko.settings"]
     minutes = (
         settings.client_idle_minutes if result.role is Role.CLIENT else settings.staff_idle_minutes
     )
     now = utcnow()
-    issued = api_tokens.issue(db.session, result, now=now, lifetime=timedelta(minutes=minutes))
-    db.session.commit()
+    issued = accounts.issue_token(db.session, result, now=now, lifetime=timedelta(minutes=minutes))
     return MarshalResult(
         {
             "token": issued.secret,
@@ -106,8 +105,7 @@ def create_token(body: dict[str, Any]) -> Any:
     status=204,
 )
 def revoke_token() -> None:
-    api_tokens.revoke(g.api_token, now=utcnow())
-    db.session.commit()
+    accounts.revoke_token(g.api_token, now=utcnow())
 
 
 @operation(
@@ -120,8 +118,7 @@ def revoke_token() -> None:
     status=204,
 )
 def revoke_tokens() -> None:
-    api_tokens.revoke_all(db.session, current_user, now=utcnow())
-    db.session.commit()
+    accounts.revoke_all_tokens(db.session, current_user, now=utcnow())
 
 
 @operation(

@@ -1,7 +1,7 @@
 """A client's network, plan and consents as FHIR R4, for the county's client-information systems.
 
 Tukiverkko coordinates; it is not the record of authority. The export carries only what
-the caller may see (``app.services.fhir``), read through the gate like any page.
+the caller may see (``app.fhir.export``), read through the gate like any page.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from app.api.access import reach
 from app.api.schemas import Strict
 from app.api.spec import operation
 from app.extensions import db
+from app.fhir.export import export_bundle
 from app.models import Role
 from app.security import gate
-from app.services.fhir import export_bundle
 
 MEDIA_TYPE = "application/fhir+json"
 

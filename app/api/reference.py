@@ -18,10 +18,11 @@ from typing import Any
 from flask import Response, current_app, json, render_template
 from markupsafe import Markup, escape
 
+from app.accounts.rules import LOCKOUT, MAX_FAILED_LOGINS
 from app.api import VERSION, bp, problems
 from app.api.schemas import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from app.api.spec import BODY_LIMIT, spec_json
-from app.security import LOCKOUT, MAX_FAILED_LOGINS, public
+from app.security import public
 
 JSON = Mapping[str, Any]
 

@@ -2,7 +2,7 @@
 
 ``/activate`` is public: the client types the one-time code their worker gave them and
 chooses a username and a password. Whatever is wrong with a code, the page says the
-same thing; wrong codes are counted against the code (``app.services.activation``) and
+same thing; wrong codes are counted against the code (``app.activation.commands``) and
 against this browser session, which stops trying after ``SESSION_MAX_FAILURES``.
 
 A staff-assisted session: prison staff or a county caseworker, signed in, starts one at
@@ -26,6 +26,13 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from app.activation import commands as activation
+from app.activation.rules import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+    PasswordTooShort,
+)
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.views import check_credentials
@@ -41,7 +48,7 @@ from app.security import (
     public,
     role_home,
 )
-from app.services import activation as activation_service
+from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 
 Page = str | tuple[str, int]
@@ -50,24 +57,6 @@ ASSIST_PENDING = "assist_pending"  # session key: the staff member waiting for t
 ACTIVATION_FAILURES = "activation_failures"  # session key: times of wrong codes
 SESSION_MAX_FAILURES = 10
 SESSION_WINDOW = timedelta(minutes=15)
-
-CODE_REJECTED = _l(
-    "The code did not work. Check that you typed it as it is on the paper. If it still does "
-    "not work, ask your worker for a new code."
-)
-PASSWORD_PROBLEMS = {
-    activation_service.PasswordProblem.TOO_SHORT: _l(
-        "The password must be at least %(min)d characters long.",
-        min=activation_service.MIN_PASSWORD_LENGTH,
-    ),
-    activation_service.PasswordProblem.TOO_LONG: _l("The password is too long."),
-    activation_service.PasswordProblem.CONTAINS_CODE: _l(
-        "Do not use the activation code as your password. Choose something else."
-    ),
-    activation_service.PasswordProblem.SAME_AS_USERNAME: _l(
-        "The password cannot be the same as your username."
-    ),
-}
 
 
 class ActivationForm(FlaskForm):
@@ -89,7 +78,7 @@ class ActivationForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Choose a username.")),
             Regexp(
-                activation_service.USERNAME_PATTERN.pattern + r"\Z",
+                USERNAME_PATTERN.pattern + r"\Z",
                 message=_l(
                     "Use 3–40 characters: letters a–z, numbers, dot (.), dash (-) or "
                     "underscore (_). No spaces."
@@ -103,14 +92,14 @@ class ActivationForm(FlaskForm):
         _l("Choose a password"),
         description=_l(
             "At least %(min)d characters. A few words in a row are easy to remember.",
-            min=activation_service.MIN_PASSWORD_LENGTH,
+            min=MIN_PASSWORD_LENGTH,
         ),
         validators=[
             DataRequired(message=_l("Choose a password.")),
             Length(
-                min=activation_service.MIN_PASSWORD_LENGTH,
-                max=activation_service.MAX_PASSWORD_LENGTH,
-                message=PASSWORD_PROBLEMS[activation_service.PasswordProblem.TOO_SHORT],
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l(PasswordTooShort.message, min=MIN_PASSWORD_LENGTH),
             ),
         ],
         render_kw={"autocomplete": "new-password"},
@@ -152,29 +141,20 @@ def activate() -> Page | Response:
         return render_template("auth/activation.html", form=form, blocked=True), 429
     if not form.validate():
         return render_template("auth/activation.html", form=form), 400
-    try:
-        activation_service.activate(
-            db.session,
-            password_hasher(),
-            code_text=form.code.data,
-            username=form.username.data,
-            password=form.password.data,
-        )
-    except activation_service.CodeRejected:
-        db.session.commit()  # keep the count of wrong tries (a 400 page would roll it back)
-        _note_failure()
-        form.code.errors = [CODE_REJECTED]
-    except activation_service.UsernameTaken:
-        db.session.rollback()
-        form.username.errors = [_l("That username is taken. Choose another one.")]
-    except activation_service.InvalidUsername:
-        db.session.rollback()
-        form.username.errors = [_l("Use 3–40 characters: letters a–z, numbers, . - or _.")]
-    except activation_service.WeakPassword as weak:
-        db.session.rollback()
-        form.password.errors = [PASSWORD_PROBLEMS[weak.problem]]
-    else:
-        db.session.commit()
+    with refusals_shown_on(form):
+        try:
+            activation.activate(
+                db.session,
+                password_hasher(),
+                code_text=form.code.data,
+                username=form.username.data,
+                password=form.password.data,
+            )
+        except activation.CodeRejected:
+            # Keep the count of wrong tries: the edge rolls back the 400 page's transaction.
+            db.session.commit()
+            _note_failure()
+            raise
         session.pop(ACTIVATION_FAILURES, None)
         flash(
             gettext("Your sign-in is ready. Sign in with the username and password you chose."),

@@ -7,12 +7,14 @@ from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from app.accounts.commands import authenticate
 from app.auth import bp
 from app.auth.forms import LanguageForm, LoginForm
 from app.extensions import db
 from app.i18n import SESSION_KEY
 from app.models import User
-from app.security import Refusal, authenticate, mark_session_fresh, public, role_home
+from app.security import mark_session_fresh, password_hasher, public, role_home
+from consent.base import utcnow
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -35,12 +37,13 @@ def index() -> Response:
 
 def check_credentials(username: str, password: str) -> User | None:
     """The active user these credentials sign in, or None (with a message flashed)."""
-    result = authenticate(username, password)
-    if result is Refusal.LOCKED:
-        flash(gettext("Too many failed attempts. Try again in 15 minutes."), "error")
-    elif result is Refusal.WRONG:
-        flash(gettext("Wrong username or password."), "error")
-    return result if isinstance(result, User) else None
+    result = authenticate(db.session, password_hasher(), username, password, now=utcnow())
+    # The attempt's outcome (the lockout count) must outlast a page that answers 400.
+    db.session.commit()
+    if isinstance(result, User):
+        return result
+    flash(gettext(result.message), "error")
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -79,7 +82,6 @@ def language() -> Response:
         session[SESSION_KEY] = form.language.data
         if current_user.is_authenticated:
             current_user.locale = form.language.data
-            db.session.commit()
     return redirect(_safe_next(form.next.data) or url_for("auth.index"))
 
 

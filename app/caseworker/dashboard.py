@@ -6,7 +6,7 @@ lists decrypt the clients' names in one LIST-purpose gate call. What a custom ch
 item says, and a close person's name, are client data read for case work (one more
 batched gate call, only when such rows are on the page). The clients' queries about
 their access log are described in the words the client reads them in
-(``app/portal/access_log.py:describe``) and answered under the client's record
+(``app/web/access_log.py:describe``) and answered under the client's record
 (``app/caseworker/log_queries.py``).
 """
 
@@ -22,15 +22,17 @@ from sqlalchemy import select
 
 from app.caseworker import bp
 from app.caseworker.context import list_names
+from app.client_log import queries as client_log
+from app.dashboard import queries as dashboard
 from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
-from app.portal.access_log import describe
 from app.security import allow, current_actor, gate
-from app.services import client_log, dashboard, partner
+from app.services import partner
 from app.services.fields import sealed
 from app.services.reviews import REMINDER_DAYS, ReviewStatus, review_status
+from app.web.access_log import describe
 from consent.base import utcnow
 from consent.decision import Purpose
 

@@ -25,13 +25,14 @@ from wtforms.validators import DataRequired, Length
 
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
+from app.client_log import queries as client_log
+from app.client_log.commands import answer_query
 from app.extensions import db
 from app.models import Role, User, WorkTaskReason
 from app.models.log_query import LogQueryStatus
-from app.portal.access_log import describe
 from app.security import allow, gate
-from app.services import client_log
 from app.services.fields import sealed
+from app.web.access_log import describe
 from consent.decision import Purpose
 from sharing.access_log import AccessLogEntry
 
@@ -149,8 +150,7 @@ def log_query(page: ClientPage, query_id: uuid.UUID) -> Response | tuple[str, in
             return _query_page(page, details, form, 409)
         if not form.validate_on_submit():
             return _query_page(page, details, form, 400)
-        client_log.answer_query(db.session, gate(), page.actor, details.query, form.answer.data)
-        db.session.commit()
+        answer_query(db.session, gate(), page.actor, details.query, form.answer.data)
         flash(gettext("Your answer was saved. The client reads it on their own page."), "info")
         return redirect(
             url_for("caseworker.log_query", client_id=page.client.id, query_id=query_id)

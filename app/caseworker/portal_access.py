@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
-from math import ceil
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.activation import commands as activation
+from app.activation.queries import codes_page
+from app.activation.rules import LIFETIME, MAX_ATTEMPTS, MIN_PASSWORD_LENGTH
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
 from app.extensions import db
 from app.models import Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import allow, gate, password_hasher
-from app.services import activation as activation_service
 from consent.base import utcnow
 from consent.decision import Action, BasisKind, Purpose
 from consent.sections import DataScope
 
 Page = str | tuple[str, int]
-CODES_PER_PAGE = 10
 
 CODE_STATES = {
     CodeState.LIVE: _l("Can be used"),
@@ -51,30 +50,6 @@ class ConfirmForm(FlaskForm):
     """A button with CSRF protection and nothing else."""
 
 
-@dataclass(frozen=True)
-class CodesPage:
-    rows: list[ActivationCode]
-    page: int
-    pages: int
-    total: int
-
-
-def codes_page(client_id: uuid.UUID, page: int) -> CodesPage:
-    """One page of the client's codes, newest first (two queries)."""
-    of_client = ActivationCode.client_id == client_id
-    total = db.session.scalar(select(func.count(ActivationCode.id)).where(of_client)) or 0
-    pages = max(1, ceil(total / CODES_PER_PAGE))
-    page = min(max(1, page), pages)
-    rows = db.session.scalars(
-        select(ActivationCode)
-        .where(of_client)
-        .order_by(ActivationCode.issued_at.desc(), ActivationCode.id)
-        .offset((page - 1) * CODES_PER_PAGE)
-        .limit(CODES_PER_PAGE)
-    ).all()
-    return CodesPage(list(rows), page, pages, total)
-
-
 def _has_relationship(page: ClientPage) -> bool:
     """Whether the worker is the responsible worker or in the case team (not a work task)."""
     decision = gate().check(
@@ -84,9 +59,11 @@ def _has_relationship(page: ClientPage) -> bool:
 
 
 def _render(
-    page: ClientPage, *, issued: activation_service.IssuedCode | None = None, status: int = 200
+    page: ClientPage, *, issued: activation.IssuedCode | None = None, status: int = 200
 ) -> Page:
-    listing = codes_page(page.client.id, request.args.get("page", 1, type=int) or 1)
+    listing = codes_page(
+        db.session, page.client.id, page=request.args.get("page", 1, type=int) or 1
+    )
     account = db.session.scalar(select(User).where(User.client_id == page.client.id))
     people = {code.issued_by_id for code in listing.rows if code.issued_by_id} | {
         code.cancelled_by_id for code in listing.rows if code.cancelled_by_id
@@ -106,9 +83,9 @@ def _render(
         may_issue=_has_relationship(page),
         form=ConfirmForm(),
         now=utcnow(),
-        lifetime_hours=int(activation_service.LIFETIME.total_seconds() // 3600),
-        min_password=activation_service.MIN_PASSWORD_LENGTH,
-        max_attempts=activation_service.MAX_ATTEMPTS,
+        lifetime_hours=int(LIFETIME.total_seconds() // 3600),
+        min_password=MIN_PASSWORD_LENGTH,
+        max_attempts=MAX_ATTEMPTS,
     )
     return (html, status) if status != 200 else html
 
@@ -128,10 +105,9 @@ def portal_access_issue(page: ClientPage) -> Page:
         abort(400)
     if not _has_relationship(page):
         abort(403)
-    issued = activation_service.issue_code(
+    issued = activation.issue_code(
         db.session, password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
     )
-    db.session.commit()
     # Shown in this response only (no redirect): the code's text is stored nowhere.
     return _render(page, issued=issued)
 
@@ -147,8 +123,7 @@ def portal_access_cancel(page: ClientPage, code_id: uuid.UUID) -> Response:
     code = db.session.get(ActivationCode, code_id)
     if code is None or code.client_id != page.client.id:
         abort(404)
-    if activation_service.cancel_code(db.session, code, by_user_id=page.actor.user_id, now=None):
-        db.session.commit()
+    if activation.cancel_code(db.session, code, by_user_id=page.actor.user_id, now=None):
         flash(gettext("The code was cancelled. It can no longer be used."), "info")
     else:
         flash(gettext("The code could no longer be used anyway; nothing was changed."), "info")

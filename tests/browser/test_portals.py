@@ -40,10 +40,10 @@ from sqlalchemy import create_engine, update
 from sqlalchemy.engine import Engine
 
 from app import demo
+from app.activation import rules as activation_rules
 from app.i18n import helsinki_today
 from app.models.activation import ActivationCode
 from app.models.person_access import PersonAccessGrant
-from app.services import activation as activation_service
 from app.services import person_access
 from consent.base import utcnow
 
@@ -539,7 +539,7 @@ def test_activation_code_works_once_and_not_after_expiry(
     expect(fact(aino, "Sign-in")).to_contain_text(
         _("Username: %(name)s", name="kertakoodi.asiakas")
     )
-    selector = (activation_service.normalise(second) or "")[: activation_service.SELECTOR_LENGTH]
+    selector = (activation_rules.normalise(second) or "")[: activation_rules.SELECTOR_LENGTH]
     assert selector
 
     def expires(at: datetime) -> None:

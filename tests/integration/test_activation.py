@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.activation import commands as service
+from app.activation import rules
 from app.auth.activation import SESSION_MAX_FAILURES
 from app.models import Case, Client, Organisation, OrgKind, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import password_hasher
-from app.services import activation as service
 from consent.base import utcnow
 from sharing.access_log import AccessLogEntry
 from tests import factories
@@ -69,11 +70,11 @@ def activate(client: FlaskClient, code: str, username: str = "kaisa.k", **overri
 
 def wrong(code: str) -> str:
     """The same selector with another verifier."""
-    raw = service.normalise(code)
+    raw = rules.normalise(code)
     assert raw is not None
     last = raw[-1]
-    other = service.ALPHABET[(service.ALPHABET.index(last) + 1) % len(service.ALPHABET)]
-    return service.format_code(raw[:-1] + other)
+    other = rules.ALPHABET[(rules.ALPHABET.index(last) + 1) % len(rules.ALPHABET)]
+    return rules.format_code(raw[:-1] + other)
 
 
 def reload(db: Session, row):  # type: ignore[no-untyped-def]
@@ -94,10 +95,10 @@ def test_a_code_is_stored_only_as_a_hash_and_creates_the_clients_sign_in(
 ) -> None:
     issued = issue(db, setting)
     assert re.fullmatch(r"[2-9A-Z]{4}(-[2-9A-Z]{4}){3}", issued.text)
-    raw = service.normalise(issued.text)
+    raw = rules.normalise(issued.text)
     stored = db.get(ActivationCode, issued.code.id)
     assert stored is not None and stored.state(utcnow()) is CodeState.LIVE
-    assert raw is not None and raw[service.SELECTOR_LENGTH :] not in stored.verifier_hash
+    assert raw is not None and raw[rules.SELECTOR_LENGTH :] not in stored.verifier_hash
     assert stored.verifier_hash.startswith("$argon2")
     assert stored.expires_at - stored.issued_at == timedelta(hours=72)
 
@@ -140,10 +141,10 @@ def test_an_expired_code_is_refused(client: FlaskClient, db: Session, setting: S
 
 def test_wrong_tries_lock_the_code(client: FlaskClient, db: Session, setting: Setting) -> None:
     issued = issue(db, setting)
-    for _ in range(service.MAX_ATTEMPTS):
+    for _ in range(rules.MAX_ATTEMPTS):
         assert activate(client, wrong(issued.text)).status_code == 400
     stored = reload(db, issued.code)
-    assert stored.failed_attempts == service.MAX_ATTEMPTS
+    assert stored.failed_attempts == rules.MAX_ATTEMPTS
     assert stored.state(utcnow()) is CodeState.LOCKED
     # Now even the right code is refused, with the same words.
     response = activate(client, issued.text)
@@ -271,7 +272,7 @@ def test_the_worker_issues_a_code_that_is_shown_once(
     # Not on the page again, and not stored anywhere.
     again = client.get(setting.access_url).get_data(as_text=True)
     assert shown.group(1) not in again and "Can be used" in again
-    assert shown.group(1).replace("-", "")[service.SELECTOR_LENGTH :] not in code.verifier_hash
+    assert shown.group(1).replace("-", "")[rules.SELECTOR_LENGTH :] not in code.verifier_hash
 
     client.post("/logout", data={"csrf_token": csrf_token(client, setting.access_url)})
     assert activate(client, shown.group(1)).status_code == 302

@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.dashboard import queries as dashboard
 from app.models import MemberKind, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import dashboard, sharing
+from app.services import sharing
 from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose
 from consent.sections import DataScope, SectionKind

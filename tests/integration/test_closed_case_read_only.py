@@ -19,6 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.activation import commands as activation
+from app.client_log import commands as client_log
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
@@ -26,9 +28,7 @@ from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
 from app.security import new_gate, password_hasher
 from app.services import (
-    activation,
     assessment,
-    client_log,
     person_access,
     receipts,
     release_checklist,

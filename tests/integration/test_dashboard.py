@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from app.dashboard import queries as dashboard
 from app.i18n import helsinki_today
 from app.models import (
     CaseTeamMember,
@@ -27,7 +28,7 @@ from app.models import (
 from app.models.intake import Channel, Notification, NotificationPath, NotifierKind
 from app.models.release import ChecklistItem, ItemState
 from app.security import new_gate
-from app.services import dashboard, release_checklist
+from app.services import release_checklist
 from app.services.fields import field as ref
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Direction, Purpose

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.fhir.export import IDENTITY_CODE_SYSTEM, SharingEnded, export_bundle
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -40,7 +41,6 @@ from app.models.plan import AgreementState, PlanResponsible
 from app.security import new_gate
 from app.services import network as network_service
 from app.services import sharing
-from app.services.fhir import IDENTITY_CODE_SYSTEM, SharingEnded, export_bundle
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose

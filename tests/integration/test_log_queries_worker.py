@@ -11,10 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.client_log import commands as client_log
+from app.dashboard import queries as dashboard
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import client_log, dashboard, sharing
+from app.services import sharing
 from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose

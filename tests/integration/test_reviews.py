@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from app.dashboard import queries as dashboard
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -28,7 +29,6 @@ from app.models import (
 )
 from app.models.review import PlanReview, ReviewParticipant
 from app.security import new_gate
-from app.services import dashboard
 from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
 from tests import factories

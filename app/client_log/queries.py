@@ -1,4 +1,4 @@
-"""The client's "who has looked at my information" page and "I don't recognise this" queries.
+"""The client's "who has looked at my information" log and their queries about it, as read models.
 
 ``log_page`` reads one page of the client's access-log entries (``sharing.access_log``)
 newest first, and everything needed to say them in plain words (users, organisations,
@@ -7,31 +7,34 @@ of entries. By default it leaves out the client's own use of their pages (each o
 logged too) unless a member of staff was at the terminal: those are listed as
 staff-assisted. Denied attempts and statutory disclosures are always listed.
 
-A client who does not recognise an entry opens a ``LogQuery`` for the responsible worker
-(``open_query``), who finds out who looked and why and answers it (``answer_query``); the
-answer, like the client's note, is client data stored only as ciphertext. The worker's
-dashboard counts and lists the open queries (``app.services.dashboard``).
+``describe_entries`` says who did what to which part on what basis, once for every reader: in
+codes and names, no words. The web pages put it into the reader's language
+(``app/web/access_log.py``); the API sends it as it is (``app/api/access_log.py``).
+
+The client's "I don't recognise this" queries are opened and answered by
+``app.client_log.commands``; the worker's dashboard counts and lists the open ones
+(``app.dashboard.queries``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from math import ceil
+from typing import TypedDict
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember, Organisation, User, WorkTaskReason
-from app.models.log_query import LogQuery, LogQueryStatus
-from app.services.fields import field
+from app.models import MemberKind, NetworkMember, Organisation, User, WorkTaskReason
+from app.models.log_query import LogQuery
+from app.pagination import paginate
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, BasisKind, Purpose
+from consent.decision import ActorRole, BasisKind, Reason
 from consent.models import StatutoryDisclosure
-from sharing.access_log import AccessLogEntry
-from sharing.gate import AccessGate
+from consent.sections import SectionKind
+from sharing.access_log import AccessAction, AccessLogEntry
 
 PER_PAGE = 25
 # The client is told who processed their information, by default two years back
@@ -59,7 +62,7 @@ def log_since(now: datetime) -> datetime:
     return now - timedelta(days=365 * LOG_YEARS)
 
 
-def _own_use(client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def _own_use(client_id: uuid.UUID) -> ColumnElement[bool]:
     """The client's own use of their pages, alone at the terminal."""
     return and_(
         AccessLogEntry.actor_role == ActorRole.CLIENT.value,
@@ -82,31 +85,24 @@ def log_page(
     conditions = [AccessLogEntry.client_id == client_id, AccessLogEntry.at >= since]
     if not include_own:
         conditions.append(not_(_own_use(client_id)))
-    total = session.scalar(select(func.count(AccessLogEntry.id)).where(*conditions)) or 0
-    page, pages = _bounds(page, total, per_page)
-    entries = list(
-        session.scalars(
-            select(AccessLogEntry)
-            .where(*conditions)
-            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.seq.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
+    found = paginate(
+        session,
+        select(AccessLogEntry)
+        .where(*conditions)
+        .order_by(AccessLogEntry.at.desc(), AccessLogEntry.seq.desc()),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(AccessLogEntry.id)).where(*conditions),
     )
+    entries: list[AccessLogEntry] = [entry for (entry,) in found.rows]
     return LogPage(
         entries=entries,
-        page=page,
-        pages=pages,
-        total=total,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
         since=since,
         **_explanations(session, entries),
     )
-
-
-def _bounds(page: int, total: int, per_page: int) -> tuple[int, int]:
-    """The page asked for, kept within the pages there are, and the number of pages."""
-    pages = max(1, ceil(total / per_page))
-    return min(max(1, page), pages), pages
 
 
 def previewed_id(entry: AccessLogEntry) -> tuple[str, uuid.UUID] | None:
@@ -120,11 +116,20 @@ def previewed_id(entry: AccessLogEntry) -> tuple[str, uuid.UUID] | None:
         return None
 
 
-def _explanations(session: Session, entries: Sequence[AccessLogEntry]) -> dict[str, dict]:  # type: ignore[type-arg]
+class _Explanations(TypedDict):
+    users: dict[uuid.UUID, User]
+    organisations: dict[uuid.UUID, Organisation]
+    members: dict[uuid.UUID, NetworkMember]
+    disclosures: dict[uuid.UUID, StatutoryDisclosure]
+    queries: dict[uuid.UUID, LogQuery]
+
+
+def _explanations(session: Session, entries: Sequence[AccessLogEntry]) -> _Explanations:
     """The records that explain the entries (of one client or several), one query each."""
     client_ids = list({e.client_id for e in entries})
-    user_ids = {e.actor_user_id for e in entries} | {e.assisted_by_user_id for e in entries}
-    user_ids.discard(None)
+    user_ids = {e.actor_user_id for e in entries if e.actor_user_id} | {
+        e.assisted_by_user_id for e in entries if e.assisted_by_user_id
+    }
     org_ids = {e.organisation_id for e in entries if e.organisation_id}
     member_ids = {e.member_id for e in entries if e.member_id}
     for entry in entries:
@@ -232,75 +237,134 @@ def explain_entries(session: Session, entries: Sequence[AccessLogEntry]) -> LogP
     )
 
 
-def open_query(
-    session: Session,
-    gate: AccessGate,
-    actor: Actor,
-    *,
-    case: Case,
-    entry: AccessLogEntry,
-    note: str | None,
-) -> LogQuery:
-    """Open an "I don't recognise this" query about one entry for the responsible worker;
-    an open query about the same entry is returned instead of a second one.
+@dataclass(frozen=True)
+class Named:
+    """Who, as the log names them: an organisation, or a person grantee of the network."""
 
-    :raises ValueError: when the entry is not about this case's client.
-    :raises AccessDenied: when the actor may not write this client's data.
-    """
-    if entry.client_id != case.client_id:
-        raise ValueError("the entry is not about this client")
-    existing = session.scalar(
-        select(LogQuery).where(
-            LogQuery.entry_id == entry.id,
-            LogQuery.client_id == case.client_id,
-            LogQuery.status == LogQueryStatus.OPEN,
+    name: str | None  # the organisation's; a person's own name, else their organisation's
+    member_kind: MemberKind | None = None  # how a network member belongs to the network
+    unknown_person: bool = False  # a person grantee of no network of this client: unnamed
+
+
+@dataclass(frozen=True)
+class Assistance:
+    """Staff at the terminal in the client's own session."""
+
+    organisation: str | None
+    staff_name: str | None  # only when the county shows staff names
+
+
+@dataclass(frozen=True)
+class DescribedEntry:
+    """One entry as people are told of it, in codes and names: the pages translate it, the
+    API sends it as it is."""
+
+    entry: AccessLogEntry
+    action: AccessAction
+    role: ActorRole
+    you: bool  # the client's own use: the actor is this client's own account
+    who: Named  # the actor's organisation, or the person grantee (nobody for a client)
+    staff_name: str | None  # staff who acted, only when the county shows staff names
+    assisted_by: Assistance | None
+    previewed: Named | None  # a preview: whose view of the information was checked
+    section: SectionKind | None  # the plan section, when the scope is one
+    reason: Reason | None  # the decision's reason (None for a code this version lacks)
+    basis: str | None  # the basis kind of an allowed entry (``BasisKind`` values)
+    provision: str | None  # the legal provision of a statutory disclosure
+    query: LogQuery | None  # the client's newest query about the entry
+
+    @property
+    def statutory(self) -> bool:
+        return self.entry.basis_kind == BasisKind.STATUTORY
+
+
+def named_persons(page: LogPage) -> list[NetworkMember]:
+    """The person grantees on the page whose names are sealed: read their names through the
+    gate (``person_name_ct``) and hand them to ``describe_entries``."""
+    return [m for m in page.members.values() if m.person_name_ct is not None]
+
+
+def describe_entries(
+    page: LogPage, names: Mapping[uuid.UUID, str | None], *, show_staff_names: bool
+) -> list[DescribedEntry]:
+    """The page's entries as people are told of them (``names``: the person grantees' names
+    by member id, as read through the gate). A member of another client's network stays
+    unnamed; staff names only when the county shows them."""
+
+    def org_name(org_id: uuid.UUID | None) -> str | None:
+        org = page.organisations.get(org_id) if org_id else None
+        return org.name if org else None
+
+    def person(member_id: uuid.UUID | None, client_id: uuid.UUID) -> Named:
+        member = page.members.get(member_id) if member_id else None
+        if member is None or member.client_id != client_id:
+            return Named(None, unknown_person=True)
+        return Named(names.get(member.id) or org_name(member.organisation_id), member.kind)
+
+    described = []
+    for entry in page.entries:
+        role = ActorRole(entry.actor_role)
+        user = page.users.get(entry.actor_user_id) if entry.actor_user_id else None
+        who = Named(org_name(entry.organisation_id))
+        staff_name = user.display_name if user is not None and show_staff_names else None
+        you = False
+        if role is ActorRole.PERSON:
+            who, staff_name = person(entry.member_id, entry.client_id), None
+        elif role is ActorRole.CLIENT:
+            you = user is not None and user.client_id == entry.client_id
+            who, staff_name = Named(None), None
+        assisted = None
+        if entry.assisted_by_user_id is not None:
+            helper = page.users.get(entry.assisted_by_user_id)
+            assisted = Assistance(
+                organisation=helper.organisation.name
+                if helper is not None and helper.organisation is not None
+                else None,
+                staff_name=helper.display_name if helper is not None and show_staff_names else None,
+            )
+        previewed = None
+        if (target := previewed_id(entry)) is not None:
+            kind, target_id = target
+            previewed = (
+                Named(org_name(target_id))
+                if kind == "organisation"
+                else person(target_id, entry.client_id)
+            )
+        disclosure = page.disclosures.get(entry.basis_id) if entry.basis_id else None
+        described.append(
+            DescribedEntry(
+                entry=entry,
+                action=AccessAction(entry.action),
+                role=role,
+                you=you,
+                who=who,
+                staff_name=staff_name,
+                assisted_by=assisted,
+                previewed=previewed,
+                section=_section(entry.scope),
+                reason=_reason(entry.reason),
+                basis=entry.basis_kind if entry.allowed else None,
+                provision=disclosure.provision
+                if disclosure is not None and entry.basis_kind == BasisKind.STATUTORY
+                else None,
+                query=page.queries.get(entry.id),
+            )
         )
-    )
-    if existing is not None:
-        return existing
-    query = LogQuery(
-        client_id=case.client_id,
-        case_id=case.id,
-        entry_id=entry.id,
-        status=LogQueryStatus.OPEN,
-        created_at=utcnow(),
-        created_by_id=actor.user_id,
-        assisted_by_id=actor.assisted_by,
-    )
-    session.add(query)
-    note = (note or "").strip() or None
-    if note is not None:
-        query.note_ct = gate.write_text(
-            actor, field(query, "note_ct"), note, purpose=Purpose.OWN_DATA
-        )
-    session.flush()
-    return query
+    return described
 
 
-class QueryNotOpen(ValueError):
-    """Raised when answering a query that has been answered or closed already."""
+def _section(scope: str) -> SectionKind | None:
+    try:
+        return SectionKind(scope.removeprefix("section:")) if scope.startswith("section:") else None
+    except ValueError:
+        return None
 
 
-def answer_query(
-    session: Session, gate: AccessGate, actor: Actor, query: LogQuery, answer: str
-) -> None:
-    """Store the worker's answer (encrypted) and mark the query answered, by whom and when.
-
-    Lock the query first (``client_query(..., for_update=True)``), so that of two answers
-    sent at once the second finds it answered.
-
-    :raises QueryNotOpen: when the query is not open.
-    :raises AccessDenied: when the actor may not write this client's data.
-    """
-    if query.status is not LogQueryStatus.OPEN:
-        raise QueryNotOpen("the query has been answered or closed already")
-    query.answer_ct = gate.write_text(
-        actor, field(query, "answer_ct"), answer.strip(), purpose=Purpose.CASE_WORK
-    )
-    query.status = LogQueryStatus.ANSWERED
-    query.resolved_at = utcnow()
-    query.resolved_by_id = actor.user_id
-    session.flush()
+def _reason(value: str) -> Reason | None:
+    try:
+        return Reason(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -374,9 +438,8 @@ def client_queries(
 ) -> QueryList:
     """The client's queries, open and answered, newest first (seven queries at most)."""
     of_client = LogQuery.client_id == client_id
-    total = session.scalar(select(func.count(LogQuery.id)).where(of_client)) or 0
-    page, pages = _bounds(page, total, per_page)
-    rows = session.execute(
+    found = paginate(
+        session,
         select(LogQuery, AccessLogEntry)
         .join(
             AccessLogEntry,
@@ -386,14 +449,16 @@ def client_queries(
             ),
         )
         .where(of_client)
-        .order_by(LogQuery.created_at.desc(), LogQuery.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+        .order_by(LogQuery.created_at.desc(), LogQuery.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(LogQuery.id)).where(of_client),
+    )
+    rows = [QueryRow(query, entry) for query, entry in found.rows]
     return QueryList(
-        [QueryRow(q, e) for q, e in rows],
-        page,
-        pages,
-        total,
-        explain_entries(session, [e for _, e in rows]),
+        rows,
+        found.page,
+        found.pages,
+        found.total,
+        explain_entries(session, [row.entry for row in rows]),
     )

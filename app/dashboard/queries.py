@@ -16,10 +16,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from math import ceil
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
@@ -33,6 +32,7 @@ from app.models import (
 )
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.release import ChecklistItem, ItemState
+from app.pagination import ListPage, paginate
 from app.services.reviews import REMINDER_DAYS
 from consent.models import Consent, ConsentState
 from sharing.access_log import AccessLogEntry
@@ -40,8 +40,6 @@ from sharing.access_log import AccessLogEntry
 RELEASE_WINDOWS = (7, 30, 90)  # days ahead
 CONSENT_NOTICE_DAYS = 30
 PAGE_SIZE = 25
-
-T = TypeVar("T")
 
 
 def my_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
@@ -203,28 +201,6 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
 
 
 @dataclass(frozen=True)
-class ListPage(Generic[T]):
-    rows: list[T]
-    page: int
-    pages: int
-    total: int
-
-
-def _paged(
-    session: Session,
-    query: Select[*tuple[Any, ...]],
-    count: Select[*tuple[Any, ...]],
-    page: int,
-    per_page: int,
-) -> tuple[list[Any], int, int, int]:
-    total = session.scalar(count) or 0
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), page, pages, total
-
-
-@dataclass(frozen=True)
 class ClientRow:
     client: Client
     case: Case
@@ -245,17 +221,17 @@ def clients(
     if phase is not None:
         conditions.append(Case.phase == phase)
     day = release_day()
-    rows, page, pages, total = _paged(
+    found = paginate(
         session,
         select(Client, Case, day)
         .join(Case, Case.client_id == Client.id)
         .where(*conditions)
         .order_by(day.is_(None), day, Case.id),
-        select(func.count(Case.id)).where(*conditions),
-        page,
-        per_page,
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Case.id)).where(*conditions),
     )
-    return ListPage([ClientRow(c, k, d) for c, k, d in rows], page, pages, total)
+    return found.map(lambda row: ClientRow(*row))
 
 
 @dataclass(frozen=True)
@@ -281,23 +257,23 @@ def releases(
     their open checklist items (three queries)."""
     conditions = _releasing(user_id, county_id, today, within)
     day = release_day()
-    rows, page, pages, total = _paged(
+    found = paginate(
         session,
         select(Client, Case, day)
         .join(Case, Case.client_id == Client.id)
         .where(*conditions)
         .order_by(day, Case.id),
-        select(func.count(Case.id)).where(*conditions),
-        page,
-        per_page,
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Case.id)).where(*conditions),
     )
     open_items: dict[uuid.UUID, list[ChecklistItem]] = defaultdict(list)
     with_items: set[uuid.UUID] = set()
-    if rows:
+    if found.rows:
         for item in session.scalars(
             select(ChecklistItem)
             .where(
-                ChecklistItem.case_id.in_([k.id for _, k, _ in rows]),
+                ChecklistItem.case_id.in_([k.id for _, k, _ in found.rows]),
                 ChecklistItem.removed_at.is_(None),
             )
             .order_by(ChecklistItem.due_on.is_(None), ChecklistItem.due_on, ChecklistItem.id)
@@ -305,12 +281,8 @@ def releases(
             with_items.add(item.case_id)
             if item.state is ItemState.OPEN:
                 open_items[item.case_id].append(item)
-    return ListPage(
-        [ReleaseRow(c, k, d, open_items[k.id], k.id in with_items) for c, k, d in rows],
-        page,
-        pages,
-        total,
-    )
+    rows = [ReleaseRow(c, k, d, open_items[k.id], k.id in with_items) for c, k, d in found.rows]
+    return ListPage(rows, found.page, found.pages, found.total)
 
 
 @dataclass(frozen=True)
@@ -331,7 +303,7 @@ def overdue_items(
 ) -> ListPage[ItemRow]:
     """Open checklist items past their due date, oldest first (four queries)."""
     conditions = _overdue(user_id, county_id, today)
-    rows, page, pages, total = _paged(
+    found = paginate(
         session,
         select(ChecklistItem, Client, Case)
         .join(Case, Case.id == ChecklistItem.case_id)
@@ -342,13 +314,13 @@ def overdue_items(
             selectinload(ChecklistItem.responsible_user),
         )
         .order_by(ChecklistItem.due_on, ChecklistItem.id),
-        select(func.count(ChecklistItem.id))
+        page=page,
+        per_page=per_page,
+        count=select(func.count(ChecklistItem.id))
         .join(Case, Case.id == ChecklistItem.case_id)
         .where(*conditions),
-        page,
-        per_page,
     )
-    return ListPage([ItemRow(i, c, k) for i, c, k in rows], page, pages, total)
+    return found.map(lambda row: ItemRow(*row))
 
 
 @dataclass(frozen=True)
@@ -369,20 +341,20 @@ def reviews_due(
 ) -> ListPage[ReviewRow]:
     """Plans whose review date is past or within the reminder period, earliest first."""
     conditions = _reviews_due(user_id, county_id, today)
-    rows, page, pages, total = _paged(
+    found = paginate(
         session,
         select(ClientPlan, Client, Case)
         .join(Case, Case.id == ClientPlan.case_id)
         .join(Client, Client.id == Case.client_id)
         .where(*conditions)
         .order_by(ClientPlan.review_on, ClientPlan.id),
-        select(func.count(ClientPlan.id))
+        page=page,
+        per_page=per_page,
+        count=select(func.count(ClientPlan.id))
         .join(Case, Case.id == ClientPlan.case_id)
         .where(*conditions),
-        page,
-        per_page,
     )
-    return ListPage([ReviewRow(p, c, k) for p, c, k in rows], page, pages, total)
+    return found.map(lambda row: ReviewRow(*row))
 
 
 @dataclass(frozen=True)
@@ -404,7 +376,7 @@ def consents_expiring(
 ) -> ListPage[ConsentRow]:
     """Consents in force ending within the notice period, soonest first (two queries)."""
     conditions = _consents_expiring(user_id, county_id, today)
-    rows, page, pages, total = _paged(
+    found = paginate(
         session,
         select(Consent, NetworkMember, Client, Case)
         .join(Case, Case.id == Consent.case_id)
@@ -413,14 +385,14 @@ def consents_expiring(
         .where(*conditions)
         .options(joinedload(NetworkMember.organisation))
         .order_by(Consent.valid_until, Consent.id),
-        select(func.count(Consent.id))
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Consent.id))
         .join(Case, Case.id == Consent.case_id)
         .join(NetworkMember, NetworkMember.id == Consent.member_id)
         .where(*conditions),
-        page,
-        per_page,
     )
-    return ListPage([ConsentRow(s, m, c, k) for s, m, c, k in rows], page, pages, total)
+    return found.map(lambda row: ConsentRow(*row))
 
 
 @dataclass(frozen=True)
@@ -442,7 +414,7 @@ def log_queries(
     """Clients' open queries about their access log waiting for this worker, oldest first,
     with the entry each is about (two queries)."""
     conditions = _log_queries(user_id, county_id)
-    rows, page, pages, total = _paged(
+    found = paginate(
         session,
         select(LogQuery, AccessLogEntry, Client, Case)
         .join(Case, Case.id == LogQuery.case_id)
@@ -456,8 +428,10 @@ def log_queries(
         )
         .where(*conditions)
         .order_by(LogQuery.created_at, LogQuery.id),
-        select(func.count(LogQuery.id)).join(Case, Case.id == LogQuery.case_id).where(*conditions),
-        page,
-        per_page,
+        page=page,
+        per_page=per_page,
+        count=select(func.count(LogQuery.id))
+        .join(Case, Case.id == LogQuery.case_id)
+        .where(*conditions),
     )
-    return ListPage([LogQueryRow(q, e, c, k) for q, e, c, k in rows], page, pages, total)
+    return found.map(lambda row: LogQueryRow(*row))

@@ -6,12 +6,12 @@ one-time code (72 hours, single use) and gives it to the client on paper. The co
 kept only as an argon2 hash. Wrong verifiers are counted against the code and lock it
 after ``MAX_ATTEMPTS``; whatever went wrong, the caller shows the same message, so the
 page reveals nothing about which codes exist. Functions flush and never commit.
+
+The code's alphabet and the username and password rules are in ``app.activation.rules``.
 """
 
 from __future__ import annotations
 
-import enum
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -23,63 +23,52 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.activation.queries import live_codes
+from app.activation.rules import (
+    ALPHABET,
+    LIFETIME,
+    MAX_ATTEMPTS,
+    SELECTOR_LENGTH,
+    VERIFIER_LENGTH,
+    check_password,
+    check_username,
+    format_code,
+    normalise,
+)
 from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.models.user import new_session_token
+from app.refusals import N_, Refused
 from app.services.cases import latest_cases
 from consent.base import utcnow
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-"""No 0/O, 1/I/L: the code is read from paper and typed on a prison terminal."""
-
-SELECTOR_LENGTH = 6
-VERIFIER_LENGTH = 10  # 31**10 ≈ 2**49.5, and only MAX_ATTEMPTS guesses per code
-CODE_LENGTH = SELECTOR_LENGTH + VERIFIER_LENGTH
-LIFETIME = timedelta(hours=72)
-MAX_ATTEMPTS = 5
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 1024
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{3,40}")
-_SEPARATORS = re.compile(r"[\s\-–—]+")
 _SELECTOR_TRIES = 8
 
 
-class ActivationError(Exception):
-    """Raised when an activation cannot be completed."""
-
-
-class CodeRejected(ActivationError):
+class CodeRejected(Refused):
     """Raised when a code is unknown, wrong, expired, used, locked or cancelled.
 
     ``reason`` is for logs and tests only; the page shows one message for all of them.
     """
 
+    code = "code_rejected"
+    field = "code"
+    message = N_(
+        "The code did not work. Check that you typed it as it is on the paper. If it still does "
+        "not work, ask your worker for a new code."
+    )
+
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__()
         self.reason = reason
 
 
-class UsernameTaken(ActivationError):
+class UsernameTaken(Refused):
     """Raised when the chosen username is already someone else's."""
 
-
-class InvalidUsername(ActivationError):
-    """Raised when the username has characters or a length outside the rule."""
-
-
-class PasswordProblem(enum.StrEnum):
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    CONTAINS_CODE = "contains_code"
-    SAME_AS_USERNAME = "same_as_username"
-
-
-class WeakPassword(ActivationError):
-    """Raised when the chosen password breaks a rule (``problem`` says which)."""
-
-    def __init__(self, problem: PasswordProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
+    code = "username_taken"
+    field = "username"
+    message = N_("That username is taken. Choose another one.")
 
 
 @dataclass(frozen=True)
@@ -90,39 +79,8 @@ class IssuedCode:
     text: str
 
 
-def normalise(text: str | None) -> str | None:
-    """The code as stored characters, or ``None`` when it cannot be a code at all.
-
-    Spaces and hyphens are ignored and case does not matter.
-    """
-    if not text:
-        return None
-    raw = _SEPARATORS.sub("", text).upper()
-    if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
-        return None
-    return raw
-
-
-def format_code(raw: str) -> str:
-    """``ABCD-EFGH-JKMN-PQRS``: groups of four are easier to copy from paper."""
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
 def _random(length: int) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
-def live_codes(session: Session, client_id: uuid.UUID, at: datetime) -> list[ActivationCode]:
-    rows = session.scalars(
-        select(ActivationCode).where(
-            ActivationCode.client_id == client_id,
-            ActivationCode.used_at.is_(None),
-            ActivationCode.cancelled_at.is_(None),
-            ActivationCode.locked_at.is_(None),
-            ActivationCode.expires_at > at,
-        )
-    )
-    return list(rows)
 
 
 def issue_code(
@@ -169,33 +127,6 @@ def cancel_code(
     code.cancelled_by_id = by_user_id
     session.flush()
     return True
-
-
-def check_password(password: str, *, username: str, code: str | None) -> None:
-    """Apply the password rules.
-
-    :raises WeakPassword: naming the first rule broken.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(PasswordProblem.TOO_SHORT)
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(PasswordProblem.TOO_LONG)
-    squeezed = _SEPARATORS.sub("", password).upper()
-    if code and (code in squeezed or code[SELECTOR_LENGTH:] in squeezed):
-        raise WeakPassword(PasswordProblem.CONTAINS_CODE)
-    if password.strip().casefold() == username.strip().casefold():
-        raise WeakPassword(PasswordProblem.SAME_AS_USERNAME)
-
-
-def check_username(username: str) -> str:
-    """The username without surrounding spaces.
-
-    :raises InvalidUsername: when it breaks the rule (3–40 letters a–z, digits, . _ -).
-    """
-    username = username.strip()
-    if not USERNAME_PATTERN.fullmatch(username):
-        raise InvalidUsername(username)
-    return username
 
 
 def verify_code(
@@ -263,7 +194,7 @@ def activate(
 
     :raises CodeRejected: when the code cannot be used (count of wrong tries kept).
     :raises InvalidUsername: when the username breaks the rule.
-    :raises WeakPassword: when the password breaks a rule.
+    :raises WeakPassword: when the password breaks a rule (a subclass names which).
     :raises UsernameTaken: when the username belongs to someone else.
     """
     now = now or utcnow()
@@ -281,7 +212,7 @@ def activate(
         )
     )
     if taken is not None:
-        raise UsernameTaken(username)
+        raise UsernameTaken()
     # Claim the code first: of two simultaneous uses, exactly one updates the row.
     claimed = session.execute(
         update(ActivationCode)
@@ -293,7 +224,7 @@ def activate(
         )
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         raise CodeRejected("used")
     try:
         with session.begin_nested():
@@ -315,7 +246,7 @@ def activate(
                 account.session_token = new_session_token()  # signs out every old session
             session.flush()
     except IntegrityError:
-        raise UsernameTaken(username) from None
+        raise UsernameTaken() from None
     session.execute(
         update(ActivationCode).where(ActivationCode.id == code.id).values(user_id=account.id)
     )

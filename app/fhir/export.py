@@ -49,9 +49,7 @@ from app.models import (
 from app.models.plan import AgreementState
 from app.services import partner as partner_service
 from app.services.assessment import case_members
-from app.services.consent_matrix import ConsentStatus, consent_status
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
 from app.services.plan import current_versions, in_order, load_plan
 from consent.base import utcnow
 from consent.decision import (
@@ -66,6 +64,8 @@ from consent.decision import (
 )
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
+from consent.service import facts_of
+from consent.status import ConsentStatus, MembershipStatus, consent_status, membership_status
 from sharing.errors import AccessDenied
 from sharing.gate import AccessGate, Sealed
 
@@ -132,7 +132,7 @@ PURPOSE_DISPLAY = {
 }
 PURPOSE_OF_USE = {Purpose.NETWORK_COOPERATION: ("COC", "coordination of care")}  # v3-ActReason
 
-# ConsentState (via the matrix's status, which also reads the dates) → FHIR consent-state.
+# Where the consent stands (``consent.status``, which also reads the dates) → FHIR consent-state.
 # A revoked, expired or superseded consent is "inactive" ("terminated or replaced");
 # "rejected" would say a party refused it, which never happens here. An upcoming consent
 # is already given and "to be followed", so it is "active" with a period starting later.
@@ -279,14 +279,13 @@ def _full_export(
     purposes = {c.id: next(texts) for c in consents}
 
     patient_ref = _ref(client.id)
-    today = helsinki_day(at)
     resources = [_patient(client, name, identity_code, county)]
     organisations = {o.id: o for o in [county] if o is not None}
     organisations |= {m.organisation.id: m.organisation for m in members if m.organisation}
     resources += [_organisation(o, codes) for o in organisations.values()]
     resources += [_practitioner(u) for u in {u.id: u for _, u in workers}.values()]
     resources += [
-        _related_person(m, person_names[m.id], patient_ref, codes, today)
+        _related_person(m, person_names[m.id], patient_ref, codes, at)
         for m in members
         if m.organisation_id is None
     ]
@@ -316,7 +315,7 @@ def _full_export(
             patient_ref,
             performers[c.member_id],
             codes,
-            today,
+            at,
             purpose_text=purposes[c.id],
             county=county,
         )
@@ -414,11 +413,8 @@ def _partner_export(
                 full=False,
             )
         )
-    today = helsinki_day(at)
     resources += [
-        _consent(
-            c, patient_ref, _ref(organisation_id), codes, today, purpose_text=None, county=None
-        )
+        _consent(c, patient_ref, _ref(organisation_id), codes, at, purpose_text=None, county=None)
         for c in consents
     ]
     return resources
@@ -507,12 +503,12 @@ def _practitioner(worker: User) -> JSONDict:
 
 
 def _related_person(
-    member: NetworkMember, name: str | None, patient_ref: JSONDict, codes: Codes, today: date
+    member: NetworkMember, name: str | None, patient_ref: JSONDict, codes: Codes, at: datetime
 ) -> JSONDict:
     person: JSONDict = {
         "resourceType": "RelatedPerson",
         "id": str(member.id),
-        "active": member_status(member, today) is MemberStatus.ACTIVE,
+        "active": membership_status(member.membership(), at) is MembershipStatus.ACTIVE,
         "patient": patient_ref,
         "relationship": [
             {"coding": [codes.role_coding(member.kind)], "text": ROLE_DISPLAY[member.kind]}
@@ -725,7 +721,7 @@ def _consent(
     patient_ref: JSONDict,
     grantee_ref: JSONDict,
     codes: Codes,
-    today: date,
+    at: datetime,
     *,
     purpose_text: str | None,
     county: Organisation | None,
@@ -791,7 +787,7 @@ def _consent(
     resource: JSONDict = {
         "resourceType": "Consent",
         "id": str(consent.id),
-        "status": CONSENT_STATE[consent_status(consent, today)],
+        "status": CONSENT_STATE[consent_status(facts_of(consent), at)],
         "scope": {
             "coding": [{"system": f"{HL7}/consentscope", "code": "patient-privacy"}],
         },

@@ -1,0 +1,1 @@
+"""The caseworker's dashboard: the numbers of "my clients" and the list behind each one."""

@@ -1,0 +1,1 @@
+"""FHIR R4 export of a client's network, plan and consents, as the caller may see them."""
