@@ -42,12 +42,12 @@ def clamp(page: int, total: int, per_page: int) -> tuple[int, int]:
 
 def paginate(
     session: Session,
-    query: Select[Any],
+    query: Select[*tuple[Any, ...]],
     *,
     page: int,
     per_page: int,
-    count: Select[Any] | None = None,
-) -> ListPage[Row[Any]]:
+    count: Select[*tuple[Any, ...]] | None = None,
+) -> ListPage[Row[*tuple[Any, ...]]]:
     """Run ``query`` for one page (two statements: the count, then the page's rows).
 
     ``query`` must have a total order (end its ORDER BY with a unique column), or rows may
