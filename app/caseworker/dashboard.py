@@ -27,10 +27,10 @@ from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
 from app.portal.access_log import describe
+from app.reviews.rules import REMINDER_DAYS, ReviewStatus, review_status
 from app.security import allow, current_actor, gate
 from app.services import client_log, dashboard, partner
 from app.services.fields import sealed
-from app.services.reviews import REMINDER_DAYS, ReviewStatus, review_status
 from consent.base import utcnow
 from consent.decision import Purpose
 

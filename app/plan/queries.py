@@ -1,119 +1,30 @@
-"""The client plan (SHL § 39, 812/2000 § 7): versioned sections, their rules and differences.
+"""Reading the client plan: its sections, their versions, and "My plan" for the client.
 
-Every save of a section appends an immutable ``PlanSectionVersion`` (author, time) and
-advances ``PlanSection.current_version``; nothing is edited in place, so every earlier
-version stays readable. A version's texts are one JSON ciphertext under the section's
-scope, sealed and opened only by the access gate; its agreement state, review date and
-responsible members are coded facts in clear.
-
-Two people editing one section: the form carries the version it started from, and a
-save from an older version raises ``StaleSection`` instead of overwriting the newer one.
+Every read opens the members' names and the sections' texts in one batched gate read,
+so a page runs a fixed number of queries whatever the number of sections.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
-import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
 
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.models import Case, ClientPlan, NetworkMember, PlanSection, PlanSectionVersion
-from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
-from app.services.assessment import case_members
-from app.services.fields import field as field_ref
+from app.assessment.queries import case_members
+from app.models import Case, ClientPlan, NetworkMember, PlanSection, PlanSectionVersion, User
+from app.pagination import ListPage, paginate
+from app.plan.content import SectionContent
+from app.plan.rules import EMPTY, SectionInput, in_order, stored_input
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
-from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Purpose
+from consent.decision import Actor, Purpose
 from consent.sections import SectionKind
 from sharing.gate import AccessGate, Sealed
 
-TEXT_LIMIT = 4000
-TEXT_FIELDS = ("goals", "measures", "client_view", "worker_view")
 VERSIONS_PER_PAGE = 10
-
-
-# -- what the worker enters ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SectionInput:
-    """One section as the worker entered it (or as a version stored it, once decrypted)."""
-
-    goals: str = ""  # in the client's own words
-    measures: str = ""  # agreed measures and services
-    client_view: str = ""
-    worker_view: str = ""
-    agreement: AgreementState = AgreementState.DRAFT
-    responsible_ids: frozenset[uuid.UUID] = frozenset()
-    review_on: date | None = None
-
-
-EMPTY = SectionInput()
-
-
-def content_json(data: SectionInput) -> str:
-    """The texts of a version as the JSON its ``content_ct`` seals."""
-    return json.dumps(
-        {name: getattr(data, name) for name in TEXT_FIELDS}, ensure_ascii=False, sort_keys=True
-    )
-
-
-def stored_input(version: PlanSectionVersion | None, content: str | None) -> SectionInput:
-    """A version back as input: its texts from the opened ``content`` and its coded facts."""
-    if version is None:
-        return EMPTY
-    raw: dict[str, Any] = json.loads(content) if content else {}
-    return SectionInput(
-        **{name: str(raw.get(name) or "") for name in TEXT_FIELDS},
-        agreement=version.agreement,
-        responsible_ids=frozenset(r.member_id for r in version.responsibles),
-        review_on=version.review_on,
-    )
-
-
-def problems(
-    data: SectionInput,
-    *,
-    allowed_members: Iterable[uuid.UUID],
-    stored_review_on: date | None,
-    today: date,
-) -> dict[str, LazyString]:
-    """The rules of a section, as {form field name: message}; empty when the input is sound.
-
-    A new review date cannot be in the past (one already stored may stay as it is).
-    """
-    found: dict[str, LazyString] = {}
-    if not data.goals.strip():
-        found["goals"] = _l("Write the goals in the client's own words.")
-    for name in TEXT_FIELDS:
-        if len(getattr(data, name)) > TEXT_LIMIT:
-            found[name] = _l("At most %(max)d characters.", max=TEXT_LIMIT)
-    if data.agreement is AgreementState.DISAGREED:
-        if not data.client_view.strip() and "client_view" not in found:
-            found["client_view"] = _l(
-                "The client disagrees: write down the client's view in their own words."
-            )
-        if not data.worker_view.strip() and "worker_view" not in found:
-            found["worker_view"] = _l("The client disagrees: write down the worker's view too.")
-    if not data.responsible_ids <= set(allowed_members):
-        found["responsible"] = _l("Choose responsible members from the client's own network.")
-    if data.review_on is not None and data.review_on != stored_review_on and data.review_on < today:
-        found["review_on"] = _l("The review date cannot be in the past.")
-    return found
-
-
-# -- reading -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -185,11 +96,6 @@ def current_versions(
     return {row.section_id: row for row in rows}
 
 
-def in_order(sections: Iterable[PlanSection]) -> list[PlanSection]:
-    order = {kind: i for i, kind in enumerate(SectionKind)}
-    return sorted(sections, key=lambda s: order[s.kind])
-
-
 def read_plan(
     session: Session,
     gate: AccessGate,
@@ -221,7 +127,11 @@ def read_plan(
     views = []
     for section in sections:
         version = versions.get(section.id)
-        data = stored_input(version, opened.get(version.id)) if version and contents else EMPTY
+        data = (
+            stored_input(version, SectionContent.parse(opened.get(version.id)))
+            if version and contents
+            else EMPTY
+        )
         views.append(SectionView(section, version, data))
     return PlanView(plan, views, members, names)
 
@@ -256,7 +166,10 @@ def read_versions(
     return VersionsRead(
         members,
         names,
-        {v.version: (v, stored_input(v, text)) for v, text in zip(rows, texts, strict=True)},
+        {
+            v.version: (v, stored_input(v, SectionContent.parse(text)))
+            for v, text in zip(rows, texts, strict=True)
+        },
     )
 
 
@@ -274,26 +187,6 @@ def _open_with_names(
         for i, m in enumerate(members)
     }
     return names, list(texts[len(members) :])
-
-
-def responsible_choices(
-    members: Sequence[NetworkMember], named: Iterable[uuid.UUID], today: date
-) -> list[NetworkMember]:
-    """Members who may be named responsible: those not ended, and any already named."""
-    keep = set(named)
-    return [m for m in members if member_status(m, today) is not MemberStatus.ENDED or m.id in keep]
-
-
-def active_members(members: Sequence[NetworkMember], today: date) -> list[NetworkMember]:
-    """Members active in the network today: whose view a worker may preview."""
-    return [m for m in members if member_status(m, today) is MemberStatus.ACTIVE]
-
-
-def grantee_actor(member: NetworkMember) -> Actor:
-    """The actor a network member reads as: its organisation's staff, or the person."""
-    if member.organisation_id is not None:
-        return Actor(ActorRole.PARTNER, organisation_id=member.organisation_id)
-    return Actor(ActorRole.PERSON, member_id=member.id)
 
 
 def find_section(session: Session, case_id: uuid.UUID, kind: SectionKind) -> PlanSection | None:
@@ -321,267 +214,97 @@ def versions_by_number(
     return {row.version: row for row in rows}
 
 
-@dataclass(frozen=True)
-class VersionsPage:
-    rows: list[PlanSectionVersion]
-    page: int
-    pages: int
-    total: int
-
-
 def versions_page(
     session: Session, section: PlanSection | None, page: int, per_page: int = VERSIONS_PER_PAGE
-) -> VersionsPage:
+) -> ListPage[PlanSectionVersion]:
     """One page of a section's versions, newest first (two queries, none without a section)."""
     if section is None:
-        return VersionsPage([], 1, 1, 0)
+        return ListPage([], 1, 1, 0)
     of_this = PlanSectionVersion.section_id == section.id
-    total = session.scalar(select(func.count(PlanSectionVersion.id)).where(of_this)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = session.scalars(
+    return paginate(
+        session,
         select(PlanSectionVersion)
         .where(of_this)
         .options(joinedload(PlanSectionVersion.author))
-        .order_by(PlanSectionVersion.version.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return VersionsPage(list(rows), page, pages, total)
+        .order_by(PlanSectionVersion.version.desc()),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(PlanSectionVersion.id)).where(of_this),
+    ).map(lambda row: row[0])
 
 
-# -- saving --------------------------------------------------------------------------------
+# -- "My plan": the client's own reading -------------------------------------------------------
 
 
-class PlanError(Exception):
-    """Raised when a save breaks a rule of the plan that the form should have caught."""
+@dataclass(frozen=True)
+class MySection:
+    """One section as the client sees it."""
+
+    section: PlanSection
+    version: PlanSectionVersion | None
+    texts: dict[str, str]  # goals, measures, client_view, worker_view ("" when missing)
+    responsible: list[str]  # names of the members responsible for the measures
+    author: User | None
+
+    @property
+    def kind(self) -> SectionKind:
+        return self.section.kind
+
+    @property
+    def has_content(self) -> bool:
+        return any(self.texts.get(key) for key in ("goals", "measures", "worker_view"))
 
 
-class StaleSection(PlanError):
-    """Raised when someone else saved the section after the form was opened."""
-
-    def __init__(self, seen: int, current: int) -> None:
-        super().__init__(f"seen version {seen}, stored {current}")
-        self.seen = seen
-        self.current = current
+@dataclass(frozen=True)
+class MyPlan:
+    review_on: date | None
+    sections: list[MySection]
 
 
-def ensure_plan(session: Session, case: Case, actor: Actor) -> ClientPlan:
-    """The case's plan, created (empty) when it has none yet."""
-    plan = session.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id, created_by_id=actor.user_id)
-        session.add(plan)
-        session.flush()
-    return plan
-
-
-def save_section(
+def read_my_plan(
     session: Session,
     gate: AccessGate,
     actor: Actor,
+    case_id: uuid.UUID,
     *,
-    case: Case,
-    kind: SectionKind,
-    section: PlanSection | None,
-    seen_version: int,
-    before: SectionInput,
-    after: SectionInput,
-    members: Sequence[NetworkMember],
-    today: date,
-) -> PlanSectionVersion | None:
-    """Append a new version of the ``kind`` section (created with the plan when missing).
+    kind: SectionKind | None,
+) -> MyPlan | None:
+    """The plan's sections (or one kind's) as the client reads them, opened in one gate read
+    with ``Purpose.OWN_DATA``; ``None`` when the case has no plan.
 
-    ``section`` is the case's section of that kind as loaded (``None`` when it has none)
-    and ``before`` its current version decrypted. Returns the new version, or ``None``
-    when nothing changed (no version is added then).
-
-    :raises StaleSection: when the section's current version is no longer ``seen_version``.
-    :raises PlanError: when the input breaks a rule or names someone outside the network.
-    :raises AccessDenied: when the actor may not write this client's plan.
+    :raises AccessDenied: when the actor may not read the client's own data.
     """
-    current = section.current_version if section is not None else 0
-    if seen_version != current:
-        raise StaleSection(seen_version, current)
-    if section is not None and section.kind is not kind:
-        raise PlanError("the section is of another kind")
-    own = [m for m in members if m.case_id == case.id]
-    allowed = {m.id for m in responsible_choices(own, before.responsible_ids, today)}
-    if problems(after, allowed_members=allowed, stored_review_on=before.review_on, today=today):
-        raise PlanError("the input breaks the plan's rules")
-    if section is not None and current > 0 and before == after:
+    plan = load_plan(session, case_id)
+    if plan is None:
         return None
-    if section is None:
-        section = _new_section(session, case, actor, kind)
-    section.current_version += 1
-    version = PlanSectionVersion(
-        section_id=section.id,
-        client_id=case.client_id,
-        version=section.current_version,
-        agreement=after.agreement,
-        review_on=after.review_on,
-        author_id=actor.user_id,
-        created_at=utcnow(),
-    )
-    ciphertext = gate.write_texts(
-        actor,
-        [(field_ref(version, "content_ct", kind), content_json(after))],
-        purpose=Purpose.CASE_WORK,
-    )[0]
-    assert ciphertext is not None  # a JSON text always seals
-    version.content_ct = ciphertext
-    version.responsibles = [
-        PlanResponsible(version_id=version.id, member_id=member_id)
-        for member_id in sorted(after.responsible_ids)
-    ]
-    session.add(version)
-    session.flush()
-    return version
-
-
-def _new_section(session: Session, case: Case, actor: Actor, kind: SectionKind) -> PlanSection:
-    """The case's first section of ``kind`` (and its plan, when it has none).
-
-    Nothing exists to lock yet, so two first saves can race: the loser's insert breaks
-    a unique constraint (on PostgreSQL it waits for the winner's commit first).
-
-    :raises StaleSection: when someone else created the plan or the section meanwhile.
-    """
-    try:
-        with session.begin_nested():
-            plan = ensure_plan(session, case, actor)
-            section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind)
-            section.current_version = 0
-            session.add(section)
-            session.flush()
-    except IntegrityError as error:
-        raise StaleSection(0, 1) from error
-    return section
-
-
-def set_review_date(
-    session: Session,
-    *,
-    case: Case,
-    actor: Actor,
-    review_on: date | None,
-    today: date,
-) -> ClientPlan:
-    """Set the plan's review date (the plan is created when missing); the change is kept.
-
-    :raises PlanError: when a new review date is in the past.
-    """
-    plan = session.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    stored = plan.review_on if plan is not None else None
-    if review_on is not None and review_on != stored and review_on < today:
-        raise PlanError("the review date is in the past")
-    plan = plan or ensure_plan(session, case, actor)
-    now = utcnow()
-    plan.review_on = review_on
-    plan.review_set_at = now
-    plan.review_set_by_id = actor.user_id
-    session.add(
-        PlanReviewDate(plan_id=plan.id, review_on=review_on, set_at=now, set_by_id=actor.user_id)
-    )
-    session.flush()
-    return plan
-
-
-# -- differences ---------------------------------------------------------------------------
-
-Op = Literal["equal", "delete", "insert"]
-_TOKENS = re.compile(r"\s+|[^\s]+")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of text that both versions share (``equal``), or only the older or newer has."""
-
-    op: Op
-    text: str
-
-
-def word_diff(old: str, new: str) -> list[Segment]:
-    """The word-level differences from ``old`` to ``new`` (whitespace kept as it was)."""
-    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
-    segments: list[Segment] = []
-
-    def add(op: Op, tokens: Sequence[str]) -> None:
-        text = "".join(tokens)
-        if not text:
-            return
-        if segments and segments[-1].op == op:
-            segments[-1] = Segment(op, segments[-1].text + text)
-        else:
-            segments.append(Segment(op, text))
-
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            add("equal", a[i1:i2])
-        else:
-            add("delete", a[i1:i2])
-            add("insert", b[j1:j2])
-    return segments
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """How one field of a section differs between two versions.
-
-    ``kind`` is ``text`` (``segments`` hold the word differences), ``value`` (``before``
-    and ``after``) or ``members`` (``added`` and ``removed`` member ids).
-    """
-
-    name: str
-    kind: Literal["text", "value", "members"]
-    changed: bool
-    segments: list[Segment] = field(default_factory=list)
-    before: Any = None
-    after: Any = None
-    added: list[uuid.UUID] = field(default_factory=list)
-    removed: list[uuid.UUID] = field(default_factory=list)
-    kept: list[uuid.UUID] = field(default_factory=list)
-
-
-def compare(before: SectionInput, after: SectionInput) -> list[FieldChange]:
-    """Field by field, what changed from ``before`` to ``after`` (in the form's order)."""
-    changes = [
-        FieldChange(
-            name,
-            "text",
-            getattr(before, name) != getattr(after, name),
-            segments=word_diff(getattr(before, name), getattr(after, name)),
+    sections = in_order(plan.sections)
+    if kind is not None:
+        sections = [s for s in sections if s.kind is kind]
+    versions = current_versions(session, sections)
+    responsible_ids = {r.member_id for v in versions.values() for r in v.responsibles}
+    members = [m for m in case_members(session, case_id) if m.id in responsible_ids]
+    with_content = [(s, versions[s.id]) for s in sections if s.id in versions]
+    refs = [sealed(m, "person_name_ct") for m in members]
+    refs += [sealed(v, "content_ct", s.kind) for s, v in with_content]
+    texts = gate.read_texts(actor, refs, purpose=Purpose.OWN_DATA) if refs else []
+    names = {
+        m.id: m.organisation.name if m.organisation is not None else (texts[i] or "")
+        for i, m in enumerate(members)
+    }
+    contents = {v.id: texts[len(members) + i] for i, (_, v) in enumerate(with_content)}
+    shown = []
+    for section in sections:
+        version = versions.get(section.id)
+        content = SectionContent.parse(contents.get(version.id)) if version else SectionContent()
+        shown.append(
+            MySection(
+                section,
+                version,
+                content.texts(),
+                [names[r.member_id] for r in version.responsibles if r.member_id in names]
+                if version
+                else [],
+                version.author if version else None,
+            )
         )
-        for name in ("goals", "measures")
-    ]
-    changes.append(
-        FieldChange(
-            "responsible",
-            "members",
-            before.responsible_ids != after.responsible_ids,
-            added=sorted(after.responsible_ids - before.responsible_ids),
-            removed=sorted(before.responsible_ids - after.responsible_ids),
-            kept=sorted(before.responsible_ids & after.responsible_ids),
-        )
-    )
-    changes += [
-        FieldChange(
-            name,
-            "text",
-            getattr(before, name) != getattr(after, name),
-            segments=word_diff(getattr(before, name), getattr(after, name)),
-        )
-        for name in ("client_view", "worker_view")
-    ]
-    changes += [
-        FieldChange(
-            name,
-            "value",
-            getattr(before, name) != getattr(after, name),
-            before=getattr(before, name),
-            after=getattr(after, name),
-        )
-        for name in ("agreement", "review_on")
-    ]
-    return changes
+    return MyPlan(plan.review_on, shown)
