@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import consent_texts
+from app.assessment import commands as assessment
+from app.assessment import rules as assessment_rules
 from app.i18n import HELSINKI, helsinki_today
 from app.models import (
     Case,
@@ -36,18 +38,18 @@ from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.plan import AgreementState
 from app.models.release import ReleaseTask
+from app.plan import commands as plan_commands
+from app.plan import rules as plan_rules
+from app.reviews import commands as reviews
 from app.services import (
-    assessment,
     contacts,
     ending,
     identity_code,
     intake,
     network,
     release_checklist,
-    reviews,
     sharing,
 )
-from app.services import plan as plan_service
 from app.services.case_timeline import change_phase
 from app.services.cases import load_case_contexts
 from app.services.fields import field
@@ -429,7 +431,7 @@ def _demo_assessment(
     *,
     complete: bool,
 ) -> None:
-    data = assessment.AssessmentInput(
+    data = assessment_rules.AssessmentInput(
         contact_on=today - timedelta(days=140),
         urgency_assessed_on=today - timedelta(days=139),
         urgency=Urgency.NOT_URGENT,
@@ -438,20 +440,24 @@ def _demo_assessment(
         client_took_part=True,
         participant_ids=frozenset(m.id for m in members if m.organisation_id is not None),
         needs={
-            SectionKind.HOUSING: assessment.NeedInput(
+            SectionKind.HOUSING: assessment_rules.NeedInput(
                 NeedLevel.SIGNIFICANT,
                 "Haluan oman asunnon, en palaa entiseen porukkaan (kuvitteellinen).",
                 "Asunnottomuuden riski vapautuessa on suuri (kuvitteellinen).",
             ),
-            SectionKind.HEALTH: assessment.NeedInput(
+            SectionKind.HEALTH: assessment_rules.NeedInput(
                 NeedLevel.SOME,
                 "Olen ollut raittiina vankilassa (kuvitteellinen).",
                 "Päihdepalvelun jatkumo varmistettava (kuvitteellinen).",
             ),
         },
         factors={
-            "sobriety": assessment.FactorInput(True, "Päihdetyön jatko sovittu (kuvitteellinen)."),
-            "housing": assessment.FactorInput(True, "Asumisneuvonta mukana (kuvitteellinen)."),
+            "sobriety": assessment_rules.FactorInput(
+                True, "Päihdetyön jatko sovittu (kuvitteellinen)."
+            ),
+            "housing": assessment_rules.FactorInput(
+                True, "Asumisneuvonta mukana (kuvitteellinen)."
+            ),
         },
     )
     saved, _ = assessment.save_assessment(
@@ -460,7 +466,7 @@ def _demo_assessment(
         actor,
         case=case,
         assessment=None,
-        before=assessment.EMPTY,
+        before=assessment_rules.EMPTY,
         after=data,
         seen_version=0,
         members=members,
@@ -595,7 +601,7 @@ def _demo_plan(
     members: list[NetworkMember],
     today: date,
 ) -> None:
-    plan_service.set_review_date(
+    plan_commands.set_review_date(
         session, case=case, actor=actor, review_on=today + timedelta(days=30), today=today
     )
     organisation_of = {m.organisation_id: m.id for m in members if m.organisation_id}
@@ -605,7 +611,7 @@ def _demo_plan(
     responsible = {SectionKind.HOUSING: HOUSING, SectionKind.LIVELIHOOD: KELA}
     for kind, (goal, measure) in PLAN_TEXT.items():
         owner = responsible.get(kind)
-        plan_service.save_section(
+        plan_commands.save_section(
             session,
             gate,
             actor,
@@ -613,8 +619,8 @@ def _demo_plan(
             kind=kind,
             section=None,
             seen_version=0,
-            before=plan_service.EMPTY,
-            after=plan_service.SectionInput(
+            before=plan_rules.EMPTY,
+            after=plan_rules.SectionInput(
                 goals=goal,
                 measures=measure,
                 client_view="Tämä on minulle tärkeää (kuvitteellinen).",

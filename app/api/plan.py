@@ -1,23 +1,21 @@
 """The client plan: its sections as each role may read them, and caseworkers' writes.
 
 Reads follow the web pages exactly: caseworkers read the plan as the plan page does
-(``plan_service.read_plan``), the client as "My plan" does (``read_my_plan``), and partner
+(``queries.read_plan``), the client as "My plan" does (``queries.read_my_plan``), and partner
 staff as their client page does: only the sections shared with the organisation now
 (``shared_versions``: the other sections' rows are never loaded) in one gate read.
 
 A write is the plan section form's POST: lock the plan (``read_plan(for_update=True)``),
-check the ETag against the version now stored, check the plan's rules, then
-``save_section``. Of two writers with the same ETag, one saves and the other gets 412.
+check the ETag against the version now stored, then ``save_section``, which checks the
+plan's rules. Of two writers with the same ETag, one saves and the other gets 412.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from flask import abort
-from flask_babel import force_locale
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy.exc import IntegrityError
@@ -33,13 +31,14 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import PlanSection, PlanSectionVersion, Role, User
 from app.models.plan import AgreementState
-from app.portal.plan import MySection, read_my_plan
-from app.portal.views import OwnPage
+from app.plan import commands, queries
+from app.plan.commands import SectionRefused, StaleSection
+from app.plan.content import SectionContent
+from app.plan.queries import MySection, PlanView, SectionView
+from app.plan.rules import EMPTY, TEXT_LIMIT, SectionInput
 from app.security import gate
 from app.services import partner as partner_service
-from app.services import plan as plan_service
 from app.services.fields import sealed
-from app.services.plan import EMPTY, PlanError, PlanView, SectionInput, SectionView, StaleSection
 from consent.decision import Action, BasisKind
 from consent.sections import SectionKind
 
@@ -104,9 +103,7 @@ class PlanOut(Strict):
 
 
 def _text(**kwargs: Any) -> fields.String:
-    return fields.String(
-        required=True, validate=validate.Length(max=plan_service.TEXT_LIMIT), **kwargs
-    )
+    return fields.String(required=True, validate=validate.Length(max=TEXT_LIMIT), **kwargs)
 
 
 class PlanSectionIn(Strict):
@@ -177,17 +174,6 @@ def _client_section(shown: MySection) -> dict[str, Any]:
     }
 
 
-def _texts(content: str | None) -> dict[str, str]:
-    """A version's JSON as the four texts (a foreign shape counts as empty)."""
-    try:
-        raw = json.loads(content) if content else {}
-    except ValueError:
-        raw = {}
-    if not isinstance(raw, dict):
-        raw = {}
-    return {name: str(raw.get(name) or "") for name in plan_service.TEXT_FIELDS}
-
-
 def _partner_sections(found: Reach, kinds: list[SectionKind]) -> list[dict[str, Any]]:
     """The shared sections among ``kinds``, read as the partner's page reads them."""
     access = found.shared
@@ -213,7 +199,7 @@ def _partner_sections(found: Reach, kinds: list[SectionKind]) -> list[dict[str, 
                 "kind": kind,
                 "version": version.version if version else None,
                 "etag": etag_of(version.section_id, version.version) if version else None,
-                **_texts(contents.get(kind)),
+                **SectionContent.parse(contents.get(kind)).texts(),
                 "updated_at": version.created_at if version else None,
                 "shared_on": [
                     {"kind": b.kind, "id": b.id, "until": b.until, "provision": b.provision}
@@ -222,10 +208,6 @@ def _partner_sections(found: Reach, kinds: list[SectionKind]) -> list[dict[str, 
             }
         )
     return sections
-
-
-def _own_page(found: Reach) -> OwnPage:
-    return OwnPage(found.client, found.case, found.actor)
 
 
 @operation(
@@ -246,14 +228,14 @@ def client_plan(client_id: uuid.UUID) -> dict[str, Any]:
     if found.role is Role.PARTNER:
         return {"sections": _partner_sections(found, list(SectionKind))}
     if found.role is Role.CLIENT:
-        mine = read_my_plan(db.session, gate(), found.actor, _own_page(found), kind=None)
+        mine = queries.read_my_plan(db.session, gate(), found.actor, found.case.id, kind=None)
         if mine is None:
             return {"review_on": None, "sections": []}
         return {
             "review_on": mine.review_on,
             "sections": [_client_section(s) for s in mine.sections],
         }
-    view = plan_service.read_plan(db.session, gate(), found.actor, found.case)
+    view = queries.read_plan(db.session, gate(), found.actor, found.case)
     return {
         "review_on": view.plan.review_on if view.plan else None,
         "sections": [
@@ -288,14 +270,14 @@ def get_plan_section(client_id: uuid.UUID, kind: str) -> MarshalResult:
             abort(404)
         body = _partner_sections(found, [section_kind])[0]
     elif found.role is Role.CLIENT:
-        mine = read_my_plan(db.session, gate(), found.actor, _own_page(found), kind=section_kind)
+        mine = queries.read_my_plan(
+            db.session, gate(), found.actor, found.case.id, kind=section_kind
+        )
         if mine is None or not mine.sections:
             abort(404)
         body = _client_section(mine.sections[0])
     else:
-        view = plan_service.read_plan(
-            db.session, gate(), found.actor, found.case, kinds=[section_kind]
-        )
+        view = queries.read_plan(db.session, gate(), found.actor, found.case, kinds=[section_kind])
         shown = view.section(section_kind)
         if shown is None or shown.version is None:
             abort(404)
@@ -331,7 +313,7 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
     found = reach(client_id)
     require_open(found)
     section_kind = SectionKind(kind)
-    view = plan_service.read_plan(
+    view = queries.read_plan(
         db.session, gate(), found.actor, found.case, kinds=[section_kind], for_update=True
     )
     current = view.section(section_kind)
@@ -348,22 +330,8 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
         responsible_ids=frozenset(body["responsible"]),
         review_on=body["review_on"],
     )
-    allowed = plan_service.responsible_choices(view.members, before.responsible_ids, today)
-    found_problems = plan_service.problems(
-        after,
-        allowed_members=[m.id for m in allowed],
-        stored_review_on=before.review_on,
-        today=today,
-    )
-    if found_problems:
-        with force_locale("en"):  # the API speaks English
-            errors = [
-                {"pointer": f"#/{name}", "detail": str(message)}
-                for name, message in found_problems.items()
-            ]
-        abort(problem(422, "The section breaks the plan's rules.", kind=VALIDATION, errors=errors))
     try:
-        version = plan_service.save_section(
+        version = commands.save_section(
             db.session,
             gate(),
             found.actor,
@@ -376,28 +344,32 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
             members=view.members,
             today=today,
         )
-        if version is None:  # nothing changed: the current version stands
-            assert current is not None and current.version is not None
-            saved, author, status = current, current.version.author, 200
-        else:
-            section = db.session.get(PlanSection, version.section_id)  # in the session already
-            assert section is not None
-            saved = SectionView(section, version, after)
-            author, status = current_user, 200 if current else 201
-        answer = _worker_section(view, saved, author)  # before the commit expires the rows
-        db.session.commit()
+    except SectionRefused as refusal:  # the API speaks English: the messages' source
+        errors = [
+            {"pointer": f"#/{name}", "detail": message % refusal.params}
+            for name, _code, message in refusal.messages()
+            if name is not None
+        ]
+        abort(problem(422, "The section breaks the plan's rules.", kind=VALIDATION, errors=errors))
     except (StaleSection, IntegrityError):
         # Another writer created or saved it first (a plan or section row made at the same
         # moment collides on a unique constraint): nothing of this request was stored.
         db.session.rollback()
         abort(_stale(found, section_kind))
-    except PlanError:  # problems() checks the same rules; this is the last line
-        abort(problem(422, "The section breaks the plan's rules.", kind=VALIDATION, errors=[]))
+    if version is None:  # nothing changed: the current version stands
+        assert current is not None and current.version is not None
+        saved, author, status = current, current.version.author, 200
+    else:
+        section = db.session.get(PlanSection, version.section_id)  # in the session already
+        assert section is not None
+        saved = SectionView(section, version, after)
+        author, status = current_user, 200 if current else 201
+    answer = _worker_section(view, saved, author)
     return MarshalResult(answer, status=status, etag=answer["etag"])
 
 
 def _stale(found: Reach, kind: SectionKind) -> Any:
-    section = plan_service.find_section(db.session, found.case.id, kind)
+    section = queries.find_section(db.session, found.case.id, kind)
     current = (
         etag_of(section.id, section.current_version)
         if section is not None and section.current_version > 0

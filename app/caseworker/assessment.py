@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from app.assessment.commands import StaleAssessment, complete_assessment, save_assessment
+from app.assessment.queries import (
+    AssessmentRead,
+    first_contact_on,
+    read_assessment,
+    read_version,
+    versions_page,
+)
+from app.assessment.rules import FACTORS, in_network, participant_choices
 from app.caseworker import bp
 from app.caseworker.assessment_forms import (
+    FACTOR_GROUPS,
+    FACTOR_LABELS,
     NEED_LEVELS,
     URGENCIES,
     AssessmentForm,
@@ -24,29 +33,11 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models import NetworkMember, Phase, Role
-from app.models.assessment import Assessment, AssessmentVersion, NeedLevel, Urgency
-from app.models.intake import Notification
+from app.models.assessment import NeedLevel, Urgency
+from app.refusals import Refused
 from app.security import allow, gate
-from app.services.assessment import (
-    FACTOR_GROUPS,
-    FACTORS,
-    FACTORS_BY_CODE,
-    AssessmentError,
-    AssessmentInput,
-    StaleAssessment,
-    case_members,
-    complete_assessment,
-    is_current,
-    load_assessment,
-    parse_snapshot,
-    participant_choices,
-    save_assessment,
-    sealed_fields,
-    stored_input,
-    versions_page,
-)
-from app.services.fields import sealed
-from consent.decision import Purpose
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
 from consent.sections import SectionKind
 
 PARTS = {
@@ -72,50 +63,38 @@ def assessment_part_label(code: str) -> str:
     kind, _, value = code.partition(":")
     if kind == "area" and value in {k.value for k in SectionKind}:
         return str(SECTIONS[SectionKind(value)])
-    if kind == "factor" and value in FACTORS_BY_CODE:
-        return str(FACTORS_BY_CODE[value].label)
+    if kind == "factor" and value in FACTOR_LABELS:
+        return str(FACTOR_LABELS[value])
     return str(PARTS.get(code, code))
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """Everything the page shows, read with one batched call to the gate."""
-
-    assessment: Assessment | None
-    members: list[NetworkMember]
-    names: dict[uuid.UUID, str]  # member → organisation or person name
-    stored: AssessmentInput
+@bp.app_template_global()
+def assessment_factor_label(code: str) -> str:
+    """A desistance factor's name."""
+    return str(FACTOR_LABELS[code])
 
 
-def _load(page: ClientPage, *, for_update: bool = False) -> Loaded:
-    assessment = load_assessment(db.session, page.case.id, for_update=for_update)
-    members = case_members(db.session, page.case.id)
-    fields = [sealed(m, "person_name_ct") for m in members] + sealed_fields(assessment)
-    texts = gate().read_texts(page.actor, fields, purpose=Purpose.CASE_WORK) if fields else []
-    names = {
-        m.id: m.organisation.name if m.organisation else texts[i] or ""
-        for i, m in enumerate(members)
-    }
-    return Loaded(assessment, members, names, stored_input(assessment, texts[len(members) :]))
+def _load(page: ClientPage, *, for_update: bool = False) -> AssessmentRead:
+    return read_assessment(db.session, gate(), page.actor, page.case.id, for_update=for_update)
 
 
-def _member_label(loaded: Loaded, member: NetworkMember) -> str:
+def _member_label(loaded: AssessmentRead, member: NetworkMember) -> str:
     label = f"{loaded.names[member.id]} ({MEMBER_KINDS[member.kind]})"
-    if not is_current(member, helsinki_today()):
+    if not in_network(member, utcnow()):
         label += " – " + gettext("no longer in the network")
     return label
 
 
-def _form(loaded: Loaded, **kwargs: object) -> AssessmentForm:
+def _form(loaded: AssessmentRead, **kwargs: object) -> AssessmentForm:
     form = AssessmentForm(**kwargs)
-    choices = participant_choices(loaded.members, loaded.assessment, helsinki_today())
+    choices = participant_choices(loaded.members, loaded.assessment, utcnow())
     form.set_members([(m.id, _member_label(loaded, m)) for m in choices])
     return form
 
 
 def _render(
     page: ClientPage,
-    loaded: Loaded,
+    loaded: AssessmentRead,
     form: AssessmentForm,
     *,
     problem: str | None = None,
@@ -155,31 +134,26 @@ def assessment(page: ClientPage) -> str | Response | tuple[str, int]:
     today = helsinki_today()
     if not form.validate_all(today):
         return _render(page, loaded, form), 400
-    try:
-        _, changed = save_assessment(
-            db.session,
-            gate(),
-            page.actor,
-            case=page.case,
-            assessment=loaded.assessment,
-            before=loaded.stored,
-            after=form.to_input(),
-            seen_version=form.seen_version(),
-            members=loaded.members,
-            today=today,
-        )
-    except StaleAssessment:
-        form.version.data = str(current_version)  # saving again overwrites, knowingly
-        problem = gettext(
-            "Someone else saved this assessment while you were editing it. Your input is "
-            "kept below: compare it with the summary, then save again."
-        )
-        return _render(page, loaded, form, problem=problem), 409
-    except AssessmentError:  # the form checks the same rules; this is the last line
-        return _render(page, loaded, form, problem=gettext("Check the assessment.")), 400
-    db.session.commit()
-    flash(gettext("Assessment saved.") if changed else gettext("Nothing changed."), "success")
-    return redirect(url_for("caseworker.assessment", client_id=page.client.id))
+    with refusals_shown_on(form):  # the form checks the same rules; this is the last line
+        try:
+            _, changed = save_assessment(
+                db.session,
+                gate(),
+                page.actor,
+                case=page.case,
+                assessment=loaded.assessment,
+                before=loaded.stored,
+                after=form.to_input(),
+                seen_version=form.seen_version(),
+                members=loaded.members,
+                today=today,
+            )
+        except StaleAssessment as stale:
+            form.version.data = str(current_version)  # saving again overwrites, knowingly
+            return _render(page, loaded, form, problem=gettext(stale.message)), 409
+        flash(gettext("Assessment saved.") if changed else gettext("Nothing changed."), "success")
+        return redirect(url_for("caseworker.assessment", client_id=page.client.id))
+    return _render(page, loaded, form), 400
 
 
 @bp.route("/clients/<uuid:client_id>/assessment/complete", methods=["POST"])
@@ -206,19 +180,10 @@ def assessment_complete(page: ClientPage) -> str | Response | tuple[str, int]:
             seen_version=complete.seen_version(),
             today=helsinki_today(),
         )
-    except StaleAssessment:
-        problem = gettext(
-            "Someone else saved this assessment meanwhile. Check the summary, then mark it "
-            "completed again."
-        )
-        return _render(page, loaded, _filled(loaded, page.case.id), problem=problem), 409
-    except AssessmentError:
-        problem = gettext(
-            "Only an assessment that has started and is not yet completed can be marked "
-            "completed. Record the start date first."
-        )
-        return _render(page, loaded, _filled(loaded, page.case.id), problem=problem), 400
-    db.session.commit()
+    except Refused as refusal:  # stale, or not an assessment that can be completed
+        status = 409 if isinstance(refusal, StaleAssessment) else 400
+        problem = gettext(refusal.message)
+        return _render(page, loaded, _filled(loaded, page.case.id), problem=problem), status
     if moved:
         flash(
             gettext("Assessment completed. The case moved on to assembling the support network."),
@@ -229,13 +194,11 @@ def assessment_complete(page: ClientPage) -> str | Response | tuple[str, int]:
     return redirect(url_for("caseworker.assessment", client_id=page.client.id))
 
 
-def _filled(loaded: Loaded, case_id: uuid.UUID) -> AssessmentForm:
+def _filled(loaded: AssessmentRead, case_id: uuid.UUID) -> AssessmentForm:
     """The form showing the stored assessment; a new one starts from the intake's contact day."""
     form = _form(loaded, formdata=None)
     if loaded.assessment is None:
-        contacted = db.session.scalar(
-            select(func.min(Notification.contacted_on)).where(Notification.case_id == case_id)
-        )
+        contacted = first_contact_on(db.session, case_id)
         form.fill(replace(loaded.stored, contact_on=contacted), 0)
     else:
         form.fill(loaded.stored, loaded.assessment.version)
@@ -247,32 +210,15 @@ def _filled(loaded: Loaded, case_id: uuid.UUID) -> AssessmentForm:
 @client_page
 def assessment_version(page: ClientPage, number: int) -> str:
     """The assessment as one save left it."""
-    version = db.session.scalar(
-        select(AssessmentVersion)
-        .join(Assessment, Assessment.id == AssessmentVersion.assessment_id)
-        .where(Assessment.case_id == page.case.id, AssessmentVersion.version == number)
-        .options(joinedload(AssessmentVersion.author))
-    )
-    if version is None:
+    read = read_version(db.session, gate(), page.actor, page.case.id, number)
+    if read is None:
         abort(404)
-    members = case_members(db.session, page.case.id)
-    texts = gate().read_texts(
-        page.actor,
-        [*(sealed(m, "person_name_ct") for m in members), sealed(version, "snapshot_ct")],
-        purpose=Purpose.CASE_WORK,
-    )
-    names = {
-        m.id: m.organisation.name if m.organisation else texts[i] or ""
-        for i, m in enumerate(members)
-    }
-    snapshot = texts[-1]
-    assert snapshot is not None  # every version seals a non-empty snapshot
     return render_template(
         "caseworker/assessment_version.html",
         page=page,
-        version=version,
-        data=parse_snapshot(snapshot),
-        names=names,
+        version=read.version,
+        data=read.data,
+        names=read.names,
         factors=FACTORS,
         factor_groups=FACTOR_GROUPS,
         sections=list(SectionKind),

@@ -7,7 +7,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -23,9 +25,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.labels import SECTIONS
-from app.models.assessment import NeedLevel, Urgency
-from app.services.assessment import (
+from app.assessment.rules import (
     FACTORS,
     TEXT_LIMIT,
     AssessmentInput,
@@ -33,6 +33,8 @@ from app.services.assessment import (
     NeedInput,
     problems,
 )
+from app.labels import SECTIONS
+from app.models.assessment import NeedLevel, Urgency
 from consent.sections import SectionKind
 
 NOT_RECORDED = ""  # the radio choice that leaves an answer open
@@ -46,6 +48,35 @@ NEED_LEVELS = {
 URGENCIES = {
     Urgency.URGENT: _l("Urgent: needs immediate help"),
     Urgency.NOT_URGENT: _l("Not urgent"),
+}
+
+# The model's desistance factors (DOMAIN.md "Desistance") and their groups, by code.
+FACTOR_GROUPS: dict[str, LazyString] = {
+    "preconditions": _l("Preconditions of a crime-free life"),
+    "inner_change": _l("Inner change"),
+    "inclusion": _l("Inclusion"),
+    "continuity": _l("Continuity across release"),
+    "ways_of_working": _l("Support and ways of working"),
+}
+FACTOR_LABELS: dict[str, LazyString] = {
+    "sobriety": _l("Sobriety"),
+    "close_relationships": _l("Close relationships"),
+    "housing": _l("Housing"),
+    "livelihood": _l("Livelihood"),
+    "community": _l("Community and belonging"),
+    "meaningful_everyday": _l("A meaningful everyday life of one's own"),
+    "agency": _l("Participation, agency and self-efficacy"),
+    "study_work": _l("Social inclusion, study and work"),
+    "digital_inclusion": _l("Digital inclusion and digital services"),
+    "release_continuity": _l("Continuity of services across release"),
+    "probation_support": _l("Support during supervised probationary liberty"),
+    "trust_opportunities": _l("Trust in the client and creating opportunities"),
+    "relationship_work": _l(
+        "Relationship-based work: a confidential relationship and respectful encounter"
+    ),
+    "ngo_peer_support": _l("Support from NGOs and peer experts"),
+    "accessible_services": _l("Equal and accessible services"),
+    "network_work": _l("Multi-agency network work"),
 }
 
 
@@ -230,9 +261,9 @@ class AssessmentFormBase(FlaskForm):
         """Each field, then the service's rules across fields (on fields without an error yet)."""
         valid = self.validate()
         found = problems(self.to_input(), today)
-        for name, message in found.items():
+        for name, problem in found.items():
             if not self[name].errors:
-                self[name].errors.append(message)
+                self[name].errors.append(gettext(problem.message))
         return valid and not found
 
     def error_list(self) -> list[tuple[str, str, str]]:
@@ -272,7 +303,11 @@ class AssessmentForm(AssessmentFormBase):
 for _kind in SectionKind:
     setattr(AssessmentForm, f"area_{_kind.value}", FormField(NeedForm, label=SECTIONS[_kind]))
 for _factor in FACTORS:
-    setattr(AssessmentForm, f"factor_{_factor.code}", FormField(FactorForm, label=_factor.label))
+    setattr(
+        AssessmentForm,
+        f"factor_{_factor.code}",
+        FormField(FactorForm, label=FACTOR_LABELS[_factor.code]),
+    )
 
 
 class CompleteForm(FlaskForm):

@@ -28,10 +28,10 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
+from app.reviews.rules import REMINDER_DAYS, ReviewStatus, review_status
 from app.security import allow, current_actor, gate
 from app.services import partner
 from app.services.fields import sealed
-from app.services.reviews import REMINDER_DAYS, ReviewStatus, review_status
 from app.web.access_log import describe
 from consent.base import utcnow
 from consent.decision import Purpose

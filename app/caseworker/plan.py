@@ -4,7 +4,7 @@ edits, "view as …" a network member, and the print for the client."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
@@ -25,21 +25,19 @@ from app.i18n import LANGUAGES, helsinki_today, select_locale
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models import NetworkMember, Organisation, Role
 from app.models.plan import AgreementState
+from app.plan import commands, queries, rules
+from app.plan.commands import StaleSection
+from app.plan.content import SectionContent
+from app.plan.queries import PlanView, SectionView
+from app.plan.rules import EMPTY, SectionInput
 from app.security import allow, gate
-from app.services import plan as plan_service
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
-from app.services.plan import (
-    EMPTY,
-    PlanError,
-    PlanView,
-    SectionInput,
-    SectionView,
-    StaleSection,
-)
 from app.services.responsible_worker import appointments, current_appointment
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
 from consent.decision import Reason
 from consent.sections import DataScope, SectionKind
+from consent.status import MembershipStatus, membership_status
 
 Page = str | tuple[str, int]
 
@@ -84,18 +82,14 @@ def plan_review(page: ClientPage) -> Page | Response:
     """Set the date the whole plan is reviewed with the client and the network."""
     form = ReviewDateForm()
     if form.validate_on_submit():
-        try:
-            plan_service.set_review_date(
+        with refusals_shown_on(form):
+            commands.set_review_date(
                 db.session,
                 case=page.case,
                 actor=page.actor,
                 review_on=form.review_on.data,
                 today=helsinki_today(),
             )
-        except PlanError:
-            form.review_on.errors.append(gettext("The review date cannot be in the past."))
-        else:
-            db.session.commit()
             flash(gettext("The plan's review date was saved."), "success")
             return redirect(url_for("caseworker.plan", client_id=page.client.id))
     return _plan_page(page, review_form=form, status=400)
@@ -104,7 +98,7 @@ def plan_review(page: ClientPage) -> Page | Response:
 def _plan_page(
     page: ClientPage, *, review_form: ReviewDateForm | None = None, status: int = 200
 ) -> Page:
-    view = plan_service.read_plan(db.session, gate(), page.actor, page.case)
+    view = queries.read_plan(db.session, gate(), page.actor, page.case)
     today = helsinki_today()
     if review_form is None:
         review_form = ReviewDateForm(
@@ -115,18 +109,18 @@ def _plan_page(
         page=page,
         view=view,
         review_form=review_form,
-        previewable=_previewable(view, today),
+        previewable=_previewable(view, utcnow()),
         languages=LANGUAGES,
         today=today,
     )
     return (html, status) if status != 200 else html
 
 
-def _previewable(view: PlanView, today: date) -> list[tuple[NetworkMember, str]]:
-    """The members whose view can be previewed (active today), with their labels."""
+def _previewable(view: PlanView, now: datetime) -> list[tuple[NetworkMember, str]]:
+    """The members whose view can be previewed (active now), with their labels."""
     return [
         (m, f"{view.names[m.id]} ({MEMBER_KINDS[m.kind]})")
-        for m in plan_service.active_members(view.members, today)
+        for m in rules.active_members(view.members, now)
     ]
 
 
@@ -139,7 +133,7 @@ def _previewable(view: PlanView, today: date) -> list[tuple[NetworkMember, str]]
 def plan_section(page: ClientPage, kind: str) -> Page | Response:
     """Write a section (a new one, or a new version); a stale form gets the conflict page."""
     section_kind = _kind(kind)
-    view = plan_service.read_plan(
+    view = queries.read_plan(
         db.session,
         gate(),
         page.actor,
@@ -152,11 +146,11 @@ def plan_section(page: ClientPage, kind: str) -> Page | Response:
     stored = current.section.current_version if current else 0
     today = helsinki_today()
     if request.method == "GET":
-        form = _section_form(view, before, today, formdata=None)
+        form = _section_form(view, before, formdata=None)
         form.fill(before, stored)
         return _section_page(page, view, section_kind, current, form)
 
-    form = _section_form(view, before, today)
+    form = _section_form(view, before)
     valid = form.validate_all(
         allowed_members=_choice_ids(form),
         stored_review_on=before.review_on,
@@ -166,40 +160,38 @@ def plan_section(page: ClientPage, kind: str) -> Page | Response:
         return _conflict(page, view, section_kind, current, form)
     if not valid:
         return _section_page(page, view, section_kind, current, form), 400
-    try:
-        version = plan_service.save_section(
-            db.session,
-            gate(),
-            page.actor,
-            case=page.case,
-            kind=section_kind,
-            section=current.section if current else None,
-            seen_version=form.seen_version(),
-            before=before,
-            after=form.to_input(),
-            members=view.members,
-            today=today,
+    with refusals_shown_on(form):  # the form checks the same rules; this is the last line
+        try:
+            version = commands.save_section(
+                db.session,
+                gate(),
+                page.actor,
+                case=page.case,
+                kind=section_kind,
+                section=current.section if current else None,
+                seen_version=form.seen_version(),
+                before=before,
+                after=form.to_input(),
+                members=view.members,
+                today=today,
+            )
+        except StaleSection:
+            return _conflict(page, view, section_kind, current, form)
+        if version is None:
+            flash(gettext("Nothing changed."), "info")
+        else:
+            flash(
+                gettext(
+                    "%(section)s saved as version %(n)d.",
+                    section=_section_label(section_kind),
+                    n=version.version,
+                ),
+                "success",
+            )
+        return redirect(
+            url_for("caseworker.plan", client_id=page.client.id, _anchor=f"section-{section_kind}")
         )
-    except StaleSection:
-        return _conflict(page, view, section_kind, current, form)
-    except PlanError:  # the form checks the same rules; this is the last line
-        problem = gettext("Check the section.")
-        return _section_page(page, view, section_kind, current, form, problem=problem), 400
-    db.session.commit()
-    if version is None:
-        flash(gettext("Nothing changed."), "info")
-    else:
-        flash(
-            gettext(
-                "%(section)s saved as version %(n)d.",
-                section=_section_label(section_kind),
-                n=version.version,
-            ),
-            "success",
-        )
-    return redirect(
-        url_for("caseworker.plan", client_id=page.client.id, _anchor=f"section-{section_kind}")
-    )
+    return _section_page(page, view, section_kind, current, form), 400
 
 
 def _section_label(kind: SectionKind) -> str:
@@ -210,18 +202,17 @@ def _choice_ids(form: SectionForm) -> list[uuid.UUID]:
     return [uuid.UUID(choice.value) for choice in form.responsible.choices or []]
 
 
-def _section_form(
-    view: PlanView, before: SectionInput, today: date, **kwargs: object
-) -> SectionForm:
+def _section_form(view: PlanView, before: SectionInput, **kwargs: object) -> SectionForm:
     form = SectionForm(**kwargs)
-    choices = plan_service.responsible_choices(view.members, before.responsible_ids, today)
-    form.set_members([(m.id, _member_label(view, m, today)) for m in choices])
+    now = utcnow()
+    choices = rules.responsible_choices(view.members, before.responsible_ids, now)
+    form.set_members([(m.id, _member_label(view, m, now)) for m in choices])
     return form
 
 
-def _member_label(view: PlanView, member: NetworkMember, today: date) -> str:
+def _member_label(view: PlanView, member: NetworkMember, now: datetime) -> str:
     label = f"{view.names[member.id]} ({MEMBER_KINDS[member.kind]})"
-    if member_status(member, today) is MemberStatus.ENDED:
+    if membership_status(member.membership(), now) is MembershipStatus.ENDED:
         label += " – " + gettext("no longer in the network")
     return label
 
@@ -235,7 +226,7 @@ def _section_page(
     *,
     problem: str | None = None,
 ) -> str:
-    history = plan_service.versions_page(
+    history = queries.versions_page(
         db.session, current.section if current else None, request.args.get("page", 1, type=int)
     )
     return render_template(
@@ -271,7 +262,7 @@ def _conflict(
         kind=kind,
         current=current,
         yours=yours,
-        changes=plan_service.compare(current.data, yours),
+        changes=rules.compare(current.data, yours),
         form=form,
     )
     return html, 409
@@ -282,10 +273,10 @@ def _conflict(
 @client_page
 def plan_section_version(page: ClientPage, kind: str, number: int) -> str:
     """One version of a section, as it was saved."""
-    section = plan_service.find_section(db.session, page.case.id, _kind(kind))
+    section = queries.find_section(db.session, page.case.id, _kind(kind))
     if section is None:
         abort(404)
-    read = plan_service.read_versions(db.session, gate(), page.actor, page.case, section, [number])
+    read = queries.read_versions(db.session, gate(), page.actor, page.case, section, [number])
     if number not in read.versions:
         abort(404)
     version, data = read.versions[number]
@@ -304,7 +295,7 @@ def plan_section_version(page: ClientPage, kind: str, number: int) -> str:
 @client_page
 def plan_section_changes(page: ClientPage, kind: str) -> Page:
     """The differences between two versions of a section, field by field and word by word."""
-    section = plan_service.find_section(db.session, page.case.id, _kind(kind))
+    section = queries.find_section(db.session, page.case.id, _kind(kind))
     if section is None:
         abort(404)
     latest = section.current_version
@@ -333,9 +324,7 @@ def plan_section_changes(page: ClientPage, kind: str) -> Page:
         return html, 400
     assert older is not None and newer is not None
     older, newer = min(older, newer), max(older, newer)
-    read = plan_service.read_versions(
-        db.session, gate(), page.actor, page.case, section, [older, newer]
-    )
+    read = queries.read_versions(db.session, gate(), page.actor, page.case, section, [older, newer])
     (old_version, old_data), (new_version, new_data) = read.versions[older], read.versions[newer]
     return render_template(
         "caseworker/plan_changes.html",
@@ -345,7 +334,7 @@ def plan_section_changes(page: ClientPage, kind: str) -> Page:
         newer=newer,
         old_version=old_version,
         new_version=new_version,
-        changes=plan_service.compare(old_data, new_data),
+        changes=rules.compare(old_data, new_data),
         names=read.names,
     )
 
@@ -358,9 +347,8 @@ def plan_section_changes(page: ClientPage, kind: str) -> Page:
 @client_page
 def plan_view_as(page: ClientPage) -> Page:
     """Exactly what one network member would see of the plan now (the gate's preview)."""
-    view = plan_service.read_plan(db.session, gate(), page.actor, page.case, contents=False)
-    today = helsinki_today()
-    previewable = _previewable(view, today)
+    view = queries.read_plan(db.session, gate(), page.actor, page.case, contents=False)
+    previewable = _previewable(view, utcnow())
     chosen = request.args.get("member", "")
     member = next((m for m, _ in previewable if str(m.id) == chosen), None)
     if member is None:
@@ -376,13 +364,19 @@ def plan_view_as(page: ClientPage) -> Page:
     shown = [s for s in view.sections if s.version is not None]
     previews = gate().preview(
         page.actor,
-        plan_service.grantee_actor(member),
+        rules.grantee_actor(member),
         [sealed(page.client, "name_ct", DataScope.NAME)]
         + [sealed(s.version, "content_ct", s.section.kind) for s in shown if s.version],
     )
     name_preview, section_previews = previews[0], previews[1:]
     sections = [
-        (s, p, plan_service.stored_input(s.version, p.text) if p.decision.allowed else None)
+        (
+            s,
+            p,
+            rules.stored_input(s.version, SectionContent.parse(p.text))
+            if p.decision.allowed
+            else None,
+        )
         for s, p in zip(shown, section_previews, strict=True)
     ]
     return render_template(
@@ -413,7 +407,7 @@ def plan_print(page: ClientPage) -> str:
     lang = request.args.get("lang", "")
     if lang not in LANGUAGES:
         lang = select_locale()
-    view = plan_service.read_plan(db.session, gate(), page.actor, page.case)
+    view = queries.read_plan(db.session, gate(), page.actor, page.case)
     appointment = current_appointment(appointments(db.session, page.case.id))
     county = db.session.get(Organisation, page.case.county_id)
     with force_locale(lang):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectMultipleField
@@ -15,7 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models.plan import AgreementState
-from app.services.plan import TEXT_LIMIT, SectionInput, problems
+from app.plan.rules import MESSAGE_PARAMS, TEXT_LIMIT, SectionInput, problems
 from consent.decision import Reason
 
 AGREEMENT_STATES = {
@@ -167,18 +168,22 @@ class SectionForm(FlaskForm):
             stored_review_on=stored_review_on,
             today=today,
         )
-        for name, message in found.items():
+        for name, problem in found.items():
             if not self[name].errors:
-                self[name].errors.append(message)
+                self[name].errors.append(gettext(problem.message, **MESSAGE_PARAMS))
         return valid and not found
 
     def error_list(self) -> list[tuple[str, str, str]]:
         """(field id, label, message) of every error, in page order, for the error summary."""
-        return [
-            (self[name].id, str(self[name].label.text), str(message))
-            for name in self.field_order
-            for message in self[name].errors
-        ] + ([("", "", str(EXPIRED))] if self.csrf_token.errors else [])
+        return (
+            [
+                (self[name].id, str(self[name].label.text), str(message))
+                for name in self.field_order
+                for message in self[name].errors
+            ]
+            + [("", "", str(message)) for message in self.form_errors]
+            + ([("", "", str(EXPIRED))] if self.csrf_token.errors else [])
+        )
 
 
 class ReviewDateForm(FlaskForm):

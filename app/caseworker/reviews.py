@@ -15,7 +15,6 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -26,22 +25,27 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import ClientPlan, NetworkMember, Role
+from app.reviews import rules
+from app.reviews.commands import ReviewFacts, record_review
+from app.reviews.queries import network_members, review_page
+from app.reviews.rules import ReviewStatus
 from app.security import allow, gate
-from app.services import reviews as review_service
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
 from consent.decision import Purpose
+from consent.status import MembershipStatus, membership_status
 
 REVIEW_STATUSES = {
-    review_service.ReviewStatus.OVERDUE: _l("Overdue"),
-    review_service.ReviewStatus.DUE: _l("Due soon"),
-    review_service.ReviewStatus.SCHEDULED: _l("Scheduled"),
-    review_service.ReviewStatus.NOT_SCHEDULED: _l("No review date"),
+    ReviewStatus.OVERDUE: _l("Overdue"),
+    ReviewStatus.DUE: _l("Due soon"),
+    ReviewStatus.SCHEDULED: _l("Scheduled"),
+    ReviewStatus.NOT_SCHEDULED: _l("No review date"),
 }
 
 
 @bp.app_template_global()
-def review_status_label(status: review_service.ReviewStatus) -> str:
+def review_status_label(status: ReviewStatus) -> str:
     return str(REVIEW_STATUSES[status])
 
 
@@ -85,31 +89,14 @@ class ReviewForm(FlaskForm):
         super().__init__(prefix="review", **kwargs)
 
     def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
-        today = helsinki_today()
-        held, following = self.held_on.data, self.next_review_on.data
-        if held is not None and held > today:
-            self.held_on.errors.append(
-                gettext("Record a review once it has been held: the date is in the future.")
-            )
-            valid = False
-        if held is not None and not review_service.next_review_fits(held, following, today):
-            self.next_review_on.errors.append(
-                gettext("The next review must be after this one, and today at the earliest.")
-            )
-            valid = False
-        return valid
-
-
-def _members(case_id: uuid.UUID) -> list[NetworkMember]:
-    return list(
-        db.session.scalars(
-            select(NetworkMember)
-            .where(NetworkMember.case_id == case_id)
-            .options(joinedload(NetworkMember.organisation))
-            .order_by(NetworkMember.starts_on, NetworkMember.added_at, NetworkMember.id)
-        )
-    )
+        """Each field, then the rules of a review's dates (``app/reviews/rules.py``)."""
+        valid: bool = super().validate(extra_validators)
+        if self.held_on.data is None:
+            return valid
+        found = rules.problems(self.held_on.data, self.next_review_on.data, helsinki_today())
+        for name, problem in found.items():
+            self[name].errors.append(gettext(problem.message))
+        return valid and not found
 
 
 def _member_label(member: NetworkMember, names: dict[uuid.UUID, str]) -> str:
@@ -123,10 +110,8 @@ def _member_label(member: NetworkMember, names: dict[uuid.UUID, str]) -> str:
 def reviews(page: ClientPage) -> Response | tuple[str, int]:
     """The plan's review date, the form for recording a review and the earlier reviews."""
     case, today = page.case, helsinki_today()
-    members = _members(case.id)
-    listing = review_service.review_page(
-        db.session, case.id, page=request.args.get("page", 1, type=int)
-    )
+    members = network_members(db.session, case.id)
+    listing = review_page(db.session, case.id, page=request.args.get("page", 1, type=int))
     everyone = {m.id: m for m in members}
     everyone.update((p.member.id, p.member) for review in listing.rows for p in review.participants)
     people = [m for m in everyone.values() if m.organisation is None]
@@ -137,33 +122,34 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
     review_texts = {r.id: (next(texts), next(texts)) for r in listing.rows}
 
     # Members still in the network (a review may be recorded for a meeting held earlier).
+    now = utcnow()
     choices = [
         (str(m.id), _member_label(m, names))
         for m in members
-        if member_status(m, today) is not MemberStatus.ENDED
+        if membership_status(m.membership(), now) is not MembershipStatus.ENDED
     ]
     if request.method == "POST":
         form = ReviewForm()
         form.members.choices = choices
         if form.validate_on_submit():
-            review_service.record_review(
-                db.session,
-                gate(),
-                page.actor,
-                case,
-                review_service.ReviewFacts(
-                    held_on=form.held_on.data,
-                    client_took_part=bool(form.client_took_part.data),
-                    member_ids=frozenset(uuid.UUID(v) for v in form.members.data or []),
-                    other_participants=form.other_participants.data,
-                    notes=form.notes.data,
-                    next_review_on=form.next_review_on.data,
-                ),
-                today=today,
-            )
-            db.session.commit()
-            flash(gettext("Review recorded. The plan's review date was updated."), "info")
-            return redirect(url_for("caseworker.reviews", client_id=page.client.id))
+            with refusals_shown_on(form):
+                record_review(
+                    db.session,
+                    gate(),
+                    page.actor,
+                    case,
+                    ReviewFacts(
+                        held_on=form.held_on.data,
+                        client_took_part=bool(form.client_took_part.data),
+                        member_ids=frozenset(uuid.UUID(v) for v in form.members.data or []),
+                        other_participants=form.other_participants.data,
+                        notes=form.notes.data,
+                        next_review_on=form.next_review_on.data,
+                    ),
+                    today=today,
+                )
+                flash(gettext("Review recorded. The plan's review date was updated."), "info")
+                return redirect(url_for("caseworker.reviews", client_id=page.client.id))
         status = 400
     else:
         form = ReviewForm(formdata=None, held_on=today)
@@ -176,8 +162,8 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
         page=page,
         form=form,
         review_on=review_on,
-        review_state=review_service.review_status(review_on, today),
-        reminder_days=review_service.REMINDER_DAYS,
+        review_state=rules.review_status(review_on, today),
+        reminder_days=rules.REMINDER_DAYS,
         listing=listing,
         rows=[(r, *review_texts[r.id]) for r in listing.rows],
         member_label=lambda m: _member_label(m, names),

@@ -33,7 +33,7 @@ from app.models import (
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.release import ChecklistItem, ItemState
 from app.pagination import ListPage, paginate
-from app.services.reviews import REMINDER_DAYS
+from app.reviews.rules import REMINDER_DAYS
 from consent.models import Consent, ConsentState
 from sharing.access_log import AccessLogEntry
 

@@ -23,7 +23,6 @@ are left out (see ``export_bundle``). Ids are the rows' UUIDs and every referenc
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.assessment.queries import case_members
 from app.models import (
     Case,
     Client,
@@ -47,10 +47,11 @@ from app.models import (
     User,
 )
 from app.models.plan import AgreementState
+from app.plan.content import SectionContent
+from app.plan.queries import current_versions, load_plan
+from app.plan.rules import in_order
 from app.services import partner as partner_service
-from app.services.assessment import case_members
 from app.services.fields import sealed
-from app.services.plan import current_versions, in_order, load_plan
 from consent.base import utcnow
 from consent.decision import (
     Action,
@@ -572,7 +573,7 @@ def _care_team(
 
 @dataclass(frozen=True)
 class _Texts:
-    """A section version's texts (``app/services/plan.py``'s JSON); missing ones are ""."""
+    """A section version's texts (``SectionContent``, stripped); missing ones are ""."""
 
     goals: str = ""
     measures: str = ""
@@ -582,18 +583,10 @@ class _Texts:
 
 def _content(text: str | None) -> _Texts:
     """The texts of a version; an unreadable or foreign shape counts as empty."""
-    try:
-        raw = json.loads(text) if text else {}
-    except ValueError:
-        return _Texts(goals=text or "")
-    if not isinstance(raw, dict):
-        return _Texts()
-    return _Texts(
-        *(
-            value.strip() if isinstance(value := raw.get(key), str) else ""
-            for key in ("goals", "measures", "client_view", "worker_view")
-        )
-    )
+    content = SectionContent.parse(text)
+    if isinstance(content.plain, str):
+        return _Texts(goals=content.plain)
+    return _Texts(*(value.strip() for value in content.texts().values()))
 
 
 def _goal(

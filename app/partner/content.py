@@ -1,17 +1,18 @@
 """A plan section's content as plain text parts for the partner's page.
 
-The content is one JSON object per section version (``app/services/plan.py``);
+The content is one JSON object per section version (``app/plan/content.py``);
 its shape may grow, so unknown keys are shown under their own name and nested
 values are flattened to lines of text. Nothing is rendered as markup.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
+from app.plan.content import SectionContent
 
 FIELD_LABELS = {
     "goals": _l("Goals"),
@@ -49,16 +50,10 @@ def _label(key: str) -> str:
 
 def content_parts(text: str | None) -> list[ContentPart]:
     """The non-empty fields of a section's content, known fields first in their order."""
-    if not text:
-        return []
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return [ContentPart("", [text])]
-    if not isinstance(data, dict):
-        lines = _lines(data)
+    content = SectionContent.parse(text)
+    if content.plain is not None:
+        lines = _lines(content.plain)
         return [ContentPart("", lines)] if lines else []
-    known = [key for key in FIELD_LABELS if key in data]
-    others = sorted(key for key in data if key not in FIELD_LABELS)
-    parts = [ContentPart(_label(key), _lines(data[key])) for key in known + others]
+    keys = [*FIELD_LABELS, *content.other_keys()]
+    parts = [ContentPart(_label(key), _lines(content.value(key))) for key in keys]
     return [part for part in parts if part.lines]

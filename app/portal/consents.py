@@ -21,7 +21,6 @@ them today; what is written later is shared too while the consent is in force.
 from __future__ import annotations
 
 import enum
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -45,6 +44,7 @@ from app.models import (
     Role,
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.plan.content import SectionContent
 from app.portal import bp
 from app.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
 from app.portal.views import OwnPage, own_page
@@ -168,19 +168,14 @@ def current_versions(case_id: uuid.UUID) -> dict[SectionKind, PlanSectionVersion
 
 def content_texts(text: str | None) -> tuple[tuple[str, str], ...]:
     """A section's content as (label, text) pairs; unknown keys and plain text are kept."""
-    if not text:
-        return ()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return (("", text),)
-    if not isinstance(data, dict):
-        return (("", str(data)),)
-    keys = [*CONTENT_LABELS, *sorted(k for k in data if k not in CONTENT_LABELS)]
+    content = SectionContent.parse(text)
+    if content.plain is not None:
+        return (("", str(content.plain)),)
+    keys = [*CONTENT_LABELS, *content.other_keys()]
     return tuple(
         (str(CONTENT_LABELS.get(key, key.replace("_", " ").capitalize())), value.strip())
         for key in keys
-        if isinstance(value := data.get(key), str) and value.strip()
+        if isinstance(value := content.value(key), str) and value.strip()
     )
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from app.services.plan import TEXT_LIMIT
+from app.plan.rules import TEXT_LIMIT
 
 
 class ClientViewForm(FlaskForm):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -44,6 +43,7 @@ from app.models import (
     User,
 )
 from app.models.person_access import PersonAccessGrant
+from app.plan.content import SectionContent
 from app.services.fields import sealed
 from consent.base import UTCDateTime, utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose, helsinki_day
@@ -527,19 +527,12 @@ def content_parts(text: str | None) -> list[ContentPart]:
     The content is JSON (``{"goals": ..., "measures": ..., ...}``); a value may be a
     string, a list of strings, or objects with a ``text``. Plain text is one part.
     """
-    if not text:
-        return []
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return [ContentPart("text", [text])]
-    if isinstance(data, str):
-        return [ContentPart("text", [data])] if data.strip() else []
-    if not isinstance(data, dict):
-        return []
+    content = SectionContent.parse(text)
+    if isinstance(content.plain, str):
+        return [ContentPart("text", [content.plain])] if content.plain.strip() else []
     parts = []
     for key in CONTENT_KEYS:
-        paragraphs = _paragraphs(data.get(key))
+        paragraphs = _paragraphs(content.value(key))
         if paragraphs:
             parts.append(ContentPart(key, paragraphs))
     return parts

@@ -29,10 +29,10 @@ from app.consent_texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import Case, Client, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import RevocationNotice
+from app.plan import commands
+from app.plan.rules import EMPTY, SectionInput
 from app.security import new_gate
-from app.services import plan as plan_service
 from app.services import sharing
-from app.services.plan import EMPTY, SectionInput
 from consent.decision import Actor, ActorRole
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
@@ -99,7 +99,7 @@ def _county_case(
 
     consent = grant(SectionKind.HOUSING)
     sharing.revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD))
-    plan_service.save_section(
+    commands.save_section(
         db,
         new_gate(),
         actor,

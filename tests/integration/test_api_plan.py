@@ -28,8 +28,8 @@ from app.models import (
     Role,
     User,
 )
+from app.plan import commands, queries, rules
 from app.security import new_gate
-from app.services import plan as plan_service
 from app.services import sharing
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
@@ -121,9 +121,9 @@ def world(db: Session) -> World:
 
 def save(db: Session, w: World, kind: SectionKind, **data: Any) -> PlanSectionVersion:
     """Write a version of a section through the service, as the responsible worker."""
-    view = plan_service.read_plan(db, new_gate(), w.actor, w.case, kinds=[kind])
+    view = queries.read_plan(db, new_gate(), w.actor, w.case, kinds=[kind])
     current = view.section(kind)
-    version = plan_service.save_section(
+    version = commands.save_section(
         db,
         new_gate(),
         w.actor,
@@ -131,8 +131,8 @@ def save(db: Session, w: World, kind: SectionKind, **data: Any) -> PlanSectionVe
         kind=kind,
         section=current.section if current else None,
         seen_version=current.section.current_version if current else 0,
-        before=current.data if current else plan_service.EMPTY,
-        after=plan_service.SectionInput(**data),
+        before=current.data if current else rules.EMPTY,
+        after=rules.SectionInput(**data),
         members=view.members,
         today=TODAY,
     )

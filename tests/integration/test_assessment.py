@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from app.assessment.rules import FACTORS
 from app.i18n import helsinki_today
 from app.models import Case, MemberKind, NetworkMember, OrgKind, Phase, Role
 from app.models.assessment import (
@@ -19,7 +20,6 @@ from app.models.assessment import (
     VersionKind,
 )
 from app.models.case import PhaseChange
-from app.services.assessment import FACTORS
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Purpose

@@ -20,22 +20,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.activation import commands as activation
+from app.assessment import commands as assessment
+from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
+from app.plan import commands as plan_commands
+from app.plan import rules as plan_rules
 from app.security import new_gate, password_hasher
+from app.services import ending as ending_service
+from app.services import network as network_service
 from app.services import (
-    assessment,
     person_access,
     receipts,
     release_checklist,
 )
-from app.services import ending as ending_service
-from app.services import network as network_service
-from app.services import plan as plan_service
 from consent.base import Base
 from consent.decision import Actor, ActorRole
 from consent.sections import SectionKind
@@ -136,16 +138,16 @@ def build_world(db: Session) -> World:
         w.actor,
         case=w.case,
         assessment=None,
-        before=assessment.EMPTY,
-        after=assessment.AssessmentInput(
+        before=assessment_rules.EMPTY,
+        after=assessment_rules.AssessmentInput(
             contact_on=today() - timedelta(days=5), started_on=today() - timedelta(days=3)
         ),
         seen_version=0,
         members=[w.person],
         today=today(),
     )
-    first = plan_service.SectionInput(goals="Oma koti (fictional)")
-    version = plan_service.save_section(
+    first = plan_rules.SectionInput(goals="Oma koti (fictional)")
+    version = plan_commands.save_section(
         db,
         gate,
         w.actor,
@@ -153,13 +155,13 @@ def build_world(db: Session) -> World:
         kind=SectionKind.LIVELIHOOD,
         section=None,
         seen_version=0,
-        before=plan_service.EMPTY,
+        before=plan_rules.EMPTY,
         after=first,
         members=[w.person],
         today=today(),
     )
     assert version is not None
-    plan_service.save_section(  # a second version, for the pages that compare two
+    plan_commands.save_section(  # a second version, for the pages that compare two
         db,
         gate,
         w.actor,
@@ -168,7 +170,7 @@ def build_world(db: Session) -> World:
         section=db.get(PlanSection, version.section_id),
         seen_version=1,
         before=first,
-        after=plan_service.SectionInput(goals="Oma koti ja työ (fictional)"),
+        after=plan_rules.SectionInput(goals="Oma koti ja työ (fictional)"),
         members=[w.person],
         today=today(),
     )

@@ -36,8 +36,8 @@ from app.models import (
     User,
 )
 from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
+from app.plan import commands, queries, rules
 from app.security import new_gate
-from app.services import plan as plan_service
 from app.services import sharing
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
@@ -111,9 +111,9 @@ def post(browser: FlaskClient, path: str, data: dict[str, object]):  # type: ign
 
 def save(db: Session, s: Setting, kind: SectionKind, **data: object) -> PlanSectionVersion:
     """Write a version of a section through the service, as the responsible worker."""
-    view = plan_service.read_plan(db, new_gate(), s.actor, s.case, kinds=[kind])
+    view = queries.read_plan(db, new_gate(), s.actor, s.case, kinds=[kind])
     current = view.section(kind)
-    version = plan_service.save_section(
+    version = commands.save_section(
         db,
         new_gate(),
         s.actor,
@@ -121,8 +121,8 @@ def save(db: Session, s: Setting, kind: SectionKind, **data: object) -> PlanSect
         kind=kind,
         section=current.section if current else None,
         seen_version=current.section.current_version if current else 0,
-        before=current.data if current else plan_service.EMPTY,
-        after=plan_service.SectionInput(**data),  # type: ignore[arg-type]
+        before=current.data if current else rules.EMPTY,
+        after=rules.SectionInput(**data),  # type: ignore[arg-type]
         members=view.members,
         today=TODAY,
     )
@@ -276,7 +276,7 @@ def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> No
     assert "Kelan hakemus yhdessä (fictional)" in page  # what was typed is kept
     assert "1 thing to fix" in page and 'aria-invalid="true"' in page
 
-    long = "x" * (plan_service.TEXT_LIMIT + 1)
+    long = "x" * (rules.TEXT_LIMIT + 1)
     yesterday = (TODAY - timedelta(days=1)).isoformat()
     cases: list[tuple[dict[str, object], str]] = [
         ({"agreement": "disagreed"}, "write down the client's view in their own words"),
@@ -378,10 +378,10 @@ def test_the_later_of_two_simultaneous_saves_gets_the_conflict_page(client, app,
     assert section.current_version == 3
     authors = db.scalars(select(PlanSectionVersion.author_id).order_by(PlanSectionVersion.version))
     assert list(authors) == [s.worker.id, s.worker.id, colleague.id]
-    view = plan_service.read_plan(db, new_gate(), s.actor, s.case)
+    view = queries.read_plan(db, new_gate(), s.actor, s.case)
     data = view.section(SectionKind.HOUSING).data  # type: ignore[union-attr]
     assert data.goals == "Oma asunto Kuopiosta; tuettu asuminen ensin"
-    read = plan_service.read_versions(db, new_gate(), s.actor, s.case, section, [2])
+    read = queries.read_versions(db, new_gate(), s.actor, s.case, section, [2])
     assert read.versions[2][1].goals == "Oma asunto keväällä Kuopiosta"
 
 
@@ -473,7 +473,7 @@ def test_the_print_is_a_clean_page_in_the_chosen_language(client, db) -> None:  
         responsible_ids=frozenset({s.housing.id, s.person.id}),
         agreement=AgreementState.AGREED,
     )
-    plan_service.set_review_date(
+    commands.set_review_date(
         db, case=s.case, actor=s.actor, review_on=date(2099, 5, 4), today=TODAY
     )
     db.commit()

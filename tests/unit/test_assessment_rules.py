@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.models.assessment import NeedLevel, Urgency
-from app.services.assessment import (
+from app.assessment.rules import (
     EMPTY,
     FACTOR_GROUPS,
     FACTORS,
     AssessmentInput,
+    AssessmentProblem,
     FactorInput,
     NeedInput,
     changes,
@@ -21,6 +21,7 @@ from app.services.assessment import (
     problems,
     snapshot_json,
 )
+from app.models.assessment import NeedLevel, Urgency
 from consent.sections import SectionKind
 
 TODAY = date(2025, 3, 15)
@@ -114,3 +115,17 @@ def test_the_factor_list_is_stable_data() -> None:
     assert {f.group for f in FACTORS} == set(FACTOR_GROUPS)
     # The preconditions of a crime-free life named by the model are all there.
     assert {"sobriety", "close_relationships", "housing", "livelihood"} <= set(codes)
+
+
+def test_every_factor_and_group_has_a_label_at_the_edge() -> None:
+    from app.caseworker.assessment_forms import FACTOR_GROUPS as GROUP_LABELS
+    from app.caseworker.assessment_forms import FACTOR_LABELS
+
+    assert list(GROUP_LABELS) == list(FACTOR_GROUPS)
+    assert set(FACTOR_LABELS) == {f.code for f in FACTORS}
+
+
+def test_a_rule_speaks_in_codes_with_english_messages() -> None:
+    found = problems(replace(SOUND, contact_on=None), TODAY)
+    assert found == {"contact_on": AssessmentProblem.NO_CONTACT_DATE}
+    assert found["contact_on"].message == "Give the date of the contact or notification."

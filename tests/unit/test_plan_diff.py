@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.models.plan import AgreementState
-from app.services.plan import SectionInput, Segment, compare, content_json, problems, word_diff
+from app.plan.rules import (
+    MESSAGE_PARAMS,
+    SectionInput,
+    SectionProblem,
+    Segment,
+    compare,
+    problems,
+    word_diff,
+)
 
 
 def sides(segments: list[Segment]) -> tuple[str, str]:
@@ -110,7 +118,7 @@ def test_compare_names_each_field_and_what_changed() -> None:
 def test_the_content_holds_the_texts_only() -> None:
     data = SectionInput(goals="Ä", measures="m", client_view="c", worker_view="w")
     assert (
-        content_json(data)
+        data.content().to_json()
         == '{"client_view": "c", "goals": "Ä", "measures": "m", "worker_view": "w"}'
     )
 
@@ -135,3 +143,14 @@ def test_the_rules_of_a_section() -> None:
     assert found(SectionInput(goals="a", review_on=past)) == {"review_on"}
     assert found(SectionInput(goals="a", review_on=past), stored=past) == set()  # unchanged
     assert found(SectionInput(goals="a" * 4001)) == {"goals"}
+
+
+def test_a_rule_speaks_in_codes_with_english_messages() -> None:
+    found = problems(
+        SectionInput(goals="a" * 4001),
+        allowed_members=[],
+        stored_review_on=None,
+        today=date.today(),
+    )
+    assert found == {"goals": SectionProblem.TOO_LONG}
+    assert found["goals"].message % MESSAGE_PARAMS == "At most 4000 characters."

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from app.models.release import ReleaseTask
+from app.reviews.rules import ReviewStatus, next_review_fits, review_status
 from app.services.release_checklist import (
     Responsible,
     default_responsible,
@@ -19,7 +20,6 @@ from app.services.release_checklist import (
     release_day,
     working_day_on_or_after,
 )
-from app.services.reviews import ReviewStatus, next_review_fits, review_status
 from consent.sections import SectionKind
 
 R = ReleaseTask

@@ -1,0 +1,1 @@
+"""The client plan (asiakassuunnitelma): versioned sections, their differences and review date."""

@@ -1,0 +1,1 @@
+"""Follow-up of the client plan: recording plan reviews and reminding of the next one."""
