@@ -29,10 +29,10 @@ from flask import (
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from app.cases.facts import load_case_contexts
 from app.extensions import db, login_manager
 from app.models import Role, User
 from app.services import api_tokens
-from app.services.cases import load_case_contexts
 from consent.base import utcnow
 from consent.decision import Actor
 from sharing.gate import AccessGate

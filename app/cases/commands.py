@@ -1,98 +1,157 @@
-"""The responsible worker (omatyöntekijä, SHL § 42) with a dated history, and the case team.
+"""Changing a case: its phase, its key release dates, its responsible worker and its team,
+and the work-task reason that lets a colleague work on it for the day.
 
-The open appointment (``ends_on`` empty) is the current one: the access decision reads
-it, so appointing someone gives them access and ends the predecessor's at once. Team
-members are removed by marking the row, which keeps who worked on the case and when.
+The responsible worker (omatyöntekijä, SHL § 42) has a dated history: the open
+appointment (``ends_on`` empty) is the current one, and the access decision reads it, so
+appointing someone gives them access and ends the predecessor's at once. Team members are
+removed by marking the row, which keeps who worked on the case and when.
+
+Commands take a Session, flush and never commit; they raise typed refusals.
 """
 
 from __future__ import annotations
 
-import enum
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from app.models import Case, CaseTeamMember, ResponsibleWorker, Role, User
+from app.cases.queries import appointments
+from app.cases.rules import (
+    APPOINTMENT_FIELD,
+    PROBLEM_FIELD,
+    AppointmentProblem,
+    DateProblem,
+    appointment_problem,
+    earliest_probation_start,
+    release_date_problems,
+)
+from app.models import (
+    Case,
+    CaseTeamMember,
+    Phase,
+    ResponsibleWorker,
+    Role,
+    User,
+    WorkTaskReason,
+)
+from app.models.case import PhaseChange, ReleaseDatesChange
+from app.refusals import N_, Code, Conflict, NotFound, Refused
+from app.services.fields import field
 from consent.base import utcnow
+from consent.decision import Actor, Purpose
+from consent.status import HELSINKI, helsinki_day
+from sharing.gate import AccessGate
 
 
-class AppointmentProblem(enum.StrEnum):
-    """Why an appointment cannot be made."""
+class CaseClosed(Conflict):
+    """Raised when moving a closed case to another phase."""
 
-    NOT_A_COLLEAGUE = "not_a_colleague"  # not an active caseworker of the case's county
-    ALREADY_CURRENT = "already_current"
-    BEFORE_CURRENT_START = "before_current_start"
-    IN_FUTURE = "in_future"
+    code = "case_closed"
+    field = "phase"
+    message = N_("A closed case cannot be moved to another phase.")
 
 
-class AppointmentError(ValueError):
+class NotAPhaseChange(Refused):
+    """Raised when the phase asked for is the current one, or closing (its own procedure)."""
+
+    code = "not_a_phase_change"
+    field = "phase"
+    message = N_("Choose one of the phases listed.")
+
+
+class ReleaseDatesRefused(Refused):
+    """Raised when the key dates break a rule of ``release_date_problems``."""
+
+    code = "release_dates"
+
+
+class AppointmentRefused(Refused):
     """Raised when an appointment breaks a rule; ``problem`` says which."""
 
-    def __init__(self, problem: AppointmentProblem) -> None:
-        super().__init__(problem.value)
+    code = "appointment"
+
+    def __init__(self, problem: AppointmentProblem, latest_start: date | None) -> None:
+        super().__init__(
+            errors={APPOINTMENT_FIELD[problem]: problem}, params={"date": latest_start or "–"}
+        )
         self.problem = problem
 
 
-def county_caseworkers(session: Session, county_id: uuid.UUID) -> list[User]:
-    """The county's active caseworkers by name: who may be appointed or join the team."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(
-                User.organisation_id == county_id,
-                User.role == Role.CASEWORKER,
-                User.active.is_(True),
-            )
-            .order_by(User.display_name, User.id)
-        )
-    )
+class NotAColleague(Refused):
+    """Raised when adding someone to the team who is not a caseworker of the case's county,
+    or is in the team already."""
+
+    code = "not_a_colleague"
+    field = "user"
+    message = N_("Choose one of the colleagues listed.")
 
 
-def appointments(session: Session, case_id: uuid.UUID) -> list[ResponsibleWorker]:
-    """Every appointment of the case, newest first, with the worker and who appointed them."""
-    return list(
-        session.scalars(
-            select(ResponsibleWorker)
-            .where(ResponsibleWorker.case_id == case_id)
-            .options(
-                joinedload(ResponsibleWorker.worker), joinedload(ResponsibleWorker.assigned_by)
-            )
-            .order_by(
-                ResponsibleWorker.starts_on.desc(),
-                ResponsibleWorker.assigned_at.desc(),
-                ResponsibleWorker.id,
-            )
-        )
-    )
+class NotInTeam(NotFound):
+    """Raised when removing someone who is not a current member of the case's team."""
+
+    code = "not_in_team"
 
 
-def current_appointment(history: list[ResponsibleWorker]) -> ResponsibleWorker | None:
-    """The open appointment of a case's history, if any."""
-    return next((row for row in history if row.ends_on is None), None)
+def change_phase(
+    session: Session, case: Case, phase: Phase, by_id: uuid.UUID | None
+) -> PhaseChange:
+    """Move the case to ``phase`` and record who did it and when.
 
+    Closing a case is its own procedure (retention, seals), so not a phase change here.
 
-def appointment_problem(
-    history: list[ResponsibleWorker], worker: User | None, starts_on: date, today: date
-) -> AppointmentProblem | None:
-    """What is wrong with appointing ``worker`` from ``starts_on`` (``None`` when nothing).
-
-    ``worker`` is ``None`` when the chosen user is not a caseworker of the county.
+    :raises CaseClosed: when the case is closed.
+    :raises NotAPhaseChange: when ``phase`` is the current phase or ``Phase.CLOSED``.
     """
-    if worker is None:
-        return AppointmentProblem.NOT_A_COLLEAGUE
-    # Future appointments would end the current worker's access before the day comes.
-    if starts_on > today:
-        return AppointmentProblem.IN_FUTURE
-    latest = history[0] if history else None
-    current = current_appointment(history)
-    if current is not None and current.worker_id == worker.id:
-        return AppointmentProblem.ALREADY_CURRENT
-    if latest is not None and starts_on < latest.starts_on:
-        return AppointmentProblem.BEFORE_CURRENT_START
-    return None
+    if case.phase is Phase.CLOSED or case.closed_at is not None:
+        raise CaseClosed()
+    if phase is Phase.CLOSED or phase == case.phase:
+        raise NotAPhaseChange()
+    change = PhaseChange(case_id=case.id, from_phase=case.phase, phase=phase, changed_by_id=by_id)
+    session.add(change)
+    case.phase = phase
+    session.flush()
+    return change
+
+
+def save_release_dates(
+    session: Session,
+    case: Case,
+    by_id: uuid.UUID | None,
+    *,
+    sentence_start: date | None,
+    conditional_release: date | None,
+    probation_start: date | None,
+    probation_end: date | None,
+) -> ReleaseDatesChange | None:
+    """Set the case's key dates and record the change; ``None`` when nothing changed.
+
+    :raises ReleaseDatesRefused: when the dates break a rule of ``release_date_problems``
+        (the first problem of each field).
+    """
+    dates = {
+        "sentence_start": sentence_start,
+        "conditional_release": conditional_release,
+        "probation_start": probation_start,
+        "probation_end": probation_end,
+    }
+    if problems := release_date_problems(**dates):
+        errors: dict[str, Code] = {}
+        for problem in problems:
+            errors.setdefault(PROBLEM_FIELD[problem], problem)
+        params: dict[str, object] = {}
+        if DateProblem.PROBATION_TOO_EARLY in problems and conditional_release is not None:
+            params["date"] = earliest_probation_start(conditional_release)
+        raise ReleaseDatesRefused(errors=errors, params=params)
+    if all(getattr(case, name) == value for name, value in dates.items()):
+        return None
+    for name, value in dates.items():
+        setattr(case, name, value)
+    change = ReleaseDatesChange(case_id=case.id, changed_by_id=by_id, **dates)
+    session.add(change)
+    session.flush()
+    return change
 
 
 def appoint(
@@ -108,7 +167,8 @@ def appoint(
     The current appointment ends the day before (on the day itself a same-day
     correction leaves it with no day in effect, which the history shows).
 
-    :raises AppointmentError: when ``appointment_problem`` names a problem.
+    :raises AppointmentRefused: when ``appointment_problem`` names a problem (its
+        ``date`` parameter is the day the latest appointment started).
     """
     if worker is not None and (
         worker.organisation_id != case.county_id or worker.role is not Role.CASEWORKER
@@ -116,7 +176,7 @@ def appoint(
         worker = None
     history = appointments(session, case.id)
     if problem := appointment_problem(history, worker, starts_on, today):
-        raise AppointmentError(problem)
+        raise AppointmentRefused(problem, history[0].starts_on if history else None)
     assert worker is not None
     for row in history:
         if row.ends_on is None:
@@ -133,40 +193,16 @@ def appoint(
     return appointment
 
 
-@dataclass(frozen=True)
-class Team:
-    """The case team: who is in it now, and who was (newest removal first)."""
-
-    current: list[CaseTeamMember]
-    former: list[CaseTeamMember]
-
-    @property
-    def current_ids(self) -> set[uuid.UUID]:
-        return {member.user_id for member in self.current}
-
-
-def team(session: Session, case_id: uuid.UUID) -> Team:
-    """The case's team members, current and former, with their users (one query)."""
-    rows = session.scalars(
-        select(CaseTeamMember)
-        .where(CaseTeamMember.case_id == case_id)
-        .options(joinedload(CaseTeamMember.user), joinedload(CaseTeamMember.removed_by))
-        .order_by(CaseTeamMember.added_at, CaseTeamMember.id)
-    ).all()
-    former = [row for row in rows if row.removed_at is not None]
-    former.sort(key=lambda row: row.removed_at, reverse=True)  # type: ignore[arg-type,return-value]
-    return Team([row for row in rows if row.removed_at is None], former)
-
-
 def add_team_member(
     session: Session, case: Case, user: User, by_id: uuid.UUID | None
 ) -> CaseTeamMember:
     """Add a colleague of the case's county to the team.
 
-    :raises ValueError: when they are not a caseworker of the county or already in the team.
+    :raises NotAColleague: when they are not a caseworker of the county or already in the
+        team.
     """
     if user.organisation_id != case.county_id or user.role is not Role.CASEWORKER:
-        raise ValueError("only caseworkers of the case's county join its team")
+        raise NotAColleague()
     already = session.scalar(
         select(CaseTeamMember.id).where(
             CaseTeamMember.case_id == case.id,
@@ -175,7 +211,7 @@ def add_team_member(
         )
     )
     if already is not None:
-        raise ValueError("already in the team")
+        raise NotAColleague()
     member = CaseTeamMember(case_id=case.id, user_id=user.id, added_by_id=by_id, added_at=utcnow())
     session.add(member)
     session.flush()
@@ -184,9 +220,11 @@ def add_team_member(
 
 def remove_team_member(
     session: Session, case: Case, member_id: uuid.UUID, by_id: uuid.UUID | None
-) -> CaseTeamMember | None:
-    """End a team membership (the row stays as history); ``None`` when there is no such
-    current member of this case."""
+) -> CaseTeamMember:
+    """End a team membership (the row stays as history).
+
+    :raises NotInTeam: when there is no such current member of this case's team.
+    """
     member = session.scalar(
         select(CaseTeamMember).where(
             CaseTeamMember.id == member_id,
@@ -195,8 +233,40 @@ def remove_team_member(
         )
     )
     if member is None:
-        return None
+        raise NotInTeam()
     member.removed_at = utcnow()
     member.removed_by_id = by_id
     session.flush()
     return member
+
+
+# -- a colleague without a relationship ---------------------------------------------------
+
+
+def end_of_day(at: datetime) -> datetime:
+    """The last instant of ``at``'s Helsinki day: until when a work-task reason is valid."""
+    midnight = datetime.combine(helsinki_day(at) + timedelta(days=1), time.min, HELSINKI)
+    return midnight - timedelta(microseconds=1)
+
+
+def record_work_task(
+    session: Session, gate: AccessGate, actor: Actor, case: Case, reason: str
+) -> WorkTaskReason:
+    """Record why a colleague of the county works on the case: it lets them do case work
+    until the end of today (the access decision reads it), and the reason is sealed.
+
+    :raises AccessDenied: when the gate refuses the write.
+    """
+    task = WorkTaskReason(
+        case_id=case.id,
+        client_id=case.client_id,
+        user_id=actor.user_id,
+        reason_ct=b"",
+        valid_until=end_of_day(utcnow()),
+    )
+    session.add(task)
+    session.flush()
+    task.reason_ct = (
+        gate.write_text(actor, field(task, "reason_ct"), reason, purpose=Purpose.CASE_WORK) or b""
+    )
+    return task

@@ -1,27 +1,27 @@
-"""Where a case stands in the VAPAA process: phase history, key release dates and their rules.
+"""The pure rules of a case: its timeline, its key release dates, and who may be appointed.
 
-The timeline is built by a pure function from the case, its phase changes and today's
-date; the page renders it as one ordered list, oldest first.
+No database, no clock: today is a parameter. Rules answer in codes (``Code`` members whose
+message is the English source string); the form or ``app/errors.py`` translates them.
 """
 
 from __future__ import annotations
 
 import calendar
 import enum
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
-
-from app.i18n import HELSINKI
-from app.models import Case, Phase, User
-from app.models.case import PhaseChange, ReleaseDatesChange
+from app.models import Case, Phase, ResponsibleWorker, User
+from app.models.case import PhaseChange
+from app.refusals import N_, Code
+from consent.status import helsinki_day
 
 # Supervised probationary liberty (valvottu koevapaus) can start at most this many months
 # before the expected conditional release (DOMAIN.md, requirement 11).
 PROBATION_MAX_MONTHS_BEFORE_RELEASE = 6
+
+
+# -- the timeline -------------------------------------------------------------------------
 
 
 class Milestone(enum.StrEnum):
@@ -63,18 +63,6 @@ def earliest_probation_start(conditional_release: date) -> date:
     return months_before(conditional_release, PROBATION_MAX_MONTHS_BEFORE_RELEASE)
 
 
-def phase_changes(session: Session, case_id: uuid.UUID) -> list[PhaseChange]:
-    """The case's phase changes, oldest first, with who made them (one query each)."""
-    return list(
-        session.scalars(
-            select(PhaseChange)
-            .where(PhaseChange.case_id == case_id)
-            .options(joinedload(PhaseChange.changed_by))
-            .order_by(PhaseChange.changed_at, PhaseChange.id)
-        )
-    )
-
-
 def build_timeline(case: Case, changes: list[PhaseChange], today: date) -> list[TimelineEntry]:
     """The phases entered (with dates), the key dates and today in date order, then the
     phases still to come in the model's order.
@@ -82,9 +70,11 @@ def build_timeline(case: Case, changes: list[PhaseChange], today: date) -> list[
     A case without recorded changes shows its current phase from the day it opened.
     """
     first = changes[0].from_phase if changes else case.phase
-    entered: list[TimelineEntry] = [TimelineEntry(_day(case.opened_at), first, at=case.opened_at)]
+    entered: list[TimelineEntry] = [
+        TimelineEntry(helsinki_day(case.opened_at), first, at=case.opened_at)
+    ]
     entered += [
-        TimelineEntry(_day(c.changed_at), c.phase, at=c.changed_at, by=c.changed_by)
+        TimelineEntry(helsinki_day(c.changed_at), c.phase, at=c.changed_at, by=c.changed_by)
         for c in changes
     ]
     if entered[-1].phase != case.phase:
@@ -125,38 +115,48 @@ def build_timeline(case: Case, changes: list[PhaseChange], today: date) -> list[
     return dated + to_come
 
 
-def change_phase(
-    session: Session, case: Case, phase: Phase, by_id: uuid.UUID | None
-) -> PhaseChange:
-    """Move the case to ``phase`` and record who did it and when.
-
-    Closing a case is its own procedure (retention, seals), so not a phase change here.
-
-    :raises ValueError: when ``phase`` is the current phase or ``Phase.CLOSED``, or the case
-        is closed.
-    """
-    if phase is Phase.CLOSED or case.phase is Phase.CLOSED or case.closed_at is not None:
-        raise ValueError("closing and reopening are not phase changes")
-    if phase == case.phase:
-        raise ValueError("the case is already in this phase")
-    change = PhaseChange(case_id=case.id, from_phase=case.phase, phase=phase, changed_by_id=by_id)
-    session.add(change)
-    case.phase = phase
-    session.flush()
-    return change
+# -- the key release dates ----------------------------------------------------------------
 
 
-class DateProblem(enum.StrEnum):
-    """A broken rule between the key dates; the value names the field it is shown on."""
+class DateProblem(Code):
+    """A broken rule between the key dates (``PROBLEM_FIELD`` says which field shows it)."""
 
-    RELEASE_BEFORE_SENTENCE = "release_before_sentence"
-    PROBATION_WITHOUT_RELEASE = "probation_without_release"
-    PROBATION_END_WITHOUT_START = "probation_end_without_start"
-    PROBATION_BEFORE_SENTENCE = "probation_before_sentence"
-    PROBATION_TOO_EARLY = "probation_too_early"
-    PROBATION_NOT_BEFORE_RELEASE = "probation_not_before_release"
-    PROBATION_ENDS_BEFORE_START = "probation_ends_before_start"
-    PROBATION_ENDS_AFTER_RELEASE = "probation_ends_after_release"
+    RELEASE_BEFORE_SENTENCE = (
+        "release_before_sentence",
+        N_("The conditional release cannot be before the sentence started."),
+    )
+    PROBATION_WITHOUT_RELEASE = (
+        "probation_without_release",
+        N_("Give the expected conditional release too: probationary liberty is timed from it."),
+    )
+    PROBATION_END_WITHOUT_START = (
+        "probation_end_without_start",
+        N_("Give the day the probationary liberty starts too."),
+    )
+    PROBATION_BEFORE_SENTENCE = (
+        "probation_before_sentence",
+        N_("The probationary liberty cannot start before the sentence."),
+    )
+    # The message's %(date)s is the earliest start (``earliest_probation_start``).
+    PROBATION_TOO_EARLY = (
+        "probation_too_early",
+        N_(
+            "Supervised probationary liberty can start at most 6 months before the "
+            "conditional release, so on %(date)s at the earliest."
+        ),
+    )
+    PROBATION_NOT_BEFORE_RELEASE = (
+        "probation_not_before_release",
+        N_("The probationary liberty must start before the conditional release."),
+    )
+    PROBATION_ENDS_BEFORE_START = (
+        "probation_ends_before_start",
+        N_("The probationary liberty cannot end before it starts."),
+    )
+    PROBATION_ENDS_AFTER_RELEASE = (
+        "probation_ends_after_release",
+        N_("The probationary liberty ends on the conditional release at the latest."),
+    )
 
 
 # Which field each problem is shown on.
@@ -200,48 +200,56 @@ def release_date_problems(
     return problems
 
 
-def save_release_dates(
-    session: Session,
-    case: Case,
-    by_id: uuid.UUID | None,
-    *,
-    sentence_start: date | None,
-    conditional_release: date | None,
-    probation_start: date | None,
-    probation_end: date | None,
-) -> ReleaseDatesChange | None:
-    """Set the case's key dates and record the change; ``None`` when nothing changed.
+# -- the responsible worker (omatyöntekijä) -----------------------------------------------
 
-    :raises ValueError: when the dates break a rule of ``release_date_problems``.
+
+class AppointmentProblem(Code):
+    """Why an appointment cannot be made (``APPOINTMENT_FIELD`` says which field shows it)."""
+
+    # Not an active caseworker of the case's county.
+    NOT_A_COLLEAGUE = "not_a_colleague", N_("Choose the worker.")
+    ALREADY_CURRENT = "already_current", N_("This worker is already the responsible worker.")
+    # The message's %(date)s is the day the latest appointment started.
+    BEFORE_CURRENT_START = (
+        "before_current_start",
+        N_("The appointment cannot start before the current one began (%(date)s)."),
+    )
+    IN_FUTURE = (
+        "in_future",
+        N_("The appointment can start today at the latest: record it on the day it begins."),
+    )
+
+
+APPOINTMENT_FIELD = {
+    AppointmentProblem.NOT_A_COLLEAGUE: "worker",
+    AppointmentProblem.ALREADY_CURRENT: "worker",
+    AppointmentProblem.BEFORE_CURRENT_START: "starts_on",
+    AppointmentProblem.IN_FUTURE: "starts_on",
+}
+
+
+def current_appointment(history: list[ResponsibleWorker]) -> ResponsibleWorker | None:
+    """The open appointment of a case's history, if any."""
+    return next((row for row in history if row.ends_on is None), None)
+
+
+def appointment_problem(
+    history: list[ResponsibleWorker], worker: User | None, starts_on: date, today: date
+) -> AppointmentProblem | None:
+    """What is wrong with appointing ``worker`` from ``starts_on`` (``None`` when nothing).
+
+    ``history`` is the case's appointments, newest first; ``worker`` is ``None`` when the
+    chosen user is not a caseworker of the county.
     """
-    dates = {
-        "sentence_start": sentence_start,
-        "conditional_release": conditional_release,
-        "probation_start": probation_start,
-        "probation_end": probation_end,
-    }
-    if problems := release_date_problems(**dates):
-        raise ValueError(", ".join(problems))
-    if all(getattr(case, name) == value for name, value in dates.items()):
-        return None
-    for name, value in dates.items():
-        setattr(case, name, value)
-    change = ReleaseDatesChange(case_id=case.id, changed_by_id=by_id, **dates)
-    session.add(change)
-    session.flush()
-    return change
-
-
-def last_release_dates_change(session: Session, case_id: uuid.UUID) -> ReleaseDatesChange | None:
-    """Who last saved the key dates and when (one query)."""
-    return session.scalars(
-        select(ReleaseDatesChange)
-        .where(ReleaseDatesChange.case_id == case_id)
-        .options(joinedload(ReleaseDatesChange.changed_by))
-        .order_by(ReleaseDatesChange.changed_at.desc(), ReleaseDatesChange.id)
-        .limit(1)
-    ).first()
-
-
-def _day(at: datetime) -> date:
-    return at.astimezone(HELSINKI).date()
+    if worker is None:
+        return AppointmentProblem.NOT_A_COLLEAGUE
+    # Future appointments would end the current worker's access before the day comes.
+    if starts_on > today:
+        return AppointmentProblem.IN_FUTURE
+    latest = history[0] if history else None
+    current = current_appointment(history)
+    if current is not None and current.worker_id == worker.id:
+        return AppointmentProblem.ALREADY_CURRENT
+    if latest is not None and starts_on < latest.starts_on:
+        return AppointmentProblem.BEFORE_CURRENT_START
+    return None

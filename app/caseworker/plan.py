@@ -10,6 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from werkzeug.wrappers import Response
 
+from app.cases.queries import appointments
+from app.cases.rules import current_appointment
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
 from app.caseworker.plan_forms import (
@@ -37,7 +39,6 @@ from app.services.plan import (
     SectionView,
     StaleSection,
 )
-from app.services.responsible_worker import appointments, current_appointment
 from consent.decision import Reason
 from consent.sections import DataScope, SectionKind
 

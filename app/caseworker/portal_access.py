@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
-from math import ceil
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -24,6 +22,7 @@ from app.caseworker.context import ClientPage, client_page
 from app.extensions import db
 from app.models import Role, User
 from app.models.activation import ActivationCode, CodeState
+from app.pagination import ListPage, paginate
 from app.security import allow, gate, password_hasher
 from app.services import activation as activation_service
 from consent.base import utcnow
@@ -51,28 +50,19 @@ class ConfirmForm(FlaskForm):
     """A button with CSRF protection and nothing else."""
 
 
-@dataclass(frozen=True)
-class CodesPage:
-    rows: list[ActivationCode]
-    page: int
-    pages: int
-    total: int
-
-
-def codes_page(client_id: uuid.UUID, page: int) -> CodesPage:
+def codes_page(client_id: uuid.UUID, page: int) -> ListPage[ActivationCode]:
     """One page of the client's codes, newest first (two queries)."""
     of_client = ActivationCode.client_id == client_id
-    total = db.session.scalar(select(func.count(ActivationCode.id)).where(of_client)) or 0
-    pages = max(1, ceil(total / CODES_PER_PAGE))
-    page = min(max(1, page), pages)
-    rows = db.session.scalars(
+    rows = paginate(
+        db.session,
         select(ActivationCode)
         .where(of_client)
-        .order_by(ActivationCode.issued_at.desc(), ActivationCode.id)
-        .offset((page - 1) * CODES_PER_PAGE)
-        .limit(CODES_PER_PAGE)
-    ).all()
-    return CodesPage(list(rows), page, pages, total)
+        .order_by(ActivationCode.issued_at.desc(), ActivationCode.id),
+        page=page,
+        per_page=CODES_PER_PAGE,
+        count=select(func.count(ActivationCode.id)).where(of_client),
+    )
+    return rows.map(lambda row: row[0])
 
 
 def _has_relationship(page: ClientPage) -> bool:
@@ -131,8 +121,8 @@ def portal_access_issue(page: ClientPage) -> Page:
     issued = activation_service.issue_code(
         db.session, password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
     )
-    db.session.commit()
-    # Shown in this response only (no redirect): the code's text is stored nowhere.
+    # Shown in this response only (no redirect): the code's text is stored nowhere. The edge
+    # commits the code's hash once this page has been rendered.
     return _render(page, issued=issued)
 
 
@@ -148,7 +138,6 @@ def portal_access_cancel(page: ClientPage, code_id: uuid.UUID) -> Response:
     if code is None or code.client_id != page.client.id:
         abort(404)
     if activation_service.cancel_code(db.session, code, by_user_id=page.actor.user_id, now=None):
-        db.session.commit()
         flash(gettext("The code was cancelled. It can no longer be used."), "info")
     else:
         flash(gettext("The code could no longer be used anyway; nothing was changed."), "info")

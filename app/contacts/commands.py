@@ -1,65 +1,51 @@
-"""Contacts with the client: recording one and listing them page by page."""
+"""Recording a contact with the client (DOMAIN.md, requirement 14)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from math import ceil
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.models import Case
 from app.models.contact import Contact, ContactChannel
+from app.refusals import N_, Refused
+from app.services.fields import field
 from consent.base import utcnow
-
-PAGE_SIZE = 20
-
-
-@dataclass(frozen=True)
-class ContactPage:
-    rows: list[Contact]
-    page: int
-    pages: int
-    total: int
+from consent.decision import Actor, Purpose
+from sharing.gate import AccessGate
 
 
-def contact_page(
-    session: Session, case_id: uuid.UUID, *, page: int = 1, per_page: int = PAGE_SIZE
-) -> ContactPage:
-    """One page of the case's contacts, newest first, with who recorded them (two queries)."""
-    total = session.scalar(select(func.count(Contact.id)).where(Contact.case_id == case_id)) or 0
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = session.scalars(
-        select(Contact)
-        .where(Contact.case_id == case_id)
-        .options(joinedload(Contact.recorded_by))
-        .order_by(Contact.occurred_at.desc(), Contact.recorded_at.desc(), Contact.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return ContactPage(list(rows), page, pages, total)
+class ContactInFuture(Refused):
+    """Raised when a contact is said to have happened after now."""
+
+    code = "contact_in_future"
+    field = "occurred_on"
+    message = N_("A contact is recorded after it has happened: the time is in the future.")
 
 
 def record_contact(
     session: Session,
+    gate: AccessGate,
+    actor: Actor,
     case: Case,
     *,
     occurred_at: datetime,
     channel: ContactChannel,
     staff_assisted: bool,
+    note: str | None = None,
     by_id: uuid.UUID | None,
 ) -> Contact:
-    """Add a contact to the case (its note is sealed afterwards through the gate).
+    """Add a contact to the case, its note (if any) sealed through the gate.
 
-    :raises ValueError: when ``occurred_at`` is naive or in the future.
+    :raises ValueError: when ``occurred_at`` is naive (a programming error).
+    :raises ContactInFuture: when ``occurred_at`` is in the future.
+    :raises AccessDenied: when the actor may not write this client's case.
     """
     if occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
     if occurred_at > utcnow():
-        raise ValueError("a contact cannot be in the future")
+        raise ContactInFuture()
     contact = Contact(
         case_id=case.id,
         client_id=case.client_id,
@@ -71,4 +57,8 @@ def record_contact(
     )
     session.add(contact)
     session.flush()
+    if text := (note or "").strip():
+        contact.note_ct = gate.write_text(
+            actor, field(contact, "note_ct"), text, purpose=Purpose.CASE_WORK
+        )
     return contact

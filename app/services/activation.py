@@ -23,10 +23,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.cases.queries import latest_cases
 from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.models.user import new_session_token
-from app.services.cases import latest_cases
 from consent.base import utcnow
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -22,6 +22,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.cases.commands import change_phase
 from app.models import Case, NetworkMember, Phase
 from app.models.assessment import (
     Assessment,
@@ -33,7 +34,6 @@ from app.models.assessment import (
     Urgency,
     VersionKind,
 )
-from app.services.case_timeline import change_phase
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
 from consent.base import utcnow

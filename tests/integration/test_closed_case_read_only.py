@@ -19,11 +19,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.ending import commands as ending_service
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
+from app.release import commands as release_checklist
 from app.security import new_gate, password_hasher
 from app.services import (
     activation,
@@ -31,12 +33,10 @@ from app.services import (
     client_log,
     person_access,
     receipts,
-    release_checklist,
 )
-from app.services import ending as ending_service
 from app.services import network as network_service
 from app.services import plan as plan_service
-from consent.base import Base
+from consent.base import Base, utcnow
 from consent.decision import Actor, ActorRole
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
@@ -172,7 +172,7 @@ def build_world(db: Session) -> World:
         members=[w.person],
         today=today(),
     )
-    release_checklist.generate(db, w.case, w.worker.id, today())
+    release_checklist.generate(db, w.case, w.worker.id, utcnow())
     item = db.scalars(select(ChecklistItem).where(ChecklistItem.case_id == w.case.id)).first()
     assert item is not None
     issued = person_access.issue_access(
