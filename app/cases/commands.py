@@ -1,5 +1,6 @@
 """Changing a case: its phase, its key release dates, its responsible worker and its team,
-and the work-task reason that lets a colleague work on it for the day.
+the parallel plans of other organisations it refers to, and the work-task reason that lets
+a colleague work on it for the day.
 
 The responsible worker (omatyöntekijä, SHL § 42) has a dated history: the open
 appointment (``ends_on`` empty) is the current one, and the access decision reads it, so
@@ -25,6 +26,7 @@ from app.cases.rules import (
     DateProblem,
     appointment_problem,
     earliest_probation_start,
+    parallel_plan_problems,
     release_date_problems,
 )
 from app.models import (
@@ -37,6 +39,7 @@ from app.models import (
     WorkTaskReason,
 )
 from app.models.case import PhaseChange, ReleaseDatesChange
+from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.refusals import N_, Code, Conflict, NotFound, Refused
 from app.services.fields import field
 from consent.base import utcnow
@@ -92,6 +95,18 @@ class NotInTeam(NotFound):
     """Raised when removing someone who is not a current member of the case's team."""
 
     code = "not_in_team"
+
+
+class ParallelPlanRefused(Refused):
+    """Raised when a parallel plan's reference breaks a rule of ``parallel_plan_problems``."""
+
+    code = "parallel_plan"
+
+
+class NoOpenParallelPlan(NotFound):
+    """Raised when ending a parallel plan that is not an open plan of the case."""
+
+    code = "no_open_parallel_plan"
 
 
 def change_phase(
@@ -270,3 +285,74 @@ def record_work_task(
         gate.write_text(actor, field(task, "reason_ct"), reason, purpose=Purpose.CASE_WORK) or b""
     )
     return task
+
+
+# -- parallel plans of other organisations ------------------------------------------------
+
+
+def record_parallel_plan(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    case: Case,
+    *,
+    kind: ParallelPlanKind,
+    organisation_id: uuid.UUID | None,
+    owner_name: str | None,
+    reference: str | None,
+    made_on: date | None,
+    review_on: date | None,
+) -> ParallelPlan:
+    """Record that another organisation keeps a plan for the client (a reference, not its
+    content): its owner, identifier and dates, the owner's name and the identifier sealed.
+
+    :raises ParallelPlanRefused: when ``parallel_plan_problems`` names a problem.
+    :raises AccessDenied: when the actor may not write this client's case.
+    """
+    if problems := parallel_plan_problems(
+        organisation_id is not None, owner_name, made_on, review_on
+    ):
+        raise ParallelPlanRefused(errors=problems)
+    plan = ParallelPlan(
+        case_id=case.id,
+        client_id=case.client_id,
+        kind=kind,
+        organisation_id=organisation_id,
+        made_on=made_on,
+        review_on=review_on,
+        added_by_id=actor.user_id,
+        added_at=utcnow(),
+    )
+    # Seal before adding: a flush of a plan without its owner would break the table's check.
+    for column, text in (("owner_name_ct", owner_name), ("reference_ct", reference)):
+        if text := (text or "").strip():
+            setattr(
+                plan,
+                column,
+                gate.write_text(actor, field(plan, column), text, purpose=Purpose.CASE_WORK),
+            )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def end_parallel_plan(
+    session: Session, case: Case, plan_id: uuid.UUID, by_id: uuid.UUID | None
+) -> ParallelPlan:
+    """Mark a parallel plan of the case ended, by whom and when.
+
+    :raises NoOpenParallelPlan: when the case has no such plan not yet ended.
+    """
+    plan = session.scalar(
+        select(ParallelPlan).where(
+            ParallelPlan.id == plan_id,
+            ParallelPlan.case_id == case.id,
+            ParallelPlan.ended_at.is_(None),
+        )
+    )
+    if plan is None:
+        raise NoOpenParallelPlan()
+    plan.ended_at = utcnow()
+    plan.ended_by_id = by_id
+    session.flush()
+    return plan

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.models import Case, CaseTeamMember, Client, Phase, ResponsibleWorker, Role, User
 from app.models.case import PhaseChange, ReleaseDatesChange
+from app.models.parallel_plan import ParallelPlan
 from app.pagination import ListPage, paginate
 
 PAGE_SIZE = 25
@@ -174,3 +175,18 @@ def team(session: Session, case_id: uuid.UUID) -> Team:
     former = [row for row in rows if row.removed_at is not None]
     former.sort(key=lambda row: row.removed_at, reverse=True)  # type: ignore[arg-type,return-value]
     return Team([row for row in rows if row.removed_at is None], former)
+
+
+# -- parallel plans of other organisations ------------------------------------------------
+
+
+def parallel_plans(session: Session, case_id: uuid.UUID) -> list[ParallelPlan]:
+    """The case's parallel plans: in force first (soonest review first), then ended ones
+    (one query)."""
+    rows = session.scalars(
+        select(ParallelPlan)
+        .where(ParallelPlan.case_id == case_id)
+        .options(joinedload(ParallelPlan.organisation), joinedload(ParallelPlan.ended_by))
+        .order_by(ParallelPlan.added_at, ParallelPlan.id)
+    ).all()
+    return sorted(rows, key=lambda p: (p.ended_at is not None, p.review_on or date.max))

@@ -253,3 +253,49 @@ def appointment_problem(
     if latest is not None and starts_on < latest.starts_on:
         return AppointmentProblem.BEFORE_CURRENT_START
     return None
+
+
+# -- parallel plans of other organisations ------------------------------------------------
+
+
+class ParallelPlanProblem(Code):
+    """What is wrong with a parallel plan's reference (``PARALLEL_PLAN_FIELD``: shown where)."""
+
+    OWNER_MISSING = (
+        "owner_missing",
+        N_("Choose the organisation that owns the plan, or write the owner."),
+    )
+    OWNER_TWICE = (
+        "owner_twice",
+        N_("Give the owner once: either from the directory or written here."),
+    )
+    REVIEW_BEFORE_MADE = (
+        "review_before_made",
+        N_("The review cannot be before the plan was made."),
+    )
+
+
+PARALLEL_PLAN_FIELD = {
+    ParallelPlanProblem.OWNER_MISSING: "organisation",
+    ParallelPlanProblem.OWNER_TWICE: "owner_name",
+    ParallelPlanProblem.REVIEW_BEFORE_MADE: "review_on",
+}
+
+
+def parallel_plan_problems(
+    in_directory: bool, owner_name: str | None, made_on: date | None, review_on: date | None
+) -> dict[str, ParallelPlanProblem]:
+    """The problems of a parallel plan's reference, by the field each is shown on.
+
+    The owner is given once: an organisation of the directory (``in_directory``) or a
+    written name; the next review is not before the plan was made.
+    """
+    owner = (owner_name or "").strip()
+    problems = []
+    if not in_directory and not owner:
+        problems.append(ParallelPlanProblem.OWNER_MISSING)
+    elif in_directory and owner:
+        problems.append(ParallelPlanProblem.OWNER_TWICE)
+    if made_on and review_on and review_on < made_on:
+        problems.append(ParallelPlanProblem.REVIEW_BEFORE_MADE)
+    return {PARALLEL_PLAN_FIELD[problem]: problem for problem in problems}

@@ -17,6 +17,7 @@ from app.cases.rules import (
     PROBLEM_FIELD,
     DateProblem,
     earliest_probation_start,
+    parallel_plan_problems,
     release_date_problems,
 )
 from app.labels import PHASES
@@ -164,21 +165,15 @@ class ParallelPlanForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        owner = (self.owner_name.data or "").strip()
-        if not self.organisation.data and not owner:
-            self.organisation.errors.append(
-                str(_l("Choose the organisation that owns the plan, or write the owner."))
-            )
-            valid = False
-        elif self.organisation.data and owner:
-            self.owner_name.errors.append(
-                str(_l("Give the owner once: either from the directory or written here."))
-            )
-            valid = False
-        if self.made_on.data and self.review_on.data and self.review_on.data < self.made_on.data:
-            self.review_on.errors.append(str(_l("The review cannot be before the plan was made.")))
-            valid = False
-        return valid
+        problems = parallel_plan_problems(
+            bool(self.organisation.data),
+            self.owner_name.data,
+            self.made_on.data,
+            self.review_on.data,
+        )
+        for name, problem in problems.items():
+            getattr(self, name).errors.append(gettext(problem.message))
+        return valid and not problems
 
 
 class ConfirmForm(FlaskForm):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -49,10 +49,10 @@ from app.models import (
     Role,
     User,
 )
-from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.models.parallel_plan import ParallelPlanKind
 from app.refusals import Refused
 from app.security import allow, current_actor, gate
-from app.services.fields import field, sealed
+from app.services.fields import sealed
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import AccessRequest, Action, Purpose, decide
@@ -100,7 +100,7 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
     history = case_queries.appointments(db.session, case.id)
     team = case_queries.team(db.session, case.id)
     colleagues = case_queries.county_caseworkers(db.session, case.county_id)
-    plans = _parallel_plans(case.id)
+    plans = case_queries.parallel_plans(db.session, case.id)
     members = db.session.scalars(
         select(NetworkMember)
         .where(NetworkMember.case_id == case.id)
@@ -156,18 +156,6 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
         forms=forms,
     )
     return html, status
-
-
-def _parallel_plans(case_id: uuid.UUID) -> list[ParallelPlan]:
-    """The case's parallel plans: in force first (soonest review first), then ended ones."""
-    rows = db.session.scalars(
-        select(ParallelPlan)
-        .where(ParallelPlan.case_id == case_id)
-        .options(joinedload(ParallelPlan.organisation), joinedload(ParallelPlan.ended_by))
-        .order_by(ParallelPlan.added_at, ParallelPlan.id)
-    ).all()
-    far = date.max
-    return sorted(rows, key=lambda p: (p.ended_at is not None, p.review_on or far))
 
 
 def _appoint_form(
@@ -335,33 +323,24 @@ def remove_team_member(page: ClientPage, member_id: uuid.UUID) -> Response | tup
 @client_page
 def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
     form = _plan_form()
-    if not form.validate_on_submit():
-        return _overview(page, 400, plan=form)
-    case = page.case
-    plan = ParallelPlan(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=ParallelPlanKind(form.kind.data),
-        organisation_id=uuid.UUID(form.organisation.data) if form.organisation.data else None,
-        made_on=form.made_on.data,
-        review_on=form.review_on.data,
-        added_by_id=current_user.id,
-        added_at=utcnow(),
-    )
-    # Seal before adding: a flush of a plan without its owner would break the table's check.
-    for column, text in (
-        ("owner_name_ct", form.owner_name.data),
-        ("reference_ct", form.reference.data),
-    ):
-        if text := (text or "").strip():
-            setattr(
-                plan,
-                column,
-                gate().write_text(page.actor, field(plan, column), text, purpose=Purpose.CASE_WORK),
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            case_commands.record_parallel_plan(
+                db.session,
+                gate(),
+                page.actor,
+                page.case,
+                kind=ParallelPlanKind(form.kind.data),
+                organisation_id=uuid.UUID(form.organisation.data)
+                if form.organisation.data
+                else None,
+                owner_name=form.owner_name.data,
+                reference=form.reference.data,
+                made_on=form.made_on.data,
+                review_on=form.review_on.data,
             )
-    db.session.add(plan)
-    db.session.flush()
-    return _done(page, gettext("Parallel plan recorded."), "parallel-plans")
+            return _done(page, gettext("Parallel plan recorded."), "parallel-plans")
+    return _overview(page, 400, plan=form)
 
 
 @bp.route("/clients/<uuid:client_id>/parallel-plans/<uuid:plan_id>/end", methods=["POST"])
@@ -370,17 +349,7 @@ def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
 def end_parallel_plan(page: ClientPage, plan_id: uuid.UUID) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _overview(page, 400)
-    plan = db.session.scalar(
-        select(ParallelPlan).where(
-            ParallelPlan.id == plan_id,
-            ParallelPlan.case_id == page.case.id,
-            ParallelPlan.ended_at.is_(None),
-        )
-    )
-    if plan is None:
-        abort(404)
-    plan.ended_at = utcnow()
-    plan.ended_by_id = current_user.id
+    case_commands.end_parallel_plan(db.session, page.case, plan_id, current_user.id)
     return _done(page, gettext("The parallel plan was marked ended."), "parallel-plans")
 
 

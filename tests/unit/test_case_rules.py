@@ -12,10 +12,12 @@ from app.cases.rules import (
     PROBLEM_FIELD,
     AppointmentProblem,
     DateProblem,
+    ParallelPlanProblem,
     appointment_problem,
     current_appointment,
     earliest_probation_start,
     months_before,
+    parallel_plan_problems,
     release_date_problems,
 )
 from app.models import ResponsibleWorker, Role, User
@@ -112,3 +114,29 @@ def test_every_appointment_problem_names_its_field() -> None:
     for problem in AppointmentProblem:
         assert APPOINTMENT_FIELD[problem] in {"worker", "starts_on"}
         assert problem.message
+
+
+@pytest.mark.parametrize(
+    ("in_directory", "owner", "made_on", "review_on", "problems"),
+    [
+        (True, None, None, None, {}),
+        (False, "Vankilan yksikkö", date(2026, 1, 1), date(2026, 1, 1), {}),
+        (False, "  ", None, None, {"organisation": ParallelPlanProblem.OWNER_MISSING}),
+        (True, "Vankilan yksikkö", None, None, {"owner_name": ParallelPlanProblem.OWNER_TWICE}),
+        (
+            True,
+            None,
+            date(2026, 2, 1),
+            date(2026, 1, 31),
+            {"review_on": ParallelPlanProblem.REVIEW_BEFORE_MADE},
+        ),
+    ],
+)
+def test_a_parallel_plan_has_one_owner_and_a_review_after_it_was_made(
+    in_directory: bool,
+    owner: str | None,
+    made_on: date | None,
+    review_on: date | None,
+    problems: dict[str, ParallelPlanProblem],
+) -> None:
+    assert parallel_plan_problems(in_directory, owner, made_on, review_on) == problems
