@@ -137,8 +137,8 @@ def audit_verify(client_id: uuid.UUID | None) -> None:
 @maintenance_cli.command("run")
 def maintenance_run() -> None:
     """Expire consents, remove seals no basis covers, crypto-shred cases past retention."""
+    from app.maintenance import commands as maintenance
     from app.security import new_gate
-    from app.services import maintenance
     from consent.base import utcnow
 
     report = maintenance.run(

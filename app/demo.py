@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from app import consent_texts
 from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
+from app.cases.commands import change_phase
+from app.cases.facts import load_case_contexts
+from app.contacts import commands as contacts
+from app.ending import commands as ending
 from app.i18n import HELSINKI, helsinki_today
+from app.intake import commands as intake
+from app.intake import identity_code
 from app.models import (
     Case,
     CaseTeamMember,
@@ -40,20 +46,12 @@ from app.models.plan import AgreementState
 from app.models.release import ReleaseTask
 from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
+from app.release import commands as release_checklist
+from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
-from app.services import (
-    contacts,
-    ending,
-    identity_code,
-    intake,
-    network,
-    release_checklist,
-    sharing,
-)
-from app.services.case_timeline import change_phase
-from app.services.cases import load_case_contexts
+from app.services import network, sharing
 from app.services.fields import field
-from consent.base import Base
+from consent.base import Base, utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import DataScope, Scope, SectionKind
@@ -408,16 +406,16 @@ def _demo_contacts(
         ),
         (7, ContactChannel.PHONE, False, "Puhelu vapautumisen valmistelusta (kuvitteellinen)."),
     ):
-        contact = contacts.record_contact(
+        contacts.record_contact(
             session,
+            gate,
+            actor,
             case,
             occurred_at=_days_ago(today, days),
             channel=channel,
             staff_assisted=assisted,
+            note=note,
             by_id=actor.user_id,
-        )
-        contact.note_ct = gate.write_text(
-            actor, field(contact, "note_ct"), note, purpose=Purpose.CASE_WORK
         )
 
 
@@ -636,7 +634,7 @@ def _demo_plan(
 
 def _demo_checklist(session: Session, actor: Actor, case: Case, today: date) -> None:
     """The release-day checklist: past-due tasks done, the housing application left overdue."""
-    release_checklist.generate(session, case, actor.user_id, today)
-    for item in release_checklist.items(session, case.id):
+    release_checklist.generate(session, case, actor.user_id, utcnow())
+    for item in checklist_queries.items(session, case.id):
         if item.due_on and item.due_on < today and item.task is not ReleaseTask.HOUSING_APPLICATION:
             release_checklist.mark_done(session, item, actor.user_id)

@@ -27,9 +27,9 @@ from flask import (
 from flask_login import current_user, logout_user
 
 from app.accounts.queries import find_token
+from app.cases.facts import load_case_contexts
 from app.extensions import db, login_manager
 from app.models import Role, User
-from app.services.cases import load_case_contexts
 from consent.base import utcnow
 from consent.decision import Actor
 from sharing.gate import AccessGate

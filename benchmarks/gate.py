@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 
 from app import create_app
+from app.cases.queries import county_caseload
 from app.extensions import db
 from app.models import (
     Client,
@@ -34,7 +35,6 @@ from app.models import (
 )
 from app.security import new_gate
 from app.services import sharing
-from app.services.caseload import county_caseload
 from app.services.fields import field, sealed
 from app.settings import Settings
 from consent.base import Base, utcnow

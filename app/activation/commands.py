@@ -35,11 +35,11 @@ from app.activation.rules import (
     format_code,
     normalise,
 )
+from app.cases.queries import latest_cases
 from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.models.user import new_session_token
 from app.refusals import N_, Refused
-from app.services.cases import latest_cases
 from consent.base import utcnow
 
 _SELECTOR_TRIES = 8

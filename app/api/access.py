@@ -17,11 +17,11 @@ from flask import abort
 from flask_login import current_user
 
 from app.api.problems import CONFLICT, problem
+from app.cases.queries import latest_cases
 from app.extensions import db
 from app.models import Case, Client, Role
 from app.security import current_actor, gate
 from app.services import partner
-from app.services.cases import latest_cases
 from consent.base import utcnow
 from consent.decision import Action, Actor, Purpose, Reason
 from consent.sections import DataScope

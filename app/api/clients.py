@@ -19,13 +19,13 @@ from app.api.access import Reach, reach
 from app.api.accounts import OrganisationRef
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
+from app.cases import queries as case_queries
+from app.cases.rules import current_appointment
 from app.extensions import db
 from app.models import Case, MemberKind, Phase, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.security import current_actor, gate
 from app.services import partner as partner_service
-from app.services import responsible_worker
-from app.services.caseload import county_caseload
 from app.services.fields import sealed
 from app.services.network import MemberStatus, MemberView, NetworkView, read_network
 from consent.decision import Purpose
@@ -167,7 +167,7 @@ class FlowOut(Strict):
 def list_clients(query: dict[str, Any]) -> dict[str, Any]:
     """Every case of your county that is not yet disposed of, as on the caseload page.
     Names are read for the list only (one logged read per client)."""
-    page = county_caseload(
+    page = case_queries.county_caseload(
         db.session,
         current_user.organisation_id,
         phase=query.get("phase"),
@@ -176,23 +176,24 @@ def list_clients(query: dict[str, Any]) -> dict[str, Any]:
         responsible_id=current_user.id if query.get("responsible") == "me" else None,
         page=query["page"],
         per_page=query["per_page"],
-        clamp=False,
     )
+    # The query serves the last page for a page past the end; the API serves none.
+    rows = page.rows if page.page == query["page"] else []
     names = (
         gate().read_texts(
             current_actor(),
-            [sealed(row.client, "name_ct", DataScope.NAME) for row in page.rows],
+            [sealed(row.client, "name_ct", DataScope.NAME) for row in rows],
             purpose=Purpose.LIST,
         )
-        if page.rows
+        if rows
         else []
     )
     items = [
         _dates(row.case)
         | {"id": row.client.id, "name": name, "responsible_worker": row.responsible_worker}
-        for row, name in zip(page.rows, names, strict=True)
+        for row, name in zip(rows, names, strict=True)
     ]
-    return page_body(items, page=page.page, per_page=query["per_page"], total=page.total)
+    return page_body(items, page=query["page"], per_page=query["per_page"], total=page.total)
 
 
 def _dates(case: Case) -> dict[str, Any]:
@@ -236,9 +237,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
             found.client.id, found.actor.organisation_id
         )
         return body
-    appointment = responsible_worker.current_appointment(
-        responsible_worker.appointments(db.session, case.id)
-    )
+    appointment = current_appointment(case_queries.appointments(db.session, case.id))
     worker = appointment.worker if appointment else None
     if found.role is Role.CLIENT:
         return body | {
@@ -246,7 +245,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
             "conditional_release": case.conditional_release,
             "responsible_worker": worker,
         }
-    team = responsible_worker.team(db.session, case.id)
+    team = case_queries.team(db.session, case.id)
     return (
         body
         | _dates(case)

@@ -25,6 +25,7 @@ from app.assessment.rules import (
     problems,
     snapshot_json,
 )
+from app.cases.commands import change_phase
 from app.models import Case, NetworkMember, Phase
 from app.models.assessment import (
     Assessment,
@@ -35,7 +36,6 @@ from app.models.assessment import (
     VersionKind,
 )
 from app.refusals import N_, Refused, Stale
-from app.services.case_timeline import change_phase
 from app.services.fields import field as field_ref
 from consent.base import utcnow
 from consent.decision import Actor, Purpose

@@ -7,7 +7,6 @@ terminal or a phone held by prison staff makes a contact staff-assisted.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -20,14 +19,15 @@ from wtforms.validators import InputRequired, Length
 
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
+from app.contacts.commands import record_contact
+from app.contacts.queries import contact_page
 from app.extensions import db
 from app.i18n import HELSINKI
 from app.models import Role
 from app.models.contact import ContactChannel
 from app.security import allow, gate
-from app.services import contacts as contact_service
-from app.services.fields import field, sealed
-from consent.base import utcnow
+from app.services.fields import sealed
+from app.web.forms import refusals_shown_on
 from consent.decision import Purpose
 
 CONTACT_CHANNELS = {
@@ -74,21 +74,11 @@ class ContactForm(FlaskForm):
     )
 
     def occurred_at(self) -> datetime | None:
-        """The moment entered, in Helsinki time, as an aware timestamp."""
+        """The moment entered, in Helsinki time, as an aware timestamp (``record_contact``
+        refuses one in the future)."""
         if self.occurred_on.data is None or self.occurred_time.data is None:
             return None
         return datetime.combine(self.occurred_on.data, self.occurred_time.data, HELSINKI)
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        if not super().validate(extra_validators):
-            return False
-        moment = self.occurred_at()
-        if moment is not None and moment > utcnow():
-            self.occurred_on.errors.append(
-                gettext("A contact is recorded after it has happened: the time is in the future.")
-            )
-            return False
-        return True
 
 
 @bp.route("/clients/<uuid:client_id>/contacts", methods=["GET", "POST"])
@@ -101,21 +91,20 @@ def contacts(page: ClientPage) -> Response | tuple[str, int]:
         if form.validate_on_submit():
             moment = form.occurred_at()
             assert moment is not None
-            contact = contact_service.record_contact(
-                db.session,
-                page.case,
-                occurred_at=moment,
-                channel=ContactChannel(form.channel.data),
-                staff_assisted=bool(form.staff_assisted.data),
-                by_id=current_user.id,
-            )
-            if note := (form.note.data or "").strip():
-                contact.note_ct = gate().write_text(
-                    page.actor, field(contact, "note_ct"), note, purpose=Purpose.CASE_WORK
+            with refusals_shown_on(form):
+                record_contact(
+                    db.session,
+                    gate(),
+                    page.actor,
+                    page.case,
+                    occurred_at=moment,
+                    channel=ContactChannel(form.channel.data),
+                    staff_assisted=bool(form.staff_assisted.data),
+                    note=form.note.data,
+                    by_id=current_user.id,
                 )
-            db.session.commit()
-            flash(gettext("Contact recorded."), "info")
-            return redirect(url_for("caseworker.contacts", client_id=page.client.id))
+                flash(gettext("Contact recorded."), "info")
+                return redirect(url_for("caseworker.contacts", client_id=page.client.id))
         status = 400
     else:
         now = datetime.now(HELSINKI)
@@ -125,9 +114,7 @@ def contacts(page: ClientPage) -> Response | tuple[str, int]:
             occurred_time=now.time().replace(second=0, microsecond=0),
         )
         status = 200
-    listing = contact_service.contact_page(
-        db.session, page.case.id, page=request.args.get("page", 1, type=int)
-    )
+    listing = contact_page(db.session, page.case.id, page=request.args.get("page", 1, type=int))
     notes = (
         gate().read_texts(
             page.actor, [sealed(c, "note_ct") for c in listing.rows], purpose=Purpose.CASE_WORK

@@ -11,12 +11,12 @@ from typing import Any
 from flask import abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from app.cases.queries import latest_cases
 from app.caseworker import bp
 from app.caseworker.forms import WorkTaskForm
 from app.extensions import db
 from app.models import Case, Client
 from app.security import current_actor, gate
-from app.services.cases import latest_cases
 from app.services.fields import sealed
 from consent.decision import Action, Actor, Purpose, Reason
 from consent.sections import DataScope

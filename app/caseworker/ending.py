@@ -26,16 +26,20 @@ from app.caseworker.ending_forms import (
     CloseCaseForm,
     ServiceEndingForm,
 )
+from app.ending import commands as ending_commands
+from app.ending.commands import Assessment
+from app.ending.queries import EndingView, read_ending
 from app.extensions import db
 from app.models import NetworkMember, Role, ServiceTask
 from app.models.parallel_plan import ParallelPlan
+from app.refusals import Conflict
 from app.security import allow, gate
-from app.services import ending as ending_service
 from app.services import network as network_service
-from app.services.ending import Assessment, EndingView
 from app.services.fields import sealed
-from app.services.network import MemberStatus
+from app.web.forms import flash_refusal, refusals_shown_on
+from consent.base import utcnow
 from consent.decision import Purpose
+from consent.status import MembershipStatus, membership_status
 
 Page = str | tuple[str, int]
 
@@ -51,7 +55,7 @@ def _retention_override() -> int | None:
 
 
 def _view(page: ClientPage) -> EndingView:
-    return ending_service.read_ending(
+    return read_ending(
         db.session, gate(), page.actor, page.case, retention_override=_retention_override()
     )
 
@@ -87,35 +91,26 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
     )
     if member is None:
         abort(404)
-    active = network_service.member_status(member, network_service.today()) is not (
-        MemberStatus.ENDED
-    )
+    active = membership_status(member.membership(), utcnow()) is not MembershipStatus.ENDED
     form = ServiceEndingForm(ask_membership=active)
     status = 200
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            try:
-                ending_service.record_member_ending(
-                    db.session,
-                    gate(),
-                    page.actor,
-                    case=page.case,
-                    member=member,
-                    assessment=_assessment(form),
-                    keep_membership=active and form.membership.data == KEEP,
-                )
-            except ending_service.AlreadyEnded:
-                flash(gettext("This service's ending is already on record."), "error")
-                return redirect(url_for("caseworker.ending", client_id=page.client.id))
-            except ending_service.DateInFuture:
-                form.ended_on.errors.append(gettext("The date cannot be in the future."))
-            except ending_service.AssessmentMissing:
-                form.client_view.errors.append(
-                    gettext("Write down both the client's own view and your assessment.")
-                )
-            else:
-                db.session.commit()
+            with refusals_shown_on(form):
+                try:
+                    ending_commands.record_member_ending(
+                        db.session,
+                        gate(),
+                        page.actor,
+                        case=page.case,
+                        member=member,
+                        assessment=_assessment(form),
+                        keep_membership=active and form.membership.data == KEEP,
+                    )
+                except Conflict as refusal:
+                    flash_refusal(refusal)
+                    return redirect(url_for("caseworker.ending", client_id=page.client.id))
                 if active and form.membership.data != KEEP:
                     message = gettext(
                         "The ending was recorded and the membership ended. The member's access "
@@ -163,26 +158,19 @@ def ending_plan(page: ClientPage, plan_id: uuid.UUID) -> Page | Response:
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            try:
-                ending_service.record_plan_ending(
-                    db.session,
-                    gate(),
-                    page.actor,
-                    case=page.case,
-                    plan=plan,
-                    assessment=_assessment(form),
-                )
-            except ending_service.AlreadyEnded:
-                flash(gettext("This service's ending is already on record."), "error")
-                return redirect(url_for("caseworker.ending", client_id=page.client.id))
-            except ending_service.DateInFuture:
-                form.ended_on.errors.append(gettext("The date cannot be in the future."))
-            except ending_service.AssessmentMissing:
-                form.client_view.errors.append(
-                    gettext("Write down both the client's own view and your assessment.")
-                )
-            else:
-                db.session.commit()
+            with refusals_shown_on(form):
+                try:
+                    ending_commands.record_plan_ending(
+                        db.session,
+                        gate(),
+                        page.actor,
+                        case=page.case,
+                        plan=plan,
+                        assessment=_assessment(form),
+                    )
+                except Conflict as refusal:
+                    flash_refusal(refusal)
+                    return redirect(url_for("caseworker.ending", client_id=page.client.id))
                 flash(gettext("The ending was recorded."), "info")
                 return redirect(
                     url_for("caseworker.ending", client_id=page.client.id, _anchor="endings")
@@ -233,30 +221,27 @@ def ending_close(page: ClientPage) -> Page | Response:
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            try:
-                ending_service.close_case(
-                    db.session,
-                    gate(),
-                    page.actor,
-                    case=page.case,
-                    summary=form.summary.data or "",
-                    end_with_case=_uuids(form.end_with_case.data or []),
-                )
-            except ending_service.ServicesStillOpen as still_open:
-                names = [
-                    row.label
-                    for row in view.open_services
-                    if row.member and row.member.id in still_open.member_ids
-                ]
-                form.end_with_case.errors.append(
-                    gettext(
-                        "Record the ending of each service still open, or tick it to end it "
-                        "with the case: %(names)s.",
-                        names=", ".join(names) or gettext("a member added a moment ago"),
+            with refusals_shown_on(form):
+                try:
+                    ending_commands.close_case(
+                        db.session,
+                        gate(),
+                        page.actor,
+                        case=page.case,
+                        summary=form.summary.data or "",
+                        end_with_case=_uuids(form.end_with_case.data or []),
                     )
-                )
-            else:
-                db.session.commit()
+                except ending_commands.ServicesStillOpen as still_open:
+                    # The refusal names the members by id; the page names them as it lists them.
+                    names = [
+                        row.label
+                        for row in view.open_services
+                        if row.member and row.member.id in still_open.member_ids
+                    ]
+                    still_open.params["names"] = ", ".join(names) or gettext(
+                        "a member added a moment ago"
+                    )
+                    raise
                 flash(
                     gettext(
                         "The case was closed. All sharing ended at once: no network member can "

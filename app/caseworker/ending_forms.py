@@ -10,9 +10,9 @@ from wtforms import DateField, Field, RadioField, SelectChoice, SelectMultipleFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.ending.commands import TEXT_MAX
 from app.i18n import helsinki_today
 from app.models import ServiceTask
-from app.services.ending import TEXT_MAX
 
 SERVICE_TASKS = {
     ServiceTask.ADULT_SOCIAL_WORK: _l("Social work for working-age adults"),

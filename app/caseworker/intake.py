@@ -1,6 +1,6 @@
 """Intake pages of the caseworker blueprint: the queue, a notification, recording one, search.
 
-See ``app/services/intake.py`` for the access design: a notification is recorded under an
+See ``app/intake/commands.py`` for the access design: a notification is recorded under an
 intake work task, waits in the queue showing only metadata and the client's name, and is
 read in full only after "Assign to me" has given the worker a relationship to the case.
 """
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.cases.queries import latest_cases
 from app.caseworker import bp
 from app.caseworker.context import list_names
 from app.caseworker.intake_forms import (
@@ -31,13 +32,15 @@ from app.caseworker.intake_forms import (
 )
 from app.extensions import db
 from app.i18n import HELSINKI, helsinki_today
+from app.intake import commands as intake_commands
+from app.intake import queries as intake_queries
+from app.intake.search import client_with_identity_code, search_clients
 from app.models import Case, Client, Organisation, OrgKind, Role
 from app.models.intake import Channel, NotificationPath, NotificationStatus, NotifierKind
+from app.refusals import Conflict
 from app.security import allow, current_actor, gate
-from app.services import intake as intake_service
-from app.services.cases import latest_cases
 from app.services.fields import sealed
-from app.services.search import client_with_identity_code, search_clients
+from app.web.forms import flash_refusal, refusals_shown_on
 from consent.decision import Purpose
 from consent.sections import DataScope
 from sharing.keys import Keyring
@@ -53,7 +56,7 @@ def _intake_navigation() -> dict[str, Any]:
     if current_user.role is not Role.CASEWORKER or current_user.organisation_id is None:
         return {}
     return {
-        "intake_unassigned": intake_service.unassigned_count(
+        "intake_unassigned": intake_queries.unassigned_count(
             db.session, current_user.organisation_id
         )
     }
@@ -95,7 +98,7 @@ def _county_id() -> uuid.UUID:
 @bp.route("/intake")
 @allow(Role.CASEWORKER)
 def intake() -> str:
-    page = intake_service.intake_queue(
+    page = intake_queries.intake_queue(
         db.session, _county_id(), page=request.args.get("page", 1, type=int)
     )
     names = list_names([row.client for row in page.rows])
@@ -109,14 +112,14 @@ def intake() -> str:
 @bp.route("/intake/<uuid:notification_id>")
 @allow(Role.CASEWORKER)
 def intake_notification(notification_id: uuid.UUID) -> str:
-    found = intake_service.county_notification(db.session, notification_id, _county_id())
+    found = intake_queries.county_notification(db.session, notification_id, _county_id())
     if found is None:
         abort(404)
     notification, client, case = found
     actor = current_actor()
     # Unassigned: metadata and the name only (a colleague may list names, not open a case).
     readable = notification.status is not NotificationStatus.UNASSIGNED and (
-        intake_service.may_do_case_work(db.session, actor, client.id)
+        intake_queries.may_do_case_work(db.session, actor, client.id)
     )
     texts: dict[str, str | None] = {}
     if readable:
@@ -150,19 +153,20 @@ def intake_notification(notification_id: uuid.UUID) -> str:
 @bp.route("/intake/<uuid:notification_id>/assign", methods=["POST"])
 @allow(Role.CASEWORKER)
 def intake_assign(notification_id: uuid.UUID) -> Response:
-    found = intake_service.county_notification(db.session, notification_id, _county_id())
+    found = intake_queries.county_notification(db.session, notification_id, _county_id())
     if found is None:
         abort(404)
     notification = found[0]
     if not FlaskForm().validate_on_submit():
         abort(400)
-    if intake_service.assign_to(db.session, notification, current_user.id):
-        db.session.commit()
-        flash(gettext("The notification is yours now; you are working on the case."), "info")
-    else:
-        db.session.rollback()
-        flash(gettext("This notification had already been taken."), "error")
-    return redirect(url_for("caseworker.intake_notification", notification_id=notification_id))
+    back = redirect(url_for("caseworker.intake_notification", notification_id=notification_id))
+    try:
+        intake_commands.assign_to(db.session, notification, current_user.id)
+    except Conflict as refusal:
+        flash_refusal(refusal)
+        return back
+    flash(gettext("The notification is yours now; you are working on the case."), "info")
+    return back
 
 
 # -- recording a notification --------------------------------------------------------------
@@ -214,12 +218,12 @@ def _save(form: NotificationForm, chosen: tuple[Client, Case] | None) -> None:
     reason = _work_task_reason(form)
     if chosen is None:
         code = (form.identity_code.data or "").strip() or None
-        _, case = intake_service.create_client(
+        _, case = intake_commands.create_client(
             db.session,
             gate(),
             _keyring(),
             actor,
-            intake_service.NewClient(
+            intake_commands.NewClient(
                 name=form.name.data or "",
                 identity_code=code,
                 prison_id=_optional_uuid(form.prison_id.data),
@@ -230,13 +234,13 @@ def _save(form: NotificationForm, chosen: tuple[Client, Case] | None) -> None:
     else:
         client, case = chosen
         if case.closed_at is not None:  # a new notification opens a new case
-            case = intake_service.open_case(db.session, client, _county_id())
-    intake_service.record_notification(
+            case = intake_commands.open_case(db.session, client, _county_id())
+    intake_commands.record_notification(
         db.session,
         gate(),
         actor,
         case,
-        intake_service.NotificationFacts(
+        intake_commands.NotificationFacts(
             received_at=form.received_at(),
             contacted_on=form.contacted_on.data,
             notifier_kind=NotifierKind(form.notifier_kind.data),
@@ -287,10 +291,10 @@ def intake_new() -> Response | tuple[str, int]:
                 )
                 valid = False
         if valid:
-            _save(form, chosen)
-            db.session.commit()
-            flash(gettext("The notification was recorded and is in the intake queue."), "info")
-            return redirect(url_for("caseworker.intake"))
+            with refusals_shown_on(form):
+                _save(form, chosen)
+                flash(gettext("The notification was recorded and is in the intake queue."), "info")
+                return redirect(url_for("caseworker.intake"))
         status = 400
 
     chosen = _county_client(form.client_id.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,8 +22,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.i18n import HELSINKI, helsinki_today
+from app.intake import identity_code
 from app.models.intake import Channel, NotificationPath, NotificationStatus, NotifierKind
-from app.services import identity_code
 
 NOTIFIER_KINDS = {
     NotifierKind.CLIENT: _l("The client"),
@@ -159,13 +160,8 @@ class NotificationForm(FlaskForm):
         elif code:
             try:
                 identity_code.parse(code)
-            except identity_code.InvalidIdentityCode:
-                self.identity_code.errors.append(
-                    _l(
-                        "This is not a valid identity code. Check the date of birth, the century "
-                        "sign (for example -, Y, A or B) and the control character."
-                    )
-                )
+            except identity_code.InvalidIdentityCode as invalid:
+                self.identity_code.errors.append(gettext(invalid.message))
                 ok = False
         return ok
 

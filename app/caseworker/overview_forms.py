@@ -13,15 +13,16 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.labels import PHASES
-from app.models import Phase
-from app.models.parallel_plan import ParallelPlanKind
-from app.services.case_timeline import (
+from app.cases.rules import (
     PROBLEM_FIELD,
     DateProblem,
     earliest_probation_start,
+    parallel_plan_problems,
     release_date_problems,
 )
+from app.labels import PHASES
+from app.models import Phase
+from app.models.parallel_plan import ParallelPlanKind
 
 PARALLEL_PLAN_KINDS = {
     ParallelPlanKind.SENTENCE_PLAN: _l("Sentence plan (Rise)"),
@@ -31,30 +32,6 @@ PARALLEL_PLAN_KINDS = {
     ParallelPlanKind.HEALTH_CARE_PLAN: _l("Health care plan"),
     ParallelPlanKind.EMPLOYMENT_PLAN: _l("Employment plan"),
     ParallelPlanKind.OTHER: _l("Other plan"),
-}
-
-DATE_PROBLEMS = {
-    DateProblem.RELEASE_BEFORE_SENTENCE: _l(
-        "The conditional release cannot be before the sentence started."
-    ),
-    DateProblem.PROBATION_WITHOUT_RELEASE: _l(
-        "Give the expected conditional release too: probationary liberty is timed from it."
-    ),
-    DateProblem.PROBATION_END_WITHOUT_START: _l(
-        "Give the day the probationary liberty starts too."
-    ),
-    DateProblem.PROBATION_BEFORE_SENTENCE: _l(
-        "The probationary liberty cannot start before the sentence."
-    ),
-    DateProblem.PROBATION_NOT_BEFORE_RELEASE: _l(
-        "The probationary liberty must start before the conditional release."
-    ),
-    DateProblem.PROBATION_ENDS_BEFORE_START: _l(
-        "The probationary liberty cannot end before it starts."
-    ),
-    DateProblem.PROBATION_ENDS_AFTER_RELEASE: _l(
-        "The probationary liberty ends on the conditional release at the latest."
-    ),
 }
 
 DATE_HINT = _l("For example 2025-03-31.")
@@ -114,12 +91,9 @@ class KeyDatesForm(FlaskForm):
 
     def _message(self, problem: DateProblem) -> str:
         if problem is DateProblem.PROBATION_TOO_EARLY:
-            return gettext(
-                "Supervised probationary liberty can start at most 6 months before the "
-                "conditional release, so on %(date)s at the earliest.",
-                date=format_date(earliest_probation_start(self.conditional_release.data), "medium"),
-            )
-        return str(DATE_PROBLEMS[problem])
+            earliest = earliest_probation_start(self.conditional_release.data)
+            return gettext(problem.message, date=format_date(earliest, "medium"))
+        return gettext(problem.message)
 
 
 class AppointForm(FlaskForm):
@@ -191,21 +165,15 @@ class ParallelPlanForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        owner = (self.owner_name.data or "").strip()
-        if not self.organisation.data and not owner:
-            self.organisation.errors.append(
-                str(_l("Choose the organisation that owns the plan, or write the owner."))
-            )
-            valid = False
-        elif self.organisation.data and owner:
-            self.owner_name.errors.append(
-                str(_l("Give the owner once: either from the directory or written here."))
-            )
-            valid = False
-        if self.made_on.data and self.review_on.data and self.review_on.data < self.made_on.data:
-            self.review_on.errors.append(str(_l("The review cannot be before the plan was made.")))
-            valid = False
-        return valid
+        problems = parallel_plan_problems(
+            bool(self.organisation.data),
+            self.owner_name.data,
+            self.made_on.data,
+            self.review_on.data,
+        )
+        for name, problem in problems.items():
+            getattr(self, name).errors.append(gettext(problem.message))
+        return valid and not problems
 
 
 class ConfirmForm(FlaskForm):

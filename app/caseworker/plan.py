@@ -10,6 +10,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from werkzeug.wrappers import Response
 
+from app.cases.queries import appointments
+from app.cases.rules import current_appointment
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_page
 from app.caseworker.plan_forms import (
@@ -32,7 +34,6 @@ from app.plan.queries import PlanView, SectionView
 from app.plan.rules import EMPTY, SectionInput
 from app.security import allow, gate
 from app.services.fields import sealed
-from app.services.responsible_worker import appointments, current_appointment
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Reason

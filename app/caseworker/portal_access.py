@@ -108,7 +108,8 @@ def portal_access_issue(page: ClientPage) -> Page:
     issued = activation.issue_code(
         db.session, password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
     )
-    # Shown in this response only (no redirect): the code's text is stored nowhere.
+    # Shown in this response only (no redirect): the code's text is stored nowhere. The edge
+    # commits the code's hash once this page has been rendered.
     return _render(page, issued=issued)
 
 

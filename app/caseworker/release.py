@@ -32,9 +32,14 @@ from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import NetworkMember, Role
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.refusals import Conflict
+from app.release import commands as checklist
+from app.release.queries import Candidates, candidates, item_of, items
+from app.release.rules import Responsible, is_overdue, release_day
 from app.security import allow, gate
-from app.services import release_checklist as checklist
 from app.services.fields import sealed
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
 from consent.decision import Actor, Purpose
 
 RELEASE_TASKS = {
@@ -72,7 +77,6 @@ RELEASE_TASK_HINTS = {
         "year before the conditional release."
     ),
 }
-NOT_A_RESPONSIBLE = _l("Choose one of the people or members listed.")
 REMOVED = _l("This item has been removed: put it back on the checklist first.")
 ITEM_STATES = {
     ItemState.OPEN: _l("Open"),
@@ -139,7 +143,7 @@ def read_texts(actor: Actor, items: list[ChecklistItem], members: list[NetworkMe
 
 
 def responsible_choices(
-    people: checklist.Candidates, texts: Texts, current: ChecklistItem | None = None
+    people: Candidates, texts: Texts, current: ChecklistItem | None = None
 ) -> list[SelectChoice]:
     """The form's choices: nobody, the case's workers, then the members; an item's present
     responsible stays a choice even when no longer among them."""
@@ -155,7 +159,7 @@ def responsible_choices(
         kind = str(MEMBER_KINDS[member.kind])
         choices.append(SelectChoice(f"member:{member.id}", f"{texts.member(member)} ({kind})"))
     if current is not None:
-        key = checklist.Responsible.of(current).key
+        key = Responsible.of(current).key
         if key and all(c.value != key for c in choices):
             label = texts.responsible(current) or ""
             no_longer = gettext("no longer in the network or on the case")
@@ -163,7 +167,7 @@ def responsible_choices(
     return choices
 
 
-def _members(people: checklist.Candidates, rows: list[ChecklistItem]) -> list[NetworkMember]:
+def _members(people: Candidates, rows: list[ChecklistItem]) -> list[NetworkMember]:
     members = {m.id: m for m in people.members}
     for item in rows:
         if item.responsible_member is not None:
@@ -186,8 +190,8 @@ def _checklist_page(
 ) -> tuple[str, int]:
     today = helsinki_today()
     case = page.case
-    rows = checklist.items(db.session, case.id)
-    people = checklist.candidates(db.session, case, today)
+    rows = items(db.session, case.id)
+    people = candidates(db.session, case, utcnow())
     texts = read_texts(page.actor, rows, _members(people, rows))
     if add is None:
         add = ItemForm(responsible_choices(people, texts), formdata=None)
@@ -196,11 +200,11 @@ def _checklist_page(
         "caseworker/release.html",
         page=page,
         today=today,
-        release_day=checklist.release_day(case.conditional_release, case.probation_start),
+        release_day=release_day(case.conditional_release, case.probation_start),
         items=current,
         removed=[i for i in rows if i.removed_at is not None],
         open_count=sum(1 for i in current if i.state is ItemState.OPEN),
-        overdue={i.id for i in current if checklist.is_overdue(i, today)},
+        overdue={i.id for i in current if is_overdue(i, today)},
         texts=texts,
         add=add,
         error=error,
@@ -208,7 +212,6 @@ def _checklist_page(
 
 
 def _back(page: ClientPage, message: str) -> Response:
-    db.session.commit()
     flash(message, "info")
     return redirect(url_for("caseworker.release", client_id=page.client.id))
 
@@ -219,7 +222,7 @@ def _back(page: ClientPage, message: str) -> Response:
 def release_generate(page: ClientPage) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _checklist_page(page, 400, error=gettext("The form expired: try again."))
-    result = checklist.generate(db.session, page.case, current_user.id, helsinki_today())
+    result = checklist.generate(db.session, page.case, current_user.id, utcnow())
     if result.added or result.updated:
         message = gettext(
             "Checklist updated: %(added)d tasks added, %(updated)d due dates updated.",
@@ -235,36 +238,32 @@ def release_generate(page: ClientPage) -> Response | tuple[str, int]:
 @allow(Role.CASEWORKER)
 @client_page
 def release_add(page: ClientPage) -> Response | tuple[str, int]:
-    today = helsinki_today()
-    people = checklist.candidates(db.session, page.case, today)
+    people = candidates(db.session, page.case, utcnow())
     texts = read_texts(page.actor, [], people.members)
     form = ItemForm(responsible_choices(people, texts))
-    if not form.validate_on_submit():
-        return _checklist_page(page, 400, add=form)
-    try:
-        checklist.add_custom(
-            db.session,
-            gate(),
-            page.actor,
-            page.case,
-            people,
-            title=form.title.data,
-            due_on=form.due_on.data,
-            responsible=checklist.Responsible.from_key(form.responsible.data),
-            note=form.note.data,
-            by_id=current_user.id,
-        )
-    except checklist.NotAResponsible:
-        form.responsible.errors.append(str(NOT_A_RESPONSIBLE))
-        return _checklist_page(page, 400, add=form)
-    return _back(page, gettext("Item added to the checklist."))
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            checklist.add_custom(
+                db.session,
+                gate(),
+                page.actor,
+                page.case,
+                people,
+                title=form.title.data,
+                due_on=form.due_on.data,
+                responsible=Responsible.from_key(form.responsible.data),
+                note=form.note.data,
+                by_id=current_user.id,
+            )
+            return _back(page, gettext("Item added to the checklist."))
+    return _checklist_page(page, 400, add=form)
 
 
 # -- one item -----------------------------------------------------------------------------
 
 
 def _item_or_404(page: ClientPage, item_id: uuid.UUID) -> ChecklistItem:
-    item = checklist.item_of(db.session, page.case.id, item_id)
+    item = item_of(db.session, page.case.id, item_id)
     if item is None:
         abort(404)
     return item
@@ -280,7 +279,7 @@ def _item_page(
     error: str | None = None,
 ) -> tuple[str, int]:
     today = helsinki_today()
-    people = checklist.candidates(db.session, page.case, today)
+    people = candidates(db.session, page.case, utcnow())
     texts = read_texts(page.actor, [item], _members(people, [item]))
     if edit is None:
         edit = ItemForm(
@@ -289,7 +288,7 @@ def _item_page(
             formdata=None,
             title=texts.titles.get(item.id, ""),
             due_on=item.due_on,
-            responsible=checklist.Responsible.of(item).key,
+            responsible=Responsible.of(item).key,
             note=texts.notes.get(item.id, ""),
         )
     return render_template(
@@ -299,7 +298,7 @@ def _item_page(
         texts=texts,
         edit=edit,
         skip=skip or NotNeededForm(formdata=None),
-        overdue=checklist.is_overdue(item, today),
+        overdue=is_overdue(item, today),
         error=error,
     ), status
 
@@ -313,39 +312,30 @@ def release_item(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, 
         return _item_page(page, item)
     if item.removed_at is not None:
         return _item_page(page, item, 400, error=REMOVED)
-    today = helsinki_today()
-    people = checklist.candidates(db.session, page.case, today)
+    people = candidates(db.session, page.case, utcnow())
     texts = read_texts(page.actor, [item], _members(people, [item]))
     form = ItemForm(responsible_choices(people, texts, item), with_title=item.task is None)
-    if not form.validate_on_submit():
-        return _item_page(page, item, 400, edit=form)
-    try:
-        checklist.update(
-            db.session,
-            gate(),
-            page.actor,
-            item,
-            people,
-            due_on=form.due_on.data,
-            responsible=checklist.Responsible.from_key(form.responsible.data),
-            note=form.note.data,
-            title=form.title.data if item.task is None else None,
-            by_id=current_user.id,
-        )
-    except checklist.NotAResponsible:
-        form.responsible.errors.append(str(NOT_A_RESPONSIBLE))
-        return _item_page(page, item, 400, edit=form)
-    return _back(page, gettext("Item saved."))
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            checklist.update(
+                db.session,
+                gate(),
+                page.actor,
+                item,
+                people,
+                due_on=form.due_on.data,
+                responsible=Responsible.from_key(form.responsible.data),
+                note=form.note.data,
+                title=form.title.data if item.task is None else None,
+                by_id=current_user.id,
+            )
+            return _back(page, gettext("Item saved."))
+    return _item_page(page, item, 400, edit=form)
 
 
-def _finished(page: ClientPage, item: ChecklistItem) -> tuple[str, int]:
+def _finished(page: ClientPage, item: ChecklistItem, refusal: Conflict) -> tuple[str, int]:
     """The item page for an action that no longer fits the item (e.g. sent twice)."""
-    return _item_page(
-        page,
-        item,
-        400,
-        error=gettext("The item has changed in the meantime: check its state and try again."),
-    )
+    return _item_page(page, item, 400, error=gettext(refusal.message, **refusal.params))
 
 
 def _item_action(page: ClientPage, item_id: uuid.UUID) -> ChecklistItem | tuple[str, int]:
@@ -368,8 +358,8 @@ def _change_state(
         return item
     try:
         change(db.session, item, current_user.id)
-    except checklist.ItemFinished:
-        return _finished(page, item)
+    except Conflict as refusal:
+        return _finished(page, item, refusal)
     return _back(page, message)
 
 
@@ -392,8 +382,8 @@ def release_item_not_needed(page: ClientPage, item_id: uuid.UUID) -> Response | 
         checklist.mark_not_needed(
             db.session, gate(), page.actor, item, form.reason.data, current_user.id
         )
-    except checklist.ItemFinished:
-        return _finished(page, item)
+    except Conflict as refusal:
+        return _finished(page, item, refusal)
     return _back(page, gettext("Marked not needed."))
 
 

@@ -9,10 +9,12 @@ user's input and the errors (status 400) when it does not validate.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +22,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from app.cases import commands as case_commands
+from app.cases import queries as case_queries
+from app.cases.facts import load_case_contexts
+from app.cases.rules import build_timeline, current_appointment
 from app.caseworker import bp
 from app.caseworker.context import ClientPage, client_or_404, client_page, list_names
 from app.caseworker.forms import WorkTaskForm
@@ -33,7 +39,7 @@ from app.caseworker.overview_forms import (
     TeamAddForm,
 )
 from app.extensions import db
-from app.i18n import HELSINKI, helsinki_today
+from app.i18n import helsinki_today
 from app.models import (
     ClientPlan,
     NetworkMember,
@@ -42,14 +48,12 @@ from app.models import (
     ResponsibleWorker,
     Role,
     User,
-    WorkTaskReason,
 )
-from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.models.parallel_plan import ParallelPlanKind
+from app.refusals import Refused
 from app.security import allow, current_actor, gate
-from app.services import case_timeline, responsible_worker
-from app.services.caseload import county_caseload
-from app.services.cases import load_case_contexts
-from app.services.fields import field, sealed
+from app.services.fields import sealed
+from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import AccessRequest, Action, Purpose, decide
 from consent.sections import DataScope
@@ -67,7 +71,9 @@ def caseload() -> str:
     phase = request.args.get("phase")
     page_no = request.args.get("page", 1, type=int)
     selected = Phase(phase) if phase in Phase.__members__.values() else None
-    page = county_caseload(db.session, current_user.organisation_id, phase=selected, page=page_no)
+    page = case_queries.county_caseload(
+        db.session, current_user.organisation_id, phase=selected, page=page_no
+    )
     names = list_names([row.client for row in page.rows])
     return render_template(
         "caseworker/home.html",
@@ -91,10 +97,10 @@ def client(page: ClientPage) -> str | tuple[str, int]:
 def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, int]:
     """Render the overview; ``bound`` holds a submitted form that failed, by its prefix."""
     case, actor, today = page.case, page.actor, helsinki_today()
-    history = responsible_worker.appointments(db.session, case.id)
-    team = responsible_worker.team(db.session, case.id)
-    colleagues = responsible_worker.county_caseworkers(db.session, case.county_id)
-    plans = _parallel_plans(case.id)
+    history = case_queries.appointments(db.session, case.id)
+    team = case_queries.team(db.session, case.id)
+    colleagues = case_queries.county_caseworkers(db.session, case.county_id)
+    plans = case_queries.parallel_plans(db.session, case.id)
     members = db.session.scalars(
         select(NetworkMember)
         .where(NetworkMember.case_id == case.id)
@@ -139,12 +145,10 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
         case=case,
         today=today,
         identity_code=identity_code,
-        timeline=case_timeline.build_timeline(
-            case, case_timeline.phase_changes(db.session, case.id), today
-        ),
-        dates_change=case_timeline.last_release_dates_change(db.session, case.id),
+        timeline=build_timeline(case, case_queries.phase_changes(db.session, case.id), today),
+        dates_change=case_queries.last_release_dates_change(db.session, case.id),
         history=history,
-        current=responsible_worker.current_appointment(history),
+        current=current_appointment(history),
         team=team,
         plans=[(p, plan_texts[2 * i], plan_texts[2 * i + 1]) for i, p in enumerate(plans)],
         members=[(m, member_texts[2 * i], member_texts[2 * i + 1]) for i, m in enumerate(members)],
@@ -154,22 +158,10 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
     return html, status
 
 
-def _parallel_plans(case_id: uuid.UUID) -> list[ParallelPlan]:
-    """The case's parallel plans: in force first (soonest review first), then ended ones."""
-    rows = db.session.scalars(
-        select(ParallelPlan)
-        .where(ParallelPlan.case_id == case_id)
-        .options(joinedload(ParallelPlan.organisation), joinedload(ParallelPlan.ended_by))
-        .order_by(ParallelPlan.added_at, ParallelPlan.id)
-    ).all()
-    far = date.max
-    return sorted(rows, key=lambda p: (p.ended_at is not None, p.review_on or far))
-
-
 def _appoint_form(
     colleagues: list[User], history: list[ResponsibleWorker], **kwargs: Any
 ) -> AppointForm:
-    current = responsible_worker.current_appointment(history)
+    current = current_appointment(history)
     form = AppointForm(**kwargs)
     form.worker.choices = [SelectChoice("", gettext("Choose the worker"))] + [
         SelectChoice(str(u.id), u.display_name)
@@ -181,11 +173,11 @@ def _appoint_form(
 
 def _team_form(
     colleagues: list[User],
-    team: responsible_worker.Team,
+    team: case_queries.Team,
     history: list[ResponsibleWorker],
     **kwargs: Any,
 ) -> TeamAddForm:
-    current = responsible_worker.current_appointment(history)
+    current = current_appointment(history)
     taken = team.current_ids | ({current.worker_id} if current else set())
     form = TeamAddForm(**kwargs)
     form.user.choices = [SelectChoice("", gettext("Choose a colleague"))] + [
@@ -204,13 +196,13 @@ def _plan_form(**kwargs: Any) -> ParallelPlanForm:
 
 
 def _done(page: ClientPage, message: str, anchor: str) -> Response:
-    """Commit, say what was done, and return to the overview (or, when the change took
-    away this user's own access to the client, to the caseload).
+    """Say what was done, and return to the overview (or, when the change took away this
+    user's own access to the client, to the caseload); the edge commits.
 
     The pure decision is asked only to choose where to go, so that the user is not sent
-    to a refusal (and a logged denial); the gate still guards every page.
+    to a refusal (and a logged denial); the gate still guards every page. It reads the
+    change, which the command has flushed.
     """
-    db.session.commit()
     flash(message, "info")
     context = load_case_contexts(db.session, [page.client.id]).get(page.client.id)
     asked = AccessRequest(
@@ -227,14 +219,13 @@ def _done(page: ClientPage, message: str, anchor: str) -> Response:
 @client_page
 def change_phase(page: ClientPage) -> Response | tuple[str, int]:
     form = PhaseForm(page.case.phase)
-    if not form.validate_on_submit():
-        return _overview(page, 400, phase=form)
-    if page.case.closed_at is not None or page.case.phase is Phase.CLOSED:
-        form.phase.errors.append(gettext("A closed case cannot be moved to another phase."))
-        return _overview(page, 400, phase=form)
-    phase = Phase(form.phase.data)
-    case_timeline.change_phase(db.session, page.case, phase, current_user.id)
-    return _done(page, gettext("The case was moved to a new phase."), "timeline")
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            case_commands.change_phase(
+                db.session, page.case, Phase(form.phase.data), current_user.id
+            )
+            return _done(page, gettext("The case was moved to a new phase."), "timeline")
+    return _overview(page, 400, phase=form)
 
 
 @bp.route("/clients/<uuid:client_id>/dates", methods=["POST"])
@@ -242,38 +233,34 @@ def change_phase(page: ClientPage) -> Response | tuple[str, int]:
 @client_page
 def key_dates(page: ClientPage) -> Response | tuple[str, int]:
     form = KeyDatesForm()
-    if not form.validate_on_submit():
-        return _overview(page, 400, dates=form)
-    changed = case_timeline.save_release_dates(
-        db.session,
-        page.case,
-        current_user.id,
-        sentence_start=form.sentence_start.data,
-        conditional_release=form.conditional_release.data,
-        probation_start=form.probation_start.data,
-        probation_end=form.probation_end.data,
-    )
-    message = gettext("Key dates saved.") if changed else gettext("The key dates did not change.")
-    return _done(page, message, "key-dates")
+    if form.validate_on_submit():
+        with refusals_shown_on(form), dates_shown_in_locale():
+            changed = case_commands.save_release_dates(
+                db.session,
+                page.case,
+                current_user.id,
+                sentence_start=form.sentence_start.data,
+                conditional_release=form.conditional_release.data,
+                probation_start=form.probation_start.data,
+                probation_end=form.probation_end.data,
+            )
+            message = (
+                gettext("Key dates saved.") if changed else gettext("The key dates did not change.")
+            )
+            return _done(page, message, "key-dates")
+    return _overview(page, 400, dates=form)
 
 
-def _appointment_error(
-    problem: responsible_worker.AppointmentProblem, latest_start: date | None
-) -> tuple[str, str]:
-    """The field an appointment problem is shown on, and what to say."""
-    match problem:
-        case responsible_worker.AppointmentProblem.ALREADY_CURRENT:
-            return "worker", gettext("This worker is already the responsible worker.")
-        case responsible_worker.AppointmentProblem.IN_FUTURE:
-            return "starts_on", gettext(
-                "The appointment can start today at the latest: record it on the day it begins."
-            )
-        case responsible_worker.AppointmentProblem.BEFORE_CURRENT_START:
-            return "starts_on", gettext(
-                "The appointment cannot start before the current one began (%(date)s).",
-                date=format_date(latest_start, "medium") if latest_start else "–",
-            )
-    return "worker", gettext("Choose the worker.")
+@contextmanager
+def dates_shown_in_locale() -> Iterator[None]:
+    """Write the dates a refusal names as the user's locale writes them (``1.3.2025``)."""
+    try:
+        yield
+    except Refused as refusal:
+        for name, value in refusal.params.items():
+            if isinstance(value, date):
+                refusal.params[name] = format_date(value, "medium")
+        raise
 
 
 @bp.route("/clients/<uuid:client_id>/responsible-worker", methods=["POST"])
@@ -281,27 +268,23 @@ def _appointment_error(
 @client_page
 def appoint_worker(page: ClientPage) -> Response | tuple[str, int]:
     case = page.case
-    colleagues = responsible_worker.county_caseworkers(db.session, case.county_id)
-    form = _appoint_form(colleagues, responsible_worker.appointments(db.session, case.id))
-    if not form.validate_on_submit():
-        return _overview(page, 400, appoint=form)
-    worker = next((u for u in colleagues if str(u.id) == form.worker.data), None)
-    try:
-        responsible_worker.appoint(
-            db.session, case, worker, form.starts_on.data, current_user.id, helsinki_today()
-        )
-    except responsible_worker.AppointmentError as error:
-        latest = responsible_worker.appointments(db.session, case.id)
-        name, message = _appointment_error(error.problem, latest[0].starts_on if latest else None)
-        getattr(form, name).errors.append(message)
-        return _overview(page, 400, appoint=form)
-    return _done(
-        page,
-        gettext(
-            "%(name)s is now the responsible worker.", name=worker.display_name if worker else ""
-        ),
-        "responsible-worker",
-    )
+    colleagues = case_queries.county_caseworkers(db.session, case.county_id)
+    form = _appoint_form(colleagues, case_queries.appointments(db.session, case.id))
+    if form.validate_on_submit():
+        worker = next((u for u in colleagues if str(u.id) == form.worker.data), None)
+        with refusals_shown_on(form), dates_shown_in_locale():
+            case_commands.appoint(
+                db.session, case, worker, form.starts_on.data, current_user.id, helsinki_today()
+            )
+            return _done(
+                page,
+                gettext(
+                    "%(name)s is now the responsible worker.",
+                    name=worker.display_name if worker else "",
+                ),
+                "responsible-worker",
+            )
+    return _overview(page, 400, appoint=form)
 
 
 @bp.route("/clients/<uuid:client_id>/team", methods=["POST"])
@@ -309,17 +292,20 @@ def appoint_worker(page: ClientPage) -> Response | tuple[str, int]:
 @client_page
 def add_team_member(page: ClientPage) -> Response | tuple[str, int]:
     case = page.case
-    colleagues = responsible_worker.county_caseworkers(db.session, case.county_id)
-    team = responsible_worker.team(db.session, case.id)
-    history = responsible_worker.appointments(db.session, case.id)
+    colleagues = case_queries.county_caseworkers(db.session, case.county_id)
+    team = case_queries.team(db.session, case.id)
+    history = case_queries.appointments(db.session, case.id)
     form = _team_form(colleagues, team, history)
-    if not form.validate_on_submit():
-        return _overview(page, 400, team=form)
-    user = next(u for u in colleagues if str(u.id) == form.user.data)  # a validated choice
-    responsible_worker.add_team_member(db.session, case, user, current_user.id)
-    return _done(
-        page, gettext("%(name)s was added to the case team.", name=user.display_name), "team"
-    )
+    if form.validate_on_submit():
+        user = next(u for u in colleagues if str(u.id) == form.user.data)  # a validated choice
+        with refusals_shown_on(form):
+            case_commands.add_team_member(db.session, case, user, current_user.id)
+            return _done(
+                page,
+                gettext("%(name)s was added to the case team.", name=user.display_name),
+                "team",
+            )
+    return _overview(page, 400, team=form)
 
 
 @bp.route("/clients/<uuid:client_id>/team/<uuid:member_id>/remove", methods=["POST"])
@@ -328,11 +314,7 @@ def add_team_member(page: ClientPage) -> Response | tuple[str, int]:
 def remove_team_member(page: ClientPage, member_id: uuid.UUID) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _overview(page, 400)
-    member = responsible_worker.remove_team_member(
-        db.session, page.case, member_id, current_user.id
-    )
-    if member is None:
-        abort(404)
+    case_commands.remove_team_member(db.session, page.case, member_id, current_user.id)
     return _done(page, gettext("Removed from the case team."), "team")
 
 
@@ -341,33 +323,24 @@ def remove_team_member(page: ClientPage, member_id: uuid.UUID) -> Response | tup
 @client_page
 def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
     form = _plan_form()
-    if not form.validate_on_submit():
-        return _overview(page, 400, plan=form)
-    case = page.case
-    plan = ParallelPlan(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=ParallelPlanKind(form.kind.data),
-        organisation_id=uuid.UUID(form.organisation.data) if form.organisation.data else None,
-        made_on=form.made_on.data,
-        review_on=form.review_on.data,
-        added_by_id=current_user.id,
-        added_at=utcnow(),
-    )
-    # Seal before adding: a flush of a plan without its owner would break the table's check.
-    for column, text in (
-        ("owner_name_ct", form.owner_name.data),
-        ("reference_ct", form.reference.data),
-    ):
-        if text := (text or "").strip():
-            setattr(
-                plan,
-                column,
-                gate().write_text(page.actor, field(plan, column), text, purpose=Purpose.CASE_WORK),
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            case_commands.record_parallel_plan(
+                db.session,
+                gate(),
+                page.actor,
+                page.case,
+                kind=ParallelPlanKind(form.kind.data),
+                organisation_id=uuid.UUID(form.organisation.data)
+                if form.organisation.data
+                else None,
+                owner_name=form.owner_name.data,
+                reference=form.reference.data,
+                made_on=form.made_on.data,
+                review_on=form.review_on.data,
             )
-    db.session.add(plan)
-    db.session.flush()
-    return _done(page, gettext("Parallel plan recorded."), "parallel-plans")
+            return _done(page, gettext("Parallel plan recorded."), "parallel-plans")
+    return _overview(page, 400, plan=form)
 
 
 @bp.route("/clients/<uuid:client_id>/parallel-plans/<uuid:plan_id>/end", methods=["POST"])
@@ -376,17 +349,7 @@ def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
 def end_parallel_plan(page: ClientPage, plan_id: uuid.UUID) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _overview(page, 400)
-    plan = db.session.scalar(
-        select(ParallelPlan).where(
-            ParallelPlan.id == plan_id,
-            ParallelPlan.case_id == page.case.id,
-            ParallelPlan.ended_at.is_(None),
-        )
-    )
-    if plan is None:
-        abort(404)
-    plan.ended_at = utcnow()
-    plan.ended_by_id = current_user.id
+    case_commands.end_parallel_plan(db.session, page.case, plan_id, current_user.id)
     return _done(page, gettext("The parallel plan was marked ended."), "parallel-plans")
 
 
@@ -402,20 +365,7 @@ def record_work_task(client_id: uuid.UUID) -> Response | tuple[str, int]:
     form = WorkTaskForm()
     if not form.validate_on_submit():
         return render_template("caseworker/work_task.html", client_id=client.id, form=form), 400
-    end_of_day = datetime.combine(helsinki_today() + timedelta(days=1), time.min, HELSINKI)
-    reason = WorkTaskReason(
-        case_id=case.id,
-        client_id=client.id,
-        user_id=current_user.id,
-        reason_ct=b"",
-        valid_until=end_of_day - timedelta(microseconds=1),
-    )
-    db.session.add(reason)
-    db.session.flush()
-    reason.reason_ct = gate().write_text(
-        actor, field(reason, "reason_ct"), form.reason.data, purpose=Purpose.CASE_WORK
-    )
-    db.session.commit()
+    case_commands.record_work_task(db.session, gate(), actor, case, form.reason.data)
     flash(
         gettext("Reason recorded. You have access to this client until the end of today."), "info"
     )

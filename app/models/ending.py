@@ -66,7 +66,7 @@ class CaseClosure(Base):
 
     Closing ends every open membership and all sharing at once (the client's key seals
     are removed in the same transaction) and starts the retention clock: the case's
-    service task and ``Case.closed_at`` set the disposal date (app.services.maintenance).
+    service task and ``Case.closed_at`` set the disposal date (app.maintenance.retention).
     """
 
     __tablename__ = "case_closures"

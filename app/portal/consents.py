@@ -33,6 +33,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from app.cases.facts import load_case_contexts
 from app.consent_texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db
 from app.labels import MEMBER_KINDS
@@ -50,7 +51,6 @@ from app.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
 from app.portal.views import OwnPage, own_page
 from app.security import allow, gate, public
 from app.services import sharing
-from app.services.cases import load_case_contexts
 from app.services.consent_matrix import (
     ConsentItem,
     MemberInfo,

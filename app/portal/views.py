@@ -14,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.cases.queries import latest_cases
 from app.extensions import db
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.portal import bp
 from app.security import allow, current_actor, gate
-from app.services.cases import latest_cases
 from app.services.fields import sealed
 from consent.decision import Actor, Purpose
 from consent.sections import DataScope

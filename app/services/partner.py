@@ -20,6 +20,8 @@ from math import ceil
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from app.cases.facts import load_case_contexts
+from app.cases.queries import latest_cases
 from app.models import (
     Case,
     Client,
@@ -32,7 +34,6 @@ from app.models import (
     User,
 )
 from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
-from app.services.cases import latest_cases, load_case_contexts
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import (

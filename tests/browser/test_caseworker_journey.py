@@ -27,7 +27,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from app import demo
 from app.i18n import helsinki_today
-from app.services import identity_code
+from app.intake import identity_code
 
 from .conftest import ROOT
 from .test_roles import sign_in

@@ -35,7 +35,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from app.i18n import helsinki_today
-from app.services import identity_code
+from app.intake import identity_code
 
 from . import test_caseworker_journey as journey
 from .test_caseworker_journey import (

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.cases.rules import build_timeline, months_before
 from app.i18n import helsinki_today
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Phase, ResponsibleWorker, Role
 from app.models.case import PhaseChange, ReleaseDatesChange
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
-from app.services.case_timeline import build_timeline, months_before
 from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
 from tests import factories

@@ -23,6 +23,7 @@ from app.activation import commands as activation
 from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
+from app.ending import commands as ending_service
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
@@ -30,15 +31,14 @@ from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
 from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
+from app.release import commands as release_checklist
 from app.security import new_gate, password_hasher
-from app.services import ending as ending_service
 from app.services import network as network_service
 from app.services import (
     person_access,
     receipts,
-    release_checklist,
 )
-from consent.base import Base
+from consent.base import Base, utcnow
 from consent.decision import Actor, ActorRole
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
@@ -174,7 +174,7 @@ def build_world(db: Session) -> World:
         members=[w.person],
         today=today(),
     )
-    release_checklist.generate(db, w.case, w.worker.id, today())
+    release_checklist.generate(db, w.case, w.worker.id, utcnow())
     item = db.scalars(select(ChecklistItem).where(ChecklistItem.case_id == w.case.id)).first()
     assert item is not None
     issued = person_access.issue_access(

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.cases.facts import load_case_contexts
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
-from app.services.cases import load_case_contexts
 from consent import service
 from consent.decision import Direction, Purpose, live_grants
 from consent.errors import ConsentNotActive, InvalidConsent

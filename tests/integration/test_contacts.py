@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.contacts import commands as contact_service
+from app.contacts.queries import PAGE_SIZE
 from app.i18n import HELSINKI
 from app.models import OrgKind, Role
 from app.models.contact import Contact, ContactChannel
-from app.services import contacts as contact_service
 from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
 from tests import factories
@@ -118,9 +119,11 @@ def test_contacts_are_listed_newest_first_a_page_at_a_time(client, db) -> None: 
     _, worker, record, case = setting(db)
     start = datetime(2025, 1, 1, 8, tzinfo=UTC)
     channels = list(ContactChannel)
-    for n in range(contact_service.PAGE_SIZE + 5):
+    for n in range(PAGE_SIZE + 5):
         contact_service.record_contact(
             db,
+            factories.system_gate(db),
+            SYSTEM_ACTOR,
             case,
             occurred_at=start + timedelta(days=n),
             channel=channels[n % len(channels)],
@@ -132,7 +135,7 @@ def test_contacts_are_listed_newest_first_a_page_at_a_time(client, db) -> None: 
 
     first = client.get(path(record)).get_data(as_text=True)
     listed = rows(first)
-    assert len(listed) == contact_service.PAGE_SIZE
+    assert len(listed) == PAGE_SIZE
     assert "25 contacts" in first and "Page 1 of 2" in first
     assert days(first) == list(range(25, 5, -1))  # newest first
 
@@ -150,6 +153,8 @@ def test_contact_list_runs_a_fixed_number_of_queries(client, db, sql_count) -> N
         for i in range(n):
             contact = contact_service.record_contact(
                 db,
+                factories.system_gate(db),
+                SYSTEM_ACTOR,
                 case,
                 occurred_at=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=i),
                 channel=ContactChannel.VIDEO,

@@ -27,8 +27,9 @@ from app.models import (
 )
 from app.models.intake import Channel, Notification, NotificationPath, NotifierKind
 from app.models.release import ChecklistItem, ItemState
+from app.release import commands as release_checklist
+from app.release import rules as release_rules
 from app.security import new_gate
-from app.services import release_checklist
 from app.services.fields import field as ref
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Direction, Purpose
@@ -67,7 +68,7 @@ def a_client(  # type: ignore[no-untyped-def]
     if leaves_in is None:
         case.conditional_release = None
     if checklist:
-        release_checklist.generate(db, case, worker.id, TODAY)
+        release_checklist.generate(db, case, worker.id, utcnow())
     if review_in is not None:
         db.add(
             ClientPlan(case_id=case.id, client_id=record.id, review_on=TODAY + timedelta(review_in))
@@ -242,7 +243,7 @@ def test_the_numbers_count_only_my_clients(db: Session, world: World) -> None:
     assert counts.releases == {7: 1, 30: 1, 90: 2}
     aapo_overdue = [
         p
-        for p in release_checklist.planned_tasks(TODAY + timedelta(5), None)
+        for p in release_rules.planned_tasks(TODAY + timedelta(5), None)
         if p.due_on is not None and p.due_on < TODAY
     ]
     assert counts.overdue_items == len(aapo_overdue) > 0

@@ -18,7 +18,11 @@ from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.cases.facts import load_case_contexts
+from app.ending import commands as ending_service
 from app.i18n import HELSINKI, helsinki_today
+from app.maintenance import commands as maintenance
+from app.maintenance import retention
 from app.models import (
     Case,
     Client,
@@ -37,9 +41,7 @@ from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.security import new_gate
-from app.services import ending as ending_service
-from app.services import maintenance, sharing
-from app.services.cases import load_case_contexts
+from app.services import sharing
 from app.services.fields import field, sealed
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose, Reason
@@ -343,7 +345,7 @@ def test_the_confirmation_page_says_what_closing_does_and_when_the_case_is_dispo
     assert "2 consents are in force now." in page
     assert "Service task: Substance-abuse work." in page
     assert "kept 10 years" in page
-    expected = maintenance.disposal_on(utcnow(), ServiceTask.SUBSTANCE_ABUSE)
+    expected = retention.disposal_on(utcnow(), ServiceTask.SUBSTANCE_ABUSE)
     assert expected.year == helsinki_today().year + 10
     assert f"disposed of on {format_date(expected, 'medium', locale='en')}" in page
     assert "<script" not in page
@@ -461,7 +463,7 @@ def test_closing_ends_all_sharing_at_once_and_no_partner_can_read_anything(
     page = body(client.get(world.base))
     assert "The case is closed" in page and "The case is read-only." in page
     assert "Asiakas pärjää itsenäisesti" in page
-    disposal = maintenance.disposal_on(case.closed_at, ServiceTask.SUBSTANCE_ABUSE)
+    disposal = retention.disposal_on(case.closed_at, ServiceTask.SUBSTANCE_ABUSE)
     assert format_date(disposal, "medium", locale="en") in page
     assert "Close the case…" not in page and "Record the ending" not in page
 
@@ -501,7 +503,7 @@ def test_a_case_closed_before_this_procedure_still_shows_as_closed(
     login(client, world.worker_username)
     page = body(client.get(world.base))
     assert "The case is closed" in page and "Reason and summary" not in page
-    disposal = maintenance.disposal_on(case.closed_at, ServiceTask.SUBSTANCE_ABUSE)
+    disposal = retention.disposal_on(case.closed_at, ServiceTask.SUBSTANCE_ABUSE)
     assert format_date(disposal, "medium", locale="en") in page
     assert client.get(f"{world.base}/close").status_code == 302
 
@@ -593,16 +595,14 @@ def test_a_new_notification_about_a_closed_client_opens_a_new_case(
 def test_the_disposal_date_follows_the_service_task_and_the_close_day() -> None:
     noon = datetime(2026, 3, 10, 12, tzinfo=HELSINKI)
     for task in ServiceTask:
-        assert maintenance.retention_years_of(task) == 10
-        assert maintenance.disposal_on(noon, task) == date(2036, 3, 10)
+        assert retention.retention_years_of(task) == 10
+        assert retention.disposal_on(noon, task) == date(2036, 3, 10)
     # The Helsinki day counts: 23:30 UTC on 9 March is already 10 March in Finland.
     utc_late = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)
-    assert maintenance.disposal_on(utc_late, ServiceTask.ADULT_SOCIAL_WORK) == date(2036, 3, 10)
+    assert retention.disposal_on(utc_late, ServiceTask.ADULT_SOCIAL_WORK) == date(2036, 3, 10)
     leap = datetime(2028, 2, 29, 12, tzinfo=HELSINKI)
-    assert maintenance.disposal_on(leap, ServiceTask.SUBSTANCE_ABUSE) == date(2038, 3, 1)
-    assert maintenance.disposal_on(noon, ServiceTask.SUBSTANCE_ABUSE, override=2) == date(
-        2028, 3, 10
-    )
+    assert retention.disposal_on(leap, ServiceTask.SUBSTANCE_ABUSE) == date(2038, 3, 1)
+    assert retention.disposal_on(noon, ServiceTask.SUBSTANCE_ABUSE, override=2) == date(2028, 3, 10)
 
 
 def test_maintenance_disposes_the_closed_case_when_its_retention_ends(
@@ -618,7 +618,7 @@ def test_maintenance_disposes_the_closed_case_when_its_retention_ends(
     )
     db.commit()
     closed_at = db.get(Case, world.case.id).closed_at
-    disposal = maintenance.disposal_on(closed_at, ServiceTask.SUBSTANCE_ABUSE)
+    disposal = retention.disposal_on(closed_at, ServiceTask.SUBSTANCE_ABUSE)
     keyring = factories.keyring_of()
 
     def run_at(at: datetime) -> maintenance.MaintenanceReport:

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.i18n import helsinki_today
+from app.intake import commands as intake_service
+from app.intake.search import search_clients
 from app.models import (
     Case,
     CaseTeamMember,
@@ -21,11 +23,15 @@ from app.models import (
     Role,
     WorkTaskReason,
 )
-from app.models.intake import Notification, NotificationPath, NotificationStatus
+from app.models.intake import (
+    Channel,
+    Notification,
+    NotificationPath,
+    NotificationStatus,
+    NotifierKind,
+)
 from app.security import new_gate
-from app.services import intake as intake_service
 from app.services.fields import sealed
-from app.services.search import search_clients
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.sections import DataScope
 from sharing import blind_index
@@ -142,12 +148,12 @@ def test_the_service_refuses_a_no_consent_notification_without_a_reason(db) -> N
     facts = intake_service.NotificationFacts(
         received_at=factories.now(),
         contacted_on=date.today(),
-        notifier_kind=intake_service.NotifierKind.CLIENT,
-        channel=intake_service.Channel.PHONE,
+        notifier_kind=NotifierKind.CLIENT,
+        channel=Channel.PHONE,
         need="Tarve (fictional)",
         path=NotificationPath.NO_CONSENT,
     )
-    with pytest.raises(intake_service.IntakeError):
+    with pytest.raises(intake_service.NoConsentReasonMissing):
         intake_service.record_notification(
             db, new_gate(), actor_of(worker), case, facts, work_task_reason="x"
         )
@@ -340,8 +346,8 @@ def make_notification(db, county, worker, n: int) -> None:  # type: ignore[no-un
     facts = intake_service.NotificationFacts(
         received_at=factories.now() - timedelta(hours=n),
         contacted_on=date.today(),
-        notifier_kind=intake_service.NotifierKind.CLIENT,
-        channel=intake_service.Channel.LETTER,
+        notifier_kind=NotifierKind.CLIENT,
+        channel=Channel.LETTER,
         need=f"Tarve {n} (fictional)",
         path=NotificationPath.CONSENT,
     )

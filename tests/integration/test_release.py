@@ -28,8 +28,9 @@ from app.models import (
 )
 from app.models.plan import PlanResponsible
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.release import commands as release_checklist
+from app.release import holidays, rules
 from app.security import new_gate
-from app.services import release_checklist
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Purpose
@@ -120,7 +121,7 @@ def test_generated_from_the_dates_and_generating_again_adds_nothing(
     assert post(client, f"{setting.url}/generate").status_code == 302
     rows = items(db, setting.case)
     release = setting.case.conditional_release
-    expected = {p.task: p.due_on for p in release_checklist.planned_tasks(release, None)}
+    expected = {p.task: p.due_on for p in rules.planned_tasks(release, None)}
     assert {i.task: i.due_on for i in rows} == expected
     assert len(rows) == 9  # no probationary liberty recorded: no planning task
     assert all(i.responsible_user_id == setting.worker.id for i in rows)
@@ -153,9 +154,7 @@ def test_missing_dates_give_a_checklist_without_due_dates_that_fills_in_later(
     post(client, f"{setting.url}/generate")
     rows = by_task(items(db, setting.case))
     assert len(rows) == 9
-    assert rows[ReleaseTask.FIRST_MEETING].due_on == release_checklist.working_day_on_or_after(
-        release
-    )
+    assert rows[ReleaseTask.FIRST_MEETING].due_on == holidays.working_day_on_or_after(release)
     assert rows[ReleaseTask.HOUSING_APPLICATION].due_on is not None
 
 
@@ -203,9 +202,9 @@ def test_probationary_liberty_adds_planning_for_the_probation_office(
     planning = rows[ReleaseTask.PROBATION_PLANNING]
     assert planning.responsible_member_id == setting.probation.id
     assert planning.responsible_user_id is None
-    assert planning.opens_on == release_checklist.probation_planning_opens(release)
+    assert planning.opens_on == rules.probation_planning_opens(release)
     # The client leaves prison when probationary liberty starts: the meeting follows it.
-    assert rows[ReleaseTask.FIRST_MEETING].due_on == release_checklist.working_day_on_or_after(
+    assert rows[ReleaseTask.FIRST_MEETING].due_on == holidays.working_day_on_or_after(
         setting.case.probation_start
     )
     page = text(client.get(setting.url).get_data(as_text=True))
@@ -236,7 +235,7 @@ def test_the_plan_names_who_sees_to_each_area(db: Session, setting: Setting) -> 
         db.flush()
         db.add_all(PlanResponsible(version_id=version.id, member_id=m.id) for m in members)
     db.flush()
-    release_checklist.generate(db, setting.case, setting.worker.id, TODAY)
+    release_checklist.generate(db, setting.case, setting.worker.id, utcnow())
     rows = by_task(items(db, setting.case))
     assert rows[ReleaseTask.HOUSING_APPLICATION].responsible_member_id == housing.id
     assert rows[ReleaseTask.HEALTH_CARE].responsible_user_id == setting.worker.id
@@ -390,7 +389,7 @@ def test_access_follows_the_client_record(
 ) -> None:
     colleague = factories.user(db, Role.CASEWORKER, setting.county).username
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
-    release_checklist.generate(db, setting.case, setting.worker.id, TODAY)
+    release_checklist.generate(db, setting.case, setting.worker.id, utcnow())
     item = items(db, setting.case)[0]
     other_record, _ = factories.client(db, setting.county, worker=setting.worker)
     item_url = setting.item_url(item)
@@ -435,7 +434,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
             db.add(extra)
         db.commit()
 
-    release_checklist.generate(db, setting.case, setting.worker.id, TODAY)
+    release_checklist.generate(db, setting.case, setting.worker.id, utcnow())
     add_items(1)
     few = queries()
     add_items(20)

@@ -406,8 +406,8 @@ def test_destroyed_keys_make_content_unreadable_but_keep_the_log(db: Session, wo
 def test_maintenance_expires_consents_and_removes_their_seals_idempotently(
     db: Session, world: World
 ) -> None:
-    from app.services import maintenance
-    from app.services.cases import load_case_contexts
+    from app.cases.facts import load_case_contexts
+    from app.maintenance import commands as maintenance
     from consent.models import Consent, ConsentState
     from sharing.gate import AccessGate
 

@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.ending import commands as ending
 from app.i18n import helsinki_today
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import NoticeReason, RevocationNotice
 from app.security import new_gate
-from app.services import ending, network, sharing
+from app.services import network, sharing
 from app.services import partner as partner_service
 from consent.decision import Actor, ActorRole, Direction
 from consent.models import Consent, GivenHow

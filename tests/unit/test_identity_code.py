@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from app.services import identity_code
-from app.services.identity_code import InvalidIdentityCode
+from app.intake import identity_code
+from app.intake.identity_code import Flaw, InvalidIdentityCode
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,26 @@ def test_valid_codes(code: str, born: date) -> None:
 def test_invalid_codes(code: str) -> None:
     with pytest.raises(InvalidIdentityCode):
         identity_code.parse(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "flaw"),
+    [
+        ("131052/308T", Flaw.FORMAT),
+        ("", Flaw.FORMAT),
+        ("131052-001T", Flaw.INDIVIDUAL_NUMBER),
+        ("311352-308T", Flaw.DATE),
+        ("300290-900A", Flaw.DATE),
+        ("131052-308U", Flaw.CONTROL_CHARACTER),
+    ],
+)
+def test_an_invalid_code_says_which_part_is_wrong(code: str, flaw: Flaw) -> None:
+    with pytest.raises(InvalidIdentityCode) as refused:
+        identity_code.parse(code)
+    assert refused.value.flaw is flaw
+    assert refused.value.messages() == [
+        ("identity_code", "invalid_identity_code", InvalidIdentityCode.message)
+    ]
 
 
 @pytest.mark.parametrize("individual", [900, 950, 999])

@@ -8,18 +8,20 @@ from datetime import date
 import pytest
 
 from app.models.release import ReleaseTask
-from app.reviews.rules import ReviewStatus, next_review_fits, review_status
-from app.services.release_checklist import (
-    Responsible,
-    default_responsible,
+from app.release.holidays import (
     easter_sunday,
     finnish_holidays,
     is_working_day,
+    working_day_on_or_after,
+)
+from app.release.rules import (
+    Responsible,
+    default_responsible,
     planned_tasks,
     probation_planning_opens,
     release_day,
-    working_day_on_or_after,
 )
+from app.reviews.rules import ReviewStatus, next_review_fits, review_status
 from consent.sections import SectionKind
 
 R = ReleaseTask

@@ -1,4 +1,4 @@
-"""Intake: creating clients, recording notifications, the county's queue and taking a case.
+"""Intake: creating clients, recording notifications and taking a case from the queue.
 
 Access design (SHL § 35; the gate's rule that a colleague without a relationship may list
 names but not open a case):
@@ -12,19 +12,21 @@ names but not open a case):
   makes the worker the case's responsible worker (omatyöntekijä) when it has none, or a
   member of its case team when it has one, and only then do they open the notification.
 
-Functions take a session and flush; the view commits.
+Commands take a Session and flush, never commit; they raise typed refusals.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from math import ceil
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from app.cases.commands import record_work_task
+from app.intake import identity_code
+from app.intake.queries import may_do_case_work
 from app.models import Case, CaseTeamMember, Client, Phase, ResponsibleWorker, WorkTaskReason
 from app.models.intake import (
     Channel,
@@ -33,28 +35,54 @@ from app.models.intake import (
     NotificationStatus,
     NotifierKind,
 )
-from app.services.cases import load_case_contexts
+from app.refusals import N_, Conflict, NotFound, Refused
 from app.services.fields import field
 from consent.base import utcnow
-from consent.decision import (
-    HELSINKI,
-    AccessRequest,
-    Action,
-    Actor,
-    Purpose,
-    decide,
-    helsinki_day,
-)
+from consent.decision import Actor, Purpose, helsinki_day
 from consent.sections import DataScope
 from sharing import blind_index
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 
-PAGE_SIZE = 25
+
+class NameMissing(Refused):
+    """Raised when a new client has no name."""
+
+    code = "name_missing"
+    field = "name"
+    message = N_("Enter the client's name, or search and choose an existing client.")
 
 
-class IntakeError(ValueError):
-    """Raised when a notification or a new client breaks a rule the form should have caught."""
+class NeedMissing(Refused):
+    """Raised when a notification does not describe the need."""
+
+    code = "need_missing"
+    field = "need"
+    message = N_("Describe the need.")
+
+
+class NoConsentReasonMissing(Refused):
+    """Raised when a notification without consent does not give its reason (SHL § 35)."""
+
+    code = "no_consent_reason_missing"
+    field = "no_consent_reason"
+    message = N_(
+        "Give the reason. Without consent, a notification is allowed only when the "
+        "person manifestly cannot look after their own care, health or safety."
+    )
+
+
+class NoCounty(NotFound):
+    """Raised when someone who belongs to no county would create a client."""
+
+    code = "no_county"
+
+
+class AlreadyTaken(Conflict):
+    """Raised when assigning a notification that someone has already taken."""
+
+    code = "already_taken"
+    message = N_("This notification had already been taken.")
 
 
 @dataclass(frozen=True)
@@ -78,55 +106,13 @@ class NotificationFacts:
     no_consent_reason: str | None = None
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    notification: Notification
-    client: Client
-    case: Case
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    rows: list[QueueRow]
-    page: int
-    pages: int
-    total: int
-
-
-def _end_of_day(at: datetime) -> datetime:
-    midnight = datetime.combine(helsinki_day(at) + timedelta(days=1), time.min, HELSINKI)
-    return midnight - timedelta(microseconds=1)
-
-
-def may_do_case_work(session: Session, actor: Actor, client_id: uuid.UUID) -> bool:
-    """Whether the gate would now let ``actor`` do case work on the client (nothing logged).
-
-    For choosing what a page shows; the gate still decides, and logs, every read.
-    """
-    case = load_case_contexts(session, [client_id]).get(client_id)
-    request = AccessRequest(actor, client_id, Action.READ, Purpose.CASE_WORK, utcnow())
-    return decide(request, case).allowed
-
-
 def record_intake_work_task(
     session: Session, gate: AccessGate, actor: Actor, case: Case, reason: str
 ) -> WorkTaskReason | None:
     """Record the intake work task that lets the receiving worker write, unless not needed."""
     if may_do_case_work(session, actor, case.client_id):
         return None
-    task = WorkTaskReason(
-        case_id=case.id,
-        client_id=case.client_id,
-        user_id=actor.user_id,
-        reason_ct=b"",
-        valid_until=_end_of_day(utcnow()),
-    )
-    session.add(task)
-    session.flush()
-    task.reason_ct = (
-        gate.write_text(actor, field(task, "reason_ct"), reason, purpose=Purpose.CASE_WORK) or b""
-    )
-    return task
+    return record_work_task(session, gate, actor, case, reason)
 
 
 def open_case(session: Session, client: Client, county_id: uuid.UUID) -> Case:
@@ -149,10 +135,17 @@ def create_client(
     """Create a client and their case (phase NOTIFIED) in the actor's county, name and
     identity code sealed through the gate and indexed for search.
 
-    :raises IntakeError: when the name is empty.
+    :raises NameMissing: when the name is empty.
+    :raises InvalidIdentityCode: when the identity code given is not a valid one.
+    :raises NoCounty: when the actor belongs to no county.
     """
-    if not new.name.strip() or actor.organisation_id is None:
-        raise IntakeError("a new client needs a name and a county")
+    name = new.name.strip()
+    if not name:
+        raise NameMissing()
+    if actor.organisation_id is None:
+        raise NoCounty()
+    if new.identity_code:
+        identity_code.parse(new.identity_code)
     county_id = actor.organisation_id
     client = Client(county_id=county_id, name_ct=b"")
     session.add(client)
@@ -166,7 +159,6 @@ def create_client(
     session.add(case)
     session.flush()
     record_intake_work_task(session, gate, actor, case, work_task_reason)
-    name = new.name.strip()
     code = blind_index.normalise_identity_code(new.identity_code) if new.identity_code else None
     client.name_ct = (
         gate.write_text(
@@ -193,13 +185,14 @@ def record_notification(
 ) -> Notification:
     """Record a notification about the case's client; it lands in the county's queue.
 
-    :raises IntakeError: when the need is empty, or the no-consent path has no reason.
+    :raises NeedMissing: when the need is empty.
+    :raises NoConsentReasonMissing: when the no-consent path has no reason.
     """
     if not facts.need.strip():
-        raise IntakeError("the need is required")
+        raise NeedMissing()
     reason = (facts.no_consent_reason or "").strip()
     if facts.path is NotificationPath.NO_CONSENT and not reason:
-        raise IntakeError("a notification without consent needs its reason (SHL § 35)")
+        raise NoConsentReasonMissing()
     record_intake_work_task(session, gate, actor, case, work_task_reason)
     notification = Notification(
         county_id=case.county_id,
@@ -232,12 +225,13 @@ def record_notification(
     return notification
 
 
-def assign_to(session: Session, notification: Notification, user_id: uuid.UUID) -> bool:
+def assign_to(session: Session, notification: Notification, user_id: uuid.UUID) -> None:
     """Give an unassigned notification to the worker and give them the case.
 
     The worker becomes the responsible worker from today when the case has none, or joins
     its case team when it has another one; the case moves from NOTIFIED to ASSESSMENT.
-    Returns False (changing nothing) when someone already took it.
+
+    :raises AlreadyTaken: when someone already took it (nothing is changed).
     """
     at = utcnow()
     taken = session.execute(
@@ -249,8 +243,8 @@ def assign_to(session: Session, notification: Notification, user_id: uuid.UUID) 
         .values(status=NotificationStatus.ASSIGNED, assigned_to_id=user_id, assigned_at=at)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        return False
+    if taken.rowcount != 1:  # type: ignore[attr-defined]  # Result of an UPDATE is a CursorResult
+        raise AlreadyTaken()
     session.refresh(notification)
     case = session.get_one(Case, notification.case_id)
     current = session.scalars(
@@ -281,71 +275,3 @@ def assign_to(session: Session, notification: Notification, user_id: uuid.UUID) 
     if case.phase is Phase.NOTIFIED:
         case.phase = Phase.ASSESSMENT
     session.flush()
-    return True
-
-
-def _queue_conditions(county_id: uuid.UUID) -> list[ColumnElement[bool]]:
-    return [
-        Notification.county_id == county_id,
-        Notification.status == NotificationStatus.UNASSIGNED,
-        Case.disposed_at.is_(None),
-    ]
-
-
-def unassigned_count(session: Session, county_id: uuid.UUID) -> int:
-    """How many notifications wait in the county's intake queue (one query)."""
-    return (
-        session.scalar(
-            select(func.count(Notification.id))
-            .join(Case, Case.id == Notification.case_id)
-            .where(*_queue_conditions(county_id))
-        )
-        or 0
-    )
-
-
-def intake_queue(
-    session: Session, county_id: uuid.UUID, *, page: int = 1, per_page: int = PAGE_SIZE
-) -> QueuePage:
-    """The county's unassigned notifications, oldest first (two queries)."""
-    total = unassigned_count(session, county_id)
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = session.execute(
-        select(Notification, Client, Case)
-        .join(Client, Client.id == Notification.client_id)
-        .join(Case, Case.id == Notification.case_id)
-        .options(joinedload(Notification.notifier_organisation))
-        .where(*_queue_conditions(county_id))
-        .order_by(Notification.received_at, Notification.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return QueuePage(
-        rows=[QueueRow(n, client, case) for n, client, case in rows],
-        page=page,
-        pages=pages,
-        total=total,
-    )
-
-
-def county_notification(
-    session: Session, notification_id: uuid.UUID, county_id: uuid.UUID
-) -> tuple[Notification, Client, Case] | None:
-    """A notification of the county with its client and case, or None (one query)."""
-    row = session.execute(
-        select(Notification, Client, Case)
-        .join(Client, Client.id == Notification.client_id)
-        .join(Case, Case.id == Notification.case_id)
-        .options(
-            joinedload(Notification.notifier_organisation),
-            joinedload(Notification.recorded_by),
-            joinedload(Notification.assigned_to),
-        )
-        .where(
-            Notification.id == notification_id,
-            Notification.county_id == county_id,
-            Case.disposed_at.is_(None),
-        )
-    ).first()
-    return None if row is None else (row[0], row[1], row[2])

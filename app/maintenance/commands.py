@@ -3,51 +3,27 @@
 Access never waits for this: the decision reads dates itself. Maintenance only
 records what the dates already mean (consents expired), removes seals no live
 basis covers any more, and destroys the data keys of cases past retention.
-Idempotent: a second run in the same minute changes nothing.
+Idempotent: a second run in the same minute changes nothing. The CLI commits once at its
+end.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember, ServiceTask
+from app.maintenance.retention import RETENTION_YEARS, disposal_on
+from app.models import Case, NetworkMember
 from consent import service
 from consent.decision import helsinki_day
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing import blind_index, seal
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
-
-# Client Data Act 703/2023, annex: how many years a closed case's records are kept, by the
-# service task the case belongs to, counted from the day the case closed.
-RETENTION_YEARS: dict[ServiceTask, int] = {
-    ServiceTask.ADULT_SOCIAL_WORK: 10,  # working-age adults' social work
-    ServiceTask.SUBSTANCE_ABUSE: 10,  # substance-abuse work
-}
-
-
-def retention_years_of(task: ServiceTask, override: int | None = None) -> int:
-    """The retention period of a service task: the annex's, or ``override`` for every task."""
-    return RETENTION_YEARS[task] if override is None else override
-
-
-def disposal_on(closed_at: datetime, task: ServiceTask, override: int | None = None) -> date:
-    """The Helsinki day from which a case closed at ``closed_at`` is past retention.
-
-    The close day plus the task's years; a close on 29 February counts to 1 March, so
-    nothing is disposed of before the full period has run.
-    """
-    closed_on = helsinki_day(closed_at)
-    year = closed_on.year + retention_years_of(task, override)
-    try:
-        return closed_on.replace(year=year)
-    except ValueError:  # 29 February in a year without one
-        return date(year, 3, 1)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from math import ceil
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
+from app.cases.queries import CaseRow
 from app.models import Case, Client, ResponsibleWorker, User
-from app.services.caseload import CaseRow
+from app.pagination import ListPage, paginate
 from sharing.blind_index import ClientSearchEntry, IndexKind, query_kind, search_digests
 from sharing.keys import Keyring
 
@@ -24,12 +24,14 @@ MAX_QUERY = 200
 
 
 @dataclass(frozen=True)
-class SearchPage:
-    hits: list[CaseRow]
-    page: int
-    pages: int
-    total: int
-    kind: IndexKind | None  # None: nothing to search for
+class SearchPage(ListPage[CaseRow]):
+    """One page of hits, and what the query was taken for (``None``: nothing to search for)."""
+
+    kind: IndexKind | None = None
+
+    @property
+    def hits(self) -> list[CaseRow]:
+        return self.rows
 
 
 def _matching_clients(kind: IndexKind, digests: list[bytes]) -> ColumnElement[bool]:
@@ -75,31 +77,27 @@ def search_clients(
     digests = search_digests(keyring, session, query) if query else []
     if not query or not digests:
         kind = query_kind(query) if query else None
-        return SearchPage(hits=[], page=1, pages=1, total=0, kind=kind)
+        return SearchPage([], 1, 1, 0, kind)
     kind = query_kind(query)
     conditions = [_matching_clients(kind, digests), *_county_conditions(county_id)]
-    total = (
-        session.scalar(
-            select(func.count(Client.id)).join(Case, Case.client_id == Client.id).where(*conditions)
-        )
-        or 0
-    )
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
     worker = aliased(User)
     current = aliased(ResponsibleWorker)
-    rows = session.execute(
+    found = paginate(
+        session,
         select(Client, Case, worker)
         .join(Case, Case.client_id == Client.id)
         .outerjoin(current, (current.case_id == Case.id) & current.ends_on.is_(None))
         .outerjoin(worker, worker.id == current.worker_id)
         .where(*conditions)
-        .order_by(Client.created_at.desc(), Client.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    hits = [CaseRow(client, case, user) for client, case, user in rows]
-    return SearchPage(hits=hits, page=page, pages=pages, total=total, kind=kind)
+        .order_by(Client.created_at.desc(), Client.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Client.id))
+        .join(Case, Case.client_id == Client.id)
+        .where(*conditions),
+    )
+    hits = [CaseRow(client, case, user) for client, case, user in found.rows]
+    return SearchPage(hits, found.page, found.pages, found.total, kind)
 
 
 def client_with_identity_code(

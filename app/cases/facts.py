@@ -1,4 +1,4 @@
-"""Gathering the case facts the access decision needs (the gate's ``CaseLoader``)."""
+"""The case facts the access decision needs: the gate's ``CaseLoader`` (``load_case_contexts``)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
+from app.cases.queries import latest_cases
+from app.models import CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
 from consent.decision import CaseContext, WorkTask
+from consent.facts import ConsentFacts, Membership, StatutoryFacts
 from consent.models import Consent, StatutoryDisclosure
 from consent.service import disclosure_facts_of, facts_of
-
-
-def latest_cases(session: Session, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Case]:
-    """Each client's newest case, in one query."""
-    if not client_ids:
-        return {}
-    rows = session.scalars(
-        select(Case).where(Case.client_id.in_(client_ids)).order_by(Case.opened_at)
-    ).all()
-    return {case.client_id: case for case in rows}  # later (newer) rows win
 
 
 def load_case_contexts(
@@ -41,23 +33,25 @@ def load_case_contexts(
             )
         )
     }
-    teams = defaultdict(set)
+    teams: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for member in session.scalars(
         select(CaseTeamMember).where(
             CaseTeamMember.case_id.in_(ids), CaseTeamMember.removed_at.is_(None)
         )
     ):
         teams[member.case_id].add(member.user_id)
-    tasks = defaultdict(list)
+    tasks: defaultdict[uuid.UUID, list[WorkTask]] = defaultdict(list)
     for reason in session.scalars(select(WorkTaskReason).where(WorkTaskReason.case_id.in_(ids))):
         tasks[reason.case_id].append(WorkTask(reason.id, reason.user_id, reason.valid_until))
-    memberships = defaultdict(list)
-    for member in session.scalars(select(NetworkMember).where(NetworkMember.case_id.in_(ids))):
-        memberships[member.case_id].append(member.membership())
-    consents = defaultdict(list)
+    memberships: defaultdict[uuid.UUID, list[Membership]] = defaultdict(list)
+    for network_member in session.scalars(
+        select(NetworkMember).where(NetworkMember.case_id.in_(ids))
+    ):
+        memberships[network_member.case_id].append(network_member.membership())
+    consents: defaultdict[uuid.UUID, list[ConsentFacts]] = defaultdict(list)
     for consent in session.scalars(select(Consent).where(Consent.case_id.in_(ids))):
         consents[consent.case_id].append(facts_of(consent))
-    statutory = defaultdict(list)
+    statutory: defaultdict[uuid.UUID, list[StatutoryFacts]] = defaultdict(list)
     for d in session.scalars(
         select(StatutoryDisclosure).where(StatutoryDisclosure.case_id.in_(ids))
     ):

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from datetime import date
+
+from app.refusals import N_, Refused
 
 _CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 _CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
 _PATTERN = re.compile(r"^(\d{2})(\d{2})(\d{2})([-+ABCDEFUVWXY])(\d{3})([0-9A-Y])$")
 
 
-class InvalidIdentityCode(ValueError):
-    """Raised when a string is not a valid Finnish identity code."""
+class Flaw(enum.StrEnum):
+    """Which part of a code is wrong."""
+
+    FORMAT = "format"
+    INDIVIDUAL_NUMBER = "individual_number"
+    DATE = "date"
+    CONTROL_CHARACTER = "control_character"
+
+
+class InvalidIdentityCode(Refused):
+    """Raised when a string is not a valid Finnish identity code; ``flaw`` says why."""
+
+    code = "invalid_identity_code"
+    field = "identity_code"
+    message = N_(
+        "This is not a valid identity code. Check the date of birth, the century "
+        "sign (for example -, Y, A or B) and the control character."
+    )
+
+    def __init__(self, flaw: Flaw) -> None:
+        super().__init__()
+        self.flaw = flaw
 
 
 def check_character(birth: str, individual: str) -> str:
@@ -26,16 +49,16 @@ def parse(code: str) -> date:
     """
     match = _PATTERN.match(code.strip().upper())
     if not match:
-        raise InvalidIdentityCode("format")
+        raise InvalidIdentityCode(Flaw.FORMAT)
     day, month, year, sign, individual, check = match.groups()
     if individual in {"000", "001"}:
-        raise InvalidIdentityCode("individual number")
+        raise InvalidIdentityCode(Flaw.INDIVIDUAL_NUMBER)
     try:
         born = date(_CENTURIES[sign] + int(year), int(month), int(day))
     except ValueError:
-        raise InvalidIdentityCode("date") from None
+        raise InvalidIdentityCode(Flaw.DATE) from None
     if check_character(day + month + year, individual) != check:
-        raise InvalidIdentityCode("control character")
+        raise InvalidIdentityCode(Flaw.CONTROL_CHARACTER)
     return born
 
 

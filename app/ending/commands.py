@@ -11,75 +11,109 @@ sharing at once: the case is marked closed, the gate re-syncs the client's key s
 decision grants nothing on a closed case, so every seal goes) and the service checks that
 none remains. Consents stay on record but no longer give access; each organisation that a
 consent in force shared with is asked to confirm it keeps no copy. The close date and the
-case's service task start the retention clock (``app.services.maintenance.disposal_on``).
+case's service task start the retention clock (``app.maintenance.retention.disposal_on``).
 
-Functions take a Session, the access gate and primitives, flush, and never commit.
+Commands take a Session, the access gate and primitives, flush, and never commit; they
+raise typed refusals.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember, Phase, User
+from app.ending.queries import seal_count
+from app.models import Case, NetworkMember, Phase
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
 from app.models.partner import NoticeReason
+from app.refusals import N_, Conflict, NotFound, Refused
 from app.services import network
 from app.services.fields import field as field_ref
-from app.services.fields import sealed
-from app.services.maintenance import disposal_on, retention_years_of
-from app.services.network import MemberStatus
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
-from consent.models import Consent, ConsentState
+from consent.status import MembershipStatus, helsinki_day, membership_status
 from sharing.gate import AccessGate
-from sharing.models import KeySeal
 
 TEXT_MAX = 4000
 
 
-class EndingError(Exception):
-    """Raised when an ending or a closure would break one of the rules of ending."""
-
-
-class CaseClosed(EndingError):
+class CaseClosed(Conflict):
     """Raised when changing a case that is already closed."""
 
+    code = "case_closed"
+    message = N_("This case is closed and can no longer be changed")
 
-class AlreadyEnded(EndingError):
+
+class NotOfThisCase(NotFound):
+    """Raised when the member or the parallel plan belongs to another case."""
+
+    code = "not_of_this_case"
+
+
+class AlreadyEnded(Conflict):
     """Raised when the service already has an ending on record."""
 
+    code = "already_ended"
+    message = N_("This service's ending is already on record.")
 
-class DateInFuture(EndingError):
+
+class DateInFuture(Refused):
     """Raised when a service is said to have ended after today."""
 
+    code = "date_in_future"
+    field = "ended_on"
+    message = N_("The date cannot be in the future.")
 
-class AssessmentMissing(EndingError):
-    """Raised when the client's view, the worker's assessment or the agreement is missing."""
+
+class AssessmentMissing(Refused):
+    """Raised when the client's own view or the worker's assessment is missing."""
+
+    code = "assessment_missing"
+    field = "client_view"
+    message = N_("Write down both the client's own view and your assessment.")
 
 
-class SummaryMissing(EndingError):
+class SummaryMissing(Refused):
     """Raised when a case is closed without a reason and summary."""
 
+    code = "summary_missing"
+    field = "summary"
+    message = N_("Write down the reason for closing and a summary.")
 
-class ServicesStillOpen(EndingError):
+
+class ServicesStillOpen(Refused):
     """Raised when closing while an active service has neither an ending nor the worker's
-    explicit choice to end it with the close; ``member_ids`` names them."""
+    explicit choice to end it with the close; ``member_ids`` names them.
+
+    The message's ``names`` are the members' ids; a page puts their names in their place.
+    """
+
+    code = "services_still_open"
+    field = "end_with_case"
+    message = N_(
+        "Record the ending of each service still open, or tick it to end it "
+        "with the case: %(names)s."
+    )
 
     def __init__(self, member_ids: Collection[uuid.UUID]) -> None:
-        super().__init__(f"{len(member_ids)} service(s) still open")
-        self.member_ids = frozenset(member_ids)
+        ids = sorted(member_ids, key=str)
+        super().__init__(params={"names": ", ".join(str(i) for i in ids)})
+        self.member_ids = frozenset(ids)
 
 
-class SealsRemain(EndingError):
-    """Raised when a key seal of the client survives the closure (must never happen)."""
+class SealsRemain(RuntimeError):
+    """Raised when a key seal of the client survives the closure (must never happen).
+
+    Not a refusal: the decision and the seals disagree, which is a fault of the system,
+    so the request fails (500) and everything it did is rolled back.
+    """
 
 
 # -- ending one service -------------------------------------------------------------------
@@ -119,9 +153,9 @@ def record_member_ending(
     """
     _check_open(case)
     if member.case_id != case.id:
-        raise EndingError("the member is not in this case's network")
+        raise NotOfThisCase()
     _check_unended(session, ServiceEnding.member_id == member.id)
-    active = network.member_status(member, network.today()) is not MemberStatus.ENDED
+    active = membership_status(member.membership(), utcnow()) is not MembershipStatus.ENDED
     ending = _ending(gate, actor, case, assessment)
     ending.member_id = member.id
     ending.membership_kept = keep_membership and active
@@ -152,7 +186,7 @@ def record_plan_ending(
     """
     _check_open(case)
     if plan.case_id != case.id:
-        raise EndingError("the plan is not this case's")
+        raise NotOfThisCase()
     _check_unended(session, ServiceEnding.parallel_plan_id == plan.id)
     ending = _ending(gate, actor, case, assessment)
     ending.parallel_plan_id = plan.id
@@ -168,9 +202,9 @@ def _ending(gate: AccessGate, actor: Actor, case: Case, assessment: Assessment) 
     """A new ending with its texts encrypted (not yet added to the session)."""
     view, judgement = assessment.client_view.strip(), assessment.worker_assessment.strip()
     if not view or not judgement:
-        raise AssessmentMissing(case.id)
-    if assessment.ended_on > network.today():
-        raise DateInFuture(assessment.ended_on)
+        raise AssessmentMissing()
+    if assessment.ended_on > helsinki_day(utcnow()):
+        raise DateInFuture()
     ending = ServiceEnding(
         case_id=case.id,
         client_id=case.client_id,
@@ -194,7 +228,7 @@ def _ending(gate: AccessGate, actor: Actor, case: Case, assessment: Assessment) 
 
 def _check_open(case: Case) -> None:
     if case.closed_at is not None or case.phase is Phase.CLOSED:
-        raise CaseClosed(case.id)
+        raise CaseClosed()
 
 
 def _check_unended(session: Session, where: ColumnElement[bool]) -> None:
@@ -231,12 +265,15 @@ def close_case(
     _check_open(case)
     text = summary.strip()
     if not text:
-        raise SummaryMissing(case.id)
-    today = network.today()
+        raise SummaryMissing()
+    now = utcnow()
+    today = helsinki_day(now)
     members = session.scalars(
         select(NetworkMember).where(NetworkMember.case_id == case.id).order_by(NetworkMember.id)
     ).all()
-    open_members = [m for m in members if network.member_status(m, today) is not MemberStatus.ENDED]
+    open_members = [
+        m for m in members if membership_status(m.membership(), now) is not MembershipStatus.ENDED
+    ]
     ended = set(
         session.scalars(
             select(ServiceEnding.member_id).where(
@@ -248,7 +285,6 @@ def close_case(
     if missing := [m.id for m in open_members if m.id not in ended and m.id not in chosen]:
         raise ServicesStillOpen(missing)
     seals_before = seal_count(session, case.client_id)
-    now = utcnow()
     closure = CaseClosure(
         case_id=case.id, client_id=case.client_id, closed_at=now, closed_by_id=actor.user_id
     )
@@ -297,164 +333,3 @@ def close_case(
     session.add(closure)
     session.flush()
     return closure
-
-
-def seal_count(session: Session, client_id: uuid.UUID) -> int:
-    """How many key seals the client's data keys have (one query)."""
-    return session.scalar(select(func.count(KeySeal.id)).where(KeySeal.client_id == client_id)) or 0
-
-
-# -- reading ------------------------------------------------------------------------------
-
-
-@dataclass
-class EndingEntry:
-    """A recorded ending with its texts decrypted (``None`` when ended with the case)."""
-
-    ending: ServiceEnding
-    client_view: str | None
-    worker_assessment: str | None
-    continues: str | None
-
-
-@dataclass
-class ServiceRow:
-    """One service of the case: a network member's, or a parallel service by its plan."""
-
-    label: str  # the organisation's or the person's name; a plan's owner
-    status: MemberStatus
-    member: NetworkMember | None = None
-    plan: ParallelPlan | None = None
-    ending: EndingEntry | None = None
-
-    @property
-    def needs_ending(self) -> bool:
-        """A member still in the network whose service has no ending on record."""
-        return self.member is not None and self.status is not MemberStatus.ENDED and not self.ending
-
-
-@dataclass
-class EndingView:
-    """Everything the ending pages show, read with one gate call."""
-
-    case: Case
-    members: list[ServiceRow]
-    plans: list[ServiceRow]
-    closure: CaseClosure | None
-    summary: str | None
-    retention_years: int
-    disposal_on: date  # from the close date; for an open case, if it were closed today
-    seals: int  # key seals the client's data keys have now
-    sealed_members: int  # members holding them
-    consents_in_force: int
-    users: dict[uuid.UUID, User] = field(default_factory=dict)
-
-    @property
-    def open_services(self) -> list[ServiceRow]:
-        return [row for row in self.members if row.needs_ending]
-
-    @property
-    def open_members(self) -> list[ServiceRow]:
-        """Memberships closing would end: every member not ended, with an ending or not."""
-        return [row for row in self.members if row.status is not MemberStatus.ENDED]
-
-    def user_name(self, user_id: uuid.UUID | None) -> str | None:
-        user = self.users.get(user_id) if user_id else None
-        return user.display_name if user else None
-
-
-def read_ending(
-    session: Session,
-    gate: AccessGate,
-    actor: Actor,
-    case: Case,
-    *,
-    retention_override: int | None = None,
-) -> EndingView:
-    """The case's services, their endings and its closure, decrypted in one gate call.
-
-    A fixed number of queries whatever the number of members, plans or endings.
-
-    :raises AccessDenied: when the actor may not read the case.
-    """
-    members = session.scalars(
-        select(NetworkMember)
-        .where(NetworkMember.case_id == case.id)
-        .options(selectinload(NetworkMember.organisation))
-        .order_by(NetworkMember.starts_on, NetworkMember.added_at, NetworkMember.id)
-    ).all()
-    plans = session.scalars(
-        select(ParallelPlan)
-        .where(ParallelPlan.case_id == case.id)
-        .options(joinedload(ParallelPlan.organisation))
-        .order_by(ParallelPlan.added_at, ParallelPlan.id)
-    ).all()
-    endings = session.scalars(
-        select(ServiceEnding)
-        .where(ServiceEnding.case_id == case.id)
-        .order_by(ServiceEnding.recorded_at, ServiceEnding.id)
-    ).all()
-    closure = session.scalar(select(CaseClosure).where(CaseClosure.case_id == case.id))
-    user_ids = {e.recorded_by_id for e in endings} | {m.ended_by_id for m in members}
-    user_ids |= {closure.closed_by_id} if closure else set()
-    user_ids.discard(None)
-    users = (
-        {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
-        if user_ids
-        else {}
-    )
-    seals, sealed_members = session.execute(
-        select(func.count(KeySeal.id), func.count(func.distinct(KeySeal.member_id))).where(
-            KeySeal.client_id == case.client_id
-        )
-    ).one()
-    consents_in_force = session.scalar(
-        select(func.count(Consent.id)).where(
-            Consent.case_id == case.id, Consent.state == ConsentState.ACTIVE
-        )
-    )
-    refs = [sealed(m, "person_name_ct") for m in members]
-    refs += [sealed(p, "owner_name_ct") for p in plans]
-    refs += [
-        sealed(e, column)
-        for e in endings
-        for column in ("client_view_ct", "worker_assessment_ct", "continues_ct")
-    ]
-    refs += [sealed(closure, "summary_ct")] if closure else []
-    texts = iter(gate.read_texts(actor, refs, purpose=Purpose.CASE_WORK))
-    today = network.today()
-    member_rows = []
-    for m in members:
-        person = next(texts)  # None for an organisation
-        label = m.organisation.name if m.organisation is not None else person or ""
-        member_rows.append(ServiceRow(label, network.member_status(m, today), member=m))
-    plan_rows = []
-    for p in plans:
-        owner = next(texts)  # None when the owner is an organisation of the directory
-        label = p.organisation.name if p.organisation is not None else owner or ""
-        status = MemberStatus.ENDED if p.ended_at is not None else MemberStatus.ACTIVE
-        plan_rows.append(ServiceRow(label, status, plan=p))
-    by_member = {row.member.id: row for row in member_rows if row.member}
-    by_plan = {row.plan.id: row for row in plan_rows if row.plan}
-    for e in endings:
-        entry = EndingEntry(e, next(texts), next(texts), next(texts))
-        if e.member_id is not None:
-            row = by_member.get(e.member_id)
-        else:
-            row = by_plan.get(e.parallel_plan_id) if e.parallel_plan_id else None
-        if row is not None:
-            row.ending = entry
-    summary = next(texts) if closure else None
-    return EndingView(
-        case=case,
-        members=member_rows,
-        plans=plan_rows,
-        closure=closure,
-        summary=summary,
-        retention_years=retention_years_of(case.service_task, retention_override),
-        disposal_on=disposal_on(case.closed_at or utcnow(), case.service_task, retention_override),
-        seals=seals,
-        sealed_members=sealed_members,
-        consents_in_force=consents_in_force or 0,
-        users=users,
-    )

@@ -1,0 +1,1 @@
+"""Contacts with the client: each one recorded with its channel, listed page by page."""

@@ -1,0 +1,1 @@
+"""Ending: each service ended with the client, then the case closed (DOMAIN.md, step 7)."""

@@ -1,0 +1,1 @@
+"""Intake: notifications (SHL § 35), new clients, the county's queue and finding a client."""

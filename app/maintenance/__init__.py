@@ -1,0 +1,1 @@
+"""Housekeeping run by the CLI: consents' expiry, seals' clean-up and disposal after retention."""

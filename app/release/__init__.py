@@ -1,0 +1,1 @@
+"""The release-day checklist (nivelvaihe): services secured across the release transition."""
