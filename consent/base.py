@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DDL, DateTime, Enum, MetaData, Uuid, event
+from sqlalchemy import DDL, DateTime, Enum, LargeBinary, MetaData, Uuid, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from consent.sections import DataScope, Scope
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,6 +71,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
 
+    # Whose data a row's ciphertexts are: the column naming the client (a client row is its own).
+    client_key: ClassVar[str] = "client_id"
+
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
 
@@ -75,6 +81,34 @@ class Base(DeclarativeBase):
 def _assign_id(target: Base, args: Any, kwargs: dict[str, Any]) -> None:
     if kwargs.get("id") is None:
         kwargs["id"] = uuid.uuid4()
+
+
+ENCRYPTED = "tukiverkko.encrypted"  # the key of a column's ``info`` that declares it encrypted
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    """How a ciphertext column is sealed: under a fixed scope, or the section its row names.
+
+    Declared once on the model (``encrypted(...)``); the gate reads and writes by it
+    (``sharing.fields.field_ref``), so no call site names a scope or a column by string.
+    """
+
+    scope: Scope | None
+    scope_column: str | None = None  # a column of the same row holding its SectionKind
+
+
+def encrypted(scope: Scope = DataScope.BASIC) -> MappedColumn[Any]:
+    """A ciphertext column sealed under ``scope`` (county-only ``basic`` unless said).
+
+    Nullability follows the ``Mapped[...]`` annotation, as for any column.
+    """
+    return mapped_column(LargeBinary, info={ENCRYPTED: Encrypted(scope)})
+
+
+def encrypted_by_section(scope_column: str) -> MappedColumn[Any]:
+    """A ciphertext column sealed under the plan section that the row's ``scope_column`` names."""
+    return mapped_column(LargeBinary, info={ENCRYPTED: Encrypted(None, scope_column)})
 
 
 def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:

@@ -11,10 +11,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent.base import Base, make_append_only, str_enum, utcnow
+from consent.base import Base, encrypted, make_append_only, str_enum, utcnow
 from consent.decision import Direction, Purpose
 
 
@@ -49,7 +49,7 @@ class Consent(Base):
     sections: Mapped[list[str]] = mapped_column(JSON)
     direction: Mapped[Direction] = mapped_column(str_enum(Direction))
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
-    purpose_text_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    purpose_text_ct: Mapped[bytes | None] = encrypted()
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]
     given_how: Mapped[GivenHow] = mapped_column(str_enum(GivenHow))
@@ -91,7 +91,7 @@ class StatutoryDisclosure(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), index=True)
     sections: Mapped[list[str]] = mapped_column(JSON)
     provision: Mapped[str] = mapped_column(String(200))  # e.g. "Sosiaalihuoltolaki 1301/2014 41 §"
-    justification_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    justification_ct: Mapped[bytes | None] = encrypted()
     decided_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     valid_from: Mapped[date]

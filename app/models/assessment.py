@@ -13,12 +13,12 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.network import NetworkMember
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 from consent.sections import SectionKind
 
 
@@ -57,9 +57,9 @@ class Assessment(Base):
     started_on: Mapped[date | None]
     completed_on: Mapped[date | None]
     responsible_worker_needed: Mapped[bool | None]  # omatyöntekijä (SHL § 42)
-    no_worker_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    no_worker_reason_ct: Mapped[bytes | None] = encrypted()
     client_took_part: Mapped[bool | None]
-    other_participants_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    other_participants_ct: Mapped[bytes | None] = encrypted()
     version: Mapped[int] = mapped_column(default=0)  # the newest AssessmentVersion
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -103,8 +103,8 @@ class AssessmentNeed(Base):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
     area: Mapped[SectionKind] = mapped_column(str_enum(SectionKind))
     level: Mapped[NeedLevel | None] = mapped_column(str_enum(NeedLevel))
-    client_view_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
-    professional_view_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    client_view_ct: Mapped[bytes | None] = encrypted()
+    professional_view_ct: Mapped[bytes | None] = encrypted()
 
 
 class AssessmentFactor(Base):
@@ -117,7 +117,7 @@ class AssessmentFactor(Base):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
     code: Mapped[str] = mapped_column(String(40))
     addressed: Mapped[bool] = mapped_column(default=False)
-    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    note_ct: Mapped[bytes | None] = encrypted()
 
 
 class AssessmentVersion(Base):
@@ -135,7 +135,7 @@ class AssessmentVersion(Base):
     version: Mapped[int]
     kind: Mapped[VersionKind] = mapped_column(str_enum(VersionKind))
     changed: Mapped[str] = mapped_column(String(2000), default="")
-    snapshot_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    snapshot_ct: Mapped[bytes] = encrypted()
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -10,12 +10,13 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, text
+from sqlalchemy import Enum, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
+from consent.sections import DataScope
 
 
 class Phase(enum.StrEnum):
@@ -39,10 +40,11 @@ class ServiceTask(enum.StrEnum):
 
 class Client(Base):
     __tablename__ = "clients"
+    client_key = "id"  # a client's own row is its own data
 
     county_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
-    name_ct: Mapped[bytes] = mapped_column(LargeBinary)
-    identity_code_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_ct: Mapped[bytes] = encrypted(DataScope.NAME)
+    identity_code_ct: Mapped[bytes | None] = encrypted()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -132,7 +134,7 @@ class WorkTaskReason(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    reason_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    reason_ct: Mapped[bytes] = encrypted()
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     valid_until: Mapped[datetime]
 

@@ -6,11 +6,11 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class ContactChannel(enum.StrEnum):
@@ -36,7 +36,7 @@ class Contact(Base):
     occurred_at: Mapped[datetime]
     channel: Mapped[ContactChannel] = mapped_column(str_enum(ContactChannel))
     staff_assisted: Mapped[bool] = mapped_column(default=False)
-    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    note_ct: Mapped[bytes | None] = encrypted()
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 

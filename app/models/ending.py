@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary
+from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.user import User
-from consent.base import Base, utcnow
+from consent.base import Base, encrypted, utcnow
 
 
 class ServiceEnding(Base):
@@ -49,10 +49,10 @@ class ServiceEnding(Base):
         ForeignKey("parallel_plans.id"), unique=True
     )
     ended_on: Mapped[date]  # Helsinki calendar day the service ended
-    client_view_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # in the client's words
-    worker_assessment_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    client_view_ct: Mapped[bytes | None] = encrypted()  # in the client's words
+    worker_assessment_ct: Mapped[bytes | None] = encrypted()
     client_agreed: Mapped[bool | None]  # None only when ended with the case unassessed
-    continues_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # what continues after
+    continues_ct: Mapped[bytes | None] = encrypted()  # what continues after
     membership_kept: Mapped[bool] = mapped_column(default=False)
     ended_with_case: Mapped[bool] = mapped_column(default=False)
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -75,7 +75,7 @@ class CaseClosure(Base):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     closed_at: Mapped[datetime]  # equals Case.closed_at
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    summary_ct: Mapped[bytes] = mapped_column(LargeBinary)  # the reason and a summary
+    summary_ct: Mapped[bytes] = encrypted()  # the reason and a summary
     memberships_ended: Mapped[int] = mapped_column(default=0)
     seals_removed: Mapped[int] = mapped_column(default=0)
 

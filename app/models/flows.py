@@ -11,10 +11,10 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class FlowDirection(enum.StrEnum):
@@ -40,8 +40,8 @@ class FlowAgreement(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), index=True)
     direction: Mapped[FlowDirection] = mapped_column(str_enum(FlowDirection))
     channel: Mapped[FlowChannel] = mapped_column(str_enum(FlowChannel))
-    subject_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # what flows
-    practice_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # who informs whom, when
+    subject_ct: Mapped[bytes | None] = encrypted()  # what flows
+    practice_ct: Mapped[bytes | None] = encrypted()  # who informs whom, when
     agreed_on: Mapped[date]
     # The worker confirms the agreement was made with the client; never recorded without it.
     agreed_with_client: Mapped[bool]
@@ -58,6 +58,6 @@ class MemberContact(Base):
 
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), unique=True)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
-    contact_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_ct: Mapped[bytes | None] = encrypted()
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

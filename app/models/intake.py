@@ -10,12 +10,12 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class NotifierKind(enum.StrEnum):
@@ -65,14 +65,14 @@ class Notification(Base):
     received_at: Mapped[datetime]
     contacted_on: Mapped[date]  # the day the notifier made contact (Helsinki)
     notifier_kind: Mapped[NotifierKind] = mapped_column(str_enum(NotifierKind))
-    notifier_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    notifier_name_ct: Mapped[bytes | None] = encrypted()
     notifier_organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id")
     )
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
-    need_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    need_ct: Mapped[bytes] = encrypted()
     path: Mapped[NotificationPath] = mapped_column(str_enum(NotificationPath))
-    no_consent_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    no_consent_reason_ct: Mapped[bytes | None] = encrypted()
     status: Mapped[NotificationStatus] = mapped_column(
         str_enum(NotificationStatus), default=NotificationStatus.UNASSIGNED
     )

@@ -12,10 +12,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class LogQueryStatus(enum.StrEnum):
@@ -35,9 +35,9 @@ class LogQuery(Base):
     # The access-log entry asked about (the log is append-only, so the entry stays).
     # No foreign key: nothing may reference the append-only log in a way that blocks it.
     entry_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    note_ct: Mapped[bytes | None] = encrypted()
     # The worker's answer to the client (ciphertext, client data like the note).
-    answer_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    answer_ct: Mapped[bytes | None] = encrypted()
     status: Mapped[LogQueryStatus] = mapped_column(
         str_enum(LogQueryStatus), default=LogQueryStatus.OPEN
     )

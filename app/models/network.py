@@ -6,11 +6,11 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary
+from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 from consent.facts import Membership
 
 
@@ -43,8 +43,8 @@ class NetworkMember(Base):
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )
-    person_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
-    role_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # role in the network, free text
+    person_name_ct: Mapped[bytes | None] = encrypted()
+    role_ct: Mapped[bytes | None] = encrypted()  # role in the network, free text
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]  # planned last day, inclusive
     ended_at: Mapped[datetime | None]  # ended by hand: access ends at this instant

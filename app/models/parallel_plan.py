@@ -11,12 +11,12 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary
+from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class ParallelPlanKind(enum.StrEnum):
@@ -47,8 +47,8 @@ class ParallelPlan(Base):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     kind: Mapped[ParallelPlanKind] = mapped_column(str_enum(ParallelPlanKind))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
-    owner_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
-    reference_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    owner_name_ct: Mapped[bytes | None] = encrypted()
+    reference_ct: Mapped[bytes | None] = encrypted()
     made_on: Mapped[date | None]
     review_on: Mapped[date | None]
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

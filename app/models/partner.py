@@ -6,12 +6,12 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 from consent.models import Consent
 
 
@@ -44,7 +44,7 @@ class PartnerUpdate(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[PartnerUpdateKind] = mapped_column(str_enum(PartnerUpdateKind))
-    text_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    text_ct: Mapped[bytes | None] = encrypted()
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     author: Mapped[User] = relationship(lazy="raise")

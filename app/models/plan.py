@@ -14,11 +14,11 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted_by_section, str_enum, utcnow
 from consent.sections import SectionKind
 
 
@@ -81,13 +81,15 @@ class PlanSectionVersion(Base):
     section_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan_sections.id"), index=True)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"))
     version: Mapped[int]
-    content_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    content_ct: Mapped[bytes] = encrypted_by_section("kind")
     agreement: Mapped[AgreementState] = mapped_column(
         str_enum(AgreementState), default=AgreementState.DRAFT
     )
     review_on: Mapped[date | None]  # a review of this section, if earlier than the plan's
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The section's kind, which names the scope ``content_ct`` is sealed under.
+    kind: Mapped[SectionKind] = mapped_column(str_enum(SectionKind))
 
     author: Mapped[User | None] = relationship(lazy="raise")
     responsibles: Mapped[list[PlanResponsible]] = relationship(

@@ -16,10 +16,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class ReceiptAction(enum.StrEnum):
@@ -48,4 +48,4 @@ class ConsentReceipt(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # Staff at the terminal in a staff-assisted session.
     assisted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    json_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    json_ct: Mapped[bytes] = encrypted()

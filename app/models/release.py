@@ -12,12 +12,12 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.network import NetworkMember
 from app.models.user import User
-from consent.base import Base, str_enum, utcnow
+from consent.base import Base, encrypted, str_enum, utcnow
 
 
 class ReleaseTask(enum.StrEnum):
@@ -69,8 +69,8 @@ class ChecklistItem(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     task: Mapped[ReleaseTask | None] = mapped_column(str_enum(ReleaseTask))
-    title_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
-    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    title_ct: Mapped[bytes | None] = encrypted()
+    note_ct: Mapped[bytes | None] = encrypted()
     opens_on: Mapped[date | None]  # not to be started before (probationary-liberty planning)
     due_on: Mapped[date | None] = mapped_column(index=True)
     # A due date the worker set stays when the checklist is generated again.
@@ -80,7 +80,7 @@ class ChecklistItem(Base):
     )
     responsible_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     state: Mapped[ItemState] = mapped_column(str_enum(ItemState), default=ItemState.OPEN)
-    not_needed_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    not_needed_reason_ct: Mapped[bytes | None] = encrypted()
     state_changed_at: Mapped[datetime | None]  # done or found not needed: when, by whom
     state_changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)

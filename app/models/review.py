@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.network import NetworkMember
 from app.models.user import User
-from consent.base import Base, utcnow
+from consent.base import Base, encrypted, utcnow
 
 
 class PlanReview(Base):
@@ -27,8 +27,8 @@ class PlanReview(Base):
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     held_on: Mapped[date]
     client_took_part: Mapped[bool] = mapped_column(default=True)
-    other_participants_ct: Mapped[bytes | None] = mapped_column(LargeBinary)  # free text
-    notes_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    other_participants_ct: Mapped[bytes | None] = encrypted()  # free text
+    notes_ct: Mapped[bytes | None] = encrypted()
     next_review_on: Mapped[date | None]  # empty: no further review agreed
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -119,7 +119,7 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
     section = PlanSection(plan_id=plan.id, client_id=w.client.id, kind=kind, current_version=1)
     db.add(section)
     version = PlanSectionVersion(
-        section_id=section.id, client_id=w.client.id, version=1, content_ct=b""
+        section_id=section.id, kind=section.kind, client_id=w.client.id, version=1, content_ct=b""
     )
     version.content_ct = new_gate().write_text(
         w.worker_actor,

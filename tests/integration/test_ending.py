@@ -103,7 +103,11 @@ def write_section(db: Session, w: Actor, case: Case, kind: SectionKind, text: st
     section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
     db.add(section)
     version = PlanSectionVersion(
-        section_id=section.id, client_id=case.client_id, version=1, content_ct=b""
+        section_id=section.id,
+        kind=section.kind,
+        client_id=case.client_id,
+        version=1,
+        content_ct=b"",
     )
     version.content_ct = new_gate().write_text(
         w,

@@ -123,6 +123,7 @@ def write_section(
     db.flush()
     version = PlanSectionVersion(
         section_id=section.id,
+        kind=section.kind,
         client_id=case.client_id,
         version=1,
         content_ct=b"",

@@ -115,6 +115,7 @@ def write_section(
     section.current_version += 1
     version = PlanSectionVersion(
         section_id=section.id,
+        kind=section.kind,
         client_id=case.client_id,
         version=section.current_version,
         content_ct=b"",

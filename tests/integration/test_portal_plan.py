@@ -91,6 +91,7 @@ def add_section(
     db.flush()
     version = PlanSectionVersion(
         section_id=section.id,
+        kind=section.kind,
         client_id=p.record.id,
         version=1,
         content_ct=b"",

@@ -227,7 +227,11 @@ def test_the_plan_names_who_sees_to_each_area(db: Session, setting: Setting) -> 
             plan_id=plan.id, client_id=setting.record.id, kind=kind, current_version=1
         )
         version = PlanSectionVersion(
-            section_id=section.id, client_id=setting.record.id, version=1, content_ct=b"-"
+            section_id=section.id,
+            kind=section.kind,
+            client_id=setting.record.id,
+            version=1,
+            content_ct=b"-",
         )
         db.add(section)
         db.flush()

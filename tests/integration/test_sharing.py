@@ -103,6 +103,7 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
     section.current_version += 1
     version = PlanSectionVersion(
         section_id=section.id,
+        kind=section.kind,
         client_id=w.client.id,
         version=section.current_version,
         content_ct=b"",

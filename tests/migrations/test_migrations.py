@@ -68,18 +68,19 @@ def schema_diff() -> list[object]:
 def schema_facts(engine: Engine) -> dict[str, Any]:
     """The schema as the database reports it, beyond what ``compare_metadata`` compares.
 
-    Column order and server defaults, the names and text of CHECK constraints, partial
-    indexes, triggers and trigger functions: the database's own definitions of indexes,
-    triggers (and on PostgreSQL constraints and functions) are compared verbatim.
+    Server defaults, the names and text of CHECK constraints, partial indexes, triggers and
+    trigger functions: the database's own definitions of indexes, triggers (and on PostgreSQL
+    constraints and functions) are compared verbatim. Columns are compared by name, not
+    position: a later revision appends the column it adds, wherever the model declares it.
     """
     insp = inspect(engine)
     facts: dict[str, Any] = {}
     for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
         facts[table] = {
-            "columns": [
+            "columns": sorted(
                 (c["name"], repr(c["type"]), c["nullable"], c["default"])
                 for c in insp.get_columns(table)
-            ],
+            ),
             "primary key": insp.get_pk_constraint(table),
             "foreign keys": sorted(
                 (f["name"], f["constrained_columns"], f["referred_table"], f["referred_columns"])
