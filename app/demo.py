@@ -36,13 +36,13 @@ from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.plan import AgreementState
 from app.models.release import ReleaseTask
+from app.network import commands as network
 from app.services import (
     assessment,
     contacts,
     ending,
     identity_code,
     intake,
-    network,
     release_checklist,
     reviews,
     sharing,
@@ -630,7 +630,7 @@ def _demo_plan(
 
 def _demo_checklist(session: Session, actor: Actor, case: Case, today: date) -> None:
     """The release-day checklist: past-due tasks done, the housing application left overdue."""
-    release_checklist.generate(session, case, actor.user_id, today)
+    release_checklist.generate(session, case, actor.user_id)
     for item in release_checklist.items(session, case.id):
         if item.due_on and item.due_on < today and item.task is not ReleaseTask.HOUSING_APPLICATION:
             release_checklist.mark_done(session, item, actor.user_id)

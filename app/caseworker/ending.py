@@ -29,13 +29,14 @@ from app.caseworker.ending_forms import (
 from app.extensions import db
 from app.models import NetworkMember, Role, ServiceTask
 from app.models.parallel_plan import ParallelPlan
+from app.network.queries import read_network
 from app.security import allow, gate
 from app.services import ending as ending_service
-from app.services import network as network_service
 from app.services.ending import Assessment, EndingView
 from app.services.fields import sealed
-from app.services.network import MemberStatus
+from consent.base import utcnow
 from consent.decision import Purpose
+from consent.status import MembershipStatus, membership_status
 
 Page = str | tuple[str, int]
 
@@ -87,9 +88,7 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
     )
     if member is None:
         abort(404)
-    active = network_service.member_status(member, network_service.today()) is not (
-        MemberStatus.ENDED
-    )
+    active = membership_status(member.membership(), utcnow()) is not MembershipStatus.ENDED
     form = ServiceEndingForm(ask_membership=active)
     status = 200
     if request.method == "POST":
@@ -131,9 +130,7 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
                 return redirect(
                     url_for("caseworker.ending", client_id=page.client.id, _anchor="endings")
                 )
-    view = network_service.read_network(
-        db.session, gate(), page.actor, page.case, member_id=member.id
-    )
+    view = read_network(db.session, gate(), page.actor, page.case, member_id=member.id)
     html = render_template(
         "caseworker/ending_service.html",
         page=page,

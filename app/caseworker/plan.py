@@ -4,7 +4,7 @@ edits, "view as …" a network member, and the print for the client."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
@@ -28,7 +28,6 @@ from app.models.plan import AgreementState
 from app.security import allow, gate
 from app.services import plan as plan_service
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
 from app.services.plan import (
     EMPTY,
     PlanError,
@@ -38,8 +37,10 @@ from app.services.plan import (
     StaleSection,
 )
 from app.services.responsible_worker import appointments, current_appointment
+from consent.base import utcnow
 from consent.decision import Reason
 from consent.sections import DataScope, SectionKind
+from consent.status import MembershipStatus, membership_status
 
 Page = str | tuple[str, int]
 
@@ -115,18 +116,18 @@ def _plan_page(
         page=page,
         view=view,
         review_form=review_form,
-        previewable=_previewable(view, today),
+        previewable=_previewable(view, utcnow()),
         languages=LANGUAGES,
         today=today,
     )
     return (html, status) if status != 200 else html
 
 
-def _previewable(view: PlanView, today: date) -> list[tuple[NetworkMember, str]]:
-    """The members whose view can be previewed (active today), with their labels."""
+def _previewable(view: PlanView, at: datetime) -> list[tuple[NetworkMember, str]]:
+    """The members whose view can be previewed (active now), with their labels."""
     return [
         (m, f"{view.names[m.id]} ({MEMBER_KINDS[m.kind]})")
-        for m in plan_service.active_members(view.members, today)
+        for m in plan_service.active_members(view.members, at)
     ]
 
 
@@ -152,11 +153,11 @@ def plan_section(page: ClientPage, kind: str) -> Page | Response:
     stored = current.section.current_version if current else 0
     today = helsinki_today()
     if request.method == "GET":
-        form = _section_form(view, before, today, formdata=None)
+        form = _section_form(view, before, utcnow(), formdata=None)
         form.fill(before, stored)
         return _section_page(page, view, section_kind, current, form)
 
-    form = _section_form(view, before, today)
+    form = _section_form(view, before, utcnow())
     valid = form.validate_all(
         allowed_members=_choice_ids(form),
         stored_review_on=before.review_on,
@@ -211,17 +212,17 @@ def _choice_ids(form: SectionForm) -> list[uuid.UUID]:
 
 
 def _section_form(
-    view: PlanView, before: SectionInput, today: date, **kwargs: object
+    view: PlanView, before: SectionInput, at: datetime, **kwargs: object
 ) -> SectionForm:
     form = SectionForm(**kwargs)
-    choices = plan_service.responsible_choices(view.members, before.responsible_ids, today)
-    form.set_members([(m.id, _member_label(view, m, today)) for m in choices])
+    choices = plan_service.responsible_choices(view.members, before.responsible_ids, at)
+    form.set_members([(m.id, _member_label(view, m, at)) for m in choices])
     return form
 
 
-def _member_label(view: PlanView, member: NetworkMember, today: date) -> str:
+def _member_label(view: PlanView, member: NetworkMember, at: datetime) -> str:
     label = f"{view.names[member.id]} ({MEMBER_KINDS[member.kind]})"
-    if member_status(member, today) is MemberStatus.ENDED:
+    if membership_status(member.membership(), at) is MembershipStatus.ENDED:
         label += " – " + gettext("no longer in the network")
     return label
 
@@ -359,8 +360,7 @@ def plan_section_changes(page: ClientPage, kind: str) -> Page:
 def plan_view_as(page: ClientPage) -> Page:
     """Exactly what one network member would see of the plan now (the gate's preview)."""
     view = plan_service.read_plan(db.session, gate(), page.actor, page.case, contents=False)
-    today = helsinki_today()
-    previewable = _previewable(view, today)
+    previewable = _previewable(view, utcnow())
     chosen = request.args.get("member", "")
     member = next((m for m, _ in previewable if str(m.id) == chosen), None)
     if member is None:

@@ -35,6 +35,7 @@ from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.security import allow, gate
 from app.services import release_checklist as checklist
 from app.services.fields import sealed
+from consent.base import utcnow
 from consent.decision import Actor, Purpose
 
 RELEASE_TASKS = {
@@ -187,7 +188,7 @@ def _checklist_page(
     today = helsinki_today()
     case = page.case
     rows = checklist.items(db.session, case.id)
-    people = checklist.candidates(db.session, case, today)
+    people = checklist.candidates(db.session, case, utcnow())
     texts = read_texts(page.actor, rows, _members(people, rows))
     if add is None:
         add = ItemForm(responsible_choices(people, texts), formdata=None)
@@ -219,7 +220,7 @@ def _back(page: ClientPage, message: str) -> Response:
 def release_generate(page: ClientPage) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _checklist_page(page, 400, error=gettext("The form expired: try again."))
-    result = checklist.generate(db.session, page.case, current_user.id, helsinki_today())
+    result = checklist.generate(db.session, page.case, current_user.id)
     if result.added or result.updated:
         message = gettext(
             "Checklist updated: %(added)d tasks added, %(updated)d due dates updated.",
@@ -235,8 +236,7 @@ def release_generate(page: ClientPage) -> Response | tuple[str, int]:
 @allow(Role.CASEWORKER)
 @client_page
 def release_add(page: ClientPage) -> Response | tuple[str, int]:
-    today = helsinki_today()
-    people = checklist.candidates(db.session, page.case, today)
+    people = checklist.candidates(db.session, page.case, utcnow())
     texts = read_texts(page.actor, [], people.members)
     form = ItemForm(responsible_choices(people, texts))
     if not form.validate_on_submit():
@@ -280,7 +280,7 @@ def _item_page(
     error: str | None = None,
 ) -> tuple[str, int]:
     today = helsinki_today()
-    people = checklist.candidates(db.session, page.case, today)
+    people = checklist.candidates(db.session, page.case, utcnow())
     texts = read_texts(page.actor, [item], _members(people, [item]))
     if edit is None:
         edit = ItemForm(
@@ -313,8 +313,7 @@ def release_item(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, 
         return _item_page(page, item)
     if item.removed_at is not None:
         return _item_page(page, item, 400, error=REMOVED)
-    today = helsinki_today()
-    people = checklist.candidates(db.session, page.case, today)
+    people = checklist.candidates(db.session, page.case, utcnow())
     texts = read_texts(page.actor, [item], _members(people, [item]))
     form = ItemForm(responsible_choices(people, texts, item), with_title=item.task is None)
     if not form.validate_on_submit():

@@ -29,8 +29,9 @@ from app.models import ClientPlan, NetworkMember, Role
 from app.security import allow, gate
 from app.services import reviews as review_service
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
+from consent.base import utcnow
 from consent.decision import Purpose
+from consent.status import MembershipStatus, membership_status
 
 REVIEW_STATUSES = {
     review_service.ReviewStatus.OVERDUE: _l("Overdue"),
@@ -140,7 +141,7 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
     choices = [
         (str(m.id), _member_label(m, names))
         for m in members
-        if member_status(m, today) is not MemberStatus.ENDED
+        if membership_status(m.membership(), utcnow()) is not MembershipStatus.ENDED
     ]
     if request.method == "POST":
         form = ReviewForm()

@@ -1,120 +1,150 @@
 """Assembling a client's support network and the information flows agreed with each member.
 
-Functions take a Session, the access gate and primitives, flush, and never commit. Every
+Commands take a Session, the access gate and primitives, flush, and never commit. Every
 name and free text goes through the gate (encrypted, logged); ending a membership goes
 through ``app.services.sharing.end_membership``, which removes the member's key seals in
-the same transaction.
+the same transaction. A command that says no raises one of the refusals below.
 """
 
 from __future__ import annotations
 
-import enum
 import uuid
-from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 
-from flask_babel.speaklater import LazyString
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from app.labels import MEMBER_KINDS
-from app.models import Case, MemberKind, NetworkMember, Organisation, OrgKind, User
+from app.models import Case, MemberKind, NetworkMember, Organisation
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.models.partner import NoticeReason
+from app.network.rules import MEMBER_KIND_OF, PERSON_KINDS, ends_before_start, overlaps
+from app.refusals import N_, Conflict, Refused
 from app.services import sharing
 from app.services.fields import field as field_ref
-from app.services.fields import sealed
-from app.services.network_picture import PictureFlow, PictureMember
 from consent.base import utcnow
-from consent.decision import Actor, Purpose, helsinki_day
+from consent.decision import Actor, Purpose
+from consent.status import MembershipStatus, helsinki_day, membership_status
 from sharing.gate import AccessGate
 
-PERSON_KINDS = (MemberKind.CLOSE_PERSON, MemberKind.PEER_EXPERT)
-# An organisation joins the network as the kind of member its own kind implies.
-MEMBER_KIND_OF: dict[OrgKind, MemberKind] = {
-    OrgKind.PRISON: MemberKind.PRISON,
-    OrgKind.PROBATION: MemberKind.PROBATION,
-    OrgKind.PUBLIC_SERVICE: MemberKind.PUBLIC_SERVICE,
-    OrgKind.NGO: MemberKind.NGO,
-    OrgKind.PEER_SUPPORT: MemberKind.PEER_EXPERT,
-    OrgKind.OTHER: MemberKind.OTHER,
-}
+# -- refusals -----------------------------------------------------------------------------
 
 
-class NetworkError(Exception):
-    """Raised when a change would break one of the network's rules."""
-
-
-class NotInDirectory(NetworkError):
+class NotInDirectory(Refused):
     """Raised when the organisation is missing from the directory or is a county."""
 
+    code = "not_in_directory"
+    field = "organisation"
+    message = N_("Choose an organisation from the list.")
 
-class DuplicateMembership(NetworkError):
+
+class DuplicateMembership(Refused):
     """Raised when the organisation already is a member for an overlapping period."""
 
+    code = "duplicate_membership"
+    field = "organisation"
+    message = N_(
+        "This organisation is already a member of the network for an overlapping "
+        "period. End that membership first, or choose dates that do not overlap."
+    )
 
-class InvalidPeriod(NetworkError):
+
+class InvalidPeriod(Refused):
     """Raised when a period ends before it starts."""
 
-
-class InvalidPerson(NetworkError):
-    """Raised when a person member lacks a name or is of a kind that is an organisation."""
-
-
-class MembershipEnded(NetworkError):
-    """Raised when changing a membership that has already ended."""
+    code = "end_before_start"
+    field = "ends_on"
+    message = N_("The end date cannot be before the start date.")
 
 
-class CommitmentNotNeeded(NetworkError):
+class InvalidPerson(Refused):
+    """Raised when a person member is of a kind that is an organisation."""
+
+    code = "not_a_person_kind"
+    field = "kind"
+    message = N_("Choose whether the person is a close person or a peer expert.")
+
+
+class PersonNameMissing(InvalidPerson):
+    """Raised when a person member has no name."""
+
+    code = "name_missing"
+    field = "name"
+    message = N_("Enter the person's name.")
+
+
+class MembershipEnded(Conflict):
+    """Raised when ending a membership that has already ended."""
+
+    code = "membership_ended"
+    message = N_("This membership had already ended.")
+
+
+class NoAgreementsAfterEnd(MembershipEnded):
+    """Raised when recording a flow agreement for a membership that has ended."""
+
+    message = N_("The membership has ended: no new agreements can be made.")
+
+
+class NothingToRecord(Conflict):
+    """Raised when a confidentiality commitment cannot be recorded for the member."""
+
+    code = "nothing_to_record"
+    message = N_("Nothing to record: the commitment is not needed or is already on record.")
+
+
+class CommitmentNotNeeded(NothingToRecord):
     """Raised when recording a confidentiality commitment for an authority."""
 
+    code = "commitment_not_needed"
 
-class CommitmentAlreadyRecorded(NetworkError):
+
+class CommitmentAlreadyRecorded(NothingToRecord):
     """Raised when the member's confidentiality commitment is already on record."""
 
+    code = "commitment_already_recorded"
 
-class DateInFuture(NetworkError):
+
+class CommitmentAfterEnd(NothingToRecord):
+    """Raised when recording a confidentiality commitment for a membership that has ended."""
+
+    code = "membership_ended"
+
+
+class DateInFuture(Refused):
     """Raised when something said to have happened is dated after today."""
 
+    code = "date_in_future"
+    message = N_("The date cannot be in the future.")
 
-class NotAgreedWithClient(NetworkError):
+
+class CommitmentInFuture(DateInFuture):
+    """Raised when a confidentiality commitment is dated after today."""
+
+    field = "committed_on"
+
+
+class AgreementInFuture(DateInFuture):
+    """Raised when a flow agreement is dated after today."""
+
+    field = "agreed_on"
+
+
+class NotAgreedWithClient(Refused):
     """Raised when a flow agreement is recorded without the client's agreement."""
 
+    code = "not_agreed_with_client"
+    field = "agreed_with_client"
+    message = N_("An information flow is recorded only as agreed with the client.")
 
-class AgreementEnded(NetworkError):
+
+class AgreementEnded(Conflict):
     """Raised when ending an agreement that has already ended."""
 
-
-class MemberStatus(enum.StrEnum):
-    UPCOMING = "upcoming"  # starts later
-    ACTIVE = "active"
-    ENDED = "ended"
+    code = "agreement_ended"
+    message = N_("This agreement had already ended.")
 
 
-def today() -> date:
-    """The Finnish calendar day now."""
-    return helsinki_day(utcnow())
-
-
-def member_status(member: NetworkMember, on: date) -> MemberStatus:
-    if member.ended_at is not None or (member.ends_on is not None and member.ends_on < on):
-        return MemberStatus.ENDED
-    if member.starts_on > on:
-        return MemberStatus.UPCOMING
-    return MemberStatus.ACTIVE
-
-
-def directory(session: Session) -> list[Organisation]:
-    """Organisations that may join a network (every kind but counties), by kind and name."""
-    return list(
-        session.scalars(
-            select(Organisation)
-            .where(Organisation.kind != OrgKind.COUNTY)
-            .order_by(Organisation.kind, Organisation.name)
-        )
-    )
+# -- members ------------------------------------------------------------------------------
 
 
 def add_organisation_member(
@@ -136,15 +166,16 @@ def add_organisation_member(
     """
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind not in MEMBER_KIND_OF:
-        raise NotInDirectory(organisation_id)
-    _check_period(starts_on, ends_on)
+        raise NotInDirectory()
+    if ends_before_start(starts_on, ends_on):
+        raise InvalidPeriod()
     existing = session.scalars(
         select(NetworkMember).where(
             NetworkMember.case_id == case.id, NetworkMember.organisation_id == organisation_id
         )
     ).all()
-    if any(_overlaps(other, starts_on, ends_on) for other in existing):
-        raise DuplicateMembership(organisation_id)
+    if any(overlaps(other.membership(), starts_on, ends_on) for other in existing):
+        raise DuplicateMembership()
     member = NetworkMember(
         case_id=case.id,
         client_id=case.client_id,
@@ -175,12 +206,15 @@ def add_person_member(
 ) -> NetworkMember:
     """Add a close person or a peer expert; name and contact details are encrypted.
 
-    :raises InvalidPerson: when the kind is not a person's or the name is empty.
+    :raises InvalidPerson: when the kind is not a person's (``PersonNameMissing``: no name).
     :raises InvalidPeriod: when the membership would end before it starts.
     """
-    if kind not in PERSON_KINDS or not name.strip():
-        raise InvalidPerson(kind)
-    _check_period(starts_on, ends_on)
+    if kind not in PERSON_KINDS:
+        raise InvalidPerson()
+    if not name.strip():
+        raise PersonNameMissing()
+    if ends_before_start(starts_on, ends_on):
+        raise InvalidPeriod()
     member = NetworkMember(
         case_id=case.id,
         client_id=case.client_id,
@@ -213,17 +247,18 @@ def record_commitment(
 
     :raises CommitmentNotNeeded: when the member is an authority.
     :raises CommitmentAlreadyRecorded: when it is already on record.
-    :raises MembershipEnded: when the membership has ended.
-    :raises DateInFuture: when dated after today.
+    :raises CommitmentAfterEnd: when the membership has ended.
+    :raises CommitmentInFuture: when dated after today.
     """
+    now = utcnow()
     if not member.needs_confidentiality_commitment:
-        raise CommitmentNotNeeded(member.id)
+        raise CommitmentNotNeeded()
     if member.confidentiality_committed_on is not None:
-        raise CommitmentAlreadyRecorded(member.id)
-    if member_status(member, today()) is MemberStatus.ENDED:
-        raise MembershipEnded(member.id)
-    if committed_on > today():
-        raise DateInFuture(committed_on)
+        raise CommitmentAlreadyRecorded()
+    if _ended(member, now):
+        raise CommitmentAfterEnd()
+    if committed_on > helsinki_day(now):
+        raise CommitmentInFuture()
     member.confidentiality_committed_on = committed_on
     member.confidentiality_recorded_by_id = by_user_id
     session.flush()
@@ -244,8 +279,8 @@ def end_member(
 
     :raises MembershipEnded: when it had already ended.
     """
-    if member_status(member, today()) is MemberStatus.ENDED:
-        raise MembershipEnded(member.id)
+    if _ended(member, utcnow()):
+        raise MembershipEnded()
     sharing.end_membership(session, gate, member, by_user_id=by_user_id, reason=reason)
     open_flows = session.scalars(
         select(FlowAgreement).where(
@@ -256,6 +291,9 @@ def end_member(
         flow.ended_at = member.ended_at
         flow.ended_by_id = by_user_id
     session.flush()
+
+
+# -- information flows --------------------------------------------------------------------
 
 
 def add_flow(
@@ -274,15 +312,16 @@ def add_flow(
     """Record an information flow agreed with the client for one member.
 
     :raises NotAgreedWithClient: unless the worker confirms the client agreed.
-    :raises MembershipEnded: when the membership has ended.
-    :raises DateInFuture: when agreed after today.
+    :raises NoAgreementsAfterEnd: when the membership has ended.
+    :raises AgreementInFuture: when agreed after today.
     """
+    now = utcnow()
     if not agreed_with_client:
-        raise NotAgreedWithClient(member.id)
-    if member_status(member, today()) is MemberStatus.ENDED:
-        raise MembershipEnded(member.id)
-    if agreed_on > today():
-        raise DateInFuture(agreed_on)
+        raise NotAgreedWithClient()
+    if _ended(member, now):
+        raise NoAgreementsAfterEnd()
+    if agreed_on > helsinki_day(now):
+        raise AgreementInFuture()
     flow = FlowAgreement(
         case_id=member.case_id,
         client_id=member.client_id,
@@ -306,126 +345,17 @@ def end_flow(session: Session, flow: FlowAgreement, *, by_user_id: uuid.UUID | N
     :raises AgreementEnded: when it had already ended.
     """
     if flow.ended_at is not None:
-        raise AgreementEnded(flow.id)
+        raise AgreementEnded()
     flow.ended_at = utcnow()
     flow.ended_by_id = by_user_id
     session.flush()
 
 
-# -- reading ------------------------------------------------------------------------------
-
-
-@dataclass
-class FlowView:
-    flow: FlowAgreement
-    subject: str
-    practice: str
-
-
-@dataclass
-class MemberView:
-    member: NetworkMember
-    label: str  # the organisation's name or the person's name
-    role: str
-    contact: str | None
-    status: MemberStatus
-    flows: list[FlowView] = field(default_factory=list)
-
-    @property
-    def active_flows(self) -> list[FlowView]:
-        return [f for f in self.flows if f.flow.ended_at is None]
-
-    @property
-    def commitment_missing(self) -> bool:
-        m = self.member
-        return m.needs_confidentiality_commitment and m.confidentiality_committed_on is None
-
-
-@dataclass
-class NetworkView:
-    members: list[MemberView]
-    users: dict[uuid.UUID, User]
-
-    def by_kind(self) -> list[tuple[MemberKind, list[MemberView]]]:
-        """Members grouped by kind, in the kinds' fixed order; empty kinds left out."""
-        groups: dict[MemberKind, list[MemberView]] = defaultdict(list)
-        for view in self.members:
-            groups[view.member.kind].append(view)
-        return [(kind, groups[kind]) for kind in MemberKind if kind in groups]
-
-    def user_name(self, user_id: uuid.UUID | None) -> str | None:
-        user = self.users.get(user_id) if user_id else None
-        return user.display_name if user else None
-
-
-def read_network(
-    session: Session,
-    gate: AccessGate,
-    actor: Actor,
-    case: Case,
-    *,
-    member_id: uuid.UUID | None = None,
-    purpose: Purpose = Purpose.CASE_WORK,
-) -> NetworkView:
-    """The case's members (or one), their agreements and contacts, decrypted in one gate call.
-
-    A fixed number of queries whatever the number of members or agreements. The client's
-    own portal reads the same with ``Purpose.OWN_DATA``.
-
-    :raises AccessDenied: when the actor may not read the case.
-    """
-    members_query = (
-        select(NetworkMember)
-        .where(NetworkMember.case_id == case.id)
-        .options(selectinload(NetworkMember.organisation))
-        .order_by(NetworkMember.starts_on, NetworkMember.added_at, NetworkMember.id)
-    )
-    flows_query = (
-        select(FlowAgreement)
-        .where(FlowAgreement.case_id == case.id)
-        .order_by(FlowAgreement.recorded_at, FlowAgreement.id)
-    )
-    contacts_query = select(MemberContact).where(MemberContact.client_id == case.client_id)
-    if member_id is not None:
-        members_query = members_query.where(NetworkMember.id == member_id)
-        flows_query = flows_query.where(FlowAgreement.member_id == member_id)
-        contacts_query = contacts_query.where(MemberContact.member_id == member_id)
-    members = session.scalars(members_query).all()
-    flows = session.scalars(flows_query).all()
-    contacts = {c.member_id: c for c in session.scalars(contacts_query)}
-    user_ids = {
-        uid
-        for m in members
-        for uid in (m.added_by_id, m.ended_by_id, m.confidentiality_recorded_by_id)
-        if uid
-    } | {uid for f in flows for uid in (f.recorded_by_id, f.ended_by_id) if uid}
-    users = (
-        {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
-        if user_ids
-        else {}
-    )
-    refs = [sealed(m, column) for m in members for column in ("person_name_ct", "role_ct")]
-    refs += [sealed(f, column) for f in flows for column in ("subject_ct", "practice_ct")]
-    refs += [sealed(c, "contact_ct") for c in contacts.values()]
-    texts = iter(gate.read_texts(actor, refs, purpose=purpose) if refs else [])
-    on = today()
-    views = {}
-    for m in members:
-        person, role = next(texts), next(texts)
-        label = m.organisation.name if m.organisation is not None else person
-        views[m.id] = MemberView(m, label or "", role or "", None, member_status(m, on))
-    for f in flows:
-        subject, practice = next(texts), next(texts)
-        if f.member_id in views:
-            views[f.member_id].flows.append(FlowView(f, subject or "", practice or ""))
-    for member_key in contacts:
-        text = next(texts)
-        if member_key in views:
-            views[member_key].contact = text
-    return NetworkView(list(views.values()), users)
-
-
 # -- internals ----------------------------------------------------------------------------
+
+
+def _ended(member: NetworkMember, now: datetime) -> bool:
+    return membership_status(member.membership(), now) is MembershipStatus.ENDED
 
 
 def _write(
@@ -436,52 +366,3 @@ def _write(
     text: str,
 ) -> bytes | None:
     return gate.write_text(actor, field_ref(row, column), text.strip(), purpose=Purpose.CASE_WORK)
-
-
-def _check_period(starts_on: date, ends_on: date | None) -> None:
-    if ends_on is not None and ends_on < starts_on:
-        raise InvalidPeriod(starts_on, ends_on)
-
-
-def _overlaps(other: NetworkMember, starts_on: date, ends_on: date | None) -> bool:
-    """Whether ``other``'s period shares a day with the new one.
-
-    A membership ended by hand ended at an instant on its last day, so a new one may
-    start on that day.
-    """
-    other_end = other.ends_on
-    if other.ended_at is not None and other_end is not None:
-        other_end -= timedelta(days=1)
-        if other_end < other.starts_on:  # ended on (or before) its first day
-            return False
-    starts_before_other_ends = other_end is None or starts_on <= other_end
-    ends_after_other_starts = ends_on is None or other.starts_on <= ends_on
-    return starts_before_other_ends and ends_after_other_starts
-
-
-def picture_members(
-    view: NetworkView,
-    directions: Mapping[FlowDirection, LazyString],
-    channels: Mapping[FlowChannel, LazyString],
-) -> list[PictureMember]:
-    """The network's members as the picture draws them, flows worded for its reader."""
-    return [
-        PictureMember(
-            key=str(m.member.id),
-            kind=m.member.kind,
-            kind_label=str(MEMBER_KINDS[m.member.kind]),
-            label=m.label,
-            active=m.status is not MemberStatus.ENDED,
-            role=m.role,
-            flows=tuple(
-                PictureFlow(
-                    f.flow.direction,
-                    str(directions[f.flow.direction]),
-                    str(channels[f.flow.channel]),
-                    f.subject,
-                )
-                for f in m.active_flows
-            ),
-        )
-        for m in view.members
-    ]

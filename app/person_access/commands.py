@@ -1,4 +1,4 @@
-"""Access for close persons and peer experts without an account: one-time links bound to a browser.
+"""Issuing, binding and ending a close person's or peer expert's link.
 
 A worker issues a link for a person member (a ``NetworkMember`` with no organisation)
 under a live consent of the client; the link names plan sections (at most the consent's)
@@ -7,148 +7,168 @@ sees the link and a short code once and passes the code on by phone or letter. T
 first browser to open the link with the right code is bound to it with a secret kept
 in a signed cookie; no other browser can then use it, and too many wrong codes lock it.
 
-Nothing here decides what the person may read: every read is the access gate's, as
-``Actor(ActorRole.PERSON, member_id=...)`` for ``Purpose.NETWORK_COOPERATION``, opened
-only through the key seals made to the member's own grantee key, and logged. The link
-only adds limits of its own (sections, last day, ending it by hand) on top.
+Nothing here decides what the person may read: every read is the access gate's
+(``app.person_access.queries.read_for_person``). The link only adds limits of its own
+(sections, last day, ending it by hand) on top.
 
-Functions take a Session and primitives, flush, and never commit.
+Commands take a Session and primitives, flush, never commit, and say no with the
+refusals below.
 """
 
 from __future__ import annotations
 
-import enum
-import hashlib
-import hmac
-import json
-import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from math import ceil
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, literal, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import literal, select, update
+from sqlalchemy.orm import Session
 
-from app.models import (
-    Case,
-    Client,
-    ClientPlan,
-    NetworkMember,
-    PlanSection,
-    PlanSectionVersion,
-    User,
-)
+from app.models import Case, NetworkMember
 from app.models.person_access import PersonAccessGrant
-from app.services.fields import sealed
+from app.person_access.codes import (
+    code_matches,
+    format_code,
+    hash_secret,
+    new_code,
+    new_secret,
+)
+from app.person_access.rules import MAX_ATTEMPTS, MAX_DAYS, consent_live, consent_sections
+from app.refusals import N_, Conflict, Refused
 from consent.base import UTCDateTime, utcnow
-from consent.decision import Actor, ActorRole, Direction, Purpose, helsinki_day
 from consent.models import Consent
-from consent.sections import DataScope, SectionKind
-from consent.status import membership_active
-from sharing.gate import AccessGate
+from consent.sections import SectionKind
+from consent.status import helsinki_day, membership_active
 
-TOKEN_BYTES = 32  # 256 bits: the link cannot be guessed
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0 or 1: read aloud safely
-CODE_LENGTH = 8
-MAX_ATTEMPTS = 5  # wrong codes before the link locks for good
-MAX_DAYS = 365  # browsers keep a cookie about 400 days at most: the binding must outlive the link
-PAGE_SIZE = 20
-PURPOSE = Purpose.NETWORK_COOPERATION
+# -- refusals -----------------------------------------------------------------------------
 
 
-class PersonAccessError(Exception):
-    """Raised when a person's access link cannot be issued, bound or ended as asked."""
+class CannotIssue(Conflict):
+    """Raised when no link can be issued for this member on this case at all."""
+
+    code = "cannot_issue"
+    message = N_("A link can be issued only to a current member of an open case.")
 
 
-class NotAPerson(PersonAccessError):
+class NotAPerson(CannotIssue):
     """Raised when issuing a link for a member that is an organisation or in another case."""
 
+    code = "not_a_person"
 
-class MembershipEnded(PersonAccessError):
+
+class MembershipEnded(CannotIssue):
     """Raised when issuing a link for a member whose membership is not active today."""
 
+    code = "membership_ended"
 
-class CaseClosed(PersonAccessError):
+
+class CaseClosed(CannotIssue):
     """Raised when issuing a link on a closed case."""
 
+    code = "case_closed"
 
-class NoLiveConsent(PersonAccessError):
+
+class NoLiveConsent(Refused):
     """Raised when the member has no live consent to share plan sections (or not this one)."""
 
+    code = "no_live_consent"
+    field = "consent"
+    message = N_("That consent is no longer in force.")
 
-class NoSections(PersonAccessError):
+
+class NoSections(Refused):
     """Raised when a link would name no plan section."""
 
+    code = "no_sections"
+    field = "sections"
+    message = N_("Choose only sections that the chosen consent covers.")
 
-class SectionsNotConsented(PersonAccessError):
+
+class SectionsNotConsented(Refused):
     """Raised when a link would name sections its consent does not name."""
 
+    code = "sections_not_consented"
+    field = "sections"
+    message = N_("Choose only sections that the chosen consent covers.")
 
-class ExpiryInPast(PersonAccessError):
+
+class ExpiryInPast(Refused):
     """Raised when a link's last day has already passed."""
 
+    code = "expiry_in_past"
+    field = "valid_until"
+    message = N_("The last day has already passed.")
 
-class ExpiryBeyondConsent(PersonAccessError):
+
+class _ExpiryLimit(Refused):
+    """A link's last day is past a limit: ``last_day`` is the latest it may be."""
+
+    field = "valid_until"
+
+    def __init__(self, last_day: date) -> None:
+        super().__init__(params={"date": last_day})
+        self.last_day = last_day
+
+
+class ExpiryBeyondConsent(_ExpiryLimit):
     """Raised when a link would outlast its consent."""
 
-    def __init__(self, last_day: date) -> None:
-        super().__init__(last_day)
-        self.last_day = last_day
+    code = "expiry_beyond_consent"
+    message = N_("The link cannot last longer than the consent: choose %(date)s or earlier.")
 
 
-class ExpiryBeyondMembership(PersonAccessError):
+class ExpiryBeyondMembership(_ExpiryLimit):
     """Raised when a link would outlast the membership's planned last day."""
 
-    def __init__(self, last_day: date) -> None:
-        super().__init__(last_day)
-        self.last_day = last_day
+    code = "expiry_beyond_membership"
+    message = N_("The membership ends on %(date)s: choose that day or earlier.")
 
 
-class ExpiryTooFar(PersonAccessError):
+class ExpiryTooFar(_ExpiryLimit):
     """Raised when a link would last longer than ``MAX_DAYS``."""
 
-    def __init__(self, last_day: date) -> None:
-        super().__init__(last_day)
-        self.last_day = last_day
+    code = "expiry_too_far"
+    message = N_("A link lasts at most a year: choose %(date)s or earlier.")
 
 
-class AccessEnded(PersonAccessError):
+class AccessEnded(Conflict):
     """Raised when ending or binding a link that can no longer be used."""
 
+    code = "access_ended"
+    message = N_("This link had already ended.")
 
-class AlreadyBound(PersonAccessError):
+
+class AlreadyBound(Conflict):
     """Raised when a second browser tries to bind a link already bound to another one."""
 
+    code = "already_bound"
+    message = N_("This link is already in use on another device")
 
-class LinkLocked(PersonAccessError):
+
+class LinkLocked(Conflict):
     """Raised when binding a link locked after too many wrong codes."""
 
+    code = "link_locked"
+    message = N_("This link is locked")
 
-class WrongCode(PersonAccessError):
+
+class WrongCode(Refused):
     """Raised when the code does not match; ``remaining`` attempts are left (0: now locked)."""
 
+    code = "wrong_code"
+    field = "code"
+    # The page says how many tries are left, in the plural its language needs (ngettext).
+    message = N_("The code is not right.")
+
     def __init__(self, remaining: int) -> None:
-        super().__init__(remaining)
+        super().__init__(params={"num": remaining})
         self.remaining = remaining
 
 
-class AccessStatus(enum.StrEnum):
-    WAITING = "waiting"  # issued; not yet opened with its code
-    ACTIVE = "active"  # bound to one browser
-    LOCKED = "locked"  # too many wrong codes before it was bound
-    EXPIRED = "expired"  # past its last day
-    ENDED = "ended"  # ended by the worker or the client
-    CONSENT_ENDED = "consent_ended"  # its consent was revoked, amended or ran out
-    MEMBERSHIP_ENDED = "membership_ended"
-
-    @property
-    def usable(self) -> bool:
-        return self in (AccessStatus.WAITING, AccessStatus.ACTIVE)
+# -- issuing and ending -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -158,103 +178,6 @@ class IssuedAccess:
     grant: PersonAccessGrant
     token: str
     code: str  # formatted for reading aloud, e.g. "ABCD-EFGH"
-
-
-# -- hashing and codes --------------------------------------------------------------------
-
-
-def hash_secret(secret: str) -> str:
-    """SHA-256 (hex) of a high-entropy secret: a link token or a browser binding."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def normalise_code(text: str) -> str:
-    """The code as typed, without spaces or dashes, in capitals."""
-    return "".join(ch for ch in text.upper() if not ch.isspace() and ch not in "-–")
-
-
-def format_code(code: str) -> str:
-    half = len(code) // 2
-    return f"{code[:half]}-{code[half:]}"
-
-
-def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def _code_matches(hasher: PasswordHasher, code_hash: str, code: str) -> bool:
-    try:
-        return bool(hasher.verify(code_hash, normalise_code(code)))
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-# -- status -------------------------------------------------------------------------------
-
-
-def sections_of(grant: PersonAccessGrant) -> frozenset[SectionKind]:
-    return frozenset(SectionKind(s) for s in grant.sections)
-
-
-def consent_sections(consent: Consent) -> frozenset[SectionKind]:
-    return frozenset(SectionKind(s) for s in consent.sections)
-
-
-def consent_live(consent: Consent, at: datetime) -> bool:
-    """Whether a consent lets the county disclose to its member at ``at`` (its own terms)."""
-    day = helsinki_day(at)
-    return (
-        consent.direction is Direction.DISCLOSE
-        and consent.purpose is PURPOSE
-        and (consent.ended_at is None or at < consent.ended_at)
-        and consent.valid_from <= day
-        and (consent.valid_until is None or day <= consent.valid_until)
-    )
-
-
-def member_active(member: NetworkMember, at: datetime) -> bool:
-    """Whether the membership is active at ``at``, by the decision's own rule."""
-    return membership_active(member.membership(), at)
-
-
-def grant_status(
-    grant: PersonAccessGrant, consent: Consent, member: NetworkMember, at: datetime
-) -> AccessStatus:
-    """Where a link stands at ``at``: ended ones first, by what ended them."""
-    if grant.ended_at is not None and grant.ended_at <= at:
-        return AccessStatus.ENDED
-    if not consent_live(consent, at):
-        return AccessStatus.CONSENT_ENDED
-    if member.ended_at is not None or (
-        member.ends_on is not None and member.ends_on < helsinki_day(at)
-    ):
-        return AccessStatus.MEMBERSHIP_ENDED
-    if helsinki_day(at) > grant.valid_until:
-        return AccessStatus.EXPIRED
-    if grant.binding_hash is not None:
-        return AccessStatus.ACTIVE
-    if grant.locked_at is not None:
-        return AccessStatus.LOCKED
-    return AccessStatus.WAITING
-
-
-def shown_sections(grant: PersonAccessGrant, consent: Consent) -> list[SectionKind]:
-    """The sections a link shows: those it names that its consent still names, in plan order."""
-    allowed = sections_of(grant) & consent_sections(consent)
-    return [kind for kind in SectionKind if kind in allowed]
-
-
-# -- issuing and ending -------------------------------------------------------------------
-
-
-def live_consents(session: Session, member_id: uuid.UUID, at: datetime) -> list[Consent]:
-    """The member's consents under which a link may be issued now (one query)."""
-    rows = session.scalars(
-        select(Consent)
-        .where(Consent.member_id == member_id, Consent.ended_at.is_(None))
-        .order_by(Consent.recorded_at, Consent.id)
-    ).all()
-    return [consent for consent in rows if consent_live(consent, at)]
 
 
 def issue_access(
@@ -288,21 +211,21 @@ def issue_access(
     at = at or utcnow()
     today = helsinki_day(at)
     if member.organisation_id is not None or member.case_id != case.id:
-        raise NotAPerson(member.id)
+        raise NotAPerson()
     if case.closed_at is not None:
-        raise CaseClosed(case.id)
-    if not member_active(member, at):
-        raise MembershipEnded(member.id)
+        raise CaseClosed()
+    if not membership_active(member.membership(), at):
+        raise MembershipEnded()
     consent = session.get(Consent, consent_id)
     if consent is None or consent.member_id != member.id or not consent_live(consent, at):
-        raise NoLiveConsent(member.id)
+        raise NoLiveConsent()
     wanted = frozenset(sections)
     if not wanted:
-        raise NoSections(member.id)
+        raise NoSections()
     if not wanted <= consent_sections(consent):
-        raise SectionsNotConsented(sorted(wanted - consent_sections(consent)))
+        raise SectionsNotConsented()
     if valid_until < today:
-        raise ExpiryInPast(valid_until)
+        raise ExpiryInPast()
     if consent.valid_until is not None and valid_until > consent.valid_until:
         raise ExpiryBeyondConsent(consent.valid_until)
     if member.ends_on is not None and valid_until > member.ends_on:
@@ -318,8 +241,8 @@ def issue_access(
     ):
         earlier.ended_at = at
         earlier.ended_by_id = issued_by_id
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    code = _new_code()
+    token = new_secret()
+    code = new_code()
     grant = PersonAccessGrant(
         client_id=case.client_id,
         case_id=case.id,
@@ -353,32 +276,13 @@ def end_access(
     :raises AccessEnded: when it had already been ended.
     """
     if grant.ended_at is not None:
-        raise AccessEnded(grant.id)
+        raise AccessEnded()
     grant.ended_at = at or utcnow()
     grant.ended_by_id = by_user_id
     session.flush()
 
 
 # -- using a link -------------------------------------------------------------------------
-
-
-def find_by_token(session: Session, token: str) -> PersonAccessGrant | None:
-    """The link a token opens, if any (by the token's hash)."""
-    if not token or len(token) > 200:
-        return None
-    return session.scalar(
-        select(PersonAccessGrant).where(PersonAccessGrant.token_hash == hash_secret(token))
-    )
-
-
-def load_terms(session: Session, grant: PersonAccessGrant) -> tuple[Consent, NetworkMember]:
-    """The consent and membership a link depends on (one query)."""
-    consent, member = session.execute(
-        select(Consent, NetworkMember)
-        .join(NetworkMember, NetworkMember.id == Consent.member_id)
-        .where(Consent.id == grant.consent_id)
-    ).one()
-    return consent, member
 
 
 def bind(
@@ -400,15 +304,15 @@ def bind(
     """
     at = at or utcnow()
     if grant.binding_hash is not None:
-        raise AlreadyBound(grant.id)
+        raise AlreadyBound()
     if grant.locked_at is not None:
-        raise LinkLocked(grant.id)
+        raise LinkLocked()
     unbound = (
         PersonAccessGrant.id == grant.id,
         PersonAccessGrant.binding_hash.is_(None),
         PersonAccessGrant.locked_at.is_(None),
     )
-    if not _code_matches(hasher, grant.code_hash, code):
+    if not code_matches(hasher, grant.code_hash, code):
         attempts = PersonAccessGrant.failed_attempts + 1
         session.execute(
             update(PersonAccessGrant)
@@ -424,9 +328,9 @@ def bind(
         )
         session.refresh(grant)
         if grant.binding_hash is not None:
-            raise AlreadyBound(grant.id)
+            raise AlreadyBound()
         raise WrongCode(max(0, MAX_ATTEMPTS - grant.failed_attempts))
-    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    secret = new_secret()
     result = session.execute(
         update(PersonAccessGrant)
         .where(*unbound)
@@ -436,209 +340,9 @@ def bind(
     bound = getattr(result, "rowcount", 0) == 1
     session.refresh(grant)
     if not bound:
-        raise LinkLocked(grant.id) if grant.locked_at is not None else AlreadyBound(grant.id)
+        raise LinkLocked() if grant.locked_at is not None else AlreadyBound()
     return secret
-
-
-def binding_matches(grant: PersonAccessGrant, secret: str | None) -> bool:
-    """Whether a browser's secret is the one this link was bound to (constant time)."""
-    if grant.binding_hash is None or not secret:
-        return False
-    return hmac.compare_digest(grant.binding_hash, hash_secret(secret))
-
-
-def person_actor(grant: PersonAccessGrant) -> Actor:
-    """Who reads through a link: the person member, a grantee with its own key."""
-    return Actor(ActorRole.PERSON, member_id=grant.member_id)
-
-
-@dataclass(frozen=True)
-class ContentPart:
-    key: str  # goals, measures, client_view, worker_view
-    paragraphs: list[str]
-
-
-@dataclass(frozen=True)
-class PersonSection:
-    kind: SectionKind
-    updated_at: datetime | None
-    parts: list[ContentPart] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PersonView:
-    """What a person sees: the client's first name and the sections the link shows."""
-
-    first_name: str
-    valid_until: date
-    sections: list[PersonSection]
-
-
-CONTENT_KEYS = ("goals", "measures", "client_view", "worker_view")
-
-
-def read_for_person(
-    session: Session, gate: AccessGate, grant: PersonAccessGrant, consent: Consent
-) -> PersonView:
-    """Read the client's name and the link's sections through the gate, as the person.
-
-    One gate call (one decision and one log entry per scope, each naming the member),
-    opened only through the member's own key seals; a fixed number of queries.
-
-    :raises AccessDenied: when the gate refuses any of it (the refusal is logged).
-    """
-    kinds = shown_sections(grant, consent)
-    client = session.get(Client, grant.client_id)
-    if client is None:
-        raise AccessEnded(grant.id)
-    versions = (
-        session.execute(
-            select(PlanSection.kind, PlanSectionVersion)
-            .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
-            .join(
-                PlanSectionVersion,
-                (PlanSectionVersion.section_id == PlanSection.id)
-                & (PlanSectionVersion.version == PlanSection.current_version),
-            )
-            .where(ClientPlan.case_id == grant.case_id, PlanSection.kind.in_(kinds))
-        ).all()
-        if kinds
-        else []
-    )
-    by_kind = {kind: version for kind, version in versions}
-    refs = [sealed(client, "name_ct", DataScope.NAME)]
-    refs += [sealed(by_kind[k], "content_ct", k) for k in kinds if k in by_kind]
-    texts = gate.read_texts(person_actor(grant), refs, purpose=PURPOSE)
-    name, contents = texts[0] or "", iter(texts[1:])
-    sections = []
-    for kind in kinds:
-        version = by_kind.get(kind)
-        if version is None:
-            sections.append(PersonSection(kind, None))
-            continue
-        sections.append(PersonSection(kind, version.created_at, content_parts(next(contents))))
-    first = name.split()[0] if name.split() else ""
-    return PersonView(first, grant.valid_until, sections)
-
-
-def content_parts(text: str | None) -> list[ContentPart]:
-    """The readable parts of a section's content; unknown keys and shapes are left out.
-
-    The content is JSON (``{"goals": ..., "measures": ..., ...}``); a value may be a
-    string, a list of strings, or objects with a ``text``. Plain text is one part.
-    """
-    if not text:
-        return []
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return [ContentPart("text", [text])]
-    if isinstance(data, str):
-        return [ContentPart("text", [data])] if data.strip() else []
-    if not isinstance(data, dict):
-        return []
-    parts = []
-    for key in CONTENT_KEYS:
-        paragraphs = _paragraphs(data.get(key))
-        if paragraphs:
-            parts.append(ContentPart(key, paragraphs))
-    return parts
-
-
-def _paragraphs(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list):
-        return [p for item in value for p in _paragraphs(item)]
-    if isinstance(value, dict):
-        return _paragraphs(value.get("text"))
-    return []
 
 
 def mark_used(grant: PersonAccessGrant, at: datetime | None = None) -> None:
     grant.last_used_at = at or utcnow()
-
-
-# -- lists --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GrantRow:
-    grant: PersonAccessGrant
-    status: AccessStatus
-    issued_by: User | None
-    ended_by: User | None
-
-    @property
-    def sections(self) -> list[SectionKind]:
-        chosen = sections_of(self.grant)
-        return [kind for kind in SectionKind if kind in chosen]
-
-
-@dataclass(frozen=True)
-class GrantPage:
-    rows: list[GrantRow]
-    page: int
-    pages: int
-    total: int
-
-
-def grants_page(
-    session: Session,
-    member: NetworkMember,
-    *,
-    page: int = 1,
-    per_page: int = PAGE_SIZE,
-    at: datetime | None = None,
-) -> GrantPage:
-    """One page of a member's links, newest first, with their status (two queries)."""
-    at = at or utcnow()
-    condition = PersonAccessGrant.member_id == member.id
-    total = session.scalar(select(func.count(PersonAccessGrant.id)).where(condition)) or 0
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
-    issuer, ender = aliased(User), aliased(User)
-    result = session.execute(
-        select(PersonAccessGrant, Consent, issuer, ender)
-        .join(Consent, Consent.id == PersonAccessGrant.consent_id)
-        .outerjoin(issuer, issuer.id == PersonAccessGrant.issued_by_id)
-        .outerjoin(ender, ender.id == PersonAccessGrant.ended_by_id)
-        .where(condition)
-        .order_by(PersonAccessGrant.issued_at.desc(), PersonAccessGrant.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    rows = [
-        GrantRow(grant, grant_status(grant, consent, member, at), by, end_by)
-        for grant, consent, by, end_by in result
-    ]
-    return GrantPage(rows, page, pages, total)
-
-
-@dataclass(frozen=True)
-class ClientGrantRow:
-    grant: PersonAccessGrant
-    status: AccessStatus
-    member: NetworkMember
-
-
-def grants_for_client(
-    session: Session, client_id: uuid.UUID, *, at: datetime | None = None
-) -> list[ClientGrantRow]:
-    """Every link issued about a client, newest first, with its member (one query).
-
-    For the client's own pages: which person can see what, until when, and a way to
-    end it (``end_access``). The member's name is read through the gate by the caller.
-    """
-    at = at or utcnow()
-    result = session.execute(
-        select(PersonAccessGrant, Consent, NetworkMember)
-        .join(Consent, Consent.id == PersonAccessGrant.consent_id)
-        .join(NetworkMember, NetworkMember.id == PersonAccessGrant.member_id)
-        .where(PersonAccessGrant.client_id == client_id)
-        .order_by(PersonAccessGrant.issued_at.desc(), PersonAccessGrant.id)
-    )
-    return [
-        ClientGrantRow(grant, grant_status(grant, consent, member, at), member)
-        for grant, consent, member in result
-    ]

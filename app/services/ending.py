@@ -3,7 +3,7 @@
 Ending a service records an assessment made with the client — their own view in their own
 words and the worker's assessment, both kept — whether the client agreed, and what
 continues after. Ending a network member's service ends the membership (its access and
-key seals go at once, through ``app.services.network.end_member``) unless the worker
+key seals go at once, through ``app.network.commands.end_member``) unless the worker
 explicitly keeps it, for example for an NGO that continues voluntarily.
 
 Closing the case, when no multi-agency work is needed, ends every open membership and all
@@ -31,14 +31,14 @@ from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
 from app.models.partner import NoticeReason
-from app.services import network
+from app.network import commands as network
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
 from app.services.maintenance import disposal_on, retention_years_of
-from app.services.network import MemberStatus
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.models import Consent, ConsentState
+from consent.status import MembershipStatus, helsinki_day, membership_status
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
 
@@ -121,7 +121,7 @@ def record_member_ending(
     if member.case_id != case.id:
         raise EndingError("the member is not in this case's network")
     _check_unended(session, ServiceEnding.member_id == member.id)
-    active = network.member_status(member, network.today()) is not MemberStatus.ENDED
+    active = membership_status(member.membership(), utcnow()) is not MembershipStatus.ENDED
     ending = _ending(gate, actor, case, assessment)
     ending.member_id = member.id
     ending.membership_kept = keep_membership and active
@@ -169,7 +169,7 @@ def _ending(gate: AccessGate, actor: Actor, case: Case, assessment: Assessment) 
     view, judgement = assessment.client_view.strip(), assessment.worker_assessment.strip()
     if not view or not judgement:
         raise AssessmentMissing(case.id)
-    if assessment.ended_on > network.today():
+    if assessment.ended_on > helsinki_day(utcnow()):
         raise DateInFuture(assessment.ended_on)
     ending = ServiceEnding(
         case_id=case.id,
@@ -232,11 +232,15 @@ def close_case(
     text = summary.strip()
     if not text:
         raise SummaryMissing(case.id)
-    today = network.today()
+    today = helsinki_day(utcnow())
     members = session.scalars(
         select(NetworkMember).where(NetworkMember.case_id == case.id).order_by(NetworkMember.id)
     ).all()
-    open_members = [m for m in members if network.member_status(m, today) is not MemberStatus.ENDED]
+    open_members = [
+        m
+        for m in members
+        if membership_status(m.membership(), utcnow()) is not MembershipStatus.ENDED
+    ]
     ended = set(
         session.scalars(
             select(ServiceEnding.member_id).where(
@@ -322,7 +326,7 @@ class ServiceRow:
     """One service of the case: a network member's, or a parallel service by its plan."""
 
     label: str  # the organisation's or the person's name; a plan's owner
-    status: MemberStatus
+    status: MembershipStatus
     member: NetworkMember | None = None
     plan: ParallelPlan | None = None
     ending: EndingEntry | None = None
@@ -330,7 +334,11 @@ class ServiceRow:
     @property
     def needs_ending(self) -> bool:
         """A member still in the network whose service has no ending on record."""
-        return self.member is not None and self.status is not MemberStatus.ENDED and not self.ending
+        return (
+            self.member is not None
+            and self.status is not MembershipStatus.ENDED
+            and not self.ending
+        )
 
 
 @dataclass
@@ -356,7 +364,7 @@ class EndingView:
     @property
     def open_members(self) -> list[ServiceRow]:
         """Memberships closing would end: every member not ended, with an ending or not."""
-        return [row for row in self.members if row.status is not MemberStatus.ENDED]
+        return [row for row in self.members if row.status is not MembershipStatus.ENDED]
 
     def user_name(self, user_id: uuid.UUID | None) -> str | None:
         user = self.users.get(user_id) if user_id else None
@@ -422,17 +430,17 @@ def read_ending(
     ]
     refs += [sealed(closure, "summary_ct")] if closure else []
     texts = iter(gate.read_texts(actor, refs, purpose=Purpose.CASE_WORK))
-    today = network.today()
+    now = utcnow()
     member_rows = []
     for m in members:
         person = next(texts)  # None for an organisation
         label = m.organisation.name if m.organisation is not None else person or ""
-        member_rows.append(ServiceRow(label, network.member_status(m, today), member=m))
+        member_rows.append(ServiceRow(label, membership_status(m.membership(), now), member=m))
     plan_rows = []
     for p in plans:
         owner = next(texts)  # None when the owner is an organisation of the directory
         label = p.organisation.name if p.organisation is not None else owner or ""
-        status = MemberStatus.ENDED if p.ended_at is not None else MemberStatus.ACTIVE
+        status = MembershipStatus.ENDED if p.ended_at is not None else MembershipStatus.ACTIVE
         plan_rows.append(ServiceRow(label, status, plan=p))
     by_member = {row.member.id: row for row in member_rows if row.member}
     by_plan = {row.plan.id: row for row in plan_rows if row.plan}

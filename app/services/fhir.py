@@ -11,7 +11,7 @@ What goes in mirrors the web pages of each role exactly:
   "My network" does; the worker sees the history, as the overview does.
 - partner staff (``Purpose.NETWORK_COOPERATION``): what the partner's client page shows
   and nothing else — the Patient's name, their own Organization, a CarePlan with the
-  sections shared with the organisation now (found with ``app.services.partner`` exactly
+  sections shared with the organisation now (found with ``app.partner_work.queries`` exactly
   as ``app/partner/views.py`` does, so the other sections' rows are never loaded), and
   the consents that are the organisation's live basis. No CareTeam: it would name others.
 
@@ -47,11 +47,11 @@ from app.models import (
     User,
 )
 from app.models.plan import AgreementState
-from app.services import partner as partner_service
+from app.partner_work.queries import client_access, shared_versions
+from app.partner_work.rules import AccessState, ClientAccess
 from app.services.assessment import case_members
 from app.services.consent_matrix import ConsentStatus, consent_status
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
 from app.services.plan import current_versions, in_order, load_plan
 from consent.base import utcnow
 from consent.decision import (
@@ -66,6 +66,7 @@ from consent.decision import (
 )
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
+from consent.status import MembershipStatus, membership_status
 from sharing.errors import AccessDenied
 from sharing.gate import AccessGate, Sealed
 
@@ -286,7 +287,7 @@ def _full_export(
     resources += [_organisation(o, codes) for o in organisations.values()]
     resources += [_practitioner(u) for u in {u.id: u for _, u in workers}.values()]
     resources += [
-        _related_person(m, person_names[m.id], patient_ref, codes, today)
+        _related_person(m, person_names[m.id], patient_ref, codes, at)
         for m in members
         if m.organisation_id is None
     ]
@@ -357,15 +358,13 @@ def _partner_export(
     organisation_id = actor.organisation_id
     if organisation_id is None:  # partner accounts always belong to an organisation
         raise AccessDenied(Reason.DENIED_ROLE.value)
-    record, newest, access = partner_service.client_access(
-        session, organisation_id, client.id, at=at
-    )
-    if record is None or newest is None or access.state is not partner_service.AccessState.SHARED:
+    record, newest, access = client_access(session, organisation_id, client.id, at=at)
+    if record is None or newest is None or access.state is not AccessState.SHARED:
         _refuse(gate, actor, client.id, purpose, access)
     if newest is None or newest.id != case.id:  # only the newest case is ever shared
         raise AccessDenied(Reason.DENIED_NO_CASE.value)
     shared = access.sections
-    versions = partner_service.shared_versions(session, case.id, shared)
+    versions = shared_versions(session, case.id, shared)
     read = [kind for kind in shared if kind in versions]
     texts = gate.read_texts(
         actor,
@@ -437,7 +436,7 @@ def _refuse(
     actor: Actor,
     client_id: uuid.UUID,
     purpose: Purpose,
-    access: partner_service.ClientAccess,
+    access: ClientAccess,
 ) -> NoReturn:
     """Log the refused export through the gate, as the partner's page does, and raise.
 
@@ -447,7 +446,7 @@ def _refuse(
     try:
         gate.check(actor, client_id, Action.READ, purpose, DataScope.NAME)
     except AccessDenied as denied:
-        if access.state is partner_service.AccessState.ENDED:
+        if access.state is AccessState.ENDED:
             raise SharingEnded(denied.reason) from denied
         raise
     # The gate would let the name be read, yet nothing is shared now (e.g. a basis that
@@ -507,12 +506,12 @@ def _practitioner(worker: User) -> JSONDict:
 
 
 def _related_person(
-    member: NetworkMember, name: str | None, patient_ref: JSONDict, codes: Codes, today: date
+    member: NetworkMember, name: str | None, patient_ref: JSONDict, codes: Codes, at: datetime
 ) -> JSONDict:
     person: JSONDict = {
         "resourceType": "RelatedPerson",
         "id": str(member.id),
-        "active": member_status(member, today) is MemberStatus.ACTIVE,
+        "active": membership_status(member.membership(), at) is MembershipStatus.ACTIVE,
         "patient": patient_ref,
         "relationship": [
             {"coding": [codes.role_coding(member.kind)], "text": ROLE_DISPLAY[member.kind]}

@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
@@ -32,10 +32,10 @@ from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
 from app.services.assessment import case_members
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
 from consent.sections import SectionKind
+from consent.status import MembershipStatus, membership_status
 from sharing.gate import AccessGate, Sealed
 
 TEXT_LIMIT = 4000
@@ -277,16 +277,20 @@ def _open_with_names(
 
 
 def responsible_choices(
-    members: Sequence[NetworkMember], named: Iterable[uuid.UUID], today: date
+    members: Sequence[NetworkMember], named: Iterable[uuid.UUID], at: datetime
 ) -> list[NetworkMember]:
-    """Members who may be named responsible: those not ended, and any already named."""
+    """Members who may be named responsible: those not ended at ``at``, and any already named."""
     keep = set(named)
-    return [m for m in members if member_status(m, today) is not MemberStatus.ENDED or m.id in keep]
+    return [
+        m
+        for m in members
+        if membership_status(m.membership(), at) is not MembershipStatus.ENDED or m.id in keep
+    ]
 
 
-def active_members(members: Sequence[NetworkMember], today: date) -> list[NetworkMember]:
-    """Members active in the network today: whose view a worker may preview."""
-    return [m for m in members if member_status(m, today) is MemberStatus.ACTIVE]
+def active_members(members: Sequence[NetworkMember], at: datetime) -> list[NetworkMember]:
+    """Members active in the network at ``at``: whose view a worker may preview."""
+    return [m for m in members if membership_status(m.membership(), at) is MembershipStatus.ACTIVE]
 
 
 def grantee_actor(member: NetworkMember) -> Actor:
@@ -406,7 +410,7 @@ def save_section(
     if section is not None and section.kind is not kind:
         raise PlanError("the section is of another kind")
     own = [m for m in members if m.case_id == case.id]
-    allowed = {m.id for m in responsible_choices(own, before.responsible_ids, today)}
+    allowed = {m.id for m in responsible_choices(own, before.responsible_ids, utcnow())}
     if problems(after, allowed_members=allowed, stored_review_on=before.review_on, today=today):
         raise PlanError("the input breaks the plan's rules")
     if section is not None and current > 0 and before == after:

@@ -40,10 +40,10 @@ from app.models.plan import PlanResponsible
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.services.case_timeline import months_before
 from app.services.fields import field
-from app.services.network import MemberStatus, member_status
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.sections import SectionKind
+from consent.status import MembershipStatus, membership_status
 from sharing.gate import AccessGate
 
 # Supervised probationary liberty is planned at the earliest this long before the expected
@@ -267,8 +267,9 @@ class Candidates:
         return True
 
 
-def candidates(session: Session, case: Case, today: date) -> Candidates:
-    """The case's members that have not ended and its county workers (three queries)."""
+def candidates(session: Session, case: Case, at: datetime) -> Candidates:
+    """The case's members that have not ended at ``at`` and its county workers (three
+    queries)."""
     members = session.scalars(
         select(NetworkMember)
         .where(NetworkMember.case_id == case.id)
@@ -289,7 +290,11 @@ def candidates(session: Session, case: Case, today: date) -> Candidates:
     workers = [current.worker] if current else []
     workers += [t.user for t in team if not current or t.user_id != current.worker_id]
     return Candidates(
-        members=[m for m in members if member_status(m, today) is not MemberStatus.ENDED],
+        members=[
+            m
+            for m in members
+            if membership_status(m.membership(), at) is not MembershipStatus.ENDED
+        ],
         workers=workers,
         responsible_worker_id=current.worker_id if current else None,
     )
@@ -342,7 +347,7 @@ class Generated:
     updated: int
 
 
-def generate(session: Session, case: Case, by_id: uuid.UUID | None, today: date) -> Generated:
+def generate(session: Session, case: Case, by_id: uuid.UUID | None) -> Generated:
     """Add the tasks the case's dates call for that are not on the checklist yet, and give
     open generated items their derived dates again (unless set by hand).
 
@@ -357,7 +362,8 @@ def generate(session: Session, case: Case, by_id: uuid.UUID | None, today: date)
             )
         )
     }
-    people = candidates(session, case, today)
+    now = utcnow()
+    people = candidates(session, case, now)
     in_network = {m.id for m in people.members}
     plan = {
         kind: [m for m in members if m in in_network]
@@ -365,7 +371,6 @@ def generate(session: Session, case: Case, by_id: uuid.UUID | None, today: date)
     }
     probation = next((m.id for m in people.members if m.kind is MemberKind.PROBATION), None)
     added = updated = 0
-    now = utcnow()
     for planned in planned_tasks(case.conditional_release, case.probation_start):
         item = existing.get(planned.task)
         if item is None:

@@ -24,17 +24,17 @@ from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
+from app.network import commands as network_service
+from app.person_access import commands as person_access
 from app.security import new_gate, password_hasher
 from app.services import (
     activation,
     assessment,
     client_log,
-    person_access,
     receipts,
     release_checklist,
 )
 from app.services import ending as ending_service
-from app.services import network as network_service
 from app.services import plan as plan_service
 from consent.base import Base
 from consent.decision import Actor, ActorRole
@@ -172,7 +172,7 @@ def build_world(db: Session) -> World:
         members=[w.person],
         today=today(),
     )
-    release_checklist.generate(db, w.case, w.worker.id, today())
+    release_checklist.generate(db, w.case, w.worker.id)
     item = db.scalars(select(ChecklistItem).where(ChecklistItem.case_id == w.case.id)).first()
     assert item is not None
     issued = person_access.issue_access(

@@ -66,7 +66,7 @@ def a_client(  # type: ignore[no-untyped-def]
     if leaves_in is None:
         case.conditional_release = None
     if checklist:
-        release_checklist.generate(db, case, worker.id, TODAY)
+        release_checklist.generate(db, case, worker.id)
     if review_in is not None:
         db.add(
             ClientPlan(case_id=case.id, client_id=record.id, review_on=TODAY + timedelta(review_in))

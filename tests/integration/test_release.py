@@ -236,7 +236,7 @@ def test_the_plan_names_who_sees_to_each_area(db: Session, setting: Setting) -> 
         db.flush()
         db.add_all(PlanResponsible(version_id=version.id, member_id=m.id) for m in members)
     db.flush()
-    release_checklist.generate(db, setting.case, setting.worker.id, TODAY)
+    release_checklist.generate(db, setting.case, setting.worker.id)
     rows = by_task(items(db, setting.case))
     assert rows[ReleaseTask.HOUSING_APPLICATION].responsible_member_id == housing.id
     assert rows[ReleaseTask.HEALTH_CARE].responsible_user_id == setting.worker.id
@@ -390,7 +390,7 @@ def test_access_follows_the_client_record(
 ) -> None:
     colleague = factories.user(db, Role.CASEWORKER, setting.county).username
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
-    release_checklist.generate(db, setting.case, setting.worker.id, TODAY)
+    release_checklist.generate(db, setting.case, setting.worker.id)
     item = items(db, setting.case)[0]
     other_record, _ = factories.client(db, setting.county, worker=setting.worker)
     item_url = setting.item_url(item)
@@ -435,7 +435,7 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
             db.add(extra)
         db.commit()
 
-    release_checklist.generate(db, setting.case, setting.worker.id, TODAY)
+    release_checklist.generate(db, setting.case, setting.worker.id)
     add_items(1)
     few = queries()
     add_items(20)
