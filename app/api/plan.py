@@ -40,6 +40,7 @@ from app.security import gate
 from app.services import plan as plan_service
 from app.services.fields import sealed
 from app.services.plan import EMPTY, PlanError, PlanView, SectionInput, SectionView, StaleSection
+from consent.base import utcnow
 from consent.decision import Action, BasisKind
 from consent.sections import SectionKind
 
@@ -348,7 +349,7 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
         responsible_ids=frozenset(body["responsible"]),
         review_on=body["review_on"],
     )
-    allowed = plan_service.responsible_choices(view.members, before.responsible_ids, today)
+    allowed = plan_service.responsible_choices(view.members, before.responsible_ids, utcnow())
     found_problems = plan_service.problems(
         after,
         allowed_members=[m.id for m in allowed],
