@@ -44,12 +44,13 @@ from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.plan import AgreementState
 from app.models.release import ReleaseTask
+from app.network import commands as network
 from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
 from app.release import commands as release_checklist
 from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
-from app.services import network, sharing
+from app.services import sharing
 from app.services.fields import field
 from consent.base import Base, utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose

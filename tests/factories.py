@@ -21,8 +21,8 @@ from app.models import (
     Role,
     User,
 )
+from app.network import commands as network
 from app.security import new_gate, password_hasher
-from app.services import network
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, Purpose

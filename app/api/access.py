@@ -20,8 +20,9 @@ from app.api.problems import CONFLICT, problem
 from app.cases.queries import latest_cases
 from app.extensions import db
 from app.models import Case, Client, Role
+from app.partner_work.queries import client_access
+from app.partner_work.rules import AccessState, ClientAccess
 from app.security import current_actor, gate
-from app.services import partner
 from consent.base import utcnow
 from consent.decision import Action, Actor, Purpose, Reason
 from consent.sections import DataScope
@@ -44,7 +45,7 @@ class Reach:
     actor: Actor
     role: Role
     purpose: Purpose
-    shared: partner.ClientAccess | None = None
+    shared: ClientAccess | None = None
 
 
 def reach(client_id: uuid.UUID) -> Reach:
@@ -81,14 +82,12 @@ def reach(client_id: uuid.UUID) -> Reach:
 def _partner_reach(client_id: uuid.UUID, actor: Actor) -> Reach:
     if actor.organisation_id is None:
         abort(404)
-    client, case, access = partner.client_access(
-        db.session, actor.organisation_id, client_id, at=utcnow()
-    )
-    if client is None or case is None or access.state is not partner.AccessState.SHARED:
+    client, case, access = client_access(db.session, actor.organisation_id, client_id, at=utcnow())
+    if client is None or case is None or access.state is not AccessState.SHARED:
         try:  # log the refused attempt, as the partner's page does
             gate().check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, DataScope.NAME)
         except AccessDenied:  # the gate has committed the refusal's log entry
-            if access.state is not partner.AccessState.ENDED:
+            if access.state is not AccessState.ENDED:
                 raise
         abort(problem(403, "Sharing with your organisation has ended for this client."))
     return Reach(client, case, actor, Role.PARTNER, Purpose.NETWORK_COOPERATION, access)

@@ -24,12 +24,13 @@ from app.cases.rules import current_appointment
 from app.extensions import db
 from app.models import Case, MemberKind, Phase, Role
 from app.models.flows import FlowChannel, FlowDirection
+from app.network.queries import MemberView, NetworkView, read_network
+from app.partner_work.rules import client_reference
 from app.security import current_actor, gate
-from app.services import partner as partner_service
 from app.services.fields import sealed
-from app.services.network import MemberStatus, MemberView, NetworkView, read_network
 from consent.decision import Purpose
 from consent.sections import DataScope
+from consent.status import MembershipStatus
 
 CLIENT_ROLES = (Role.CASEWORKER, Role.CLIENT)
 
@@ -117,7 +118,7 @@ class NetworkMemberOut(Strict):
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True, allow_none=True, metadata={"description": "Inclusive."})
     ended_at = fields.AwareDateTime(required=True, allow_none=True)
-    status = enum_field(MemberStatus, required=True)
+    status = enum_field(MembershipStatus, required=True)
     confidentiality_commitment = fields.Nested(
         ConfidentialityCommitment, metadata={"description": "Caseworkers only."}
     )
@@ -233,9 +234,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
     case = found.case
     if found.role is Role.PARTNER:
         assert found.actor.organisation_id is not None  # reach() refuses partners without one
-        body["reference"] = partner_service.client_reference(
-            found.client.id, found.actor.organisation_id
-        )
+        body["reference"] = client_reference(found.client.id, found.actor.organisation_id)
         return body
     appointment = current_appointment(case_queries.appointments(db.session, case.id))
     worker = appointment.worker if appointment else None
@@ -264,7 +263,7 @@ def _network(found: Reach) -> NetworkView:
 
 
 def _shown_to_client(view: MemberView) -> bool:
-    return view.status is not MemberStatus.ENDED
+    return view.status is not MembershipStatus.ENDED
 
 
 @operation(

@@ -24,8 +24,8 @@ from app.api.spec import MarshalResult, operation
 from app.extensions import db
 from app.models import Organisation, Role, User
 from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.partner_work import commands, queries
 from app.security import current_actor, gate
-from app.services import partner as service
 from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import BasisKind, Purpose
@@ -87,7 +87,7 @@ class PartnerUpdateOut(Strict):
 class PartnerUpdateIn(Strict):
     kind = enum_field(PartnerUpdateKind, required=True)
     text = fields.String(
-        required=True, validate=validate.Length(min=1, max=service.UPDATE_TEXT_MAX)
+        required=True, validate=validate.Length(min=1, max=commands.UPDATE_TEXT_MAX)
     )
 
     @validates("text")
@@ -154,7 +154,7 @@ def shared(query: dict[str, Any]) -> dict[str, Any]:
     sections, until when and on which basis; the soonest-ending first."""
     organisation_id = _organisation_id()
     page, per_page = query["page"], query["per_page"]
-    result = service.shared_clients(
+    result = queries.shared_clients(
         db.session, organisation_id, at=utcnow(), page=page, per_page=per_page
     )
     rows = _clamped(page, result.page, result.rows)
@@ -211,7 +211,7 @@ def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
     r = reach(client_id)
     page, per_page = query["page"], query["per_page"]
     if r.role is Role.PARTNER:
-        sent = service.sent_updates(
+        sent = queries.sent_updates(
             db.session, _organisation_id(), r.case.id, page=page, per_page=per_page
         )
         organisation = current_user.organisation
@@ -223,7 +223,7 @@ def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
     where = PartnerUpdate.case_id == r.case.id
     total = db.session.scalar(select(func.count(PartnerUpdate.id)).where(where)) or 0
     rows = [
-        service.WorkerUpdate(update, organisation, author)
+        queries.WorkerUpdate(update, organisation, author)
         for update, organisation, author in db.session.execute(
             select(PartnerUpdate, Organisation.name, User.display_name)
             .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
@@ -234,7 +234,7 @@ def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
             .limit(per_page)
         ).all()
     ]
-    texts = service.update_texts(gate(), r.actor, rows)
+    texts = queries.update_texts(gate(), r.actor, rows)
     items = [
         _update_body(u.update, u.update.organisation_id, u.organisation_name, u.author_name, text)
         for u, text in zip(rows, texts, strict=True)
@@ -276,18 +276,14 @@ def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     text is stored encrypted as the county's data, with your name and organisation."""
     r = reach(client_id)
     require_open(r)
-    try:
-        update = service.record_update(
-            db.session,
-            gate(),
-            r.actor,
-            client_id=r.client.id,
-            kind=body["kind"],
-            text=body["text"],
-        )
-    except service.UpdateRefused:
-        abort(404)
-    db.session.commit()
+    update = commands.record_update(
+        db.session,
+        gate(),
+        r.actor,
+        client_id=r.client.id,
+        kind=body["kind"],
+        text=body["text"],
+    )
     organisation = current_user.organisation
     return MarshalResult(
         _update_body(update, organisation.id, organisation.name, current_user.display_name, None)
@@ -311,7 +307,7 @@ def notices(query: dict[str, Any]) -> dict[str, Any]:
     """Each asks your organisation to confirm that it keeps no copy of what was shared under
     a consent whose sharing ended early (``reason``). Oldest first."""
     page, per_page = query["page"], query["per_page"]
-    result = service.pending_notices(db.session, _organisation_id(), page=page, per_page=per_page)
+    result = queries.pending_notices(db.session, _organisation_id(), page=page, per_page=per_page)
     items = [
         {
             "id": row.notice.id,
@@ -338,19 +334,15 @@ def notices(query: dict[str, Any]) -> dict[str, Any]:
 )
 def confirm_notice(notice_id: uuid.UUID) -> dict[str, Any]:
     """The client sees that your organisation has confirmed. Confirming twice is harmless."""
-    try:
-        confirmed = service.confirm_notice(
-            db.session,
-            notice_id,
-            organisation_id=_organisation_id(),
-            by_user_id=current_user.id,
-        )
-    except service.NoticeNotFound:
-        abort(404)
+    confirmed = commands.confirm_notice(
+        db.session,
+        notice_id,
+        organisation_id=_organisation_id(),
+        by_user_id=current_user.id,
+    )
     notice = db.session.get(RevocationNotice, notice_id)
     if notice is None or notice.confirmed_at is None:  # cannot happen: it was just confirmed
         abort(404)
-    db.session.commit()
     return {
         "id": notice.id,
         "confirmed_at": notice.confirmed_at,

@@ -31,13 +31,13 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import PlanSection, PlanSectionVersion, Role, User
 from app.models.plan import AgreementState
+from app.partner_work.queries import shared_versions
 from app.plan import commands, queries
 from app.plan.commands import SectionRefused, StaleSection
 from app.plan.content import SectionContent
 from app.plan.queries import MySection, PlanView, SectionView
 from app.plan.rules import EMPTY, TEXT_LIMIT, SectionInput
 from app.security import gate
-from app.services import partner as partner_service
 from app.services.fields import sealed
 from consent.decision import Action, BasisKind
 from consent.sections import SectionKind
@@ -179,7 +179,7 @@ def _partner_sections(found: Reach, kinds: list[SectionKind]) -> list[dict[str, 
     access = found.shared
     assert access is not None  # reach() gives partners their access
     kinds = [kind for kind in access.sections if kind in kinds]
-    versions = partner_service.shared_versions(db.session, found.case.id, kinds)
+    versions = shared_versions(db.session, found.case.id, kinds)
     read = [kind for kind in kinds if kind in versions]
     texts = (
         gate().read_texts(

@@ -63,6 +63,7 @@ def page_body(items: list[Any], *, page: int, per_page: int, total: int) -> dict
 class FieldError(Schema):
     pointer = fields.String(metadata={"description": "JSON pointer into the request body."})
     parameter = fields.String(metadata={"description": "The query parameter."})
+    code = fields.String(metadata={"description": "The rule that refused, for programs."})
     detail = fields.String(required=True)
 
 

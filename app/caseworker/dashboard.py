@@ -28,9 +28,9 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
+from app.partner_work.queries import update_texts, updates_for_worker
 from app.reviews.rules import REMINDER_DAYS, ReviewStatus, review_status
 from app.security import allow, current_actor, gate
-from app.services import partner
 from app.services.fields import sealed
 from app.web.access_log import describe
 from consent.base import utcnow
@@ -42,7 +42,7 @@ from consent.decision import Purpose
 def home() -> str:
     today = helsinki_today()
     counts = dashboard.counts(db.session, current_user.id, current_user.organisation_id, today)
-    updates = partner.updates_for_worker(
+    updates = updates_for_worker(
         db.session, current_user.id, utcnow() - UPDATES_SHOWN_FOR, limit=UPDATES_SHOWN
     )
     clients = {
@@ -52,7 +52,7 @@ def home() -> str:
         )
     }
     names = dict(zip(clients, list_names(list(clients.values())), strict=True))
-    texts = partner.update_texts(gate(), current_actor(), updates)
+    texts = update_texts(gate(), current_actor(), updates)
     return render_template(
         "caseworker/dashboard.html",
         counts=counts,

@@ -32,9 +32,9 @@ from app.ending.queries import EndingView, read_ending
 from app.extensions import db
 from app.models import NetworkMember, Role, ServiceTask
 from app.models.parallel_plan import ParallelPlan
+from app.network.queries import read_network
 from app.refusals import Conflict
 from app.security import allow, gate
-from app.services import network as network_service
 from app.services.fields import sealed
 from app.web.forms import flash_refusal, refusals_shown_on
 from consent.base import utcnow
@@ -126,9 +126,7 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
                 return redirect(
                     url_for("caseworker.ending", client_id=page.client.id, _anchor="endings")
                 )
-    view = network_service.read_network(
-        db.session, gate(), page.actor, page.case, member_id=member.id
-    )
+    view = read_network(db.session, gate(), page.actor, page.case, member_id=member.id)
     html = render_template(
         "caseworker/ending_service.html",
         page=page,

@@ -27,16 +27,15 @@ from app.caseworker.network_forms import (
 from app.extensions import db
 from app.models import MemberKind, NetworkMember, Organisation, Role
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
+from app.network import commands as network_commands
+from app.network.queries import NetworkView, directory, read_network
+from app.refusals import Conflict
 from app.security import allow, gate
-from app.services import network as network_service
-from app.services.network import MemberStatus, NetworkView, picture_members
-from app.services.network_picture import (
-    NetworkPicture,
-    PictureText,
-    draw,
-)
+from app.web.forms import flash_refusal, refusals_shown_on
+from app.web.network_picture import NetworkPicture, PictureText, draw, picture_members
 from consent.decision import Action, Purpose
 from consent.sections import DataScope
+from consent.status import MembershipStatus
 
 Page = str | tuple[str, int]
 
@@ -53,7 +52,7 @@ def flow_channel_label(value: enum.StrEnum) -> str:
 
 @bp.app_template_global()
 def member_status_label(value: enum.StrEnum) -> str:
-    return str(MEMBER_STATUSES[MemberStatus(value)])
+    return str(MEMBER_STATUSES[MembershipStatus(value)])
 
 
 # -- the network page ---------------------------------------------------------------------
@@ -70,11 +69,11 @@ def network(page: ClientPage) -> Page:
 @allow(Role.CASEWORKER)
 @client_page
 def network_add_organisation(page: ClientPage) -> Page | Response:
-    directory = network_service.directory(db.session)
-    form = _organisation_form(directory)
+    organisations = directory(db.session)
+    form = _organisation_form(organisations)
     if form.validate_on_submit():
-        try:
-            network_service.add_organisation_member(
+        with refusals_shown_on(form):
+            network_commands.add_organisation_member(
                 db.session,
                 gate(),
                 page.actor,
@@ -84,20 +83,9 @@ def network_add_organisation(page: ClientPage) -> Page | Response:
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
             )
-        except network_service.NotInDirectory:
-            form.organisation.errors.append(gettext("Choose an organisation from the list."))
-        except network_service.DuplicateMembership:
-            form.organisation.errors.append(
-                gettext(
-                    "This organisation is already a member of the network for an overlapping "
-                    "period. End that membership first, or choose dates that do not overlap."
-                )
-            )
-        else:
-            db.session.commit()
             flash(gettext("The organisation was added to the network."), "info")
             return redirect(url_for("caseworker.network", client_id=page.client.id))
-    return _network(page, org_form=form, directory=directory, status=400)
+    return _network(page, org_form=form, organisations=organisations, status=400)
 
 
 @bp.route("/clients/<uuid:client_id>/network/persons", methods=["POST"])
@@ -106,21 +94,21 @@ def network_add_organisation(page: ClientPage) -> Page | Response:
 def network_add_person(page: ClientPage) -> Page | Response:
     form = PersonMemberForm(prefix="person")
     if form.validate_on_submit():
-        network_service.add_person_member(
-            db.session,
-            gate(),
-            page.actor,
-            case=page.case,
-            kind=MemberKind(form.kind.data),
-            name=form.name.data,
-            contact=form.contact.data,
-            role=form.role.data,
-            starts_on=form.starts_on.data,
-            ends_on=form.ends_on.data,
-        )
-        db.session.commit()
-        flash(gettext("The person was added to the network."), "info")
-        return redirect(url_for("caseworker.network", client_id=page.client.id))
+        with refusals_shown_on(form):
+            network_commands.add_person_member(
+                db.session,
+                gate(),
+                page.actor,
+                case=page.case,
+                kind=MemberKind(form.kind.data),
+                name=form.name.data,
+                contact=form.contact.data,
+                role=form.role.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+            )
+            flash(gettext("The person was added to the network."), "info")
+            return redirect(url_for("caseworker.network", client_id=page.client.id))
     return _network(page, person_form=form, status=400)
 
 
@@ -135,13 +123,13 @@ def _network(
     *,
     org_form: OrganisationMemberForm | None = None,
     person_form: PersonMemberForm | None = None,
-    directory: list[Organisation] | None = None,
+    organisations: list[Organisation] | None = None,
     status: int = 200,
 ) -> Page:
-    view = network_service.read_network(db.session, gate(), page.actor, page.case)
+    view = read_network(db.session, gate(), page.actor, page.case)
     if org_form is None:
         org_form = _organisation_form(
-            directory if directory is not None else network_service.directory(db.session)
+            organisations if organisations is not None else directory(db.session)
         )
     html = render_template(
         "caseworker/network.html",
@@ -203,23 +191,17 @@ def network_commitment(page: ClientPage, member_id: uuid.UUID) -> Page | Respons
     if form.validate_on_submit():
         _may_change(page)
         try:
-            network_service.record_commitment(
-                db.session,
-                member,
-                committed_on=form.committed_on.data,
-                by_user_id=page.actor.user_id,
-            )
-        except network_service.DateInFuture:
-            form.committed_on.errors.append(gettext("The date cannot be in the future."))
-        except network_service.NetworkError:
-            flash(
-                gettext("Nothing to record: the commitment is not needed or is already on record."),
-                "error",
-            )
-            return _back_to_member(page, member_id)
-        else:
-            db.session.commit()
-            flash(gettext("The confidentiality commitment was recorded."), "info")
+            with refusals_shown_on(form):
+                network_commands.record_commitment(
+                    db.session,
+                    member,
+                    committed_on=form.committed_on.data,
+                    by_user_id=page.actor.user_id,
+                )
+                flash(gettext("The confidentiality commitment was recorded."), "info")
+                return _back_to_member(page, member_id)
+        except Conflict as refusal:
+            flash_refusal(refusal)
             return _back_to_member(page, member_id)
     return _member_page(page, member_id, commitment_form=form, status=400)
 
@@ -233,11 +215,10 @@ def network_end_member(page: ClientPage, member_id: uuid.UUID) -> Page | Respons
         abort(400)
     _may_change(page)
     try:
-        network_service.end_member(db.session, gate(), member, by_user_id=page.actor.user_id)
-    except network_service.MembershipEnded:
-        flash(gettext("This membership had already ended."), "error")
+        network_commands.end_member(db.session, gate(), member, by_user_id=page.actor.user_id)
+    except Conflict as refusal:
+        flash_refusal(refusal)
         return _back_to_member(page, member_id)
-    db.session.commit()
     flash(
         gettext("The membership ended. The member's access to the client's data ended at once."),
         "info",
@@ -253,30 +234,23 @@ def network_add_flow(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
     form = FlowForm(prefix="flow")
     if form.validate_on_submit():
         try:
-            network_service.add_flow(
-                db.session,
-                gate(),
-                page.actor,
-                member=member,
-                direction=FlowDirection(form.direction.data),
-                channel=FlowChannel(form.channel.data),
-                subject=form.subject.data,
-                practice=form.practice.data,
-                agreed_on=form.agreed_on.data,
-                agreed_with_client=form.agreed_with_client.data,
-            )
-        except network_service.MembershipEnded:
-            flash(gettext("The membership has ended: no new agreements can be made."), "error")
-            return _back_to_member(page, member_id)
-        except network_service.DateInFuture:
-            form.agreed_on.errors.append(gettext("The date cannot be in the future."))
-        except network_service.NotAgreedWithClient:
-            form.agreed_with_client.errors.append(
-                gettext("An information flow is recorded only as agreed with the client.")
-            )
-        else:
-            db.session.commit()
-            flash(gettext("The information-flow agreement was recorded."), "info")
+            with refusals_shown_on(form):
+                network_commands.add_flow(
+                    db.session,
+                    gate(),
+                    page.actor,
+                    member=member,
+                    direction=FlowDirection(form.direction.data),
+                    channel=FlowChannel(form.channel.data),
+                    subject=form.subject.data,
+                    practice=form.practice.data,
+                    agreed_on=form.agreed_on.data,
+                    agreed_with_client=form.agreed_with_client.data,
+                )
+                flash(gettext("The information-flow agreement was recorded."), "info")
+                return _back_to_member(page, member_id)
+        except Conflict as refusal:
+            flash_refusal(refusal)
             return _back_to_member(page, member_id)
     return _member_page(page, member_id, flow_form=form, status=400)
 
@@ -296,11 +270,10 @@ def network_end_flow(page: ClientPage, member_id: uuid.UUID, flow_id: uuid.UUID)
         abort(400)
     _may_change(page)
     try:
-        network_service.end_flow(db.session, flow, by_user_id=page.actor.user_id)
-    except network_service.AgreementEnded:
-        flash(gettext("This agreement had already ended."), "error")
+        network_commands.end_flow(db.session, flow, by_user_id=page.actor.user_id)
+    except Conflict as refusal:
+        flash_refusal(refusal)
     else:
-        db.session.commit()
         flash(gettext("The agreement was ended. It stays on record."), "info")
     return _back_to_member(page, member_id)
 
@@ -313,9 +286,7 @@ def _member_page(
     flow_form: FlowForm | None = None,
     status: int = 200,
 ) -> Page:
-    view = network_service.read_network(
-        db.session, gate(), page.actor, page.case, member_id=member_id
-    )
+    view = read_network(db.session, gate(), page.actor, page.case, member_id=member_id)
     if not view.members:
         abort(404)
     html = render_template(

@@ -23,7 +23,8 @@ from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS, ORG_KINDS
 from app.models import Organisation
 from app.models.flows import FlowChannel, FlowDirection
-from app.services.network import PERSON_KINDS, MemberStatus
+from app.network.rules import PERSON_KINDS
+from consent.status import MembershipStatus
 
 FLOW_DIRECTIONS = {
     FlowDirection.TO_MEMBER: _l("From the county to the member"),
@@ -37,9 +38,9 @@ FLOW_CHANNELS = {
     FlowChannel.LETTER: _l("Letter"),
 }
 MEMBER_STATUSES = {
-    MemberStatus.UPCOMING: _l("Starts later"),
-    MemberStatus.ACTIVE: _l("Active"),
-    MemberStatus.ENDED: _l("Ended"),
+    MembershipStatus.UPCOMING: _l("Starts later"),
+    MembershipStatus.ACTIVE: _l("Active"),
+    MembershipStatus.ENDED: _l("Ended"),
 }
 ROLE_MAX = 200
 

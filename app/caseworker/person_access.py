@@ -28,33 +28,37 @@ from app.extensions import db
 from app.labels import SECTIONS
 from app.models import NetworkMember, Role
 from app.models.person_access import PersonAccessGrant
+from app.person_access import commands as person_access
+from app.person_access.commands import IssuedAccess
+from app.person_access.queries import grants_page, live_consents
+from app.person_access.rules import MAX_ATTEMPTS
+from app.refusals import Conflict
 from app.security import allow, gate, password_hasher
-from app.services import person_access
 from app.services.fields import sealed
-from app.services.network import MemberStatus, member_status
-from app.services.person_access import AccessStatus, IssuedAccess
+from app.web.forms import flash_refusal, refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Action, Purpose, helsinki_day
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
+from consent.status import LinkStatus, MembershipStatus, membership_status
 
 Page = str | tuple[str, int]
 DEFAULT_DAYS = 90  # a suggested period when the consent runs longer (or has no end)
 
 ACCESS_STATUSES = {
-    AccessStatus.WAITING: _l("Not yet opened"),
-    AccessStatus.ACTIVE: _l("In use on one device"),
-    AccessStatus.LOCKED: _l("Locked: too many wrong codes"),
-    AccessStatus.EXPIRED: _l("Expired"),
-    AccessStatus.ENDED: _l("Ended"),
-    AccessStatus.CONSENT_ENDED: _l("Ended: the consent is no longer in force"),
-    AccessStatus.MEMBERSHIP_ENDED: _l("Ended: the membership has ended"),
+    LinkStatus.WAITING: _l("Not yet opened"),
+    LinkStatus.ACTIVE: _l("In use on one device"),
+    LinkStatus.LOCKED: _l("Locked: too many wrong codes"),
+    LinkStatus.EXPIRED: _l("Expired"),
+    LinkStatus.ENDED: _l("Ended"),
+    LinkStatus.CONSENT_ENDED: _l("Ended: the consent is no longer in force"),
+    LinkStatus.MEMBERSHIP_ENDED: _l("Ended: the membership has ended"),
 }
 
 
 @bp.app_template_global()
 def person_access_status_label(value: enum.StrEnum) -> str:
-    return str(ACCESS_STATUSES[AccessStatus(value)])
+    return str(ACCESS_STATUSES[LinkStatus(value)])
 
 
 class IssueAccessForm(FlaskForm):
@@ -146,57 +150,29 @@ def person_access_page(page: ClientPage, member_id: uuid.UUID) -> Page:
 def person_access_issue(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
     member = _person_or_404(page, member_id)
     now = utcnow()
-    consents = person_access.live_consents(db.session, member.id, now)
+    consents = live_consents(db.session, member.id, now)
     form = IssueAccessForm()
     _prepare(form, consents)
     if not form.validate_on_submit():
         return _render(page, member, form=form, consents=consents, status=400)
     _may_change(page)
     try:
-        issued = person_access.issue_access(
-            db.session,
-            case=page.case,
-            member=member,
-            consent_id=uuid.UUID(form.consent.data),
-            sections=[SectionKind(s) for s in form.sections.data],
-            valid_until=form.valid_until.data,
-            issued_by_id=page.actor.user_id,  # type: ignore[arg-type]
-            hasher=password_hasher(),
-            at=now,
-        )
-    except (person_access.NotAPerson, person_access.CaseClosed, person_access.MembershipEnded):
-        flash(gettext("A link can be issued only to a current member of an open case."), "error")
+        with refusals_shown_on(form):
+            issued = person_access.issue_access(
+                db.session,
+                case=page.case,
+                member=member,
+                consent_id=uuid.UUID(form.consent.data),
+                sections=[SectionKind(s) for s in form.sections.data],
+                valid_until=form.valid_until.data,
+                issued_by_id=page.actor.user_id,  # type: ignore[arg-type]
+                hasher=password_hasher(),
+                at=now,
+            )
+            return _issued(page, member, issued)
+    except Conflict as refusal:
+        flash_refusal(refusal)
         return _back(page, member)
-    except person_access.NoLiveConsent:
-        form.consent.errors.append(gettext("That consent is no longer in force."))
-    except (person_access.NoSections, person_access.SectionsNotConsented):
-        form.sections.errors.append(gettext("Choose only sections that the chosen consent covers."))
-    except person_access.ExpiryInPast:
-        form.valid_until.errors.append(gettext("The last day has already passed."))
-    except person_access.ExpiryBeyondConsent as error:
-        form.valid_until.errors.append(
-            gettext(
-                "The link cannot last longer than the consent: choose %(date)s or earlier.",
-                date=format_date(error.last_day, "medium"),
-            )
-        )
-    except person_access.ExpiryBeyondMembership as error:
-        form.valid_until.errors.append(
-            gettext(
-                "The membership ends on %(date)s: choose that day or earlier.",
-                date=format_date(error.last_day, "medium"),
-            )
-        )
-    except person_access.ExpiryTooFar as error:
-        form.valid_until.errors.append(
-            gettext(
-                "A link lasts at most a year: choose %(date)s or earlier.",
-                date=format_date(error.last_day, "medium"),
-            )
-        )
-    else:
-        db.session.commit()
-        return _issued(page, member, issued)
     return _render(page, member, form=form, consents=consents, status=400)
 
 
@@ -216,10 +192,9 @@ def person_access_end(page: ClientPage, member_id: uuid.UUID, grant_id: uuid.UUI
     _may_change(page)
     try:
         person_access.end_access(db.session, grant, page.actor.user_id)
-    except person_access.AccessEnded:
-        flash(gettext("This link had already ended."), "error")
+    except Conflict as refusal:
+        flash_refusal(refusal)
     else:
-        db.session.commit()
         flash(gettext("The link was ended. It stopped working at once."), "info")
     return _back(page, member)
 
@@ -235,20 +210,18 @@ def _render(
     now = utcnow()
     name = _person_name(page, member)
     if consents is None:
-        consents = person_access.live_consents(db.session, member.id, now)
+        consents = live_consents(db.session, member.id, now)
     if form is None:
         form = IssueAccessForm(formdata=None)
         _prepare(form, consents)
         _suggested(form, consents, helsinki_day(now))
-    listing = person_access.grants_page(
-        db.session, member, page=request.args.get("page", 1, type=int), at=now
-    )
+    listing = grants_page(db.session, member, page=request.args.get("page", 1, type=int), at=now)
     html = render_template(
         "caseworker/person_access.html",
         page=page,
         member=member,
         member_name=name,
-        member_current=member_status(member, helsinki_day(now)) is not MemberStatus.ENDED,
+        member_current=(membership_status(member.membership(), now) is not MembershipStatus.ENDED),
         consents=consents,
         form=form,
         listing=listing,
@@ -265,7 +238,7 @@ def _issued(page: ClientPage, member: NetworkMember, issued: IssuedAccess) -> st
         issued=issued,
         link=url_for("person.view", token=issued.token, _external=True),
         sections=[kind for kind in SectionKind if kind.value in issued.grant.sections],
-        max_attempts=person_access.MAX_ATTEMPTS,
+        max_attempts=MAX_ATTEMPTS,
     )
 
 

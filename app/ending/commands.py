@@ -3,7 +3,7 @@
 Ending a service records an assessment made with the client — their own view in their own
 words and the worker's assessment, both kept — whether the client agreed, and what
 continues after. Ending a network member's service ends the membership (its access and
-key seals go at once, through ``app.services.network.end_member``) unless the worker
+key seals go at once, through ``app.network.commands.end_member``) unless the worker
 explicitly keeps it, for example for an NGO that continues voluntarily.
 
 Closing the case, when no multi-agency work is needed, ends every open membership and all
@@ -33,8 +33,8 @@ from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
 from app.models.partner import NoticeReason
+from app.network import commands as network
 from app.refusals import N_, Conflict, NotFound, Refused
-from app.services import network
 from app.services.fields import field as field_ref
 from consent.base import utcnow
 from consent.decision import Actor, Purpose

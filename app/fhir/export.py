@@ -11,7 +11,7 @@ What goes in mirrors the web pages of each role exactly:
   "My network" does; the worker sees the history, as the overview does.
 - partner staff (``Purpose.NETWORK_COOPERATION``): what the partner's client page shows
   and nothing else — the Patient's name, their own Organization, a CarePlan with the
-  sections shared with the organisation now (found with ``app.services.partner`` exactly
+  sections shared with the organisation now (found with ``app.partner_work.queries`` exactly
   as ``app/partner/views.py`` does, so the other sections' rows are never loaded), and
   the consents that are the organisation's live basis. No CareTeam: it would name others.
 
@@ -47,10 +47,11 @@ from app.models import (
     User,
 )
 from app.models.plan import AgreementState
+from app.partner_work.queries import client_access, shared_versions
+from app.partner_work.rules import AccessState, ClientAccess
 from app.plan.content import SectionContent
 from app.plan.queries import current_versions, load_plan
 from app.plan.rules import in_order
-from app.services import partner as partner_service
 from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import (
@@ -357,15 +358,13 @@ def _partner_export(
     organisation_id = actor.organisation_id
     if organisation_id is None:  # partner accounts always belong to an organisation
         raise AccessDenied(Reason.DENIED_ROLE.value)
-    record, newest, access = partner_service.client_access(
-        session, organisation_id, client.id, at=at
-    )
-    if record is None or newest is None or access.state is not partner_service.AccessState.SHARED:
+    record, newest, access = client_access(session, organisation_id, client.id, at=at)
+    if record is None or newest is None or access.state is not AccessState.SHARED:
         _refuse(gate, actor, client.id, purpose, access)
     if newest is None or newest.id != case.id:  # only the newest case is ever shared
         raise AccessDenied(Reason.DENIED_NO_CASE.value)
     shared = access.sections
-    versions = partner_service.shared_versions(session, case.id, shared)
+    versions = shared_versions(session, case.id, shared)
     read = [kind for kind in shared if kind in versions]
     texts = gate.read_texts(
         actor,
@@ -434,7 +433,7 @@ def _refuse(
     actor: Actor,
     client_id: uuid.UUID,
     purpose: Purpose,
-    access: partner_service.ClientAccess,
+    access: ClientAccess,
 ) -> NoReturn:
     """Log the refused export through the gate, as the partner's page does, and raise.
 
@@ -444,7 +443,7 @@ def _refuse(
     try:
         gate.check(actor, client_id, Action.READ, purpose, DataScope.NAME)
     except AccessDenied as denied:
-        if access.state is partner_service.AccessState.ENDED:
+        if access.state is AccessState.ENDED:
             raise SharingEnded(denied.reason) from denied
         raise
     # The gate would let the name be read, yet nothing is shared now (e.g. a basis that

@@ -8,7 +8,7 @@ from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.models.partner import PartnerUpdateKind
-from app.services.partner import UPDATE_TEXT_MAX
+from app.partner_work.commands import UPDATE_TEXT_MAX
 from consent.decision import BasisKind
 
 UPDATE_KINDS = {

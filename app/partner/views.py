@@ -19,11 +19,13 @@ from app.extensions import db
 from app.models import Role
 from app.models.partner import PartnerUpdateKind
 from app.partner import bp
-from app.partner.content import content_parts
 from app.partner.forms import BASIS_KINDS, UPDATE_KINDS, ConfirmNoticeForm, UpdateForm
+from app.partner_work import commands, queries
+from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
+from app.partner_work.rules import AccessState, ClientAccess, client_reference
 from app.security import allow, current_actor, gate
-from app.services import partner as service
 from app.services.fields import sealed
+from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Action, BasisKind, Purpose
 from consent.sections import DataScope
@@ -51,7 +53,7 @@ def _page_arg(name: str) -> int:
 def home() -> str:
     actor = current_actor()
     organisation_id = _organisation_id()
-    clients = service.shared_clients(
+    clients = queries.shared_clients(
         db.session, organisation_id, at=utcnow(), page=_page_arg("page")
     )
     names = (
@@ -63,7 +65,7 @@ def home() -> str:
         if clients.rows
         else []
     )
-    notices = service.pending_notices(db.session, organisation_id, page=_page_arg("notices"))
+    notices = queries.pending_notices(db.session, organisation_id, page=_page_arg("notices"))
     return render_template(
         "partner/home.html",
         organisation=current_user.organisation,
@@ -87,11 +89,11 @@ def send_update(client_id: uuid.UUID) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _client_page(client_id, form, status=400)
     actor = current_actor()
-    _, _, access = service.client_access(db.session, _organisation_id(), client_id, at=utcnow())
-    if access.state is not service.AccessState.SHARED:
+    _, _, access = queries.client_access(db.session, _organisation_id(), client_id, at=utcnow())
+    if access.state is not AccessState.SHARED:
         return _refused(client_id, access)
-    try:
-        service.record_update(
+    with refusals_shown_on(form):
+        commands.record_update(
             db.session,
             gate(),
             actor,
@@ -99,12 +101,10 @@ def send_update(client_id: uuid.UUID) -> Response | tuple[str, int]:
             kind=PartnerUpdateKind(form.kind.data),
             text=form.text.data or "",
         )
-    except service.UpdateRefused:
-        abort(404)
-    db.session.commit()
-    # The text itself never goes into the (signed, not encrypted) session cookie.
-    flash(gettext("Update sent to the client's responsible worker."), "info")
-    return redirect(url_for("partner.client", client_id=client_id))
+        # The text itself never goes into the (signed, not encrypted) session cookie.
+        flash(gettext("Update sent to the client's responsible worker."), "info")
+        return redirect(url_for("partner.client", client_id=client_id))
+    return _client_page(client_id, form, status=400)
 
 
 @bp.route("/notices/<uuid:notice_id>/confirm", methods=["POST"])
@@ -113,16 +113,12 @@ def confirm_notice(notice_id: uuid.UUID) -> Response:
     form = ConfirmNoticeForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        confirmed = service.confirm_notice(
-            db.session,
-            notice_id,
-            organisation_id=_organisation_id(),
-            by_user_id=current_actor().user_id,  # type: ignore[arg-type]
-        )
-    except service.NoticeNotFound:
-        abort(404)
-    db.session.commit()
+    confirmed = commands.confirm_notice(
+        db.session,
+        notice_id,
+        organisation_id=_organisation_id(),
+        by_user_id=current_actor().user_id,  # type: ignore[arg-type]
+    )
     if confirmed:
         flash(
             gettext("Thank you. The client can see that your organisation keeps no copy."), "info"
@@ -142,7 +138,7 @@ def _organisation_id() -> uuid.UUID:
     return organisation_id
 
 
-def _refused(client_id: uuid.UUID, access: service.ClientAccess) -> tuple[str, int]:
+def _refused(client_id: uuid.UUID, access: ClientAccess) -> tuple[str, int]:
     """Log the denied attempt through the gate, then answer without revealing anything.
 
     :raises AccessDenied: (→ the plain 404) unless the organisation's access has ended.
@@ -150,7 +146,7 @@ def _refused(client_id: uuid.UUID, access: service.ClientAccess) -> tuple[str, i
     try:
         gate().check(current_actor(), client_id, Action.READ, COOP, DataScope.NAME)
     except AccessDenied:
-        if access.state is not service.AccessState.ENDED:
+        if access.state is not AccessState.ENDED:
             raise
     return render_template("partner/ended.html"), 403
 
@@ -160,13 +156,13 @@ def _client_page(
 ) -> Response | tuple[str, int]:
     actor = current_actor()
     organisation_id = _organisation_id()
-    record, case, access = service.client_access(
+    record, case, access = queries.client_access(
         db.session, organisation_id, client_id, at=utcnow()
     )
-    if record is None or case is None or access.state is not service.AccessState.SHARED:
+    if record is None or case is None or access.state is not AccessState.SHARED:
         return _refused(client_id, access)
     sections = access.sections
-    versions = service.shared_versions(db.session, case.id, sections)
+    versions = queries.shared_versions(db.session, case.id, sections)
     read = [kind for kind in sections if kind in versions]
     texts = gate().read_texts(
         actor,
@@ -175,18 +171,27 @@ def _client_page(
         purpose=COOP,
     )
     contents = dict(zip(read, texts[1:], strict=True))
-    updates = service.sent_updates(db.session, organisation_id, case.id, page=_page_arg("page"))
+    updates = queries.sent_updates(db.session, organisation_id, case.id, page=_page_arg("page"))
     html = render_template(
         "partner/client.html",
         client_id=client_id,
         name=texts[0] or "",
-        reference=service.client_reference(client_id, organisation_id),
+        reference=client_reference(client_id, organisation_id),
         access=access,
         shown=[
-            (kind, versions.get(kind), content_parts(contents.get(kind)), access.bases_for(kind))
+            (kind, versions.get(kind), _labelled(contents.get(kind)), access.bases_for(kind))
             for kind in sections
         ],
         updates=updates,
         form=form,
     )
     return html, status
+
+
+def _labelled(content: str | None) -> list[ContentPart]:
+    """The section's parts with the known parts' labels translated (the others as written)."""
+    known = set(FIELD_LABELS.values())
+    return [
+        ContentPart(gettext(part.label), part.lines) if part.label in known else part
+        for part in content_parts(content)
+    ]

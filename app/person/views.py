@@ -23,20 +23,22 @@ from app.i18n import HELSINKI
 from app.models.person_access import PersonAccessGrant
 from app.person import bp
 from app.person.forms import CodeForm
+from app.person_access import commands as person_access
+from app.person_access.queries import binding_matches, find_by_token, load_terms, read_for_person
+from app.person_access.rules import grant_status
 from app.security import PERSON_LOADER, gate, password_hasher, person_grantee
-from app.services import person_access
-from app.services.person_access import AccessStatus
 from consent.base import utcnow
+from consent.status import LinkStatus
 from sharing.errors import AccessDenied
 
 Page = str | tuple[str, int] | Response
 COOKIE_PREFIX = "tukiverkko_p_"
 COOKIE_SALT = "tukiverkko/person-binding"
 ENDED = (
-    AccessStatus.ENDED,
-    AccessStatus.EXPIRED,
-    AccessStatus.CONSENT_ENDED,
-    AccessStatus.MEMBERSHIP_ENDED,
+    LinkStatus.ENDED,
+    LinkStatus.EXPIRED,
+    LinkStatus.CONSENT_ENDED,
+    LinkStatus.MEMBERSHIP_ENDED,
 )
 CONTENT_LABELS = {
     "goals": _l("Goals"),
@@ -56,7 +58,7 @@ def person_content_label(key: str) -> str:
 def grant_from_link() -> PersonAccessGrant | None:
     """The link the request's ``<token>`` names, or None (the route check then answers 404)."""
     token = (request.view_args or {}).get("token")
-    return person_access.find_by_token(db.session, token) if isinstance(token, str) else None
+    return find_by_token(db.session, token) if isinstance(token, str) else None
 
 
 @bp.record_once
@@ -70,23 +72,22 @@ def _register_loader(state: BlueprintSetupState) -> None:
 def view(token: str) -> Page:
     grant: PersonAccessGrant = g.person_grant
     now = utcnow()
-    consent, member = person_access.load_terms(db.session, grant)
-    status = person_access.grant_status(grant, consent, member, now)
+    consent, member = load_terms(db.session, grant)
+    status = grant_status(grant, consent, member, now)
     if status in ENDED:
         return _ended()
-    if status is AccessStatus.LOCKED:
+    if status is LinkStatus.LOCKED:
         return _locked()
     if grant.binding_hash is None:
         return _code_page(CodeForm())
-    if not person_access.binding_matches(grant, _browser_secret(grant)):
+    if not binding_matches(grant, _browser_secret(grant)):
         return _in_use()
     try:
-        seen = person_access.read_for_person(db.session, gate(), grant, consent)
+        seen = read_for_person(db.session, gate(), grant, consent)
     except (AccessDenied, person_access.AccessEnded):
         # The gate refused (and logged it): the consent, membership or case has ended.
         return _ended()
     person_access.mark_used(grant, now)
-    db.session.commit()
     return render_template("person/view.html", view=seen)
 
 
@@ -94,14 +95,14 @@ def view(token: str) -> Page:
 @person_grantee
 def bind(token: str) -> Page:
     grant: PersonAccessGrant = g.person_grant
-    consent, member = person_access.load_terms(db.session, grant)
-    status = person_access.grant_status(grant, consent, member, utcnow())
+    consent, member = load_terms(db.session, grant)
+    status = grant_status(grant, consent, member, utcnow())
     if status in ENDED:
         return _ended()
-    if status is AccessStatus.LOCKED:
+    if status is LinkStatus.LOCKED:
         return _locked()
     if grant.binding_hash is not None:
-        if person_access.binding_matches(grant, _browser_secret(grant)):
+        if binding_matches(grant, _browser_secret(grant)):
             return redirect(url_for("person.view", token=token), 303)
         return _in_use()
     form = CodeForm()
@@ -110,7 +111,8 @@ def bind(token: str) -> Page:
     try:
         secret = person_access.bind(db.session, grant, form.code.data, hasher=password_hasher())
     except person_access.WrongCode as wrong:
-        db.session.commit()  # the attempt counts, whatever this response is
+        # The attempt counts although this answer is a 4xx (which the edge rolls back).
+        db.session.commit()
         if wrong.remaining == 0:
             return _locked()
         form.code.errors.append(
@@ -125,7 +127,6 @@ def bind(token: str) -> Page:
         return _in_use()
     except person_access.LinkLocked:
         return _locked()
-    db.session.commit()
     response = redirect(url_for("person.view", token=token), 303)
     _set_browser_secret(response, grant, secret)
     return response

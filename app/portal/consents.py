@@ -45,6 +45,7 @@ from app.models import (
     Role,
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.partner_work.queries import notices_for_client
 from app.plan.content import SectionContent
 from app.portal import bp
 from app.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
@@ -59,7 +60,6 @@ from app.services.consent_matrix import (
     load_members,
 )
 from app.services.fields import sealed
-from app.services.partner import notices_for_client
 from app.services.receipts import (
     issue_receipt,
     open_receipts,

@@ -2,7 +2,7 @@
 information flows agreed with the client, and the network picture.
 
 The same ``read_network`` the worker uses, read as the client with ``Purpose.OWN_DATA``
-(one batched gate read); the picture is drawn by ``app.services.network_picture`` with
+(one batched gate read); the picture is drawn by ``app.web.network_picture`` with
 words written for the client ("your worker tells them…").
 """
 
@@ -15,16 +15,13 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Role
 from app.models.flows import FlowChannel, FlowDirection
+from app.network.queries import NetworkView, read_network
 from app.portal import bp
 from app.portal.views import own_page, responsible_worker
 from app.security import allow, gate
-from app.services.network import MemberStatus, NetworkView, picture_members, read_network
-from app.services.network_picture import (
-    NetworkPicture,
-    PictureText,
-    draw,
-)
+from app.web.network_picture import NetworkPicture, PictureText, draw, picture_members
 from consent.decision import Purpose
+from consent.status import MembershipStatus
 
 # Plain words for the client: "your worker" is the county's side of every flow.
 DIRECTIONS = {
@@ -39,9 +36,9 @@ CHANNELS = {
     FlowChannel.LETTER: _l("By letter"),
 }
 STATUSES = {
-    MemberStatus.UPCOMING: _l("Starts later"),
-    MemberStatus.ACTIVE: _l("In your network now"),
-    MemberStatus.ENDED: _l("No longer in your network"),
+    MembershipStatus.UPCOMING: _l("Starts later"),
+    MembershipStatus.ACTIVE: _l("In your network now"),
+    MembershipStatus.ENDED: _l("No longer in your network"),
 }
 
 
@@ -56,8 +53,8 @@ def portal_channel_label(value: FlowChannel) -> str:
 
 
 @bp.app_template_global()
-def portal_status_label(value: MemberStatus) -> str:
-    return str(STATUSES[MemberStatus(value)])
+def portal_status_label(value: MembershipStatus) -> str:
+    return str(STATUSES[MembershipStatus(value)])
 
 
 @bp.route("/network")
@@ -65,8 +62,8 @@ def portal_status_label(value: MemberStatus) -> str:
 def network() -> str:
     page = own_page()
     view = read_network(db.session, gate(), page.actor, page.case, purpose=Purpose.OWN_DATA)
-    current = [m for m in view.members if m.status is not MemberStatus.ENDED]
-    ended = [m for m in view.members if m.status is MemberStatus.ENDED]
+    current = [m for m in view.members if m.status is not MembershipStatus.ENDED]
+    ended = [m for m in view.members if m.status is MembershipStatus.ENDED]
     return render_template(
         "portal/network.html",
         current=current,

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, NetworkMember, Organisation
 from app.models.partner import NoticeReason
+from app.partner_work.commands import notify_membership_ended, notify_revocation
 from app.services.fields import field
-from app.services.partner import notify_membership_ended, notify_revocation
 from consent import service
 from consent.base import utcnow
 from consent.decision import Actor, Purpose, helsinki_day
@@ -105,7 +105,7 @@ def revoke_consent(session: Session, gate: AccessGate, actor: Actor, consent: Co
     """Revoke now: the seals go in the same transaction, so the very next read is refused.
 
     The grantee's organisation is notified in the same transaction and asked to confirm
-    that it keeps no copy (``app.services.partner.notify_revocation``).
+    that it keeps no copy (``app.partner_work.commands.notify_revocation``).
 
     :raises ConsentNotActive: when it had already ended.
     """
@@ -178,7 +178,7 @@ def end_membership(
     """End a membership now: access ends at once and the member's seals go in this transaction.
 
     An organisation is asked, as after a revocation, to confirm it keeps no copy of what
-    each consent in force shared with it (``app.services.partner.notify_membership_ended``);
+    each consent in force shared with it (``app.partner_work.commands.notify_membership_ended``);
     ``reason`` says why sharing ended: the worker ended the membership, or closed the case.
     """
     now = utcnow()

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 
 from flask import flash
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_wtf import FlaskForm
 
 from app.refusals import Refused
 
 
+def shown_params(refusal: Refused) -> dict[str, object]:
+    """The refusal's placeholder values as a page shows them: a day in the reader's format."""
+    return {
+        name: format_date(value, "medium")
+        if isinstance(value, date) and not isinstance(value, datetime)
+        else value
+        for name, value in refusal.params.items()
+    }
+
+
 def show_refusal(form: FlaskForm, refusal: Refused) -> None:
     """Put each of the refusal's messages, translated, on the field it names (or the form)."""
     for name, _code, message in refusal.messages():
-        text = gettext(message, **refusal.params)
+        text = gettext(message, **shown_params(refusal))
         field = form._fields.get(name) if name else None
         if field is None:
             form.form_errors.append(text)
@@ -50,4 +61,4 @@ def refusals_shown_on(form: FlaskForm) -> Iterator[None]:
 
 def flash_refusal(refusal: Refused) -> None:
     """Say why on the next page, for buttons without a form to show it on."""
-    flash(gettext(refusal.message, **refusal.params), "error")
+    flash(gettext(refusal.message, **shown_params(refusal)), "error")

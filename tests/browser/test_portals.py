@@ -44,7 +44,7 @@ from app.activation import rules as activation_rules
 from app.i18n import helsinki_today
 from app.models.activation import ActivationCode
 from app.models.person_access import PersonAccessGrant
-from app.services import person_access
+from app.person_access.codes import hash_secret
 from consent.base import utcnow
 
 from .conftest import ACTION_TIMEOUT_MS, BLOCKING_IMPACTS, LOCALE, _axe_report
@@ -665,7 +665,7 @@ def test_close_person_link_stops_working_after_its_last_day(
     with live_db.begin() as connection:
         changed = connection.execute(
             update(PersonAccessGrant)
-            .where(PersonAccessGrant.token_hash == person_access.hash_secret(token))
+            .where(PersonAccessGrant.token_hash == hash_secret(token))
             .values(valid_until=today - timedelta(days=1))
         )
         assert changed.rowcount == 1

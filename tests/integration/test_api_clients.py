@@ -24,9 +24,9 @@ from app.models import (
     User,
 )
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
+from app.network import commands as network_service
+from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services import network as network_service
-from app.services import partner as partner_service
 from app.services import sharing
 from consent.decision import Actor, ActorRole
 from consent.models import GivenHow
@@ -326,7 +326,7 @@ def test_a_partner_gets_only_the_name_and_its_reference(client: FlaskClient, wor
     assert body == {
         "id": str(world.record.id),
         "name": "Kuvitteellinen Kalle",
-        "reference": partner_service.client_reference(
+        "reference": client_reference(
             world.record.id,
             world.partner.organisation_id,  # type: ignore[arg-type]
         ),

@@ -26,8 +26,8 @@ from app.models import (
     Role,
 )
 from app.models.partner import PartnerUpdate, RevocationNotice
+from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services import partner as partner_service
 from app.services import sharing
 from app.services.fields import field
 from consent.decision import Purpose
@@ -146,7 +146,7 @@ def test_shared_lists_only_clients_with_a_share_now(
             "provision": None,
         }
     ]
-    assert item["reference"] == partner_service.client_reference(shared.id, world.housing.id)
+    assert item["reference"] == client_reference(shared.id, world.housing.id)
     # The names were read through the gate, as the partner.
     reads = db.scalars(
         select(AccessLogEntry).where(
@@ -276,7 +276,7 @@ def test_a_revocation_notice_is_listed_and_confirmed_once(
     listed = client.get("/api/v1/notices", headers=partner).json
     (notice,) = listed["items"]
     assert (notice["sections"], notice["reason"]) == (["housing"], "revoked")
-    assert notice["reference"] == partner_service.client_reference(record.id, world.housing.id)
+    assert notice["reference"] == client_reference(record.id, world.housing.id)
     assert notice["granted_on"] == helsinki_today().isoformat()
 
     outsider = api_token(client, world.outsider.username)

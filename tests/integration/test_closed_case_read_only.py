@@ -29,15 +29,13 @@ from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
+from app.network import commands as network_service
+from app.person_access import commands as person_access
 from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
 from app.release import commands as release_checklist
 from app.security import new_gate, password_hasher
-from app.services import network as network_service
-from app.services import (
-    person_access,
-    receipts,
-)
+from app.services import receipts
 from consent.base import Base, utcnow
 from consent.decision import Actor, ActorRole
 from consent.sections import SectionKind

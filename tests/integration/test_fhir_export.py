@@ -38,8 +38,8 @@ from app.models import (
     User,
 )
 from app.models.plan import AgreementState, PlanResponsible
+from app.network import commands as network_service
 from app.security import new_gate
-from app.services import network as network_service
 from app.services import sharing
 from app.services.fields import field
 from consent.base import utcnow

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
+from app.network import commands as network_service
 from app.security import new_gate
-from app.services import network as network_service
 from app.services import sharing
 from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason

@@ -27,9 +27,11 @@ from app.models import (
     User,
 )
 from app.models.partner import PartnerUpdate, PartnerUpdateKind, RevocationNotice
-from app.partner.content import content_parts
+from app.partner_work import commands as partner_commands
+from app.partner_work import queries as partner_queries
+from app.partner_work.content import content_parts
+from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services import partner as partner_service
 from app.services import sharing
 from app.services.fields import field
 from consent.base import utcnow
@@ -274,7 +276,7 @@ def test_the_shared_view_shows_the_consented_sections_only(
     assert "Salainen" not in html
     assert "Health" not in html  # not even the section's name, count or version
     assert "section-health" not in html
-    assert partner_service.client_reference(record.id, world.housing.id) in html
+    assert client_reference(record.id, world.housing.id) in html
     reads = [e for e in log_entries(db, record.id) if e.actor_user_id == world.partner.id]
     assert {(e.scope, e.allowed) for e in reads} == {("name", True), ("section:housing", True)}
 
@@ -382,7 +384,7 @@ def test_after_revocation_the_very_next_page_load_says_access_has_ended(
     assert "Access has ended" in html
     for hidden in ("Oma vuokra-asunto", "Kuvitteellinen Kalle", "Housing", "until"):
         assert hidden not in html
-    assert partner_service.client_reference(record.id, world.housing.id) not in html
+    assert client_reference(record.id, world.housing.id) not in html
     last = log_entries(db, record.id)[-1]
     assert (last.actor_user_id, last.allowed, last.reason) == (
         world.partner.id,
@@ -451,7 +453,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
     db.commit()
     notice = db.scalar(select(RevocationNotice).where(RevocationNotice.consent_id == consent.id))
     assert notice is not None and notice.organisation_id == world.housing.id
-    [status] = partner_service.notices_for_client(db, record.id)
+    [status] = partner_queries.notices_for_client(db, record.id)
     assert (status.organisation_name, status.confirmed_at) == (
         "Kuvitteellinen asuntotoimisto",
         None,
@@ -461,7 +463,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
     login(client, world.partner.username)
     _, html = page(client, "/partner/")
     assert "Sharing ended: 1 notice to confirm" in html
-    assert partner_service.client_reference(record.id, world.housing.id) in html
+    assert client_reference(record.id, world.housing.id) in html
     assert "Kuvitteellinen Kalle" not in html  # the name is no longer readable
     assert "Housing, Health and substance use" in html
 
@@ -486,7 +488,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
         as_text=True
     )
     assert "notice to confirm" not in response.get_data(as_text=True)
-    [status] = partner_service.notices_for_client(db, record.id)
+    [status] = partner_queries.notices_for_client(db, record.id)
     assert status.confirmed_at is not None
     assert db.get(RevocationNotice, notice.id).confirmed_by_id == world.partner.id  # type: ignore[union-attr]
     again = client.post(
@@ -518,7 +520,7 @@ def test_only_a_disclosing_consent_to_an_organisation_makes_a_notice(
     to_person = grant(db, world, case, person, SectionKind.HOUSING)
     for consent in (obtain, to_person):
         sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
-    assert partner_service.notices_for_client(db, record.id) == []
+    assert partner_queries.notices_for_client(db, record.id) == []
 
 
 # -- updates to the responsible worker ------------------------------------------------------
@@ -580,16 +582,16 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
     )
     assert write.purpose == Purpose.NETWORK_COOPERATION.value
 
-    mine = partner_service.updates_for_worker(db, world.worker.id, since)
+    mine = partner_queries.updates_for_worker(db, world.worker.id, since)
     assert [u.update.id for u in mine] == [update.id]
     assert (mine[0].organisation_name, mine[0].author_name) == (
         "Kuvitteellinen asuntotoimisto",
         world.partner.display_name,
     )
-    assert partner_service.update_texts(new_gate(), world.worker_actor, mine) == [
+    assert partner_queries.update_texts(new_gate(), world.worker_actor, mine) == [
         "Asunto tarjottu 1.3. alkaen (fictional)"
     ]
-    assert partner_service.updates_for_worker(db, world.worker.id, utcnow()) == []
+    assert partner_queries.updates_for_worker(db, world.worker.id, utcnow()) == []
     with pytest.raises(AccessDenied):  # the partner cannot read its update back
         new_gate().read_texts(
             Actor(ActorRole.PARTNER, user_id=world.partner.id, organisation_id=world.housing.id),
@@ -633,7 +635,7 @@ def test_no_update_without_access(client: FlaskClient, db: Session, world: World
         ActorRole.PARTNER, user_id=world.outsider.id, organisation_id=world.outsider.organisation_id
     )
     with pytest.raises(AccessDenied):
-        partner_service.record_update(
+        partner_commands.record_update(
             db,
             new_gate(),
             outsider,

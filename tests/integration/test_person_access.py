@@ -28,17 +28,22 @@ from app.models import (
     User,
 )
 from app.models.person_access import PersonAccessGrant
+from app.network import commands as network_service
+from app.person_access import commands as person_access
+from app.person_access.codes import hash_secret
+from app.person_access.content import content_parts
+from app.person_access.queries import PAGE_SIZE, binding_matches, grants_for_client
+from app.person_access.rules import MAX_ATTEMPTS, grant_status
 from app.security import PERSON_LOADER, new_gate, password_hasher, person_grantee
-from app.services import network as network_service
-from app.services import person_access, sharing
+from app.services import sharing
 from app.services.fields import field
-from app.services.person_access import AccessStatus
 from consent import service
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
+from consent.status import LinkStatus
 from sharing.access_log import AccessLogEntry
 from sharing.models import GranteeKey, KeySeal
 from tests import factories
@@ -292,7 +297,7 @@ def test_the_worker_issues_a_link_and_sees_it_and_its_code_once(
     stored = db.scalars(select(PersonAccessGrant)).one()
     token = url.group(2)
     # Only hashes are stored: neither the token nor the code is in the row.
-    assert stored.token_hash == person_access.hash_secret(token)
+    assert stored.token_hash == hash_secret(token)
     row = " ".join(str(getattr(stored, c.name)) for c in PersonAccessGrant.__table__.columns)
     assert token not in row and code.group(1).replace("-", "") not in row
     assert (stored.sections, stored.valid_until) == (["housing"], until)
@@ -438,14 +443,14 @@ def test_two_browsers_racing_with_the_right_code_bind_only_one(db: Session, worl
         stale.binding_hash = None  # as a request that read the row before the other one bound
         with pytest.raises(person_access.AlreadyBound):
             person_access.bind(db, stale, issued.code, hasher=password_hasher())
-    assert person_access.binding_matches(reload(db, grant), secret)
+    assert binding_matches(reload(db, grant), secret)
 
 
 def test_wrong_codes_lock_the_link(
     app: Flask, client: FlaskClient, db: Session, world: World
 ) -> None:
     issued = issue(db, world)
-    for left in range(person_access.MAX_ATTEMPTS - 1, 0, -1):
+    for left in range(MAX_ATTEMPTS - 1, 0, -1):
         wrong = enter_code(client, issued, "AAAA-AAAA")
         assert wrong.status_code == 400
         html = wrong.get_data(as_text=True)
@@ -454,7 +459,7 @@ def test_wrong_codes_lock_the_link(
     locked = enter_code(client, issued, "AAAA-AAAA")
     assert locked.status_code == 403 and "This link is locked" in locked.get_data(as_text=True)
     stored = reload(db, issued.grant)
-    assert stored.failed_attempts == person_access.MAX_ATTEMPTS and stored.locked_at is not None
+    assert stored.failed_attempts == MAX_ATTEMPTS and stored.locked_at is not None
     # Now even the right code, from any browser, is refused.
     assert enter_code(client, issued).status_code == 403
     other = new_browser(app)
@@ -525,7 +530,7 @@ def test_the_link_works_through_its_last_day_and_stops_after_it(
     member = db.get(NetworkMember, grant.member_id)
     assert consent is not None and member is not None
     tomorrow = utcnow() + timedelta(days=1)
-    assert person_access.grant_status(grant, consent, member, tomorrow) is AccessStatus.EXPIRED
+    assert grant_status(grant, consent, member, tomorrow) is LinkStatus.EXPIRED
     grant.valid_until = today() - timedelta(days=1)  # the clock moved past the last day
     db.commit()
     assert_ended(client, issued)
@@ -554,8 +559,8 @@ def test_the_worker_ends_the_link_at_once(
 def test_the_client_can_end_the_link(client: FlaskClient, db: Session, world: World) -> None:
     issued = bound(client, db, world)
     account = factories.user(db, Role.CLIENT, client=world.client).id
-    rows = person_access.grants_for_client(db, world.client.id)
-    assert [(r.grant.id, r.status) for r in rows] == [(issued.grant.id, AccessStatus.ACTIVE)]
+    rows = grants_for_client(db, world.client.id)
+    assert [(r.grant.id, r.status) for r in rows] == [(issued.grant.id, LinkStatus.ACTIVE)]
     person_access.end_access(db, rows[0].grant, account)
     db.commit()
     assert_ended(client, issued)
@@ -696,12 +701,12 @@ def test_the_worker_list_is_paginated_in_a_fixed_number_of_queries(
     sql_count.clear()
     assert client.get(world.access_page).status_code == 200
     with_one = len(sql_count)
-    for _ in range(person_access.PAGE_SIZE + 3):
+    for _ in range(PAGE_SIZE + 3):
         issue(db, world)
     sql_count.clear()
     page = client.get(world.access_page).get_data(as_text=True)
     assert len(sql_count) == with_one
-    assert page.count("<tr>") == person_access.PAGE_SIZE + 1  # header row + one page
+    assert page.count("<tr>") == PAGE_SIZE + 1  # header row + one page
     assert "Page 1 of 2" in page
     assert client.get(f"{world.access_page}?page=2").get_data(as_text=True).count("<tr>") == 5
 
@@ -720,5 +725,5 @@ def test_the_worker_list_is_paginated_in_a_fixed_number_of_queries(
     ],
 )
 def test_section_content_is_read_gracefully(stored: str | None, expected: list[object]) -> None:
-    parts = person_access.content_parts(stored)
+    parts = content_parts(stored)
     assert [(p.key, p.paragraphs) for p in parts] == expected

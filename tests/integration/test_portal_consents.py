@@ -533,7 +533,7 @@ def test_the_client_sees_whether_each_organisation_confirmed_it_keeps_no_copy(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     from app.models.partner import RevocationNotice
-    from app.services import partner
+    from app.partner_work import commands as partner
 
     consent = grant(db, world, world.housing, SectionKind.HOUSING)
     db.commit()

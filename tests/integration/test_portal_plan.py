@@ -27,8 +27,8 @@ from app.models import (
 )
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.plan import AgreementState, PlanResponsible
+from app.network import commands as network_service
 from app.security import new_gate
-from app.services import network as network_service
 from app.services.fields import field, sealed
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.sections import SectionKind

@@ -16,9 +16,10 @@ from app.ending import commands as ending
 from app.i18n import helsinki_today
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import NoticeReason, RevocationNotice
+from app.network import commands as network
+from app.partner_work.commands import confirm_notice
 from app.security import new_gate
-from app.services import network, sharing
-from app.services import partner as partner_service
+from app.services import sharing
 from consent.decision import Actor, ActorRole, Direction
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
@@ -234,7 +235,7 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
     confirmed = db.scalar(
         select(RevocationNotice).where(RevocationNotice.consent_id == live_housing.id)
     )
-    assert confirmed is not None and partner_service.confirm_notice(
+    assert confirmed is not None and confirm_notice(
         db, confirmed.id, organisation_id=confirmed.organisation_id, by_user_id=housing_staff.id
     )
     db.commit()

@@ -9,7 +9,7 @@ import pytest
 
 from app.models.flows import FlowDirection
 from app.models.network import MemberKind
-from app.services.network_picture import (
+from app.web.network_picture import (
     NetworkPicture,
     PictureFlow,
     PictureMember,

@@ -6,6 +6,9 @@ Nothing depends on colour: kinds differ by shape *and* by a text line in each no
 directions by line style *and* by arrowheads (explained in a legend inside the picture).
 Black on white, so it prints. The output is deterministic: the same data gives the same
 bytes. Every text comes from user input somewhere, so every text is escaped.
+
+``picture_members`` turns the network as ``app.network.queries.read_network`` returns it
+into the picture's members, with the labels each audience's page chooses.
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ import html
 import itertools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from app.models.flows import FlowDirection
+from flask_babel.speaklater import LazyString
+
+from app.labels import MEMBER_KINDS
+from app.models.flows import FlowChannel, FlowDirection
 from app.models.network import MemberKind
+from app.network.queries import NetworkView
+from consent.status import MembershipStatus
 
 INK = "#000000"
 PAPER = "#ffffff"
@@ -95,6 +103,34 @@ class NetworkPicture:
     svg: str
     groups: tuple[PictureGroup, ...]
     title: str
+
+
+def picture_members(
+    view: NetworkView,
+    directions: Mapping[FlowDirection, LazyString],
+    channels: Mapping[FlowChannel, LazyString],
+) -> list[PictureMember]:
+    """The network's members as the picture draws them, flows worded for its reader."""
+    return [
+        PictureMember(
+            key=str(m.member.id),
+            kind=m.member.kind,
+            kind_label=str(MEMBER_KINDS[m.member.kind]),
+            label=m.label,
+            active=m.status is not MembershipStatus.ENDED,
+            role=m.role,
+            flows=tuple(
+                PictureFlow(
+                    f.flow.direction,
+                    str(directions[f.flow.direction]),
+                    str(channels[f.flow.channel]),
+                    f.subject,
+                )
+                for f in m.active_flows
+            ),
+        )
+        for m in view.members
+    ]
 
 
 def draw(

@@ -2,7 +2,8 @@
 
 The content is one JSON object per section version (``app/plan/content.py``);
 its shape may grow, so unknown keys are shown under their own name and nested
-values are flattened to lines of text. Nothing is rendered as markup.
+values are flattened to lines of text. Nothing is rendered as markup. A known part's
+label is the English source string; the page translates it.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.plan.content import SectionContent
+from app.refusals import N_
 
 FIELD_LABELS = {
-    "goals": _l("Goals"),
-    "measures": _l("Agreed measures"),
-    "client_view": _l("The client's own view"),
-    "worker_view": _l("The worker's view"),
+    "goals": N_("Goals"),
+    "measures": N_("Agreed measures"),
+    "client_view": N_("The client's own view"),
+    "worker_view": N_("The worker's view"),
 }
 
 

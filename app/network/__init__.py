@@ -1,0 +1,1 @@
+"""The client's support network: members, confidentiality commitments, information flows."""

@@ -1,0 +1,205 @@
+"""What a partner sends and confirms, and the notices that ask it to delete copies.
+
+Commands take a Session (and the gate where they write encrypted text), flush, never
+commit, and say no with the refusals below.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import NetworkMember
+from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.partner_work.queries import client_access
+from app.partner_work.rules import AccessState
+from app.refusals import N_, NotFound, Refused
+from app.services.fields import field
+from consent.base import utcnow
+from consent.decision import Action, Actor, ActorRole, Direction, Purpose
+from consent.models import Consent, ConsentState
+from consent.sections import DataScope
+from consent.service import facts_of
+from consent.status import consent_status, helsinki_day, membership_active
+from sharing.gate import AccessGate
+
+UPDATE_TEXT_MAX = 2000
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+class UpdateRefused(NotFound):
+    """Raised when the organisation has no access to the client now (nothing was stored)."""
+
+    code = "no_access_now"
+
+
+class UpdateTextMissing(Refused):
+    """Raised when an update has no text."""
+
+    code = "text_missing"
+    field = "text"
+    message = N_("Write the update.")
+
+
+class UpdateTextTooLong(Refused):
+    """Raised when an update's text is longer than ``UPDATE_TEXT_MAX``."""
+
+    code = "text_too_long"
+    field = "text"
+    message = N_("At most %(max)d characters.")
+
+    def __init__(self) -> None:
+        super().__init__(params={"max": UPDATE_TEXT_MAX})
+
+
+class NoticeNotFound(NotFound):
+    """Raised when the notice does not exist or belongs to another organisation."""
+
+    code = "notice_not_found"
+
+
+# -- updates to the responsible worker ----------------------------------------------------
+
+
+def on_behalf_of(actor: Actor) -> Actor:
+    """The system writing into the county's data for a partner, named in the access log.
+
+    Grantees only ever read (``decide`` refuses their writes), yet an update they send
+    becomes county data. The partner's right to send it is decided first; the system
+    then seals the text under the county-only scope, with the partner's user and
+    organisation on the log entry so the client sees who sent something.
+    """
+    return Actor(ActorRole.SYSTEM, user_id=actor.user_id, organisation_id=actor.organisation_id)
+
+
+def record_update(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    *,
+    client_id: uuid.UUID,
+    kind: PartnerUpdateKind,
+    text: str,
+) -> PartnerUpdate:
+    """Store a partner's update for the client's responsible worker, encrypted and attributed.
+
+    :raises AccessDenied: when the gate refuses the partner this client (logged, rolled back).
+    :raises UpdateRefused: when the organisation reads the client but not through a membership
+        of the newest case (should not happen while the decision and this module agree).
+    :raises UpdateTextMissing: when the text is empty.
+    :raises UpdateTextTooLong: when the text is longer than ``UPDATE_TEXT_MAX``.
+    :raises ValueError: when the actor is not partner staff (a caller's mistake).
+    """
+    if actor.role is not ActorRole.PARTNER or actor.organisation_id is None:
+        raise ValueError("only partner staff send updates")
+    if actor.user_id is None:
+        raise ValueError("an update needs its author")
+    text = text.strip()
+    if not text:
+        raise UpdateTextMissing()
+    if len(text) > UPDATE_TEXT_MAX:
+        raise UpdateTextTooLong()
+    gate.check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, DataScope.NAME)
+    now = utcnow()
+    _, case, access = client_access(session, actor.organisation_id, client_id, at=now)
+    if case is None or access.state is not AccessState.SHARED:
+        raise UpdateRefused()
+    update = PartnerUpdate(
+        case_id=case.id,
+        client_id=client_id,
+        organisation_id=actor.organisation_id,
+        member_id=min(access.member_ids),
+        author_id=actor.user_id,
+        created_at=now,
+        kind=kind,
+    )
+    update.text_ct = gate.write_text(
+        on_behalf_of(actor), field(update, "text_ct"), text, purpose=Purpose.NETWORK_COOPERATION
+    )
+    session.add(update)
+    session.flush()
+    return update
+
+
+# -- notices when sharing ends early ------------------------------------------------------
+
+
+def notify_revocation(
+    session: Session, consent: Consent, *, reason: NoticeReason, at: datetime
+) -> RevocationNotice | None:
+    """Ask the grantee's organisation to confirm it keeps no copy (flushes).
+
+    Only a consent that disclosed something can have left a copy: one to obtain
+    information, one that never began, or one for a person grantee (who has no
+    organisation to confirm) makes no notice. A consent gets one notice per organisation,
+    with the reason sharing first ended: a later end returns that notice unchanged.
+    """
+    if consent.direction is not Direction.DISCLOSE or consent.valid_from > helsinki_day(at):
+        return None
+    member = session.get(NetworkMember, consent.member_id)
+    if member is None or member.organisation_id is None:
+        return None
+    existing = session.scalar(
+        select(RevocationNotice).where(
+            RevocationNotice.consent_id == consent.id,
+            RevocationNotice.organisation_id == member.organisation_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    notice = RevocationNotice(
+        consent_id=consent.id,
+        client_id=consent.client_id,
+        organisation_id=member.organisation_id,
+        reason=reason,
+        created_at=at,
+    )
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+def notify_membership_ended(
+    session: Session, member: NetworkMember, *, reason: NoticeReason, at: datetime
+) -> list[RevocationNotice]:
+    """Ask the member's organisation about every consent in force as its membership is
+    ended early, by the worker or by closing the case (flushes; call it before marking
+    the membership ended).
+
+    Both "in force" questions are ``consent.status``'s: a membership that is not active
+    (not begun, past its last day or ended) gave nothing to keep or the organisation knew
+    the date; a consent that is not in force (revoked, superseded, expired, not begun)
+    has already had its notice or never disclosed anything.
+    """
+    if not membership_active(member.membership(), at):
+        return []
+    consents = session.scalars(
+        select(Consent)
+        .where(Consent.member_id == member.id, Consent.state == ConsentState.ACTIVE)
+        .order_by(Consent.valid_from, Consent.id)
+    ).all()
+    in_force = [c for c in consents if consent_status(facts_of(c), at).in_force]
+    notices = (notify_revocation(session, c, reason=reason, at=at) for c in in_force)
+    return [notice for notice in notices if notice is not None]
+
+
+def confirm_notice(
+    session: Session, notice_id: uuid.UUID, *, organisation_id: uuid.UUID, by_user_id: uuid.UUID
+) -> bool:
+    """Record that the organisation keeps no copy; ``False`` if someone had already confirmed.
+
+    :raises NoticeNotFound: when the notice is not this organisation's.
+    """
+    notice = session.get(RevocationNotice, notice_id)
+    if notice is None or notice.organisation_id != organisation_id:
+        raise NoticeNotFound()
+    if notice.confirmed_at is not None:
+        return False
+    notice.confirmed_at = utcnow()
+    notice.confirmed_by_id = by_user_id
+    session.flush()
+    return True

@@ -1,0 +1,331 @@
+"""Read models of a partner's work: shared clients, shared section versions, updates, notices.
+
+What is shared is derived from the very facts the access decision uses
+(``load_case_contexts`` and ``app.partner_work.rules.access_of``), so these pages list
+exactly what the gate would let the organisation read, and the gate still decides every
+read. Nothing here decrypts: callers read through the gate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from app.cases.facts import load_case_contexts
+from app.cases.queries import latest_cases
+from app.models import (
+    Case,
+    Client,
+    ClientPlan,
+    NetworkMember,
+    Organisation,
+    PlanSection,
+    PlanSectionVersion,
+    ResponsibleWorker,
+    User,
+)
+from app.models.partner import NoticeReason, PartnerUpdate, RevocationNotice
+from app.pagination import ListPage, paginate, paginate_list
+from app.partner_work.rules import (
+    AccessState,
+    ClientAccess,
+    SharedBasis,
+    access_of,
+    client_reference,
+    in_section_order,
+)
+from app.services.fields import field
+from consent.decision import Actor, BasisKind, Purpose
+from consent.models import Consent, StatutoryDisclosure
+from consent.sections import SectionKind
+from consent.status import helsinki_day
+from sharing.gate import AccessGate
+
+CLIENTS_PER_PAGE = 20
+NOTICES_PER_PAGE = 20
+UPDATES_PER_PAGE = 10
+
+# -- what is shared -----------------------------------------------------------------------
+
+
+def with_provisions(session: Session, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
+    """The accesses with each statutory basis's provision filled in (one query, or none)."""
+    ids = {b.id for a in accesses for b in a.bases if b.kind is BasisKind.STATUTORY}
+    if not ids:
+        return list(accesses)
+    provisions = dict(
+        session.execute(
+            select(StatutoryDisclosure.id, StatutoryDisclosure.provision).where(
+                StatutoryDisclosure.id.in_(ids)
+            )
+        ).all()
+    )
+    return [
+        ClientAccess(
+            a.state,
+            a.client_id,
+            tuple(
+                SharedBasis(b.kind, b.id, b.sections, b.until, provisions.get(b.id))
+                if b.kind is BasisKind.STATUTORY
+                else b
+                for b in a.bases
+            ),
+            a.member_ids,
+        )
+        for a in accesses
+    ]
+
+
+@dataclass(frozen=True)
+class SharedClient:
+    client: Client
+    access: ClientAccess
+    reference: str
+
+
+def shared_clients(
+    session: Session,
+    organisation_id: uuid.UUID,
+    *,
+    at: datetime,
+    page: int = 1,
+    per_page: int = CLIENTS_PER_PAGE,
+) -> ListPage[SharedClient]:
+    """One page of the clients with at least one section shared with the organisation now,
+    the soonest-ending first (a fixed number of queries, whatever the count).
+
+    The caller decrypts the page's names through the gate, as the partner.
+    """
+    today = helsinki_day(at)
+    # Only narrows the search: ``access_of`` decides.
+    candidates = session.scalars(
+        select(NetworkMember.client_id)
+        .where(
+            NetworkMember.organisation_id == organisation_id,
+            NetworkMember.ended_at.is_(None),
+            NetworkMember.starts_on <= today,
+            (NetworkMember.ends_on.is_(None)) | (NetworkMember.ends_on >= today),
+        )
+        .distinct()
+    ).all()
+    contexts = load_case_contexts(session, list(candidates))
+    shared = [
+        access
+        for access in (access_of(contexts[c], organisation_id, at) for c in contexts)
+        if access.state is AccessState.SHARED
+    ]
+    shared.sort(key=lambda a: (a.until is None, a.until or today, str(a.client_id)))
+    listed = paginate_list(shared, page=page, per_page=per_page)
+    chosen = with_provisions(session, listed.rows)
+    clients = (
+        {
+            c.id: c
+            for c in session.scalars(
+                select(Client).where(Client.id.in_([a.client_id for a in chosen]))
+            )
+        }
+        if chosen
+        else {}
+    )
+    rows = [
+        SharedClient(clients[a.client_id], a, client_reference(a.client_id, organisation_id))
+        for a in chosen
+        if a.client_id in clients
+    ]
+    return ListPage(rows, listed.page, listed.pages, listed.total)
+
+
+def client_access(
+    session: Session, organisation_id: uuid.UUID, client_id: uuid.UUID, *, at: datetime
+) -> tuple[Client | None, Case | None, ClientAccess]:
+    """The client, their newest case and what the organisation may read of it now."""
+    client = session.get(Client, client_id)
+    if client is None:
+        return None, None, ClientAccess(AccessState.NONE, client_id)
+    case = latest_cases(session, [client_id]).get(client_id)
+    context = load_case_contexts(session, [client_id]).get(client_id)
+    access = access_of(context, organisation_id, at)
+    if access.state is AccessState.SHARED:
+        access = with_provisions(session, [access])[0]
+    return client, case, access
+
+
+def shared_versions(
+    session: Session, case_id: uuid.UUID, sections: Sequence[SectionKind]
+) -> dict[SectionKind, PlanSectionVersion]:
+    """The current version of each shared section only (one query): the other sections'
+    rows are never loaded, so nothing about them can reach a page."""
+    if not sections:
+        return {}
+    rows = session.execute(
+        select(PlanSectionVersion, PlanSection.kind)
+        .join(
+            PlanSection,
+            and_(
+                PlanSection.id == PlanSectionVersion.section_id,
+                PlanSection.current_version == PlanSectionVersion.version,
+            ),
+        )
+        .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
+        .where(ClientPlan.case_id == case_id, PlanSection.kind.in_(list(sections)))
+    ).all()
+    return {kind: version for version, kind in rows}
+
+
+# -- updates to the responsible worker ----------------------------------------------------
+
+
+def sent_updates(
+    session: Session,
+    organisation_id: uuid.UUID,
+    case_id: uuid.UUID,
+    *,
+    page: int = 1,
+    per_page: int = UPDATES_PER_PAGE,
+) -> ListPage[tuple[PartnerUpdate, str]]:
+    """One page of the updates this organisation sent on the case, newest first, each with
+    its author's display name (2 queries)."""
+    where = and_(PartnerUpdate.case_id == case_id, PartnerUpdate.organisation_id == organisation_id)
+    result = paginate(
+        session,
+        select(PartnerUpdate, User.display_name)
+        .join(User, User.id == PartnerUpdate.author_id)
+        .where(where)
+        .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(PartnerUpdate.id)).where(where),
+    )
+    return result.map(lambda row: (row[0], row[1]))
+
+
+@dataclass(frozen=True)
+class WorkerUpdate:
+    """An update for a responsible worker, with who sent it; its text is still sealed."""
+
+    update: PartnerUpdate
+    organisation_name: str
+    author_name: str
+
+
+def updates_for_worker(
+    session: Session, user_id: uuid.UUID, since: datetime, *, limit: int = 100
+) -> list[WorkerUpdate]:
+    """Updates sent since ``since`` on the cases whose current responsible worker is
+    ``user_id``, newest first (one query).
+
+    Open the texts with one batched gate call as the worker (``update_texts``).
+    """
+    rows = session.execute(
+        select(PartnerUpdate, Organisation.name, User.display_name)
+        .join(
+            ResponsibleWorker,
+            and_(
+                ResponsibleWorker.case_id == PartnerUpdate.case_id,
+                ResponsibleWorker.worker_id == user_id,
+                ResponsibleWorker.ends_on.is_(None),
+            ),
+        )
+        .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
+        .join(User, User.id == PartnerUpdate.author_id)
+        .where(PartnerUpdate.created_at >= since)
+        .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id)
+        .limit(limit)
+    ).all()
+    return [WorkerUpdate(u, org, author) for u, org, author in rows]
+
+
+def update_texts(
+    gate: AccessGate, actor: Actor, updates: Sequence[WorkerUpdate]
+) -> list[str | None]:
+    """The texts of the updates, for the county's case work (one gate call).
+
+    :raises AccessDenied: when the actor may not work on one of the clients.
+    """
+    if not updates:
+        return []
+    return gate.read_texts(
+        actor,
+        [(field(u.update, "text_ct"), u.update.text_ct) for u in updates],
+        purpose=Purpose.CASE_WORK,
+    )
+
+
+# -- notices when sharing ends early ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    notice: RevocationNotice
+    sections: list[SectionKind]
+    granted_on: date
+    reference: str
+
+
+def pending_notices(
+    session: Session, organisation_id: uuid.UUID, *, page: int = 1, per_page: int = NOTICES_PER_PAGE
+) -> ListPage[PendingNotice]:
+    """One page of the organisation's unconfirmed notices, oldest first (two queries)."""
+    where = and_(
+        RevocationNotice.organisation_id == organisation_id,
+        RevocationNotice.confirmed_at.is_(None),
+    )
+    result = paginate(
+        session,
+        select(RevocationNotice, Consent.sections, Consent.valid_from)
+        .join(Consent, Consent.id == RevocationNotice.consent_id)
+        .where(where)
+        .order_by(RevocationNotice.created_at, RevocationNotice.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(RevocationNotice.id)).where(where),
+    )
+    return result.map(
+        lambda row: PendingNotice(
+            row[0],
+            in_section_order(row[1]),
+            row[2],
+            client_reference(row[0].client_id, organisation_id),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NoticeStatus:
+    """For the client: whether an organisation has confirmed it keeps no copy."""
+
+    notice_id: uuid.UUID
+    consent_id: uuid.UUID
+    organisation_name: str
+    sections: list[SectionKind]
+    reason: NoticeReason
+    ended_at: datetime
+    confirmed_at: datetime | None
+
+
+def notices_for_client(session: Session, client_id: uuid.UUID) -> list[NoticeStatus]:
+    """Every notice about the client, newest first, per organisation (one query)."""
+    rows = session.execute(
+        select(RevocationNotice, Organisation.name, Consent.sections)
+        .join(Organisation, Organisation.id == RevocationNotice.organisation_id)
+        .join(Consent, Consent.id == RevocationNotice.consent_id)
+        .where(RevocationNotice.client_id == client_id)
+        .order_by(RevocationNotice.created_at.desc(), Organisation.name)
+    ).all()
+    return [
+        NoticeStatus(
+            notice.id,
+            notice.consent_id,
+            name,
+            in_section_order(sections),
+            notice.reason,
+            notice.created_at,
+            notice.confirmed_at,
+        )
+        for notice, name, sections in rows
+    ]

@@ -1,0 +1,172 @@
+"""Pure rules of a partner's work: what an organisation may read of a client now, and whether
+it ever could, and the reference only that organisation sees.
+
+What is shared now comes from ``consent.decision.live_grants`` over the very facts the
+access decision uses, so the partner's pages list exactly what the gate would let the
+organisation read; the gate still decides every read. Whether a basis *ever* applied
+(for "your access has ended" rather than "not found") is the partner's own history rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from consent.decision import BasisKind, CaseContext, Membership, live_grants
+from consent.sections import SectionKind
+from consent.status import helsinki_day, shares_for_cooperation
+
+
+class AccessState(StrEnum):
+    SHARED = "shared"  # at least one section is readable now
+    ENDED = "ended"  # the organisation had a basis that has ended
+    NONE = "none"  # never had one, or not in the network: the client is not shown at all
+
+
+@dataclass(frozen=True)
+class SharedBasis:
+    """One live consent or statutory disclosure and the sections it opens to the organisation."""
+
+    kind: BasisKind
+    id: uuid.UUID
+    sections: tuple[SectionKind, ...]
+    until: date | None  # the last day (inclusive) of the basis or of the membership
+    provision: str | None = None  # a statutory disclosure's legal provision
+
+
+@dataclass(frozen=True)
+class ClientAccess:
+    """What one organisation may read of one client now, with the basis for each section."""
+
+    state: AccessState
+    client_id: uuid.UUID
+    bases: tuple[SharedBasis, ...] = ()
+    member_ids: frozenset[uuid.UUID] = frozenset()  # the memberships the access comes through
+
+    @property
+    def sections(self) -> list[SectionKind]:
+        """The shared sections, in the plan's order."""
+        shared = {s for b in self.bases for s in b.sections}
+        return [kind for kind in SectionKind if kind in shared]
+
+    @property
+    def until(self) -> date | None:
+        """The last day anything stays shared on the present bases (``None``: open-ended)."""
+        if any(b.until is None for b in self.bases):
+            return None
+        return max((b.until for b in self.bases if b.until), default=None)
+
+    def bases_for(self, kind: SectionKind) -> list[SharedBasis]:
+        return [b for b in self.bases if kind in b.sections]
+
+
+def _ends(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
+
+
+def _overlaps(member: Membership, starts: date, ends: date | None, today: date) -> bool:
+    """Whether a basis and a membership were ever both in force up to today."""
+    first = max(starts, member.starts_on)
+    last = _ends(ends, member.ends_on, today)
+    if member.ended_at is not None:
+        last = _ends(last, helsinki_day(member.ended_at))
+    return last is None or first <= last
+
+
+def _had_basis(case: CaseContext, mine: Sequence[Membership], today: date) -> bool:
+    """Whether any consent or statutory disclosure ever let this organisation read the client.
+
+    Revocation and supersession end the basis at an instant; a basis that ended before
+    it began to apply never gave access.
+    """
+    by_id = {m.id: m for m in mine}
+    for consent in case.consents:
+        member = by_id.get(consent.member_id)
+        if member is None or not shares_for_cooperation(consent):
+            continue
+        ends = consent.valid_until
+        if consent.ended_at is not None:
+            ends = _ends(ends, helsinki_day(consent.ended_at))
+            if helsinki_day(consent.ended_at) < consent.valid_from:
+                continue
+        if consent.valid_from <= today and _overlaps(member, consent.valid_from, ends, today):
+            return True
+    for disclosure in case.statutory:
+        member = by_id.get(disclosure.member_id)
+        if member is None or disclosure.valid_from > today:
+            continue
+        ends = disclosure.valid_until
+        if disclosure.ended_at is not None:
+            ends = _ends(ends, helsinki_day(disclosure.ended_at))
+        if _overlaps(member, disclosure.valid_from, ends, today):
+            return True
+    return False
+
+
+def access_of(case: CaseContext | None, organisation_id: uuid.UUID, at: datetime) -> ClientAccess:
+    """What ``organisation_id`` may read of the case's client at ``at`` (pure: no queries)."""
+    if case is None:
+        return ClientAccess(AccessState.NONE, uuid.UUID(int=0))
+    mine = [m for m in case.memberships if m.organisation_id == organisation_id]
+    members = {m.id: m for m in mine}
+    grants = [g for g in live_grants(case, at) if g.member_id in members]
+    if not grants:
+        ended = bool(mine) and _had_basis(case, mine, helsinki_day(at))
+        return ClientAccess(AccessState.ENDED if ended else AccessState.NONE, case.client_id)
+    periods = {c.id: c.valid_until for c in case.consents} | {
+        d.id: d.valid_until for d in case.statutory
+    }
+    sections: dict[tuple[BasisKind, uuid.UUID], set[SectionKind]] = {}
+    until: dict[tuple[BasisKind, uuid.UUID], date | None] = {}
+    for grant in grants:
+        key = (grant.basis_kind, grant.basis_id)
+        sections.setdefault(key, set())
+        if isinstance(grant.scope, SectionKind):
+            sections[key].add(grant.scope)
+        ends = _ends(periods.get(grant.basis_id), members[grant.member_id].ends_on)
+        until[key] = ends if key not in until else _later(until[key], ends)
+    order = {kind: i for i, kind in enumerate(SectionKind)}
+    bases = tuple(
+        SharedBasis(
+            kind, basis_id, tuple(sorted(kinds, key=order.__getitem__)), until[(kind, basis_id)]
+        )
+        for (kind, basis_id), kinds in sorted(sections.items(), key=lambda item: str(item[0][1]))
+        if kinds
+    )
+    return ClientAccess(
+        AccessState.SHARED if bases else AccessState.NONE,
+        case.client_id,
+        bases,
+        frozenset(g.member_id for g in grants),
+    )
+
+
+def _later(a: date | None, b: date | None) -> date | None:
+    return None if a is None or b is None else max(a, b)
+
+
+def client_reference(client_id: uuid.UUID, organisation_id: uuid.UUID) -> str:
+    """A short reference for a client that only this organisation sees (e.g. ``K7QM-4ZTA``).
+
+    Shown with the client's name on the partner's pages (and so on anything printed from
+    them), it identifies the client in a revocation notice without decrypting the name
+    after the basis for reading it has gone. Each organisation gets a different one, so
+    references cannot be matched across organisations.
+    """
+    digest = hashlib.sha256(
+        b"tukiverkko/partner-reference\x00" + client_id.bytes + organisation_id.bytes
+    ).digest()
+    code = base64.b32encode(digest[:5]).decode()
+    return f"{code[:4]}-{code[4:]}"
+
+
+def in_section_order(values: Sequence[str]) -> list[SectionKind]:
+    """Stored section names as kinds, in the plan's order."""
+    chosen = set(values)
+    return [kind for kind in SectionKind if kind.value in chosen]
