@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import consent_texts
+from app.consents import texts as consent_texts
+from app.consents.commands import grant_consent
 from app.i18n import HELSINKI, helsinki_today
 from app.models import (
     Case,
@@ -45,7 +46,6 @@ from app.services import (
     network,
     release_checklist,
     reviews,
-    sharing,
 )
 from app.services import plan as plan_service
 from app.services.case_timeline import change_phase
@@ -535,7 +535,7 @@ def _demo_network(
             agreed_with_client=True,
         )
     for org_name, sections, purpose_text in CONSENTS:
-        sharing.grant_consent(
+        grant_consent(
             session,
             gate,
             actor,

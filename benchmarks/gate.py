@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 
 from app import create_app
+from app.consents.commands import grant_consent, revoke_consent
 from app.extensions import db
 from app.models import (
     Client,
@@ -33,7 +34,6 @@ from app.models import (
     Role,
 )
 from app.security import new_gate
-from app.services import sharing
 from app.services.caseload import county_caseload
 from app.services.fields import field, sealed
 from app.settings import Settings
@@ -116,7 +116,7 @@ def main() -> None:
         terms = ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), utcnow().date(), None)
 
         def grant() -> object:
-            return sharing.grant_consent(
+            return grant_consent(
                 session,
                 new_gate(),
                 caseworker,
@@ -150,7 +150,7 @@ def main() -> None:
         def grant_and_revoke() -> None:
             consent = grant()
             session.commit()
-            sharing.revoke_consent(session, new_gate(), caseworker, consent)  # type: ignore[arg-type]
+            revoke_consent(session, new_gate(), caseworker, consent)  # type: ignore[arg-type]
             session.commit()
 
         def log_25() -> None:

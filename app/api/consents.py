@@ -31,14 +31,8 @@ from app.api.etags import etag_of, require_match
 from app.api.problems import CONFLICT, problem
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import MarshalResult, operation
-from app.consent_texts import CURRENT_VERSION, is_published
-from app.extensions import db
-from app.i18n import helsinki_today
-from app.models import MemberKind, Role
-from app.models.receipt import ReceiptAction
-from app.security import gate
-from app.services import sharing
-from app.services.consent_matrix import (
+from app.consents import commands
+from app.consents.queries import (
     ConsentItem,
     ConsentMatrix,
     ConsentStatus,
@@ -49,7 +43,13 @@ from app.services.consent_matrix import (
     load_matrix,
     load_members,
 )
-from app.services.receipts import issue_receipt
+from app.consents.receipts import issue_receipt
+from app.consents.texts import CURRENT_VERSION, is_published
+from app.extensions import db
+from app.i18n import helsinki_today
+from app.models import MemberKind, Role
+from app.models.receipt import ReceiptAction
+from app.security import gate
 from consent.base import utcnow
 from consent.decision import Direction, helsinki_day
 from consent.errors import ConsentNotActive, InvalidConsent
@@ -371,7 +371,7 @@ def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
     )
     purpose_text = body["purpose_text"].strip()
     try:
-        granted = sharing.grant_consent(
+        granted = commands.grant_consent(
             db.session,
             gate(),
             r.actor,
@@ -499,7 +499,7 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
     if item is None or row.state is not ConsentState.ACTIVE:
         _already_ended()
     try:
-        sharing.revoke_consent(db.session, gate(), r.actor, row)
+        commands.revoke_consent(db.session, gate(), r.actor, row)
     except ConsentNotActive:  # raised before anything changed
         _already_ended()
     issue_receipt(

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.consent_texts import is_published
+from app.consents.texts import is_published
 from app.i18n import helsinki_today
 from app.labels import SECTIONS
 from consent.decision import Direction

@@ -33,15 +33,8 @@ from app.caseworker.consent_forms import (
     StatutoryDisclosureForm,
 )
 from app.caseworker.context import ClientPage, client_page
-from app.consent_texts import CURRENT_VERSION, information_text, is_published
-from app.extensions import db
-from app.i18n import LANGUAGES, select_locale
-from app.labels import MEMBER_KINDS
-from app.models import Role
-from app.models.receipt import ConsentReceipt, ReceiptAction
-from app.security import allow, gate
-from app.services import sharing
-from app.services.consent_matrix import (
+from app.consents import commands
+from app.consents.queries import (
     Basis,
     ConsentStatus,
     MemberInfo,
@@ -49,8 +42,15 @@ from app.services.consent_matrix import (
     load_matrix,
     load_members,
 )
-from app.services.consent_templates import PeriodTemplate, Timeline, Unavailable, periods
-from app.services.receipts import case_receipts, issue_receipt, open_receipts
+from app.consents.receipts import case_receipts, issue_receipt, open_receipts
+from app.consents.rules import PeriodTemplate, Timeline, Unavailable, periods
+from app.consents.texts import CURRENT_VERSION, information_text, is_published
+from app.extensions import db
+from app.i18n import LANGUAGES, select_locale
+from app.labels import MEMBER_KINDS
+from app.models import Role
+from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.security import allow, gate
 from consent.base import utcnow
 from consent.decision import Direction, Purpose
 from consent.errors import ConsentNotActive, InvalidConsent
@@ -174,7 +174,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
         if valid and member is not None:
             purpose_text = form.purpose_text.data.strip()
             try:
-                consent = sharing.grant_consent(
+                consent = commands.grant_consent(
                     db.session,
                     gate(),
                     page.actor,
@@ -245,7 +245,7 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            sharing.revoke_consent(db.session, gate(), page.actor, consent)
+            commands.revoke_consent(db.session, gate(), page.actor, consent)
         except ConsentNotActive:  # raised before anything changed
             return _already_ended(back)
         issue_receipt(
@@ -303,7 +303,7 @@ def statutory_disclosure_new(page: ClientPage) -> str | Response | tuple[str, in
     member = _member_field(form.member, recipients) if request.method == "POST" else None
     if valid and member is not None:
         try:
-            sharing.record_statutory_disclosure(
+            commands.record_statutory_disclosure(
                 db.session,
                 gate(),
                 page.actor,

@@ -34,7 +34,21 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from app.consent_texts import CURRENT_VERSION, information_text, is_published
+from app.consents import commands
+from app.consents.queries import (
+    ConsentItem,
+    MemberInfo,
+    MemberStatus,
+    load_matrix,
+    load_members,
+)
+from app.consents.receipts import (
+    issue_receipt,
+    open_receipts,
+    receipt_json,
+    receipts_page,
+)
+from app.consents.texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db
 from app.labels import MEMBER_KINDS
 from app.models import (
@@ -49,23 +63,9 @@ from app.portal import bp
 from app.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
 from app.portal.views import OwnPage, own_page
 from app.security import allow, gate, public
-from app.services import sharing
 from app.services.cases import load_case_contexts
-from app.services.consent_matrix import (
-    ConsentItem,
-    MemberInfo,
-    MemberStatus,
-    load_matrix,
-    load_members,
-)
 from app.services.fields import sealed
 from app.services.partner import notices_for_client
-from app.services.receipts import (
-    issue_receipt,
-    open_receipts,
-    receipt_json,
-    receipts_page,
-)
 from consent.base import utcnow
 from consent.decision import (
     AccessRequest,
@@ -316,7 +316,7 @@ def consent_new() -> str | Response | tuple[str, int]:
     purpose_text = form.purpose_text.data.strip()
     if step == "confirm" and _confirmed(form):
         try:
-            consent = sharing.grant_consent(
+            consent = commands.grant_consent(
                 db.session,
                 gate(),
                 oc.actor,
@@ -409,7 +409,7 @@ def _change(consent_id: uuid.UUID, mode: Mode) -> str | Response | tuple[str, in
     action = ReceiptAction.NARROW if mode is Mode.NARROW else ReceiptAction.EXTEND
     if step == "confirm" and _confirmed(form):
         try:
-            amended = sharing.amend_consent(
+            amended = commands.amend_consent(
                 db.session,
                 gate(),
                 oc.actor,
@@ -461,7 +461,7 @@ def consent_revoke(consent_id: uuid.UUID) -> str | Response:
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            sharing.revoke_consent(db.session, gate(), oc.actor, consent)
+            commands.revoke_consent(db.session, gate(), oc.actor, consent)
         except ConsentNotActive:  # raised before anything changed
             return _already_ended()
         receipt = _issue_receipt(

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.queries import ConsentStatus, consent_status
 from app.models import (
     Case,
     Client,
@@ -49,7 +50,6 @@ from app.models import (
 from app.models.plan import AgreementState
 from app.services import partner as partner_service
 from app.services.assessment import case_members
-from app.services.consent_matrix import ConsentStatus, consent_status
 from app.services.fields import sealed
 from app.services.network import MemberStatus, member_status
 from app.services.plan import current_versions, in_order, load_plan

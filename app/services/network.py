@@ -2,7 +2,7 @@
 
 Functions take a Session, the access gate and primitives, flush, and never commit. Every
 name and free text goes through the gate (encrypted, logged); ending a membership goes
-through ``app.services.sharing.end_membership``, which removes the member's key seals in
+through ``app.consents.commands.end_membership``, which removes the member's key seals in
 the same transaction.
 """
 
@@ -19,11 +19,11 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.consents.commands import end_membership
 from app.labels import MEMBER_KINDS
 from app.models import Case, MemberKind, NetworkMember, Organisation, OrgKind, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.models.partner import NoticeReason
-from app.services import sharing
 from app.services.fields import field as field_ref
 from app.services.fields import sealed
 from app.services.network_picture import PictureFlow, PictureMember
@@ -240,13 +240,13 @@ def end_member(
     """End a membership now: access and key seals go at once, and so do its open agreements.
 
     An organisation member is asked to confirm it keeps no copy, for ``reason``
-    (``app.services.sharing.end_membership``).
+    (``app.consents.commands.end_membership``).
 
     :raises MembershipEnded: when it had already ended.
     """
     if member_status(member, today()) is MemberStatus.ENDED:
         raise MembershipEnded(member.id)
-    sharing.end_membership(session, gate, member, by_user_id=by_user_id, reason=reason)
+    end_membership(session, gate, member, by_user_id=by_user_id, reason=reason)
     open_flows = session.scalars(
         select(FlowAgreement).where(
             FlowAgreement.member_id == member.id, FlowAgreement.ended_at.is_(None)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
 from app.models import (
     Case,
     CaseTeamMember,
@@ -27,7 +28,6 @@ from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.security import new_gate
 from app.services import network as network_service
 from app.services import partner as partner_service
-from app.services import sharing
 from consent.decision import Actor, ActorRole
 from consent.models import GivenHow
 from consent.sections import SectionKind
@@ -121,7 +121,7 @@ def world(db: Session) -> World:
     network_service.end_flow(db, ended_flow, by_user_id=worker.id)
     db.flush()
     network_service.end_member(db, gate, left, by_user_id=worker.id)
-    sharing.grant_consent(
+    grant_consent(
         db,
         gate,
         actor,

@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.consents import consent_etag
-from app.consent_texts import CURRENT_VERSION
+from app.consents.commands import grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import Case, Client, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import RevocationNotice
 from app.security import new_gate
 from app.services import plan as plan_service
-from app.services import sharing
 from app.services.plan import EMPTY, SectionInput
 from consent.decision import Actor, ActorRole
 from consent.models import Consent, GivenHow
@@ -86,7 +86,7 @@ def _county_case(
     )
 
     def grant(kind: SectionKind) -> Consent:
-        return sharing.grant_consent(
+        return grant_consent(
             db,
             new_gate(),
             actor,
@@ -98,7 +98,7 @@ def _county_case(
         )
 
     consent = grant(SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD))
+    revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD))
     plan_service.save_section(
         db,
         new_gate(),

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -30,7 +31,6 @@ from app.models import (
 )
 from app.security import new_gate
 from app.services import plan as plan_service
-from app.services import sharing
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
 from consent.models import GivenHow
@@ -84,7 +84,7 @@ def build_world(db: Session) -> World:
     person = factories.person_member(
         db, actor, case, "Sisko Kuvitteellinen", role="Sisar", starts_on=start
     )
-    sharing.grant_consent(
+    grant_consent(
         db,
         gate,
         actor,

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents import receipts
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
@@ -30,7 +31,6 @@ from app.services import (
     assessment,
     client_log,
     person_access,
-    receipts,
     release_checklist,
 )
 from app.services import ending as ending_service

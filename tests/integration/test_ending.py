@@ -18,6 +18,7 @@ from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
 from app.i18n import HELSINKI, helsinki_today
 from app.models import (
     Case,
@@ -38,7 +39,7 @@ from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.security import new_gate
 from app.services import ending as ending_service
-from app.services import maintenance, sharing
+from app.services import maintenance
 from app.services.cases import load_case_contexts
 from app.services.fields import field, sealed
 from consent.base import utcnow
@@ -115,7 +116,7 @@ def write_section(db: Session, w: Actor, case: Case, kind: SectionKind, text: st
 
 
 def consent(db: Session, w: Actor, case: Case, to: NetworkMember, *sections: SectionKind):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w,

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent, record_statutory_disclosure, revoke_consent
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -39,7 +40,6 @@ from app.models import (
 from app.models.plan import AgreementState, PlanResponsible
 from app.security import new_gate
 from app.services import network as network_service
-from app.services import sharing
 from app.services.fhir import IDENTITY_CODE_SYSTEM, SharingEnded, export_bundle
 from app.services.fields import field
 from consent.base import utcnow
@@ -150,7 +150,7 @@ def grant(
     until: date | None,
     direction: Direction = Direction.DISCLOSE,
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         actor,
@@ -243,7 +243,7 @@ def world(db: Session) -> World:
     )
     sister_consent = grant(db, actor, case, sister, SectionKind.RELATIONSHIPS, until=None)
     revoked = grant(db, actor, case, ngo_member, SectionKind.HEALTH, until=until)
-    sharing.revoke_consent(db, new_gate(), actor, revoked)
+    revoke_consent(db, new_gate(), actor, revoked)
     db.flush()
     return World(
         county,
@@ -516,7 +516,7 @@ def test_the_policy_names_the_published_information_text(
 
 
 def test_statutory_disclosures_are_not_exported_as_consents(db: Session, world: World) -> None:
-    disclosure = sharing.record_statutory_disclosure(
+    disclosure = record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -646,7 +646,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
     member = org_member(
         db, world.case, kela, MemberKind.PUBLIC_SERVICE, "Etuudet (fictional)", world.worker_actor
     )
-    sharing.record_statutory_disclosure(
+    record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -672,7 +672,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
 def test_after_revocation_the_partner_export_is_refused_and_logged(
     db: Session, world: World
 ) -> None:
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, world.housing_consent)
+    revoke_consent(db, new_gate(), world.worker_actor, world.housing_consent)
     db.commit()  # a denial rolls the session back
 
     with pytest.raises(SharingEnded):

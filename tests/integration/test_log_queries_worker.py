@@ -11,10 +11,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import client_log, dashboard, sharing
+from app.services import client_log, dashboard
 from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
@@ -354,7 +355,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
     )
     person.confidentiality_committed_on = today()
     version = write_section(db, actor, case, SectionKind.HOUSING, "Asunto (fictional)")
-    sharing.grant_consent(
+    grant_consent(
         db,
         new_gate(),
         actor,

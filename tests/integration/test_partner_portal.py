@@ -13,6 +13,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import (
+    end_membership,
+    grant_consent,
+    record_statutory_disclosure,
+    revoke_consent,
+)
 from app.models import (
     Case,
     Client,
@@ -30,7 +36,6 @@ from app.models.partner import PartnerUpdate, PartnerUpdateKind, RevocationNotic
 from app.partner.content import content_parts
 from app.security import new_gate
 from app.services import partner as partner_service
-from app.services import sharing
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
@@ -140,7 +145,7 @@ def grant(
     direction: Direction = Direction.DISCLOSE,
     by: Actor | None = None,
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         by or w.worker_actor,
@@ -191,7 +196,7 @@ def test_home_lists_only_shared_clients_with_what_basis_and_until(
     _statutory, statutory_case = factories.client(
         db, world.county, name="Kuvitteellinen Laki", worker=world.worker
     )
-    sharing.record_statutory_disclosure(
+    record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -374,7 +379,7 @@ def test_after_revocation_the_very_next_page_load_says_access_has_ended(
     db.commit()
     login(client, world.partner.username)
     assert "Oma vuokra-asunto" in page(client, f"/partner/clients/{record.id}")[1]
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id))
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id))
     db.commit()
     status, html = page(client, f"/partner/clients/{record.id}")
     assert status == 403
@@ -398,7 +403,7 @@ def test_after_expiry_the_page_says_access_has_ended(
         db, world.county, name="Kuvitteellinen Kalle", worker=world.worker
     )
     member = add_member(db, case, world.housing, starts_on=TODAY - timedelta(days=60))
-    sharing.grant_consent(
+    grant_consent(
         db,
         new_gate(),
         world.worker_actor,
@@ -428,7 +433,7 @@ def test_an_ended_membership_ends_access_and_without_a_past_basis_is_a_404(
     )
     never_member = add_member(db, never_case, world.housing)
     for ending in (member, never_member):
-        sharing.end_membership(db, new_gate(), ending, by_user_id=world.worker.id)
+        end_membership(db, new_gate(), ending, by_user_id=world.worker.id)
     db.commit()
     login(client, world.partner.username)
     status, html = page(client, f"/partner/clients/{record.id}")
@@ -446,7 +451,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
     record, _, _, consent = shared_client(
         db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING, SectionKind.HEALTH
     )
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent)
     db.commit()
     notice = db.scalar(select(RevocationNotice).where(RevocationNotice.consent_id == consent.id))
     assert notice is not None and notice.organisation_id == world.housing.id
@@ -516,7 +521,7 @@ def test_only_a_disclosing_consent_to_an_organisation_makes_a_notice(
     db.flush()
     to_person = grant(db, world, case, person, SectionKind.HOUSING)
     for consent in (obtain, to_person):
-        sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+        revoke_consent(db, new_gate(), world.worker_actor, consent)
     assert partner_service.notices_for_client(db, record.id) == []
 
 
@@ -621,7 +626,7 @@ def test_an_invalid_update_is_shown_again_with_what_was_typed(
 
 def test_no_update_without_access(client: FlaskClient, db: Session, world: World) -> None:
     record, _, _, consent = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent)
     db.commit()
     login(client, world.partner.username)
     response = send(client, record.id, "other", "Myöhässä (fictional)")

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 
+from app.consents.commands import end_membership, grant_consent
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -38,7 +39,6 @@ from app.models import (
 from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
 from app.security import new_gate
 from app.services import plan as plan_service
-from app.services import sharing
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
 from consent.errors import InvalidConsent
@@ -303,7 +303,7 @@ def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> No
 def test_a_member_who_left_stays_named_but_cannot_be_newly_named(client, db) -> None:  # type: ignore[no-untyped-def]
     s = setting(db)
     save(db, s, SectionKind.HOUSING, goals="Asunto", responsible_ids=frozenset({s.ngo.id}))
-    sharing.end_membership(db, new_gate(), s.ngo, by_user_id=s.worker.id)
+    end_membership(db, new_gate(), s.ngo, by_user_id=s.worker.id)
     db.commit()
     login(client, s.worker.username)
     page = text_of(client.get(section_path(s, SectionKind.HOUSING)))
@@ -389,7 +389,7 @@ def test_the_later_of_two_simultaneous_saves_gets_the_conflict_page(client, app,
 
 
 def grant(db: Session, s: Setting, member: NetworkMember, *sections: SectionKind):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         s.actor,

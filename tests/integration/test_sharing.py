@@ -10,6 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import (
+    end_membership,
+    grant_consent,
+    record_statutory_disclosure,
+    revoke_consent,
+)
 from app.models import (
     Case,
     Client,
@@ -22,7 +28,6 @@ from app.models import (
     Role,
 )
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field, sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.models import GivenHow
@@ -129,7 +134,7 @@ def read(
 def grant(
     db: Session, w: World, member: NetworkMember, *sections: SectionKind, until: date | None = None
 ):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.county_worker,
@@ -171,7 +176,7 @@ def test_revocation_denies_the_very_next_read_and_removes_the_seals(
     assert (
         db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 2
     )  # name + section
-    sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
+    revoke_consent(db, new_gate(), world.county_worker, consent)
     db.commit()
     assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 0
     with pytest.raises(AccessDenied, match=Reason.DENIED_REVOKED.value):
@@ -201,7 +206,7 @@ def test_without_a_seal_the_low_level_functions_cannot_open_the_key(
             seal.open_as_grantee(
                 db, keyring, organisation_id=org, member_id=None, data_key_ids=[key_id]
             )
-    sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
+    revoke_consent(db, new_gate(), world.county_worker, consent)
     with pytest.raises(seal.NoSeal):
         seal.open_as_grantee(
             db,
@@ -218,7 +223,7 @@ def test_content_written_after_revocation_is_under_a_key_the_former_grantee_neve
     before = write_section(db, world, SectionKind.HOUSING, "Ennen")
     consent = grant(db, world, world.housing_member, SectionKind.HOUSING)
     grant(db, world, world.kela_member, SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
+    revoke_consent(db, new_gate(), world.county_worker, consent)
     after = write_section(db, world, SectionKind.HOUSING, "Jälkeen")
     old_key, new_key = envelope.key_id_of(before.content_ct), envelope.key_id_of(after.content_ct)
     assert old_key != new_key
@@ -239,7 +244,7 @@ def disclose_livelihood_to_kela(
     provision: str,
     justification: str = "Toimeentulon turvaaminen vapautumispäivänä (fictional)",
 ):  # type: ignore[no-untyped-def]
-    return sharing.record_statutory_disclosure(
+    return record_statutory_disclosure(
         db,
         new_gate(),
         w.county_worker,
@@ -283,9 +288,7 @@ def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification
 def test_leaving_the_network_ends_access_and_removes_seals(db: Session, world: World) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     grant(db, world, world.housing_member, SectionKind.HOUSING)
-    sharing.end_membership(
-        db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id
-    )
+    end_membership(db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id)
     db.commit()
     assert (
         db.scalar(

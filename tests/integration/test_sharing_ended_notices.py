@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import end_membership, grant_consent, revoke_consent
 from app.i18n import helsinki_today
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import NoticeReason, RevocationNotice
 from app.security import new_gate
-from app.services import ending, network, sharing
+from app.services import ending, network
 from app.services import partner as partner_service
 from consent.decision import Actor, ActorRole, Direction
 from consent.models import Consent, GivenHow
@@ -81,7 +82,7 @@ def grant(
     until: date | None = LIVE_UNTIL,
     direction: Direction = Direction.DISCLOSE,
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.worker_actor,
@@ -125,7 +126,7 @@ def test_ending_a_membership_asks_its_organisation_about_each_consent_in_force(
     grant(db, world, housing, starts=TODAY + timedelta(days=5))  # not yet begun
     grant(db, world, housing, starts=TODAY - timedelta(days=20), until=TODAY - timedelta(days=1))
     withdrawn = grant(db, world, housing)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
+    revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
     db.commit()
 
     # The worker ends the membership on the network page.
@@ -177,7 +178,7 @@ def test_a_membership_that_had_not_begun_or_had_reached_its_last_day_makes_no_no
     past.ends_on = TODAY - timedelta(days=1)  # its planned last day has passed
     db.flush()
     for member in (upcoming, past):
-        sharing.end_membership(db, new_gate(), member, by_user_id=world.worker.id)
+        end_membership(db, new_gate(), member, by_user_id=world.worker.id)
     assert reasons(db, world) == {}
 
 
@@ -190,7 +191,7 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
     housing, housing_staff = org_member(db, world, "Kuvitteellinen asuntotoimisto")
     live_housing = grant(db, world, housing)
     withdrawn = grant(db, world, housing)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
+    revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
     kela, _ = org_member(db, world, "Kuvitteellinen Kela")
     live_kela = grant(db, world, kela, until=None)
     left, _ = org_member(db, world, "Kuvitteellinen lähtenyt")

@@ -38,12 +38,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import consent_purpose
 from app.i18n import LANGUAGES
 from app.labels import SECTIONS
 from app.models import Case, Organisation, ResponsibleWorker, User
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.services.fields import field, sealed
-from app.services.sharing import consent_purpose
 from consent.base import utcnow
 from consent.decision import Actor, Direction, helsinki_day
 from consent.models import Consent, GivenHow
