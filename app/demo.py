@@ -544,6 +544,7 @@ def _demo_network(
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,
             information_text_version=consent_texts.CURRENT_VERSION,
+            receipt=None,
         )
     return members
 

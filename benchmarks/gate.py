@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, select
 
 from app import create_app
 from app.consents.commands import grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.extensions import db
 from app.models import (
     Client,
@@ -124,7 +125,8 @@ def main() -> None:
                 terms=terms,
                 purpose_text="Asuminen (fictional)",
                 given_how=GivenHow.WRITTEN,
-                information_text_version="benchmark",
+                information_text_version=CURRENT_VERSION,
+                receipt=None,
             )
 
         grant()
@@ -150,7 +152,7 @@ def main() -> None:
         def grant_and_revoke() -> None:
             consent = grant()
             session.commit()
-            revoke_consent(session, new_gate(), caseworker, consent)  # type: ignore[arg-type]
+            revoke_consent(session, new_gate(), caseworker, consent, receipt=None)  # type: ignore[arg-type]
             session.commit()
 
         def log_25() -> None:

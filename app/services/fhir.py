@@ -33,7 +33,6 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.queries import ConsentStatus, consent_status
 from app.models import (
     Case,
     Client,
@@ -66,6 +65,8 @@ from consent.decision import (
 )
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
+from consent.service import facts_of
+from consent.status import ConsentStatus, consent_status
 from sharing.errors import AccessDenied
 from sharing.gate import AccessGate, Sealed
 
@@ -316,7 +317,7 @@ def _full_export(
             patient_ref,
             performers[c.member_id],
             codes,
-            today,
+            at,
             purpose_text=purposes[c.id],
             county=county,
         )
@@ -414,11 +415,8 @@ def _partner_export(
                 full=False,
             )
         )
-    today = helsinki_day(at)
     resources += [
-        _consent(
-            c, patient_ref, _ref(organisation_id), codes, today, purpose_text=None, county=None
-        )
+        _consent(c, patient_ref, _ref(organisation_id), codes, at, purpose_text=None, county=None)
         for c in consents
     ]
     return resources
@@ -725,7 +723,7 @@ def _consent(
     patient_ref: JSONDict,
     grantee_ref: JSONDict,
     codes: Codes,
-    today: date,
+    at: datetime,
     *,
     purpose_text: str | None,
     county: Organisation | None,
@@ -791,7 +789,7 @@ def _consent(
     resource: JSONDict = {
         "resourceType": "Consent",
         "id": str(consent.id),
-        "status": CONSENT_STATE[consent_status(consent, today)],
+        "status": CONSENT_STATE[consent_status(facts_of(consent), at)],
         "scope": {
             "coding": [{"system": f"{HL7}/consentscope", "code": "patient-privacy"}],
         },

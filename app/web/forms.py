@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 
 from flask import flash
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_wtf import FlaskForm
 
 from app.refusals import Refused
 
 
-def show_refusal(form: FlaskForm, refusal: Refused) -> None:
-    """Put each of the refusal's messages, translated, on the field it names (or the form)."""
+def show_refusal(form: FlaskForm, refusal: Refused, names: Mapping[str, str] | None = None) -> None:
+    """Put each of the refusal's messages, translated, on the field it names (or the form).
+
+    ``names`` maps a command's field to this form's, where they differ (``member_id`` is
+    the form's ``member``).
+    """
+    params = _localised(refusal.params)
     for name, _code, message in refusal.messages():
-        text = gettext(message, **refusal.params)
+        text = gettext(message, **params)
+        if name and names:
+            name = names.get(name, name)
         field = form._fields.get(name) if name else None
         if field is None:
             form.form_errors.append(text)
@@ -25,7 +33,7 @@ def show_refusal(form: FlaskForm, refusal: Refused) -> None:
 
 
 @contextmanager
-def refusals_shown_on(form: FlaskForm) -> Iterator[None]:
+def refusals_shown_on(form: FlaskForm, names: Mapping[str, str] | None = None) -> Iterator[None]:
     """Run a command; when it refuses, show why on ``form`` and carry on to re-render it.
 
     ::
@@ -45,9 +53,17 @@ def refusals_shown_on(form: FlaskForm) -> Iterator[None]:
     except Refused as refusal:
         if refusal.status != Refused.status:
             raise
-        show_refusal(form, refusal)
+        show_refusal(form, refusal, names)
 
 
 def flash_refusal(refusal: Refused) -> None:
     """Say why on the next page, for buttons without a form to show it on."""
-    flash(gettext(refusal.message, **refusal.params), "error")
+    flash(gettext(refusal.message, **_localised(refusal.params)), "error")
+
+
+def _localised(params: Mapping[str, object]) -> dict[str, object]:
+    """A refusal's values as the page shows them: a calendar day in the reader's format."""
+    return {
+        key: format_date(value, "medium") if isinstance(value, date) else value
+        for key, value in params.items()
+    }

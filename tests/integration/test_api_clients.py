@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     CaseTeamMember,
@@ -129,7 +130,8 @@ def world(db: Session) -> World:
         terms=ConsentTerms(housing.id, frozenset({SectionKind.HOUSING}), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Ulkopuolinen (fictional)")
     world = World(

@@ -19,6 +19,7 @@ from app.consents.commands import (
     revoke_consent,
 )
 from app.consents.receipts import open_receipts
+from app.consents.rules import Change
 from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
@@ -139,6 +140,7 @@ def grant(db: Session, w: World, member: NetworkMember, case: Case | None = None
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     return consent.id
@@ -240,7 +242,7 @@ def test_the_list_shows_current_and_ended_consents_with_their_states(
     first = grant(db, world, world.housing)
     db.get(NetworkMember, world.ngo.id).confidentiality_committed_on = helsinki_today()  # type: ignore[union-attr]
     second = grant(db, world, world.ngo)
-    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, first))  # type: ignore[arg-type]
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, first), receipt=None)  # type: ignore[arg-type]
     db.commit()
     for username in (world.worker.username, world.user.username):
         headers = api_token(client, username)
@@ -406,6 +408,7 @@ def test_revoking_needs_the_current_etag(client: FlaskClient, db: Session, world
         world.worker_actor,
         old,
         case=world.case,
+        change=Change.NARROW,
         terms=ConsentTerms(
             world.housing.id,
             frozenset({SectionKind.HOUSING}),
@@ -415,6 +418,7 @@ def test_revoking_needs_the_current_etag(client: FlaskClient, db: Session, world
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     replacement_id = replacement.id
     db.commit()

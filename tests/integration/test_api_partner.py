@@ -95,6 +95,7 @@ def grant(
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -124,7 +125,7 @@ def test_shared_lists_only_clients_with_a_share_now(
     _, member_only = factories.client(db, world.county, name="Kuvitteellinen Jäsen")
     add_member(db, member_only, world.housing)
     _, _, revoked = shared_client(db, world, "Kuvitteellinen Peruttu", SectionKind.HEALTH)
-    revoke_consent(db, new_gate(), world.worker_actor, revoked)
+    revoke_consent(db, new_gate(), world.worker_actor, revoked, receipt=None)
     factories.client(db, world.county, name="Kuvitteellinen Vieras")
     db.commit()
 
@@ -252,7 +253,7 @@ def test_updates_follow_reach(client: FlaskClient, db: Session, world: World) ->
         client.post(f"/api/v1/clients/{record.id}/updates", json=update, headers=worker), 403
     )
     # Once the consent is revoked the organisation's access has ended: it is told so.
-    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id))  # type: ignore[arg-type]
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id), receipt=None)  # type: ignore[arg-type]
     db.commit()
     ended = client.post(f"/api/v1/clients/{record.id}/updates", json=update, headers=partner)
     assert_problem(ended, 403)
@@ -266,7 +267,7 @@ def test_a_revocation_notice_is_listed_and_confirmed_once(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     record, _, consent = shared_client(db, world, "Kuvitteellinen Jaettu", SectionKind.HOUSING)
-    revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     db.commit()
     partner = api_token(client, world.partner.username)
     listed = client.get("/api/v1/notices", headers=partner).json

@@ -95,10 +95,11 @@ def _county_case(
             purpose_text="Asunnon järjestäminen (fictional)",
             given_how=GivenHow.WRITTEN,
             information_text_version=CURRENT_VERSION,
+            receipt=None,
         )
 
     consent = grant(SectionKind.HOUSING)
-    revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD))
+    revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD), receipt=None)
     plan_service.save_section(
         db,
         new_gate(),

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -92,7 +93,8 @@ def build_world(db: Session) -> World:
         terms=ConsentTerms(housing.id, frozenset({SectionKind.HOUSING}), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     other_county = factories.organisation(db, OrgKind.COUNTY)
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Ulkopuolinen (fictional)")

@@ -83,7 +83,7 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
     )
     db.commit()
     assert reads(probation_staff, w, SectionKind.LIVELIHOOD)
-    revoke_consent(db, new_gate(), w.worker_actor, consent)
+    revoke_consent(db, new_gate(), w.worker_actor, consent, receipt=None)
     db.commit()
     with pytest.raises(AccessDenied):
         reads(w.housing_staff, w, SectionKind.HOUSING)

@@ -36,7 +36,8 @@ from app.services import (
 from app.services import ending as ending_service
 from app.services import network as network_service
 from app.services import plan as plan_service
-from consent.base import Base
+from app.web.receipts import RequestWording
+from consent.base import Base, utcnow
 from consent.decision import Actor, ActorRole
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
@@ -196,6 +197,8 @@ def build_world(db: Session) -> World:
             previous=None,
             member_label="Liisa Läheinen",
             purpose_text="Läheisen tuki arjessa (fictional)",
+            wording=RequestWording(),
+            at=utcnow(),
         )
     entry = db.scalars(
         select(AccessLogEntry).where(AccessLogEntry.client_id == w.client.id).limit(1)

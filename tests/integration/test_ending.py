@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import HELSINKI, helsinki_today
 from app.models import (
     Case,
@@ -124,7 +125,8 @@ def consent(db: Session, w: Actor, case: Case, to: NetworkMember, *sections: Sec
         terms=ConsentTerms(to.id, frozenset(sections), TODAY - timedelta(days=10), None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import grant_consent, record_statutory_disclosure, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -158,7 +159,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset(sections), today(), until, direction),
         purpose_text=PURPOSE_TEXT,
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -243,7 +245,7 @@ def world(db: Session) -> World:
     )
     sister_consent = grant(db, actor, case, sister, SectionKind.RELATIONSHIPS, until=None)
     revoked = grant(db, actor, case, ngo_member, SectionKind.HEALTH, until=until)
-    revoke_consent(db, new_gate(), actor, revoked)
+    revoke_consent(db, new_gate(), actor, revoked, receipt=None)
     db.flush()
     return World(
         county,
@@ -510,7 +512,7 @@ def test_the_policy_names_the_published_information_text(
 ) -> None:
     bundle = export(db, world, world.worker_actor, Purpose.CASE_WORK)
     with app.test_request_context(base_url=BASE):
-        expected = url_for("portal.consent_information", version="2026-11", _external=True)
+        expected = url_for("portal.consent_information", version=CURRENT_VERSION, _external=True)
     for consent in resources(bundle, "Consent"):
         assert consent["policy"] == [{"uri": expected}]
 
@@ -672,7 +674,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
 def test_after_revocation_the_partner_export_is_refused_and_logged(
     db: Session, world: World
 ) -> None:
-    revoke_consent(db, new_gate(), world.worker_actor, world.housing_consent)
+    revoke_consent(db, new_gate(), world.worker_actor, world.housing_consent, receipt=None)
     db.commit()  # a denial rolls the session back
 
     with pytest.raises(SharingEnded):

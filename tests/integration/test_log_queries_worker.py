@@ -364,6 +364,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     as_person = Actor(ActorRole.PERSON, member_id=person.id)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.security import new_gate
@@ -219,7 +220,8 @@ def test_ending_a_membership_through_the_page_ends_the_partners_access_at_once(
         terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     partner_actor = Actor(ActorRole.PARTNER, user_id=partner.id, organisation_id=setting.housing.id)

@@ -19,6 +19,7 @@ from app.consents.commands import (
     record_statutory_disclosure,
     revoke_consent,
 )
+from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     Client,
@@ -153,7 +154,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset(sections), TODAY, until, direction),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -379,7 +381,7 @@ def test_after_revocation_the_very_next_page_load_says_access_has_ended(
     db.commit()
     login(client, world.partner.username)
     assert "Oma vuokra-asunto" in page(client, f"/partner/clients/{record.id}")[1]
-    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id))
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id), receipt=None)
     db.commit()
     status, html = page(client, f"/partner/clients/{record.id}")
     assert status == 403
@@ -416,7 +418,8 @@ def test_after_expiry_the_page_says_access_has_ended(
         ),
         purpose_text="Päättynyt (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     login(client, world.partner.username)
@@ -451,7 +454,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
     record, _, _, consent = shared_client(
         db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING, SectionKind.HEALTH
     )
-    revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     db.commit()
     notice = db.scalar(select(RevocationNotice).where(RevocationNotice.consent_id == consent.id))
     assert notice is not None and notice.organisation_id == world.housing.id
@@ -521,7 +524,7 @@ def test_only_a_disclosing_consent_to_an_organisation_makes_a_notice(
     db.flush()
     to_person = grant(db, world, case, person, SectionKind.HOUSING)
     for consent in (obtain, to_person):
-        revoke_consent(db, new_gate(), world.worker_actor, consent)
+        revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     assert partner_service.notices_for_client(db, record.id) == []
 
 
@@ -626,7 +629,7 @@ def test_an_invalid_update_is_shown_again_with_what_was_typed(
 
 def test_no_update_without_access(client: FlaskClient, db: Session, world: World) -> None:
     record, _, _, consent = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
-    revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     db.commit()
     login(client, world.partner.username)
     response = send(client, record.id, "other", "Myöhässä (fictional)")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.consents import commands as consent_commands
 from app.consents.commands import end_membership, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
 from app.models import (
@@ -107,7 +108,8 @@ def grant_consent(
         ),
         purpose_text="Läheisen tuki arjessa (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -223,7 +225,7 @@ def test_issuing_requires_a_live_consent_for_that_member(db: Session, world: Wor
     with pytest.raises(person_access.NotAPerson):
         person_access.issue_access(db, member=stranger, consent_id=world.consent.id, **common)
     # A revoked consent no longer counts.
-    revoke_consent(db, new_gate(), world.actor, world.consent)
+    revoke_consent(db, new_gate(), world.actor, world.consent, receipt=None)
     with pytest.raises(person_access.NoLiveConsent):
         person_access.issue_access(db, member=world.person, consent_id=world.consent.id, **common)
     assert db.scalars(select(PersonAccessGrant)).all() == []
@@ -337,7 +339,7 @@ def test_the_worker_page_refuses_what_the_consent_does_not_cover_and_keeps_the_i
 def test_without_a_consent_the_worker_page_offers_no_link(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    revoke_consent(db, new_gate(), world.actor, world.consent)
+    revoke_consent(db, new_gate(), world.actor, world.consent, receipt=None)
     db.commit()
     login(client, world.worker.username)
     page = client.get(world.access_page).get_data(as_text=True)
@@ -566,7 +568,7 @@ def test_a_revoked_consent_stops_the_link_at_once_before_its_expiry(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     issued = bound(client, db, world)
-    revoke_consent(db, new_gate(), world.actor, db.get(Consent, world.consent.id))
+    revoke_consent(db, new_gate(), world.actor, db.get(Consent, world.consent.id), receipt=None)
     db.commit()
     assert_ended(client, issued)
 
@@ -662,7 +664,7 @@ def test_an_amended_consent_ends_the_link_issued_under_it(
         old,
         terms=ConsentTerms(world.person.id, frozenset({SectionKind.HOUSING}), today(), None),
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
         by_user_id=world.worker.id,
         at=utcnow(),
     )

@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.consents.commands import end_membership, grant_consent
+from app.consents.rules import GrantCode
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -37,11 +39,11 @@ from app.models import (
     User,
 )
 from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
+from app.refusals import Refused
 from app.security import new_gate
 from app.services import plan as plan_service
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
-from consent.errors import InvalidConsent
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
@@ -397,7 +399,8 @@ def grant(db: Session, s: Setting, member: NetworkMember, *sections: SectionKind
         terms=ConsentTerms(member.id, frozenset(sections), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -413,8 +416,9 @@ def test_view_as_shows_exactly_what_each_member_may_see(client, db) -> None:  # 
     save(db, s, SectionKind.HEALTH, goals="Päihdekuntoutus jatkuu")
     grant(db, s, s.housing, SectionKind.HOUSING)
     # NGOs and close persons are not authorities: a consent needs their commitment first.
-    with pytest.raises(InvalidConsent):
+    with pytest.raises(Refused) as refused:
         grant(db, s, s.person, SectionKind.HEALTH)
+    assert refused.value.errors == {"member_id": GrantCode.NO_COMMITMENT}
     s.person.confidentiality_committed_on = TODAY
     grant(db, s, s.person, SectionKind.HEALTH)
     db.commit()

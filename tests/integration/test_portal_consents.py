@@ -153,6 +153,7 @@ def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, 
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -705,6 +706,7 @@ def test_an_obtain_consent_is_withdrawn_without_a_preview_of_the_plan(
         purpose_text=PURPOSE,
         given_how=GivenHow.ORAL,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     login(client, world.user.username)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import end_membership, grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import NoticeReason, RevocationNotice
@@ -90,7 +91,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), starts, until, direction),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -126,7 +128,7 @@ def test_ending_a_membership_asks_its_organisation_about_each_consent_in_force(
     grant(db, world, housing, starts=TODAY + timedelta(days=5))  # not yet begun
     grant(db, world, housing, starts=TODAY - timedelta(days=20), until=TODAY - timedelta(days=1))
     withdrawn = grant(db, world, housing)
-    revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
+    revoke_consent(db, new_gate(), world.worker_actor, withdrawn, receipt=None)
     db.commit()
 
     # The worker ends the membership on the network page.
@@ -191,7 +193,7 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
     housing, housing_staff = org_member(db, world, "Kuvitteellinen asuntotoimisto")
     live_housing = grant(db, world, housing)
     withdrawn = grant(db, world, housing)
-    revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
+    revoke_consent(db, new_gate(), world.worker_actor, withdrawn, receipt=None)
     kela, _ = org_member(db, world, "Kuvitteellinen Kela")
     live_kela = grant(db, world, kela, until=None)
     left, _ = org_member(db, world, "Kuvitteellinen lähtenyt")
