@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents import texts as consent_texts
 from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import HELSINKI, helsinki_today
 from app.models import (
     Case,
@@ -543,7 +543,7 @@ def _demo_network(
             terms=ConsentTerms(by_org[orgs[org_name].id].id, frozenset(sections), added, None),
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,
-            information_text_version=consent_texts.CURRENT_VERSION,
+            information_text_version=CURRENT_VERSION,
             receipt=None,
         )
     return members

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Response, abort, url_for
+from flask import abort, url_for
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy import select
 
@@ -341,7 +341,7 @@ def consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult:
     etag=True,
     statuses=(404, 409),
 )
-def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
+def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     """A caseworker records a consent the client gave in writing or orally, after showing
     the information text; the member must not have left the network, and one who is not an
     authority needs a recorded confidentiality commitment. The client gives one
