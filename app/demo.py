@@ -14,11 +14,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import consent_texts
 from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
 from app.cases.commands import change_phase
 from app.cases.facts import load_case_contexts
+from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.contacts import commands as contacts
 from app.ending import commands as ending
 from app.i18n import HELSINKI, helsinki_today
@@ -50,7 +51,6 @@ from app.plan import rules as plan_rules
 from app.release import commands as release_checklist
 from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
-from app.services import sharing
 from app.services.fields import field
 from consent.base import Base, utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
@@ -540,7 +540,7 @@ def _demo_network(
             agreed_with_client=True,
         )
     for org_name, sections, purpose_text in CONSENTS:
-        sharing.grant_consent(
+        grant_consent(
             session,
             gate,
             actor,
@@ -548,7 +548,8 @@ def _demo_network(
             terms=ConsentTerms(by_org[orgs[org_name].id].id, frozenset(sections), added, None),
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,
-            information_text_version=consent_texts.CURRENT_VERSION,
+            information_text_version=CURRENT_VERSION,
+            receipt=None,
         )
     return members
 

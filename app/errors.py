@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from app.api.problems import MALFORMED, VALIDATION, field_errors, problem
+from app.api.problems import CONFLICT, MALFORMED, STALE, VALIDATION, field_errors, problem
 from app.api.spec import MalformedBody, QueryError
 from app.extensions import db
 from app.refusals import Refused
@@ -100,6 +100,10 @@ def handle_access_denied(error: AccessDenied) -> Answer:
     return _page(404)
 
 
+# The documented problem type of each refusal status (a 404 stays ``about:blank``).
+_REFUSAL_KINDS = {422: VALIDATION, 409: CONFLICT, 412: STALE}
+
+
 def handle_refusal(refusal: Refused) -> Answer:
     """A command's refusal that no form showed: a 4xx page, or problem details with codes."""
     db.session.rollback()
@@ -112,7 +116,8 @@ def handle_refusal(refusal: Refused) -> Answer:
             }
             for name, code, message in refusal.messages()
         ]
-        return problem(refusal.status, errors[0]["detail"], errors=errors)
+        kind = _REFUSAL_KINDS.get(refusal.status)
+        return problem(refusal.status, errors[0]["detail"], kind=kind, errors=errors)
     return _page(
         refusal.status,
         gettext(refusal.message, **refusal.params),

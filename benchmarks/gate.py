@@ -22,6 +22,8 @@ from sqlalchemy import create_engine, select
 
 from app import create_app
 from app.cases.queries import county_caseload
+from app.consents.commands import grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.extensions import db
 from app.models import (
     Client,
@@ -34,7 +36,6 @@ from app.models import (
     Role,
 )
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field, sealed
 from app.settings import Settings
 from consent.base import Base, utcnow
@@ -116,7 +117,7 @@ def main() -> None:
         terms = ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), utcnow().date(), None)
 
         def grant() -> object:
-            return sharing.grant_consent(
+            return grant_consent(
                 session,
                 new_gate(),
                 caseworker,
@@ -124,7 +125,8 @@ def main() -> None:
                 terms=terms,
                 purpose_text="Asuminen (fictional)",
                 given_how=GivenHow.WRITTEN,
-                information_text_version="benchmark",
+                information_text_version=CURRENT_VERSION,
+                receipt=None,
             )
 
         grant()
@@ -150,7 +152,7 @@ def main() -> None:
         def grant_and_revoke() -> None:
             consent = grant()
             session.commit()
-            sharing.revoke_consent(session, new_gate(), caseworker, consent)  # type: ignore[arg-type]
+            revoke_consent(session, new_gate(), caseworker, consent, receipt=None)  # type: ignore[arg-type]
             session.commit()
 
         def log_25() -> None:

@@ -4,9 +4,11 @@ A caseworker records a consent the client gave in writing or orally, after showi
 information text (``app/caseworker/consents.py``); the client's own token gives one
 electronically (``app/portal/consents.py``): the body names the version of the
 information text shown and confirms it was read, since there is no confirmation page.
-Either way the change gets the same receipt as on those pages (the client's, naming the
-worker who recorded it). Every change goes through ``app.services.sharing``, which
-re-syncs the key seals in the same transaction.
+Every change is the same command of ``app.consents.commands`` that those pages call: it
+checks who may be given a consent and how, re-syncs the key seals and writes the same
+receipt as the pages (the client's, naming the worker who recorded it) in one
+transaction. Its refusals become problem details in ``app/errors.py``: 422 with a
+pointer per field, 409 for a consent that has already ended.
 
 Revoking needs ``If-Match`` with the consent's ETag: a consent amended or revoked since
 it was read answers 412 and stays as it is; one that has already ended (with its current
@@ -18,44 +20,37 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import Response, abort, url_for
-from flask_login import current_user
+from flask import abort, url_for
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy import select
 
 from app.api import bp
 from app.api.access import Reach, reach, require_open
 from app.api.etags import etag_of, require_match
-from app.api.problems import CONFLICT, problem
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import MarshalResult, operation
-from app.consent_texts import CURRENT_VERSION, is_published
+from app.consents import commands
+from app.consents.queries import (
+    ConsentItem,
+    ConsentMatrix,
+    DisclosureItem,
+    MemberInfo,
+    load_matrix,
+)
+from app.consents.texts import CURRENT_VERSION
 from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import MemberKind, Role
-from app.models.receipt import ReceiptAction
 from app.security import gate
-from app.services import sharing
-from app.services.consent_matrix import (
-    ConsentItem,
-    ConsentMatrix,
-    ConsentStatus,
-    DisclosureItem,
-    MemberInfo,
-    MemberStatus,
-    consent_status,
-    load_matrix,
-    load_members,
-)
-from app.services.receipts import issue_receipt
+from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.decision import Direction, helsinki_day
-from consent.errors import ConsentNotActive, InvalidConsent
-from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
+from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
+from consent.status import ConsentStatus, MembershipStatus
 
 ROLES = (Role.CASEWORKER, Role.CLIENT)
 PURPOSE_TEXT_MAX = 1000  # as the consent forms of the caseworker and the client
@@ -70,7 +65,7 @@ class ConsentMember(Strict):
         required=True, metadata={"description": "The organisation's name, or the person's name."}
     )
     kind = enum_field(MemberKind, required=True)
-    status = enum_field(MemberStatus, required=True)
+    status = enum_field(MembershipStatus, required=True)
 
 
 class ConsentUser(Strict):
@@ -346,7 +341,7 @@ def consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult:
     etag=True,
     statuses=(404, 409),
 )
-def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
+def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     """A caseworker records a consent the client gave in writing or orally, after showing
     the information text; the member must not have left the network, and one who is not an
     authority needs a recorded confidentiality commitment. The client gives one
@@ -354,116 +349,35 @@ def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> Response:
     way the client gets a receipt, as on the pages. The response carries Location and ETag."""
     r = reach(client_id)
     require_open(r)
-    now = utcnow()
-    today = helsinki_day(now)
-    members = load_members(db.session, gate(), r.actor, r.case, purpose=r.purpose, now=now)
-    member = next((m for m in members if m.id == body["member_id"]), None)
-    client = r.role is Role.CLIENT
-    errors = _client_errors(body, member) if client else _caseworker_errors(body, member)
-    if errors or member is None:
-        raise ValidationError(errors)
+    if r.role is Role.CLIENT and "valid_from" in body:
+        raise ValidationError(
+            {"valid_from": ["A consent you give starts today: leave this field out."]}
+        )
     terms = ConsentTerms(
-        member_id=member.id,
+        member_id=body["member_id"],
         sections=frozenset(body["sections"]),
-        valid_from=body.get("valid_from", today),
+        valid_from=body.get("valid_from", helsinki_day(utcnow())),
         valid_until=body["valid_until"],
         direction=body["direction"],
     )
-    purpose_text = body["purpose_text"].strip()
-    try:
-        granted = sharing.grant_consent(
-            db.session,
-            gate(),
-            r.actor,
-            case=r.case,
-            terms=terms,
-            purpose_text=purpose_text,
-            given_how=body.get("given_how", GivenHow.ELECTRONIC),
-            information_text_version=body["information_text_version"],
-        )
-    except InvalidConsent as refused:  # raised before anything changed
-        raise ValidationError(
-            {"_schema": [f"The consent could not be recorded: {refused}."]}
-        ) from None
-    issue_receipt(
+    granted = commands.grant_consent(
         db.session,
         gate(),
         r.actor,
         case=r.case,
-        action=ReceiptAction.GRANT,
-        consent=granted,
-        previous=None,
-        member_label=member.label,
-        purpose_text=purpose_text,
+        terms=terms,
+        purpose_text=body["purpose_text"].strip(),
+        given_how=body.get("given_how", GivenHow.ELECTRONIC),
+        information_text_version=body["information_text_version"],
+        receipt=RequestWording(),
     )
-    db.session.commit()
-    item = ConsentItem(
-        id=granted.id,
-        member=member,
-        sections=tuple(s for s in SectionKind if s in terms.sections),
-        direction=granted.direction,
-        purpose_text=purpose_text,
-        valid_from=granted.valid_from,
-        valid_until=granted.valid_until,
-        given_how=granted.given_how,
-        information_text_version=granted.information_text_version,
-        recorded_by=current_user.display_name,
-        recorded_at=granted.recorded_at,
-        status=consent_status(granted, today),
-        ended_at=None,
-        ended_by="–",
-    )
-    body = _consent_body(item, granted, None)
+    listed = _listed(r)
+    shown = listed.body(next(i for i in listed.items() if i.id == granted.id))
     return MarshalResult(
-        body,
-        etag=body["etag"],
+        shown,
+        etag=shown["etag"],
         location=url_for("api.consent", client_id=r.client.id, consent_id=granted.id),
     )
-
-
-def _caseworker_errors(body: dict[str, Any], member: MemberInfo | None) -> dict[str, list[str]]:
-    """The caseworker form's checks (``app/caseworker/consents.py``)."""
-    errors: dict[str, list[str]] = {}
-    if member is None or member.status is MemberStatus.ENDED:
-        errors["member_id"] = [
-            "Choose a member of this client's network whose membership has not ended."
-        ]
-    elif member.commitment_missing:
-        errors["member_id"] = [
-            f"{member.label} is not an authority and has no recorded confidentiality "
-            "commitment. Record the commitment in the network first; until then nothing can "
-            "be shared with them."
-        ]
-    if body.get("given_how") not in (GivenHow.WRITTEN, GivenHow.ORAL):
-        errors["given_how"] = ["Say how the client gave consent: written or oral."]
-    if not is_published(body["information_text_version"]):
-        errors["information_text_version"] = [
-            f"Unknown version of the information text; the current one is {CURRENT_VERSION}."
-        ]
-    return errors
-
-
-def _client_errors(body: dict[str, Any], member: MemberInfo | None) -> dict[str, list[str]]:
-    """The portal's checks (``app/portal/consents.py``): only active members who may
-    receive information, from today, disclosing, after reading the current text."""
-    errors: dict[str, list[str]] = {}
-    if member is None or member.status is not MemberStatus.ACTIVE or member.commitment_missing:
-        errors["member_id"] = [
-            "Choose an active member of your network who may receive information (an "
-            "authority, or someone with a recorded confidentiality commitment)."
-        ]
-    if body.get("given_how", GivenHow.ELECTRONIC) is not GivenHow.ELECTRONIC:
-        errors["given_how"] = ["A consent you give yourself is electronic."]
-    if "valid_from" in body:
-        errors["valid_from"] = ["A consent you give starts today: leave this field out."]
-    if body["direction"] is not Direction.DISCLOSE:
-        errors["direction"] = ["A consent you give lets the member see your information."]
-    if body["information_text_version"] != CURRENT_VERSION:
-        errors["information_text_version"] = [
-            f"The information text has been updated to version {CURRENT_VERSION}: "
-            "read it and confirm again."
-        ]
-    return errors
 
 
 @operation(
@@ -494,38 +408,10 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
     if row is None:
         abort(404)
     require_match(consent_etag(row))
+    commands.revoke_consent(db.session, gate(), r.actor, row, receipt=RequestWording())
     listed = _listed(r)
-    item = next((i for i in listed.matrix.consents if i.id == consent_id), None)
-    if item is None or row.state is not ConsentState.ACTIVE:
-        _already_ended()
-    try:
-        sharing.revoke_consent(db.session, gate(), r.actor, row)
-    except ConsentNotActive:  # raised before anything changed
-        _already_ended()
-    issue_receipt(
-        db.session,
-        gate(),
-        r.actor,
-        case=r.case,
-        action=ReceiptAction.REVOKE,
-        consent=row,
-        previous=None,
-        member_label=item.member.label,
-        purpose_text=item.purpose_text,
-    )
-    db.session.commit()
-    revoked = dataclasses.replace(
-        item,
-        status=consent_status(row, helsinki_day(utcnow())),
-        ended_at=row.ended_at,
-        ended_by=current_user.display_name,
-    )
-    body = _consent_body(revoked, row, listed.successors.get(row.id))
+    body = listed.body(next(i for i in listed.items() if i.id == consent_id))
     return MarshalResult(body, etag=body["etag"])
-
-
-def _already_ended() -> NoReturn:
-    abort(problem(409, "This consent has already ended.", kind=CONFLICT))
 
 
 @operation(

@@ -63,7 +63,11 @@ def page_body(items: list[Any], *, page: int, per_page: int, total: int) -> dict
 class FieldError(Schema):
     pointer = fields.String(metadata={"description": "JSON pointer into the request body."})
     parameter = fields.String(metadata={"description": "The query parameter."})
-    code = fields.String(metadata={"description": "The rule that refused, for programs."})
+    code = fields.String(
+        metadata={
+            "description": "Which rule refused it, for programs (such as `member_not_in_network`)."
+        }
+    )
     detail = fields.String(required=True)
 
 

@@ -19,7 +19,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.consent_texts import is_published
 from app.i18n import helsinki_today
 from app.labels import SECTIONS
 from consent.decision import Direction
@@ -111,15 +110,11 @@ class ConsentForm(_Period, FlaskForm):
         description=_l("Leave empty for no end date; the client can withdraw at any time."),
         validators=[Optional()],
     )
-    information_text_version = HiddenField()
+    information_text_version = HiddenField()  # the command checks it is published
     information_shown = BooleanField(
         _l("The information text was shown to the client"),  # the view names the version
         validators=[DataRequired(_l("Confirm that the client was shown the information text."))],
     )
-
-    def validate_information_text_version(self, field: Field) -> None:
-        if not is_published(field.data or ""):
-            raise ValidationError(_l("Unknown version of the information text; reload the page."))
 
 
 class StatutoryDisclosureForm(_Period, FlaskForm):

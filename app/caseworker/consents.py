@@ -3,13 +3,14 @@
 The worker records a consent the client gave in writing or orally, after showing
 the versioned information text; revoking is one confirmation away; a disclosure
 without consent needs an authority, a provision, a justification and the deciding
-worker. Every change goes through ``app.services.sharing``, which re-syncs the key
-seals in the same transaction.
+worker. Every change is one command of ``app.consents.commands`` (the same the portal
+and the API call), which checks the rules and re-syncs the key seals in the same
+transaction; a refusal is shown on the form.
 
-A consent recorded or revoked here is still the client's: each gets the client's
-receipt (``app.services.receipts``) in the same transaction, in the client's language,
-listed on the consents page and printable from there to hand to the client, who also
-finds it in the portal under "My consents".
+A consent recorded or revoked here is still the client's: the command writes the
+client's receipt in the same transaction, in the client's language, listed on the
+consents page and printable from there to hand to the client, who also finds it in the
+portal under "My consents".
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice, SelectField
+from wtforms import SelectChoice
 
 from app.caseworker import bp
 from app.caseworker.consent_forms import (
@@ -33,30 +34,36 @@ from app.caseworker.consent_forms import (
     StatutoryDisclosureForm,
 )
 from app.caseworker.context import ClientPage, client_page
-from app.consent_texts import CURRENT_VERSION, information_text, is_published
+from app.consents import commands
+from app.consents.queries import Basis, MemberInfo, load_matrix, load_members
+from app.consents.receipts import case_receipts, open_receipts
+from app.consents.rules import (
+    PeriodTemplate,
+    Timeline,
+    Unavailable,
+    discloses_to,
+    offered,
+    periods,
+)
+from app.consents.texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db
 from app.i18n import LANGUAGES, select_locale
 from app.labels import MEMBER_KINDS
 from app.models import Role
-from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.models.receipt import ConsentReceipt
+from app.refusals import Conflict
 from app.security import allow, gate
-from app.services import sharing
-from app.services.consent_matrix import (
-    Basis,
-    ConsentStatus,
-    MemberInfo,
-    MemberStatus,
-    load_matrix,
-    load_members,
-)
-from app.services.consent_templates import PeriodTemplate, Timeline, Unavailable, periods
-from app.services.receipts import case_receipts, issue_receipt, open_receipts
+from app.web.forms import flash_refusal, refusals_shown_on
+from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.decision import Direction, Purpose
-from consent.errors import ConsentNotActive, InvalidConsent
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
+from consent.status import ConsentStatus, MembershipStatus
+
+# The forms name the member ``member``; the commands (and the API) ``member_id``.
+FIELDS = {"member_id": "member"}
 
 DIRECTIONS = {
     Direction.DISCLOSE: _l("We disclose to them"),
@@ -75,9 +82,9 @@ CONSENT_STATUSES = {
     ConsentStatus.SUPERSEDED: _l("Replaced by a newer consent"),
 }
 MEMBER_STATUSES = {
-    MemberStatus.ACTIVE: _l("Active"),
-    MemberStatus.UPCOMING: _l("Starts later"),
-    MemberStatus.ENDED: _l("Membership ended"),
+    MembershipStatus.ACTIVE: _l("Active"),
+    MembershipStatus.UPCOMING: _l("Starts later"),
+    MembershipStatus.ENDED: _l("Membership ended"),
 }
 BASES = {Basis.CONSENT: _l("consent"), Basis.STATUTORY: _l("statutory")}
 PERIOD_TEMPLATES = {
@@ -120,7 +127,6 @@ def consents(page: ClientPage) -> str:
     matrix = load_matrix(
         db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
     )
-    db.session.commit()  # a read-only page: commit keeps the access-log entries of its reads
     items = {c.id: c for c in (*matrix.consents, *matrix.ended_consents)}
     return render_template(
         "caseworker/consents.html",
@@ -140,7 +146,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
         for m in load_members(
             db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=now
         )
-        if m.status is not MemberStatus.ENDED
+        if offered(m.grantee, client=False)
     ]
     form = ConsentForm()
     form.member.choices = _member_choices(members, note_commitment=True)
@@ -157,65 +163,34 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
         if chosen_template is not None and chosen_template.available:
             form.valid_from.data = chosen_template.valid_from
             form.valid_until.data = chosen_template.valid_until
-    else:
-        valid = form.validate_on_submit()
-        member = _member_field(form.member, members)
-        if member is not None and member.commitment_missing:
-            valid = False
-            form.member.errors = [
-                *form.member.errors,
-                gettext(
-                    "%(name)s is not an authority and has no recorded confidentiality "
-                    "commitment. Record the commitment in the network first; until then "
-                    "nothing can be shared with them.",
-                    name=member.label,
+    elif form.validate_on_submit():
+        with refusals_shown_on(form, FIELDS):
+            commands.grant_consent(
+                db.session,
+                gate(),
+                page.actor,
+                case=page.case,
+                terms=ConsentTerms(
+                    member_id=_member_id(form.member.data),
+                    sections=_sections(form.sections.data),
+                    valid_from=form.valid_from.data,
+                    valid_until=form.valid_until.data,
+                    direction=Direction(form.direction.data),
                 ),
-            ]
-        if valid and member is not None:
-            purpose_text = form.purpose_text.data.strip()
-            try:
-                consent = sharing.grant_consent(
-                    db.session,
-                    gate(),
-                    page.actor,
-                    case=page.case,
-                    terms=ConsentTerms(
-                        member_id=member.id,
-                        sections=_sections(form.sections.data),
-                        valid_from=form.valid_from.data,
-                        valid_until=form.valid_until.data,
-                        direction=Direction(form.direction.data),
-                    ),
-                    purpose_text=purpose_text,
-                    given_how=GivenHow(form.given_how.data),
-                    information_text_version=form.information_text_version.data,
-                )
-            except InvalidConsent:  # raised before anything changed
-                form.form_errors.append(
-                    gettext("The consent could not be recorded. Check the member and the dates.")
-                )
-            else:
-                issue_receipt(
-                    db.session,
-                    gate(),
-                    page.actor,
-                    case=page.case,
-                    action=ReceiptAction.GRANT,
-                    consent=consent,
-                    previous=None,
-                    member_label=member.label,
-                    purpose_text=purpose_text,
-                )
-                db.session.commit()
-                flash(gettext("Consent recorded for %(name)s.", name=member.label), "info")
-                return redirect(url_for("caseworker.consents", client_id=page.client.id))
+                purpose_text=form.purpose_text.data.strip(),
+                given_how=GivenHow(form.given_how.data),
+                information_text_version=form.information_text_version.data,
+                receipt=RequestWording(),
+            )
+            name = _label(members, form.member.data)
+            flash(gettext("Consent recorded for %(name)s.", name=name), "info")
+            return redirect(url_for("caseworker.consents", client_id=page.client.id))
     version = form.information_text_version.data
     if not is_published(version or ""):
         version = form.information_text_version.data = CURRENT_VERSION
     form.information_shown.label.text = gettext(
         "The information text (version %(version)s) was shown to the client", version=version
     )
-    db.session.commit()  # nothing changed: this keeps the access-log entries of the reads
     html = render_template(
         "caseworker/consents_new.html",
         page=page,
@@ -236,33 +211,24 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
     if consent is None or consent.case_id != page.case.id:
         abort(404)
     back = url_for("caseworker.consents", client_id=page.client.id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            commands.revoke_consent(
+                db.session, gate(), page.actor, consent, receipt=RequestWording()
+            )
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(back)
+        flash(gettext("Consent revoked. Sharing under it stopped at once."), "info")
+        return redirect(back)
     matrix = load_matrix(
         db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
     )
     item = next((c for c in matrix.consents if c.id == consent_id), None)
     if item is None:
-        return _already_ended(back)
-    form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            sharing.revoke_consent(db.session, gate(), page.actor, consent)
-        except ConsentNotActive:  # raised before anything changed
-            return _already_ended(back)
-        issue_receipt(
-            db.session,
-            gate(),
-            page.actor,
-            case=page.case,
-            action=ReceiptAction.REVOKE,
-            consent=consent,
-            previous=None,
-            member_label=item.member.label,
-            purpose_text=item.purpose_text,
-        )
-        db.session.commit()
-        flash(gettext("Consent revoked. Sharing under it stopped at once."), "info")
+        flash_refusal(commands.ConsentEnded())
         return redirect(back)
-    db.session.commit()  # keep the access-log entries of the reads
     return render_template("caseworker/consents_revoke.html", page=page, item=item, form=form)
 
 
@@ -276,7 +242,6 @@ def consent_receipt(page: ClientPage, receipt_id: uuid.UUID) -> str:
     if stored is None or stored.client_id != page.client.id:
         abort(404)
     data = open_receipts(gate(), page.actor, [stored])[0]
-    db.session.commit()  # a read-only page: commit keeps the access-log entry of its read
     lang = data.get("language")
     if lang not in LANGUAGES:
         lang = select_locale()
@@ -295,35 +260,27 @@ def statutory_disclosure_new(page: ClientPage) -> str | Response | tuple[str, in
         for m in load_members(
             db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
         )
-        if m.status is not MemberStatus.ENDED and m.is_authority
+        if discloses_to(m.status, is_authority=m.is_authority)
     ]
     form = StatutoryDisclosureForm()
     form.member.choices = _member_choices(recipients)
-    valid = form.validate_on_submit()
-    member = _member_field(form.member, recipients) if request.method == "POST" else None
-    if valid and member is not None:
-        try:
-            sharing.record_statutory_disclosure(
+    if form.validate_on_submit():
+        with refusals_shown_on(form, FIELDS):
+            commands.record_statutory_disclosure(
                 db.session,
                 gate(),
                 page.actor,
                 case=page.case,
-                member_id=member.id,
+                member_id=_member_id(form.member.data),
                 sections=_sections(form.sections.data),
                 provision=form.provision.data.strip(),
                 justification=form.justification.data.strip(),
                 valid_from=form.valid_from.data,
                 valid_until=form.valid_until.data,
             )
-        except InvalidConsent:  # raised before anything changed
-            form.form_errors.append(
-                gettext("The disclosure could not be recorded. Check the recipient and the dates.")
-            )
-        else:
-            db.session.commit()
-            flash(gettext("Statutory disclosure to %(name)s recorded.", name=member.label), "info")
+            name = _label(recipients, form.member.data)
+            flash(gettext("Statutory disclosure to %(name)s recorded.", name=name), "info")
             return redirect(url_for("caseworker.consents", client_id=page.client.id))
-    db.session.commit()  # nothing changed: this keeps the access-log entries of the reads
     html = render_template(
         "caseworker/consents_statutory.html",
         page=page,
@@ -332,12 +289,6 @@ def statutory_disclosure_new(page: ClientPage) -> str | Response | tuple[str, in
         has_recipients=bool(recipients),
     )
     return html if request.method == "GET" else (html, 400)
-
-
-def _already_ended(back: str) -> Response:
-    db.session.commit()  # keep the access-log entries of the reads made
-    flash(gettext("This consent had already ended."), "error")
-    return redirect(back)
 
 
 def _member_choices(
@@ -356,12 +307,17 @@ def _find(members: Sequence[MemberInfo], value: str | None) -> MemberInfo | None
     return next((m for m in members if str(m.id) == value), None)
 
 
-def _member_field(field: SelectField, members: Sequence[MemberInfo]) -> MemberInfo | None:
-    """The chosen member; None, with an error on the field unless it was left empty."""
-    member = _find(members, field.data)
-    if member is None and field.data:
-        field.errors = [*field.errors, gettext("Choose a member of this client's network.")]
-    return member
+def _label(members: Sequence[MemberInfo], value: str | None) -> str:
+    member = _find(members, value)
+    return member.label if member else "–"
+
+
+def _member_id(value: str) -> uuid.UUID:
+    """The chosen member's id; for a value that is no id, one that is nobody's (refused)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.UUID(int=0)
 
 
 def _sections(values: Sequence[str]) -> frozenset[SectionKind]:

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import end_membership
 from app.models import Case, MemberKind, NetworkMember, Organisation
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.models.partner import NoticeReason
 from app.network.rules import MEMBER_KIND_OF, PERSON_KINDS, ends_before_start, overlaps
 from app.refusals import N_, Conflict, Refused
-from app.services import sharing
 from app.services.fields import field as field_ref
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
@@ -281,7 +281,7 @@ def end_member(
     """
     if _ended(member, utcnow()):
         raise MembershipEnded()
-    sharing.end_membership(session, gate, member, by_user_id=by_user_id, reason=reason)
+    end_membership(session, gate, member, by_user_id=by_user_id, reason=reason)
     open_flows = session.scalars(
         select(FlowAgreement).where(
             FlowAgreement.member_id == member.id, FlowAgreement.ended_at.is_(None)

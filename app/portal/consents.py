@@ -1,12 +1,13 @@
 """The client's own consents ("Who can see what"), changed by the client, with receipts.
 
 The page shows the consent matrix (the same component as the caseworker's). The client
-can give a consent, narrow or extend one (a new consent replaces the old, through
-``app.services.sharing``, which re-syncs the key seals in the same transaction) and
-withdraw one. Every change has ONE confirmation page, which shows the current
-information text and a preview of exactly what that member would see after the change;
-withdrawing takes no more steps than giving. Each change writes a receipt (a printable
-page and a Kantara JSON receipt) listed under "My consents".
+can give a consent, narrow or extend one (a new consent replaces the old) and withdraw
+one, each through the one command of ``app.consents.commands`` that the caseworker's
+pages and the API call too: it checks the rules, re-syncs the key seals and writes the
+client's receipt (a printable page and a Kantara JSON receipt, listed under "My
+consents") in the same transaction. Every change has ONE confirmation page, which shows
+the current information text and a preview of exactly what that member would see after
+the change; withdrawing takes no more steps than giving.
 
 How the preview is made: what the member sees *now* is the gate's own preview
 (``AccessGate.preview``, opened with the member's keys and logged as a preview). What
@@ -20,21 +21,24 @@ them today; what is written later is shared too while the consent is in force.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from app.cases.facts import load_case_contexts
-from app.consent_texts import CURRENT_VERSION, information_text, is_published
+from app.consents import commands
+from app.consents.queries import ConsentItem, MemberInfo, load_matrix, load_members
+from app.consents.receipts import open_receipts, receipt_json, receipt_of, receipts_page
+from app.consents.rules import Change, GrantCode, change_refusal, offered
+from app.consents.texts import CURRENT_VERSION, InformationText, information_text, is_published
 from app.extensions import db
 from app.labels import MEMBER_KINDS
 from app.models import (
@@ -50,22 +54,11 @@ from app.plan.content import SectionContent
 from app.portal import bp
 from app.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
 from app.portal.views import OwnPage, own_page
+from app.refusals import Conflict
 from app.security import allow, gate, public
-from app.services import sharing
-from app.services.consent_matrix import (
-    ConsentItem,
-    MemberInfo,
-    MemberStatus,
-    load_matrix,
-    load_members,
-)
 from app.services.fields import sealed
-from app.services.receipts import (
-    issue_receipt,
-    open_receipts,
-    receipt_json,
-    receipts_page,
-)
+from app.web.forms import flash_refusal, refusals_shown_on, show_refusal
+from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.decision import (
     AccessRequest,
@@ -77,15 +70,14 @@ from consent.decision import (
     decide,
     helsinki_day,
 )
-from consent.errors import ConsentNotActive, InvalidConsent
 from consent.models import Consent, GivenHow
 from consent.sections import DataScope, Scope, SectionKind
 from consent.service import ConsentTerms
+from consent.status import MembershipStatus
 
-
-class Mode(enum.StrEnum):
-    NARROW = "narrow"
-    EXTEND = "extend"
+# The commands' fields on these pages: the member is chosen as ``member``; the information
+# text's version is a hidden field, so a refusal of it is said above the form.
+FIELDS = {"member_id": "member", "information_text_version": ""}
 
 
 RECEIPT_ACTIONS = {
@@ -258,7 +250,6 @@ def consents() -> str:
     matrix = load_matrix(
         db.session, gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
     )
-    db.session.commit()  # a read-only page: keep the access-log entries of its reads
     return render_template(
         "portal/consents.html",
         matrix=matrix,
@@ -277,8 +268,8 @@ def consent_new() -> str | Response | tuple[str, int]:
     members = load_members(
         db.session, gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
     )
-    grantable = [m for m in members if m.status is MemberStatus.ACTIVE and not m.commitment_missing]
-    waiting = [m for m in members if m.status is MemberStatus.ACTIVE and m.commitment_missing]
+    grantable = [m for m in members if offered(m.grantee, client=True)]
+    waiting = [m for m in members if m.status is MembershipStatus.ACTIVE and m.commitment_missing]
     form = GrantForm()
     form.member.choices = [SelectChoice("", gettext("Choose…"))] + [
         SelectChoice(str(m.id), f"{m.label} ({MEMBER_KINDS[m.kind]})") for m in grantable
@@ -290,16 +281,14 @@ def consent_new() -> str | Response | tuple[str, int]:
         form.purpose_text.data = gettext(
             "So that they can support me as part of my support network."
         )
-        db.session.commit()
         return render_template("portal/consents_form.html", **page)
     step = request.form.get("step", "review")
     valid = form.validate_on_submit()
     member = _find(grantable, form.member.data)
     if member is None and form.member.data:
         valid = False
-        form.member.errors = [*form.member.errors, gettext("Choose someone from the list.")]
+        form.member.errors = [*form.member.errors, gettext(GrantCode.NOT_OFFERED.message)]
     if step == "edit" or not valid or member is None:
-        db.session.commit()
         html = render_template("portal/consents_form.html", **page)
         return html if step == "edit" else (html, 400)
     terms = ConsentTerms(
@@ -310,8 +299,8 @@ def consent_new() -> str | Response | tuple[str, int]:
     )
     purpose_text = form.purpose_text.data.strip()
     if step == "confirm" and _confirmed(form):
-        try:
-            consent = sharing.grant_consent(
+        with refusals_shown_on(form, FIELDS):
+            consent = commands.grant_consent(
                 db.session,
                 gate(),
                 oc.actor,
@@ -320,19 +309,11 @@ def consent_new() -> str | Response | tuple[str, int]:
                 purpose_text=purpose_text,
                 given_how=GivenHow.ELECTRONIC,
                 information_text_version=form.information_text_version.data,
+                receipt=RequestWording(),
             )
-        except InvalidConsent:  # raised before anything changed
-            db.session.commit()
-            form.form_errors.append(
-                gettext("The consent could not be given. Check your choices and try again.")
-            )
-            return render_template("portal/consents_form.html", **page), 400
-        receipt = _issue_receipt(oc, ReceiptAction.GRANT, consent, None, member, purpose_text)
-        db.session.commit()
-        flash(gettext("Done. %(name)s can now see what you chose.", name=member.label), "info")
-        return redirect(url_for("portal.receipt", receipt_id=receipt.id))
+            flash(gettext("Done. %(name)s can now see what you chose.", name=member.label), "info")
+            return _to_receipt(consent.id, ReceiptAction.GRANT)
     preview = preview_change(oc, member, add=terms)
-    db.session.commit()
     html = render_template(
         "portal/consents_confirm.html",
         form=form,
@@ -351,16 +332,16 @@ def consent_new() -> str | Response | tuple[str, int]:
 @bp.route("/consents/<uuid:consent_id>/narrow", methods=["GET", "POST"])
 @allow(Role.CLIENT)
 def consent_narrow(consent_id: uuid.UUID) -> str | Response | tuple[str, int]:
-    return _change(consent_id, Mode.NARROW)
+    return _change(consent_id, Change.NARROW)
 
 
 @bp.route("/consents/<uuid:consent_id>/extend", methods=["GET", "POST"])
 @allow(Role.CLIENT)
 def consent_extend(consent_id: uuid.UUID) -> str | Response | tuple[str, int]:
-    return _change(consent_id, Mode.EXTEND)
+    return _change(consent_id, Change.EXTEND)
 
 
-def _change(consent_id: uuid.UUID, mode: Mode) -> str | Response | tuple[str, int]:
+def _change(consent_id: uuid.UUID, change: Change) -> str | Response | tuple[str, int]:
     oc = own_page()
     consent = _own_consent(oc, consent_id)
     if oc.case.closed_at is not None:
@@ -368,8 +349,7 @@ def _change(consent_id: uuid.UUID, mode: Mode) -> str | Response | tuple[str, in
     item = _current_item(oc, consent_id)
     if item is None:
         return _already_ended()
-    if item.member.status is not MemberStatus.ACTIVE or item.member.commitment_missing:
-        db.session.commit()
+    if not offered(item.member.grantee, client=True):
         flash(
             gettext(
                 "%(name)s is no longer in your network, so this consent can only be withdrawn.",
@@ -379,56 +359,60 @@ def _change(consent_id: uuid.UUID, mode: Mode) -> str | Response | tuple[str, in
         )
         return redirect(url_for("portal.consents"))
     form = ChangeForm()
-    page = {"form": form, "item": item, "mode": mode}
+    page = {"form": form, "item": item, "mode": change}
     if request.method == "GET":
         form.sections.data = [s.value for s in item.sections]
         form.valid_until.data = item.valid_until
-        db.session.commit()
         return render_template("portal/consents_change.html", **page)
     step = request.form.get("step", "review")
     valid = form.validate_on_submit()
-    if valid:
-        valid = _check_change(form, item, mode)
+    new_sections = frozenset(SectionKind(s) for s in form.sections.data or ())
+    if valid and step != "confirm":  # the command checks the confirmed change itself
+        refusal = change_refusal(
+            change,
+            sections=item.sections,
+            valid_from=item.valid_from,
+            valid_until=item.valid_until,
+            new_sections=new_sections,
+            new_until=form.valid_until.data,
+        )
+        if refusal is not None:
+            show_refusal(form, refusal)
+            valid = False
     if step == "edit" or not valid:
-        db.session.commit()
         html = render_template("portal/consents_change.html", **page)
         return html if step == "edit" else (html, 400)
     terms = ConsentTerms(
         member_id=consent.member_id,
-        sections=frozenset(SectionKind(s) for s in form.sections.data),
+        sections=new_sections,
         valid_from=consent.valid_from,
         valid_until=form.valid_until.data,
         direction=consent.direction,
         purpose=consent.purpose,
     )
-    action = ReceiptAction.NARROW if mode is Mode.NARROW else ReceiptAction.EXTEND
+    action = ReceiptAction.NARROW if change is Change.NARROW else ReceiptAction.EXTEND
     if step == "confirm" and _confirmed(form):
         try:
-            amended = sharing.amend_consent(
-                db.session,
-                gate(),
-                oc.actor,
-                consent,
-                case=oc.case,
-                terms=terms,
-                purpose_text=item.purpose_text,
-                given_how=GivenHow.ELECTRONIC,
-                information_text_version=form.information_text_version.data,
-            )
-        except ConsentNotActive:
-            return _already_ended()
-        except InvalidConsent:  # raised before anything changed
-            db.session.commit()
-            form.form_errors.append(
-                gettext("The consent could not be changed. Check your choices and try again.")
-            )
-            return render_template("portal/consents_change.html", **page), 400
-        receipt = _issue_receipt(oc, action, amended, consent, item.member, item.purpose_text)
-        db.session.commit()
-        flash(gettext("Done. Your consent has been changed."), "info")
-        return redirect(url_for("portal.receipt", receipt_id=receipt.id))
+            with refusals_shown_on(form, FIELDS):
+                amended = commands.amend_consent(
+                    db.session,
+                    gate(),
+                    oc.actor,
+                    consent,
+                    case=oc.case,
+                    change=change,
+                    terms=terms,
+                    purpose_text=item.purpose_text,
+                    given_how=GivenHow.ELECTRONIC,
+                    information_text_version=form.information_text_version.data,
+                    receipt=RequestWording(),
+                )
+                flash(gettext("Done. Your consent has been changed."), "info")
+                return _to_receipt(amended.id, action)
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(url_for("portal.consents"))
     preview = preview_change(oc, item.member, drop=consent.id, add=terms)
-    db.session.commit()
     html = render_template(
         "portal/consents_confirm.html",
         form=form,
@@ -440,7 +424,7 @@ def _change(consent_id: uuid.UUID, mode: Mode) -> str | Response | tuple[str, in
         purpose_text=item.purpose_text,
         preview=preview,
         info=_info(),
-        post_url=url_for(f"portal.consent_{mode.value}", consent_id=consent.id),
+        post_url=url_for(f"portal.consent_{change.value}", consent_id=consent.id),
     )
     return (html, 400) if step == "confirm" else html
 
@@ -450,27 +434,23 @@ def _change(consent_id: uuid.UUID, mode: Mode) -> str | Response | tuple[str, in
 def consent_revoke(consent_id: uuid.UUID) -> str | Response:
     oc = own_page()
     consent = _own_consent(oc, consent_id)
-    item = _current_item(oc, consent_id)
-    if item is None:
-        return _already_ended()
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            sharing.revoke_consent(db.session, gate(), oc.actor, consent)
-        except ConsentNotActive:  # raised before anything changed
-            return _already_ended()
-        receipt = _issue_receipt(
-            oc, ReceiptAction.REVOKE, consent, None, item.member, item.purpose_text
-        )
-        db.session.commit()
+            commands.revoke_consent(db.session, gate(), oc.actor, consent, receipt=RequestWording())
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(url_for("portal.consents"))
         flash(gettext("Done. Sharing under this consent stopped at once."), "info")
-        return redirect(url_for("portal.receipt", receipt_id=receipt.id))
+        return _to_receipt(consent.id, ReceiptAction.REVOKE)
+    item = _current_item(oc, consent_id)
+    if item is None:
+        return _already_ended()
     preview = (
         preview_change(oc, item.member, drop=consent.id)
         if item.direction is Direction.DISCLOSE
         else None
     )
-    db.session.commit()
     return render_template(
         "portal/consents_revoke.html", form=form, item=item, preview=preview, info=_info()
     )
@@ -481,10 +461,9 @@ def consent_revoke(consent_id: uuid.UUID) -> str | Response:
 def my_consents() -> str:
     oc = own_page()
     page = receipts_page(db.session, oc.client.id, page=request.args.get("page", 1, type=int))
-    data = open_receipts(gate(), oc.actor, page.receipts)
-    db.session.commit()
+    data = open_receipts(gate(), oc.actor, page.rows)
     return render_template(
-        "portal/receipts.html", page=page, rows=list(zip(page.receipts, data, strict=True))
+        "portal/receipts.html", page=page, rows=list(zip(page.rows, data, strict=True))
     )
 
 
@@ -494,7 +473,6 @@ def receipt(receipt_id: uuid.UUID) -> str:
     oc = own_page()
     stored = _own_receipt(oc, receipt_id)
     data = open_receipts(gate(), oc.actor, [stored])[0]
-    db.session.commit()
     return render_template("portal/receipt.html", receipt=stored, data=data)
 
 
@@ -504,7 +482,6 @@ def receipt_download(receipt_id: uuid.UUID) -> Response:
     oc = own_page()
     stored = _own_receipt(oc, receipt_id)
     data = open_receipts(gate(), oc.actor, [stored])[0]
-    db.session.commit()
     return Response(
         receipt_json(data),
         mimetype="application/json",
@@ -560,22 +537,16 @@ def _current_item(oc: OwnPage, consent_id: uuid.UUID) -> ConsentItem | None:
 
 
 def _changeable(items: Sequence[ConsentItem]) -> set[uuid.UUID]:
-    """Consents that can be narrowed or extended: the member is active and may receive."""
-    return {
-        c.id
-        for c in items
-        if c.member.status is MemberStatus.ACTIVE and not c.member.commitment_missing
-    }
+    """Consents that can be narrowed or extended: the member may still be given one."""
+    return {c.id for c in items if offered(c.member.grantee, client=True)}
 
 
 def _already_ended() -> Response:
-    db.session.commit()  # keep the access-log entries of the reads made
-    flash(gettext("This consent has already ended."), "error")
+    flash_refusal(commands.ConsentEnded())
     return redirect(url_for("portal.consents"))
 
 
 def _case_closed() -> Response:
-    db.session.commit()
     flash(
         gettext("Your case has been closed, so nothing is shared any more. Ask your worker."),
         "error",
@@ -583,110 +554,26 @@ def _case_closed() -> Response:
     return redirect(url_for("portal.consents"))
 
 
-def _info():  # type: ignore[no-untyped-def]
+def _to_receipt(consent_id: uuid.UUID, action: ReceiptAction) -> Response:
+    """To the receipt the change has just written."""
+    written = receipt_of(db.session, consent_id, action)
+    assert written is not None  # the command wrote it in this transaction
+    return redirect(url_for("portal.receipt", receipt_id=written.id))
+
+
+def _info() -> InformationText:
     return information_text(CURRENT_VERSION, get_locale().language)
 
 
 def _confirmed(form: GrantForm | ChangeForm) -> bool:
-    """The confirmation's own checks: the text read, and still the text now in force."""
-    if form.information_text_version.data != CURRENT_VERSION:
-        form.information_text_version.data = CURRENT_VERSION
-        form.form_errors.append(
-            gettext("The information text has been updated. Please read it again.")
-        )
-        return False
+    """The confirmation's own check: the box ticked (the command checks that the text read
+    is the one in force now)."""
     if not form.information_read.data:
         form.information_read.errors = [
             gettext("Tick the box to confirm that you have read the information.")
         ]
         return False
     return True
-
-
-def _check_change(form: ChangeForm, item: ConsentItem, mode: Mode) -> bool:
-    """Narrowing only removes, extending only adds; something must change."""
-    new = {SectionKind(s) for s in form.sections.data}
-    old = set(item.sections)
-    until, old_until = form.valid_until.data, item.valid_until
-    ok = True
-    if until is not None and until < item.valid_from:
-        form.valid_until.errors = [
-            gettext(
-                "The last day cannot be before the first day, %(day)s.", day=_day(item.valid_from)
-            )
-        ]
-        ok = False
-    if mode is Mode.NARROW:
-        if not new <= old:
-            form.sections.errors = [
-                gettext("To add parts, choose “Share more or for longer” instead.")
-            ]
-            ok = False
-        if old_until is not None and (until is None or until > old_until):
-            form.valid_until.errors = [
-                gettext(
-                    "To share for longer, choose “Share more or for longer” instead. "
-                    "The last day now is %(day)s.",
-                    day=_day(old_until),
-                )
-            ]
-            ok = False
-        if ok and new == old and until == old_until:
-            form.form_errors.append(
-                gettext("Nothing would change. Remove a part or choose an earlier last day.")
-            )
-            ok = False
-    else:
-        if not new >= old:
-            form.sections.errors = [gettext("To remove parts, choose “Share less” instead.")]
-            ok = False
-        if old_until is None and until is not None:
-            form.valid_until.errors = [
-                gettext(
-                    "This consent has no last day now. To set one, choose “Share less” instead."
-                )
-            ]
-            ok = False
-        elif old_until is not None and until is not None and until < old_until:
-            form.valid_until.errors = [
-                gettext(
-                    "To end sooner, choose “Share less” instead. The last day now is %(day)s.",
-                    day=_day(old_until),
-                )
-            ]
-            ok = False
-        if ok and new == old and until == old_until:
-            form.form_errors.append(
-                gettext("Nothing would change. Add a part or choose a later last day.")
-            )
-            ok = False
-    return ok
-
-
-def _day(day: date) -> str:
-    return format_date(day, "medium")
-
-
-def _issue_receipt(
-    oc: OwnPage,
-    action: ReceiptAction,
-    consent: Consent,
-    previous: Consent | None,
-    member: MemberInfo,
-    purpose_text: str,
-) -> ConsentReceipt:
-    """Write the receipt of a change, in the client's language, in the change's transaction."""
-    return issue_receipt(
-        db.session,
-        gate(),
-        oc.actor,
-        case=oc.case,
-        action=action,
-        consent=consent,
-        previous=previous,
-        member_label=member.label,
-        purpose_text=purpose_text,
-    )
 
 
 def as_datetime(value: str) -> datetime | None:

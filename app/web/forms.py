@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -23,10 +23,17 @@ def shown_params(refusal: Refused) -> dict[str, object]:
     }
 
 
-def show_refusal(form: FlaskForm, refusal: Refused) -> None:
-    """Put each of the refusal's messages, translated, on the field it names (or the form)."""
+def show_refusal(form: FlaskForm, refusal: Refused, names: Mapping[str, str] | None = None) -> None:
+    """Put each of the refusal's messages, translated, on the field it names (or the form).
+
+    ``names`` maps a command's field to this form's, where they differ (``member_id`` is
+    the form's ``member``).
+    """
+    params = shown_params(refusal)
     for name, _code, message in refusal.messages():
-        text = gettext(message, **shown_params(refusal))
+        text = gettext(message, **params)
+        if name and names:
+            name = names.get(name, name)
         field = form._fields.get(name) if name else None
         if field is None:
             form.form_errors.append(text)
@@ -36,7 +43,7 @@ def show_refusal(form: FlaskForm, refusal: Refused) -> None:
 
 
 @contextmanager
-def refusals_shown_on(form: FlaskForm) -> Iterator[None]:
+def refusals_shown_on(form: FlaskForm, names: Mapping[str, str] | None = None) -> Iterator[None]:
     """Run a command; when it refuses, show why on ``form`` and carry on to re-render it.
 
     ::
@@ -56,7 +63,7 @@ def refusals_shown_on(form: FlaskForm) -> Iterator[None]:
     except Refused as refusal:
         if refusal.status != Refused.status:
             raise
-        show_refusal(form, refusal)
+        show_refusal(form, refusal, names)
 
 
 def flash_refusal(refusal: Refused) -> None:

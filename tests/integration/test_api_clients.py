@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     CaseTeamMember,
@@ -27,7 +29,6 @@ from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.network import commands as network_service
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services import sharing
 from consent.decision import Actor, ActorRole
 from consent.models import GivenHow
 from consent.sections import SectionKind
@@ -121,7 +122,7 @@ def world(db: Session) -> World:
     network_service.end_flow(db, ended_flow, by_user_id=worker.id)
     db.flush()
     network_service.end_member(db, gate, left, by_user_id=worker.id)
-    sharing.grant_consent(
+    grant_consent(
         db,
         gate,
         actor,
@@ -129,7 +130,8 @@ def world(db: Session) -> World:
         terms=ConsentTerms(housing.id, frozenset({SectionKind.HOUSING}), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Ulkopuolinen (fictional)")
     world = World(

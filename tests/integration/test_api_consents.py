@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consent_texts import CURRENT_VERSION
+from app.consents.commands import (
+    amend_consent,
+    grant_consent,
+    record_statutory_disclosure,
+    revoke_consent,
+)
+from app.consents.receipts import open_receipts
+from app.consents.rules import Change
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -29,9 +37,7 @@ from app.models import (
 from app.models.partner import RevocationNotice
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field
-from app.services.receipts import open_receipts
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
 from consent.models import Consent, ConsentState, GivenHow
@@ -129,7 +135,7 @@ def world(db: Session) -> World:
 
 
 def grant(db: Session, w: World, member: NetworkMember, case: Case | None = None) -> uuid.UUID:
-    consent = sharing.grant_consent(
+    consent = grant_consent(
         db,
         new_gate(),
         w.worker_actor,
@@ -138,6 +144,7 @@ def grant(db: Session, w: World, member: NetworkMember, case: Case | None = None
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     return consent.id
@@ -239,7 +246,7 @@ def test_the_list_shows_current_and_ended_consents_with_their_states(
     first = grant(db, world, world.housing)
     db.get(NetworkMember, world.ngo.id).confidentiality_committed_on = helsinki_today()  # type: ignore[union-attr]
     second = grant(db, world, world.ngo)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, first))  # type: ignore[arg-type]
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, first), receipt=None)  # type: ignore[arg-type]
     db.commit()
     for username in (world.worker.username, world.user.username):
         headers = api_token(client, username)
@@ -261,7 +268,7 @@ def test_the_list_shows_current_and_ended_consents_with_their_states(
 def test_statutory_disclosures_are_listed_for_the_caseworker_and_the_client(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    sharing.record_statutory_disclosure(
+    record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -399,12 +406,13 @@ def test_revoking_needs_the_current_etag(client: FlaskClient, db: Session, world
     # longer matches, and the superseded consent stays as it is.
     old = db.get(Consent, consent_id)
     assert old is not None
-    replacement = sharing.amend_consent(
+    replacement = amend_consent(
         db,
         new_gate(),
         world.worker_actor,
         old,
         case=world.case,
+        change=Change.NARROW,
         terms=ConsentTerms(
             world.housing.id,
             frozenset({SectionKind.HOUSING}),
@@ -414,6 +422,7 @@ def test_revoking_needs_the_current_etag(client: FlaskClient, db: Session, world
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     replacement_id = replacement.id
     db.commit()

@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consent_texts import CURRENT_VERSION
+from app.consents.commands import grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -28,7 +29,6 @@ from app.models import (
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field
 from consent.decision import Purpose
 from consent.models import Consent, GivenHow
@@ -90,7 +90,7 @@ def write_section(db: Session, w: World, case: Case, kind: SectionKind, text: st
 def grant(
     db: Session, w: World, case: Case, member: NetworkMember, *sections: SectionKind
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.worker_actor,
@@ -99,6 +99,7 @@ def grant(
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -128,7 +129,7 @@ def test_shared_lists_only_clients_with_a_share_now(
     _, member_only = factories.client(db, world.county, name="Kuvitteellinen Jäsen")
     add_member(db, member_only, world.housing)
     _, _, revoked = shared_client(db, world, "Kuvitteellinen Peruttu", SectionKind.HEALTH)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, revoked)
+    revoke_consent(db, new_gate(), world.worker_actor, revoked, receipt=None)
     factories.client(db, world.county, name="Kuvitteellinen Vieras")
     db.commit()
 
@@ -256,7 +257,7 @@ def test_updates_follow_reach(client: FlaskClient, db: Session, world: World) ->
         client.post(f"/api/v1/clients/{record.id}/updates", json=update, headers=worker), 403
     )
     # Once the consent is revoked the organisation's access has ended: it is told so.
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id))  # type: ignore[arg-type]
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id), receipt=None)  # type: ignore[arg-type]
     db.commit()
     ended = client.post(f"/api/v1/clients/{record.id}/updates", json=update, headers=partner)
     assert_problem(ended, 403)
@@ -270,7 +271,7 @@ def test_a_revocation_notice_is_listed_and_confirmed_once(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     record, _, consent = shared_client(db, world, "Kuvitteellinen Jaettu", SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     db.commit()
     partner = api_token(client, world.partner.username)
     listed = client.get("/api/v1/notices", headers=partner).json

@@ -25,14 +25,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.consents import consent_etag
-from app.consent_texts import CURRENT_VERSION
+from app.consents.commands import grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import Case, Client, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import RevocationNotice
 from app.plan import commands
 from app.plan.rules import EMPTY, SectionInput
 from app.security import new_gate
-from app.services import sharing
 from consent.decision import Actor, ActorRole
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
@@ -86,7 +86,7 @@ def _county_case(
     )
 
     def grant(kind: SectionKind) -> Consent:
-        return sharing.grant_consent(
+        return grant_consent(
             db,
             new_gate(),
             actor,
@@ -95,10 +95,11 @@ def _county_case(
             purpose_text="Asunnon järjestäminen (fictional)",
             given_how=GivenHow.WRITTEN,
             information_text_version=CURRENT_VERSION,
+            receipt=None,
         )
 
     consent = grant(SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD))
+    revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD), receipt=None)
     commands.save_section(
         db,
         new_gate(),

@@ -15,6 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -30,7 +32,6 @@ from app.models import (
 )
 from app.plan import commands, queries, rules
 from app.security import new_gate
-from app.services import sharing
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
 from consent.models import GivenHow
@@ -84,7 +85,7 @@ def build_world(db: Session) -> World:
     person = factories.person_member(
         db, actor, case, "Sisko Kuvitteellinen", role="Sisar", starts_on=start
     )
-    sharing.grant_consent(
+    grant_consent(
         db,
         gate,
         actor,
@@ -92,7 +93,8 @@ def build_world(db: Session) -> World:
         terms=ConsentTerms(housing.id, frozenset({SectionKind.HOUSING}), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     other_county = factories.organisation(db, OrgKind.COUNTY)
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Ulkopuolinen (fictional)")

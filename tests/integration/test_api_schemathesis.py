@@ -40,7 +40,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from app import consent_texts, create_app, demo
+from app import create_app, demo
+from app.consents import texts as consent_texts
 from app.extensions import db
 from app.i18n import helsinki_today
 from app.models import Case, NetworkMember, Organisation, User

@@ -13,11 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.dashboard import queries as dashboard
 from app.models import MemberKind, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose
 from consent.sections import DataScope, SectionKind
@@ -69,7 +69,7 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
     w.versions[SectionKind.LIVELIHOOD] = write_section(
         db, w.worker_actor, w.case, SectionKind.LIVELIHOOD, "Perustoimeentulotuki (fictional)"
     )
-    sharing.record_statutory_disclosure(
+    record_statutory_disclosure(
         db,
         new_gate(),
         w.worker_actor,
@@ -83,7 +83,7 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
     )
     db.commit()
     assert reads(probation_staff, w, SectionKind.LIVELIHOOD)
-    sharing.revoke_consent(db, new_gate(), w.worker_actor, consent)
+    revoke_consent(db, new_gate(), w.worker_actor, consent, receipt=None)
     db.commit()
     with pytest.raises(AccessDenied):
         reads(w.housing_staff, w, SectionKind.HOUSING)

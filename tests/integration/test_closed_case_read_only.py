@@ -23,6 +23,7 @@ from app.activation import commands as activation
 from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
+from app.consents import receipts
 from app.ending import commands as ending_service
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
 from app.models.flows import FlowChannel, FlowDirection
@@ -35,7 +36,7 @@ from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
 from app.release import commands as release_checklist
 from app.security import new_gate, password_hasher
-from app.services import receipts
+from app.web.receipts import RequestWording
 from consent.base import Base, utcnow
 from consent.decision import Actor, ActorRole
 from consent.sections import SectionKind
@@ -196,6 +197,8 @@ def build_world(db: Session) -> World:
             previous=None,
             member_label="Liisa Läheinen",
             purpose_text="Läheisen tuki arjessa (fictional)",
+            wording=RequestWording(),
+            at=utcnow(),
         )
     entry = db.scalars(
         select(AccessLogEntry).where(AccessLogEntry.client_id == w.client.id).limit(1)

@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consent_texts import CURRENT_VERSION
+from app.consents.commands import end_membership, grant_consent, revoke_consent
+from app.consents.rules import GrantCode
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -27,11 +29,10 @@ from app.models import (
     Role,
     User,
 )
+from app.refusals import Refused
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field, sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
-from consent.errors import InvalidConsent
 from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
@@ -159,7 +160,7 @@ def post(client: FlaskClient, path: str, data: dict[str, object]):  # type: igno
 
 
 def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, **kw):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.worker_actor,
@@ -173,6 +174,7 @@ def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, 
         purpose_text=kw.get("purpose", PURPOSE),
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -274,9 +276,11 @@ def test_a_member_who_is_not_an_authority_needs_a_confidentiality_commitment(
     assert "has no recorded confidentiality commitment" in refused.get_data(as_text=True)
     assert PURPOSE in refused.get_data(as_text=True)
     assert db.scalars(select(Consent)).all() == []
-    # The service refuses too, whatever calls it.
-    with pytest.raises(InvalidConsent, match="confidentiality commitment"):
+    # The command refuses too, whatever calls it.
+    with pytest.raises(Refused) as refused_by_command:
         grant(db, world, world.ngo, SectionKind.HOUSING)
+    assert refused_by_command.value.errors == {"member_id": GrantCode.NO_COMMITMENT}
+    assert "confidentiality commitment" in GrantCode.NO_COMMITMENT.message
 
     db.get(NetworkMember, world.ngo.id).confidentiality_committed_on = today()
     db.commit()
@@ -288,7 +292,7 @@ def test_a_member_who_is_not_an_authority_needs_a_confidentiality_commitment(
 def test_an_ended_member_is_not_offered_and_cannot_be_chosen(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    sharing.end_membership(db, new_gate(), world.housing, by_user_id=world.worker.id)
+    end_membership(db, new_gate(), world.housing, by_user_id=world.worker.id)
     db.commit()
     login(client, world.worker.username)
     form = client.get(f"{world.base}/consents/new").get_data(as_text=True)
@@ -433,7 +437,7 @@ def test_the_matrix_shows_live_upcoming_and_ended_consents(
     upcoming = today() + timedelta(days=3)
     grant(db, world, world.ngo, SectionKind.EVERYDAY_LIFE, valid_from=upcoming)
     revoked = grant(db, world, world.ngo, SectionKind.HEALTH, purpose="Päihdetyö (fictional)")
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, revoked)
+    revoke_consent(db, new_gate(), world.worker_actor, revoked, receipt=None)
     grant(
         db,
         world,
@@ -469,7 +473,7 @@ def test_an_ended_member_shows_no_access_in_the_matrix(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     grant(db, world, world.housing, SectionKind.HOUSING)
-    sharing.end_membership(db, new_gate(), world.housing, by_user_id=world.worker.id)
+    end_membership(db, new_gate(), world.housing, by_user_id=world.worker.id)
     db.commit()
     login(client, world.worker.username)
     page = client.get(f"{world.base}/consents").get_data(as_text=True)
@@ -570,7 +574,7 @@ def test_the_consents_page_runs_a_fixed_number_of_queries(
     def give_consents(member: NetworkMember) -> None:
         grant(db, world, member, SectionKind.HOUSING, SectionKind.HEALTH)
         ended = grant(db, world, member, SectionKind.LIVELIHOOD)
-        sharing.revoke_consent(db, new_gate(), world.worker_actor, ended)
+        revoke_consent(db, new_gate(), world.worker_actor, ended, receipt=None)
 
     def queries() -> int:
         sql_count.clear()

@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
+from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.ending import commands as ending_service
 from app.i18n import HELSINKI, helsinki_today
 from app.maintenance import commands as maintenance
@@ -41,7 +43,6 @@ from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field, sealed
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose, Reason
@@ -121,7 +122,7 @@ def write_section(db: Session, w: Actor, case: Case, kind: SectionKind, text: st
 
 
 def consent(db: Session, w: Actor, case: Case, to: NetworkMember, *sections: SectionKind):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w,
@@ -129,7 +130,8 @@ def consent(db: Session, w: Actor, case: Case, to: NetworkMember, *sections: Sec
         terms=ConsentTerms(to.id, frozenset(sections), TODAY - timedelta(days=10), None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 

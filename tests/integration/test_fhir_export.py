@@ -21,6 +21,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent, record_statutory_disclosure, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.fhir.export import IDENTITY_CODE_SYSTEM, SharingEnded, export_bundle
 from app.i18n import helsinki_today
 from app.models import (
@@ -40,7 +42,6 @@ from app.models import (
 from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network_service
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose
@@ -151,7 +152,7 @@ def grant(
     until: date | None,
     direction: Direction = Direction.DISCLOSE,
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         actor,
@@ -159,7 +160,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset(sections), today(), until, direction),
         purpose_text=PURPOSE_TEXT,
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -244,7 +246,7 @@ def world(db: Session) -> World:
     )
     sister_consent = grant(db, actor, case, sister, SectionKind.RELATIONSHIPS, until=None)
     revoked = grant(db, actor, case, ngo_member, SectionKind.HEALTH, until=until)
-    sharing.revoke_consent(db, new_gate(), actor, revoked)
+    revoke_consent(db, new_gate(), actor, revoked, receipt=None)
     db.flush()
     return World(
         county,
@@ -511,13 +513,13 @@ def test_the_policy_names_the_published_information_text(
 ) -> None:
     bundle = export(db, world, world.worker_actor, Purpose.CASE_WORK)
     with app.test_request_context(base_url=BASE):
-        expected = url_for("portal.consent_information", version="2026-11", _external=True)
+        expected = url_for("portal.consent_information", version=CURRENT_VERSION, _external=True)
     for consent in resources(bundle, "Consent"):
         assert consent["policy"] == [{"uri": expected}]
 
 
 def test_statutory_disclosures_are_not_exported_as_consents(db: Session, world: World) -> None:
-    disclosure = sharing.record_statutory_disclosure(
+    disclosure = record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -647,7 +649,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
     member = org_member(
         db, world.case, kela, MemberKind.PUBLIC_SERVICE, "Etuudet (fictional)", world.worker_actor
     )
-    sharing.record_statutory_disclosure(
+    record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -673,7 +675,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
 def test_after_revocation_the_partner_export_is_refused_and_logged(
     db: Session, world: World
 ) -> None:
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, world.housing_consent)
+    revoke_consent(db, new_gate(), world.worker_actor, world.housing_consent, receipt=None)
     db.commit()  # a denial rolls the session back
 
     with pytest.raises(SharingEnded):

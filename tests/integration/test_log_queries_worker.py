@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.client_log import commands as client_log
+from app.consents.commands import grant_consent
 from app.dashboard import queries as dashboard
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
@@ -356,7 +356,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
     )
     person.confidentiality_committed_on = today()
     version = write_section(db, actor, case, SectionKind.HOUSING, "Asunto (fictional)")
-    sharing.grant_consent(
+    grant_consent(
         db,
         new_gate(),
         actor,
@@ -365,6 +365,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     as_person = Actor(ActorRole.PERSON, member_id=person.id)

@@ -11,11 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import grant_consent
+from app.consents.texts import CURRENT_VERSION
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.network import commands as network_service
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.models import GivenHow
@@ -211,7 +212,7 @@ def test_ending_a_membership_through_the_page_ends_the_partners_access_at_once(
     assert add_organisation(signed_in, setting, setting.housing).status_code == 302
     member = only_member(db)
     partner = factories.user(db, Role.PARTNER, setting.housing)
-    sharing.grant_consent(
+    grant_consent(
         db,
         new_gate(),
         setting.actor,
@@ -219,7 +220,8 @@ def test_ending_a_membership_through_the_page_ends_the_partners_access_at_once(
         terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     partner_actor = Actor(ActorRole.PARTNER, user_id=partner.id, organisation_id=setting.housing.id)

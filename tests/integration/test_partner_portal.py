@@ -13,6 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import (
+    end_membership,
+    grant_consent,
+    record_statutory_disclosure,
+    revoke_consent,
+)
+from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     Client,
@@ -32,7 +39,6 @@ from app.partner_work import queries as partner_queries
 from app.partner_work.content import content_parts
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
@@ -143,7 +149,7 @@ def grant(
     direction: Direction = Direction.DISCLOSE,
     by: Actor | None = None,
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         by or w.worker_actor,
@@ -151,7 +157,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset(sections), TODAY, until, direction),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -194,7 +201,7 @@ def test_home_lists_only_shared_clients_with_what_basis_and_until(
     _statutory, statutory_case = factories.client(
         db, world.county, name="Kuvitteellinen Laki", worker=world.worker
     )
-    sharing.record_statutory_disclosure(
+    record_statutory_disclosure(
         db,
         new_gate(),
         world.worker_actor,
@@ -377,7 +384,7 @@ def test_after_revocation_the_very_next_page_load_says_access_has_ended(
     db.commit()
     login(client, world.partner.username)
     assert "Oma vuokra-asunto" in page(client, f"/partner/clients/{record.id}")[1]
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id))
+    revoke_consent(db, new_gate(), world.worker_actor, db.get(Consent, consent.id), receipt=None)
     db.commit()
     status, html = page(client, f"/partner/clients/{record.id}")
     assert status == 403
@@ -401,7 +408,7 @@ def test_after_expiry_the_page_says_access_has_ended(
         db, world.county, name="Kuvitteellinen Kalle", worker=world.worker
     )
     member = add_member(db, case, world.housing, starts_on=TODAY - timedelta(days=60))
-    sharing.grant_consent(
+    grant_consent(
         db,
         new_gate(),
         world.worker_actor,
@@ -414,7 +421,8 @@ def test_after_expiry_the_page_says_access_has_ended(
         ),
         purpose_text="Päättynyt (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     login(client, world.partner.username)
@@ -431,7 +439,7 @@ def test_an_ended_membership_ends_access_and_without_a_past_basis_is_a_404(
     )
     never_member = add_member(db, never_case, world.housing)
     for ending in (member, never_member):
-        sharing.end_membership(db, new_gate(), ending, by_user_id=world.worker.id)
+        end_membership(db, new_gate(), ending, by_user_id=world.worker.id)
     db.commit()
     login(client, world.partner.username)
     status, html = page(client, f"/partner/clients/{record.id}")
@@ -449,7 +457,7 @@ def test_a_revocation_notice_appears_and_can_be_confirmed(
     record, _, _, consent = shared_client(
         db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING, SectionKind.HEALTH
     )
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     db.commit()
     notice = db.scalar(select(RevocationNotice).where(RevocationNotice.consent_id == consent.id))
     assert notice is not None and notice.organisation_id == world.housing.id
@@ -519,7 +527,7 @@ def test_only_a_disclosing_consent_to_an_organisation_makes_a_notice(
     db.flush()
     to_person = grant(db, world, case, person, SectionKind.HOUSING)
     for consent in (obtain, to_person):
-        sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+        revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     assert partner_queries.notices_for_client(db, record.id) == []
 
 
@@ -624,7 +632,7 @@ def test_an_invalid_update_is_shown_again_with_what_was_typed(
 
 def test_no_update_without_access(client: FlaskClient, db: Session, world: World) -> None:
     record, _, _, consent = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, consent)
+    revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
     db.commit()
     login(client, world.partner.username)
     response = send(client, record.id, "other", "Myöhässä (fictional)")

@@ -13,6 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents import commands as consent_commands
+from app.consents.commands import end_membership, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
 from app.models import (
@@ -35,7 +38,6 @@ from app.person_access.content import content_parts
 from app.person_access.queries import PAGE_SIZE, binding_matches, grants_for_client
 from app.person_access.rules import MAX_ATTEMPTS, grant_status
 from app.security import PERSON_LOADER, new_gate, password_hasher, person_grantee
-from app.services import sharing
 from app.services.fields import field
 from consent import service
 from consent.base import utcnow
@@ -101,7 +103,7 @@ def write_section(db: Session, w: World | tuple[Actor, Case], kind: SectionKind,
 def grant_consent(
     db: Session, actor: Actor, case: Case, member: NetworkMember, *sections: SectionKind, **kw
 ):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return consent_commands.grant_consent(
         db,
         new_gate(),
         actor,
@@ -114,7 +116,8 @@ def grant_consent(
         ),
         purpose_text="Läheisen tuki arjessa (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -230,7 +233,7 @@ def test_issuing_requires_a_live_consent_for_that_member(db: Session, world: Wor
     with pytest.raises(person_access.NotAPerson):
         person_access.issue_access(db, member=stranger, consent_id=world.consent.id, **common)
     # A revoked consent no longer counts.
-    sharing.revoke_consent(db, new_gate(), world.actor, world.consent)
+    revoke_consent(db, new_gate(), world.actor, world.consent, receipt=None)
     with pytest.raises(person_access.NoLiveConsent):
         person_access.issue_access(db, member=world.person, consent_id=world.consent.id, **common)
     assert db.scalars(select(PersonAccessGrant)).all() == []
@@ -344,7 +347,7 @@ def test_the_worker_page_refuses_what_the_consent_does_not_cover_and_keeps_the_i
 def test_without_a_consent_the_worker_page_offers_no_link(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    sharing.revoke_consent(db, new_gate(), world.actor, world.consent)
+    revoke_consent(db, new_gate(), world.actor, world.consent, receipt=None)
     db.commit()
     login(client, world.worker.username)
     page = client.get(world.access_page).get_data(as_text=True)
@@ -573,7 +576,7 @@ def test_a_revoked_consent_stops_the_link_at_once_before_its_expiry(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     issued = bound(client, db, world)
-    sharing.revoke_consent(db, new_gate(), world.actor, db.get(Consent, world.consent.id))
+    revoke_consent(db, new_gate(), world.actor, db.get(Consent, world.consent.id), receipt=None)
     db.commit()
     assert_ended(client, issued)
 
@@ -582,7 +585,7 @@ def test_an_ended_membership_stops_the_link(client: FlaskClient, db: Session, wo
     issued = bound(client, db, world)
     member = db.get(NetworkMember, world.person.id)
     assert member is not None
-    sharing.end_membership(db, new_gate(), member, by_user_id=world.worker.id)
+    end_membership(db, new_gate(), member, by_user_id=world.worker.id)
     db.commit()
     assert_ended(client, issued)
 
@@ -669,7 +672,7 @@ def test_an_amended_consent_ends_the_link_issued_under_it(
         old,
         terms=ConsentTerms(world.person.id, frozenset({SectionKind.HOUSING}), today(), None),
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
         by_user_id=world.worker.id,
         at=utcnow(),
     )

@@ -20,6 +20,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 
+from app.consents.commands import end_membership, grant_consent
+from app.consents.rules import GrantCode
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -37,11 +40,10 @@ from app.models import (
 )
 from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
 from app.plan import commands, queries, rules
+from app.refusals import Refused
 from app.security import new_gate
-from app.services import sharing
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole
-from consent.errors import InvalidConsent
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
@@ -303,7 +305,7 @@ def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> No
 def test_a_member_who_left_stays_named_but_cannot_be_newly_named(client, db) -> None:  # type: ignore[no-untyped-def]
     s = setting(db)
     save(db, s, SectionKind.HOUSING, goals="Asunto", responsible_ids=frozenset({s.ngo.id}))
-    sharing.end_membership(db, new_gate(), s.ngo, by_user_id=s.worker.id)
+    end_membership(db, new_gate(), s.ngo, by_user_id=s.worker.id)
     db.commit()
     login(client, s.worker.username)
     page = text_of(client.get(section_path(s, SectionKind.HOUSING)))
@@ -389,7 +391,7 @@ def test_the_later_of_two_simultaneous_saves_gets_the_conflict_page(client, app,
 
 
 def grant(db: Session, s: Setting, member: NetworkMember, *sections: SectionKind):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         s.actor,
@@ -397,7 +399,8 @@ def grant(db: Session, s: Setting, member: NetworkMember, *sections: SectionKind
         terms=ConsentTerms(member.id, frozenset(sections), TODAY, None),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -413,8 +416,9 @@ def test_view_as_shows_exactly_what_each_member_may_see(client, db) -> None:  # 
     save(db, s, SectionKind.HEALTH, goals="Päihdekuntoutus jatkuu")
     grant(db, s, s.housing, SectionKind.HOUSING)
     # NGOs and close persons are not authorities: a consent needs their commitment first.
-    with pytest.raises(InvalidConsent):
+    with pytest.raises(Refused) as refused:
         grant(db, s, s.person, SectionKind.HEALTH)
+    assert refused.value.errors == {"member_id": GrantCode.NO_COMMITMENT}
     s.person.confidentiality_committed_on = TODAY
     grant(db, s, s.person, SectionKind.HEALTH)
     db.commit()

@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consent_texts import CURRENT_VERSION
+from app.consents.commands import grant_consent
+from app.consents.receipts import principal_id
+from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -31,9 +33,7 @@ from app.models import (
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import ASSISTED_BY, new_gate
-from app.services import sharing
 from app.services.fields import field, sealed
-from app.services.receipts import principal_id
 from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
@@ -148,7 +148,7 @@ def world(db: Session) -> World:
 
 
 def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, **kw) -> Consent:  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.worker_actor,
@@ -157,6 +157,7 @@ def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, 
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -694,7 +695,7 @@ def test_a_staff_assisted_change_is_recorded_as_such(
 def test_an_obtain_consent_is_withdrawn_without_a_preview_of_the_plan(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    consent = sharing.grant_consent(
+    consent = grant_consent(
         db,
         new_gate(),
         world.worker_actor,
@@ -709,6 +710,7 @@ def test_an_obtain_consent_is_withdrawn_without_a_preview_of_the_plan(
         purpose_text=PURPOSE,
         given_how=GivenHow.ORAL,
         information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
     db.commit()
     login(client, world.user.username)

@@ -10,6 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import (
+    end_membership,
+    grant_consent,
+    record_statutory_disclosure,
+    revoke_consent,
+)
+from app.consents.rules import DisclosureCode
+from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     Client,
@@ -21,8 +29,8 @@ from app.models import (
     PlanSectionVersion,
     Role,
 )
+from app.refusals import Refused
 from app.security import new_gate
-from app.services import sharing
 from app.services.fields import field, sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.models import GivenHow
@@ -130,7 +138,7 @@ def read(
 def grant(
     db: Session, w: World, member: NetworkMember, *sections: SectionKind, until: date | None = None
 ):  # type: ignore[no-untyped-def]
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.county_worker,
@@ -138,7 +146,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset(sections), TODAY, until),
         purpose_text="Asunnon järjestäminen ennen vapautumista (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -172,7 +181,7 @@ def test_revocation_denies_the_very_next_read_and_removes_the_seals(
     assert (
         db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 2
     )  # name + section
-    sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
+    revoke_consent(db, new_gate(), world.county_worker, consent, receipt=None)
     db.commit()
     assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.basis_id == consent.id)) == 0
     with pytest.raises(AccessDenied, match=Reason.DENIED_REVOKED.value):
@@ -202,7 +211,7 @@ def test_without_a_seal_the_low_level_functions_cannot_open_the_key(
             seal.open_as_grantee(
                 db, keyring, organisation_id=org, member_id=None, data_key_ids=[key_id]
             )
-    sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
+    revoke_consent(db, new_gate(), world.county_worker, consent, receipt=None)
     with pytest.raises(seal.NoSeal):
         seal.open_as_grantee(
             db,
@@ -219,7 +228,7 @@ def test_content_written_after_revocation_is_under_a_key_the_former_grantee_neve
     before = write_section(db, world, SectionKind.HOUSING, "Ennen")
     consent = grant(db, world, world.housing_member, SectionKind.HOUSING)
     grant(db, world, world.kela_member, SectionKind.HOUSING)
-    sharing.revoke_consent(db, new_gate(), world.county_worker, consent)
+    revoke_consent(db, new_gate(), world.county_worker, consent, receipt=None)
     after = write_section(db, world, SectionKind.HOUSING, "Jälkeen")
     old_key, new_key = envelope.key_id_of(before.content_ct), envelope.key_id_of(after.content_ct)
     assert old_key != new_key
@@ -240,7 +249,7 @@ def disclose_livelihood_to_kela(
     provision: str,
     justification: str = "Toimeentulon turvaaminen vapautumispäivänä (fictional)",
 ):  # type: ignore[no-untyped-def]
-    return sharing.record_statutory_disclosure(
+    return record_statutory_disclosure(
         db,
         new_gate(),
         w.county_worker,
@@ -273,20 +282,18 @@ def test_a_statutory_disclosure_allows_exactly_what_it_names(db: Session, world:
 def test_statutory_disclosure_needs_an_authority_a_provision_and_a_justification(
     db: Session, world: World
 ) -> None:
-    from consent.errors import InvalidConsent
-
-    with pytest.raises(InvalidConsent):
+    with pytest.raises(Refused) as no_provision:
         disclose_livelihood_to_kela(db, world, provision=" ")
-    with pytest.raises(InvalidConsent):
+    assert no_provision.value.errors == {"provision": DisclosureCode.NO_PROVISION}
+    with pytest.raises(Refused) as no_justification:
         disclose_livelihood_to_kela(db, world, "703/2023", justification="")
+    assert no_justification.value.errors == {"justification": DisclosureCode.NO_JUSTIFICATION}
 
 
 def test_leaving_the_network_ends_access_and_removes_seals(db: Session, world: World) -> None:
     version = write_section(db, world, SectionKind.HOUSING, "Oma asunto")
     grant(db, world, world.housing_member, SectionKind.HOUSING)
-    sharing.end_membership(
-        db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id
-    )
+    end_membership(db, new_gate(), world.housing_member, by_user_id=world.county_worker.user_id)
     db.commit()
     assert (
         db.scalar(

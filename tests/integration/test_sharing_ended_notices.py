@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.commands import end_membership, grant_consent, revoke_consent
+from app.consents.texts import CURRENT_VERSION
 from app.ending import commands as ending
 from app.i18n import helsinki_today
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
@@ -19,7 +21,6 @@ from app.models.partner import NoticeReason, RevocationNotice
 from app.network import commands as network
 from app.partner_work.commands import confirm_notice
 from app.security import new_gate
-from app.services import sharing
 from consent.decision import Actor, ActorRole, Direction
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
@@ -83,7 +84,7 @@ def grant(
     until: date | None = LIVE_UNTIL,
     direction: Direction = Direction.DISCLOSE,
 ) -> Consent:
-    return sharing.grant_consent(
+    return grant_consent(
         db,
         new_gate(),
         w.worker_actor,
@@ -91,7 +92,8 @@ def grant(
         terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), starts, until, direction),
         purpose_text="Asunnon järjestäminen (fictional)",
         given_how=GivenHow.WRITTEN,
-        information_text_version="2026-11",
+        information_text_version=CURRENT_VERSION,
+        receipt=None,
     )
 
 
@@ -127,7 +129,7 @@ def test_ending_a_membership_asks_its_organisation_about_each_consent_in_force(
     grant(db, world, housing, starts=TODAY + timedelta(days=5))  # not yet begun
     grant(db, world, housing, starts=TODAY - timedelta(days=20), until=TODAY - timedelta(days=1))
     withdrawn = grant(db, world, housing)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
+    revoke_consent(db, new_gate(), world.worker_actor, withdrawn, receipt=None)
     db.commit()
 
     # The worker ends the membership on the network page.
@@ -179,7 +181,7 @@ def test_a_membership_that_had_not_begun_or_had_reached_its_last_day_makes_no_no
     past.ends_on = TODAY - timedelta(days=1)  # its planned last day has passed
     db.flush()
     for member in (upcoming, past):
-        sharing.end_membership(db, new_gate(), member, by_user_id=world.worker.id)
+        end_membership(db, new_gate(), member, by_user_id=world.worker.id)
     assert reasons(db, world) == {}
 
 
@@ -192,7 +194,7 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
     housing, housing_staff = org_member(db, world, "Kuvitteellinen asuntotoimisto")
     live_housing = grant(db, world, housing)
     withdrawn = grant(db, world, housing)
-    sharing.revoke_consent(db, new_gate(), world.worker_actor, withdrawn)
+    revoke_consent(db, new_gate(), world.worker_actor, withdrawn, receipt=None)
     kela, _ = org_member(db, world, "Kuvitteellinen Kela")
     live_kela = grant(db, world, kela, until=None)
     left, _ = org_member(db, world, "Kuvitteellinen lähtenyt")

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.consents.receipts import open_receipts
 from app.models import Organisation, OrgKind, Role, User
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import new_gate
-from app.services.receipts import open_receipts
 from consent.models import Consent
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry

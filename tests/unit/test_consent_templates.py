@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from app import consent_texts
-from app.services.consent_templates import (
+from app.consents import texts as consent_texts
+from app.consents.rules import (
     PeriodTemplate,
     Timeline,
     Unavailable,

@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from app.models.receipt import ReceiptAction
-from app.services.receipts import (
+from app.consents.receipts import (
     KANTARA_VERSION,
     ReceiptFacts,
     build_receipt,
@@ -18,6 +17,7 @@ from app.services.receipts import (
     receipt_json,
     spi_categories,
 )
+from app.models.receipt import ReceiptAction
 from consent.decision import Direction
 from consent.sections import SectionKind
 

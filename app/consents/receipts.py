@@ -1,15 +1,19 @@
 """Consent receipts the client keeps: the Kantara Consent Receipt (v1.1) fields, stored encrypted.
 
 Each change of a consent writes one ``ConsentReceipt`` in the same transaction as the
-change: the client's own (in the portal or through the API: grant, narrow, extend,
-revoke) and one a worker records for the client (a consent given in writing or orally,
-withdrawn at the client's request), since it is the client's consent either way and a
-client without a computer most needs a paper receipt. ``build_receipt`` is pure: it
-turns the facts of the change, with every text already in the client's language, into
-the receipt's JSON. ``record_receipt`` stores that JSON sealed by the access gate;
-``issue_receipt`` gathers those facts for a change (the portal, the caseworker's pages
-and the API all call it); ``receipts_page`` lists a client's receipts, ``case_receipts``
-a case's, and ``open_receipts`` decrypts some of them in one gate call.
+change (``app/consents/commands.py`` issues it): the client's own (in the portal or through
+the API: grant, narrow, extend, revoke) and one a worker records for the client (a consent
+given in writing or orally, withdrawn at the client's request), since it is the client's
+consent either way and a client without a computer most needs a paper receipt.
+
+The receipt is the client's to keep, so its texts are written once, in the client's
+language, when the change is made. This module holds what a receipt says: ``issue_receipt``
+gathers the facts of a change into a ``ReceiptDraft`` (codes, names and dates), asks the
+edge for its words (``ReceiptWording``, ``app/web/receipts.py``: the translations and the
+link to the information text), and ``record_receipt`` stores the JSON that the pure
+``build_receipt`` makes of it, sealed by the access gate. ``receipts_page`` lists a
+client's receipts, ``case_receipts`` a case's, and ``open_receipts`` decrypts some of them
+in one gate call.
 
 Where Kantara's fields do not fit a Finnish social-welfare consent, the receipt says so
 in plain values rather than leaving them out: ``piiPrincipalId`` is an opaque id derived
@@ -29,25 +33,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from math import ceil
-from typing import Any
+from typing import Any, Protocol
 
-from flask import url_for
-from flask_babel import force_locale, format_date, get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.i18n import LANGUAGES
-from app.labels import SECTIONS
+from app.consents.rules import consent_purpose
+from app.consents.texts import LANGUAGES
 from app.models import Case, Organisation, ResponsibleWorker, User
 from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.pagination import ListPage, paginate
 from app.services.fields import field, sealed
-from app.services.sharing import consent_purpose
-from consent.base import utcnow
-from consent.decision import Actor, Direction, helsinki_day
+from consent.facts import Actor, Direction
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
+from consent.status import helsinki_day
 from sharing.gate import AccessGate
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
@@ -203,44 +203,52 @@ def record_receipt(
     return receipt
 
 
-COLLECTION_METHODS = {
-    ReceiptAction.GRANT: _l("Given electronically by the client in Tukiverkko"),
-    ReceiptAction.NARROW: _l("Narrowed electronically by the client in Tukiverkko"),
-    ReceiptAction.EXTEND: _l("Extended electronically by the client in Tukiverkko"),
-    ReceiptAction.REVOKE: _l("Withdrawn electronically by the client in Tukiverkko"),
-}
+@dataclass(frozen=True)
+class ReceiptDraft:
+    """What a receipt says before it is put into words: codes, names and days."""
+
+    action: ReceiptAction
+    language: str  # the language the receipt is written in
+    day: date  # the Finnish calendar day of the change
+    given_how: GivenHow
+    recorded_by: str | None  # the worker who recorded a change the client asked for
+    staff_assisted: bool  # staff helped at the terminal
+    responsible_worker: str | None  # None: no responsible worker is appointed
+    information_text_version: str
+    sections: tuple[SectionKind, ...]
+    valid_until: date | None
 
 
-def _receipt_language(session: Session, client_id: uuid.UUID) -> str:
+@dataclass(frozen=True)
+class ReceiptWords:
+    """The receipt's texts in its language, and the address of the information text."""
+
+    controller_contact: str
+    policy_url: str
+    collection_method: str
+    service_name: str
+    section_labels: tuple[str, ...]
+    purpose_category: str
+    termination: str
+
+
+class ReceiptWording(Protocol):
+    """The edge's words for a receipt (translations and links belong to the web layer)."""
+
+    def fallback_language(self) -> str:
+        """The language of a receipt for a client who chose none: the current request's."""
+        ...
+
+    def words(self, draft: ReceiptDraft) -> ReceiptWords:
+        """The texts ``draft`` says, in ``draft.language``."""
+        ...
+
+
+def receipt_language(session: Session, client_id: uuid.UUID, wording: ReceiptWording) -> str:
     """The language a receipt is written in: the one the client chose for their portal
     account, else (no account, or no choice made) the language of this request."""
     chosen = session.scalar(select(User.locale).where(User.client_id == client_id))
-    return chosen if chosen in LANGUAGES else get_locale().language
-
-
-def _collection_method(
-    actor: Actor, action: ReceiptAction, given_how: GivenHow, recorded_by: str | None
-) -> str:
-    """How the change reached Tukiverkko: by the client's own hand (perhaps with staff at the
-    terminal), or told to a worker, who recorded it; in the current language."""
-    if recorded_by is None:
-        method = str(COLLECTION_METHODS[action])
-        if actor.assisted_by is not None:
-            method = gettext("%(method)s, with staff helping at the terminal", method=method)
-        return method
-    if action is ReceiptAction.REVOKE:
-        return gettext(
-            "Withdrawn at the client's request; recorded in Tukiverkko by %(name)s",
-            name=recorded_by,
-        )
-    if given_how is GivenHow.ORAL:
-        return gettext(
-            "Given orally by the client to %(name)s, who recorded it in Tukiverkko",
-            name=recorded_by,
-        )
-    return gettext(
-        "Given in writing by the client; recorded in Tukiverkko by %(name)s", name=recorded_by
-    )
+    return chosen if chosen in LANGUAGES else wording.fallback_language()
 
 
 def issue_receipt(
@@ -254,6 +262,8 @@ def issue_receipt(
     previous: Consent | None,
     member_label: str,
     purpose_text: str,
+    wording: ReceiptWording,
+    at: datetime,
 ) -> ConsentReceipt:
     """Write the receipt of a change, in the client's language, in the change's transaction.
 
@@ -263,92 +273,81 @@ def issue_receipt(
 
     :raises AccessDenied: when the actor may not write this client's data.
     """
-    now = utcnow()
-    language = _receipt_language(session, case.client_id)
     recorder = session.get(User, actor.user_id) if actor.client_id is None else None
-    recorded_by = recorder.display_name if recorder else None  # None: the client's own change
     county = session.get(Organisation, case.county_id)
     worker = session.scalar(
         select(User)
         .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
         .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
     )
-    with force_locale(language):
-        sections = tuple(s for s in SectionKind if s.value in consent.sections)
-        if action is ReceiptAction.REVOKE:
-            termination = gettext(
-                "Withdrawn by the client on %(day)s. Sharing stopped at once.",
-                day=format_date(helsinki_day(now), "medium"),
-            )
-        elif consent.valid_until is not None:
-            termination = gettext(
-                "Ends after %(day)s. The client can withdraw it at any time.",
-                day=format_date(consent.valid_until, "medium"),
-            )
-        else:
-            termination = gettext("No last day. The client can withdraw it at any time.")
-        facts = ReceiptFacts(
-            receipt_id=uuid.uuid4(),
-            action=action,
-            at=now,
-            language=language,
-            client_id=case.client_id,
-            controller_name=county.name if county else "",
-            controller_contact=(
-                gettext("Responsible worker %(name)s", name=worker.display_name)
-                if worker
-                else gettext("The client's social worker")
-            ),
-            policy_url=url_for(
-                "portal.consent_information",
-                version=consent.information_text_version,
-                lang=language,
-                _external=True,
-            ),
-            information_text_version=consent.information_text_version,
-            collection_method=_collection_method(actor, action, consent.given_how, recorded_by),
-            service_name=gettext("Tukiverkko: sharing information in the client's support network"),
-            consent_id=consent.id,
-            previous_consent_id=previous.id if previous else None,
-            member_label=member_label,
-            direction=consent.direction,
-            sections=sections,
-            section_labels=tuple(str(SECTIONS[s]) for s in sections),
-            purpose_text=purpose_text,
-            purpose_category=gettext("Cooperation in the client's support network"),
-            valid_from=consent.valid_from,
-            valid_until=consent.valid_until,
-            termination=termination,
-            staff_assisted=actor.assisted_by is not None,
-            recorded_by=recorded_by,
-        )
+    draft = ReceiptDraft(
+        action=action,
+        language=receipt_language(session, case.client_id, wording),
+        day=helsinki_day(at),
+        given_how=consent.given_how,
+        recorded_by=recorder.display_name if recorder else None,  # None: the client's own
+        staff_assisted=actor.assisted_by is not None,
+        responsible_worker=worker.display_name if worker else None,
+        information_text_version=consent.information_text_version,
+        sections=tuple(s for s in SectionKind if s.value in consent.sections),
+        valid_until=consent.valid_until,
+    )
+    words = wording.words(draft)
+    facts = ReceiptFacts(
+        receipt_id=uuid.uuid4(),
+        action=action,
+        at=at,
+        language=draft.language,
+        client_id=case.client_id,
+        controller_name=county.name if county else "",
+        controller_contact=words.controller_contact,
+        policy_url=words.policy_url,
+        information_text_version=consent.information_text_version,
+        collection_method=words.collection_method,
+        service_name=words.service_name,
+        consent_id=consent.id,
+        previous_consent_id=previous.id if previous else None,
+        member_label=member_label,
+        direction=consent.direction,
+        sections=draft.sections,
+        section_labels=words.section_labels,
+        purpose_text=purpose_text,
+        purpose_category=words.purpose_category,
+        valid_from=consent.valid_from,
+        valid_until=consent.valid_until,
+        termination=words.termination,
+        staff_assisted=draft.staff_assisted,
+        recorded_by=draft.recorded_by,
+    )
     return record_receipt(session, gate, actor, facts)
-
-
-@dataclass(frozen=True)
-class ReceiptPage:
-    receipts: list[ConsentReceipt]
-    page: int
-    pages: int
-    total: int
 
 
 def receipts_page(
     session: Session, client_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
-) -> ReceiptPage:
+) -> ListPage[ConsentReceipt]:
     """One page of the client's receipts, newest first (two queries)."""
     condition = ConsentReceipt.client_id == client_id
-    total = session.scalar(select(func.count(ConsentReceipt.id)).where(condition)) or 0
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = session.scalars(
+    return paginate(
+        session,
         select(ConsentReceipt)
         .where(condition)
+        .order_by(ConsentReceipt.created_at.desc(), ConsentReceipt.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(ConsentReceipt.id)).where(condition),
+    ).map(lambda row: row[0])
+
+
+def receipt_of(
+    session: Session, consent_id: uuid.UUID, action: ReceiptAction
+) -> ConsentReceipt | None:
+    """The latest receipt of this change of a consent (one query; nothing decrypted)."""
+    return session.scalar(
+        select(ConsentReceipt)
+        .where(ConsentReceipt.consent_id == consent_id, ConsentReceipt.action == action)
         .order_by(ConsentReceipt.created_at.desc(), ConsentReceipt.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return ReceiptPage(list(rows), page, pages, total)
+        .limit(1)
+    )
 
 
 def case_receipts(session: Session, case_id: uuid.UUID) -> list[ConsentReceipt]:

@@ -5,7 +5,8 @@ a cell lists the live or upcoming consents and statutory disclosures that cover
 it. The consents and disclosures themselves are listed too, current and ended,
 each with its purpose or justification decrypted in ONE batched gate read.
 The caseworker's consents page and the client's own page render the same data
-with the same component (``components/consent_matrix.html``).
+with the same component (``components/consent_matrix.html``), and the API lists it.
+Where a membership, a consent or a disclosure stands is ``consent.status``'s to say.
 """
 
 from __future__ import annotations
@@ -19,33 +20,23 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.consents.rules import Grantee
 from app.models import Case, MemberKind, NetworkMember, User
 from app.services.fields import sealed
-from consent.decision import Actor, Direction, Purpose, helsinki_day
-from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
+from consent.facts import Actor, Direction, Purpose
+from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
-from consent.status import membership_status
+from consent.service import disclosure_facts_of, facts_of
+from consent.status import (
+    ConsentStatus,
+    MembershipStatus,
+    consent_status,
+    disclosure_status,
+    membership_status,
+)
 from sharing.gate import AccessGate
 
 SECTIONS: tuple[SectionKind, ...] = tuple(SectionKind)
-
-
-class MemberStatus(enum.StrEnum):
-    ACTIVE = "active"
-    UPCOMING = "upcoming"  # the membership starts later
-    ENDED = "ended"  # ended by hand or past its last day: no access
-
-
-class ConsentStatus(enum.StrEnum):
-    LIVE = "live"
-    UPCOMING = "upcoming"  # recorded, valid from a later day
-    REVOKED = "revoked"
-    EXPIRED = "expired"  # past its last valid day (whether or not maintenance recorded it)
-    SUPERSEDED = "superseded"
-
-    @property
-    def current(self) -> bool:
-        return self in (ConsentStatus.LIVE, ConsentStatus.UPCOMING)
 
 
 class Basis(enum.StrEnum):
@@ -60,7 +51,7 @@ class MemberInfo:
     id: uuid.UUID
     label: str  # the organisation's name, or the person's decrypted name
     kind: MemberKind
-    status: MemberStatus
+    status: MembershipStatus
     starts_on: date
     ends_on: date | None
     is_authority: bool
@@ -70,6 +61,11 @@ class MemberInfo:
     def commitment_missing(self) -> bool:
         """Not an authority and no recorded confidentiality commitment: nothing may be shared."""
         return not self.is_authority and self.committed_on is None
+
+    @property
+    def grantee(self) -> Grantee:
+        """The member as the rules of giving a consent see them."""
+        return Grantee(self.status, self.commitment_missing)
 
 
 @dataclass(frozen=True)
@@ -201,7 +197,7 @@ def load_matrix(
 def member_info(member: NetworkMember, person_name: str | None, now: datetime) -> MemberInfo:
     """A member's label and status at ``now``; ``member.organisation`` must be loaded."""
     organisation = member.organisation
-    status = MemberStatus(membership_status(member.membership(), now).value)
+    status = membership_status(member.membership(), now)
     return MemberInfo(
         id=member.id,
         label=organisation.name if organisation else (person_name or "–"),
@@ -214,37 +210,16 @@ def member_info(member: NetworkMember, person_name: str | None, now: datetime) -
     )
 
 
-_STATUS_ORDER = {MemberStatus.ACTIVE: 0, MemberStatus.UPCOMING: 1, MemberStatus.ENDED: 2}
+_STATUS_ORDER = {
+    MembershipStatus.ACTIVE: 0,
+    MembershipStatus.UPCOMING: 1,
+    MembershipStatus.ENDED: 2,
+}
 
 
 def sort_members(members: Iterable[MemberInfo]) -> list[MemberInfo]:
     """Active members first, then upcoming, then ended; by name within each."""
     return sorted(members, key=lambda m: (_STATUS_ORDER[m.status], m.label.casefold()))
-
-
-def consent_status(consent: Consent, today: date) -> ConsentStatus:
-    """Where a consent stands on the Helsinki day ``today``."""
-    if consent.state is ConsentState.REVOKED:
-        return ConsentStatus.REVOKED
-    if consent.state is ConsentState.SUPERSEDED:
-        return ConsentStatus.SUPERSEDED
-    if consent.state is ConsentState.EXPIRED:
-        return ConsentStatus.EXPIRED
-    return _period_status(consent.valid_from, consent.valid_until, today)
-
-
-def disclosure_status(disclosure: StatutoryDisclosure, now: datetime) -> ConsentStatus:
-    if disclosure.ended_at is not None and disclosure.ended_at <= now:
-        return ConsentStatus.REVOKED
-    return _period_status(disclosure.valid_from, disclosure.valid_until, helsinki_day(now))
-
-
-def _period_status(valid_from: date, valid_until: date | None, today: date) -> ConsentStatus:
-    if valid_until is not None and valid_until < today:
-        return ConsentStatus.EXPIRED
-    if valid_from > today:
-        return ConsentStatus.UPCOMING
-    return ConsentStatus.LIVE
 
 
 def build_matrix(
@@ -255,7 +230,6 @@ def build_matrix(
     now: datetime,
 ) -> ConsentMatrix:
     """Arrange members, consents (with their purpose texts) and disclosures into the matrix."""
-    today = helsinki_day(now)
     ordered = sort_members(members)
     by_id = {m.id: m for m in ordered}
 
@@ -275,7 +249,7 @@ def build_matrix(
             information_text_version=c.information_text_version,
             recorded_by=name(c.recorded_by_id),
             recorded_at=c.recorded_at,
-            status=consent_status(c, today),
+            status=consent_status(facts_of(c), now),
             ended_at=c.ended_at,
             ended_by=name(c.ended_by_id),
         )
@@ -292,7 +266,7 @@ def build_matrix(
             decided_at=d.decided_at,
             valid_from=d.valid_from,
             valid_until=d.valid_until,
-            status=disclosure_status(d, now),
+            status=disclosure_status(disclosure_facts_of(d), now),
             ended_at=d.ended_at,
         )
         for d, text in disclosures
@@ -329,7 +303,7 @@ def build_matrix(
             member,
             tuple(
                 ()
-                if member.status is MemberStatus.ENDED
+                if member.status is MembershipStatus.ENDED
                 else tuple(coverage.get((member.id, section), ()))
                 for section in SECTIONS
             ),

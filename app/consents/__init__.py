@@ -1,0 +1,1 @@
+"""Consents: granting, amending and revoking them, statutory disclosures, receipts."""
