@@ -14,7 +14,12 @@ from app.settings import ROOT, Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; never touches the schema (run ``flask db upgrade`` for that)."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
@@ -46,7 +51,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from app import admin, api, auth, caseworker, partner, person, portal
+    from app import api
+    from app.web import admin, auth, caseworker, partner, person, portal
 
     for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp, person.bp, api.bp):
         app.register_blueprint(blueprint)

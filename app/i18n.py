@@ -28,7 +28,7 @@ def select_locale() -> str:
 
 
 def _language_form() -> dict[str, object]:
-    from app.auth.forms import LanguageForm
+    from app.web.auth.forms import LanguageForm
 
     return {"language_form": LanguageForm(language=select_locale())}
 

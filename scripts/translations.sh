@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Translation catalogs: extract the English source strings, update the fi/sv/en catalogs, compile.
 #
-#   scripts/translations.sh extract            app/**.py + app/templates/**.html -> messages.pot
+#   scripts/translations.sh extract            app/**.py + app/**/templates/**.html -> messages.pot
 #   scripts/translations.sh update             messages.pot -> {fi,sv,en}/LC_MESSAGES/messages.po
 #                                              (a missing catalog is created with `pybabel init`)
 #   scripts/translations.sh compile            *.po -> *.mo (quietly nothing when no .po exists)

@@ -8,7 +8,7 @@ from flask import Blueprint
 
 VERSION = "1.0.0"
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, template_folder="templates", url_prefix="/api/v1")
 
 # Each module registers the operations of one resource.
 from app.api import (  # noqa: E402, F401

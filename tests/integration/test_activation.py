@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.activation import commands as service
 from app.activation import rules
-from app.auth.activation import SESSION_MAX_FAILURES
 from app.models import Case, Client, Organisation, OrgKind, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import password_hasher
+from app.web.auth.activation import SESSION_MAX_FAILURES
 from consent.base import utcnow
 from sharing.access_log import AccessLogEntry
 from tests import factories

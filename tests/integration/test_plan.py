@@ -498,7 +498,7 @@ def test_the_print_is_a_clean_page_in_the_chosen_language(client, db) -> None:  
     english = text_of(client.get(plan_path(s, "/print?lang=xx")))
     assert '<html lang="en">' in english and "Your plan" in english and "Housing" in english
 
-    css = (Path(__file__).parents[2] / "app" / "static" / "app.css").read_text()
+    css = (Path(__file__).parents[2] / "app" / "web" / "static" / "app.css").read_text()
     assert "@media print" in css and ".print-page" in css
 
 

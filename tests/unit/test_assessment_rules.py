@@ -118,8 +118,8 @@ def test_the_factor_list_is_stable_data() -> None:
 
 
 def test_every_factor_and_group_has_a_label_at_the_edge() -> None:
-    from app.caseworker.assessment_forms import FACTOR_GROUPS as GROUP_LABELS
-    from app.caseworker.assessment_forms import FACTOR_LABELS
+    from app.web.caseworker.assessment_forms import FACTOR_GROUPS as GROUP_LABELS
+    from app.web.caseworker.assessment_forms import FACTOR_LABELS
 
     assert list(GROUP_LABELS) == list(FACTOR_GROUPS)
     assert set(FACTOR_LABELS) == {f.code for f in FACTORS}

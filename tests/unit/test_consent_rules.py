@@ -216,12 +216,12 @@ def test_the_consents_feature_never_imports_the_web_layer() -> None:
         "werkzeug",
         "app.web",
         "app.api",
-        "app.caseworker",
-        "app.portal",
-        "app.partner",
-        "app.person",
-        "app.auth",
-        "app.admin",
+        "app.web.caseworker",
+        "app.web.portal",
+        "app.web.partner",
+        "app.web.person",
+        "app.web.auth",
+        "app.web.admin",
     )
     offenders = [
         f"{path.relative_to(root)} imports {module}"

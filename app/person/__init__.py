@@ -1,7 +1,0 @@
-"""Close persons and peer experts without an account: a one-time link bound to one browser."""
-
-from flask import Blueprint
-
-bp = Blueprint("person", __name__, url_prefix="/p")
-
-from app.person import views  # noqa: E402, F401  (registers the routes)

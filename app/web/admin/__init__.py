@@ -1,0 +1,7 @@
+"""Administrators: organisations and user accounts; never client data."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
+
+from app.web.admin import views  # noqa: E402, F401  (registers the routes)

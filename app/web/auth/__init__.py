@@ -1,0 +1,7 @@
+"""Signing in and out, the language choice and the public pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+from app.web.auth import activation, views  # noqa: E402, F401  (registers the routes)

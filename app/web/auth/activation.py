@@ -1,0 +1,297 @@
+"""Activation of a client's sign-in, and staff-assisted sessions at a shared terminal.
+
+``/activate`` is public: the client types the one-time code their worker gave them and
+chooses a username and a password. Whatever is wrong with a code, the page says the
+same thing; wrong codes are counted against the code (``app.activation.commands``) and
+against this browser session, which stops trying after ``SESSION_MAX_FAILURES``.
+
+A staff-assisted session: prison staff or a county caseworker, signed in, starts one at
+the terminal; that signs them out and leaves the terminal waiting for the client's own
+sign-in. The client's session then carries the staff member's id (``ASSISTED_BY``), which
+``app.security.current_actor`` puts into ``Actor.assisted_by``, so every log entry names
+both. The client's pages show a banner; ending the assisted session signs the client out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from app.activation import commands as activation
+from app.activation.rules import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+    PasswordTooShort,
+)
+from app.extensions import db
+from app.i18n import SESSION_KEY
+from app.models import OrgKind, Role, User
+from app.security import (
+    ASSISTED_BY,
+    allow,
+    assisted_by,
+    mark_session_fresh,
+    password_hasher,
+    public,
+    role_home,
+)
+from app.web.auth import bp
+from app.web.auth.forms import LoginForm
+from app.web.auth.views import check_credentials
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
+
+Page = str | tuple[str, int]
+
+ASSIST_PENDING = "assist_pending"  # session key: the staff member waiting for the client
+ACTIVATION_FAILURES = "activation_failures"  # session key: times of wrong codes
+SESSION_MAX_FAILURES = 10
+SESSION_WINDOW = timedelta(minutes=15)
+
+
+class ActivationForm(FlaskForm):
+    code = StringField(
+        _l("Activation code"),
+        description=_l("The code on the paper from your worker, for example ABCD-EFGH-JKMN-PQRS."),
+        validators=[
+            DataRequired(message=_l("Type the activation code.")),
+            Length(max=40, message=_l("The code is too long. Check it from the paper.")),
+        ],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    username = StringField(
+        _l("Choose a username"),
+        description=_l(
+            "You sign in with it. 3–40 characters: letters a–z, numbers, dot (.), "
+            "dash (-) or underscore (_)."
+        ),
+        validators=[
+            DataRequired(message=_l("Choose a username.")),
+            Regexp(
+                USERNAME_PATTERN.pattern + r"\Z",
+                message=_l(
+                    "Use 3–40 characters: letters a–z, numbers, dot (.), dash (-) or "
+                    "underscore (_). No spaces."
+                ),
+            ),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Choose a password"),
+        description=_l(
+            "At least %(min)d characters. A few words in a row are easy to remember.",
+            min=MIN_PASSWORD_LENGTH,
+        ),
+        validators=[
+            DataRequired(message=_l("Choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l(PasswordTooShort.message, min=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Type the password again"),
+        validators=[
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button with CSRF protection and nothing else."""
+
+
+# -- activation ---------------------------------------------------------------------------
+
+
+def _recent_failures() -> list[float]:
+    cutoff = (utcnow() - SESSION_WINDOW).timestamp()
+    stamps = session.get(ACTIVATION_FAILURES) or []
+    return [t for t in stamps if isinstance(t, int | float) and t > cutoff]
+
+
+def _note_failure() -> None:
+    session[ACTIVATION_FAILURES] = [*_recent_failures(), utcnow().timestamp()]
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+@public
+def activate() -> Page | Response:
+    form = ActivationForm()
+    if not form.is_submitted():
+        return render_template("auth/activation.html", form=form)
+    if len(_recent_failures()) >= SESSION_MAX_FAILURES:
+        return render_template("auth/activation.html", form=form, blocked=True), 429
+    if not form.validate():
+        return render_template("auth/activation.html", form=form), 400
+    with refusals_shown_on(form):
+        try:
+            activation.activate(
+                db.session,
+                password_hasher(),
+                code_text=form.code.data,
+                username=form.username.data,
+                password=form.password.data,
+            )
+        except activation.CodeRejected:
+            # Keep the count of wrong tries: the edge rolls back the 400 page's transaction.
+            db.session.commit()
+            _note_failure()
+            raise
+        session.pop(ACTIVATION_FAILURES, None)
+        flash(
+            gettext("Your sign-in is ready. Sign in with the username and password you chose."),
+            "info",
+        )
+        if _pending_staff() is not None:
+            return redirect(url_for("auth.assist_sign_in"))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/activation.html", form=form), 400
+
+
+# -- staff-assisted sessions --------------------------------------------------------------
+
+
+@bp.app_template_global()
+def may_assist(user: User) -> bool:
+    """County caseworkers and prison staff may help a client at a terminal."""
+    if user.role is Role.CASEWORKER:
+        return True
+    return (
+        user.role is Role.PARTNER
+        and user.organisation is not None
+        and user.organisation.kind is OrgKind.PRISON
+    )
+
+
+def _pending_staff() -> User | None:
+    """The staff member who started an assisted session waiting for the client, if still valid."""
+    pending = session.get(ASSIST_PENDING)
+    if not isinstance(pending, dict):
+        return None
+    settings = current_app.extensions["tukiverkko.settings"]
+    started = pending.get("at")
+    if (
+        not isinstance(started, int | float)
+        or utcnow().timestamp() - started
+        > timedelta(minutes=settings.client_idle_minutes).total_seconds()
+    ):
+        return None
+    try:
+        staff = db.session.get(User, uuid.UUID(str(pending.get("by"))))
+    except ValueError:
+        return None
+    if staff is None or not staff.active or not may_assist(staff):
+        return None
+    return staff
+
+
+def _fresh_session() -> None:
+    """Clear the session (no fixation, nothing left of the previous user) but keep the language."""
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    if locale:
+        session[SESSION_KEY] = locale
+
+
+@bp.app_template_global()
+def assisting_staff() -> User | None:
+    """The staff member beside the signed-in client in a staff-assisted session."""
+    if "assisting_staff" not in g:
+        staff_id = assisted_by()
+        g.assisting_staff = db.session.get(User, staff_id) if staff_id else None
+    staff: User | None = g.assisting_staff
+    return staff
+
+
+@bp.route("/assist", methods=["GET", "POST"])
+@allow(Role.CASEWORKER, Role.PARTNER)
+def assist() -> Page | Response:
+    if not may_assist(current_user):
+        abort(403)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        staff_id = str(current_user.id)
+        logout_user()
+        _fresh_session()
+        session[ASSIST_PENDING] = {"by": staff_id, "at": utcnow().timestamp()}
+        return redirect(url_for("auth.assist_sign_in"))
+    return render_template("auth/activation_assist.html", form=form)
+
+
+@bp.route("/assist/sign-in", methods=["GET", "POST"])
+@public
+def assist_sign_in() -> Page | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for(role_home(current_user.role)))
+    staff = _pending_staff()
+    if staff is None:
+        session.pop(ASSIST_PENDING, None)
+        return render_template("auth/activation_assist_sign_in.html", staff=None, form=None)
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = _check_client_credentials(form.username.data.strip(), form.password.data)
+        if user is not None:
+            staff_id = str(staff.id)
+            _fresh_session()
+            login_user(user)
+            session[ASSISTED_BY] = staff_id
+            mark_session_fresh()
+            return redirect(url_for("portal.home"))
+        status = 400
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "auth/activation_assist_sign_in.html", staff=staff, form=form, cancel=ConfirmForm()
+    ), status
+
+
+def _check_client_credentials(username: str, password: str) -> User | None:
+    """A client's sign-in with the same lockout as the sign-in page; flashes what went wrong."""
+    user = check_credentials(username, password)
+    if user is not None and user.role is not Role.CLIENT:
+        flash(
+            gettext("This sign-in is for the client. Staff sign in on the usual sign-in page."),
+            "error",
+        )
+        return None
+    return user
+
+
+@bp.route("/assist/cancel", methods=["POST"])
+@public
+def assist_cancel() -> Response:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        session.pop(ASSIST_PENDING, None)
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/assist/end", methods=["POST"])
+@allow(Role.CLIENT)
+def assist_end() -> Response:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    _fresh_session()
+    flash(gettext("The assisted session has ended and you have been signed out."), "info")
+    return redirect(url_for("auth.login"))

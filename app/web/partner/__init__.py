@@ -1,0 +1,7 @@
+"""Staff of partner organisations: only what clients consented to share with them."""
+
+from flask import Blueprint
+
+bp = Blueprint("partner", __name__, template_folder="templates", url_prefix="/partner")
+
+from app.web.partner import views  # noqa: E402, F401  (registers the routes)

@@ -1,0 +1,197 @@
+"""The partner's pages: shared clients, a client's shared sections, updates, notices.
+
+A client the organisation may not read (never in the network, or in it without
+any basis ever) is the same 404 as a client that does not exist: both pass
+through the gate's denial (logged) and the one 404 page. A client whose basis
+has ended gets a page that says so and nothing more.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.models import Role
+from app.models.partner import PartnerUpdateKind
+from app.partner_work import commands, queries
+from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
+from app.partner_work.rules import AccessState, ClientAccess, client_reference
+from app.security import allow, current_actor, gate
+from app.services.fields import sealed
+from app.web.forms import refusals_shown_on
+from app.web.partner import bp
+from app.web.partner.forms import BASIS_KINDS, UPDATE_KINDS, ConfirmNoticeForm, UpdateForm
+from consent.base import utcnow
+from consent.decision import Action, BasisKind, Purpose
+from consent.sections import DataScope
+from sharing.errors import AccessDenied
+
+COOP = Purpose.NETWORK_COOPERATION
+
+
+@bp.app_template_global()
+def partner_update_kind_label(kind: PartnerUpdateKind) -> str:
+    return str(UPDATE_KINDS[kind])
+
+
+@bp.app_template_global()
+def partner_basis_label(kind: BasisKind) -> str:
+    return str(BASIS_KINDS[kind])
+
+
+def _page_arg(name: str) -> int:
+    return request.args.get(name, 1, type=int) or 1
+
+
+@bp.route("/")
+@allow(Role.PARTNER)
+def home() -> str:
+    actor = current_actor()
+    organisation_id = _organisation_id()
+    clients = queries.shared_clients(
+        db.session, organisation_id, at=utcnow(), page=_page_arg("page")
+    )
+    names = (
+        gate().read_texts(
+            actor,
+            [sealed(row.client, "name_ct", DataScope.NAME) for row in clients.rows],
+            purpose=COOP,
+        )
+        if clients.rows
+        else []
+    )
+    notices = queries.pending_notices(db.session, organisation_id, page=_page_arg("notices"))
+    return render_template(
+        "partner/home.html",
+        organisation=current_user.organisation,
+        clients=clients,
+        rows=list(zip(clients.rows, names, strict=True)),
+        notices=notices,
+        confirm_form=ConfirmNoticeForm(),
+    )
+
+
+@bp.route("/clients/<uuid:client_id>")
+@allow(Role.PARTNER)
+def client(client_id: uuid.UUID) -> Response | tuple[str, int]:
+    return _client_page(client_id, UpdateForm(formdata=None))
+
+
+@bp.route("/clients/<uuid:client_id>/updates", methods=["POST"])
+@allow(Role.PARTNER)
+def send_update(client_id: uuid.UUID) -> Response | tuple[str, int]:
+    form = UpdateForm()
+    if not form.validate_on_submit():
+        return _client_page(client_id, form, status=400)
+    actor = current_actor()
+    _, _, access = queries.client_access(db.session, _organisation_id(), client_id, at=utcnow())
+    if access.state is not AccessState.SHARED:
+        return _refused(client_id, access)
+    with refusals_shown_on(form):
+        commands.record_update(
+            db.session,
+            gate(),
+            actor,
+            client_id=client_id,
+            kind=PartnerUpdateKind(form.kind.data),
+            text=form.text.data or "",
+        )
+        # The text itself never goes into the (signed, not encrypted) session cookie.
+        flash(gettext("Update sent to the client's responsible worker."), "info")
+        return redirect(url_for("partner.client", client_id=client_id))
+    return _client_page(client_id, form, status=400)
+
+
+@bp.route("/notices/<uuid:notice_id>/confirm", methods=["POST"])
+@allow(Role.PARTNER)
+def confirm_notice(notice_id: uuid.UUID) -> Response:
+    form = ConfirmNoticeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    confirmed = commands.confirm_notice(
+        db.session,
+        notice_id,
+        organisation_id=_organisation_id(),
+        by_user_id=current_actor().user_id,  # type: ignore[arg-type]
+    )
+    if confirmed:
+        flash(
+            gettext("Thank you. The client can see that your organisation keeps no copy."), "info"
+        )
+    else:
+        flash(gettext("A colleague had already confirmed this notice."), "info")
+    return redirect(url_for("partner.home"))
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _organisation_id() -> uuid.UUID:
+    organisation_id = current_actor().organisation_id
+    if organisation_id is None:  # partner accounts always belong to an organisation
+        abort(403)
+    return organisation_id
+
+
+def _refused(client_id: uuid.UUID, access: ClientAccess) -> tuple[str, int]:
+    """Log the denied attempt through the gate, then answer without revealing anything.
+
+    :raises AccessDenied: (→ the plain 404) unless the organisation's access has ended.
+    """
+    try:
+        gate().check(current_actor(), client_id, Action.READ, COOP, DataScope.NAME)
+    except AccessDenied:
+        if access.state is not AccessState.ENDED:
+            raise
+    return render_template("partner/ended.html"), 403
+
+
+def _client_page(
+    client_id: uuid.UUID, form: UpdateForm, status: int = 200
+) -> Response | tuple[str, int]:
+    actor = current_actor()
+    organisation_id = _organisation_id()
+    record, case, access = queries.client_access(
+        db.session, organisation_id, client_id, at=utcnow()
+    )
+    if record is None or case is None or access.state is not AccessState.SHARED:
+        return _refused(client_id, access)
+    sections = access.sections
+    versions = queries.shared_versions(db.session, case.id, sections)
+    read = [kind for kind in sections if kind in versions]
+    texts = gate().read_texts(
+        actor,
+        [sealed(record, "name_ct", DataScope.NAME)]
+        + [sealed(versions[kind], "content_ct", kind) for kind in read],
+        purpose=COOP,
+    )
+    contents = dict(zip(read, texts[1:], strict=True))
+    updates = queries.sent_updates(db.session, organisation_id, case.id, page=_page_arg("page"))
+    html = render_template(
+        "partner/client.html",
+        client_id=client_id,
+        name=texts[0] or "",
+        reference=client_reference(client_id, organisation_id),
+        access=access,
+        shown=[
+            (kind, versions.get(kind), _labelled(contents.get(kind)), access.bases_for(kind))
+            for kind in sections
+        ],
+        updates=updates,
+        form=form,
+    )
+    return html, status
+
+
+def _labelled(content: str | None) -> list[ContentPart]:
+    """The section's parts with the known parts' labels translated (the others as written)."""
+    known = set(FIELD_LABELS.values())
+    return [
+        ContentPart(gettext(part.label), part.lines) if part.label in known else part
+        for part in content_parts(content)
+    ]

@@ -1,0 +1,7 @@
+"""The client's own pages ("my page")."""
+
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__, template_folder="templates", url_prefix="/my")
+
+from app.web.portal import access_log, consents, views  # noqa: E402, F401  (registers the routes)

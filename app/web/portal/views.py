@@ -1,0 +1,97 @@
+"""The client's own pages: home; "My plan" and "My network" are in their own modules.
+
+Every page reads the signed-in client's own record only: the URLs carry no client id,
+and the gate reads as ``Actor(CLIENT, client_id=...)`` with ``Purpose.OWN_DATA``, so
+another client's data could not be opened even by a mistake here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.cases.queries import latest_cases
+from app.extensions import db
+from app.models import Case, Client, ResponsibleWorker, Role, User
+from app.security import allow, current_actor, gate
+from app.services.fields import sealed
+from app.web.portal import bp
+from consent.decision import Actor, Purpose
+from consent.sections import DataScope
+
+
+@dataclass(frozen=True)
+class OwnPage:
+    """The signed-in client's record, newest case and the actor they read as."""
+
+    client: Client
+    case: Case
+    actor: Actor
+
+
+def own_page() -> OwnPage:
+    """The signed-in client's own record and case, or a 404 when there is none to show."""
+    client_id = current_user.client_id
+    client = db.session.get(Client, client_id) if client_id else None
+    case = latest_cases(db.session, [client.id]).get(client.id) if client else None
+    if client is None or case is None or case.disposed_at is not None:
+        abort(404)
+    return OwnPage(client, case, current_actor())
+
+
+def responsible_worker(case: Case) -> User | None:
+    """The case's current responsible worker (omatyöntekijä), if appointed (one query)."""
+    return db.session.scalar(
+        select(User)
+        .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
+        .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
+    )
+
+
+# The client's menu: (endpoint, label). Entries whose page is not registered are left out,
+# so the menu follows the pages that exist.
+MENU = (
+    ("portal.home", _l("My page")),
+    ("portal.plan", _l("My plan")),
+    ("portal.network", _l("My network")),
+    ("portal.consents", _l("Who can see what")),
+    ("portal.my_consents", _l("My consents")),
+    ("portal.log", _l("Who has looked at my information")),
+)
+
+
+@bp.app_template_global()
+def portal_menu() -> list[tuple[str, str, bool]]:
+    """(url, label, is current) for each page of the client's menu; the longest match wins."""
+    entries = [
+        (url_for(endpoint), str(label))
+        for endpoint, label in MENU
+        if endpoint in current_app.view_functions
+    ]
+    path = request.path
+    matches = [
+        url
+        for url, _ in entries
+        if path == url or (url != url_for("portal.home") and path.startswith(url))
+    ]
+    current = max(matches, key=len, default=None)
+    return [(url, label, url == current) for url, label in entries]
+
+
+@bp.route("/")
+@allow(Role.CLIENT)
+def home() -> str:
+    page = own_page()
+    name = gate().read_texts(
+        page.actor, [sealed(page.client, "name_ct", DataScope.NAME)], purpose=Purpose.OWN_DATA
+    )[0]
+    return render_template(
+        "portal/home.html", name=name, case=page.case, worker=responsible_worker(page.case)
+    )
+
+
+from app.web.portal import network, plan  # noqa: E402, F401  (register their routes)
