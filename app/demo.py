@@ -51,13 +51,13 @@ from app.plan import rules as plan_rules
 from app.release import commands as release_checklist
 from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
-from app.services.fields import field
-from consent.base import Base, utcnow
+from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.models import GivenHow
-from consent.sections import DataScope, Scope, SectionKind
+from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing import blind_index
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 
@@ -268,15 +268,11 @@ def _demo_client(
     session.add(case)
     session.flush()
 
-    def sealed(row: Base, column: str, value: str, scope: Scope = DataScope.BASIC) -> bytes:
-        ciphertext = gate.write_text(
-            SYSTEM_ACTOR, field(row, column, scope), value, purpose=Purpose.ADMINISTRATION
-        )
-        assert ciphertext is not None
-        return ciphertext
-
-    client.name_ct = sealed(client, "name_ct", name, DataScope.NAME)
-    client.identity_code_ct = sealed(client, "identity_code_ct", code)
+    gate.write_fields(
+        SYSTEM_ACTOR,
+        [(client, Client.name_ct, name), (client, Client.identity_code_ct, code)],
+        purpose=Purpose.ADMINISTRATION,
+    )
     blind_index.index_client(session, keyring, client.id, name, code)
 
     recorder = _actor(workers[0])
@@ -516,7 +512,10 @@ def _demo_network(
         )
         member.person_name_ct, member.role_ct = gate.write_texts(
             actor,
-            [(field(member, "person_name_ct"), person), (field(member, "role_ct"), role)],
+            [
+                (field_ref(member, NetworkMember.person_name_ct), person),
+                (field_ref(member, NetworkMember.role_ct), role),
+            ],
             purpose=Purpose.CASE_WORK,
         )
         session.add(member)

@@ -36,15 +36,15 @@ from app.models import (
     Role,
 )
 from app.security import new_gate
-from app.services.fields import field, sealed
 from app.settings import Settings
 from consent.base import Base, utcnow
 from consent.decision import Actor, ActorRole, Purpose
 from consent.models import GivenHow
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
+from sharing.fields import field_ref, sealed
 from sharing.keys import generate_keyring
 
 
@@ -110,7 +110,7 @@ def main() -> None:
         partner_actor = Actor(ActorRole.PARTNER, partner.id, housing.id)
         version.content_ct = new_gate().write_text(
             caseworker,
-            field(version, "content_ct", SectionKind.HOUSING),
+            field_ref(version, PlanSectionVersion.content_ct),
             "Oma asunto",
             purpose=Purpose.CASE_WORK,
         )
@@ -136,7 +136,7 @@ def main() -> None:
             page = county_caseload(session, county.id, page=1)
             new_gate().read_texts(
                 caseworker,
-                [sealed(row.client, "name_ct", DataScope.NAME) for row in page.rows],
+                [sealed(row.client, Client.name_ct) for row in page.rows],
                 purpose=Purpose.LIST,
             )
             session.commit()
@@ -144,7 +144,7 @@ def main() -> None:
         def partner_read() -> None:
             new_gate().read_texts(
                 partner_actor,
-                [sealed(version, "content_ct", SectionKind.HOUSING)],
+                [sealed(version, PlanSectionVersion.content_ct)],
                 purpose=Purpose.NETWORK_COOPERATION,
             )
             session.commit()

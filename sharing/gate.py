@@ -18,10 +18,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from consent.base import utcnow
+from consent.base import Base, utcnow
 from consent.decision import (
     AccessRequest,
     Action,
@@ -39,11 +40,10 @@ from sharing import access_log, envelope, keys, seal
 from sharing.access_log import AccessAction, LogRecord
 from sharing.envelope import FieldRef
 from sharing.errors import AccessDenied
+from sharing.fields import Sealed, field_ref
 
 CaseLoader = Callable[[Session, Sequence[uuid.UUID]], dict[uuid.UUID, CaseContext]]
 """Gathers the case facts for the given clients in a fixed number of queries (wired by ``app``)."""
-
-Sealed = tuple[FieldRef, bytes | None]
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,24 @@ class AccessGate:
             else envelope.seal(*current[(ref.client_id, ref.scope)], ref, value.encode())
             for ref, value in fields
         ]
+
+    def write_fields(
+        self,
+        actor: Actor,
+        writes: Sequence[tuple[Base, InstrumentedAttribute[Any], str | None]],
+        *,
+        purpose: Purpose,
+    ) -> None:
+        """Encrypt each text into its row's column, under the scope the model declares for it
+        (``consent.base.encrypted``); see ``write_texts``. ``None`` stores ``None``.
+
+        :raises AccessDenied: when the actor may not write any of them.
+        """
+        ciphertexts = self.write_texts(
+            actor, [(field_ref(row, column), text) for row, column, text in writes], purpose=purpose
+        )
+        for (row, column, _), ciphertext in zip(writes, ciphertexts, strict=True):
+            setattr(row, column.key, ciphertext)
 
     def read_texts(
         self, actor: Actor, fields: Sequence[Sealed], *, purpose: Purpose

@@ -23,10 +23,9 @@ from app.models import (
 )
 from app.network import commands as network
 from app.security import new_gate, password_hasher
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, Purpose
-from consent.sections import DataScope
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 
@@ -134,11 +133,11 @@ def client(
     db.flush()
     gate = system_gate(db)
     record.name_ct = gate.write_text(
-        SYSTEM_ACTOR, field(record, "name_ct", DataScope.NAME), name, purpose=Purpose.ADMINISTRATION
+        SYSTEM_ACTOR, field_ref(record, Client.name_ct), name, purpose=Purpose.ADMINISTRATION
     )
     record.identity_code_ct = gate.write_text(
         SYSTEM_ACTOR,
-        field(record, "identity_code_ct"),
+        field_ref(record, Client.identity_code_ct),
         identity_code,
         purpose=Purpose.ADMINISTRATION,
     )

@@ -34,12 +34,13 @@ from app.client_log.queries import (
 from app.extensions import db
 from app.models import MemberKind, Role
 from app.models.log_query import LogQuery, LogQueryStatus
+from app.models.network import NetworkMember
 from app.security import gate
-from app.services.fields import sealed
 from app.settings import Settings
 from consent.decision import Actor, ActorRole, Purpose, helsinki_day
 from consent.sections import SectionKind
 from sharing.access_log import AccessAction
+from sharing.fields import sealed
 
 
 class AccessLogQuery(PageQuery):
@@ -170,8 +171,8 @@ def _describe(logged: LogPage, actor: Actor) -> list[dict[str, Any]]:
     settings: Settings = current_app.extensions["tukiverkko.settings"]
     persons = named_persons(logged)
     answered = [q for q in logged.queries.values() if q.answer_ct is not None]
-    refs = [sealed(m, "person_name_ct") for m in persons]
-    refs += [sealed(q, "answer_ct") for q in answered]
+    refs = [sealed(m, NetworkMember.person_name_ct) for m in persons]
+    refs += [sealed(q, LogQuery.answer_ct) for q in answered]
     texts = iter(gate().read_texts(actor, refs, purpose=Purpose.OWN_DATA) if refs else [])
     names = {m.id: next(texts) for m in persons}
     answers = {q.id: next(texts) for q in answered}

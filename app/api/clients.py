@@ -23,14 +23,14 @@ from app.cases import queries as case_queries
 from app.cases.rules import current_appointment
 from app.extensions import db
 from app.models import Case, MemberKind, Phase, Role
+from app.models.case import Client
 from app.models.flows import FlowChannel, FlowDirection
 from app.network.queries import MemberView, NetworkView, read_network
 from app.partner_work.rules import client_reference
 from app.security import current_actor, gate
-from app.services.fields import sealed
 from consent.decision import Purpose
-from consent.sections import DataScope
 from consent.status import MembershipStatus
+from sharing.fields import sealed
 
 CLIENT_ROLES = (Role.CASEWORKER, Role.CLIENT)
 
@@ -183,7 +183,7 @@ def list_clients(query: dict[str, Any]) -> dict[str, Any]:
     names = (
         gate().read_texts(
             current_actor(),
-            [sealed(row.client, "name_ct", DataScope.NAME) for row in rows],
+            [sealed(row.client, Client.name_ct) for row in rows],
             purpose=Purpose.LIST,
         )
         if rows
@@ -228,7 +228,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
     staff with something shared now: the name and your organisation's reference."""
     found = reach(client_id)
     name = gate().read_texts(
-        found.actor, [sealed(found.client, "name_ct", DataScope.NAME)], purpose=found.purpose
+        found.actor, [sealed(found.client, Client.name_ct)], purpose=found.purpose
     )[0]
     body: dict[str, Any] = {"id": found.client.id, "name": name}
     case = found.case

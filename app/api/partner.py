@@ -23,13 +23,14 @@ from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import MarshalResult, operation
 from app.extensions import db
 from app.models import Organisation, Role, User
+from app.models.case import Client
 from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
 from app.partner_work import commands, queries
 from app.security import current_actor, gate
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import BasisKind, Purpose
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
+from sharing.fields import sealed
 
 # -- schemas ----------------------------------------------------------------------------------
 
@@ -161,7 +162,7 @@ def shared(query: dict[str, Any]) -> dict[str, Any]:
     names = (
         gate().read_texts(
             current_actor(),
-            [sealed(row.client, "name_ct", DataScope.NAME) for row in rows],
+            [sealed(row.client, Client.name_ct) for row in rows],
             purpose=Purpose.NETWORK_COOPERATION,
         )
         if rows

@@ -38,9 +38,9 @@ from app.plan.content import SectionContent
 from app.plan.queries import MySection, PlanView, SectionView
 from app.plan.rules import EMPTY, TEXT_LIMIT, SectionInput
 from app.security import gate
-from app.services.fields import sealed
 from consent.decision import Action, BasisKind
 from consent.sections import SectionKind
+from sharing.fields import sealed
 
 MAX_RESPONSIBLE = 50
 SECTION_RULE = (
@@ -184,7 +184,7 @@ def _partner_sections(found: Reach, kinds: list[SectionKind]) -> list[dict[str, 
     texts = (
         gate().read_texts(
             found.actor,
-            [sealed(versions[kind], "content_ct", kind) for kind in read],
+            [sealed(versions[kind], PlanSectionVersion.content_ct) for kind in read],
             purpose=found.purpose,
         )
         if read

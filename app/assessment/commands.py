@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.assessment.rules import (
     FACTORS,
@@ -36,11 +36,14 @@ from app.models.assessment import (
     VersionKind,
 )
 from app.refusals import N_, Refused, Stale
-from app.services.fields import field as field_ref
-from consent.base import utcnow
+from consent.base import Base, utcnow
 from consent.decision import Actor, Purpose
 from consent.sections import SectionKind
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
+
+# A text to seal into a row's declared ciphertext column.
+Write = tuple[Base, InstrumentedAttribute[Any], str | None]
 
 
 class AssessmentRefused(Refused):
@@ -128,7 +131,7 @@ def save_assessment(
         assessment.needs, assessment.factors, assessment.participants = [], [], []
         session.add(assessment)
     client_id = case.client_id
-    writes: list[tuple[Any, str, str]] = []  # sealed together below: one decision, one entry
+    writes: list[Write] = []  # sealed together below: one decision, one entry
 
     assessment.contact_on = after.contact_on
     assessment.urgency_assessed_on = after.urgency_assessed_on
@@ -138,9 +141,9 @@ def save_assessment(
     assessment.responsible_worker_needed = after.responsible_worker_needed
     assessment.client_took_part = after.client_took_part
     if before.no_worker_reason != after.no_worker_reason:
-        writes.append((assessment, "no_worker_reason_ct", after.no_worker_reason))
+        writes.append((assessment, Assessment.no_worker_reason_ct, after.no_worker_reason))
     if before.other_participants != after.other_participants:
-        writes.append((assessment, "other_participants_ct", after.other_participants))
+        writes.append((assessment, Assessment.other_participants_ct, after.other_participants))
 
     named = {p.member_id: p for p in assessment.participants}
     for member_id in sorted(after.participant_ids - named.keys()):
@@ -167,9 +170,9 @@ def save_assessment(
         row = needs[area]
         row.level = new.level
         if old.client_view != new.client_view:
-            writes.append((row, "client_view_ct", new.client_view))
+            writes.append((row, AssessmentNeed.client_view_ct, new.client_view))
         if old.professional_view != new.professional_view:
-            writes.append((row, "professional_view_ct", new.professional_view))
+            writes.append((row, AssessmentNeed.professional_view_ct, new.professional_view))
 
     factors = {f.code: f for f in assessment.factors}
     for factor in FACTORS:
@@ -186,7 +189,7 @@ def save_assessment(
         factor_row = factors[factor.code]
         factor_row.addressed = new_f.addressed
         if old_f.note != new_f.note:
-            writes.append((factor_row, "note_ct", new_f.note))
+            writes.append((factor_row, AssessmentFactor.note_ct, new_f.note))
 
     _seal_all(gate, actor, writes)
     kind = VersionKind.CREATED if created else VersionKind.SAVED
@@ -233,15 +236,13 @@ def complete_assessment(
     return moved
 
 
-def _seal_all(gate: AccessGate, actor: Actor, writes: list[tuple[Any, str, str]]) -> None:
+def _seal_all(gate: AccessGate, actor: Actor, writes: list[Write]) -> None:
     """Encrypt every changed text in one gate call and store each ciphertext on its row."""
-    sealed = gate.write_texts(
+    gate.write_fields(
         actor,
-        [(field_ref(row, column), text or None) for row, column, text in writes],
+        [(row, column, text or None) for row, column, text in writes],
         purpose=Purpose.CASE_WORK,
     )
-    for (row, column, _), ciphertext in zip(writes, sealed, strict=True):
-        setattr(row, column, ciphertext)
 
 
 def _append_version(
@@ -267,7 +268,10 @@ def _append_version(
         created_at=now,
     )
     snapshot = gate.write_text(
-        actor, field_ref(version, "snapshot_ct"), snapshot_json(data), purpose=Purpose.CASE_WORK
+        actor,
+        field_ref(version, AssessmentVersion.snapshot_ct),
+        snapshot_json(data),
+        purpose=Purpose.CASE_WORK,
     )
     assert snapshot is not None  # a non-empty text always seals
     version.snapshot_ct = snapshot

@@ -32,10 +32,10 @@ from app.models.assessment import (
 )
 from app.models.intake import Notification
 from app.pagination import ListPage, paginate
-from app.services.fields import sealed
 from consent.decision import Actor, Purpose
 from consent.sections import SectionKind
-from sharing.gate import AccessGate, Sealed
+from sharing.fields import Sealed, sealed
+from sharing.gate import AccessGate
 
 VERSIONS_PER_PAGE = 10
 
@@ -88,14 +88,17 @@ def sealed_fields(assessment: Assessment | None) -> list[Sealed]:
     if assessment is None:
         return []
     return [
-        sealed(assessment, "no_worker_reason_ct"),
-        sealed(assessment, "other_participants_ct"),
+        sealed(assessment, Assessment.no_worker_reason_ct),
+        sealed(assessment, Assessment.other_participants_ct),
         *(
             pair
             for need in _needs_in_order(assessment)
-            for pair in (sealed(need, "client_view_ct"), sealed(need, "professional_view_ct"))
+            for pair in (
+                sealed(need, AssessmentNeed.client_view_ct),
+                sealed(need, AssessmentNeed.professional_view_ct),
+            )
         ),
-        *(sealed(factor, "note_ct") for factor in _factors_in_order(assessment)),
+        *(sealed(factor, AssessmentFactor.note_ct) for factor in _factors_in_order(assessment)),
     ]
 
 
@@ -158,7 +161,7 @@ def read_assessment(
     """
     assessment = load_assessment(session, case_id, for_update=for_update)
     members = case_members(session, case_id)
-    fields = [sealed(m, "person_name_ct") for m in members] + sealed_fields(assessment)
+    fields = [sealed(m, NetworkMember.person_name_ct) for m in members] + sealed_fields(assessment)
     texts = gate.read_texts(actor, fields, purpose=Purpose.CASE_WORK) if fields else []
     return AssessmentRead(
         assessment,
@@ -195,7 +198,10 @@ def read_version(
     members = case_members(session, case_id)
     texts = gate.read_texts(
         actor,
-        [*(sealed(m, "person_name_ct") for m in members), sealed(version, "snapshot_ct")],
+        [
+            *(sealed(m, NetworkMember.person_name_ct) for m in members),
+            sealed(version, AssessmentVersion.snapshot_ct),
+        ],
         purpose=Purpose.CASE_WORK,
     )
     snapshot = texts[-1]

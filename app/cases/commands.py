@@ -41,10 +41,10 @@ from app.models import (
 from app.models.case import PhaseChange, ReleaseDatesChange
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.refusals import N_, Code, Conflict, NotFound, Refused
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.status import HELSINKI, helsinki_day
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 
@@ -282,7 +282,10 @@ def record_work_task(
     session.add(task)
     session.flush()
     task.reason_ct = (
-        gate.write_text(actor, field(task, "reason_ct"), reason, purpose=Purpose.CASE_WORK) or b""
+        gate.write_text(
+            actor, field_ref(task, WorkTaskReason.reason_ct), reason, purpose=Purpose.CASE_WORK
+        )
+        or b""
     )
     return task
 
@@ -324,13 +327,18 @@ def record_parallel_plan(
         added_at=utcnow(),
     )
     # Seal before adding: a flush of a plan without its owner would break the table's check.
-    for column, text in (("owner_name_ct", owner_name), ("reference_ct", reference)):
-        if text := (text or "").strip():
-            setattr(
-                plan,
-                column,
-                gate.write_text(actor, field(plan, column), text, purpose=Purpose.CASE_WORK),
+    gate.write_fields(
+        actor,
+        [
+            (plan, column, text)
+            for column, text in (
+                (ParallelPlan.owner_name_ct, (owner_name or "").strip()),
+                (ParallelPlan.reference_ct, (reference or "").strip()),
             )
+            if text
+        ],
+        purpose=Purpose.CASE_WORK,
+    )
     session.add(plan)
     session.flush()
     return plan

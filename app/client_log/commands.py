@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from app.models import Case
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.refusals import N_, Conflict, NotFound
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from sharing.access_log import AccessLogEntry
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 
@@ -75,7 +75,7 @@ def open_query(
     note = (note or "").strip() or None
     if note is not None:
         query.note_ct = gate.write_text(
-            actor, field(query, "note_ct"), note, purpose=Purpose.OWN_DATA
+            actor, field_ref(query, LogQuery.note_ct), note, purpose=Purpose.OWN_DATA
         )
     session.flush()
     return query
@@ -95,7 +95,7 @@ def answer_query(
     if query.status is not LogQueryStatus.OPEN:
         raise QueryNotOpen()
     query.answer_ct = gate.write_text(
-        actor, field(query, "answer_ct"), answer.strip(), purpose=Purpose.CASE_WORK
+        actor, field_ref(query, LogQuery.answer_ct), answer.strip(), purpose=Purpose.CASE_WORK
     )
     query.status = LogQueryStatus.ANSWERED
     query.resolved_at = utcnow()

@@ -37,7 +37,6 @@ from app.models.partner import NoticeReason
 from app.models.receipt import ReceiptAction
 from app.partner_work.commands import notify_membership_ended, notify_revocation
 from app.refusals import N_, Conflict, NotFound, Refused
-from app.services.fields import field, sealed
 from consent import service
 from consent.base import utcnow
 from consent.errors import ConsentNotActive, InvalidConsent
@@ -46,6 +45,7 @@ from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms, facts_of
 from consent.status import consent_status, helsinki_day, membership_status
+from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 
 # -- refusals ------------------------------------------------------------------------------------
@@ -135,7 +135,10 @@ def grant_consent(
     except InvalidConsent:  # raised before anything changed
         raise (ConsentNotGiven if client else ConsentNotRecorded)() from None
     consent.purpose_text_ct = gate.write_text(
-        actor, field(consent, "purpose_text_ct"), purpose_text, purpose=consent_purpose(actor)
+        actor,
+        field_ref(consent, Consent.purpose_text_ct),
+        purpose_text,
+        purpose=consent_purpose(actor),
     )
     gate.sync_seals(case.client_id)
     if receipt is not None:
@@ -221,7 +224,10 @@ def amend_consent(
     except InvalidConsent:  # raised before anything changed
         raise (ConsentNotChanged if client else ConsentNotRecorded)() from None
     amended.purpose_text_ct = gate.write_text(
-        actor, field(amended, "purpose_text_ct"), purpose_text, purpose=consent_purpose(actor)
+        actor,
+        field_ref(amended, Consent.purpose_text_ct),
+        purpose_text,
+        purpose=consent_purpose(actor),
     )
     gate.sync_seals(case.client_id)
     if receipt is not None:
@@ -344,7 +350,10 @@ def record_statutory_disclosure(
     session.add(disclosure)
     session.flush()
     disclosure.justification_ct = gate.write_text(
-        actor, field(disclosure, "justification_ct"), justification, purpose=Purpose.CASE_WORK
+        actor,
+        field_ref(disclosure, StatutoryDisclosure.justification_ct),
+        justification,
+        purpose=Purpose.CASE_WORK,
     )
     gate.sync_seals(case.client_id)
     return disclosure
@@ -432,9 +441,9 @@ def _label_and_purpose(
     organisation = (
         session.get(Organisation, member.organisation_id) if member.organisation_id else None
     )
-    refs = [] if organisation else [sealed(member, "person_name_ct")]
+    refs = [] if organisation else [sealed(member, NetworkMember.person_name_ct)]
     if consent is not None:
-        refs.append(sealed(consent, "purpose_text_ct"))
+        refs.append(sealed(consent, Consent.purpose_text_ct))
     texts = gate.read_texts(actor, refs, purpose=consent_purpose(actor)) if refs else []
     label = organisation.name if organisation else (texts[0] or "–")
     purpose_text = (texts[-1] or "") if consent is not None else ""

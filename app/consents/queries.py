@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.consents.rules import Grantee
 from app.models import Case, MemberKind, NetworkMember, User
-from app.services.fields import sealed
 from consent.facts import Actor, Direction, Purpose
 from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
@@ -34,6 +33,7 @@ from consent.status import (
     disclosure_status,
     membership_status,
 )
+from sharing.fields import sealed
 from sharing.gate import AccessGate
 
 SECTIONS: tuple[SectionKind, ...] = tuple(SectionKind)
@@ -147,7 +147,9 @@ def load_members(
     """The case's network members with their names (one gate read), active first."""
     members = _members(session, case)
     names = (
-        gate.read_texts(actor, [sealed(m, "person_name_ct") for m in members], purpose=purpose)
+        gate.read_texts(
+            actor, [sealed(m, NetworkMember.person_name_ct) for m in members], purpose=purpose
+        )
         if members
         else []
     )
@@ -175,9 +177,9 @@ def load_matrix(
         u.id: u.display_name
         for u in session.scalars(select(User).where(User.id.in_(list(user_ids))))
     }
-    refs = [sealed(m, "person_name_ct") for m in members]
-    refs += [sealed(c, "purpose_text_ct") for c in consents]
-    refs += [sealed(d, "justification_ct") for d in disclosures]
+    refs = [sealed(m, NetworkMember.person_name_ct) for m in members]
+    refs += [sealed(c, Consent.purpose_text_ct) for c in consents]
+    refs += [sealed(d, StatutoryDisclosure.justification_ct) for d in disclosures]
     texts = gate.read_texts(actor, refs, purpose=purpose) if refs else []
     names = texts[: len(members)]
     purposes = texts[len(members) : len(members) + len(consents)]

@@ -43,11 +43,11 @@ from app.consents.texts import LANGUAGES
 from app.models import Case, Organisation, ResponsibleWorker, User
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.pagination import ListPage, paginate
-from app.services.fields import field, sealed
 from consent.facts import Actor, Direction
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.status import helsinki_day
+from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
@@ -195,7 +195,7 @@ def record_receipt(
     session.add(receipt)
     receipt.json_ct = gate.write_text(
         actor,
-        field(receipt, "json_ct"),
+        field_ref(receipt, ConsentReceipt.json_ct),
         receipt_json(build_receipt(facts)),
         purpose=consent_purpose(actor),
     )
@@ -373,6 +373,6 @@ def open_receipts(
     if not receipts:
         return []
     texts = gate.read_texts(
-        actor, [sealed(r, "json_ct") for r in receipts], purpose=consent_purpose(actor)
+        actor, [sealed(r, ConsentReceipt.json_ct) for r in receipts], purpose=consent_purpose(actor)
     )
     return [json.loads(text) if text else {} for text in texts]

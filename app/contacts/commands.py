@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from app.models import Case
 from app.models.contact import Contact, ContactChannel
 from app.refusals import N_, Refused
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 
@@ -59,6 +59,6 @@ def record_contact(
     session.flush()
     if text := (note or "").strip():
         contact.note_ct = gate.write_text(
-            actor, field(contact, "note_ct"), text, purpose=Purpose.CASE_WORK
+            actor, field_ref(contact, Contact.note_ct), text, purpose=Purpose.CASE_WORK
         )
     return contact

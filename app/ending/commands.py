@@ -35,10 +35,10 @@ from app.models.parallel_plan import ParallelPlan
 from app.models.partner import NoticeReason
 from app.network import commands as network
 from app.refusals import N_, Conflict, NotFound, Refused
-from app.services.fields import field as field_ref
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.status import MembershipStatus, helsinki_day, membership_status
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 TEXT_MAX = 4000
@@ -217,9 +217,9 @@ def _ending(gate: AccessGate, actor: Actor, case: Case, assessment: Assessment) 
     ending.client_view_ct, ending.worker_assessment_ct, ending.continues_ct = gate.write_texts(
         actor,
         [
-            (field_ref(ending, "client_view_ct"), view),
-            (field_ref(ending, "worker_assessment_ct"), judgement),
-            (field_ref(ending, "continues_ct"), continues),
+            (field_ref(ending, ServiceEnding.client_view_ct), view),
+            (field_ref(ending, ServiceEnding.worker_assessment_ct), judgement),
+            (field_ref(ending, ServiceEnding.continues_ct), continues),
         ],
         purpose=Purpose.CASE_WORK,
     )
@@ -290,7 +290,7 @@ def close_case(
     )
     # The write is the gate's decision: a refusal ends the unit of work before any change.
     written = gate.write_text(
-        actor, field_ref(closure, "summary_ct"), text, purpose=Purpose.CASE_WORK
+        actor, field_ref(closure, CaseClosure.summary_ct), text, purpose=Purpose.CASE_WORK
     )
     assert written is not None
     closure.summary_ct = written

@@ -13,11 +13,11 @@ from app.maintenance.retention import disposal_on, retention_years_of
 from app.models import Case, NetworkMember, User
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.models import Consent, ConsentState
 from consent.status import MembershipStatus, membership_status
+from sharing.fields import sealed
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
 
@@ -137,14 +137,18 @@ def read_ending(
             Consent.case_id == case.id, Consent.state == ConsentState.ACTIVE
         )
     )
-    refs = [sealed(m, "person_name_ct") for m in members]
-    refs += [sealed(p, "owner_name_ct") for p in plans]
+    refs = [sealed(m, NetworkMember.person_name_ct) for m in members]
+    refs += [sealed(p, ParallelPlan.owner_name_ct) for p in plans]
     refs += [
         sealed(e, column)
         for e in endings
-        for column in ("client_view_ct", "worker_assessment_ct", "continues_ct")
+        for column in (
+            ServiceEnding.client_view_ct,
+            ServiceEnding.worker_assessment_ct,
+            ServiceEnding.continues_ct,
+        )
     ]
-    refs += [sealed(closure, "summary_ct")] if closure else []
+    refs += [sealed(closure, CaseClosure.summary_ct)] if closure else []
     texts = iter(gate.read_texts(actor, refs, purpose=Purpose.CASE_WORK))
     now = utcnow()
     member_rows = []

@@ -52,7 +52,6 @@ from app.partner_work.rules import AccessState, ClientAccess
 from app.plan.content import SectionContent
 from app.plan.queries import current_versions, load_plan
 from app.plan.rules import in_order
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import (
     Action,
@@ -69,7 +68,8 @@ from consent.sections import DataScope, SectionKind
 from consent.service import facts_of
 from consent.status import ConsentStatus, MembershipStatus, consent_status, membership_status
 from sharing.errors import AccessDenied
-from sharing.gate import AccessGate, Sealed
+from sharing.fields import Sealed, sealed
+from sharing.gate import AccessGate
 
 JSONDict = dict[str, Any]
 
@@ -265,12 +265,16 @@ def _full_export(
     workers = _responsible_workers(session, case, current_only=actor.role is ActorRole.CLIENT)
 
     refs: list[Sealed] = [
-        sealed(client, "name_ct", DataScope.NAME),
-        sealed(client, "identity_code_ct"),
+        sealed(client, Client.name_ct),
+        sealed(client, Client.identity_code_ct),
     ]
-    refs += [sealed(m, column) for m in members for column in ("person_name_ct", "role_ct")]
-    refs += [sealed(v, "content_ct", s.kind) for s, v in written]
-    refs += [sealed(c, "purpose_text_ct") for c in consents]
+    refs += [
+        sealed(m, column)
+        for m in members
+        for column in (NetworkMember.person_name_ct, NetworkMember.role_ct)
+    ]
+    refs += [sealed(v, PlanSectionVersion.content_ct) for s, v in written]
+    refs += [sealed(c, Consent.purpose_text_ct) for c in consents]
     texts = iter(gate.read_texts(actor, refs, purpose=purpose))
     name, identity_code = next(texts), next(texts)
     person_names: dict[uuid.UUID, str | None] = {}
@@ -368,8 +372,8 @@ def _partner_export(
     read = [kind for kind in shared if kind in versions]
     texts = gate.read_texts(
         actor,
-        [sealed(client, "name_ct", DataScope.NAME)]
-        + [sealed(versions[kind], "content_ct", kind) for kind in read],
+        [sealed(client, Client.name_ct)]
+        + [sealed(versions[kind], PlanSectionVersion.content_ct) for kind in read],
         purpose=purpose,
     )
     contents = {

@@ -36,11 +36,10 @@ from app.models.intake import (
     NotifierKind,
 )
 from app.refusals import N_, Conflict, NotFound, Refused
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, Purpose, helsinki_day
-from consent.sections import DataScope
 from sharing import blind_index
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 
@@ -161,13 +160,11 @@ def create_client(
     record_intake_work_task(session, gate, actor, case, work_task_reason)
     code = blind_index.normalise_identity_code(new.identity_code) if new.identity_code else None
     client.name_ct = (
-        gate.write_text(
-            actor, field(client, "name_ct", DataScope.NAME), name, purpose=Purpose.CASE_WORK
-        )
+        gate.write_text(actor, field_ref(client, Client.name_ct), name, purpose=Purpose.CASE_WORK)
         or b""
     )
     client.identity_code_ct = gate.write_text(
-        actor, field(client, "identity_code_ct"), code or None, purpose=Purpose.CASE_WORK
+        actor, field_ref(client, Client.identity_code_ct), code or None, purpose=Purpose.CASE_WORK
     )
     blind_index.index_client(session, keyring, client.id, name, code)
     session.flush()
@@ -212,15 +209,23 @@ def record_notification(
     session.add(notification)
     session.flush()
 
-    def seal(column: str, text: str | None) -> bytes | None:
-        return gate.write_text(
-            actor, field(notification, column), text or None, purpose=Purpose.CASE_WORK
-        )
-
-    notification.need_ct = seal("need_ct", facts.need.strip()) or b""
-    notification.notifier_name_ct = seal("notifier_name_ct", (facts.notifier_name or "").strip())
-    if facts.path is NotificationPath.NO_CONSENT:
-        notification.no_consent_reason_ct = seal("no_consent_reason_ct", reason)
+    gate.write_fields(
+        actor,
+        [
+            (notification, Notification.need_ct, facts.need.strip()),
+            (
+                notification,
+                Notification.notifier_name_ct,
+                (facts.notifier_name or "").strip() or None,
+            ),
+            (
+                notification,
+                Notification.no_consent_reason_ct,
+                reason if facts.path is NotificationPath.NO_CONSENT else None,
+            ),
+        ],
+        purpose=Purpose.CASE_WORK,
+    )
     session.flush()
     return notification
 

@@ -2,7 +2,7 @@
 
 Commands take a Session, the access gate and primitives, flush, and never commit. Every
 name and free text goes through the gate (encrypted, logged); ending a membership goes
-through ``app.services.sharing.end_membership``, which removes the member's key seals in
+through ``app.consents.commands.end_membership``, which removes the member's key seals in
 the same transaction. A command that says no raises one of the refusals below.
 """
 
@@ -20,7 +20,6 @@ from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberCo
 from app.models.partner import NoticeReason
 from app.network.rules import MEMBER_KIND_OF, PERSON_KINDS, ends_before_start, overlaps
 from app.refusals import N_, Conflict, Refused
-from app.services.fields import field as field_ref
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.status import MembershipStatus, helsinki_day, membership_status
@@ -185,7 +184,9 @@ def add_organisation_member(
         ends_on=ends_on,
         added_by_id=actor.user_id,
     )
-    member.role_ct = _write(gate, actor, member, "role_ct", role)
+    gate.write_fields(
+        actor, [(member, NetworkMember.role_ct, role.strip())], purpose=Purpose.CASE_WORK
+    )
     session.add(member)
     session.flush()
     return member
@@ -224,15 +225,23 @@ def add_person_member(
         added_by_id=actor.user_id,
     )
     # Encrypt before adding: the row may not exist without its (encrypted) name.
-    member.person_name_ct = _write(gate, actor, member, "person_name_ct", name)
-    member.role_ct = _write(gate, actor, member, "role_ct", role)
+    gate.write_fields(
+        actor,
+        [
+            (member, NetworkMember.person_name_ct, name.strip()),
+            (member, NetworkMember.role_ct, role.strip()),
+        ],
+        purpose=Purpose.CASE_WORK,
+    )
     session.add(member)
     session.flush()
     if contact and contact.strip():
         details = MemberContact(
             member_id=member.id, client_id=case.client_id, recorded_by_id=actor.user_id
         )
-        details.contact_ct = _write(gate, actor, details, "contact_ct", contact)
+        gate.write_fields(
+            actor, [(details, MemberContact.contact_ct, contact.strip())], purpose=Purpose.CASE_WORK
+        )
         session.add(details)
         session.flush()
     return member
@@ -275,7 +284,7 @@ def end_member(
     """End a membership now: access and key seals go at once, and so do its open agreements.
 
     An organisation member is asked to confirm it keeps no copy, for ``reason``
-    (``app.services.sharing.end_membership``).
+    (``app.consents.commands.end_membership``).
 
     :raises MembershipEnded: when it had already ended.
     """
@@ -332,8 +341,14 @@ def add_flow(
         agreed_with_client=True,
         recorded_by_id=actor.user_id,
     )
-    flow.subject_ct = _write(gate, actor, flow, "subject_ct", subject)
-    flow.practice_ct = _write(gate, actor, flow, "practice_ct", practice)
+    gate.write_fields(
+        actor,
+        [
+            (flow, FlowAgreement.subject_ct, subject.strip()),
+            (flow, FlowAgreement.practice_ct, practice.strip()),
+        ],
+        purpose=Purpose.CASE_WORK,
+    )
     session.add(flow)
     session.flush()
     return flow
@@ -356,13 +371,3 @@ def end_flow(session: Session, flow: FlowAgreement, *, by_user_id: uuid.UUID | N
 
 def _ended(member: NetworkMember, now: datetime) -> bool:
     return membership_status(member.membership(), now) is MembershipStatus.ENDED
-
-
-def _write(
-    gate: AccessGate,
-    actor: Actor,
-    row: NetworkMember | FlowAgreement | MemberContact,
-    column: str,
-    text: str,
-) -> bytes | None:
-    return gate.write_text(actor, field_ref(row, column), text.strip(), purpose=Purpose.CASE_WORK)

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, MemberKind, NetworkMember, Organisation, OrgKind, User
 from app.models.flows import FlowAgreement, MemberContact
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.status import MembershipStatus, membership_status
+from sharing.fields import sealed
 from sharing.gate import AccessGate
 
 
@@ -122,9 +122,17 @@ def read_network(
         if user_ids
         else {}
     )
-    refs = [sealed(m, column) for m in members for column in ("person_name_ct", "role_ct")]
-    refs += [sealed(f, column) for f in flows for column in ("subject_ct", "practice_ct")]
-    refs += [sealed(c, "contact_ct") for c in contacts.values()]
+    refs = [
+        sealed(m, column)
+        for m in members
+        for column in (NetworkMember.person_name_ct, NetworkMember.role_ct)
+    ]
+    refs += [
+        sealed(f, column)
+        for f in flows
+        for column in (FlowAgreement.subject_ct, FlowAgreement.practice_ct)
+    ]
+    refs += [sealed(c, MemberContact.contact_ct) for c in contacts.values()]
     texts = iter(gate.read_texts(actor, refs, purpose=purpose) if refs else [])
     views = {}
     for m in members:

@@ -17,13 +17,13 @@ from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, R
 from app.partner_work.queries import client_access
 from app.partner_work.rules import AccessState
 from app.refusals import N_, NotFound, Refused
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Action, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState
 from consent.sections import DataScope
 from consent.service import facts_of
 from consent.status import consent_status, helsinki_day, membership_active
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 UPDATE_TEXT_MAX = 2000
@@ -118,7 +118,10 @@ def record_update(
         kind=kind,
     )
     update.text_ct = gate.write_text(
-        on_behalf_of(actor), field(update, "text_ct"), text, purpose=Purpose.NETWORK_COOPERATION
+        on_behalf_of(actor),
+        field_ref(update, PartnerUpdate.text_ct),
+        text,
+        purpose=Purpose.NETWORK_COOPERATION,
     )
     session.add(update)
     session.flush()

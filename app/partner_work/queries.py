@@ -39,11 +39,11 @@ from app.partner_work.rules import (
     client_reference,
     in_section_order,
 )
-from app.services.fields import field
 from consent.decision import Actor, BasisKind, Purpose
 from consent.models import Consent, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.status import helsinki_day
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 CLIENTS_PER_PAGE = 20
@@ -251,7 +251,7 @@ def update_texts(
         return []
     return gate.read_texts(
         actor,
-        [(field(u.update, "text_ct"), u.update.text_ct) for u in updates],
+        [(field_ref(u.update, PartnerUpdate.text_ct), u.update.text_ct) for u in updates],
         purpose=Purpose.CASE_WORK,
     )
 

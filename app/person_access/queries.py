@@ -35,11 +35,11 @@ from app.person_access.rules import (
     sections_of,
     shown_sections,
 )
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.models import Consent
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from consent.status import LinkStatus
+from sharing.fields import sealed
 from sharing.gate import AccessGate
 
 PAGE_SIZE = 20
@@ -128,8 +128,8 @@ def read_for_person(
         else []
     )
     by_kind = {kind: version for kind, version in versions}
-    refs = [sealed(client, "name_ct", DataScope.NAME)]
-    refs += [sealed(by_kind[k], "content_ct", k) for k in kinds if k in by_kind]
+    refs = [sealed(client, Client.name_ct)]
+    refs += [sealed(by_kind[k], PlanSectionVersion.content_ct) for k in kinds if k in by_kind]
     texts = gate.read_texts(person_actor(grant), refs, purpose=PURPOSE)
     name, contents = texts[0] or "", iter(texts[1:])
     sections = []

@@ -33,11 +33,10 @@ from app.plan.rules import (
     review_date_problem,
 )
 from app.refusals import N_, NotFound, Refused, Stale
-from app.services.fields import field as field_ref
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
 from consent.sections import SectionKind
+from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 
 
@@ -136,7 +135,7 @@ def save_section(
     )
     ciphertext = gate.write_texts(
         actor,
-        [(field_ref(version, "content_ct", kind), after.content().to_json())],
+        [(field_ref(version, PlanSectionVersion.content_ct), after.content().to_json())],
         purpose=Purpose.CASE_WORK,
     )[0]
     assert ciphertext is not None  # a JSON text always seals
@@ -202,9 +201,9 @@ def add_client_view(
     content = SectionContent()
     if current is not None:
         content = SectionContent.parse(
-            gate.read_texts(actor, [sealed(current, "content_ct", kind)], purpose=Purpose.OWN_DATA)[
-                0
-            ]
+            gate.read_texts(
+                actor, [sealed(current, PlanSectionVersion.content_ct)], purpose=Purpose.OWN_DATA
+            )[0]
         )
     view = view.strip()
     if current is not None and content.client_view == view:
@@ -222,7 +221,7 @@ def add_client_view(
     )
     ciphertext = gate.write_text(
         actor,
-        field_ref(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         content.with_text("client_view", view).to_json(),
         purpose=Purpose.OWN_DATA,
     )

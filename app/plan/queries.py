@@ -19,10 +19,10 @@ from app.models import Case, ClientPlan, NetworkMember, PlanSection, PlanSection
 from app.pagination import ListPage, paginate
 from app.plan.content import SectionContent
 from app.plan.rules import EMPTY, SectionInput, in_order, stored_input
-from app.services.fields import sealed
 from consent.decision import Actor, Purpose
 from consent.sections import SectionKind
-from sharing.gate import AccessGate, Sealed
+from sharing.fields import Sealed, sealed
+from sharing.gate import AccessGate
 
 VERSIONS_PER_PAGE = 10
 
@@ -121,7 +121,7 @@ def read_plan(
     members = case_members(session, case.id)
     shown = [(s, versions[s.id]) for s in sections if s.id in versions] if contents else []
     names, texts = _open_with_names(
-        gate, actor, members, [sealed(v, "content_ct", s.kind) for s, v in shown]
+        gate, actor, members, [sealed(v, PlanSectionVersion.content_ct) for s, v in shown]
     )
     opened = {v.id: text for (_, v), text in zip(shown, texts, strict=True)}
     views = []
@@ -161,7 +161,7 @@ def read_versions(
     members = case_members(session, case.id)
     rows = sorted(found.values(), key=lambda v: v.version)
     names, texts = _open_with_names(
-        gate, actor, members, [sealed(v, "content_ct", section.kind) for v in rows]
+        gate, actor, members, [sealed(v, PlanSectionVersion.content_ct) for v in rows]
     )
     return VersionsRead(
         members,
@@ -180,7 +180,7 @@ def _open_with_names(
     more: Sequence[Sealed],
 ) -> tuple[dict[uuid.UUID, str], list[str | None]]:
     """The members' names and the texts of ``more``, opened in one batched gate read."""
-    refs = [sealed(m, "person_name_ct") for m in members] + list(more)
+    refs = [sealed(m, NetworkMember.person_name_ct) for m in members] + list(more)
     texts = gate.read_texts(actor, refs, purpose=Purpose.CASE_WORK) if refs else []
     names = {
         m.id: m.organisation.name if m.organisation is not None else texts[i] or ""
@@ -284,8 +284,8 @@ def read_my_plan(
     responsible_ids = {r.member_id for v in versions.values() for r in v.responsibles}
     members = [m for m in case_members(session, case_id) if m.id in responsible_ids]
     with_content = [(s, versions[s.id]) for s in sections if s.id in versions]
-    refs = [sealed(m, "person_name_ct") for m in members]
-    refs += [sealed(v, "content_ct", s.kind) for s, v in with_content]
+    refs = [sealed(m, NetworkMember.person_name_ct) for m in members]
+    refs += [sealed(v, PlanSectionVersion.content_ct) for s, v in with_content]
     texts = gate.read_texts(actor, refs, purpose=Purpose.OWN_DATA) if refs else []
     names = {
         m.id: m.organisation.name if m.organisation is not None else (texts[i] or "")

@@ -26,9 +26,9 @@ from app.models.release import ChecklistItem, ItemState
 from app.refusals import N_, Conflict, Refused
 from app.release.queries import Candidates, candidates, plan_responsibles
 from app.release.rules import Responsible, default_responsible, planned_tasks
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 
@@ -139,7 +139,10 @@ def add_custom(
     )
     item.title_ct, item.note_ct = gate.write_texts(
         actor,
-        [(field(item, "title_ct"), title.strip()), (field(item, "note_ct"), _text(note))],
+        [
+            (field_ref(item, ChecklistItem.title_ct), title.strip()),
+            (field_ref(item, ChecklistItem.note_ct), _text(note)),
+        ],
         purpose=Purpose.CASE_WORK,
     )
     session.add(item)
@@ -176,9 +179,9 @@ def update(
         item.due_set_by_hand = True
     item.responsible_member_id = responsible.member_id
     item.responsible_user_id = responsible.user_id
-    refs = [(field(item, "note_ct"), _text(note))]
+    refs = [(field_ref(item, ChecklistItem.note_ct), _text(note))]
     if item.task is None and title is not None:
-        refs.append((field(item, "title_ct"), title.strip()))
+        refs.append((field_ref(item, ChecklistItem.title_ct), title.strip()))
     sealed = gate.write_texts(actor, refs, purpose=Purpose.CASE_WORK)
     item.note_ct = sealed[0]
     if len(sealed) > 1:
@@ -211,7 +214,10 @@ def mark_not_needed(
     """
     _finish(item, ItemState.NOT_NEEDED, by_id)
     item.not_needed_reason_ct = gate.write_text(
-        actor, field(item, "not_needed_reason_ct"), reason.strip(), purpose=Purpose.CASE_WORK
+        actor,
+        field_ref(item, ChecklistItem.not_needed_reason_ct),
+        reason.strip(),
+        purpose=Purpose.CASE_WORK,
     )
     session.flush()
 

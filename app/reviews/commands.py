@@ -20,9 +20,9 @@ from app.models.review import PlanReview, ReviewParticipant
 from app.plan.commands import set_review_date
 from app.refusals import Refused
 from app.reviews.rules import ReviewProblem, problems
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
 
@@ -84,8 +84,8 @@ def record_review(
     review.other_participants_ct, review.notes_ct = gate.write_texts(
         actor,
         [
-            (field(review, "other_participants_ct"), _text(facts.other_participants)),
-            (field(review, "notes_ct"), _text(facts.notes)),
+            (field_ref(review, PlanReview.other_participants_ct), _text(facts.other_participants)),
+            (field_ref(review, PlanReview.notes_ct), _text(facts.notes)),
         ],
         purpose=Purpose.CASE_WORK,
     )

@@ -27,11 +27,12 @@ from app.client_log.queries import (
 )
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models.log_query import LogQuery
+from app.models.network import NetworkMember
 from app.security import gate
-from app.services.fields import sealed
 from app.settings import Settings
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from sharing.access_log import AccessAction
+from sharing.fields import sealed
 
 ROLES = {
     ActorRole.CASEWORKER: _l("Social worker"),
@@ -111,7 +112,7 @@ def describe(page: LogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA) 
         zip(
             [m.id for m in persons],
             gate().read_texts(
-                reader, [sealed(m, "person_name_ct") for m in persons], purpose=purpose
+                reader, [sealed(m, NetworkMember.person_name_ct) for m in persons], purpose=purpose
             )
             if persons
             else [],

@@ -13,14 +13,13 @@ from app import create_app
 from app.extensions import db
 from app.models import Case, Client
 from app.security import new_gate
-from app.services.fields import sealed
 from app.settings import Settings
 from consent.base import Base, utcnow
 from consent.decision import SYSTEM_ACTOR, Purpose
-from consent.sections import DataScope
 from sharing import keys as sharing_keys
 from sharing.access_log import AccessLogEntry
 from sharing.errors import KeyDestroyed
+from sharing.fields import sealed
 from sharing.keys import Keyring
 from sharing.models import DataKey
 
@@ -43,7 +42,7 @@ def names(app: Flask) -> list[str | None]:
         clients = db.session.scalars(select(Client).order_by(Client.id)).all()
         return new_gate().read_texts(
             SYSTEM_ACTOR,
-            [sealed(c, "name_ct", DataScope.NAME) for c in clients],
+            [sealed(c, Client.name_ct) for c in clients],
             purpose=Purpose.ADMINISTRATION,
         )
 
@@ -149,13 +148,13 @@ def test_maintenance_shreds_cases_past_retention_and_is_idempotent(demo_app: Fla
         gate = new_gate()
         texts = gate.read_texts(
             SYSTEM_ACTOR,
-            [sealed(c, "name_ct", DataScope.NAME) for c in others],
+            [sealed(c, Client.name_ct) for c in others],
             purpose=Purpose.ADMINISTRATION,
         )
         assert all(texts)  # every other client is intact
         with pytest.raises(KeyDestroyed):
             gate.read_texts(
                 SYSTEM_ACTOR,
-                [sealed(shredded, "name_ct", DataScope.NAME)],
+                [sealed(shredded, Client.name_ct)],
                 purpose=Purpose.ADMINISTRATION,
             )

@@ -37,12 +37,12 @@ from app.models import (
 from app.models.partner import RevocationNotice
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import new_gate
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import api_token
 
@@ -96,7 +96,7 @@ def write_section(db: Session, actor: Actor, case: Case, kind: SectionKind, text
     )
     version.content_ct = new_gate().write_text(  # type: ignore[assignment]
         actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text, "measures": "", "client_view": "", "worker_view": ""}),
         purpose=Purpose.CASE_WORK,
     )

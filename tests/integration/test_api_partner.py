@@ -29,12 +29,12 @@ from app.models import (
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services.fields import field
 from consent.decision import Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import api_token
 from tests.integration.test_partner_portal import World, make_world
@@ -79,7 +79,7 @@ def write_section(db: Session, w: World, case: Case, kind: SectionKind, text: st
     )
     version.content_ct = new_gate().write_text(  # type: ignore[assignment]
         w.worker_actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text, "measures": "", "client_view": "", "worker_view": ""}),
         purpose=Purpose.CASE_WORK,
     )

@@ -20,10 +20,10 @@ from app.models.assessment import (
     VersionKind,
 )
 from app.models.case import PhaseChange
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Purpose
 from consent.sections import SectionKind
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -66,7 +66,10 @@ def person_member(db, case, name: str) -> NetworkMember:  # type: ignore[no-unty
         starts_on=TODAY - 30 * DAY,
     )
     member.person_name_ct = factories.system_gate(db).write_text(
-        SYSTEM_ACTOR, field(member, "person_name_ct"), name, purpose=Purpose.ADMINISTRATION
+        SYSTEM_ACTOR,
+        field_ref(member, NetworkMember.person_name_ct),
+        name,
+        purpose=Purpose.ADMINISTRATION,
     )
     db.add(member)
     db.flush()

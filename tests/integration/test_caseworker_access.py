@@ -146,11 +146,11 @@ def test_a_failed_page_keeps_the_log_of_reads_it_made(app, db) -> None:  # type:
     from flask import abort
 
     from app import create_app
+    from app.models.case import Client
     from app.security import new_gate
-    from app.services.fields import sealed
     from consent.decision import SYSTEM_ACTOR, Purpose
-    from consent.sections import DataScope
     from sharing.access_log import AccessLogEntry
+    from sharing.fields import sealed
 
     _, _, record, _ = county_with_worker(db)
     db.commit()
@@ -160,7 +160,7 @@ def test_a_failed_page_keeps_the_log_of_reads_it_made(app, db) -> None:  # type:
     def read_then_fail() -> str:
         new_gate().read_texts(
             SYSTEM_ACTOR,
-            [sealed(record, "name_ct", DataScope.NAME)],
+            [sealed(record, Client.name_ct)],
             purpose=Purpose.ADMINISTRATION,
         )
         abort(400)

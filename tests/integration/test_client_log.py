@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.dashboard import queries as dashboard
 from app.models import MemberKind, OrgKind, Role, User
+from app.models.case import Client
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
+from sharing.fields import sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration.test_portal_consents import (
@@ -142,7 +143,7 @@ def test_own_use_is_left_out_unless_asked_for_but_staff_assisted_use_is_shown(
         ActorRole.CLIENT, user_id=world.user.id, client_id=world.client.id, assisted_by=officer.id
     )
     new_gate().read_texts(
-        assisted, [sealed(world.client, "name_ct", DataScope.NAME)], purpose=Purpose.OWN_DATA
+        assisted, [sealed(world.client, Client.name_ct)], purpose=Purpose.OWN_DATA
     )
     db.commit()
     login(client, world.user.username)

@@ -14,8 +14,8 @@ from app.i18n import helsinki_today
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Phase, ResponsibleWorker, Role
 from app.models.case import PhaseChange, ReleaseDatesChange
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
-from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -475,7 +475,7 @@ def test_overview_runs_a_fixed_number_of_queries(client, db, sql_count) -> None:
         if n % 2 == 0:
             plan.owner_name_ct = factories.system_gate(db).write_text(
                 SYSTEM_ACTOR,
-                field(plan, "owner_name_ct"),
+                field_ref(plan, ParallelPlan.owner_name_ct),
                 f"Omistaja {n}",
                 purpose=Purpose.ADMINISTRATION,
             )

@@ -31,13 +31,13 @@ from app.models import (
 )
 from app.refusals import Refused
 from app.security import new_gate
-from app.services.fields import field, sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
+from sharing.fields import field_ref, sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -124,7 +124,7 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
     )
     version.content_ct = new_gate().write_text(
         w.worker_actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text}),
         purpose=Purpose.CASE_WORK,
     )
@@ -134,7 +134,9 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
 
 
 def partner_reads(actor: Actor, version: PlanSectionVersion, kind: SectionKind) -> str:
-    text = new_gate().read_texts(actor, [sealed(version, "content_ct", kind)], purpose=COOP)[0]
+    text = new_gate().read_texts(
+        actor, [sealed(version, PlanSectionVersion.content_ct)], purpose=COOP
+    )[0]
     assert text is not None
     return str(json.loads(text)["goals"])
 
@@ -498,7 +500,7 @@ def test_a_person_member_is_shown_by_their_decrypted_name(
     )
     person.person_name_ct = new_gate().write_text(
         world.worker_actor,
-        field(person, "person_name_ct"),
+        field_ref(person, NetworkMember.person_name_ct),
         "Siskonen Sanna (fictional)",
         purpose=Purpose.CASE_WORK,
     )

@@ -13,8 +13,8 @@ from app.contacts.queries import PAGE_SIZE
 from app.i18n import HELSINKI
 from app.models import OrgKind, Role
 from app.models.contact import Contact, ContactChannel
-from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -163,7 +163,7 @@ def test_contact_list_runs_a_fixed_number_of_queries(client, db, sql_count) -> N
             )
             contact.note_ct = factories.system_gate(db).write_text(
                 SYSTEM_ACTOR,
-                field(contact, "note_ct"),
+                field_ref(contact, Contact.note_ct),
                 f"Muistio {i}",
                 purpose=Purpose.ADMINISTRATION,
             )

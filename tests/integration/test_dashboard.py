@@ -30,10 +30,10 @@ from app.models.release import ChecklistItem, ItemState
 from app.release import commands as release_checklist
 from app.release import rules as release_rules
 from app.security import new_gate
-from app.services.fields import field as ref
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Direction, Purpose
 from consent.models import Consent, GivenHow
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import login
 
@@ -360,7 +360,10 @@ def grow(db: Session, world: World, count: int) -> None:
         db.flush()
         gate = new_gate()
         person.person_name_ct = gate.write_text(
-            SYSTEM_ACTOR, ref(person, "person_name_ct"), "Läheinen", purpose=Purpose.ADMINISTRATION
+            SYSTEM_ACTOR,
+            field_ref(person, NetworkMember.person_name_ct),
+            "Läheinen",
+            purpose=Purpose.ADMINISTRATION,
         )
         custom = ChecklistItem(
             case_id=case.id,
@@ -369,7 +372,10 @@ def grow(db: Session, world: World, count: int) -> None:
             responsible_member_id=person.id,
         )
         custom.title_ct = gate.write_text(
-            SYSTEM_ACTOR, ref(custom, "title_ct"), "Oma tehtävä", purpose=Purpose.ADMINISTRATION
+            SYSTEM_ACTOR,
+            field_ref(custom, ChecklistItem.title_ct),
+            "Oma tehtävä",
+            purpose=Purpose.ADMINISTRATION,
         )
         db.add(custom)
     db.commit()

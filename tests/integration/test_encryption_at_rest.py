@@ -12,9 +12,9 @@ from app import create_app, demo
 from app.extensions import db
 from app.models import Client
 from app.security import password_hasher
-from app.services.fields import field
 from consent.base import Base
 from sharing.envelope import key_id_of, open_sealed
+from sharing.fields import field_ref
 from sharing.keys import Keyring, data_keys_by_id
 from tests.conftest import make_settings
 
@@ -43,7 +43,7 @@ def demo_plaintexts() -> list[str]:
 def stored_identity_codes(session: Session, keyring: Keyring) -> list[str]:
     """The identity codes the seed drew at random, opened straight from their envelopes."""
     stored = [
-        (field(c, "identity_code_ct"), c.identity_code_ct)
+        (field_ref(c, Client.identity_code_ct), c.identity_code_ct)
         for c in session.scalars(select(Client))
         if c.identity_code_ct is not None
     ]

@@ -43,14 +43,14 @@ from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.security import new_gate
-from app.services.fields import field, sealed
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose, Reason
 from consent.models import Consent, ConsentState, GivenHow
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing import envelope, seal
 from sharing.errors import AccessDenied, KeyDestroyed
+from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 from sharing.models import DataKey, KeySeal
 from tests import factories
@@ -112,7 +112,7 @@ def write_section(db: Session, w: Actor, case: Case, kind: SectionKind, text: st
     )
     version.content_ct = new_gate().write_text(
         w,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text}),
         purpose=Purpose.CASE_WORK,
     )
@@ -173,13 +173,13 @@ def world(db: Session) -> World:
 
 def read_housing(w: World, actor: Actor, purpose: Purpose = COOP) -> str:
     text = new_gate().read_texts(
-        actor, [sealed(w.section, "content_ct", SectionKind.HOUSING)], purpose=purpose
+        actor, [sealed(w.section, PlanSectionVersion.content_ct)], purpose=purpose
     )[0]
     assert text is not None
     return json.loads(text)["goals"]
 
 
-def decrypt(row, column: str) -> str | None:  # type: ignore[no-untyped-def]
+def decrypt(row, column) -> str | None:  # type: ignore[no-untyped-def]
     return new_gate().read_texts(
         SYSTEM_ACTOR, [sealed(row, column)], purpose=Purpose.ADMINISTRATION
     )[0]
@@ -231,12 +231,18 @@ def test_ending_a_service_stores_both_views_encrypted_and_ends_access_at_once(
     assert not ending.ended_with_case and ending.ended_on == helsinki_today()
     assert ending.recorded_by_id == world.worker.user_id and ending.recorded_at is not None
     assert (
-        decrypt(ending, "client_view_ct") == "Pärjään nyt omillani, asunto on pysyvä (fictional)."
+        decrypt(ending, ServiceEnding.client_view_ct)
+        == "Pärjään nyt omillani, asunto on pysyvä (fictional)."
     )
-    assert decrypt(ending, "worker_assessment_ct").startswith("Asuminen on vakiintunut")
-    assert decrypt(ending, "continues_ct").startswith("Asiakas ottaa yhteyttä")
-    for column in ("client_view_ct", "worker_assessment_ct", "continues_ct"):
-        assert b"Asunto" not in getattr(ending, column) and b"asunto" not in getattr(ending, column)
+    assert decrypt(ending, ServiceEnding.worker_assessment_ct).startswith("Asuminen on vakiintunut")
+    assert decrypt(ending, ServiceEnding.continues_ct).startswith("Asiakas ottaa yhteyttä")
+    for column in (
+        ServiceEnding.client_view_ct,
+        ServiceEnding.worker_assessment_ct,
+        ServiceEnding.continues_ct,
+    ):
+        assert b"Asunto" not in getattr(ending, column.key)
+        assert b"asunto" not in getattr(ending, column.key)
 
     housing = db.get(NetworkMember, world.housing.id)
     assert housing.ended_at is not None and housing.ended_by_id == world.worker.user_id
@@ -279,7 +285,7 @@ def test_keeping_the_membership_is_an_explicit_choice_and_keeps_access(
         .where(PlanSection.kind == SectionKind.EVERYDAY_LIFE)
     ).one()
     text = new_gate().read_texts(
-        world.ngo_staff, [sealed(everyday, "content_ct", SectionKind.EVERYDAY_LIFE)], purpose=COOP
+        world.ngo_staff, [sealed(everyday, PlanSectionVersion.content_ct)], purpose=COOP
     )[0]
     assert json.loads(text or "{}")["goals"] == "Vertaisryhmä"
     # One ending per service.
@@ -434,7 +440,7 @@ def test_closing_ends_all_sharing_at_once_and_no_partner_can_read_anything(
     closure = db.scalars(select(CaseClosure)).one()
     assert closure.closed_at == case.closed_at and closure.closed_by_id == world.worker.user_id
     assert closure.memberships_ended == 2 and closure.seals_removed > 0
-    assert decrypt(closure, "summary_ct").startswith("Asiakas pärjää itsenäisesti")
+    assert decrypt(closure, CaseClosure.summary_ct).startswith("Asiakas pärjää itsenäisesti")
     assert b"itsen" not in closure.summary_ct
     endings = {e.member_id: e for e in db.scalars(select(ServiceEnding))}
     assert endings[world.housing.id].ended_with_case
@@ -454,9 +460,7 @@ def test_closing_ends_all_sharing_at_once_and_no_partner_can_read_anything(
         with pytest.raises(AccessDenied, match=Reason.DENIED_CASE_CLOSED.value):
             read_housing(world, actor)
         with pytest.raises(AccessDenied, match=Reason.DENIED_CASE_CLOSED.value):
-            new_gate().read_texts(
-                actor, [sealed(world.client, "name_ct", DataScope.NAME)], purpose=COOP
-            )
+            new_gate().read_texts(actor, [sealed(world.client, Client.name_ct)], purpose=COOP)
     # ... and even skipping the decision, no seal is left to open the key with.
     for org in (world.housing_staff.organisation_id, world.ngo_staff.organisation_id):
         with pytest.raises(seal.NoSeal):
@@ -649,7 +653,7 @@ def test_maintenance_disposes_the_closed_case_when_its_retention_ends(
     with pytest.raises(KeyDestroyed):
         new_gate().read_texts(
             SYSTEM_ACTOR,
-            [sealed(world.section, "content_ct", SectionKind.HOUSING)],
+            [sealed(world.section, PlanSectionVersion.content_ct)],
             purpose=Purpose.ADMINISTRATION,
         )
 

@@ -42,7 +42,6 @@ from app.models import (
 from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network_service
 from app.security import new_gate
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, GivenHow
@@ -50,6 +49,7 @@ from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
+from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from tests import factories
 from tests.conftest import api_token
@@ -133,7 +133,10 @@ def write_section(
         author_id=w_actor.user_id,
     )
     version.content_ct = new_gate().write_text(  # type: ignore[assignment]
-        w_actor, field(version, "content_ct", kind), json.dumps(content), purpose=Purpose.CASE_WORK
+        w_actor,
+        field_ref(version, PlanSectionVersion.content_ct),
+        json.dumps(content),
+        purpose=Purpose.CASE_WORK,
     )
     db.add(version)
     db.flush()

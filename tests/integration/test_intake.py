@@ -31,11 +31,10 @@ from app.models.intake import (
     NotifierKind,
 )
 from app.security import new_gate
-from app.services.fields import sealed
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
-from consent.sections import DataScope
 from sharing import blind_index
 from sharing.blind_index import ClientSearchEntry, IndexKey
+from sharing.fields import sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -81,9 +80,9 @@ def record(client, **overrides: str):  # type: ignore[no-untyped-def]
     return client.post(NEW, data=form_data(client, **overrides))
 
 
-def decrypt(db, row, column: str, scope=DataScope.BASIC) -> str | None:  # type: ignore[no-untyped-def]
+def decrypt(db, row, column) -> str | None:  # type: ignore[no-untyped-def]
     return new_gate().read_texts(
-        SYSTEM_ACTOR, [sealed(row, column, scope)], purpose=Purpose.ADMINISTRATION
+        SYSTEM_ACTOR, [sealed(row, column)], purpose=Purpose.ADMINISTRATION
     )[0]
 
 
@@ -106,10 +105,13 @@ def test_a_new_client_and_notification_land_in_the_queue_and_the_nav_count(clien
     assert notification.status is NotificationStatus.UNASSIGNED
     assert notification.recorded_by_id == worker.id and notification.recorded_at is not None
     assert (notification.client_id, notification.case_id) == (created.id, case.id)
-    assert decrypt(db, created, "name_ct", DataScope.NAME) == "Kuvitteellinen Kalle"
-    assert decrypt(db, created, "identity_code_ct") == "010190-900P"
-    assert decrypt(db, notification, "need_ct") == "Asunto puuttuu vapautumisen jälkeen (fictional)"
-    assert decrypt(db, notification, "notifier_name_ct") == "Vartija Veikko (fictional)"
+    assert decrypt(db, created, Client.name_ct) == "Kuvitteellinen Kalle"
+    assert decrypt(db, created, Client.identity_code_ct) == "010190-900P"
+    assert (
+        decrypt(db, notification, Notification.need_ct)
+        == "Asunto puuttuu vapautumisen jälkeen (fictional)"
+    )
+    assert decrypt(db, notification, Notification.notifier_name_ct) == "Vartija Veikko (fictional)"
     assert b"Asunto" not in notification.need_ct and b"Kalle" not in created.name_ct
     # The receiving worker wrote under a recorded intake work task, not a relationship.
     task = db.scalars(select(WorkTaskReason).where(WorkTaskReason.case_id == case.id)).one()
@@ -139,7 +141,7 @@ def test_the_no_consent_path_requires_a_reason(client, db) -> None:  # type: ign
     assert record(client, path="no_consent", no_consent_reason=reason).status_code == 302
     notification = db.scalars(select(Notification)).one()
     assert notification.path is NotificationPath.NO_CONSENT
-    assert decrypt(db, notification, "no_consent_reason_ct") == reason
+    assert decrypt(db, notification, Notification.no_consent_reason_ct) == reason
 
 
 def test_the_service_refuses_a_no_consent_notification_without_a_reason(db) -> None:  # type: ignore[no-untyped-def]

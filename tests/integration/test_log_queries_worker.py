@@ -16,14 +16,15 @@ from app.consents.commands import grant_consent
 from app.dashboard import queries as dashboard
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
+from app.models.plan import PlanSectionVersion
 from app.security import new_gate
-from app.services.fields import sealed
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
+from sharing.fields import sealed
 from tests import factories
 from tests.conftest import api_token, csrf_token, login
 from tests.integration.test_dashboard import listed_total, numbers
@@ -167,7 +168,7 @@ def test_the_worker_sees_the_entry_in_full_and_answers_encrypted_and_the_client_
     assert stored.resolved_at is not None
     assert stored.answer_ct and ANSWER.encode() not in stored.answer_ct
     opened = new_gate().read_texts(
-        client_actor(world), [sealed(stored, "answer_ct")], purpose=Purpose.OWN_DATA
+        client_actor(world), [sealed(stored, LogQuery.answer_ct)], purpose=Purpose.OWN_DATA
     )
     assert opened == [ANSWER]
     shown = text_of(client.get(path))
@@ -207,7 +208,7 @@ def test_answering_a_query_that_is_not_open_is_refused(
     db.expire_all()
     stored = db.get(LogQuery, query_id)
     texts = new_gate().read_texts(
-        worker_actor, [sealed(stored, "answer_ct")], purpose=Purpose.CASE_WORK
+        worker_actor, [sealed(stored, LogQuery.answer_ct)], purpose=Purpose.CASE_WORK
     )
     assert texts == [ANSWER]
 
@@ -369,9 +370,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
     )
     db.commit()
     as_person = Actor(ActorRole.PERSON, member_id=person.id)
-    new_gate().read_texts(
-        as_person, [sealed(version, "content_ct", SectionKind.HOUSING)], purpose=COOP
-    )
+    new_gate().read_texts(as_person, [sealed(version, PlanSectionVersion.content_ct)], purpose=COOP)
     entry = db.scalars(
         select(AccessLogEntry).where(
             AccessLogEntry.client_id == record.id, AccessLogEntry.member_id == person.id

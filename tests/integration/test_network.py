@@ -17,12 +17,12 @@ from app.models import Case, Client, MemberKind, NetworkMember, Organisation, Or
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.network import commands as network_service
 from app.security import new_gate
-from app.services.fields import sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.models import GivenHow
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.errors import AccessDenied
+from sharing.fields import sealed
 from sharing.models import KeySeal
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -225,7 +225,7 @@ def test_ending_a_membership_through_the_page_ends_the_partners_access_at_once(
     )
     db.commit()
     partner_actor = Actor(ActorRole.PARTNER, user_id=partner.id, organisation_id=setting.housing.id)
-    name = [sealed(setting.record, "name_ct", DataScope.NAME)]
+    name = [sealed(setting.record, Client.name_ct)]
     coop = Purpose.NETWORK_COOPERATION
     assert new_gate().read_texts(partner_actor, name, purpose=coop) == ["Kuvitteellinen Kalle"]
     assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.member_id == member.id)) > 0

@@ -39,7 +39,6 @@ from app.partner_work import queries as partner_queries
 from app.partner_work.content import content_parts
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
 from consent.models import Consent, GivenHow
@@ -47,6 +46,7 @@ from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -130,7 +130,7 @@ def write_section(
     )
     version.content_ct = new_gate().write_text(  # type: ignore[assignment]
         w.worker_actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps(content),
         purpose=Purpose.CASE_WORK,
     )
@@ -603,7 +603,7 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
     with pytest.raises(AccessDenied):  # the partner cannot read its update back
         new_gate().read_texts(
             Actor(ActorRole.PARTNER, user_id=world.partner.id, organisation_id=world.housing.id),
-            [(field(update, "text_ct"), update.text_ct)],
+            [(field_ref(update, PartnerUpdate.text_ct), update.text_ct)],
             purpose=Purpose.NETWORK_COOPERATION,
         )
 

@@ -38,7 +38,6 @@ from app.person_access.content import content_parts
 from app.person_access.queries import PAGE_SIZE, binding_matches, grants_for_client
 from app.person_access.rules import MAX_ATTEMPTS, grant_status
 from app.security import PERSON_LOADER, new_gate, password_hasher, person_grantee
-from app.services.fields import field
 from consent import service
 from consent.base import utcnow
 from consent.decision import Actor, ActorRole, Purpose
@@ -47,6 +46,7 @@ from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from consent.status import LinkStatus
 from sharing.access_log import AccessLogEntry
+from sharing.fields import field_ref
 from sharing.models import GranteeKey, KeySeal
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -92,7 +92,7 @@ def write_section(db: Session, w: World | tuple[Actor, Case], kind: SectionKind,
     )
     version.content_ct = new_gate().write_text(  # type: ignore[assignment]
         actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text, "measures": "", "client_view": "Haluan omaan kotiin"}),
         purpose=Purpose.CASE_WORK,
     )

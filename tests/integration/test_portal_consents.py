@@ -33,12 +33,12 @@ from app.models import (
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import ASSISTED_BY, new_gate
-from app.services.fields import field, sealed
 from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing.errors import AccessDenied
+from sharing.fields import field_ref, sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.unit.test_receipts import KANTARA_FIELDS
@@ -103,7 +103,7 @@ def write_section(
     )
     version.content_ct = new_gate().write_text(
         actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text, "measures": "", "client_view": "", "worker_view": ""}),
         purpose=Purpose.CASE_WORK,
     )
@@ -164,7 +164,9 @@ def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, 
 def reads(actor: Actor, w: World, kind: SectionKind) -> str:
     """The section as the grantee's own gate read opens it."""
     version = w.versions[kind]
-    text = new_gate().read_texts(actor, [sealed(version, "content_ct", kind)], purpose=COOP)[0]
+    text = new_gate().read_texts(
+        actor, [sealed(version, PlanSectionVersion.content_ct)], purpose=COOP
+    )[0]
     assert text is not None
     return str(json.loads(text)["goals"])
 

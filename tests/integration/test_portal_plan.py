@@ -29,11 +29,11 @@ from app.models.flows import FlowChannel, FlowDirection
 from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network_service
 from app.security import new_gate
-from app.services.fields import field, sealed
 from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
+from sharing.fields import field_ref, sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -101,7 +101,7 @@ def add_section(
     )
     version.content_ct = new_gate().write_text(
         p.worker_actor,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps(content),
         purpose=Purpose.CASE_WORK,
     )
@@ -126,7 +126,9 @@ def versions(db: Session, section: PlanSection) -> list[PlanSectionVersion]:
 
 def content_of(version: PlanSectionVersion, kind: SectionKind) -> dict[str, str]:
     text = new_gate().read_texts(
-        SYSTEM_ACTOR, [sealed(version, "content_ct", kind)], purpose=Purpose.ADMINISTRATION
+        SYSTEM_ACTOR,
+        [sealed(version, PlanSectionVersion.content_ct)],
+        purpose=Purpose.ADMINISTRATION,
     )[0]
     return json.loads(text or "{}")
 
@@ -421,7 +423,7 @@ def test_a_client_never_sees_another_clients_data(
     first = versions(db, world.housing)[0]
     with pytest.raises(AccessDenied):
         new_gate().read_texts(
-            as_ville, [sealed(first, "content_ct", HOUSING)], purpose=Purpose.OWN_DATA
+            as_ville, [sealed(first, PlanSectionVersion.content_ct)], purpose=Purpose.OWN_DATA
         )
 
 

@@ -31,10 +31,10 @@ from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.release import commands as release_checklist
 from app.release import holidays, rules
 from app.security import new_gate
-from app.services.fields import field
 from consent.base import utcnow
 from consent.decision import SYSTEM_ACTOR, Purpose
 from consent.sections import SectionKind
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -71,7 +71,7 @@ def member(db: Session, case: Case, kind: MemberKind, org: Organisation | None =
     if org is None:
         row.person_name_ct = new_gate().write_text(
             SYSTEM_ACTOR,
-            field(row, "person_name_ct"),
+            field_ref(row, NetworkMember.person_name_ct),
             "Kuvitteellinen Sisko",
             purpose=Purpose.ADMINISTRATION,
         )
@@ -432,7 +432,10 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
             )
             extra.title_ct, extra.note_ct = gate.write_texts(
                 SYSTEM_ACTOR,
-                [(field(extra, "title_ct"), f"Tehtävä {n} (f)"), (field(extra, "note_ct"), "N")],
+                [
+                    (field_ref(extra, ChecklistItem.title_ct), f"Tehtävä {n} (f)"),
+                    (field_ref(extra, ChecklistItem.note_ct), "N"),
+                ],
                 purpose=Purpose.ADMINISTRATION,
             )
             db.add(extra)

@@ -29,8 +29,8 @@ from app.models import (
 )
 from app.models.review import PlanReview, ReviewParticipant
 from app.security import new_gate
-from app.services.fields import field
 from consent.decision import SYSTEM_ACTOR, Purpose
+from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -74,7 +74,7 @@ def member(db: Session, case: Case, kind: MemberKind, org: Organisation | None =
     if org is None:
         row.person_name_ct = new_gate().write_text(
             SYSTEM_ACTOR,
-            field(row, "person_name_ct"),
+            field_ref(row, NetworkMember.person_name_ct),
             "Kuvitteellinen Sisar",
             purpose=Purpose.ADMINISTRATION,
         )
@@ -289,7 +289,10 @@ def test_the_reviews_page_runs_a_fixed_number_of_queries(
                 recorded_by_id=setting.ids["worker"],
             )
             review.notes_ct = gate.write_text(
-                SYSTEM_ACTOR, field(review, "notes_ct"), f"M {n}", purpose=Purpose.ADMINISTRATION
+                SYSTEM_ACTOR,
+                field_ref(review, PlanReview.notes_ct),
+                f"M {n}",
+                purpose=Purpose.ADMINISTRATION,
             )
             db.add(review)
             db.add(ReviewParticipant(review_id=review.id, member_id=setting.ids["sister"]))

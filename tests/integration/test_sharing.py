@@ -31,14 +31,14 @@ from app.models import (
 )
 from app.refusals import Refused
 from app.security import new_gate
-from app.services.fields import field, sealed
 from consent.decision import Actor, ActorRole, Purpose, Reason
 from consent.models import GivenHow
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing import envelope, seal
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied, DecryptionError
+from sharing.fields import field_ref, sealed
 from sharing.models import DataKey, KeySeal
 from tests import factories
 from tests.conftest import login
@@ -118,7 +118,7 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
     )
     version.content_ct = new_gate().write_text(
         w.county_worker,
-        field(version, "content_ct", kind),
+        field_ref(version, PlanSectionVersion.content_ct),
         json.dumps({"goals": text}),
         purpose=Purpose.CASE_WORK,
     )
@@ -130,7 +130,9 @@ def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSe
 def read(
     actor: Actor, version: PlanSectionVersion, kind: SectionKind, purpose: Purpose = COOP
 ) -> str:
-    text = new_gate().read_texts(actor, [sealed(version, "content_ct", kind)], purpose=purpose)[0]
+    text = new_gate().read_texts(
+        actor, [sealed(version, PlanSectionVersion.content_ct)], purpose=purpose
+    )[0]
     assert text is not None
     return json.loads(text)["goals"]
 
@@ -158,14 +160,14 @@ def test_a_consented_partner_reads_exactly_the_consented_section(db: Session, wo
     db.commit()  # a denial ends the unit of work: keep the setup
     assert read(world.housing_staff, housing, SectionKind.HOUSING) == "Oma asunto"
     name = new_gate().read_texts(
-        world.housing_staff, [sealed(world.client, "name_ct", DataScope.NAME)], purpose=COOP
+        world.housing_staff, [sealed(world.client, Client.name_ct)], purpose=COOP
     )
     assert name == ["Kuvitteellinen Kalle"]
     with pytest.raises(AccessDenied, match=Reason.DENIED_SECTION_NOT_IN_SCOPE.value):
         read(world.housing_staff, health, SectionKind.HEALTH)
     with pytest.raises(AccessDenied, match=Reason.DENIED_ROLE.value):
         new_gate().read_texts(
-            world.housing_staff, [sealed(world.client, "identity_code_ct")], purpose=COOP
+            world.housing_staff, [sealed(world.client, Client.identity_code_ct)], purpose=COOP
         )
     with pytest.raises(AccessDenied, match=Reason.DENIED_NOT_IN_NETWORK.value):
         read(world.outsider, housing, SectionKind.HOUSING)
@@ -204,7 +206,7 @@ def test_without_a_seal_the_low_level_functions_cannot_open_the_key(
         data_key_ids=[key_id],
     )
     assert envelope.open_sealed(
-        opened[key_id], field(version, "content_ct", SectionKind.HOUSING), version.content_ct
+        opened[key_id], field_ref(version, PlanSectionVersion.content_ct), version.content_ct
     )
     for org in (world.kela_staff.organisation_id, world.outsider.organisation_id):
         with pytest.raises(seal.NoSeal):
@@ -317,7 +319,7 @@ def test_ciphertexts_swapped_between_rows_do_not_open(db: Session, world: World)
     with pytest.raises(DecryptionError):
         new_gate().read_texts(
             Actor(ActorRole.SYSTEM),
-            [sealed(other, "name_ct", DataScope.NAME)],
+            [sealed(other, Client.name_ct)],
             purpose=Purpose.ADMINISTRATION,
         )
 
@@ -330,8 +332,8 @@ def test_preview_shows_what_the_member_would_see_and_is_logged(db: Session, worl
         world.county_worker,
         world.housing_staff,
         [
-            sealed(housing, "content_ct", SectionKind.HOUSING),
-            sealed(health, "content_ct", SectionKind.HEALTH),
+            sealed(housing, PlanSectionVersion.content_ct),
+            sealed(health, PlanSectionVersion.content_ct),
         ],
     )
     assert [json.loads(p.text)["goals"] if p.text else None for p in shown] == ["Oma asunto", None]
@@ -446,9 +448,9 @@ def test_a_batched_write_decides_and_logs_once_per_client_and_scope(
     values = new_gate().write_texts(
         world.county_worker,
         [
-            (field(first, "content_ct", SectionKind.HOUSING), json.dumps({"goals": "Uusi yksi"})),
-            (field(second, "content_ct", SectionKind.HOUSING), json.dumps({"goals": "Uusi 2"})),
-            (field(world.client, "identity_code_ct"), None),
+            (field_ref(first, PlanSectionVersion.content_ct), json.dumps({"goals": "Uusi yksi"})),
+            (field_ref(second, PlanSectionVersion.content_ct), json.dumps({"goals": "Uusi 2"})),
+            (field_ref(world.client, Client.identity_code_ct), None),
         ],
         purpose=Purpose.CASE_WORK,
     )

@@ -104,3 +104,106 @@ def test_only_the_gate_and_key_modules_touch_keys_or_decrypt() -> None:
             if m.startswith("cryptography.hazmat.primitives.ciphers")
         ]
     assert offenders == []
+
+
+# -- the app's own layout: features, the web by audience, the API ---------------------------
+
+EDGE = {"web", "api", "models", "translations"}  # app/ folders that are not features
+WEB_MODULES = ("flask", "flask_", "werkzeug", "wtforms")
+
+
+def feature_packages() -> list[str]:
+    return sorted(
+        p.name
+        for p in (ROOT / "app").iterdir()
+        if p.is_dir() and p.name not in EDGE and (p / "__init__.py").exists()
+    )
+
+
+def test_the_feature_packages_are_the_ones_the_product_has() -> None:
+    # A new folder is a new feature: add it here on purpose (and to ARCHITECTURE.md).
+    assert feature_packages() == [
+        "accounts",
+        "activation",
+        "assessment",
+        "cases",
+        "client_log",
+        "consents",
+        "contacts",
+        "dashboard",
+        "ending",
+        "fhir",
+        "intake",
+        "maintenance",
+        "network",
+        "partner_work",
+        "person_access",
+        "plan",
+        "release",
+        "reviews",
+    ]
+
+
+@pytest.mark.parametrize("feature", feature_packages())
+def test_features_never_import_the_web(feature: str) -> None:
+    """Commands, queries and rules take a Session and primitives; the edge translates."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in python_files(f"app/{feature}")
+        for module in imports_of(path)
+        if violates(module, WEB_MODULES)
+        or module.startswith(("app.web", "app.api", "app.security", "app.errors"))
+    ]
+    assert offenders == []
+
+
+def test_no_blueprint_imports_another() -> None:
+    audiences = [p.name for p in (ROOT / "app" / "web").iterdir() if (p / "__init__.py").exists()]
+    offenders = []
+    for own in [*audiences, "api"]:
+        folder = f"app/web/{own}" if own != "api" else "app/api"
+        others = tuple(f"app.web.{a}" for a in audiences if a != own)
+        if own != "api":
+            others += ("app.api",)
+        for path in python_files(folder):
+            offenders += [
+                f"{path.relative_to(ROOT)} imports {m}"
+                for m in imports_of(path)
+                if m.startswith(others) and not m.endswith(".bp")
+            ]
+    assert offenders == []
+
+
+def test_no_grab_bag_modules() -> None:
+    grab_bags = {"services.py", "utils.py", "helpers.py", "common.py", "misc.py"}
+    found = [
+        str(p.relative_to(ROOT))
+        for pkg in ("app", "consent", "sharing")
+        for p in (ROOT / pkg).rglob("*")
+        if p.name in grab_bags or (p.is_dir() and p.name in {"services", "utils", "helpers"})
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("feature", feature_packages())
+def test_commands_and_queries_never_commit(feature: str) -> None:
+    """The edge commits once per request (``app/transactions.py``) or CLI command."""
+    offenders = []
+    for path in python_files(f"app/{feature}"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in {"commit", "rollback"}:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {node.attr}")
+    assert offenders == []
+
+
+def test_only_sharing_names_where_a_ciphertext_lives() -> None:
+    """Call sites pass a row and a declared column (``sharing.fields``), never a FieldRef."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in python_files("app")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name | ast.Attribute)
+        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "FieldRef"
+    ]
+    assert offenders == []

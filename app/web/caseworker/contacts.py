@@ -22,13 +22,13 @@ from app.contacts.queries import contact_page
 from app.extensions import db
 from app.i18n import HELSINKI
 from app.models import Role
-from app.models.contact import ContactChannel
+from app.models.contact import Contact, ContactChannel
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.forms import refusals_shown_on
 from consent.decision import Purpose
+from sharing.fields import sealed
 
 CONTACT_CHANNELS = {
     ContactChannel.FACE_TO_FACE: _l("Face to face"),
@@ -117,7 +117,9 @@ def contacts(page: ClientPage) -> Response | tuple[str, int]:
     listing = contact_page(db.session, page.case.id, page=request.args.get("page", 1, type=int))
     notes = (
         gate().read_texts(
-            page.actor, [sealed(c, "note_ct") for c in listing.rows], purpose=Purpose.CASE_WORK
+            page.actor,
+            [sealed(c, Contact.note_ct) for c in listing.rows],
+            purpose=Purpose.CASE_WORK,
         )
         if listing.rows
         else []

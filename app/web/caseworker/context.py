@@ -15,12 +15,12 @@ from app.cases.queries import latest_cases
 from app.extensions import db
 from app.models import Case, Client
 from app.security import current_actor, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.forms import WorkTaskForm
 from consent.decision import Action, Actor, Purpose, Reason
 from consent.sections import DataScope
 from sharing.errors import AccessDenied
+from sharing.fields import sealed
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def list_names(clients: Sequence[Client]) -> list[str | None]:
     """The names of county clients for a list (the name only, one gate call)."""
     return gate().read_texts(
         current_actor(),
-        [sealed(client, "name_ct", DataScope.NAME) for client in clients],
+        [sealed(client, Client.name_ct) for client in clients],
         purpose=Purpose.LIST,
     )
 
@@ -120,7 +120,7 @@ def client_page(
         if not case_editable(case) and request.method != "GET" and not answers_when_closed:
             abort(409)
         name = gate().read_texts(
-            actor, [sealed(client, "name_ct", DataScope.NAME)], purpose=Purpose.CASE_WORK
+            actor, [sealed(client, Client.name_ct)], purpose=Purpose.CASE_WORK
         )[0]
         return view(ClientPage(client, case, name or "", actor), *args, **kwargs)
 

@@ -29,12 +29,12 @@ from app.models.release import ChecklistItem
 from app.partner_work.queries import update_texts, updates_for_worker
 from app.reviews.rules import REMINDER_DAYS, ReviewStatus, review_status
 from app.security import allow, current_actor, gate
-from app.services.fields import sealed
 from app.web.access_log import describe
 from app.web.caseworker import bp
 from app.web.caseworker.context import list_names
 from consent.base import utcnow
 from consent.decision import Purpose
+from sharing.fields import sealed
 
 
 @bp.route("/")
@@ -80,7 +80,9 @@ def _case_work_texts(
     """Custom items' titles and close persons' names on the page, in one gate call."""
     custom = [i for i in items if i.task is None]
     people = list({m.id: m for m in members if m.organisation is None}.values())
-    refs = [sealed(i, "title_ct") for i in custom] + [sealed(m, "person_name_ct") for m in people]
+    refs = [sealed(i, ChecklistItem.title_ct) for i in custom] + [
+        sealed(m, NetworkMember.person_name_ct) for m in people
+    ]
     if not refs:
         return {}, {}
     values = gate().read_texts(current_actor(), refs, purpose=Purpose.CASE_WORK)

@@ -26,7 +26,6 @@ from app.models.parallel_plan import ParallelPlan
 from app.network.queries import read_network
 from app.refusals import Conflict
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.caseworker.ending_forms import (
@@ -40,6 +39,7 @@ from app.web.forms import flash_refusal, refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Purpose
 from consent.status import MembershipStatus, membership_status
+from sharing.fields import sealed
 
 Page = str | tuple[str, int]
 
@@ -175,7 +175,7 @@ def ending_plan(page: ClientPage, plan_id: uuid.UUID) -> Page | Response:
                 )
     owner, reference = gate().read_texts(
         page.actor,
-        [sealed(plan, "owner_name_ct"), sealed(plan, "reference_ct")],
+        [sealed(plan, ParallelPlan.owner_name_ct), sealed(plan, ParallelPlan.reference_ct)],
         purpose=Purpose.CASE_WORK,
     )
     html = render_template(

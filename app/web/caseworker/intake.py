@@ -26,10 +26,15 @@ from app.intake import commands as intake_commands
 from app.intake import queries as intake_queries
 from app.intake.search import client_with_identity_code, search_clients
 from app.models import Case, Client, Organisation, OrgKind, Role
-from app.models.intake import Channel, NotificationPath, NotificationStatus, NotifierKind
+from app.models.intake import (
+    Channel,
+    Notification,
+    NotificationPath,
+    NotificationStatus,
+    NotifierKind,
+)
 from app.refusals import Conflict
 from app.security import allow, current_actor, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import list_names
 from app.web.caseworker.intake_forms import (
@@ -42,7 +47,7 @@ from app.web.caseworker.intake_forms import (
 )
 from app.web.forms import flash_refusal, refusals_shown_on
 from consent.decision import Purpose
-from consent.sections import DataScope
+from sharing.fields import sealed
 from sharing.keys import Keyring
 
 INTAKE_SEARCH_HITS = 10
@@ -126,18 +131,16 @@ def intake_notification(notification_id: uuid.UUID) -> str:
         name, need, notifier_name, reason = gate().read_texts(
             actor,
             [
-                sealed(client, "name_ct", DataScope.NAME),
-                sealed(notification, "need_ct"),
-                sealed(notification, "notifier_name_ct"),
-                sealed(notification, "no_consent_reason_ct"),
+                sealed(client, Client.name_ct),
+                sealed(notification, Notification.need_ct),
+                sealed(notification, Notification.notifier_name_ct),
+                sealed(notification, Notification.no_consent_reason_ct),
             ],
             purpose=Purpose.CASE_WORK,
         )
         texts = {"need": need, "notifier_name": notifier_name, "reason": reason}
     else:
-        name = gate().read_texts(
-            actor, [sealed(client, "name_ct", DataScope.NAME)], purpose=Purpose.LIST
-        )[0]
+        name = gate().read_texts(actor, [sealed(client, Client.name_ct)], purpose=Purpose.LIST)[0]
     return render_template(
         "caseworker/intake_notification.html",
         notification=notification,
@@ -310,7 +313,7 @@ def intake_new() -> Response | tuple[str, int]:
     shown += [hit.client for hit in hits]
     names = gate().read_texts(
         current_actor(),
-        [sealed(c, "name_ct", DataScope.NAME) for c in shown],
+        [sealed(c, Client.name_ct) for c in shown],
         purpose=Purpose.LIST,
     )
     name_of = {c.id: name for c, name in zip(shown, names, strict=True)}

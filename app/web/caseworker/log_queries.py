@@ -27,14 +27,14 @@ from app.client_log import queries as client_log
 from app.client_log.commands import answer_query
 from app.extensions import db
 from app.models import Role, User, WorkTaskReason
-from app.models.log_query import LogQueryStatus
+from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.web.access_log import describe
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from consent.decision import Purpose
 from sharing.access_log import AccessLogEntry
+from sharing.fields import sealed
 
 ANSWER_MAX = 4000
 
@@ -164,9 +164,9 @@ def _query_page(
     query = details.query
     work_task = client_log.work_task_of(db.session, details.entry)
     line = describe(details.explained, page.actor, Purpose.CASE_WORK)[0]
-    refs = [sealed(query, "note_ct"), sealed(query, "answer_ct")]
+    refs = [sealed(query, LogQuery.note_ct), sealed(query, LogQuery.answer_ct)]
     if work_task is not None:
-        refs.append(sealed(work_task, "reason_ct"))
+        refs.append(sealed(work_task, WorkTaskReason.reason_ct))
     texts = gate().read_texts(page.actor, refs, purpose=Purpose.CASE_WORK)
     note, answer = texts[0], texts[1]
     return render_template(

@@ -30,7 +30,6 @@ from app.person_access.queries import grants_page, live_consents
 from app.person_access.rules import MAX_ATTEMPTS
 from app.refusals import Conflict
 from app.security import allow, gate, password_hasher
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.consent_forms import CheckboxesField
 from app.web.caseworker.context import ClientPage, client_page
@@ -41,6 +40,7 @@ from consent.decision import Action, Purpose, helsinki_day
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
 from consent.status import LinkStatus, MembershipStatus, membership_status
+from sharing.fields import sealed
 
 Page = str | tuple[str, int]
 DEFAULT_DAYS = 90  # a suggested period when the consent runs longer (or has no end)
@@ -126,7 +126,7 @@ def _person_or_404(page: ClientPage, member_id: uuid.UUID) -> NetworkMember:
 
 def _person_name(page: ClientPage, member: NetworkMember) -> str:
     name = gate().read_texts(
-        page.actor, [sealed(member, "person_name_ct")], purpose=Purpose.CASE_WORK
+        page.actor, [sealed(member, NetworkMember.person_name_ct)], purpose=Purpose.CASE_WORK
     )[0]
     return name or ""
 

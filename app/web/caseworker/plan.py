@@ -16,14 +16,14 @@ from app.extensions import db
 from app.i18n import LANGUAGES, helsinki_today, select_locale
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models import NetworkMember, Organisation, Role
-from app.models.plan import AgreementState
+from app.models.case import Client
+from app.models.plan import AgreementState, PlanSectionVersion
 from app.plan import commands, queries, rules
 from app.plan.commands import StaleSection
 from app.plan.content import SectionContent
 from app.plan.queries import PlanView, SectionView
 from app.plan.rules import EMPTY, SectionInput
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.caseworker.plan_forms import (
@@ -37,8 +37,9 @@ from app.web.caseworker.plan_forms import (
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Reason
-from consent.sections import DataScope, SectionKind
+from consent.sections import SectionKind
 from consent.status import MembershipStatus, membership_status
+from sharing.fields import sealed
 
 Page = str | tuple[str, int]
 
@@ -366,8 +367,8 @@ def plan_view_as(page: ClientPage) -> Page:
     previews = gate().preview(
         page.actor,
         rules.grantee_actor(member),
-        [sealed(page.client, "name_ct", DataScope.NAME)]
-        + [sealed(s.version, "content_ct", s.section.kind) for s in shown if s.version],
+        [sealed(page.client, Client.name_ct)]
+        + [sealed(s.version, PlanSectionVersion.content_ct) for s in shown if s.version],
     )
     name_preview, section_previews = previews[0], previews[1:]
     sections = [

@@ -33,7 +33,6 @@ from app.release import commands as checklist
 from app.release.queries import Candidates, candidates, item_of, items
 from app.release.rules import Responsible, is_overdue, release_day
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.caseworker.overview_forms import ConfirmForm
@@ -41,6 +40,7 @@ from app.web.caseworker.release_forms import ItemForm, NotNeededForm
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Actor, Purpose
+from sharing.fields import sealed
 
 RELEASE_TASKS = {
     ReleaseTask.HOUSING_APPLICATION: _l("Housing application"),
@@ -125,10 +125,10 @@ class Texts:
 
 def read_texts(actor: Actor, items: list[ChecklistItem], members: list[NetworkMember]) -> Texts:
     """Decrypt the items' texts and the people's names in one gate call."""
-    columns = ("title_ct", "note_ct", "not_needed_reason_ct")
+    columns = (ChecklistItem.title_ct, ChecklistItem.note_ct, ChecklistItem.not_needed_reason_ct)
     people = {m.id: m for m in members if m.organisation is None}
     refs = [sealed(i, c) for i in items for c in columns]
-    refs += [sealed(m, "person_name_ct") for m in people.values()]
+    refs += [sealed(m, NetworkMember.person_name_ct) for m in people.values()]
     if not refs:
         return Texts()
     values = iter(gate().read_texts(actor, refs, purpose=Purpose.CASE_WORK))

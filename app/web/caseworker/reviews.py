@@ -23,18 +23,19 @@ from app.extensions import db
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import ClientPlan, NetworkMember, Role
+from app.models.review import PlanReview
 from app.reviews import rules
 from app.reviews.commands import ReviewFacts, record_review
 from app.reviews.queries import network_members, review_page
 from app.reviews.rules import ReviewStatus
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import Purpose
 from consent.status import MembershipStatus, membership_status
+from sharing.fields import sealed
 
 REVIEW_STATUSES = {
     ReviewStatus.OVERDUE: _l("Overdue"),
@@ -115,8 +116,12 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
     everyone = {m.id: m for m in members}
     everyone.update((p.member.id, p.member) for review in listing.rows for p in review.participants)
     people = [m for m in everyone.values() if m.organisation is None]
-    refs = [sealed(m, "person_name_ct") for m in people]
-    refs += [sealed(r, c) for r in listing.rows for c in ("other_participants_ct", "notes_ct")]
+    refs = [sealed(m, NetworkMember.person_name_ct) for m in people]
+    refs += [
+        sealed(r, c)
+        for r in listing.rows
+        for c in (PlanReview.other_participants_ct, PlanReview.notes_ct)
+    ]
     texts = iter(gate().read_texts(page.actor, refs, purpose=Purpose.CASE_WORK) if refs else [])
     names = {m.id: next(texts) or "" for m in people}
     review_texts = {r.id: (next(texts), next(texts)) for r in listing.rows}

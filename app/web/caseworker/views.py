@@ -37,10 +37,10 @@ from app.models import (
     Role,
     User,
 )
-from app.models.parallel_plan import ParallelPlanKind
+from app.models.case import Client
+from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.refusals import Refused
 from app.security import allow, current_actor, gate
-from app.services.fields import sealed
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_or_404, client_page, list_names
 from app.web.caseworker.forms import WorkTaskForm
@@ -57,6 +57,7 @@ from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 from consent.decision import AccessRequest, Action, Purpose, decide
 from consent.sections import DataScope
+from sharing.fields import sealed
 
 
 @bp.app_template_global()
@@ -110,16 +111,22 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
     texts = gate().read_texts(
         actor,
         [
-            sealed(page.client, "identity_code_ct"),
+            sealed(page.client, Client.identity_code_ct),
             *(
                 pair
                 for p in plans
-                for pair in (sealed(p, "owner_name_ct"), sealed(p, "reference_ct"))
+                for pair in (
+                    sealed(p, ParallelPlan.owner_name_ct),
+                    sealed(p, ParallelPlan.reference_ct),
+                )
             ),
             *(
                 pair
                 for m in members
-                for pair in (sealed(m, "person_name_ct"), sealed(m, "role_ct"))
+                for pair in (
+                    sealed(m, NetworkMember.person_name_ct),
+                    sealed(m, NetworkMember.role_ct),
+                )
             ),
         ],
         purpose=Purpose.CASE_WORK,

@@ -17,12 +17,13 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import Role
+from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
+from app.models.plan import PlanSectionVersion
 from app.partner_work import commands, queries
 from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
 from app.partner_work.rules import AccessState, ClientAccess, client_reference
 from app.security import allow, current_actor, gate
-from app.services.fields import sealed
 from app.web.forms import refusals_shown_on
 from app.web.partner import bp
 from app.web.partner.forms import BASIS_KINDS, UPDATE_KINDS, ConfirmNoticeForm, UpdateForm
@@ -30,6 +31,7 @@ from consent.base import utcnow
 from consent.decision import Action, BasisKind, Purpose
 from consent.sections import DataScope
 from sharing.errors import AccessDenied
+from sharing.fields import sealed
 
 COOP = Purpose.NETWORK_COOPERATION
 
@@ -59,7 +61,7 @@ def home() -> str:
     names = (
         gate().read_texts(
             actor,
-            [sealed(row.client, "name_ct", DataScope.NAME) for row in clients.rows],
+            [sealed(row.client, Client.name_ct) for row in clients.rows],
             purpose=COOP,
         )
         if clients.rows
@@ -166,8 +168,8 @@ def _client_page(
     read = [kind for kind in sections if kind in versions]
     texts = gate().read_texts(
         actor,
-        [sealed(record, "name_ct", DataScope.NAME)]
-        + [sealed(versions[kind], "content_ct", kind) for kind in read],
+        [sealed(record, Client.name_ct)]
+        + [sealed(versions[kind], PlanSectionVersion.content_ct) for kind in read],
         purpose=COOP,
     )
     contents = dict(zip(read, texts[1:], strict=True))

@@ -29,15 +29,16 @@ from app.client_log.queries import (
 )
 from app.extensions import db
 from app.models import Role
-from app.models.log_query import LogQueryStatus
+from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import allow, gate
-from app.services.fields import sealed
 from app.settings import Settings
 from app.web.access_log import describe
 from app.web.portal import bp
 from app.web.portal.consent_forms import LogQueryForm
 from app.web.portal.views import own_page, responsible_worker
 from consent.decision import Purpose
+from consent.models import StatutoryDisclosure
+from sharing.fields import sealed
 
 QUERY_STATUSES = {
     LogQueryStatus.OPEN: _l("Waiting for your worker"),
@@ -72,7 +73,7 @@ def log() -> str:
     justifications = (
         gate().read_texts(
             oc.actor,
-            [sealed(d, "justification_ct") for d, _ in disclosures],
+            [sealed(d, StatutoryDisclosure.justification_ct) for d, _ in disclosures],
             purpose=Purpose.OWN_DATA,
         )
         if disclosures
@@ -124,7 +125,7 @@ def log_query(query_id: uuid.UUID) -> str:
     line = describe(details.explained, oc.actor)[0]
     note, answer = gate().read_texts(
         oc.actor,
-        [sealed(query, "note_ct"), sealed(query, "answer_ct")],
+        [sealed(query, LogQuery.note_ct), sealed(query, LogQuery.answer_ct)],
         purpose=Purpose.OWN_DATA,
     )
     worker = responsible_worker(oc.case)

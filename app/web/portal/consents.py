@@ -48,12 +48,12 @@ from app.models import (
     PlanSectionVersion,
     Role,
 )
+from app.models.case import Client
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.partner_work.queries import notices_for_client
 from app.plan.content import SectionContent
 from app.refusals import Conflict
 from app.security import allow, gate, public
-from app.services.fields import sealed
 from app.web.forms import flash_refusal, refusals_shown_on, show_refusal
 from app.web.portal import bp
 from app.web.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
@@ -74,6 +74,7 @@ from consent.models import Consent, GivenHow
 from consent.sections import DataScope, Scope, SectionKind
 from consent.service import ConsentTerms
 from consent.status import MembershipStatus
+from sharing.fields import sealed
 
 # The commands' fields on these pages: the member is chosen as ``member``; the information
 # text's version is a hidden field, so a refusal of it is said above the form.
@@ -188,8 +189,8 @@ def preview_change(
         abort(404)
     as_actor = grantee_actor(member)
     versions = current_versions(oc.case.id)
-    refs = [sealed(oc.client, "name_ct", DataScope.NAME)]
-    refs += [sealed(v, "content_ct", kind) for kind, v in versions.items()]
+    refs = [sealed(oc.client, Client.name_ct)]
+    refs += [sealed(v, PlanSectionVersion.content_ct) for kind, v in versions.items()]
     seen = {p.ref.scope: p for p in gate().preview(oc.actor, as_actor, refs)}
     facts = load_case_contexts(db.session, [oc.client.id])[oc.client.id]
     consents = [c for c in facts.consents if c.id != drop]

@@ -18,10 +18,9 @@ from app.cases.queries import latest_cases
 from app.extensions import db
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.security import allow, current_actor, gate
-from app.services.fields import sealed
 from app.web.portal import bp
 from consent.decision import Actor, Purpose
-from consent.sections import DataScope
+from sharing.fields import sealed
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def portal_menu() -> list[tuple[str, str, bool]]:
 def home() -> str:
     page = own_page()
     name = gate().read_texts(
-        page.actor, [sealed(page.client, "name_ct", DataScope.NAME)], purpose=Purpose.OWN_DATA
+        page.actor, [sealed(page.client, Client.name_ct)], purpose=Purpose.OWN_DATA
     )[0]
     return render_template(
         "portal/home.html", name=name, case=page.case, worker=responsible_worker(page.case)

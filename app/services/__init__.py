@@ -1,1 +1,0 @@
-"""Service functions: take a Session and primitives, flush, never commit (the edge commits)."""
