@@ -52,7 +52,7 @@ from app.release import commands as release_checklist
 from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
+from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

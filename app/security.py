@@ -31,7 +31,7 @@ from app.cases.facts import load_case_contexts
 from app.extensions import db, login_manager
 from app.models import Role, User
 from consent.base import utcnow
-from consent.decision import Actor
+from consent.facts import Actor
 from sharing.gate import AccessGate
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -38,7 +38,7 @@ from app.models import (
 from app.security import new_gate
 from app.settings import Settings
 from consent.base import Base, utcnow
-from consent.decision import Actor, ActorRole, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from consent.facts import (
-    BEGINNING,
-    SYSTEM_ACTOR,
     AccessRequest,
     Action,
     Actor,
@@ -26,44 +24,15 @@ from consent.facts import (
     Direction,
     Membership,
     Purpose,
-    StatutoryFacts,
-    WorkTask,
 )
 from consent.sections import DataScope, Scope, SectionKind
 from consent.status import (
-    HELSINKI,
     ConsentStatus,
     consent_status,
     disclosure_status,
-    helsinki_day,
     membership_active,
     shares_for_cooperation,
 )
-
-__all__ = [  # the facts are imported from here by the code that asks for a decision
-    "BEGINNING",
-    "HELSINKI",
-    "SYSTEM_ACTOR",
-    "AccessRequest",
-    "Action",
-    "Actor",
-    "ActorRole",
-    "BasisKind",
-    "CaseContext",
-    "ConsentFacts",
-    "Decision",
-    "Direction",
-    "Grant",
-    "Membership",
-    "Purpose",
-    "Reason",
-    "StatutoryFacts",
-    "WorkTask",
-    "decide",
-    "grantee_members",
-    "helsinki_day",
-    "live_grants",
-]
 
 
 class Reason(enum.StrEnum):

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent.base import Base, encrypted, make_append_only, str_enum, utcnow
-from consent.decision import Direction, Purpose
+from consent.facts import Direction, Purpose
 
 
 class GivenHow(enum.StrEnum):

@@ -23,18 +23,8 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from consent.base import Base, utcnow
-from consent.decision import (
-    AccessRequest,
-    Action,
-    Actor,
-    ActorRole,
-    CaseContext,
-    Decision,
-    Membership,
-    Purpose,
-    decide,
-    live_grants,
-)
+from consent.decision import Decision, decide, live_grants
+from consent.facts import AccessRequest, Action, Actor, ActorRole, CaseContext, Membership, Purpose
 from consent.sections import Scope, scope_key
 from sharing import access_log, envelope, keys, seal
 from sharing.access_log import AccessAction, LogRecord

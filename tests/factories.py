@@ -24,7 +24,7 @@ from app.models import (
 from app.network import commands as network
 from app.security import new_gate, password_hasher
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Actor, Purpose
+from consent.facts import SYSTEM_ACTOR, Actor, Purpose
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from sharing.keys import Keyring

@@ -24,7 +24,8 @@ from app.partner_work.queries import client_access
 from app.partner_work.rules import AccessState, ClientAccess
 from app.security import current_actor, gate
 from consent.base import utcnow
-from consent.decision import Action, Actor, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Action, Actor, Purpose
 from consent.sections import DataScope
 from sharing.errors import AccessDenied
 

@@ -37,8 +37,9 @@ from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.network import NetworkMember
 from app.security import gate
 from app.settings import Settings
-from consent.decision import Actor, ActorRole, Purpose, helsinki_day
+from consent.facts import Actor, ActorRole, Purpose
 from consent.sections import SectionKind
+from consent.status import helsinki_day
 from sharing.access_log import AccessAction
 from sharing.fields import sealed
 

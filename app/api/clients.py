@@ -28,7 +28,7 @@ from app.models.flows import FlowChannel, FlowDirection
 from app.network.queries import MemberView, NetworkView, read_network
 from app.partner_work.rules import client_reference
 from app.security import current_actor, gate
-from consent.decision import Purpose
+from consent.facts import Purpose
 from consent.status import MembershipStatus
 from sharing.fields import sealed
 

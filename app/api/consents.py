@@ -46,11 +46,11 @@ from app.models import MemberKind, Role
 from app.security import gate
 from app.web.receipts import RequestWording
 from consent.base import utcnow
-from consent.decision import Direction, helsinki_day
+from consent.facts import Direction
 from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
-from consent.status import ConsentStatus, MembershipStatus
+from consent.status import ConsentStatus, MembershipStatus, helsinki_day
 
 ROLES = (Role.CASEWORKER, Role.CLIENT)
 PURPOSE_TEXT_MAX = 1000  # as the consent forms of the caseworker and the client

@@ -28,7 +28,8 @@ from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, R
 from app.partner_work import commands, queries
 from app.security import current_actor, gate
 from consent.base import utcnow
-from consent.decision import BasisKind, Purpose
+from consent.decision import BasisKind
+from consent.facts import Purpose
 from consent.sections import SectionKind
 from sharing.fields import sealed
 

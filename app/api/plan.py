@@ -38,7 +38,8 @@ from app.plan.content import SectionContent
 from app.plan.queries import MySection, PlanView, SectionView
 from app.plan.rules import EMPTY, TEXT_LIMIT, SectionInput
 from app.security import gate
-from consent.decision import Action, BasisKind
+from consent.decision import BasisKind
+from consent.facts import Action
 from consent.sections import SectionKind
 from sharing.fields import sealed
 

@@ -37,7 +37,7 @@ from app.models.assessment import (
 )
 from app.refusals import N_, Refused, Stale
 from consent.base import Base, utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.sections import SectionKind
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

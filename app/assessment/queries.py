@@ -32,7 +32,7 @@ from app.models.assessment import (
 )
 from app.models.intake import Notification
 from app.pagination import ListPage, paginate
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.sections import SectionKind
 from sharing.fields import Sealed, sealed
 from sharing.gate import AccessGate

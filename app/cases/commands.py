@@ -42,7 +42,7 @@ from app.models.case import PhaseChange, ReleaseDatesChange
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.refusals import N_, Code, Conflict, NotFound, Refused
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.status import HELSINKI, helsinki_day
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

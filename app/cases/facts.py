@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.queries import latest_cases
 from app.models import CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
-from consent.decision import CaseContext, WorkTask
-from consent.facts import ConsentFacts, Membership, StatutoryFacts
+from consent.facts import CaseContext, ConsentFacts, Membership, StatutoryFacts, WorkTask
 from consent.models import Consent, StatutoryDisclosure
 from consent.service import disclosure_facts_of, facts_of
 

@@ -15,7 +15,7 @@ from app.models import Case
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.refusals import N_, Conflict, NotFound
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from sharing.access_log import AccessLogEntry
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

@@ -31,7 +31,8 @@ from app.models import MemberKind, NetworkMember, Organisation, User, WorkTaskRe
 from app.models.log_query import LogQuery
 from app.pagination import paginate
 from consent.base import utcnow
-from consent.decision import ActorRole, BasisKind, Reason
+from consent.decision import BasisKind, Reason
+from consent.facts import ActorRole
 from consent.models import StatutoryDisclosure
 from consent.sections import SectionKind
 from sharing.access_log import AccessAction, AccessLogEntry

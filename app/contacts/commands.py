@@ -11,7 +11,7 @@ from app.models import Case
 from app.models.contact import Contact, ContactChannel
 from app.refusals import N_, Refused
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 

@@ -36,7 +36,7 @@ from app.models.partner import NoticeReason
 from app.network import commands as network
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.status import MembershipStatus, helsinki_day, membership_status
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

@@ -14,7 +14,7 @@ from app.models import Case, NetworkMember, User
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.models import Consent, ConsentState
 from consent.status import MembershipStatus, membership_status
 from sharing.fields import sealed

@@ -53,20 +53,18 @@ from app.plan.content import SectionContent
 from app.plan.queries import current_versions, load_plan
 from app.plan.rules import in_order
 from consent.base import utcnow
-from consent.decision import (
-    Action,
-    Actor,
-    ActorRole,
-    BasisKind,
-    Direction,
-    Purpose,
-    Reason,
-    helsinki_day,
-)
+from consent.decision import BasisKind, Reason
+from consent.facts import Action, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
 from consent.service import facts_of
-from consent.status import ConsentStatus, MembershipStatus, consent_status, membership_status
+from consent.status import (
+    ConsentStatus,
+    MembershipStatus,
+    consent_status,
+    helsinki_day,
+    membership_status,
+)
 from sharing.errors import AccessDenied
 from sharing.fields import Sealed, sealed
 from sharing.gate import AccessGate

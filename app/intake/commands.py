@@ -37,7 +37,8 @@ from app.models.intake import (
 )
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent.base import utcnow
-from consent.decision import Actor, Purpose, helsinki_day
+from consent.facts import Actor, Purpose
+from consent.status import helsinki_day
 from sharing import blind_index
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

@@ -13,7 +13,8 @@ from app.models import Case, Client
 from app.models.intake import Notification, NotificationStatus
 from app.pagination import ListPage, paginate
 from consent.base import utcnow
-from consent.decision import AccessRequest, Action, Actor, Purpose, decide
+from consent.decision import decide
+from consent.facts import AccessRequest, Action, Actor, Purpose
 
 PAGE_SIZE = 25
 

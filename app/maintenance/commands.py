@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from app.maintenance.retention import RETENTION_YEARS, disposal_on
 from app.models import Case, NetworkMember
 from consent import service
-from consent.decision import helsinki_day
 from consent.models import Consent, ConsentState, StatutoryDisclosure
+from consent.status import helsinki_day
 from sharing import blind_index, seal
 from sharing.gate import AccessGate
 from sharing.models import KeySeal

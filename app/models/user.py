@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from consent.base import Base, str_enum, utcnow
-from consent.decision import ActorRole
+from consent.facts import ActorRole
 
 
 class Role(enum.StrEnum):

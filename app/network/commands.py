@@ -21,7 +21,7 @@ from app.models.partner import NoticeReason
 from app.network.rules import MEMBER_KIND_OF, PERSON_KINDS, ends_before_start, overlaps
 from app.refusals import N_, Conflict, Refused
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.status import MembershipStatus, helsinki_day, membership_status
 from sharing.gate import AccessGate
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Case, MemberKind, NetworkMember, Organisation, OrgKind, User
 from app.models.flows import FlowAgreement, MemberContact
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.status import MembershipStatus, membership_status
 from sharing.fields import sealed
 from sharing.gate import AccessGate

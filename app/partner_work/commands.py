@@ -18,7 +18,7 @@ from app.partner_work.queries import client_access
 from app.partner_work.rules import AccessState
 from app.refusals import N_, NotFound, Refused
 from consent.base import utcnow
-from consent.decision import Action, Actor, ActorRole, Direction, Purpose
+from consent.facts import Action, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState
 from consent.sections import DataScope
 from consent.service import facts_of

@@ -39,7 +39,8 @@ from app.partner_work.rules import (
     client_reference,
     in_section_order,
 )
-from consent.decision import Actor, BasisKind, Purpose
+from consent.decision import BasisKind
+from consent.facts import Actor, Purpose
 from consent.models import Consent, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.status import helsinki_day

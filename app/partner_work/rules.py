@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from consent.decision import BasisKind, CaseContext, Membership, live_grants
+from consent.decision import BasisKind, live_grants
+from consent.facts import CaseContext, Membership
 from consent.sections import SectionKind
 from consent.status import helsinki_day, shares_for_cooperation
 

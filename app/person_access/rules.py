@@ -10,7 +10,7 @@ from datetime import datetime
 
 from app.models import NetworkMember
 from app.models.person_access import PersonAccessGrant
-from consent.decision import Actor, ActorRole, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import Consent
 from consent.sections import SectionKind
 from consent.service import facts_of

@@ -34,7 +34,7 @@ from app.plan.rules import (
 )
 from app.refusals import N_, NotFound, Refused, Stale
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.sections import SectionKind
 from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate

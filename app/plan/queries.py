@@ -19,7 +19,7 @@ from app.models import Case, ClientPlan, NetworkMember, PlanSection, PlanSection
 from app.pagination import ListPage, paginate
 from app.plan.content import SectionContent
 from app.plan.rules import EMPTY, SectionInput, in_order, stored_input
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from consent.sections import SectionKind
 from sharing.fields import Sealed, sealed
 from sharing.gate import AccessGate

@@ -18,7 +18,7 @@ from app.models import NetworkMember, PlanSection, PlanSectionVersion
 from app.models.plan import AgreementState
 from app.plan.content import SectionContent
 from app.refusals import N_, Code
-from consent.decision import Actor, ActorRole
+from consent.facts import Actor, ActorRole
 from consent.sections import SectionKind
 from consent.status import MembershipStatus, membership_status
 

@@ -27,7 +27,7 @@ from app.refusals import N_, Conflict, Refused
 from app.release.queries import Candidates, candidates, plan_responsibles
 from app.release.rules import Responsible, default_responsible, planned_tasks
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 

@@ -21,7 +21,7 @@ from app.plan.commands import set_review_date
 from app.refusals import Refused
 from app.reviews.rules import ReviewProblem, problems
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 

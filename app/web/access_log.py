@@ -30,7 +30,8 @@ from app.models.log_query import LogQuery
 from app.models.network import NetworkMember
 from app.security import gate
 from app.settings import Settings
-from consent.decision import Actor, ActorRole, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Actor, ActorRole, Purpose
 from sharing.access_log import AccessAction
 from sharing.fields import sealed
 

@@ -15,7 +15,7 @@ from app.models import Case, Client
 from app.security import new_gate
 from app.settings import Settings
 from consent.base import Base, utcnow
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from sharing import keys as sharing_keys
 from sharing.access_log import AccessLogEntry
 from sharing.errors import KeyDestroyed

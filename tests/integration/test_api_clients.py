@@ -29,7 +29,7 @@ from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.network import commands as network_service
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from consent.decision import Actor, ActorRole
+from consent.facts import Actor, ActorRole
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -38,7 +38,7 @@ from app.models.partner import RevocationNotice
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

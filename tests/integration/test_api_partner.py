@@ -29,7 +29,7 @@ from app.models import (
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from consent.decision import Purpose
+from consent.facts import Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

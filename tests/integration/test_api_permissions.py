@@ -33,7 +33,7 @@ from app.models.partner import RevocationNotice
 from app.plan import commands
 from app.plan.rules import EMPTY, SectionInput
 from app.security import new_gate
-from consent.decision import Actor, ActorRole
+from consent.facts import Actor, ActorRole
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -21,7 +21,7 @@ from app.models.assessment import (
 )
 from app.models.case import PhaseChange
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from consent.sections import SectionKind
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

@@ -148,7 +148,7 @@ def test_a_failed_page_keeps_the_log_of_reads_it_made(app, db) -> None:  # type:
     from app import create_app
     from app.models.case import Client
     from app.security import new_gate
-    from consent.decision import SYSTEM_ACTOR, Purpose
+    from consent.facts import SYSTEM_ACTOR, Purpose
     from sharing.access_log import AccessLogEntry
     from sharing.fields import sealed
 

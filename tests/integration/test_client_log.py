@@ -19,7 +19,7 @@ from app.models import MemberKind, OrgKind, Role, User
 from app.models.case import Client
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
-from consent.decision import Actor, ActorRole, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied

@@ -14,7 +14,7 @@ from app.i18n import helsinki_today
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Phase, ResponsibleWorker, Role
 from app.models.case import PhaseChange, ReleaseDatesChange
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login

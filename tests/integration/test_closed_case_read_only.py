@@ -38,7 +38,7 @@ from app.release import commands as release_checklist
 from app.security import new_gate, password_hasher
 from app.web.receipts import RequestWording
 from consent.base import Base, utcnow
-from consent.decision import Actor, ActorRole
+from consent.facts import Actor, ActorRole
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from tests import factories

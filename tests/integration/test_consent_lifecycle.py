@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from app.cases.facts import load_case_contexts
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from consent import service
-from consent.decision import Direction, Purpose, live_grants
+from consent.decision import live_grants
 from consent.errors import ConsentNotActive, InvalidConsent
+from consent.facts import Direction, Purpose
 from consent.models import Consent, ConsentEvent, ConsentEventKind, ConsentState, GivenHow
 from consent.sections import DataScope, Scope, SectionKind
 from consent.service import ConsentTerms

@@ -13,7 +13,7 @@ from app.contacts.queries import PAGE_SIZE
 from app.i18n import HELSINKI
 from app.models import OrgKind, Role
 from app.models.contact import Contact, ContactChannel
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login

@@ -31,7 +31,7 @@ from app.release import commands as release_checklist
 from app.release import rules as release_rules
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Direction, Purpose
+from consent.facts import SYSTEM_ACTOR, Direction, Purpose
 from consent.models import Consent, GivenHow
 from sharing.fields import field_ref
 from tests import factories

@@ -44,7 +44,8 @@ from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -43,7 +43,7 @@ from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network_service
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Direction, Purpose
+from consent.facts import Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

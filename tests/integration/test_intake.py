@@ -31,7 +31,7 @@ from app.models.intake import (
     NotifierKind,
 )
 from app.security import new_gate
-from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
+from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from sharing import blind_index
 from sharing.blind_index import ClientSearchEntry, IndexKey
 from sharing.fields import sealed

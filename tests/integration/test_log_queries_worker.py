@@ -19,7 +19,7 @@ from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.plan import PlanSectionVersion
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -17,7 +17,8 @@ from app.models import Case, Client, MemberKind, NetworkMember, Organisation, Or
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.network import commands as network_service
 from app.security import new_gate
-from consent.decision import Actor, ActorRole, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -40,7 +40,8 @@ from app.partner_work.content import content_parts
 from app.partner_work.rules import client_reference
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -40,7 +40,7 @@ from app.person_access.rules import MAX_ATTEMPTS, grant_status
 from app.security import PERSON_LOADER, new_gate, password_hasher, person_grantee
 from consent import service
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -43,7 +43,7 @@ from app.plan import commands, queries, rules
 from app.refusals import Refused
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import Actor, ActorRole
+from consent.facts import Actor, ActorRole
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

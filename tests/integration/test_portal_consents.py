@@ -33,7 +33,8 @@ from app.models import (
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
 from app.security import ASSISTED_BY, new_gate
-from consent.decision import Actor, ActorRole, Direction, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -29,7 +29,7 @@ from app.models.flows import FlowChannel, FlowDirection
 from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network_service
 from app.security import new_gate
-from consent.decision import SYSTEM_ACTOR, Actor, ActorRole, Purpose
+from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied

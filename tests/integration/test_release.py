@@ -32,7 +32,7 @@ from app.release import commands as release_checklist
 from app.release import holidays, rules
 from app.security import new_gate
 from consent.base import utcnow
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from consent.sections import SectionKind
 from sharing.fields import field_ref
 from tests import factories

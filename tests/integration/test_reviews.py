@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.models.review import PlanReview, ReviewParticipant
 from app.security import new_gate
-from consent.decision import SYSTEM_ACTOR, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login

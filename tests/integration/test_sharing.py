@@ -31,7 +31,8 @@ from app.models import (
 )
 from app.refusals import Refused
 from app.security import new_gate
-from consent.decision import Actor, ActorRole, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

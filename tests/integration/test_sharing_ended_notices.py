@@ -21,7 +21,7 @@ from app.models.partner import NoticeReason, RevocationNotice
 from app.network import commands as network
 from app.partner_work.commands import confirm_notice
 from app.security import new_gate
-from consent.decision import Actor, ActorRole, Direction
+from consent.facts import Actor, ActorRole, Direction
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -19,21 +19,18 @@ from zoneinfo import ZoneInfo
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from consent.decision import (
+from consent.decision import BasisKind, Decision, decide, live_grants
+from consent.facts import (
     AccessRequest,
     Action,
     Actor,
     ActorRole,
-    BasisKind,
     CaseContext,
     ConsentFacts,
-    Decision,
     Direction,
     Membership,
     Purpose,
     StatutoryFacts,
-    decide,
-    live_grants,
 )
 from consent.models import ConsentEvent, ConsentEventKind
 from consent.sections import DataScope, Scope, SectionKind

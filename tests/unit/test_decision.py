@@ -7,22 +7,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from consent.decision import (
+from consent.decision import BasisKind, Reason, decide
+from consent.facts import (
     SYSTEM_ACTOR,
     AccessRequest,
     Action,
     Actor,
     ActorRole,
-    BasisKind,
     CaseContext,
     ConsentFacts,
     Direction,
     Membership,
     Purpose,
-    Reason,
     StatutoryFacts,
     WorkTask,
-    decide,
 )
 from consent.sections import DataScope, Scope, SectionKind
 

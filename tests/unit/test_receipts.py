@@ -18,7 +18,7 @@ from app.consents.receipts import (
     spi_categories,
 )
 from app.models.receipt import ReceiptAction
-from consent.decision import Direction
+from consent.facts import Direction
 from consent.sections import SectionKind
 
 CLIENT = uuid.UUID("11111111-2222-4333-8444-555555555555")

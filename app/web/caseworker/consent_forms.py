@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.i18n import helsinki_today
 from app.labels import SECTIONS
-from consent.decision import Direction
+from consent.facts import Direction
 from consent.models import GivenHow
 from consent.sections import SectionKind
 

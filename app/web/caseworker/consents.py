@@ -56,7 +56,7 @@ from app.web.caseworker.context import ClientPage, client_page
 from app.web.forms import flash_refusal, refusals_shown_on
 from app.web.receipts import RequestWording
 from consent.base import utcnow
-from consent.decision import Direction, Purpose
+from consent.facts import Direction, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms

@@ -27,7 +27,7 @@ from app.security import allow, gate
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.forms import refusals_shown_on
-from consent.decision import Purpose
+from consent.facts import Purpose
 from sharing.fields import sealed
 
 CONTACT_CHANNELS = {

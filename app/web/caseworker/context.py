@@ -17,7 +17,8 @@ from app.models import Case, Client
 from app.security import current_actor, gate
 from app.web.caseworker import bp
 from app.web.caseworker.forms import WorkTaskForm
-from consent.decision import Action, Actor, Purpose, Reason
+from consent.decision import Reason
+from consent.facts import Action, Actor, Purpose
 from consent.sections import DataScope
 from sharing.errors import AccessDenied
 from sharing.fields import sealed

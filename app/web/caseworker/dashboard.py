@@ -33,7 +33,7 @@ from app.web.access_log import describe
 from app.web.caseworker import bp
 from app.web.caseworker.context import list_names
 from consent.base import utcnow
-from consent.decision import Purpose
+from consent.facts import Purpose
 from sharing.fields import sealed
 
 

@@ -37,7 +37,7 @@ from app.web.caseworker.ending_forms import (
 )
 from app.web.forms import flash_refusal, refusals_shown_on
 from consent.base import utcnow
-from consent.decision import Purpose
+from consent.facts import Purpose
 from consent.status import MembershipStatus, membership_status
 from sharing.fields import sealed
 

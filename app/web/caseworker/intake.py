@@ -46,7 +46,7 @@ from app.web.caseworker.intake_forms import (
     NotificationForm,
 )
 from app.web.forms import flash_refusal, refusals_shown_on
-from consent.decision import Purpose
+from consent.facts import Purpose
 from sharing.fields import sealed
 from sharing.keys import Keyring
 

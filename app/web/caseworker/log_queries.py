@@ -32,7 +32,7 @@ from app.security import allow, gate
 from app.web.access_log import describe
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
-from consent.decision import Purpose
+from consent.facts import Purpose
 from sharing.access_log import AccessLogEntry
 from sharing.fields import sealed
 

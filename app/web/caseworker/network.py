@@ -33,7 +33,7 @@ from app.web.caseworker.network_forms import (
 )
 from app.web.forms import flash_refusal, refusals_shown_on
 from app.web.network_picture import NetworkPicture, PictureText, draw, picture_members
-from consent.decision import Action, Purpose
+from consent.facts import Action, Purpose
 from consent.sections import DataScope
 from consent.status import MembershipStatus
 

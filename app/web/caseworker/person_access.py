@@ -36,10 +36,10 @@ from app.web.caseworker.context import ClientPage, client_page
 from app.web.caseworker.network_forms import ConfirmForm
 from app.web.forms import flash_refusal, refusals_shown_on
 from consent.base import utcnow
-from consent.decision import Action, Purpose, helsinki_day
+from consent.facts import Action, Purpose
 from consent.models import Consent
 from consent.sections import DataScope, SectionKind
-from consent.status import LinkStatus, MembershipStatus, membership_status
+from consent.status import LinkStatus, MembershipStatus, helsinki_day, membership_status
 from sharing.fields import sealed
 
 Page = str | tuple[str, int]

@@ -27,7 +27,8 @@ from app.security import allow, gate, password_hasher
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from consent.base import utcnow
-from consent.decision import Action, BasisKind, Purpose
+from consent.decision import BasisKind
+from consent.facts import Action, Purpose
 from consent.sections import DataScope
 
 Page = str | tuple[str, int]

@@ -39,7 +39,7 @@ from app.web.caseworker.overview_forms import ConfirmForm
 from app.web.caseworker.release_forms import ItemForm, NotNeededForm
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from sharing.fields import sealed
 
 RELEASE_TASKS = {

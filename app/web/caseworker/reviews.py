@@ -33,7 +33,7 @@ from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
-from consent.decision import Purpose
+from consent.facts import Purpose
 from consent.status import MembershipStatus, membership_status
 from sharing.fields import sealed
 

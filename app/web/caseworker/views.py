@@ -55,7 +55,8 @@ from app.web.caseworker.overview_forms import (
 )
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
-from consent.decision import AccessRequest, Action, Purpose, decide
+from consent.decision import decide
+from consent.facts import AccessRequest, Action, Purpose
 from consent.sections import DataScope
 from sharing.fields import sealed
 

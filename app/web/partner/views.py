@@ -28,7 +28,8 @@ from app.web.forms import refusals_shown_on
 from app.web.partner import bp
 from app.web.partner.forms import BASIS_KINDS, UPDATE_KINDS, ConfirmNoticeForm, UpdateForm
 from consent.base import utcnow
-from consent.decision import Action, BasisKind, Purpose
+from consent.decision import BasisKind
+from consent.facts import Action, Purpose
 from consent.sections import DataScope
 from sharing.errors import AccessDenied
 from sharing.fields import sealed

@@ -36,7 +36,7 @@ from app.web.access_log import describe
 from app.web.portal import bp
 from app.web.portal.consent_forms import LogQueryForm
 from app.web.portal.views import own_page, responsible_worker
-from consent.decision import Purpose
+from consent.facts import Purpose
 from consent.models import StatutoryDisclosure
 from sharing.fields import sealed
 

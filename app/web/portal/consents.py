@@ -60,20 +60,12 @@ from app.web.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
 from app.web.portal.views import OwnPage, own_page
 from app.web.receipts import RequestWording
 from consent.base import utcnow
-from consent.decision import (
-    AccessRequest,
-    Action,
-    Actor,
-    ActorRole,
-    Direction,
-    Purpose,
-    decide,
-    helsinki_day,
-)
+from consent.decision import decide
+from consent.facts import AccessRequest, Action, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import DataScope, Scope, SectionKind
 from consent.service import ConsentTerms
-from consent.status import MembershipStatus
+from consent.status import MembershipStatus, helsinki_day
 from sharing.fields import sealed
 
 # The commands' fields on these pages: the member is chosen as ``member``; the information

@@ -20,7 +20,7 @@ from app.security import allow, gate
 from app.web.network_picture import NetworkPicture, PictureText, draw, picture_members
 from app.web.portal import bp
 from app.web.portal.views import own_page, responsible_worker
-from consent.decision import Purpose
+from consent.facts import Purpose
 from consent.status import MembershipStatus
 
 # Plain words for the client: "your worker" is the county's side of every flow.

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.security import allow, current_actor, gate
 from app.web.portal import bp
-from consent.decision import Actor, Purpose
+from consent.facts import Actor, Purpose
 from sharing.fields import sealed
 
 
