@@ -9,16 +9,25 @@ commit once at their own end.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 from app.extensions import db
 from sharing import access_log
 
 
+def discard_work() -> None:
+    """Roll this request's changes back even though it answers with a redirect.
+
+    For a refusal shown on the next page (flash + redirect): nothing the refused command
+    may have flushed is kept, while the log entries of the reads it made are.
+    """
+    g.discard_work = True
+
+
 def finish_unit_of_work(response: Response) -> Response:
     """``after_request``: commit a successful request's work, or roll back and keep its log."""
     session = db.session
-    if response.status_code < 400:
+    if response.status_code < 400 and not g.get("discard_work"):
         if session().in_transaction():
             session.commit()
         return response

@@ -11,6 +11,7 @@ from flask_babel import format_date, gettext
 from flask_wtf import FlaskForm
 
 from app.refusals import Refused
+from app.transactions import discard_work
 
 
 def shown_params(refusal: Refused) -> dict[str, object]:
@@ -67,5 +68,10 @@ def refusals_shown_on(form: FlaskForm, names: Mapping[str, str] | None = None) -
 
 
 def flash_refusal(refusal: Refused) -> None:
-    """Say why on the next page, for buttons without a form to show it on."""
+    """Say why on the next page, for buttons without a form to show it on.
+
+    The refused command's changes are discarded (``transactions.discard_work``), although
+    the answer is a redirect.
+    """
+    discard_work()
     flash(gettext(refusal.message, **shown_params(refusal)), "error")
