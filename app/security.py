@@ -28,7 +28,7 @@ from flask_login import current_user, logout_user
 
 from app.accounts.queries import find_token
 from app.cases.facts import load_case_contexts
-from app.extensions import db, login_manager
+from app.extensions import db_session, login_manager
 from app.models import Role, User
 from consent.base import utcnow
 from consent.facts import Actor
@@ -163,7 +163,7 @@ def _load_user(user_id: str) -> User | None:
         return None  # a cookie sent to the API is ignored: no ambient authority, no CSRF
     raw_id, _, token = user_id.partition(".")
     try:
-        user = db.session.get(User, uuid.UUID(raw_id))
+        user = db_session().get(User, uuid.UUID(raw_id))
     except ValueError:
         return None
     if user is None or not user.active or user.session_token != token:
@@ -179,7 +179,7 @@ def _load_api_user(req: Request) -> User | None:
     scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    found = find_token(db.session, secret.strip(), now=utcnow())
+    found = find_token(db_session(), secret.strip(), now=utcnow())
     if found is None:
         g.api_token_refused = True
         return None
@@ -214,7 +214,9 @@ def current_actor() -> Actor:
 
 def new_gate() -> AccessGate:
     """A new access gate over the current database session."""
-    return AccessGate(db.session, current_app.extensions["tukiverkko.keyring"], load_case_contexts)
+    return AccessGate(
+        db_session(), current_app.extensions["tukiverkko.keyring"], load_case_contexts
+    )
 
 
 def gate() -> AccessGate:

@@ -12,7 +12,7 @@ from flask import abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.cases.queries import latest_cases
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Case, Client
 from app.security import current_actor, gate
 from app.web.caseworker import bp
@@ -85,8 +85,8 @@ def list_names(clients: Sequence[Client]) -> list[str | None]:
 
 def client_or_404(client_id: uuid.UUID) -> tuple[Client, Case]:
     """The client and their newest case, or a 404 that looks like any missing page."""
-    client = db.session.get(Client, client_id)
-    case = latest_cases(db.session, [client_id]).get(client_id) if client else None
+    client = db_session().get(Client, client_id)
+    case = latest_cases(db_session(), [client_id]).get(client_id) if client else None
     if client is None or case is None or case.disposed_at is not None:
         abort(404)
     return client, case
