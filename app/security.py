@@ -157,7 +157,6 @@ def make_password_hasher(time_cost: int, memory_cost: int, parallelism: int) -> 
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
-@login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     if is_api_request():
         return None  # a cookie sent to the API is ignored: no ambient authority, no CSRF
@@ -171,7 +170,6 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-@login_manager.request_loader
 def _load_api_user(req: Request) -> User | None:
     """The user of a valid ``Authorization: Bearer`` token, for API requests only."""
     if not is_api_request():
@@ -223,11 +221,16 @@ def gate() -> AccessGate:
     """The access gate for this request (one per request, over the request's session)."""
     if "gate" not in g:
         g.gate = new_gate()
-    return g.gate
+    request_gate: AccessGate = g.gate
+    return request_gate
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    # Registered here rather than by decorator: Flask-Login is unannotated, and its decorators
+    # would erase the loaders' types.
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_api_user)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     app.before_request(enforce_route_access)

@@ -260,7 +260,7 @@ class _Listed:
         """Current consents first (as the matrix orders them), then ended ones, newest first."""
         return [*self.matrix.consents, *self.matrix.ended_consents]
 
-    def body(self, item: ConsentItem) -> dict:  # type: ignore[type-arg]
+    def body(self, item: ConsentItem) -> dict[str, Any]:
         return _consent_body(item, self.rows[item.id], self.successors.get(item.id))
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
@@ -39,7 +39,7 @@ from app.consents.rules import (
 )
 from app.consents.texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db_session
-from app.i18n import LANGUAGES, select_locale
+from app.i18n import LANGUAGES, current_language, select_locale
 from app.labels import MEMBER_KINDS
 from app.models import Role
 from app.models.receipt import ConsentReceipt
@@ -99,7 +99,7 @@ UNAVAILABLE = {
     Unavailable.PERIOD_OVER: _l("This period is already over."),
 }
 
-_LABELS = {
+_LABELS: dict[str, Mapping[Any, LazyString]] = {
     "direction_label": DIRECTIONS,
     "given_how_label": GIVEN_HOW,
     "consent_status_label": CONSENT_STATUSES,
@@ -195,7 +195,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
         "caseworker/consents_new.html",
         page=page,
         form=form,
-        info=information_text(version, get_locale().language),
+        info=information_text(version, current_language()),
         templates=templates,
         chosen_template=chosen_template,
         has_members=bool(members),

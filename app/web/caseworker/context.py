@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from flask import abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -92,9 +92,17 @@ def client_or_404(client_id: uuid.UUID) -> tuple[Client, Case]:
     return client, case
 
 
+@overload
+def client_page(
+    view: Callable[..., Any], *, answers_when_closed: bool = ...
+) -> Callable[..., Any]: ...
+@overload
+def client_page(
+    view: None = None, *, answers_when_closed: bool = ...
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 def client_page(
     view: Callable[..., Any] | None = None, *, answers_when_closed: bool = False
-) -> Any:
+) -> Callable[..., Any]:
     """Decorate a view taking ``(page: ClientPage, ...)`` in place of ``client_id``.
 
     Another county's client is a 404 (the gate logs the denial); a colleague of the

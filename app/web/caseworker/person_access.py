@@ -165,6 +165,7 @@ def person_access_issue(page: ClientPage, member_id: uuid.UUID) -> Page | Respon
                 consent_id=uuid.UUID(form.consent.data),
                 sections=[SectionKind(s) for s in form.sections.data],
                 valid_until=form.valid_until.data,
+                # A caseworker's Actor always has a user_id (only person grantees lack one).
                 issued_by_id=page.actor.user_id,  # type: ignore[arg-type]
                 hasher=password_hasher(),
                 at=now,

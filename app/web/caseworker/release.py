@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -276,7 +277,7 @@ def _item_page(
     *,
     edit: ItemForm | None = None,
     skip: NotNeededForm | None = None,
-    error: str | None = None,
+    error: str | LazyString | None = None,
 ) -> tuple[str, int]:
     today = helsinki_today()
     people = candidates(db_session(), page.case, utcnow())

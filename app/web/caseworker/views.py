@@ -70,9 +70,8 @@ def parallel_plan_kind_label(kind: ParallelPlanKind) -> str:
 @allow(Role.CASEWORKER)
 def caseload() -> str:
     """The county's clients, soonest release first; the home page is the dashboard."""
-    phase = request.args.get("phase")
     page_no = request.args.get("page", 1, type=int)
-    selected = Phase(phase) if phase in Phase.__members__.values() else None
+    selected = request.args.get("phase", type=Phase)  # None when absent or not a phase
     page = case_queries.county_caseload(
         db_session(), current_user.organisation_id, phase=selected, page=page_no
     )

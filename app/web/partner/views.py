@@ -116,11 +116,10 @@ def confirm_notice(notice_id: uuid.UUID) -> Response:
     form = ConfirmNoticeForm()
     if not form.validate_on_submit():
         abort(400)
+    by_user_id = current_actor().user_id
+    assert by_user_id is not None  # a signed-in partner's Actor carries their user id
     confirmed = commands.confirm_notice(
-        db_session(),
-        notice_id,
-        organisation_id=_organisation_id(),
-        by_user_id=current_actor().user_id,  # type: ignore[arg-type]
+        db_session(), notice_id, organisation_id=_organisation_id(), by_user_id=by_user_id
     )
     if confirmed:
         flash(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Flask, current_app, g, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -63,8 +63,7 @@ def grant_from_link() -> PersonAccessGrant | None:
 
 @bp.record_once
 def _register_loader(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
-    app.extensions[PERSON_LOADER] = grant_from_link
+    state.app.extensions[PERSON_LOADER] = grant_from_link
 
 
 @bp.route("/<token>")
@@ -136,6 +135,7 @@ def bind(token: str) -> Page:
 
 
 def _serializer() -> URLSafeSerializer:
+    # Flask types secret_key as optional; create_app always sets it from the settings.
     return URLSafeSerializer(current_app.secret_key, salt=COOKIE_SALT)  # type: ignore[arg-type]
 
 

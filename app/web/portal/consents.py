@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -40,6 +40,7 @@ from app.consents.receipts import open_receipts, receipt_json, receipt_of, recei
 from app.consents.rules import Change, GrantCode, change_refusal, offered
 from app.consents.texts import CURRENT_VERSION, InformationText, information_text, is_published
 from app.extensions import db_session
+from app.i18n import current_language
 from app.labels import MEMBER_KINDS
 from app.models import (
     ClientPlan,
@@ -61,7 +62,15 @@ from app.web.portal.views import OwnPage, own_page
 from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.decision import decide
-from consent.facts import AccessRequest, Action, Actor, ActorRole, Direction, Purpose
+from consent.facts import (
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    CaseContext,
+    Direction,
+    Purpose,
+)
 from consent.models import Consent, GivenHow
 from consent.sections import DataScope, Scope, SectionKind
 from consent.service import ConsentTerms
@@ -195,7 +204,7 @@ def preview_change(
     changed = replace(facts, consents=tuple(consents))
     scopes: list[Scope] = [DataScope.NAME, *SectionKind]
 
-    def allowed(scope: Scope, context) -> bool:  # type: ignore[no-untyped-def]
+    def allowed(scope: Scope, context: CaseContext) -> bool:
         request_ = AccessRequest(
             as_actor, oc.client.id, Action.READ, Purpose.NETWORK_COOPERATION, now, scope
         )
@@ -221,7 +230,9 @@ def preview_change(
     rows = []
     for scope in scopes:
         text = text_of(scope)
-        texts = (("", text),) if scope is DataScope.NAME and text else ()
+        texts: tuple[tuple[str, str], ...] = (
+            (("", text),) if scope is DataScope.NAME and text else ()
+        )
         if scope is not DataScope.NAME:
             texts = content_texts(text)
         rows.append(
@@ -494,7 +505,7 @@ def consent_information(version: str) -> str:
     """A published version of the information text: what a receipt's ``policyUrl`` names."""
     if not is_published(version):
         abort(404)
-    language = request.args.get("lang") or get_locale().language
+    language = request.args.get("lang") or current_language()
     return render_template(
         "portal/consents_information.html", info=information_text(version, language)
     )
@@ -561,7 +572,7 @@ def _to_receipt(consent_id: uuid.UUID, action: ReceiptAction) -> Response:
 
 
 def _info() -> InformationText:
-    return information_text(CURRENT_VERSION, get_locale().language)
+    return information_text(CURRENT_VERSION, current_language())
 
 
 def _confirmed(form: GrantForm | ChangeForm) -> bool:
