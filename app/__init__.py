@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app import cli, errors, headers, i18n, labels, security, transactions
 from app.extensions import csrf, db, migrate
@@ -61,7 +63,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_connect(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
+def _sqlite_connect(
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
     """SQLite: enforce foreign keys, and let SQLAlchemy (not pysqlite) begin transactions.
 
     pysqlite's own transaction handling breaks SAVEPOINT; the documented fix is to
@@ -76,6 +80,6 @@ def _sqlite_connect(dbapi_connection, connection_record):  # type: ignore[no-unt
 
 
 @event.listens_for(Engine, "begin")
-def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
+def _sqlite_begin(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN")

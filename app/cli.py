@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.extensions import db_session
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from sharing import access_log, blind_index, keys, seal
 from sharing.keys import Keyring, generate_keyring, write_key_file
@@ -58,9 +58,9 @@ def keys_init() -> None:
 
 def _pending(keyring: Keyring) -> int:
     counts = [
-        keys.wrapped_counts(db.session),
-        seal.wrapped_grantee_counts(db.session),
-        blind_index.wrapped_index_counts(db.session),
+        keys.wrapped_counts(db_session()),
+        seal.wrapped_grantee_counts(db_session()),
+        blind_index.wrapped_index_counts(db_session()),
     ]
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
@@ -89,11 +89,11 @@ def keys_rotate(batch_size: int) -> None:
         click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")
     done = 0
     while batch := (
-        keys.rewrap_data_keys(db.session, keyring, batch_size)
-        + seal.rewrap_grantee_keys(db.session, keyring, batch_size)
-        + blind_index.rewrap_index_keys(db.session, keyring, batch_size)
+        keys.rewrap_data_keys(db_session(), keyring, batch_size)
+        + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
+        + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
     ):
-        db.session.commit()
+        db_session().commit()
         done += batch
         click.echo(f"re-wrapped {done}")
     click.echo(f"done: every key is wrapped under {keyring.active_id}")
@@ -103,9 +103,9 @@ def keys_rotate(batch_size: int) -> None:
 def keys_status() -> None:
     """Show how many data keys, grantee keys and index keys each master key wraps."""
     keyring = _keyring()
-    data = keys.wrapped_counts(db.session)
-    grantees = seal.wrapped_grantee_counts(db.session)
-    index = blind_index.wrapped_index_counts(db.session)
+    data = keys.wrapped_counts(db_session())
+    grantees = seal.wrapped_grantee_counts(db_session())
+    index = blind_index.wrapped_index_counts(db_session())
     click.echo(f"active master key: {keyring.active_id}")
     for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index)):
         held = "held" if key_id in keyring.keys else "NOT HELD"
@@ -122,7 +122,7 @@ def keys_status() -> None:
 @click.option("--client", "client_id", type=click.UUID, help="Verify one client's chain only.")
 def audit_verify(client_id: uuid.UUID | None) -> None:
     """Recompute every hash of the access log; name the first broken entry."""
-    report = access_log.verify(db.session, client_id)
+    report = access_log.verify(db_session(), client_id)
     if report.ok:
         click.echo(f"ok: {report.entries} entries in {report.chains} chains")
         return
@@ -142,9 +142,9 @@ def maintenance_run() -> None:
     from consent.base import utcnow
 
     report = maintenance.run(
-        db.session, new_gate(), now=utcnow(), retention_years=_settings().retention_years
+        db_session(), new_gate(), now=utcnow(), retention_years=_settings().retention_years
     )
-    db.session.commit()
+    db_session().commit()
     click.echo(
         f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
         f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}"
@@ -159,8 +159,8 @@ def demo_seed() -> None:
 
     if _settings().environment == "production":
         raise click.ClickException("the demo world is never seeded in production")
-    created = demo.seed(db.session, _keyring(), password_hasher().hash(demo.DEMO_PASSWORD))
-    db.session.commit()
+    created = demo.seed(db_session(), _keyring(), password_hasher().hash(demo.DEMO_PASSWORD))
+    db_session().commit()
     click.echo("demo world created" if created else "demo world already present")
     click.echo(demo.logins_text())
 

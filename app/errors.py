@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from app.api.problems import CONFLICT, MALFORMED, STALE, VALIDATION, field_errors, problem
 from app.api.spec import MalformedBody, QueryError
-from app.extensions import db
+from app.extensions import db_session
 from app.refusals import Refused
 from app.security import is_api_request
 from sharing.errors import AccessDenied
@@ -72,7 +72,7 @@ _API_DETAILS = {
 
 def handle_validation_error(error: ValidationError) -> Response:
     """A body or query string the API's schemas refuse: 422 with a message per field."""
-    db.session.rollback()
+    db_session().rollback()
     in_query = isinstance(error, QueryError)
     return problem(
         422,
@@ -94,7 +94,7 @@ def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
 
 def handle_access_denied(error: AccessDenied) -> Answer:
     # A denial looks exactly like a client that does not exist.
-    db.session.rollback()
+    db_session().rollback()
     if is_api_request():
         return problem(404, _API_DETAILS[404])
     return _page(404)
@@ -106,7 +106,7 @@ _REFUSAL_KINDS = {422: VALIDATION, 409: CONFLICT, 412: STALE}
 
 def handle_refusal(refusal: Refused) -> Answer:
     """A command's refusal that no form showed: a 4xx page, or problem details with codes."""
-    db.session.rollback()
+    db_session().rollback()
     if is_api_request():
         errors = [
             {
@@ -126,7 +126,7 @@ def handle_refusal(refusal: Refused) -> Answer:
 
 
 def handle_unexpected(error: Exception) -> Answer:
-    db.session.rollback()
+    db_session().rollback()
     if not isinstance(error, InternalServerError):
         log.exception("unhandled error")
     if is_api_request():

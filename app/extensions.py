@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
 
 from consent.base import Base
 
@@ -13,3 +14,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def db_session() -> Session:
+    """The request's (or CLI command's) ORM session, as the ``Session`` the commands take.
+
+    ``db.session`` is a ``scoped_session`` proxy, not a ``Session``; this resolves it at call
+    time, so a test that swaps ``db.session`` for its own ``scoped_session`` is honoured.
+    """
+    return db.session()

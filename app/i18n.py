@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from app.extensions import babel
@@ -25,6 +25,17 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
     return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LOCALE)
+
+
+def current_language() -> str:
+    """The language of this request's locale ("fi", "sv" or "en"), as Flask-Babel resolved it.
+
+    :raises RuntimeError: outside a request, where Flask-Babel has no locale.
+    """
+    locale = get_locale()
+    if locale is None:
+        raise RuntimeError("no locale outside a request")
+    return locale.language
 
 
 def _language_form() -> dict[str, object]:

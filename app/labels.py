@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,8 @@ from flask_babel.speaklater import LazyString
 from app.models import MemberKind, OrgKind, Phase, Role
 from app.models.partner import NoticeReason
 from consent.sections import SectionKind
+
+_E = TypeVar("_E", bound=enum.StrEnum)
 
 PHASES = {
     Phase.NOTIFIED: _l("Notification received"),
@@ -68,7 +71,7 @@ NOTICE_REASONS = {
 }
 
 
-def _labeller(table: Mapping[enum.StrEnum, LazyString]) -> Callable[[enum.StrEnum], str]:
+def _labeller(table: Mapping[_E, LazyString]) -> Callable[[_E], str]:
     return lambda value: str(table[value])
 
 

@@ -28,7 +28,7 @@ from flask_login import current_user, logout_user
 
 from app.accounts.queries import find_token
 from app.cases.facts import load_case_contexts
-from app.extensions import db, login_manager
+from app.extensions import db_session, login_manager
 from app.models import Role, User
 from consent.base import utcnow
 from consent.facts import Actor
@@ -157,13 +157,12 @@ def make_password_hasher(time_cost: int, memory_cost: int, parallelism: int) -> 
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
-@login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     if is_api_request():
         return None  # a cookie sent to the API is ignored: no ambient authority, no CSRF
     raw_id, _, token = user_id.partition(".")
     try:
-        user = db.session.get(User, uuid.UUID(raw_id))
+        user = db_session().get(User, uuid.UUID(raw_id))
     except ValueError:
         return None
     if user is None or not user.active or user.session_token != token:
@@ -171,7 +170,6 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-@login_manager.request_loader
 def _load_api_user(req: Request) -> User | None:
     """The user of a valid ``Authorization: Bearer`` token, for API requests only."""
     if not is_api_request():
@@ -179,7 +177,7 @@ def _load_api_user(req: Request) -> User | None:
     scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    found = find_token(db.session, secret.strip(), now=utcnow())
+    found = find_token(db_session(), secret.strip(), now=utcnow())
     if found is None:
         g.api_token_refused = True
         return None
@@ -214,18 +212,25 @@ def current_actor() -> Actor:
 
 def new_gate() -> AccessGate:
     """A new access gate over the current database session."""
-    return AccessGate(db.session, current_app.extensions["tukiverkko.keyring"], load_case_contexts)
+    return AccessGate(
+        db_session(), current_app.extensions["tukiverkko.keyring"], load_case_contexts
+    )
 
 
 def gate() -> AccessGate:
     """The access gate for this request (one per request, over the request's session)."""
     if "gate" not in g:
         g.gate = new_gate()
-    return g.gate
+    request_gate: AccessGate = g.gate
+    return request_gate
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    # Registered here rather than by decorator: Flask-Login is unannotated, and its decorators
+    # would erase the loaders' types.
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_api_user)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     app.before_request(enforce_route_access)

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from sharing.keys import Keyring
 
@@ -64,7 +64,7 @@ class Settings:
             raise ConfigError(
                 f"TUKIVERKKO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}"
             )
-        environment = cast(Environment, name)
+        environment: Environment = name  # narrowed by the check above
         with (CONFIG_DIR / f"{environment}.toml").open("rb") as fh:
             values = tomllib.load(fh)
         instance = Path(env.get("TUKIVERKKO_INSTANCE_PATH", ROOT / "instance")).resolve()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g
 
-from app.extensions import db
+from app.extensions import db_session
 from sharing import access_log
 
 
@@ -26,9 +26,9 @@ def discard_work() -> None:
 
 def finish_unit_of_work(response: Response) -> Response:
     """``after_request``: commit a successful request's work, or roll back and keep its log."""
-    session = db.session
+    session = db_session()
     if response.status_code < 400 and not g.get("discard_work"):
-        if session().in_transaction():
+        if session.in_transaction():
             session.commit()
         return response
     session.rollback()

@@ -155,7 +155,7 @@ def make_append_only(model: type[Base]) -> None:
     table = model.metadata.tables[model.__tablename__]
     for dialect, statements in append_only_triggers(table.name).items():
         for statement in statements:
-            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
     # Dropping the table drops its triggers but not PostgreSQL's function.
-    drop = DDL(f"DROP FUNCTION IF EXISTS {table.name}_append_only()")  # type: ignore[no-untyped-call]
+    drop = DDL(f"DROP FUNCTION IF EXISTS {table.name}_append_only()")
     event.listen(table, "after_drop", drop.execute_if(dialect="postgresql"))

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -79,6 +79,12 @@ class AccessGate:
             self._deny(actor, action, purpose, [(client_id, scope, decision)], at)
         return decision
 
+    @overload
+    def write_text(self, actor: Actor, ref: FieldRef, value: str, *, purpose: Purpose) -> bytes: ...
+    @overload
+    def write_text(
+        self, actor: Actor, ref: FieldRef, value: str | None, *, purpose: Purpose
+    ) -> bytes | None: ...
     def write_text(
         self, actor: Actor, ref: FieldRef, value: str | None, *, purpose: Purpose
     ) -> bytes | None:

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from app.api.problems import CONFLICT, problem
 from app.cases.queries import latest_cases
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Case, Client, Role
 from app.partner_work.queries import client_access
 from app.partner_work.rules import AccessState, ClientAccess
@@ -60,15 +60,15 @@ def reach(client_id: uuid.UUID) -> Reach:
         abort(404)
     if role is Role.PARTNER:
         return _partner_reach(client_id, actor)
-    client = db.session.get(Client, client_id)
-    case = latest_cases(db.session, [client_id]).get(client_id) if client else None
+    client = db_session().get(Client, client_id)
+    case = latest_cases(db_session(), [client_id]).get(client_id) if client else None
     if client is None or case is None or case.disposed_at is not None:
         abort(404)
     try:
         gate().check(actor, client.id, Action.READ, purpose, DataScope.BASIC)
     except AccessDenied as denied:
         if role is Role.CASEWORKER and denied.reason == Reason.DENIED_NO_RELATIONSHIP:
-            db.session.rollback()
+            db_session().rollback()
             abort(
                 problem(
                     403,
@@ -83,7 +83,9 @@ def reach(client_id: uuid.UUID) -> Reach:
 def _partner_reach(client_id: uuid.UUID, actor: Actor) -> Reach:
     if actor.organisation_id is None:
         abort(404)
-    client, case, access = client_access(db.session, actor.organisation_id, client_id, at=utcnow())
+    client, case, access = client_access(
+        db_session(), actor.organisation_id, client_id, at=utcnow()
+    )
     if client is None or case is None or access.state is not AccessState.SHARED:
         try:  # log the refused attempt, as the partner's page does
             gate().check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, DataScope.NAME)

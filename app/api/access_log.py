@@ -31,7 +31,7 @@ from app.client_log.queries import (
     log_page,
     named_persons,
 )
-from app.extensions import db
+from app.extensions import db_session
 from app.models import MemberKind, Role
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.network import NetworkMember
@@ -155,7 +155,7 @@ def access_log(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
     r = reach(client_id)
     page, per_page = query["page"], query["per_page"]
     logged = log_page(
-        db.session,
+        db_session(),
         r.client.id,
         page=page,
         per_page=per_page,

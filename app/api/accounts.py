@@ -15,7 +15,7 @@ from app.api import bp
 from app.api.problems import problem
 from app.api.schemas import Strict, enum_field
 from app.api.spec import MarshalResult, operation
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role, User
 from app.models.organisation import OrgKind
 from app.security import password_hasher
@@ -72,10 +72,10 @@ def create_token(body: dict[str, Any]) -> Any:
     """Five wrong passwords lock the account for 15 minutes, as on the sign-in page.
     The token lives 30 minutes for staff and 10 for clients and cannot be extended."""
     result = accounts.authenticate(
-        db.session, password_hasher(), body["username"], body["password"], now=utcnow()
+        db_session(), password_hasher(), body["username"], body["password"], now=utcnow()
     )
     if not isinstance(result, User):
-        db.session.commit()  # the failed attempt counts although the answer is an error
+        db_session().commit()  # the failed attempt counts although the answer is an error
         if result is SignInRefusal.LOCKED:
             return problem(429, result.message, headers={"Retry-After": "900"})
         return problem(401, result.message)
@@ -84,7 +84,9 @@ def create_token(body: dict[str, Any]) -> Any:
         settings.client_idle_minutes if result.role is Role.CLIENT else settings.staff_idle_minutes
     )
     now = utcnow()
-    issued = accounts.issue_token(db.session, result, now=now, lifetime=timedelta(minutes=minutes))
+    issued = accounts.issue_token(
+        db_session(), result, now=now, lifetime=timedelta(minutes=minutes)
+    )
     return MarshalResult(
         {
             "token": issued.secret,
@@ -118,7 +120,7 @@ def revoke_token() -> None:
     status=204,
 )
 def revoke_tokens() -> None:
-    accounts.revoke_all_tokens(db.session, current_user, now=utcnow())
+    accounts.revoke_all_tokens(db_session(), current_user, now=utcnow())
 
 
 @operation(

@@ -21,7 +21,7 @@ from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
 from app.cases import queries as case_queries
 from app.cases.rules import current_appointment
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Case, MemberKind, Phase, Role
 from app.models.case import Client
 from app.models.flows import FlowChannel, FlowDirection
@@ -169,7 +169,7 @@ def list_clients(query: dict[str, Any]) -> dict[str, Any]:
     """Every case of your county that is not yet disposed of, as on the caseload page.
     Names are read for the list only (one logged read per client)."""
     page = case_queries.county_caseload(
-        db.session,
+        db_session(),
         current_user.organisation_id,
         phase=query.get("phase"),
         release_from=query.get("release_from"),
@@ -236,7 +236,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
         assert found.actor.organisation_id is not None  # reach() refuses partners without one
         body["reference"] = client_reference(found.client.id, found.actor.organisation_id)
         return body
-    appointment = current_appointment(case_queries.appointments(db.session, case.id))
+    appointment = current_appointment(case_queries.appointments(db_session(), case.id))
     worker = appointment.worker if appointment else None
     if found.role is Role.CLIENT:
         return body | {
@@ -244,7 +244,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
             "conditional_release": case.conditional_release,
             "responsible_worker": worker,
         }
-    team = case_queries.team(db.session, case.id)
+    team = case_queries.team(db_session(), case.id)
     return (
         body
         | _dates(case)
@@ -259,7 +259,7 @@ def client_overview(client_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _network(found: Reach) -> NetworkView:
-    return read_network(db.session, gate(), found.actor, found.case, purpose=found.purpose)
+    return read_network(db_session(), gate(), found.actor, found.case, purpose=found.purpose)
 
 
 def _shown_to_client(view: MemberView) -> bool:

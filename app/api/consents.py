@@ -40,7 +40,7 @@ from app.consents.queries import (
     load_matrix,
 )
 from app.consents.texts import CURRENT_VERSION
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.models import MemberKind, Role
 from app.security import gate
@@ -260,15 +260,15 @@ class _Listed:
         """Current consents first (as the matrix orders them), then ended ones, newest first."""
         return [*self.matrix.consents, *self.matrix.ended_consents]
 
-    def body(self, item: ConsentItem) -> dict:  # type: ignore[type-arg]
+    def body(self, item: ConsentItem) -> dict[str, Any]:
         return _consent_body(item, self.rows[item.id], self.successors.get(item.id))
 
 
 def _listed(r: Reach) -> _Listed:
     """The matrix of the client's case, as the consent pages read it (one gate read)."""
-    matrix = load_matrix(db.session, gate(), r.actor, r.case, purpose=r.purpose, now=utcnow())
+    matrix = load_matrix(db_session(), gate(), r.actor, r.case, purpose=r.purpose, now=utcnow())
     rows = {
-        c.id: c for c in db.session.scalars(select(Consent).where(Consent.case_id == r.case.id))
+        c.id: c for c in db_session().scalars(select(Consent).where(Consent.case_id == r.case.id))
     }
     successors = {c.supersedes_id: c.id for c in rows.values() if c.supersedes_id is not None}
     return _Listed(matrix, rows, successors)
@@ -361,7 +361,7 @@ def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
         direction=body["direction"],
     )
     granted = commands.grant_consent(
-        db.session,
+        db_session(),
         gate(),
         r.actor,
         case=r.case,
@@ -399,7 +399,7 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
     gets a receipt, as on the pages."""
     r = reach(client_id)
     require_open(r)
-    row = db.session.scalar(
+    row = db_session().scalar(
         select(Consent)
         .where(Consent.id == consent_id, Consent.case_id == r.case.id)
         .with_for_update()
@@ -408,7 +408,7 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
     if row is None:
         abort(404)
     require_match(consent_etag(row))
-    commands.revoke_consent(db.session, gate(), r.actor, row, receipt=RequestWording())
+    commands.revoke_consent(db_session(), gate(), r.actor, row, receipt=RequestWording())
     listed = _listed(r)
     body = listed.body(next(i for i in listed.items() if i.id == consent_id))
     return MarshalResult(body, etag=body["etag"])
@@ -429,18 +429,20 @@ def disclosures(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
     """Every disclosure on a statutory basis, with its provision and justification: the
     caseworker and the client both see them on the consents page. Current ones first."""
     r = reach(client_id)
-    matrix = load_matrix(db.session, gate(), r.actor, r.case, purpose=r.purpose, now=utcnow())
+    matrix = load_matrix(db_session(), gate(), r.actor, r.case, purpose=r.purpose, now=utcnow())
     items: list[DisclosureItem] = []
     if query.get("current") is not False:
         items += matrix.disclosures
     if query.get("current") is not True:
         items += matrix.ended_disclosures
     deciders = dict(
-        db.session.execute(
+        db_session()
+        .execute(
             select(StatutoryDisclosure.id, StatutoryDisclosure.decided_by_id).where(
                 StatutoryDisclosure.case_id == r.case.id
             )
-        ).all()
+        )
+        .all()
     )
     return _page(
         [

@@ -11,7 +11,7 @@ from app.api import bp
 from app.api.accounts import ALL_ROLES
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Organisation, OrgKind
 
 
@@ -47,13 +47,17 @@ def organisations(query: dict[str, Any]) -> dict[str, Any]:
     if "q" in query:
         escaped = query["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(func.lower(Organisation.name).like(f"%{escaped}%", escape="\\"))
-    total = db.session.scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
+    total = db_session().scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
     page, per_page = query["page"], query["per_page"]
-    rows = db.session.scalars(
-        select(Organisation)
-        .where(*conditions)
-        .order_by(Organisation.name, Organisation.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    rows = (
+        db_session()
+        .scalars(
+            select(Organisation)
+            .where(*conditions)
+            .order_by(Organisation.name, Organisation.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        .all()
+    )
     return page_body(list(rows), page=page, per_page=per_page, total=total)

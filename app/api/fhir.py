@@ -16,7 +16,7 @@ from app.api import bp
 from app.api.access import reach
 from app.api.schemas import Strict
 from app.api.spec import operation
-from app.extensions import db
+from app.extensions import db_session
 from app.fhir.export import export_bundle
 from app.models import Role
 from app.security import gate
@@ -53,7 +53,7 @@ def fhir_export(client_id: uuid.UUID) -> dict[str, Any]:
     and the consents that are their basis; statutory disclosures are never exported."""
     found = reach(client_id)
     return export_bundle(
-        db.session,
+        db_session(),
         gate(),
         found.actor,
         found.client,

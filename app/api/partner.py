@@ -21,7 +21,7 @@ from app.api import bp
 from app.api.access import reach, require_open
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import MarshalResult, operation
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Organisation, Role, User
 from app.models.case import Client
 from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
@@ -157,7 +157,7 @@ def shared(query: dict[str, Any]) -> dict[str, Any]:
     organisation_id = _organisation_id()
     page, per_page = query["page"], query["per_page"]
     result = queries.shared_clients(
-        db.session, organisation_id, at=utcnow(), page=page, per_page=per_page
+        db_session(), organisation_id, at=utcnow(), page=page, per_page=per_page
     )
     rows = _clamped(page, result.page, result.rows)
     names = (
@@ -214,7 +214,7 @@ def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
     page, per_page = query["page"], query["per_page"]
     if r.role is Role.PARTNER:
         sent = queries.sent_updates(
-            db.session, _organisation_id(), r.case.id, page=page, per_page=per_page
+            db_session(), _organisation_id(), r.case.id, page=page, per_page=per_page
         )
         organisation = current_user.organisation
         items = [
@@ -223,10 +223,11 @@ def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
         ]
         return page_body(items, page=page, per_page=per_page, total=sent.total)
     where = PartnerUpdate.case_id == r.case.id
-    total = db.session.scalar(select(func.count(PartnerUpdate.id)).where(where)) or 0
+    total = db_session().scalar(select(func.count(PartnerUpdate.id)).where(where)) or 0
     rows = [
         queries.WorkerUpdate(update, organisation, author)
-        for update, organisation, author in db.session.execute(
+        for update, organisation, author in db_session()
+        .execute(
             select(PartnerUpdate, Organisation.name, User.display_name)
             .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
             .join(User, User.id == PartnerUpdate.author_id)
@@ -234,7 +235,8 @@ def updates(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
             .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id)
             .offset((page - 1) * per_page)
             .limit(per_page)
-        ).all()
+        )
+        .all()
     ]
     texts = queries.update_texts(gate(), r.actor, rows)
     items = [
@@ -279,7 +281,7 @@ def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     r = reach(client_id)
     require_open(r)
     update = commands.record_update(
-        db.session,
+        db_session(),
         gate(),
         r.actor,
         client_id=r.client.id,
@@ -309,7 +311,7 @@ def notices(query: dict[str, Any]) -> dict[str, Any]:
     """Each asks your organisation to confirm that it keeps no copy of what was shared under
     a consent whose sharing ended early (``reason``). Oldest first."""
     page, per_page = query["page"], query["per_page"]
-    result = queries.pending_notices(db.session, _organisation_id(), page=page, per_page=per_page)
+    result = queries.pending_notices(db_session(), _organisation_id(), page=page, per_page=per_page)
     items = [
         {
             "id": row.notice.id,
@@ -337,12 +339,12 @@ def notices(query: dict[str, Any]) -> dict[str, Any]:
 def confirm_notice(notice_id: uuid.UUID) -> dict[str, Any]:
     """The client sees that your organisation has confirmed. Confirming twice is harmless."""
     confirmed = commands.confirm_notice(
-        db.session,
+        db_session(),
         notice_id,
         organisation_id=_organisation_id(),
         by_user_id=current_user.id,
     )
-    notice = db.session.get(RevocationNotice, notice_id)
+    notice = db_session().get(RevocationNotice, notice_id)
     if notice is None or notice.confirmed_at is None:  # cannot happen: it was just confirmed
         abort(404)
     return {

@@ -27,7 +27,7 @@ from app.api.etags import etag_of, require_match
 from app.api.problems import STALE, VALIDATION, problem
 from app.api.schemas import Strict, enum_field
 from app.api.spec import MarshalResult, operation
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.models import PlanSection, PlanSectionVersion, Role, User
 from app.models.plan import AgreementState
@@ -180,7 +180,7 @@ def _partner_sections(found: Reach, kinds: list[SectionKind]) -> list[dict[str, 
     access = found.shared
     assert access is not None  # reach() gives partners their access
     kinds = [kind for kind in access.sections if kind in kinds]
-    versions = shared_versions(db.session, found.case.id, kinds)
+    versions = shared_versions(db_session(), found.case.id, kinds)
     read = [kind for kind in kinds if kind in versions]
     texts = (
         gate().read_texts(
@@ -229,14 +229,14 @@ def client_plan(client_id: uuid.UUID) -> dict[str, Any]:
     if found.role is Role.PARTNER:
         return {"sections": _partner_sections(found, list(SectionKind))}
     if found.role is Role.CLIENT:
-        mine = queries.read_my_plan(db.session, gate(), found.actor, found.case.id, kind=None)
+        mine = queries.read_my_plan(db_session(), gate(), found.actor, found.case.id, kind=None)
         if mine is None:
             return {"review_on": None, "sections": []}
         return {
             "review_on": mine.review_on,
             "sections": [_client_section(s) for s in mine.sections],
         }
-    view = queries.read_plan(db.session, gate(), found.actor, found.case)
+    view = queries.read_plan(db_session(), gate(), found.actor, found.case)
     return {
         "review_on": view.plan.review_on if view.plan else None,
         "sections": [
@@ -272,13 +272,15 @@ def get_plan_section(client_id: uuid.UUID, kind: str) -> MarshalResult:
         body = _partner_sections(found, [section_kind])[0]
     elif found.role is Role.CLIENT:
         mine = queries.read_my_plan(
-            db.session, gate(), found.actor, found.case.id, kind=section_kind
+            db_session(), gate(), found.actor, found.case.id, kind=section_kind
         )
         if mine is None or not mine.sections:
             abort(404)
         body = _client_section(mine.sections[0])
     else:
-        view = queries.read_plan(db.session, gate(), found.actor, found.case, kinds=[section_kind])
+        view = queries.read_plan(
+            db_session(), gate(), found.actor, found.case, kinds=[section_kind]
+        )
         shown = view.section(section_kind)
         if shown is None or shown.version is None:
             abort(404)
@@ -315,7 +317,7 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
     require_open(found)
     section_kind = SectionKind(kind)
     view = queries.read_plan(
-        db.session, gate(), found.actor, found.case, kinds=[section_kind], for_update=True
+        db_session(), gate(), found.actor, found.case, kinds=[section_kind], for_update=True
     )
     current = view.section(section_kind)
     before = current.data if current else EMPTY
@@ -333,7 +335,7 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
     )
     try:
         version = commands.save_section(
-            db.session,
+            db_session(),
             gate(),
             found.actor,
             case=found.case,
@@ -355,13 +357,13 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
     except (StaleSection, IntegrityError):
         # Another writer created or saved it first (a plan or section row made at the same
         # moment collides on a unique constraint): nothing of this request was stored.
-        db.session.rollback()
+        db_session().rollback()
         abort(_stale(found, section_kind))
     if version is None:  # nothing changed: the current version stands
         assert current is not None and current.version is not None
         saved, author, status = current, current.version.author, 200
     else:
-        section = db.session.get(PlanSection, version.section_id)  # in the session already
+        section = db_session().get(PlanSection, version.section_id)  # in the session already
         assert section is not None
         saved = SectionView(section, version, after)
         author, status = current_user, 200 if current else 201
@@ -370,7 +372,7 @@ def put_plan_section(client_id: uuid.UUID, kind: str, body: dict[str, Any]) -> M
 
 
 def _stale(found: Reach, kind: SectionKind) -> Any:
-    section = queries.find_section(db.session, found.case.id, kind)
+    section = queries.find_section(db_session(), found.case.id, kind)
     current = (
         etag_of(section.id, section.current_version)
         if section is not None and section.current_version > 0

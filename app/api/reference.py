@@ -162,6 +162,8 @@ def docs() -> str:
 
 
 def _document() -> JSON:
+    # Flask types current_app as Flask, not as the LocalProxy it is; the spec is cached on the
+    # app object itself.
     return spec_json(current_app._get_current_object(), VERSION)  # type: ignore[attr-defined]
 
 
@@ -221,7 +223,7 @@ def _operation(
         roles = tuple(r.strip() for r in found.group(1).split(",")) if found else ()
         description = _ROLES.sub("", description).strip()
     body = op.get("requestBody", {}).get("content", {})
-    body_media_type, body_schema = next(iter(body.items()), (None, {}))
+    body_media_type, body_schema = next(iter(body.items()), (None, None))
     schema = body_schema.get("schema") if body_schema else None
     return OperationDoc(
         method=method.upper(),
@@ -250,7 +252,7 @@ def _operation(
 
 
 def _response(status: str, response: JSON) -> ResponseDoc:
-    media_type, content = next(iter(response.get("content", {}).items()), (None, {}))
+    media_type, content = next(iter(response.get("content", {}).items()), (None, None))
     schema = content.get("schema") if content else None
     return ResponseDoc(
         status=status,

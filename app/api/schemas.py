@@ -81,6 +81,6 @@ class Problem(Schema):
     errors = fields.List(fields.Nested(FieldError))
 
 
-def enum_field(enum: type[Any], **kwargs: Any) -> fields.Enum:
+def enum_field(enum: type[Any], **kwargs: Any) -> fields.Enum[Any]:
     """An enum as its values ("caseworker"), not its member names."""
     return fields.Enum(enum, by_value=True, **kwargs)

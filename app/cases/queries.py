@@ -173,6 +173,7 @@ def team(session: Session, case_id: uuid.UUID) -> Team:
         .order_by(CaseTeamMember.added_at, CaseTeamMember.id)
     ).all()
     former = [row for row in rows if row.removed_at is not None]
+    # Every removed_at in ``former`` is set (filtered above); mypy cannot carry that into the key.
     former.sort(key=lambda row: row.removed_at, reverse=True)  # type: ignore[arg-type,return-value]
     return Team([row for row in rows if row.removed_at is None], former)
 

@@ -201,4 +201,6 @@ def _scope_label(d: DescribedEntry) -> str:
 
 
 def _when(at: datetime, settings: Settings) -> str:
-    return format_datetime(at, "short") if settings.log_show_exact_times else format_date(at)
+    # Flask-Babel's format_date and format_datetime are unannotated; they return str.
+    when: str = format_datetime(at, "short") if settings.log_show_exact_times else format_date(at)
+    return when

@@ -33,7 +33,7 @@ from app.activation.rules import (
     USERNAME_PATTERN,
     PasswordTooShort,
 )
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import OrgKind, Role, User
 from app.security import (
@@ -144,7 +144,7 @@ def activate() -> Page | Response:
     with refusals_shown_on(form):
         try:
             activation.activate(
-                db.session,
+                db_session(),
                 password_hasher(),
                 code_text=form.code.data,
                 username=form.username.data,
@@ -152,7 +152,7 @@ def activate() -> Page | Response:
             )
         except activation.CodeRejected:
             # Keep the count of wrong tries: the edge rolls back the 400 page's transaction.
-            db.session.commit()
+            db_session().commit()
             _note_failure()
             raise
         session.pop(ACTIVATION_FAILURES, None)
@@ -195,7 +195,7 @@ def _pending_staff() -> User | None:
     ):
         return None
     try:
-        staff = db.session.get(User, uuid.UUID(str(pending.get("by"))))
+        staff = db_session().get(User, uuid.UUID(str(pending.get("by"))))
     except ValueError:
         return None
     if staff is None or not staff.active or not may_assist(staff):
@@ -216,7 +216,7 @@ def assisting_staff() -> User | None:
     """The staff member beside the signed-in client in a staff-assisted session."""
     if "assisting_staff" not in g:
         staff_id = assisted_by()
-        g.assisting_staff = db.session.get(User, staff_id) if staff_id else None
+        g.assisting_staff = db_session().get(User, staff_id) if staff_id else None
     staff: User | None = g.assisting_staff
     return staff
 

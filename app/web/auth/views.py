@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.accounts.commands import authenticate
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import User
 from app.security import mark_session_fresh, password_hasher, public, role_home
@@ -37,9 +37,9 @@ def index() -> Response:
 
 def check_credentials(username: str, password: str) -> User | None:
     """The active user these credentials sign in, or None (with a message flashed)."""
-    result = authenticate(db.session, password_hasher(), username, password, now=utcnow())
+    result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
     # The attempt's outcome (the lockout count) must outlast a page that answers 400.
-    db.session.commit()
+    db_session().commit()
     if isinstance(result, User):
         return result
     flash(gettext(result.message), "error")

@@ -19,7 +19,7 @@ from app.assessment.queries import (
     versions_page,
 )
 from app.assessment.rules import FACTORS, in_network, participant_choices
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models import NetworkMember, Phase, Role
@@ -75,7 +75,7 @@ def assessment_factor_label(code: str) -> str:
 
 
 def _load(page: ClientPage, *, for_update: bool = False) -> AssessmentRead:
-    return read_assessment(db.session, gate(), page.actor, page.case.id, for_update=for_update)
+    return read_assessment(db_session(), gate(), page.actor, page.case.id, for_update=for_update)
 
 
 def _member_label(loaded: AssessmentRead, member: NetworkMember) -> str:
@@ -99,7 +99,7 @@ def _render(
     *,
     problem: str | None = None,
 ) -> str:
-    history = versions_page(db.session, loaded.assessment, request.args.get("page", 1, type=int))
+    history = versions_page(db_session(), loaded.assessment, request.args.get("page", 1, type=int))
     return render_template(
         "caseworker/assessment.html",
         page=page,
@@ -137,7 +137,7 @@ def assessment(page: ClientPage) -> str | Response | tuple[str, int]:
     with refusals_shown_on(form):  # the form checks the same rules; this is the last line
         try:
             _, changed = save_assessment(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 case=page.case,
@@ -171,7 +171,7 @@ def assessment_complete(page: ClientPage) -> str | Response | tuple[str, int]:
         return _render(page, loaded, _filled(loaded, page.case.id), problem=problem), 400
     try:
         moved = complete_assessment(
-            db.session,
+            db_session(),
             gate(),
             page.actor,
             case=page.case,
@@ -198,7 +198,7 @@ def _filled(loaded: AssessmentRead, case_id: uuid.UUID) -> AssessmentForm:
     """The form showing the stored assessment; a new one starts from the intake's contact day."""
     form = _form(loaded, formdata=None)
     if loaded.assessment is None:
-        contacted = first_contact_on(db.session, case_id)
+        contacted = first_contact_on(db_session(), case_id)
         form.fill(replace(loaded.stored, contact_on=contacted), 0)
     else:
         form.fill(loaded.stored, loaded.assessment.version)
@@ -210,7 +210,7 @@ def _filled(loaded: AssessmentRead, case_id: uuid.UUID) -> AssessmentForm:
 @client_page
 def assessment_version(page: ClientPage, number: int) -> str:
     """The assessment as one save left it."""
-    read = read_version(db.session, gate(), page.actor, page.case.id, number)
+    read = read_version(db_session(), gate(), page.actor, page.case.id, number)
     if read is None:
         abort(404)
     return render_template(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
@@ -38,8 +38,8 @@ from app.consents.rules import (
     periods,
 )
 from app.consents.texts import CURRENT_VERSION, information_text, is_published
-from app.extensions import db
-from app.i18n import LANGUAGES, select_locale
+from app.extensions import db_session
+from app.i18n import LANGUAGES, current_language, select_locale
 from app.labels import MEMBER_KINDS
 from app.models import Role
 from app.models.receipt import ConsentReceipt
@@ -99,7 +99,7 @@ UNAVAILABLE = {
     Unavailable.PERIOD_OVER: _l("This period is already over."),
 }
 
-_LABELS = {
+_LABELS: dict[str, Mapping[Any, LazyString]] = {
     "direction_label": DIRECTIONS,
     "given_how_label": GIVEN_HOW,
     "consent_status_label": CONSENT_STATUSES,
@@ -123,9 +123,9 @@ for _name, _table in _LABELS.items():
 @allow(Role.CASEWORKER)
 @client_page
 def consents(page: ClientPage) -> str:
-    receipts = case_receipts(db.session, page.case.id)  # first: the matrix has their consents
+    receipts = case_receipts(db_session(), page.case.id)  # first: the matrix has their consents
     matrix = load_matrix(
-        db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+        db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
     )
     items = {c.id: c for c in (*matrix.consents, *matrix.ended_consents)}
     return render_template(
@@ -144,7 +144,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
     members = [
         m
         for m in load_members(
-            db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=now
+            db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=now
         )
         if offered(m.grantee, client=False)
     ]
@@ -166,7 +166,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
     elif form.validate_on_submit():
         with refusals_shown_on(form, FIELDS):
             commands.grant_consent(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 case=page.case,
@@ -195,7 +195,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
         "caseworker/consents_new.html",
         page=page,
         form=form,
-        info=information_text(version, get_locale().language),
+        info=information_text(version, current_language()),
         templates=templates,
         chosen_template=chosen_template,
         has_members=bool(members),
@@ -207,7 +207,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
 @allow(Role.CASEWORKER)
 @client_page
 def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
-    consent = db.session.get(Consent, consent_id)
+    consent = db_session().get(Consent, consent_id)
     if consent is None or consent.case_id != page.case.id:
         abort(404)
     back = url_for("caseworker.consents", client_id=page.client.id)
@@ -215,7 +215,7 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
     if form.validate_on_submit():
         try:
             commands.revoke_consent(
-                db.session, gate(), page.actor, consent, receipt=RequestWording()
+                db_session(), gate(), page.actor, consent, receipt=RequestWording()
             )
         except Conflict as refusal:
             flash_refusal(refusal)
@@ -223,7 +223,7 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
         flash(gettext("Consent revoked. Sharing under it stopped at once."), "info")
         return redirect(back)
     matrix = load_matrix(
-        db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+        db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
     )
     item = next((c for c in matrix.consents if c.id == consent_id), None)
     if item is None:
@@ -238,7 +238,7 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
 def consent_receipt(page: ClientPage, receipt_id: uuid.UUID) -> str:
     """The client's receipt of a consent change, as a page to print and hand to them, in
     the language the receipt was written in (the client's)."""
-    stored = db.session.get(ConsentReceipt, receipt_id)
+    stored = db_session().get(ConsentReceipt, receipt_id)
     if stored is None or stored.client_id != page.client.id:
         abort(404)
     data = open_receipts(gate(), page.actor, [stored])[0]
@@ -258,7 +258,7 @@ def statutory_disclosure_new(page: ClientPage) -> str | Response | tuple[str, in
     recipients = [
         m
         for m in load_members(
-            db.session, gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+            db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
         )
         if discloses_to(m.status, is_authority=m.is_authority)
     ]
@@ -267,7 +267,7 @@ def statutory_disclosure_new(page: ClientPage) -> str | Response | tuple[str, in
     if form.validate_on_submit():
         with refusals_shown_on(form, FIELDS):
             commands.record_statutory_disclosure(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 case=page.case,

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length
 
 from app.contacts.commands import record_contact
 from app.contacts.queries import contact_page
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import HELSINKI
 from app.models import Role
 from app.models.contact import Contact, ContactChannel
@@ -93,7 +93,7 @@ def contacts(page: ClientPage) -> Response | tuple[str, int]:
             assert moment is not None
             with refusals_shown_on(form):
                 record_contact(
-                    db.session,
+                    db_session(),
                     gate(),
                     page.actor,
                     page.case,
@@ -114,7 +114,7 @@ def contacts(page: ClientPage) -> Response | tuple[str, int]:
             occurred_time=now.time().replace(second=0, microsecond=0),
         )
         status = 200
-    listing = contact_page(db.session, page.case.id, page=request.args.get("page", 1, type=int))
+    listing = contact_page(db_session(), page.case.id, page=request.args.get("page", 1, type=int))
     notes = (
         gate().read_texts(
             page.actor,

@@ -6,13 +6,13 @@ import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from flask import abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.cases.queries import latest_cases
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Case, Client
 from app.security import current_actor, gate
 from app.web.caseworker import bp
@@ -85,16 +85,24 @@ def list_names(clients: Sequence[Client]) -> list[str | None]:
 
 def client_or_404(client_id: uuid.UUID) -> tuple[Client, Case]:
     """The client and their newest case, or a 404 that looks like any missing page."""
-    client = db.session.get(Client, client_id)
-    case = latest_cases(db.session, [client_id]).get(client_id) if client else None
+    client = db_session().get(Client, client_id)
+    case = latest_cases(db_session(), [client_id]).get(client_id) if client else None
     if client is None or case is None or case.disposed_at is not None:
         abort(404)
     return client, case
 
 
+@overload
+def client_page(
+    view: Callable[..., Any], *, answers_when_closed: bool = ...
+) -> Callable[..., Any]: ...
+@overload
+def client_page(
+    view: None = None, *, answers_when_closed: bool = ...
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 def client_page(
     view: Callable[..., Any] | None = None, *, answers_when_closed: bool = False
-) -> Any:
+) -> Callable[..., Any]:
     """Decorate a view taking ``(page: ClientPage, ...)`` in place of ``client_id``.
 
     Another county's client is a 404 (the gate logs the denial); a colleague of the

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from app.client_log import queries as client_log
 from app.dashboard import queries as dashboard
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
@@ -41,13 +41,13 @@ from sharing.fields import sealed
 @allow(Role.CASEWORKER)
 def home() -> str:
     today = helsinki_today()
-    counts = dashboard.counts(db.session, current_user.id, current_user.organisation_id, today)
+    counts = dashboard.counts(db_session(), current_user.id, current_user.organisation_id, today)
     updates = updates_for_worker(
-        db.session, current_user.id, utcnow() - UPDATES_SHOWN_FOR, limit=UPDATES_SHOWN
+        db_session(), current_user.id, utcnow() - UPDATES_SHOWN_FOR, limit=UPDATES_SHOWN
     )
     clients = {
         c.id: c
-        for c in db.session.scalars(
+        for c in db_session().scalars(
             select(Client).where(Client.id.in_({u.update.client_id for u in updates}))
         )
     }
@@ -97,7 +97,7 @@ def dashboard_clients() -> str:
     raw = request.args.get("phase", "")
     phase = Phase(raw) if raw in Phase.__members__.values() else None
     listing = dashboard.clients(
-        db.session, current_user.id, current_user.organisation_id, phase=phase, page=_page_no()
+        db_session(), current_user.id, current_user.organisation_id, phase=phase, page=_page_no()
     )
     names = list_names([row.client for row in listing.rows])
     return render_template(
@@ -116,7 +116,7 @@ def dashboard_releases() -> str:
         abort(404)
     today = helsinki_today()
     listing = dashboard.releases(
-        db.session,
+        db_session(),
         current_user.id,
         current_user.organisation_id,
         today,
@@ -140,7 +140,7 @@ def dashboard_releases() -> str:
 def dashboard_overdue() -> str:
     today = helsinki_today()
     listing = dashboard.overdue_items(
-        db.session, current_user.id, current_user.organisation_id, today, page=_page_no()
+        db_session(), current_user.id, current_user.organisation_id, today, page=_page_no()
     )
     names = list_names([row.client for row in listing.rows])
     titles, people = _case_work_texts(
@@ -162,7 +162,7 @@ def dashboard_overdue() -> str:
 def dashboard_reviews() -> str:
     today = helsinki_today()
     listing = dashboard.reviews_due(
-        db.session, current_user.id, current_user.organisation_id, today, page=_page_no()
+        db_session(), current_user.id, current_user.organisation_id, today, page=_page_no()
     )
     names = list_names([row.client for row in listing.rows])
     return render_template(
@@ -183,7 +183,7 @@ def dashboard_reviews() -> str:
 def dashboard_consents() -> str:
     today = helsinki_today()
     listing = dashboard.consents_expiring(
-        db.session, current_user.id, current_user.organisation_id, today, page=_page_no()
+        db_session(), current_user.id, current_user.organisation_id, today, page=_page_no()
     )
     names = list_names([row.client for row in listing.rows])
     _, people = _case_work_texts([], [row.member for row in listing.rows])
@@ -201,10 +201,10 @@ def dashboard_consents() -> str:
 @allow(Role.CASEWORKER)
 def dashboard_log_queries() -> str:
     listing = dashboard.log_queries(
-        db.session, current_user.id, current_user.organisation_id, page=_page_no()
+        db_session(), current_user.id, current_user.organisation_id, page=_page_no()
     )
     names = list_names([row.client for row in listing.rows])
-    explained = client_log.explain_entries(db.session, [row.entry for row in listing.rows])
+    explained = client_log.explain_entries(db_session(), [row.entry for row in listing.rows])
     lines = describe(explained, current_actor(), Purpose.CASE_WORK)
     return render_template(
         "caseworker/dashboard_log_queries.html",

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from app.ending import commands as ending_commands
 from app.ending.commands import Assessment
 from app.ending.queries import EndingView, read_ending
-from app.extensions import db
+from app.extensions import db_session
 from app.models import NetworkMember, Role, ServiceTask
 from app.models.parallel_plan import ParallelPlan
 from app.network.queries import read_network
@@ -56,7 +56,7 @@ def _retention_override() -> int | None:
 
 def _view(page: ClientPage) -> EndingView:
     return read_ending(
-        db.session, gate(), page.actor, page.case, retention_override=_retention_override()
+        db_session(), gate(), page.actor, page.case, retention_override=_retention_override()
     )
 
 
@@ -84,7 +84,7 @@ def ending(page: ClientPage) -> Page:
 def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
     if page.case.closed_at is not None:
         return _closed(page)
-    member = db.session.scalar(
+    member = db_session().scalar(
         select(NetworkMember)
         .where(NetworkMember.id == member_id, NetworkMember.case_id == page.case.id)
         .options(selectinload(NetworkMember.organisation))
@@ -100,7 +100,7 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
             with refusals_shown_on(form):
                 try:
                     ending_commands.record_member_ending(
-                        db.session,
+                        db_session(),
                         gate(),
                         page.actor,
                         case=page.case,
@@ -126,7 +126,7 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
                 return redirect(
                     url_for("caseworker.ending", client_id=page.client.id, _anchor="endings")
                 )
-    view = read_network(db.session, gate(), page.actor, page.case, member_id=member.id)
+    view = read_network(db_session(), gate(), page.actor, page.case, member_id=member.id)
     html = render_template(
         "caseworker/ending_service.html",
         page=page,
@@ -144,7 +144,7 @@ def ending_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
 def ending_plan(page: ClientPage, plan_id: uuid.UUID) -> Page | Response:
     if page.case.closed_at is not None:
         return _closed(page)
-    plan = db.session.scalar(
+    plan = db_session().scalar(
         select(ParallelPlan)
         .where(ParallelPlan.id == plan_id, ParallelPlan.case_id == page.case.id)
         .options(joinedload(ParallelPlan.organisation))
@@ -159,7 +159,7 @@ def ending_plan(page: ClientPage, plan_id: uuid.UUID) -> Page | Response:
             with refusals_shown_on(form):
                 try:
                     ending_commands.record_plan_ending(
-                        db.session,
+                        db_session(),
                         gate(),
                         page.actor,
                         case=page.case,
@@ -222,7 +222,7 @@ def ending_close(page: ClientPage) -> Page | Response:
             with refusals_shown_on(form):
                 try:
                     ending_commands.close_case(
-                        db.session,
+                        db_session(),
                         gate(),
                         page.actor,
                         case=page.case,

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.cases.queries import latest_cases
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import HELSINKI, helsinki_today
 from app.intake import commands as intake_commands
 from app.intake import queries as intake_queries
@@ -62,7 +62,7 @@ def _intake_navigation() -> dict[str, Any]:
         return {}
     return {
         "intake_unassigned": intake_queries.unassigned_count(
-            db.session, current_user.organisation_id
+            db_session(), current_user.organisation_id
         )
     }
 
@@ -104,7 +104,7 @@ def _county_id() -> uuid.UUID:
 @allow(Role.CASEWORKER)
 def intake() -> str:
     page = intake_queries.intake_queue(
-        db.session, _county_id(), page=request.args.get("page", 1, type=int)
+        db_session(), _county_id(), page=request.args.get("page", 1, type=int)
     )
     names = list_names([row.client for row in page.rows])
     return render_template(
@@ -117,14 +117,14 @@ def intake() -> str:
 @bp.route("/intake/<uuid:notification_id>")
 @allow(Role.CASEWORKER)
 def intake_notification(notification_id: uuid.UUID) -> str:
-    found = intake_queries.county_notification(db.session, notification_id, _county_id())
+    found = intake_queries.county_notification(db_session(), notification_id, _county_id())
     if found is None:
         abort(404)
     notification, client, case = found
     actor = current_actor()
     # Unassigned: metadata and the name only (a colleague may list names, not open a case).
     readable = notification.status is not NotificationStatus.UNASSIGNED and (
-        intake_queries.may_do_case_work(db.session, actor, client.id)
+        intake_queries.may_do_case_work(db_session(), actor, client.id)
     )
     texts: dict[str, str | None] = {}
     if readable:
@@ -156,7 +156,7 @@ def intake_notification(notification_id: uuid.UUID) -> str:
 @bp.route("/intake/<uuid:notification_id>/assign", methods=["POST"])
 @allow(Role.CASEWORKER)
 def intake_assign(notification_id: uuid.UUID) -> Response:
-    found = intake_queries.county_notification(db.session, notification_id, _county_id())
+    found = intake_queries.county_notification(db_session(), notification_id, _county_id())
     if found is None:
         abort(404)
     notification = found[0]
@@ -164,7 +164,7 @@ def intake_assign(notification_id: uuid.UUID) -> Response:
         abort(400)
     back = redirect(url_for("caseworker.intake_notification", notification_id=notification_id))
     try:
-        intake_commands.assign_to(db.session, notification, current_user.id)
+        intake_commands.assign_to(db_session(), notification, current_user.id)
     except Conflict as refusal:
         flash_refusal(refusal)
         return back
@@ -176,7 +176,7 @@ def intake_assign(notification_id: uuid.UUID) -> Response:
 
 
 def _organisation_choices(form: NotificationForm) -> None:
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    organisations = db_session().scalars(select(Organisation).order_by(Organisation.name)).all()
     none = [SelectChoice("", gettext("Not given"))]
     form.prison_id.choices = none + [
         SelectChoice(str(org.id), org.name) for org in organisations if org.kind is OrgKind.PRISON
@@ -192,8 +192,8 @@ def _county_client(raw_id: str | None) -> tuple[Client, Case] | None:
         client_id = uuid.UUID(raw_id or "")
     except ValueError:
         return None
-    client = db.session.get(Client, client_id)
-    case = latest_cases(db.session, [client_id]).get(client_id) if client else None
+    client = db_session().get(Client, client_id)
+    case = latest_cases(db_session(), [client_id]).get(client_id) if client else None
     if (
         client is None
         or case is None
@@ -222,7 +222,7 @@ def _save(form: NotificationForm, chosen: tuple[Client, Case] | None) -> None:
     if chosen is None:
         code = (form.identity_code.data or "").strip() or None
         _, case = intake_commands.create_client(
-            db.session,
+            db_session(),
             gate(),
             _keyring(),
             actor,
@@ -237,9 +237,9 @@ def _save(form: NotificationForm, chosen: tuple[Client, Case] | None) -> None:
     else:
         client, case = chosen
         if case.closed_at is not None:  # a new notification opens a new case
-            case = intake_commands.open_case(db.session, client, _county_id())
+            case = intake_commands.open_case(db_session(), client, _county_id())
     intake_commands.record_notification(
-        db.session,
+        db_session(),
         gate(),
         actor,
         case,
@@ -287,7 +287,7 @@ def intake_new() -> Response | tuple[str, int]:
         valid = form.validate_notification() and valid
         code = (form.identity_code.data or "").strip()
         if valid and chosen is None and code:
-            duplicate = client_with_identity_code(db.session, _keyring(), _county_id(), code)
+            duplicate = client_with_identity_code(db_session(), _keyring(), _county_id(), code)
             if duplicate is not None:
                 form.identity_code.errors.append(
                     gettext("A client of your county already has this identity code.")
@@ -307,7 +307,7 @@ def intake_new() -> Response | tuple[str, int]:
     query = (form.q.data or "").strip()
     if searched and query:
         hits = search_clients(
-            db.session, _keyring(), _county_id(), query, per_page=INTAKE_SEARCH_HITS
+            db_session(), _keyring(), _county_id(), query, per_page=INTAKE_SEARCH_HITS
         ).hits
     shown = [c for c in [chosen[0] if chosen else None, duplicate] if c is not None]
     shown += [hit.client for hit in hits]
@@ -337,7 +337,7 @@ def intake_new() -> Response | tuple[str, int]:
 def search() -> str:
     query = request.args.get("q", "").strip()
     result = search_clients(
-        db.session,
+        db_session(),
         _keyring(),
         _county_id(),
         query,

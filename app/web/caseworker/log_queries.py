@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.client_log import queries as client_log
 from app.client_log.commands import answer_query
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role, User, WorkTaskReason
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import allow, gate
@@ -124,7 +124,7 @@ def _entry_details(
 def log_queries(page: ClientPage) -> str:
     """The client's queries about their access log, open and answered, newest first."""
     listing = client_log.client_queries(
-        db.session, page.client.id, page=request.args.get("page", 1, type=int)
+        db_session(), page.client.id, page=request.args.get("page", 1, type=int)
     )
     lines = describe(listing.explained, page.actor, Purpose.CASE_WORK)
     return render_template(
@@ -141,7 +141,7 @@ def log_queries(page: ClientPage) -> str:
 def log_query(page: ClientPage, query_id: uuid.UUID) -> Response | tuple[str, int]:
     """One query: the entry in full, the client's note, and the answer or its form."""
     posted = request.method == "POST"
-    details = client_log.client_query(db.session, page.client.id, query_id, for_update=posted)
+    details = client_log.client_query(db_session(), page.client.id, query_id, for_update=posted)
     if details is None:
         abort(404)
     form = AnswerForm()
@@ -150,7 +150,7 @@ def log_query(page: ClientPage, query_id: uuid.UUID) -> Response | tuple[str, in
             return _query_page(page, details, form, 409)
         if not form.validate_on_submit():
             return _query_page(page, details, form, 400)
-        answer_query(db.session, gate(), page.actor, details.query, form.answer.data)
+        answer_query(db_session(), gate(), page.actor, details.query, form.answer.data)
         flash(gettext("Your answer was saved. The client reads it on their own page."), "info")
         return redirect(
             url_for("caseworker.log_query", client_id=page.client.id, query_id=query_id)
@@ -162,7 +162,7 @@ def _query_page(
     page: ClientPage, details: client_log.QueryDetails, form: AnswerForm, status: int
 ) -> tuple[str, int]:
     query = details.query
-    work_task = client_log.work_task_of(db.session, details.entry)
+    work_task = client_log.work_task_of(db_session(), details.entry)
     line = describe(details.explained, page.actor, Purpose.CASE_WORK)[0]
     refs = [sealed(query, LogQuery.note_ct), sealed(query, LogQuery.answer_ct)]
     if work_task is not None:

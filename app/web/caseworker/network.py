@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.extensions import db_session
 from app.models import MemberKind, NetworkMember, Organisation, Role
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.network import commands as network_commands
@@ -69,12 +69,12 @@ def network(page: ClientPage) -> Page:
 @allow(Role.CASEWORKER)
 @client_page
 def network_add_organisation(page: ClientPage) -> Page | Response:
-    organisations = directory(db.session)
+    organisations = directory(db_session())
     form = _organisation_form(organisations)
     if form.validate_on_submit():
         with refusals_shown_on(form):
             network_commands.add_organisation_member(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 case=page.case,
@@ -96,7 +96,7 @@ def network_add_person(page: ClientPage) -> Page | Response:
     if form.validate_on_submit():
         with refusals_shown_on(form):
             network_commands.add_person_member(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 case=page.case,
@@ -126,10 +126,10 @@ def _network(
     organisations: list[Organisation] | None = None,
     status: int = 200,
 ) -> Page:
-    view = read_network(db.session, gate(), page.actor, page.case)
+    view = read_network(db_session(), gate(), page.actor, page.case)
     if org_form is None:
         org_form = _organisation_form(
-            organisations if organisations is not None else directory(db.session)
+            organisations if organisations is not None else directory(db_session())
         )
     html = render_template(
         "caseworker/network.html",
@@ -193,7 +193,7 @@ def network_commitment(page: ClientPage, member_id: uuid.UUID) -> Page | Respons
         try:
             with refusals_shown_on(form):
                 network_commands.record_commitment(
-                    db.session,
+                    db_session(),
                     member,
                     committed_on=form.committed_on.data,
                     by_user_id=page.actor.user_id,
@@ -215,7 +215,7 @@ def network_end_member(page: ClientPage, member_id: uuid.UUID) -> Page | Respons
         abort(400)
     _may_change(page)
     try:
-        network_commands.end_member(db.session, gate(), member, by_user_id=page.actor.user_id)
+        network_commands.end_member(db_session(), gate(), member, by_user_id=page.actor.user_id)
     except Conflict as refusal:
         flash_refusal(refusal)
         return _back_to_member(page, member_id)
@@ -236,7 +236,7 @@ def network_add_flow(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
         try:
             with refusals_shown_on(form):
                 network_commands.add_flow(
-                    db.session,
+                    db_session(),
                     gate(),
                     page.actor,
                     member=member,
@@ -263,14 +263,14 @@ def network_add_flow(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
 @client_page
 def network_end_flow(page: ClientPage, member_id: uuid.UUID, flow_id: uuid.UUID) -> Response:
     member = _member_or_404(page, member_id)
-    flow = db.session.get(FlowAgreement, flow_id)
+    flow = db_session().get(FlowAgreement, flow_id)
     if flow is None or flow.member_id != member.id:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     _may_change(page)
     try:
-        network_commands.end_flow(db.session, flow, by_user_id=page.actor.user_id)
+        network_commands.end_flow(db_session(), flow, by_user_id=page.actor.user_id)
     except Conflict as refusal:
         flash_refusal(refusal)
     else:
@@ -286,7 +286,7 @@ def _member_page(
     flow_form: FlowForm | None = None,
     status: int = 200,
 ) -> Page:
-    view = read_network(db.session, gate(), page.actor, page.case, member_id=member_id)
+    view = read_network(db_session(), gate(), page.actor, page.case, member_id=member_id)
     if not view.members:
         abort(404)
     html = render_template(
@@ -301,7 +301,7 @@ def _member_page(
 
 
 def _member_or_404(page: ClientPage, member_id: uuid.UUID) -> NetworkMember:
-    member = db.session.scalar(
+    member = db_session().scalar(
         select(NetworkMember)
         .where(NetworkMember.id == member_id, NetworkMember.case_id == page.case.id)
         .options(selectinload(NetworkMember.organisation))

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, RadioField
 from wtforms.validators import InputRequired
 
-from app.extensions import db
+from app.extensions import db_session
 from app.labels import SECTIONS
 from app.models import NetworkMember, Role
 from app.models.person_access import PersonAccessGrant
@@ -114,7 +114,7 @@ def _suggested(form: IssueAccessForm, consents: list[Consent], today: date) -> N
 
 def _person_or_404(page: ClientPage, member_id: uuid.UUID) -> NetworkMember:
     """A person member of this client's network (not an organisation), or 404."""
-    member = db.session.scalar(
+    member = db_session().scalar(
         select(NetworkMember).where(
             NetworkMember.id == member_id, NetworkMember.case_id == page.case.id
         )
@@ -150,7 +150,7 @@ def person_access_page(page: ClientPage, member_id: uuid.UUID) -> Page:
 def person_access_issue(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
     member = _person_or_404(page, member_id)
     now = utcnow()
-    consents = live_consents(db.session, member.id, now)
+    consents = live_consents(db_session(), member.id, now)
     form = IssueAccessForm()
     _prepare(form, consents)
     if not form.validate_on_submit():
@@ -159,12 +159,13 @@ def person_access_issue(page: ClientPage, member_id: uuid.UUID) -> Page | Respon
     try:
         with refusals_shown_on(form):
             issued = person_access.issue_access(
-                db.session,
+                db_session(),
                 case=page.case,
                 member=member,
                 consent_id=uuid.UUID(form.consent.data),
                 sections=[SectionKind(s) for s in form.sections.data],
                 valid_until=form.valid_until.data,
+                # A caseworker's Actor always has a user_id (only person grantees lack one).
                 issued_by_id=page.actor.user_id,  # type: ignore[arg-type]
                 hasher=password_hasher(),
                 at=now,
@@ -184,14 +185,14 @@ def person_access_issue(page: ClientPage, member_id: uuid.UUID) -> Page | Respon
 @client_page
 def person_access_end(page: ClientPage, member_id: uuid.UUID, grant_id: uuid.UUID) -> Response:
     member = _person_or_404(page, member_id)
-    grant = db.session.get(PersonAccessGrant, grant_id)
+    grant = db_session().get(PersonAccessGrant, grant_id)
     if grant is None or grant.member_id != member.id:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     _may_change(page)
     try:
-        person_access.end_access(db.session, grant, page.actor.user_id)
+        person_access.end_access(db_session(), grant, page.actor.user_id)
     except Conflict as refusal:
         flash_refusal(refusal)
     else:
@@ -210,12 +211,12 @@ def _render(
     now = utcnow()
     name = _person_name(page, member)
     if consents is None:
-        consents = live_consents(db.session, member.id, now)
+        consents = live_consents(db_session(), member.id, now)
     if form is None:
         form = IssueAccessForm(formdata=None)
         _prepare(form, consents)
         _suggested(form, consents, helsinki_day(now))
-    listing = grants_page(db.session, member, page=request.args.get("page", 1, type=int), at=now)
+    listing = grants_page(db_session(), member, page=request.args.get("page", 1, type=int), at=now)
     html = render_template(
         "caseworker/person_access.html",
         page=page,

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.cases.queries import appointments
 from app.cases.rules import current_appointment
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import LANGUAGES, helsinki_today, select_locale
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models import NetworkMember, Organisation, Role
@@ -86,7 +86,7 @@ def plan_review(page: ClientPage) -> Page | Response:
     if form.validate_on_submit():
         with refusals_shown_on(form):
             commands.set_review_date(
-                db.session,
+                db_session(),
                 case=page.case,
                 actor=page.actor,
                 review_on=form.review_on.data,
@@ -100,7 +100,7 @@ def plan_review(page: ClientPage) -> Page | Response:
 def _plan_page(
     page: ClientPage, *, review_form: ReviewDateForm | None = None, status: int = 200
 ) -> Page:
-    view = queries.read_plan(db.session, gate(), page.actor, page.case)
+    view = queries.read_plan(db_session(), gate(), page.actor, page.case)
     today = helsinki_today()
     if review_form is None:
         review_form = ReviewDateForm(
@@ -136,7 +136,7 @@ def plan_section(page: ClientPage, kind: str) -> Page | Response:
     """Write a section (a new one, or a new version); a stale form gets the conflict page."""
     section_kind = _kind(kind)
     view = queries.read_plan(
-        db.session,
+        db_session(),
         gate(),
         page.actor,
         page.case,
@@ -165,7 +165,7 @@ def plan_section(page: ClientPage, kind: str) -> Page | Response:
     with refusals_shown_on(form):  # the form checks the same rules; this is the last line
         try:
             version = commands.save_section(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 case=page.case,
@@ -229,7 +229,7 @@ def _section_page(
     problem: str | None = None,
 ) -> str:
     history = queries.versions_page(
-        db.session, current.section if current else None, request.args.get("page", 1, type=int)
+        db_session(), current.section if current else None, request.args.get("page", 1, type=int)
     )
     return render_template(
         "caseworker/plan_section.html",
@@ -275,10 +275,10 @@ def _conflict(
 @client_page
 def plan_section_version(page: ClientPage, kind: str, number: int) -> str:
     """One version of a section, as it was saved."""
-    section = queries.find_section(db.session, page.case.id, _kind(kind))
+    section = queries.find_section(db_session(), page.case.id, _kind(kind))
     if section is None:
         abort(404)
-    read = queries.read_versions(db.session, gate(), page.actor, page.case, section, [number])
+    read = queries.read_versions(db_session(), gate(), page.actor, page.case, section, [number])
     if number not in read.versions:
         abort(404)
     version, data = read.versions[number]
@@ -297,7 +297,7 @@ def plan_section_version(page: ClientPage, kind: str, number: int) -> str:
 @client_page
 def plan_section_changes(page: ClientPage, kind: str) -> Page:
     """The differences between two versions of a section, field by field and word by word."""
-    section = queries.find_section(db.session, page.case.id, _kind(kind))
+    section = queries.find_section(db_session(), page.case.id, _kind(kind))
     if section is None:
         abort(404)
     latest = section.current_version
@@ -326,7 +326,9 @@ def plan_section_changes(page: ClientPage, kind: str) -> Page:
         return html, 400
     assert older is not None and newer is not None
     older, newer = min(older, newer), max(older, newer)
-    read = queries.read_versions(db.session, gate(), page.actor, page.case, section, [older, newer])
+    read = queries.read_versions(
+        db_session(), gate(), page.actor, page.case, section, [older, newer]
+    )
     (old_version, old_data), (new_version, new_data) = read.versions[older], read.versions[newer]
     return render_template(
         "caseworker/plan_changes.html",
@@ -349,7 +351,7 @@ def plan_section_changes(page: ClientPage, kind: str) -> Page:
 @client_page
 def plan_view_as(page: ClientPage) -> Page:
     """Exactly what one network member would see of the plan now (the gate's preview)."""
-    view = queries.read_plan(db.session, gate(), page.actor, page.case, contents=False)
+    view = queries.read_plan(db_session(), gate(), page.actor, page.case, contents=False)
     previewable = _previewable(view, utcnow())
     chosen = request.args.get("member", "")
     member = next((m for m, _ in previewable if str(m.id) == chosen), None)
@@ -409,9 +411,9 @@ def plan_print(page: ClientPage) -> str:
     lang = request.args.get("lang", "")
     if lang not in LANGUAGES:
         lang = select_locale()
-    view = queries.read_plan(db.session, gate(), page.actor, page.case)
-    appointment = current_appointment(appointments(db.session, page.case.id))
-    county = db.session.get(Organisation, page.case.county_id)
+    view = queries.read_plan(db_session(), gate(), page.actor, page.case)
+    appointment = current_appointment(appointments(db_session(), page.case.id))
+    county = db_session().get(Organisation, page.case.county_id)
     with force_locale(lang):
         return render_template(
             "print/plan.html",

@@ -55,6 +55,8 @@ EXPIRED = _l("The page had expired. Check what you entered and save again.")
 class TextAreaField(_TextAreaField):
     """A text area whose value uses plain line breaks, whatever the browser sent."""
 
+    data: str | None  # WTForms' field value (WTForms is Any to mypy): the text, or None
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         if isinstance(self.data, str):

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from app.activation import commands as activation
 from app.activation.queries import codes_page
 from app.activation.rules import LIFETIME, MAX_ATTEMPTS, MIN_PASSWORD_LENGTH
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import allow, gate, password_hasher
@@ -63,14 +63,14 @@ def _render(
     page: ClientPage, *, issued: activation.IssuedCode | None = None, status: int = 200
 ) -> Page:
     listing = codes_page(
-        db.session, page.client.id, page=request.args.get("page", 1, type=int) or 1
+        db_session(), page.client.id, page=request.args.get("page", 1, type=int) or 1
     )
-    account = db.session.scalar(select(User).where(User.client_id == page.client.id))
+    account = db_session().scalar(select(User).where(User.client_id == page.client.id))
     people = {code.issued_by_id for code in listing.rows if code.issued_by_id} | {
         code.cancelled_by_id for code in listing.rows if code.cancelled_by_id
     }
     users = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(people)))}
+        {u.id: u for u in db_session().scalars(select(User).where(User.id.in_(people)))}
         if people
         else {}
     )
@@ -107,7 +107,7 @@ def portal_access_issue(page: ClientPage) -> Page:
     if not _has_relationship(page):
         abort(403)
     issued = activation.issue_code(
-        db.session, password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
+        db_session(), password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
     )
     # Shown in this response only (no redirect): the code's text is stored nowhere. The edge
     # commits the code's hash once this page has been rendered.
@@ -122,10 +122,10 @@ def portal_access_cancel(page: ClientPage, code_id: uuid.UUID) -> Response:
         abort(400)
     if not _has_relationship(page):
         abort(403)
-    code = db.session.get(ActivationCode, code_id)
+    code = db_session().get(ActivationCode, code_id)
     if code is None or code.client_id != page.client.id:
         abort(404)
-    if activation.cancel_code(db.session, code, by_user_id=page.actor.user_id, now=None):
+    if activation.cancel_code(db_session(), code, by_user_id=page.actor.user_id, now=None):
         flash(gettext("The code was cancelled. It can no longer be used."), "info")
     else:
         flash(gettext("The code could no longer be used anyway; nothing was changed."), "info")

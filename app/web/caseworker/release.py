@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import NetworkMember, Role
@@ -190,8 +191,8 @@ def _checklist_page(
 ) -> tuple[str, int]:
     today = helsinki_today()
     case = page.case
-    rows = items(db.session, case.id)
-    people = candidates(db.session, case, utcnow())
+    rows = items(db_session(), case.id)
+    people = candidates(db_session(), case, utcnow())
     texts = read_texts(page.actor, rows, _members(people, rows))
     if add is None:
         add = ItemForm(responsible_choices(people, texts), formdata=None)
@@ -222,7 +223,7 @@ def _back(page: ClientPage, message: str) -> Response:
 def release_generate(page: ClientPage) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _checklist_page(page, 400, error=gettext("The form expired: try again."))
-    result = checklist.generate(db.session, page.case, current_user.id, utcnow())
+    result = checklist.generate(db_session(), page.case, current_user.id, utcnow())
     if result.added or result.updated:
         message = gettext(
             "Checklist updated: %(added)d tasks added, %(updated)d due dates updated.",
@@ -238,13 +239,13 @@ def release_generate(page: ClientPage) -> Response | tuple[str, int]:
 @allow(Role.CASEWORKER)
 @client_page
 def release_add(page: ClientPage) -> Response | tuple[str, int]:
-    people = candidates(db.session, page.case, utcnow())
+    people = candidates(db_session(), page.case, utcnow())
     texts = read_texts(page.actor, [], people.members)
     form = ItemForm(responsible_choices(people, texts))
     if form.validate_on_submit():
         with refusals_shown_on(form):
             checklist.add_custom(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 page.case,
@@ -263,7 +264,7 @@ def release_add(page: ClientPage) -> Response | tuple[str, int]:
 
 
 def _item_or_404(page: ClientPage, item_id: uuid.UUID) -> ChecklistItem:
-    item = item_of(db.session, page.case.id, item_id)
+    item = item_of(db_session(), page.case.id, item_id)
     if item is None:
         abort(404)
     return item
@@ -276,10 +277,10 @@ def _item_page(
     *,
     edit: ItemForm | None = None,
     skip: NotNeededForm | None = None,
-    error: str | None = None,
+    error: str | LazyString | None = None,
 ) -> tuple[str, int]:
     today = helsinki_today()
-    people = candidates(db.session, page.case, utcnow())
+    people = candidates(db_session(), page.case, utcnow())
     texts = read_texts(page.actor, [item], _members(people, [item]))
     if edit is None:
         edit = ItemForm(
@@ -312,13 +313,13 @@ def release_item(page: ClientPage, item_id: uuid.UUID) -> Response | tuple[str, 
         return _item_page(page, item)
     if item.removed_at is not None:
         return _item_page(page, item, 400, error=REMOVED)
-    people = candidates(db.session, page.case, utcnow())
+    people = candidates(db_session(), page.case, utcnow())
     texts = read_texts(page.actor, [item], _members(people, [item]))
     form = ItemForm(responsible_choices(people, texts, item), with_title=item.task is None)
     if form.validate_on_submit():
         with refusals_shown_on(form):
             checklist.update(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 item,
@@ -357,7 +358,7 @@ def _change_state(
     if not isinstance(item, ChecklistItem):
         return item
     try:
-        change(db.session, item, current_user.id)
+        change(db_session(), item, current_user.id)
     except Conflict as refusal:
         return _finished(page, item, refusal)
     return _back(page, message)
@@ -380,7 +381,7 @@ def release_item_not_needed(page: ClientPage, item_id: uuid.UUID) -> Response | 
         return _item_page(page, item, 400, skip=form)
     try:
         checklist.mark_not_needed(
-            db.session, gate(), page.actor, item, form.reason.data, current_user.id
+            db_session(), gate(), page.actor, item, form.reason.data, current_user.id
         )
     except Conflict as refusal:
         return _finished(page, item, refusal)

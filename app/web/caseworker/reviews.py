@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import ClientPlan, NetworkMember, Role
@@ -111,8 +111,8 @@ def _member_label(member: NetworkMember, names: dict[uuid.UUID, str]) -> str:
 def reviews(page: ClientPage) -> Response | tuple[str, int]:
     """The plan's review date, the form for recording a review and the earlier reviews."""
     case, today = page.case, helsinki_today()
-    members = network_members(db.session, case.id)
-    listing = review_page(db.session, case.id, page=request.args.get("page", 1, type=int))
+    members = network_members(db_session(), case.id)
+    listing = review_page(db_session(), case.id, page=request.args.get("page", 1, type=int))
     everyone = {m.id: m for m in members}
     everyone.update((p.member.id, p.member) for review in listing.rows for p in review.participants)
     people = [m for m in everyone.values() if m.organisation is None]
@@ -139,7 +139,7 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
         if form.validate_on_submit():
             with refusals_shown_on(form):
                 record_review(
-                    db.session,
+                    db_session(),
                     gate(),
                     page.actor,
                     case,
@@ -160,7 +160,7 @@ def reviews(page: ClientPage) -> Response | tuple[str, int]:
         form = ReviewForm(formdata=None, held_on=today)
         form.members.choices = choices
         status = 200
-    plan = db.session.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
+    plan = db_session().scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
     review_on = plan.review_on if plan else None
     return render_template(
         "caseworker/reviews.html",

@@ -26,7 +26,7 @@ from app.cases import commands as case_commands
 from app.cases import queries as case_queries
 from app.cases.facts import load_case_contexts
 from app.cases.rules import build_timeline, current_appointment
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.models import (
     ClientPlan,
@@ -70,11 +70,10 @@ def parallel_plan_kind_label(kind: ParallelPlanKind) -> str:
 @allow(Role.CASEWORKER)
 def caseload() -> str:
     """The county's clients, soonest release first; the home page is the dashboard."""
-    phase = request.args.get("phase")
     page_no = request.args.get("page", 1, type=int)
-    selected = Phase(phase) if phase in Phase.__members__.values() else None
+    selected = request.args.get("phase", type=Phase)  # None when absent or not a phase
     page = case_queries.county_caseload(
-        db.session, current_user.organisation_id, phase=selected, page=page_no
+        db_session(), current_user.organisation_id, phase=selected, page=page_no
     )
     names = list_names([row.client for row in page.rows])
     return render_template(
@@ -99,16 +98,20 @@ def client(page: ClientPage) -> str | tuple[str, int]:
 def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, int]:
     """Render the overview; ``bound`` holds a submitted form that failed, by its prefix."""
     case, actor, today = page.case, page.actor, helsinki_today()
-    history = case_queries.appointments(db.session, case.id)
-    team = case_queries.team(db.session, case.id)
-    colleagues = case_queries.county_caseworkers(db.session, case.county_id)
-    plans = case_queries.parallel_plans(db.session, case.id)
-    members = db.session.scalars(
-        select(NetworkMember)
-        .where(NetworkMember.case_id == case.id)
-        .options(joinedload(NetworkMember.organisation))
-        .order_by(NetworkMember.starts_on, NetworkMember.id)
-    ).all()
+    history = case_queries.appointments(db_session(), case.id)
+    team = case_queries.team(db_session(), case.id)
+    colleagues = case_queries.county_caseworkers(db_session(), case.county_id)
+    plans = case_queries.parallel_plans(db_session(), case.id)
+    members = (
+        db_session()
+        .scalars(
+            select(NetworkMember)
+            .where(NetworkMember.case_id == case.id)
+            .options(joinedload(NetworkMember.organisation))
+            .order_by(NetworkMember.starts_on, NetworkMember.id)
+        )
+        .all()
+    )
     texts = gate().read_texts(
         actor,
         [
@@ -134,7 +137,7 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
     )
     identity_code, plan_texts = texts[0], texts[1 : 1 + 2 * len(plans)]
     member_texts = texts[1 + 2 * len(plans) :]
-    client_plan = db.session.scalar(
+    client_plan = db_session().scalar(
         select(ClientPlan)
         .where(ClientPlan.case_id == case.id)
         .options(selectinload(ClientPlan.sections))
@@ -153,8 +156,8 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
         case=case,
         today=today,
         identity_code=identity_code,
-        timeline=build_timeline(case, case_queries.phase_changes(db.session, case.id), today),
-        dates_change=case_queries.last_release_dates_change(db.session, case.id),
+        timeline=build_timeline(case, case_queries.phase_changes(db_session(), case.id), today),
+        dates_change=case_queries.last_release_dates_change(db_session(), case.id),
         history=history,
         current=current_appointment(history),
         team=team,
@@ -196,7 +199,7 @@ def _team_form(
 
 def _plan_form(**kwargs: Any) -> ParallelPlanForm:
     form = ParallelPlanForm(**kwargs)
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    organisations = db_session().scalars(select(Organisation).order_by(Organisation.name)).all()
     form.organisation.choices = [SelectChoice("", gettext("Not in the directory"))] + [
         SelectChoice(str(o.id), o.name) for o in organisations
     ]
@@ -212,7 +215,7 @@ def _done(page: ClientPage, message: str, anchor: str) -> Response:
     change, which the command has flushed.
     """
     flash(message, "info")
-    context = load_case_contexts(db.session, [page.client.id]).get(page.client.id)
+    context = load_case_contexts(db_session(), [page.client.id]).get(page.client.id)
     asked = AccessRequest(
         page.actor, page.client.id, Action.READ, Purpose.CASE_WORK, utcnow(), DataScope.BASIC
     )
@@ -230,7 +233,7 @@ def change_phase(page: ClientPage) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusals_shown_on(form):
             case_commands.change_phase(
-                db.session, page.case, Phase(form.phase.data), current_user.id
+                db_session(), page.case, Phase(form.phase.data), current_user.id
             )
             return _done(page, gettext("The case was moved to a new phase."), "timeline")
     return _overview(page, 400, phase=form)
@@ -244,7 +247,7 @@ def key_dates(page: ClientPage) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusals_shown_on(form), dates_shown_in_locale():
             changed = case_commands.save_release_dates(
-                db.session,
+                db_session(),
                 page.case,
                 current_user.id,
                 sentence_start=form.sentence_start.data,
@@ -276,13 +279,13 @@ def dates_shown_in_locale() -> Iterator[None]:
 @client_page
 def appoint_worker(page: ClientPage) -> Response | tuple[str, int]:
     case = page.case
-    colleagues = case_queries.county_caseworkers(db.session, case.county_id)
-    form = _appoint_form(colleagues, case_queries.appointments(db.session, case.id))
+    colleagues = case_queries.county_caseworkers(db_session(), case.county_id)
+    form = _appoint_form(colleagues, case_queries.appointments(db_session(), case.id))
     if form.validate_on_submit():
         worker = next((u for u in colleagues if str(u.id) == form.worker.data), None)
         with refusals_shown_on(form), dates_shown_in_locale():
             case_commands.appoint(
-                db.session, case, worker, form.starts_on.data, current_user.id, helsinki_today()
+                db_session(), case, worker, form.starts_on.data, current_user.id, helsinki_today()
             )
             return _done(
                 page,
@@ -300,14 +303,14 @@ def appoint_worker(page: ClientPage) -> Response | tuple[str, int]:
 @client_page
 def add_team_member(page: ClientPage) -> Response | tuple[str, int]:
     case = page.case
-    colleagues = case_queries.county_caseworkers(db.session, case.county_id)
-    team = case_queries.team(db.session, case.id)
-    history = case_queries.appointments(db.session, case.id)
+    colleagues = case_queries.county_caseworkers(db_session(), case.county_id)
+    team = case_queries.team(db_session(), case.id)
+    history = case_queries.appointments(db_session(), case.id)
     form = _team_form(colleagues, team, history)
     if form.validate_on_submit():
         user = next(u for u in colleagues if str(u.id) == form.user.data)  # a validated choice
         with refusals_shown_on(form):
-            case_commands.add_team_member(db.session, case, user, current_user.id)
+            case_commands.add_team_member(db_session(), case, user, current_user.id)
             return _done(
                 page,
                 gettext("%(name)s was added to the case team.", name=user.display_name),
@@ -322,7 +325,7 @@ def add_team_member(page: ClientPage) -> Response | tuple[str, int]:
 def remove_team_member(page: ClientPage, member_id: uuid.UUID) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _overview(page, 400)
-    case_commands.remove_team_member(db.session, page.case, member_id, current_user.id)
+    case_commands.remove_team_member(db_session(), page.case, member_id, current_user.id)
     return _done(page, gettext("Removed from the case team."), "team")
 
 
@@ -334,7 +337,7 @@ def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         with refusals_shown_on(form):
             case_commands.record_parallel_plan(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 page.case,
@@ -357,7 +360,7 @@ def add_parallel_plan(page: ClientPage) -> Response | tuple[str, int]:
 def end_parallel_plan(page: ClientPage, plan_id: uuid.UUID) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _overview(page, 400)
-    case_commands.end_parallel_plan(db.session, page.case, plan_id, current_user.id)
+    case_commands.end_parallel_plan(db_session(), page.case, plan_id, current_user.id)
     return _done(page, gettext("The parallel plan was marked ended."), "parallel-plans")
 
 
@@ -373,7 +376,7 @@ def record_work_task(client_id: uuid.UUID) -> Response | tuple[str, int]:
     form = WorkTaskForm()
     if not form.validate_on_submit():
         return render_template("caseworker/work_task.html", client_id=client.id, form=form), 400
-    case_commands.record_work_task(db.session, gate(), actor, case, form.reason.data)
+    case_commands.record_work_task(db_session(), gate(), actor, case, form.reason.data)
     flash(
         gettext("Reason recorded. You have access to this client until the end of today."), "info"
     )

@@ -15,7 +15,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role
 from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
@@ -57,7 +57,7 @@ def home() -> str:
     actor = current_actor()
     organisation_id = _organisation_id()
     clients = queries.shared_clients(
-        db.session, organisation_id, at=utcnow(), page=_page_arg("page")
+        db_session(), organisation_id, at=utcnow(), page=_page_arg("page")
     )
     names = (
         gate().read_texts(
@@ -68,7 +68,7 @@ def home() -> str:
         if clients.rows
         else []
     )
-    notices = queries.pending_notices(db.session, organisation_id, page=_page_arg("notices"))
+    notices = queries.pending_notices(db_session(), organisation_id, page=_page_arg("notices"))
     return render_template(
         "partner/home.html",
         organisation=current_user.organisation,
@@ -92,12 +92,12 @@ def send_update(client_id: uuid.UUID) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _client_page(client_id, form, status=400)
     actor = current_actor()
-    _, _, access = queries.client_access(db.session, _organisation_id(), client_id, at=utcnow())
+    _, _, access = queries.client_access(db_session(), _organisation_id(), client_id, at=utcnow())
     if access.state is not AccessState.SHARED:
         return _refused(client_id, access)
     with refusals_shown_on(form):
         commands.record_update(
-            db.session,
+            db_session(),
             gate(),
             actor,
             client_id=client_id,
@@ -116,11 +116,10 @@ def confirm_notice(notice_id: uuid.UUID) -> Response:
     form = ConfirmNoticeForm()
     if not form.validate_on_submit():
         abort(400)
+    by_user_id = current_actor().user_id
+    assert by_user_id is not None  # a signed-in partner's Actor carries their user id
     confirmed = commands.confirm_notice(
-        db.session,
-        notice_id,
-        organisation_id=_organisation_id(),
-        by_user_id=current_actor().user_id,  # type: ignore[arg-type]
+        db_session(), notice_id, organisation_id=_organisation_id(), by_user_id=by_user_id
     )
     if confirmed:
         flash(
@@ -160,12 +159,12 @@ def _client_page(
     actor = current_actor()
     organisation_id = _organisation_id()
     record, case, access = queries.client_access(
-        db.session, organisation_id, client_id, at=utcnow()
+        db_session(), organisation_id, client_id, at=utcnow()
     )
     if record is None or case is None or access.state is not AccessState.SHARED:
         return _refused(client_id, access)
     sections = access.sections
-    versions = queries.shared_versions(db.session, case.id, sections)
+    versions = queries.shared_versions(db_session(), case.id, sections)
     read = [kind for kind in sections if kind in versions]
     texts = gate().read_texts(
         actor,
@@ -174,7 +173,7 @@ def _client_page(
         purpose=COOP,
     )
     contents = dict(zip(read, texts[1:], strict=True))
-    updates = queries.sent_updates(db.session, organisation_id, case.id, page=_page_arg("page"))
+    updates = queries.sent_updates(db_session(), organisation_id, case.id, page=_page_arg("page"))
     html = render_template(
         "partner/client.html",
         client_id=client_id,

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Flask, current_app, g, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.extensions import db_session
 from app.i18n import HELSINKI
 from app.models.person_access import PersonAccessGrant
 from app.person_access import commands as person_access
@@ -58,13 +58,12 @@ def person_content_label(key: str) -> str:
 def grant_from_link() -> PersonAccessGrant | None:
     """The link the request's ``<token>`` names, or None (the route check then answers 404)."""
     token = (request.view_args or {}).get("token")
-    return find_by_token(db.session, token) if isinstance(token, str) else None
+    return find_by_token(db_session(), token) if isinstance(token, str) else None
 
 
 @bp.record_once
 def _register_loader(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
-    app.extensions[PERSON_LOADER] = grant_from_link
+    state.app.extensions[PERSON_LOADER] = grant_from_link
 
 
 @bp.route("/<token>")
@@ -72,7 +71,7 @@ def _register_loader(state: BlueprintSetupState) -> None:
 def view(token: str) -> Page:
     grant: PersonAccessGrant = g.person_grant
     now = utcnow()
-    consent, member = load_terms(db.session, grant)
+    consent, member = load_terms(db_session(), grant)
     status = grant_status(grant, consent, member, now)
     if status in ENDED:
         return _ended()
@@ -83,7 +82,7 @@ def view(token: str) -> Page:
     if not binding_matches(grant, _browser_secret(grant)):
         return _in_use()
     try:
-        seen = read_for_person(db.session, gate(), grant, consent)
+        seen = read_for_person(db_session(), gate(), grant, consent)
     except (AccessDenied, person_access.AccessEnded):
         # The gate refused (and logged it): the consent, membership or case has ended.
         return _ended()
@@ -95,7 +94,7 @@ def view(token: str) -> Page:
 @person_grantee
 def bind(token: str) -> Page:
     grant: PersonAccessGrant = g.person_grant
-    consent, member = load_terms(db.session, grant)
+    consent, member = load_terms(db_session(), grant)
     status = grant_status(grant, consent, member, utcnow())
     if status in ENDED:
         return _ended()
@@ -109,10 +108,10 @@ def bind(token: str) -> Page:
     if not form.validate_on_submit():
         return _code_page(form, 400)
     try:
-        secret = person_access.bind(db.session, grant, form.code.data, hasher=password_hasher())
+        secret = person_access.bind(db_session(), grant, form.code.data, hasher=password_hasher())
     except person_access.WrongCode as wrong:
         # The attempt counts although this answer is a 4xx (which the edge rolls back).
-        db.session.commit()
+        db_session().commit()
         if wrong.remaining == 0:
             return _locked()
         form.code.errors.append(
@@ -136,6 +135,7 @@ def bind(token: str) -> Page:
 
 
 def _serializer() -> URLSafeSerializer:
+    # Flask types secret_key as optional; create_app always sets it from the settings.
     return URLSafeSerializer(current_app.secret_key, salt=COOKIE_SALT)  # type: ignore[arg-type]
 
 

@@ -27,7 +27,7 @@ from app.client_log.queries import (
     log_page,
     statutory_disclosures,
 )
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import allow, gate
@@ -63,13 +63,13 @@ def log() -> str:
     oc = own_page()
     include_own = request.args.get("mine") == "1"
     page = log_page(
-        db.session,
+        db_session(),
         oc.client.id,
         page=request.args.get("page", 1, type=int),
         include_own=include_own,
     )
     lines = describe(page, oc.actor)
-    disclosures = statutory_disclosures(db.session, oc.case.id)
+    disclosures = statutory_disclosures(db_session(), oc.case.id)
     justifications = (
         gate().read_texts(
             oc.actor,
@@ -96,17 +96,17 @@ def log() -> str:
 @allow(Role.CLIENT)
 def log_query_new(entry_id: uuid.UUID) -> str | Response | tuple[str, int]:
     oc = own_page()
-    entry = client_entry(db.session, oc.client.id, entry_id)
+    entry = client_entry(db_session(), oc.client.id, entry_id)
     if entry is None:
         abort(404)  # another client's entry is no different from one that does not exist
-    explained = explain_entries(db.session, [entry])
+    explained = explain_entries(db_session(), [entry])
     existing = explained.queries.get(entry.id)
     if existing is not None and existing.status is LogQueryStatus.OPEN:
         return redirect(url_for("portal.log_query", query_id=existing.id))
     form = LogQueryForm()
     if form.validate_on_submit():
         query = open_query(
-            db.session, gate(), oc.actor, case=oc.case, entry=entry, note=form.note.data
+            db_session(), gate(), oc.actor, case=oc.case, entry=entry, note=form.note.data
         )
         return redirect(url_for("portal.log_query", query_id=query.id))
     line = describe(explained, oc.actor)[0]
@@ -118,7 +118,7 @@ def log_query_new(entry_id: uuid.UUID) -> str | Response | tuple[str, int]:
 @allow(Role.CLIENT)
 def log_query(query_id: uuid.UUID) -> str:
     oc = own_page()
-    details = client_query(db.session, oc.client.id, query_id)
+    details = client_query(db_session(), oc.client.id, query_id)
     if details is None:
         abort(404)
     query = details.query

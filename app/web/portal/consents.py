@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -39,7 +39,8 @@ from app.consents.queries import ConsentItem, MemberInfo, load_matrix, load_memb
 from app.consents.receipts import open_receipts, receipt_json, receipt_of, receipts_page
 from app.consents.rules import Change, GrantCode, change_refusal, offered
 from app.consents.texts import CURRENT_VERSION, InformationText, information_text, is_published
-from app.extensions import db
+from app.extensions import db_session
+from app.i18n import current_language
 from app.labels import MEMBER_KINDS
 from app.models import (
     ClientPlan,
@@ -61,7 +62,15 @@ from app.web.portal.views import OwnPage, own_page
 from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.decision import decide
-from consent.facts import AccessRequest, Action, Actor, ActorRole, Direction, Purpose
+from consent.facts import (
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    CaseContext,
+    Direction,
+    Purpose,
+)
 from consent.models import Consent, GivenHow
 from consent.sections import DataScope, Scope, SectionKind
 from consent.service import ConsentTerms
@@ -139,15 +148,19 @@ def grantee_actor(member: NetworkMember) -> Actor:
 
 def current_versions(case_id: uuid.UUID) -> dict[SectionKind, PlanSectionVersion]:
     """The current version of each written plan section of the case (one query)."""
-    rows = db.session.execute(
-        select(PlanSection.kind, PlanSectionVersion)
-        .join(PlanSection, PlanSection.id == PlanSectionVersion.section_id)
-        .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
-        .where(
-            ClientPlan.case_id == case_id,
-            PlanSectionVersion.version == PlanSection.current_version,
+    rows = (
+        db_session()
+        .execute(
+            select(PlanSection.kind, PlanSectionVersion)
+            .join(PlanSection, PlanSection.id == PlanSectionVersion.section_id)
+            .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
+            .where(
+                ClientPlan.case_id == case_id,
+                PlanSectionVersion.version == PlanSection.current_version,
+            )
         )
-    ).all()
+        .all()
+    )
     return {SectionKind(kind): version for kind, version in rows}
 
 
@@ -176,7 +189,7 @@ def preview_change(
     :raises AccessDenied: when the client may not read their own data (never, in practice).
     """
     now = utcnow()
-    member = db.session.get(NetworkMember, info.id)
+    member = db_session().get(NetworkMember, info.id)
     if member is None:
         abort(404)
     as_actor = grantee_actor(member)
@@ -184,14 +197,14 @@ def preview_change(
     refs = [sealed(oc.client, Client.name_ct)]
     refs += [sealed(v, PlanSectionVersion.content_ct) for kind, v in versions.items()]
     seen = {p.ref.scope: p for p in gate().preview(oc.actor, as_actor, refs)}
-    facts = load_case_contexts(db.session, [oc.client.id])[oc.client.id]
+    facts = load_case_contexts(db_session(), [oc.client.id])[oc.client.id]
     consents = [c for c in facts.consents if c.id != drop]
     if add is not None:
         consents.append(add.facts(uuid.uuid4()))
     changed = replace(facts, consents=tuple(consents))
     scopes: list[Scope] = [DataScope.NAME, *SectionKind]
 
-    def allowed(scope: Scope, context) -> bool:  # type: ignore[no-untyped-def]
+    def allowed(scope: Scope, context: CaseContext) -> bool:
         request_ = AccessRequest(
             as_actor, oc.client.id, Action.READ, Purpose.NETWORK_COOPERATION, now, scope
         )
@@ -217,7 +230,9 @@ def preview_change(
     rows = []
     for scope in scopes:
         text = text_of(scope)
-        texts = (("", text),) if scope is DataScope.NAME and text else ()
+        texts: tuple[tuple[str, str], ...] = (
+            (("", text),) if scope is DataScope.NAME and text else ()
+        )
         if scope is not DataScope.NAME:
             texts = content_texts(text)
         rows.append(
@@ -241,14 +256,14 @@ def preview_change(
 def consents() -> str:
     oc = own_page()
     matrix = load_matrix(
-        db.session, gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
+        db_session(), gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
     )
     return render_template(
         "portal/consents.html",
         matrix=matrix,
         changeable=_changeable(matrix.consents),
         closed=oc.case.closed_at is not None,
-        notices=notices_for_client(db.session, oc.client.id),
+        notices=notices_for_client(db_session(), oc.client.id),
     )
 
 
@@ -259,7 +274,7 @@ def consent_new() -> str | Response | tuple[str, int]:
     if oc.case.closed_at is not None:
         return _case_closed()
     members = load_members(
-        db.session, gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
+        db_session(), gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
     )
     grantable = [m for m in members if offered(m.grantee, client=True)]
     waiting = [m for m in members if m.status is MembershipStatus.ACTIVE and m.commitment_missing]
@@ -294,7 +309,7 @@ def consent_new() -> str | Response | tuple[str, int]:
     if step == "confirm" and _confirmed(form):
         with refusals_shown_on(form, FIELDS):
             consent = commands.grant_consent(
-                db.session,
+                db_session(),
                 gate(),
                 oc.actor,
                 case=oc.case,
@@ -388,7 +403,7 @@ def _change(consent_id: uuid.UUID, change: Change) -> str | Response | tuple[str
         try:
             with refusals_shown_on(form, FIELDS):
                 amended = commands.amend_consent(
-                    db.session,
+                    db_session(),
                     gate(),
                     oc.actor,
                     consent,
@@ -430,7 +445,9 @@ def consent_revoke(consent_id: uuid.UUID) -> str | Response:
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            commands.revoke_consent(db.session, gate(), oc.actor, consent, receipt=RequestWording())
+            commands.revoke_consent(
+                db_session(), gate(), oc.actor, consent, receipt=RequestWording()
+            )
         except Conflict as refusal:
             flash_refusal(refusal)
             return redirect(url_for("portal.consents"))
@@ -453,7 +470,7 @@ def consent_revoke(consent_id: uuid.UUID) -> str | Response:
 @allow(Role.CLIENT)
 def my_consents() -> str:
     oc = own_page()
-    page = receipts_page(db.session, oc.client.id, page=request.args.get("page", 1, type=int))
+    page = receipts_page(db_session(), oc.client.id, page=request.args.get("page", 1, type=int))
     data = open_receipts(gate(), oc.actor, page.rows)
     return render_template(
         "portal/receipts.html", page=page, rows=list(zip(page.rows, data, strict=True))
@@ -488,7 +505,7 @@ def consent_information(version: str) -> str:
     """A published version of the information text: what a receipt's ``policyUrl`` names."""
     if not is_published(version):
         abort(404)
-    language = request.args.get("lang") or get_locale().language
+    language = request.args.get("lang") or current_language()
     return render_template(
         "portal/consents_information.html", info=information_text(version, language)
     )
@@ -507,7 +524,7 @@ def _find(members: Sequence[MemberInfo], value: str | None) -> MemberInfo | None
 
 def _own_consent(oc: OwnPage, consent_id: uuid.UUID) -> Consent:
     """:raises NotFound: for another client's consent or an unknown id."""
-    consent = db.session.get(Consent, consent_id)
+    consent = db_session().get(Consent, consent_id)
     if consent is None or consent.client_id != oc.client.id or consent.case_id != oc.case.id:
         abort(404)
     return consent
@@ -515,7 +532,7 @@ def _own_consent(oc: OwnPage, consent_id: uuid.UUID) -> Consent:
 
 def _own_receipt(oc: OwnPage, receipt_id: uuid.UUID) -> ConsentReceipt:
     """:raises NotFound: for another client's receipt or an unknown id."""
-    stored = db.session.get(ConsentReceipt, receipt_id)
+    stored = db_session().get(ConsentReceipt, receipt_id)
     if stored is None or stored.client_id != oc.client.id:
         abort(404)
     return stored
@@ -524,7 +541,7 @@ def _own_receipt(oc: OwnPage, receipt_id: uuid.UUID) -> ConsentReceipt:
 def _current_item(oc: OwnPage, consent_id: uuid.UUID) -> ConsentItem | None:
     """The consent as the matrix shows it (member, purpose), while it is in force or upcoming."""
     matrix = load_matrix(
-        db.session, gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
+        db_session(), gate(), oc.actor, oc.case, purpose=Purpose.OWN_DATA, now=utcnow()
     )
     return next((c for c in matrix.consents if c.id == consent_id), None)
 
@@ -549,13 +566,13 @@ def _case_closed() -> Response:
 
 def _to_receipt(consent_id: uuid.UUID, action: ReceiptAction) -> Response:
     """To the receipt the change has just written."""
-    written = receipt_of(db.session, consent_id, action)
+    written = receipt_of(db_session(), consent_id, action)
     assert written is not None  # the command wrote it in this transaction
     return redirect(url_for("portal.receipt", receipt_id=written.id))
 
 
 def _info() -> InformationText:
-    return information_text(CURRENT_VERSION, get_locale().language)
+    return information_text(CURRENT_VERSION, current_language())
 
 
 def _confirmed(form: GrantForm | ChangeForm) -> bool:

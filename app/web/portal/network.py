@@ -12,7 +12,7 @@ from flask import render_template
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.network.queries import NetworkView, read_network
@@ -61,7 +61,7 @@ def portal_status_label(value: MembershipStatus) -> str:
 @allow(Role.CLIENT)
 def network() -> str:
     page = own_page()
-    view = read_network(db.session, gate(), page.actor, page.case, purpose=Purpose.OWN_DATA)
+    view = read_network(db_session(), gate(), page.actor, page.case, purpose=Purpose.OWN_DATA)
     current = [m for m in view.members if m.status is not MembershipStatus.ENDED]
     ended = [m for m in view.members if m.status is MembershipStatus.ENDED]
     return render_template(

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Role
 from app.models.plan import AgreementState
 from app.plan.commands import StaleSection, add_client_view
@@ -52,7 +52,7 @@ def _kind_or_404(value: str) -> SectionKind:
 @allow(Role.CLIENT)
 def plan() -> str:
     page = own_page()
-    mine = read_my_plan(db.session, gate(), page.actor, page.case.id, kind=None)
+    mine = read_my_plan(db_session(), gate(), page.actor, page.case.id, kind=None)
     return render_template("portal/plan.html", plan=mine, me=page.actor.user_id)
 
 
@@ -65,7 +65,7 @@ def plan_view(kind: str) -> Page | Response:
     if form.validate_on_submit():
         try:
             saved = add_client_view(
-                db.session,
+                db_session(),
                 gate(),
                 page.actor,
                 page.case,
@@ -93,7 +93,7 @@ def _view_page(
     stale: bool = False,
     status: int = 200,
 ) -> Page:
-    mine = read_my_plan(db.session, gate(), page.actor, page.case.id, kind=kind)
+    mine = read_my_plan(db_session(), gate(), page.actor, page.case.id, kind=kind)
     if mine is None or not mine.sections:
         abort(404)
     section = mine.sections[0]

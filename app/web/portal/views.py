@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.cases.queries import latest_cases
-from app.extensions import db
+from app.extensions import db_session
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.security import allow, current_actor, gate
 from app.web.portal import bp
@@ -35,8 +35,8 @@ class OwnPage:
 def own_page() -> OwnPage:
     """The signed-in client's own record and case, or a 404 when there is none to show."""
     client_id = current_user.client_id
-    client = db.session.get(Client, client_id) if client_id else None
-    case = latest_cases(db.session, [client.id]).get(client.id) if client else None
+    client = db_session().get(Client, client_id) if client_id else None
+    case = latest_cases(db_session(), [client.id]).get(client.id) if client else None
     if client is None or case is None or case.disposed_at is not None:
         abort(404)
     return OwnPage(client, case, current_actor())
@@ -44,7 +44,7 @@ def own_page() -> OwnPage:
 
 def responsible_worker(case: Case) -> User | None:
     """The case's current responsible worker (omatyöntekijä), if appointed (one query)."""
-    return db.session.scalar(
+    return db_session().scalar(
         select(User)
         .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
         .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
