@@ -5,16 +5,15 @@ its outcome is bookkeeping that must outlast a refused request, so the caller co
 even when it answers with an error.
 
 A token is 32 random bytes (base64url) behind the prefix ``tkv_``; only its SHA-256
-digest is stored, so the table cannot be replayed. It lives as long as a web session
-may idle (staff 30 minutes, clients 10 by default) and cannot be extended: a partner
-system asks for a new one. It ends early when revoked, when the account is
-deactivated, or when the user's session token is rotated (``app.accounts.queries``).
+digest is stored (``app.issued_secrets``), so the table cannot be replayed. It lives as
+long as a web session may idle (staff 30 minutes, clients 10 by default) and cannot be
+extended: a partner system asks for a new one. It ends early when revoked, when the
+account is deactivated, or when the user's session token is rotated (``app.accounts.queries``).
 Functions flush and never commit.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import TOKEN_PREFIX, SignInRefusal, after_failure, locked, token_digest
+from app.accounts.rules import TOKEN_PREFIX, SignInRefusal, after_failure, locked
+from app.issued_secrets import new_token, token_digest
 from app.models import User
 from app.models.api_token import ApiToken
 
@@ -77,7 +77,7 @@ class IssuedToken:
 
 
 def issue_token(session: Session, user: User, *, now: datetime, lifetime: timedelta) -> IssuedToken:
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = TOKEN_PREFIX + new_token()
     token = ApiToken(
         user_id=user.id,
         digest=token_digest(secret),
