@@ -1,8 +1,7 @@
 """Signing in with a password, and issuing and revoking the API's bearer tokens.
 
 ``authenticate`` checks a username and password and keeps the account's lockout count;
-its outcome is bookkeeping that must outlast a refused request, so the caller commits it
-even when it answers with an error.
+the count is bookkeeping that outlasts a refused request (``app.transactions.execute_kept``).
 
 A token is 32 random bytes (base64url) behind the prefix ``tkv_``; only its SHA-256
 digest is stored (``app.issued_secrets``), so the table cannot be replayed. It lives as
@@ -26,6 +25,7 @@ from app.accounts.rules import TOKEN_PREFIX, SignInRefusal, after_failure, locke
 from app.issued_secrets import new_token, token_digest
 from app.models import User
 from app.models.api_token import ApiToken
+from app.transactions import execute_kept
 
 
 def verify_password(hasher: PasswordHasher, user: User | None, password: str) -> bool:
@@ -49,8 +49,8 @@ def authenticate(
     """The active user these credentials sign in, or why not; records the attempt's outcome.
 
     Five failures lock the account for 15 minutes; an unknown username costs the same
-    work as a known one, so timing does not tell them apart. Commit the outcome whatever
-    it is, so that a refused attempt still counts.
+    work as a known one, so timing does not tell them apart. A failure counts even when
+    the request is then refused.
     """
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and locked(user.locked_until, now):
@@ -63,10 +63,9 @@ def authenticate(
         session.flush()
         return user
     if user is not None:
-        user.failed_logins, lock = after_failure(user.failed_logins, now)
-        if lock is not None:
-            user.locked_until = lock
-        session.flush()
+        failed_logins, lock = after_failure(user.failed_logins, now)
+        counted = update(User).where(User.id == user.id).values(failed_logins=failed_logins)
+        execute_kept(session, counted if lock is None else counted.values(locked_until=lock))
     return SignInRefusal.WRONG
 
 

@@ -3,9 +3,10 @@
 A client in prison has no e-ID, so the worker with a relationship to the case issues a
 one-time code (72 hours, single use) and gives it to the client on paper. The code is
 ``selector + verifier``: the selector (stored in clear) finds the code, the verifier is
-kept only as an argon2 hash. Wrong verifiers are counted against the code and lock it
-after ``MAX_ATTEMPTS``; whatever went wrong, the caller shows the same message, so the
-page reveals nothing about which codes exist. Functions flush and never commit.
+kept only as an argon2 hash. Wrong verifiers are counted against the code, even when the
+request is refused, and lock it after ``MAX_ATTEMPTS``; whatever went wrong, the caller
+shows the same message, so the page reveals nothing about which codes exist. Functions
+flush and never commit.
 
 The code's length and the username and password rules are in ``app.activation.rules``;
 its alphabet, format and hashing are every short code's (``app.issued_secrets``).
@@ -39,6 +40,7 @@ from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.models.user import new_session_token
 from app.refusals import N_, Refused
+from app.transactions import execute_kept
 from consent.base import UTCDateTime, utcnow
 
 _SELECTOR_TRIES = 8
@@ -127,9 +129,8 @@ def cancel_code(
 def verify_code(
     session: Session, hasher: PasswordHasher, text: str | None, *, now: datetime | None = None
 ) -> ActivationCode:
-    """The live code ``text`` names. A wrong verifier counts against the code.
-
-    The caller must commit even when this raises, so the count survives.
+    """The live code ``text`` names. A wrong verifier counts against the code, and the
+    count outlasts the refusal (``app.transactions.execute_kept``).
 
     :raises CodeRejected: whatever is wrong with it.
     """
@@ -155,7 +156,8 @@ def verify_code(
 def _count_failure(session: Session, code: ActivationCode, now: datetime) -> None:
     # One UPDATE, so concurrent wrong guesses cannot overwrite each other's count.
     counted = CODE_ATTEMPTS.after_failure(ActivationCode.failed_attempts)
-    session.execute(
+    execute_kept(
+        session,
         update(ActivationCode)
         .where(ActivationCode.id == code.id)
         .values(
@@ -168,7 +170,7 @@ def _count_failure(session: Session, code: ActivationCode, now: datetime) -> Non
                 else_=ActivationCode.locked_at,
             ),
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.refresh(code)
 
@@ -185,7 +187,6 @@ def activate(
     """Use a code: create the client's sign-in, or reset the one they have.
 
     Resetting also ends every session of the old sign-in and lifts a login lockout.
-    The caller must commit even when this raises ``CodeRejected``.
 
     :raises CodeRejected: when the code cannot be used (count of wrong tries kept).
     :raises InvalidUsername: when the username breaks the rule.

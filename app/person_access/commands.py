@@ -47,6 +47,7 @@ from app.person_access.rules import (
     consent_sections,
 )
 from app.refusals import N_, Conflict, Refused
+from app.transactions import execute_kept
 from consent.base import UTCDateTime, utcnow
 from consent.models import Consent
 from consent.sections import SectionKind
@@ -309,7 +310,7 @@ def bind(
 
     :raises AlreadyBound: when the link is bound already (to whichever browser).
     :raises LinkLocked: when too many wrong codes have locked it.
-    :raises WrongCode: when the code is wrong (the attempt is counted; flush and commit it).
+    :raises WrongCode: when the code is wrong (the attempt counts, although refused).
     """
     at = at or utcnow()
     if grant.binding_hash is not None:
@@ -323,7 +324,8 @@ def bind(
     )
     if not code_matches(hasher, grant.code_hash, read_code(code, CODE_LENGTH)):
         counted = CODE_ATTEMPTS.after_failure(PersonAccessGrant.failed_attempts)
-        session.execute(
+        execute_kept(
+            session,
             update(PersonAccessGrant)
             .where(*unbound)
             .values(
@@ -331,7 +333,7 @@ def bind(
                 # Still NULL unless this attempt reaches the limit.
                 locked_at=sql_case((counted.locks, literal(at, UTCDateTime())), else_=None),
             )
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         session.refresh(grant)
         if grant.binding_hash is not None:

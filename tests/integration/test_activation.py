@@ -153,6 +153,15 @@ def test_wrong_tries_lock_the_code(client: FlaskClient, db: Session, setting: Se
     assert db.scalar(select(User).where(User.client_id == setting.record.id)) is None
 
 
+def test_a_wrong_code_counts_although_the_page_answers_400(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    issued = issue(db, setting)
+    assert activate(client, wrong(issued.text)).status_code == 400
+    stored = reload(db, issued.code)
+    assert stored.failed_attempts == 1 and stored.state(utcnow()) is CodeState.LIVE
+
+
 def test_every_kind_of_bad_code_gets_the_same_page(
     client: FlaskClient, db: Session, setting: Setting
 ) -> None:
