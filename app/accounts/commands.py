@@ -1,20 +1,18 @@
 """Signing in with a password, and issuing and revoking the API's bearer tokens.
 
 ``authenticate`` checks a username and password and keeps the account's lockout count;
-its outcome is bookkeeping that must outlast a refused request, so the caller commits it
-even when it answers with an error.
+the count is bookkeeping that outlasts a refused request (``app.transactions.execute_kept``).
 
 A token is 32 random bytes (base64url) behind the prefix ``tkv_``; only its SHA-256
-digest is stored, so the table cannot be replayed. It lives as long as a web session
-may idle (staff 30 minutes, clients 10 by default) and cannot be extended: a partner
-system asks for a new one. It ends early when revoked, when the account is
-deactivated, or when the user's session token is rotated (``app.accounts.queries``).
+digest is stored (``app.issued_secrets``), so the table cannot be replayed. It lives as
+long as a web session may idle (staff 30 minutes, clients 10 by default) and cannot be
+extended: a partner system asks for a new one. It ends early when revoked, when the
+account is deactivated, or when the user's session token is rotated (``app.accounts.queries``).
 Functions flush and never commit.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,9 +21,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import TOKEN_PREFIX, SignInRefusal, after_failure, locked, token_digest
+from app.accounts.rules import TOKEN_PREFIX, SignInRefusal, after_failure, locked
+from app.issued_secrets import new_token, token_digest
 from app.models import User
 from app.models.api_token import ApiToken
+from app.transactions import execute_kept
 
 
 def verify_password(hasher: PasswordHasher, user: User | None, password: str) -> bool:
@@ -49,8 +49,8 @@ def authenticate(
     """The active user these credentials sign in, or why not; records the attempt's outcome.
 
     Five failures lock the account for 15 minutes; an unknown username costs the same
-    work as a known one, so timing does not tell them apart. Commit the outcome whatever
-    it is, so that a refused attempt still counts.
+    work as a known one, so timing does not tell them apart. A failure counts even when
+    the request is then refused.
     """
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and locked(user.locked_until, now):
@@ -63,10 +63,9 @@ def authenticate(
         session.flush()
         return user
     if user is not None:
-        user.failed_logins, lock = after_failure(user.failed_logins, now)
-        if lock is not None:
-            user.locked_until = lock
-        session.flush()
+        failed_logins, lock = after_failure(user.failed_logins, now)
+        counted = update(User).where(User.id == user.id).values(failed_logins=failed_logins)
+        execute_kept(session, counted if lock is None else counted.values(locked_until=lock))
     return SignInRefusal.WRONG
 
 
@@ -77,7 +76,7 @@ class IssuedToken:
 
 
 def issue_token(session: Session, user: User, *, now: datetime, lifetime: timedelta) -> IssuedToken:
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = TOKEN_PREFIX + new_token()
     token = ApiToken(
         user_id=user.id,
         digest=token_digest(secret),

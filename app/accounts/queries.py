@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import may_be_token, token_digest
+from app.accounts.rules import may_be_token
+from app.issued_secrets import token_digest
 from app.models import User
 from app.models.api_token import ApiToken
 

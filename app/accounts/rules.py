@@ -5,13 +5,14 @@ Pure: no database, no clock.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
+from app.attempts import AttemptLimit
 from app.refusals import N_, Code
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+SIGN_IN_ATTEMPTS = AttemptLimit(MAX_FAILED_LOGINS)
 TOKEN_PREFIX = "tkv_"  # noqa: S105  (the public marker of a token, not a secret)
 TOKEN_MAX_LENGTH = 100
 
@@ -32,15 +33,10 @@ def locked(locked_until: datetime | None, now: datetime) -> bool:
 def after_failure(failed_logins: int, now: datetime) -> tuple[int, datetime | None]:
     """``(failed_logins, locked_until)`` after one more failure: the fifth in a row locks the
     account for ``LOCKOUT`` and starts the count again."""
-    failed_logins += 1
-    if failed_logins >= MAX_FAILED_LOGINS:
+    counted = SIGN_IN_ATTEMPTS.after_failure(failed_logins)
+    if counted.locks:
         return 0, now + LOCKOUT
-    return failed_logins, None
-
-
-def token_digest(secret: str) -> str:
-    """What is stored of a token: its SHA-256 digest, so the table cannot be replayed."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return counted.failures, None
 
 
 def may_be_token(secret: str) -> bool:

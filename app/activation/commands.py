@@ -3,44 +3,45 @@
 A client in prison has no e-ID, so the worker with a relationship to the case issues a
 one-time code (72 hours, single use) and gives it to the client on paper. The code is
 ``selector + verifier``: the selector (stored in clear) finds the code, the verifier is
-kept only as an argon2 hash. Wrong verifiers are counted against the code and lock it
-after ``MAX_ATTEMPTS``; whatever went wrong, the caller shows the same message, so the
-page reveals nothing about which codes exist. Functions flush and never commit.
+kept only as an argon2 hash. Wrong verifiers are counted against the code, even when the
+request is refused, and lock it after ``MAX_ATTEMPTS``; whatever went wrong, the caller
+shows the same message, so the page reveals nothing about which codes exist. Functions
+flush and never commit.
 
-The code's alphabet and the username and password rules are in ``app.activation.rules``.
+The code's length and the username and password rules are in ``app.activation.rules``;
+its alphabet, format and hashing are every short code's (``app.issued_secrets``).
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.activation.queries import live_codes
 from app.activation.rules import (
-    ALPHABET,
+    CODE_ATTEMPTS,
+    CODE_LENGTH,
     LIFETIME,
-    MAX_ATTEMPTS,
     SELECTOR_LENGTH,
     VERIFIER_LENGTH,
     check_password,
     check_username,
-    format_code,
-    normalise,
 )
 from app.cases.queries import latest_cases
+from app.issued_secrets import code_matches, format_code, hash_code, new_code, read_code
 from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.models.user import new_session_token
 from app.refusals import N_, Refused
-from consent.base import utcnow
+from app.transactions import execute_kept
+from consent.base import UTCDateTime, utcnow
 
 _SELECTOR_TRIES = 8
 
@@ -79,10 +80,6 @@ class IssuedCode:
     text: str
 
 
-def _random(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
 def issue_code(
     session: Session,
     hasher: PasswordHasher,
@@ -98,14 +95,14 @@ def issue_code(
         earlier.cancelled_at = now
         earlier.cancelled_by_id = issued_by_id
     for _ in range(_SELECTOR_TRIES):
-        selector = _random(SELECTOR_LENGTH)
+        selector = new_code(SELECTOR_LENGTH)
         if session.scalar(select(ActivationCode.id).where(ActivationCode.selector == selector)):
             continue
-        verifier = _random(VERIFIER_LENGTH)
+        verifier = new_code(VERIFIER_LENGTH)
         code = ActivationCode(
             client_id=client_id,
             selector=selector,
-            verifier_hash=hasher.hash(verifier),
+            verifier_hash=hash_code(hasher, verifier),
             issued_by_id=issued_by_id,
             issued_at=now,
             expires_at=now + lifetime,
@@ -132,48 +129,48 @@ def cancel_code(
 def verify_code(
     session: Session, hasher: PasswordHasher, text: str | None, *, now: datetime | None = None
 ) -> ActivationCode:
-    """The live code ``text`` names. A wrong verifier counts against the code.
-
-    The caller must commit even when this raises, so the count survives.
+    """The live code ``text`` names. A wrong verifier counts against the code, and the
+    count outlasts the refusal (``app.transactions.execute_kept``).
 
     :raises CodeRejected: whatever is wrong with it.
     """
     now = now or utcnow()
-    raw = normalise(text)
+    raw = read_code(text, CODE_LENGTH)
     if raw is None:
         raise CodeRejected("malformed")
     selector, verifier = raw[:SELECTOR_LENGTH], raw[SELECTOR_LENGTH:]
     code = session.scalar(select(ActivationCode).where(ActivationCode.selector == selector))
     if code is None:
-        hasher.hash(verifier)  # the same work as a real check: timing reveals nothing
+        code_matches(hasher, None, verifier)  # the work of a real check: timing reveals nothing
         raise CodeRejected("unknown")
     state = code.state(now)
     if state is not CodeState.LIVE:
-        hasher.hash(verifier)
+        code_matches(hasher, None, verifier)
         raise CodeRejected(state.value)
-    try:
-        hasher.verify(code.verifier_hash, verifier)
-    except (VerificationError, InvalidHashError):
+    if not code_matches(hasher, code.verifier_hash, verifier):
         _count_failure(session, code, now)
-        raise CodeRejected("wrong") from None
+        raise CodeRejected("wrong")
     return code
 
 
 def _count_failure(session: Session, code: ActivationCode, now: datetime) -> None:
     # One UPDATE, so concurrent wrong guesses cannot overwrite each other's count.
-    session.execute(
+    counted = CODE_ATTEMPTS.after_failure(ActivationCode.failed_attempts)
+    execute_kept(
+        session,
         update(ActivationCode)
         .where(ActivationCode.id == code.id)
-        .values(failed_attempts=ActivationCode.failed_attempts + 1)
-    )
-    session.execute(
-        update(ActivationCode)
-        .where(
-            ActivationCode.id == code.id,
-            ActivationCode.failed_attempts >= MAX_ATTEMPTS,
-            ActivationCode.locked_at.is_(None),
+        .values(
+            failed_attempts=counted.failures,
+            locked_at=sql_case(
+                (
+                    ActivationCode.locked_at.is_(None) & counted.locks,
+                    literal(now, UTCDateTime()),
+                ),
+                else_=ActivationCode.locked_at,
+            ),
         )
-        .values(locked_at=now)
+        .execution_options(synchronize_session=False),
     )
     session.refresh(code)
 
@@ -190,7 +187,6 @@ def activate(
     """Use a code: create the client's sign-in, or reset the one they have.
 
     Resetting also ends every session of the old sign-in and lifts a login lockout.
-    The caller must commit even when this raises ``CodeRejected``.
 
     :raises CodeRejected: when the code cannot be used (count of wrong tries kept).
     :raises InvalidUsername: when the username breaks the rule.
@@ -203,7 +199,7 @@ def activate(
     if case is None or case.disposed_at is not None:
         raise CodeRejected("no_case")
     username = check_username(username)
-    check_password(password, username=username, code=normalise(code_text))
+    check_password(password, username=username, code=read_code(code_text, CODE_LENGTH))
     account = session.scalar(select(User).where(User.client_id == code.client_id))
     taken = session.scalar(
         select(User.id).where(

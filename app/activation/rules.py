@@ -1,25 +1,28 @@
 """The rules of a client's sign-in: what an activation code looks like, and which usernames
-and passwords a client may choose. Pure: no database, no clock."""
+and passwords a client may choose. Pure: no database, no clock.
+
+The code's alphabet, format and hashing are every short code's (``app.issued_secrets``);
+how wrong codes are counted is ``app.attempts``.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+from app.attempts import AttemptLimit
+from app.issued_secrets import normalise
 from app.refusals import N_, Refused
-
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-"""No 0/O, 1/I/L: the code is read from paper and typed on a prison terminal."""
 
 SELECTOR_LENGTH = 6
 VERIFIER_LENGTH = 10  # 31**10 ≈ 2**49.5, and only MAX_ATTEMPTS guesses per code
 CODE_LENGTH = SELECTOR_LENGTH + VERIFIER_LENGTH
 LIFETIME = timedelta(hours=72)
 MAX_ATTEMPTS = 5
+CODE_ATTEMPTS = AttemptLimit(MAX_ATTEMPTS)  # the last one locks the code: it cannot be used
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{3,40}")
-_SEPARATORS = re.compile(r"[\s\-–—]+")
 
 
 class InvalidUsername(Refused):
@@ -68,24 +71,6 @@ class PasswordSameAsUsername(WeakPassword):
     message = N_("The password cannot be the same as your username.")
 
 
-def normalise(text: str | None) -> str | None:
-    """The code as stored characters, or ``None`` when it cannot be a code at all.
-
-    Spaces and hyphens are ignored and case does not matter.
-    """
-    if not text:
-        return None
-    raw = _SEPARATORS.sub("", text).upper()
-    if len(raw) != CODE_LENGTH or any(ch not in ALPHABET for ch in raw):
-        return None
-    return raw
-
-
-def format_code(raw: str) -> str:
-    """``ABCD-EFGH-JKMN-PQRS``: groups of four are easier to copy from paper."""
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
 def check_password(password: str, *, username: str, code: str | None) -> None:
     """Apply the password rules.
 
@@ -95,7 +80,7 @@ def check_password(password: str, *, username: str, code: str | None) -> None:
         raise PasswordTooShort()
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PasswordTooLong()
-    squeezed = _SEPARATORS.sub("", password).upper()
+    squeezed = normalise(password)
     if code and (code in squeezed or code[SELECTOR_LENGTH:] in squeezed):
         raise PasswordContainsCode()
     if password.strip().casefold() == username.strip().casefold():

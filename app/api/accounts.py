@@ -75,7 +75,6 @@ def create_token(body: dict[str, Any]) -> Any:
         db_session(), password_hasher(), body["username"], body["password"], now=utcnow()
     )
     if not isinstance(result, User):
-        db_session().commit()  # the failed attempt counts although the answer is an error
         if result is SignInRefusal.LOCKED:
             return problem(429, result.message, headers={"Retry-After": "900"})
         return problem(401, result.message)

@@ -6,6 +6,7 @@ and a last day (at most the consent's, the membership's and a year away). The wo
 sees the link and a short code once and passes the code on by phone or letter. The
 first browser to open the link with the right code is bound to it with a secret kept
 in a signed cookie; no other browser can then use it, and too many wrong codes lock it.
+The token, the code and the binding secret are made and hashed by ``app.issued_secrets``.
 
 Nothing here decides what the person may read: every read is the access gate's
 (``app.person_access.queries.read_for_person``). The link only adds limits of its own
@@ -27,17 +28,26 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember
-from app.models.person_access import PersonAccessGrant
-from app.person_access.codes import (
+from app.issued_secrets import (
     code_matches,
     format_code,
-    hash_secret,
+    hash_code,
     new_code,
-    new_secret,
+    new_token,
+    read_code,
+    token_digest,
 )
-from app.person_access.rules import MAX_ATTEMPTS, MAX_DAYS, consent_live, consent_sections
+from app.models import Case, NetworkMember
+from app.models.person_access import PersonAccessGrant
+from app.person_access.rules import (
+    CODE_ATTEMPTS,
+    CODE_LENGTH,
+    MAX_DAYS,
+    consent_live,
+    consent_sections,
+)
 from app.refusals import N_, Conflict, Refused
+from app.transactions import execute_kept
 from consent.base import UTCDateTime, utcnow
 from consent.models import Consent
 from consent.sections import SectionKind
@@ -241,8 +251,8 @@ def issue_access(
     ):
         earlier.ended_at = at
         earlier.ended_by_id = issued_by_id
-    token = new_secret()
-    code = new_code()
+    token = new_token()
+    code = new_code(CODE_LENGTH)
     grant = PersonAccessGrant(
         client_id=case.client_id,
         case_id=case.id,
@@ -250,8 +260,8 @@ def issue_access(
         consent_id=consent.id,
         sections=sorted(kind.value for kind in wanted),
         valid_until=valid_until,
-        token_hash=hash_secret(token),
-        code_hash=hasher.hash(code),
+        token_hash=token_digest(token),
+        code_hash=hash_code(hasher, code),
         failed_attempts=0,
         issued_by_id=issued_by_id,
         issued_at=at,
@@ -300,7 +310,7 @@ def bind(
 
     :raises AlreadyBound: when the link is bound already (to whichever browser).
     :raises LinkLocked: when too many wrong codes have locked it.
-    :raises WrongCode: when the code is wrong (the attempt is counted; flush and commit it).
+    :raises WrongCode: when the code is wrong (the attempt counts, although refused).
     """
     at = at or utcnow()
     if grant.binding_hash is not None:
@@ -312,29 +322,28 @@ def bind(
         PersonAccessGrant.binding_hash.is_(None),
         PersonAccessGrant.locked_at.is_(None),
     )
-    if not code_matches(hasher, grant.code_hash, code):
-        attempts = PersonAccessGrant.failed_attempts + 1
-        session.execute(
+    if not code_matches(hasher, grant.code_hash, read_code(code, CODE_LENGTH)):
+        counted = CODE_ATTEMPTS.after_failure(PersonAccessGrant.failed_attempts)
+        execute_kept(
+            session,
             update(PersonAccessGrant)
             .where(*unbound)
             .values(
-                failed_attempts=attempts,
+                failed_attempts=counted.failures,
                 # Still NULL unless this attempt reaches the limit.
-                locked_at=sql_case(
-                    (attempts >= MAX_ATTEMPTS, literal(at, UTCDateTime())), else_=None
-                ),
+                locked_at=sql_case((counted.locks, literal(at, UTCDateTime())), else_=None),
             )
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         session.refresh(grant)
         if grant.binding_hash is not None:
             raise AlreadyBound()
-        raise WrongCode(max(0, MAX_ATTEMPTS - grant.failed_attempts))
-    secret = new_secret()
+        raise WrongCode(CODE_ATTEMPTS.remaining(grant.failed_attempts))
+    secret = new_token()
     result = session.execute(
         update(PersonAccessGrant)
         .where(*unbound)
-        .values(binding_hash=hash_secret(secret), bound_at=at)
+        .values(binding_hash=token_digest(secret), bound_at=at)
         .execution_options(synchronize_session=False)
     )
     bound = getattr(result, "rowcount", 0) == 1

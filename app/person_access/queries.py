@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from app.issued_secrets import token_digest, token_matches
 from app.models import (
     Client,
     ClientPlan,
@@ -24,7 +25,6 @@ from app.models import (
 )
 from app.models.person_access import PersonAccessGrant
 from app.pagination import ListPage, paginate
-from app.person_access.codes import hash_secret, secret_matches
 from app.person_access.commands import AccessEnded
 from app.person_access.content import ContentPart, content_parts
 from app.person_access.rules import (
@@ -63,7 +63,7 @@ def find_by_token(session: Session, token: str) -> PersonAccessGrant | None:
     if not token or len(token) > 200:
         return None
     return session.scalar(
-        select(PersonAccessGrant).where(PersonAccessGrant.token_hash == hash_secret(token))
+        select(PersonAccessGrant).where(PersonAccessGrant.token_hash == token_digest(token))
     )
 
 
@@ -79,7 +79,7 @@ def load_terms(session: Session, grant: PersonAccessGrant) -> tuple[Consent, Net
 
 def binding_matches(grant: PersonAccessGrant, secret: str | None) -> bool:
     """Whether a browser's secret is the one this link was bound to (constant time)."""
-    return secret_matches(grant.binding_hash, secret)
+    return token_matches(grant.binding_hash, secret)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.attempts import AttemptLimit
 from app.models import NetworkMember
 from app.models.person_access import PersonAccessGrant
 from consent.facts import Actor, ActorRole, Purpose
@@ -22,7 +23,9 @@ from consent.status import (
     shares_for_cooperation,
 )
 
+CODE_LENGTH = 8  # 31**8 ≈ 2**39.6, and only MAX_ATTEMPTS guesses per link
 MAX_ATTEMPTS = 5  # wrong codes before the link locks for good
+CODE_ATTEMPTS = AttemptLimit(MAX_ATTEMPTS)
 MAX_DAYS = 365  # browsers keep a cookie about 400 days at most: the binding must outlive the link
 PURPOSE = Purpose.NETWORK_COOPERATION
 

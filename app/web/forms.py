@@ -10,6 +10,7 @@ from flask import flash
 from flask_babel import format_date, gettext
 from flask_wtf import FlaskForm
 
+from app.extensions import db_session
 from app.refusals import Refused
 from app.transactions import discard_work
 
@@ -73,5 +74,5 @@ def flash_refusal(refusal: Refused) -> None:
     The refused command's changes are discarded (``transactions.discard_work``), although
     the answer is a redirect.
     """
-    discard_work()
+    discard_work(db_session())
     flash(gettext(refusal.message, **shown_params(refusal)), "error")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.activation import commands as service
 from app.activation import rules
+from app.issued_secrets import ALPHABET, format_code, read_code
 from app.models import Case, Client, Organisation, OrgKind, Role, User
 from app.models.activation import ActivationCode, CodeState
 from app.security import password_hasher
@@ -70,11 +71,11 @@ def activate(client: FlaskClient, code: str, username: str = "kaisa.k", **overri
 
 def wrong(code: str) -> str:
     """The same selector with another verifier."""
-    raw = rules.normalise(code)
+    raw = read_code(code, rules.CODE_LENGTH)
     assert raw is not None
     last = raw[-1]
-    other = rules.ALPHABET[(rules.ALPHABET.index(last) + 1) % len(rules.ALPHABET)]
-    return rules.format_code(raw[:-1] + other)
+    other = ALPHABET[(ALPHABET.index(last) + 1) % len(ALPHABET)]
+    return format_code(raw[:-1] + other)
 
 
 def reload(db: Session, row):  # type: ignore[no-untyped-def]
@@ -95,7 +96,7 @@ def test_a_code_is_stored_only_as_a_hash_and_creates_the_clients_sign_in(
 ) -> None:
     issued = issue(db, setting)
     assert re.fullmatch(r"[2-9A-Z]{4}(-[2-9A-Z]{4}){3}", issued.text)
-    raw = rules.normalise(issued.text)
+    raw = read_code(issued.text, rules.CODE_LENGTH)
     stored = db.get(ActivationCode, issued.code.id)
     assert stored is not None and stored.state(utcnow()) is CodeState.LIVE
     assert raw is not None and raw[rules.SELECTOR_LENGTH :] not in stored.verifier_hash
@@ -150,6 +151,15 @@ def test_wrong_tries_lock_the_code(client: FlaskClient, db: Session, setting: Se
     response = activate(client, issued.text)
     assert response.status_code == 400 and GENERIC in response.get_data(as_text=True)
     assert db.scalar(select(User).where(User.client_id == setting.record.id)) is None
+
+
+def test_a_wrong_code_counts_although_the_page_answers_400(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    issued = issue(db, setting)
+    assert activate(client, wrong(issued.text)).status_code == 400
+    stored = reload(db, issued.code)
+    assert stored.failed_attempts == 1 and stored.state(utcnow()) is CodeState.LIVE
 
 
 def test_every_kind_of_bad_code_gets_the_same_page(

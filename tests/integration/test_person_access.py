@@ -18,6 +18,7 @@ from app.consents.commands import end_membership, revoke_consent
 from app.consents.texts import CURRENT_VERSION
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
+from app.issued_secrets import token_digest
 from app.models import (
     Case,
     Client,
@@ -33,7 +34,6 @@ from app.models import (
 from app.models.person_access import PersonAccessGrant
 from app.network import commands as network_service
 from app.person_access import commands as person_access
-from app.person_access.codes import hash_secret
 from app.person_access.content import content_parts
 from app.person_access.queries import PAGE_SIZE, binding_matches, grants_for_client
 from app.person_access.rules import MAX_ATTEMPTS, grant_status
@@ -300,7 +300,7 @@ def test_the_worker_issues_a_link_and_sees_it_and_its_code_once(
     stored = db.scalars(select(PersonAccessGrant)).one()
     token = url.group(2)
     # Only hashes are stored: neither the token nor the code is in the row.
-    assert stored.token_hash == hash_secret(token)
+    assert stored.token_hash == token_digest(token)
     row = " ".join(str(getattr(stored, c.name)) for c in PersonAccessGrant.__table__.columns)
     assert token not in row and code.group(1).replace("-", "") not in row
     assert (stored.sections, stored.valid_until) == (["housing"], until)

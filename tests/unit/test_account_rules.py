@@ -15,8 +15,8 @@ from app.accounts.rules import (
     after_failure,
     locked,
     may_be_token,
-    token_digest,
 )
+from app.issued_secrets import token_digest
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 

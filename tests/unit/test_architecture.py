@@ -196,6 +196,18 @@ def test_commands_and_queries_never_commit(feature: str) -> None:
     assert offenders == []
 
 
+def test_views_never_commit() -> None:
+    """The edge commits (``app/transactions.py``); what must outlast a refused request, such
+    as a wrong code's count, a command writes with ``execute_kept``."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in python_files("app/web", "app/api")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "commit"
+    ]
+    assert offenders == []
+
+
 def test_only_sharing_names_where_a_ciphertext_lives() -> None:
     """Call sites pass a row and a declared column (``sharing.fields``), never a FieldRef."""
     offenders = [

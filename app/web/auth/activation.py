@@ -151,8 +151,6 @@ def activate() -> Page | Response:
                 password=form.password.data,
             )
         except activation.CodeRejected:
-            # Keep the count of wrong tries: the edge rolls back the 400 page's transaction.
-            db_session().commit()
             _note_failure()
             raise
         session.pop(ACTIVATION_FAILURES, None)

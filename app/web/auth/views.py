@@ -38,8 +38,6 @@ def index() -> Response:
 def check_credentials(username: str, password: str) -> User | None:
     """The active user these credentials sign in, or None (with a message flashed)."""
     result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
-    # The attempt's outcome (the lockout count) must outlast a page that answers 400.
-    db_session().commit()
     if isinstance(result, User):
         return result
     flash(gettext(result.message), "error")

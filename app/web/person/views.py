@@ -110,8 +110,6 @@ def bind(token: str) -> Page:
     try:
         secret = person_access.bind(db_session(), grant, form.code.data, hasher=password_hasher())
     except person_access.WrongCode as wrong:
-        # The attempt counts although this answer is a 4xx (which the edge rolls back).
-        db_session().commit()
         if wrong.remaining == 0:
             return _locked()
         form.code.errors.append(
