@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.dashboard import queries as dashboard
-from app.models import MemberKind, OrgKind, Role, User
+from app.models import OrgKind, Role, User
 from app.models.case import Client
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
@@ -61,11 +61,7 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
     db.commit()
     assert reads(w.housing_staff, w, SectionKind.HOUSING)
     probation, probation_staff = add_org_member(
-        db,
-        w.case,
-        MemberKind.PROBATION,
-        OrgKind.PROBATION,
-        f"Yhdyskuntaseuraamustoimisto {w.case.id}",
+        db, w.case, OrgKind.PROBATION, f"Yhdyskuntaseuraamustoimisto {w.case.id}"
     )
     w.versions[SectionKind.LIVELIHOOD] = write_section(
         db, w.worker_actor, w.case, SectionKind.LIVELIHOOD, "Perustoimeentulotuki (fictional)"
