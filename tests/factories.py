@@ -135,9 +135,32 @@ def client(
         purpose=Purpose.ADMINISTRATION,
     )
     if worker is not None:
-        db.add(ResponsibleWorker(case_id=case.id, worker_id=worker.id, starts_on=date.today()))
+        responsible_worker(db, case, worker)
     db.flush()
     return record, case
+
+
+def responsible_worker(
+    db: Session,
+    case: Case,
+    worker: User,
+    *,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    assigned_by: User | None = None,
+) -> ResponsibleWorker:
+    """A period in which ``worker`` is the case's responsible worker (omatyöntekijä), from
+    today unless ``starts_on`` says otherwise."""
+    period = ResponsibleWorker(
+        case_id=case.id,
+        worker_id=worker.id,
+        starts_on=starts_on or date.today(),
+        ends_on=ends_on,
+        assigned_by_id=assigned_by.id if assigned_by else None,
+    )
+    db.add(period)
+    db.flush()
+    return period
 
 
 @dataclass(frozen=True)
