@@ -14,6 +14,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -163,9 +164,9 @@ def responsible_worker(
     return period
 
 
-@dataclass(frozen=True)
-class CountyCase:
-    """A county, one of its caseworkers, and a client whose responsible worker they are."""
+class CountyCase(NamedTuple):
+    """A county, one of its caseworkers, and a client whose responsible worker they are
+    (unpacks as ``county, worker, client, case``)."""
 
     county: Organisation
     worker: User
