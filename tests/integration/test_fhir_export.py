@@ -33,7 +33,6 @@ from app.models import (
     Organisation,
     OrgKind,
     PlanSection,
-    ResponsibleWorker,
     Role,
     User,
 )
@@ -676,15 +675,13 @@ def test_a_member_without_a_consent_is_refused(db: Session, world: World) -> Non
 def test_the_client_gets_their_own_plan_network_and_consents(db: Session, world: World) -> None:
     # An earlier responsible worker: "My network" names only the current one.
     earlier = factories.user(db, Role.CASEWORKER, world.county)
-    db.add(
-        ResponsibleWorker(
-            case_id=world.case.id,
-            worker_id=earlier.id,
-            starts_on=today() - timedelta(days=100),
-            ends_on=today() - timedelta(days=1),
-        )
+    factories.responsible_worker(
+        db,
+        world.case,
+        earlier,
+        starts_on=today() - timedelta(days=100),
+        ends_on=today() - timedelta(days=1),
     )
-    db.flush()
     gate = counting_gate()
     bundle = export(db, world, world.client_actor, Purpose.OWN_DATA, gate)
 
