@@ -27,7 +27,6 @@ from app.models import (
     User,
 )
 from app.models.person_access import PersonAccessGrant
-from app.network import commands as network_service
 from app.person_access import commands as person_access
 from app.person_access.codes import hash_secret
 from app.person_access.content import content_parts
@@ -157,20 +156,15 @@ def reload(db: Session, grant: PersonAccessGrant) -> PersonAccessGrant:
 
 
 def test_issuing_requires_a_live_consent_for_that_member(db: Session, world: World) -> None:
-    other_county = factories.organisation(db, OrgKind.COUNTY)
-    other_worker = factories.user(db, Role.CASEWORKER, other_county)
-    _, other_case = factories.client(db, other_county, worker=other_worker)
-    stranger = network_service.add_person_member(
+    other = factories.county_case(db, name="Toinen Kuvitteellinen")
+    stranger = factories.person_member(
         db,
-        new_gate(),
-        factories.actor(other_worker),
-        case=other_case,
-        kind=MemberKind.PEER_EXPERT,
-        name="Veera Vertainen",
-        contact=None,
+        other.actor,
+        other.case,
+        "Veera Vertainen",
         role="Kokemusasiantuntija",
         starts_on=today(),
-        ends_on=None,
+        kind=MemberKind.PEER_EXPERT,
     )
     no_consent = factories.person_member(
         db,
