@@ -50,7 +50,6 @@ from consent.facts import SYSTEM_ACTOR, Actor, Direction, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
-from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
 
@@ -125,14 +124,9 @@ def client(
     )
     db.add(case)
     db.flush()
-    gate = system_gate(db)
-    record.name_ct = gate.write_text(
-        SYSTEM_ACTOR, field_ref(record, Client.name_ct), name, purpose=Purpose.ADMINISTRATION
-    )
-    record.identity_code_ct = gate.write_text(
+    system_gate(db).write_fields(
         SYSTEM_ACTOR,
-        field_ref(record, Client.identity_code_ct),
-        identity_code,
+        [(record, Client.name_ct, name), (record, Client.identity_code_ct, identity_code)],
         purpose=Purpose.ADMINISTRATION,
     )
     if worker is not None:
@@ -254,25 +248,24 @@ def member(
     case: Case,
     organisation: Organisation | None = None,
     *,
-    kind: MemberKind | None = None,
     person_name: str = "Kuvitteellinen Läheinen",
     starts_on: date | None = None,
     committed_on: date | None = None,
     ended_at: datetime | None = None,
     added_at: datetime | None = None,
 ) -> NetworkMember:
-    """A member already in the case's network, written straight to the table (no role, no
-    checks, no entry in the log): an organisation, as the kind its own kind implies unless
-    ``kind`` says otherwise, or without one a person whose name the system seals.
+    """A member already in the case's network, written straight to the table as a world's
+    given state (no role, none of the command's checks, and from 30 days ago unless
+    ``starts_on`` says otherwise): an organisation, as the kind of member its own kind
+    implies, or without one a close person whose name the system seals.
 
-    For the worker adding a member (its role, its checks) use ``org_member`` or
-    ``person_member``.
+    For the worker adding a member (its role, its checks, its entry in the log) use
+    ``org_member`` or ``person_member``.
     """
     row = NetworkMember(
         case_id=case.id,
         client_id=case.client_id,
-        kind=kind
-        or (MEMBER_KIND_OF[organisation.kind] if organisation else MemberKind.CLOSE_PERSON),
+        kind=MEMBER_KIND_OF[organisation.kind] if organisation else MemberKind.CLOSE_PERSON,
         organisation_id=organisation.id if organisation else None,
         starts_on=starts_on or helsinki_today() - timedelta(days=30),
         confidentiality_committed_on=committed_on,
@@ -381,15 +374,22 @@ def plan_section(
     agreement: AgreementState = AgreementState.DRAFT,
     review_on: date | None = None,
     responsible: tuple[NetworkMember, ...] = (),
+    direct: bool = False,
 ) -> PlanSectionVersion:
-    """A new version of the case's ``kind`` section (the first creates the section, and the
-    plan when there is none), saved as the worker's page saves one: through
-    ``save_section``, by ``actor``.
+    """A new version of the case's ``kind`` section by ``actor`` (the first creates the
+    section, and the plan when there is none).
 
-    :raises ValueError: for content the command does not write (see ``stored_section``).
+    It is saved as the worker's page saves one, through ``save_section``; with ``direct``
+    it is written straight to the tables instead (still sealed through the gate), for a
+    shape the command refuses: keys beyond the four texts, or a responsible member who has
+    left the network.
+
+    :raises ValueError: for content only ``direct`` writes.
     """
+    if direct:
+        return _stored_version(db, actor, case, kind, content, agreement, review_on, responsible)
     if content.others or content.plain is not None:
-        raise ValueError("save_section writes the four texts only: use stored_section")
+        raise ValueError("save_section writes the four texts only: pass direct=True")
     section = _section_of(db, case, kind)
     members = db.scalars(select(NetworkMember).where(NetworkMember.case_id == case.id)).all()
     version = plan_commands.save_section(
@@ -414,20 +414,16 @@ def plan_section(
     return version
 
 
-def stored_section(
+def _stored_version(
     db: Session,
     actor: Actor,
     case: Case,
     kind: SectionKind,
     content: SectionContent,
-    *,
-    agreement: AgreementState = AgreementState.DRAFT,
-    review_on: date | None = None,
-    responsible: tuple[NetworkMember, ...] = (),
+    agreement: AgreementState,
+    review_on: date | None,
+    responsible: tuple[NetworkMember, ...],
 ) -> PlanSectionVersion:
-    """A new version of the case's ``kind`` section written straight to the tables, sealed
-    through the gate by ``actor``: for a shape ``save_section`` refuses, such as keys
-    beyond the four texts or a responsible member who has left the network."""
     plan = plan_commands.ensure_plan(db, case, actor)
     section = _section_of(db, case, kind)
     if section is None:

@@ -63,23 +63,24 @@ def today() -> date:
     return helsinki_today()
 
 
-def add_member(
-    db: Session, case: Case, org_kind: OrgKind, name: str | None = None
-) -> tuple[NetworkMember, Actor]:
-    joined = factories.partner(
-        db, case, org_kind, name=name, starts_on=today() - timedelta(days=10)
-    )
-    return joined.member, joined.actor
-
-
 def make_world(db: Session, county: Organisation | None = None) -> World:
     base = factories.county_case(db, name="Kuvitteellinen Kalle", county=county)
-    housing, housing_staff = add_member(
-        db, base.case, OrgKind.PUBLIC_SERVICE, name=f"Asuntotoimisto {base.case.id}"
+    joined = today() - timedelta(days=10)
+    housing = factories.partner(
+        db, base.case, name=f"Asuntotoimisto {base.case.id}", starts_on=joined
     )
-    ngo, ngo_staff = add_member(db, base.case, OrgKind.NGO, name=f"Tukiyhdistys {base.case.id}")
+    ngo = factories.partner(
+        db, base.case, OrgKind.NGO, name=f"Tukiyhdistys {base.case.id}", starts_on=joined
+    )
     return World(
-        base.worker, base.actor, base.client, base.case, housing, housing_staff, ngo, ngo_staff
+        base.worker,
+        base.actor,
+        base.client,
+        base.case,
+        housing.member,
+        housing.actor,
+        ngo.member,
+        ngo.actor,
     )
 
 
@@ -542,7 +543,9 @@ def test_the_consents_page_runs_a_fixed_number_of_queries(
     login(client, world.worker.username)
     with_two_members = queries()
     for _ in range(8):
-        give_consents(add_member(db, world.case, OrgKind.PUBLIC_SERVICE)[0])
+        give_consents(
+            factories.partner(db, world.case, starts_on=today() - timedelta(days=10)).member
+        )
     db.commit()
     with_ten_members = queries()
     assert with_ten_members == with_two_members

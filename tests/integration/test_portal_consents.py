@@ -65,15 +65,6 @@ def today() -> date:
     return helsinki_today()
 
 
-def add_org_member(
-    db: Session, case: Case, org_kind: OrgKind, name: str
-) -> tuple[NetworkMember, Actor]:
-    joined = factories.partner(
-        db, case, org_kind, name=name, starts_on=today() - timedelta(days=10)
-    )
-    return joined.member, joined.actor
-
-
 def write_section(
     db: Session, actor: Actor, case: Case, kind: SectionKind, text: str
 ) -> PlanSectionVersion:
@@ -84,10 +75,9 @@ def make_world(db: Session, *, name: str = "Kuvitteellinen Kalle") -> World:
     base = factories.county_case(db, name=name)
     user = factories.user(db, Role.CLIENT, client=base.client)
     actor, case = base.actor, base.case
-    housing, housing_staff = add_org_member(
-        db, case, OrgKind.PUBLIC_SERVICE, f"Asuntotoimisto {case.id}"
-    )
-    ngo, _ = add_org_member(db, case, OrgKind.NGO, f"Tukiyhdistys {case.id}")
+    joined = today() - timedelta(days=10)
+    housing = factories.partner(db, case, name=f"Asuntotoimisto {case.id}", starts_on=joined)
+    ngo = factories.partner(db, case, OrgKind.NGO, name=f"Tukiyhdistys {case.id}", starts_on=joined)
     person = factories.person_member(
         db,
         actor,
@@ -106,7 +96,16 @@ def make_world(db: Session, *, name: str = "Kuvitteellinen Kalle") -> World:
         )
     }
     return World(
-        base.worker, actor, base.client, case, user, housing, housing_staff, ngo, person, versions
+        base.worker,
+        actor,
+        base.client,
+        case,
+        user,
+        housing.member,
+        housing.actor,
+        ngo.member,
+        person,
+        versions,
     )
 
 

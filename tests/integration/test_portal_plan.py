@@ -79,9 +79,7 @@ def add_section(
         p.plan = factories.client_plan(
             db, p.case, review_on=today() + timedelta(days=30), created_by=p.worker
         )
-    # The worker's pages write only the four texts: a key they do not know goes straight in.
-    write = factories.stored_section if content.others else factories.plan_section
-    version = write(
+    version = factories.plan_section(
         db,
         p.worker_actor,
         p.case,
@@ -90,6 +88,8 @@ def add_section(
         agreement=agreement,
         review_on=review_on,
         responsible=responsible,
+        # The worker's pages write only the four texts: a key they do not know goes straight in.
+        direct=bool(content.others),
     )
     section = db.get(PlanSection, version.section_id)
     assert section is not None

@@ -196,8 +196,8 @@ def test_the_plan_names_who_sees_to_each_area(db: Session, setting: Setting) -> 
         db, actor, setting.case, SectionKind.HOUSING, SECTION, responsible=(housing,)
     )
     # Ended since, so not given new tasks: the worker's pages would not name them now.
-    factories.stored_section(
-        db, actor, setting.case, SectionKind.HEALTH, SECTION, responsible=(gone,)
+    factories.plan_section(
+        db, actor, setting.case, SectionKind.HEALTH, SECTION, responsible=(gone,), direct=True
     )
     release_checklist.generate(db, setting.case, setting.worker.id, utcnow())
     rows = by_task(items(db, setting.case))
