@@ -42,11 +42,9 @@ class Setting:
 
 @pytest.fixture
 def setting(db: Session) -> Setting:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kaisa", worker=worker)
+    made = factories.county_case(db, name="Kuvitteellinen Kaisa")
     db.commit()
-    return Setting(county, worker, record, case)
+    return Setting(made.county, made.worker, made.client, made.case)
 
 
 def issue(db: Session, s: Setting, **kwargs) -> service.IssuedCode:  # type: ignore[no-untyped-def]

@@ -11,13 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import grant_consent
-from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     CaseTeamMember,
     Client,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
@@ -29,10 +26,7 @@ from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.network import commands as network_service
 from app.partner_work.rules import client_reference
 from app.security import new_gate
-from consent.facts import Actor, ActorRole
-from consent.models import GivenHow
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from tests import factories
 from tests.conftest import api_token
@@ -65,16 +59,15 @@ class World:
 def world(db: Session) -> World:
     county = factories.organisation(db, OrgKind.COUNTY, "Kuvitteellinen hyvinvointialue")
     other_county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
+    base = factories.county_case(db, name="Kuvitteellinen Kalle", county=county)
+    worker, actor, record, case = base.worker, base.actor, base.client, base.case
     colleague = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
     case.sentence_start = TODAY - timedelta(days=400)
     case.probation_start = TODAY + timedelta(days=30)
     case.probation_end = TODAY + timedelta(days=59)
     db.add(CaseTeamMember(case_id=case.id, user_id=colleague.id, removed_at=factories.now()))
     teammate = factories.user(db, Role.CASEWORKER, county)
     db.add(CaseTeamMember(case_id=case.id, user_id=teammate.id))
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
     gate = new_gate()
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     ngo_org = factories.organisation(db, OrgKind.NGO, "Tukiyhdistys ry (fictional)")
@@ -122,17 +115,7 @@ def world(db: Session) -> World:
     network_service.end_flow(db, ended_flow, by_user_id=worker.id)
     db.flush()
     network_service.end_member(db, gate, left, by_user_id=worker.id)
-    grant_consent(
-        db,
-        gate,
-        actor,
-        case=case,
-        terms=ConsentTerms(housing.id, frozenset({SectionKind.HOUSING}), TODAY, None),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
+    factories.consent(db, actor, case, housing, SectionKind.HOUSING, valid_from=TODAY)
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Ulkopuolinen (fictional)")
     world = World(
         county,
@@ -454,16 +437,9 @@ def test_the_client_sees_the_flows_in_force(client: FlaskClient, db: Session, wo
 def test_a_member_of_another_case_is_never_listed(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    other, other_case = factories.client(db, world.county, name="Toinen", worker=world.worker)
-    db.add(
-        NetworkMember(
-            case_id=other_case.id,
-            client_id=other.id,
-            kind=MemberKind.PUBLIC_SERVICE,
-            organisation_id=world.outsider.organisation_id,
-            starts_on=TODAY,
-        )
-    )
+    _, other_case = factories.client(db, world.county, name="Toinen", worker=world.worker)
+    outsider_org = db.get(Organisation, world.outsider.organisation_id)
+    factories.member(db, other_case, outsider_org, starts_on=TODAY)
     db.commit()
     body = client.get(f"{world.url}/network", headers=headers_of(client, world.worker)).json
     assert len(body["members"]) == 3

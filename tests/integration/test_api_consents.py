@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.consents.commands import (
     amend_consent,
-    grant_consent,
     record_statutory_disclosure,
     revoke_consent,
 )
@@ -25,24 +23,20 @@ from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     OrgKind,
-    PlanSection,
-    PlanSectionVersion,
     Role,
     User,
 )
 from app.models.partner import RevocationNotice
 from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.plan.content import SectionContent
 from app.security import new_gate
 from consent.base import utcnow
-from consent.facts import Actor, ActorRole, Purpose
+from consent.facts import Actor
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
-from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import api_token
 
@@ -66,63 +60,30 @@ class World:
     other_member: NetworkMember
 
 
-def add_member(db: Session, case: Case, kind: MemberKind, org_kind: OrgKind) -> NetworkMember:
+def add_member(db: Session, case: Case, org_kind: OrgKind) -> NetworkMember:
     org = factories.organisation(db, org_kind)
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=kind,
-        organisation_id=org.id,
-        starts_on=helsinki_today() - timedelta(days=10),
-    )
-    db.add(member)
-    db.flush()
-    return member
-
-
-def write_section(db: Session, actor: Actor, case: Case, kind: SectionKind, text: str) -> None:
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id)
-        db.add(plan)
-    section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
-    db.add(section)
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=1,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(  # type: ignore[assignment]
-        actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text, "measures": "", "client_view": "", "worker_view": ""}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
+    return factories.member(db, case, org, starts_on=helsinki_today() - timedelta(days=10))
 
 
 @pytest.fixture
 def world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
-    user = factories.user(db, Role.CLIENT, client=record)
-    housing = add_member(db, case, MemberKind.PUBLIC_SERVICE, OrgKind.PUBLIC_SERVICE)
+    base = factories.county_case(db, name="Kuvitteellinen Kalle")
+    county, worker, case = base.county, base.worker, base.case
+    user = factories.user(db, Role.CLIENT, client=base.client)
+    housing = add_member(db, case, OrgKind.PUBLIC_SERVICE)
     partner = factories.user(db, Role.PARTNER, db.get(type(county), housing.organisation_id))
-    ngo = add_member(db, case, MemberKind.NGO, OrgKind.NGO)
-    write_section(db, actor, case, SectionKind.HOUSING, HOUSING_TEXT)
+    ngo = add_member(db, case, OrgKind.NGO)
+    factories.plan_section(
+        db, base.actor, case, SectionKind.HOUSING, SectionContent(goals=HOUSING_TEXT)
+    )
     other, other_case = factories.client(db, county, name="Kuvitteellinen Ville", worker=worker)
     other_user = factories.user(db, Role.CLIENT, client=other)
-    other_member = add_member(db, other_case, MemberKind.PUBLIC_SERVICE, OrgKind.PUBLIC_SERVICE)
+    other_member = add_member(db, other_case, OrgKind.PUBLIC_SERVICE)
     db.commit()
     return World(
         worker,
-        actor,
-        record,
+        base.actor,
+        base.client,
         case,
         user,
         housing,
@@ -135,16 +96,8 @@ def world(db: Session) -> World:
 
 
 def grant(db: Session, w: World, member: NetworkMember, case: Case | None = None) -> uuid.UUID:
-    consent = grant_consent(
-        db,
-        new_gate(),
-        w.worker_actor,
-        case=case or w.case,
-        terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), helsinki_today(), None),
-        purpose_text=PURPOSE,
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
+    consent = factories.consent(
+        db, w.worker_actor, case or w.case, member, SectionKind.HOUSING, purpose_text=PURPOSE
     )
     db.commit()
     return consent.id
@@ -296,7 +249,7 @@ def test_statutory_disclosures_are_listed_for_the_caseworker_and_the_client(
 
 
 def receipt_data(db: Session, w: World, receipt: ConsentReceipt) -> dict:  # type: ignore[type-arg]
-    actor = Actor(ActorRole.CLIENT, user_id=w.user.id, client_id=w.client.id)
+    actor = factories.actor(w.user)
     return open_receipts(new_gate(), actor, [receipt])[0]
 
 

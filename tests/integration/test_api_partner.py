@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, timedelta
 
@@ -12,29 +11,22 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import grant_consent, revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.commands import revoke_consent
 from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
-    PlanSection,
-    PlanSectionVersion,
     Role,
 )
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.partner_work.rules import client_reference
+from app.plan.content import SectionContent
 from app.security import new_gate
-from consent.facts import Purpose
-from consent.models import Consent, GivenHow
+from consent.models import Consent
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
-from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import api_token
 from tests.integration.test_partner_portal import World, make_world
@@ -51,56 +43,13 @@ def world(db: Session) -> World:
 
 
 def add_member(db: Session, case: Case, org: Organisation) -> NetworkMember:
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=MemberKind.PUBLIC_SERVICE,
-        organisation_id=org.id,
-        starts_on=helsinki_today() - timedelta(days=30),
-    )
-    db.add(member)
-    db.flush()
-    return member
-
-
-def write_section(db: Session, w: World, case: Case, kind: SectionKind, text: str) -> None:
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id)
-        db.add(plan)
-    section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
-    db.add(section)
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=1,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(  # type: ignore[assignment]
-        w.worker_actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text, "measures": "", "client_view": "", "worker_view": ""}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
+    return factories.member(db, case, org, starts_on=helsinki_today() - timedelta(days=30))
 
 
 def grant(
     db: Session, w: World, case: Case, member: NetworkMember, *sections: SectionKind
 ) -> Consent:
-    return grant_consent(
-        db,
-        new_gate(),
-        w.worker_actor,
-        case=case,
-        terms=ConsentTerms(member.id, frozenset(sections), helsinki_today(), UNTIL),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
+    return factories.consent(db, w.worker_actor, case, member, *sections, valid_until=UNTIL)
 
 
 def shared_client(
@@ -301,7 +250,9 @@ def test_the_client_sees_the_partners_api_read_in_their_log(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     record, case, consent = shared_client(db, world, "Kuvitteellinen Jaettu", SectionKind.HOUSING)
-    write_section(db, world, case, SectionKind.HOUSING, HOUSING_TEXT)
+    factories.plan_section(
+        db, world.worker_actor, case, SectionKind.HOUSING, SectionContent(goals=HOUSING_TEXT)
+    )
     own = factories.user(db, Role.CLIENT, client=record)
     db.commit()
     plan = client.get(

@@ -25,18 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.consents import consent_etag
-from app.consents.commands import grant_consent, revoke_consent
+from app.consents.commands import revoke_consent
 from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import Case, Client, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import RevocationNotice
-from app.plan import commands
-from app.plan.rules import EMPTY, SectionInput
+from app.plan.content import SectionContent
 from app.security import new_gate
-from consent.facts import Actor, ActorRole
-from consent.models import Consent, GivenHow
+from consent.models import Consent
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from tests import factories
 from tests.conftest import api_token
 
@@ -73,7 +70,7 @@ def _county_case(
 ) -> tuple[Case, NetworkMember, Consent, RevocationNotice]:
     """A client of ``county`` with ``partner_org`` in the network: one consent in force
     (housing), one revoked (so the organisation has a revocation notice), a written plan."""
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
+    actor = factories.actor(worker)
     _, case = factories.client(db, county, name="Kuvitteellinen Asiakas", worker=worker)
     today = helsinki_today()
     member = factories.org_member(
@@ -86,32 +83,14 @@ def _county_case(
     )
 
     def grant(kind: SectionKind) -> Consent:
-        return grant_consent(
-            db,
-            new_gate(),
-            actor,
-            case=case,
-            terms=ConsentTerms(member.id, frozenset({kind}), today, today + timedelta(days=90)),
-            purpose_text="Asunnon järjestäminen (fictional)",
-            given_how=GivenHow.WRITTEN,
-            information_text_version=CURRENT_VERSION,
-            receipt=None,
+        return factories.consent(
+            db, actor, case, member, kind, valid_until=today + timedelta(days=90)
         )
 
     consent = grant(SectionKind.HOUSING)
     revoke_consent(db, new_gate(), actor, grant(SectionKind.LIVELIHOOD), receipt=None)
-    commands.save_section(
-        db,
-        new_gate(),
-        actor,
-        case=case,
-        kind=SectionKind.HOUSING,
-        section=None,
-        seen_version=0,
-        before=EMPTY,
-        after=SectionInput(goals="Oma asunto (fictional)"),
-        members=[],
-        today=today,
+    factories.plan_section(
+        db, actor, case, SectionKind.HOUSING, SectionContent(goals="Oma asunto (fictional)")
     )
     notice = db.scalars(
         select(RevocationNotice).where(RevocationNotice.organisation_id == partner_org.id)

@@ -15,8 +15,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import grant_consent
-from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -30,13 +28,10 @@ from app.models import (
     Role,
     User,
 )
-from app.plan import commands, queries, rules
-from app.security import new_gate
+from app.plan.content import SectionContent
 from consent.base import utcnow
-from consent.facts import Actor, ActorRole
-from consent.models import GivenHow
+from consent.facts import Actor
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from tests import factories
 from tests.conftest import api_token
@@ -72,11 +67,8 @@ class World:
 def build_world(db: Session) -> World:
     """A client with two members, a housing section shared with housing, and a health
     section that is not shared with anyone."""
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    gate = new_gate()
+    base = factories.county_case(db, name="Kuvitteellinen Kalle")
+    actor, case = base.actor, base.case
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     start = TODAY - timedelta(days=10)
     housing = factories.org_member(
@@ -85,31 +77,21 @@ def build_world(db: Session) -> World:
     person = factories.person_member(
         db, actor, case, "Sisko Kuvitteellinen", role="Sisar", starts_on=start
     )
-    grant_consent(
-        db,
-        gate,
-        actor,
-        case=case,
-        terms=ConsentTerms(housing.id, frozenset({SectionKind.HOUSING}), TODAY, None),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
+    factories.consent(db, actor, case, housing, SectionKind.HOUSING)
     other_county = factories.organisation(db, OrgKind.COUNTY)
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Ulkopuolinen (fictional)")
     return World(
-        county,
-        worker,
+        base.county,
+        base.worker,
         actor,
-        record,
+        base.client,
         case,
         housing,
         person,
-        factories.user(db, Role.CLIENT, client=record),
+        factories.user(db, Role.CLIENT, client=base.client),
         factories.user(db, Role.PARTNER, housing_org),
         factories.user(db, Role.PARTNER, outsider_org),
-        factories.user(db, Role.CASEWORKER, county),
+        factories.user(db, Role.CASEWORKER, base.county),
         factories.user(db, Role.CASEWORKER, other_county),
     )
 
@@ -121,25 +103,17 @@ def world(db: Session) -> World:
     return built
 
 
-def save(db: Session, w: World, kind: SectionKind, **data: Any) -> PlanSectionVersion:
-    """Write a version of a section through the service, as the responsible worker."""
-    view = queries.read_plan(db, new_gate(), w.actor, w.case, kinds=[kind])
-    current = view.section(kind)
-    version = commands.save_section(
-        db,
-        new_gate(),
-        w.actor,
-        case=w.case,
-        kind=kind,
-        section=current.section if current else None,
-        seen_version=current.section.current_version if current else 0,
-        before=current.data if current else rules.EMPTY,
-        after=rules.SectionInput(**data),
-        members=view.members,
-        today=TODAY,
-    )
-    assert version is not None
-    return version
+def save(
+    db: Session,
+    w: World,
+    kind: SectionKind,
+    *,
+    responsible: tuple[NetworkMember, ...] = (),
+    **texts: str,
+) -> PlanSectionVersion:
+    """Write a version of a section through the command, as the responsible worker."""
+    content = SectionContent(**texts)
+    return factories.plan_section(db, w.actor, w.case, kind, content, responsible=responsible)
 
 
 @pytest.fixture
@@ -150,7 +124,7 @@ def written(db: Session, world: World) -> World:
         SectionKind.HOUSING,
         goals=HOUSING_GOAL,
         measures="Asuntohakemus maaliskuussa",
-        responsible_ids=frozenset({world.housing.id}),
+        responsible=(world.housing,),
     )
     save(db, world, SectionKind.HEALTH, goals=HEALTH_GOAL, worker_view="Hoito jatkuu")
     db.commit()

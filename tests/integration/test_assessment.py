@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from app.assessment.rules import FACTORS
 from app.i18n import helsinki_today
-from app.models import Case, MemberKind, NetworkMember, OrgKind, Phase, Role
+from app.models import Case, NetworkMember, OrgKind, Phase, Role
 from app.models.assessment import (
     Assessment,
     AssessmentFactor,
@@ -21,9 +22,7 @@ from app.models.assessment import (
 )
 from app.models.case import PhaseChange
 from consent.base import utcnow
-from consent.facts import SYSTEM_ACTOR, Purpose
 from consent.sections import SectionKind
-from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -34,46 +33,15 @@ CLIENT_VIEW = "Haluan oman asunnon Kuopiosta (fictional)"
 PROFESSIONAL_VIEW = "Tukiasuminen ensin, velkaneuvonta (fictional)"
 
 
-def county_case(db, phase: Phase = Phase.ASSESSMENT):  # type: ignore[no-untyped-def]
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(
-        db, county, name="Kuvitteellinen Kalle", worker=worker, phase=phase
-    )
-    return county, worker, record, case
+def org_member(
+    db: Session, case: Case, name: str | None = None, ended_at: datetime | None = None
+) -> NetworkMember:
+    org = factories.organisation(db, OrgKind.NGO, name=name)
+    return factories.member(db, case, org, ended_at=ended_at)
 
 
-def org_member(db, case, kind: OrgKind = OrgKind.NGO, name: str | None = None, **kw):  # type: ignore[no-untyped-def]
-    org = factories.organisation(db, kind, name=name)
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=MemberKind.NGO,
-        organisation_id=org.id,
-        starts_on=TODAY - 30 * DAY,
-        **kw,
-    )
-    db.add(member)
-    db.flush()
-    return member
-
-
-def person_member(db, case, name: str) -> NetworkMember:  # type: ignore[no-untyped-def]
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=MemberKind.CLOSE_PERSON,
-        starts_on=TODAY - 30 * DAY,
-    )
-    member.person_name_ct = factories.system_gate(db).write_text(
-        SYSTEM_ACTOR,
-        field_ref(member, NetworkMember.person_name_ct),
-        name,
-        purpose=Purpose.ADMINISTRATION,
-    )
-    db.add(member)
-    db.flush()
-    return member
+def person_member(db: Session, case: Case, name: str) -> NetworkMember:
+    return factories.member(db, case, person_name=name)
 
 
 def url(record, suffix: str = "") -> str:  # type: ignore[no-untyped-def]
@@ -106,7 +74,7 @@ def raw_bytes(db) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def test_invalid_input_is_refused_with_everything_typed_kept(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = county_case(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -154,7 +122,7 @@ def test_invalid_input_is_refused_with_everything_typed_kept(client, db) -> None
     ],
 )
 def test_forged_choices_are_a_400_not_a_500(client, db, bad) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = county_case(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -164,7 +132,7 @@ def test_forged_choices_are_a_400_not_a_500(client, db, bad) -> None:  # type: i
 
 
 def test_both_views_are_stored_encrypted_and_shown(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = county_case(db)
+    _, worker, record, case = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -217,7 +185,7 @@ def test_both_views_are_stored_encrypted_and_shown(client, db) -> None:  # type:
 
 
 def test_an_edit_reseals_only_what_changed_and_adds_a_version(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = county_case(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -253,7 +221,7 @@ def test_an_edit_reseals_only_what_changed_and_adds_a_version(client, db) -> Non
 
 
 def test_a_stale_form_is_refused_and_keeps_the_input(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = county_case(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -268,7 +236,7 @@ def test_a_stale_form_is_refused_and_keeps_the_input(client, db) -> None:  # typ
 
 
 def test_participants_are_the_cases_own_network_members(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, worker, record, case = county_case(db)
+    county, worker, record, case = factories.county_case(db)
     ngo = org_member(db, case, name="Kuvitteellinen Kriminaalihuollon tukisäätiö")
     sister = person_member(db, case, "Kuvitteellinen Sisko Saara")
     ended = org_member(db, case, name="Päättynyt Järjestö (fictional)", ended_at=utcnow())
@@ -314,7 +282,7 @@ def test_participants_are_the_cases_own_network_members(client, db) -> None:  # 
 
 
 def test_another_countys_worker_gets_404_everywhere(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = county_case(db)
+    _, worker, record, case = factories.county_case(db)
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
     db.commit()
     login(client, worker.username)
@@ -343,7 +311,7 @@ def test_another_countys_worker_gets_404_everywhere(client, db) -> None:  # type
 
 
 def test_mark_completed_moves_an_assessment_case_on_to_the_network(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = county_case(db)
+    _, worker, record, case = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -381,7 +349,7 @@ def test_mark_completed_moves_an_assessment_case_on_to_the_network(client, db) -
 
 
 def test_completing_leaves_a_later_phase_alone(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = county_case(db, phase=Phase.RELEASE)
+    _, worker, record, case = factories.county_case(db, phase=Phase.RELEASE)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -397,7 +365,7 @@ def test_completing_leaves_a_later_phase_alone(client, db) -> None:  # type: ign
 
 
 def test_starting_an_assessment_moves_a_notified_case_into_assessment(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = county_case(db, phase=Phase.NOTIFIED)
+    _, worker, record, case = factories.county_case(db, phase=Phase.NOTIFIED)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -413,7 +381,7 @@ def test_starting_an_assessment_moves_a_notified_case_into_assessment(client, db
 def test_the_page_reads_in_one_batch_and_a_fixed_number_of_queries(
     client, db, sql_count, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = county_case(db)
+    _, worker, record, case = factories.county_case(db)
     org_member(db, case)
     person_member(db, case, "Kuvitteellinen Veli Ville")
     db.commit()
@@ -464,7 +432,7 @@ def test_the_page_reads_in_one_batch_and_a_fixed_number_of_queries(
 
 def test_entered_dates_are_helsinki_days(client, db) -> None:  # type: ignore[no-untyped-def]
     """Tomorrow in Finland is refused, today is fine, whatever the server's own zone."""
-    _, worker, record, _ = county_case(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -477,7 +445,7 @@ def test_entered_dates_are_helsinki_days(client, db) -> None:  # type: ignore[no
 
 
 def test_factors_unknown_to_the_list_are_ignored_not_an_error(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = county_case(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     token = csrf_token(client, url(record))
@@ -492,7 +460,7 @@ def test_factors_unknown_to_the_list_are_ignored_not_an_error(client, db) -> Non
 def test_a_new_assessment_starts_from_the_intakes_contact_day(client, db) -> None:  # type: ignore[no-untyped-def]
     from app.models.intake import Channel, Notification, NotificationPath, NotifierKind
 
-    county, worker, record, case = county_case(db, phase=Phase.NOTIFIED)
+    county, worker, record, case = factories.county_case(db, phase=Phase.NOTIFIED)
     contacted = TODAY - 40 * DAY
     db.add(
         Notification(

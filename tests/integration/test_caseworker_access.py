@@ -13,15 +13,8 @@ from tests import factories
 from tests.conftest import csrf_token, login
 
 
-def county_with_worker(db, name: str = "Kuvitteellinen Kalle"):  # type: ignore[no-untyped-def]
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=name, worker=worker)
-    return county, worker, record, case
-
-
 def test_responsible_worker_opens_the_record(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = county_with_worker(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     page = client.get(f"/caseworker/clients/{record.id}").get_data(as_text=True)
@@ -30,7 +23,7 @@ def test_responsible_worker_opens_the_record(client, db) -> None:  # type: ignor
 
 
 def test_another_countys_client_is_indistinguishable_from_a_missing_one(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, _, record, _ = county_with_worker(db)
+    _, _, record, _ = factories.county_case(db)
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
     db.commit()
     login(client, stranger.username)
@@ -42,7 +35,7 @@ def test_another_countys_client_is_indistinguishable_from_a_missing_one(client, 
 
 
 def test_colleague_needs_a_recorded_reason_which_lasts_until_the_end_of_the_day(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, _, record, _ = county_with_worker(db)
+    county, _, record, _ = factories.county_case(db)
     colleague = factories.user(db, Role.CASEWORKER, county)
     db.commit()
     login(client, colleague.username)
@@ -72,7 +65,7 @@ def test_colleague_needs_a_recorded_reason_which_lasts_until_the_end_of_the_day(
 
 
 def test_case_team_member_opens_the_record(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, _, record, case = county_with_worker(db)
+    county, _, record, case = factories.county_case(db)
     teammate = factories.user(db, Role.CASEWORKER, county)
     db.add(CaseTeamMember(case_id=case.id, user_id=teammate.id))
     db.commit()
@@ -81,7 +74,7 @@ def test_case_team_member_opens_the_record(client, db) -> None:  # type: ignore[
 
 
 def test_partner_staff_cannot_use_caseworker_pages(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, _, record, _ = county_with_worker(db)
+    _, _, record, _ = factories.county_case(db)
     partner = factories.user(db, Role.PARTNER, factories.organisation(db, OrgKind.NGO))
     db.commit()
     login(client, partner.username)
@@ -89,7 +82,7 @@ def test_partner_staff_cannot_use_caseworker_pages(client, db) -> None:  # type:
 
 
 def test_client_sees_own_name_on_my_page(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, _, record, _ = county_with_worker(db, name="Kuvitteellinen Kerttu")
+    _, _, record, _ = factories.county_case(db, name="Kuvitteellinen Kerttu")
     account = factories.user(db, Role.CLIENT, client=record)
     db.commit()
     login(client, account.username)
@@ -97,7 +90,7 @@ def test_client_sees_own_name_on_my_page(client, db) -> None:  # type: ignore[no
 
 
 def test_caseload_page_runs_a_fixed_number_of_queries(client, db, sql_count) -> None:  # type: ignore[no-untyped-def]
-    county, worker, _, _ = county_with_worker(db)
+    county, worker, _, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
 
@@ -126,7 +119,7 @@ def test_caseload_page_runs_a_fixed_number_of_queries(client, db, sql_count) -> 
 def test_a_read_only_page_still_commits_its_log_entries(client, db) -> None:  # type: ignore[no-untyped-def]
     from sharing.access_log import AccessLogEntry
 
-    _, worker, record, _ = county_with_worker(db)
+    _, worker, record, _ = factories.county_case(db)
     db.commit()
     login(client, worker.username)
     assert client.get(f"/caseworker/clients/{record.id}").status_code == 200
@@ -152,7 +145,7 @@ def test_a_failed_page_keeps_the_log_of_reads_it_made(app, db) -> None:  # type:
     from sharing.access_log import AccessLogEntry
     from sharing.fields import sealed
 
-    _, _, record, _ = county_with_worker(db)
+    _, _, record, _ = factories.county_case(db)
     db.commit()
     client_id = record.id
     probe = create_app(app.extensions["tukiverkko.settings"])

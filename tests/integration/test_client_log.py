@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.dashboard import queries as dashboard
-from app.models import MemberKind, OrgKind, Role, User
+from app.models import OrgKind, Role, User
 from app.models.case import Client
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.security import new_gate
@@ -28,7 +28,6 @@ from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration.test_portal_consents import (
     World,
-    add_org_member,
     grant,
     make_world,
     reads,
@@ -60,12 +59,12 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
     consent = grant(db, w, w.housing, SectionKind.HOUSING)
     db.commit()
     assert reads(w.housing_staff, w, SectionKind.HOUSING)
-    probation, probation_staff = add_org_member(
+    probation = factories.partner(
         db,
         w.case,
-        MemberKind.PROBATION,
         OrgKind.PROBATION,
-        f"Yhdyskuntaseuraamustoimisto {w.case.id}",
+        name=f"Yhdyskuntaseuraamustoimisto {w.case.id}",
+        starts_on=today() - timedelta(days=10),
     )
     w.versions[SectionKind.LIVELIHOOD] = write_section(
         db, w.worker_actor, w.case, SectionKind.LIVELIHOOD, "Perustoimeentulotuki (fictional)"
@@ -75,7 +74,7 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
         new_gate(),
         w.worker_actor,
         case=w.case,
-        member_id=probation.id,
+        member_id=probation.member.id,
         sections=frozenset({SectionKind.LIVELIHOOD}),
         provision=PROVISION,
         justification="Toimeentulon turvaaminen (fictional)",
@@ -83,12 +82,12 @@ def partner_history(db: Session, w: World) -> tuple[Actor, Actor]:
         valid_until=today() + timedelta(days=7),
     )
     db.commit()
-    assert reads(probation_staff, w, SectionKind.LIVELIHOOD)
+    assert reads(probation.actor, w, SectionKind.LIVELIHOOD)
     revoke_consent(db, new_gate(), w.worker_actor, consent, receipt=None)
     db.commit()
     with pytest.raises(AccessDenied):
         reads(w.housing_staff, w, SectionKind.HOUSING)
-    return w.housing_staff, probation_staff
+    return w.housing_staff, probation.actor
 
 
 def test_the_log_shows_reads_refusals_and_statutory_disclosures_by_organisation_and_date(

@@ -22,13 +22,6 @@ from tests.conftest import csrf_token, login
 NAME = "Kuvitteellinen Kalle"
 
 
-def setting(db):  # type: ignore[no-untyped-def]
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=NAME, worker=worker)
-    return county, worker, record, case
-
-
 def url(record, tail: str = "") -> str:  # type: ignore[no-untyped-def]
     return f"/caseworker/clients/{record.id}{tail}"
 
@@ -55,7 +48,7 @@ def post(client, path: str, data: dict[str, str]):  # type: ignore[no-untyped-de
 
 
 def test_timeline_shows_phases_and_key_dates_in_date_order(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = setting(db)
+    _, worker, record, case = factories.county_case(db, name=NAME)
     today = helsinki_today()
     case.opened_at = datetime(2024, 1, 10, 10, tzinfo=UTC)
     case.phase = Phase.NETWORK
@@ -106,7 +99,7 @@ def test_timeline_shows_phases_and_key_dates_in_date_order(client, db) -> None: 
 
 
 def test_a_case_without_phase_history_shows_its_phase_from_the_day_it_opened(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = setting(db)
+    _, worker, record, case = factories.county_case(db, name=NAME)
     case.opened_at = datetime(2024, 4, 2, 8, tzinfo=UTC)
     db.commit()
     sign_in(client, worker.username)
@@ -117,7 +110,7 @@ def test_a_case_without_phase_history_shows_its_phase_from_the_day_it_opened(cli
 
 
 def test_phase_change_is_attributed_timestamped_and_validated(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = setting(db)
+    _, worker, record, case = factories.county_case(db, name=NAME)
     db.commit()
     sign_in(client, worker.username)
 
@@ -149,7 +142,7 @@ def test_phase_change_is_attributed_timestamped_and_validated(client, db) -> Non
 
 
 def test_key_dates_validation_shows_a_clear_error_and_keeps_the_input(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = setting(db)
+    _, worker, record, case = factories.county_case(db, name=NAME)
     db.commit()
     sign_in(client, worker.username)
     release = date(2026, 8, 31)
@@ -222,7 +215,7 @@ def test_key_dates_validation_shows_a_clear_error_and_keeps_the_input(client, db
 
 
 def test_changing_the_responsible_worker_keeps_history_and_moves_access(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, first, record, _ = setting(db)
+    county, first, record, _ = factories.county_case(db, name=NAME)
     case_rw = db.scalars(select(ResponsibleWorker)).one()
     case_rw.starts_on = helsinki_today() - timedelta(days=30)
     second = factories.user(db, Role.CASEWORKER, county)
@@ -280,7 +273,7 @@ def test_changing_the_responsible_worker_keeps_history_and_moves_access(client, 
 
 
 def test_team_membership_gives_and_removing_ends_access_and_keeps_history(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, worker, record, _ = setting(db)
+    county, worker, record, _ = factories.county_case(db, name=NAME)
     colleague = factories.user(db, Role.CASEWORKER, county)
     db.commit()
 
@@ -314,7 +307,7 @@ def test_team_membership_gives_and_removing_ends_access_and_keeps_history(client
 
 
 def test_parallel_plans_are_added_listed_and_ended(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = setting(db)
+    _, worker, record, _ = factories.county_case(db, name=NAME)
     prison = factories.organisation(db, OrgKind.PRISON, name="Kuvitteellinen vankila (fictional)")
     db.commit()
     sign_in(client, worker.username)
@@ -414,7 +407,7 @@ def request(client, method: str, path: str, data: dict[str, str]):  # type: igno
 
 
 def test_another_countys_worker_gets_404_on_every_page(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, _, record, case = setting(db)
+    _, _, record, case = factories.county_case(db, name=NAME)
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
     pages = every_page(record, case, db)
     sign_in(client, stranger.username)
@@ -426,7 +419,7 @@ def test_another_countys_worker_gets_404_on_every_page(client, db) -> None:  # t
 
 
 def test_a_colleague_without_relationship_gets_the_work_task_page_everywhere(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, _, record, case = setting(db)
+    county, _, record, case = factories.county_case(db, name=NAME)
     colleague = factories.user(db, Role.CASEWORKER, county)
     pages = every_page(record, case, db)
     sign_in(client, colleague.username)
@@ -442,20 +435,15 @@ def test_a_colleague_without_relationship_gets_the_work_task_page_everywhere(cli
 
 
 def test_overview_runs_a_fixed_number_of_queries(client, db, sql_count) -> None:  # type: ignore[no-untyped-def]
-    county, worker, record, case = setting(db)
+    county, worker, record, case = factories.county_case(db, name=NAME)
     org = factories.organisation(db, OrgKind.NGO)
 
     def add_history(n: int) -> None:
         colleague = factories.user(db, Role.CASEWORKER, county)
         db.add(CaseTeamMember(case_id=case.id, user_id=colleague.id, added_by_id=worker.id))
-        db.add(
-            ResponsibleWorker(
-                case_id=case.id,
-                worker_id=colleague.id,
-                starts_on=date(2020, 1, 1) + timedelta(days=n),
-                ends_on=date(2020, 1, 1) + timedelta(days=n),
-                assigned_by_id=worker.id,
-            )
+        day = date(2020, 1, 1) + timedelta(days=n)
+        factories.responsible_worker(
+            db, case, colleague, starts_on=day, ends_on=day, assigned_by=worker
         )
         db.add(
             PhaseChange(

@@ -25,20 +25,18 @@ from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
 from app.consents import receipts
 from app.ending import commands as ending_service
-from app.models import Case, CaseTeamMember, Organisation, OrgKind, PlanSection, Role
+from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
 from app.network import commands as network_service
 from app.person_access import commands as person_access
-from app.plan import commands as plan_commands
-from app.plan import rules as plan_rules
+from app.plan.content import SectionContent
 from app.release import commands as release_checklist
 from app.security import new_gate, password_hasher
 from app.web.receipts import RequestWording
 from consent.base import Base, utcnow
-from consent.facts import Actor, ActorRole
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from tests import factories
@@ -145,34 +143,10 @@ def build_world(db: Session) -> World:
         members=[w.person],
         today=today(),
     )
-    first = plan_rules.SectionInput(goals="Oma koti (fictional)")
-    version = plan_commands.save_section(
-        db,
-        gate,
-        w.actor,
-        case=w.case,
-        kind=SectionKind.LIVELIHOOD,
-        section=None,
-        seen_version=0,
-        before=plan_rules.EMPTY,
-        after=first,
-        members=[w.person],
-        today=today(),
-    )
-    assert version is not None
-    plan_commands.save_section(  # a second version, for the pages that compare two
-        db,
-        gate,
-        w.actor,
-        case=w.case,
-        kind=SectionKind.LIVELIHOOD,
-        section=db.get(PlanSection, version.section_id),
-        seen_version=1,
-        before=first,
-        after=plan_rules.SectionInput(goals="Oma koti ja työ (fictional)"),
-        members=[w.person],
-        today=today(),
-    )
+    # Two versions of one section, for the pages that compare two.
+    for goals in ("Oma koti (fictional)", "Oma koti ja työ (fictional)"):
+        content = SectionContent(goals=goals)
+        factories.plan_section(db, w.actor, w.case, SectionKind.LIVELIHOOD, content)
     release_checklist.generate(db, w.case, w.worker.id, utcnow())
     item = db.scalars(select(ChecklistItem).where(ChecklistItem.case_id == w.case.id)).first()
     assert item is not None
@@ -207,7 +181,7 @@ def build_world(db: Session) -> World:
     query = client_log.open_query(
         db,
         gate,
-        Actor(ActorRole.CLIENT, user_id=own.id, client_id=w.client.id),
+        factories.actor(own),
         case=w.case,
         entry=entry,
         note=None,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
-from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
+from app.models import Case, Client, NetworkMember, Organisation, OrgKind, User
 from consent import service
 from consent.decision import live_grants
 from consent.errors import ConsentNotActive, InvalidConsent
@@ -45,25 +45,14 @@ class Network:
 
 
 def member(db: Session, case: Case, organisation: Organisation, starts_on: date) -> NetworkMember:
-    joined = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=MemberKind.PUBLIC_SERVICE,
-        organisation_id=organisation.id,
-        starts_on=starts_on,
-        # Recorded when the period began: reconstruction counts members from when entered.
-        added_at=datetime.combine(starts_on, time(8), HELSINKI),
-    )
-    db.add(joined)
-    db.flush()
-    return joined
+    # Recorded when the period began: reconstruction counts members from when entered.
+    entered = datetime.combine(starts_on, time(8), HELSINKI)
+    return factories.member(db, case, organisation, starts_on=starts_on, added_at=entered)
 
 
 @pytest.fixture
 def network(db: Session) -> Network:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    client, case = factories.client(db, county, worker=worker)
+    _, worker, client, case = factories.county_case(db)
     since = TODAY - timedelta(days=60)
     housing = member(db, case, factories.organisation(db, OrgKind.PUBLIC_SERVICE), since)
     kela = member(db, case, factories.organisation(db, OrgKind.PUBLIC_SERVICE), since)

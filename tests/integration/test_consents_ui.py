@@ -12,33 +12,30 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import end_membership, grant_consent, revoke_consent
+from app.consents.commands import end_membership, revoke_consent
 from app.consents.rules import GrantCode
 from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
-    PlanSection,
     PlanSectionVersion,
     Role,
     User,
 )
+from app.plan.content import SectionContent
 from app.refusals import Refused
 from app.security import new_gate
 from consent.decision import Reason
-from consent.facts import Actor, ActorRole, Purpose
+from consent.facts import Actor, Purpose
 from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
-from sharing.fields import field_ref, sealed
+from sharing.fields import sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -66,46 +63,25 @@ def today() -> date:
     return helsinki_today()
 
 
-def add_member(
-    db: Session,
-    case: Case,
-    kind: MemberKind,
-    org_kind: OrgKind,
-    *,
-    committed: bool = False,
-    name: str | None = None,
-) -> tuple[NetworkMember, Actor]:
-    org = factories.organisation(db, org_kind, name=name)
-    staff = factories.user(db, Role.PARTNER, org)
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=kind,
-        organisation_id=org.id,
-        starts_on=today() - timedelta(days=10),
-        confidentiality_committed_on=today() if committed else None,
+def make_world(db: Session, county: Organisation | None = None) -> World:
+    base = factories.county_case(db, name="Kuvitteellinen Kalle", county=county)
+    joined = today() - timedelta(days=10)
+    housing = factories.partner(
+        db, base.case, name=f"Asuntotoimisto {base.case.id}", starts_on=joined
     )
-    db.add(member)
-    db.flush()
-    return member, Actor(ActorRole.PARTNER, user_id=staff.id, organisation_id=org.id)
-
-
-def make_world(db: Session, county=None) -> World:  # type: ignore[no-untyped-def]
-    county = county or factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
-    housing, housing_staff = add_member(
-        db,
-        case,
-        MemberKind.PUBLIC_SERVICE,
-        OrgKind.PUBLIC_SERVICE,
-        name=f"Asuntotoimisto {case.id}",
+    ngo = factories.partner(
+        db, base.case, OrgKind.NGO, name=f"Tukiyhdistys {base.case.id}", starts_on=joined
     )
-    ngo, ngo_staff = add_member(
-        db, case, MemberKind.NGO, OrgKind.NGO, name=f"Tukiyhdistys {case.id}"
+    return World(
+        base.worker,
+        base.actor,
+        base.client,
+        base.case,
+        housing.member,
+        housing.actor,
+        ngo.member,
+        ngo.actor,
     )
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    return World(worker, actor, record, case, housing, housing_staff, ngo, ngo_staff)
 
 
 @pytest.fixture
@@ -114,24 +90,7 @@ def world(db: Session) -> World:
 
 
 def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSectionVersion:
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == w.case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=w.case.id, client_id=w.client.id)
-        db.add(plan)
-    section = PlanSection(plan_id=plan.id, client_id=w.client.id, kind=kind, current_version=1)
-    db.add(section)
-    version = PlanSectionVersion(
-        section_id=section.id, kind=section.kind, client_id=w.client.id, version=1, content_ct=b""
-    )
-    version.content_ct = new_gate().write_text(
-        w.worker_actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    return version
+    return factories.plan_section(db, w.worker_actor, w.case, kind, SectionContent(goals=text))
 
 
 def partner_reads(actor: Actor, version: PlanSectionVersion, kind: SectionKind) -> str:
@@ -162,22 +121,24 @@ def post(client: FlaskClient, path: str, data: dict[str, object]):  # type: igno
     return client.post(path, data={"csrf_token": csrf_token(client, path), **data})
 
 
-def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, **kw):  # type: ignore[no-untyped-def]
-    return grant_consent(
+def grant(
+    db: Session,
+    w: World,
+    member: NetworkMember,
+    *sections: SectionKind,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    purpose: str = PURPOSE,
+) -> Consent:
+    return factories.consent(
         db,
-        new_gate(),
         w.worker_actor,
-        case=w.case,
-        terms=ConsentTerms(
-            member.id,
-            frozenset(sections),
-            kw.get("valid_from", today()),
-            kw.get("valid_until"),
-        ),
-        purpose_text=kw.get("purpose", PURPOSE),
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
+        w.case,
+        member,
+        *sections,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        purpose_text=purpose,
     )
 
 
@@ -491,22 +452,13 @@ def test_an_ended_member_shows_no_access_in_the_matrix(
 def test_a_person_member_is_shown_by_their_decrypted_name(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    person = NetworkMember(
-        case_id=world.case.id,
-        client_id=world.client.id,
-        kind=MemberKind.CLOSE_PERSON,
+    person = factories.member(
+        db,
+        world.case,
+        person_name="Siskonen Sanna (fictional)",
         starts_on=today(),
-        person_name_ct=b"",
-        confidentiality_committed_on=today(),
+        committed_on=today(),
     )
-    person.person_name_ct = new_gate().write_text(
-        world.worker_actor,
-        field_ref(person, NetworkMember.person_name_ct),
-        "Siskonen Sanna (fictional)",
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(person)
-    db.flush()
     grant(db, world, person, SectionKind.RELATIONSHIPS)
     db.commit()
     login(client, world.worker.username)
@@ -592,7 +544,7 @@ def test_the_consents_page_runs_a_fixed_number_of_queries(
     with_two_members = queries()
     for _ in range(8):
         give_consents(
-            add_member(db, world.case, MemberKind.PUBLIC_SERVICE, OrgKind.PUBLIC_SERVICE)[0]
+            factories.partner(db, world.case, starts_on=today() - timedelta(days=10)).member
         )
     db.commit()
     with_ten_members = queries()

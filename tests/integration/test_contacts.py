@@ -21,13 +21,6 @@ from tests.conftest import csrf_token, login
 NAME = "Kuvitteellinen Kaisa"
 
 
-def setting(db):  # type: ignore[no-untyped-def]
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=NAME, worker=worker)
-    return county, worker, record, case
-
-
 def path(record) -> str:  # type: ignore[no-untyped-def]
     return f"/caseworker/clients/{record.id}/contacts"
 
@@ -54,7 +47,7 @@ def days(page: str) -> list[int]:
 
 
 def test_a_contact_is_recorded_attributed_and_listed(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = setting(db)
+    _, worker, record, _ = factories.county_case(db, name=NAME)
     db.commit()
     login(client, worker.username)
     page = client.get(path(record)).get_data(as_text=True)
@@ -85,7 +78,7 @@ def test_a_contact_is_recorded_attributed_and_listed(client, db) -> None:  # typ
 
 
 def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, _ = setting(db)
+    _, worker, record, _ = factories.county_case(db, name=NAME)
     db.commit()
     login(client, worker.username)
 
@@ -116,7 +109,7 @@ def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> No
 
 
 def test_contacts_are_listed_newest_first_a_page_at_a_time(client, db) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = setting(db)
+    _, worker, record, case = factories.county_case(db, name=NAME)
     start = datetime(2025, 1, 1, 8, tzinfo=UTC)
     channels = list(ContactChannel)
     for n in range(PAGE_SIZE + 5):
@@ -146,7 +139,7 @@ def test_contacts_are_listed_newest_first_a_page_at_a_time(client, db) -> None: 
 
 
 def test_contact_list_runs_a_fixed_number_of_queries(client, db, sql_count) -> None:  # type: ignore[no-untyped-def]
-    _, worker, record, case = setting(db)
+    _, worker, record, case = factories.county_case(db, name=NAME)
     other = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
 
     def add(n: int) -> None:
@@ -184,7 +177,7 @@ def test_contact_list_runs_a_fixed_number_of_queries(client, db, sql_count) -> N
 
 
 def test_only_workers_with_a_relationship_use_the_page(client, db) -> None:  # type: ignore[no-untyped-def]
-    county, _, record, _ = setting(db)
+    county, _, record, _ = factories.county_case(db, name=NAME)
     colleague = factories.user(db, Role.CASEWORKER, county)
     stranger = factories.user(db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY))
     db.commit()

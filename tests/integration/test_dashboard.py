@@ -15,13 +15,9 @@ from app.dashboard import queries as dashboard
 from app.i18n import helsinki_today
 from app.models import (
     CaseTeamMember,
-    ClientPlan,
-    MemberKind,
-    NetworkMember,
     Organisation,
     OrgKind,
     Phase,
-    ResponsibleWorker,
     Role,
     User,
 )
@@ -31,8 +27,8 @@ from app.release import commands as release_checklist
 from app.release import rules as release_rules
 from app.security import new_gate
 from consent.base import utcnow
-from consent.facts import SYSTEM_ACTOR, Direction, Purpose
-from consent.models import Consent, GivenHow
+from consent.facts import SYSTEM_ACTOR, Purpose
+from consent.sections import SectionKind
 from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import login
@@ -70,33 +66,18 @@ def a_client(  # type: ignore[no-untyped-def]
     if checklist:
         release_checklist.generate(db, case, worker.id, utcnow())
     if review_in is not None:
-        db.add(
-            ClientPlan(case_id=case.id, client_id=record.id, review_on=TODAY + timedelta(review_in))
-        )
+        factories.client_plan(db, case, review_on=TODAY + timedelta(review_in))
     if consent_ends_in is not None:
         office = factories.organisation(db, OrgKind.PUBLIC_SERVICE)
-        member = NetworkMember(
-            case_id=case.id,
-            client_id=record.id,
-            kind=MemberKind.PUBLIC_SERVICE,
-            organisation_id=office.id,
-            starts_on=TODAY - timedelta(days=30),
-        )
-        db.add(member)
-        db.flush()
-        db.add(
-            Consent(
-                client_id=record.id,
-                case_id=case.id,
-                member_id=member.id,
-                sections=["housing"],
-                direction=Direction.DISCLOSE,
-                purpose=Purpose.NETWORK_COOPERATION,
-                valid_from=TODAY - timedelta(days=30),
-                valid_until=TODAY + timedelta(consent_ends_in),
-                given_how=GivenHow.WRITTEN,
-                information_text_version="test-1",
-            )
+        member = factories.member(db, case, office, starts_on=TODAY - timedelta(days=30))
+        factories.consent(
+            db,
+            factories.actor(worker),
+            case,
+            member,
+            SectionKind.HOUSING,
+            valid_from=TODAY - timedelta(days=30),
+            valid_until=TODAY + timedelta(consent_ends_in),
         )
     db.flush()
     return record, case
@@ -194,13 +175,8 @@ def world(db: Session) -> World:
     _, ended = a_client(
         db, county, "Kuvitteellinen Hilkka", colleague, phase=Phase.RELEASE, leaves_in=6
     )
-    db.add(
-        ResponsibleWorker(
-            case_id=ended.id,
-            worker_id=me.id,
-            starts_on=TODAY - timedelta(days=90),
-            ends_on=TODAY - timedelta(days=10),
-        )
+    factories.responsible_worker(
+        db, ended, me, starts_on=TODAY - timedelta(days=90), ends_on=TODAY - timedelta(days=10)
     )
     w.others = [
         "Kuvitteellinen Eemeli",
@@ -349,22 +325,8 @@ def grow(db: Session, world: World, count: int) -> None:
             consent_ends_in=1 + n % 25,
         )
         # A custom item with a close person responsible: both decrypted on the lists.
-        person = NetworkMember(
-            case_id=case.id,
-            client_id=case.client_id,
-            kind=MemberKind.CLOSE_PERSON,
-            person_name_ct=b"",
-            starts_on=TODAY,
-        )
-        db.add(person)
-        db.flush()
+        person = factories.member(db, case, person_name="Läheinen", starts_on=TODAY)
         gate = new_gate()
-        person.person_name_ct = gate.write_text(
-            SYSTEM_ACTOR,
-            field_ref(person, NetworkMember.person_name_ct),
-            "Läheinen",
-            purpose=Purpose.ADMINISTRATION,
-        )
         custom = ChecklistItem(
             case_id=case.id,
             client_id=case.client_id,

@@ -19,8 +19,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
-from app.consents.commands import grant_consent
-from app.consents.texts import CURRENT_VERSION
 from app.ending import commands as ending_service
 from app.i18n import HELSINKI, helsinki_today
 from app.maintenance import commands as maintenance
@@ -28,8 +26,6 @@ from app.maintenance import retention
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
@@ -42,16 +38,16 @@ from app.models import (
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.plan.content import SectionContent
 from app.security import new_gate
 from consent.base import utcnow
 from consent.decision import Reason
-from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
-from consent.models import Consent, ConsentState, GivenHow
+from consent.facts import SYSTEM_ACTOR, Actor, Purpose
+from consent.models import Consent, ConsentState
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing import envelope, seal
 from sharing.errors import AccessDenied, KeyDestroyed
-from sharing.fields import field_ref, sealed
+from sharing.fields import sealed
 from sharing.gate import AccessGate
 from sharing.models import DataKey, KeySeal
 from tests import factories
@@ -79,95 +75,39 @@ class World:
         return f"/caseworker/clients/{self.client.id}/ending"
 
 
-def partner(user) -> Actor:  # type: ignore[no-untyped-def]
-    return Actor(ActorRole.PARTNER, user_id=user.id, organisation_id=user.organisation_id)
-
-
-def member(db: Session, case: Case, org, kind: MemberKind, **kw) -> NetworkMember:  # type: ignore[no-untyped-def]
-    row = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=kind,
-        organisation_id=org.id,
-        starts_on=TODAY - timedelta(days=30),
-        **kw,
-    )
-    db.add(row)
-    db.flush()
-    return row
-
-
-def write_section(db: Session, w: Actor, case: Case, kind: SectionKind, text: str):  # type: ignore[no-untyped-def]
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id)
-        db.add(plan)
-    section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
-    db.add(section)
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=1,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(
-        w,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    return version
-
-
-def consent(db: Session, w: Actor, case: Case, to: NetworkMember, *sections: SectionKind):  # type: ignore[no-untyped-def]
-    return grant_consent(
-        db,
-        new_gate(),
-        w,
-        case=case,
-        terms=ConsentTerms(to.id, frozenset(sections), TODAY - timedelta(days=10), None),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
-
-
 @pytest.fixture
 def world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(
-        db, county, name="Kuvitteellinen Kaarina", phase=Phase.ENDING, worker=worker
-    )
+    base = factories.county_case(db, name="Kuvitteellinen Kaarina", phase=Phase.ENDING)
+    actor, case = base.actor, base.case
     case.service_task = ServiceTask.SUBSTANCE_ABUSE
-    housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asuntotoimi (fictional)")
-    ngo_org = factories.organisation(db, OrgKind.NGO, "Tukiyhdistys (fictional)")
-    housing_user = factories.user(db, Role.PARTNER, housing_org)
-    ngo_user = factories.user(db, Role.PARTNER, ngo_org)
-    housing = member(db, case, housing_org, MemberKind.PUBLIC_SERVICE)
-    ngo = member(
-        db, case, ngo_org, MemberKind.NGO, confidentiality_committed_on=TODAY - timedelta(days=30)
+    housing = factories.partner(db, case, name="Asuntotoimi (fictional)")
+    ngo = factories.partner(
+        db,
+        case,
+        OrgKind.NGO,
+        name="Tukiyhdistys (fictional)",
+        committed_on=TODAY - timedelta(days=30),
     )
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    section = write_section(db, actor, case, SectionKind.HOUSING, "Oma vuokra-asunto")
-    write_section(db, actor, case, SectionKind.EVERYDAY_LIFE, "Vertaisryhmä")
-    consent(db, actor, case, housing, SectionKind.HOUSING)
-    consent(db, actor, case, ngo, SectionKind.EVERYDAY_LIFE)
+    section = factories.plan_section(
+        db, actor, case, SectionKind.HOUSING, SectionContent(goals="Oma vuokra-asunto")
+    )
+    factories.plan_section(
+        db, actor, case, SectionKind.EVERYDAY_LIFE, SectionContent(goals="Vertaisryhmä")
+    )
+    since = TODAY - timedelta(days=10)
+    factories.consent(db, actor, case, housing.member, SectionKind.HOUSING, valid_from=since)
+    factories.consent(db, actor, case, ngo.member, SectionKind.EVERYDAY_LIFE, valid_from=since)
     db.commit()  # a denial ends the unit of work: keep the setup
     return World(
         actor,
-        worker.display_name,
-        worker.username,
-        partner(housing_user),
-        partner(ngo_user),
-        record,
+        base.worker.display_name,
+        base.worker.username,
+        housing.actor,
+        ngo.actor,
+        base.client,
         case,
-        housing,
-        ngo,
+        housing.member,
+        ngo.member,
         section,
     )
 
@@ -540,7 +480,7 @@ def test_a_member_or_plan_of_another_case_is_404(client, db: Session, world: Wor
     county = db.get(Organisation, db.get(Client, world.client.id).county_id)
     _, other_case = factories.client(db, county, name="Toinen Asiakas")
     org = db.get(Organisation, world.housing.organisation_id)
-    stranger = member(db, other_case, org, MemberKind.PUBLIC_SERVICE)
+    stranger = factories.member(db, other_case, org)
     plan = ParallelPlan(
         case_id=other_case.id,
         client_id=other_case.client_id,
@@ -678,7 +618,7 @@ def test_the_ending_and_closing_pages_run_a_fixed_number_of_queries(
     def add_services(numbers: range) -> None:
         for n in numbers:
             org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, f"Palvelu {n} (fictional)")
-            extra = member(db, world.case, org, MemberKind.PUBLIC_SERVICE)
+            extra = factories.member(db, world.case, org)
             ending_service.record_member_ending(
                 db,
                 new_gate(),

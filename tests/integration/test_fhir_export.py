@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import grant_consent, record_statutory_disclosure, revoke_consent
+from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.consents.texts import CURRENT_VERSION
 from app.fhir.export import IDENTITY_CODE_SYSTEM, SharingEnded, export_bundle
 from app.i18n import helsinki_today
@@ -29,27 +29,23 @@ from app.models import (
     Case,
     Client,
     ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
     PlanSection,
-    PlanSectionVersion,
-    ResponsibleWorker,
     Role,
     User,
 )
-from app.models.plan import AgreementState, PlanResponsible
+from app.models.plan import AgreementState
 from app.network import commands as network_service
+from app.plan.content import SectionContent
 from app.security import new_gate
 from consent.base import utcnow
-from consent.facts import Actor, ActorRole, Direction, Purpose
-from consent.models import Consent, GivenHow
+from consent.facts import Actor, Direction, Purpose
+from consent.models import Consent
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
-from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from tests import factories
 from tests.conftest import api_token
@@ -92,15 +88,15 @@ class World:
 
     @property
     def client_actor(self) -> Actor:
-        return Actor(ActorRole.CLIENT, user_id=self.client_user.id, client_id=self.record.id)
+        return factories.actor(self.client_user)
 
     @property
     def partner_actor(self) -> Actor:
-        return Actor(ActorRole.PARTNER, user_id=self.partner.id, organisation_id=self.housing.id)
+        return factories.actor(self.partner)
 
 
 def org_member(
-    db: Session, case: Case, org: Organisation, kind: MemberKind, role: str, actor: Actor
+    db: Session, case: Case, org: Organisation, role: str, actor: Actor
 ) -> NetworkMember:
     return factories.org_member(
         db, actor, case, org.id, role=role, starts_on=today() - timedelta(days=30)
@@ -109,40 +105,27 @@ def org_member(
 
 def write_section(
     db: Session,
-    w_actor: Actor,
-    plan: ClientPlan,
+    actor: Actor,
     case: Case,
     kind: SectionKind,
-    content: dict[str, str],
+    content: SectionContent,
     *,
     agreement: AgreementState = AgreementState.AGREED,
     review_on: date | None = None,
-    responsible: Sequence[NetworkMember] = (),
+    responsible: tuple[NetworkMember, ...] = (),
 ) -> PlanSection:
-    section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
-    db.add(section)
-    db.flush()
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=1,
-        content_ct=b"",
+    version = factories.plan_section(
+        db,
+        actor,
+        case,
+        kind,
+        content,
         agreement=agreement,
         review_on=review_on,
-        author_id=w_actor.user_id,
+        responsible=responsible,
     )
-    version.content_ct = new_gate().write_text(  # type: ignore[assignment]
-        w_actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps(content),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    for member in responsible:
-        db.add(PlanResponsible(version_id=version.id, member_id=member.id))
-    db.flush()
+    section = db.get(PlanSection, version.section_id)
+    assert section is not None
     return section
 
 
@@ -155,40 +138,31 @@ def grant(
     until: date | None,
     direction: Direction = Direction.DISCLOSE,
 ) -> Consent:
-    return grant_consent(
+    return factories.consent(
         db,
-        new_gate(),
         actor,
-        case=case,
-        terms=ConsentTerms(member.id, frozenset(sections), today(), until, direction),
+        case,
+        member,
+        *sections,
+        valid_until=until,
+        direction=direction,
         purpose_text=PURPOSE_TEXT,
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
     )
 
 
 @pytest.fixture
 def world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    record, case = factories.client(
-        db, county, name="Kuvitteellinen Kalle", identity_code=IDENTITY_CODE, worker=worker
-    )
+    base = factories.county_case(db, name="Kuvitteellinen Kalle", identity_code=IDENTITY_CODE)
+    worker, actor, record, case = base.worker, base.actor, base.client, base.case
     client_user = factories.user(db, Role.CLIENT, client=record)
     housing = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen asuntotoimisto")
     partner = factories.user(db, Role.PARTNER, housing)
     ngo = factories.organisation(db, OrgKind.NGO, NGO_NAME)
     probation = factories.organisation(db, OrgKind.PROBATION, "Kuvitteellinen yhdyskuntaseuraamus")
-    housing_member = org_member(
-        db, case, housing, MemberKind.PUBLIC_SERVICE, "Asuntoasiat (fictional)", actor
-    )
-    ngo_member = org_member(db, case, ngo, MemberKind.NGO, "Vertaistuki (fictional)", actor)
+    housing_member = org_member(db, case, housing, "Asuntoasiat (fictional)", actor)
+    ngo_member = org_member(db, case, ngo, "Vertaistuki (fictional)", actor)
     ngo_member.confidentiality_committed_on = today()
-    probation_member = org_member(
-        db, case, probation, MemberKind.PROBATION, "Valvonta (fictional)", actor
-    )
+    probation_member = org_member(db, case, probation, "Valvonta (fictional)", actor)
     network_service.end_member(db, new_gate(), probation_member, by_user_id=worker.id)
     sister = factories.person_member(
         db,
@@ -199,48 +173,40 @@ def world(db: Session) -> World:
         starts_on=today() - timedelta(days=10),
     )
     sister.confidentiality_committed_on = today()
-    plan = ClientPlan(
-        case_id=case.id,
-        client_id=record.id,
-        review_on=today() + timedelta(days=30),
-        created_by_id=worker.id,
+    plan = factories.client_plan(
+        db, case, review_on=today() + timedelta(days=30), created_by=worker
     )
-    db.add(plan)
-    db.flush()
     sections = {
         SectionKind.HOUSING: write_section(
             db,
             actor,
-            plan,
             case,
             SectionKind.HOUSING,
-            {
-                "goals": HOUSING_GOAL,
-                "measures": "Asuntohakemus Kuvitteelliseen asuntotoimistoon",
-                "client_view": "Haluan asua yksin (fictional)",
-                "worker_view": "Tuettu asuminen olisi hyvä alku (fictional)",
-            },
+            SectionContent(
+                goals=HOUSING_GOAL,
+                measures="Asuntohakemus Kuvitteelliseen asuntotoimistoon",
+                client_view="Haluan asua yksin (fictional)",
+                worker_view="Tuettu asuminen olisi hyvä alku (fictional)",
+            ),
             agreement=AgreementState.DISAGREED,
             review_on=today() + timedelta(days=14),
-            responsible=[housing_member],
+            responsible=(housing_member,),
         ),
         SectionKind.HEALTH: write_section(
             db,
             actor,
-            plan,
             case,
             SectionKind.HEALTH,
-            {"goals": HEALTH_GOAL, "measures": "A-klinikan käynnit (fictional)"},
+            SectionContent(goals=HEALTH_GOAL, measures="A-klinikan käynnit (fictional)"),
         ),
         SectionKind.RELATIONSHIPS: write_section(
             db,
             actor,
-            plan,
             case,
             SectionKind.RELATIONSHIPS,
-            {"goals": RELATIONS_GOAL},
+            SectionContent(goals=RELATIONS_GOAL),
             agreement=AgreementState.DRAFT,
-            responsible=[sister],
+            responsible=(sister,),
         ),
     }
     until = today() + timedelta(days=90)
@@ -252,7 +218,7 @@ def world(db: Session) -> World:
     revoke_consent(db, new_gate(), actor, revoked, receipt=None)
     db.flush()
     return World(
-        county,
+        base.county,
         worker,
         actor,
         record,
@@ -555,7 +521,7 @@ def test_a_closed_case_exports_a_completed_plan_and_an_inactive_team(
 def test_a_worker_without_a_relationship_is_refused(db: Session, world: World) -> None:
     stranger = factories.user(db, Role.CASEWORKER, world.county)
     db.commit()
-    actor = Actor(ActorRole.CASEWORKER, user_id=stranger.id, organisation_id=world.county.id)
+    actor = factories.actor(stranger)
     with pytest.raises(AccessDenied):
         export(db, world, actor, Purpose.CASE_WORK)
     denied = [e for e in log(db, world.record.id) if e.actor_user_id == stranger.id]
@@ -568,18 +534,15 @@ def test_the_number_of_queries_does_not_grow_with_the_case(
     export(db, world, world.worker_actor, Purpose.CASE_WORK)
     before = len(sql_count)
     more = factories.organisation(db, OrgKind.NGO, "Kuvitteellinen toinen yhdistys")
-    member = org_member(
-        db, world.case, more, MemberKind.NGO, "Lisää (fictional)", world.worker_actor
-    )
+    member = org_member(db, world.case, more, "Lisää (fictional)", world.worker_actor)
     member.confidentiality_committed_on = today()
     write_section(
         db,
         world.worker_actor,
-        world.plan,
         world.case,
         SectionKind.EDUCATION_WORK,
-        {"goals": "Opiskelu (fictional)", "measures": "Haku (fictional)"},
-        responsible=[member],
+        SectionContent(goals="Opiskelu (fictional)", measures="Haku (fictional)"),
+        responsible=(member,),
     )
     grant(db, world.worker_actor, world.case, member, SectionKind.EDUCATION_WORK, until=None)
     db.flush()
@@ -649,9 +612,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
 ) -> None:
     kela = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen Kela-toimisto")
     kela_staff = factories.user(db, Role.PARTNER, kela)
-    member = org_member(
-        db, world.case, kela, MemberKind.PUBLIC_SERVICE, "Etuudet (fictional)", world.worker_actor
-    )
+    member = org_member(db, world.case, kela, "Etuudet (fictional)", world.worker_actor)
     record_statutory_disclosure(
         db,
         new_gate(),
@@ -664,7 +625,7 @@ def test_a_statutory_basis_shares_sections_without_a_consent_resource(
         valid_from=today(),
         valid_until=None,
     )
-    actor = Actor(ActorRole.PARTNER, user_id=kela_staff.id, organisation_id=kela.id)
+    actor = factories.actor(kela_staff)
     bundle = export(db, world, actor, Purpose.NETWORK_COOPERATION)
 
     validate(bundle)
@@ -693,7 +654,7 @@ def test_an_organisation_outside_the_network_is_refused_like_a_missing_client(
     outsider_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen ulkopuoli")
     outsider = factories.user(db, Role.PARTNER, outsider_org)
     db.commit()
-    actor = Actor(ActorRole.PARTNER, user_id=outsider.id, organisation_id=outsider_org.id)
+    actor = factories.actor(outsider)
     with pytest.raises(AccessDenied) as raised:
         export(db, world, actor, Purpose.NETWORK_COOPERATION)
     assert not isinstance(raised.value, SharingEnded)
@@ -703,7 +664,7 @@ def test_an_organisation_outside_the_network_is_refused_like_a_missing_client(
 def test_a_member_without_a_consent_is_refused(db: Session, world: World) -> None:
     ngo_staff = factories.user(db, Role.PARTNER, world.ngo)  # its consent was revoked
     db.commit()
-    actor = Actor(ActorRole.PARTNER, user_id=ngo_staff.id, organisation_id=world.ngo.id)
+    actor = factories.actor(ngo_staff)
     with pytest.raises(SharingEnded):
         export(db, world, actor, Purpose.NETWORK_COOPERATION)
 
@@ -714,15 +675,13 @@ def test_a_member_without_a_consent_is_refused(db: Session, world: World) -> Non
 def test_the_client_gets_their_own_plan_network_and_consents(db: Session, world: World) -> None:
     # An earlier responsible worker: "My network" names only the current one.
     earlier = factories.user(db, Role.CASEWORKER, world.county)
-    db.add(
-        ResponsibleWorker(
-            case_id=world.case.id,
-            worker_id=earlier.id,
-            starts_on=today() - timedelta(days=100),
-            ends_on=today() - timedelta(days=1),
-        )
+    factories.responsible_worker(
+        db,
+        world.case,
+        earlier,
+        starts_on=today() - timedelta(days=100),
+        ends_on=today() - timedelta(days=1),
     )
-    db.flush()
     gate = counting_gate()
     bundle = export(db, world, world.client_actor, Purpose.OWN_DATA, gate)
 
@@ -757,7 +716,7 @@ def test_another_client_is_refused(db: Session, world: World) -> None:
     other, _ = factories.client(db, world.county, name="Kuvitteellinen Toinen")
     other_user = factories.user(db, Role.CLIENT, client=other)
     db.commit()
-    actor = Actor(ActorRole.CLIENT, user_id=other_user.id, client_id=other.id)
+    actor = factories.actor(other_user)
     with pytest.raises(AccessDenied):
         export(db, world, actor, Purpose.OWN_DATA)
 

@@ -31,7 +31,7 @@ from app.models.intake import (
     NotifierKind,
 )
 from app.security import new_gate
-from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
+from consent.facts import SYSTEM_ACTOR, Purpose
 from sharing import blind_index
 from sharing.blind_index import ClientSearchEntry, IndexKey
 from sharing.fields import sealed
@@ -45,10 +45,6 @@ def indexed_client(db, county, name: str, code: str | None = None, **kw):  # typ
     record, case = factories.client(db, county, name=name, identity_code=code, **kw)
     blind_index.index_client(db, factories.keyring_of(), record.id, name, code)
     return record, case
-
-
-def actor_of(worker) -> Actor:  # type: ignore[no-untyped-def]
-    return Actor(ActorRole.CASEWORKER, worker.id, worker.organisation_id)
 
 
 def county_worker(db):  # type: ignore[no-untyped-def]
@@ -157,7 +153,7 @@ def test_the_service_refuses_a_no_consent_notification_without_a_reason(db) -> N
     )
     with pytest.raises(intake_service.NoConsentReasonMissing):
         intake_service.record_notification(
-            db, new_gate(), actor_of(worker), case, facts, work_task_reason="x"
+            db, new_gate(), factories.actor(worker), case, facts, work_task_reason="x"
         )
 
 
@@ -354,7 +350,7 @@ def make_notification(db, county, worker, n: int) -> None:  # type: ignore[no-un
         path=NotificationPath.CONSENT,
     )
     intake_service.record_notification(
-        db, new_gate(), actor_of(worker), case, facts, work_task_reason="Vastaanotto"
+        db, new_gate(), factories.actor(worker), case, facts, work_task_reason="Vastaanotto"
     )
 
 

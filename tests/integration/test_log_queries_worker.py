@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.client_log import commands as client_log
-from app.consents.commands import grant_consent
 from app.dashboard import queries as dashboard
 from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role, User
 from app.models.log_query import LogQuery, LogQueryStatus
@@ -20,9 +19,7 @@ from app.models.plan import PlanSectionVersion
 from app.security import new_gate
 from consent.base import utcnow
 from consent.facts import Actor, ActorRole, Purpose
-from consent.models import GivenHow
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.fields import sealed
 from tests import factories
@@ -30,7 +27,6 @@ from tests.conftest import api_token, csrf_token, login
 from tests.integration.test_dashboard import listed_total, numbers
 from tests.integration.test_portal_consents import (
     COOP,
-    CURRENT_VERSION,
     PURPOSE,
     World,
     grant,
@@ -55,7 +51,7 @@ def world(db: Session) -> World:
 
 
 def client_actor(w: World) -> Actor:
-    return Actor(ActorRole.CLIENT, user_id=w.user.id, client_id=w.client.id)
+    return factories.actor(w.user)
 
 
 def partner_read(db: Session, w: World) -> AccessLogEntry:
@@ -346,7 +342,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
     """A client of ``worker`` who asks about a close person's read of their plan."""
     record, case = factories.client(db, county, name=f"Kuvitteellinen Kysyjä {n}", worker=worker)
     user = factories.user(db, Role.CLIENT, client=record)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
+    actor = factories.actor(worker)
     person = factories.person_member(
         db,
         actor,
@@ -357,17 +353,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
     )
     person.confidentiality_committed_on = today()
     version = write_section(db, actor, case, SectionKind.HOUSING, "Asunto (fictional)")
-    grant_consent(
-        db,
-        new_gate(),
-        actor,
-        case=case,
-        terms=ConsentTerms(person.id, frozenset({SectionKind.HOUSING}), today(), None),
-        purpose_text=PURPOSE,
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
+    factories.consent(db, actor, case, person, SectionKind.HOUSING, purpose_text=PURPOSE)
     db.commit()
     as_person = Actor(ActorRole.PERSON, member_id=person.id)
     new_gate().read_texts(as_person, [sealed(version, PlanSectionVersion.content_ct)], purpose=COOP)
@@ -376,7 +362,7 @@ def asking_client(db: Session, county: Organisation, worker: User, n: int) -> No
             AccessLogEntry.client_id == record.id, AccessLogEntry.member_id == person.id
         )
     ).one()
-    as_client = Actor(ActorRole.CLIENT, user_id=user.id, client_id=record.id)
+    as_client = factories.actor(user)
     client_log.open_query(db, new_gate(), as_client, case=case, entry=entry, note=None)
     db.commit()
 

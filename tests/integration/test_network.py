@@ -11,17 +11,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import grant_consent
-from app.consents.texts import CURRENT_VERSION
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.network import commands as network_service
 from app.security import new_gate
 from consent.decision import Reason
-from consent.facts import Actor, ActorRole, Purpose
-from consent.models import GivenHow
+from consent.facts import Actor, Purpose
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.errors import AccessDenied
 from sharing.fields import sealed
 from sharing.models import KeySeal
@@ -49,18 +45,16 @@ class Setting:
 
     @property
     def actor(self) -> Actor:
-        return Actor(ActorRole.CASEWORKER, user_id=self.worker.id, organisation_id=self.county.id)
+        return factories.actor(self.worker)
 
 
 @pytest.fixture
 def setting(db: Session) -> Setting:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
+    base = factories.county_case(db, name="Kuvitteellinen Kalle")
     housing = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     ngo = factories.organisation(db, OrgKind.NGO, "Tukiyhdistys ry (fictional)")
     db.commit()
-    return Setting(county, worker, record, case, housing, ngo)
+    return Setting(base.county, base.worker, base.client, base.case, housing, ngo)
 
 
 @pytest.fixture
@@ -213,19 +207,11 @@ def test_ending_a_membership_through_the_page_ends_the_partners_access_at_once(
     assert add_organisation(signed_in, setting, setting.housing).status_code == 302
     member = only_member(db)
     partner = factories.user(db, Role.PARTNER, setting.housing)
-    grant_consent(
-        db,
-        new_gate(),
-        setting.actor,
-        case=setting.case,
-        terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), TODAY, None),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
+    factories.consent(
+        db, setting.actor, setting.case, member, SectionKind.HOUSING, valid_from=TODAY
     )
     db.commit()
-    partner_actor = Actor(ActorRole.PARTNER, user_id=partner.id, organisation_id=setting.housing.id)
+    partner_actor = factories.actor(partner)
     name = [sealed(setting.record, Client.name_ct)]
     coop = Purpose.NETWORK_COOPERATION
     assert new_gate().read_texts(partner_actor, name, purpose=coop) == ["Kuvitteellinen Kalle"]

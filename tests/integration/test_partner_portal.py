@@ -15,20 +15,15 @@ from sqlalchemy.orm import Session
 
 from app.consents.commands import (
     end_membership,
-    grant_consent,
     record_statutory_disclosure,
     revoke_consent,
 )
-from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
-    PlanSection,
     PlanSectionVersion,
     Role,
     User,
@@ -38,13 +33,13 @@ from app.partner_work import commands as partner_commands
 from app.partner_work import queries as partner_queries
 from app.partner_work.content import content_parts
 from app.partner_work.rules import client_reference
+from app.plan.content import SectionContent
 from app.security import new_gate
 from consent.base import utcnow
 from consent.decision import Reason
-from consent.facts import Actor, ActorRole, Direction, Purpose
-from consent.models import Consent, GivenHow
+from consent.facts import Actor, Direction, Purpose
+from consent.models import Consent
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
 from sharing.fields import field_ref
@@ -80,7 +75,7 @@ def make_world(db: Session) -> World:
     return World(
         county,
         worker,
-        Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id),
+        factories.actor(worker),
         housing,
         factories.user(db, Role.PARTNER, housing),
         factories.user(db, Role.PARTNER, outsider_org),
@@ -94,50 +89,14 @@ def add_member(
     *,
     starts_on: date = TODAY - timedelta(days=30),
 ) -> NetworkMember:
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=MemberKind.PUBLIC_SERVICE,
-        organisation_id=org.id,
-        starts_on=starts_on,
-    )
-    db.add(member)
-    db.flush()
-    return member
+    return factories.member(db, case, org, starts_on=starts_on)
 
 
 def write_section(
-    db: Session, w: World, case: Case, kind: SectionKind, content: dict[str, object]
+    db: Session, w: World, case: Case, kind: SectionKind, content: SectionContent
 ) -> PlanSectionVersion:
-    """The responsible worker writes a new version of a section through the gate."""
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id)
-        db.add(plan)
-    section = db.scalar(
-        select(PlanSection).where(PlanSection.plan_id == plan.id, PlanSection.kind == kind)
-    )
-    if section is None:
-        section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind)
-        section.current_version = 0
-        db.add(section)
-    section.current_version += 1
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=section.current_version,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(  # type: ignore[assignment]
-        w.worker_actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps(content),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    return version
+    """The responsible worker writes a new version of a section."""
+    return factories.plan_section(db, w.worker_actor, case, kind, content)
 
 
 def grant(
@@ -150,16 +109,15 @@ def grant(
     direction: Direction = Direction.DISCLOSE,
     by: Actor | None = None,
 ) -> Consent:
-    return grant_consent(
+    return factories.consent(
         db,
-        new_gate(),
         by or w.worker_actor,
-        case=case,
-        terms=ConsentTerms(member.id, frozenset(sections), TODAY, until, direction),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
+        case,
+        member,
+        *sections,
+        valid_from=TODAY,
+        valid_until=until,
+        direction=direction,
     )
 
 
@@ -261,17 +219,21 @@ def test_the_shared_view_shows_the_consented_sections_only(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     record, case, _, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
-    write_section(db, world, case, SectionKind.HOUSING, {"goals": "Vanha asuntotavoite"})
+    write_section(db, world, case, SectionKind.HOUSING, SectionContent(goals="Vanha asuntotavoite"))
     write_section(
         db,
         world,
         case,
         SectionKind.HOUSING,
-        {"goals": "Oma vuokra-asunto", "measures": "Asuntohakemus", "client_view": "Hyvä"},
+        SectionContent(goals="Oma vuokra-asunto", measures="Asuntohakemus", client_view="Hyvä"),
     )
     for version in range(3):
         write_section(
-            db, world, case, SectionKind.HEALTH, {"goals": f"Salainen terveystavoite {version}"}
+            db,
+            world,
+            case,
+            SectionKind.HEALTH,
+            SectionContent(goals=f"Salainen terveystavoite {version}"),
         )
     db.commit()
     login(client, world.partner.username)
@@ -293,7 +255,7 @@ def test_the_client_view_runs_a_fixed_number_of_queries(
     client: FlaskClient, db: Session, world: World, sql_count: list[str]
 ) -> None:
     record, case, member, _consent = shared_client(db, world, "Kuvitteellinen", SectionKind.HOUSING)
-    write_section(db, world, case, SectionKind.HOUSING, {"goals": "Asunto"})
+    write_section(db, world, case, SectionKind.HOUSING, SectionContent(goals="Asunto"))
     db.commit()
     login(client, world.partner.username)
 
@@ -306,7 +268,7 @@ def test_the_client_view_runs_a_fixed_number_of_queries(
     few = queries()
     sections = [SectionKind.LIVELIHOOD, SectionKind.HEALTH, SectionKind.EDUCATION_WORK]
     for kind in sections:
-        write_section(db, world, case, kind, {"goals": f"Tavoite {kind.value}"})
+        write_section(db, world, case, kind, SectionContent(goals=f"Tavoite {kind.value}"))
     grant(db, world, case, member, *sections)
     for _n in range(12):
         db.add(
@@ -381,7 +343,7 @@ def test_after_revocation_the_very_next_page_load_says_access_has_ended(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     record, case, _, consent = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
-    write_section(db, world, case, SectionKind.HOUSING, {"goals": "Oma vuokra-asunto"})
+    write_section(db, world, case, SectionKind.HOUSING, SectionContent(goals="Oma vuokra-asunto"))
     db.commit()
     login(client, world.partner.username)
     assert "Oma vuokra-asunto" in page(client, f"/partner/clients/{record.id}")[1]
@@ -409,21 +371,15 @@ def test_after_expiry_the_page_says_access_has_ended(
         db, world.county, name="Kuvitteellinen Kalle", worker=world.worker
     )
     member = add_member(db, case, world.housing, starts_on=TODAY - timedelta(days=60))
-    grant_consent(
+    factories.consent(
         db,
-        new_gate(),
         world.worker_actor,
-        case=case,
-        terms=ConsentTerms(
-            member.id,
-            frozenset({SectionKind.HOUSING}),
-            TODAY - timedelta(days=40),
-            TODAY - timedelta(days=1),
-        ),
+        case,
+        member,
+        SectionKind.HOUSING,
+        valid_from=TODAY - timedelta(days=40),
+        valid_until=TODAY - timedelta(days=1),
         purpose_text="Päättynyt (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
     )
     db.commit()
     login(client, world.partner.username)
@@ -516,16 +472,7 @@ def test_only_a_disclosing_consent_to_an_organisation_makes_a_notice(
     )
     member = add_member(db, case, world.housing)
     obtain = grant(db, world, case, member, SectionKind.HOUSING, direction=Direction.OBTAIN)
-    person = NetworkMember(
-        case_id=case.id,
-        client_id=record.id,
-        kind=MemberKind.CLOSE_PERSON,
-        person_name_ct=b"placeholder",
-        starts_on=TODAY - timedelta(days=3),
-        confidentiality_committed_on=TODAY,
-    )
-    db.add(person)
-    db.flush()
+    person = factories.member(db, case, starts_on=TODAY - timedelta(days=3), committed_on=TODAY)
     to_person = grant(db, world, case, person, SectionKind.HOUSING)
     for consent in (obtain, to_person):
         revoke_consent(db, new_gate(), world.worker_actor, consent, receipt=None)
@@ -556,7 +503,7 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
         other_case,
         add_member(db, other_case, world.housing),
         SectionKind.HOUSING,
-        by=Actor(ActorRole.CASEWORKER, user_id=colleague.id, organisation_id=world.county.id),
+        by=factories.actor(colleague),
     )
     db.commit()
     login(client, world.partner.username)
@@ -603,7 +550,7 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
     assert partner_queries.updates_for_worker(db, world.worker.id, utcnow()) == []
     with pytest.raises(AccessDenied):  # the partner cannot read its update back
         new_gate().read_texts(
-            Actor(ActorRole.PARTNER, user_id=world.partner.id, organisation_id=world.housing.id),
+            factories.actor(world.partner),
             [(field_ref(update, PartnerUpdate.text_ct), update.text_ct)],
             purpose=Purpose.NETWORK_COOPERATION,
         )
@@ -640,9 +587,7 @@ def test_no_update_without_access(client: FlaskClient, db: Session, world: World
     assert response.status_code == 403
     assert "Access has ended" in response.get_data(as_text=True)
     assert db.scalar(select(PartnerUpdate).where(PartnerUpdate.client_id == record.id)) is None
-    outsider = Actor(
-        ActorRole.PARTNER, user_id=world.outsider.id, organisation_id=world.outsider.organisation_id
-    )
+    outsider = factories.actor(world.outsider)
     with pytest.raises(AccessDenied):
         partner_commands.record_update(
             db,

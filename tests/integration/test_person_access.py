@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents import commands as consent_commands
 from app.consents.commands import end_membership, revoke_consent
 from app.consents.texts import CURRENT_VERSION
 from app.extensions import db as flask_db
@@ -22,31 +21,27 @@ from app.issued_secrets import token_digest
 from app.models import (
     Case,
     Client,
-    ClientPlan,
     MemberKind,
     NetworkMember,
     OrgKind,
-    PlanSection,
-    PlanSectionVersion,
     Role,
     User,
 )
 from app.models.person_access import PersonAccessGrant
-from app.network import commands as network_service
 from app.person_access import commands as person_access
 from app.person_access.content import content_parts
 from app.person_access.queries import PAGE_SIZE, binding_matches, grants_for_client
 from app.person_access.rules import MAX_ATTEMPTS, grant_status
+from app.plan.content import SectionContent
 from app.security import PERSON_LOADER, new_gate, password_hasher, person_grantee
 from consent import service
 from consent.base import utcnow
-from consent.facts import Actor, ActorRole, Purpose
+from consent.facts import Actor, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from consent.status import LinkStatus
 from sharing.access_log import AccessLogEntry
-from sharing.fields import field_ref
 from sharing.models import GranteeKey, KeySeal
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -75,57 +70,9 @@ def today() -> date:
     return helsinki_today()
 
 
-def write_section(db: Session, w: World | tuple[Actor, Case], kind: SectionKind, text: str) -> None:
-    actor, case = (w.actor, w.case) if isinstance(w, World) else w
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id)
-        db.add(plan)
-    section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
-    db.add(section)
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=1,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(  # type: ignore[assignment]
-        actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text, "measures": "", "client_view": "Haluan omaan kotiin"}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-
-
-def grant_consent(
-    db: Session, actor: Actor, case: Case, member: NetworkMember, *sections: SectionKind, **kw
-):  # type: ignore[no-untyped-def]
-    return consent_commands.grant_consent(
-        db,
-        new_gate(),
-        actor,
-        case=case,
-        terms=ConsentTerms(
-            member.id,
-            frozenset(sections),
-            kw.get("valid_from", today()),
-            kw.get("valid_until", today() + timedelta(days=60)),
-        ),
-        purpose_text="Läheisen tuki arjessa (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
-
-
 def make_world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kalle Kuvitteellinen", worker=worker)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
+    base = factories.county_case(db, name="Kalle Kuvitteellinen")
+    actor, case = base.actor, base.case
     person = factories.person_member(
         db,
         actor,
@@ -136,11 +83,24 @@ def make_world(db: Session) -> World:
     )
     person.confidentiality_committed_on = today()
     db.flush()
-    write_section(db, (actor, case), SectionKind.HOUSING, HOUSING_TEXT)
-    write_section(db, (actor, case), SectionKind.HEALTH, HEALTH_TEXT)
-    write_section(db, (actor, case), SectionKind.EVERYDAY_LIFE, EVERYDAY_TEXT)
-    consent = grant_consent(db, actor, case, person, SectionKind.HOUSING, SectionKind.EVERYDAY_LIFE)
-    return World(worker, actor, record, case, person, consent)
+    for kind, text in (
+        (SectionKind.HOUSING, HOUSING_TEXT),
+        (SectionKind.HEALTH, HEALTH_TEXT),
+        (SectionKind.EVERYDAY_LIFE, EVERYDAY_TEXT),
+    ):
+        content = SectionContent(goals=text, client_view="Haluan omaan kotiin")
+        factories.plan_section(db, actor, case, kind, content)
+    consent = factories.consent(
+        db,
+        actor,
+        case,
+        person,
+        SectionKind.HOUSING,
+        SectionKind.EVERYDAY_LIFE,
+        valid_until=today() + timedelta(days=60),
+        purpose_text="Läheisen tuki arjessa (fictional)",
+    )
+    return World(base.worker, actor, base.client, case, person, consent)
 
 
 @pytest.fixture
@@ -196,20 +156,15 @@ def reload(db: Session, grant: PersonAccessGrant) -> PersonAccessGrant:
 
 
 def test_issuing_requires_a_live_consent_for_that_member(db: Session, world: World) -> None:
-    other_county = factories.organisation(db, OrgKind.COUNTY)
-    other_worker = factories.user(db, Role.CASEWORKER, other_county)
-    _, other_case = factories.client(db, other_county, worker=other_worker)
-    stranger = network_service.add_person_member(
+    other = factories.county_case(db, name="Toinen Kuvitteellinen")
+    stranger = factories.person_member(
         db,
-        new_gate(),
-        Actor(ActorRole.CASEWORKER, user_id=other_worker.id, organisation_id=other_county.id),
-        case=other_case,
-        kind=MemberKind.PEER_EXPERT,
-        name="Veera Vertainen",
-        contact=None,
+        other.actor,
+        other.case,
+        "Veera Vertainen",
         role="Kokemusasiantuntija",
         starts_on=today(),
-        ends_on=None,
+        kind=MemberKind.PEER_EXPERT,
     )
     no_consent = factories.person_member(
         db,
@@ -369,14 +324,7 @@ def test_an_organisation_member_has_no_access_link_page(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     org = factories.organisation(db, OrgKind.NGO)
-    member = NetworkMember(
-        case_id=world.case.id,
-        client_id=world.client.id,
-        kind=MemberKind.NGO,
-        organisation_id=org.id,
-        starts_on=today(),
-    )
-    db.add(member)
+    member = factories.member(db, world.case, org, starts_on=today())
     db.commit()
     login(client, world.worker.username)
     path = f"/caseworker/clients/{world.client.id}/network/members/{member.id}/access"

@@ -20,16 +20,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.consents.commands import end_membership, grant_consent
+from app.consents.commands import end_membership
 from app.consents.rules import GrantCode
-from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
     CaseTeamMember,
     Client,
     ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
@@ -40,13 +38,12 @@ from app.models import (
 )
 from app.models.plan import AgreementState, PlanResponsible, PlanReviewDate
 from app.plan import commands, queries, rules
+from app.plan.content import SectionContent
 from app.refusals import Refused
 from app.security import new_gate
 from consent.base import utcnow
-from consent.facts import Actor, ActorRole
-from consent.models import GivenHow
+from consent.facts import Actor
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.access_log import AccessLogEntry
 from sharing.gate import AccessGate
 from tests import factories
@@ -69,10 +66,8 @@ class Setting:
 
 
 def setting(db: Session) -> Setting:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=NAME, worker=worker)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
+    base = factories.county_case(db, name=NAME)
+    actor, case = base.actor, base.case
     housing_org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asumispalvelut (fictional)")
     ngo_org = factories.organisation(db, OrgKind.NGO, "Tukiyhdistys (fictional)")
     start = TODAY - timedelta(days=10)
@@ -83,7 +78,7 @@ def setting(db: Session) -> Setting:
     person = factories.person_member(
         db, actor, case, "Sisko Kuvitteellinen", role="Sisar", starts_on=start
     )
-    return Setting(county, worker, actor, record, case, housing, ngo, person)
+    return Setting(base.county, base.worker, actor, base.client, case, housing, ngo, person)
 
 
 def plan_path(s: Setting, rest: str = "") -> str:
@@ -111,25 +106,25 @@ def post(browser: FlaskClient, path: str, data: dict[str, object]):  # type: ign
     return browser.post(path, data={"csrf_token": csrf_token(browser, "/accessibility"), **data})
 
 
-def save(db: Session, s: Setting, kind: SectionKind, **data: object) -> PlanSectionVersion:
-    """Write a version of a section through the service, as the responsible worker."""
-    view = queries.read_plan(db, new_gate(), s.actor, s.case, kinds=[kind])
-    current = view.section(kind)
-    version = commands.save_section(
+def save(
+    db: Session,
+    s: Setting,
+    kind: SectionKind,
+    *,
+    agreement: AgreementState = AgreementState.DRAFT,
+    responsible: tuple[NetworkMember, ...] = (),
+    **texts: str,
+) -> PlanSectionVersion:
+    """Write a version of a section through the command, as the responsible worker."""
+    return factories.plan_section(
         db,
-        new_gate(),
         s.actor,
-        case=s.case,
-        kind=kind,
-        section=current.section if current else None,
-        seen_version=current.section.current_version if current else 0,
-        before=current.data if current else rules.EMPTY,
-        after=rules.SectionInput(**data),  # type: ignore[arg-type]
-        members=view.members,
-        today=TODAY,
+        s.case,
+        kind,
+        SectionContent(**texts),
+        agreement=agreement,
+        responsible=responsible,
     )
-    assert version is not None
-    return version
 
 
 def text_of(response) -> str:  # type: ignore[no-untyped-def]
@@ -259,14 +254,9 @@ def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> No
     s = setting(db)
     other_county = factories.organisation(db, OrgKind.COUNTY)
     _, other_case = factories.client(db, other_county, name="Toinen Kuvitteellinen")
-    stranger = NetworkMember(
-        case_id=other_case.id,
-        client_id=other_case.client_id,
-        kind=MemberKind.PUBLIC_SERVICE,
-        organisation_id=factories.organisation(db, OrgKind.PUBLIC_SERVICE).id,
-        starts_on=TODAY,
+    stranger = factories.member(
+        db, other_case, factories.organisation(db, OrgKind.PUBLIC_SERVICE), starts_on=TODAY
     )
-    db.add(stranger)
     db.commit()
     login(client, s.worker.username)
     path = section_path(s, SectionKind.LIVELIHOOD)
@@ -304,7 +294,7 @@ def test_invalid_input_is_refused_with_clear_messages_and_kept(client, db) -> No
 
 def test_a_member_who_left_stays_named_but_cannot_be_newly_named(client, db) -> None:  # type: ignore[no-untyped-def]
     s = setting(db)
-    save(db, s, SectionKind.HOUSING, goals="Asunto", responsible_ids=frozenset({s.ngo.id}))
+    save(db, s, SectionKind.HOUSING, goals="Asunto", responsible=(s.ngo,))
     end_membership(db, new_gate(), s.ngo, by_user_id=s.worker.id)
     db.commit()
     login(client, s.worker.username)
@@ -390,20 +380,6 @@ def test_the_later_of_two_simultaneous_saves_gets_the_conflict_page(client, app,
 # -- view as a network member -----------------------------------------------------------------
 
 
-def grant(db: Session, s: Setting, member: NetworkMember, *sections: SectionKind):  # type: ignore[no-untyped-def]
-    return grant_consent(
-        db,
-        new_gate(),
-        s.actor,
-        case=s.case,
-        terms=ConsentTerms(member.id, frozenset(sections), TODAY, None),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
-    )
-
-
 def test_view_as_shows_exactly_what_each_member_may_see(client, db) -> None:  # type: ignore[no-untyped-def]
     s = setting(db)
     save(
@@ -411,16 +387,16 @@ def test_view_as_shows_exactly_what_each_member_may_see(client, db) -> None:  # 
         s,
         SectionKind.HOUSING,
         goals="Oma asunto läheltä siskoa",
-        responsible_ids=frozenset({s.housing.id, s.person.id}),
+        responsible=(s.housing, s.person),
     )
     save(db, s, SectionKind.HEALTH, goals="Päihdekuntoutus jatkuu")
-    grant(db, s, s.housing, SectionKind.HOUSING)
+    factories.consent(db, s.actor, s.case, s.housing, SectionKind.HOUSING)
     # NGOs and close persons are not authorities: a consent needs their commitment first.
     with pytest.raises(Refused) as refused:
-        grant(db, s, s.person, SectionKind.HEALTH)
+        factories.consent(db, s.actor, s.case, s.person, SectionKind.HEALTH)
     assert refused.value.errors == {"member_id": GrantCode.NO_COMMITMENT}
     s.person.confidentiality_committed_on = TODAY
-    grant(db, s, s.person, SectionKind.HEALTH)
+    factories.consent(db, s.actor, s.case, s.person, SectionKind.HEALTH)
     db.commit()
     login(client, s.worker.username)
     chooser = text_of(client.get(plan_path(s)))
@@ -474,7 +450,7 @@ def test_the_print_is_a_clean_page_in_the_chosen_language(client, db) -> None:  
         SectionKind.HOUSING,
         goals="Haluan oman asunnon",
         measures="Hakemus yhdessä",
-        responsible_ids=frozenset({s.housing.id, s.person.id}),
+        responsible=(s.housing, s.person),
         agreement=AgreementState.AGREED,
     )
     commands.set_review_date(
@@ -573,9 +549,9 @@ def test_the_plan_page_runs_a_fixed_number_of_queries_and_one_batched_read(  # t
 ) -> None:
     s = setting(db)
     kinds = list(SectionKind)
-    everyone = frozenset({s.housing.id, s.ngo.id, s.person.id})
+    everyone = (s.housing, s.ngo, s.person)
     for kind in kinds[:2]:
-        save(db, s, kind, goals=f"Tavoite {kind.value}", responsible_ids=everyone)
+        save(db, s, kind, goals=f"Tavoite {kind.value}", responsible=everyone)
     db.commit()
     login(client, s.worker.username)
     reads: list[int] = []
@@ -598,8 +574,8 @@ def test_the_plan_page_runs_a_fixed_number_of_queries_and_one_batched_read(  # t
 
     with_two = queries(2)
     for kind in kinds[2:]:
-        save(db, s, kind, goals=f"Tavoite {kind.value}", responsible_ids=everyone)
-    save(db, s, kinds[0], goals="Tavoite uudelleen", responsible_ids=frozenset({s.ngo.id}))
+        save(db, s, kind, goals=f"Tavoite {kind.value}", responsible=everyone)
+    save(db, s, kinds[0], goals="Tavoite uudelleen", responsible=(s.ngo,))
     db.commit()
     assert len(kinds) == 11
     assert queries(11) == with_two

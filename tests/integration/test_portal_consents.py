@@ -14,32 +14,28 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import grant_consent
 from app.consents.receipts import principal_id
 from app.consents.texts import CURRENT_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
-    PlanSection,
     PlanSectionVersion,
     Role,
     User,
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.plan.content import SectionContent
 from app.security import ASSISTED_BY, new_gate
 from consent.decision import Reason
 from consent.facts import Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState, GivenHow
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing.errors import AccessDenied
-from sharing.fields import field_ref, sealed
+from sharing.fields import sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.unit.test_receipts import KANTARA_FIELDS
@@ -69,60 +65,19 @@ def today() -> date:
     return helsinki_today()
 
 
-def add_org_member(
-    db: Session, case: Case, kind: MemberKind, org_kind: OrgKind, name: str
-) -> tuple[NetworkMember, Actor]:
-    org = factories.organisation(db, org_kind, name=name)
-    staff = factories.user(db, Role.PARTNER, org)
-    member = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=kind,
-        organisation_id=org.id,
-        starts_on=today() - timedelta(days=10),
-    )
-    db.add(member)
-    db.flush()
-    return member, Actor(ActorRole.PARTNER, user_id=staff.id, organisation_id=org.id)
-
-
 def write_section(
     db: Session, actor: Actor, case: Case, kind: SectionKind, text: str
 ) -> PlanSectionVersion:
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=case.id, client_id=case.client_id)
-        db.add(plan)
-    section = PlanSection(plan_id=plan.id, client_id=case.client_id, kind=kind, current_version=1)
-    db.add(section)
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=case.client_id,
-        version=1,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(
-        actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text, "measures": "", "client_view": "", "worker_view": ""}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    return version
+    return factories.plan_section(db, actor, case, kind, SectionContent(goals=text))
 
 
 def make_world(db: Session, *, name: str = "Kuvitteellinen Kalle") -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=name, worker=worker)
-    user = factories.user(db, Role.CLIENT, client=record)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    housing, housing_staff = add_org_member(
-        db, case, MemberKind.PUBLIC_SERVICE, OrgKind.PUBLIC_SERVICE, f"Asuntotoimisto {case.id}"
-    )
-    ngo, _ = add_org_member(db, case, MemberKind.NGO, OrgKind.NGO, f"Tukiyhdistys {case.id}")
+    base = factories.county_case(db, name=name)
+    user = factories.user(db, Role.CLIENT, client=base.client)
+    actor, case = base.actor, base.case
+    joined = today() - timedelta(days=10)
+    housing = factories.partner(db, case, name=f"Asuntotoimisto {case.id}", starts_on=joined)
+    ngo = factories.partner(db, case, OrgKind.NGO, name=f"Tukiyhdistys {case.id}", starts_on=joined)
     person = factories.person_member(
         db,
         actor,
@@ -140,7 +95,18 @@ def make_world(db: Session, *, name: str = "Kuvitteellinen Kalle") -> World:
             (SectionKind.EDUCATION_WORK, WORK_TEXT),
         )
     }
-    return World(worker, actor, record, case, user, housing, housing_staff, ngo, person, versions)
+    return World(
+        base.worker,
+        actor,
+        base.client,
+        case,
+        user,
+        housing.member,
+        housing.actor,
+        ngo.member,
+        person,
+        versions,
+    )
 
 
 @pytest.fixture
@@ -148,17 +114,15 @@ def world(db: Session) -> World:
     return make_world(db)
 
 
-def grant(db: Session, w: World, member: NetworkMember, *sections: SectionKind, **kw) -> Consent:  # type: ignore[no-untyped-def]
-    return grant_consent(
-        db,
-        new_gate(),
-        w.worker_actor,
-        case=w.case,
-        terms=ConsentTerms(member.id, frozenset(sections), today(), kw.get("valid_until")),
-        purpose_text=PURPOSE,
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
+def grant(
+    db: Session,
+    w: World,
+    member: NetworkMember,
+    *sections: SectionKind,
+    valid_until: date | None = None,
+) -> Consent:
+    return factories.consent(
+        db, w.worker_actor, w.case, member, *sections, valid_until=valid_until, purpose_text=PURPOSE
     )
 
 
@@ -698,22 +662,15 @@ def test_a_staff_assisted_change_is_recorded_as_such(
 def test_an_obtain_consent_is_withdrawn_without_a_preview_of_the_plan(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    consent = grant_consent(
+    consent = factories.consent(
         db,
-        new_gate(),
         world.worker_actor,
-        case=world.case,
-        terms=ConsentTerms(
-            world.housing.id,
-            frozenset({SectionKind.HOUSING}),
-            today(),
-            None,
-            direction=Direction.OBTAIN,
-        ),
+        world.case,
+        world.housing,
+        SectionKind.HOUSING,
+        direction=Direction.OBTAIN,
         purpose_text=PURPOSE,
         given_how=GivenHow.ORAL,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
     )
     db.commit()
     login(client, world.user.username)

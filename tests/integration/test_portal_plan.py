@@ -28,12 +28,13 @@ from app.models import (
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network_service
+from app.plan.content import SectionContent
 from app.security import new_gate
-from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
+from consent.facts import SYSTEM_ACTOR, Actor, Purpose
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
-from sharing.fields import field_ref, sealed
+from sharing.fields import sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -58,19 +59,16 @@ def today() -> date:
 
 
 def make_person(db: Session, name: str) -> Person:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=name, worker=worker)
-    account = factories.user(db, Role.CLIENT, client=record)
-    actor = Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id)
-    return Person(worker, actor, record, case, account)
+    base = factories.county_case(db, name=name)
+    account = factories.user(db, Role.CLIENT, client=base.client)
+    return Person(base.worker, base.actor, base.client, base.case, account)
 
 
 def add_section(
     db: Session,
     p: Person,
     kind: SectionKind,
-    content: dict[str, str],
+    content: SectionContent,
     *,
     agreement: AgreementState = AgreementState.AGREED,
     review_on: date | None = None,
@@ -78,38 +76,23 @@ def add_section(
 ) -> PlanSection:
     """A section with one version written by the worker, as the worker's pages would."""
     if p.plan is None:
-        p.plan = ClientPlan(
-            case_id=p.case.id,
-            client_id=p.record.id,
-            review_on=today() + timedelta(days=30),
-            created_by_id=p.worker.id,
+        p.plan = factories.client_plan(
+            db, p.case, review_on=today() + timedelta(days=30), created_by=p.worker
         )
-        db.add(p.plan)
-        db.flush()
-    section = PlanSection(plan_id=p.plan.id, client_id=p.record.id, kind=kind, current_version=1)
-    db.add(section)
-    db.flush()
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=p.record.id,
-        version=1,
-        content_ct=b"",
+    version = factories.plan_section(
+        db,
+        p.worker_actor,
+        p.case,
+        kind,
+        content,
         agreement=agreement,
         review_on=review_on,
-        author_id=p.worker.id,
+        responsible=responsible,
+        # The worker's pages write only the four texts: a key they do not know goes straight in.
+        direct=bool(content.others),
     )
-    version.content_ct = new_gate().write_text(
-        p.worker_actor,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps(content),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    for member in responsible:
-        db.add(PlanResponsible(version_id=version.id, member_id=member.id))
-    db.flush()
+    section = db.get(PlanSection, version.section_id)
+    assert section is not None
     return section
 
 
@@ -180,13 +163,12 @@ def world(db: Session) -> World:
         db,
         kalle,
         HOUSING,
-        {
-            "goals": "Oma vuokra-asunto Kuopiosta (fictional)",
-            "measures": "Asuntohakemus ennen vapautumista (fictional)",
-            "client_view": "",
-            "worker_view": "Tukiasunto ensin olisi turvallisempi (fictional)",
-            "future_key": "kept as it is",
-        },
+        SectionContent(
+            goals="Oma vuokra-asunto Kuopiosta (fictional)",
+            measures="Asuntohakemus ennen vapautumista (fictional)",
+            worker_view="Tukiasunto ensin olisi turvallisempi (fictional)",
+            others=(("future_key", "kept as it is"),),
+        ),
         review_on=today() + timedelta(days=14),
         responsible=(housing_member,),
     )
@@ -194,7 +176,7 @@ def world(db: Session) -> World:
         db,
         kalle,
         HEALTH,
-        {"goals": "Päihteetön arki (fictional)", "measures": "", "worker_view": ""},
+        SectionContent(goals="Päihteetön arki (fictional)"),
         agreement=AgreementState.DRAFT,
     )
     db.commit()
@@ -348,7 +330,7 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(
             db,
             world.kalle,
             kind,
-            {"goals": f"Tavoite {kind.value} (fictional)"},
+            SectionContent(goals=f"Tavoite {kind.value} (fictional)"),
             responsible=(world.sister,),
         )
     db.commit()
@@ -399,7 +381,7 @@ def test_a_client_never_sees_another_clients_data(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     ville = make_person(db, "Kuvitteellinen Ville")
-    add_section(db, ville, HOUSING, {"goals": "Villen oma tavoite (fictional)"})
+    add_section(db, ville, HOUSING, SectionContent(goals="Villen oma tavoite (fictional)"))
     db.commit()
     login(client, ville.account.username)
     plan = client.get("/my/plan").get_data(as_text=True)
@@ -419,7 +401,7 @@ def test_a_client_never_sees_another_clients_data(
     assert len(versions(db, world.health)) == 1 and len(versions(db, world.housing)) == 1
     assert client.get("/my/plan/no-such-part/my-view").status_code == 404
     # And the gate itself refuses: a client reading as themselves opens only their own data.
-    as_ville = Actor(ActorRole.CLIENT, user_id=ville.account.id, client_id=ville.record.id)
+    as_ville = factories.actor(ville.account)
     first = versions(db, world.housing)[0]
     with pytest.raises(AccessDenied):
         new_gate().read_texts(

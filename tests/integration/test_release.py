@@ -16,18 +16,14 @@ from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
-    PlanSection,
-    PlanSectionVersion,
     Role,
     User,
 )
-from app.models.plan import PlanResponsible
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.plan.content import SectionContent
 from app.release import commands as release_checklist
 from app.release import holidays, rules
 from app.security import new_gate
@@ -40,6 +36,8 @@ from tests.conftest import csrf_token, login
 
 TODAY = helsinki_today()
 NAME = "Kuvitteellinen Ville"
+SISTER = "Kuvitteellinen Sisko"
+SECTION = SectionContent(goals="Tavoite (fictional)")
 
 
 @dataclass
@@ -59,37 +57,14 @@ class Setting:
         return f"{self.url}/items/{item.id}{action}"
 
 
-def member(db: Session, case: Case, kind: MemberKind, org: Organisation | None = None, **kw):  # type: ignore[no-untyped-def]
-    row = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=kind,
-        organisation_id=org.id if org else None,
-        starts_on=TODAY - timedelta(days=30),
-        **kw,
-    )
-    if org is None:
-        row.person_name_ct = new_gate().write_text(
-            SYSTEM_ACTOR,
-            field_ref(row, NetworkMember.person_name_ct),
-            "Kuvitteellinen Sisko",
-            purpose=Purpose.ADMINISTRATION,
-        )
-    db.add(row)
-    db.flush()
-    return row
-
-
 @pytest.fixture
 def setting(db: Session) -> Setting:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name=NAME, worker=worker, release_in_days=120)
+    county, worker, record, case = factories.county_case(db, name=NAME, release_in_days=120)
     office = factories.organisation(
         db, OrgKind.PROBATION, "Yhdyskuntaseuraamustoimisto (fictional)"
     )
-    probation = member(db, case, MemberKind.PROBATION, office)
-    close = member(db, case, MemberKind.CLOSE_PERSON)
+    probation = factories.member(db, case, office)
+    close = factories.member(db, case, person_name=SISTER)
     db.commit()
     return Setting(county, worker, record, case, probation, close)
 
@@ -214,31 +189,16 @@ def test_probationary_liberty_adds_planning_for_the_probation_office(
 
 def test_the_plan_names_who_sees_to_each_area(db: Session, setting: Setting) -> None:
     housing_office = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Asuntotoimi (fictional)")
-    housing = member(db, setting.case, MemberKind.PUBLIC_SERVICE, housing_office)
-    gone = member(db, setting.case, MemberKind.CLOSE_PERSON, ended_at=utcnow())
-    plan = ClientPlan(case_id=setting.case.id, client_id=setting.record.id)
-    db.add(plan)
-    db.flush()
-    for kind, members in (
-        (SectionKind.HOUSING, [housing]),
-        (SectionKind.HEALTH, [gone]),  # ended since: not given new tasks
-    ):
-        section = PlanSection(
-            plan_id=plan.id, client_id=setting.record.id, kind=kind, current_version=1
-        )
-        version = PlanSectionVersion(
-            section_id=section.id,
-            kind=section.kind,
-            client_id=setting.record.id,
-            version=1,
-            content_ct=b"-",
-        )
-        db.add(section)
-        db.flush()
-        db.add(version)
-        db.flush()
-        db.add_all(PlanResponsible(version_id=version.id, member_id=m.id) for m in members)
-    db.flush()
+    housing = factories.member(db, setting.case, housing_office)
+    gone = factories.member(db, setting.case, person_name=SISTER, ended_at=utcnow())
+    actor = factories.actor(setting.worker)
+    factories.plan_section(
+        db, actor, setting.case, SectionKind.HOUSING, SECTION, responsible=(housing,)
+    )
+    # Ended since, so not given new tasks: the worker's pages would not name them now.
+    factories.plan_section(
+        db, actor, setting.case, SectionKind.HEALTH, SECTION, responsible=(gone,), direct=True
+    )
     release_checklist.generate(db, setting.case, setting.worker.id, utcnow())
     rows = by_task(items(db, setting.case))
     assert rows[ReleaseTask.HOUSING_APPLICATION].responsible_member_id == housing.id
@@ -279,7 +239,7 @@ def test_invalid_input_keeps_what_was_typed(
     client: FlaskClient, db: Session, setting: Setting
 ) -> None:
     _, other_case = factories.client(db, setting.county, worker=setting.worker)
-    stranger = member(db, other_case, MemberKind.CLOSE_PERSON)
+    stranger = factories.member(db, other_case, person_name=SISTER)
     db.commit()
     login(client, setting.worker.username)
     empty = post(
@@ -445,6 +405,6 @@ def test_the_checklist_page_runs_a_fixed_number_of_queries(
     add_items(1)
     few = queries()
     add_items(20)
-    member(db, setting.case, MemberKind.CLOSE_PERSON)
+    factories.member(db, setting.case, person_name=SISTER)
     db.commit()
     assert queries() == few

@@ -19,12 +19,10 @@ from app.models import (
     Case,
     Client,
     ClientPlan,
-    MemberKind,
     NetworkMember,
     Organisation,
     OrgKind,
     PlanSection,
-    Role,
     User,
 )
 from app.models.review import PlanReview, ReviewParticipant
@@ -63,35 +61,18 @@ class Setting:
         }
 
 
-def member(db: Session, case: Case, kind: MemberKind, org: Organisation | None = None):  # type: ignore[no-untyped-def]
-    row = NetworkMember(
-        case_id=case.id,
-        client_id=case.client_id,
-        kind=kind,
-        organisation_id=org.id if org else None,
-        starts_on=TODAY - timedelta(days=60),
+def member(db: Session, case: Case, org: Organisation | None = None) -> NetworkMember:
+    """In the network for two months; without an organisation, the client's sister."""
+    return factories.member(
+        db, case, org, person_name="Kuvitteellinen Sisar", starts_on=TODAY - timedelta(days=60)
     )
-    if org is None:
-        row.person_name_ct = new_gate().write_text(
-            SYSTEM_ACTOR,
-            field_ref(row, NetworkMember.person_name_ct),
-            "Kuvitteellinen Sisar",
-            purpose=Purpose.ADMINISTRATION,
-        )
-    db.add(row)
-    db.flush()
-    return row
 
 
 @pytest.fixture
 def setting(db: Session) -> Setting:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Urho", worker=worker)
-    kela = member(
-        db, case, MemberKind.PUBLIC_SERVICE, factories.organisation(db, OrgKind.PUBLIC_SERVICE)
-    )
-    sister = member(db, case, MemberKind.CLOSE_PERSON)
+    county, worker, record, case = factories.county_case(db, name="Kuvitteellinen Urho")
+    kela = member(db, case, factories.organisation(db, OrgKind.PUBLIC_SERVICE))
+    sister = member(db, case)
     db.commit()
     return Setting(county, worker, record, case, kela, sister)
 
@@ -163,13 +144,7 @@ def test_recording_a_review_creates_the_plan_and_sets_its_review_date(
 def test_the_review_date_drives_the_reminder_and_a_review_clears_it(
     client: FlaskClient, db: Session, setting: Setting
 ) -> None:
-    db.add(
-        ClientPlan(
-            case_id=setting.ids["case"],
-            client_id=setting.ids["client"],
-            review_on=TODAY - timedelta(3),
-        )
-    )
+    factories.client_plan(db, setting.case, review_on=TODAY - timedelta(3))
     db.commit()
     assert reminders(db, setting) == 1
     login(client, setting.username)
@@ -265,7 +240,7 @@ def test_a_member_of_another_network_cannot_be_a_participant(
     client: FlaskClient, db: Session, setting: Setting
 ) -> None:
     _, other_case = factories.client(db, setting.county, worker=setting.worker)
-    stranger = member(db, other_case, MemberKind.CLOSE_PERSON)
+    stranger = member(db, other_case)
     stranger_id = str(stranger.id)
     db.commit()
     login(client, setting.username)

@@ -12,30 +12,25 @@ from sqlalchemy.orm import Session
 
 from app.consents.commands import (
     end_membership,
-    grant_consent,
     record_statutory_disclosure,
     revoke_consent,
 )
 from app.consents.rules import DisclosureCode
-from app.consents.texts import CURRENT_VERSION
 from app.models import (
     Case,
     Client,
-    ClientPlan,
-    MemberKind,
     NetworkMember,
     OrgKind,
-    PlanSection,
     PlanSectionVersion,
     Role,
 )
+from app.plan.content import SectionContent
 from app.refusals import Refused
 from app.security import new_gate
 from consent.decision import Reason
 from consent.facts import Actor, ActorRole, Purpose
-from consent.models import GivenHow
+from consent.models import Consent
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from sharing import envelope, seal
 from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied, DecryptionError
@@ -60,72 +55,28 @@ class World:
     kela_member: NetworkMember
 
 
-def staff(user, role: ActorRole = ActorRole.PARTNER) -> Actor:  # type: ignore[no-untyped-def]
-    return Actor(role, user_id=user.id, organisation_id=user.organisation_id)
-
-
 @pytest.fixture
 def world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
-    members = {}
-    users = {}
-    for kind in ("housing", "kela", "outsider"):
-        org = factories.organisation(db, OrgKind.PUBLIC_SERVICE)
-        users[kind] = factories.user(db, Role.PARTNER, org)
-        if kind != "outsider":
-            member = NetworkMember(
-                case_id=case.id,
-                client_id=record.id,
-                kind=MemberKind.PUBLIC_SERVICE,
-                organisation_id=org.id,
-                starts_on=TODAY - timedelta(days=10),
-            )
-            db.add(member)
-            members[kind] = member
-    db.flush()
+    base = factories.county_case(db, name="Kuvitteellinen Kalle")
+    housing, kela = (
+        factories.partner(db, base.case, starts_on=TODAY - timedelta(days=10)) for _ in range(2)
+    )
+    outsider = factories.user(db, Role.PARTNER, factories.organisation(db, OrgKind.PUBLIC_SERVICE))
     return World(
-        staff(worker, ActorRole.CASEWORKER),
-        staff(users["housing"]),
-        staff(users["kela"]),
-        staff(users["outsider"]),
-        record,
-        case,
-        members["housing"],
-        members["kela"],
+        base.actor,
+        housing.actor,
+        kela.actor,
+        factories.actor(outsider),
+        base.client,
+        base.case,
+        housing.member,
+        kela.member,
     )
 
 
 def write_section(db: Session, w: World, kind: SectionKind, text: str) -> PlanSectionVersion:
-    """The caseworker writes a new version of a plan section through the gate."""
-    plan = db.scalar(select(ClientPlan).where(ClientPlan.case_id == w.case.id))
-    if plan is None:
-        plan = ClientPlan(case_id=w.case.id, client_id=w.client.id)
-        db.add(plan)
-    section = db.scalar(
-        select(PlanSection).where(PlanSection.plan_id == plan.id, PlanSection.kind == kind)
-    )
-    if section is None:
-        section = PlanSection(plan_id=plan.id, client_id=w.client.id, kind=kind, current_version=0)
-        db.add(section)
-    section.current_version += 1
-    version = PlanSectionVersion(
-        section_id=section.id,
-        kind=section.kind,
-        client_id=w.client.id,
-        version=section.current_version,
-        content_ct=b"",
-    )
-    version.content_ct = new_gate().write_text(
-        w.county_worker,
-        field_ref(version, PlanSectionVersion.content_ct),
-        json.dumps({"goals": text}),
-        purpose=Purpose.CASE_WORK,
-    )
-    db.add(version)
-    db.flush()
-    return version
+    """The caseworker writes a new version of a plan section."""
+    return factories.plan_section(db, w.county_worker, w.case, kind, SectionContent(goals=text))
 
 
 def read(
@@ -140,17 +91,16 @@ def read(
 
 def grant(
     db: Session, w: World, member: NetworkMember, *sections: SectionKind, until: date | None = None
-):  # type: ignore[no-untyped-def]
-    return grant_consent(
+) -> Consent:
+    return factories.consent(
         db,
-        new_gate(),
         w.county_worker,
-        case=w.case,
-        terms=ConsentTerms(member.id, frozenset(sections), TODAY, until),
+        w.case,
+        member,
+        *sections,
+        valid_from=TODAY,
+        valid_until=until,
         purpose_text="Asunnon järjestäminen ennen vapautumista (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
     )
 
 

@@ -12,19 +12,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.consents.commands import end_membership, grant_consent, revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.commands import end_membership, revoke_consent
 from app.ending import commands as ending
 from app.i18n import helsinki_today
-from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
+from app.models import Case, Client, NetworkMember, Organisation, Role, User
 from app.models.partner import NoticeReason, RevocationNotice
 from app.network import commands as network
 from app.partner_work.commands import confirm_notice
 from app.security import new_gate
-from consent.facts import Actor, ActorRole, Direction
-from consent.models import Consent, GivenHow
+from consent.facts import Actor, Direction
+from consent.models import Consent
 from consent.sections import SectionKind
-from consent.service import ConsentTerms
 from tests import factories
 from tests.conftest import api_token, csrf_token, login
 
@@ -45,16 +43,14 @@ class World:
 
 @pytest.fixture
 def world(db: Session) -> World:
-    county = factories.organisation(db, OrgKind.COUNTY)
-    worker = factories.user(db, Role.CASEWORKER, county)
-    record, case = factories.client(db, county, name="Kuvitteellinen Kalle", worker=worker)
+    base = factories.county_case(db, name="Kuvitteellinen Kalle")
     return World(
-        county,
-        worker,
-        Actor(ActorRole.CASEWORKER, user_id=worker.id, organisation_id=county.id),
-        record,
-        case,
-        factories.user(db, Role.CLIENT, client=record),
+        base.county,
+        base.worker,
+        base.actor,
+        base.client,
+        base.case,
+        factories.user(db, Role.CLIENT, client=base.client),
     )
 
 
@@ -62,17 +58,8 @@ def org_member(
     db: Session, w: World, name: str, *, starts_on: date = TODAY - timedelta(days=30)
 ) -> tuple[NetworkMember, User]:
     """An authority (no confidentiality commitment needed) in the network, and its staff."""
-    org = factories.organisation(db, OrgKind.PUBLIC_SERVICE, name)
-    member = NetworkMember(
-        case_id=w.case.id,
-        client_id=w.record.id,
-        kind=MemberKind.PUBLIC_SERVICE,
-        organisation_id=org.id,
-        starts_on=starts_on,
-    )
-    db.add(member)
-    db.flush()
-    return member, factories.user(db, Role.PARTNER, org)
+    joined = factories.partner(db, w.case, name=name, starts_on=starts_on)
+    return joined.member, joined.staff
 
 
 def grant(
@@ -84,16 +71,15 @@ def grant(
     until: date | None = LIVE_UNTIL,
     direction: Direction = Direction.DISCLOSE,
 ) -> Consent:
-    return grant_consent(
+    return factories.consent(
         db,
-        new_gate(),
         w.worker_actor,
-        case=w.case,
-        terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), starts, until, direction),
-        purpose_text="Asunnon järjestäminen (fictional)",
-        given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
-        receipt=None,
+        w.case,
+        member,
+        SectionKind.HOUSING,
+        valid_from=starts,
+        valid_until=until,
+        direction=direction,
     )
 
 
