@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.engine import Connection, Engine, ExecutionContext
+from sqlalchemy.engine.default import DefaultExecutionContext
 
 from app import cli, errors, headers, i18n, labels, security, transactions
 from app.extensions import csrf, db, migrate
 from app.settings import ROOT, Settings
+from sharing import write_lock
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -62,24 +64,72 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_connect(
-    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
-) -> None:
-    """SQLite: enforce foreign keys, and let SQLAlchemy (not pysqlite) begin transactions.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing (RFC 9110): the request reads, and logs what it read."""
 
-    pysqlite's own transaction handling breaks SAVEPOINT; the documented fix is to
-    switch it off here and emit BEGIN from the ``begin`` event below.
+
+def writes_expected() -> bool:
+    """Whether a transaction beginning now is expected to write: it belongs to a request
+    whose method may change state. CLI commands and pages that read begin as readers."""
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite connection waits for the write lock before the request fails."""
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite: WAL, a busy timeout, full sync, foreign keys; SQLAlchemy (not pysqlite) begins.
+
+    pysqlite's own transaction handling breaks SAVEPOINT; the documented fix is to switch it
+    off here and emit BEGIN from the ``begin`` event below. WAL lets pages read while one
+    connection writes; ``synchronous=FULL`` syncs the WAL at every commit, so a committed
+    transaction, such as the log entry of a page already shown, survives a power cut too
+    (NORMAL could lose the last commits; the price is one fsync per commit). WAL is a
+    property of the database file, so setting it again on every connection costs nothing;
+    an in-memory database stays in its "memory" journal mode. The file must be on a local
+    disk (WAL needs shared memory; no network file systems).
     """
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: WAL may wait
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Connection) -> None:
+    """SQLite: a request that may write begins IMMEDIATE; a read begins DEFERRED.
+
+    See ``writes_expected`` and ``sharing.write_lock``.
+    """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        write_lock.begin(connection, immediate=writes_expected())
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_first_write_of_a_read(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: ExecutionContext | None,
+    executemany: bool,
+) -> None:
+    """SQLite: a page that reads (GET) and then writes anyway takes the write lock first.
+
+    Such writes are a page's own bookkeeping (a person link's "last used" time), never a
+    read-modify-write (that belongs in a POST, which begins IMMEDIATE), so ending the read
+    first is safe; without it the write would fail whenever another request wrote meanwhile.
+    """
+    if (
+        connection.dialect.name == "sqlite"
+        and isinstance(context, DefaultExecutionContext)
+        and context.is_crud  # INSERT, UPDATE or DELETE
+        and has_request_context()
+    ):
+        write_lock.take(connection)

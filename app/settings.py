@@ -51,6 +51,9 @@ class Settings:
     # role and the date only, not staff names or exact times (KHO:2025:51 accepted that).
     log_show_staff_names: bool = False
     log_show_exact_times: bool = False
+    # Production runs on PostgreSQL; SQLite (one node, one writer at a time) only when the
+    # operator says so for a single-node pilot (TUKIVERKKO_ALLOW_SQLITE=1).
+    allow_sqlite: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +80,7 @@ class Settings:
             secret_key=_read_secret(env, "TUKIVERKKO_SECRET_KEY", instance / SECRET_KEY_FILE),
             keyring=_read_keyring(env, instance / MASTER_KEY_FILE),
             keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
+            allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
             **values,
         )
         settings.validate()
@@ -85,7 +89,8 @@ class Settings:
     def validate(self) -> None:
         """Refuse unsafe production settings with a message that says how to fix them.
 
-        :raises ConfigError: when a production secret is missing or weak.
+        :raises ConfigError: when a production secret is missing or weak, or production
+            would run on SQLite without being allowed to.
         """
         if self.environment != "production":
             return
@@ -103,6 +108,11 @@ class Settings:
         if not self.database_url:
             raise ConfigError(
                 "production needs TUKIVERKKO_DATABASE_URL (e.g. postgresql+psycopg://…)"
+            )
+        if self.database_url.startswith("sqlite") and not self.allow_sqlite:
+            raise ConfigError(
+                "production runs on PostgreSQL (TUKIVERKKO_DATABASE_URL=postgresql+psycopg://…); "
+                "SQLite only for a single-node pilot, with TUKIVERKKO_ALLOW_SQLITE=1"
             )
         if not self.session_cookie_secure:
             raise ConfigError("production must send the session cookie over HTTPS only")

@@ -12,6 +12,13 @@ a rollback that undoes it (the edge's, or one on the way, such as the gate's on 
 leaves the statement to be executed again, and the edge executes it and commits. A code's
 count is ``failed_attempts + 1`` in SQL, so executing it again after the rollback counts
 once, even when parallel wrong guesses were counted in between.
+
+On SQLite, which has one writer, how the request's transaction begins matters too
+(``app.writes_expected``, ``sharing.write_lock``): a request that may change something begins
+``IMMEDIATE``, taking the write lock before it reads and holding it to this commit, so its
+reads and writes are one serialisable step and it never fails to become the writer. A page
+that only reads begins ``DEFERRED`` and reads beside the writer; its access-log entries are
+appended under the write lock and committed at once (``sharing.access_log.append``).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consent.base import Base, append_only_triggers, make_append_only
+from sharing import write_lock
 from sharing.errors import SharingError
 
 log = logging.getLogger(__name__)
@@ -266,11 +267,20 @@ def _lost_race(error: DBAPIError) -> bool:
 
 
 def append(session: Session, records: Sequence[LogRecord]) -> list[AccessLogEntry]:
-    """Append records (for any number of clients) to their chains; flush, never commit.
+    """Append records (for any number of clients) to their chains; flush, and commit only
+    entries appended in a transaction that had only read (SQLite, below).
 
     Two statements for a batch of up to 1,000 records: one read of every involved
     chain's head, one insert. Each attempt runs in a SAVEPOINT so a lost race undoes only itself.
     Needs READ COMMITTED (PostgreSQL's default): a retry must see the winner's row.
+
+    SQLite has one writer, and a transaction that has only read cannot become it once another
+    connection has written (``sharing.write_lock``). There, an append in such a transaction
+    (a page that reads) ends the read, waits for the write lock, reads the heads under it (so
+    it never loses a race) and commits its entries at once: the lock is held for the append
+    alone, and the read's entries are kept whatever the page does next. In a transaction
+    that holds the lock already (one that writes), the entries commit with its work, as on
+    PostgreSQL.
 
     :raises AccessLogContention: when every attempt lost the race for the next ``seq``.
     :raises sqlalchemy.exc.DBAPIError: when the database refuses the entries otherwise.
@@ -281,6 +291,8 @@ def append(session: Session, records: Sequence[LogRecord]) -> list[AccessLogEntr
     client_ids = {record.client_id for record in normalised}
     # Flush the caller's pending work now, so a failure in it is never mistaken for a lost race.
     session.flush()
+    connection = session.connection()
+    own_transaction = write_lock.take(connection)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -296,6 +308,9 @@ def append(session: Session, records: Sequence[LogRecord]) -> list[AccessLogEntr
                 )
                 by_key = {(entry.client_id, entry.seq): entry for entry in inserted}
             entries = [by_key[(row["client_id"], row["seq"])] for row in rows]
+            if own_transaction:
+                write_lock.give_back(connection)  # committed: nothing left to lose
+                return entries
             pending = session.info.setdefault(_PENDING, [])
             pending += [(entry.id, record) for entry, record in zip(entries, records, strict=True)]
             return entries

@@ -10,18 +10,14 @@ check runs JavaScript (axe-core), in a separate context that bypasses the app's 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import pytest
+
+from tests.live_server import flask_run, free_port, seeded_instance, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -34,9 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERVER_START_TIMEOUT = 20.0  # seconds: the only wait in the suite that is not Playwright's
 ACTION_TIMEOUT_MS = 10_000  # Playwright auto-wait ceiling per action: fail fast, not after 30 s
-RUN_FLAGS = ("--no-reload", "--no-debugger")  # one process we can terminate; never the debugger
 LOCALE = "fi-FI"  # what a Finnish terminal's browser sends; the app's default language too
 BLOCKING_IMPACTS = ("serious", "critical")
 
@@ -51,92 +45,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --------------------------------------------------------------------------- live server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    # Secrets come from the temporary instance folder only, never from the caller's shell.
-    for var in ("TUKIVERKKO_SECRET_KEY", "TUKIVERKKO_MASTER_KEYS", "FLASK_DEBUG", "FLASK_APP"):
-        env.pop(var, None)
-    env.update(
-        TUKIVERKKO_ENV="development",
-        TUKIVERKKO_INSTANCE_PATH=str(tmp / "instance"),
-        TUKIVERKKO_DATABASE_URL=f"sqlite:///{tmp / 'browser.db'}",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _flask(*args: str) -> list[str]:
-    return [sys.executable, "-m", "flask", "--app", "app", *args]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our own 127.0.0.1 server)
-            return bool(response.status)
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means the server is up
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (no trailing slash) of a seeded demo server run through the real CLI."""
     tmp = tmp_path_factory.mktemp("live_server")
-    env = _server_env(tmp)
-    for command in (("keys", "init"), ("db", "upgrade"), ("demo", "seed")):
-        try:
-            subprocess.run(  # noqa: S603
-                _flask(*command), check=True, cwd=ROOT, env=env, capture_output=True, text=True
-            )
-        except subprocess.CalledProcessError as failed:
-            pytest.fail(
-                f"`flask {' '.join(command)}` failed ({failed.returncode}):\n"
-                f"{failed.stdout}\n{failed.stderr}",
-                pytrace=False,
-            )
-    port = _free_port()
+    env = seeded_instance(tmp, "browser.db")
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            _flask("run", "--host", "127.0.0.1", "--port", str(port), *RUN_FLAGS),
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while not _answers(f"{base_url}/login"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    reason = (
-                        f"exited with {process.returncode}"
-                        if process.poll() is not None
-                        else f"did not answer within {SERVER_START_TIMEOUT:.0f} s"
-                    )
-                    pytest.fail(
-                        f"live server {reason}; its log:\n{log_path.read_text(errors='replace')}",
-                        pytrace=False,
-                    )
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-            finally:
-                if process.poll() is None:
-                    process.kill()
+    with serving(flask_run(port), env, base_url=base_url, log_path=tmp / "server.log"):
+        yield base_url
 
 
 # --------------------------------------------------------------------------- browser

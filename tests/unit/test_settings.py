@@ -43,6 +43,30 @@ def test_production_starts_with_secrets_from_the_environment(tmp_path) -> None: 
     assert STRONG not in repr(settings)
 
 
+def production(tmp_path, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return env(
+        tmp_path,
+        TUKIVERKKO_ENV="production",
+        TUKIVERKKO_SECRET_KEY=STRONG,
+        TUKIVERKKO_MASTER_KEYS=generate_keyring().to_json(),
+        **extra,
+    )
+
+
+def test_production_refuses_sqlite_unless_allowed_for_a_pilot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/pilot.db"
+    with pytest.raises(ConfigError, match="TUKIVERKKO_ALLOW_SQLITE=1"):
+        Settings.from_env(production(tmp_path, TUKIVERKKO_DATABASE_URL=url))
+    with pytest.raises(ConfigError, match="TUKIVERKKO_ALLOW_SQLITE=1"):
+        Settings.from_env(
+            production(tmp_path, TUKIVERKKO_DATABASE_URL=url, TUKIVERKKO_ALLOW_SQLITE="yes")
+        )
+    pilot = Settings.from_env(
+        production(tmp_path, TUKIVERKKO_DATABASE_URL=url, TUKIVERKKO_ALLOW_SQLITE="1")
+    )
+    assert pilot.database_url == url and pilot.allow_sqlite
+
+
 def test_development_reads_secrets_from_the_instance_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "secret_key").write_text(STRONG)
     (tmp_path / "master-keys.json").write_text(generate_keyring().to_json())

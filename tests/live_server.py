@@ -1,0 +1,143 @@
+"""A live server started as an operator starts it, for tests that talk HTTP to a real process.
+
+``seeded_instance`` runs ``flask keys init``, ``flask db upgrade`` and ``flask demo seed`` on
+its own SQLite file and instance folder in a temporary directory (what ``make run`` does);
+``serving`` starts a server process on 127.0.0.1 (``flask_run`` as ``make run`` serves, or
+``gunicorn`` with sync workers), waits until it answers and always stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_START_TIMEOUT = 20.0  # seconds
+RUN_FLAGS = ("--no-reload", "--no-debugger")  # one process we can terminate; never the debugger
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(tmp: Path, database: str = "live.db") -> dict[str, str]:
+    """The environment of ``make run`` (development), on a database file and instance in ``tmp``."""
+    env = dict(os.environ)
+    # Secrets come from the temporary instance folder only, never from the caller's shell.
+    for var in ("TUKIVERKKO_SECRET_KEY", "TUKIVERKKO_MASTER_KEYS", "FLASK_DEBUG", "FLASK_APP"):
+        env.pop(var, None)
+    env.update(
+        TUKIVERKKO_ENV="development",
+        TUKIVERKKO_INSTANCE_PATH=str(tmp / "instance"),
+        TUKIVERKKO_DATABASE_URL=f"sqlite:///{tmp / database}",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def flask_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "app", *args]
+
+
+def flask_run(port: int) -> list[str]:
+    """The server ``make run`` starts (Werkzeug's, one thread per request)."""
+    return flask_command("run", "--host", "127.0.0.1", "--port", str(port), *RUN_FLAGS)
+
+
+def gunicorn(port: int, *, workers: int = 2) -> list[str]:
+    """gunicorn with sync workers: one request at a time in each worker process."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "60",
+        "app:create_app()",
+    ]
+
+
+def run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a ``flask`` CLI command to completion; the test fails with its output if it fails."""
+    try:
+        return subprocess.run(  # noqa: S603
+            flask_command(*args), check=True, cwd=ROOT, env=env, capture_output=True, text=True
+        )
+    except subprocess.CalledProcessError as failed:
+        pytest.fail(
+            f"`flask {' '.join(args)}` failed ({failed.returncode}):\n"
+            f"{failed.stdout}\n{failed.stderr}",
+            pytrace=False,
+        )
+
+
+def seeded_instance(tmp: Path, database: str = "live.db") -> dict[str, str]:
+    """Keys, schema and the demo world, as ``make run`` makes them; returns the environment."""
+    env = server_env(tmp, database)
+    for command in (("keys", "init"), ("db", "upgrade"), ("demo", "seed")):
+        run_flask(env, *command)
+    return env
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our own 127.0.0.1 server)
+            return bool(response.status)
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except OSError:
+        return False
+
+
+@contextmanager
+def serving(
+    command: list[str], env: dict[str, str], *, base_url: str, log_path: Path
+) -> Iterator[None]:
+    """Run ``command`` (a server listening at ``base_url``) until the block ends, its output
+    going to ``log_path``; the test fails with that log if the server never answers."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while not _answers(f"{base_url}/login"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    reason = (
+                        f"exited with {process.returncode}"
+                        if process.poll() is not None
+                        else f"did not answer within {SERVER_START_TIMEOUT:.0f} s"
+                    )
+                    pytest.fail(
+                        f"live server {reason}; its log:\n{log_path.read_text(errors='replace')}",
+                        pytrace=False,
+                    )
+                time.sleep(0.1)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+            finally:
+                if process.poll() is None:
+                    process.kill()
