@@ -5,7 +5,8 @@ Each example draws a small history — a client's case in one county, one to thr
 members (an authority, an NGO, a close person; an organisation may be a member twice),
 then a few steps a minute to days apart: consents granted, amended, revoked; memberships
 ended by hand; statutory disclosures to the authority recorded and ended; links issued to
-the close person, bound, locked and ended; maintenance marking consents expired. The steps
+the close person, bound, locked and ended; maintenance marking consents expired; the case
+closed. The steps
 run through the app's own commands with the clock set to each step's instant (the commands
 read it from ``utcnow``; the access gate is given the same clock); a step a command refuses
 is skipped, as it would be in the app. Only ending a disclosure early, for which the app has
@@ -58,12 +59,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import app.consents.commands as consent_commands
+import app.ending.commands as ending_commands
 import app.network.commands as network_commands
 import app.partner_work.commands as partner_commands
 from app.cases.facts import load_case_contexts
 from app.consents.queries import load_matrix
 from app.consents.rules import Change
 from app.consents.texts import CURRENT_VERSION
+from app.ending.commands import close_case
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role
 from app.models.person_access import PersonAccessGrant
 from app.network.commands import add_organisation_member, add_person_member, end_member
@@ -189,6 +192,11 @@ class Expire:
     """Maintenance records the consents past their last day as expired."""
 
 
+@dataclass(frozen=True)
+class Close:
+    """The worker closes the case, ending every membership that has not ended with it."""
+
+
 Step = (
     Grant
     | Amend
@@ -201,6 +209,7 @@ Step = (
     | Lock
     | EndLink
     | Expire
+    | Close
 )
 
 
@@ -249,6 +258,7 @@ steps: st.SearchStrategy[Step] = st.one_of(
     st.builds(Lock, index),
     st.builds(EndLink, index),
     st.just(Expire()),
+    st.just(Close()),
 )
 
 
@@ -299,6 +309,7 @@ class World:
     db: Session
     gate: AccessGate
     worker: Actor
+    worker_id: uuid.UUID
     case: Case
     client: Client
     organisations: dict[Joiner, Organisation]
@@ -323,7 +334,7 @@ class Clock:
 def commands_at(clock: Clock) -> Iterator[None]:
     """The commands read ``utcnow`` from their own modules: point it at the clock."""
     with ExitStack() as stack:
-        for module in (consent_commands, network_commands, partner_commands):
+        for module in (consent_commands, ending_commands, network_commands, partner_commands):
             stack.enter_context(patch.object(module, "utcnow", clock))
         yield
 
@@ -412,7 +423,7 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
         member = _pick(world.members, step.member)
         if member is None:
             return False
-        end_member(db, gate, member, by_user_id=worker.user_id)
+        end_member(db, gate, member, by_user_id=world.worker_id)
     elif isinstance(step, Disclose):
         authorities = [
             m
@@ -450,7 +461,7 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
         people = [m for m in world.members if m.organisation_id is None]
         # Mostly one the worker's page offers (``live_consents``); now and then any of theirs.
         offered = [c for m in people for c in live_consents(db, m.id, at)]
-        if not offered or step.consent % 3 == 0:
+        if not offered or step.consent % 3 == 2:
             offered = [c for c in world.consents if c.member_id in {m.id for m in people}]
         consent = _pick(offered, step.consent)
         if consent is None:
@@ -466,7 +477,7 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
                 consent_id=consent.id,
                 sections=chosen or {SectionKind(s) for s in consent.sections},
                 valid_until=min([today + timedelta(days=step.days), *limits]),
-                issued_by_id=worker.user_id or uuid.UUID(int=0),
+                issued_by_id=world.worker_id,
                 hasher=password_hasher(),
                 at=at,
             )
@@ -478,14 +489,19 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
         if isinstance(step, Bind):
             person_access.bind(db, issued.grant, issued.code, hasher=password_hasher(), at=at)
         elif isinstance(step, EndLink):
-            person_access.end_access(db, issued.grant, worker.user_id, at=at)
+            person_access.end_access(db, issued.grant, world.worker_id, at=at)
         else:
             for _ in range(MAX_ATTEMPTS):
                 # Each wrong code is counted (WrongCode) until the link locks.
                 with suppress(Refused):
                     person_access.bind(db, issued.grant, "WRONG", hasher=password_hasher(), at=at)
-    else:
+    elif isinstance(step, Expire):
         expire_due(db, today=today, at=at)
+    else:
+        members = [m.id for m in world.members]
+        close_case(
+            db, gate, worker, case=case, summary="Tuki päättyy (fictional)", end_with_case=members
+        )
     return True
 
 
@@ -500,7 +516,7 @@ def make_world(db: Session, history: History, clock: Clock) -> World:
         Joiner.NGO: factories.organisation(db, OrgKind.NGO),
     }
     gate = AccessGate(db, factories.keyring_of(), load_case_contexts, clock=clock)
-    world = World(db, gate, worker, case, client, organisations)
+    world = World(db, gate, worker, user.id, case, client, organisations)
     today = _day(history.start)
     for n, plan in enumerate(history.members):
         first, last = _period(today, plan.starts, plan.length)
@@ -610,6 +626,14 @@ def _decide(actor: Actor, case: CaseContext, at: datetime, scope: Scope) -> Deci
     return decide(AccessRequest(actor, case.client_id, Action.READ, COOP, at, scope), case)
 
 
+def _why_not(decision: Decision, *, closed: bool, active: bool) -> bool:
+    """Whether a decision's reason fits the matrix: "case closed" once closed, else "not in
+    network" exactly when no membership of the grantee is active."""
+    if closed:
+        return decision.reason is Reason.DENIED_CASE_CLOSED
+    return (decision.reason is Reason.DENIED_NOT_IN_NETWORK) == (not active)
+
+
 def assert_agreement(world: World, at: datetime) -> tuple[int, int]:
     """Assert that every read model says the same at ``at``; how many (member, section) pairs
     are shared then, and how many links are in use (for the statistics)."""
@@ -633,16 +657,19 @@ def assert_agreement(world: World, at: datetime) -> tuple[int, int]:
     granted = {(g.member_id, g.scope) for g in grants if isinstance(g.scope, SectionKind)}
     assert in_the_matrix == granted, (at, matrix.rows)
 
-    # Persons, as decide sees them: the same sections, and "in network" is the row's status.
+    # Persons, as decide sees them: the same sections, and "in network" is the row's status
+    # (once the case has closed, every membership has ended with it).
+    closed = context.closed_at is not None and context.closed_at <= at
     for member in world.members:
         if member.organisation_id is not None:
             continue
         person = Actor(ActorRole.PERSON, member_id=member.id)
         active = status[member.id] is MembershipStatus.ACTIVE
+        assert not (closed and active)
         for section in SECTIONS:
             decision = _decide(person, context, at, section)
             assert decision.allowed == ((member.id, section) in in_the_matrix)
-            assert (decision.reason is Reason.DENIED_NOT_IN_NETWORK) == (not active)
+            assert _why_not(decision, closed=closed, active=active)
 
     # The partner's home, per organisation: the members' sections together.
     for organisation in world.organisations.values():
@@ -652,9 +679,7 @@ def assert_agreement(world: World, at: datetime) -> tuple[int, int]:
         decisions = {s: _decide(staff, context, at, s) for s in SECTIONS}
         decided = {s for s, d in decisions.items() if d.allowed}
         active = any(status[m] is MembershipStatus.ACTIVE for m in mine)
-        assert all(
-            (d.reason is Reason.DENIED_NOT_IN_NETWORK) == (not active) for d in decisions.values()
-        )
+        assert all(_why_not(d, closed=closed, active=active) for d in decisions.values())
         _, _, access = client_access(db, organisation.id, client.id, at=at)
         listed = [
             row.access
