@@ -103,12 +103,12 @@ def shared_clients(
     The caller decrypts the page's names through the gate, as the partner.
     """
     today = helsinki_day(at)
-    # Only narrows the search: ``access_of`` decides.
+    # Only narrows the search (to memberships active at ``at``): ``access_of`` decides.
     candidates = session.scalars(
         select(NetworkMember.client_id)
         .where(
             NetworkMember.organisation_id == organisation_id,
-            NetworkMember.ended_at.is_(None),
+            NetworkMember.ended_at.is_(None) | (NetworkMember.ended_at > at),
             NetworkMember.starts_on <= today,
             (NetworkMember.ends_on.is_(None)) | (NetworkMember.ends_on >= today),
         )
