@@ -72,9 +72,8 @@ from app.models.person_access import PersonAccessGrant
 from app.network.commands import add_organisation_member, add_person_member, end_member
 from app.partner_work.queries import client_access, shared_clients
 from app.person_access import commands as person_access
-from app.person_access.commands import MAX_ATTEMPTS
 from app.person_access.queries import grants_for_client, live_consents
-from app.person_access.rules import shown_sections
+from app.person_access.rules import CODE_ATTEMPTS, shown_sections
 from app.refusals import Refused
 from app.security import password_hasher
 from consent.decision import BasisKind, Decision, Reason, decide, live_grants
@@ -491,7 +490,7 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
         elif isinstance(step, EndLink):
             person_access.end_access(db, issued.grant, world.worker_id, at=at)
         else:
-            for _ in range(MAX_ATTEMPTS):
+            for _ in range(CODE_ATTEMPTS.max_failures):
                 # Each wrong code is counted (WrongCode) until the link locks.
                 with suppress(Refused):
                     person_access.bind(db, issued.grant, "WRONG", hasher=password_hasher(), at=at)
@@ -744,7 +743,7 @@ def test_read_models_agree_with_decide(db: Session, history: History) -> None:
     try:
         clock = Clock(history.start)
         with commands_at(clock):
-            world = make_world(db, history, clock)
+            world = make_world(db(), history, clock)  # the Session itself, as the app has it
             play(world, history, clock)
         # Around the boundaries, and at the later steps (where the app would ask "now"), the
         # last step first.
@@ -785,7 +784,7 @@ def test_the_history_reaches_every_read_model(db: Session) -> None:
     )
     clock = Clock(history.start)
     with commands_at(clock):
-        world = make_world(db, history, clock)
+        world = make_world(db(), history, clock)  # the Session itself, as the app has it
         play(world, history, clock)
     assert (len(world.members), len(world.consents), len(world.disclosures)) == (3, 2, 1)
     assert len(world.links) == 1
