@@ -130,6 +130,7 @@ def test_backup_restores_into_a_fresh_instance_and_refuses_what_it_must(
     created = cli(source, "backup", "create", str(backup))
     assert f"backup written to {backup}" in created
     assert "exists" in refused(source, "backup", "create", str(backup))  # never overwrites
+    assert backup.stat().st_mode & 0o777 == 0o600  # readable by the owner only
     blob = backup.read_bytes()
     keyring = Keyring.from_json((tmp_path / "source" / MASTER_KEY_FILE).read_text())
     for secret in keyring.keys.values():
