@@ -13,6 +13,7 @@ from app import cli, errors, headers, i18n, labels, security, transactions
 from app.extensions import csrf, db, migrate
 from app.settings import ROOT, Settings
 from sharing import write_lock
+from sharing.keys import KeyFile
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -39,7 +40,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         TESTING=settings.environment == "test",
     )
     app.extensions["tukiverkko.settings"] = settings
-    app.extensions["tukiverkko.keyring"] = settings.keyring
+    # The keyring is read through its source on each use, so a rotation reaches a running server.
+    app.extensions["tukiverkko.key_file"] = (
+        None if settings.keyring is None else KeyFile(settings.keyring, settings.keyring_file)
+    )
     app.extensions["tukiverkko.password_hasher"] = security.make_password_hasher(
         settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
     )

@@ -1,19 +1,21 @@
-"""Command-line operations: ``flask keys``, ``audit``, ``maintenance`` and ``demo``."""
+"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo`` and ``backup``."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import uuid
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.extensions import db_session
+from app.extensions import db, db_session
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
-from sharing import access_log, blind_index, keys, seal
-from sharing.keys import Keyring, generate_keyring, write_key_file
+from sharing import access_log, blind_index, keys, seal, write_lock
+from sharing.keys import KeyFile, Keyring, generate_keyring, write_key_file
 
 keys_cli = AppGroup("keys", help="Master keys and the secret key.")
 audit_cli = AppGroup("audit", help="The tamper-evident access log.")
@@ -27,10 +29,10 @@ def _settings() -> Settings:
 
 
 def _keyring() -> Keyring:
-    keyring: Keyring | None = current_app.extensions["tukiverkko.keyring"]
-    if keyring is None:
+    key_file: KeyFile | None = current_app.extensions["tukiverkko.key_file"]
+    if key_file is None:
         raise click.ClickException("no master keys: run `flask keys init` first")
-    return keyring
+    return key_file.current()
 
 
 @keys_cli.command("init")
@@ -65,6 +67,17 @@ def _pending(keyring: Keyring) -> int:
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
 
+def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
+    # A read-modify-write beside a serving app: on SQLite take the write lock before reading
+    # the batch, or the batch's update fails whenever a request wrote meanwhile.
+    write_lock.take(db_session().connection())
+    return (
+        keys.rewrap_data_keys(db_session(), keyring, batch_size)
+        + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
+        + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
+    )
+
+
 @keys_cli.command("rotate")
 @click.option("--batch-size", default=200, show_default=True, help="Keys re-wrapped per commit.")
 def keys_rotate(batch_size: int) -> None:
@@ -85,14 +98,9 @@ def keys_rotate(batch_size: int) -> None:
     else:
         keyring = keyring.with_new_active_key()
         write_key_file(settings.keyring_file, keyring)
-        current_app.extensions["tukiverkko.keyring"] = keyring
         click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")
     done = 0
-    while batch := (
-        keys.rewrap_data_keys(db_session(), keyring, batch_size)
-        + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
-        + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
-    ):
+    while batch := _rewrap_batch(keyring, batch_size):
         db_session().commit()
         done += batch
         click.echo(f"re-wrapped {done}")
@@ -116,6 +124,42 @@ def keys_status() -> None:
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
+
+
+@keys_cli.command("retire")
+@click.argument("key_id")
+def keys_retire(key_id: str) -> None:
+    """Remove an old master key from the key file once nothing is wrapped under it.
+
+    Data crypto-shredded since the key was active then stays unreadable even in old backups,
+    unless the key was archived with them: archive it first if those backups must be restorable.
+    """
+    settings = _settings()
+    keyring = _keyring()
+    if settings.keyring_file is None:
+        raise click.ClickException(
+            "the master keys come from TUKIVERKKO_MASTER_KEYS: remove the key there (once "
+            "`flask keys status` shows nothing under it) and restart"
+        )
+    if key_id == keyring.active_id:
+        raise click.ClickException(
+            f"{key_id} is the active master key: run `flask keys rotate` first"
+        )
+    if key_id not in keyring.keys:
+        raise click.ClickException(f"master key {key_id} is not in the keyring")
+    data = keys.wrapped_counts(db_session()).get(key_id, 0)
+    grantees = seal.wrapped_grantee_counts(db_session()).get(key_id, 0)
+    index = blind_index.wrapped_index_counts(db_session()).get(key_id, 0)
+    if remaining := data + grantees + index:
+        raise click.ClickException(
+            f"{remaining} keys are still wrapped under {key_id} ({data} data keys, "
+            f"{grantees} grantee keys, {index} index keys): finish `flask keys rotate` first"
+        )
+    write_key_file(settings.keyring_file, keyring.without_key(key_id))
+    click.echo(
+        f"retired {key_id}: removed from {settings.keyring_file}; backups taken while it was "
+        "active restore only with the keyring archived with them"
+    )
 
 
 @audit_cli.command("verify")
@@ -173,6 +217,62 @@ def demo_logins() -> None:
     click.echo(demo.logins_text())
 
 
+backup_cli = AppGroup("backup", help="Encrypted backups of the database.")
+
+
+def _migrations_dir() -> str:
+    return str(current_app.extensions["migrate"].directory)
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create(path: Path) -> None:
+    """Write a consistent, encrypted backup of the database to PATH (never overwrites).
+
+    The file holds no master key: keep the key file (or secret) backed up separately.
+    """
+    from app import backup
+
+    if path.exists():
+        raise click.ClickException(f"{path} exists: choose a new file name")
+    keyring = _keyring()
+    try:
+        taken = backup.create(db.engine, keyring)
+    except backup.BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(taken.blob)
+    manifest, checksum = taken.manifest, hashlib.sha256(taken.blob).hexdigest()
+    click.echo(
+        f"backup written to {path}: schema {manifest['schema_revision']}, "
+        f"{manifest['chains']['count']} log chains, sha256 {checksum}, "
+        f"needs master key {keyring.active_id}"
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def backup_restore(path: Path) -> None:
+    """Restore the backup in PATH onto this instance's empty database."""
+    from app import backup
+
+    keyring = _keyring()
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        manifest = backup.restore(db.engine, keyring, _migrations_dir(), path.read_bytes())
+    except backup.BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(
+        f"restored the backup of {manifest['created_at']} (schema {manifest['schema_revision']}); "
+        f"{manifest['chains']['count']} log chain heads match its manifest; "
+        "now run `flask audit verify`"
+    )
+
+
 def init_app(app: Flask) -> None:
     for group in (keys_cli, audit_cli, maintenance_cli, demo_cli):
         app.cli.add_command(group)
+    app.cli.add_command(backup_cli)

@@ -32,7 +32,9 @@ from app.extensions import db_session, login_manager
 from app.models import Role, User
 from consent.base import utcnow
 from consent.facts import Actor
+from sharing.errors import KeyringError
 from sharing.gate import AccessGate
+from sharing.keys import KeyFile, Keyring
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
@@ -212,9 +214,18 @@ def current_actor() -> Actor:
 
 def new_gate() -> AccessGate:
     """A new access gate over the current database session."""
-    return AccessGate(
-        db_session(), current_app.extensions["tukiverkko.keyring"], load_case_contexts
-    )
+    return AccessGate(db_session(), current_keyring(), load_case_contexts)
+
+
+def current_keyring() -> Keyring:
+    """The master keys as the key file holds them now (re-read when the file changed).
+
+    :raises KeyringError: when the instance has no master keys.
+    """
+    key_file: KeyFile | None = current_app.extensions["tukiverkko.key_file"]
+    if key_file is None:
+        raise KeyringError("no master keys: run `flask keys init` first")
+    return key_file.current()
 
 
 def gate() -> AccessGate:

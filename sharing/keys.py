@@ -16,8 +16,9 @@ import base64
 import json
 import os
 import secrets
+import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,9 @@ class Keyring:
 
     keys: Mapping[str, bytes] = field(repr=False)
     active_id: str
+    # Where a fresher keyring comes from (``KeyFile.current``): asked when a wrapped key names
+    # a master key this one does not hold, i.e. a rotation began after this keyring was read.
+    refresh: Callable[[], Keyring] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.active_id not in self.keys:
@@ -71,6 +75,18 @@ class Keyring:
         key_id = new_master_key_id()
         return Keyring(keys={**self.keys, key_id: AESGCM.generate_key(256)}, active_id=key_id)
 
+    def without_key(self, key_id: str) -> Keyring:
+        """A keyring holding every current key but ``key_id`` (never the active one).
+
+        :raises KeyringError: when ``key_id`` is the active key or not held.
+        """
+        if key_id == self.active_id:
+            raise KeyringError(f"master key {key_id!r} is the active key")
+        if key_id not in self.keys:
+            raise KeyringError(f"master key {key_id!r} is not in the keyring")
+        rest = {k: v for k, v in self.keys.items() if k != key_id}
+        return Keyring(keys=rest, active_id=self.active_id)
+
     def wrap(self, secret: bytes, context: bytes) -> tuple[str, bytes]:
         """Encrypt a key under the active master key, bound to ``context``."""
         nonce = os.urandom(NONCE_BYTES)
@@ -83,10 +99,11 @@ class Keyring:
         :raises KeyringError: when the master key is not held.
         :raises DecryptionError: when the blob or its context was altered.
         """
-        try:
-            master = self.keys[key_id]
-        except KeyError:
-            raise KeyringError(f"master key {key_id!r} is not in the keyring") from None
+        master = self.keys.get(key_id)
+        if master is None and self.refresh is not None:
+            master = self.refresh().keys.get(key_id)
+        if master is None:
+            raise KeyringError(f"master key {key_id!r} is not in the keyring")
         aad = _WRAP_LABEL + b"\x00" + key_id.encode() + b"\x00" + context
         try:
             return AESGCM(master).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
@@ -111,6 +128,59 @@ def write_key_file(path: Path, keyring: Keyring) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(keyring.to_json())
     os.replace(tmp, path)
+
+
+class KeyFile:
+    """The keyring as its source says now, for a process that outlives a rotation.
+
+    With a ``path`` (the instance key file) every ``current()`` compares the file's inode,
+    modification time and size with those of the last read (one ``stat``) and re-reads it
+    under a lock when they changed: ``flask keys rotate`` and ``flask keys retire`` replace
+    the file atomically, so a running server takes the new keyring on its next request
+    without a restart. Each process (each gunicorn worker, each node) reads the file itself:
+    the file (or the secret it is provisioned from) is the one source of truth, nothing is
+    shared between processes. Without a path the keyring came from ``TUKIVERKKO_MASTER_KEYS``
+    and is fixed for the life of the process (a new environment needs a restart).
+    """
+
+    def __init__(self, keyring: Keyring, path: Path | None = None) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._signature: tuple[int, int, int] | None = self._stat() if path else None
+        self._keyring = self._live(keyring)
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        assert self._path is not None
+        try:
+            st = os.stat(self._path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _live(self, keyring: Keyring) -> Keyring:
+        if self._path is None:
+            return keyring
+        return Keyring(keys=keyring.keys, active_id=keyring.active_id, refresh=self.current)
+
+    def current(self) -> Keyring:
+        """The keyring the source holds now (re-read when the key file changed).
+
+        A missing or malformed file keeps the last good keyring and is looked at again on
+        the next call (an operator editing the file by hand must not stop the server).
+        """
+        if self._path is None:
+            return self._keyring
+        signature = self._stat()
+        if signature is None or signature == self._signature:
+            return self._keyring
+        with self._lock:
+            if signature != self._signature:
+                try:
+                    keyring = Keyring.from_json(self._path.read_text())
+                except (OSError, KeyringError):
+                    return self._keyring
+                self._keyring, self._signature = self._live(keyring), signature
+        return self._keyring
 
 
 def _data_key_context(key: DataKey) -> bytes:

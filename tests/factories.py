@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,7 +43,7 @@ from app.network.rules import MEMBER_KIND_OF
 from app.plan import commands as plan_commands
 from app.plan.content import SectionContent
 from app.plan.rules import EMPTY, SectionInput
-from app.security import new_gate, password_hasher
+from app.security import current_keyring, new_gate, password_hasher
 from consent.base import utcnow
 from consent.facts import SYSTEM_ACTOR, Actor, Direction, Purpose
 from consent.models import Consent, GivenHow
@@ -469,8 +468,7 @@ def system_gate(db: Session) -> AccessGate:
 
 
 def keyring_of() -> Keyring:
-    keyring: Keyring = current_app.extensions["tukiverkko.keyring"]
-    return keyring
+    return current_keyring()
 
 
 def now() -> datetime:

@@ -52,7 +52,7 @@ def test_key_rotation_killed_half_way_resumes_and_loses_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     before = names(demo_app)
     keyfile = demo_app.extensions["tukiverkko.settings"].keyring_file
-    old_active = demo_app.extensions["tukiverkko.keyring"].active_id
+    old_active = demo_app.extensions["tukiverkko.key_file"].current().active_id
     real = sharing_keys.rewrap_data_keys
     calls = {"n": 0}
 

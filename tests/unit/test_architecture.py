@@ -19,6 +19,7 @@ CRYPTO_MODULES = {
     "sharing/seal.py",
     "sharing/gate.py",
     "sharing/blind_index.py",
+    "sharing/archive.py",
 }
 CRYPTO_NAMES = {
     "open_sealed",

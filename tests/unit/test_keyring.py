@@ -3,11 +3,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
 from sharing.errors import DecryptionError, KeyringError
-from sharing.keys import Keyring, generate_keyring, write_key_file
+from sharing.keys import KeyFile, Keyring, generate_keyring, write_key_file
 
 
 def test_wrap_binds_the_context() -> None:
@@ -60,3 +61,40 @@ def test_key_file_round_trips_and_is_private(tmp_path) -> None:  # type: ignore[
 def test_repr_never_shows_key_bytes() -> None:
     keyring = generate_keyring()
     assert repr(keyring.keys[keyring.active_id]) not in repr(keyring)
+
+
+def test_a_key_file_is_re_read_when_it_changes_and_kept_when_it_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "master-keys.json"
+    first = generate_keyring()
+    write_key_file(path, first)
+    source = KeyFile(first, path)
+    assert source.current().active_id == first.active_id
+    rotated = first.with_new_active_key()
+    write_key_file(path, rotated)
+    assert source.current().active_id == rotated.active_id
+    path.write_text("{not json")  # a hand edit half-way: the last good keyring stays
+    assert source.current().active_id == rotated.active_id
+    write_key_file(path, rotated.without_key(first.active_id))
+    assert set(source.current().keys) == {rotated.active_id}
+
+
+def test_a_keyring_read_before_a_rotation_finds_the_new_key_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "master-keys.json"
+    first = generate_keyring()
+    write_key_file(path, first)
+    held = KeyFile(first, path).current()  # a request's keyring, taken before the rotation
+    rotated = first.with_new_active_key()
+    write_key_file(path, rotated)
+    key_id, blob = rotated.wrap(b"s" * 32, b"ctx")  # re-wrapped meanwhile
+    assert key_id not in held.keys
+    assert held.unwrap(key_id, blob, b"ctx") == b"s" * 32
+
+
+def test_without_key_refuses_the_active_key_and_unknown_ids() -> None:
+    keyring = generate_keyring().with_new_active_key()
+    with pytest.raises(KeyringError):
+        keyring.without_key(keyring.active_id)
+    with pytest.raises(KeyringError):
+        keyring.without_key("mk-unknown")
+    old = next(k for k in keyring.keys if k != keyring.active_id)
+    assert set(keyring.without_key(old).keys) == {keyring.active_id}

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -34,7 +34,7 @@ from app.models.intake import (
     NotifierKind,
 )
 from app.refusals import Conflict
-from app.security import allow, current_actor, gate
+from app.security import allow, current_actor, current_keyring, gate
 from app.web.caseworker import bp
 from app.web.caseworker.context import list_names
 from app.web.caseworker.intake_forms import (
@@ -88,7 +88,7 @@ def notification_status_label(value: str) -> str:
 
 
 def _keyring() -> Keyring:
-    keyring: Keyring = current_app.extensions["tukiverkko.keyring"]
+    keyring: Keyring = current_keyring()
     return keyring
 
 
