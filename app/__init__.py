@@ -11,7 +11,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 
 from app import cli, errors, headers, i18n, labels, security, transactions
 from app.extensions import csrf, db, migrate
-from app.settings import ROOT, Settings
+from app.settings import MIGRATIONS_DIR, Settings
 from sharing import write_lock
 
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
