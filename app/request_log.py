@@ -63,6 +63,9 @@ def configure(level: int = logging.INFO) -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic's "Context impl …" notes on every schema check (startup, /readyz) say nothing;
+    # `flask db upgrade` configures its own loggers from alembic.ini and still reports.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def request_id() -> str:

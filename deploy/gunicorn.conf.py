@@ -58,3 +58,7 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 proc_name = "tukiverkko"
+# No control socket (gunicorn >= 25.1 makes one in $XDG_RUNTIME_DIR or ~/.gunicorn): nothing
+# uses it, the service's home is read-only, and two servers on one machine would share its path.
+# Reload with SIGHUP (systemctl reload), stop with SIGTERM.
+control_socket_disable = True
