@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 help:
 	@echo 'make run     install, compile translations, keys, migrate, seed the demo, serve on 127.0.0.1:5000 (PORT=8080 make run)'
 	echo 'make serve   production mode on this machine: gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1:8000, SQLite pilot in instance/serve (DEMO=1 seeds the demo world)'
-	echo 'make test    install, compile translations, provision PostgreSQL + Chromium, run pytest ($$PYTEST_ARGS)'
+	echo 'make test    install, compile translations, provision PostgreSQL + Chromium + nginx, run pytest ($$PYTEST_ARGS)'
 	echo 'make lint    ruff check, ruff format --check, mypy'
 	echo 'make lock    regenerate constraints.txt in a fresh venv under /tmp'
 	echo 'make clean   remove .venv (and caches); never instance/'
@@ -91,8 +91,8 @@ serve: install translations
 	echo "==> gunicorn -c deploy/gunicorn.conf.py on http://$$TUKIVERKKO_BIND/ (Ctrl-C stops)"
 	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
-# Provision PostgreSQL and Chromium (apt-installs them when root), export TEST_DATABASE_URL and
-# CHROMIUM_PATH for pytest, and say LOUDLY which suites will be skipped when that fails.
+# Provision PostgreSQL, Chromium and nginx (apt-installs them when root), export TEST_DATABASE_URL,
+# CHROMIUM_PATH and NGINX_PATH for pytest, and say LOUDLY which suites will be skipped when that fails.
 # With CI=true a suite that could not be provisioned fails the run even if pytest passed.
 test: install translations
 	@skipped=()
@@ -114,6 +114,15 @@ test: install translations
 	  skipped+=("Browser tests (Playwright driving Chromium; CHROMIUM_PATH has no browser)."
 	            "  Enable: sudo make test   (apt-get install chromium), or"
 	            "          CHROMIUM_PATH=/path/to/chromium make test")
+	fi
+	echo "==> provisioning nginx (scripts/provision-nginx.sh)"
+	if path="$$(bash scripts/provision-nginx.sh | tail -n 1)" && [[ -n "$$path" ]]; then
+	  export NGINX_PATH="$$path"
+	  echo "    NGINX_PATH=$$NGINX_PATH"
+	else
+	  skipped+=("The reverse-proxy test (nginx in front of gunicorn; NGINX_PATH has no nginx)."
+	            "  Enable: sudo make test   (apt-get install nginx), or"
+	            "          NGINX_PATH=/path/to/nginx make test")
 	fi
 	banner() {
 	  local line
