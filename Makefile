@@ -19,11 +19,12 @@ TRANSLATIONS := app/translations
 # Extra arguments for pytest: `PYTEST_ARGS='-x -k consent' make test`.
 PYTEST_ARGS ?=
 
-.PHONY: help install translations run test lint lock clean
+.PHONY: help install translations run serve test lint lock clean
 
 help:
 	@echo 'make run     install, compile translations, keys, migrate, seed the demo, serve on 127.0.0.1:5000 (PORT=8080 make run)'
-	echo 'make test    install, compile translations, provision PostgreSQL + Chromium, run pytest ($$PYTEST_ARGS)'
+	echo 'make serve   production mode on this machine: gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1:8000, SQLite pilot in instance/serve (DEMO=1 seeds the demo world)'
+	echo 'make test    install, compile translations, provision PostgreSQL + Chromium + nginx, run pytest ($$PYTEST_ARGS)'
 	echo 'make lint    ruff check, ruff format --check, mypy'
 	echo 'make lock    regenerate constraints.txt in a fresh venv under /tmp'
 	echo 'make clean   remove .venv (and caches); never instance/'
@@ -63,8 +64,35 @@ run: install translations
 	echo "==> serving on http://127.0.0.1:$${PORT:-5000}/ (Ctrl-C stops)"
 	exec $(FLASK) run --host 127.0.0.1 --port "$${PORT:-5000}"
 
-# Provision PostgreSQL and Chromium (apt-installs them when root), export TEST_DATABASE_URL and
-# CHROMIUM_PATH for pytest, and say LOUDLY which suites will be skipped when that fails.
+# The app as production runs it, on this machine: TUKIVERKKO_ENV=production under gunicorn with
+# deploy/gunicorn.conf.py, bound to 127.0.0.1 (TUKIVERKKO_BIND, default 127.0.0.1:8000). The
+# secret key and master keys are files in the instance folder (default instance/serve, created
+# by `flask keys init`; or TUKIVERKKO_SECRET_KEY / TUKIVERKKO_MASTER_KEYS in the environment);
+# the database is TUKIVERKKO_DATABASE_URL, default SQLite in the instance folder, which
+# production accepts only with TUKIVERKKO_ALLOW_SQLITE=1 (set here: a single-node pilot).
+# It migrates first (production refuses to serve a schema behind the migrations).
+# `DEMO=1 make serve` also seeds the fictional demo world (as development; never in production).
+serve: export TUKIVERKKO_ENV := production
+serve: export TUKIVERKKO_ALLOW_SQLITE := 1
+serve: export TUKIVERKKO_INSTANCE_PATH := $(or $(TUKIVERKKO_INSTANCE_PATH),$(CURDIR)/instance/serve)
+serve: export TUKIVERKKO_DATABASE_URL := $(or $(TUKIVERKKO_DATABASE_URL),sqlite:///$(TUKIVERKKO_INSTANCE_PATH)/tukiverkko.db)
+serve: export TUKIVERKKO_BIND := $(or $(TUKIVERKKO_BIND),127.0.0.1:8000)
+serve: install translations
+	@echo "==> flask keys init (instance folder $$TUKIVERKKO_INSTANCE_PATH)"
+	# Production refuses to start without keys, so they are made as development would (the
+	# command only writes the two files into the instance folder).
+	TUKIVERKKO_ENV=development $(FLASK) keys init
+	echo "==> flask db upgrade"
+	$(FLASK) db upgrade
+	if [[ "$${DEMO:-}" == 1 ]]; then
+	  echo "==> flask demo seed (DEMO=1)"
+	  TUKIVERKKO_ENV=development $(FLASK) demo seed
+	fi
+	echo "==> gunicorn -c deploy/gunicorn.conf.py on http://$$TUKIVERKKO_BIND/ (Ctrl-C stops)"
+	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+
+# Provision PostgreSQL, Chromium and nginx (apt-installs them when root), export TEST_DATABASE_URL,
+# CHROMIUM_PATH and NGINX_PATH for pytest, and say LOUDLY which suites will be skipped when that fails.
 # With CI=true a suite that could not be provisioned fails the run even if pytest passed.
 test: install translations
 	@skipped=()
@@ -86,6 +114,15 @@ test: install translations
 	  skipped+=("Browser tests (Playwright driving Chromium; CHROMIUM_PATH has no browser)."
 	            "  Enable: sudo make test   (apt-get install chromium), or"
 	            "          CHROMIUM_PATH=/path/to/chromium make test")
+	fi
+	echo "==> provisioning nginx (scripts/provision-nginx.sh)"
+	if path="$$(bash scripts/provision-nginx.sh | tail -n 1)" && [[ -n "$$path" ]]; then
+	  export NGINX_PATH="$$path"
+	  echo "    NGINX_PATH=$$NGINX_PATH"
+	else
+	  skipped+=("The reverse-proxy test (nginx in front of gunicorn; NGINX_PATH has no nginx)."
+	            "  Enable: sudo make test   (apt-get install nginx), or"
+	            "          NGINX_PATH=/path/to/nginx make test")
 	fi
 	banner() {
 	  local line

@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExecutionContext
 from sqlalchemy.engine.default import DefaultExecutionContext
 
-from app import cli, errors, headers, i18n, labels, security, transactions
+from app import (
+    cli,
+    errors,
+    headers,
+    health,
+    i18n,
+    labels,
+    request_log,
+    security,
+    transactions,
+)
 from app.extensions import csrf, db, migrate
-from app.settings import ROOT, Settings
+from app.settings import MIGRATIONS_DIR, Settings
 from sharing import write_lock
 from sharing.keys import KeyFile
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app; never touches the schema (run ``flask db upgrade`` for that)."""
+    """Build the app; never touches the schema (run ``flask db upgrade`` for that).
+
+    Production logs JSON lines (``app.request_log``) and, when the app is built to serve
+    (not by the ``flask`` command line, whose ``db upgrade`` must run on an old schema),
+    refuses a database whose schema is not at the migrations' head.
+
+    :raises app.health.PendingMigrations: production, serving, schema not at head.
+    """
     settings = settings or Settings.from_env()
+    production = settings.environment == "production"
+    if production:
+        request_log.configure()
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
@@ -28,7 +49,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # Production: statement parameters (client data) never reach an error's text or a log.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": production},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
@@ -49,8 +71,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
+    request_log.init_app(app)  # first: its after_request hook runs last, timing everything
     i18n.init_app(app)
     labels.init_app(app)
     security.init_app(app)
@@ -58,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    health.init_app(app)
 
     from app import api
     from app.web import admin, auth, caseworker, partner, person, portal
@@ -65,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp, person.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens only: no cookie, so nothing to forge
+    if production and click.get_current_context(silent=True) is None:
+        health.require_schema_at_head(app)
     return app
 
 

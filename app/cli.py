@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import os
 import secrets
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +24,7 @@ keys_cli = AppGroup("keys", help="Master keys and the secret key.")
 audit_cli = AppGroup("audit", help="The tamper-evident access log.")
 maintenance_cli = AppGroup("maintenance", help="Expiry, seal clean-up and retention.")
 demo_cli = AppGroup("demo", help="The fictional demo world.")
+_maintenance_log = logging.getLogger("tukiverkko.maintenance")
 
 
 def _settings() -> Settings:
@@ -180,15 +184,38 @@ def audit_verify(client_id: uuid.UUID | None) -> None:
 
 @maintenance_cli.command("run")
 def maintenance_run() -> None:
-    """Expire consents, remove seals no basis covers, crypto-shred cases past retention."""
+    """Expire consents, remove seals no basis covers, crypto-shred cases past retention.
+
+    Takes the maintenance lock first (``app.maintenance.lock``): a run on another node at the
+    same time makes this one skip. Logs its outcome as one structured record.
+    """
     from app.maintenance import commands as maintenance
+    from app.maintenance.lock import try_lock
+    from app.request_log import FIELDS
     from app.security import new_gate
     from consent.base import utcnow
 
+    started = time.perf_counter()
+    session = db_session()
+    if not try_lock(session):
+        session.rollback()
+        _maintenance_log.info(
+            "maintenance",
+            extra={FIELDS: {"outcome": "skipped", "reason": "another run holds the lock"}},
+        )
+        click.echo("maintenance: skipped, another run holds the lock")
+        return
     report = maintenance.run(
-        db_session(), new_gate(), now=utcnow(), retention_years=_settings().retention_years
+        session, new_gate(), now=utcnow(), retention_years=_settings().retention_years
     )
-    db_session().commit()
+    session.commit()
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    _maintenance_log.info(
+        "maintenance",
+        extra={
+            FIELDS: {"outcome": "ran", **dataclasses.asdict(report), "duration_ms": duration_ms}
+        },
+    )
     click.echo(
         f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
         f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}"

@@ -1,8 +1,9 @@
-"""Typed settings: a frozen dataclass built from ``config/<environment>.toml`` and the environment.
+"""Typed settings: a frozen dataclass from ``app/config/<environment>.toml`` and the environment.
 
-Secrets never come from ``config/``: the secret key and the master keys are read
-from ``TUKIVERKKO_SECRET_KEY`` / ``TUKIVERKKO_MASTER_KEYS`` or from the instance
-folder (``instance/secret_key``, ``instance/master-keys.json``, created by
+The TOML files and the migrations are package data (found next to this module, so an
+installed wheel finds them too). Secrets never come from ``app/config/``: the secret key and
+the master keys are read from ``TUKIVERKKO_SECRET_KEY`` / ``TUKIVERKKO_MASTER_KEYS`` or from
+the instance folder (``instance/secret_key``, ``instance/master-keys.json``, created by
 ``flask keys init`` and never committed).
 """
 
@@ -19,8 +20,9 @@ from sharing.keys import Keyring
 
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "config"
+PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PACKAGE_DIR / "config"
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 MASTER_KEY_FILE = "master-keys.json"
 MIN_SECRET_KEY_LENGTH = 32
@@ -70,7 +72,9 @@ class Settings:
         environment: Environment = name  # narrowed by the check above
         with (CONFIG_DIR / f"{environment}.toml").open("rb") as fh:
             values = tomllib.load(fh)
-        instance = Path(env.get("TUKIVERKKO_INSTANCE_PATH", ROOT / "instance")).resolve()
+        # Default: ./instance in the working directory (the checkout for `make run`); an
+        # installed app sets TUKIVERKKO_INSTANCE_PATH.
+        instance = Path(env.get("TUKIVERKKO_INSTANCE_PATH", "instance")).resolve()
         database_url = env.get("TUKIVERKKO_DATABASE_URL") or str(values.pop("database_url"))
         values.pop("database_url", None)
         settings = cls(

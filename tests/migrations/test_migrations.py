@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import flask_migrate
@@ -19,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
+from app.settings import MIGRATIONS_DIR
 from consent.base import Base, utcnow
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
 from tests.conftest import BACKENDS, make_settings, postgresql_url
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = MIGRATIONS_DIR
 APPEND_ONLY_TABLES = ("access_log", "consent_events")
 
 

@@ -19,14 +19,14 @@ log = logging.getLogger("alembic.env")
 target_metadata = Base.metadata
 
 
-def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]  # Alembic hook
     """Migrations spell out plain SQLAlchemy types, never the app's Python classes."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine():  # type: ignore[no-untyped-def]  # a script Alembic runs
     return current_app.extensions["migrate"].db.engine
 
 
@@ -44,7 +44,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    def skip_empty(ctx, revision, directives):  # type: ignore[no-untyped-def]
+    def skip_empty(ctx, revision, directives):  # type: ignore[no-untyped-def]  # Alembic hook
         # `flask db migrate` with no model change writes no empty revision.
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []
