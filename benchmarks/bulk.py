@@ -129,7 +129,7 @@ def merge_sqlite_parts(database: Path, parts: Sequence[Path], tables: Sequence[T
     try:
         connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA cache_size=-1000000")  # 1 GB for the indexes' pages
+        connection.execute("PRAGMA cache_size=-3000000")  # 3 GB for the indexes' pages
         for n, part in enumerate(parts):
             connection.execute(f"ATTACH DATABASE ? AS part{n}", (str(part),))
         connection.execute("BEGIN")
