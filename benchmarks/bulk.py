@@ -133,6 +133,18 @@ def merge_sqlite_parts(database: Path, parts: Sequence[Path], tables: Sequence[T
         for n, part in enumerate(parts):
             connection.execute(f"ATTACH DATABASE ? AS part{n}", (str(part),))
         connection.execute("BEGIN")
+        # Secondary indexes are built once after the copy (a sort) rather than row by row.
+        wanted = {table.name for table in tables}
+        indexes = [
+            (name, sql)
+            for name, table, sql in connection.execute(
+                "SELECT name, tbl_name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND sql IS NOT NULL"
+            )
+            if table in wanted
+        ]
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
         for table in tables:
             columns = ", ".join(f'"{column.name}"' for column in table.columns)
             order = _merge_order(table)
@@ -141,6 +153,8 @@ def merge_sqlite_parts(database: Path, parts: Sequence[Path], tables: Sequence[T
                     f'INSERT INTO main."{table.name}" ({columns}) '  # noqa: S608
                     f'SELECT {columns} FROM part{n}."{table.name}"{order}'
                 )
+        for _, sql in indexes:
+            connection.execute(sql)
         connection.execute("COMMIT")
         for n in range(len(parts)):
             connection.execute(f"DETACH DATABASE part{n}")
