@@ -240,8 +240,24 @@ def _cookie(response: http.client.HTTPResponse) -> str | None:
     return None
 
 
-def session_cookie(port: int, username: str, password: str) -> str:
-    """Sign in through the login form; the ``Cookie`` header value of the new session."""
+def session_cookie(port: int, username: str, password: str, attempts: int = 5) -> str:
+    """Sign in through the login form; the ``Cookie`` header value of the new session.
+
+    A sign-in the app answers with 500 (on SQLite now and then "database is locked", right
+    after a heavy run) is tried again, 2 s later, and said on stderr.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return _sign_in(port, username, password)
+        except RuntimeError as refused:
+            if attempt == attempts or "HTTP 500" not in str(refused):
+                raise
+            print(f"{refused}; trying again", file=sys.stderr)
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
+def _sign_in(port: int, username: str, password: str) -> str:
     page = _request(port, "GET", "/login", {})
     html = page.read().decode()
     cookie = _cookie(page) or ""
@@ -263,7 +279,20 @@ def session_cookie(port: int, username: str, password: str) -> str:
     return signed_in
 
 
-def bearer_token(port: int, username: str, password: str) -> str:
+def bearer_token(port: int, username: str, password: str, attempts: int = 5) -> str:
+    """A bearer token from ``POST /api/v1/tokens`` (a 500 is tried again, as for cookies)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _token(port, username, password)
+        except RuntimeError as refused:
+            if attempt == attempts or "HTTP 500" not in str(refused):
+                raise
+            print(f"{refused}; trying again", file=sys.stderr)
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
+def _token(port: int, username: str, password: str) -> str:
     body = json.dumps({"username": username, "password": password}).encode()
     answer = _request(port, "POST", "/api/v1/tokens", {"Content-Type": "application/json"}, body)
     data = json.loads(answer.read())
@@ -348,10 +377,10 @@ def run_load(manifest: Manifest, seconds: int, warmup: int = 2) -> LoadReport:
         report.hello = wrk("baseline hello", baseline.port, ["/baseline/hello"], {}, seconds)
         for endpoint in endpoints(manifest):
             headers = headers_for(endpoint)
+            # The check warms the endpoint up (a sync worker compiles templates once) and waits
+            # until the previous run's queue has drained.
             if not _check(app.port, endpoint.paths[0], headers):
                 print(f"{endpoint.name}: still answering 5xx before its run", file=sys.stderr)
-            wrk(f"warm-up {endpoint.name}", app.port, endpoint.paths, headers, warmup)
-            _check(app.port, endpoint.paths[0], headers)  # let the warm-up's queue drain
             yardstick = wrk(
                 f"baseline {endpoint.baseline}",
                 baseline.port,
@@ -359,8 +388,8 @@ def run_load(manifest: Manifest, seconds: int, warmup: int = 2) -> LoadReport:
                 yardstick_headers(),
                 seconds,
             )
-            _check(app.port, endpoint.paths[0], headers)
             measured = wrk(endpoint.name, app.port, endpoint.paths, headers, seconds)
+            _check(app.port, endpoint.paths[0], headers)  # drained before the next sign-in
             report.comparisons.append(Comparison(endpoint.name, measured, yardstick))
             print(format_comparison(report.comparisons[-1]), file=sys.stderr, flush=True)
         report.memory_kb = {"app": app.worker_rss_kb(), "baseline": baseline.worker_rss_kb()}

@@ -1,6 +1,6 @@
 """``make bench``: build the data sets (cached) and run every benchmark; write RESULTS.md.
 
-    BENCH=quick make bench     1,000 clients, 3-second load runs: for development
+    BENCH=quick make bench     1,000 clients, 5-second load runs: for development
     make bench                 1,000 and 10,000 clients, 10-second load runs: the real figures
 
 On SQLite, and on PostgreSQL when ``BENCH_POSTGRESQL`` (a maintenance URL of a server; the
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from app.settings import ROOT
 from benchmarks import load, micro
-from benchmarks.data import Manifest, ensure
+from benchmarks.data import DEFAULT_FOLDER, Manifest, ensure
 from benchmarks.machine import Machine, describe, load_average
 from benchmarks.scale import COMPARISON, DECISION_SMALL, NATIONAL, Scale
 
@@ -40,10 +40,11 @@ class Plan:
     decision_calls: int
     log_rounds: int
     verify_clients: int
+    page_requests: int
 
 
-QUICK = Plan("quick", (COMPARISON,), (DECISION_SMALL, COMPARISON), 3, 200, 60, 30)
-FULL = Plan("full", (COMPARISON, NATIONAL), (DECISION_SMALL, NATIONAL), 10, 500, 200, 100)
+QUICK = Plan("quick", (COMPARISON,), (DECISION_SMALL, COMPARISON), 5, 200, 60, 30, 5)
+FULL = Plan("full", (COMPARISON, NATIONAL), (DECISION_SMALL, NATIONAL), 10, 500, 200, 100, 5)
 
 
 @dataclass
@@ -78,6 +79,13 @@ class Results:
             "Written by `benchmarks/run.py`; what each figure measures is said in the docstrings "
             "of `benchmarks/load.py` and `benchmarks/micro.py`. Load average (1/5/15 min) is "
             "given per step: the machine is shared, and a busy neighbour lowers every figure.",
+            "",
+            "How to run: `make bench` (1,000 and 10,000 clients, 10-second load runs; SQLite and "
+            "the PostgreSQL server of `BENCH_POSTGRESQL`, by default the test server), "
+            "`BENCH=quick make bench` (1,000 clients, 5-second runs). Parts on their own: "
+            "`.venv/bin/python -m benchmarks.data --clients N [--postgresql URL]` (builds or "
+            "reuses a data set, cached in `.bench/`), `-m benchmarks.load --clients N "
+            "[--seconds S]`, `-m benchmarks.micro --clients N`.",
         ]
         body = [line for s in self.sections for line in ("", f"## {s.title}", "", *s.lines)]
         notes = ["", "## Notes", "", *(f"- {note}" for note in self.notes)] if self.notes else []
@@ -182,7 +190,10 @@ def page_costs(results: Results, built: dict[tuple[str, int], Manifest]) -> None
         sizes = [
             c for b, c in sorted(built) if b == backend and Scale(clients=c) in results.plan.scales
         ]
-        costs = {clients: micro.page_costs(built[(backend, clients)]) for clients in sizes}
+        costs = {
+            clients: micro.page_costs(built[(backend, clients)], results.plan.page_requests)
+            for clients in sizes
+        }
         header = ["endpoint"] + [
             f"{label} at {clients:,}" for clients in sizes for label in ("statements", "ms")
         ]
@@ -319,7 +330,7 @@ def main() -> None:
     args = parser.parse_args()
     plan = QUICK if args.mode == "quick" else FULL
     url = None if args.no_postgresql else os.environ.get("BENCH_POSTGRESQL", DEFAULT_POSTGRESQL)
-    machine = describe(ROOT, url)
+    machine = describe(ROOT, url, DEFAULT_FOLDER)
     if machine.postgresql is None:
         url = None
     command = ("BENCH=quick " if plan is QUICK else "") + "make bench"
