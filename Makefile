@@ -114,7 +114,7 @@ test: install translations
 
 # The benchmarks (issue 12): not part of `make test`. Needs wrk (apt-installed when root) and
 # the `bench` extra (gunicorn comes with the app; pycasbin and cedarpy for the comparison).
-# BENCH=quick: 1,000 clients and 3-second runs; BENCH_POSTGRESQL: a maintenance URL of a
+# BENCH=quick: 1,000 clients and 5-second runs; BENCH_POSTGRESQL: a maintenance URL of a
 # PostgreSQL server (default: the test server of scripts/provision-postgresql.sh).
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
