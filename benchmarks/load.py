@@ -303,10 +303,15 @@ def _token(port: int, username: str, password: str) -> str:
 
 def _check(port: int, path: str, headers: dict[str, str], attempts: int = 15) -> bool:
     """Whether ``path`` answers 200 before a run. A server still draining the previous run's
-    queue may answer 500 (SQLite: "database is locked") for a while: ask again, 2 s apart."""
+    queue may answer 500 (SQLite: "database is locked") or drop the connection (a worker past
+    gunicorn's 30-second timeout is restarted) for a while: ask again, 2 s apart."""
     for _ in range(attempts):
-        answer = _request(port, "GET", path, headers)
-        answer.read()
+        try:
+            answer = _request(port, "GET", path, headers)
+            answer.read()
+        except (http.client.HTTPException, OSError):  # a worker killed by gunicorn's timeout
+            time.sleep(2)
+            continue
         if answer.status == 200:
             return True
         if answer.status < 500:
