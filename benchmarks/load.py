@@ -249,8 +249,9 @@ def session_cookie(port: int, username: str, password: str, attempts: int = 5) -
     for attempt in range(1, attempts + 1):
         try:
             return _sign_in(port, username, password)
-        except RuntimeError as refused:
-            if attempt == attempts or "HTTP 500" not in str(refused):
+        except (RuntimeError, http.client.HTTPException, OSError) as refused:
+            lost = not isinstance(refused, RuntimeError)  # the connection dropped
+            if attempt == attempts or not (lost or "HTTP 500" in str(refused)):
                 raise
             print(f"{refused}; trying again", file=sys.stderr)
             time.sleep(2)
@@ -284,8 +285,9 @@ def bearer_token(port: int, username: str, password: str, attempts: int = 5) -> 
     for attempt in range(1, attempts + 1):
         try:
             return _token(port, username, password)
-        except RuntimeError as refused:
-            if attempt == attempts or "HTTP 500" not in str(refused):
+        except (RuntimeError, http.client.HTTPException, OSError) as refused:
+            lost = not isinstance(refused, RuntimeError)  # the connection dropped
+            if attempt == attempts or not (lost or "HTTP 500" in str(refused)):
                 raise
             print(f"{refused}; trying again", file=sys.stderr)
             time.sleep(2)
