@@ -44,6 +44,7 @@ class Plan:
 
 
 QUICK = Plan("quick", (COMPARISON,), (DECISION_SMALL, COMPARISON), 5, 200, 60, 30, 5)
+SMOKE = Plan("smoke", (DECISION_SMALL,), (DECISION_SMALL,), 1, 20, 10, 5, 1)  # the harness works
 FULL = Plan("full", (COMPARISON, NATIONAL), (DECISION_SMALL, NATIONAL), 10, 500, 200, 100, 5)
 
 
@@ -92,8 +93,9 @@ class Results:
         return "\n".join([*head, *body, *notes]) + "\n"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    align = ["---" if i == 0 else "---:" for i in range(len(header))]
+def _table(header: list[str], rows: list[list[str]], text: tuple[int, ...] = (0,)) -> list[str]:
+    """A Markdown table; the ``text`` columns left-aligned, the figures right-aligned."""
+    align = ["---" if i in text else "---:" for i in range(len(header))]
     return [
         "| " + " | ".join(header) + " |",
         "| " + " | ".join(align) + " |",
@@ -146,9 +148,11 @@ def load_runs(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
                 f"{c.app.ok_per_second:,.1f}",
                 f"{c.share:.1%}",
                 f"{c.app.errors:,} ({c.app.error_share:.0%})",
-                f"{c.app.p50_ms:,.1f}",
-                f"{c.app.p99_ms:,.1f}",
-                f"{c.p99_ratio:.1f}×",
+                *(
+                    (f"{c.app.p50_ms:,.1f}", f"{c.app.p99_ms:,.1f}", f"{c.p99_ratio:.1f}×")
+                    if c.app.requests
+                    else ("none finished", "–", "–")
+                ),
                 f"{c.baseline.ok_per_second:,.1f} ({c.baseline.errors} err)",
                 f"{c.baseline.p99_ms:,.1f}",
             ]
@@ -324,16 +328,16 @@ NOTES = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--mode", choices=("quick", "full"), default=os.environ.get("BENCH") or "full"
+        "--mode", choices=("smoke", "quick", "full"), default=os.environ.get("BENCH") or "full"
     )
     parser.add_argument("--no-postgresql", action="store_true")
     args = parser.parse_args()
-    plan = QUICK if args.mode == "quick" else FULL
+    plan = {"smoke": SMOKE, "quick": QUICK, "full": FULL}[args.mode]
     url = None if args.no_postgresql else os.environ.get("BENCH_POSTGRESQL", DEFAULT_POSTGRESQL)
     machine = describe(ROOT, url, DEFAULT_FOLDER)
     if machine.postgresql is None:
         url = None
-    command = ("BENCH=quick " if plan is QUICK else "") + "make bench"
+    command = ("" if plan is FULL else f"BENCH={plan.mode} ") + "make bench"
     results = Results(plan, machine, command, datetime.now().astimezone())
     results.notes = list(NOTES)
     if url is None:
