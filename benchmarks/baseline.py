@@ -47,11 +47,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from consent.base import utcnow
+from consent.base import Base, utcnow
 from sharing.access_log import GENESIS, AccessAction, AccessLogEntry, LogRecord, compute_hash
 
 COOKIE = "tukiverkko_session"  # the app's session cookie name (app/__init__.py)
-LOG = AccessLogEntry.__table__
+LOG = Base.metadata.tables[AccessLogEntry.__tablename__]
 
 # Typed statements: ids bind and load as the app's ``Uuid`` columns store them on each dialect.
 _IDS = {name: bindparam(name, type_=Uuid()) for name in ("id", "client", "org")}
@@ -93,7 +93,7 @@ PAGE = """<!doctype html><html lang="fi"><head><meta charset="utf-8">
 </main></body></html>"""
 
 
-class BaselineUser(UserMixin):  # type: ignore[misc]  (flask-login ships no types)
+class BaselineUser(UserMixin):  # type: ignore[misc]  # flask-login ships no types
     def __init__(self, user_id: uuid.UUID, organisation_id: uuid.UUID | None, token: str) -> None:
         self.id = user_id
         self.organisation_id = organisation_id
@@ -133,7 +133,7 @@ def create_baseline(url: str | None = None, instance: str | None = None) -> Flas
         if (held := g.pop("db", None)) is not None:
             held.close()
 
-    @logins.user_loader
+    @logins.user_loader  # type: ignore[untyped-decorator]  # flask-login ships no types
     def _load(user_id: str) -> BaselineUser | None:
         raw, _, token = user_id.partition(".")
         row = connection().execute(USER, {"id": uuid.UUID(raw)}).first()
@@ -170,12 +170,12 @@ def create_baseline(url: str | None = None, instance: str | None = None) -> Flas
         }
 
     @app.get("/baseline/clients/<uuid:client_id>/sections/<kind>.json")
-    @login_required  # type: ignore[misc]
+    @login_required  # type: ignore[untyped-decorator]  # flask-login ships no types
     def section_json(client_id: uuid.UUID, kind: str) -> Response:
         return jsonify(read(client_id, kind))
 
     @app.get("/baseline/clients/<uuid:client_id>/sections/<kind>.html")
-    @login_required  # type: ignore[misc]
+    @login_required  # type: ignore[untyped-decorator]  # flask-login ships no types
     def section_html(client_id: uuid.UUID, kind: str) -> str:
         return render_template_string(PAGE, **read(client_id, kind))
 

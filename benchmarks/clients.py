@@ -425,7 +425,7 @@ class ClientFactory:
                         now.date() - timedelta(days=1),
                         valid_from + timedelta(days=rng.randint(1, 60)),
                     )
-                    valid_until = max(valid_until, valid_from)
+                    valid_until = max(valid_until, valid_from)  # type: ignore[type-var]  # set just above
                 elif last and fate < 0.3:
                     valid_until = None
                 else:
