@@ -26,6 +26,7 @@ from benchmarks.machine import Machine, describe, load_average
 from benchmarks.scale import COMPARISON, DECISION_SMALL, NATIONAL, Scale
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
+TOO_SLOW_S = 20
 DEFAULT_POSTGRESQL = "postgresql+psycopg://tukiverkko:tukiverkko@127.0.0.1:5432/postgres"
 
 
@@ -190,27 +191,40 @@ def load_runs(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
 
 
 def page_costs(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
+    """Each page one at a time at every size. A page slower than ``TOO_SLOW_S`` at a size is
+    not asked again at the next (one request would take minutes, past gunicorn's timeout)."""
     for backend in sorted({b for b, _ in built}):
         sizes = [
             c for b, c in sorted(built) if b == backend and Scale(clients=c) in results.plan.scales
         ]
-        costs = {
-            clients: micro.page_costs(built[(backend, clients)], results.plan.page_requests)
-            for clients in sizes
-        }
+        costs: dict[int, list[micro.PageCost | None]] = {}
+        skip: set[str] = set()
+        for clients in sizes:
+            found = micro.page_costs(
+                built[(backend, clients)], results.plan.page_requests, frozenset(skip)
+            )
+            costs[clients] = found
+            skip |= {c.endpoint for c in found if c and c.median_ms > TOO_SLOW_S * 1000}
         header = ["endpoint"] + [
             f"{label} at {clients:,}" for clients in sizes for label in ("statements", "ms")
         ]
         rows = []
-        for i, cost in enumerate(costs[sizes[0]]):
-            row = [cost.endpoint]
+        for i, endpoint in enumerate(load.endpoints(built[(backend, sizes[0])])):
+            row = [endpoint.name]
             for clients in sizes:
-                found = costs[clients][i]
-                row += [str(found.statements), f"{found.median_ms:.1f}"]
+                cost = costs[clients][i]
+                row += (
+                    [str(cost.statements), f"{cost.median_ms:,.1f}"] if cost else ["–", "skipped"]
+                )
             rows.append(row)
         results.add(
             f"Pages one at a time (in-process, {backend}): statements and median time",
-            [*_table(header, rows), "", f"Load average after: {load_average()}."],
+            [
+                *_table(header, rows),
+                "",
+                f"Skipped: a page that took over {TOO_SLOW_S} s at the smaller size. "
+                f"Load average after: {load_average()}.",
+            ],
         )
 
 
@@ -245,8 +259,9 @@ def decisions(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
 
 def logs(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
     append_rows, verify_rows = [], []
+    largest = max(scale.clients for scale in results.plan.scales)
     for (backend, clients), manifest in built.items():
-        if Scale(clients=clients) not in results.plan.scales:
+        if clients != largest:
             continue
         report = micro.log(manifest, results.plan.log_rounds, results.plan.verify_clients)
         timings = {t.label: t for t in report.append}
@@ -331,6 +346,7 @@ def main() -> None:
         "--mode", choices=("smoke", "quick", "full"), default=os.environ.get("BENCH") or "full"
     )
     parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the file")
     args = parser.parse_args()
     plan = {"smoke": SMOKE, "quick": QUICK, "full": FULL}[args.mode]
     url = None if args.no_postgresql else os.environ.get("BENCH_POSTGRESQL", DEFAULT_POSTGRESQL)
@@ -351,8 +367,8 @@ def main() -> None:
     page_costs(results, built)
     logs(results, built)
     decisions(results, built)
-    RESULTS.write_text(results.markdown())
-    print(f"\nwritten {RESULTS.relative_to(ROOT)}")
+    args.results.write_text(results.markdown())
+    print(f"\nwritten {args.results}")
 
 
 if __name__ == "__main__":
