@@ -19,13 +19,14 @@ TRANSLATIONS := app/translations
 # Extra arguments for pytest: `PYTEST_ARGS='-x -k consent' make test`.
 PYTEST_ARGS ?=
 
-.PHONY: help install translations run serve test lint lock clean
+.PHONY: help install translations run serve test lint lock clean bench
 
 help:
 	@echo 'make run     install, compile translations, keys, migrate, seed the demo, serve on 127.0.0.1:5000 (PORT=8080 make run)'
 	echo 'make serve   production mode on this machine: gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1:8000, SQLite pilot in instance/serve (DEMO=1 seeds the demo world)'
 	echo 'make test    install, compile translations, provision PostgreSQL + Chromium + nginx, run pytest ($$PYTEST_ARGS)'
 	echo 'make lint    ruff check, ruff format --check, mypy'
+	echo 'make bench   build the benchmark data (cached in .bench/) and run every benchmark; writes benchmarks/RESULTS.md (BENCH=quick: 1,000 clients, short runs)'
 	echo 'make lock    regenerate constraints.txt in a fresh venv under /tmp'
 	echo 'make clean   remove .venv (and caches); never instance/'
 
@@ -148,6 +149,22 @@ test: install translations
 	fi
 	exit $$rc
 
+# The benchmarks (issue 12): not part of `make test`. Needs wrk (apt-installed when root) and
+# the `bench` extra (gunicorn comes with the app; pycasbin and cedarpy for the comparison).
+# BENCH=quick: 1,000 clients and 5-second runs; BENCH_POSTGRESQL: a maintenance URL of a
+# PostgreSQL server (default: the test server of scripts/provision-postgresql.sh).
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	@echo "==> pip install -c constraints.txt -e '.[test,postgresql,bench]'"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,postgresql,bench]'
+	touch $@
+
+bench: install translations $(BENCH_STAMP)
+	@if ! command -v wrk >/dev/null; then
+	  if [[ "$$(id -u)" -eq 0 ]]; then apt-get install -y wrk; else echo "make bench: needs wrk (apt-get install wrk)" >&2; exit 1; fi
+	fi
+	$(BIN)/python -m benchmarks.run --mode "$${BENCH:-full}"
+
 lint: install
 	@rc=0
 	echo "==> ruff check"; $(BIN)/ruff check . || rc=1
@@ -155,19 +172,19 @@ lint: install
 	echo "==> mypy"; $(BIN)/mypy || rc=1
 	exit $$rc
 
-# Regenerate constraints.txt: resolve `pip install -e '.[test,postgresql]'` today in a fresh
+# Regenerate constraints.txt: resolve `pip install -e '.[test,postgresql,bench]'` today in a fresh
 # venv under /tmp and pin everything it installed.
 lock:
 	@tmp="$$(mktemp -d /tmp/tukiverkko-lock.XXXXXX)"
 	trap 'rm -rf "$$tmp"' EXIT
 	echo "==> fresh venv in $$tmp with $(PYTHON)"
 	$(PYTHON) -m venv "$$tmp/venv"
-	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[test,postgresql]'
+	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[test,postgresql,bench]'
 	{
-	  echo "# Full pinned lock of \`pip install -e '.[test,postgresql]'\` (every transitive dependency)."
+	  echo "# Full pinned lock of \`pip install -e '.[test,postgresql,bench]'\` (every transitive dependency)."
 	  echo "# Regenerate with \`make lock\`: it creates a fresh venv under /tmp, runs"
-	  echo "# \`pip install -e '.[test,postgresql]'\` and \`pip freeze --exclude-editable\`."
-	  echo "# Used as \`pip install -c constraints.txt -e '.[test,postgresql]'\` by the Makefile."
+	  echo "# \`pip install -e '.[test,postgresql,bench]'\` and \`pip freeze --exclude-editable\`."
+	  echo "# Used as \`pip install -c constraints.txt -e '.[test,postgresql,bench]'\` by the Makefile."
 	  echo "# Resolved $$(date -u +%Y-%m-%d) with $$("$$tmp/venv/bin/python" --version)."
 	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable
 	} > constraints.txt.new

@@ -1,0 +1,339 @@
+"""Build a national-scale data set, valid and encrypted as the app writes it, in minutes.
+
+    .venv/bin/python -m benchmarks.data --clients 10000 [--postgresql URL] [--folder .bench]
+
+What it builds (``benchmarks.scale``; per client on average): a case with a responsible
+worker, a portal account, 10 network members, a plan of 6 sections with 2 versions each,
+100 consents with their events, the key seals of the live grants, and 1,000 access-log
+entries in a valid chain. At 10,000 clients: about 100,000 members, 1,000,000 consents,
+2,000,000 consent events and 10,000,000 log rows.
+
+How: the schema comes from the app's migrations (``flask db upgrade``); the country
+(``benchmarks.world``) is inserted with Core ``insert()``; the clients are built in one
+process per core (``benchmarks.clients``), each writing its share with the driver's bulk
+path (``benchmarks.bulk``: an SQLite part file merged afterwards, or COPY on PostgreSQL).
+
+Each data set lives in its own folder, named by a content key over its parameters and the
+source of everything that shapes it (the generator, the models' packages, the migrations):
+``ensure`` reuses a complete set and rebuilds a stale one. The folder holds
+``manifest.json`` (what the benchmarks need: logins, sample clients, counts, build time),
+``instance/`` (the master keys and secret key the app reads), and the SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, insert, make_url, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import create_app
+from app.extensions import db
+from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
+from benchmarks import ROOT
+from benchmarks.bulk import PostgresCopy, SqlitePart, libpq_dsn, merge_sqlite_parts, tables_in_order
+from benchmarks.clients import ClientFactory
+from benchmarks.scale import Scale
+from benchmarks.world import PASSWORD, World, build_world, password_hash
+from consent.base import utcnow
+from sharing.keys import Keyring, generate_keyring, write_key_file
+
+DEFAULT_FOLDER = ROOT / ".bench"
+BATCH = 50  # clients per bulk write
+CLIENT_TABLES = (
+    "clients",
+    "users",
+    "cases",
+    "responsible_workers",
+    "data_keys",
+    "network_members",
+    "grantee_keys",
+    "client_plans",
+    "plan_sections",
+    "plan_section_versions",
+    "consents",
+    "consent_events",
+    "statutory_disclosures",
+    "key_seals",
+    "access_log",
+)
+# What shapes the data: a change to any of these makes a new data set.
+SOURCES = (
+    "benchmarks/data.py",
+    "benchmarks/bulk.py",
+    "benchmarks/clients.py",
+    "benchmarks/log_rows.py",
+    "benchmarks/scale.py",
+    "benchmarks/world.py",
+    "consent",
+    "sharing",
+    "app/models",
+    "app/migrations/versions",
+)
+SAMPLES = 400  # clients (and sections) shared with Kela kept for the load runs
+
+
+@dataclass
+class Manifest:
+    """What a generated data set holds and how to reach it."""
+
+    scale: dict[str, Any]
+    backend: str  # "sqlite" or "postgresql"
+    url: str  # SQLAlchemy URL of the database
+    instance: str  # the folder with the master keys and the secret key
+    password: str
+    caseworker: str  # a caseworker of the busiest county
+    partner: str  # a Kela employee: Kela is a member of nearly every network
+    client_users: list[str]
+    shared: list[tuple[str, str]]  # (client id, section) Kela may read now
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    built_at: str = ""
+
+    def save(self, folder: Path) -> None:
+        (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        data = json.loads((folder / "manifest.json").read_text())
+        data["shared"] = [tuple(pair) for pair in data["shared"]]
+        return cls(**data)
+
+
+def content_key(scale: Scale, backend: str) -> str:
+    """A digest of the parameters and of every source file that shapes the data."""
+    digest = hashlib.sha256(f"{scale.fingerprint()}:{backend}".encode())
+    for top in SOURCES:
+        found = [ROOT / top] if top.endswith(".py") else sorted((ROOT / top).rglob("*.py"))
+        for path in found:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            # The syntax tree, not the bytes: reformatting or a comment builds nothing anew.
+            digest.update(ast.dump(ast.parse(path.read_text())).encode())
+    return digest.hexdigest()[:12]
+
+
+def ensure(
+    scale: Scale, *, postgresql: str | None = None, folder: Path = DEFAULT_FOLDER
+) -> Manifest:
+    """The data set for ``scale`` on SQLite (or on the PostgreSQL server whose maintenance
+    URL is given), built unless an identical one is already there."""
+    backend = "postgresql" if postgresql else "sqlite"
+    key = content_key(scale, backend)
+    home = folder / f"{backend}-{scale.name}-{key}"
+    if (home / "manifest.json").is_file():
+        manifest = Manifest.load(home)
+        if _reachable(manifest):
+            return manifest
+    for stale in folder.glob(f"{backend}-{scale.name}-*"):
+        shutil.rmtree(stale)
+    home.mkdir(parents=True)
+    if postgresql:
+        url = _fresh_postgresql_database(postgresql, f"tukiverkko_bench_{scale.clients}_{key}")
+    else:
+        url = f"sqlite:///{home / 'bench.db'}"
+    return generate(scale, url, home)
+
+
+def _reachable(manifest: Manifest) -> bool:
+    try:
+        engine = create_engine(manifest.url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1 FROM access_log LIMIT 1"))
+        engine.dispose()
+        return True
+    except SQLAlchemyError:  # gone or half-built: build it again
+        return False
+
+
+def _fresh_postgresql_database(maintenance_url: str, name: str) -> str:
+    """Drop and create ``name`` on the server; the URL of the new database."""
+    base = make_url(maintenance_url)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _say(started: float, what: str) -> None:
+    print(
+        f"[bench data {time.perf_counter() - started:7.1f} s] {what}", file=sys.stderr, flush=True
+    )
+
+
+def generate(scale: Scale, url: str, home: Path) -> Manifest:
+    """Build the data set into the (empty) database at ``url``; folder ``home`` gets the
+    instance keys, the parts and the manifest."""
+    started = time.perf_counter()
+    _say(started, f"{scale.clients} clients into {make_url(url).render_as_string()}")
+    now = utcnow()
+    keyring = generate_keyring()
+    instance = home / "instance"
+    write_key_file(instance / MASTER_KEY_FILE, keyring)
+    (instance / SECRET_KEY_FILE).write_text(secrets.token_urlsafe(48))
+    settings = Settings(
+        environment="production",
+        database_url=url,
+        instance_path=instance,
+        secret_key=(instance / SECRET_KEY_FILE).read_text(),
+        keyring=keyring,
+    )
+    _migrate(settings)
+    _say(started, "schema migrated")
+    engine = create_engine(url)
+    world, world_rows = build_world(scale, keyring, password_hash(settings), now)
+    with engine.begin() as connection:
+        for table in tables_in_order(world_rows):
+            connection.execute(insert(table), world_rows[table.name])
+    dialect = engine.dialect
+    engine.dispose()
+
+    workers = max(1, min(os.cpu_count() or 1, scale.clients // BATCH or 1))
+    shards = [range(n, scale.clients, workers) for n in range(workers)]
+    backend = dialect.name
+    jobs = [
+        _Job(world, keyring, scale, backend, url, str(home / f"part{n}.db"), list(shard))
+        for n, shard in enumerate(shards)
+    ]
+    _say(started, f"country inserted; building clients in {workers} processes")
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        results = pool.map(_build_shard, jobs)
+    _say(started, "clients built")
+    if backend == "sqlite":
+        parts = [Path(job.part) for job in jobs]
+        merge_sqlite_parts(
+            Path(make_url(url).database or ""), parts, tables_in_order(CLIENT_TABLES)
+        )
+        for part in parts:
+            part.unlink()
+    else:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+        engine.dispose()
+    _say(started, "merged" if backend == "sqlite" else "analysed")
+
+    counts = {name: len(rows) for name, rows in world_rows.items()}
+    for result in results:
+        for name, n in result.counts.items():
+            counts[name] = counts.get(name, 0) + n
+    shared = [pair for result in results for pair in result.shared][:SAMPLES]
+    manifest = Manifest(
+        scale=asdict(scale),
+        backend=backend,
+        url=url,
+        instance=str(instance),
+        password=PASSWORD,
+        caseworker=world.usernames["caseworker"],
+        partner=world.usernames["partner"],
+        client_users=[u for result in results for u in result.client_users][:20],
+        shared=shared,
+        counts=counts,
+        seconds=round(time.perf_counter() - started, 1),
+        built_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+    )
+    manifest.save(home)
+    return manifest
+
+
+def _migrate(settings: Settings) -> None:
+    """The app's own schema: ``flask db upgrade`` on the new database.
+
+    Outside production, as ``flask db upgrade`` runs: a production app refuses to start
+    until the schema is at head (``app.health.require_schema_at_head``).
+    """
+    app = create_app(dataclasses.replace(settings, environment="development"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@dataclass(frozen=True)
+class _Job:
+    world: World
+    keyring: Keyring
+    scale: Scale
+    backend: str
+    url: str
+    part: str
+    indices: list[int]
+
+
+@dataclass
+class _ShardResult:
+    counts: dict[str, int]
+    shared: list[tuple[str, str]]
+    client_users: list[str]
+
+
+def _build_shard(job: _Job) -> _ShardResult:
+    """One worker process: build its clients and write them in batches."""
+    tables = tables_in_order(CLIENT_TABLES)
+    dialect = create_engine(job.url).dialect
+    sink = _sink(job, dialect, tables)
+    factory = ClientFactory(job.world, job.keyring, job.scale)
+    counts: dict[str, int] = {}
+    shared: list[tuple[str, str]] = []
+    client_users: list[str] = []
+    for batch in _batches(job.indices, BATCH):
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for index in batch:
+            built = factory.build(index)
+            for name, table_rows in built.rows.items():
+                rows.setdefault(name, []).extend(table_rows)
+            if len(shared) < SAMPLES:
+                shared += [(str(client), kind.value) for client, kind in built.shared_with_kela[:1]]
+            if built.client_username and len(client_users) < 20:
+                client_users.append(built.client_username)
+        for table in tables:
+            sink.write(table.name, rows.get(table.name, []))
+            counts[table.name] = counts.get(table.name, 0) + len(rows.get(table.name, []))
+    sink.close()
+    return _ShardResult(counts, shared, client_users)
+
+
+def _sink(job: _Job, dialect: Dialect, tables: Sequence[Any]) -> SqlitePart | PostgresCopy:
+    if job.backend == "sqlite":
+        return SqlitePart(Path(job.part), dialect, tables)
+    return PostgresCopy(libpq_dsn(job.url), dialect, tables)
+
+
+def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1_000)
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="maintenance URL of a PostgreSQL server (the set gets its own database)",
+    )
+    parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
+    args = parser.parse_args()
+    manifest = ensure(Scale(clients=args.clients), postgresql=args.postgresql, folder=args.folder)
+    print(json.dumps({k: v for k, v in asdict(manifest).items() if k != "shared"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

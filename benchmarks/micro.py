@@ -1,0 +1,548 @@
+"""Micro-benchmarks: the decision, the log append, the log's verification, statements per page.
+
+    .venv/bin/python -m benchmarks.micro --clients 1000
+
+Each measures one cost of the shared-section read on a generated data set, beside the
+thing it should be compared with:
+
+- **The consent decision including its lookup**, per call, as the gate makes it today
+  (``load_case_contexts`` for one client, then ``decide``), beside ``decide`` alone, pycasbin
+  (``FastEnforcer`` indexed by organisation and client, and the default ``Enforcer``) holding
+  every disclosing consent as a policy line in memory, and cedarpy given the client's
+  consents (looked up with one indexed query) as one Cedar policy each. The resident memory
+  the casbin policies take is reported too: it is a copy per worker process.
+- **The chained log append** (``sharing.access_log.append``, batch of 1 and of 25, committed)
+  beside a plain Core insert of the same rows into a table of the same shape.
+- **``audit verify``** (``sharing.access_log.verify`` of one client's chain) beside a raw scan
+  of the same rows (the driver's cursor, no objects), in entries per second.
+- **Statements and time per page**, one request at a time through the app in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import (
+    Column,
+    Engine,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.cases.facts import load_case_contexts
+from app.extensions import db
+from app.models import NetworkMember
+from app.settings import Settings
+from benchmarks.data import Manifest
+from benchmarks.load import endpoints
+from consent.base import utcnow
+from consent.decision import decide
+from consent.facts import AccessRequest, Action, Actor, ActorRole, Direction, Purpose
+from consent.models import Consent
+from consent.sections import SectionKind
+from sharing import access_log
+from sharing.access_log import AccessAction, AccessLogEntry, LogRecord
+
+CASBIN_MODEL = Path(__file__).parent / "casbin_model.conf"
+SLOW_MS = 10_000  # a page slower than this is timed once
+
+
+@dataclass
+class Timing:
+    """Per-call times of one benchmarked operation."""
+
+    label: str
+    calls: int
+    median_us: float
+    p95_us: float
+    note: str = ""
+
+
+def timed(label: str, fn: Callable[[int], object], calls: int, budget_s: float = 20.0) -> Timing:
+    """Call ``fn(i)`` up to ``calls`` times (at least once, at most ``budget_s`` seconds)."""
+    samples = []
+    deadline = time.perf_counter() + budget_s
+    for i in range(calls):
+        start = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - start) * 1e6)
+        if time.perf_counter() > deadline:
+            break
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+    return Timing(label, len(samples), statistics.median(samples), p95)
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# -- the decision ----------------------------------------------------------------------------
+
+
+@dataclass
+class DecisionReport:
+    consents: int
+    timings: list[Timing] = field(default_factory=list)
+    casbin_policy_mb: float = 0.0
+    casbin_load_s: float = 0.0
+
+
+def _kela_requests(manifest: Manifest, session: Session) -> list[tuple[Actor, AccessRequest]]:
+    from app.models import User
+
+    partner = session.scalars(select(User).where(User.username == manifest.partner)).one()
+    actor = Actor(ActorRole.PARTNER, partner.id, partner.organisation_id)
+    now = utcnow()
+    return [
+        (
+            actor,
+            AccessRequest(
+                actor,
+                uuid.UUID(client),
+                Action.READ,
+                Purpose.NETWORK_COOPERATION,
+                now,
+                SectionKind(kind),
+            ),
+        )
+        for client, kind in manifest.shared
+    ]
+
+
+def decision(
+    manifest: Manifest, calls: int = 500, with_default_enforcer: bool = True
+) -> DecisionReport:
+    """The decision with its lookup, per call, and the same consents in casbin and Cedar."""
+    engine = create_engine(manifest.url)
+    with Session(engine) as session:
+        requests = _kela_requests(manifest, session)
+        report = DecisionReport(consents=manifest.counts["consents"])
+        n = len(requests)
+
+        def app_decision(i: int) -> object:
+            _, request = requests[i % n]
+            case = load_case_contexts(session, [request.client_id]).get(request.client_id)
+            session.rollback()
+            return decide(request, case)
+
+        contexts = load_case_contexts(session, [r.client_id for _, r in requests])
+        session.rollback()
+
+        def pure_decision(i: int) -> object:
+            _, request = requests[i % n]
+            return decide(request, contexts.get(request.client_id))
+
+        report.timings.append(timed("app: load_case_contexts + decide", app_decision, calls))
+        report.timings.append(
+            timed("app: decide alone (facts in memory)", pure_decision, calls * 10)
+        )
+        if not all(pure_decision(i).allowed for i in range(n)):  # type: ignore[attr-defined]
+            raise AssertionError("a sampled shared section was denied: the samples are wrong")
+        report.timings.append(
+            timed("cedarpy: indexed lookup + is_authorized", _cedar(session, requests), calls)
+        )
+        before = rss_kb()  # the policy lines and the enforcer's index are what a worker holds
+        policies = _policy_lines(session)
+        report.timings += _casbin(report, policies, requests, calls, with_default_enforcer, before)
+    engine.dispose()
+    return report
+
+
+def _policy_lines(session: Session) -> list[list[str]]:
+    """Every disclosing consent as a casbin policy line (sub, obj, sections, validity, ended)."""
+    rows = session.execute(
+        select(
+            NetworkMember.organisation_id,
+            Consent.member_id,
+            Consent.client_id,
+            Consent.sections,
+            Consent.valid_from,
+            Consent.valid_until,
+            Consent.ended_at,
+        )
+        .join(NetworkMember, NetworkMember.id == Consent.member_id)
+        .where(Consent.direction == Direction.DISCLOSE)
+    )
+    return [
+        [
+            str(org) if org else f"member:{member}",
+            str(client),
+            "|".join(sections),
+            valid_from.isoformat(),
+            valid_until.isoformat() if valid_until else "",
+            ended.isoformat() if ended else "",
+        ]
+        for org, member, client, sections, valid_from, valid_until, ended in rows
+    ]
+
+
+def _in_sections(wanted: str, sections: str) -> bool:
+    return wanted in sections.split("|")
+
+
+def _in_force(day: str, valid_from: str, valid_until: str, ended: str) -> bool:
+    return not ended and valid_from <= day and (not valid_until or day <= valid_until)
+
+
+def _casbin(
+    report: DecisionReport,
+    policies: list[list[str]],
+    requests: list[tuple[Actor, AccessRequest]],
+    calls: int,
+    with_default_enforcer: bool,
+    rss_before_kb: int,
+) -> list[Timing]:
+    import casbin
+
+    today = date.today().isoformat()
+    asked = [
+        (str(actor.organisation_id), str(r.client_id), str(r.scope.value), today)
+        for actor, r in requests
+    ]
+    results = []
+    kinds: list[tuple[str, Callable[[], Any]]] = [
+        (
+            "pycasbin FastEnforcer (all policies in memory)",
+            lambda: casbin.FastEnforcer(str(CASBIN_MODEL), cache_key_order=[0, 1]),
+        )
+    ]
+    if with_default_enforcer:
+        kinds.append(
+            (
+                "pycasbin Enforcer (all policies in memory)",
+                lambda: casbin.Enforcer(str(CASBIN_MODEL)),
+            )
+        )
+    for label, make in kinds:
+        started = time.perf_counter()
+        enforcer = make()
+        enforcer.add_function("in_sections", _in_sections)
+        enforcer.add_function("in_force", _in_force)
+        enforcer.get_model().add_policies("p", "p", policies)
+        loaded = time.perf_counter() - started
+        if "Fast" in label:
+            report.casbin_load_s = round(loaded, 1)
+            report.casbin_policy_mb = round((rss_kb() - rss_before_kb) / 1024, 1)
+        if not enforcer.enforce(*asked[0]):
+            raise AssertionError(f"{label} denies a consented read: the model is wrong")
+
+        def enforce(i: int, enforcer: Any = enforcer) -> object:
+            return enforcer.enforce(*asked[i % len(asked)])
+
+        timing = timed(label, enforce, calls, 20.0)
+        timing.note = f"{len(policies):,} policy lines loaded in {loaded:.1f} s"
+        results.append(timing)
+        del enforcer
+    return results
+
+
+def _cedar(
+    session: Session, requests: list[tuple[Actor, AccessRequest]]
+) -> Callable[[int], object]:
+    import cedarpy
+
+    lookup = select(
+        NetworkMember.organisation_id,
+        Consent.id,
+        Consent.sections,
+        Consent.valid_from,
+        Consent.valid_until,
+        Consent.ended_at,
+        Consent.direction,
+    ).join(NetworkMember, NetworkMember.id == Consent.member_id)
+
+    def call(i: int) -> object:
+        actor, request = requests[i % len(requests)]
+        rows = session.execute(lookup.where(Consent.client_id == request.client_id)).all()
+        session.rollback()
+        policies = "\n".join(
+            _cedar_policy(request.client_id, org, consent, sections, start, end, ended, direction)
+            for org, consent, sections, start, end, ended, direction in rows
+            if org is not None  # a person grantee is not an organisation principal
+        )
+        today = int(request.at.strftime("%Y%m%d"))
+        answer = cedarpy.is_authorized(
+            {
+                "principal": f'Organisation::"{actor.organisation_id}"',
+                "action": 'Action::"disclose"',
+                "resource": f'Client::"{request.client_id}"',
+                "context": {"section": str(request.scope.value), "today": today},
+            },
+            policies,
+            [],
+        )
+        if not answer.allowed:
+            raise AssertionError("Cedar denies a consented read: the policies are wrong")
+        return answer
+
+    return call
+
+
+def _cedar_policy(
+    client_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    consent_id: uuid.UUID,
+    sections: list[str],
+    valid_from: date,
+    valid_until: date | None,
+    ended: object,
+    direction: Direction,
+) -> str:
+    """One consent as a Cedar policy: who, which client, which sections, which days."""
+    until = f" && context.today <= {valid_until:%Y%m%d}" if valid_until else ""
+    live = "" if ended is None else " && false"  # ended (revoked or superseded): never
+    kinds = ", ".join(f'"{s}"' for s in sections)
+    return (
+        f'@id("{consent_id}")\npermit(principal == Organisation::"{organisation_id}", '
+        f'action == Action::"{Direction(direction).value}", resource == Client::"{client_id}") '
+        f"when {{ [{kinds}].contains(context.section) && context.today >= {valid_from:%Y%m%d}"
+        f"{until}{live} }};"
+    )
+
+
+# -- the log ---------------------------------------------------------------------------------
+
+
+@dataclass
+class LogReport:
+    append: list[Timing] = field(default_factory=list)
+    verify_entries_per_s: float = 0.0
+    scan_entries_per_s: float = 0.0
+    verified_entries: int = 0
+
+
+def _plain_table(metadata: MetaData) -> Table:
+    """A table shaped like ``access_log`` (columns, unique chain key, time index), no chain."""
+    source = AccessLogEntry.__table__
+    return Table(
+        "bench_plain_log",
+        metadata,
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in source.columns
+        ),
+        UniqueConstraint("client_id", "seq", name="uq_bench_plain_log_client_seq"),
+        Index("ix_bench_plain_log_client_id_at", "client_id", "at"),
+    )
+
+
+def _records(clients: list[uuid.UUID], actor: uuid.UUID, org: uuid.UUID) -> list[LogRecord]:
+    now = utcnow()
+    return [
+        LogRecord(
+            client_id=client,
+            at=now,
+            actor_user_id=actor,
+            actor_role="partner",
+            action=AccessAction.READ,
+            allowed=True,
+            reason="allowed_consent",
+            scope="section:livelihood",
+            purpose="network_cooperation",
+            organisation_id=org,
+            basis_kind="consent",
+            basis_id=uuid.uuid4(),
+        )
+        for client in clients
+    ]
+
+
+def log(manifest: Manifest, rounds: int = 200, verify_clients: int = 100) -> LogReport:
+    """The chained append against a plain insert; ``verify`` against a raw scan."""
+    engine = create_engine(manifest.url)
+    metadata = MetaData()
+    plain = _plain_table(metadata)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    report = LogReport()
+    clients = [uuid.UUID(c) for c, _ in dict.fromkeys(manifest.shared)]
+    actor, org = uuid.uuid4(), uuid.uuid4()
+    seq = iter(range(1, 10**9))
+    try:
+        with Session(engine) as session:
+            for batch in (1, 25):
+                picks = [
+                    clients[i % len(clients) : i % len(clients) + batch] for i in range(rounds)
+                ]
+                picks = [p if len(p) == batch else clients[:batch] for p in picks]
+
+                def chained(i: int, picks: list[list[uuid.UUID]] = picks) -> None:
+                    access_log.append(session, _records(picks[i], actor, org))
+                    session.commit()
+
+                def plain_insert(i: int, picks: list[list[uuid.UUID]] = picks) -> None:
+                    rows = [
+                        {
+                            **{name: getattr(r, name) for name in access_log.HASHED_FIELDS},
+                            "id": uuid.uuid4(),
+                            "seq": next(seq),
+                            "prev_hash": bytes(32),
+                            "entry_hash": bytes(32),
+                        }
+                        for r in _records(picks[i], actor, org)
+                    ]
+                    session.execute(insert(plain), rows)
+                    session.commit()
+
+                # Interleaved halves, so neither gets the warmer cache.
+                for label, fn in (
+                    (f"plain insert, batch {batch}", plain_insert),
+                    (f"chained append, batch {batch}", chained),
+                ):
+                    report.append.append(timed(label, fn, rounds))
+            sample = random.Random(7).sample(clients, min(verify_clients, len(clients)))
+            started = time.perf_counter()
+            for client in sample:
+                result = access_log.verify(session, client)
+                if not result.ok:
+                    raise AssertionError(f"chain of {client} does not verify: {result}")
+                report.verified_entries += result.entries
+            report.verify_entries_per_s = report.verified_entries / (time.perf_counter() - started)
+            columns = ", ".join(["id", "seq", "prev_hash", "entry_hash", *access_log.HASHED_FIELDS])
+            raw = f"SELECT {columns} FROM access_log WHERE client_id = ? ORDER BY client_id, seq"  # noqa: S608
+            if manifest.backend == "postgresql":
+                raw = raw.replace("?", "%s")
+            scanned, started = 0, time.perf_counter()
+            cursor = session.connection().connection.cursor()
+            for client in sample:
+                cursor.execute(raw, (client.hex if manifest.backend == "sqlite" else client,))
+                scanned += len(cursor.fetchall())
+            report.scan_entries_per_s = scanned / (time.perf_counter() - started)
+            session.rollback()
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+    return report
+
+
+# -- statements per page ---------------------------------------------------------------------
+
+
+@dataclass
+class PageCost:
+    endpoint: str
+    statements: int
+    median_ms: float
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _signed_in(app: Flask, username: str, password: str) -> FlaskClient:
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    answer = browser.post(
+        "/login", data={"csrf_token": token.group(1), "username": username, "password": password}
+    )
+    if answer.status_code != 302:
+        raise RuntimeError(f"signing in as {username} failed: {answer.status_code}")
+    return browser
+
+
+def page_costs(
+    manifest: Manifest, requests: int = 10, skip: frozenset[str] = frozenset()
+) -> list[PageCost | None]:
+    """Statements and median time of each load-run endpoint, one request at a time
+    (``None`` for the endpoints named in ``skip``)."""
+    settings = Settings.from_env(
+        {
+            "TUKIVERKKO_ENV": "production",
+            "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
+            "TUKIVERKKO_DATABASE_URL": manifest.url,
+        }
+    )
+    app = create_app(settings)
+    browsers = {
+        "partner": _signed_in(app, manifest.partner, manifest.password),
+        "caseworker": _signed_in(app, manifest.caseworker, manifest.password),
+        "client": _signed_in(app, manifest.client_users[0], manifest.password),
+        None: app.test_client(),
+    }
+    token = app.test_client().post(
+        "/api/v1/tokens", json={"username": manifest.partner, "password": manifest.password}
+    )
+    bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    costs: list[PageCost | None] = []
+    with app.app_context():
+        engine = db.engine
+    for endpoint in endpoints(manifest):
+        if endpoint.name in skip:
+            costs.append(None)
+            continue
+        browser = app.test_client() if endpoint.api else browsers[endpoint.who]
+        headers = bearer if endpoint.api else {}
+        times, statements = [], 0
+        for i in range(requests + 1):
+            path = endpoint.paths[i % len(endpoint.paths)]
+            with counting(engine) as seen:
+                started = time.perf_counter()
+                answer = browser.get(path, headers=headers)
+                elapsed = (time.perf_counter() - started) * 1000
+            if answer.status_code != 200:
+                raise RuntimeError(f"GET {path} answered {answer.status_code}")
+            statements = len(seen)
+            if i or elapsed > SLOW_MS:  # the first request warms the caches, unless it is slow
+                times.append(elapsed)
+            if elapsed > SLOW_MS:
+                break  # one request of a page this slow says enough, and saves minutes
+        costs.append(PageCost(endpoint.name, statements, statistics.median(times)))
+    with app.app_context():
+        db.engine.dispose()
+    return costs
+
+
+def main() -> None:
+    from benchmarks.data import ensure
+    from benchmarks.scale import Scale
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1_000)
+    parser.add_argument("--postgresql", metavar="URL")
+    args = parser.parse_args()
+    manifest = ensure(Scale(clients=args.clients), postgresql=args.postgresql)
+    print(json.dumps([c.__dict__ for c in page_costs(manifest)], indent=1))
+    print(json.dumps(log(manifest).__dict__, default=lambda o: o.__dict__, indent=1))
+    print(json.dumps(decision(manifest).__dict__, default=lambda o: o.__dict__, indent=1))
+
+
+if __name__ == "__main__":
+    main()
