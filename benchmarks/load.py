@@ -63,6 +63,7 @@ class Run:
     seconds: float
     p50_ms: float
     p99_ms: float
+    timed_out: bool = False  # not run: one request did not finish within gunicorn's timeout
 
     @property
     def ok_per_second(self) -> float:
@@ -401,8 +402,7 @@ def run_load(manifest: Manifest, seconds: int, warmup: int = 2) -> LoadReport:
             headers = headers_for(endpoint)
             # One request first warms the endpoint up (a sync worker compiles its templates
             # once). A page slower than gunicorn's 30-second timeout never answers: two tries.
-            if not _check(app.port, endpoint.paths[0], headers, attempts=2):
-                print(f"{endpoint.name}: no 200 before its run", file=sys.stderr)
+            answers = _check(app.port, endpoint.paths[0], headers, attempts=2)
             _drain(app.port)
             yardstick = wrk(
                 f"baseline {endpoint.baseline}",
@@ -411,8 +411,12 @@ def run_load(manifest: Manifest, seconds: int, warmup: int = 2) -> LoadReport:
                 yardstick_headers(),
                 seconds,
             )
-            measured = wrk(endpoint.name, app.port, endpoint.paths, headers, seconds)
-            _drain(app.port)  # before the next sign-in
+            if answers:
+                measured = wrk(endpoint.name, app.port, endpoint.paths, headers, seconds)
+                _drain(app.port)  # before the next sign-in
+            else:  # 16 queued requests past the timeout would take minutes to drain
+                print(f"{endpoint.name}: no answer within gunicorn's timeout", file=sys.stderr)
+                measured = Run(endpoint.name, 0, 0, float(seconds), 0.0, 0.0, timed_out=True)
             report.comparisons.append(Comparison(endpoint.name, measured, yardstick))
             print(format_comparison(report.comparisons[-1]), file=sys.stderr, flush=True)
         report.memory_kb = {"app": app.worker_rss_kb(), "baseline": baseline.worker_rss_kb()}
