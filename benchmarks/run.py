@@ -62,11 +62,14 @@ class Results:
     started: datetime
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    path: Path = RESULTS
 
     def add(self, title: str, lines: list[str]) -> None:
+        """Add a section, print it, and rewrite the file (an interrupted run keeps its part)."""
         section = Section(title, lines)
         self.sections.append(section)
         print(f"\n## {title}\n" + "\n".join(lines), flush=True)
+        self.path.write_text(self.markdown())
 
     def markdown(self) -> str:
         head = [
@@ -137,7 +140,8 @@ def data_sets(results: Results, backends: dict[str, str | None]) -> dict[tuple[s
 
 
 def load_runs(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
-    for (backend, clients), manifest in built.items():
+    # The largest sets first: they are what an interrupted run should still have measured.
+    for (backend, clients), manifest in sorted(built.items(), key=lambda item: -item[0][1]):
         if Scale(clients=clients) not in results.plan.scales:
             continue
         before = load_average()
@@ -151,7 +155,7 @@ def load_runs(results: Results, built: dict[tuple[str, int], Manifest]) -> None:
                 *(
                     (f"{c.app.p50_ms:,.1f}", f"{c.app.p99_ms:,.1f}", f"{c.p99_ratio:.1f}×")
                     if c.app.requests
-                    else ("none finished", "–", "–")
+                    else ("> 30 s: killed" if c.app.timed_out else "none finished", "–", "–")
                 ),
                 f"{c.baseline.ok_per_second:,.1f} ({c.baseline.errors} err)",
                 f"{c.baseline.p99_ms:,.1f}",
@@ -353,7 +357,7 @@ def main() -> None:
     if machine.postgresql is None:
         url = None
     command = ("" if plan is FULL else f"BENCH={plan.mode} ") + "make bench"
-    results = Results(plan, machine, command, datetime.now().astimezone())
+    results = Results(plan, machine, command, datetime.now().astimezone(), path=args.results)
     results.notes = list(NOTES)
     if url is None:
         results.notes.append("PostgreSQL was not reachable: only SQLite was measured.")
