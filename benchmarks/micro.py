@@ -486,6 +486,7 @@ def page_costs(
     settings = Settings.from_env(
         {
             "TUKIVERKKO_ENV": "production",
+            "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
             "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
             "TUKIVERKKO_DATABASE_URL": manifest.url,
         }
