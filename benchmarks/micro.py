@@ -59,7 +59,15 @@ from benchmarks.data import Manifest
 from benchmarks.load import endpoints
 from consent.base import utcnow
 from consent.decision import decide
-from consent.facts import AccessRequest, Action, Actor, ActorRole, Direction, Purpose
+from consent.facts import (
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    Direction,
+    FactsNeeded,
+    Purpose,
+)
 from consent.models import Consent
 from consent.sections import SectionKind
 from sharing import access_log
@@ -147,8 +155,9 @@ def decision(
 
         def app_decision(i: int) -> object:
             _, request = requests[i % n]
-            case = load_case_contexts(session, [request.client_id]).get(request.client_id)
-            session.rollback()
+            needed = FactsNeeded.of(request.actor, request.purpose)  # as the gate asks
+            case = load_case_contexts(session, [request.client_id], needed).get(request.client_id)
+            session.rollback()  # forgets the facts: every call gathers them afresh
             return decide(request, case)
 
         contexts = load_case_contexts(session, [r.client_id for _, r in requests])

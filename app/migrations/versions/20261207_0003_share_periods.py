@@ -1,4 +1,5 @@
-"""Share periods (the partner's list of shared clients) and the county caseload's index.
+"""Share periods (the partner's list of shared clients); indexes for the caseload and a
+partner's place in a network.
 
 Revision ID: 0003_share_periods
 Revises: 0002
@@ -7,7 +8,9 @@ Create Date: 2026-12-07
 When each organisation may read something of each client, computed from the facts the
 access decision reads (``app.partner_work.shares``) and kept current on every change to
 them. Existing clients' periods are computed here with this release's rules. The county's
-caseload is read in the order of a new index, a page at a time.
+caseload is read in the order of a new index, a page at a time; a case's network is indexed
+with the member organisation, so a national partner's access is found without walking its
+every membership.
 """
 
 import sqlalchemy as sa
@@ -62,6 +65,13 @@ def upgrade() -> None:
         sqlite_where=sa.text("disposed_at IS NULL"),
         postgresql_where=sa.text("disposed_at IS NULL"),
     )
+    op.drop_index(op.f("ix_network_members_case_id"), table_name="network_members")
+    op.create_index(
+        "ix_network_members_case_organisation",
+        "network_members",
+        ["case_id", "organisation_id"],
+        unique=False,
+    )
     # This release's rules, at upgrade time.
     from app.models import Client
     from app.partner_work.shares import rebuild
@@ -74,6 +84,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_network_members_case_organisation", table_name="network_members")
+    op.create_index(
+        op.f("ix_network_members_case_id"), "network_members", ["case_id"], unique=False
+    )
     op.drop_index("ix_cases_caseload", table_name="cases")
     op.drop_index(op.f("ix_share_periods_client_id"), table_name="share_periods")
     op.drop_index("ix_share_periods_list", table_name="share_periods")
