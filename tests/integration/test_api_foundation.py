@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.commands import end_sessions
 from app.models import OrgKind, Role, User
 from app.models.api_token import ApiToken
-from app.accounts.commands import end_sessions
 from consent.base import utcnow
 from tests import factories
 from tests.conftest import api_token, login

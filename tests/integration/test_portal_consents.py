@@ -28,8 +28,8 @@ from app.models import (
     User,
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
-from app.plan.content import SectionContent
 from app.models.user_session import UserSession
+from app.plan.content import SectionContent
 from app.security import new_gate
 from consent.decision import Reason
 from consent.facts import Actor, ActorRole, Direction, Purpose

@@ -256,3 +256,26 @@ def test_maintenance_purges_sessions_that_are_over(
     assert [s.id for s in sessions_of(db, worker)] == [live_id]
     [ended] = [r for r in caplog.records if r.name == "tukiverkko.security"]
     assert ended.fields["session_id"] == str(over_id) and ended.fields["reason"] == "idle"  # type: ignore[attr-defined]
+
+
+def test_a_remember_me_cookie_would_follow_the_session_record(
+    app: Flask, client: FlaskClient, db: Session, worker: User
+) -> None:
+    """Flask-Login's remember cookie is never set; were one presented, it names the same
+    session, so it dies at logout too."""
+    from flask_login.utils import encode_cookie
+
+    login(client, worker.username)
+    with client.session_transaction() as cookie:
+        secret = cookie["_user_id"]
+    with app.test_request_context():
+        remembered = encode_cookie(secret)
+
+    def with_remember_cookie() -> FlaskClient:
+        other = app.test_client()
+        other.set_cookie("remember_token", remembered)
+        return other
+
+    assert with_remember_cookie().get("/caseworker/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/caseworker/")})
+    assert with_remember_cookie().get("/caseworker/").status_code == 302

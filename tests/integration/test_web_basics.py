@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.accounts.commands import end_sessions
-from app.models import OrgKind, Role, User
+from app.models import OrgKind, Role
 from consent.base import utcnow
 from tests import factories
 from tests.conftest import csrf_token, login

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from app import security_log
 from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordTooShort
 from app.activation import commands as activation
 from app.activation.rules import USERNAME_PATTERN
@@ -140,7 +141,7 @@ def activate() -> Page | Response:
         return render_template("auth/activation.html", form=form), 400
     with refusals_shown_on(form):
         try:
-            activation.activate(
+            account = activation.activate(
                 db_session(),
                 password_hasher(),
                 code_text=form.code.data,
@@ -151,6 +152,12 @@ def activate() -> Page | Response:
             _note_failure()
             raise
         session.pop(ACTIVATION_FAILURES, None)
+        security_log.event(
+            security_log.Kind.PASSWORD_CHANGED,
+            user_id=account.id,
+            outcome=security_log.Outcome.SUCCESS,
+            via="activation_code",
+        )
         flash(
             gettext("Your sign-in is ready. Sign in with the username and password you chose."),
             "info",
