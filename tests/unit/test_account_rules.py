@@ -1,4 +1,4 @@
-"""The pure rules of accounts: the password rule, when a session is over, the browser summary."""
+"""Signing in: the lockout after failed attempts and the shape of an API token."""
 
 from __future__ import annotations
 
@@ -7,119 +7,58 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.accounts.rules import (
-    MIN_PASSWORD_LENGTH,
-    PasswordGuessable,
-    PasswordLikeName,
-    PasswordTooCommon,
-    PasswordTooShort,
-    SessionEnd,
-    SessionLimits,
-    WeakPassword,
-    check_password,
-    needs_touch,
-    personal_words,
-    session_ended,
-    user_agent_summary,
+    LOCKOUT,
+    MAX_FAILED_LOGINS,
+    TOKEN_MAX_LENGTH,
+    TOKEN_PREFIX,
+    SignInRefusal,
+    after_failure,
+    locked,
+    may_be_token,
 )
+from app.issued_secrets import token_digest
 
-MATTI = personal_words("matti.virtanen", "Matti Virtanen")
-NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
-STAFF = SessionLimits(idle=timedelta(minutes=30), lifetime=timedelta(hours=12))
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_failures_before_the_limit_only_count() -> None:
+    failed: int = 0
+    for expected in range(1, MAX_FAILED_LOGINS):
+        failed, lock = after_failure(failed, NOW)
+        assert (failed, lock) == (expected, None)
+
+
+def test_the_last_allowed_failure_locks_the_account_and_starts_the_count_again() -> None:
+    assert after_failure(MAX_FAILED_LOGINS - 1, NOW) == (0, NOW + LOCKOUT)
 
 
 @pytest.mark.parametrize(
-    ("password", "refusal"),
+    ("locked_until", "expected"),
     [
-        ("x" * (MIN_PASSWORD_LENGTH - 1), PasswordTooShort),
-        ("aaaaaaaaaaaa", PasswordGuessable),  # a repeat
-        ("abcdefghijklmn", PasswordGuessable),  # a sequence
-        ("1234567890ab", PasswordTooCommon),
-        ("password1234", PasswordTooCommon),
-        ("Salasana123!", PasswordTooCommon),  # Finnish for "password": in the leaked list
-        ("Matti.Virtanen1", PasswordLikeName),
-        ("virtanen1234", PasswordLikeName),
+        (None, False),
+        (NOW - timedelta(seconds=1), False),
+        (NOW, False),  # the lockout has just run out
+        (NOW + timedelta(seconds=1), True),
     ],
 )
-def test_a_weak_password_is_refused_with_its_own_reason(
-    password: str, refusal: type[WeakPassword]
+def test_an_account_is_locked_until_the_instant_passes(
+    locked_until: datetime | None, expected: bool
 ) -> None:
-    with pytest.raises(refusal) as raised:
-        check_password(password, personal=MATTI)
-    assert raised.value.field == "password" and raised.value.status == 422
+    assert locked(locked_until, NOW) is expected
 
 
-@pytest.mark.parametrize(
-    "password",
-    ["kolme sanaa peräkkäin", "sininen kettu juoksee metsässä", "Virtanen kissa koira talo"],
-)
-def test_a_passphrase_passes_even_with_the_name_in_it(password: str) -> None:
-    check_password(password, personal=MATTI)
+def test_only_secrets_shaped_like_tokens_are_looked_up() -> None:
+    assert may_be_token(TOKEN_PREFIX + "x" * 43)
+    assert not may_be_token("x" * 43)
+    assert not may_be_token(TOKEN_PREFIX + "x" * TOKEN_MAX_LENGTH)
 
 
-def test_the_list_of_common_passwords_is_tens_of_thousands_long() -> None:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    assert len(FREQUENCY_LISTS["passwords"]) >= 30_000
-
-
-def test_a_long_password_is_judged_on_its_start_without_failing() -> None:
-    check_password("vanha vene " * 50, personal=MATTI)
+def test_a_token_is_stored_as_its_digest_only() -> None:
+    secret = TOKEN_PREFIX + "abc"
+    digest = token_digest(secret)
+    assert digest == token_digest(secret) and len(digest) == 64 and "abc" not in digest
 
 
-def test_personal_words_are_the_names_and_their_parts() -> None:
-    assert personal_words("kaisa.k", None, "") == ["kaisa", "kaisa.k"]
-
-
-@pytest.mark.parametrize(
-    ("created", "last_seen", "expected"),
-    [
-        (timedelta(hours=1), timedelta(minutes=5), None),
-        (timedelta(hours=1), timedelta(minutes=31), SessionEnd.IDLE),
-        (timedelta(hours=12), timedelta(seconds=1), SessionEnd.LIFETIME),
-        (timedelta(hours=11, minutes=59), timedelta(seconds=1), None),
-    ],
-)
-def test_a_session_ends_when_idle_or_past_its_lifetime(
-    created: timedelta, last_seen: timedelta, expected: SessionEnd | None
-) -> None:
-    assert (
-        session_ended(created_at=NOW - created, last_seen_at=NOW - last_seen, limits=STAFF, now=NOW)
-        is expected
-    )
-
-
-def test_last_seen_is_written_at_most_once_a_minute() -> None:
-    assert not needs_touch(NOW - timedelta(seconds=59), NOW)
-    assert needs_touch(NOW - timedelta(minutes=1), NOW)
-
-
-@pytest.mark.parametrize(
-    ("header", "summary"),
-    [
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
-            "Edge, Windows",
-        ),
-        (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-            "Safari, iOS",
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/131.0.0.0 Mobile Safari/537.36",
-            "Chrome, Android",
-        ),
-        (
-            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-            "Firefox, Linux",
-        ),
-        ("curl/8.5.0", ""),
-        (None, ""),
-    ],
-)
-def test_a_user_agent_is_summarised_to_browser_and_system_families(
-    header: str | None, summary: str
-) -> None:
-    assert user_agent_summary(header) == summary
+def test_sign_in_refusals_carry_the_english_message_the_pages_and_api_show() -> None:
+    assert SignInRefusal.WRONG.message == "Wrong username or password."
+    assert SignInRefusal.LOCKED.message == "Too many failed attempts. Try again in 15 minutes."
