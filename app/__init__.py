@@ -23,6 +23,7 @@ from app import (
     transactions,
 )
 from app.extensions import csrf, db, migrate
+from app.partner_work import shares as _shares  # noqa: F401  (keeps the share periods current)
 from app.settings import MIGRATIONS_DIR, Settings
 from sharing import write_lock
 from sharing.keys import KeyFile

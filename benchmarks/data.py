@@ -37,15 +37,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, make_url, text
+from sqlalchemy import create_engine, insert, make_url, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
+from app.models import Client
+from app.partner_work.shares import rebuild
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from benchmarks import ROOT
 from benchmarks.bulk import PostgresCopy, SqlitePart, libpq_dsn, merge_sqlite_parts, tables_in_order
@@ -57,6 +60,7 @@ from sharing.keys import Keyring, generate_keyring, write_key_file
 
 DEFAULT_FOLDER = ROOT / ".bench"
 BATCH = 50  # clients per bulk write
+T = TypeVar("T")
 CLIENT_TABLES = (
     "clients",
     "users",
@@ -230,6 +234,8 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
             connection.execute(text("ANALYZE"))
         engine.dispose()
     _say(started, "merged" if backend == "sqlite" else "analysed")
+    _share_periods(url)
+    _say(started, "share periods computed")
 
     counts = {name: len(rows) for name, rows in world_rows.items()}
     for result in results:
@@ -252,6 +258,17 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     )
     manifest.save(home)
     return manifest
+
+
+def _share_periods(url: str) -> None:
+    """The partners' lists, as the app keeps them on every change (``app.partner_work.shares``)."""
+    engine = create_engine(url)
+    with Session(engine) as session:
+        clients = list(session.scalars(select(Client.id).order_by(Client.id)))
+        for batch in _batches(clients, BATCH):
+            rebuild(session, batch)
+        session.commit()
+    engine.dispose()
 
 
 def _migrate(settings: Settings) -> None:
@@ -316,7 +333,7 @@ def _sink(job: _Job, dialect: Dialect, tables: Sequence[Any]) -> SqlitePart | Po
     return PostgresCopy(libpq_dsn(job.url), dialect, tables)
 
 
-def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+def _batches(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

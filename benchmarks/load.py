@@ -210,6 +210,7 @@ def servers(manifest: Manifest) -> Iterator[tuple[Server, Server]]:
     """The app and the baseline, both on the data set of ``manifest``."""
     env = {
         "TUKIVERKKO_ENV": "production",
+        "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
         "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
         "TUKIVERKKO_DATABASE_URL": manifest.url,
         "BENCH_DATABASE_URL": manifest.url,

@@ -59,7 +59,15 @@ from benchmarks.data import Manifest
 from benchmarks.load import endpoints
 from consent.base import utcnow
 from consent.decision import decide
-from consent.facts import AccessRequest, Action, Actor, ActorRole, Direction, Purpose
+from consent.facts import (
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    Direction,
+    FactsNeeded,
+    Purpose,
+)
 from consent.models import Consent
 from consent.sections import SectionKind
 from sharing import access_log
@@ -147,8 +155,9 @@ def decision(
 
         def app_decision(i: int) -> object:
             _, request = requests[i % n]
-            case = load_case_contexts(session, [request.client_id]).get(request.client_id)
-            session.rollback()
+            needed = FactsNeeded.of(request.actor, request.purpose)  # as the gate asks
+            case = load_case_contexts(session, [request.client_id], needed).get(request.client_id)
+            session.rollback()  # forgets the facts: every call gathers them afresh
             return decide(request, case)
 
         contexts = load_case_contexts(session, [r.client_id for _, r in requests])
@@ -486,6 +495,7 @@ def page_costs(
     settings = Settings.from_env(
         {
             "TUKIVERKKO_ENV": "production",
+            "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
             "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
             "TUKIVERKKO_DATABASE_URL": manifest.url,
         }

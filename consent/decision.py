@@ -22,6 +22,7 @@ from consent.facts import (
     CaseContext,
     ConsentFacts,
     Direction,
+    FactsNeeded,
     Membership,
     Purpose,
 )
@@ -95,6 +96,8 @@ def decide(request: AccessRequest, case: CaseContext | None) -> Decision:
         return _allow(Reason.ALLOWED_SYSTEM)
     if case is None or case.client_id != request.client_id:
         return _deny(Reason.DENIED_NO_CASE)
+    if not case.narrowed_to.covers(FactsNeeded.of(actor, request.purpose)):
+        return _deny(Reason.DENIED_ROLE)  # facts gathered for another kind of decision
     if actor.role is ActorRole.CLIENT:
         if actor.client_id == case.client_id and request.purpose is Purpose.OWN_DATA:
             return _allow(Reason.ALLOWED_SELF)

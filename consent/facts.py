@@ -59,6 +59,65 @@ SYSTEM_ACTOR = Actor(role=ActorRole.SYSTEM)
 
 
 @dataclass(frozen=True)
+class Grantee:
+    """A grantee of the client's network: an organisation (its staff), or one person member."""
+
+    organisation_id: uuid.UUID | None = None
+    member_id: uuid.UUID | None = None
+
+    def holds(self, membership: Membership) -> bool:
+        """Whether ``membership`` is this grantee's."""
+        if self.member_id is not None:
+            return membership.id == self.member_id
+        return (
+            self.organisation_id is not None and membership.organisation_id == self.organisation_id
+        )
+
+
+@dataclass(frozen=True)
+class FactsNeeded:
+    """The part of a case's facts a decision reads, so that a loader may gather just that.
+
+    ``decide`` reads, besides the case's client: for the system and the client, nothing
+    more; for county staff, the county, and at case work (not when listing names) the
+    responsible worker, the team and the work tasks; for partner staff or a person, the
+    closing instant, the grantee's own memberships and the consents and statutory
+    disclosures made to them. A ``CaseContext`` holding just the part a request needs
+    decides it exactly as the whole does (tests/unit/test_consent_properties.py).
+    """
+
+    relationships: bool = False  # responsible worker, team, work tasks
+    network: bool = False  # every membership, consent and statutory disclosure
+    grantee: Grantee | None = None  # (without ``network``) only this grantee's
+
+    @classmethod
+    def of(cls, actor: Actor, purpose: Purpose) -> FactsNeeded:
+        """What deciding a request of ``actor`` for ``purpose`` reads."""
+        if actor.role in (ActorRole.SYSTEM, ActorRole.CLIENT):
+            return cls()
+        if actor.role is ActorRole.CASEWORKER:
+            return cls(relationships=purpose is not Purpose.LIST)
+        if actor.role is ActorRole.PARTNER and actor.organisation_id is not None:
+            return cls(grantee=Grantee(organisation_id=actor.organisation_id))
+        if actor.role is ActorRole.PERSON and actor.member_id is not None:
+            return cls(grantee=Grantee(member_id=actor.member_id))
+        return EVERYTHING
+
+    def covers(self, other: FactsNeeded) -> bool:
+        """Whether facts gathered for ``self`` hold all that ``other`` reads."""
+        network = (
+            not (other.network or other.grantee)
+            or self.network
+            or (not other.network and other.grantee == self.grantee)
+        )
+        return (self.relationships or not other.relationships) and network
+
+
+EVERYTHING = FactsNeeded(relationships=True, network=True)
+"""The whole case: what the key seals and every page about the case read."""
+
+
+@dataclass(frozen=True)
 class WorkTask:
     """A recorded reason (a work task) that lets a worker without a relationship open a case."""
 
@@ -124,6 +183,30 @@ class CaseContext:
     memberships: tuple[Membership, ...] = ()
     consents: tuple[ConsentFacts, ...] = ()
     statutory: tuple[StatutoryFacts, ...] = ()
+    narrowed_to: FactsNeeded = EVERYTHING  # gathered for this part of the facts only
+
+    def narrowed(self, needed: FactsNeeded) -> CaseContext:
+        """Only the part of the facts that ``needed`` names (see ``FactsNeeded``)."""
+        if needed.network:
+            memberships = self.memberships
+        elif needed.grantee is not None:
+            memberships = tuple(m for m in self.memberships if needed.grantee.holds(m))
+        else:
+            memberships = ()
+        ids = {m.id for m in memberships}
+        related = needed.relationships
+        return CaseContext(
+            client_id=self.client_id,
+            county_id=self.county_id,
+            responsible_worker_id=self.responsible_worker_id if related else None,
+            team_ids=self.team_ids if related else frozenset(),
+            work_tasks=self.work_tasks if related else (),
+            closed_at=self.closed_at,
+            memberships=memberships,
+            consents=tuple(c for c in self.consents if c.member_id in ids),
+            statutory=tuple(d for d in self.statutory if d.member_id in ids),
+            narrowed_to=needed,
+        )
 
 
 @dataclass(frozen=True)

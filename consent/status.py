@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from consent.facts import ConsentFacts, Direction, Membership, Purpose, StatutoryFacts
@@ -22,6 +22,11 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 def helsinki_day(at: datetime) -> date:
     """The Finnish calendar day of an instant: what 'valid until 31.12.' means."""
     return at.astimezone(HELSINKI).date()
+
+
+def helsinki_midnight(day: date) -> datetime:
+    """The instant ``day`` begins in Finland (UTC): the first instant ``helsinki_day`` gives it."""
+    return datetime.combine(day, time(), HELSINKI).astimezone(UTC)
 
 
 class PeriodStatus(enum.StrEnum):

@@ -24,7 +24,17 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from consent.base import Base, utcnow
 from consent.decision import Decision, decide, live_grants
-from consent.facts import AccessRequest, Action, Actor, ActorRole, CaseContext, Membership, Purpose
+from consent.facts import (
+    EVERYTHING,
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    CaseContext,
+    FactsNeeded,
+    Membership,
+    Purpose,
+)
 from consent.sections import Scope, scope_key
 from sharing import access_log, envelope, keys, seal
 from sharing.access_log import AccessAction, LogRecord
@@ -32,8 +42,9 @@ from sharing.envelope import FieldRef
 from sharing.errors import AccessDenied
 from sharing.fields import Sealed, field_ref
 
-CaseLoader = Callable[[Session, Sequence[uuid.UUID]], dict[uuid.UUID, CaseContext]]
-"""Gathers the case facts for the given clients in a fixed number of queries (wired by ``app``)."""
+CaseLoader = Callable[[Session, Sequence[uuid.UUID], FactsNeeded], dict[uuid.UUID, CaseContext]]
+"""Gathers the case facts for the given clients in a fixed number of queries (wired by
+``app``): the part of them a decision needs (``consent.facts.FactsNeeded``)."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +211,7 @@ class AccessGate:
 
     def sync_seals(self, client_id: uuid.UUID) -> seal.SealSync:
         """Make the client's key seals match the live consents and statutory disclosures now."""
-        case = self._load_cases(self._session, [client_id]).get(client_id)
+        case = self._load_cases(self._session, [client_id], EVERYTHING).get(client_id)
         if case is None:
             return seal.sync_seals(self._session, self._keyring, client_id, [])
         members: dict[uuid.UUID, Membership] = {m.id: m for m in case.memberships}
@@ -251,7 +262,9 @@ class AccessGate:
         scopes: Sequence[Scope],
         at: datetime,
     ) -> dict[tuple[uuid.UUID, Scope], Decision]:
-        cases = self._load_cases(self._session, list(dict.fromkeys(clients)))
+        cases = self._load_cases(
+            self._session, list(dict.fromkeys(clients)), FactsNeeded.of(actor, purpose)
+        )
         return {
             (client, scope): decide(
                 AccessRequest(actor, client, action, purpose, at, scope), cases.get(client)

@@ -1,60 +1,121 @@
-"""The case facts the access decision needs: the gate's ``CaseLoader`` (``load_case_contexts``)."""
+"""The case facts the access decision needs: the gate's ``CaseLoader`` (``load_case_contexts``).
+
+Facts are read as plain columns (SQLAlchemy Core: no ORM objects to build and track) and
+kept for the rest of the unit of work in the session (``session.info``), so a page that
+lists what is shared and then reads it through the gate gathers them once. Any change to
+a table they come from — a flush of changed rows or a bulk statement through the session
+— and the end of the transaction forget them, so a decision never sees facts older than
+its own transaction's writes.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from app.cases.queries import latest_cases
-from app.models import CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
-from consent.facts import CaseContext, ConsentFacts, Membership, StatutoryFacts, WorkTask
-from consent.models import Consent, StatutoryDisclosure
-from consent.service import disclosure_facts_of, facts_of
+from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
+from consent.facts import (
+    EVERYTHING,
+    CaseContext,
+    ConsentFacts,
+    Direction,
+    FactsNeeded,
+    Grantee,
+    Membership,
+    Purpose,
+    StatutoryFacts,
+    WorkTask,
+)
+from consent.models import Consent, ConsentState, StatutoryDisclosure
+from consent.sections import SectionKind
+
+_CACHE = "tukiverkko.case_facts"
+"""``session.info`` key: ``{(client_id, grantee): CaseContext | None}`` for this transaction."""
+
+FACT_TABLES = frozenset(
+    model.__tablename__
+    for model in (
+        Case,
+        ResponsibleWorker,
+        CaseTeamMember,
+        WorkTaskReason,
+        NetworkMember,
+        Consent,
+        StatutoryDisclosure,
+    )
+)
+"""The tables the facts come from: a change to any of them forgets the facts gathered."""
 
 
 def load_case_contexts(
-    session: Session, client_ids: Sequence[uuid.UUID]
+    session: Session, client_ids: Sequence[uuid.UUID], needed: FactsNeeded = EVERYTHING
 ) -> dict[uuid.UUID, CaseContext]:
-    """The ``CaseContext`` of each client's newest case: seven queries, whatever the count."""
-    cases = latest_cases(session, client_ids)
+    """The ``CaseContext`` of each client's newest case, or the part of it ``needed`` names,
+    whatever the count of clients: one query for the case alone, four for its relationships
+    or one grantee's part of the network, seven for all; none for clients whose facts this
+    transaction has gathered already."""
+    cache: dict[tuple[uuid.UUID, FactsNeeded], CaseContext | None]
+    cache = session.info.setdefault(_CACHE, {})
+    missing = [c for c in dict.fromkeys(client_ids) if (c, needed) not in cache]
+    if missing:
+        loaded = _load(session, missing, needed)
+        cache.update({(c, needed): loaded.get(c) for c in missing})
+    return {c: context for c in client_ids if (context := cache[(c, needed)]) is not None}
+
+
+def _load(
+    session: Session, client_ids: Sequence[uuid.UUID], needed: FactsNeeded
+) -> dict[uuid.UUID, CaseContext]:
+    cases: dict[uuid.UUID, Any] = {}
+    for row in session.execute(
+        select(Case.id, Case.client_id, Case.county_id, Case.closed_at)
+        .where(Case.client_id.in_(client_ids))
+        .order_by(Case.opened_at)
+    ):
+        cases[row.client_id] = row  # later (newer) rows win
     ids = [case.id for case in cases.values()]
     if not ids:
         return {}
-    workers = {
-        row.case_id: row.worker_id
-        for row in session.scalars(
-            select(ResponsibleWorker).where(
-                ResponsibleWorker.case_id.in_(ids), ResponsibleWorker.ends_on.is_(None)
-            )
-        )
-    }
-    teams: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for member in session.scalars(
-        select(CaseTeamMember).where(
-            CaseTeamMember.case_id.in_(ids), CaseTeamMember.removed_at.is_(None)
-        )
-    ):
-        teams[member.case_id].add(member.user_id)
-    tasks: defaultdict[uuid.UUID, list[WorkTask]] = defaultdict(list)
-    for reason in session.scalars(select(WorkTaskReason).where(WorkTaskReason.case_id.in_(ids))):
-        tasks[reason.case_id].append(WorkTask(reason.id, reason.user_id, reason.valid_until))
     memberships: defaultdict[uuid.UUID, list[Membership]] = defaultdict(list)
-    for network_member in session.scalars(
-        select(NetworkMember).where(NetworkMember.case_id.in_(ids))
-    ):
-        memberships[network_member.case_id].append(network_member.membership())
     consents: defaultdict[uuid.UUID, list[ConsentFacts]] = defaultdict(list)
-    for consent in session.scalars(select(Consent).where(Consent.case_id.in_(ids))):
-        consents[consent.case_id].append(facts_of(consent))
     statutory: defaultdict[uuid.UUID, list[StatutoryFacts]] = defaultdict(list)
-    for d in session.scalars(
-        select(StatutoryDisclosure).where(StatutoryDisclosure.case_id.in_(ids))
-    ):
-        statutory[d.case_id].append(disclosure_facts_of(d))
+    if needed.network or needed.grantee is not None:
+        memberships = _memberships(session, ids, None if needed.network else needed.grantee)
+        members = None if needed.network else [m.id for ms in memberships.values() for m in ms]
+        consents = _consents(session, ids, members)
+        statutory = _statutory(session, ids, members)
+    workers: dict[uuid.UUID, uuid.UUID] = {}
+    teams: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    tasks: defaultdict[uuid.UUID, list[WorkTask]] = defaultdict(list)
+    if needed.relationships:
+        workers = {
+            case_id: worker_id
+            for case_id, worker_id in session.execute(
+                select(ResponsibleWorker.case_id, ResponsibleWorker.worker_id).where(
+                    ResponsibleWorker.case_id.in_(ids), ResponsibleWorker.ends_on.is_(None)
+                )
+            )
+        }
+        for case_id, user_id in session.execute(
+            select(CaseTeamMember.case_id, CaseTeamMember.user_id).where(
+                CaseTeamMember.case_id.in_(ids), CaseTeamMember.removed_at.is_(None)
+            )
+        ):
+            teams[case_id].add(user_id)
+        for row in session.execute(
+            select(
+                WorkTaskReason.case_id,
+                WorkTaskReason.id,
+                WorkTaskReason.user_id,
+                WorkTaskReason.valid_until,
+            ).where(WorkTaskReason.case_id.in_(ids))
+        ):
+            tasks[row.case_id].append(WorkTask(row.id, row.user_id, row.valid_until))
     return {
         client_id: CaseContext(
             client_id=client_id,
@@ -66,6 +127,138 @@ def load_case_contexts(
             memberships=tuple(memberships[case.id]),
             consents=tuple(consents[case.id]),
             statutory=tuple(statutory[case.id]),
+            narrowed_to=needed,
         )
         for client_id, case in cases.items()
     }
+
+
+def _memberships(
+    session: Session, case_ids: Sequence[uuid.UUID], grantee: Grantee | None
+) -> defaultdict[uuid.UUID, list[Membership]]:
+    query = select(
+        NetworkMember.case_id,
+        NetworkMember.id,
+        NetworkMember.organisation_id,
+        NetworkMember.starts_on,
+        NetworkMember.ends_on,
+        NetworkMember.ended_at,
+        NetworkMember.added_at,
+    ).where(NetworkMember.case_id.in_(case_ids))
+    if grantee is not None and grantee.member_id is not None:
+        query = query.where(NetworkMember.id == grantee.member_id)
+    elif grantee is not None:
+        query = query.where(NetworkMember.organisation_id == grantee.organisation_id)
+    found: defaultdict[uuid.UUID, list[Membership]] = defaultdict(list)
+    for row in session.execute(query):
+        found[row.case_id].append(
+            Membership(
+                row.id, row.organisation_id, row.starts_on, row.ends_on, row.ended_at, row.added_at
+            )
+        )
+    return found
+
+
+def _consents(
+    session: Session, case_ids: Sequence[uuid.UUID], members: Sequence[uuid.UUID] | None
+) -> defaultdict[uuid.UUID, list[ConsentFacts]]:
+    """As ``consent.service.facts_of`` builds them from rows."""
+    found: defaultdict[uuid.UUID, list[ConsentFacts]] = defaultdict(list)
+    if members is not None and not members:
+        return found
+    query = select(
+        Consent.case_id,
+        Consent.id,
+        Consent.member_id,
+        Consent.sections,
+        Consent.valid_from,
+        Consent.valid_until,
+        Consent.direction,
+        Consent.purpose,
+        Consent.ended_at,
+        Consent.state,
+    )
+    query = (
+        query.where(Consent.case_id.in_(case_ids))
+        if members is None
+        else query.where(Consent.member_id.in_(members))
+    )
+    for row in session.execute(query):
+        found[row.case_id].append(
+            ConsentFacts(
+                id=row.id,
+                member_id=row.member_id,
+                sections=frozenset(SectionKind(s) for s in row.sections),
+                valid_from=row.valid_from,
+                valid_until=row.valid_until,
+                direction=Direction(row.direction),
+                purpose=Purpose(row.purpose),
+                ended_at=row.ended_at,
+                revoked=row.state == ConsentState.REVOKED,
+            )
+        )
+    return found
+
+
+def _statutory(
+    session: Session, case_ids: Sequence[uuid.UUID], members: Sequence[uuid.UUID] | None
+) -> defaultdict[uuid.UUID, list[StatutoryFacts]]:
+    """As ``consent.service.disclosure_facts_of`` builds them from rows."""
+    found: defaultdict[uuid.UUID, list[StatutoryFacts]] = defaultdict(list)
+    if members is not None and not members:
+        return found
+    query = select(
+        StatutoryDisclosure.case_id,
+        StatutoryDisclosure.id,
+        StatutoryDisclosure.member_id,
+        StatutoryDisclosure.sections,
+        StatutoryDisclosure.valid_from,
+        StatutoryDisclosure.valid_until,
+        StatutoryDisclosure.ended_at,
+        StatutoryDisclosure.decided_at,
+    )
+    query = (
+        query.where(StatutoryDisclosure.case_id.in_(case_ids))
+        if members is None
+        else query.where(StatutoryDisclosure.member_id.in_(members))
+    )
+    for row in session.execute(query):
+        found[row.case_id].append(
+            StatutoryFacts(
+                row.id,
+                row.member_id,
+                frozenset(SectionKind(s) for s in row.sections),
+                row.valid_from,
+                row.valid_until,
+                row.ended_at,
+                row.decided_at,
+            )
+        )
+    return found
+
+
+# -- forgetting --------------------------------------------------------------------------
+
+
+def forget_case_facts(session: Session, *_: Any) -> None:
+    """Drop the facts this transaction gathered: the next load reads them afresh."""
+    session.info.pop(_CACHE, None)
+
+
+event.listen(Session, "after_commit", forget_case_facts)
+event.listen(Session, "after_soft_rollback", forget_case_facts)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_flushed(session: Session, flush_context: UOWTransaction) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(getattr(row, "__tablename__", None) in FACT_TABLES for row in changed):
+        forget_case_facts(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_change(state: ORMExecuteState) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and getattr(
+        getattr(state.statement, "table", None), "name", None
+    ) in FACT_TABLES:
+        forget_case_facts(state.session)

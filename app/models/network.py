@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
@@ -35,9 +35,12 @@ class NetworkMember(Base):
         CheckConstraint(
             "organisation_id IS NOT NULL OR person_name_ct IS NOT NULL", name="org_or_person"
         ),
+        # A case's network, or one organisation's place in it (the facts a partner's access
+        # decision reads): without it SQLite walks every membership of a national partner.
+        Index("ix_network_members_case_organisation", "case_id", "organisation_id"),
     )
 
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     kind: Mapped[MemberKind] = mapped_column(str_enum(MemberKind))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -83,3 +83,41 @@ class RevocationNotice(Base):
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     consent: Mapped[Consent] = relationship(lazy="raise")
+
+
+OPEN_ENDED = date.max
+"""``SharePeriod.last_day`` of a sharing with no last day (sorts after every real one)."""
+
+NO_END = datetime(9999, 12, 31, tzinfo=UTC)
+"""``SharePeriod.ends_at`` of a period that lasts as long as the present facts stand."""
+
+
+class SharePeriod(Base):
+    """A stretch of time in which an organisation may read something of a client: the
+    partner's list of shared clients, kept by ``app.partner_work.shares`` from the facts the
+    access decision reads whenever they change (never the basis of a decision).
+
+    Open ends are stored as far-off values rather than NULL, so "shared now" is two plain
+    ranges an index answers.
+    """
+
+    __tablename__ = "share_periods"
+    __table_args__ = (
+        # How many are shared now: the organisation's periods that have not ended.
+        Index("ix_share_periods_current", "organisation_id", "ends_at", "starts_at"),
+        # The partner's list: soonest last day first, the period's bounds in the index too.
+        Index(
+            "ix_share_periods_list",
+            "organisation_id",
+            "last_day",
+            "client_id",
+            "starts_at",
+            "ends_at",
+        ),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]  # NO_END: for as long as the present facts stand
+    last_day: Mapped[date]  # the last day it stays shared on these facts; OPEN_ENDED if none

@@ -14,13 +14,20 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from consent.decision import BasisKind, live_grants
-from consent.facts import CaseContext, Membership
+from consent.facts import (
+    CaseContext,
+    ConsentFacts,
+    FactsNeeded,
+    Grantee,
+    Membership,
+    StatutoryFacts,
+)
 from consent.sections import SectionKind
-from consent.status import helsinki_day, shares_for_cooperation
+from consent.status import helsinki_day, helsinki_midnight, shares_for_cooperation
 
 
 class AccessState(StrEnum):
@@ -146,6 +153,59 @@ def access_of(case: CaseContext | None, organisation_id: uuid.UUID, at: datetime
         bases,
         frozenset(g.member_id for g in grants),
     )
+
+
+@dataclass(frozen=True)
+class SharePeriod:
+    """A stretch of time in which an organisation may read something of a client."""
+
+    organisation_id: uuid.UUID
+    client_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime | None  # None: for as long as the present facts stand
+    until: date | None  # ``ClientAccess.until`` throughout the period
+
+
+def share_periods(case: CaseContext) -> list[SharePeriod]:
+    """When each organisation in the client's network may read something of them, as the
+    facts stand (past, present and known future).
+
+    ``access_of`` is evaluated at each instant where one of the organisation's facts can
+    change its answer — the Finnish midnight a period of days starts or ends, an instant
+    something was recorded or ended — since in between nothing it reads changes.
+    """
+    periods: list[SharePeriod] = []
+    organisations = {m.organisation_id for m in case.memberships if m.organisation_id}
+    for organisation_id in sorted(organisations, key=str):
+        facts = case.narrowed(FactsNeeded(grantee=Grantee(organisation_id=organisation_id)))
+        start: tuple[datetime, date | None] | None = None
+        for at in sorted(_change_points(facts)):
+            access = access_of(facts, organisation_id, at)
+            shared = access.state is AccessState.SHARED
+            if start is not None and (not shared or access.until != start[1]):
+                periods.append(SharePeriod(organisation_id, case.client_id, start[0], at, start[1]))
+                start = None
+            if shared and start is None:
+                start = (at, access.until)
+        if start is not None:
+            periods.append(SharePeriod(organisation_id, case.client_id, start[0], None, start[1]))
+    return periods
+
+
+def _change_points(case: CaseContext) -> set[datetime]:
+    days: set[date] = set()
+    instants: set[datetime | None] = {case.closed_at}
+    for m in case.memberships:
+        days.add(m.starts_on)
+        days.update(d + timedelta(days=1) for d in (m.ends_on,) if d)
+        instants.update((m.ended_at, m.added_at))
+    bases: list[ConsentFacts | StatutoryFacts] = [*case.consents, *case.statutory]
+    for basis in bases:
+        days.add(basis.valid_from)
+        days.update(d + timedelta(days=1) for d in (basis.valid_until,) if d)
+        instants.add(basis.ended_at)
+    instants.update(d.decided_at for d in case.statutory)
+    return {helsinki_midnight(day) for day in days} | {t for t in instants if t is not None}
 
 
 def _later(a: date | None, b: date | None) -> date | None:

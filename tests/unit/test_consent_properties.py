@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from consent.decision import BasisKind, Decision, decide, live_grants
 from consent.facts import (
+    SYSTEM_ACTOR,
     AccessRequest,
     Action,
     Actor,
@@ -28,6 +29,7 @@ from consent.facts import (
     CaseContext,
     ConsentFacts,
     Direction,
+    FactsNeeded,
     Membership,
     Purpose,
     StatutoryFacts,
@@ -597,6 +599,26 @@ def test_live_grants_agree_with_decide(scenario: Scenario) -> None:
                     g.basis_kind is decision.basis_kind and g.basis_id == decision.basis_id
                     for g in sealed
                 )
+
+
+@given(scenario=scenarios(), purpose=purposes, action=st.sampled_from(Action))
+def test_the_part_of_the_facts_a_request_needs_decides_as_the_whole(
+    scenario: Scenario, purpose: Purpose, action: Action
+) -> None:
+    """A loader may gather only the facts a request needs (``FactsNeeded``): on that part
+    every such request is decided as on the whole case, and a request needing more is denied."""
+    at, case = scenario.at, scenario.case
+    actors = (scenario.actor, CASEWORKER, CLIENT_ACTOR, partner(FOREIGN_ORG), SYSTEM_ACTOR)
+    for actor in actors:
+        part = case.narrowed(FactsNeeded.of(actor, purpose))
+        for scope in ALL_SCOPES:
+            request = AccessRequest(actor, CLIENT, action, purpose, at, scope)
+            assert decide(request, part) == decide(request, case), (actor, scope)
+        for other in actors:
+            needed = FactsNeeded.of(other, purpose)
+            if not part.narrowed_to.covers(needed):
+                request = AccessRequest(other, CLIENT, action, purpose, at, DataScope.NAME)
+                assert not decide(request, part).allowed, (actor, other)
 
 
 @given(data=st.data(), scenario=scenarios(), purpose=purposes)

@@ -1,0 +1,130 @@
+"""Every home and list page issues the same statements however many clients there are.
+
+A page's cost must not grow with the country (issue 12: Kela and the Criminal Sanctions
+Agency are members of nearly every network): lists page in SQL and gather case facts only
+for the rows they show. Each page is counted in a small world and again after many more
+clients — each shared with the partner, in the worker's caseload and logged — and must
+run exactly as many statements, below a ceiling that keeps it near its round trips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.models import Organisation, OrgKind, Role, User
+from consent.sections import SectionKind
+from tests import factories
+from tests.conftest import api_token, login
+
+MORE_THAN_A_PAGE = 30  # both the partner's list (20 a page) and the caseload (25 a page)
+
+
+@dataclass
+class World:
+    county: Organisation
+    housing: Organisation
+    worker: User
+    partner: User
+    client_user: User
+    admin: User
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    county = factories.organisation(db, OrgKind.COUNTY)
+    housing = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen asuntotoimisto")
+    worker = factories.user(db, Role.CASEWORKER, county)
+    record, _ = factories.client(db, county, name="Kuvitteellinen Oma", worker=worker)
+    world = World(
+        county=county,
+        housing=housing,
+        worker=worker,
+        partner=factories.user(db, Role.PARTNER, housing),
+        client_user=factories.user(db, Role.CLIENT, client=record),
+        admin=factories.user(db, Role.ADMIN),
+    )
+    grow(db, world, 2)
+    return world
+
+
+def grow(db: Session, world: World, clients: int) -> None:
+    """``clients`` more clients, each in the worker's caseload and sharing housing with the
+    housing office, each until another day."""
+    for n in range(clients):
+        _, case = factories.client(
+            db, world.county, name=f"Kuvitteellinen Asiakas {n}", worker=world.worker
+        )
+        member = factories.member(db, case, world.housing)
+        factories.consent(
+            db,
+            factories.actor(world.worker),
+            case,
+            member,
+            SectionKind.HOUSING,
+            valid_until=date.today() + timedelta(days=10 + n),
+        )
+    db.commit()
+
+
+PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
+    "partner's home": ("partner", "/partner/", 13),
+    "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
+    "caseworker's dashboard": ("worker", "/caseworker/", 10),
+    "caseworker's client list": ("worker", "/caseworker/clients", 8),
+    "client's home": ("client", "/my/", 8),
+    "client's access log": ("client", "/my/log", 8),
+    "administrator's home": ("admin", "/admin/", 3),
+}
+
+
+def test_every_page_runs_the_same_statements_at_any_size(
+    app: Flask, client: FlaskClient, db: Session, world: World, sql_count: list[str]
+) -> None:
+    accounts = {
+        "partner": world.partner,
+        "worker": world.worker,
+        "client": world.client_user,
+        "admin": world.admin,
+    }
+    browsers: dict[str, tuple[FlaskClient, dict[str, str]]] = {}
+    for who, account in accounts.items():
+        browser = app.test_client()
+        login(browser, account.username)
+        browsers[who] = (browser, {})
+    browsers["partner-api"] = (client, api_token(client, world.partner.username))
+
+    def statements() -> dict[str, int]:
+        counted = {}
+        for name, (who, path, _) in PAGES.items():
+            browser, headers = browsers[who]
+            browser.get(path, headers=headers)  # warm: a first visit may record something once
+            sql_count.clear()
+            response = browser.get(path, headers=headers)
+            assert response.status_code == 200, (name, response.get_data(as_text=True)[:500])
+            counted[name] = len(sql_count)
+        return counted
+
+    few = statements()
+    grow(db, world, MORE_THAN_A_PAGE)
+    many = statements()
+    assert many == few, f"statements with 3 clients: {few}, with 33: {many}"
+    assert all(many[name] <= ceiling for name, (_, _, ceiling) in PAGES.items()), many
+
+
+def test_the_partners_list_gathers_case_facts_for_its_rows_alone(
+    client: FlaskClient, db: Session, world: World, sql_count: list[str]
+) -> None:
+    grow(db, world, MORE_THAN_A_PAGE)
+    login(client, world.partner.username)
+    sql_count.clear()
+    assert client.get("/partner/").status_code == 200
+    consents = [s for s in sql_count if s.lstrip().startswith("SELECT consents.case_id")]
+    assert len(consents) == 1
+    # The members of one page's clients, no more (SQLite's ? or psycopg's %(name)s).
+    assert consents[0].count("?") + consents[0].count("%(") <= 20
