@@ -19,6 +19,7 @@ from app import (
     labels,
     request_log,
     security,
+    security_log,
     transactions,
 )
 from app.extensions import csrf, db, migrate
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_log.init_app(app)  # first: its after_request hook runs last, timing everything
     i18n.init_app(app)
     labels.init_app(app)
+    security_log.init_app(app)
     security.init_app(app)
     transactions.init_app(app)
     headers.init_app(app)

@@ -14,7 +14,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
+from app import security_log
+from app.accounts.commands import PurgedSession
 from app.extensions import db, db_session
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from sharing import access_log, blind_index, keys, seal, write_lock
@@ -30,6 +33,30 @@ _maintenance_log = logging.getLogger("tukiverkko.maintenance")
 def _settings() -> Settings:
     settings: Settings = current_app.extensions["tukiverkko.settings"]
     return settings
+
+
+def _key_event(
+    operation: str,
+    outcome: security_log.Outcome,
+    *,
+    key_id: str | None = None,
+    rewrapped: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """A master-key or secret-key operation in the security log (ids only, never a key)."""
+    security_log.event(
+        security_log.Kind.KEYS,
+        outcome=outcome,
+        operation=operation,
+        key_id=key_id,
+        rewrapped=rewrapped,
+        reason=reason,
+    )
+
+
+def _refused(operation: str, message: str) -> click.ClickException:
+    _key_event(operation, security_log.Outcome.FAILURE, reason=message)
+    return click.ClickException(message)
 
 
 def _keyring() -> Keyring:
@@ -53,12 +80,14 @@ def keys_init() -> None:
         fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
+        _key_event("init_secret_key", security_log.Outcome.SUCCESS)
         click.echo(f"secret key: created {secret_path}")
     if settings.keyring is not None:
         click.echo(f"master keys: present (active {settings.keyring.active_id})")
     else:
         keyring = generate_keyring()
         write_key_file(folder / MASTER_KEY_FILE, keyring)
+        _key_event("init", security_log.Outcome.SUCCESS, key_id=keyring.active_id)
         click.echo(f"master keys: created {folder / MASTER_KEY_FILE} (active {keyring.active_id})")
 
 
@@ -95,19 +124,22 @@ def keys_rotate(batch_size: int) -> None:
     if _pending(keyring):
         click.echo(f"resuming: re-wrapping under {keyring.active_id}")
     elif settings.keyring_file is None:
-        raise click.ClickException(
+        raise _refused(
+            "rotate",
             "the master keys come from TUKIVERKKO_MASTER_KEYS: add a new key there, make it "
-            "active, restart, and run this command again to re-wrap under it"
+            "active, restart, and run this command again to re-wrap under it",
         )
     else:
         keyring = keyring.with_new_active_key()
         write_key_file(settings.keyring_file, keyring)
+        _key_event("rotate", security_log.Outcome.SUCCESS, key_id=keyring.active_id)
         click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")
     done = 0
     while batch := _rewrap_batch(keyring, batch_size):
         db_session().commit()
         done += batch
         click.echo(f"re-wrapped {done}")
+    _key_event("rewrap", security_log.Outcome.SUCCESS, key_id=keyring.active_id, rewrapped=done)
     click.echo(f"done: every key is wrapped under {keyring.active_id}")
 
 
@@ -141,25 +173,28 @@ def keys_retire(key_id: str) -> None:
     settings = _settings()
     keyring = _keyring()
     if settings.keyring_file is None:
-        raise click.ClickException(
+        raise _refused(
+            "retire",
             "the master keys come from TUKIVERKKO_MASTER_KEYS: remove the key there (once "
-            "`flask keys status` shows nothing under it) and restart"
+            "`flask keys status` shows nothing under it) and restart",
         )
     if key_id == keyring.active_id:
-        raise click.ClickException(
-            f"{key_id} is the active master key: run `flask keys rotate` first"
+        raise _refused(
+            "retire", f"{key_id} is the active master key: run `flask keys rotate` first"
         )
     if key_id not in keyring.keys:
-        raise click.ClickException(f"master key {key_id} is not in the keyring")
+        raise _refused("retire", f"master key {key_id} is not in the keyring")
     data = keys.wrapped_counts(db_session()).get(key_id, 0)
     grantees = seal.wrapped_grantee_counts(db_session()).get(key_id, 0)
     index = blind_index.wrapped_index_counts(db_session()).get(key_id, 0)
     if remaining := data + grantees + index:
-        raise click.ClickException(
+        raise _refused(
+            "retire",
             f"{remaining} keys are still wrapped under {key_id} ({data} data keys, "
-            f"{grantees} grantee keys, {index} index keys): finish `flask keys rotate` first"
+            f"{grantees} grantee keys, {index} index keys): finish `flask keys rotate` first",
         )
     write_key_file(settings.keyring_file, keyring.without_key(key_id))
+    _key_event("retire", security_log.Outcome.SUCCESS, key_id=key_id)
     click.echo(
         f"retired {key_id}: removed from {settings.keyring_file}; backups taken while it was "
         "active restore only with the keyring archived with them"
@@ -192,7 +227,7 @@ def maintenance_run() -> None:
     from app.maintenance import commands as maintenance
     from app.maintenance.lock import try_lock
     from app.request_log import FIELDS
-    from app.security import new_gate
+    from app.security import log_session_ended, new_gate
     from consent.base import utcnow
 
     started = time.perf_counter()
@@ -208,17 +243,38 @@ def maintenance_run() -> None:
     report = maintenance.run(
         session, new_gate(), now=utcnow(), retention_years=_settings().retention_years
     )
+    sessions_ended = _purge_sessions(session)
     session.commit()
+    for purged in sessions_ended:
+        log_session_ended(purged.user_id, purged.id, purged.reason)
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     _maintenance_log.info(
         "maintenance",
         extra={
-            FIELDS: {"outcome": "ran", **dataclasses.asdict(report), "duration_ms": duration_ms}
+            FIELDS: {
+                "outcome": "ran",
+                **dataclasses.asdict(report),
+                "sessions_ended": len(sessions_ended),
+                "duration_ms": duration_ms,
+            }
         },
     )
     click.echo(
         f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
-        f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}"
+        f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}, "
+        f"sessions ended {len(sessions_ended)}"
+    )
+
+
+def _purge_sessions(session: Session) -> list[PurgedSession]:
+    """Delete the sign-in sessions that are idle too long or past their lifetime."""
+    from app.accounts.commands import purge_sessions
+    from app.models import Role
+    from app.security import session_limits
+    from consent.base import utcnow
+
+    return purge_sessions(
+        session, now=utcnow(), limits={role: session_limits(role) for role in Role}
     )
 
 

@@ -1,8 +1,16 @@
-"""Route-level access (deny by default), password hashing, the current principal and gate.
+"""Route-level access (deny by default), sign-in sessions, password hashing, the current
+principal and gate.
 
 Every view declares who may use it with ``@allow(...)`` or ``@public``; the
 ``before_request`` hook refuses any endpoint that declares nothing. Object-level
 decisions (may this user read this client's data?) belong to the access gate.
+
+Sessions are server-side (``app.models.user_session``): ``begin_session`` stores a random
+secret in Flask-Login's cookie entry in place of a user id, and ``_load_user`` finds the
+session and its user with one statement (``app.accounts.queries.find_session``), refuses it
+once idle or past its lifetime (and deletes it), and writes its ``last_seen_at`` at most once
+a minute. Flask-Login's remember-me cookie is never set; were one presented, it would carry
+the same secret and be resolved the same way, so nothing outlives the session's row.
 """
 
 from __future__ import annotations
@@ -24,14 +32,22 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from app.accounts.queries import find_token
+from app import security_log
+from app.accounts import commands as accounts
+from app.accounts.queries import find_session, find_token
+from app.accounts.rules import SessionEnd, SessionLimits, needs_touch, session_ended
+from app.accounts.rules import user_agent_summary as summarise_user_agent
 from app.cases.facts import load_case_contexts
 from app.extensions import db_session, login_manager
+from app.i18n import SESSION_KEY
 from app.models import Role, User
+from app.models.user_session import UserSession
+from app.settings import Settings
 from consent.base import utcnow
 from consent.facts import Actor
+from sharing import write_lock
 from sharing.errors import KeyringError
 from sharing.gate import AccessGate
 from sharing.keys import KeyFile, Keyring
@@ -43,7 +59,9 @@ PERSON_LOADER = "tukiverkko.person_loader"  # app.extensions key; the person blu
 API_PREFIX = "/api/"
 PUBLIC_ENDPOINTS = frozenset({"static"})  # Flask's own view: stylesheet and images only
 _ACCESS_ATTR = "_tukiverkko_access"
-_LAST_SEEN = "last_seen"
+_USER_ID = "_user_id"  # Flask-Login's entry in the cookie: here, the session's secret
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "auth.language"})
+"""What a user whose password must change may still use (``User.password_must_change``)."""
 
 
 def allow(*roles: Role) -> Callable[[F], F]:
@@ -97,14 +115,14 @@ def enforce_route_access() -> Any:
     if rule is None:
         abort(403)
     if not current_user.is_authenticated:
+        if g.get("session_expired"):
+            _forget_session()
+            return redirect(url_for("auth.login", expired=1))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if _idle_too_long():
-        logout_user()
-        session.clear()
-        return redirect(url_for("auth.login", expired=1))
+    if current_user.password_must_change and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))
     if current_user.role not in rule:
         abort(403)
-    session[_LAST_SEEN] = utcnow().timestamp()
     return None
 
 
@@ -132,23 +150,6 @@ def _enforce_person_grantee() -> None:
     return None
 
 
-def _idle_too_long() -> bool:
-    last_seen = session.get(_LAST_SEEN)
-    if last_seen is None:
-        return False
-    settings = current_app.extensions["tukiverkko.settings"]
-    minutes = (
-        settings.client_idle_minutes
-        if current_user.role is Role.CLIENT
-        else settings.staff_idle_minutes
-    )
-    return bool(utcnow().timestamp() - last_seen > timedelta(minutes=minutes).total_seconds())
-
-
-def mark_session_fresh() -> None:
-    session[_LAST_SEEN] = utcnow().timestamp()
-
-
 def password_hasher() -> PasswordHasher:
     """The argon2id hasher with this app's cost parameters."""
     hasher: PasswordHasher = current_app.extensions["tukiverkko.password_hasher"]
@@ -159,17 +160,150 @@ def make_password_hasher(time_cost: int, memory_cost: int, parallelism: int) -> 
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
-def _load_user(user_id: str) -> User | None:
+# -- sessions ------------------------------------------------------------------------------
+
+
+def settings() -> Settings:
+    found: Settings = current_app.extensions["tukiverkko.settings"]
+    return found
+
+
+def session_limits(role: Role) -> SessionLimits:
+    """How long a sign-in of ``role`` may idle and last (``Settings``)."""
+    config = settings()
+    if role is Role.CLIENT:
+        return SessionLimits(
+            timedelta(minutes=config.client_idle_minutes),
+            timedelta(hours=config.client_session_hours),
+        )
+    return SessionLimits(
+        timedelta(minutes=config.staff_idle_minutes), timedelta(hours=config.staff_session_hours)
+    )
+
+
+def begin_session(user: User, *, assisted_by: User | None = None) -> UserSession:
+    """Sign ``user`` in: a new session record, and a fresh cookie naming only that record.
+
+    Whatever the cookie held before is dropped (no session fixation) but the language.
+    """
+    now = utcnow()
+    opened = accounts.open_session(
+        db_session(),
+        user,
+        now=now,
+        lifetime=session_limits(user.role).lifetime,
+        user_agent=summarise_user_agent(request.headers.get("User-Agent")),
+        assisted_by_id=assisted_by.id if assisted_by is not None else None,
+    )
+    _forget_session()
+    login_user(user)
+    session[_USER_ID] = opened.secret
+    g.user_session = opened.record
+    security_log.event(
+        security_log.Kind.SIGN_IN,
+        user_id=user.id,
+        outcome=security_log.Outcome.SUCCESS,
+        session_id=opened.record.id,
+        assisted_by=opened.record.assisted_by_id,
+    )
+    return opened.record
+
+
+def current_session() -> UserSession | None:
+    """The signed-in browser's session record (None for the API and anonymous requests)."""
+    if not current_user.is_authenticated:
+        return None
+    record: UserSession | None = g.get("user_session")
+    return record
+
+
+def end_current_session(reason: SessionEnd = SessionEnd.SIGNED_OUT) -> None:
+    """Sign this browser out: its session record goes, and the cookie keeps only the language."""
+    record = current_session()
+    if record is not None:
+        accounts.end_session(db_session(), record.id, user_id=record.user_id)
+        log_session_ended(record.user_id, record.id, reason)
+    _forget_session()
+
+
+def log_session_ended(user_id: uuid.UUID, session_id: uuid.UUID, reason: SessionEnd) -> None:
+    security_log.event(
+        security_log.Kind.SESSION_ENDED,
+        user_id=user_id,
+        outcome=security_log.Outcome.SUCCESS,
+        session_id=session_id,
+        reason=reason,
+    )
+
+
+def log_ended_sessions(user_id: uuid.UUID, ended: accounts.Ended, reason: SessionEnd) -> None:
+    """Each session that ``end_sessions`` ended, and its tokens, in the security log."""
+    for session_id in ended.sessions:
+        log_session_ended(user_id, session_id, reason)
+    if ended.tokens:
+        security_log.event(
+            security_log.Kind.TOKEN_REVOKED,
+            user_id=user_id,
+            outcome=security_log.Outcome.SUCCESS,
+            count=ended.tokens,
+            reason=reason,
+        )
+
+
+def _forget_session() -> None:
+    """Clear the cookie's session (and Flask-Login's user) but keep the chosen language."""
+    logout_user()
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    if locale:
+        session[SESSION_KEY] = locale
+    g.pop("user_session", None)
+
+
+def _load_user(secret: str) -> User | None:
+    """Flask-Login's user loader: the user of the session the cookie names, while it lasts."""
     if is_api_request():
         return None  # a cookie sent to the API is ignored: no ambient authority, no CSRF
-    raw_id, _, token = user_id.partition(".")
-    try:
-        user = db_session().get(User, uuid.UUID(raw_id))
-    except ValueError:
+    found = find_session(db_session(), secret)
+    if found is None:
         return None
-    if user is None or not user.active or user.session_token != token:
+    record, user = found
+    now = utcnow()
+    if not user.active:
         return None
+    ended = session_ended(
+        created_at=record.created_at,
+        last_seen_at=record.last_seen_at,
+        limits=session_limits(user.role),
+        now=now,
+    )
+    if ended is not None:
+        _note_first_write(lambda: accounts.end_session(db_session(), record.id, user_id=user.id))
+        log_session_ended(user.id, record.id, ended)
+        g.session_expired = True
+        return None
+    if needs_touch(record.last_seen_at, now):
+        _note_first_write(lambda: accounts.touch_session(db_session(), record.id, now=now))
+    g.user_session = record
     return user
+
+
+def _note_first_write(write: Callable[[], object]) -> None:
+    """Run a session's own bookkeeping write from a page that may only read (a GET).
+
+    On SQLite the write takes the write lock first, as any first write of a read does
+    (``sharing.write_lock.take``), and when the request had only read so far, commits it at
+    once and reads on (``give_back``): the lock is held for this one statement, not for the
+    whole page. The write depends on nothing read before it (``touch_session`` and
+    ``end_session`` are single statements with their own conditions). In a request that
+    writes anyway (a POST holds the lock already), and on PostgreSQL, it simply joins the
+    request's transaction.
+    """
+    connection = db_session().connection()
+    took = write_lock.take(connection)
+    write()
+    if took:
+        write_lock.give_back(connection)
 
 
 def _load_api_user(req: Request) -> User | None:
@@ -187,17 +321,12 @@ def _load_api_user(req: Request) -> User | None:
     return user
 
 
-ASSISTED_BY = "assisted_by"  # session key: staff beside the client (app/auth/activation.py)
-
-
 def assisted_by() -> uuid.UUID | None:
     """The staff member beside a signed-in client in a staff-assisted session, if any."""
-    if not current_user.is_authenticated or current_user.role is not Role.CLIENT:
+    record = current_session()
+    if record is None or current_user.role is not Role.CLIENT:
         return None
-    try:
-        return uuid.UUID(session[ASSISTED_BY]) if session.get(ASSISTED_BY) else None
-    except (TypeError, ValueError):
-        return None
+    return record.assisted_by_id
 
 
 def current_actor() -> Actor:

@@ -46,6 +46,9 @@ class Settings:
     argon2_parallelism: int = 1
     staff_idle_minutes: int = 30
     client_idle_minutes: int = 10
+    # The absolute lifetime of a sign-in (``app.accounts``), however active it is.
+    staff_session_hours: int = 12
+    client_session_hours: int = 2
     # Client Data Act 703/2023 annex: adult social work and substance-abuse service tasks
     # are kept 10 years after the case closes.
     retention_years: int = 10
@@ -56,6 +59,9 @@ class Settings:
     # Production runs on PostgreSQL; SQLite (one node, one writer at a time) only when the
     # operator says so for a single-node pilot (TUKIVERKKO_ALLOW_SQLITE=1).
     allow_sqlite: bool = False
+    # The security log (``app.security_log``): JSON lines to this file when set
+    # (TUKIVERKKO_SECURITY_LOG), else with the other logs on stderr under its own logger name.
+    security_log_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +91,7 @@ class Settings:
             keyring=_read_keyring(env, instance / MASTER_KEY_FILE),
             keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
             allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
+            security_log_file=Path(log) if (log := env.get("TUKIVERKKO_SECURITY_LOG")) else None,
             **values,
         )
         settings.validate()

@@ -5,9 +5,10 @@
 
 A partner's read of one shared plan section cannot do less than this, on the same data:
 
-1. Flask-Login loads the user from the session cookie (one SELECT by primary key). The
-   cookie is the app's own: the same secret key, cookie name and session protection, so a
-   browser signed in to the app is signed in here too.
+1. Flask-Login loads the user from the session cookie: one SELECT of the session the
+   cookie's secret names (by its SHA-256 digest) joined to its user. The cookie is the
+   app's own: the same secret key, cookie name and session protection, so a browser signed
+   in to the app is signed in here too.
 2. One SELECT of the client's consents to the user's organisation, through the consents'
    client index (the decision's lookup; the dates and sections are checked in Python).
 3. One SELECT of the section's current version (its ciphertext, not decrypted: the crypto
@@ -23,6 +24,7 @@ It deliberately does not import ``app`` (whose engine events would apply here to
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from datetime import date
@@ -56,9 +58,12 @@ LOG = Base.metadata.tables[AccessLogEntry.__tablename__]
 # Typed statements: ids bind and load as the app's ``Uuid`` columns store them on each dialect.
 _IDS = {name: bindparam(name, type_=Uuid()) for name in ("id", "client", "org")}
 USER = (
-    text("SELECT id, organisation_id, session_token, active FROM users WHERE id = :id")
-    .bindparams(_IDS["id"])
-    .columns(id=Uuid(), organisation_id=Uuid(), session_token=String(), active=Boolean())
+    text(
+        "SELECT u.id, u.organisation_id, u.active FROM user_sessions s "
+        "JOIN users u ON u.id = s.user_id WHERE s.digest = :digest"
+    )
+    .bindparams(bindparam("digest", type_=String()))
+    .columns(id=Uuid(), organisation_id=Uuid(), active=Boolean())
 )
 CONSENTS = (
     text(
@@ -103,13 +108,13 @@ PAGE = """<!doctype html><html lang="fi"><head><meta charset="utf-8">
 
 
 class BaselineUser(UserMixin):  # type: ignore[misc]  # flask-login ships no types
-    def __init__(self, user_id: uuid.UUID, organisation_id: uuid.UUID | None, token: str) -> None:
+    def __init__(self, user_id: uuid.UUID, organisation_id: uuid.UUID | None, secret: str) -> None:
         self.id = user_id
         self.organisation_id = organisation_id
-        self.token = token
+        self.secret = secret
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.token}"
+        return self.secret
 
 
 def create_baseline(url: str | None = None, instance: str | None = None) -> Flask:
@@ -143,12 +148,12 @@ def create_baseline(url: str | None = None, instance: str | None = None) -> Flas
             held.close()
 
     @logins.user_loader  # type: ignore[untyped-decorator]  # flask-login ships no types
-    def _load(user_id: str) -> BaselineUser | None:
-        raw, _, token = user_id.partition(".")
-        row = connection().execute(USER, {"id": uuid.UUID(raw)}).first()
-        if row is None or not row.active or row.session_token != token:
+    def _load(secret: str) -> BaselineUser | None:
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        row = connection().execute(USER, {"digest": digest}).first()
+        if row is None or not row.active:
             return None
-        return BaselineUser(row.id, row.organisation_id, token)
+        return BaselineUser(row.id, row.organisation_id, secret)
 
     def read(client_id: uuid.UUID, kind: str) -> dict[str, Any]:
         user: BaselineUser = current_user

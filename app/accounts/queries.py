@@ -1,16 +1,61 @@
-"""Who a presented API token stands for."""
+"""Who a presented session cookie or API token stands for; one's own sign-ins and tokens."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import may_be_token
+from app.accounts.rules import may_be_session_secret, may_be_token
 from app.issued_secrets import token_digest
-from app.models import User
+from app.models import Role, User
 from app.models.api_token import ApiToken
+from app.models.user_session import UserSession
+from app.pagination import ListPage, paginate
+
+
+def find_session(session: Session, secret: str) -> tuple[UserSession, User] | None:
+    """The session a cookie's secret names and its user, in one statement (every page asks).
+
+    Whether the session is still good (idle, lifetime, an active account) is the caller's
+    question: ``app.accounts.rules.session_ended``.
+    """
+    if not may_be_session_secret(secret):
+        return None
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.digest == token_digest(secret))
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def sessions_of(session: Session, user_id: uuid.UUID) -> list[UserSession]:
+    """The user's open sessions, the most recently used first."""
+    return list(
+        session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user_id)
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id)
+        )
+    )
+
+
+def tokens_of(session: Session, user_id: uuid.UUID, *, now: datetime) -> list[ApiToken]:
+    """The user's API tokens still valid at ``now``, the newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.user_id == user_id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > now,
+            )
+            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+        )
+    )
 
 
 def find_token(session: Session, secret: str, *, now: datetime) -> tuple[User, ApiToken] | None:
@@ -25,11 +70,21 @@ def find_token(session: Session, secret: str, *, now: datetime) -> tuple[User, A
     if row is None:
         return None
     token, user = row
-    if (
-        token.revoked_at is not None
-        or token.expires_at <= now
-        or not user.active
-        or token.session_token != user.session_token
-    ):
+    if token.revoked_at is not None or token.expires_at <= now or not user.active:
         return None
     return user, token
+
+
+STAFF_PER_PAGE = 50
+
+
+def staff_accounts(session: Session, *, page: int) -> ListPage[User]:
+    """Staff and administrator accounts (not clients': their sign-in is their worker's matter),
+    by username, a page at a time."""
+    query = select(User).where(User.role != Role.CLIENT).order_by(User.username, User.id)
+    return paginate(session, query, page=page, per_page=STAFF_PER_PAGE).map(lambda row: row[0])
+
+
+def open_sessions(session: Session, user_id: uuid.UUID) -> int:
+    """How many sessions of the user are open (whether idle or not: the purge decides that)."""
+    return session.scalar(select(func.count()).where(UserSession.user_id == user_id)) or 0

@@ -24,6 +24,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.accounts.commands import end_sessions
 from app.activation.queries import live_codes
 from app.activation.rules import (
     CODE_ATTEMPTS,
@@ -38,7 +39,6 @@ from app.cases.queries import latest_cases
 from app.issued_secrets import code_matches, format_code, hash_code, new_code, read_code
 from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
-from app.models.user import new_session_token
 from app.refusals import N_, Refused
 from app.transactions import execute_kept
 from consent.base import UTCDateTime, utcnow
@@ -239,7 +239,8 @@ def activate(
                 account.active = True
                 account.failed_logins = 0
                 account.locked_until = None
-                account.session_token = new_session_token()  # signs out every old session
+                account.password_must_change = False
+                end_sessions(session, account.id, now=now)  # every old sign-in ends
             session.flush()
     except IntegrityError:
         raise UsernameTaken() from None

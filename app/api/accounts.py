@@ -8,9 +8,11 @@ from typing import Any
 from flask import current_app, g
 from flask_login import current_user
 from marshmallow import fields, validate
+from sqlalchemy import select
 
+from app import security_log
 from app.accounts import commands as accounts
-from app.accounts.rules import SignInRefusal
+from app.accounts.rules import SessionEnd, SignInRefusal
 from app.api import bp
 from app.api.problems import problem
 from app.api.schemas import Strict, enum_field
@@ -22,6 +24,10 @@ from app.security import password_hasher
 from consent.base import utcnow
 
 ALL_ROLES = tuple(Role)
+CHOOSE_YOUR_OWN_FIRST = (
+    "This password was set by an administrator and works for one sign-in only: sign in on "
+    "the sign-in page and choose your own password first."
+)
 
 
 class TokenRequest(Strict):
@@ -66,18 +72,37 @@ class Me(Strict):
     body=TokenRequest,
     response=Token,
     status=201,
-    statuses=(401, 429),
+    statuses=(401, 403, 429),
 )
 def create_token(body: dict[str, Any]) -> Any:
     """Five wrong passwords lock the account for 15 minutes, as on the sign-in page.
-    The token lives 30 minutes for staff and 10 for clients and cannot be extended."""
+    The token lives 30 minutes for staff and 10 for clients and cannot be extended.
+    A one-time password (set by an administrator) is refused with 403: change it on the
+    sign-in page first."""
     result = accounts.authenticate(
         db_session(), password_hasher(), body["username"], body["password"], now=utcnow()
     )
     if not isinstance(result, User):
+        known = db_session().scalar(select(User.id).where(User.username == body["username"]))
+        security_log.event(
+            security_log.Kind.SIGN_IN,
+            user_id=known,
+            outcome=security_log.Outcome.FAILURE,
+            reason=result.value,
+            via="api",
+        )
         if result is SignInRefusal.LOCKED:
             return problem(429, result.message, headers={"Retry-After": "900"})
         return problem(401, result.message)
+    if result.password_must_change:
+        security_log.event(
+            security_log.Kind.SIGN_IN,
+            user_id=result.id,
+            outcome=security_log.Outcome.FAILURE,
+            reason="password_must_change",
+            via="api",
+        )
+        return problem(403, CHOOSE_YOUR_OWN_FIRST)
     settings = current_app.extensions["tukiverkko.settings"]
     minutes = (
         settings.client_idle_minutes if result.role is Role.CLIENT else settings.staff_idle_minutes
@@ -85,6 +110,12 @@ def create_token(body: dict[str, Any]) -> Any:
     now = utcnow()
     issued = accounts.issue_token(
         db_session(), result, now=now, lifetime=timedelta(minutes=minutes)
+    )
+    security_log.event(
+        security_log.Kind.TOKEN_ISSUED,
+        user_id=result.id,
+        outcome=security_log.Outcome.SUCCESS,
+        token_id=issued.token.id,
     )
     return MarshalResult(
         {
@@ -107,6 +138,13 @@ def create_token(body: dict[str, Any]) -> Any:
 )
 def revoke_token() -> None:
     accounts.revoke_token(g.api_token, now=utcnow())
+    security_log.event(
+        security_log.Kind.TOKEN_REVOKED,
+        user_id=current_user.id,
+        outcome=security_log.Outcome.SUCCESS,
+        token_id=g.api_token.id,
+        reason=SessionEnd.SIGNED_OUT,
+    )
 
 
 @operation(
@@ -119,7 +157,14 @@ def revoke_token() -> None:
     status=204,
 )
 def revoke_tokens() -> None:
-    accounts.revoke_all_tokens(db_session(), current_user, now=utcnow())
+    count = accounts.revoke_all_tokens(db_session(), current_user, now=utcnow())
+    security_log.event(
+        security_log.Kind.TOKEN_REVOKED,
+        user_id=current_user.id,
+        outcome=security_log.Outcome.SUCCESS,
+        count=count,
+        reason=SessionEnd.EVERYWHERE,
+    )
 
 
 @operation(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 import uuid
 from datetime import datetime
 
@@ -26,15 +25,13 @@ class Role(enum.StrEnum):
         return ActorRole(self.value)
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(16)
-
-
 class User(Base):
     """A login. Staff belong to an organisation; a client user belongs to their client record.
 
-    ``session_token`` is part of the login cookie's id: changing it ends every
-    session of the user at once (password change, deactivation).
+    Its sign-ins are server-side sessions (``app.models.user_session``): ending them all at
+    once (password change, deactivation) is ``app.accounts.commands.end_sessions``.
+    ``password_must_change``: the password was set by an administrator, so it is good for
+    one sign-in only, which must choose a new one before anything else.
     """
 
     __tablename__ = "users"
@@ -57,7 +54,7 @@ class User(Base):
     client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"), unique=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
-    session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
+    password_must_change: Mapped[bool] = mapped_column(default=False)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -79,4 +76,6 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_token}"
+        # Flask-Login stores this in the cookie at ``login_user``; ``app.security.begin_session``
+        # replaces it with the session's secret at once, and a user id alone signs nobody in.
+        return str(self.id)

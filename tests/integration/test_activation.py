@@ -12,11 +12,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.commands import open_session
 from app.activation import commands as service
 from app.activation import rules
 from app.issued_secrets import ALPHABET, format_code, read_code
 from app.models import Case, Client, Organisation, OrgKind, Role, User
 from app.models.activation import ActivationCode, CodeState
+from app.models.user_session import UserSession
 from app.security import password_hasher
 from app.web.auth.activation import SESSION_MAX_FAILURES
 from consent.base import utcnow
@@ -206,7 +208,7 @@ def test_password_and_username_rules_keep_the_code_usable(
     factories.user(db, Role.CASEWORKER, setting.county, username="Varattu")
     db.commit()
     cases = [
-        ({"password": "short", "confirm": "short"}, "at least 10 characters"),
+        ({"password": "short", "confirm": "short"}, "at least 12 characters"),
         ({"confirm": PASSWORD + "x"}, "The two passwords are not the same."),
         (
             {"password": issued.text + "!", "confirm": issued.text + "!"},
@@ -220,7 +222,7 @@ def test_password_and_username_rules_keep_the_code_usable(
                 "password": "Kaisa.Kuvitelma",
                 "confirm": "Kaisa.Kuvitelma",
             },
-            "cannot be the same as your username",
+            "too close to your name or username",
         ),
     ]
     for overrides, message in cases:
@@ -239,13 +241,15 @@ def test_a_code_resets_the_sign_in_the_client_already_has(
 ) -> None:
     account = factories.user(db, Role.CLIENT, client=setting.record, username="vanha")
     account.locked_until = utcnow() + timedelta(minutes=10)
-    token = account.session_token
+    old_sign_in = open_session(
+        db, account, now=utcnow(), lifetime=timedelta(hours=2), user_agent=""
+    ).record.id
     db.commit()
     issued = issue(db, setting)
     assert activate(client, issued.text, username="uusi.nimi").status_code == 302
     account = reload(db, account)
     assert account.username == "uusi.nimi" and account.locked_until is None
-    assert account.session_token != token  # every old session ended
+    assert db.get(UserSession, old_sign_in) is None  # every old session ended
     assert db.scalars(select(User).where(User.client_id == setting.record.id)).all() == [account]
     assert login(client, "vanha", "pw").headers.get("Location") != "/my/"
     assert login(client, "uusi.nimi", PASSWORD).headers["Location"] == "/my/"

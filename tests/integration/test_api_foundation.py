@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.commands import end_sessions
 from app.models import OrgKind, Role, User
 from app.models.api_token import ApiToken
-from app.models.user import new_session_token
 from consent.base import utcnow
 from tests import factories
 from tests.conftest import api_token, login
@@ -105,7 +105,7 @@ def test_revoking_ends_the_token_at_once(client: FlaskClient, worker: User) -> N
     _assert_problem(client.get("/api/v1/me", headers=second), 401)
 
 
-def test_expiry_deactivation_and_a_rotated_session_token_end_tokens(
+def test_expiry_deactivation_and_ending_every_session_end_tokens(
     app: Flask, client: FlaskClient, worker: User, db: Session
 ) -> None:
     headers = api_token(client, "api.worker")
@@ -115,7 +115,7 @@ def test_expiry_deactivation_and_a_rotated_session_token_end_tokens(
     _assert_problem(client.get("/api/v1/me", headers=headers), 401)
 
     headers = api_token(client, "api.worker")
-    db.get(User, worker.id).session_token = new_session_token()  # e.g. a password change
+    end_sessions(db, worker.id, now=utcnow())  # e.g. a password change
     db.commit()
     _assert_problem(client.get("/api/v1/me", headers=headers), 401)
 

@@ -28,8 +28,9 @@ from app.models import (
     User,
 )
 from app.models.receipt import ConsentReceipt, ReceiptAction
+from app.models.user_session import UserSession
 from app.plan.content import SectionContent
-from app.security import ASSISTED_BY, new_gate
+from app.security import new_gate
 from consent.decision import Reason
 from consent.facts import Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState, GivenHow
@@ -645,8 +646,9 @@ def test_a_staff_assisted_change_is_recorded_as_such(
     consent = grant(db, world, world.housing, SectionKind.HOUSING)
     db.commit()
     login(client, world.user.username)
-    with client.session_transaction() as browser_session:
-        browser_session[ASSISTED_BY] = str(officer_id)
+    signed_in = db.scalars(select(UserSession).where(UserSession.user_id == world.user.id)).one()
+    signed_in.assisted_by_id = officer_id  # as the assisted sign-in at a terminal records it
+    db.commit()
     path = f"/my/consents/{consent.id}/revoke"
     done = client.post(path, data={"csrf_token": csrf_token(client, path)})
     assert done.status_code == 302

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from app.activation.rules import (
-    CODE_LENGTH,
+from app.accounts.rules import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
-    InvalidUsername,
-    PasswordContainsCode,
-    PasswordSameAsUsername,
+    PasswordLikeName,
     PasswordTooLong,
     PasswordTooShort,
     WeakPassword,
+)
+from app.activation.rules import (
+    CODE_LENGTH,
+    InvalidUsername,
+    PasswordContainsCode,
     check_password,
     check_username,
 )
@@ -40,7 +42,7 @@ def test_anything_else_cannot_be_a_code(text: str | None) -> None:
         ("x" * (MAX_PASSWORD_LENGTH + 1), PasswordTooLong),
         ("my code is " + CODE.lower(), PasswordContainsCode),
         ("secret " + CODE[6:], PasswordContainsCode),  # the verifier alone is the secret
-        ("Matti.Meikalainen", PasswordSameAsUsername),
+        ("Matti.Meikalainen", PasswordLikeName),
     ],
 )
 def test_each_password_rule_is_its_own_refusal_on_the_password_field(

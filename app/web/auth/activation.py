@@ -7,9 +7,10 @@ against this browser session, which stops trying after ``SESSION_MAX_FAILURES``.
 
 A staff-assisted session: prison staff or a county caseworker, signed in, starts one at
 the terminal; that signs them out and leaves the terminal waiting for the client's own
-sign-in. The client's session then carries the staff member's id (``ASSISTED_BY``), which
-``app.security.current_actor`` puts into ``Actor.assisted_by``, so every log entry names
-both. The client's pages show a banner; ending the assisted session signs the client out.
+sign-in. The client's session record then carries the staff member's id
+(``UserSession.assisted_by_id``), which ``app.security.current_actor`` puts into
+``Actor.assisted_by``, so every log entry names both. The client's pages show a banner;
+ending the assisted session signs the client out.
 """
 
 from __future__ import annotations
@@ -20,27 +21,23 @@ from datetime import timedelta
 from flask import abort, current_app, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from app import security_log
+from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordTooShort
 from app.activation import commands as activation
-from app.activation.rules import (
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
-    USERNAME_PATTERN,
-    PasswordTooShort,
-)
+from app.activation.rules import USERNAME_PATTERN
 from app.extensions import db_session
-from app.i18n import SESSION_KEY
 from app.models import OrgKind, Role, User
 from app.security import (
-    ASSISTED_BY,
     allow,
     assisted_by,
-    mark_session_fresh,
+    begin_session,
+    end_current_session,
     password_hasher,
     public,
     role_home,
@@ -91,7 +88,8 @@ class ActivationForm(FlaskForm):
     password = PasswordField(
         _l("Choose a password"),
         description=_l(
-            "At least %(min)d characters. A few words in a row are easy to remember.",
+            "At least %(min)d characters. Three or four words in a row that have nothing to "
+            "do with each other are easy to remember and hard to guess.",
             min=MIN_PASSWORD_LENGTH,
         ),
         validators=[
@@ -143,7 +141,7 @@ def activate() -> Page | Response:
         return render_template("auth/activation.html", form=form), 400
     with refusals_shown_on(form):
         try:
-            activation.activate(
+            account = activation.activate(
                 db_session(),
                 password_hasher(),
                 code_text=form.code.data,
@@ -154,6 +152,12 @@ def activate() -> Page | Response:
             _note_failure()
             raise
         session.pop(ACTIVATION_FAILURES, None)
+        security_log.event(
+            security_log.Kind.PASSWORD_CHANGED,
+            user_id=account.id,
+            outcome=security_log.Outcome.SUCCESS,
+            via="activation_code",
+        )
         flash(
             gettext("Your sign-in is ready. Sign in with the username and password you chose."),
             "info",
@@ -201,14 +205,6 @@ def _pending_staff() -> User | None:
     return staff
 
 
-def _fresh_session() -> None:
-    """Clear the session (no fixation, nothing left of the previous user) but keep the language."""
-    locale = session.get(SESSION_KEY)
-    session.clear()
-    if locale:
-        session[SESSION_KEY] = locale
-
-
 @bp.app_template_global()
 def assisting_staff() -> User | None:
     """The staff member beside the signed-in client in a staff-assisted session."""
@@ -227,8 +223,7 @@ def assist() -> Page | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         staff_id = str(current_user.id)
-        logout_user()
-        _fresh_session()
+        end_current_session()  # the staff member's own session ends at the terminal
         session[ASSIST_PENDING] = {"by": staff_id, "at": utcnow().timestamp()}
         return redirect(url_for("auth.assist_sign_in"))
     return render_template("auth/activation_assist.html", form=form)
@@ -248,11 +243,9 @@ def assist_sign_in() -> Page | Response:
     if form.validate_on_submit():
         user = _check_client_credentials(form.username.data.strip(), form.password.data)
         if user is not None:
-            staff_id = str(staff.id)
-            _fresh_session()
-            login_user(user)
-            session[ASSISTED_BY] = staff_id
-            mark_session_fresh()
+            begin_session(user, assisted_by=staff)
+            if user.password_must_change:
+                return redirect(url_for("auth.change_password"))
             return redirect(url_for("portal.home"))
         status = 400
     elif form.is_submitted():
@@ -289,7 +282,6 @@ def assist_end() -> Response:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    logout_user()
-    _fresh_session()
+    end_current_session()
     flash(gettext("The assisted session has ended and you have been signed out."), "info")
     return redirect(url_for("auth.login"))

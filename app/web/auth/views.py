@@ -4,14 +4,22 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app import security_log
 from app.accounts.commands import authenticate
 from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import User
-from app.security import mark_session_fresh, password_hasher, public, role_home
+from app.security import (
+    begin_session,
+    end_current_session,
+    password_hasher,
+    public,
+    role_home,
+)
 from app.web.auth import bp
 from app.web.auth.forms import LanguageForm, LoginForm
 from consent.base import utcnow
@@ -36,12 +44,25 @@ def index() -> Response:
 
 
 def check_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials sign in, or None (with a message flashed)."""
+    """The active user these credentials sign in, or None (with a message flashed and the
+    failure in the security log)."""
     result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
     if isinstance(result, User):
         return result
+    log_failed_sign_in(username, result.value)
     flash(gettext(result.message), "error")
     return None
+
+
+def log_failed_sign_in(username: str, reason: str) -> None:
+    """A refused sign-in in the security log, with the account when the username names one."""
+    known = db_session().scalar(select(User.id).where(User.username == username))
+    security_log.event(
+        security_log.Kind.SIGN_IN,
+        user_id=known,
+        outcome=security_log.Outcome.FAILURE,
+        reason=reason,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,9 +74,9 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = check_credentials(form.username.data.strip(), form.password.data)
         if user is not None:
-            session.clear()  # a fresh session on every sign-in (no fixation)
-            login_user(user)
-            mark_session_fresh()
+            begin_session(user)  # a fresh cookie on every sign-in (no fixation)
+            if user.password_must_change:
+                return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(form.next.data) or url_for(role_home(user.role)))
     return render_template("auth/login.html", form=form, expired=request.args.get("expired") == "1")
 
@@ -63,11 +84,7 @@ def login() -> Response | str:
 @bp.route("/logout", methods=["POST"])
 @public
 def logout() -> Response:
-    logout_user()
-    locale = session.get(SESSION_KEY)
-    session.clear()
-    if locale:
-        session[SESSION_KEY] = locale
+    end_current_session()
     flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

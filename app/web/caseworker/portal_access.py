@@ -17,9 +17,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.accounts.rules import MIN_PASSWORD_LENGTH
 from app.activation import commands as activation
 from app.activation.queries import codes_page
-from app.activation.rules import LIFETIME, MAX_ATTEMPTS, MIN_PASSWORD_LENGTH
+from app.activation.rules import LIFETIME, MAX_ATTEMPTS
 from app.extensions import db_session
 from app.models import Role, User
 from app.models.activation import ActivationCode, CodeState

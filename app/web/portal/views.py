@@ -60,6 +60,7 @@ MENU = (
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consents")),
     ("portal.log", _l("Who has looked at my information")),
+    ("auth.account", _l("My sign-ins")),
 )
 
 

@@ -1,8 +1,8 @@
 """Share periods (the partner's list of shared clients); indexes for the caseload and a
 partner's place in a network.
 
-Revision ID: 0003_share_periods
-Revises: 0002
+Revision ID: 0004_share_periods
+Revises: 0003_sessions
 Create Date: 2026-12-07
 
 When each organisation may read something of each client, computed from the facts the
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = "0003_share_periods"
-down_revision = "0002"
+revision = "0004_share_periods"
+down_revision = "0003_sessions"
 branch_labels = None
 depends_on = None
 

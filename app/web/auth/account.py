@@ -1,0 +1,192 @@
+"""One's own account: where one is signed in (sessions and API tokens), ending them, the password.
+
+Every role has these pages; a client sees them inside their own pages' frame, in plain words.
+Each change is a POST with a CSRF token (a button, no JavaScript). Changing the password
+ends every other session and token at once (``app.accounts.commands.change_password``); so
+does "sign out everywhere", this browser included.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app import security_log
+from app.accounts import commands as accounts
+from app.accounts.queries import sessions_of, tokens_of
+from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SessionEnd
+from app.extensions import db_session
+from app.models import Role, User
+from app.security import (
+    allow,
+    current_session,
+    end_current_session,
+    log_ended_sessions,
+    log_session_ended,
+    password_hasher,
+    role_home,
+)
+from app.web.auth import bp
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
+
+Page = str | tuple[str, int]
+EVERYONE = tuple(Role)
+
+
+class ConfirmForm(FlaskForm):
+    """A button with CSRF protection and nothing else."""
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Your current password"),
+        validators=[
+            DataRequired(message=_l("Type your current password.")),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least %(min)d characters. Three or four words in a row that have nothing to "
+            "do with each other are easy to remember and hard to guess.",
+            min=MIN_PASSWORD_LENGTH,
+        ),
+        validators=[
+            DataRequired(message=_l("Choose a new password.")),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Type the new password again"),
+        validators=[
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _user() -> User:
+    user: User = current_user
+    return user
+
+
+@bp.route("/account")
+@allow(*EVERYONE)
+def account() -> str:
+    user = _user()
+    current = current_session()
+    return render_template(
+        "auth/account.html",
+        sessions=sessions_of(db_session(), user.id),
+        tokens=tokens_of(db_session(), user.id, now=utcnow()),
+        current_id=current.id if current is not None else None,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/account/sessions/<uuid:session_id>/end", methods=["POST"])
+@allow(*EVERYONE)
+def end_session(session_id: uuid.UUID) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = _user()
+    current = current_session()
+    if current is not None and current.id == session_id:
+        end_current_session()
+        flash(gettext("You have signed out."), "info")
+        return redirect(url_for("auth.login"))
+    if not accounts.end_session(db_session(), session_id, user_id=user.id):
+        abort(404)  # not one's own, or already ended
+    log_session_ended(user.id, session_id, SessionEnd.ENDED_BY_USER)
+    flash(gettext("That sign-in has ended."), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/tokens/<uuid:token_id>/revoke", methods=["POST"])
+@allow(*EVERYONE)
+def revoke_token(token_id: uuid.UUID) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = _user()
+    if not accounts.revoke_own_token(db_session(), user.id, token_id, now=utcnow()):
+        abort(404)
+    security_log.event(
+        security_log.Kind.TOKEN_REVOKED,
+        user_id=user.id,
+        outcome=security_log.Outcome.SUCCESS,
+        token_id=token_id,
+        reason=SessionEnd.ENDED_BY_USER,
+    )
+    flash(gettext("That program's sign-in has ended."), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@allow(*EVERYONE)
+def sign_out_everywhere() -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = _user()
+    current = current_session()
+    ended = accounts.end_sessions(
+        db_session(), user.id, now=utcnow(), keep=current.id if current is not None else None
+    )
+    log_ended_sessions(user.id, ended, SessionEnd.EVERYWHERE)
+    end_current_session(SessionEnd.EVERYWHERE)
+    flash(gettext("You have signed out everywhere."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*EVERYONE)
+def change_password() -> Page | Response:
+    user = _user()
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/password.html", form=form), status
+    current = current_session()
+    with refusals_shown_on(form):
+        try:
+            ended = accounts.change_password(
+                db_session(),
+                password_hasher(),
+                user,
+                current=form.current_password.data,
+                new=form.password.data,
+                keep=current.id if current is not None else None,
+                now=utcnow(),
+            )
+        except accounts.WrongCurrentPassword:
+            security_log.event(
+                security_log.Kind.PASSWORD_CHANGED,
+                user_id=user.id,
+                outcome=security_log.Outcome.FAILURE,
+                reason="wrong_current",
+            )
+            raise
+        security_log.event(
+            security_log.Kind.PASSWORD_CHANGED,
+            user_id=user.id,
+            outcome=security_log.Outcome.SUCCESS,
+        )
+        log_ended_sessions(user.id, ended, SessionEnd.PASSWORD_CHANGED)
+        flash(
+            gettext("Your password has been changed. You were signed out everywhere else."),
+            "info",
+        )
+        return redirect(url_for(role_home(user.role)))
+    return render_template("auth/password.html", form=form), 400
