@@ -1,8 +1,9 @@
 """Route-level access (deny by default), sign-in sessions, password hashing, the current
 principal and gate.
 
-Every view declares who may use it with ``@allow(...)`` or ``@public``; the
-``before_request`` hook refuses any endpoint that declares nothing. Object-level
+Every view declares who may use it with ``@allow(...)``, ``@public`` or
+``@person_grantee``; the ``before_request`` hook refuses any endpoint that declares
+nothing. Object-level
 decisions (may this user read this client's data?) belong to the access gate.
 
 Sessions are server-side (``app.models.user_session``): ``begin_session`` stores a random
@@ -11,12 +12,20 @@ session and its user with one statement (``app.accounts.queries.find_session``),
 once idle or past its lifetime (and deletes it), and writes its ``last_seen_at`` at most once
 a minute. Flask-Login's remember-me cookie is never set; were one presented, it would carry
 the same secret and be resolved the same way, so nothing outlives the session's row.
+
+Every argument a URL can carry is declared once in ``URL_ARGUMENTS``: an id
+of a row says whose that row must be, and the same hook refuses (404) an id that names
+another client's or another organisation's row, and (403) an argument no one declared.
+Whether the caller may work on the client itself (``client_id``) is decided by the
+access gate in the view, which logs the refusal; so is everything about content.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -33,6 +42,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app import security_log
 from app.accounts import commands as accounts
@@ -42,12 +53,24 @@ from app.accounts.rules import user_agent_summary as summarise_user_agent
 from app.cases.facts import load_case_contexts
 from app.extensions import db_session, login_manager
 from app.i18n import SESSION_KEY
-from app.models import Role, User
+from app.models import Case, CaseTeamMember, NetworkMember, Role, User
+from app.models.activation import ActivationCode
+from app.models.api_token import ApiToken
+from app.models.flows import FlowAgreement
+from app.models.intake import Notification
+from app.models.log_query import LogQuery
+from app.models.parallel_plan import ParallelPlan
+from app.models.partner import RevocationNotice
+from app.models.person_access import PersonAccessGrant
+from app.models.receipt import ConsentReceipt
+from app.models.release import ChecklistItem
 from app.models.user_session import UserSession
 from app.settings import Settings
 from consent.base import utcnow
 from consent.facts import Actor
+from consent.models import Consent
 from sharing import write_lock
+from sharing.access_log import AccessLogEntry
 from sharing.errors import KeyringError
 from sharing.gate import AccessGate
 from sharing.keys import KeyFile, Keyring
@@ -62,15 +85,23 @@ _ACCESS_ATTR = "_tukiverkko_access"
 _USER_ID = "_user_id"  # Flask-Login's entry in the cookie: here, the session's secret
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "auth.language"})
 """What a user whose password must change may still use (``User.password_must_change``)."""
+_CONDITION_ATTR = "_tukiverkko_access_condition"
+Condition = Callable[[User], bool]
 
 
-def allow(*roles: Role) -> Callable[[F], F]:
-    """Declare the roles that may use a view; every other role is refused."""
+def allow(*roles: Role, when: Condition | None = None) -> Callable[[F], F]:
+    """Declare the roles that may use a view; every other role is refused (403).
+
+    ``when`` narrows the roles by a fact of the user's own account (their organisation's
+    kind, say): a user of an allowed role for whom it is false is refused (403) as well.
+    """
     if not roles:
         raise ValueError("allow() needs at least one role; use @public for open views")
 
     def mark(view: F) -> F:
         setattr(view, _ACCESS_ATTR, frozenset(roles))
+        if when is not None:
+            setattr(view, _CONDITION_ATTR, when)
         return view
 
     return mark
@@ -94,11 +125,93 @@ def person_grantee(view: F) -> F:
     return view
 
 
+class Whose(enum.Enum):
+    """Whose row an id in a URL must name for the caller (see ``URL_ARGUMENTS``).
+
+    ``GATE``: the client, decided by the access gate in the view, which logs a refusal
+    (county staff with a relationship to the case or a recorded work task; an organisation
+    while a consent or statutory disclosure covers it; the client themself).
+    ``CLIENT``: a row of the client the URL names, or without one of the signed-in client.
+    ``ORGANISATION``: a row addressed to the caller's own county or organisation.
+    ``USER``: a row of the signed-in user's own account (a session, a token).
+    ``VALUE``: not an object (a section kind, a version number, a link its view checks).
+    """
+
+    GATE = "decided by the access gate"
+    CLIENT = "the client's"
+    ORGANISATION = "the caller's organisation's"
+    USER = "the caller's own"
+    VALUE = "not an object"
+
+
+@dataclass(frozen=True)
+class UrlArgument:
+    """What one URL argument names and whose it must be; ``owner`` selects the owner's id."""
+
+    whose: Whose
+    owner: Callable[[uuid.UUID], Select[uuid.UUID]] | None = None
+
+
+def _row(column: InstrumentedAttribute[uuid.UUID], whose: Whose = Whose.CLIENT) -> UrlArgument:
+    """An id of a row of ``column``'s table, owned by the id that ``column`` holds."""
+    return UrlArgument(whose, lambda value: select(column).where(column.class_.id == value))
+
+
+def _team_member(value: uuid.UUID) -> Select[uuid.UUID]:
+    return select(Case.client_id).where(
+        CaseTeamMember.id == value, Case.id == CaseTeamMember.case_id
+    )
+
+
+# Every argument any URL takes, by name: one line per kind of id (a new route's new id
+# adds one). An argument not listed here is refused (403) before any view runs.
+URL_ARGUMENTS: dict[str, UrlArgument] = {
+    "client_id": UrlArgument(Whose.GATE),
+    "code_id": _row(ActivationCode.client_id),
+    "consent_id": _row(Consent.client_id),
+    "entry_id": _row(AccessLogEntry.client_id),
+    "flow_id": _row(FlowAgreement.client_id),
+    "grant_id": _row(PersonAccessGrant.client_id),
+    "item_id": _row(ChecklistItem.client_id),
+    "member_id": _row(NetworkMember.client_id),
+    "plan_id": _row(ParallelPlan.client_id),
+    "query_id": _row(LogQuery.client_id),
+    "receipt_id": _row(ConsentReceipt.client_id),
+    "team_member_id": UrlArgument(Whose.CLIENT, _team_member),
+    "session_id": _row(UserSession.user_id, Whose.USER),
+    "token_id": _row(ApiToken.user_id, Whose.USER),
+    # An account, for administrators alone (``@allow(Role.ADMIN)``), who manage every staff
+    # account; the view refuses client accounts (404).
+    "user_id": UrlArgument(Whose.VALUE),
+    "notice_id": _row(RevocationNotice.organisation_id, Whose.ORGANISATION),
+    "notification_id": _row(Notification.county_id, Whose.ORGANISATION),
+    "kind": UrlArgument(Whose.VALUE),  # a plan section's kind
+    "number": UrlArgument(Whose.VALUE),  # a version number of what the other ids name
+    "version": UrlArgument(Whose.VALUE),  # a published information text's version
+    "token": UrlArgument(Whose.VALUE),  # a close person's link (see ``person_grantee``)
+    "filename": UrlArgument(Whose.VALUE),  # a static file
+}
+
+
 def declared_access(endpoint: str) -> frozenset[Role] | str | None:
     """What an endpoint's view declared: roles, ``PUBLIC``, ``PERSON_GRANTEE`` or ``None``."""
     if endpoint in PUBLIC_ENDPOINTS:
         return PUBLIC
     return getattr(current_app.view_functions[endpoint], _ACCESS_ATTR, None)
+
+
+def declared_condition(endpoint: str) -> Condition | None:
+    """The ``when`` an endpoint's ``@allow`` narrows its roles by, if any."""
+    return getattr(current_app.view_functions[endpoint], _CONDITION_ATTR, None)
+
+
+def _refuse_unless_allowed(roles: frozenset[Role], user: User) -> None:
+    if user.role not in roles:
+        abort(403)
+    condition = declared_condition(request.endpoint or "")
+    if condition is not None and not condition(user):
+        abort(403)
+    _enforce_url_arguments(user)
 
 
 def enforce_route_access() -> Any:
@@ -107,12 +220,13 @@ def enforce_route_access() -> Any:
         return None  # routing failed; the 404/405 handlers answer
     rule = declared_access(request.endpoint)
     if rule == PUBLIC:
+        _enforce_url_arguments(None)  # no caller: an id of anyone's row is refused
         return None
     if is_api_request():
         return _enforce_api_access(rule)
     if rule == PERSON_GRANTEE:
         return _enforce_person_grantee()
-    if rule is None:
+    if not isinstance(rule, frozenset):
         abort(403)
     if not current_user.is_authenticated:
         if g.get("session_expired"):
@@ -121,9 +235,44 @@ def enforce_route_access() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.password_must_change and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))
-    if current_user.role not in rule:
-        abort(403)
+    _refuse_unless_allowed(rule, current_user)
     return None
+
+
+def _enforce_url_arguments(caller: User | None) -> None:
+    """Refuse an undeclared URL argument (403) and an id of someone else's row (404).
+
+    A row of another client than the one the URL names (or, without one, than the
+    signed-in client ``caller``), or addressed to another organisation than the
+    caller's, is a 404 exactly like a row that does not exist.
+    """
+    arguments = request.view_args or {}
+    for name, value in arguments.items():
+        declared = URL_ARGUMENTS.get(name)
+        if declared is None:
+            abort(403)
+        if declared.owner is None:
+            continue
+        expected = _owner_expected(declared.whose, arguments, caller)
+        if expected is None or not isinstance(value, uuid.UUID):
+            abort(404)
+        if db_session().scalar(declared.owner(value)) != expected:
+            abort(404)
+
+
+def _owner_expected(
+    whose: Whose, arguments: dict[str, Any], caller: User | None
+) -> uuid.UUID | None:
+    if caller is None:
+        return None
+    if whose is Whose.ORGANISATION:
+        return caller.organisation_id
+    if whose is Whose.USER:
+        return caller.id
+    client_id = arguments.get("client_id")
+    if isinstance(client_id, uuid.UUID):
+        return client_id
+    return caller.client_id if caller.role is Role.CLIENT else None
 
 
 def is_api_request() -> bool:
@@ -137,11 +286,11 @@ def _enforce_api_access(rule: frozenset[Role] | str | None) -> None:
         abort(403)
     if not current_user.is_authenticated:
         abort(401)
-    if current_user.role not in rule:
-        abort(403)
+    _refuse_unless_allowed(rule, current_user)
 
 
 def _enforce_person_grantee() -> None:
+    _enforce_url_arguments(None)
     loader = current_app.extensions.get(PERSON_LOADER)
     grant = loader() if loader is not None else None
     if grant is None:

@@ -106,7 +106,8 @@ def build_world(db: Session) -> World:
     gate = new_gate()
     county = db.get(Organisation, w.worker.organisation_id)
     colleague = factories.user(db, Role.CASEWORKER, county)
-    db.add(CaseTeamMember(case_id=w.case.id, user_id=colleague.id))
+    team_member = CaseTeamMember(case_id=w.case.id, user_id=colleague.id)
+    db.add(team_member)
     factories.user(db, Role.CASEWORKER, county)  # someone left to add to the team
     flow = network_service.add_flow(
         db,
@@ -195,6 +196,7 @@ def build_world(db: Session) -> World:
         {
             "client_id": w.client.id,
             "member_id": w.person.id,
+            "team_member_id": team_member.id,
             "consent_id": w.consent.id,
             "plan_id": plan.id,
             "flow_id": flow.id,

@@ -216,10 +216,8 @@ def assisting_staff() -> User | None:
 
 
 @bp.route("/assist", methods=["GET", "POST"])
-@allow(Role.CASEWORKER, Role.PARTNER)
+@allow(Role.CASEWORKER, Role.PARTNER, when=may_assist)
 def assist() -> Page | Response:
-    if not may_assist(current_user):
-        abort(403)
     form = ConfirmForm()
     if form.validate_on_submit():
         staff_id = str(current_user.id)

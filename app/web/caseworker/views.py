@@ -319,13 +319,13 @@ def add_team_member(page: ClientPage) -> Response | tuple[str, int]:
     return _overview(page, 400, team=form)
 
 
-@bp.route("/clients/<uuid:client_id>/team/<uuid:member_id>/remove", methods=["POST"])
+@bp.route("/clients/<uuid:client_id>/team/<uuid:team_member_id>/remove", methods=["POST"])
 @allow(Role.CASEWORKER)
 @client_page
-def remove_team_member(page: ClientPage, member_id: uuid.UUID) -> Response | tuple[str, int]:
+def remove_team_member(page: ClientPage, team_member_id: uuid.UUID) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _overview(page, 400)
-    case_commands.remove_team_member(db_session(), page.case, member_id, current_user.id)
+    case_commands.remove_team_member(db_session(), page.case, team_member_id, current_user.id)
     return _done(page, gettext("Removed from the case team."), "team")
 
 
