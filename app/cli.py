@@ -191,6 +191,7 @@ def maintenance_run() -> None:
     """
     from app.maintenance import commands as maintenance
     from app.maintenance.lock import try_lock
+    from app.rate_limit_storage import purge_expired
     from app.request_log import FIELDS
     from app.security import new_gate
     from consent.base import utcnow
@@ -208,6 +209,7 @@ def maintenance_run() -> None:
     report = maintenance.run(
         session, new_gate(), now=utcnow(), retention_years=_settings().retention_years
     )
+    purge_expired(session, now=utcnow())  # rate-limit counters past their window
     session.commit()
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     _maintenance_log.info(

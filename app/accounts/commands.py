@@ -1,7 +1,7 @@
 """Signing in with a password, and issuing and revoking the API's bearer tokens.
 
-``authenticate`` checks a username and password and keeps the account's lockout count;
-the count is bookkeeping that outlasts a refused request (``app.transactions.execute_kept``).
+``authenticate`` checks a username and password; limits on failures are the edge's
+(``app.rate_limits``).
 
 A token is 32 random bytes (base64url) behind the prefix ``tkv_``; only its SHA-256
 digest is stored (``app.issued_secrets``), so the table cannot be replayed. It lives as
@@ -21,18 +21,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import TOKEN_PREFIX, SignInRefusal, after_failure, locked
-from app.issued_secrets import new_token, token_digest
+from app.accounts.rules import TOKEN_PREFIX, SignInRefusal
+from app.issued_secrets import new_token, spend_a_check, token_digest
 from app.models import User
 from app.models.api_token import ApiToken
-from app.transactions import execute_kept
 
 
 def verify_password(hasher: PasswordHasher, user: User | None, password: str) -> bool:
     """Check a password in constant work whether or not the user exists; rehash when stale."""
     if user is None or user.password_hash is None:
-        # Spend the same effort as a real check so timing does not reveal usernames.
-        hasher.hash(password)
+        spend_a_check(hasher, password)  # timing does not reveal which usernames exist
         return False
     try:
         hasher.verify(user.password_hash, password)
@@ -46,26 +44,18 @@ def verify_password(hasher: PasswordHasher, user: User | None, password: str) ->
 def authenticate(
     session: Session, hasher: PasswordHasher, username: str, password: str, *, now: datetime
 ) -> User | SignInRefusal:
-    """The active user these credentials sign in, or why not; records the attempt's outcome.
+    """The active user these credentials sign in, or why not.
 
-    Five failures lock the account for 15 minutes; an unknown username costs the same
-    work as a known one, so timing does not tell them apart. A failure counts even when
-    the request is then refused.
+    An unknown username costs the same work as a known one, so timing does not tell them
+    apart, and the refusal is the same. No account is ever locked: the edge limits failed
+    attempts per address and per username at an address (``app.rate_limits``), so an
+    attacker cannot lock the owner out.
     """
     user = session.scalar(select(User).where(User.username == username))
-    if user is not None and locked(user.locked_until, now):
-        verify_password(hasher, None, password)
-        return SignInRefusal.LOCKED
     if verify_password(hasher, user, password) and user is not None and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
         user.last_login_at = now
         session.flush()
         return user
-    if user is not None:
-        failed_logins, lock = after_failure(user.failed_logins, now)
-        counted = update(User).where(User.id == user.id).values(failed_logins=failed_logins)
-        execute_kept(session, counted if lock is None else counted.values(locked_until=lock))
     return SignInRefusal.WRONG
 
 

@@ -11,6 +11,7 @@ from app.accounts.commands import authenticate
 from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import User
+from app.rate_limits import count_failure
 from app.security import mark_session_fresh, password_hasher, public, role_home
 from app.web.auth import bp
 from app.web.auth.forms import LanguageForm, LoginForm
@@ -36,10 +37,12 @@ def index() -> Response:
 
 
 def check_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials sign in, or None (with a message flashed)."""
+    """The active user these credentials sign in, or None (with a message flashed, and the
+    failure counted against the sign-in rate limits, ``app.rate_limits``)."""
     result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
     if isinstance(result, User):
         return result
+    count_failure()
     flash(gettext(result.message), "error")
     return None
 
