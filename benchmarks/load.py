@@ -212,6 +212,7 @@ def servers(manifest: Manifest) -> Iterator[tuple[Server, Server]]:
         "TUKIVERKKO_ENV": "production",
         "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
         "TUKIVERKKO_DATABASE_URL": manifest.url,
+        "TUKIVERKKO_PUBLIC_URL": f"http://{HOST}",  # requests go to gunicorn directly
         "BENCH_DATABASE_URL": manifest.url,
     }
     started: list[Server] = []

@@ -488,6 +488,7 @@ def page_costs(
             "TUKIVERKKO_ENV": "production",
             "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
             "TUKIVERKKO_DATABASE_URL": manifest.url,
+            "TUKIVERKKO_PUBLIC_URL": "http://localhost",  # the test client's host
         }
     )
     app = create_app(settings)
