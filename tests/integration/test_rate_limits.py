@@ -245,6 +245,15 @@ def test_without_a_proxy_a_forwarded_address_is_ignored(
     assert sign_in(client, "kuka.vain", headers=forged).status_code == 429
 
 
+def test_an_ipv6_address_counts_by_its_64_which_one_subscriber_holds(
+    app: Flask, client: FlaskClient, db: Session
+) -> None:
+    for n in range(smallest_limit(app, "sign_in_failures_per_account")):
+        assert sign_in(client, "kuka.vain", address=f"2001:db8:1:2::{n + 1:x}").status_code == 200
+    assert sign_in(client, "kuka.vain", address="2001:db8:1:2:ffff::1").status_code == 429
+    assert sign_in(client, "kuka.vain", address="2001:db8:1:3::1").status_code == 200
+
+
 # -- shared by every worker: two app instances on one database ------------------------------
 
 
