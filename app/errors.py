@@ -99,7 +99,7 @@ def handle_malformed_body(error: MalformedBody) -> Response:
 def handle_rate_limited(error: RateLimitExceeded) -> Answer:
     """A limit on guessing reached (``app.rate_limits``): 429 saying when to try again."""
     seconds = rate_limits.retry_after()
-    rate_limits.log_throttled(error)
+    rate_limits.log_throttled()
     headers = {"Retry-After": str(seconds)}
     if is_api_request():
         detail = f"Too many attempts. Try again in {seconds} seconds."

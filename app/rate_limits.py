@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import Limiter
 
 from app.rate_limit_storage import SCHEME
 from app.request_bodies import MalformedBody, json_body
@@ -173,7 +173,7 @@ def retry_after() -> int:
     return max(1, math.ceil(max(resets, default=now + 60) - now))
 
 
-def log_throttled(error: RateLimitExceeded) -> None:
+def log_throttled() -> None:
     """The security event of a refused attempt (address and route; never the username)."""
     limiter: Limiter = current_app.extensions[LIMITER]
     security_event(
