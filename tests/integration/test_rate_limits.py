@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from limits.storage import MemoryStorage
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -27,6 +28,7 @@ from app.extensions import db_session
 from app.models import Role
 from app.models.rate_limit import rate_limit_counters as counters
 from app.rate_limit_storage import DatabaseStorage, purge_expired
+from app.rate_limits import LIMITER
 from consent.base import Base
 from sharing.keys import Keyring
 from tests import factories
@@ -295,6 +297,14 @@ def test_two_app_instances_on_one_database_count_together(
             with app.app_context():
                 flask_db.session.remove()
                 flask_db.engine.dispose()
+
+
+def test_a_configured_storage_url_is_used_instead_of_the_database(app: Flask) -> None:
+    """``TUKIVERKKO_RATELIMIT_STORAGE_URL`` (Redis in production; memory here, where it is
+    allowed): each app has its limiter, so another app's storage never leaks into this one."""
+    with app_with(app, ratelimit_storage_url="memory://") as elsewhere:
+        assert isinstance(elsewhere.extensions[LIMITER].storage, MemoryStorage)
+    assert isinstance(app.extensions[LIMITER].storage, DatabaseStorage)
 
 
 # -- the storage itself --------------------------------------------------------------------
