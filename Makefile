@@ -55,6 +55,7 @@ translations: $(STAMP)
 	fi
 
 run: export TUKIVERKKO_ENV := development
+run: export TUKIVERKKO_PUBLIC_URL := $(or $(TUKIVERKKO_PUBLIC_URL),http://127.0.0.1:$(or $(PORT),5000))
 run: install translations
 	@echo "==> flask keys init"
 	$(FLASK) keys init
@@ -71,6 +72,7 @@ run: install translations
 # by `flask keys init`; or TUKIVERKKO_SECRET_KEY / TUKIVERKKO_MASTER_KEYS in the environment);
 # the database is TUKIVERKKO_DATABASE_URL, default SQLite in the instance folder, which
 # production accepts only with TUKIVERKKO_ALLOW_SQLITE=1 (set here: a single-node pilot).
+# Links point at TUKIVERKKO_PUBLIC_URL, here the bind address (production requires it).
 # It migrates first (production refuses to serve a schema behind the migrations).
 # `DEMO=1 make serve` also seeds the fictional demo world (as development; never in production).
 serve: export TUKIVERKKO_ENV := production
@@ -78,6 +80,7 @@ serve: export TUKIVERKKO_ALLOW_SQLITE := 1
 serve: export TUKIVERKKO_INSTANCE_PATH := $(or $(TUKIVERKKO_INSTANCE_PATH),$(CURDIR)/instance/serve)
 serve: export TUKIVERKKO_DATABASE_URL := $(or $(TUKIVERKKO_DATABASE_URL),sqlite:///$(TUKIVERKKO_INSTANCE_PATH)/tukiverkko.db)
 serve: export TUKIVERKKO_BIND := $(or $(TUKIVERKKO_BIND),127.0.0.1:8000)
+serve: export TUKIVERKKO_PUBLIC_URL := $(or $(TUKIVERKKO_PUBLIC_URL),http://$(TUKIVERKKO_BIND))
 serve: install translations
 	@echo "==> flask keys init (instance folder $$TUKIVERKKO_INSTANCE_PATH)"
 	# Production refuses to start without keys, so they are made as development would (the

@@ -17,6 +17,9 @@ from app import (
     health,
     i18n,
     labels,
+    public_url,
+    rate_limits,
+    request_bodies,
     request_log,
     security,
     security_log,
@@ -76,6 +79,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     request_log.init_app(app)  # first: its after_request hook runs last, timing everything
+    request_bodies.init_app(app)  # a form that is not UTF-8 is refused before CSRF reads it
+    public_url.init_app(app)  # proxies, and (production) the host: before anything else reads
     i18n.init_app(app)
     labels.init_app(app)
     security_log.init_app(app)
@@ -92,6 +97,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (auth.bp, caseworker.bp, partner.bp, portal.bp, admin.bp, person.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens only: no cookie, so nothing to forge
+    # Wraps the views it limits, so after the blueprints; after `transactions`, so that its
+    # after_request hook (which counts failures) runs inside the request's unit of work.
+    rate_limits.init_app(app)
     if production and click.get_current_context(silent=True) is None:
         health.require_schema_at_head(app)
     return app

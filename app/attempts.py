@@ -1,10 +1,10 @@
-"""Wrong attempts in a row that lock something: a password, an activation code, a link's code.
+"""Wrong attempts in a row that lock something: an activation code, a link's code.
 
-One rule counts them for all three: each wrong attempt adds one, and the attempt that
-brings the count to the limit locks. Each feature keeps its own limit and what a lock
-means to it: a sign-in unlocks after a while and its count starts again
-(``app.accounts.rules``), an activation code can no longer be used
-(``app.activation.rules``), a person's link is locked for good (``app.person_access.rules``).
+One rule counts them for both: each wrong attempt adds one, and the attempt that brings the
+count to the limit locks. Each feature keeps its own limit and what a lock means to it: an
+activation code can no longer be used (``app.activation.rules``), a person's link is locked
+for good (``app.person_access.rules``). Passwords lock nothing (an attacker could lock the
+owner out at will): failed sign-ins are rate-limited at the edge (``app.rate_limits``).
 
 The rule reads a number, or a column: given ``Model.failed_attempts`` it builds the SQL of
 the same rule, so that an UPDATE counts and locks in one statement and parallel wrong

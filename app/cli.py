@@ -226,6 +226,7 @@ def maintenance_run() -> None:
     """
     from app.maintenance import commands as maintenance
     from app.maintenance.lock import try_lock
+    from app.rate_limit_storage import purge_expired
     from app.request_log import FIELDS
     from app.security import log_session_ended, new_gate
     from consent.base import utcnow
@@ -244,6 +245,7 @@ def maintenance_run() -> None:
         session, new_gate(), now=utcnow(), retention_years=_settings().retention_years
     )
     sessions_ended = _purge_sessions(session)
+    purge_expired(session, now=utcnow())  # rate-limit counters past their window
     session.commit()
     for purged in sessions_ended:
         log_session_ended(purged.user_id, purged.id, purged.reason)

@@ -8,15 +8,20 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, render_template
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from app import rate_limits
 from app.api.problems import CONFLICT, MALFORMED, STALE, VALIDATION, field_errors, problem
-from app.api.spec import MalformedBody, QueryError
-from app.extensions import db_session
+from app.api.spec import QueryError
+from app.extensions import db_session, login_manager
 from app.refusals import Refused
+from app.request_bodies import MalformedBody
 from app.security import is_api_request
 from sharing.errors import AccessDenied
 
@@ -33,7 +38,9 @@ def _titles() -> dict[int, str]:
         412: gettext("Someone else changed this first"),
         422: gettext("The request could not be handled"),
         413: gettext("The request was too large"),
+        429: gettext("Too many attempts"),
         500: gettext("Something went wrong"),
+        503: gettext("The service is not available right now"),
     }
 
 
@@ -42,7 +49,8 @@ def _page(status: int, message: str | None = None, title: str | None = None) -> 
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-Answer = tuple[str, int] | Response
+Answer = tuple[str, int] | tuple[str, int, dict[str, str]] | Response
+UNAVAILABLE_RETRY_SECONDS = 60
 
 
 def handle_http_error(error: HTTPException) -> Answer:
@@ -58,6 +66,8 @@ def handle_http_error(error: HTTPException) -> Answer:
         elif isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         return problem(status, _API_DETAILS.get(status), headers=headers)
+    if status == 413:
+        return _page(status, gettext("Shorten what you wrote and send the form again."))
     return _page(status)
 
 
@@ -83,7 +93,41 @@ def handle_validation_error(error: ValidationError) -> Response:
 
 
 def handle_malformed_body(error: MalformedBody) -> Response:
-    return problem(400, "Send one JSON object as the body.", kind=MALFORMED)
+    return problem(400, error.detail, kind=MALFORMED)
+
+
+def handle_rate_limited(error: RateLimitExceeded) -> Answer:
+    """A limit on guessing reached (``app.rate_limits``): 429 saying when to try again."""
+    seconds = rate_limits.retry_after()
+    rate_limits.log_throttled()
+    headers = {"Retry-After": str(seconds)}
+    if is_api_request():
+        detail = f"Too many attempts. Try again in {seconds} seconds."
+        return problem(429, detail, headers=headers)
+    minutes = -(-seconds // 60)
+    message = ngettext(
+        "For your security, this is paused for a while. Try again in %(num)d minute.",
+        "For your security, this is paused for a while. Try again in %(num)d minutes.",
+        minutes,
+    )
+    return (*_page(429, message), headers)
+
+
+def handle_database_unavailable(error: SQLAlchemyError) -> Answer:
+    """The database does not answer: 503, on a page that needs nothing from it."""
+    log.error("the database is unavailable", exc_info=error)
+    try:
+        db_session().rollback()
+    except SQLAlchemyError:
+        log.warning("rollback failed on the unavailable database", exc_info=True)
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+    if is_api_request():
+        detail = "The database is not available. Try again in a minute."
+        return problem(503, detail, headers=headers)
+    # The page's header would look up the signed-in user: it is drawn as if signed out.
+    login_manager._update_request_context_with_user()
+    message = gettext("Nothing you entered was saved. Try again in a few minutes.")
+    return (*_page(503, message), headers)
 
 
 def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -140,5 +184,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Refused, handle_refusal)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(MalformedBody, handle_malformed_body)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

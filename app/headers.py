@@ -1,8 +1,15 @@
-"""HTTP hygiene for every response: security headers and no caching of personal data."""
+"""HTTP hygiene for every response: security headers, no caching of personal data, and no
+server software version in the ``Server`` header."""
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
+
 from flask import Flask, Response, current_app, request
+from werkzeug.serving import WSGIRequestHandler
+
+SERVER_NAME = "Tukiverkko"
+"""What the development server calls itself (gunicorn says ``gunicorn``, nginx ``nginx``)."""
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -33,5 +40,21 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def _unversioned_server_name(handler: BaseHTTPRequestHandler) -> str:
+    return SERVER_NAME
+
+
+def hide_development_server_version() -> None:
+    """``flask run`` (``make run``): no Werkzeug and Python versions in the ``Server`` header.
+
+    Werkzeug's request handler writes ``Werkzeug/x Python/y`` into every answer, errors to
+    malformed requests included, and ``flask run`` takes no handler class of ours, so the
+    handler's ``version_string`` is replaced where it is defined (idempotent; only the
+    development server uses that class).
+    """
+    WSGIRequestHandler.version_string = _unversioned_server_name  # type: ignore[method-assign,assignment]  # no setting exists
+
+
 def init_app(app: Flask) -> None:
+    hide_development_server_version()
     app.after_request(add_security_headers)

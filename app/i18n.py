@@ -41,7 +41,9 @@ def current_language() -> str:
 def _language_form() -> dict[str, object]:
     from app.web.auth.forms import LanguageForm
 
-    return {"language_form": LanguageForm(language=select_locale())}
+    # Never from the request's form: an error page (a body over the size limit) must not read
+    # the body again; the language is posted to its own view, which reads its own form.
+    return {"language_form": LanguageForm(formdata=None, language=select_locale())}
 
 
 def helsinki_today() -> date:

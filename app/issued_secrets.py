@@ -14,6 +14,8 @@ and being unsalted it lets the row be found by the digest of the token presented
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import hmac
 import re
@@ -71,12 +73,29 @@ def code_matches(hasher: PasswordHasher, code_hash: str | None, code: str | None
     if code is None:
         return False
     if code_hash is None:
-        hasher.hash(code)
+        spend_a_check(hasher, code)
         return False
     try:
         return bool(hasher.verify(code_hash, code))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def spend_a_check(hasher: PasswordHasher, secret: str) -> None:
+    """The work of checking ``secret`` against a real hash, where there is none to check.
+
+    An unknown username or code is verified against a fixed hash made with the same
+    parameters, so it takes as long as a wrong password or code for one that exists.
+    """
+    dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        hasher.verify(dummy, secret)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash(secrets.token_urlsafe(TOKEN_BYTES))
 
 
 # -- tokens -------------------------------------------------------------------------------

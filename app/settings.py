@@ -14,7 +14,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from limits import parse_many
 
 from sharing.keys import Keyring
 
@@ -26,6 +29,13 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 MASTER_KEY_FILE = "master-keys.json"
 MIN_SECRET_KEY_LENGTH = 32
+MEMORY_STORAGE_SCHEMES = frozenset({"memory", "async+memory"})
+RATE_LIMITS = (
+    "sign_in_failures_per_address",
+    "sign_in_failures_per_account",
+    "tokens_per_account",
+    "code_failures_per_address",
+)
 
 
 class ConfigError(RuntimeError):
@@ -62,6 +72,22 @@ class Settings:
     # The security log (``app.security_log``): JSON lines to this file when set
     # (TUKIVERKKO_SECURITY_LOG), else with the other logs on stderr under its own logger name.
     security_log_file: Path | None = None
+    # The site's origin as users reach it (TUKIVERKKO_PUBLIC_URL, required in production):
+    # every absolute URL is built from it, never from the request's Host header.
+    public_url: str = "http://localhost"
+    # How many reverse proxies stand in front of the app (TUKIVERKKO_PROXY_COUNT; nginx: 1):
+    # the client's address and scheme are taken from that many X-Forwarded-* entries.
+    proxy_count: int = 0
+    # Where rate-limit counters live (TUKIVERKKO_RATELIMIT_STORAGE_URL): empty for the app's
+    # database, or a `limits` storage URL such as redis://host:6379 (never memory:// in
+    # production: each worker would count alone).
+    ratelimit_storage_url: str = ""
+    # Rate limits (`limits` notation; see app/rate_limits.py for why these numbers). Failures
+    # count, successes do not; each window starts at its first failure.
+    sign_in_failures_per_address: str = "20 per 15 minutes; 100 per day"
+    sign_in_failures_per_account: str = "5 per minute; 10 per 15 minutes; 20 per day"
+    tokens_per_account: str = "30 per hour"
+    code_failures_per_address: str = "10 per 15 minutes; 50 per day"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,7 +118,7 @@ class Settings:
             keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
             allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
             security_log_file=Path(log) if (log := env.get("TUKIVERKKO_SECURITY_LOG")) else None,
-            **values,
+            **_deployment(env, values),
         )
         settings.validate()
         return settings
@@ -100,9 +126,11 @@ class Settings:
     def validate(self) -> None:
         """Refuse unsafe production settings with a message that says how to fix them.
 
-        :raises ConfigError: when a production secret is missing or weak, or production
-            would run on SQLite without being allowed to.
+        :raises ConfigError: when a value is invalid (``check_values``); in production, when a
+            secret or the public URL is missing, a secret is weak, SQLite is not allowed, or
+            rate limits would be kept in each worker's memory.
         """
+        self.check_values()
         if self.environment != "production":
             return
         fix = (
@@ -127,6 +155,64 @@ class Settings:
             )
         if not self.session_cookie_secure:
             raise ConfigError("production must send the session cookie over HTTPS only")
+        if not self.public_url:
+            raise ConfigError(
+                "production needs TUKIVERKKO_PUBLIC_URL, the address users reach the site at "
+                "(e.g. https://tukiverkko.example.fi): links and FHIR URLs are built from it"
+            )
+        if urlsplit(self.ratelimit_storage_url).scheme in MEMORY_STORAGE_SCHEMES:
+            raise ConfigError(
+                "production cannot keep rate limits in memory (each worker would count alone): "
+                "leave TUKIVERKKO_RATELIMIT_STORAGE_URL empty for the database, or give a "
+                "redis:// URL"
+            )
+
+    def check_values(self) -> None:
+        """Refuse values no environment can run with (any environment).
+
+        :raises ConfigError: naming the setting and what it must be.
+        """
+        if self.public_url and not _is_origin(self.public_url):
+            raise ConfigError(
+                "TUKIVERKKO_PUBLIC_URL must be an origin: http(s)://host[:port], no path, "
+                f"query or user ({self.public_url!r})"
+            )
+        if self.proxy_count < 0:
+            raise ConfigError("TUKIVERKKO_PROXY_COUNT must be 0 or more")
+        for name in RATE_LIMITS:
+            try:
+                parse_many(getattr(self, name))
+            except ValueError as error:
+                raise ConfigError(f"{name} is not a rate limit: {error}") from None
+
+
+def _deployment(env: Mapping[str, str], values: dict[str, Any]) -> dict[str, Any]:
+    """The TOML values with what the deployment's environment sets over them."""
+    overrides: dict[str, Any] = {}
+    if (url := env.get("TUKIVERKKO_PUBLIC_URL")) is not None:
+        overrides["public_url"] = url.rstrip("/")
+    if (count := env.get("TUKIVERKKO_PROXY_COUNT")) is not None:
+        try:
+            overrides["proxy_count"] = int(count)
+        except ValueError:
+            raise ConfigError(f"TUKIVERKKO_PROXY_COUNT must be a number, not {count!r}") from None
+    if (storage := env.get("TUKIVERKKO_RATELIMIT_STORAGE_URL")) is not None:
+        overrides["ratelimit_storage_url"] = storage
+    return {**values, **overrides}
+
+
+def _is_origin(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+    )
 
 
 def _read_secret(env: Mapping[str, str], var: str, path: Path) -> str | None:

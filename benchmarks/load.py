@@ -213,6 +213,7 @@ def servers(manifest: Manifest) -> Iterator[tuple[Server, Server]]:
         "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
         "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
         "TUKIVERKKO_DATABASE_URL": manifest.url,
+        "TUKIVERKKO_PUBLIC_URL": f"http://{HOST}",  # requests go to gunicorn directly
         "BENCH_DATABASE_URL": manifest.url,
     }
     started: list[Server] = []

@@ -498,6 +498,7 @@ def page_costs(
             "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
             "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
             "TUKIVERKKO_DATABASE_URL": manifest.url,
+            "TUKIVERKKO_PUBLIC_URL": "http://localhost",  # the test client's host
         }
     )
     app = create_app(settings)

@@ -49,7 +49,9 @@ errorlog = "-"
 loglevel = "info"
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# Only the scheme is taken from the proxy; the app does not use client addresses.
+# gunicorn takes only the scheme from the proxy. The client's address (for rate limits) is the
+# app's to read: with TUKIVERKKO_PROXY_COUNT=1 it takes the entry nginx appends to
+# X-Forwarded-For (app/public_url.py). The Server header says "gunicorn", with no version.
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 # Request limits: a request line or header block larger than these is refused before the app.

@@ -7,10 +7,13 @@ Every test that asks for ``db`` runs twice: on SQLite and on PostgreSQL
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -174,6 +177,28 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
+@contextmanager
+def app_with(app: Flask, **changes: Any) -> Iterator[Flask]:
+    """Another app like ``app`` with some settings changed (a proxy count, a public URL), on the
+    same database: with the ``db`` fixture, its requests run in the test's transaction too."""
+    variant = create_app(dataclasses.replace(app.extensions["tukiverkko.settings"], **changes))
+    variant.test_client_class = IsolatedClient
+    try:
+        yield variant
+    finally:
+        with variant.app_context():
+            flask_db.engine.dispose()
+
+
+def smallest_limit(app: Flask, setting: str) -> int:
+    """The fewest attempts any window of a rate-limit setting allows (``app.rate_limits``)."""
+    from limits import parse_many
+
+    return min(
+        item.amount for item in parse_many(getattr(app.extensions["tukiverkko.settings"], setting))
+    )
+
+
 def login(client: FlaskClient, username: str, password: str = "pw"):  # type: ignore[no-untyped-def]
     return client.post(
         "/login",
@@ -181,10 +206,9 @@ def login(client: FlaskClient, username: str, password: str = "pw"):  # type: ig
     )
 
 
-@pytest.fixture
-def race_app(keyring: Keyring, tmp_path: Path) -> Iterator[Flask]:
-    """An app on a PostgreSQL database of its own, where requests commit for real: for
-    tests of concurrent writers (threads, each with its own test client and connection)."""
+def fresh_postgresql_database() -> str:
+    """The URL of a PostgreSQL database of the suite's own (``<test database>_race``), with
+    every table created empty: for apps whose requests commit for real."""
     base = make_url(postgresql_url())
     name = f"{base.database}_race"
     url = base.set(database=name)
@@ -197,7 +221,14 @@ def race_app(keyring: Keyring, tmp_path: Path) -> Iterator[Flask]:
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     engine.dispose()
-    app = create_app(make_settings(url.render_as_string(hide_password=False), tmp_path, keyring))
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def race_app(keyring: Keyring, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a PostgreSQL database of its own, where requests commit for real: for
+    tests of concurrent writers (threads, each with its own test client and connection)."""
+    app = create_app(make_settings(fresh_postgresql_database(), tmp_path, keyring))
     yield app
     with app.app_context():
         flask_db.session.remove()

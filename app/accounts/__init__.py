@@ -1,1 +1,1 @@
-"""Accounts: the credential check with its lockout, and the API's bearer tokens."""
+"""Accounts: the credential check, and the API's bearer tokens."""

@@ -1,7 +1,7 @@
 """Signing in and out, passwords, the API's bearer tokens, and ending them all at once.
 
-``authenticate`` checks a username and password and keeps the account's lockout count;
-the count is bookkeeping that outlasts a refused request (``app.transactions.execute_kept``).
+``authenticate`` checks a username and password; limits on failures are the edge's
+(``app.rate_limits``).
 
 A sign-in is a ``UserSession`` row (``open_session``): the browser's cookie carries only a
 random 256-bit secret and the row its SHA-256 digest. Deleting the row ends the session, at
@@ -34,24 +34,20 @@ from app.accounts.rules import (
     SessionEnd,
     SessionLimits,
     SignInRefusal,
-    after_failure,
     check_password,
-    locked,
     personal_words,
 )
-from app.issued_secrets import new_token, token_digest
+from app.issued_secrets import new_token, spend_a_check, token_digest
 from app.models import Role, User
 from app.models.api_token import ApiToken
 from app.models.user_session import UserSession
 from app.refusals import N_, Conflict, Refused
-from app.transactions import execute_kept
 
 
 def verify_password(hasher: PasswordHasher, user: User | None, password: str) -> bool:
     """Check a password in constant work whether or not the user exists; rehash when stale."""
     if user is None or user.password_hash is None:
-        # Spend the same effort as a real check so timing does not reveal usernames.
-        hasher.hash(password)
+        spend_a_check(hasher, password)  # timing does not reveal which usernames exist
         return False
     try:
         hasher.verify(user.password_hash, password)
@@ -65,31 +61,19 @@ def verify_password(hasher: PasswordHasher, user: User | None, password: str) ->
 def authenticate(
     session: Session, hasher: PasswordHasher, username: str, password: str, *, now: datetime
 ) -> User | SignInRefusal:
-    """The active user these credentials sign in, or why not; records the attempt's outcome.
+    """The active user these credentials sign in, or why not.
 
-    Five failures lock the account for 15 minutes; an unknown username costs the same
-    work as a known one, so timing does not tell them apart. A failure counts even when
-    the request is then refused.
+    An unknown username costs the same work as a known one, so timing does not tell them
+    apart, and the refusal is the same. No account is ever locked: the edge limits failed
+    attempts per address and per username at an address (``app.rate_limits``), so an
+    attacker cannot lock the owner out.
     """
     user = session.scalar(select(User).where(User.username == username))
-    if user is not None and locked(user.locked_until, now):
-        verify_password(hasher, None, password)
-        return SignInRefusal.LOCKED
     if verify_password(hasher, user, password) and user is not None and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
         user.last_login_at = now
         session.flush()
         return user
-    if user is not None:
-        _count_failure(session, user, now)
     return SignInRefusal.WRONG
-
-
-def _count_failure(session: Session, user: User, now: datetime) -> None:
-    failed_logins, lock = after_failure(user.failed_logins, now)
-    counted = update(User).where(User.id == user.id).values(failed_logins=failed_logins)
-    execute_kept(session, counted if lock is None else counted.values(locked_until=lock))
 
 
 @dataclass(frozen=True)
@@ -319,20 +303,16 @@ def change_password(
 ) -> Ended:
     """The user changes their own password; every other session and token of theirs ends.
 
-    A wrong current password counts as a failed sign-in (five lock the account, as at sign-in).
+    A wrong current password is a failed sign-in: the edge counts it (``app.rate_limits``).
 
-    :raises WrongCurrentPassword: when ``current`` is not the password (or the account is locked).
+    :raises WrongCurrentPassword: when ``current`` is not the password.
     :raises WeakPassword: when ``new`` breaks the password rule (``app.accounts.rules``).
     """
-    if locked(user.locked_until, now):
-        raise WrongCurrentPassword()
     if not verify_password(hasher, user, current):
-        _count_failure(session, user, now)
         raise WrongCurrentPassword()
     check_password(new, personal=_personal(user))
     user.password_hash = hasher.hash(new)
     user.password_must_change = False
-    user.failed_logins = 0
     session.flush()
     return end_sessions(session, user.id, now=now, keep=keep)
 
@@ -342,15 +322,13 @@ def set_password(
 ) -> Ended:
     """An administrator sets ``user``'s password: good for one sign-in, which must change it.
 
-    Lifts a lockout and ends every session and token of the user.
+    Ends every session and token of the user.
 
     :raises WeakPassword: when ``password`` breaks the password rule.
     """
     check_password(password, personal=_personal(user))
     user.password_hash = hasher.hash(password)
     user.password_must_change = True
-    user.failed_logins = 0
-    user.locked_until = None
     session.flush()
     return end_sessions(session, user.id, now=now)
 

@@ -186,7 +186,7 @@ def activate(
 ) -> User:
     """Use a code: create the client's sign-in, or reset the one they have.
 
-    Resetting also ends every session of the old sign-in and lifts a login lockout.
+    Resetting also ends every session of the old sign-in.
 
     :raises CodeRejected: when the code cannot be used (count of wrong tries kept).
     :raises InvalidUsername: when the username breaks the rule.
@@ -237,8 +237,6 @@ def activate(
                 account.username = username
                 account.password_hash = hasher.hash(password)
                 account.active = True
-                account.failed_logins = 0
-                account.locked_until = None
                 account.password_must_change = False
                 end_sessions(session, account.id, now=now)  # every old sign-in ends
             session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import security_log
 from app.accounts import commands as accounts
-from app.accounts.rules import SessionEnd, SignInRefusal
+from app.accounts.rules import SessionEnd
 from app.api import bp
 from app.api.problems import problem
 from app.api.schemas import Strict, enum_field
@@ -20,6 +20,7 @@ from app.api.spec import MarshalResult, operation
 from app.extensions import db_session
 from app.models import Role, User
 from app.models.organisation import OrgKind
+from app.rate_limits import count_failure
 from app.security import password_hasher
 from consent.base import utcnow
 
@@ -75,10 +76,11 @@ class Me(Strict):
     statuses=(401, 403, 429),
 )
 def create_token(body: dict[str, Any]) -> Any:
-    """Five wrong passwords lock the account for 15 minutes, as on the sign-in page.
-    The token lives 30 minutes for staff and 10 for clients and cannot be extended.
-    A one-time password (set by an administrator) is refused with 403: change it on the
-    sign-in page first."""
+    """Wrong passwords count against the sign-in page's limits: repeated failures from one
+    address, or for one username from one address, get 429 with Retry-After (the account
+    itself is never locked). The token lives 30 minutes for staff and 10 for clients and
+    cannot be extended. A one-time password (set by an administrator) is refused with 403:
+    change it on the sign-in page first."""
     result = accounts.authenticate(
         db_session(), password_hasher(), body["username"], body["password"], now=utcnow()
     )
@@ -91,8 +93,7 @@ def create_token(body: dict[str, Any]) -> Any:
             reason=result.value,
             via="api",
         )
-        if result is SignInRefusal.LOCKED:
-            return problem(429, result.message, headers={"Retry-After": "900"})
+        count_failure()
         return problem(401, result.message)
     if result.password_must_change:
         security_log.event(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import request
 from marshmallow import fields
 
 from app.api import bp
@@ -19,6 +18,7 @@ from app.api.spec import operation
 from app.extensions import db_session
 from app.fhir.export import export_bundle
 from app.models import Role
+from app.public_url import public_base
 from app.security import gate
 
 MEDIA_TYPE = "application/fhir+json"
@@ -59,5 +59,5 @@ def fhir_export(client_id: uuid.UUID) -> dict[str, Any]:
         found.client,
         found.case,
         purpose=found.purpose,
-        base_url=request.url_root,
+        base_url=public_base(),
     )

@@ -25,7 +25,7 @@ PRECONDITION_REQUIRED = "precondition-required"
 CONFLICT = "conflict"
 TYPES = {
     VALIDATION: "Some fields are not valid",
-    MALFORMED: "The body is not a JSON object",
+    MALFORMED: "The body is not a well-formed JSON object",
     STALE: "Someone else changed this since you read it",
     PRECONDITION_REQUIRED: "Send If-Match with the ETag you last read",
     CONFLICT: "The request conflicts with the current state",

@@ -18,7 +18,6 @@ from typing import Any
 from flask import Response, current_app, json, render_template
 from markupsafe import Markup, escape
 
-from app.accounts.rules import LOCKOUT, MAX_FAILED_LOGINS
 from app.api import VERSION, bp, problems
 from app.api.schemas import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from app.api.spec import BODY_LIMIT, spec_json
@@ -34,7 +33,9 @@ PROBLEM_HELP = {
         "(`#/goals`), `parameter` names a query parameter. Status 422."
     ),
     problems.MALFORMED: (
-        "The body is not a JSON object (not JSON at all, or an array or a string). Status 400."
+        "The body is not a well-formed JSON object: not UTF-8 JSON at all, an array or a "
+        "string, nested deeper than 32 levels, or holding an escaped lone surrogate "
+        "(`\\ud800`), which is not text. `detail` says which. Status 400."
     ),
     problems.STALE: (
         "The `If-Match` you sent is not the current version: someone changed the resource "
@@ -153,8 +154,9 @@ def docs() -> str:
         reference=reference_of(_document()),
         staff_minutes=settings.staff_idle_minutes,
         client_minutes=settings.client_idle_minutes,
-        max_failed_logins=MAX_FAILED_LOGINS,
-        lockout_minutes=int(LOCKOUT.total_seconds() // 60),
+        failures_per_address=settings.sign_in_failures_per_address,
+        failures_per_account=settings.sign_in_failures_per_account,
+        tokens_per_account=settings.tokens_per_account,
         max_per_page=MAX_PER_PAGE,
         default_per_page=DEFAULT_PER_PAGE,
         body_limit_kib=BODY_LIMIT // 1024,

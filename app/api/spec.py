@@ -26,9 +26,10 @@ from werkzeug.routing import AnyConverter, Rule, UUIDConverter
 from app.api import problems
 from app.api.schemas import Problem
 from app.models import Role
+from app.request_bodies import JSON_LIMIT, MalformedBody, json_body
 from app.security import allow, public
 
-BODY_LIMIT = 64 * 1024  # bytes; the longest plan section is far below this
+BODY_LIMIT = JSON_LIMIT  # bytes; the longest plan section is far below this
 _OPERATION = "_tukiverkko_operation"
 _ETAG_HEADER = {
     "ETag": {"description": "The version to send back in If-Match.", "schema": {"type": "string"}}
@@ -162,20 +163,16 @@ def load_body(schema: Schema) -> Any:
     """The JSON body through ``schema``.
 
     :raises UnsupportedMediaType: unless the body is ``application/json``.
-    :raises ValidationError: with per-field messages (a body that is not JSON at all
-        is reported as a problem of its own).
+    :raises MalformedBody: unless the body is one well-formed JSON object
+        (``app.request_bodies.json_body``).
+    :raises ValidationError: with per-field messages.
     """
-    request.max_content_length = BODY_LIMIT
     if not request.is_json:
         raise UnsupportedMediaType()
-    data = request.get_json(silent=True)
+    data = json_body(BODY_LIMIT)
     if not isinstance(data, dict):
         raise MalformedBody()
     return schema.load(data)
-
-
-class MalformedBody(Exception):
-    """The body is not a JSON object."""
 
 
 def marshal(op: Operation, result: Any) -> Response:
@@ -213,7 +210,13 @@ _STATUS_TEXT = {
     415: "The body must be application/json.",
     422: "Some fields are not valid; `errors` names each one.",
     428: "If-Match is required for this change.",
-    429: "Too many failed attempts: the account is locked for a while.",
+    429: "Too many attempts from your address (or for this account): wait Retry-After seconds.",
+}
+_RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 
 
@@ -314,6 +317,8 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
             "description": _STATUS_TEXT[status],
             "content": {problems.MEDIA_TYPE: {"schema": "Problem"}},
         }
+        if status == 429:
+            responses[str(status)]["headers"] = dict(_RETRY_AFTER_HEADER)
     doc["responses"] = responses
     return doc
 

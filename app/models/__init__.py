@@ -12,6 +12,7 @@ from app.models import log_query as _log_query  # noqa: F401
 from app.models import parallel_plan as _parallel_plan  # noqa: F401
 from app.models import partner as _partner  # noqa: F401
 from app.models import person_access as _person_access  # noqa: F401
+from app.models import rate_limit as _rate_limit  # noqa: F401
 from app.models import receipt as _receipt  # noqa: F401
 from app.models import release as _release  # noqa: F401
 from app.models import review as _review  # noqa: F401

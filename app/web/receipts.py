@@ -1,20 +1,20 @@
 """The words of a consent receipt: translated into the client's language, with its links.
 
 ``app/consents/receipts.py`` decides what a receipt says; this is where it is put into
-words (Flask-Babel) and where its link to the information text is made (``url_for``),
+words (Flask-Babel) and where its link to the information text is made (``external_url``),
 since both belong to the web layer. The pages and the API hand ``RequestWording()`` to the
 consent commands, which write the receipt in the same transaction as the change.
 """
 
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import force_locale, format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.consents.receipts import ReceiptDraft, ReceiptWords
 from app.labels import SECTIONS
 from app.models.receipt import ReceiptAction
+from app.public_url import external_url
 from consent.models import GivenHow
 
 COLLECTION_METHODS = {
@@ -40,11 +40,10 @@ class RequestWording:
                     if draft.responsible_worker
                     else gettext("The client's social worker")
                 ),
-                policy_url=url_for(
+                policy_url=external_url(
                     "portal.consent_information",
                     version=draft.information_text_version,
                     lang=draft.language,
-                    _external=True,
                 ),
                 collection_method=_collection_method(draft),
                 service_name=gettext(

@@ -52,6 +52,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = seeded_instance(tmp, "browser.db")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    env["TUKIVERKKO_PUBLIC_URL"] = base_url  # links on the pages lead back to this server
     with serving(flask_run(port), env, base_url=base_url, log_path=tmp / "server.log"):
         yield base_url
 

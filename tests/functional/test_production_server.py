@@ -13,6 +13,7 @@ import http.client
 import ipaddress
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -163,6 +164,8 @@ def test_gunicorn_behind_nginx_serves_probes_and_pages_and_logs_json(tmp_path: P
         TUKIVERKKO_ALLOW_SQLITE="1",
         TUKIVERKKO_BIND=f"127.0.0.1:{upstream}",
         TUKIVERKKO_WORKERS="2",
+        TUKIVERKKO_PUBLIC_URL="https://127.0.0.1",
+        TUKIVERKKO_PROXY_COUNT="1",  # nginx
     )
 
     # Pending migrations: production refuses to start and names the fix.
@@ -203,10 +206,13 @@ def test_gunicorn_behind_nginx_serves_probes_and_pages_and_logs_json(tmp_path: P
         context = ssl.create_default_context(cafile=str(cert))
 
         def fetch(
-            method: str, path: str, body: bytes | None = None
+            method: str,
+            path: str,
+            body: bytes | None = None,
+            headers: dict[str, str] | None = None,
         ) -> tuple[int, dict[str, str], bytes]:
             connection = http.client.HTTPSConnection("127.0.0.1", https_port, context=context)
-            connection.request(method, path, body=body)
+            connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
             data = response.read()
             connection.close()
@@ -224,6 +230,36 @@ def test_gunicorn_behind_nginx_serves_probes_and_pages_and_logs_json(tmp_path: P
         status, _, _ = fetch("POST", "/login", body=b"x" * (2 * 1024 * 1024))
         assert status == 413  # nginx refuses it before gunicorn: the app's 1 MiB limit
 
+        # Another host is refused (the probes answer any host: a balancer may use an address).
+        status, _, _ = fetch("GET", "/login", headers={"Host": "evil.example"})
+        assert status == 400
+        assert fetch("GET", "/healthz", headers={"Host": "10.0.0.12"})[0] == 200
+
+        # The client's address is what nginx saw: a forged X-Forwarded-For does not reset
+        # the limit on failed sign-ins (app.rate_limits; TUKIVERKKO_PROXY_COUNT=1).
+        _, headers, page = fetch("GET", "/login")
+        form = {
+            "Cookie": headers["set-cookie"].split(";", 1)[0],
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": "https://127.0.0.1/login",  # Flask-WTF checks it over HTTPS
+        }
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token is not None
+        body = b"csrf_token=" + token.group(1) + b"&username=kuka.tahansa&password=wrong"
+        answers = [
+            fetch("POST", "/login", body, {**form, "X-Forwarded-For": f"192.0.2.{n}"})[0]
+            for n in range(1, 8)
+        ]
+        assert answers[0] == 200 and answers[-1] == 429, answers
+
+        # No server software version anywhere: gunicorn says its name only.
+        direct = http.client.HTTPConnection("127.0.0.1", upstream, timeout=10)
+        direct.request("GET", "/healthz")
+        answer = direct.getresponse()
+        answer.read()
+        direct.close()
+        assert answer.getheader("Server") == "gunicorn"
+
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     requests = [entry for entry in lines if entry.get("logger") == "tukiverkko.request"]
     assert requests, log_path.read_text()
@@ -231,3 +267,7 @@ def test_gunicorn_behind_nginx_serves_probes_and_pages_and_logs_json(tmp_path: P
     assert (login["method"], login["route"], login["status"]) == ("GET", "/login", 200)
     assert not any(entry["route"] in ("/healthz", "/readyz") for entry in requests)
     assert "secret" not in log_path.read_text() and "next=" not in log_path.read_text()
+    security = [entry for entry in lines if entry.get("logger") == "tukiverkko.security"]
+    assert {entry["event"] for entry in security} == {"refused_host", "throttled"}
+    assert all(entry["address"] == "127.0.0.1" for entry in security)  # what nginx saw
+    assert "kuka.tahansa" not in log_path.read_text()

@@ -81,6 +81,7 @@ def test_the_wheel_installs_migrates_serves_and_translates(tmp_path: Path) -> No
         TUKIVERKKO_ALLOW_SQLITE="1",
         TUKIVERKKO_BIND=f"127.0.0.1:{port}",
         TUKIVERKKO_WORKERS="1",
+        TUKIVERKKO_PUBLIC_URL="http://127.0.0.1",
     )
     command = [
         str(bin_dir / "gunicorn"),

@@ -62,17 +62,13 @@ def test_the_token_is_stored_only_as_a_digest(
     assert secret not in stored.digest and len(stored.digest) == 64
 
 
-def test_wrong_password_is_a_problem_and_five_lock_the_account(
+def test_a_wrong_password_is_the_same_problem_for_an_unknown_username(
     client: FlaskClient, worker: User
 ) -> None:
-    for _ in range(5):
-        wrong = client.post("/api/v1/tokens", json={"username": "api.worker", "password": "x"})
-        _assert_problem(wrong, 401)
-    locked = client.post("/api/v1/tokens", json={"username": "api.worker", "password": "pw"})
-    _assert_problem(locked, 429)
-    assert locked.headers["Retry-After"] == "900"
+    wrong = client.post("/api/v1/tokens", json={"username": "api.worker", "password": "x"})
     unknown = client.post("/api/v1/tokens", json={"username": "nobody", "password": "pw"})
-    assert _assert_problem(unknown, 401)["detail"] == "Wrong username or password."
+    assert _assert_problem(wrong, 401) == _assert_problem(unknown, 401)
+    assert wrong.json["detail"] == "Wrong username or password."
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ from consent.status import LinkStatus
 from sharing.access_log import AccessLogEntry
 from sharing.models import GranteeKey, KeySeal
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, smallest_limit
 
 HOUSING_TEXT = "Oma vuokra-asunto ennen vapautumista (fictional)"
 HEALTH_TEXT = "Päihdekuntoutus jatkuu avohoidossa (fictional)"
@@ -416,6 +416,27 @@ def test_wrong_codes_lock_the_link(
     other = new_browser(app)
     assert other.get(link(issued)).status_code == 403
     assert reload(db, issued.grant).binding_hash is None
+
+
+def test_wrong_codes_from_one_address_are_limited_across_links(
+    app: Flask, client: FlaskClient, db: Session, world: World
+) -> None:
+    """Each link locks itself after a few wrong codes; the address is limited across links
+    (and activation codes), in the database, so new links or a new browser do not reset it."""
+    allowed = smallest_limit(app, "code_failures_per_address")
+    wrong = 0
+    while wrong < allowed:
+        issued = issue(db, world)  # replaces the earlier link
+        for _ in range(min(MAX_ATTEMPTS, allowed - wrong)):
+            assert enter_code(new_browser(app), issued, "AAAA-AAAA").status_code in (400, 403)
+            wrong += 1
+    issued = issue(db, world)
+    refused = enter_code(new_browser(app), issued)  # even the right code, from there
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert reload(db, issued.grant).binding_hash is None
+    elsewhere = new_browser(app)
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.30"
+    assert enter_code(elsewhere, issued).status_code == 303
 
 
 def test_an_empty_code_is_refused_without_counting(

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from limits import parse_many
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import OrgKind, Role, User
+from app.models.rate_limit import rate_limit_counters as counters
 from app.transactions import execute_kept, finish
 from tests import factories
 
+FAR = datetime(2100, 1, 1, tzinfo=UTC)
+
 
 def worker(db: Session, name: str = "kept.worker") -> User:
+    """A user whose name is a page's work, and a counter of the user's (bookkeeping to keep)."""
     account = factories.user(
         db, Role.CASEWORKER, factories.organisation(db, OrgKind.COUNTY), username=name
     )
+    db.execute(insert(counters).values(key=str(account.id), hits=0, expires_at=FAR))
     db.commit()
     return account
 
@@ -24,18 +31,17 @@ def worker(db: Session, name: str = "kept.worker") -> User:
 def count_one(db: Session, account: User) -> None:
     execute_kept(
         db(),  # the fixture's scoped session: the Session of this test
-        update(User)
-        .where(User.id == account.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .execution_options(synchronize_session=False),
+        update(counters).where(counters.c.key == str(account.id)).values(hits=counters.c.hits + 1),
     )
 
 
 def stored(db: Session, account_id: uuid.UUID) -> tuple[int, str]:
     row = db.execute(
-        select(User.failed_logins, User.display_name).where(User.id == account_id)
+        select(counters.c.hits, User.display_name)
+        .join(User, User.id == account_id)
+        .where(counters.c.key == str(account_id))
     ).one()
-    return row.failed_logins, row.display_name
+    return row.hits, row.display_name
 
 
 def test_a_refused_request_keeps_only_what_was_kept(db: Session) -> None:
@@ -85,7 +91,14 @@ def test_a_kept_write_outlasts_the_savepoint_it_ran_in(db: Session) -> None:
 def test_a_wrong_password_counts_although_the_answer_is_401(
     client: FlaskClient, db: Session
 ) -> None:
-    account_id = worker(db, "api.kept").id  # the request closes the session it ran in
+    worker(db, "api.kept")
     wrong = client.post("/api/v1/tokens", json={"username": "api.kept", "password": "x"})
     assert wrong.status_code == 401
-    assert stored(db, account_id)[0] == 1
+    # The rate limits' counters (app.rate_limits): each window of the limits per address
+    # and per username at it has counted this one failure.
+    counted = db.scalars(select(counters.c.hits).where(counters.c.key.contains("/sign-in/")))
+    settings = client.application.extensions["tukiverkko.settings"]
+    windows = parse_many(settings.sign_in_failures_per_address) + parse_many(
+        settings.sign_in_failures_per_account
+    )
+    assert list(counted) == [1] * len(windows)

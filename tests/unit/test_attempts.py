@@ -1,11 +1,10 @@
-"""Wrong attempts in a row: one counting rule for sign-ins, activation codes and links."""
+"""Wrong attempts in a row: one counting rule for activation codes and links."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import column
 
-from app.accounts.rules import SIGN_IN_ATTEMPTS
 from app.activation.rules import CODE_ATTEMPTS
 from app.attempts import AttemptLimit, Counted
 from app.person_access import rules as person_access_rules
@@ -39,6 +38,5 @@ def test_a_limit_must_allow_an_attempt() -> None:
 
 
 def test_each_feature_keeps_its_own_limit() -> None:
-    assert SIGN_IN_ATTEMPTS.max_failures == 5
     assert CODE_ATTEMPTS.max_failures == 5
     assert person_access_rules.CODE_ATTEMPTS.max_failures == person_access_rules.MAX_ATTEMPTS == 5

@@ -25,6 +25,7 @@ from app.accounts.queries import sessions_of, tokens_of
 from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SessionEnd
 from app.extensions import db_session
 from app.models import Role, User
+from app.rate_limits import count_failure
 from app.security import (
     allow,
     current_session,
@@ -171,6 +172,7 @@ def change_password() -> Page | Response:
                 now=utcnow(),
             )
         except accounts.WrongCurrentPassword:
+            count_failure()
             security_log.event(
                 security_log.Kind.PASSWORD_CHANGED,
                 user_id=user.id,

@@ -3,7 +3,7 @@
 ``/activate`` is public: the client types the one-time code their worker gave them and
 chooses a username and a password. Whatever is wrong with a code, the page says the
 same thing; wrong codes are counted against the code (``app.activation.commands``) and
-against this browser session, which stops trying after ``SESSION_MAX_FAILURES``.
+against the client's address (``app.rate_limits``: in the database, not in the cookie).
 
 A staff-assisted session: prison staff or a county caseworker, signed in, starts one at
 the terminal; that signs them out and leaves the terminal waiting for the client's own
@@ -33,6 +33,7 @@ from app.activation import commands as activation
 from app.activation.rules import USERNAME_PATTERN
 from app.extensions import db_session
 from app.models import OrgKind, Role, User
+from app.rate_limits import count_failure
 from app.security import (
     allow,
     assisted_by,
@@ -51,9 +52,6 @@ from consent.base import utcnow
 Page = str | tuple[str, int]
 
 ASSIST_PENDING = "assist_pending"  # session key: the staff member waiting for the client
-ACTIVATION_FAILURES = "activation_failures"  # session key: times of wrong codes
-SESSION_MAX_FAILURES = 10
-SESSION_WINDOW = timedelta(minutes=15)
 
 
 class ActivationForm(FlaskForm):
@@ -119,24 +117,12 @@ class ConfirmForm(FlaskForm):
 # -- activation ---------------------------------------------------------------------------
 
 
-def _recent_failures() -> list[float]:
-    cutoff = (utcnow() - SESSION_WINDOW).timestamp()
-    stamps = session.get(ACTIVATION_FAILURES) or []
-    return [t for t in stamps if isinstance(t, int | float) and t > cutoff]
-
-
-def _note_failure() -> None:
-    session[ACTIVATION_FAILURES] = [*_recent_failures(), utcnow().timestamp()]
-
-
 @bp.route("/activate", methods=["GET", "POST"])
 @public
 def activate() -> Page | Response:
     form = ActivationForm()
     if not form.is_submitted():
         return render_template("auth/activation.html", form=form)
-    if len(_recent_failures()) >= SESSION_MAX_FAILURES:
-        return render_template("auth/activation.html", form=form, blocked=True), 429
     if not form.validate():
         return render_template("auth/activation.html", form=form), 400
     with refusals_shown_on(form):
@@ -149,9 +135,8 @@ def activate() -> Page | Response:
                 password=form.password.data,
             )
         except activation.CodeRejected:
-            _note_failure()
+            count_failure()
             raise
-        session.pop(ACTIVATION_FAILURES, None)
         security_log.event(
             security_log.Kind.PASSWORD_CHANGED,
             user_id=account.id,

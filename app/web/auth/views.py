@@ -13,6 +13,7 @@ from app.accounts.commands import authenticate
 from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import User
+from app.rate_limits import count_failure
 from app.security import (
     begin_session,
     end_current_session,
@@ -44,12 +45,14 @@ def index() -> Response:
 
 
 def check_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials sign in, or None (with a message flashed and the
-    failure in the security log)."""
+    """The active user these credentials sign in, or None (with a message flashed, the
+    failure in the security log and counted against the sign-in rate limits,
+    ``app.rate_limits``)."""
     result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
     if isinstance(result, User):
         return result
     log_failed_sign_in(username, result.value)
+    count_failure()
     flash(gettext(result.message), "error")
     return None
 

@@ -28,6 +28,7 @@ from app.person_access import commands as person_access
 from app.person_access.commands import IssuedAccess
 from app.person_access.queries import grants_page, live_consents
 from app.person_access.rules import MAX_ATTEMPTS
+from app.public_url import external_url
 from app.refusals import Conflict
 from app.security import allow, gate, password_hasher
 from app.web.caseworker import bp
@@ -237,7 +238,7 @@ def _issued(page: ClientPage, member: NetworkMember, issued: IssuedAccess) -> st
         member=member,
         member_name=_person_name(page, member),
         issued=issued,
-        link=url_for("person.view", token=issued.token, _external=True),
+        link=external_url("person.view", token=issued.token),
         sections=[kind for kind in SectionKind if kind.value in issued.grant.sections],
         max_attempts=MAX_ATTEMPTS,
     )

@@ -24,6 +24,7 @@ from app.models.person_access import PersonAccessGrant
 from app.person_access import commands as person_access
 from app.person_access.queries import binding_matches, find_by_token, load_terms, read_for_person
 from app.person_access.rules import grant_status
+from app.rate_limits import count_failure
 from app.security import PERSON_LOADER, gate, password_hasher, person_grantee
 from app.web.person import bp
 from app.web.person.forms import CodeForm
@@ -110,6 +111,7 @@ def bind(token: str) -> Page:
     try:
         secret = person_access.bind(db_session(), grant, form.code.data, hasher=password_hasher())
     except person_access.WrongCode as wrong:
+        count_failure()  # against the address too (app.rate_limits), besides the link's own count
         if wrong.remaining == 0:
             return _locked()
         form.code.errors.append(
