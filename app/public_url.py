@@ -22,6 +22,7 @@ from flask import Flask, abort, current_app, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
+from app import security_log
 from app.rate_limits import security_event
 from app.settings import Settings
 
@@ -45,7 +46,7 @@ def refuse_unknown_host() -> None:
         return
     public_host = urlsplit(public_base()).hostname or ""
     if not host_is_trusted(request.host, [public_host]):
-        security_event("refused_host", host=request.host[:200])
+        security_event(security_log.Kind.REFUSED_HOST, host=request.host[:200])
         abort(400)
 
 

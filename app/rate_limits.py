@@ -51,9 +51,9 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 
+from app import security_log
 from app.rate_limit_storage import SCHEME
 from app.request_bodies import MalformedBody, json_body
-from app.request_log import FIELDS
 from app.security import is_api_request
 from app.settings import Settings
 
@@ -180,17 +180,16 @@ def log_throttled() -> None:
     """The security event of a refused attempt (address and route; never the username)."""
     limiter: Limiter = current_app.extensions[LIMITER]
     security_event(
-        "throttled",
-        limits=[str(limit.limit) for limit in limiter.current_limits if limit.breached],
+        security_log.Kind.THROTTLED,
+        limits="; ".join(str(limit.limit) for limit in limiter.current_limits if limit.breached),
     )
 
 
-def security_event(event: str, **fields: Any) -> None:
-    """One structured security-log record: the event, the client's address and the route."""
+def security_event(kind: security_log.Kind, **fields: str) -> None:
+    """A refusal in the security log (``app.security_log``), with the route refused."""
     rule = request.url_rule.rule if request.url_rule is not None else None
-    _security_log.warning(
-        event,
-        extra={FIELDS: {"event": event, "address": request.remote_addr, "route": rule, **fields}},
+    security_log.event(
+        kind, outcome=security_log.Outcome.FAILURE, route=rule, user_id=None, **fields
     )
 
 

@@ -49,6 +49,8 @@ class Kind(enum.StrEnum):
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ACCOUNT_REACTIVATED = "account_reactivated"
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
+    THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
+    REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's
 
 
 class Outcome(enum.StrEnum):
@@ -63,7 +65,7 @@ class _Installed(logging.handlers.WatchedFileHandler):
 def event(
     kind: Kind, *, outcome: Outcome, user_id: uuid.UUID | None = None, **fields: Value
 ) -> None:
-    """Write one security event.
+    """Write one security event (a failure as a warning).
 
     :raises TypeError: when a field's name says it holds a secret.
     """
@@ -77,7 +79,8 @@ def event(
         **_where(),
         **fields,
     }
-    log.info(kind.value, extra={FIELDS: {k: _plain(v) for k, v in entry.items()}})
+    level = logging.INFO if outcome is Outcome.SUCCESS else logging.WARNING
+    log.log(level, kind.value, extra={FIELDS: {k: _plain(v) for k, v in entry.items()}})
 
 
 def _where() -> dict[str, Value]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from app import create_app
 from app.extensions import db as flask_db
+from app.issued_secrets import new_token
 from sharing.keys import Keyring
 from tests import factories
 from tests.conftest import api_token, app_with, csrf_token, login, make_settings
@@ -157,7 +157,7 @@ def test_without_the_database_pages_answer_503_and_the_api_a_problem(
     with database_down.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()  # Flask-Login's "strong" session protection
     with client.session_transaction() as session:
-        session.update(_user_id=f"{uuid.uuid4()}.token", _id=identifier, _fresh=True)
+        session.update(_user_id=new_token(), _id=identifier, _fresh=True)  # a session's shape
     page = client.get("/caseworker/")
     assert (page.status_code, page.mimetype) == (503, HTML)
     assert "Sign out" not in page.get_data(as_text=True)  # drawn as if signed out

@@ -9,7 +9,6 @@ import pytest
 from flask.cli import AppGroup
 
 from app import cli
-from app.accounts.rules import LOCKOUT, MAX_FAILED_LOGINS
 from app.person_access.rules import MAX_ATTEMPTS as LINK_ATTEMPTS
 from app.settings import Settings
 
@@ -36,11 +35,19 @@ def test_every_setting_and_path_it_names_exists() -> None:
         assert (ROOT / path).exists(), path
 
 
+def _spelled(limits: str) -> str:
+    """A limit in `limits` notation as the document writes it: "5 per minute; 10 per 15
+    minutes" → "5 per minute, 10 per 15 minutes"."""
+    return ", ".join(part.strip() for part in limits.split(";"))
+
+
 @pytest.mark.parametrize(
     "claim",
     [
-        f"{WORDS[MAX_FAILED_LOGINS]} wrong passwords in a row lock an account for "
-        f"{int(LOCKOUT.total_seconds() // 60)} minutes",
+        f"per address ({_spelled(Settings.sign_in_failures_per_address)}) and per username at "
+        f"an address ({_spelled(Settings.sign_in_failures_per_account)})",
+        f"after {Settings.staff_session_hours} hours for staff and "
+        f"{Settings.client_session_hours} for clients",
         f"locks for good after {WORDS[LINK_ATTEMPTS]} wrong codes",
         f"ends after {Settings.staff_idle_minutes} minutes for staff and "
         f"{Settings.client_idle_minutes} for clients",
