@@ -16,6 +16,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db, db_session
+from app.second_factor import commands as second_factor
+from app.second_factor.queries import wrapped_secret_counts
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from sharing import access_log, blind_index, keys, seal, write_lock
 from sharing.keys import KeyFile, Keyring, generate_keyring, write_key_file
@@ -67,6 +69,7 @@ def _pending(keyring: Keyring) -> int:
         keys.wrapped_counts(db_session()),
         seal.wrapped_grantee_counts(db_session()),
         blind_index.wrapped_index_counts(db_session()),
+        wrapped_secret_counts(db_session()),
     ]
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
@@ -79,6 +82,7 @@ def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
         keys.rewrap_data_keys(db_session(), keyring, batch_size)
         + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
         + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
+        + second_factor.rewrap_secrets(db_session(), keyring, batch_size)
     )
 
 
@@ -113,18 +117,23 @@ def keys_rotate(batch_size: int) -> None:
 
 @keys_cli.command("status")
 def keys_status() -> None:
-    """Show how many data keys, grantee keys and index keys each master key wraps."""
+    """Show how many data keys, grantee keys, index keys and second-factor secrets each
+    master key wraps."""
     keyring = _keyring()
     data = keys.wrapped_counts(db_session())
     grantees = seal.wrapped_grantee_counts(db_session())
     index = blind_index.wrapped_index_counts(db_session())
+    totp = wrapped_secret_counts(db_session())
     click.echo(f"active master key: {keyring.active_id}")
-    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index)):
+    for key_id in sorted(
+        set(keyring.keys) | set(data) | set(grantees) | set(index) | set(totp)
+    ):
         held = "held" if key_id in keyring.keys else "NOT HELD"
         click.echo(
             f"  {key_id}: {data.get(key_id, 0)} data keys, "
             f"{grantees.get(key_id, 0)} grantee keys, "
-            f"{index.get(key_id, 0)} index keys ({held})"
+            f"{index.get(key_id, 0)} index keys, "
+            f"{totp.get(key_id, 0)} second-factor secrets ({held})"
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
@@ -154,10 +163,12 @@ def keys_retire(key_id: str) -> None:
     data = keys.wrapped_counts(db_session()).get(key_id, 0)
     grantees = seal.wrapped_grantee_counts(db_session()).get(key_id, 0)
     index = blind_index.wrapped_index_counts(db_session()).get(key_id, 0)
-    if remaining := data + grantees + index:
+    totp = wrapped_secret_counts(db_session()).get(key_id, 0)
+    if remaining := data + grantees + index + totp:
         raise click.ClickException(
             f"{remaining} keys are still wrapped under {key_id} ({data} data keys, "
-            f"{grantees} grantee keys, {index} index keys): finish `flask keys rotate` first"
+            f"{grantees} grantee keys, {index} index keys, {totp} second-factor secrets): "
+            "finish `flask keys rotate` first"
         )
     write_key_file(settings.keyring_file, keyring.without_key(key_id))
     click.echo(

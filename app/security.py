@@ -30,6 +30,7 @@ from app.accounts.queries import find_token
 from app.cases.facts import load_case_contexts
 from app.extensions import db_session, login_manager
 from app.models import Role, User
+from app.second_factor.queries import has_second_factor, is_staff
 from consent.base import utcnow
 from consent.facts import Actor
 from sharing.errors import KeyringError
@@ -43,6 +44,7 @@ PERSON_LOADER = "tukiverkko.person_loader"  # app.extensions key; the person blu
 API_PREFIX = "/api/"
 PUBLIC_ENDPOINTS = frozenset({"static"})  # Flask's own view: stylesheet and images only
 _ACCESS_ATTR = "_tukiverkko_access"
+_SETUP_ATTR = "_tukiverkko_second_factor_setup"
 _LAST_SEEN = "last_seen"
 
 
@@ -76,6 +78,12 @@ def person_grantee(view: F) -> F:
     return view
 
 
+def second_factor_setup(view: F) -> F:
+    """Declare a staff view reachable before a required second factor is set up (its setup)."""
+    setattr(view, _SETUP_ATTR, True)
+    return view
+
+
 def declared_access(endpoint: str) -> frozenset[Role] | str | None:
     """What an endpoint's view declared: roles, ``PUBLIC``, ``PERSON_GRANTEE`` or ``None``."""
     if endpoint in PUBLIC_ENDPOINTS:
@@ -104,6 +112,8 @@ def enforce_route_access() -> Any:
         return redirect(url_for("auth.login", expired=1))
     if current_user.role not in rule:
         abort(403)
+    if _second_factor_missing(request.endpoint):
+        return redirect(url_for("auth.second_factor"))
     session[_LAST_SEEN] = utcnow().timestamp()
     return None
 
@@ -130,6 +140,16 @@ def _enforce_person_grantee() -> None:
         abort(404)  # like any page that does not exist: a guessed link learns nothing
     g.person_grant = grant
     return None
+
+
+def _second_factor_missing(endpoint: str) -> bool:
+    """Where staff must have a second factor: whether this one still has to set it up first."""
+    settings = current_app.extensions["tukiverkko.settings"]
+    if not settings.require_second_factor or not is_staff(current_user):
+        return False
+    if getattr(current_app.view_functions[endpoint], _SETUP_ATTR, False):
+        return False
+    return not has_second_factor(db_session(), current_user)
 
 
 def _idle_too_long() -> bool:

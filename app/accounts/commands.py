@@ -43,30 +43,50 @@ def verify_password(hasher: PasswordHasher, user: User | None, password: str) ->
     return True
 
 
-def authenticate(
+def check_password(
     session: Session, hasher: PasswordHasher, username: str, password: str, *, now: datetime
 ) -> User | SignInRefusal:
-    """The active user these credentials sign in, or why not; records the attempt's outcome.
+    """The active user whose password this is, or why not; a failure is counted.
 
     Five failures lock the account for 15 minutes; an unknown username costs the same
     work as a known one, so timing does not tell them apart. A failure counts even when
-    the request is then refused.
+    the request is then refused. A right password does not yet reset the count: the
+    sign-in is complete only with ``record_sign_in`` (after the second factor, if any).
     """
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and locked(user.locked_until, now):
         verify_password(hasher, None, password)
         return SignInRefusal.LOCKED
     if verify_password(hasher, user, password) and user is not None and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        session.flush()
         return user
     if user is not None:
-        failed_logins, lock = after_failure(user.failed_logins, now)
-        counted = update(User).where(User.id == user.id).values(failed_logins=failed_logins)
-        execute_kept(session, counted if lock is None else counted.values(locked_until=lock))
+        count_failure(session, user, now=now)
     return SignInRefusal.WRONG
+
+
+def count_failure(session: Session, user: User, *, now: datetime) -> None:
+    """One more failed sign-in attempt (a password or a code); the fifth in a row locks."""
+    failed_logins, lock = after_failure(user.failed_logins, now)
+    counted = update(User).where(User.id == user.id).values(failed_logins=failed_logins)
+    execute_kept(session, counted if lock is None else counted.values(locked_until=lock))
+
+
+def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
+    """A sign-in is complete: the failed attempts start again from zero."""
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+
+
+def authenticate(
+    session: Session, hasher: PasswordHasher, username: str, password: str, *, now: datetime
+) -> User | SignInRefusal:
+    """The active user these credentials sign in, or why not: a password-only sign-in."""
+    result = check_password(session, hasher, username, password, now=now)
+    if isinstance(result, User):
+        record_sign_in(session, result, now=now)
+    return result
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, g
+from flask import Response, current_app, g, request
 from flask_login import current_user
 from marshmallow import fields, validate
 
 from app.accounts import commands as accounts
 from app.accounts.rules import SignInRefusal
 from app.api import bp
-from app.api.problems import problem
+from app.api.problems import VALIDATION, problem
 from app.api.schemas import Strict, enum_field
 from app.api.spec import MarshalResult, operation
 from app.extensions import db_session
 from app.models import Role, User
 from app.models.organisation import OrgKind
-from app.security import password_hasher
+from app.second_factor import commands
+from app.second_factor import queries as second_factor
+from app.second_factor.events import Origin
+from app.second_factor.rules import CodeCheck
+from app.security import current_keyring, password_hasher
 from consent.base import utcnow
 
 ALL_ROLES = tuple(Role)
@@ -27,6 +31,16 @@ ALL_ROLES = tuple(Role)
 class TokenRequest(Strict):
     username = fields.String(required=True, validate=validate.Length(min=1, max=120))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    totp = fields.String(
+        validate=validate.Length(min=1, max=40),
+        load_only=True,
+        metadata={
+            "description": (
+                "Staff with two-step sign-in: the current six-digit code of the authenticator "
+                "app (or one of the recovery codes). Each code works once."
+            )
+        },
+    )
 
 
 class Token(Strict):
@@ -66,23 +80,29 @@ class Me(Strict):
     body=TokenRequest,
     response=Token,
     status=201,
-    statuses=(401, 429),
+    statuses=(401, 403, 429),
 )
 def create_token(body: dict[str, Any]) -> Any:
-    """Five wrong passwords lock the account for 15 minutes, as on the sign-in page.
-    The token lives 30 minutes for staff and 10 for clients and cannot be extended."""
-    result = accounts.authenticate(
-        db_session(), password_hasher(), body["username"], body["password"], now=utcnow()
+    """Five wrong passwords or codes lock the account for 15 minutes, as on the sign-in page.
+    Staff with two-step sign-in send the current code as `totp` (422 without it, 401 when
+    it is wrong or already used); where the service requires two-step sign-in, staff who
+    have not set it up on the web get 403. The token lives 30 minutes for staff and 10 for
+    clients and cannot be extended."""
+    now = utcnow()
+    result = accounts.check_password(
+        db_session(), password_hasher(), body["username"], body["password"], now=now
     )
     if not isinstance(result, User):
         if result is SignInRefusal.LOCKED:
             return problem(429, result.message, headers={"Retry-After": "900"})
         return problem(401, result.message)
     settings = current_app.extensions["tukiverkko.settings"]
+    if (refused := _second_factor_refused(result, body.get("totp"), now=now)) is not None:
+        return refused
+    accounts.record_sign_in(db_session(), result, now=now)
     minutes = (
         settings.client_idle_minutes if result.role is Role.CLIENT else settings.staff_idle_minutes
     )
-    now = utcnow()
     issued = accounts.issue_token(
         db_session(), result, now=now, lifetime=timedelta(minutes=minutes)
     )
@@ -94,6 +114,39 @@ def create_token(body: dict[str, Any]) -> Any:
             "expires_in": minutes * 60,
         }
     )
+
+
+def _second_factor_refused(user: User, code: str | None, *, now: datetime) -> Response | None:
+    """The problem when a staff member's second factor does not let the token be issued."""
+    if not second_factor.is_staff(user):
+        return None
+    if not second_factor.has_second_factor(db_session(), user):
+        if current_app.extensions["tukiverkko.settings"].require_second_factor:
+            return problem(
+                403, "Set up two-step sign-in on the web first: staff need it to get a token."
+            )
+        return None
+    if not code:
+        return _code_problem(422, CodeCheck.MISSING, kind=VALIDATION)
+    checked = commands.check_second_factor(
+        db_session(),
+        current_keyring(),
+        password_hasher(),
+        user,
+        code,
+        now=now,
+        origin=Origin(request.remote_addr, "api"),
+    )
+    if checked.accepted:
+        return None
+    if checked.outcome is CodeCheck.LOCKED:
+        return problem(429, checked.outcome.message, headers={"Retry-After": "900"})
+    return _code_problem(401, checked.outcome)
+
+
+def _code_problem(status: int, outcome: CodeCheck, *, kind: str | None = None) -> Response:
+    error = {"pointer": "#/totp", "code": outcome.value, "detail": outcome.message}
+    return problem(status, outcome.message, kind=kind, errors=[error])
 
 
 @operation(

@@ -15,6 +15,7 @@ from app.models import person_access as _person_access  # noqa: F401
 from app.models import receipt as _receipt  # noqa: F401
 from app.models import release as _release  # noqa: F401
 from app.models import review as _review  # noqa: F401
+from app.models import second_factor as _second_factor  # noqa: F401
 from app.models.case import (
     Case,
     CaseTeamMember,

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from app.accounts.commands import record_sign_in
 from app.activation import commands as activation
 from app.activation.rules import (
     MAX_PASSWORD_LENGTH,
@@ -271,6 +272,8 @@ def _check_client_credentials(username: str, password: str) -> User | None:
             "error",
         )
         return None
+    if user is not None:
+        record_sign_in(db_session(), user, now=utcnow())
     return user
 
 

@@ -7,14 +7,19 @@ from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.accounts.commands import authenticate
+from app.accounts.commands import check_password, record_sign_in
 from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import User
+from app.second_factor.commands import begin_challenge
+from app.second_factor.queries import has_second_factor
 from app.security import mark_session_fresh, password_hasher, public, role_home
 from app.web.auth import bp
 from app.web.auth.forms import LanguageForm, LoginForm
 from consent.base import utcnow
+
+SIGN_IN_CHALLENGE = "sign_in_challenge"  # session key: the token of a sign-in waiting for a code
+SIGN_IN_NEXT = "sign_in_next"  # session key: where that sign-in goes once complete
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -36,8 +41,11 @@ def index() -> Response:
 
 
 def check_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials sign in, or None (with a message flashed)."""
-    result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
+    """The active user whose password this is, or None (with a message flashed).
+
+    The sign-in is not complete yet: ``finish_sign_in`` (after the second factor, if any).
+    """
+    result = check_password(db_session(), password_hasher(), username, password, now=utcnow())
     if isinstance(result, User):
         return result
     flash(gettext(result.message), "error")
@@ -53,21 +61,48 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = check_credentials(form.username.data.strip(), form.password.data)
         if user is not None:
-            session.clear()  # a fresh session on every sign-in (no fixation)
-            login_user(user)
-            mark_session_fresh()
-            return redirect(_safe_next(form.next.data) or url_for(role_home(user.role)))
+            if has_second_factor(db_session(), user):
+                return ask_for_code(user, _safe_next(form.next.data))
+            return finish_sign_in(user, _safe_next(form.next.data))
     return render_template("auth/login.html", form=form, expired=request.args.get("expired") == "1")
+
+
+def ask_for_code(user: User, target: str | None) -> Response:
+    """The password was right and a second factor is in force: on to the code page.
+
+    The browser keeps only a random token of a sign-in challenge stored server-side (a few
+    minutes, single use); nobody is signed in until the code is accepted.
+    """
+    token = begin_challenge(db_session(), user, now=utcnow())
+    fresh_session()
+    session[SIGN_IN_CHALLENGE] = token
+    if target:
+        session[SIGN_IN_NEXT] = target
+    return redirect(url_for("auth.sign_in_code"))
+
+
+def finish_sign_in(user: User, target: str | None) -> Response:
+    """Sign ``user`` in: the failed attempts start again, in a fresh session (no fixation)."""
+    record_sign_in(db_session(), user, now=utcnow())
+    session.clear()
+    login_user(user)
+    mark_session_fresh()
+    return redirect(target or url_for(role_home(user.role)))
+
+
+def fresh_session() -> None:
+    """Clear the session (nothing left of an earlier sign-in) but keep the language."""
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    if locale:
+        session[SESSION_KEY] = locale
 
 
 @bp.route("/logout", methods=["POST"])
 @public
 def logout() -> Response:
     logout_user()
-    locale = session.get(SESSION_KEY)
-    session.clear()
-    if locale:
-        session[SESSION_KEY] = locale
+    fresh_session()
     flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
