@@ -27,7 +27,7 @@ ISSUER = "Tukiverkko"
 RECOVERY_CODES = 10
 RECOVERY_CODE_LENGTH = 12  # ABCD-EFGH-JKMN: about 59 bits
 _SPACES = re.compile(r"[\s\-]+")
-_CODE = re.compile(rf"\d{{{DIGITS}}}")
+_CODE = re.compile(rf"[0-9]{{{DIGITS}}}")  # ASCII: \d takes any script
 
 
 class CodeCheck(Code):

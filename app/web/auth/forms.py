@@ -76,9 +76,11 @@ class ChangeForm(FlaskForm):
     action = RadioField(
         _l("What do you want to do?"),
         choices=[
-            ("codes", _l("Get new recovery codes (the old ones stop working)")),
-            ("replace", _l("Set up two-step sign-in again, for example on a new phone")),
-            ("remove", _l("Turn two-step sign-in off")),
+            SelectChoice("codes", _l("Get new recovery codes (the old ones stop working)")),
+            SelectChoice(
+                "replace", _l("Set up two-step sign-in again, for example on a new phone")
+            ),
+            SelectChoice("remove", _l("Turn two-step sign-in off")),
         ],
         validators=[InputRequired(message=_l("Choose what to do."))],
     )

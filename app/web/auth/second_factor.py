@@ -120,10 +120,10 @@ def second_factor() -> Page:
 def _account_page(form: ChangeForm, status: int = 200) -> Page:
     required = _required()
     if required:
-        form.action.choices = [c for c in form.action.choices if c[0] != "remove"]
+        form.action.choices = [c for c in form.action.choices if c.value != "remove"]
     return render_template(
         "auth/second_factor.html",
-        status=queries.status_of(db_session(), current_user),
+        status=queries.status_of(db_session(), _me()),
         form=form,
         start=ConfirmForm(),
         required=required,
@@ -135,11 +135,9 @@ def _account_page(form: ChangeForm, status: int = 200) -> Page:
 @second_factor_setup
 def second_factor_start() -> Response:
     """Make a new secret to set up; with a factor in force, the change form is the way."""
-    if not ConfirmForm().validate_on_submit() or queries.has_second_factor(
-        db_session(), current_user
-    ):
+    if not ConfirmForm().validate_on_submit() or queries.has_second_factor(db_session(), _me()):
         return redirect(url_for("auth.second_factor"))
-    commands.start_enrolment(db_session(), current_keyring(), current_user, now=utcnow())
+    commands.start_enrolment(db_session(), current_keyring(), _me(), now=utcnow())
     return redirect(url_for("auth.second_factor_enrol"))
 
 
@@ -147,7 +145,8 @@ def second_factor_start() -> Response:
 @allow(*STAFF)
 @second_factor_setup
 def second_factor_enrol() -> Page | Response:
-    enrolment = queries.enrolment_of(db_session(), current_keyring(), current_user)
+    user = _me()
+    enrolment = queries.enrolment_of(db_session(), current_keyring(), user)
     if enrolment is None:
         return redirect(url_for("auth.second_factor"))
     form = CodeForm()
@@ -158,12 +157,12 @@ def second_factor_enrol() -> Page | Response:
                 db_session(),
                 current_keyring(),
                 password_hasher(),
-                current_user,
+                user,
                 form.code.data,
                 now=utcnow(),
                 origin=_origin(),
             )
-            _keep_signed_in(current_user)
+            _keep_signed_in(user)
             return _recovery_codes_page(codes, enrolled=True)
     return render_template(
         "auth/second_factor_enrol.html",
@@ -178,10 +177,10 @@ def second_factor_enrol() -> Page | Response:
 def second_factor_change() -> Page | Response:
     form = ChangeForm()
     if _required():
-        form.action.choices = [c for c in form.action.choices if c[0] != "remove"]
+        form.action.choices = [c for c in form.action.choices if c.value != "remove"]
     if not form.validate_on_submit():
         return _account_page(form, status=400)
-    user: User = current_user
+    user = _me()
     with refusals_shown_on(form):
         commands.confirm_identity(
             db_session(),
@@ -213,6 +212,12 @@ def _change(user: User, action: str) -> Page | Response:
     commands.remove_second_factor(db_session(), user, now=now, origin=_origin())
     flash(gettext("Two-step sign-in is off. Your other sessions have ended."), "info")
     return redirect(url_for("auth.second_factor"))
+
+
+def _me() -> User:
+    """The signed-in user itself, not Flask-Login's proxy (which must not sign itself in)."""
+    user: User = current_user._get_current_object()
+    return user
 
 
 def _keep_signed_in(user: User) -> None:
