@@ -210,6 +210,7 @@ def servers(manifest: Manifest) -> Iterator[tuple[Server, Server]]:
     """The app and the baseline, both on the data set of ``manifest``."""
     env = {
         "TUKIVERKKO_ENV": "production",
+        "TUKIVERKKO_REQUIRE_SECOND_FACTOR": "0",  # the benchmark's staff sign in with a password
         "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
         "TUKIVERKKO_DATABASE_URL": manifest.url,
         "BENCH_DATABASE_URL": manifest.url,

@@ -486,6 +486,7 @@ def page_costs(
     settings = Settings.from_env(
         {
             "TUKIVERKKO_ENV": "production",
+            "TUKIVERKKO_REQUIRE_SECOND_FACTOR": "0",  # staff sign in with a password here
             "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
             "TUKIVERKKO_DATABASE_URL": manifest.url,
         }

@@ -12,8 +12,10 @@ import dataclasses
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -446,3 +448,38 @@ def test_rotation_rewraps_the_secrets_under_the_new_master_key(
     assert queries.wrapped_secret_counts(db) == {rotated.active_id: 1}
     factor = commands.factor_of(db, worker, active=True)
     assert factor is not None and commands.secret_of(rotated, factor) == enrolled.secret
+
+
+# -- two requests with the same code at once, for real ---------------------------------------
+
+
+@pytest.mark.postgresql_only
+def test_of_two_requests_racing_with_the_same_code_one_wins(race_app: Flask) -> None:
+    from app.extensions import db as flask_db
+
+    with race_app.app_context():
+        session = flask_db.session
+        account = factories.user(session, Role.CASEWORKER, factories.organisation(session))
+        enrolled = factories.second_factor(session, account)
+        session.commit()
+        username = account.username
+        flask_db.session.remove()
+    code = code_now(enrolled.secret)
+    start = threading.Barrier(2)
+    answers: dict[int, Any] = {}
+
+    def ask(n: int) -> None:
+        caller = race_app.test_client()  # its own client, app context and connection
+        start.wait(timeout=30)
+        answers[n] = caller.post(
+            "/api/v1/tokens", json={"username": username, "password": "pw", "totp": code}
+        )
+
+    callers = [threading.Thread(target=ask, args=(n,)) for n in (1, 2)]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join(timeout=60)
+    assert sorted(a.status_code for a in answers.values()) == [201, 401]
+    loser = next(a for a in answers.values() if a.status_code == 401)
+    assert loser.json["errors"][0]["code"] == "code_used"
