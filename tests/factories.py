@@ -44,6 +44,7 @@ from app.plan import commands as plan_commands
 from app.plan.content import SectionContent
 from app.plan.rules import EMPTY, SectionInput
 from app.second_factor import commands as second_factor_commands
+from app.second_factor import queries as second_factor_queries
 from app.second_factor.events import Origin
 from app.second_factor.rules import code_at, time_step
 from app.security import current_keyring, new_gate, password_hasher
@@ -103,9 +104,9 @@ def second_factor(db: Session, account: User) -> Enrolled:
     at = utcnow() - timedelta(minutes=2)
     keyring = current_keyring()
     second_factor_commands.start_enrolment(db, keyring, account, now=at)
-    pending = second_factor_commands.factor_of(db, account, active=False)
+    pending = second_factor_queries.factor_of(db, account, active=False)
     assert pending is not None
-    secret = second_factor_commands.secret_of(keyring, pending)
+    secret = second_factor_queries.secret_of(keyring, pending)
     codes = second_factor_commands.confirm_enrolment(
         db,
         keyring,

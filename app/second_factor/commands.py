@@ -26,6 +26,7 @@ from app.models.second_factor import RecoveryCode, SecondFactor, SignInChallenge
 from app.models.user import User, new_session_token
 from app.refusals import N_, Conflict, Refused
 from app.second_factor.events import Event, Origin, record
+from app.second_factor.queries import factor_of, secret_of, secret_ref
 from app.second_factor.rules import (
     RECOVERY_CODE_LENGTH,
     RECOVERY_CODES,
@@ -34,15 +35,8 @@ from app.second_factor.rules import (
     check_code,
     read_code,
 )
-from sharing.keys import (
-    AccountSecretRef,
-    Keyring,
-    open_account_secret,
-    rewrap_account_secret,
-    seal_account_secret,
-)
+from sharing.keys import Keyring, rewrap_account_secret, seal_account_secret
 
-PURPOSE = "totp"
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 
 
@@ -90,26 +84,6 @@ class NothingToConfirm(Conflict):
 
     code = "no_enrolment"
     message = N_("There is nothing to confirm. Start setting up again.")
-
-
-# -- the secret ----------------------------------------------------------------------------
-
-
-def secret_ref(factor: SecondFactor) -> AccountSecretRef:
-    return AccountSecretRef(PURPOSE, factor.user_id, factor.id)
-
-
-def secret_of(keyring: Keyring, factor: SecondFactor) -> bytes:
-    return open_account_secret(
-        keyring, secret_ref(factor), factor.master_key_id, factor.secret_wrapped
-    )
-
-
-def factor_of(session: Session, user: User, *, active: bool) -> SecondFactor | None:
-    """The user's second factor in force (``active``) or being set up."""
-    return session.scalar(
-        select(SecondFactor).where(SecondFactor.user_id == user.id, SecondFactor.active == active)
-    )
 
 
 # -- enrolment -----------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from app import issued_secrets
 from app.models.second_factor import RecoveryCode, SecondFactor, SignInChallenge
 from app.models.user import Role, User
-from app.second_factor.commands import factor_of, secret_of
 from app.second_factor.rules import grouped, provisioning_uri, secret_text
-from sharing.keys import Keyring
+from sharing.keys import AccountSecretRef, Keyring, open_account_secret
 
 STAFF = frozenset({Role.CASEWORKER, Role.PARTNER, Role.ADMIN})
+PURPOSE = "totp"  # what the secret is bound to, besides its user and row
 
 
 def is_staff(user: User) -> bool:
@@ -29,6 +29,25 @@ def has_second_factor(session: Session, user: User) -> bool:
         session.scalar(
             select(exists().where(SecondFactor.user_id == user.id, SecondFactor.active.is_(True)))
         )
+    )
+
+
+def secret_ref(factor: SecondFactor) -> AccountSecretRef:
+    """What the factor's secret is wrapped for: its purpose, user and row."""
+    return AccountSecretRef(PURPOSE, factor.user_id, factor.id)
+
+
+def secret_of(keyring: Keyring, factor: SecondFactor) -> bytes:
+    """The factor's secret, opened with the master keyring."""
+    return open_account_secret(
+        keyring, secret_ref(factor), factor.master_key_id, factor.secret_wrapped
+    )
+
+
+def factor_of(session: Session, user: User, *, active: bool) -> SecondFactor | None:
+    """The user's second factor in force (``active``) or being set up."""
+    return session.scalar(
+        select(SecondFactor).where(SecondFactor.user_id == user.id, SecondFactor.active == active)
     )
 
 

@@ -372,8 +372,8 @@ def test_setting_up_again_keeps_the_old_factor_until_the_new_one_is_confirmed(
     sign_in(client, worker.username, code_now(enrolled.secret))
     answer = change(client, "replace", "pw", enrolled.recovery_codes[0])
     assert answer.headers["Location"] == "/account/second-factor/enrol"
-    old = commands.factor_of(db, worker, active=True)
-    assert old is not None and commands.secret_of(current_keyring(), old) == enrolled.secret
+    old = queries.factor_of(db, worker, active=True)
+    assert old is not None and queries.secret_of(current_keyring(), old) == enrolled.secret
     page = client.get("/account/second-factor/enrol").get_data(as_text=True)
     shown = SECRET_KEY.search(page)
     assert shown
@@ -383,9 +383,9 @@ def test_setting_up_again_keeps_the_old_factor_until_the_new_one_is_confirmed(
     done = send_code(client, code_now(new_secret), "/account/second-factor/enrol")
     assert done.status_code == 200
     db.expire_all()
-    now_active = commands.factor_of(db, worker, active=True)
+    now_active = queries.factor_of(db, worker, active=True)
     assert now_active is not None
-    assert commands.secret_of(current_keyring(), now_active) == new_secret
+    assert queries.secret_of(current_keyring(), now_active) == new_secret
 
 
 # -- the API ---------------------------------------------------------------------------------
@@ -446,8 +446,8 @@ def test_rotation_rewraps_the_secrets_under_the_new_master_key(
     assert commands.rewrap_secrets(db, rotated) == 1
     assert commands.rewrap_secrets(db, rotated) == 0
     assert queries.wrapped_secret_counts(db) == {rotated.active_id: 1}
-    factor = commands.factor_of(db, worker, active=True)
-    assert factor is not None and commands.secret_of(rotated, factor) == enrolled.secret
+    factor = queries.factor_of(db, worker, active=True)
+    assert factor is not None and queries.secret_of(rotated, factor) == enrolled.secret
 
 
 # -- two requests with the same code at once, for real ---------------------------------------

@@ -234,6 +234,13 @@ def qr_svg(uri: str) -> Markup:
     """The QR code of ``uri`` as inline SVG, drawn here: no script, no outside service."""
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(
-        buffer, kind="svg", scale=4, border=4, xmldecl=False, svgclass="qr-code", lineclass=None
+        buffer,
+        kind="svg",
+        scale=4,
+        border=4,
+        xmldecl=False,
+        svgclass="qr-code",
+        lineclass=None,
+        omitsize=True,  # a viewBox only: the stylesheet gives it its size
     )
     return Markup(buffer.getvalue().decode())  # noqa: S704  (segno's own markup of our URI)
