@@ -1,4 +1,5 @@
-"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo`` and ``backup``."""
+"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo``, ``backup`` and
+``second-factor``."""
 
 from __future__ import annotations
 
@@ -125,9 +126,7 @@ def keys_status() -> None:
     index = blind_index.wrapped_index_counts(db_session())
     totp = wrapped_secret_counts(db_session())
     click.echo(f"active master key: {keyring.active_id}")
-    for key_id in sorted(
-        set(keyring.keys) | set(data) | set(grantees) | set(index) | set(totp)
-    ):
+    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index) | set(totp)):
         held = "held" if key_id in keyring.keys else "NOT HELD"
         click.echo(
             f"  {key_id}: {data.get(key_id, 0)} data keys, "
@@ -310,7 +309,33 @@ def backup_restore(path: Path) -> None:
     )
 
 
+second_factor_cli = AppGroup("second-factor", help="Staff's two-step sign-in.")
+
+
+@second_factor_cli.command("reset")
+@click.argument("username")
+def second_factor_reset(username: str) -> None:
+    """Turn off USERNAME's two-step sign-in (a lost phone and lost recovery codes).
+
+    Every session and API token of the user ends; where two-step sign-in is required, they
+    set it up again at their next sign-in. Check who is asking before running this.
+    """
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.second_factor.events import Origin
+    from consent.base import utcnow
+
+    user = db_session().scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    second_factor.remove_second_factor(db_session(), user, now=utcnow(), origin=Origin(None, "cli"))
+    db_session().commit()
+    click.echo(f"two-step sign-in of {username} is off; their sessions and API tokens have ended")
+
+
 def init_app(app: Flask) -> None:
     for group in (keys_cli, audit_cli, maintenance_cli, demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(second_factor_cli)

@@ -483,3 +483,17 @@ def test_of_two_requests_racing_with_the_same_code_one_wins(race_app: Flask) -> 
     assert sorted(a.status_code for a in answers.values()) == [201, 401]
     loser = next(a for a in answers.values() if a.status_code == 401)
     assert loser.json["errors"][0]["code"] == "code_used"
+
+
+def test_an_operator_can_reset_a_lost_factor_from_the_command_line(
+    app: Flask, client: FlaskClient, db: Session, worker: User, enrolled: factories.Enrolled
+) -> None:
+    username = worker.username
+    sign_in(client, username, code_now(enrolled.secret))
+    result = app.test_cli_runner().invoke(args=["second-factor", "reset", username])
+    assert result.exit_code == 0, result.output
+    assert not queries.has_second_factor(db, worker)
+    assert client.get("/caseworker/").status_code == 302  # the session ended
+    assert login(client, username).headers["Location"] == "/caseworker/"
+    unknown = app.test_cli_runner().invoke(args=["second-factor", "reset", "nobody"])
+    assert unknown.exit_code != 0 and "no user" in unknown.output
