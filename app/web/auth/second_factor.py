@@ -21,7 +21,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
-from app.models import Role, User
+from app.models import User
 from app.second_factor import commands, queries
 from app.second_factor.events import Origin
 from app.second_factor.rules import CodeCheck
@@ -41,7 +41,7 @@ from app.web.auth.views import SIGN_IN_CHALLENGE, SIGN_IN_NEXT, finish_sign_in
 from app.web.forms import refusals_shown_on
 from consent.base import utcnow
 
-STAFF = (Role.CASEWORKER, Role.PARTNER, Role.ADMIN)
+STAFF = tuple(queries.STAFF)
 Page = str | tuple[str, int]
 
 
