@@ -1,4 +1,5 @@
-"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo`` and ``backup``."""
+"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo``, ``backup`` and
+``second-factor``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 from app import security_log
 from app.accounts.commands import PurgedSession
 from app.extensions import db, db_session
+from app.second_factor import commands as second_factor
+from app.second_factor.queries import wrapped_secret_counts
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from sharing import access_log, blind_index, keys, seal, write_lock
 from sharing.keys import KeyFile, Keyring, generate_keyring, write_key_file
@@ -96,6 +99,7 @@ def _pending(keyring: Keyring) -> int:
         keys.wrapped_counts(db_session()),
         seal.wrapped_grantee_counts(db_session()),
         blind_index.wrapped_index_counts(db_session()),
+        wrapped_secret_counts(db_session()),
     ]
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
@@ -108,6 +112,7 @@ def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
         keys.rewrap_data_keys(db_session(), keyring, batch_size)
         + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
         + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
+        + second_factor.rewrap_secrets(db_session(), keyring, batch_size)
     )
 
 
@@ -145,18 +150,21 @@ def keys_rotate(batch_size: int) -> None:
 
 @keys_cli.command("status")
 def keys_status() -> None:
-    """Show how many data keys, grantee keys and index keys each master key wraps."""
+    """Show how many data keys, grantee keys, index keys and second-factor secrets each
+    master key wraps."""
     keyring = _keyring()
     data = keys.wrapped_counts(db_session())
     grantees = seal.wrapped_grantee_counts(db_session())
     index = blind_index.wrapped_index_counts(db_session())
+    totp = wrapped_secret_counts(db_session())
     click.echo(f"active master key: {keyring.active_id}")
-    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index)):
+    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index) | set(totp)):
         held = "held" if key_id in keyring.keys else "NOT HELD"
         click.echo(
             f"  {key_id}: {data.get(key_id, 0)} data keys, "
             f"{grantees.get(key_id, 0)} grantee keys, "
-            f"{index.get(key_id, 0)} index keys ({held})"
+            f"{index.get(key_id, 0)} index keys, "
+            f"{totp.get(key_id, 0)} second-factor secrets ({held})"
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
@@ -187,11 +195,13 @@ def keys_retire(key_id: str) -> None:
     data = keys.wrapped_counts(db_session()).get(key_id, 0)
     grantees = seal.wrapped_grantee_counts(db_session()).get(key_id, 0)
     index = blind_index.wrapped_index_counts(db_session()).get(key_id, 0)
-    if remaining := data + grantees + index:
+    totp = wrapped_secret_counts(db_session()).get(key_id, 0)
+    if remaining := data + grantees + index + totp:
         raise _refused(
             "retire",
             f"{remaining} keys are still wrapped under {key_id} ({data} data keys, "
-            f"{grantees} grantee keys, {index} index keys): finish `flask keys rotate` first",
+            f"{grantees} grantee keys, {index} index keys, {totp} second-factor secrets): "
+            "finish `flask keys rotate` first",
         )
     write_key_file(settings.keyring_file, keyring.without_key(key_id))
     _key_event("retire", security_log.Outcome.SUCCESS, key_id=key_id)
@@ -357,7 +367,33 @@ def backup_restore(path: Path) -> None:
     )
 
 
+second_factor_cli = AppGroup("second-factor", help="Staff's two-step sign-in.")
+
+
+@second_factor_cli.command("reset")
+@click.argument("username")
+def second_factor_reset(username: str) -> None:
+    """Turn off USERNAME's two-step sign-in (a lost phone and lost recovery codes).
+
+    Every session and API token of the user ends; where two-step sign-in is required, they
+    set it up again at their next sign-in. Check who is asking before running this.
+    """
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.second_factor.events import Origin
+    from consent.base import utcnow
+
+    user = db_session().scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    second_factor.remove_second_factor(db_session(), user, now=utcnow(), origin=Origin(None, "cli"))
+    db_session().commit()
+    click.echo(f"two-step sign-in of {username} is off; their sessions and API tokens have ended")
+
+
 def init_app(app: Flask) -> None:
     for group in (keys_cli, audit_cli, maintenance_cli, demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(second_factor_cli)

@@ -11,7 +11,8 @@ counted, so a burst can pass a limit by the number of workers at most.
 Who is counted, and why these numbers (``Settings``; ``app/config/production.toml``):
 
 - **Failed sign-ins per address** (the sign-in page, a staff-assisted sign-in,
-  ``POST /api/v1/tokens`` and a wrong current password when changing it, together), 20 per
+  ``POST /api/v1/tokens``, a wrong current password when changing it and a wrong second-
+  factor code, together), 20 per
   15 minutes and 100 per day: a password spray from one address gets 100 guesses a day
   across all accounts, while a prison or county office behind
   one address has room for many people's typing mistakes. It also bounds the argon2 work an
@@ -59,8 +60,15 @@ from app.settings import Settings
 
 LIMITER = "tukiverkko.limiter"  # app.extensions key
 SIGN_IN = ("auth.login", "auth.assist_sign_in", "api.create_token")  # the endpoints
-# Where a signed-in user proves their password again: counted per address with sign-ins.
-PASSWORD_CHECKS = (*SIGN_IN, "auth.change_password")
+# Where a password is proved again, or the second step of a sign-in is taken: counted per
+# address with sign-ins (these forms carry no username to count per account).
+PASSWORD_CHECKS = (
+    *SIGN_IN,
+    "auth.change_password",
+    "auth.sign_in_code",
+    "auth.sign_in_recovery_code",
+    "auth.second_factor_change",
+)
 TOKENS = ("api.create_token",)
 CODES = ("auth.activate", "person.bind")
 USERNAME_FIELD = "username"

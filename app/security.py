@@ -65,6 +65,7 @@ from app.models.person_access import PersonAccessGrant
 from app.models.receipt import ConsentReceipt
 from app.models.release import ChecklistItem
 from app.models.user_session import UserSession
+from app.second_factor.queries import has_second_factor, is_staff
 from app.settings import Settings
 from consent.base import utcnow
 from consent.facts import Actor
@@ -87,6 +88,7 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "a
 """What a user whose password must change may still use (``User.password_must_change``)."""
 _CONDITION_ATTR = "_tukiverkko_access_condition"
 Condition = Callable[[User], bool]
+_SETUP_ATTR = "_tukiverkko_second_factor_setup"
 
 
 def allow(*roles: Role, when: Condition | None = None) -> Callable[[F], F]:
@@ -122,6 +124,12 @@ def person_grantee(view: F) -> F:
     checks the link's state and browser binding before the gate reads anything.
     """
     setattr(view, _ACCESS_ATTR, PERSON_GRANTEE)
+    return view
+
+
+def second_factor_setup(view: F) -> F:
+    """Declare a staff view reachable before a required second factor is set up (its setup)."""
+    setattr(view, _SETUP_ATTR, True)
     return view
 
 
@@ -236,6 +244,8 @@ def enforce_route_access() -> Any:
     if current_user.password_must_change and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))
     _refuse_unless_allowed(rule, current_user)
+    if _second_factor_missing(request.endpoint):
+        return redirect(url_for("auth.second_factor"))
     return None
 
 
@@ -297,6 +307,16 @@ def _enforce_person_grantee() -> None:
         abort(404)  # like any page that does not exist: a guessed link learns nothing
     g.person_grant = grant
     return None
+
+
+def _second_factor_missing(endpoint: str) -> bool:
+    """Where staff must have a second factor: whether this one still has to set it up first."""
+    settings = current_app.extensions["tukiverkko.settings"]
+    if not settings.require_second_factor or not is_staff(current_user):
+        return False
+    if getattr(current_app.view_functions[endpoint], _SETUP_ATTR, False):
+        return False
+    return not has_second_factor(db_session(), current_user)
 
 
 def password_hasher() -> PasswordHasher:

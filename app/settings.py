@@ -88,6 +88,10 @@ class Settings:
     sign_in_failures_per_account: str = "5 per minute; 10 per 15 minutes; 20 per day"
     tokens_per_account: str = "30 per hour"
     code_failures_per_address: str = "10 per 15 minutes; 50 per day"
+    # Staff (caseworkers, partner staff, administrators) must set up a second factor (TOTP)
+    # before anything else works: on in production, off in development and tests unless
+    # TUKIVERKKO_REQUIRE_SECOND_FACTOR=1 says so. Staff who have one are asked for it anyway.
+    require_second_factor: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +113,8 @@ class Settings:
         instance = Path(env.get("TUKIVERKKO_INSTANCE_PATH", "instance")).resolve()
         database_url = env.get("TUKIVERKKO_DATABASE_URL") or str(values.pop("database_url"))
         values.pop("database_url", None)
+        if (required := env.get("TUKIVERKKO_REQUIRE_SECOND_FACTOR")) is not None:
+            values["require_second_factor"] = _flag("TUKIVERKKO_REQUIRE_SECOND_FACTOR", required)
         settings = cls(
             environment=environment,
             database_url=database_url.replace("{instance}", str(instance)),
@@ -213,6 +219,16 @@ def _is_origin(url: str) -> bool:
         and parts.path in ("", "/")
         and not (parts.query or parts.fragment or parts.username or parts.password)
     )
+
+
+def _flag(var: str, value: str) -> bool:
+    """A yes/no setting from the environment.
+
+    :raises ConfigError: when the value is neither.
+    """
+    if value not in ("1", "0"):
+        raise ConfigError(f"{var} must be 1 or 0, not {value!r}")
+    return value == "1"
 
 
 def _read_secret(env: Mapping[str, str], var: str, path: Path) -> str | None:

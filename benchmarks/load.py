@@ -211,6 +211,7 @@ def servers(manifest: Manifest) -> Iterator[tuple[Server, Server]]:
     env = {
         "TUKIVERKKO_ENV": "production",
         "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
+        "TUKIVERKKO_REQUIRE_SECOND_FACTOR": "0",  # the benchmark's staff sign in with a password
         "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
         "TUKIVERKKO_DATABASE_URL": manifest.url,
         "TUKIVERKKO_PUBLIC_URL": f"http://{HOST}",  # requests go to gunicorn directly

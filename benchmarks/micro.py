@@ -496,6 +496,7 @@ def page_costs(
         {
             "TUKIVERKKO_ENV": "production",
             "TUKIVERKKO_ALLOW_SQLITE": "1",  # the single-node pilot; ignored on PostgreSQL
+            "TUKIVERKKO_REQUIRE_SECOND_FACTOR": "0",  # staff sign in with a password here
             "TUKIVERKKO_INSTANCE_PATH": manifest.instance,
             "TUKIVERKKO_DATABASE_URL": manifest.url,
             "TUKIVERKKO_PUBLIC_URL": "http://localhost",  # the test client's host

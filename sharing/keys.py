@@ -277,3 +277,49 @@ def wrapped_counts(session: Session) -> dict[str, int]:
         .group_by(DataKey.master_key_id)
     ).all()
     return {key_id: count for key_id, count in rows}
+
+
+# -- account secrets -----------------------------------------------------------------------
+#
+# A secret an account holds besides its password (a staff member's TOTP secret) is not client
+# data: no data key or seal is involved. It is wrapped directly under the active master key,
+# like an index key, bound to what it is for, whose it is and the row that stores it, so a
+# wrapped secret copied to another account or row, or read as another purpose, does not open.
+# ``flask keys rotate`` re-wraps it with the rest (``rewrap_account_secret``).
+
+
+@dataclass(frozen=True)
+class AccountSecretRef:
+    """What an account secret is bound to: its purpose, its owner and the row that holds it."""
+
+    purpose: str
+    owner_id: uuid.UUID
+    row_id: uuid.UUID
+
+    def context(self) -> bytes:
+        return f"account-secret\x00{self.purpose}\x00{self.owner_id}\x00{self.row_id}".encode()
+
+
+def seal_account_secret(
+    keyring: Keyring, ref: AccountSecretRef, secret: bytes
+) -> tuple[str, bytes]:
+    """``(master key id, wrapped secret)`` to store for ``ref``: under the active master key."""
+    return keyring.wrap(secret, ref.context())
+
+
+def open_account_secret(
+    keyring: Keyring, ref: AccountSecretRef, master_key_id: str, wrapped: bytes
+) -> bytes:
+    """The secret stored for ``ref``.
+
+    :raises KeyringError: when the master key is not held.
+    :raises DecryptionError: when the wrapped secret was altered or belongs elsewhere.
+    """
+    return keyring.unwrap(master_key_id, wrapped, ref.context())
+
+
+def rewrap_account_secret(
+    keyring: Keyring, ref: AccountSecretRef, master_key_id: str, wrapped: bytes
+) -> tuple[str, bytes]:
+    """The same secret wrapped under the active master key (key rotation)."""
+    return keyring.wrap(keyring.unwrap(master_key_id, wrapped, ref.context()), ref.context())

@@ -43,6 +43,10 @@ from app.network.rules import MEMBER_KIND_OF
 from app.plan import commands as plan_commands
 from app.plan.content import SectionContent
 from app.plan.rules import EMPTY, SectionInput
+from app.second_factor import commands as second_factor_commands
+from app.second_factor import queries as second_factor_queries
+from app.second_factor.events import Origin
+from app.second_factor.rules import code_at, time_step
 from app.security import current_keyring, new_gate, password_hasher
 from consent.base import utcnow
 from consent.facts import SYSTEM_ACTOR, Actor, Direction, Purpose
@@ -87,6 +91,32 @@ def user(
     db.add(account)
     db.flush()
     return account
+
+
+class Enrolled(NamedTuple):
+    secret: bytes  # the TOTP secret, as the staff member's app holds it
+    recovery_codes: list[str]
+
+
+def second_factor(db: Session, account: User) -> Enrolled:
+    """Two-step sign-in set up for a staff member, confirmed two minutes ago (so the codes
+    of now and the next step are unused)."""
+    at = utcnow() - timedelta(minutes=2)
+    keyring = current_keyring()
+    second_factor_commands.start_enrolment(db, keyring, account, now=at)
+    pending = second_factor_queries.factor_of(db, account, active=False)
+    assert pending is not None
+    secret = second_factor_queries.secret_of(keyring, pending)
+    codes = second_factor_commands.confirm_enrolment(
+        db,
+        keyring,
+        password_hasher(),
+        account,
+        code_at(secret, time_step(at)),
+        now=at,
+        origin=Origin(None, "test"),
+    )
+    return Enrolled(secret, codes)
 
 
 def actor(account: User) -> Actor:

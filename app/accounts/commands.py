@@ -58,22 +58,37 @@ def verify_password(hasher: PasswordHasher, user: User | None, password: str) ->
     return True
 
 
-def authenticate(
-    session: Session, hasher: PasswordHasher, username: str, password: str, *, now: datetime
+def verify_credentials(
+    session: Session, hasher: PasswordHasher, username: str, password: str
 ) -> User | SignInRefusal:
-    """The active user these credentials sign in, or why not.
+    """The active user whose password this is, or why not; nothing is recorded.
 
     An unknown username costs the same work as a known one, so timing does not tell them
     apart, and the refusal is the same. No account is ever locked: the edge limits failed
     attempts per address and per username at an address (``app.rate_limits``), so an
-    attacker cannot lock the owner out.
+    attacker cannot lock the owner out. A right password is not yet a sign-in: that is
+    ``record_sign_in`` (after the second factor, if any).
     """
     user = session.scalar(select(User).where(User.username == username))
     if verify_password(hasher, user, password) and user is not None and user.active:
-        user.last_login_at = now
-        session.flush()
         return user
     return SignInRefusal.WRONG
+
+
+def record_sign_in(session: Session, user: User, *, now: datetime) -> None:
+    """A sign-in is complete."""
+    user.last_login_at = now
+    session.flush()
+
+
+def authenticate(
+    session: Session, hasher: PasswordHasher, username: str, password: str, *, now: datetime
+) -> User | SignInRefusal:
+    """The active user these credentials sign in, or why not: a password-only sign-in."""
+    result = verify_credentials(session, hasher, username, password)
+    if isinstance(result, User):
+        record_sign_in(session, result, now=now)
+    return result
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, g
+from flask import Response, current_app, g, request
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
@@ -14,14 +14,18 @@ from app import security_log
 from app.accounts import commands as accounts
 from app.accounts.rules import SessionEnd
 from app.api import bp
-from app.api.problems import problem
+from app.api.problems import VALIDATION, problem
 from app.api.schemas import Strict, enum_field
 from app.api.spec import MarshalResult, operation
 from app.extensions import db_session
 from app.models import Role, User
 from app.models.organisation import OrgKind
 from app.rate_limits import count_failure
-from app.security import password_hasher
+from app.second_factor import commands
+from app.second_factor import queries as second_factor
+from app.second_factor.events import Origin
+from app.second_factor.rules import CodeCheck
+from app.security import current_keyring, password_hasher
 from consent.base import utcnow
 
 ALL_ROLES = tuple(Role)
@@ -34,6 +38,16 @@ CHOOSE_YOUR_OWN_FIRST = (
 class TokenRequest(Strict):
     username = fields.String(required=True, validate=validate.Length(min=1, max=120))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    totp = fields.String(
+        validate=validate.Length(min=1, max=40),
+        load_only=True,
+        metadata={
+            "description": (
+                "Staff with two-step sign-in: the current six-digit code of the authenticator "
+                "app (or one of the recovery codes). Each code works once."
+            )
+        },
+    )
 
 
 class Token(Strict):
@@ -76,13 +90,17 @@ class Me(Strict):
     statuses=(401, 403, 429),
 )
 def create_token(body: dict[str, Any]) -> Any:
-    """Wrong passwords count against the sign-in page's limits: repeated failures from one
-    address, or for one username from one address, get 429 with Retry-After (the account
-    itself is never locked). The token lives 30 minutes for staff and 10 for clients and
-    cannot be extended. A one-time password (set by an administrator) is refused with 403:
-    change it on the sign-in page first."""
-    result = accounts.authenticate(
-        db_session(), password_hasher(), body["username"], body["password"], now=utcnow()
+    """Wrong passwords and codes count against the sign-in page's limits: repeated failures
+    from one address, or for one username from one address, get 429 with Retry-After (the
+    account itself is never locked). Staff with two-step sign-in send the current code as
+    `totp` (422 without it, 401 when it is wrong or already used); where the service
+    requires two-step sign-in, staff who have not set it up on the web get 403. The token
+    lives 30 minutes for staff and 10 for clients and cannot be extended. A one-time
+    password (set by an administrator) is refused with 403: change it on the sign-in page
+    first."""
+    now = utcnow()
+    result = accounts.verify_credentials(
+        db_session(), password_hasher(), body["username"], body["password"]
     )
     if not isinstance(result, User):
         known = db_session().scalar(select(User.id).where(User.username == body["username"]))
@@ -105,10 +123,12 @@ def create_token(body: dict[str, Any]) -> Any:
         )
         return problem(403, CHOOSE_YOUR_OWN_FIRST)
     settings = current_app.extensions["tukiverkko.settings"]
+    if (refused := _second_factor_refused(result, body.get("totp"), now=now)) is not None:
+        return refused
+    accounts.record_sign_in(db_session(), result, now=now)
     minutes = (
         settings.client_idle_minutes if result.role is Role.CLIENT else settings.staff_idle_minutes
     )
-    now = utcnow()
     issued = accounts.issue_token(
         db_session(), result, now=now, lifetime=timedelta(minutes=minutes)
     )
@@ -126,6 +146,38 @@ def create_token(body: dict[str, Any]) -> Any:
             "expires_in": minutes * 60,
         }
     )
+
+
+def _second_factor_refused(user: User, code: str | None, *, now: datetime) -> Response | None:
+    """The problem when a staff member's second factor does not let the token be issued."""
+    if not second_factor.is_staff(user):
+        return None
+    if not second_factor.has_second_factor(db_session(), user):
+        if current_app.extensions["tukiverkko.settings"].require_second_factor:
+            return problem(
+                403, "Set up two-step sign-in on the web first: staff need it to get a token."
+            )
+        return None
+    if not code:
+        return _code_problem(422, CodeCheck.MISSING, kind=VALIDATION)
+    checked = commands.check_second_factor(
+        db_session(),
+        current_keyring(),
+        password_hasher(),
+        user,
+        code,
+        now=now,
+        origin=Origin(request.remote_addr, "api"),
+    )
+    if checked.accepted:
+        return None
+    count_failure()
+    return _code_problem(401, checked.outcome)
+
+
+def _code_problem(status: int, outcome: CodeCheck, *, kind: str | None = None) -> Response:
+    error = {"pointer": "#/totp", "code": outcome.value, "detail": outcome.message}
+    return problem(status, outcome.message, kind=kind, errors=[error])
 
 
 @operation(

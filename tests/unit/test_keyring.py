@@ -3,12 +3,22 @@ from __future__ import annotations
 import json
 import os
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
 
 from sharing.errors import DecryptionError, KeyringError
-from sharing.keys import KeyFile, Keyring, generate_keyring, write_key_file
+from sharing.keys import (
+    AccountSecretRef,
+    KeyFile,
+    Keyring,
+    generate_keyring,
+    open_account_secret,
+    rewrap_account_secret,
+    seal_account_secret,
+    write_key_file,
+)
 
 
 def test_wrap_binds_the_context() -> None:
@@ -98,3 +108,25 @@ def test_without_key_refuses_the_active_key_and_unknown_ids() -> None:
         keyring.without_key("mk-unknown")
     old = next(k for k in keyring.keys if k != keyring.active_id)
     assert set(keyring.without_key(old).keys) == {keyring.active_id}
+
+
+# -- account secrets (a staff member's TOTP secret) -----------------------------------------
+
+
+def test_an_account_secret_opens_only_for_its_purpose_owner_and_row() -> None:
+    keyring = generate_keyring()
+    ref = AccountSecretRef("totp", uuid.uuid4(), uuid.uuid4())
+    key_id, wrapped = seal_account_secret(keyring, ref, b"twenty bytes secret!")
+    assert b"twenty bytes secret!" not in wrapped
+    assert open_account_secret(keyring, ref, key_id, wrapped) == b"twenty bytes secret!"
+    for elsewhere in (
+        AccountSecretRef("other", ref.owner_id, ref.row_id),
+        AccountSecretRef("totp", uuid.uuid4(), ref.row_id),
+        AccountSecretRef("totp", ref.owner_id, uuid.uuid4()),
+    ):
+        with pytest.raises(DecryptionError):
+            open_account_secret(keyring, elsewhere, key_id, wrapped)
+    rotated = keyring.with_new_active_key()
+    new_id, rewrapped = rewrap_account_secret(rotated, ref, key_id, wrapped)
+    assert new_id == rotated.active_id != key_id
+    assert open_account_secret(rotated, ref, new_id, rewrapped) == b"twenty bytes secret!"

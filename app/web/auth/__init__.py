@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-from app.web.auth import account, activation, views  # noqa: E402, F401  (registers the routes)
+from app.web.auth import (  # noqa: E402, F401  (registers the routes)
+    account,
+    activation,
+    second_factor,
+    views,
+)

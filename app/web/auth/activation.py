@@ -28,6 +28,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from app import security_log
+from app.accounts.commands import record_sign_in
 from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordTooShort
 from app.activation import commands as activation
 from app.activation.rules import USERNAME_PATTERN
@@ -239,7 +240,7 @@ def assist_sign_in() -> Page | Response:
 
 
 def _check_client_credentials(username: str, password: str) -> User | None:
-    """A client's sign-in with the same lockout as the sign-in page; flashes what went wrong."""
+    """A client's sign-in, counted as the sign-in page counts; flashes what went wrong."""
     user = check_credentials(username, password)
     if user is not None and user.role is not Role.CLIENT:
         flash(
@@ -247,6 +248,8 @@ def _check_client_credentials(username: str, password: str) -> User | None:
             "error",
         )
         return None
+    if user is not None:
+        record_sign_in(db_session(), user, now=utcnow())
     return user
 
 

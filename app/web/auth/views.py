@@ -9,11 +9,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import security_log
-from app.accounts.commands import authenticate
+from app.accounts.commands import record_sign_in, verify_credentials
 from app.extensions import db_session
 from app.i18n import SESSION_KEY
 from app.models import User
 from app.rate_limits import count_failure
+from app.second_factor.commands import begin_challenge
+from app.second_factor.queries import has_second_factor
 from app.security import (
     begin_session,
     end_current_session,
@@ -24,6 +26,9 @@ from app.security import (
 from app.web.auth import bp
 from app.web.auth.forms import LanguageForm, LoginForm
 from consent.base import utcnow
+
+SIGN_IN_CHALLENGE = "sign_in_challenge"  # session key: the token of a sign-in waiting for a code
+SIGN_IN_NEXT = "sign_in_next"  # session key: where that sign-in goes once complete
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -45,10 +50,12 @@ def index() -> Response:
 
 
 def check_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials sign in, or None (with a message flashed, the
+    """The active user whose password this is, or None (with a message flashed, the
     failure in the security log and counted against the sign-in rate limits,
-    ``app.rate_limits``)."""
-    result = authenticate(db_session(), password_hasher(), username, password, now=utcnow())
+    ``app.rate_limits``). The sign-in is not complete yet: ``finish_sign_in`` (after the
+    second factor, if any).
+    """
+    result = verify_credentials(db_session(), password_hasher(), username, password)
     if isinstance(result, User):
         return result
     log_failed_sign_in(username, result.value)
@@ -77,11 +84,42 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = check_credentials(form.username.data.strip(), form.password.data)
         if user is not None:
-            begin_session(user)  # a fresh cookie on every sign-in (no fixation)
-            if user.password_must_change:
-                return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(form.next.data) or url_for(role_home(user.role)))
+            if has_second_factor(db_session(), user):
+                return ask_for_code(user, _safe_next(form.next.data))
+            return finish_sign_in(user, _safe_next(form.next.data))
     return render_template("auth/login.html", form=form, expired=request.args.get("expired") == "1")
+
+
+def ask_for_code(user: User, target: str | None) -> Response:
+    """The password was right and a second factor is in force: on to the code page.
+
+    The browser keeps only a random token of a sign-in challenge stored server-side (a few
+    minutes, single use); nobody is signed in until the code is accepted.
+    """
+    token = begin_challenge(db_session(), user, now=utcnow())
+    fresh_session()
+    session[SIGN_IN_CHALLENGE] = token
+    if target:
+        session[SIGN_IN_NEXT] = target
+    return redirect(url_for("auth.sign_in_code"))
+
+
+def finish_sign_in(user: User, target: str | None) -> Response:
+    """Sign ``user`` in, in a fresh session (no fixation); a one-time password must change
+    before anything else."""
+    record_sign_in(db_session(), user, now=utcnow())
+    begin_session(user)
+    if user.password_must_change:
+        return redirect(url_for("auth.change_password"))
+    return redirect(target or url_for(role_home(user.role)))
+
+
+def fresh_session() -> None:
+    """Clear the session (nothing left of an earlier sign-in) but keep the language."""
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    if locale:
+        session[SESSION_KEY] = locale
 
 
 @bp.route("/logout", methods=["POST"])
