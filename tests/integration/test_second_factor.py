@@ -193,7 +193,8 @@ def test_a_code_is_refused_the_second_time(
     assert api.status_code == 401 and api.json["errors"][0]["code"] == "code_used"
 
     events = [r for r in caplog.records if r.name == "tukiverkko.security"]
-    lines = [json.loads(JsonFormatter().format(r)) for r in events]
+    every = [json.loads(JsonFormatter().format(r)) for r in events]
+    lines = [line for line in every if line["event"].startswith("second_factor.")]
     assert [(line["event"], line["outcome"]) for line in lines] == [
         ("second_factor.used", "success"),
         ("second_factor.replay_refused", "failure"),
@@ -201,7 +202,7 @@ def test_a_code_is_refused_the_second_time(
     ]
     assert {line["user_id"] for line in lines} == {str(worker.id)}
     assert [line["channel"] for line in lines] == ["web", "web", "api"]
-    assert all(code not in json.dumps(line) for line in lines)
+    assert all(code not in json.dumps(line) for line in every)
 
 
 def test_the_sign_in_waiting_for_a_code_is_single_use(
