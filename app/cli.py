@@ -82,24 +82,69 @@ def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
     )
 
 
-@keys_cli.command("rotate")
-@click.option("--batch-size", default=200, show_default=True, help="Keys re-wrapped per commit.")
-def keys_rotate(batch_size: int) -> None:
-    """Make a new master key active and re-wrap every key under it; resumable.
+@keys_cli.command("add")
+def keys_add() -> None:
+    """Add a new master key to the key file without making it active (several nodes).
 
-    Content is not re-encrypted. A run that stops half-way is finished by running
-    the command again: it carries on with the same new key.
+    The first step of a rotation when more than one node serves: copy the key file to every
+    node, then run ``flask keys rotate --to <id>`` on one of them. Until then every node
+    keeps wrapping under the active key, so no node meets a key it does not hold.
     """
     settings = _settings()
     keyring = _keyring()
-    if _pending(keyring):
-        click.echo(f"resuming: re-wrapping under {keyring.active_id}")
-    elif settings.keyring_file is None:
+    if settings.keyring_file is None:
         raise click.ClickException(
-            "the master keys come from TUKIVERKKO_MASTER_KEYS: add a new key there, make it "
-            "active, restart, and run this command again to re-wrap under it"
+            "the master keys come from TUKIVERKKO_MASTER_KEYS: add the new key there (not "
+            "active) on every node, restart them, then run `flask keys rotate --to <id>`"
         )
-    else:
+    added = keyring.with_new_active_key()
+    write_key_file(settings.keyring_file, added.with_active(keyring.active_id))
+    click.echo(
+        f"master key {added.active_id} added to {settings.keyring_file} (not active): copy "
+        f"this file to every node, then run `flask keys rotate --to {added.active_id}`"
+    )
+
+
+@keys_cli.command("rotate")
+@click.option("--batch-size", default=200, show_default=True, help="Keys re-wrapped per commit.")
+@click.option(
+    "--to",
+    "to_key",
+    metavar="KEY_ID",
+    help="Make this held key (from `flask keys add`) active instead of a new one.",
+)
+def keys_rotate(batch_size: int, to_key: str | None) -> None:
+    """Make a new master key active and re-wrap every key under it; resumable.
+
+    Content is not re-encrypted. A run that stops half-way is finished by running
+    the command again: it carries on with the same new key. On several nodes, stage the
+    key with ``flask keys add`` first and rotate ``--to`` it (ARCHITECTURE.md, "Past one
+    machine").
+    """
+    settings = _settings()
+    keyring = _keyring()
+    if to_key is not None and to_key != keyring.active_id:
+        if to_key not in keyring.keys:
+            raise click.ClickException(
+                f"master key {to_key} is not in the keyring: run `flask keys add` and copy "
+                "the key file here first"
+            )
+        if settings.keyring_file is None:
+            raise click.ClickException(
+                f"the master keys come from TUKIVERKKO_MASTER_KEYS: make {to_key} active "
+                "there, restart, and run this command again to re-wrap under it"
+            )
+        keyring = keyring.with_active(to_key)
+        write_key_file(settings.keyring_file, keyring)
+        click.echo(f"master key {to_key} made active in {settings.keyring_file}")
+    elif _pending(keyring):
+        click.echo(f"resuming: re-wrapping under {keyring.active_id}")
+    elif to_key is None:
+        if settings.keyring_file is None:
+            raise click.ClickException(
+                "the master keys come from TUKIVERKKO_MASTER_KEYS: add a new key there, make "
+                "it active, restart, and run this command again to re-wrap under it"
+            )
         keyring = keyring.with_new_active_key()
         write_key_file(settings.keyring_file, keyring)
         click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")

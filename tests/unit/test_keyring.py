@@ -98,3 +98,13 @@ def test_without_key_refuses_the_active_key_and_unknown_ids() -> None:
         keyring.without_key("mk-unknown")
     old = next(k for k in keyring.keys if k != keyring.active_id)
     assert set(keyring.without_key(old).keys) == {keyring.active_id}
+
+
+def test_with_active_switches_to_a_held_key_only() -> None:
+    staged = generate_keyring().with_new_active_key()
+    old = next(k for k in staged.keys if k != staged.active_id)
+    back = staged.with_active(old)
+    assert back.active_id == old and back.keys == staged.keys
+    assert back.wrap(b"s" * 32, b"ctx")[0] == old
+    with pytest.raises(KeyringError):
+        staged.with_active("mk-unknown")
