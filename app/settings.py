@@ -56,6 +56,11 @@ class Settings:
     # Production runs on PostgreSQL; SQLite (one node, one writer at a time) only when the
     # operator says so for a single-node pilot (TUKIVERKKO_ALLOW_SQLITE=1).
     allow_sqlite: bool = False
+    # psycopg prepares a statement on the server after its fifth run on a connection. Behind
+    # PgBouncer in transaction mode before 1.21 (Debian 12 has 1.18) the next transaction may
+    # get another server connection, without that statement (or with another of the same
+    # name): TUKIVERKKO_DATABASE_PREPARED_STATEMENTS=0 turns preparing off.
+    database_prepared_statements: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +90,7 @@ class Settings:
             keyring=_read_keyring(env, instance / MASTER_KEY_FILE),
             keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
             allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
+            database_prepared_statements=env.get("TUKIVERKKO_DATABASE_PREPARED_STATEMENTS") != "0",
             **values,
         )
         settings.validate()
