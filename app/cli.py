@@ -39,6 +39,17 @@ def _keyring() -> Keyring:
     return key_file.current()
 
 
+def _key_file(instead: str) -> Path:
+    """The instance key file a command rewrites.
+
+    :raises click.ClickException: when the keys come from the environment, saying ``instead``.
+    """
+    path = _settings().keyring_file
+    if path is None:
+        raise click.ClickException(f"the master keys come from TUKIVERKKO_MASTER_KEYS: {instead}")
+    return path
+
+
 @keys_cli.command("init")
 def keys_init() -> None:
     """Create the instance secret key and master key file when missing (never overwrites)."""
@@ -90,17 +101,15 @@ def keys_add() -> None:
     node, then run ``flask keys rotate --to <id>`` on one of them. Until then every node
     keeps wrapping under the active key, so no node meets a key it does not hold.
     """
-    settings = _settings()
     keyring = _keyring()
-    if settings.keyring_file is None:
-        raise click.ClickException(
-            "the master keys come from TUKIVERKKO_MASTER_KEYS: add the new key there (not "
-            "active) on every node, restart them, then run `flask keys rotate --to <id>`"
-        )
+    path = _key_file(
+        "add the new key there (not active) on every node, restart them, then run "
+        "`flask keys rotate --to <id>`"
+    )
     added = keyring.with_new_active_key()
-    write_key_file(settings.keyring_file, added.with_active(keyring.active_id))
+    write_key_file(path, added.with_active(keyring.active_id))
     click.echo(
-        f"master key {added.active_id} added to {settings.keyring_file} (not active): copy "
+        f"master key {added.active_id} added to {path} (not active): copy "
         f"this file to every node, then run `flask keys rotate --to {added.active_id}`"
     )
 
@@ -121,7 +130,6 @@ def keys_rotate(batch_size: int, to_key: str | None) -> None:
     key with ``flask keys add`` first and rotate ``--to`` it (ARCHITECTURE.md, "Past one
     machine").
     """
-    settings = _settings()
     keyring = _keyring()
     if to_key is not None and to_key != keyring.active_id:
         if to_key not in keyring.keys:
@@ -129,25 +137,22 @@ def keys_rotate(batch_size: int, to_key: str | None) -> None:
                 f"master key {to_key} is not in the keyring: run `flask keys add` and copy "
                 "the key file here first"
             )
-        if settings.keyring_file is None:
-            raise click.ClickException(
-                f"the master keys come from TUKIVERKKO_MASTER_KEYS: make {to_key} active "
-                "there, restart, and run this command again to re-wrap under it"
-            )
+        path = _key_file(
+            f"make {to_key} active there, restart, and run this command again to re-wrap under it"
+        )
         keyring = keyring.with_active(to_key)
-        write_key_file(settings.keyring_file, keyring)
-        click.echo(f"master key {to_key} made active in {settings.keyring_file}")
+        write_key_file(path, keyring)
+        click.echo(f"master key {to_key} made active in {path}")
     elif _pending(keyring):
         click.echo(f"resuming: re-wrapping under {keyring.active_id}")
     elif to_key is None:
-        if settings.keyring_file is None:
-            raise click.ClickException(
-                "the master keys come from TUKIVERKKO_MASTER_KEYS: add a new key there, make "
-                "it active, restart, and run this command again to re-wrap under it"
-            )
+        path = _key_file(
+            "add a new key there, make it active, restart, and run this command again to "
+            "re-wrap under it"
+        )
         keyring = keyring.with_new_active_key()
-        write_key_file(settings.keyring_file, keyring)
-        click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")
+        write_key_file(path, keyring)
+        click.echo(f"new active master key {keyring.active_id} written to {path}")
     done = 0
     while batch := _rewrap_batch(keyring, batch_size):
         db_session().commit()
@@ -183,13 +188,10 @@ def keys_retire(key_id: str) -> None:
     Data crypto-shredded since the key was active then stays unreadable even in old backups,
     unless the key was archived with them: archive it first if those backups must be restorable.
     """
-    settings = _settings()
     keyring = _keyring()
-    if settings.keyring_file is None:
-        raise click.ClickException(
-            "the master keys come from TUKIVERKKO_MASTER_KEYS: remove the key there (once "
-            "`flask keys status` shows nothing under it) and restart"
-        )
+    path = _key_file(
+        "remove the key there (once `flask keys status` shows nothing under it) and restart"
+    )
     if key_id == keyring.active_id:
         raise click.ClickException(
             f"{key_id} is the active master key: run `flask keys rotate` first"
@@ -204,9 +206,9 @@ def keys_retire(key_id: str) -> None:
             f"{remaining} keys are still wrapped under {key_id} ({data} data keys, "
             f"{grantees} grantee keys, {index} index keys): finish `flask keys rotate` first"
         )
-    write_key_file(settings.keyring_file, keyring.without_key(key_id))
+    write_key_file(path, keyring.without_key(key_id))
     click.echo(
-        f"retired {key_id}: removed from {settings.keyring_file}; backups taken while it was "
+        f"retired {key_id}: removed from {path}; backups taken while it was "
         "active restore only with the keyring archived with them"
     )
 
