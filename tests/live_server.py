@@ -160,7 +160,7 @@ def serving_all(servers: list[Server]) -> Iterator[None]:
             process = subprocess.Popen(  # noqa: S603
                 server.command, cwd=ROOT, env=server.env, stdout=log, stderr=subprocess.STDOUT
             )
-            stack.callback(_stop, process)
+            stack.callback(stop, process)
             started.append((server, process))
         # They share the machine's cores while they start: each gets the usual time.
         deadline = time.monotonic() + SERVER_START_TIMEOUT * len(servers)
@@ -178,7 +178,8 @@ def serving_all(servers: list[Server]) -> Iterator[None]:
         yield
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process started here: SIGTERM, then SIGKILL after 5 seconds."""
     process.terminate()
     try:
         process.wait(timeout=5)

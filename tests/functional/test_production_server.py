@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.live_server import ROOT, free_port, run_flask, server_env, serving
+from tests.live_server import ROOT, free_port, run_flask, server_env, serving, stop
 
 NGINX_START_TIMEOUT = 10.0
 
@@ -155,12 +155,7 @@ def nginx(scratch: Path, site: str, https_port: int) -> Iterator[None]:
                 time.sleep(0.1)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
 
 
 @contextmanager
