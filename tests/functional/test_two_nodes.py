@@ -6,8 +6,8 @@ instance folder of its own as two machines would have (copies of one secret key 
 master-key file), on one PostgreSQL database holding the demo world. nginx runs the committed
 example with the upstream block of deploy/nginx-two-nodes.conf. Through nginx, partners read
 the client's shared section (the page and the API), caseworkers read the client's overview
-and read and record contacts, and the client reads their pages and their access log, while
-the master keys are rotated the way ARCHITECTURE.md gives for several nodes. Every answer must
+and read and record contacts, and the client reads their plan and their access log, while the
+master keys are rotated the way ARCHITECTURE.md gives for several nodes. Every answer must
 be a success, both nodes must have served, and the log must hold exactly the entries of the
 successful requests. Then a consent granted through node B lets the partner read at once
 through node A, and revoked through node A the partner's very next read through node B is
