@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.data import Manifest, ensure
-from benchmarks.load import HOST, Run, Server, bearer_token, free_port, session_cookie, wrk
+from benchmarks.load import HOST, Server, bearer_token, free_port, session_cookie, wrk
 from benchmarks.machine import load_average
 from benchmarks.scale import Scale
 from tests.functional.test_production_server import nginx, self_signed, site_config
@@ -104,16 +104,19 @@ def served(node: Server) -> int:
     return sum('"logger": "tukiverkko.request"' in line for line in lines)
 
 
-def measure(
-    manifest: Manifest, set_up: SetUp, env: dict[str, str], seconds: int
-) -> tuple[Run, list[int]]:
+def measure(manifest: Manifest, set_up: SetUp, env: dict[str, str], seconds: int) -> str:
+    """One set-up's row: the mix for ``seconds`` after a 3-second warm-up."""
+    load = load_average()
     with serving(set_up, env) as (nodes, port):
         lines = mixed_requests(manifest, nodes[0].port)
         wrk("warm-up", port, lines, {}, 3, scheme="https")
         before = [served(node) for node in nodes]
         run = wrk(set_up.name, port, lines, {}, seconds, scheme="https")
         shares = [served(node) - b for node, b in zip(nodes, before, strict=True)]
-    return run, shares
+    return (
+        f"| {set_up.name} | {run.ok_per_second:.1f} | {run.errors} of {run.requests} "
+        f"| {run.p50_ms:,.1f} | {run.p99_ms:,.1f} | {' / '.join(map(str, shares))} | {load} |"
+    )
 
 
 def main() -> None:
@@ -121,6 +124,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1_000)
     parser.add_argument("--postgresql", metavar="URL", required=True)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1, help="every other one in reverse order")
     parser.add_argument("--via", metavar="URL", help="the database URL the nodes use")
     parser.add_argument("--no-prepared-statements", action="store_true")
     args = parser.parse_args()
@@ -134,15 +138,9 @@ def main() -> None:
     print(f"{args.clients} clients on PostgreSQL; wrk -t2 -c16 -d{args.seconds}s through nginx")
     print("| set-up | ok req/s | errors | p50 ms | p99 ms | requests per node | load before |")
     print("| --- | ---: | ---: | ---: | ---: | --- | --- |")
-    for set_up in SET_UPS:
-        load = load_average()
-        run, shares = measure(manifest, set_up, env, args.seconds)
-        print(
-            f"| {set_up.name} | {run.ok_per_second:.1f} | {run.errors} of {run.requests} "
-            f"| {run.p50_ms:,.1f} | {run.p99_ms:,.1f} | {' / '.join(map(str, shares))} "
-            f"| {load} |",
-            flush=True,
-        )
+    for n in range(args.rounds):  # in reverse every other round: the load drifts
+        for set_up in SET_UPS[:: -1 if n % 2 else 1]:
+            print(measure(manifest, set_up, env, args.seconds), flush=True)
     print(f"load after: {load_average()}; nodes bound to {HOST}")
 
 
