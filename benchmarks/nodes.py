@@ -1,12 +1,12 @@
 """One app node against two behind nginx, on PostgreSQL: throughput and p99 of a mixed load.
 
     .venv/bin/python -m benchmarks.nodes --clients 1000 --postgresql URL [--seconds 20]
-        [--via URL [--no-prepared-statements]]
+        [--rounds N] [--via URL [--no-prepared-statements]]
 
 On one generated data set (``benchmarks.data``), three set-ups in turn, each behind nginx
 running the committed example (deploy/nginx.conf over TLS on loopback; two nodes: the upstream
-of deploy/nginx-two-nodes.conf): one node with 2 sync workers (the deployment's per-node
-setting), one node with 4 (as many processes as two nodes), and two nodes with 2 each. Each
+of deploy/nginx-two-nodes.conf): one node with 2 sync workers (as ``benchmarks.load`` runs
+the app), one node with 4 (as many processes as two nodes), and two nodes with 2 each. Each
 node is a gunicorn of its own (``benchmarks.load.Server``), ``TUKIVERKKO_ENV=production``.
 
 The mixed load is one wrk run (``-t2 -c16``) over a list of requests from four users, in turn:
@@ -14,7 +14,8 @@ partner staff reading the page and the API of sections shared with them (rotatin
 clients, so over many log chains), partner staff sending an update (a write), the client
 reading their access log and the caseworker listing clients. Reported per set-up: successful
 requests per second, errors (wrk counts answers of 400 and above), p50 and p99 latency, and
-the share of requests each node served (from its JSON request log).
+the share of requests each node served (from its JSON request log). ``--rounds N`` measures
+every set-up N times, every other round in reverse order (a shared machine's load drifts).
 
 ``--via URL``: the nodes reach the database through another URL, e.g. a PgBouncer in front of
 the same database (ARCHITECTURE.md, "Past one machine"); ``--no-prepared-statements`` sets
