@@ -54,8 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        # Production: statement parameters (client data) never reach an error's text or a log.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": production},
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
@@ -103,6 +102,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     if production and click.get_current_context(silent=True) is None:
         health.require_schema_at_head(app)
     return app
+
+
+def engine_options(settings: Settings) -> dict[str, Any]:
+    """The database engine's options: connections checked before use, statement parameters
+    (client data) never in an error's text or a log in production, and psycopg's server-side
+    prepared statements off when a transaction-mode pooler sits in between."""
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "hide_parameters": settings.environment == "production",
+    }
+    if not settings.database_prepared_statements and settings.database_url.startswith(
+        "postgresql+psycopg:"
+    ):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

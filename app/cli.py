@@ -69,6 +69,18 @@ def _keyring() -> Keyring:
     return key_file.current()
 
 
+def _key_file(operation: str, instead: str) -> Path:
+    """The instance key file a command rewrites.
+
+    :raises click.ClickException: when the keys come from the environment, saying ``instead``
+        (and the refusal is a security event of ``operation``).
+    """
+    path = _settings().keyring_file
+    if path is None:
+        raise _refused(operation, f"the master keys come from TUKIVERKKO_MASTER_KEYS: {instead}")
+    return path
+
+
 @keys_cli.command("init")
 def keys_init() -> None:
     """Create the instance secret key and master key file when missing (never overwrites)."""
@@ -116,29 +128,72 @@ def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
     )
 
 
+@keys_cli.command("add")
+def keys_add() -> None:
+    """Add a new master key to the key file without making it active (several nodes).
+
+    The first step of a rotation when more than one node serves: copy the key file to every
+    node, then run ``flask keys rotate --to <id>`` on one of them. Until then every node
+    keeps wrapping under the active key, so no node meets a key it does not hold.
+    """
+    keyring = _keyring()
+    path = _key_file(
+        "add",
+        "add the new key there (not active) on every node, restart them, then run "
+        "`flask keys rotate --to <id>`",
+    )
+    added = keyring.with_new_active_key()
+    write_key_file(path, added.with_active(keyring.active_id))
+    _key_event("add", security_log.Outcome.SUCCESS, key_id=added.active_id)
+    click.echo(
+        f"master key {added.active_id} added to {path} (not active): copy "
+        f"this file to every node, then run `flask keys rotate --to {added.active_id}`"
+    )
+
+
 @keys_cli.command("rotate")
 @click.option("--batch-size", default=200, show_default=True, help="Keys re-wrapped per commit.")
-def keys_rotate(batch_size: int) -> None:
+@click.option(
+    "--to",
+    "to_key",
+    metavar="KEY_ID",
+    help="Make this held key (from `flask keys add`) active instead of a new one.",
+)
+def keys_rotate(batch_size: int, to_key: str | None) -> None:
     """Make a new master key active and re-wrap every key under it; resumable.
 
     Content is not re-encrypted. A run that stops half-way is finished by running
-    the command again: it carries on with the same new key.
+    the command again: it carries on with the same new key. On several nodes, stage the
+    key with ``flask keys add`` first and rotate ``--to`` it (ARCHITECTURE.md, "Past one
+    machine").
     """
-    settings = _settings()
     keyring = _keyring()
-    if _pending(keyring):
-        click.echo(f"resuming: re-wrapping under {keyring.active_id}")
-    elif settings.keyring_file is None:
-        raise _refused(
+    if to_key is not None and to_key != keyring.active_id:
+        if to_key not in keyring.keys:
+            raise _refused(
+                "rotate",
+                f"master key {to_key} is not in the keyring: run `flask keys add` and copy "
+                "the key file here first",
+            )
+        path = _key_file(
             "rotate",
-            "the master keys come from TUKIVERKKO_MASTER_KEYS: add a new key there, make it "
-            "active, restart, and run this command again to re-wrap under it",
+            f"make {to_key} active there, restart, and run this command again to re-wrap under it",
         )
-    else:
+        keyring = keyring.with_active(to_key)
+        write_key_file(path, keyring)
+        click.echo(f"master key {to_key} made active in {path}")
+    elif _pending(keyring):
+        click.echo(f"resuming: re-wrapping under {keyring.active_id}")
+    elif to_key is None:
+        path = _key_file(
+            "rotate",
+            "add a new key there, make it active, restart, and run this command again to "
+            "re-wrap under it",
+        )
         keyring = keyring.with_new_active_key()
-        write_key_file(settings.keyring_file, keyring)
+        write_key_file(path, keyring)
+        click.echo(f"new active master key {keyring.active_id} written to {path}")
         _key_event("rotate", security_log.Outcome.SUCCESS, key_id=keyring.active_id)
-        click.echo(f"new active master key {keyring.active_id} written to {settings.keyring_file}")
     done = 0
     while batch := _rewrap_batch(keyring, batch_size):
         db_session().commit()
@@ -178,14 +233,11 @@ def keys_retire(key_id: str) -> None:
     Data crypto-shredded since the key was active then stays unreadable even in old backups,
     unless the key was archived with them: archive it first if those backups must be restorable.
     """
-    settings = _settings()
     keyring = _keyring()
-    if settings.keyring_file is None:
-        raise _refused(
-            "retire",
-            "the master keys come from TUKIVERKKO_MASTER_KEYS: remove the key there (once "
-            "`flask keys status` shows nothing under it) and restart",
-        )
+    path = _key_file(
+        "retire",
+        "remove the key there (once `flask keys status` shows nothing under it) and restart",
+    )
     if key_id == keyring.active_id:
         raise _refused(
             "retire", f"{key_id} is the active master key: run `flask keys rotate` first"
@@ -203,10 +255,10 @@ def keys_retire(key_id: str) -> None:
             f"{grantees} grantee keys, {index} index keys, {totp} second-factor secrets): "
             "finish `flask keys rotate` first",
         )
-    write_key_file(settings.keyring_file, keyring.without_key(key_id))
+    write_key_file(path, keyring.without_key(key_id))
     _key_event("retire", security_log.Outcome.SUCCESS, key_id=key_id)
     click.echo(
-        f"retired {key_id}: removed from {settings.keyring_file}; backups taken while it was "
+        f"retired {key_id}: removed from {path}; backups taken while it was "
         "active restore only with the keyring archived with them"
     )
 

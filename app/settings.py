@@ -92,6 +92,11 @@ class Settings:
     # before anything else works: on in production, off in development and tests unless
     # TUKIVERKKO_REQUIRE_SECOND_FACTOR=1 says so. Staff who have one are asked for it anyway.
     require_second_factor: bool = False
+    # psycopg prepares a statement on the server after its fifth run on a connection. Behind
+    # PgBouncer in transaction mode before 1.21 (Debian 12 has 1.18) the next transaction may
+    # get another server connection, without that statement (or with another of the same
+    # name): TUKIVERKKO_DATABASE_PREPARED_STATEMENTS=0 turns preparing off.
+    database_prepared_statements: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +129,7 @@ class Settings:
             keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
             allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
             security_log_file=Path(log) if (log := env.get("TUKIVERKKO_SECURITY_LOG")) else None,
+            database_prepared_statements=env.get("TUKIVERKKO_DATABASE_PREPARED_STATEMENTS") != "0",
             **_deployment(env, values),
         )
         settings.validate()

@@ -143,9 +143,9 @@ def free_port() -> int:
 
 
 class Server:
-    """A gunicorn master with 2 sync workers on loopback."""
+    """A gunicorn master with 2 sync workers (or ``workers``) on loopback."""
 
-    def __init__(self, name: str, spec: str, env: dict[str, str]) -> None:
+    def __init__(self, name: str, spec: str, env: dict[str, str], workers: int = 2) -> None:
         self.name, self.port = name, free_port()
         descriptor, self.log = tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")
         self.process = subprocess.Popen(
@@ -154,7 +154,7 @@ class Server:
                 "-m",
                 "gunicorn",
                 "--workers",
-                "2",
+                str(workers),
                 "--worker-class",
                 "sync",
                 "--bind",
@@ -344,14 +344,22 @@ def _drain(port: int, attempts: int = 120) -> None:
 # -- wrk -------------------------------------------------------------------------------------
 
 
-def wrk(label: str, port: int, paths: Sequence[str], headers: dict[str, str], seconds: int) -> Run:
-    """``wrk -t2 -c16`` for ``seconds`` over ``paths`` in turn."""
+def wrk(
+    label: str,
+    port: int,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    seconds: int,
+    scheme: str = "http",
+) -> Run:
+    """``wrk -t2 -c16`` for ``seconds`` over ``paths`` in turn (lines as
+    ``benchmarks/wrk/rotate.lua`` reads them)."""
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as listing:
         listing.write("\n".join(paths) + "\n")
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    command.append(f"http://{HOST}:{port}")
+    command.append(f"{scheme}://{HOST}:{port}")
     done = subprocess.run(
         command,
         env={**os.environ, "BENCH_PATHS": listing.name},

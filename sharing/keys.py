@@ -75,6 +75,16 @@ class Keyring:
         key_id = new_master_key_id()
         return Keyring(keys={**self.keys, key_id: AESGCM.generate_key(256)}, active_id=key_id)
 
+    def with_active(self, key_id: str) -> Keyring:
+        """The same keys with ``key_id`` active: the second step of a rotation on several
+        nodes, once every node's key file holds ``key_id``.
+
+        :raises KeyringError: when ``key_id`` is not held.
+        """
+        if key_id not in self.keys:
+            raise KeyringError(f"master key {key_id!r} is not in the keyring")
+        return Keyring(keys=self.keys, active_id=key_id)
+
     def without_key(self, key_id: str) -> Keyring:
         """A keyring holding every current key but ``key_id`` (never the active one).
 

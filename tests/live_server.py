@@ -16,7 +16,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ def free_port() -> int:
 
 
 def server_env(tmp: Path, database: str = "live.db") -> dict[str, str]:
-    """The environment of ``make run`` (development), on a database file and instance in ``tmp``."""
+    """The environment of ``make run`` (development), on a database file and instance in ``tmp``
+    (``database``: a file name there, or the URL of another database such as PostgreSQL)."""
     env = dict(os.environ)
     # Secrets come from the temporary instance folder only, never from the caller's shell.
     for var in ("TUKIVERKKO_SECRET_KEY", "TUKIVERKKO_MASTER_KEYS", "FLASK_DEBUG", "FLASK_APP"):
@@ -41,7 +43,7 @@ def server_env(tmp: Path, database: str = "live.db") -> dict[str, str]:
     env.update(
         TUKIVERKKO_ENV="development",
         TUKIVERKKO_INSTANCE_PATH=str(tmp / "instance"),
-        TUKIVERKKO_DATABASE_URL=f"sqlite:///{tmp / database}",
+        TUKIVERKKO_DATABASE_URL=database if "://" in database else f"sqlite:///{tmp / database}",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -88,11 +90,32 @@ def run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
         )
 
 
-def seeded_instance(tmp: Path, database: str = "live.db") -> dict[str, str]:
-    """Keys, schema and the demo world, as ``make run`` makes them; returns the environment."""
+def flask_here(env: dict[str, str], *args: str) -> str:
+    """Run a ``flask`` CLI command in this process (a new interpreter would add seconds) with
+    the settings of ``env``; its output. The test fails with that output if it fails."""
+    from app import create_app
+    from app.extensions import db
+    from app.settings import Settings
+
+    app = create_app(Settings.from_env(env))
+    result = app.test_cli_runner().invoke(args=list(args))
+    with app.app_context():
+        db.engine.dispose()
+    if result.exit_code != 0:
+        pytest.fail(f"`flask {' '.join(args)}` failed:\n{result.output}", pytrace=False)
+    return result.output
+
+
+def seeded_instance(tmp: Path, database: str = "live.db", *, here: bool = False) -> dict[str, str]:
+    """Keys, schema and the demo world, as ``make run`` makes them; returns the environment
+    (``database`` as for ``server_env``). ``here``: the commands run in this process, seconds
+    sooner than three new interpreters."""
     env = server_env(tmp, database)
     for command in (("keys", "init"), ("db", "upgrade"), ("demo", "seed")):
-        run_flask(env, *command)
+        if here:
+            flask_here(env, *command)
+        else:
+            run_flask(env, *command)
     return env
 
 
@@ -112,32 +135,57 @@ def serving(
 ) -> Iterator[None]:
     """Run ``command`` (a server listening at ``base_url``) until the block ends, its output
     going to ``log_path``; the test fails with that log if the server never answers."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while not _answers(f"{base_url}/login"):
+    with serving_all([Server(command, env, base_url, log_path)]):
+        yield
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server process to start: its command and environment, where it answers, its log."""
+
+    command: list[str]
+    env: dict[str, str]
+    base_url: str
+    log_path: Path
+
+
+@contextmanager
+def serving_all(servers: list[Server]) -> Iterator[None]:
+    """Start every server at once (they start in parallel), wait until each answers, and stop
+    them all when the block ends; the test fails with a server's log if it never answers."""
+    with ExitStack() as stack:
+        started = []
+        for server in servers:
+            log = stack.enter_context(server.log_path.open("wb"))
+            process = subprocess.Popen(  # noqa: S603
+                server.command, cwd=ROOT, env=server.env, stdout=log, stderr=subprocess.STDOUT
+            )
+            stack.callback(stop, process)
+            started.append((server, process))
+        # They share the machine's cores while they start: each gets the usual time.
+        deadline = time.monotonic() + SERVER_START_TIMEOUT * len(servers)
+        for server, process in started:
+            while not _answers(f"{server.base_url}/login"):
                 if process.poll() is not None or time.monotonic() > deadline:
                     reason = (
                         f"exited with {process.returncode}"
                         if process.poll() is not None
-                        else f"did not answer within {SERVER_START_TIMEOUT:.0f} s"
+                        else f"did not answer within {SERVER_START_TIMEOUT * len(servers):.0f} s"
                     )
-                    pytest.fail(
-                        f"live server {reason}; its log:\n{log_path.read_text(errors='replace')}",
-                        pytrace=False,
-                    )
+                    log_text = server.log_path.read_text(errors="replace")
+                    pytest.fail(f"live server {reason}; its log:\n{log_text}", pytrace=False)
                 time.sleep(0.1)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-            finally:
-                if process.poll() is None:
-                    process.kill()
+        yield
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process started here: SIGTERM, then SIGKILL after 5 seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()

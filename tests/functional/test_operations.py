@@ -94,6 +94,36 @@ def test_key_rotation_killed_half_way_resumes_and_loses_nothing(
     )
 
 
+def test_a_staged_key_is_held_but_unused_until_rotate_makes_it_active(demo_app: Flask) -> None:
+    """Several nodes: ``keys add`` puts a key in the file for distribution, wrapping nothing
+    under it; ``keys rotate --to`` makes exactly that key active and re-wraps everything."""
+    runner = demo_app.test_cli_runner()
+    keyfile = demo_app.extensions["tukiverkko.settings"].keyring_file
+    old = Keyring.from_json(keyfile.read_text()).active_id
+    before = names(demo_app)
+
+    added = runner.invoke(args=["keys", "add"])
+    assert added.exit_code == 0, added.output
+    staged = Keyring.from_json(keyfile.read_text())
+    [new] = set(staged.keys) - {old}
+    assert staged.active_id == old and f"rotate --to {new}" in added.output
+    assert names(demo_app) == before
+    with demo_app.app_context():
+        assert set(sharing_keys.wrapped_counts(db.session)) == {old}
+
+    unknown = runner.invoke(args=["keys", "rotate", "--to", "mk-20260101-00000000"])
+    assert unknown.exit_code != 0 and "run `flask keys add`" in unknown.output
+    rotated = runner.invoke(args=["keys", "rotate", "--to", new])
+    assert rotated.exit_code == 0, rotated.output
+    assert f"done: every key is wrapped under {new}" in rotated.output
+    assert Keyring.from_json(keyfile.read_text()).active_id == new
+    with demo_app.app_context():
+        assert set(sharing_keys.wrapped_counts(db.session)) == {new}
+    again = runner.invoke(args=["keys", "rotate", "--to", new])  # on another node: a no-op
+    assert again.exit_code == 0 and "re-wrapped" not in again.output, again.output
+    assert names(demo_app) == before
+
+
 def test_audit_verify_passes_then_names_a_tampered_entry(demo_app: Flask) -> None:
     runner = demo_app.test_cli_runner()
     ok = runner.invoke(args=["audit", "verify"])

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.live_server import ROOT, free_port, run_flask, server_env, serving
+from tests.live_server import ROOT, free_port, run_flask, server_env, serving, stop
 
 NGINX_START_TIMEOUT = 10.0
 
@@ -75,11 +75,21 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def site_config(upstream: int, http_port: int, https_port: int, cert: Path, key: Path) -> str:
-    """deploy/nginx.conf with loopback ports and the test's certificate; nothing else changed."""
+def site_config(
+    upstream: int | tuple[int, int], http_port: int, https_port: int, cert: Path, key: Path
+) -> str:
+    """deploy/nginx.conf with loopback ports and the test's certificate; nothing else changed.
+
+    Two upstream ports: its upstream block is deploy/nginx-two-nodes.conf's, on those ports.
+    """
     text = (ROOT / "deploy" / "nginx.conf").read_text()
-    replacements = {
-        "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream};",
+    replacements: dict[str, str] = {}
+    if isinstance(upstream, tuple):
+        text, found = UPSTREAM_BLOCK.subn(lambda _: two_node_upstream(*upstream), text)
+        assert found == 1, "deploy/nginx.conf no longer has one upstream block: update this test"
+    else:
+        replacements["server 127.0.0.1:8000;"] = f"server 127.0.0.1:{upstream};"
+    replacements |= {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
         "/etc/ssl/tukiverkko/fullchain.pem": str(cert),
@@ -89,6 +99,18 @@ def site_config(upstream: int, http_port: int, https_port: int, cert: Path, key:
         assert text.count(old) == 1, f"deploy/nginx.conf no longer has {old!r}: update this test"
         text = text.replace(old, new)
     return "\n".join(line for line in text.splitlines() if "listen [::]" not in line)
+
+
+UPSTREAM_BLOCK = re.compile(r"^upstream tukiverkko \{\n.*?^\}", re.MULTILINE | re.DOTALL)
+
+
+def two_node_upstream(first: int, second: int) -> str:
+    """The upstream block of deploy/nginx-two-nodes.conf with the nodes on loopback ports."""
+    [block] = UPSTREAM_BLOCK.findall((ROOT / "deploy" / "nginx-two-nodes.conf").read_text())
+    for node, port in (("10.0.0.11:8000", first), ("10.0.0.12:8000", second)):
+        assert block.count(node) == 1, f"deploy/nginx-two-nodes.conf no longer has {node}"
+        block = block.replace(node, f"127.0.0.1:{port}")
+    return block
 
 
 @contextmanager
@@ -133,12 +155,7 @@ def nginx(scratch: Path, site: str, https_port: int) -> Iterator[None]:
                 time.sleep(0.1)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from app.accounts.commands import end_sessions
 from app.models import OrgKind, Role
 from consent.base import utcnow
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import CSRF, csrf_token, login
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, db) -> None:  # type: ignore[no-untyped-def]
@@ -85,6 +85,27 @@ def test_session_cookie_and_security_headers(client, db) -> None:  # type: ignor
         "script-src" not in page.headers["Content-Security-Policy"]
     )  # default-src 'none': no scripts
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_over_https_a_form_needs_the_same_origin_referer_its_page_lets_browsers_send(
+    client, db
+) -> None:  # type: ignore[no-untyped-def]
+    """Behind the TLS proxy, Flask-WTF refuses a POST without a same-origin Referer; a page
+    whose policy forbade sending one (no-referrer) could never be submitted."""
+    account = factories.user(db, Role.ADMIN)
+    db.commit()
+    https = "https://tukiverkko.example.fi"
+    page = client.get("/login", base_url=https)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = CSRF.search(page.get_data(as_text=True))
+    assert token
+    form = {"csrf_token": token.group(1), "username": account.username, "password": "pw"}
+    assert client.post("/login", base_url=https, data=form).status_code == 400
+    elsewhere = {"Referer": "https://elsewhere.example/login"}
+    assert client.post("/login", base_url=https, data=form, headers=elsewhere).status_code == 400
+    same_site = {"Referer": f"{https}/login"}
+    signed_in = client.post("/login", base_url=https, data=form, headers=same_site)
+    assert signed_in.status_code == 302
 
 
 def test_pages_serve_every_asset_themselves(client, db) -> None:  # type: ignore[no-untyped-def]

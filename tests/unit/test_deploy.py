@@ -111,3 +111,16 @@ def test_nginx_example_limits_bodies_like_the_app_and_hides_its_version() -> Non
     assert "access_log off;" in directives
     for header in ("X-Forwarded-Proto $scheme", "X-Forwarded-For", "X-Request-ID $request_id"):
         assert f"proxy_set_header {header}" in directives
+
+
+def test_the_two_node_upstream_replaces_the_sites_own_and_never_retries_a_write() -> None:
+    site = re.sub(r"#.*", "", (DEPLOY / "nginx.conf").read_text())
+    nodes = re.sub(r"#.*", "", (DEPLOY / "nginx-two-nodes.conf").read_text())
+    block = re.compile(r"upstream (\w+) \{(.*?)\}", re.DOTALL)
+    [(name, one)] = block.findall(site)
+    [(same_name, two)] = block.findall(nodes)
+    assert same_name == name and f"proxy_pass http://{name};" in site
+    servers = re.findall(r"server (\S+)", two)
+    assert len(servers) == len(set(servers)) == 2 and len(re.findall(r"server \S+", one)) == 1
+    assert "keepalive" in two  # upstream connections reused, as for one node
+    assert "non_idempotent" not in site + nodes  # a POST is never sent to a second node

@@ -130,3 +130,13 @@ def test_an_account_secret_opens_only_for_its_purpose_owner_and_row() -> None:
     new_id, rewrapped = rewrap_account_secret(rotated, ref, key_id, wrapped)
     assert new_id == rotated.active_id != key_id
     assert open_account_secret(rotated, ref, new_id, rewrapped) == b"twenty bytes secret!"
+
+
+def test_with_active_switches_to_a_held_key_only() -> None:
+    staged = generate_keyring().with_new_active_key()
+    old = next(k for k in staged.keys if k != staged.active_id)
+    back = staged.with_active(old)
+    assert back.active_id == old and back.keys == staged.keys
+    assert back.wrap(b"s" * 32, b"ctx")[0] == old
+    with pytest.raises(KeyringError):
+        staged.with_active("mk-unknown")
