@@ -116,6 +116,8 @@ def test_two_nodes_serve_one_database_and_a_revocation_holds_on_the_next_request
     for name in (SECRET_KEY_FILE, MASTER_KEY_FILE):
         copy_to_node(instance_a / name, instance_b)
     ports = free_port(), free_port()
+    http_port, https_port = free_port(), free_port()
+    base = f"https://127.0.0.1:{https_port}"
     nodes = [
         dict(
             env,
@@ -123,15 +125,16 @@ def test_two_nodes_serve_one_database_and_a_revocation_holds_on_the_next_request
             TUKIVERKKO_INSTANCE_PATH=str(instance),
             TUKIVERKKO_BIND=f"127.0.0.1:{port}",
             TUKIVERKKO_WORKERS="2",
+            TUKIVERKKO_PUBLIC_URL=base,
+            TUKIVERKKO_PROXY_COUNT="1",  # nginx
+            TUKIVERKKO_REQUIRE_SECOND_FACTOR="0",  # the load's staff sign in with a password
         )
         for instance, port in zip((instance_a, instance_b), ports, strict=True)
     ]
     node_a, node_b = (f"http://127.0.0.1:{port}" for port in ports)
     logs = [tmp_path / "node-a.log", tmp_path / "node-b.log"]
-    http_port, https_port = free_port(), free_port()
     cert, key = self_signed(tmp_path)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # requests trusts the test's proxy
-    base = f"https://127.0.0.1:{https_port}"
 
     servers = [
         Server(gunicorn_command(), node, base_url, log_path)
