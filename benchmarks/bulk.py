@@ -113,16 +113,13 @@ class _Column:
             return values
         if self.distinct:
             try:
-                processed = {value: _or_none(process, value) for value in set(values)}
+                processed = {value: process(value) for value in set(values) if value is not None}
             except TypeError:  # unhashable (JSON documents): one by one
                 pass
             else:
+                processed[None] = None
                 return list(map(processed.__getitem__, values))
-        return [_or_none(process, value) for value in values]
-
-
-def _or_none(process: Callable[[Any], Any], value: Any) -> Any:
-    return None if value is None else process(value)
+        return [None if value is None else process(value) for value in values]
 
 
 def tables_in_order(names: Iterable[str]) -> list[Table]:
