@@ -9,9 +9,12 @@ entries in a valid chain. At 10,000 clients: about 100,000 members, 1,000,000 co
 2,000,000 consent events and 10,000,000 log rows.
 
 How: the schema comes from the app's migrations (``flask db upgrade``); the country
-(``benchmarks.world``) is inserted with Core ``insert()``; the clients are built in one
-process per core (``benchmarks.clients``), each writing its share with the driver's bulk
-path (``benchmarks.bulk``: an SQLite part file merged afterwards, or COPY on PostgreSQL).
+(``benchmarks.world``) is inserted with Core ``insert()``; the clients are built in chunks
+of a hundred by one process per core (``benchmarks.clients``), each chunk written with the
+driver's bulk path (``benchmarks.bulk``: an SQLite part file that the main process copies
+into the database while the workers build the next chunks, or COPY on PostgreSQL, with
+the client tables' keys, indexes and foreign keys set aside until the load is done).
+Every phase is printed with its time, so a slow build says where it spent it.
 
 Each data set lives in its own folder, named by a content key over its parameters and the
 source of everything that shapes it (the generator, the models' packages, the migrations):
@@ -28,6 +31,7 @@ import dataclasses
 import gc
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -63,7 +67,7 @@ from consent.base import utcnow
 from sharing.keys import Keyring, generate_keyring, write_key_file
 
 DEFAULT_FOLDER = ROOT / ".bench"
-CHUNK = 100  # clients per task of a worker process (an SQLite part file)
+CHUNK = 100  # clients per task of a worker process at most (an SQLite part file)
 BATCH = 50  # clients per bulk write
 CLIENT_TABLES = (
     "clients",
@@ -253,29 +257,8 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     backend = engine.dialect.name
     engine.dispose()
 
-    tables = tables_in_order(CLIENT_TABLES)
-    workers = max(1, min(os.cpu_count() or 1, scale.clients // CHUNK or 1))
-    chunks = [
-        _Chunk(start, range(start, min(start + CHUNK, scale.clients)))
-        for start in range(0, scale.clients, CHUNK)
-    ]
-    _say(started, f"country inserted; building {len(chunks)} chunks in {workers} processes")
-    results: list[_ChunkResult] = []
-    # Forked before the loader opens the database: the workers hold no connection of its.
-    context = _WorkerContext(world, keyring, scale, url, home)
-    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (context,)) as pool:
-        loader = _loader(backend, url, tables, workers)
-        # The main process loads each chunk as it is done while the workers build the next.
-        loading = 0.0
-        for result in pool.imap_unordered(_build_chunk, chunks):
-            began = time.perf_counter()
-            loader.load(Path(result.part) if result.part else None)
-            loading += time.perf_counter() - began
-            results.append(result)
-    _say(started, f"clients built and loaded (loading the chunks: {loading:.1f} s)")
-    _say(started, loader.finish())
+    results = _build_clients(started, _WorkerContext(world, keyring, scale, url, home), backend)
 
-    results.sort(key=lambda result: result.start)
     counts = {name: len(rows) for name, rows in world_rows.items()}
     for result in results:
         for name, n in result.counts.items():
@@ -296,6 +279,35 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     )
     manifest.save(home)
     return manifest
+
+
+def _build_clients(started: float, context: _WorkerContext, backend: str) -> list[_ChunkResult]:
+    """Build the clients in chunks, one worker process per core, and load each chunk into
+    the database as it is done while the workers build the next ones."""
+    clients = context.scale.clients
+    workers = max(1, min(os.cpu_count() or 1, clients))
+    # At least four chunks a worker, so that no worker is left with a long last one alone.
+    size = max(1, min(CHUNK, math.ceil(clients / (4 * workers))))
+    chunks = [
+        _Chunk(start, range(start, min(start + size, clients))) for start in range(0, clients, size)
+    ]
+    _say(started, f"country inserted; building {len(chunks)} chunks in {workers} processes")
+    results: list[_ChunkResult] = []
+    loading = 0.0
+    every = max(1, len(chunks) // 10)
+    # Forked before the loader connects: no worker inherits its connection.
+    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (context,)) as pool:
+        loader = _loader(backend, context.url, tables_in_order(CLIENT_TABLES), workers)
+        for done, result in enumerate(pool.imap_unordered(_build_chunk, chunks), start=1):
+            began = time.perf_counter()
+            loader.load(Path(result.part) if result.part else None)
+            loading += time.perf_counter() - began
+            results.append(result)
+            if done % every == 0 and done < len(chunks):
+                _say(started, f"{done} of {len(chunks)} chunks done")
+    _say(started, f"clients built and loaded (loading the chunks: {loading:.1f} s)")
+    _say(started, loader.finish())
+    return sorted(results, key=lambda result: result.start)
 
 
 def _migrate(settings: Settings) -> None:
