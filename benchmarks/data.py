@@ -160,7 +160,13 @@ def ensure(
         url = _fresh_postgresql_database(postgresql, _database_name(postgresql, scale, key))
     else:
         url = f"sqlite:///{home / 'bench.db'}"
-    return generate(scale, url, home)
+    try:
+        return generate(scale, url, home)
+    except BaseException:  # interrupted or failed: half a set is of no use, and gigabytes
+        if postgresql:
+            _drop_postgresql_database(postgresql, url)
+        shutil.rmtree(home)
+        raise
 
 
 def sets(folder: Path, backend: str, scale: Scale) -> list[Path]:
