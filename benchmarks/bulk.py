@@ -15,7 +15,8 @@ the main process):
 - SQLite: ``SqlitePart`` writes a chunk into an untyped SQLite file of its own with the
   driver's ``executemany``; ``SqliteLoader`` copies each finished part into the real
   database (created by the app's migrations) with ``INSERT … SELECT``, so the real tables'
-  types, indexes and triggers apply as usual. SQLite has one writer: this is it.
+  types, keys, constraints and triggers apply as usual (SQLite has one writer: this is
+  it). The tables' other indexes are dropped for the load and created again after it.
 - PostgreSQL: ``PostgresCopy`` streams a chunk with ``COPY … FROM STDIN`` into the real
   tables, one connection per worker. ``PostgresLoader`` first sets the client tables'
   keys, indexes and foreign keys aside, exactly as the server describes them
@@ -35,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, LargeBinary, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.schema import ColumnDefault
 
-from consent.base import Base
+from consent.base import Base, UTCDateTime
 
 Row = Mapping[str, Any]
 
@@ -77,8 +78,10 @@ class Rows:
                 _default_of(column),
                 column.type._cached_bind_processor(dialect),  # what Core itself applies
                 # Most columns repeat a few values (the client's id, an enumeration): each
-                # distinct value is processed once. A key is new on every row.
-                distinct=not column.primary_key,
+                # distinct value is processed once. Keys, instants, ciphertexts and hashes
+                # are new on every row.
+                distinct=not column.primary_key
+                and not isinstance(column.type, (LargeBinary, UTCDateTime)),
             )
             for column in table.columns
         ]
@@ -160,17 +163,35 @@ class SqlitePart:
 class SqliteLoader:
     """The main process's side on SQLite: copies each finished part into the real database.
 
-    The copy runs without a rollback journal and without fsync (the file is rebuilt from
-    scratch if anything fails); ``finish`` puts the file back in the app's journal mode
-    (WAL) with nothing left to checkpoint.
+    The client tables' own indexes are set aside for the load and built again after it
+    (one sort each rather than millions of B-tree inserts); the indexes that back a key or
+    a unique constraint are part of the table and fill as rows arrive. The copy runs
+    without a rollback journal and without fsync (the file is rebuilt from scratch if
+    anything fails); ``finish`` puts the file back in the app's journal mode (WAL) with
+    nothing left to checkpoint.
     """
 
     def __init__(self, database: Path, tables: Sequence[Table]) -> None:
         self._tables = tables
+        self._indexes: list[tuple[str, str]] = []  # (name, the statement that created it)
         self._connection = sqlite3.connect(database, isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=OFF")
         self._connection.execute("PRAGMA synchronous=OFF")
         self._connection.execute("PRAGMA cache_size=-2000000")  # 2 GB for the indexes' pages
+
+    def prepare(self) -> None:
+        """Drop the client tables' own indexes (noting how each was created)."""
+        loaded = {table.name for table in self._tables}
+        self._indexes = [
+            (name, sql)
+            for name, table, sql in self._connection.execute(
+                "SELECT name, tbl_name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+            )
+            if table in loaded
+        ]
+        for name, _ in self._indexes:
+            self._connection.execute(f'DROP INDEX "{name}"')
 
     def load(self, part: Path | None) -> None:
         """Copy one part in, table by table in foreign-key order, and delete it."""
@@ -189,10 +210,13 @@ class SqliteLoader:
         part.unlink()
 
     def finish(self) -> str:
+        """Build the indexes again, then switch back to WAL."""
+        for _, sql in self._indexes:
+            self._connection.execute(sql)
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._connection.close()
-        return "back in WAL mode"
+        return "indexes built again; back in WAL mode"
 
 
 class PostgresCopy:

@@ -331,9 +331,11 @@ def _migrate(settings: Settings) -> None:
 def _loader(
     backend: str, url: str, tables: Sequence[Table], workers: int
 ) -> SqliteLoader | PostgresLoader:
+    loader: SqliteLoader | PostgresLoader
     if backend == "sqlite":
-        return SqliteLoader(Path(make_url(url).database or ""), tables)
-    loader = PostgresLoader(libpq_dsn(url), tables, workers)
+        loader = SqliteLoader(Path(make_url(url).database or ""), tables)
+    else:
+        loader = PostgresLoader(libpq_dsn(url), tables, workers)
     loader.prepare()
     return loader
 
