@@ -9,9 +9,12 @@ entries in a valid chain. At 10,000 clients: about 100,000 members, 1,000,000 co
 2,000,000 consent events and 10,000,000 log rows.
 
 How: the schema comes from the app's migrations (``flask db upgrade``); the country
-(``benchmarks.world``) is inserted with Core ``insert()``; the clients are built in one
-process per core (``benchmarks.clients``), each writing its share with the driver's bulk
-path (``benchmarks.bulk``: an SQLite part file merged afterwards, or COPY on PostgreSQL).
+(``benchmarks.world``) is inserted with Core ``insert()``; the clients are built in chunks
+of a hundred by one process per core (``benchmarks.clients``), each chunk written with the
+driver's bulk path (``benchmarks.bulk``: an SQLite part file that the main process copies
+into the database while the workers build the next chunks, or COPY on PostgreSQL, with
+the client tables' keys, indexes and foreign keys set aside until the load is done).
+Every phase is printed with its time, so a slow build says where it spent it.
 
 Each data set lives in its own folder, named by a content key over its parameters and the
 source of everything that shapes it (the generator, the models' packages, the migrations):
@@ -25,8 +28,10 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import gc
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -40,8 +45,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, make_url, select, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Table, create_engine, insert, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -51,7 +55,14 @@ from app.models import Client
 from app.partner_work.shares import rebuild
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from benchmarks import ROOT
-from benchmarks.bulk import PostgresCopy, SqlitePart, libpq_dsn, merge_sqlite_parts, tables_in_order
+from benchmarks.bulk import (
+    PostgresCopy,
+    PostgresLoader,
+    SqliteLoader,
+    SqlitePart,
+    libpq_dsn,
+    tables_in_order,
+)
 from benchmarks.clients import ClientFactory
 from benchmarks.scale import Scale
 from benchmarks.world import PASSWORD, World, build_world, password_hash
@@ -59,6 +70,7 @@ from consent.base import utcnow
 from sharing.keys import Keyring, generate_keyring, write_key_file
 
 DEFAULT_FOLDER = ROOT / ".bench"
+CHUNK = 100  # clients per task of a worker process at most (an SQLite part file)
 BATCH = 50  # clients per bulk write
 T = TypeVar("T")
 CLIENT_TABLES = (
@@ -145,14 +157,33 @@ def ensure(
         manifest = Manifest.load(home)
         if _reachable(manifest):
             return manifest
-    for stale in folder.glob(f"{backend}-{scale.name}-*"):
-        shutil.rmtree(stale)
+    for stale in sets(folder, backend, scale):
+        remove(stale, postgresql=postgresql)
     home.mkdir(parents=True)
     if postgresql:
-        url = _fresh_postgresql_database(postgresql, f"tukiverkko_bench_{scale.clients}_{key}")
+        url = _fresh_postgresql_database(postgresql, _database_name(postgresql, scale, key))
     else:
         url = f"sqlite:///{home / 'bench.db'}"
-    return generate(scale, url, home)
+    try:
+        return generate(scale, url, home)
+    except BaseException:  # interrupted or failed: half a set is of no use, and gigabytes
+        if postgresql:
+            _drop_postgresql_database(postgresql, url)
+        shutil.rmtree(home)
+        raise
+
+
+def sets(folder: Path, backend: str, scale: Scale) -> list[Path]:
+    """The folders of every set of this size and backend, current or stale."""
+    return sorted(folder.glob(f"{backend}-{scale.name}-*"))
+
+
+def remove(home: Path, *, postgresql: str | None = None) -> None:
+    """Delete a data set: its folder and, on PostgreSQL, its database (gigabytes at national
+    scale) if it is one the server of ``postgresql`` names as this generator does."""
+    if postgresql and (home / "manifest.json").is_file():
+        _drop_postgresql_database(postgresql, Manifest.load(home).url)
+    shutil.rmtree(home)
 
 
 def _reachable(manifest: Manifest) -> bool:
@@ -166,15 +197,41 @@ def _reachable(manifest: Manifest) -> bool:
         return False
 
 
+def _database_name(maintenance_url: str, scale: Scale, key: str) -> str:
+    """The set's own database, named after the one the URL names (``tukiverkko_bench_…``
+    beside the server's maintenance database ``postgres``): sets built through different
+    URLs of one server never meet."""
+    return f"{_database_prefix(maintenance_url)}_{scale.clients}_{key}"
+
+
+def _database_prefix(maintenance_url: str) -> str:
+    named = make_url(maintenance_url).database
+    return "tukiverkko_bench" if named in (None, "", "postgres") else named
+
+
+def _drop_postgresql_database(maintenance_url: str, url: str) -> None:
+    """Drop a set's database, if it is named as this URL's sets are."""
+    name = make_url(url).database or ""
+    if name.startswith(f"{_database_prefix(maintenance_url)}_"):
+        _on_server(maintenance_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _fresh_postgresql_database(maintenance_url: str, name: str) -> str:
     """Drop and create ``name`` on the server; the URL of the new database."""
-    base = make_url(maintenance_url)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    _on_server(
+        maintenance_url,
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}"',
+    )
+    return make_url(maintenance_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _on_server(maintenance_url: str, *statements: str) -> None:
+    admin = create_engine(make_url(maintenance_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            connection.execute(text(statement))
     admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _say(started: float, what: str) -> None:
@@ -207,33 +264,10 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     with engine.begin() as connection:
         for table in tables_in_order(world_rows):
             connection.execute(insert(table), world_rows[table.name])
-    dialect = engine.dialect
+    backend = engine.dialect.name
     engine.dispose()
 
-    workers = max(1, min(os.cpu_count() or 1, scale.clients // BATCH or 1))
-    shards = [range(n, scale.clients, workers) for n in range(workers)]
-    backend = dialect.name
-    jobs = [
-        _Job(world, keyring, scale, backend, url, str(home / f"part{n}.db"), list(shard))
-        for n, shard in enumerate(shards)
-    ]
-    _say(started, f"country inserted; building clients in {workers} processes")
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        results = pool.map(_build_shard, jobs)
-    _say(started, "clients built")
-    if backend == "sqlite":
-        parts = [Path(job.part) for job in jobs]
-        merge_sqlite_parts(
-            Path(make_url(url).database or ""), parts, tables_in_order(CLIENT_TABLES)
-        )
-        for part in parts:
-            part.unlink()
-    else:
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
-        engine.dispose()
-    _say(started, "merged" if backend == "sqlite" else "analysed")
+    results = _build_clients(started, _WorkerContext(world, keyring, scale, url, home), backend)
     _share_periods(url)
     _say(started, "share periods computed")
 
@@ -241,7 +275,6 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     for result in results:
         for name, n in result.counts.items():
             counts[name] = counts.get(name, 0) + n
-    shared = [pair for result in results for pair in result.shared][:SAMPLES]
     manifest = Manifest(
         scale=asdict(scale),
         backend=backend,
@@ -251,7 +284,7 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
         caseworker=world.usernames["caseworker"],
         partner=world.usernames["partner"],
         client_users=[u for result in results for u in result.client_users][:20],
-        shared=shared,
+        shared=[pair for result in results for pair in result.shared][:SAMPLES],
         counts=counts,
         seconds=round(time.perf_counter() - started, 1),
         built_at=datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -271,6 +304,35 @@ def _share_periods(url: str) -> None:
     engine.dispose()
 
 
+def _build_clients(started: float, context: _WorkerContext, backend: str) -> list[_ChunkResult]:
+    """Build the clients in chunks, one worker process per core, and load each chunk into
+    the database as it is done while the workers build the next ones."""
+    clients = context.scale.clients
+    workers = max(1, min(os.cpu_count() or 1, clients))
+    # At least four chunks a worker, so that no worker is left with a long last one alone.
+    size = max(1, min(CHUNK, math.ceil(clients / (4 * workers))))
+    chunks = [
+        _Chunk(start, range(start, min(start + size, clients))) for start in range(0, clients, size)
+    ]
+    _say(started, f"country inserted; building {len(chunks)} chunks in {workers} processes")
+    results: list[_ChunkResult] = []
+    loading = 0.0
+    every = max(1, len(chunks) // 10)
+    # Forked before the loader connects: no worker inherits its connection.
+    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (context,)) as pool:
+        loader = _loader(backend, context.url, tables_in_order(CLIENT_TABLES), workers)
+        for done, result in enumerate(pool.imap_unordered(_build_chunk, chunks), start=1):
+            began = time.perf_counter()
+            loader.load(Path(result.part) if result.part else None)
+            loading += time.perf_counter() - began
+            results.append(result)
+            if done % every == 0 and done < len(chunks):
+                _say(started, f"{done} of {len(chunks)} chunks done")
+    _say(started, f"clients built and loaded (loading the chunks: {loading:.1f} s)")
+    _say(started, loader.finish())
+    return sorted(results, key=lambda result: result.start)
+
+
 def _migrate(settings: Settings) -> None:
     """The app's own schema: ``flask db upgrade`` on the new database.
 
@@ -283,54 +345,89 @@ def _migrate(settings: Settings) -> None:
         db.engine.dispose()
 
 
+def _loader(
+    backend: str, url: str, tables: Sequence[Table], workers: int
+) -> SqliteLoader | PostgresLoader:
+    loader: SqliteLoader | PostgresLoader
+    if backend == "sqlite":
+        loader = SqliteLoader(Path(make_url(url).database or ""), tables)
+    else:
+        loader = PostgresLoader(libpq_dsn(url), tables, workers)
+    loader.prepare()
+    return loader
+
+
 @dataclass(frozen=True)
-class _Job:
+class _WorkerContext:
+    """What every worker process builds from (handed over once, at the fork)."""
+
     world: World
     keyring: Keyring
     scale: Scale
-    backend: str
     url: str
-    part: str
-    indices: list[int]
+    home: Path
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    start: int
+    indices: range
 
 
 @dataclass
-class _ShardResult:
+class _ChunkResult:
+    start: int
+    part: str  # the SQLite part file to load ("" on PostgreSQL: already loaded)
     counts: dict[str, int]
     shared: list[tuple[str, str]]
     client_users: list[str]
 
 
-def _build_shard(job: _Job) -> _ShardResult:
-    """One worker process: build its clients and write them in batches."""
+_context: _WorkerContext | None = None
+
+
+def _start_worker(context: _WorkerContext) -> None:
+    global _context
+    _context = context
+
+
+def _build_chunk(chunk: _Chunk) -> _ChunkResult:
+    """In a worker process: build one chunk of clients and write them, a batch at a time."""
+    assert _context is not None, "not in a worker process"
+    context = _context
     tables = tables_in_order(CLIENT_TABLES)
-    dialect = create_engine(job.url).dialect
-    sink = _sink(job, dialect, tables)
-    factory = ClientFactory(job.world, job.keyring, job.scale)
-    counts: dict[str, int] = {}
-    shared: list[tuple[str, str]] = []
-    client_users: list[str] = []
-    for batch in _batches(job.indices, BATCH):
-        rows: dict[str, list[dict[str, Any]]] = {}
-        for index in batch:
-            built = factory.build(index)
-            for name, table_rows in built.rows.items():
-                rows.setdefault(name, []).extend(table_rows)
-            if len(shared) < SAMPLES:
-                shared += [(str(client), kind.value) for client, kind in built.shared_with_kela[:1]]
-            if built.client_username and len(client_users) < 20:
-                client_users.append(built.client_username)
-        for table in tables:
-            sink.write(table.name, rows.get(table.name, []))
-            counts[table.name] = counts.get(table.name, 0) + len(rows.get(table.name, []))
-    sink.close()
-    return _ShardResult(counts, shared, client_users)
-
-
-def _sink(job: _Job, dialect: Dialect, tables: Sequence[Any]) -> SqlitePart | PostgresCopy:
-    if job.backend == "sqlite":
-        return SqlitePart(Path(job.part), dialect, tables)
-    return PostgresCopy(libpq_dsn(job.url), dialect, tables)
+    dialect = create_engine(context.url).dialect
+    part = context.home / f"part-{chunk.start:06d}.db"
+    sink: SqlitePart | PostgresCopy
+    if dialect.name == "sqlite":
+        sink = SqlitePart(part, dialect, tables)
+    else:
+        sink = PostgresCopy(libpq_dsn(context.url), dialect, tables)
+    factory = ClientFactory(context.world, context.keyring, context.scale)
+    result = _ChunkResult(chunk.start, str(part) if dialect.name == "sqlite" else "", {}, [], [])
+    # The rows hold no reference cycles: the collector would only walk millions of them.
+    gc.disable()
+    try:
+        for batch in _batches(chunk.indices, BATCH):
+            rows: dict[str, list[dict[str, Any]]] = {}
+            for index in batch:
+                built = factory.build(index)
+                for name, table_rows in built.rows.items():
+                    rows.setdefault(name, []).extend(table_rows)
+                if len(result.shared) < SAMPLES:
+                    result.shared += [
+                        (str(client), kind.value) for client, kind in built.shared_with_kela[:1]
+                    ]
+                if built.client_username and len(result.client_users) < 20:
+                    result.client_users.append(built.client_username)
+            for table in tables:
+                table_rows = rows.get(table.name, [])
+                sink.write(table.name, table_rows)
+                result.counts[table.name] = result.counts.get(table.name, 0) + len(table_rows)
+        sink.close()
+    finally:
+        gc.enable()
+    return result
 
 
 def _batches(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
@@ -347,8 +444,18 @@ def main() -> None:
         help="maintenance URL of a PostgreSQL server (the set gets its own database)",
     )
     parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument(
+        "--remove", action="store_true", help="delete the sets of this size instead (disk)"
+    )
     args = parser.parse_args()
-    manifest = ensure(Scale(clients=args.clients), postgresql=args.postgresql, folder=args.folder)
+    scale = Scale(clients=args.clients)
+    if args.remove:
+        backend = "postgresql" if args.postgresql else "sqlite"
+        for home in sets(args.folder, backend, scale):
+            remove(home, postgresql=args.postgresql)
+            print(f"removed {home}")
+        return
+    manifest = ensure(scale, postgresql=args.postgresql, folder=args.folder)
     print(json.dumps({k: v for k, v in asdict(manifest).items() if k != "shared"}, indent=1))
 
 
