@@ -25,6 +25,7 @@ CONFIG_DIR = PACKAGE_DIR / "config"
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 MASTER_KEY_FILE = "master-keys.json"
+CHECKPOINT_FILE = "access-log-checkpoints.jsonl"
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -56,6 +57,16 @@ class Settings:
     # Production runs on PostgreSQL; SQLite (one node, one writer at a time) only when the
     # operator says so for a single-node pilot (TUKIVERKKO_ALLOW_SQLITE=1).
     allow_sqlite: bool = False
+    # The access log's signed checkpoints (`flask maintenance run`): an append-only file
+    # outside the database (None: CHECKPOINT_FILE in the instance folder), and optionally a
+    # syslog target for each line ("/dev/log", or "host:port" over UDP).
+    checkpoint_file: Path | None = None
+    checkpoint_syslog: str | None = None
+
+    @property
+    def checkpoints_path(self) -> Path:
+        """Where the access log's checkpoints are written."""
+        return self.checkpoint_file or self.instance_path / CHECKPOINT_FILE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +96,12 @@ class Settings:
             keyring=_read_keyring(env, instance / MASTER_KEY_FILE),
             keyring_file=None if env.get("TUKIVERKKO_MASTER_KEYS") else instance / MASTER_KEY_FILE,
             allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
+            checkpoint_file=(
+                Path(env["TUKIVERKKO_CHECKPOINT_FILE"]).resolve()
+                if env.get("TUKIVERKKO_CHECKPOINT_FILE")
+                else None
+            ),
+            checkpoint_syslog=env.get("TUKIVERKKO_CHECKPOINT_SYSLOG") or None,
             **values,
         )
         settings.validate()
