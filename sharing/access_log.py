@@ -36,7 +36,6 @@ import enum
 import hashlib
 import json
 import json.encoder
-import logging
 import multiprocessing
 import uuid
 import weakref
@@ -64,8 +63,6 @@ from consent.base import Base, append_only_triggers, make_append_only
 from sharing import write_lock
 from sharing.errors import KeyringError
 from sharing.keys import LogKeys, LogMac
-
-log = logging.getLogger(__name__)
 
 GENESIS = bytes(32)
 """The ``prev_hash`` of a chain's first entry."""
@@ -410,9 +407,9 @@ def append(session: Session, records: Sequence[LogRecord]) -> list[Appended]:
     """Append records (for any number of clients) to their chains; flush, and commit only
     entries appended in a transaction that had only read (SQLite, below).
 
-    Two statements for a batch on SQLite (the heads, one index probe each; one INSERT),
-    three on PostgreSQL (the chains' advisory locks first). The records' texts are encoded
-    before any lock is taken; under it each entry costs one HMAC.
+    Two statements for a batch: one reading the chains' heads (``_heads``; on PostgreSQL it
+    takes their advisory locks first) and one INSERT. The records' texts are encoded before
+    any lock is taken; under it each entry costs one HMAC. Returns where each record went.
 
     SQLite has one writer, and a transaction that has only read cannot become it once another
     connection has written (``sharing.write_lock``). There, an append in such a transaction

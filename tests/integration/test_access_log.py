@@ -582,6 +582,18 @@ def test_a_batch_append_runs_a_fixed_number_of_queries(db: Session, sql_count: l
     assert verify(db).ok
 
 
+def test_a_batch_to_hundreds_of_chains_appends_and_verifies(db: Session) -> None:
+    """More chains than one SQLite statement probes (400), and than PostgreSQL locks one by one
+    (64: the whole log's lock instead)."""
+    clients = [uuid.uuid4() for _ in range(450)]
+    append(db, [record(c) for c in clients[::2]])
+
+    appended = append(db, [record(c, 1) for c in clients])
+
+    assert [e.seq for e in appended] == [2 if i % 2 == 0 else 1 for i in range(450)]
+    assert verify(db).ok
+
+
 def test_all_heads_are_read_in_one_statement(db: Session, sql_count: list[str]) -> None:
     clients = sorted(uuid.uuid4() for _ in range(4))
     append(db, [record(c, n) for c in clients for n in range(c.int % 3 + 1)])
