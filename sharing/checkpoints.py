@@ -132,16 +132,25 @@ def _checkpoint(doc: Mapping[str, Any], line: bytes) -> Checkpoint:
     )
 
 
-def read(path: Path, public_keys: Mapping[str, bytes]) -> CheckpointLog:
-    """Check every line of the checkpoint file (signature, number, link to the line before)
-    and read back the heads of the last one that holds; name each problem."""
+def read(
+    path: Path, public_keys: Mapping[str, bytes], *, since_last_full: bool = False
+) -> CheckpointLog:
+    """Check the lines of the checkpoint file (signature, number, link to the line before)
+    and read back the heads of the last one that holds; name each problem.
+
+    Every line, or with ``since_last_full`` only those from the full set the last line builds
+    on (what a new checkpoint needs: ``write`` runs every few minutes, ``flask audit verify``
+    reads it all).
+    """
     found = CheckpointLog(path)
     if not path.exists():
         return found
+    lines = path.read_bytes().splitlines()
+    found.lines = len(lines)
+    first = _base_of_last(lines) if since_last_full else 1
     good: list[Checkpoint] = []
-    previous = NO_PREVIOUS
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        found.lines = number
+    previous = NO_PREVIOUS if first == 1 else hashlib.sha256(lines[first - 2]).hexdigest()
+    for number, line in enumerate(lines[first - 1 :], start=first):
         doc, problem = _parse(line, public_keys)
         if problem is None:
             if doc.get("n") != number:
@@ -162,6 +171,16 @@ def read(path: Path, public_keys: Mapping[str, bytes]) -> CheckpointLog:
         except CheckpointRefused as error:
             found.problems.append(f"checkpoint {last.n}: {error}")
     return found
+
+
+def _base_of_last(lines: list[bytes]) -> int:
+    """The number of the line whose full set the last line builds on (1 if unreadable:
+    then every line is checked, and the problem named)."""
+    try:
+        base = int(json.loads(lines[-1])["base"]) if lines else 1
+    except (ValueError, KeyError, TypeError):
+        return 1
+    return base if 1 <= base <= len(lines) else 1
 
 
 def _replay(
@@ -206,7 +225,7 @@ def write(path: Path, heads: Heads, keys: LogKeys, now: datetime) -> Written:
     :raises CheckpointRefused: when the file's checkpoints do not verify, or a chain is
         missing, shorter or different against the last checkpoint.
     """
-    previous = read(path, keys.public_keys())
+    previous = read(path, keys.public_keys(), since_last_full=True)
     if previous.problems:
         raise CheckpointRefused(
             "the checkpoint file does not verify (" + "; ".join(previous.problems[:3]) + ")"

@@ -142,6 +142,19 @@ def test_a_checkpoint_that_would_bless_a_lost_entry_is_refused(
     assert len(lines(path)) == 1
 
 
+def test_no_checkpoint_follows_a_forged_one(db: Session, log_keys: LogKeys, path: Path) -> None:
+    anna = uuid.uuid4()
+    append(db, [record(anna, 0)])
+    checkpoint(db, log_keys, path)
+    doc = lines(path)[0]
+    doc["entries"] = 1000  # as if to make room for entries that were never written
+    path.write_text(json.dumps(doc) + "\n")
+    append(db, [record(anna, 1)])
+
+    with pytest.raises(CheckpointRefused, match="checkpoint line 1: bad signature"):
+        checkpoint(db, log_keys, path, minutes=1)
+
+
 # --- `flask audit verify` -------------------------------------------------------------------
 
 
