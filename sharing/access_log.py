@@ -368,10 +368,15 @@ BEGIN
         CAST(CAST('x' || substr(replace(CAST(c AS text), '-', ''), 9, 8) AS bit(32)) AS int) AS k2
       FROM unnest(chains) AS c ORDER BY 1, 2) AS k;
   END IF;
-  -- A statement of its own: its snapshot is taken once the locks are granted.
-  RETURN QUERY SELECT h.client_id, h.seq, h.entry_hash FROM unnest(chains) AS c(id)
-    CROSS JOIN LATERAL (SELECT a.client_id, a.seq, a.entry_hash FROM access_log AS a
-      WHERE a.client_id = c.id ORDER BY a.seq DESC LIMIT 1) AS h;
+  -- Statements of their own: their snapshot is taken once the locks are granted.
+  IF cardinality(chains) = 1 THEN  -- the common case, and a plain index probe
+    RETURN QUERY SELECT a.client_id, a.seq, a.entry_hash FROM access_log AS a
+      WHERE a.client_id = chains[1] ORDER BY a.seq DESC LIMIT 1;
+  ELSE
+    RETURN QUERY SELECT h.client_id, h.seq, h.entry_hash FROM unnest(chains) AS c(id)
+      CROSS JOIN LATERAL (SELECT a.client_id, a.seq, a.entry_hash FROM access_log AS a
+        WHERE a.client_id = c.id ORDER BY a.seq DESC LIMIT 1) AS h;
+  END IF;
 END $$"""  # noqa: S608  (constants only)
 """Locks the named chains and returns their heads (PostgreSQL; a VOLATILE function's
 statements each take a fresh snapshot). Installed with the table (``create_all``) and by
