@@ -28,7 +28,7 @@ from app import (
 from app.extensions import csrf, db, migrate
 from app.partner_work import shares as _shares  # noqa: F401  (keeps the share periods current)
 from app.settings import MIGRATIONS_DIR, Settings
-from sharing import write_lock
+from sharing import access_log, write_lock
 from sharing.keys import KeyFile
 
 
@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
 
     db.init_app(app)
+    if (key_file := app.extensions["tukiverkko.key_file"]) is not None:
+        with app.app_context():
+            # The log's MAC keys, as the key file holds them at each append.
+            access_log.use_keys(db.engine, lambda: key_file.current().log)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     request_log.init_app(app)  # first: its after_request hook runs last, timing everything

@@ -3,10 +3,11 @@
 A backup is a consistent copy of the whole database taken while the app serves: SQLite's
 online backup API (one read transaction's snapshot, WAL included) or ``pg_dump`` in its
 custom format, run on a snapshot exported from the transaction that also reads the schema
-revision and every access-log chain's head, so the manifest describes exactly the dumped
-data. The dump and the manifest are sealed by ``sharing.archive`` under a backup key
-wrapped by the active master key: the file never holds a master key, and it restores only
-with a keyring that holds the key that was active when it was taken.
+revision and every access-log chain's head (its seq and MAC: ``sharing.access_log.heads_sql``,
+the heads a checkpoint signs), so the manifest describes exactly the dumped data. The dump
+and the manifest are sealed by ``sharing.archive`` under a backup key wrapped by the active
+master key: the file never holds a master key, and it restores only with a keyring that
+holds the key that was active when it was taken.
 
 A restore goes only onto an empty database of the same kind, at the schema revision the
 code's migrations are at (the backup's revision must equal it), and afterwards reads every
@@ -32,14 +33,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection, Engine
 
+from sharing.access_log import heads_sql
 from sharing.archive import ArchiveError, open_archive, seal_archive
 from sharing.keys import Keyring
 
-HEADS_SQL = (
-    "SELECT a.client_id, a.seq, a.entry_hash FROM access_log a JOIN "
-    "(SELECT client_id, max(seq) AS seq FROM access_log GROUP BY client_id) newest "
-    "ON a.client_id = newest.client_id AND a.seq = newest.seq"
-)
 PG_TIMEOUT_SECONDS = 3600
 
 
@@ -124,11 +121,11 @@ def restore(
         path = _sqlite_file(engine.url)
         _sqlite_load(path, opened.payload)
         with closing(sqlite3.connect(path)) as conn:
-            chains = _chains(conn.execute(HEADS_SQL).fetchall())
+            chains = _chains(conn.execute(heads_sql("sqlite")).fetchall())
     else:
         _pg_load(engine, opened.payload)
         with engine.connect() as conn:
-            chains = _chains(conn.execute(text(HEADS_SQL)).all())
+            chains = _chains(conn.execute(text(heads_sql("postgresql"))).all())
     _compare_chains(manifest["chains"], chains)
     return manifest
 
@@ -169,7 +166,7 @@ def _sqlite_dump(path: Path) -> tuple[bytes, dict[str, Any]]:
         with closing(sqlite3.connect(copy)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
             revision = _sqlite_revision(conn)
-            chains = _chains(conn.execute(HEADS_SQL).fetchall())
+            chains = _chains(conn.execute(heads_sql("sqlite")).fetchall())
         return copy.read_bytes(), _manifest("sqlite", revision, chains)
 
 
@@ -243,7 +240,7 @@ def _pg_dump(engine: Engine) -> tuple[bytes, dict[str, Any]]:
             # pg_dump reads the very snapshot the manifest's revision and chain heads come from.
             snapshot = str(conn.scalar(text("SELECT pg_export_snapshot()")))
             revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
-            chains = _chains(conn.execute(text(HEADS_SQL)).all())
+            chains = _chains(conn.execute(text(heads_sql("postgresql"))).all())
             tool = _pg_tool("pg_dump", conn)
             with tempfile.TemporaryDirectory(prefix="tukiverkko-backup-") as tmp:
                 dump = Path(tmp) / "backup.dump"

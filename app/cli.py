@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import logging
 import os
+import re
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 
 from app import security_log
@@ -23,8 +27,9 @@ from app.extensions import db, db_session
 from app.second_factor import commands as second_factor
 from app.second_factor.queries import wrapped_secret_counts
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
-from sharing import access_log, blind_index, keys, seal, write_lock
-from sharing.keys import KeyFile, Keyring, generate_keyring, write_key_file
+from sharing import access_log, blind_index, checkpoints, keys, seal, write_lock
+from sharing.access_log import ExpectedHead, VerifyReport
+from sharing.keys import KeyFile, Keyring, LogKeys, generate_keyring, write_key_file
 
 keys_cli = AppGroup("keys", help="Master keys and the secret key.")
 audit_cli = AppGroup("audit", help="The tamper-evident access log.")
@@ -98,7 +103,21 @@ def keys_init() -> None:
         _key_event("init_secret_key", security_log.Outcome.SUCCESS)
         click.echo(f"secret key: created {secret_path}")
     if settings.keyring is not None:
-        click.echo(f"master keys: present (active {settings.keyring.active_id})")
+        current = _keyring()  # as the key file holds it now
+        click.echo(f"master keys: present (active {current.active_id})")
+        if current.log is not None:
+            click.echo(f"access-log keys: present (active {current.log.active_mac_id})")
+        elif settings.keyring_file is None:
+            raise click.ClickException(
+                'TUKIVERKKO_MASTER_KEYS has no "log" section: run `flask keys init` with a new '
+                'instance folder and copy the "log" section of the key file it writes'
+            )
+        else:
+            # A key file from before the access log's own keys: add them, keep everything else.
+            with_log = current.with_log_keys(LogKeys.generate())
+            write_key_file(settings.keyring_file, with_log)
+            assert with_log.log is not None
+            click.echo(f"access-log keys: added (active {with_log.log.active_mac_id})")
     else:
         keyring = generate_keyring()
         write_key_file(folder / MASTER_KEY_FILE, keyring)
@@ -223,6 +242,47 @@ def keys_status() -> None:
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
+    _echo_log_keys(keyring.log)
+
+
+@keys_cli.command("rotate-log")
+def keys_rotate_log() -> None:
+    """Make a new access-log MAC key and checkpoint signing key active (the old ones stay).
+
+    New entries and checkpoints use the new keys; older ones are verified with the keys they
+    name, so log keys are never retired. A running server takes the new keys from the file.
+    """
+    settings = _settings()
+    keyring = _keyring()
+    if settings.keyring_file is None:
+        raise click.ClickException(
+            'the keys come from TUKIVERKKO_MASTER_KEYS: add a new key to its "log" section, '
+            "make it active and restart"
+        )
+    if keyring.log is None:
+        raise click.ClickException("no access-log keys yet: run `flask keys init` first")
+    rotated = keyring.with_log_keys(keyring.log.rotated())
+    write_key_file(settings.keyring_file, rotated)
+    assert rotated.log is not None
+    click.echo(
+        f"new active access-log key {rotated.log.active_mac_id} and checkpoint key "
+        f"{rotated.log.active_signing_id} written to {settings.keyring_file}"
+    )
+
+
+def _echo_log_keys(log_keys: LogKeys | None) -> None:
+    if log_keys is None:
+        click.echo("access-log keys: NONE (run `flask keys init`)")
+        return
+    for key_id in sorted(log_keys.mac_keys):
+        active = " (active)" if key_id == log_keys.active_mac_id else ""
+        click.echo(f"access-log MAC key {key_id}{active}")
+    for key_id, public in sorted(log_keys.public_keys().items()):
+        active = " (active)" if key_id == log_keys.active_signing_id else ""
+        click.echo(
+            f"checkpoint signing key {key_id}{active}: public key "
+            f"{base64.b64encode(public).decode()}"
+        )
 
 
 @keys_cli.command("retire")
@@ -263,20 +323,120 @@ def keys_retire(key_id: str) -> None:
     )
 
 
+RECEIPT_HEAD = re.compile(r"^(?P<id>[0-9a-fA-F-]{32,36}):(?P<seq>\d+):(?P<code>[0-9a-fA-F ]{8,})$")
+SHOWN_PROBLEMS = 50
+
+
+def _log_keys() -> LogKeys:
+    log_keys = _keyring().log
+    if log_keys is None:
+        raise click.ClickException("the keyring has no access-log keys: run `flask keys init`")
+    return log_keys
+
+
+def _receipt_heads(specs: tuple[str, ...]) -> dict[uuid.UUID, list[ExpectedHead]]:
+    """Heads copied from receipts: ``ID:SEQ:CHECK CODE``, the id being the receipt's number for
+    the client (``piiPrincipalId``) or the client's id."""
+    from app.consents.receipts import principal_id
+    from app.models import Client
+
+    heads: dict[uuid.UUID, list[ExpectedHead]] = defaultdict(list)
+    by_principal: dict[uuid.UUID, uuid.UUID] | None = None
+    for spec in specs:
+        match = RECEIPT_HEAD.match(spec.strip())
+        code = match["code"].replace(" ", "").lower() if match else ""
+        try:
+            if match is None or len(code) % 2:
+                raise ValueError(spec)
+            given = uuid.UUID(match["id"])
+        except ValueError:
+            raise click.BadParameter(
+                f"{spec!r} is not ID:SEQ:CHECK-CODE", param_hint="--receipt-head"
+            ) from None
+        if by_principal is None:
+            clients = db_session().scalars(sa_select(Client.id)).all()
+            by_principal = {uuid.UUID(principal_id(c)): c for c in clients}
+        client_id = by_principal.get(given, given)
+        heads[client_id].append(ExpectedHead(int(match["seq"]), bytes.fromhex(code), "receipt"))
+    return heads
+
+
+def _problem_line(broken: access_log.Broken) -> str:
+    where = f"client {broken.client_id}" + (f" entry {broken.seq}" if broken.seq else "")
+    detail = f" ({broken.detail})" if broken.detail else ""
+    return f"BROKEN: {where}: {broken.problem}{detail}"
+
+
 @audit_cli.command("verify")
 @click.option("--client", "client_id", type=click.UUID, help="Verify one client's chain only.")
-def audit_verify(client_id: uuid.UUID | None) -> None:
-    """Recompute every hash of the access log; name the first broken entry."""
-    report = access_log.verify(db_session(), client_id)
-    if report.ok:
-        click.echo(f"ok: {report.entries} entries in {report.chains} chains")
-        return
-    broken = report.first_broken
-    assert broken is not None
-    raise click.ClickException(
-        f"BROKEN at client {broken.client_id} entry {broken.seq} ({broken.entry_id}): "
-        f"{broken.problem}"
-    )
+@click.option(
+    "--receipt-head",
+    "receipt_heads",
+    multiple=True,
+    metavar="ID:SEQ:CODE",
+    help="A chain head from a consent receipt (the client's number on receipts, the entry "
+    "and the check code); repeatable.",
+)
+@click.option(
+    "--checkpoints",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The checkpoint file to compare with (default: the instance's, or "
+    "TUKIVERKKO_CHECKPOINT_FILE); e.g. a copy kept off the machine.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes to split the chains over (default 0: one per core on PostgreSQL, one on "
+    "SQLite, where more did not verify faster).",
+)
+def audit_verify(
+    client_id: uuid.UUID | None,
+    receipt_heads: tuple[str, ...],
+    checkpoint_file: Path | None,
+    jobs: int,
+) -> None:
+    """Check every chain of the access log against its MACs, the last signed checkpoint and
+    any receipt heads given; name each problem (client, entry, kind). Exit 1 on any."""
+    log_keys = _log_keys()
+    path = checkpoint_file or _settings().checkpoints_path
+    kept = checkpoints.read(path, log_keys.public_keys())
+    expected: dict[uuid.UUID, list[ExpectedHead]] = defaultdict(list)
+    if kept.last is not None:
+        source = f"checkpoint {kept.last.n} of {kept.last.at}"
+        for chain, (seq, mac) in kept.heads.items():
+            expected[chain].append(ExpectedHead(seq, mac, source))
+    for chain, heads in _receipt_heads(receipt_heads).items():
+        expected[chain] += heads
+    if not jobs:
+        jobs = (os.cpu_count() or 1) if db.engine.dialect.name == "postgresql" else 1
+    report = access_log.verify(db_session(), client_id, expected=expected, workers=jobs)
+    problems = [f"BROKEN: {problem}" for problem in kept.problems]
+    problems += [_problem_line(broken) for broken in report.problems]
+    for line in problems[:SHOWN_PROBLEMS]:
+        click.echo(line)
+    if len(problems) > SHOWN_PROBLEMS:
+        click.echo(f"… and {len(problems) - SHOWN_PROBLEMS} more")
+    if problems:
+        raise click.ClickException(f"{len(problems)} problems in the access log")
+    click.echo(_verified(report, kept, len(receipt_heads)))
+
+
+def _verified(report: VerifyReport, kept: checkpoints.CheckpointLog, receipts: int) -> str:
+    said = f"ok: {report.entries} entries in {report.chains} chains"
+    if report.legacy_entries:
+        said += f" ({report.legacy_entries} of them version 1, before the MAC)"
+    if kept.last is not None:
+        said += (
+            f"; checkpoint {kept.last.n} of {kept.last.at} holds ({kept.last.chains} chains, "
+            f"{kept.last.entries} entries)"
+        )
+    else:
+        said += f"; no checkpoint yet in {kept.path} (nothing to compare the heads with)"
+    if receipts:
+        said += f"; {receipts} receipt heads hold"
+    return said
 
 
 @maintenance_cli.command("run")
@@ -311,23 +471,28 @@ def maintenance_run() -> None:
     session.commit()
     for purged in sessions_ended:
         log_session_ended(purged.user_id, purged.id, purged.reason)
-    duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    _maintenance_log.info(
-        "maintenance",
-        extra={
-            FIELDS: {
-                "outcome": "ran",
-                **dataclasses.asdict(report),
-                "sessions_ended": len(sessions_ended),
-                "duration_ms": duration_ms,
-            }
-        },
-    )
     click.echo(
         f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
         f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}, "
         f"sessions ended {len(sessions_ended)}"
     )
+    fields: dict[str, object] = {
+        "outcome": "ran",
+        **dataclasses.asdict(report),
+        "sessions_ended": len(sessions_ended),
+    }
+    refused = None
+    try:
+        fields |= _checkpoint(session)
+    except checkpoints.CheckpointRefused as error:
+        refused = str(error)
+        fields |= {"checkpoint": "refused", "checkpoint_error": refused}
+    fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    _maintenance_log.log(
+        logging.ERROR if refused else logging.INFO, "maintenance", extra={FIELDS: fields}
+    )
+    if refused:
+        raise click.ClickException(f"checkpoint refused: {refused}")
 
 
 def _purge_sessions(session: Session) -> list[PurgedSession]:
@@ -340,6 +505,37 @@ def _purge_sessions(session: Session) -> list[PurgedSession]:
     return purge_sessions(
         session, now=utcnow(), limits={role: session_limits(role) for role in Role}
     )
+
+
+def _checkpoint(session: Session) -> dict[str, object]:
+    """Checkpoint the access log's chain heads under the maintenance lock (taken again: the
+    run's commit gave it back); what the structured log says about it."""
+    from app.maintenance import commands as maintenance
+    from app.maintenance.lock import try_lock
+    from consent.base import utcnow
+
+    settings = _settings()
+    if not try_lock(session):
+        session.rollback()
+        click.echo("checkpoint: skipped, another run holds the lock")
+        return {"checkpoint": "skipped"}
+    try:
+        written = maintenance.checkpoint(
+            session,
+            _log_keys(),
+            settings.checkpoints_path,
+            now=utcnow(),
+            syslog=settings.checkpoint_syslog,
+        )
+    finally:
+        session.rollback()  # it only read; this gives the lock back
+    done = written.checkpoint
+    said = "written" if written.line is not None else "unchanged"
+    click.echo(
+        f"checkpoint {done.n} {said}: {done.chains} chains, {done.entries} entries "
+        f"({settings.checkpoints_path})"
+    )
+    return {"checkpoint": said, "checkpoint_n": done.n, "checkpoint_root": done.root}
 
 
 @demo_cli.command("seed")

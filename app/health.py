@@ -69,9 +69,11 @@ def healthz() -> Response:
 
 @public
 def readyz() -> Response:
-    """Ready to serve: database reachable, schema at head, keyring loaded; else 503."""
+    """Ready to serve: database reachable, schema at head, keyring loaded (with the access
+    log's keys, without which no read can be logged); else 503."""
     try:
-        ready = bool(current_keyring().keys)
+        keyring = current_keyring()
+        ready = bool(keyring.keys) and keyring.log is not None
     except SharingError:
         log.warning("readiness check: the keyring is not loaded", exc_info=True)
         ready = False

@@ -28,6 +28,7 @@ CONFIG_DIR = PACKAGE_DIR / "config"
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 MASTER_KEY_FILE = "master-keys.json"
+CHECKPOINT_FILE = "access-log-checkpoints.jsonl"
 MIN_SECRET_KEY_LENGTH = 32
 MEMORY_STORAGE_SCHEMES = frozenset({"memory", "async+memory"})
 RATE_LIMITS = (
@@ -97,6 +98,16 @@ class Settings:
     # get another server connection, without that statement (or with another of the same
     # name): TUKIVERKKO_DATABASE_PREPARED_STATEMENTS=0 turns preparing off.
     database_prepared_statements: bool = True
+    # The access log's signed checkpoints (`flask maintenance run`): an append-only file
+    # outside the database (None: CHECKPOINT_FILE in the instance folder), and optionally a
+    # syslog target for each line ("/dev/log", or "host:port" over UDP).
+    checkpoint_file: Path | None = None
+    checkpoint_syslog: str | None = None
+
+    @property
+    def checkpoints_path(self) -> Path:
+        """Where the access log's checkpoints are written."""
+        return self.checkpoint_file or self.instance_path / CHECKPOINT_FILE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -130,6 +141,12 @@ class Settings:
             allow_sqlite=env.get("TUKIVERKKO_ALLOW_SQLITE", "") == "1",
             security_log_file=Path(log) if (log := env.get("TUKIVERKKO_SECURITY_LOG")) else None,
             database_prepared_statements=env.get("TUKIVERKKO_DATABASE_PREPARED_STATEMENTS") != "0",
+            checkpoint_file=(
+                Path(env["TUKIVERKKO_CHECKPOINT_FILE"]).resolve()
+                if env.get("TUKIVERKKO_CHECKPOINT_FILE")
+                else None
+            ),
+            checkpoint_syslog=env.get("TUKIVERKKO_CHECKPOINT_SYSLOG") or None,
             **_deployment(env, values),
         )
         settings.validate()

@@ -14,8 +14,8 @@ A partner's read of one shared plan section cannot do less than this, on the sam
 3. One SELECT of the section's current version (its ciphertext, not decrypted: the crypto
    costs about 0.5 ms and is not a round trip).
 4. The log append: ``BEGIN IMMEDIATE`` on SQLite, or a lock on the client's row on
-   PostgreSQL (the chain's lock), the chain-head SELECT, one INSERT of the entry hashed
-   with the app's ``compute_hash``, and COMMIT. The entries form valid chains.
+   PostgreSQL (the chain's lock), the chain-head SELECT, one INSERT of the entry MACed
+   with the app's ``entry_mac``, and COMMIT. The entries form valid chains.
 5. A small JSON body, or a small HTML page rendered from a compiled Jinja template.
 
 ``/baseline/hello`` answers without any database work: the floor of the server itself.
@@ -50,7 +50,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from consent.base import Base, utcnow
-from sharing.access_log import GENESIS, AccessAction, AccessLogEntry, LogRecord, compute_hash
+from sharing.access_log import GENESIS, AccessAction, AccessLogEntry, LogRecord, entry_mac
+from sharing.keys import Keyring, LogKeys
 
 COOKIE = "tukiverkko_session"  # the app's session cookie name (app/__init__.py)
 LOG = Base.metadata.tables[AccessLogEntry.__tablename__]
@@ -126,6 +127,8 @@ def create_baseline(url: str | None = None, instance: str | None = None) -> Flas
         SECRET_KEY=(folder / "secret_key").read_text().strip(),
         SESSION_COOKIE_NAME=COOKIE,
     )
+    log_keys = Keyring.from_json((folder / "master-keys.json").read_text()).log
+    assert log_keys is not None
     sqlite = url.startswith("sqlite")
     engine: Engine = create_engine(
         url,
@@ -176,7 +179,7 @@ def create_baseline(url: str | None = None, instance: str | None = None) -> Flas
         section = db.execute(SECTION, {"client": client_id, "kind": kind}).first()
         if section is None:
             abort(404)
-        _append(db, sqlite, user, client_id, kind, consent_id)
+        _append(db, sqlite, user, client_id, kind, consent_id, log_keys)
         return {
             "client_id": str(client_id),
             "kind": kind,
@@ -209,6 +212,7 @@ def _append(
     client_id: uuid.UUID,
     kind: str,
     consent_id: uuid.UUID,
+    log_keys: LogKeys,
 ) -> None:
     """The chained log append of the read, in its own short write transaction."""
     if sqlite:
@@ -232,7 +236,10 @@ def _append(
         basis_id=consent_id,
     )
     values = {name: getattr(record, name) for name in LogRecord.__dataclass_fields__}
-    entry_hash = compute_hash(prev_hash, seq + 1, record)
+    key_id = log_keys.active_mac_id
+    mac = log_keys.mac(key_id)
+    assert mac is not None
+    entry_hash = entry_mac(mac, key_id, prev_hash, seq + 1, record)
     db.execute(
         insert(LOG),
         {
@@ -241,6 +248,7 @@ def _append(
             "seq": seq + 1,
             "prev_hash": prev_hash,
             "entry_hash": entry_hash,
+            "key_id": key_id,
         },
     )
     if sqlite:

@@ -15,7 +15,7 @@ What is reused from the app, so the data is what the app writes and reads:
   ``snapshot`` as the events' shape) and the columns ``consent.service.grant`` fills;
 - key seals: ``consent.decision.live_grants`` over the same ``CaseContext`` that
   ``AccessGate.sync_seals`` builds, sealed with ``sharing.seal.SUITE`` and its ``info``;
-- the log: ``benchmarks.log_rows`` (``sharing.access_log.compute_hash`` and its chain).
+- the log: ``benchmarks.log_rows`` (``sharing.access_log.entry_mac`` and its chain).
 
 The only thing not done as the app does it is doing it one client at a time through the
 ORM; the functional test ``tests/functional/test_bench_data.py`` reads the result back
@@ -251,7 +251,9 @@ class ClientFactory:
             sections=tuple(kinds),
         )
         count = max(1, round(scale.log_rows_per_client * rng.uniform(0.5, 1.5)))
-        out.rows["access_log"] = chain_rows(rng, client_id, actors, opened, now, count)
+        assert self.keyring.log is not None
+        log_keys = self.keyring.log
+        out.rows["access_log"] = chain_rows(rng, client_id, actors, opened, now, count, log_keys)
         return out
 
     # -- the network ----------------------------------------------------------------------

@@ -5,9 +5,9 @@ quarter), their case work (reads and writes), network members reading shared sec
 the consent that allows it, the client reading their own data, the system's maintenance,
 and a few refusals. Entries are spread over the case's lifetime, in time order.
 
-The chain is the app's: each entry's hash is ``sharing.access_log.compute_hash`` over the
-previous entry's hash, ``seq`` and the ``LogRecord`` (``HASHED_FIELDS``), the first entry's
-``prev_hash`` is ``GENESIS``, instants are UTC, so ``flask audit verify`` accepts it.
+The chain is the app's: each entry's MAC is ``sharing.access_log.entry_mac`` under the data
+set's active log key, over the previous entry's MAC, ``seq`` and the ``LogRecord``, the first
+entry's ``prev_hash`` is ``GENESIS``, instants are UTC, so ``flask audit verify`` accepts it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 from consent.decision import BasisKind, Reason
 from consent.facts import ActorRole, Purpose
 from consent.sections import DataScope, SectionKind, scope_key
-from sharing.access_log import GENESIS, AccessAction, LogRecord, compute_hash
+from sharing.access_log import GENESIS, AccessAction, LogRecord, entry_mac
+from sharing.keys import LogKeys
 
 NAME = scope_key(DataScope.NAME)
 BASIC = scope_key(DataScope.BASIC)
@@ -137,8 +138,12 @@ def chain_rows(
     since: datetime,
     until: datetime,
     count: int,
+    keys: LogKeys,
 ) -> list[dict[str, Any]]:
     """``count`` chained ``access_log`` rows for one client, between two instants, oldest first."""
+    key_id = keys.active_mac_id
+    mac = keys.mac(key_id)
+    assert mac is not None
     start, span = since.timestamp(), (until - since).total_seconds()
     moments = sorted(start + rng.random() * span for _ in range(count))
     rows = []
@@ -146,8 +151,10 @@ def chain_rows(
     for seq, moment in enumerate(moments, start=1):
         at = datetime.fromtimestamp(round(moment, 6), UTC)
         values = _record(rng, client_id, at, who)
-        entry_hash = compute_hash(prev_hash, seq, LogRecord(**values))
-        values.update(id=uuid.uuid4(), seq=seq, prev_hash=prev_hash, entry_hash=entry_hash)
+        entry_hash = entry_mac(mac, key_id, prev_hash, seq, LogRecord(**values))
+        values.update(
+            id=uuid.uuid4(), seq=seq, prev_hash=prev_hash, entry_hash=entry_hash, key_id=key_id
+        )
         rows.append(values)
         prev_hash = entry_hash
     return rows

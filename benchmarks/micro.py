@@ -12,9 +12,12 @@ thing it should be compared with:
   consents (looked up with one indexed query) as one Cedar policy each. The resident memory
   the casbin policies take is reported too: it is a copy per worker process.
 - **The chained log append** (``sharing.access_log.append``, batch of 1 and of 25, committed)
-  beside a plain Core insert of the same rows into a table of the same shape.
-- **``audit verify``** (``sharing.access_log.verify`` of one client's chain) beside a raw scan
-  of the same rows (the driver's cursor, no objects), in entries per second.
+  beside a plain Core insert of the same records into a table of the same shape, the two
+  taking turns call by call.
+- **``audit verify``** (``sharing.access_log.verify``) beside a raw scan of the same rows
+  (every column, in chain order, through the driver's cursor, no objects), in entries per
+  second: for a sample of chains one by one, and (``--only log``) for the whole log, verified
+  in one process and split over one process per core.
 - **Statements and time per page**, one request at a time through the app in-process.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -54,7 +58,7 @@ from app import create_app
 from app.cases.facts import load_case_contexts
 from app.extensions import db
 from app.models import NetworkMember
-from app.settings import Settings
+from app.settings import MASTER_KEY_FILE, Settings
 from benchmarks.data import Manifest
 from benchmarks.load import endpoints
 from consent.base import utcnow
@@ -72,6 +76,7 @@ from consent.models import Consent
 from consent.sections import SectionKind
 from sharing import access_log
 from sharing.access_log import AccessAction, AccessLogEntry, LogRecord
+from sharing.keys import Keyring, LogKeys
 
 CASBIN_MODEL = Path(__file__).parent / "casbin_model.conf"
 SLOW_MS = 10_000  # a page slower than this is timed once
@@ -339,15 +344,30 @@ def _cedar_policy(
 
 
 @dataclass
+class WholeLog:
+    """``audit verify`` of every chain beside a raw scan of the whole table, entries per second."""
+
+    entries: int
+    scan_entries_per_s: float
+    verify_entries_per_s: float  # one process, one connection
+    parallel_entries_per_s: float  # chains split over ``workers`` processes
+    workers: int
+
+
+@dataclass
 class LogReport:
     append: list[Timing] = field(default_factory=list)
     verify_entries_per_s: float = 0.0
     scan_entries_per_s: float = 0.0
     verified_entries: int = 0
+    whole: WholeLog | None = None
 
 
 def _plain_table(metadata: MetaData) -> Table:
-    """A table shaped like ``access_log`` (columns, unique chain key, time index), no chain."""
+    """A table shaped like ``access_log`` (columns, unique chain key, time index), no chain.
+
+    ``log`` fills it with a copy of the log's rows first, so a plain insert lands in indexes
+    as large as the chained append's, at the same places (the end of each client's range)."""
     source = AccessLogEntry.__table__
     return Table(
         "bench_plain_log",
@@ -382,17 +402,83 @@ def _records(clients: list[uuid.UUID], actor: uuid.UUID, org: uuid.UUID) -> list
     ]
 
 
-def log(manifest: Manifest, rounds: int = 200, verify_clients: int = 100) -> LogReport:
-    """The chained append against a plain insert; ``verify`` against a raw scan."""
+def _log_keys(manifest: Manifest) -> LogKeys:
+    keyring = Keyring.from_json((Path(manifest.instance) / MASTER_KEY_FILE).read_text())
+    if keyring.log is None:
+        raise RuntimeError(f"the data set's keyring ({manifest.instance}) has no log keys")
+    return keyring.log
+
+
+def _raw_scan(engine: Engine, clients: list[uuid.UUID] | None = None) -> int:
+    """Every column of the entries in chain order through the driver's cursor, no objects:
+    what any check of the log must at least read (of each of ``clients`` in turn, or all),
+    on one connection, server-side on PostgreSQL, as ``verify`` reads."""
+    columns = ", ".join(c.name for c in AccessLogEntry.__table__.columns)
+    sqlite = engine.dialect.name == "sqlite"
+    where = "" if clients is None else "WHERE client_id = " + ("?" if sqlite else "%s")
+    sql = f"SELECT {columns} FROM access_log {where} ORDER BY client_id, seq"  # noqa: S608
+    scanned = 0
+    with engine.connect() as connection:
+        dbapi: Any = connection.connection.dbapi_connection
+        for client in [None] if clients is None else clients:
+            cursor = dbapi.cursor() if sqlite else dbapi.cursor(name="bench_scan")
+            params = () if client is None else (client.hex if sqlite else client,)
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(access_log.VERIFY_BATCH):
+                scanned += len(batch)
+            cursor.close()
+        connection.rollback()
+    return scanned
+
+
+def _whole_log(engine: Engine, workers: int) -> WholeLog:
+    """The whole log, twice each, interleaved: raw scan, verify, parallel verify (best of two)."""
+    _raw_scan(engine)  # warm the cache: every pass after it reads the same pages
+    best: dict[str, float] = {}
+    entries = 0
+
+    def rate(label: str, run: Callable[[], int]) -> None:
+        nonlocal entries
+        started = time.perf_counter()
+        entries = run()
+        best[label] = max(best.get(label, 0.0), entries / (time.perf_counter() - started))
+
+    def verified(n: int) -> int:
+        with Session(engine) as session:
+            report = access_log.verify(session, workers=n)
+            if not report.ok:
+                raise AssertionError(f"the log does not verify: {report.problems[:5]}")
+            return report.entries
+
+    for _ in range(2):
+        rate("scan", lambda: _raw_scan(engine))
+        rate("verify", lambda: verified(1))
+        rate("parallel", lambda: verified(workers))
+    return WholeLog(entries, best["scan"], best["verify"], best["parallel"], workers)
+
+
+def log(
+    manifest: Manifest, rounds: int = 200, verify_clients: int = 100, whole: bool = False
+) -> LogReport:
+    """The chained append against a plain insert of the same rows, call by call; ``verify``
+    of a sample of chains against a raw scan of them (and of the whole log when ``whole``)."""
     engine = create_engine(manifest.url)
+    access_log.use_keys(engine, _log_keys(manifest))
     metadata = MetaData()
     plain = _plain_table(metadata)
     metadata.drop_all(engine)
     metadata.create_all(engine)
+    columns = ", ".join(c.name for c in plain.columns)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"INSERT INTO {plain.name} ({columns}) SELECT {columns} FROM access_log"  # noqa: S608
+        )
+        if manifest.backend == "postgresql":
+            connection.exec_driver_sql(f"ANALYZE {plain.name}")
     report = LogReport()
     clients = [uuid.UUID(c) for c, _ in dict.fromkeys(manifest.shared)]
     actor, org = uuid.uuid4(), uuid.uuid4()
-    seq = iter(range(1, 10**9))
+    seq = iter(range(10**6, 10**9))  # after every copied entry of each client
     try:
         with Session(engine) as session:
             for batch in (1, 25):
@@ -406,6 +492,8 @@ def log(manifest: Manifest, rounds: int = 200, verify_clients: int = 100) -> Log
                     session.commit()
 
                 def plain_insert(i: int, picks: list[list[uuid.UUID]] = picks) -> None:
+                    # The same records, written as plainly as the table allows: one Core
+                    # INSERT of their fields (the chain's columns zero), committed.
                     rows = [
                         {
                             **{name: getattr(r, name) for name in access_log.HASHED_FIELDS},
@@ -413,19 +501,23 @@ def log(manifest: Manifest, rounds: int = 200, verify_clients: int = 100) -> Log
                             "seq": next(seq),
                             "prev_hash": bytes(32),
                             "entry_hash": bytes(32),
+                            "key_id": "",
                         }
                         for r in _records(picks[i], actor, org)
                     ]
-                    session.execute(insert(plain), rows)
+                    session.connection().execute(insert(plain), rows)
                     session.commit()
 
-                # Interleaved halves, so neither gets the warmer cache.
-                for label, fn in (
-                    (f"plain insert, batch {batch}", plain_insert),
-                    (f"chained append, batch {batch}", chained),
-                ):
-                    report.append.append(timed(label, fn, rounds))
-            sample = random.Random(7).sample(clients, min(verify_clients, len(clients)))
+                report.append += _interleaved(
+                    [
+                        (f"plain insert, batch {batch}", plain_insert),
+                        (f"chained append, batch {batch}", chained),
+                    ],
+                    rounds,
+                )
+            session.rollback()
+        sample = random.Random(7).sample(clients, min(verify_clients, len(clients)))
+        with Session(engine) as session:
             started = time.perf_counter()
             for client in sample:
                 result = access_log.verify(session, client)
@@ -433,21 +525,40 @@ def log(manifest: Manifest, rounds: int = 200, verify_clients: int = 100) -> Log
                     raise AssertionError(f"chain of {client} does not verify: {result}")
                 report.verified_entries += result.entries
             report.verify_entries_per_s = report.verified_entries / (time.perf_counter() - started)
-            columns = ", ".join(["id", "seq", "prev_hash", "entry_hash", *access_log.HASHED_FIELDS])
-            raw = f"SELECT {columns} FROM access_log WHERE client_id = ? ORDER BY client_id, seq"  # noqa: S608
-            if manifest.backend == "postgresql":
-                raw = raw.replace("?", "%s")
-            scanned, started = 0, time.perf_counter()
-            cursor = session.connection().connection.cursor()
-            for client in sample:
-                cursor.execute(raw, (client.hex if manifest.backend == "sqlite" else client,))
-                scanned += len(cursor.fetchall())
-            report.scan_entries_per_s = scanned / (time.perf_counter() - started)
-            session.rollback()
+        started = time.perf_counter()
+        scanned = _raw_scan(engine, sample)
+        report.scan_entries_per_s = scanned / (time.perf_counter() - started)
+        if whole:
+            report.whole = _whole_log(engine, os.cpu_count() or 1)
     finally:
         metadata.drop_all(engine)
         engine.dispose()
     return report
+
+
+def _interleaved(runs: list[tuple[str, Callable[[int], object]]], calls: int) -> list[Timing]:
+    """Time each run ``calls`` times, taking turns call by call (the first one alternating),
+    so a neighbour's burst of load or a warmer cache falls on every run alike.
+
+    A warm-up pass first makes each run's calls once, untimed: each then finds its pages in
+    the caches, and PostgreSQL has written their full images to the WAL once since the last
+    checkpoint (the copied plain table's pages are that fresh already; the log's are not)."""
+    samples: dict[str, list[float]] = {label: [] for label, _ in runs}
+    for i in range(calls):
+        for _, fn in runs:
+            fn(i)
+    for i in range(calls):
+        turn = runs if i % 2 == 0 else runs[::-1]
+        for label, fn in turn:
+            started = time.perf_counter()
+            fn(i)
+            samples[label].append((time.perf_counter() - started) * 1e6)
+    timings = []
+    for label, _ in runs:
+        values = sorted(samples[label])
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        timings.append(Timing(label, len(values), statistics.median(values), p95))
+    return timings
 
 
 # -- statements per page ---------------------------------------------------------------------
@@ -549,11 +660,60 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1_000)
     parser.add_argument("--postgresql", metavar="URL")
+    parser.add_argument(
+        "--data", metavar="FOLDER", type=Path, help="a data set built already (its manifest.json)"
+    )
+    parser.add_argument("--only", choices=("pages", "log", "decision"))
+    parser.add_argument("--rounds", type=int, default=200, help="appends per batch size (log)")
     args = parser.parse_args()
-    manifest = ensure(Scale(clients=args.clients), postgresql=args.postgresql)
-    print(json.dumps([c.__dict__ for c in page_costs(manifest)], indent=1))
-    print(json.dumps(log(manifest).__dict__, default=lambda o: o.__dict__, indent=1))
-    print(json.dumps(decision(manifest).__dict__, default=lambda o: o.__dict__, indent=1))
+    if args.data:
+        manifest = Manifest.load(args.data)
+    else:
+        manifest = ensure(Scale(clients=args.clients), postgresql=args.postgresql)
+    if args.only in (None, "pages"):
+        print(json.dumps([c.__dict__ for c in page_costs(manifest)], indent=1))
+    if args.only in (None, "log"):
+        report = log(manifest, args.rounds, whole=args.only == "log")
+        print(json.dumps(report.__dict__, default=lambda o: o.__dict__, indent=1))
+        print(log_table(manifest, report))
+    if args.only in (None, "decision"):
+        print(json.dumps(decision(manifest).__dict__, default=lambda o: o.__dict__, indent=1))
+
+
+def log_table(manifest: Manifest, report: LogReport) -> str:
+    """The log's figures side by side, as Markdown."""
+    timings = {t.label: t for t in report.append}
+    lines = [
+        f"{manifest.backend}, {manifest.scale['clients']:,} clients",
+        "",
+        "| batch | plain ms | chained ms | chained / plain | p95 plain / chained |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for batch in (1, 25):
+        plain = timings[f"plain insert, batch {batch}"]
+        chained = timings[f"chained append, batch {batch}"]
+        lines.append(
+            f"| {batch} | {plain.median_us / 1000:.3f} | {chained.median_us / 1000:.3f} | "
+            f"{chained.median_us / plain.median_us:.2f}× | "
+            f"{plain.p95_us / 1000:.3f} / {chained.p95_us / 1000:.3f} |"
+        )
+    lines += [
+        "",
+        "| verify | entries | verify entries/s | raw scan entries/s | verify / scan |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| sample of chains, one by one | {report.verified_entries:,} | "
+        f"{report.verify_entries_per_s:,.0f} | {report.scan_entries_per_s:,.0f} | "
+        f"{report.verify_entries_per_s / report.scan_entries_per_s:.0%} |",
+    ]
+    if (w := report.whole) is not None:
+        lines += [
+            f"| whole log, 1 process | {w.entries:,} | {w.verify_entries_per_s:,.0f} | "
+            f"{w.scan_entries_per_s:,.0f} | {w.verify_entries_per_s / w.scan_entries_per_s:.0%} |",
+            f"| whole log, {w.workers} processes | {w.entries:,} | "
+            f"{w.parallel_entries_per_s:,.0f} | {w.scan_entries_per_s:,.0f} | "
+            f"{w.parallel_entries_per_s / w.scan_entries_per_s:.0%} |",
+        ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -321,7 +321,7 @@ NOTES = [
     "The generator builds rows in bulk instead of through the app's commands, but every "
     "ciphertext, wrapped key, seal and log hash comes from the app's own functions "
     "(`sharing.envelope.seal`, `Keyring.wrap` in `sharing.keys`' context, "
-    "`sharing.seal.SUITE` with its `info`, `sharing.access_log.compute_hash`), the seals are "
+    "`sharing.seal.SUITE` with its `info`, `sharing.access_log.entry_mac`), the seals are "
     "derived with `consent.decision.live_grants`, and "
     "`tests/functional/test_bench_data.py` checks that `flask audit verify` passes, that "
     "`AccessGate.sync_seals` finds nothing to change and that a partner reads a shared "
@@ -334,7 +334,7 @@ NOTES = [
     "generator leaves the journal mode and statistics as the migrations create them); "
     "PostgreSQL gets `ANALYZE` after the bulk load, as autovacuum would do soon after.",
     "The baseline reads the section's ciphertext but does not decrypt it; its log entries "
-    "are valid chain entries (the app's `compute_hash`), so `flask audit verify` still "
+    "are valid chain entries (the app's `entry_mac`), so `flask audit verify` still "
     "passes after a run. On PostgreSQL its chain lock is a `SELECT … FOR UPDATE` of the "
     "client's row (one round trip more than SQLite's `BEGIN IMMEDIATE`).",
     "Data sets are cached under `.bench/` by a key over their parameters and the generator's, "

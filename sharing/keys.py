@@ -6,13 +6,21 @@ Key hierarchy::
       └─ wraps ─ data key (DEK, one per client and scope and generation, row in ``data_keys``)
                    └─ encrypts ─ field ciphertexts (``sharing.envelope``)
 
+Beside the master keys the keyring holds the access log's own keys (``LogKeys``): the
+HMAC-SHA256 keys that chain the log's entries and the Ed25519 keys that sign its
+checkpoints. They protect integrity, not secrecy, so they have a lifecycle of their own:
+rotated by ``flask keys rotate-log``, never retired (an entry names the key that MACed it,
+and the log is kept for as long as its entries), untouched by ``flask keys retire``.
+
 This module is the only one that handles raw key bytes; callers get them only
-through the functions below, and only ``sharing.gate`` calls those.
+through the functions below, and only ``sharing.gate`` (and, for the log's keys,
+``sharing.access_log`` and ``sharing.checkpoints``) calls those.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import secrets
@@ -21,9 +29,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,15 +47,127 @@ NONCE_BYTES = 12
 _WRAP_LABEL = b"tukiverkko/wrap/v1"
 
 
+LogMac = Callable[[bytes], bytes]
+"""HMAC-SHA256 of a message under one log key (``LogKeys.mac``)."""
+
+
+def _b64(keys: Mapping[str, bytes]) -> dict[str, str]:
+    return {k: base64.b64encode(v).decode() for k, v in keys.items()}
+
+
+def _unb64(doc: Mapping[str, Any]) -> dict[str, bytes]:
+    return {str(k): base64.b64decode(v, validate=True) for k, v in doc.items()}
+
+
+def _new_key_id(prefix: str) -> str:
+    return f"{prefix}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class LogKeys:
+    """The access log's keys: HMAC-SHA256 keys chaining entries, Ed25519 keys signing checkpoints.
+
+    New entries are MACed under ``active_mac_id`` and verified under the key each entry names;
+    new checkpoints are signed by ``active_signing_id`` and verified by the key each names.
+    Every key ever active stays here: a removed MAC key would leave the entries it MACed
+    unverifiable, a removed signing key the checkpoints it signed.
+    """
+
+    mac_keys: Mapping[str, bytes] = field(repr=False)
+    active_mac_id: str
+    signing_keys: Mapping[str, bytes] = field(repr=False)  # Ed25519 private keys, raw
+    active_signing_id: str
+
+    def __post_init__(self) -> None:
+        if self.active_mac_id not in self.mac_keys:
+            raise KeyringError(f"active log key {self.active_mac_id!r} is not in the keyring")
+        if self.active_signing_id not in self.signing_keys:
+            raise KeyringError(
+                f"active checkpoint key {self.active_signing_id!r} is not in the keyring"
+            )
+        for key_id, secret in {**self.mac_keys, **self.signing_keys}.items():
+            if len(secret) != KEY_BYTES:
+                raise KeyringError(f"log key {key_id!r} must be {KEY_BYTES} bytes")
+
+    @classmethod
+    def generate(cls) -> LogKeys:
+        """Fresh keys: one MAC key and one signing key, both active."""
+        mac_id, signing_id = _new_key_id("lk"), _new_key_id("ck")
+        return cls(
+            mac_keys={mac_id: secrets.token_bytes(KEY_BYTES)},
+            active_mac_id=mac_id,
+            signing_keys={signing_id: Ed25519PrivateKey.generate().private_bytes_raw()},
+            active_signing_id=signing_id,
+        )
+
+    def rotated(self) -> LogKeys:
+        """These keys plus a fresh MAC key and a fresh signing key, which become active."""
+        fresh = LogKeys.generate()
+        return LogKeys(
+            mac_keys={**self.mac_keys, **fresh.mac_keys},
+            active_mac_id=fresh.active_mac_id,
+            signing_keys={**self.signing_keys, **fresh.signing_keys},
+            active_signing_id=fresh.active_signing_id,
+        )
+
+    def mac(self, key_id: str) -> LogMac | None:
+        """HMAC-SHA256 under the named log key (OpenSSL's one-shot HMAC), or None if not held."""
+        secret = self.mac_keys.get(key_id)
+        return None if secret is None else partial(hmac.digest, secret, digest="sha256")
+
+    def sign(self, data: bytes) -> tuple[str, bytes]:
+        """An Ed25519 signature of ``data`` by the active checkpoint key, and that key's id."""
+        private = Ed25519PrivateKey.from_private_bytes(self.signing_keys[self.active_signing_id])
+        return self.active_signing_id, private.sign(data)
+
+    def public_keys(self) -> dict[str, bytes]:
+        """Every checkpoint key's public half (raw 32 bytes), by id: what a verifier needs."""
+        return {
+            key_id: Ed25519PrivateKey.from_private_bytes(secret).public_key().public_bytes_raw()
+            for key_id, secret in self.signing_keys.items()
+        }
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "active_mac": self.active_mac_id,
+            "mac_keys": _b64(self.mac_keys),
+            "active_signing": self.active_signing_id,
+            "signing_keys": _b64(self.signing_keys),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> LogKeys:
+        return cls(
+            mac_keys=_unb64(doc["mac_keys"]),
+            active_mac_id=str(doc["active_mac"]),
+            signing_keys=_unb64(doc["signing_keys"]),
+            active_signing_id=str(doc["active_signing"]),
+        )
+
+
+def signature_holds(public_key: bytes, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` is an Ed25519 signature of ``data`` by ``public_key`` (raw bytes)."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Keyring:
-    """Master keys by id; new wraps use ``active_id``, unwraps accept any held key."""
+    """Master keys by id; new wraps use ``active_id``, unwraps accept any held key.
+
+    ``log`` holds the access log's keys (``LogKeys``); None in a keyring written before they
+    existed, until ``flask keys init`` adds them.
+    """
 
     keys: Mapping[str, bytes] = field(repr=False)
     active_id: str
     # Where a fresher keyring comes from (``KeyFile.current``): asked when a wrapped key names
     # a master key this one does not hold, i.e. a rotation began after this keyring was read.
     refresh: Callable[[], Keyring] | None = field(default=None, repr=False, compare=False)
+    log: LogKeys | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.active_id not in self.keys:
@@ -55,25 +178,34 @@ class Keyring:
 
     @classmethod
     def from_json(cls, text: str) -> Keyring:
-        """Parse ``{"active": id, "keys": {id: base64}}``.
+        """Parse ``{"active": id, "keys": {id: base64}, "log": {...}}`` (``log`` optional).
 
         :raises KeyringError: when the text is not such a document.
         """
         try:
             doc = json.loads(text)
             keys = {str(k): base64.b64decode(v, validate=True) for k, v in doc["keys"].items()}
-            return cls(keys=keys, active_id=str(doc["active"]))
+            log = LogKeys.from_doc(doc["log"]) if doc.get("log") is not None else None
+            return cls(keys=keys, active_id=str(doc["active"]), log=log)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyringError(f"master keys are malformed: {exc}") from exc
 
     def to_json(self) -> str:
-        keys = {k: base64.b64encode(v).decode() for k, v in self.keys.items()}
-        return json.dumps({"active": self.active_id, "keys": keys}, indent=2)
+        doc: dict[str, Any] = {"active": self.active_id, "keys": _b64(self.keys)}
+        if self.log is not None:
+            doc["log"] = self.log.to_doc()
+        return json.dumps(doc, indent=2)
 
     def with_new_active_key(self) -> Keyring:
         """A keyring holding every current key plus a fresh one that becomes active."""
         key_id = new_master_key_id()
-        return Keyring(keys={**self.keys, key_id: AESGCM.generate_key(256)}, active_id=key_id)
+        return Keyring(
+            keys={**self.keys, key_id: AESGCM.generate_key(256)}, active_id=key_id, log=self.log
+        )
+
+    def with_log_keys(self, log: LogKeys) -> Keyring:
+        """The same master keys with ``log`` as the access log's keys."""
+        return Keyring(keys=self.keys, active_id=self.active_id, log=log)
 
     def with_active(self, key_id: str) -> Keyring:
         """The same keys with ``key_id`` active: the second step of a rotation on several
@@ -83,7 +215,7 @@ class Keyring:
         """
         if key_id not in self.keys:
             raise KeyringError(f"master key {key_id!r} is not in the keyring")
-        return Keyring(keys=self.keys, active_id=key_id)
+        return Keyring(keys=self.keys, active_id=key_id, log=self.log)
 
     def without_key(self, key_id: str) -> Keyring:
         """A keyring holding every current key but ``key_id`` (never the active one).
@@ -95,7 +227,7 @@ class Keyring:
         if key_id not in self.keys:
             raise KeyringError(f"master key {key_id!r} is not in the keyring")
         rest = {k: v for k, v in self.keys.items() if k != key_id}
-        return Keyring(keys=rest, active_id=self.active_id)
+        return Keyring(keys=rest, active_id=self.active_id, log=self.log)
 
     def wrap(self, secret: bytes, context: bytes) -> tuple[str, bytes]:
         """Encrypt a key under the active master key, bound to ``context``."""
@@ -122,12 +254,14 @@ class Keyring:
 
 
 def new_master_key_id() -> str:
-    return f"mk-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+    return _new_key_id("mk")
 
 
 def generate_keyring() -> Keyring:
     key_id = new_master_key_id()
-    return Keyring(keys={key_id: AESGCM.generate_key(256)}, active_id=key_id)
+    return Keyring(
+        keys={key_id: AESGCM.generate_key(256)}, active_id=key_id, log=LogKeys.generate()
+    )
 
 
 def write_key_file(path: Path, keyring: Keyring) -> None:
@@ -170,7 +304,9 @@ class KeyFile:
     def _live(self, keyring: Keyring) -> Keyring:
         if self._path is None:
             return keyring
-        return Keyring(keys=keyring.keys, active_id=keyring.active_id, refresh=self.current)
+        return Keyring(
+            keys=keyring.keys, active_id=keyring.active_id, refresh=self.current, log=keyring.log
+        )
 
     def current(self) -> Keyring:
         """The keyring the source holds now (re-read when the key file changed).

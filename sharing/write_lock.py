@@ -74,6 +74,18 @@ def take(connection: Connection) -> bool:
     return True
 
 
+def has_only_read(connection: Connection) -> bool:
+    """Whether this SQLite connection has written nothing it has not committed (so another
+    connection sees what it sees). False on other databases: ask them."""
+    dbapi = _sqlite(connection)
+    if dbapi is None:
+        return False
+    if not dbapi.in_transaction:
+        return True
+    since = connection.info.get(_READ_SINCE)
+    return since is not None and dbapi.total_changes == since
+
+
 def give_back(connection: Connection) -> None:
     """Commit what was written since ``take`` and go on reading in a new ``DEFERRED`` transaction.
 

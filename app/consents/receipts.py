@@ -24,6 +24,12 @@ period, the consent's id and, for a change a worker recorded, the worker's name
 (``recordedBy``) are in a ``tukiverkko`` extension object. ``ReceiptAction`` has no
 action of its own for a worker's record: who made the change is said in
 ``collectionMethod`` and ``recordedBy`` (and the row's ``created_by_id``).
+
+Each receipt also carries the client's access-log chain head at the moment of the change
+(``accessLogHead``: the entry number and the first 16 hex digits of its MAC,
+``sharing.access_log.fingerprint``). The client keeps it outside Tukiverkko, so
+``flask audit verify --receipt-head`` can show that no entry up to it was removed or
+rewritten since.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from consent.facts import Actor, Direction
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.status import helsinki_day
+from sharing import access_log
 from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 
@@ -107,6 +114,7 @@ class ReceiptFacts:
     termination: str
     staff_assisted: bool = False
     recorded_by: str | None = None  # the worker who recorded a change the client asked for
+    log_head: tuple[int, str] | None = None  # the client's log chain: seq and MAC fingerprint
 
 
 def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
@@ -161,6 +169,11 @@ def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
             "informationTextVersion": facts.information_text_version,
             "staffAssisted": facts.staff_assisted,
             "recordedBy": facts.recorded_by,
+            "accessLogHead": (
+                {"seq": facts.log_head[0], "fingerprint": facts.log_head[1]}
+                if facts.log_head
+                else None
+            ),
         },
     }
 
@@ -293,6 +306,7 @@ def issue_receipt(
         valid_until=consent.valid_until,
     )
     words = wording.words(draft)
+    head = access_log.head(session, case.client_id)  # this change's own entries included
     facts = ReceiptFacts(
         receipt_id=uuid.uuid4(),
         action=action,
@@ -318,6 +332,7 @@ def issue_receipt(
         termination=words.termination,
         staff_assisted=draft.staff_assisted,
         recorded_by=draft.recorded_by,
+        log_head=(head[0], access_log.fingerprint(head[1])) if head else None,
     )
     return record_receipt(session, gate, actor, facts)
 

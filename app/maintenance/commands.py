@@ -1,17 +1,21 @@
-"""Housekeeping safe to run every minute: expiry, seal clean-up and crypto-shredding.
+"""Housekeeping safe to run every minute: expiry, seal clean-up, crypto-shredding, checkpoints.
 
 Access never waits for this: the decision reads dates itself. Maintenance only
 records what the dates already mean (consents expired), removes seals no live
 basis covers any more, and destroys the data keys of cases past retention.
 Idempotent: a second run in the same minute changes nothing. The CLI commits once at its
-end.
+end, and then writes a checkpoint of the access log's chain heads (``checkpoint``) under
+the maintenance lock again.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from logging.handlers import SysLogHandler
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -21,8 +25,9 @@ from app.models import Case, NetworkMember
 from consent import service
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.status import helsinki_day
-from sharing import blind_index, seal
+from sharing import access_log, blind_index, checkpoints, seal
 from sharing.gate import AccessGate
+from sharing.keys import LogKeys
 from sharing.models import KeySeal
 
 
@@ -108,3 +113,35 @@ def _dispose_past_retention(session: Session, now: datetime, override: int | Non
         case.disposed_at = now
     session.flush()
     return len(due)
+
+
+def checkpoint(
+    session: Session, keys: LogKeys, path: Path, *, now: datetime, syslog: str | None = None
+) -> checkpoints.Written:
+    """Write a signed checkpoint of every access-log chain head to ``path`` (and to ``syslog``:
+    "/dev/log" or "host:port" over UDP), unless nothing changed since the last one.
+
+    Call with the maintenance lock held, so two runs never write the file at once. Reads
+    only (the heads, in one statement).
+
+    :raises CheckpointRefused: when a chain lost entries against the last checkpoint, or
+        the checkpoint file does not verify.
+    """
+    written = checkpoints.write(path, access_log.heads(session), keys, now)
+    if written.line is not None and syslog:
+        send_to_syslog(syslog, written.line)
+    return written
+
+
+def send_to_syslog(target: str, line: str) -> None:
+    """One checkpoint line to a syslog target: a copy the machine's own operator cannot edit."""
+    host, _, port = target.rpartition(":")
+    address: str | tuple[str, int] = target if target.startswith("/") else (host, int(port))
+    handler = SysLogHandler(address=address, facility=SysLogHandler.LOG_AUTH)
+    handler.ident = "tukiverkko-checkpoint: "
+    try:
+        handler.emit(
+            logging.LogRecord("tukiverkko.checkpoint", logging.INFO, __file__, 0, line, None, None)
+        )
+    finally:
+        handler.close()

@@ -25,6 +25,7 @@ from app.models.plan import PlanSectionVersion
 from app.security import new_gate
 from app.settings import MASTER_KEY_FILE, Settings
 from consent.facts import SYSTEM_ACTOR, Purpose
+from sharing import access_log
 from sharing.archive import open_archive, seal_archive
 from sharing.fields import sealed
 from sharing.keys import Keyring, generate_keyring, write_key_file
@@ -152,6 +153,15 @@ def test_backup_restores_into_a_fresh_instance_and_refuses_what_it_must(
         message = refused(target, "backup", "restore", str(altered))
         assert "altered" in message or "damaged" in message, message
     opened = open_archive(keyring, blob)
+    with source.app_context():  # the manifest names each chain's head: its seq and MAC
+        heads = access_log.heads(db.session())
+        db.session.rollback()
+    assert opened.manifest["chains"] == {
+        "count": len(heads),
+        "heads": {
+            str(c): {"seq": seq, "hash": mac.hex()} for c, (seq, mac) in sorted(heads.items())
+        },
+    }
     other_revision = tmp_path / "other-revision"
     other_revision.write_bytes(
         seal_archive(

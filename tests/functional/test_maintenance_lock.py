@@ -1,9 +1,12 @@
-"""`flask maintenance run` on two nodes at once: one database lock, one structured outcome."""
+"""`flask maintenance run` on two nodes at once: one database lock, one structured outcome,
+and the access log's checkpoint written under that lock (and copied to syslog)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import socket
 import sqlite3
 import threading
 import time
@@ -55,6 +58,31 @@ def test_a_run_logs_one_json_line_with_its_counts_and_duration(
     for count in ("consents_expired", "clients_resealed", "seals_removed", "cases_disposed"):
         assert entry[count] == 0
     assert isinstance(entry["duration_ms"], float)
+    assert (entry["checkpoint"], entry["checkpoint_n"]) == ("written", 1)
+
+
+def test_each_checkpoint_line_goes_to_syslog_too(
+    sqlite_app: Flask, tmp_path: Path, keyring: Keyring
+) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(10)
+    settings = dataclasses.replace(
+        sqlite_app.extensions["tukiverkko.settings"],
+        checkpoint_syslog=f"127.0.0.1:{receiver.getsockname()[1]}",
+    )
+    app = create_app(settings)
+    try:
+        result = app.test_cli_runner().invoke(args=["maintenance", "run"])
+        assert result.exit_code == 0, result.output
+        message = receiver.recv(8192).decode()
+    finally:
+        receiver.close()
+        with app.app_context():
+            db.engine.dispose()
+    written = settings.checkpoints_path.read_text().strip()
+    assert message.startswith("<") and "tukiverkko-checkpoint: " in message  # priority, ident
+    assert message.rstrip("\x00").endswith(written)
 
 
 def test_on_sqlite_a_second_run_waits_for_the_first(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -188,3 +189,79 @@ def test_maintenance_shreds_cases_past_retention_and_is_idempotent(demo_app: Fla
                 [sealed(shredded, Client.name_ct)],
                 purpose=Purpose.ADMINISTRATION,
             )
+
+
+def test_maintenance_checkpoints_the_log_and_audit_verify_holds_the_database_to_it(
+    demo_app: Flask,
+) -> None:
+    """The operator's flow on a committed database: checkpoint, tamper, catch."""
+    runner = demo_app.test_cli_runner()
+    settings = demo_app.extensions["tukiverkko.settings"]
+    first = runner.invoke(args=["maintenance", "run"])
+    assert first.exit_code == 0, first.output
+    assert "checkpoint 1 written" in first.output
+    assert settings.checkpoints_path.parent == settings.instance_path
+    again = runner.invoke(args=["maintenance", "run"])
+    assert "checkpoint 1 unchanged" in again.output  # idempotent: nothing moved, no new line
+    assert len(settings.checkpoints_path.read_text().splitlines()) == 1
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "checkpoint 1 of" in ok.output, ok.output
+
+    with demo_app.app_context():
+        newest = db.session.scalars(
+            select(AccessLogEntry).order_by(AccessLogEntry.seq.desc()).limit(1)
+        ).one()
+        victim, seq = newest.client_id, newest.seq
+        db.session.rollback()
+        with db.engine.begin() as conn:  # a privileged hand removes the newest entry
+            conn.execute(text("DROP TRIGGER access_log_no_delete"))
+            conn.execute(
+                text("DELETE FROM access_log WHERE client_id = :c AND seq = :s"),
+                {"c": victim.hex, "s": seq},
+            )
+
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1
+    assert f"client {victim} entry {seq - 1}: deleted newest entries (checkpoint 1" in broken.output
+    refused = runner.invoke(args=["maintenance", "run"])
+    assert refused.exit_code == 1 and "checkpoint refused" in refused.output
+    assert f"client {victim}: chain ends at seq {seq - 1}" in refused.output
+    assert len(settings.checkpoints_path.read_text().splitlines()) == 1  # never blessed
+
+
+def test_keys_init_adds_log_keys_to_an_older_key_file_and_rotate_log_keeps_old_entries(
+    demo_app: Flask, tmp_path: Path
+) -> None:
+    runner = demo_app.test_cli_runner()
+    keyfile = demo_app.extensions["tukiverkko.settings"].keyring_file
+    before = Keyring.from_json(keyfile.read_text())
+    assert before.log is not None
+    # A key file as the release before the log's keys wrote it: master keys only.
+    old = json.loads(keyfile.read_text())
+    del old["log"]
+    keyfile.write_text(json.dumps(old))
+    assert "access-log keys: NONE" in runner.invoke(args=["keys", "status"]).output
+    added = runner.invoke(args=["keys", "init"])
+    assert added.exit_code == 0 and "access-log keys: added" in added.output, added.output
+    fresh = Keyring.from_json(keyfile.read_text())
+    assert fresh.log is not None and fresh.keys == before.keys  # master keys untouched
+    # (The demo's entries were MACed under the keys just removed: a keyring that lost them
+    # cannot verify them, which is why no command ever removes log keys.)
+    unknown = runner.invoke(args=["audit", "verify"])
+    assert unknown.exit_code == 1 and "unknown log key" in unknown.output
+    keyfile.write_text(before.to_json())
+
+    rotated = runner.invoke(args=["keys", "rotate-log"])
+    assert rotated.exit_code == 0, rotated.output
+    after = Keyring.from_json(keyfile.read_text())
+    assert after.log is not None and before.log.active_mac_id in after.log.mac_keys
+    assert after.log.active_mac_id != before.log.active_mac_id
+    names(demo_app)  # new reads, MACed under the new key by a server that re-read the file
+    with demo_app.app_context():
+        used = set(db.session.scalars(select(AccessLogEntry.key_id).distinct()))
+    assert used == {before.log.active_mac_id, after.log.active_mac_id}
+    status = runner.invoke(args=["keys", "status"]).output
+    assert f"access-log MAC key {after.log.active_mac_id} (active)" in status
+    assert f"checkpoint signing key {after.log.active_signing_id} (active): public key" in status
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output

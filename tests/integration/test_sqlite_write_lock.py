@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 import app  # noqa: F401  (registers the SQLite engine events)
 from consent.base import Base
-from sharing import write_lock
+from sharing import access_log, write_lock
 from sharing.access_log import AccessAction, LogRecord, append, has_pending, verify
+from sharing.keys import LogKeys
 
 CLIENT = uuid.UUID(int=0x5)
 VISITS = Table("visits", MetaData(), Column("id", Integer, primary_key=True))
@@ -50,6 +51,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = create_engine(f"sqlite:///{tmp_path / 'write_lock.db'}")
     Base.metadata.create_all(engine, tables=[Base.metadata.tables["access_log"]])
     VISITS.create(engine)
+    access_log.use_keys(engine, LogKeys.generate())
     yield engine
     engine.dispose()
 

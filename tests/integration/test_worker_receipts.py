@@ -111,6 +111,18 @@ def test_a_written_consent_gives_the_client_a_receipt_in_their_language(
         )
     ).all()
     assert {(w.purpose, w.allowed) for w in write} == {("case_work", True)}
+    # It carries the client's log chain head as it stood when the change was made: the
+    # change's own entries are in, the receipt's write (its seal) comes after.
+    head = ext["accessLogHead"]
+    chain = {
+        e.seq: e
+        for e in db.scalars(
+            select(AccessLogEntry).where(AccessLogEntry.client_id == world.client.id)
+        )
+    }
+    assert len(head["fingerprint"]) == 16
+    assert chain[head["seq"]].entry_hash.hex().startswith(head["fingerprint"])
+    assert chain[head["seq"] + 1].action == "write"
 
     # The client finds it in the portal like any other receipt.
     client.post("/logout", data={"csrf_token": csrf_token(client, "/caseworker/")})
@@ -209,6 +221,9 @@ def test_the_worker_prints_the_receipt_in_the_clients_language(
     assert "Kvitto" in page and "Boende" in page  # labels and values in one language
     assert str(receipt.id) in page and world.worker.display_name in page
     assert f"Asuntotoimisto {world.case.id}" in page and PURPOSE in page
+    head = receipt_data(world, receipt)["tukiverkko"]["accessLogHead"]
+    code = " ".join(head["fingerprint"][i : i + 4] for i in range(0, 16, 4))
+    assert "Kontrollkod för loggen" in page and f"Post {head['seq']}, kod {code}" in page
     # The read is logged as the worker's case work.
     reads = db.scalars(
         select(AccessLogEntry).where(

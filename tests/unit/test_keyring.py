@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import stat
@@ -13,10 +14,12 @@ from sharing.keys import (
     AccountSecretRef,
     KeyFile,
     Keyring,
+    LogKeys,
     generate_keyring,
     open_account_secret,
     rewrap_account_secret,
     seal_account_secret,
+    signature_holds,
     write_key_file,
 )
 
@@ -136,7 +139,73 @@ def test_with_active_switches_to_a_held_key_only() -> None:
     staged = generate_keyring().with_new_active_key()
     old = next(k for k in staged.keys if k != staged.active_id)
     back = staged.with_active(old)
-    assert back.active_id == old and back.keys == staged.keys
+    assert back.active_id == old and back.keys == staged.keys and back.log == staged.log
     assert back.wrap(b"s" * 32, b"ctx")[0] == old
     with pytest.raises(KeyringError):
         staged.with_active("mk-unknown")
+
+
+# -- the access log's keys -------------------------------------------------------------------
+
+
+def test_the_log_keys_travel_with_every_keyring_made_from_another() -> None:
+    keyring = generate_keyring()
+    assert keyring.log is not None
+    rotated = keyring.with_new_active_key()
+    retired = rotated.without_key(keyring.active_id)
+    for other in (rotated, retired, Keyring.from_json(retired.to_json())):
+        assert other.log == keyring.log  # master-key rotation and retirement leave them be
+    assert "log" not in json.loads(Keyring(keyring.keys, keyring.active_id).to_json())
+    assert Keyring.from_json(Keyring(keyring.keys, keyring.active_id).to_json()).log is None
+
+
+def test_rotating_the_log_keys_keeps_every_old_one() -> None:
+    first = LogKeys.generate()
+    second = first.rotated()
+    assert second.active_mac_id != first.active_mac_id
+    assert second.active_signing_id != first.active_signing_id
+    assert first.mac_keys.items() <= second.mac_keys.items()
+    assert first.signing_keys.items() <= second.signing_keys.items()
+    old_mac, new_mac = second.mac(first.active_mac_id), second.mac(second.active_mac_id)
+    assert old_mac is not None and new_mac is not None and old_mac(b"m") != new_mac(b"m")
+    assert old_mac(b"m") == hmac.digest(first.mac_keys[first.active_mac_id], b"m", "sha256")
+    assert second.mac("lk-never") is None
+
+
+def test_a_checkpoint_signature_holds_only_for_its_key_and_its_bytes() -> None:
+    keys = LogKeys.generate().rotated()
+    key_id, signature = keys.sign(b"line")
+    public = keys.public_keys()
+    assert key_id == keys.active_signing_id and len(public) == 2
+    assert signature_holds(public[key_id], signature, b"line")
+    assert not signature_holds(public[key_id], signature, b"line!")
+    other = next(k for k in public if k != key_id)
+    assert not signature_holds(public[other], signature, b"line")
+    assert not signature_holds(public[key_id], b"\x00" * 64, b"line")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"active_mac": "lk-missing"},
+        {"active_signing": "ck-missing"},
+        {"mac_keys": {"lk-short": "AAAA"}},
+    ],
+)
+def test_malformed_log_keys_are_refused(change: dict[str, object]) -> None:
+    doc = json.loads(generate_keyring().to_json())
+    doc["log"] |= change
+    with pytest.raises(KeyringError):
+        Keyring.from_json(json.dumps(doc))
+
+
+def test_a_running_process_takes_rotated_log_keys_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "master-keys.json"
+    keyring = generate_keyring()
+    write_key_file(path, keyring)
+    source = KeyFile(keyring, path)
+    assert keyring.log is not None
+    write_key_file(path, keyring.with_log_keys(keyring.log.rotated()))
+    current = source.current().log
+    assert current is not None and current.active_mac_id != keyring.log.active_mac_id
+    assert keyring.log.active_mac_id in current.mac_keys
