@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import Row, Select, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
@@ -33,6 +33,8 @@ from consent.facts import (
 )
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.sections import SectionKind
+
+F = TypeVar("F")
 
 _CACHE = "tukiverkko.case_facts"
 """``session.info`` key: ``{(client_id, grantee): CaseContext | None}`` for this transaction."""
@@ -163,77 +165,62 @@ def _consents(
     session: Session, case_ids: Sequence[uuid.UUID], members: Sequence[uuid.UUID] | None
 ) -> defaultdict[uuid.UUID, list[ConsentFacts]]:
     """As ``consent.service.facts_of`` builds them from rows."""
-    found: defaultdict[uuid.UUID, list[ConsentFacts]] = defaultdict(list)
-    if members is not None and not members:
-        return found
-    query = select(
-        Consent.case_id,
-        Consent.id,
-        Consent.member_id,
-        Consent.sections,
-        Consent.valid_from,
-        Consent.valid_until,
-        Consent.direction,
-        Consent.purpose,
-        Consent.ended_at,
-        Consent.state,
+    return _by_case(
+        session,
+        _of(Consent, case_ids, members),
+        lambda row: ConsentFacts(
+            id=row.id,
+            member_id=row.member_id,
+            sections=frozenset(SectionKind(s) for s in row.sections),
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            direction=Direction(row.direction),
+            purpose=Purpose(row.purpose),
+            ended_at=row.ended_at,
+            revoked=row.state == ConsentState.REVOKED,
+        ),
     )
-    query = (
-        query.where(Consent.case_id.in_(case_ids))
-        if members is None
-        else query.where(Consent.member_id.in_(members))
-    )
-    for row in session.execute(query):
-        found[row.case_id].append(
-            ConsentFacts(
-                id=row.id,
-                member_id=row.member_id,
-                sections=frozenset(SectionKind(s) for s in row.sections),
-                valid_from=row.valid_from,
-                valid_until=row.valid_until,
-                direction=Direction(row.direction),
-                purpose=Purpose(row.purpose),
-                ended_at=row.ended_at,
-                revoked=row.state == ConsentState.REVOKED,
-            )
-        )
-    return found
 
 
 def _statutory(
     session: Session, case_ids: Sequence[uuid.UUID], members: Sequence[uuid.UUID] | None
 ) -> defaultdict[uuid.UUID, list[StatutoryFacts]]:
     """As ``consent.service.disclosure_facts_of`` builds them from rows."""
-    found: defaultdict[uuid.UUID, list[StatutoryFacts]] = defaultdict(list)
+    return _by_case(
+        session,
+        _of(StatutoryDisclosure, case_ids, members),
+        lambda row: StatutoryFacts(
+            row.id,
+            row.member_id,
+            frozenset(SectionKind(s) for s in row.sections),
+            row.valid_from,
+            row.valid_until,
+            row.ended_at,
+            row.decided_at,
+        ),
+    )
+
+
+def _of(
+    model: type[Consent] | type[StatutoryDisclosure],
+    case_ids: Sequence[uuid.UUID],
+    members: Sequence[uuid.UUID] | None,
+) -> Select[Any] | None:
+    """The basis rows of the cases (``members`` None) or of those members (None: none)."""
     if members is not None and not members:
-        return found
-    query = select(
-        StatutoryDisclosure.case_id,
-        StatutoryDisclosure.id,
-        StatutoryDisclosure.member_id,
-        StatutoryDisclosure.sections,
-        StatutoryDisclosure.valid_from,
-        StatutoryDisclosure.valid_until,
-        StatutoryDisclosure.ended_at,
-        StatutoryDisclosure.decided_at,
-    )
-    query = (
-        query.where(StatutoryDisclosure.case_id.in_(case_ids))
-        if members is None
-        else query.where(StatutoryDisclosure.member_id.in_(members))
-    )
-    for row in session.execute(query):
-        found[row.case_id].append(
-            StatutoryFacts(
-                row.id,
-                row.member_id,
-                frozenset(SectionKind(s) for s in row.sections),
-                row.valid_from,
-                row.valid_until,
-                row.ended_at,
-                row.decided_at,
-            )
-        )
+        return None
+    query = select(*(c for c in model.__table__.columns if not c.name.endswith("_ct")))
+    if members is None:
+        return query.where(model.case_id.in_(case_ids))
+    return query.where(model.member_id.in_(members))
+
+
+def _by_case(
+    session: Session, query: Select[Any] | None, build: Callable[[Row[Any]], F]
+) -> defaultdict[uuid.UUID, list[F]]:
+    found: defaultdict[uuid.UUID, list[F]] = defaultdict(list)
+    for row in session.execute(query) if query is not None else ():
+        found[row.case_id].append(build(row))
     return found
 
 
