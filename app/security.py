@@ -427,6 +427,9 @@ def _forget_session() -> None:
     if locale:
         session[SESSION_KEY] = locale
     g.pop("user_session", None)
+    # Flask-WTF keeps this request's CSRF token in ``g``: a page drawn after the clear (the
+    # recovery codes after enrolment) must carry a token of the new session, not the old one.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def _load_user(secret: str) -> User | None:
