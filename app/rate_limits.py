@@ -8,7 +8,7 @@ reached) and counted after it (Flask-Limiter's ``deduct_when``). Each window sta
 first counted failure (fixed windows). Parallel requests are tested before any of them is
 counted, so a burst can pass a limit by the number of workers at most.
 
-Who is counted, and why these numbers (``Settings``; ``app/config/production.toml``):
+Who is counted, and why these numbers (``Settings``; ``config/production.toml``):
 
 - **Failed sign-ins per address** (the sign-in page, a staff-assisted sign-in,
   ``POST /api/v1/tokens``, a wrong current password when changing it and a wrong second-

@@ -1,7 +1,8 @@
-"""Typed settings: a frozen dataclass from ``app/config/<environment>.toml`` and the environment.
+"""Typed settings: a frozen dataclass from ``config/<environment>.toml`` and the environment.
 
-The TOML files and the migrations are package data (found next to this module, so an
-installed wheel finds them too). Secrets never come from ``app/config/``: the secret key and
+The TOML files (``config/``) and the migrations (``migrations/``) sit at the top of a checkout;
+the wheel carries them inside the ``app`` package (``setup.py``), so an installed app finds them
+next to this module. Secrets never come from ``config/``: the secret key and
 the master keys are read from ``TUKIVERKKO_SECRET_KEY`` / ``TUKIVERKKO_MASTER_KEYS`` or from
 the instance folder (``instance/secret_key``, ``instance/master-keys.json``, created by
 ``flask keys init`` and never committed).
@@ -24,8 +25,16 @@ from sharing.keys import Keyring
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
 PACKAGE_DIR = Path(__file__).resolve().parent
-CONFIG_DIR = PACKAGE_DIR / "config"
-MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def _data_dir(name: str, marker: str) -> Path:
+    """``name`` inside the installed package, else at the top of the checkout."""
+    installed = PACKAGE_DIR / name
+    return installed if (installed / marker).is_file() else PACKAGE_DIR.parent / name
+
+
+CONFIG_DIR = _data_dir("config", "production.toml")
+MIGRATIONS_DIR = _data_dir("migrations", "env.py")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 MASTER_KEY_FILE = "master-keys.json"
 CHECKPOINT_FILE = "access-log-checkpoints.jsonl"

@@ -101,7 +101,7 @@ SOURCES = (
     "consent",
     "sharing",
     "app/models",
-    "app/migrations/versions",
+    "migrations/versions",
 )
 SAMPLES = 400  # clients (and sections) shared with Kela kept for the load runs
 

@@ -109,8 +109,8 @@ def test_only_the_gate_and_key_modules_touch_keys_or_decrypt() -> None:
 
 # -- the app's own layout: features, the web by audience, the API ---------------------------
 
-# app/ folders that are not features (config/ and migrations/ are package data)
-EDGE = {"web", "api", "models", "translations", "config", "migrations"}
+# app/ folders that are not features
+EDGE = {"web", "api", "models", "translations"}
 WEB_MODULES = ("flask", "flask_", "werkzeug", "wtforms")
 
 
