@@ -1,9 +1,10 @@
 """The benchmark data generator writes what the app writes: a small set, read through the app.
 
 ``benchmarks.data`` bulk-inserts rows instead of going through the app's commands, so this
-checks the result the way the app sees it: every log chain verifies, the key seals are
-exactly those ``AccessGate.sync_seals`` would keep, foreign keys hold, and a partner reads
-a shared plan section through the real pages and API (decision, HPKE seal, AES-GCM, log).
+checks the result the way the app sees it, on SQLite and on PostgreSQL: every log chain
+verifies, the key seals are exactly those ``AccessGate.sync_seals`` would keep, foreign
+keys hold, the keys and indexes set aside for the load are back, and a partner reads a
+shared plan section through the real pages and API (decision, HPKE seal, AES-GCM, log).
 """
 
 from __future__ import annotations
