@@ -10,11 +10,11 @@ entries in a valid chain. At 10,000 clients: about 100,000 members, 1,000,000 co
 
 How: the schema comes from the app's migrations (``flask db upgrade``); the country
 (``benchmarks.world``) is inserted with Core ``insert()``; the clients are built in chunks
-of a hundred by one process per core (``benchmarks.clients``), each chunk written with the
-driver's bulk path (``benchmarks.bulk``: an SQLite part file that the main process copies
-into the database while the workers build the next chunks, or COPY on PostgreSQL, with
-the client tables' keys, indexes and foreign keys set aside until the load is done).
-Every phase is printed with its time, so a slow build says where it spent it.
+of up to a hundred by one process per core (``benchmarks.clients``), each chunk written
+with the driver's bulk path (``benchmarks.bulk``: an SQLite part file that the main
+process copies into the database while the workers build the next chunks, or binary COPY
+on PostgreSQL), the client tables' indexes set aside until the load is done. Every phase
+is printed with its time, so a slow build says where it spent it.
 
 Each data set lives in its own folder, named by a content key over its parameters and the
 source of everything that shapes it (the generator, the models' packages, the migrations):
@@ -311,9 +311,7 @@ def _build_clients(started: float, context: _WorkerContext, backend: str) -> lis
     workers = max(1, min(os.cpu_count() or 1, clients))
     # At least four chunks a worker, so that no worker is left with a long last one alone.
     size = max(1, min(CHUNK, math.ceil(clients / (4 * workers))))
-    chunks = [
-        _Chunk(start, range(start, min(start + size, clients))) for start in range(0, clients, size)
-    ]
+    chunks = [range(start, min(start + size, clients)) for start in range(0, clients, size)]
     _say(started, f"country inserted; building {len(chunks)} chunks in {workers} processes")
     results: list[_ChunkResult] = []
     loading = 0.0
@@ -323,7 +321,7 @@ def _build_clients(started: float, context: _WorkerContext, backend: str) -> lis
         loader = _loader(backend, context.url, tables_in_order(CLIENT_TABLES), workers)
         for done, result in enumerate(pool.imap_unordered(_build_chunk, chunks), start=1):
             began = time.perf_counter()
-            loader.load(Path(result.part) if result.part else None)
+            loader.load(result.part)
             loading += time.perf_counter() - began
             results.append(result)
             if done % every == 0 and done < len(chunks):
@@ -368,16 +366,10 @@ class _WorkerContext:
     home: Path
 
 
-@dataclass(frozen=True)
-class _Chunk:
-    start: int
-    indices: range
-
-
 @dataclass
 class _ChunkResult:
     start: int
-    part: str  # the SQLite part file to load ("" on PostgreSQL: already loaded)
+    part: Path | None  # the SQLite part file to load (None on PostgreSQL: already loaded)
     counts: dict[str, int]
     shared: list[tuple[str, str]]
     client_users: list[str]
@@ -391,24 +383,24 @@ def _start_worker(context: _WorkerContext) -> None:
     _context = context
 
 
-def _build_chunk(chunk: _Chunk) -> _ChunkResult:
+def _build_chunk(chunk: range) -> _ChunkResult:
     """In a worker process: build one chunk of clients and write them, a batch at a time."""
     assert _context is not None, "not in a worker process"
     context = _context
     tables = tables_in_order(CLIENT_TABLES)
     dialect = create_engine(context.url).dialect
-    part = context.home / f"part-{chunk.start:06d}.db"
     sink: SqlitePart | PostgresCopy
     if dialect.name == "sqlite":
-        sink = SqlitePart(part, dialect, tables)
+        sink = SqlitePart(context.home / f"part-{chunk.start:06d}.db", dialect, tables)
+        result = _ChunkResult(chunk.start, sink.path, {}, [], [])
     else:
         sink = PostgresCopy(libpq_dsn(context.url), dialect, tables)
+        result = _ChunkResult(chunk.start, None, {}, [], [])
     factory = ClientFactory(context.world, context.keyring, context.scale)
-    result = _ChunkResult(chunk.start, str(part) if dialect.name == "sqlite" else "", {}, [], [])
     # The rows hold no reference cycles: the collector would only walk millions of them.
     gc.disable()
     try:
-        for batch in _batches(chunk.indices, BATCH):
+        for batch in _batches(chunk, BATCH):
             rows: dict[str, list[dict[str, Any]]] = {}
             for index in batch:
                 built = factory.build(index)
