@@ -46,12 +46,42 @@ def _language_form() -> dict[str, object]:
     return {"language_form": LanguageForm(formdata=None, language=select_locale())}
 
 
+# Babel's "en" is US English: "Dec 7, 2026" and "12/7/26", which a reader in Finland takes for
+# 12 July. English pages say "7 Dec 2026" and use the 24-hour clock; Finnish ("7.12.2026") and
+# Swedish ("7 dec. 2026", "2026-12-07 14:05") keep their CLDR forms. Every date on every page
+# goes through Flask-Babel's ``format_date``/``format_datetime`` (the ``date`` and ``datetime``
+# filters too), which look their patterns up in ``Babel.date_formats``: ``DateFormats`` answers
+# that look-up by the language being drawn, so no call site needs a pattern of its own.
+ENGLISH_PATTERNS: dict[str, str] = {
+    "date.short": "d MMM y",
+    "date.medium": "d MMM y",
+    "date.long": "d MMMM y",
+    "datetime.short": "d MMM y, HH:mm",
+    "datetime.medium": "d MMM y, HH:mm:ss",
+    "datetime.long": "d MMMM y, HH:mm:ss",
+    "time.short": "HH:mm",
+    "time.medium": "HH:mm:ss",
+}
+
+
+class DateFormats(dict[str, str | None]):
+    """Flask-Babel's ``date_formats``, with the English patterns while English is drawn."""
+
+    def __getitem__(self, key: str) -> str | None:
+        if key in ENGLISH_PATTERNS:
+            locale = get_locale()  # None outside a request: the CLDR pattern of the default
+            if locale is not None and locale.language == "en":
+                return ENGLISH_PATTERNS[key]
+        return super().__getitem__(key)
+
+
 def helsinki_today() -> date:
     """Today's calendar date in Finland: what 'valid until' and release dates mean."""
     return datetime.now(HELSINKI).date()
 
 
 def init_app(app: Flask) -> None:
+    babel.date_formats = DateFormats(babel.default_date_formats)
     babel.init_app(
         app,
         locale_selector=select_locale,
