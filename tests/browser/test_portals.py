@@ -253,10 +253,13 @@ def section_texts(page: Page, kind: str) -> list[str]:
 
 
 def consent_row(page: Page, member: str, section_msgid: str) -> Locator:
-    """The client's consent to ``member`` naming exactly one section, under "Change a consent"."""
-    rows = page.locator("main section[aria-labelledby=change-title] table.list tbody tr")
-    return rows.filter(has=page.locator("td:nth-child(1)", has_text=exactly(member))).filter(
-        has=page.locator("td:nth-child(2)", has_text=exactly(_(section_msgid)))
+    """The client's consent to ``member`` naming exactly one section, in the member's card."""
+    card = page.locator("main li.member-card").filter(
+        has=page.locator("h3", has_text=exactly(member))
+    )
+    wording = _("Your consent: they may see %(parts)s", parts=_(section_msgid))
+    return card.locator("ul.share-reasons > li").filter(
+        has=page.locator("strong", has_text=exactly(wording))
     )
 
 
@@ -328,7 +331,7 @@ def test_revoked_consent_ends_partner_view_and_client_sees_who_looked(
     portal_nav(me, "Who can see what")
     expect(consent_row(me, HOUSING_ORG, HOUSING)).to_have_count(1)
     expect(consent_row(me, HOUSING_ORG, HEALTH)).to_have_count(0)
-    assert_accessible(me)  # Who can see what: the matrix and the consents
+    assert_accessible(me)  # Who can see what: a card per member
 
     # The housing service sees the client, and only Housing, by the client's consent.
     anna = new_page()
@@ -440,13 +443,13 @@ def test_revoked_consent_ends_partner_view_and_client_sees_who_looked(
     assert_accessible(anna)  # the partner's "access has ended"
     expect(partner_row(anna, client.name)).to_have_count(0)
 
-    # My consents: every change has a receipt, newest first.
-    portal_nav(me, "My consents")
+    # My consent receipts: every change has a receipt, newest first.
+    portal_nav(me, "My consent receipts")
     receipts = me.locator("main table.list tbody tr td:nth-child(2)")
     expect(receipts).to_have_text(
         [_("Consent withdrawn"), _("Consent withdrawn"), _("Consent given")]
     )
-    assert_accessible(me)  # My consents
+    assert_accessible(me)  # My consent receipts
 
     # (3) The log: the housing service's earlier reads and the prison's refused attempt.
     portal_nav(me, "Who has looked at my information")

@@ -10,7 +10,9 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -180,20 +182,71 @@ def receipt_of(db: Session, location: str) -> ConsentReceipt:
 # -- the page ----------------------------------------------------------------------------------
 
 
-def test_the_page_shows_the_matrix_with_purpose_and_period(
-    client: FlaskClient, db: Session, world: World
+def member_card(page: str, label: str) -> str:
+    """The client's card of one network member (``<li class="member-card …">…</li>``)."""
+    cards = page.split('<li class="member-card')[1:]
+    [card] = [c for c in cards if f"<h3>{label}</h3>" in c]
+    return card
+
+
+def card_fact(card: str, css: str) -> list[str]:
+    """The section names in one ``<dd>`` of a card ("They can see" / "They cannot see")."""
+    match = re.search(rf'<dd class="{css}">(.*?)</dd>', card, re.S)
+    assert match, card
+    return [name.strip() for name in match.group(1).split(",")]
+
+
+def test_the_page_lists_each_member_with_every_section_named_once(
+    app: Flask, client: FlaskClient, db: Session, world: World
 ) -> None:
+    """One card per member instead of the 12-column matrix: each card names every part of
+    the plan once, as seen or not seen, with the consent's purpose, period and actions."""
+    from app.labels import SECTIONS
+
     consent = grant(db, world, world.housing, SectionKind.HOUSING, valid_until=date(2099, 1, 31))
     db.commit()
     login(client, world.user.username)
     page = text_of(client.get("/my/consents"))
-    assert "Who may see which part of the plan" in page  # the shared component
-    assert f"Asuntotoimisto {world.case.id}" in page and PURPOSE in page
-    assert "2099" in page
-    assert f"/my/consents/{consent.id}/revoke" in page
-    assert f"/my/consents/{consent.id}/narrow" in page
-    assert f"/my/consents/{consent.id}/extend" in page
+    card = member_card(page, f"Asuntotoimisto {world.case.id}")
+    assert card_fact(card, "sees") == ["Housing"]
+    hidden = card_fact(card, "hidden-parts")
+    with app.test_request_context(), force_locale("en"):
+        every_section = sorted(str(label) for label in SECTIONS.values())
+    assert sorted(["Housing", *hidden]) == every_section
+    assert "Desistance goals" in hidden and "Other" in hidden
+    assert "Your consent: they may see Housing" in card and PURPOSE in card
+    assert "31 Jan 2099" in card  # English dates: day, month in words, year
+    assert f"/my/consents/{consent.id}/revoke" in card
+    assert f"/my/consents/{consent.id}/narrow" in card
+    assert f"/my/consents/{consent.id}/extend" in card
+    assert card_fact(member_card(page, "Läheinen Kuvitteellinen"), "sees") == [
+        "Nothing from your plan"
+    ]
     assert "/my/consents/new" in page
+    # "We" is named, the client is "you", and withdrawing has one word.
+    county = db.get(Organisation, world.case.county_id)
+    assert county is not None and f"The social work of {county.name} always sees" in page
+    main = page.split("<main", 1)[1]
+    for word in ("Revoke", "revoke consent", "We disclose", "the client", "The client"):
+        assert word not in main.replace("/revoke", ""), word
+
+
+def test_an_ended_consent_says_who_withdrew_it_and_when(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    consent = grant(db, world, world.housing, SectionKind.HOUSING)
+    db.commit()
+    login(client, world.user.username)
+    path = f"/my/consents/{consent.id}/revoke"
+    client.post(path, data={"csrf_token": csrf_token(client, path)})
+    page = text_of(client.get("/my/consents"))
+    ended = page.split('id="ended-title"', 1)[1].split("</section>", 1)[0]
+    day = f"{today().day} {today():%b %Y}"
+    assert f"Asuntotoimisto {world.case.id}</strong>: Housing." in ended
+    assert f"Withdrawn on {day} by {world.user.display_name}." in ended
+    assert card_fact(member_card(page, f"Asuntotoimisto {world.case.id}"), "sees") == [
+        "Nothing from your plan"
+    ]
 
 
 # -- giving a consent --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ transaction; a refusal is shown on the form.
 A consent recorded or revoked here is still the client's: the command writes the
 client's receipt in the same transaction, in the client's language, listed on the
 consents page and printable from there to hand to the client, who also finds it in the
-portal under "My consents".
+portal under "My consent receipts".
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """The client's own consents ("Who can see what"), changed by the client, with receipts.
 
-The page shows the consent matrix (the same component as the caseworker's). The client
+The page shows the consent matrix's data as one card per network member (``member_shares``):
+the caseworker's 12-column matrix does not fit a phone, and a card names each part of the
+plan once, as seen or not seen. The client
 can give a consent, narrow or extend one (a new consent replaces the old) and withdraw
 one, each through the one command of ``app.consents.commands`` that the caseworker's
 pages and the API call too: it checks the rules, re-syncs the key seals and writes the
 client's receipt (a printable page and a Kantara JSON receipt, listed under "My
-consents") in the same transaction. Every change has ONE confirmation page, which shows
+consent receipts") in the same transaction. Every change has ONE confirmation page, which shows
 the current information text and a preview of exactly what that member would see after
 the change; withdrawing takes no more steps than giving.
 
@@ -35,7 +37,15 @@ from wtforms import SelectChoice
 
 from app.cases.facts import load_case_contexts
 from app.consents import commands
-from app.consents.queries import ConsentItem, MemberInfo, load_matrix, load_members
+from app.consents.queries import (
+    ConsentItem,
+    ConsentMatrix,
+    Coverage,
+    DisclosureItem,
+    MemberInfo,
+    load_matrix,
+    load_members,
+)
 from app.consents.receipts import open_receipts, receipt_json, receipt_of, receipts_page
 from app.consents.rules import Change, GrantCode, change_refusal, offered
 from app.consents.texts import CURRENT_VERSION, InformationText, information_text, is_published
@@ -45,6 +55,7 @@ from app.labels import MEMBER_KINDS
 from app.models import (
     ClientPlan,
     NetworkMember,
+    Organisation,
     PlanSection,
     PlanSectionVersion,
     Role,
@@ -248,6 +259,61 @@ def preview_change(
     return Preview(info, tuple(rows), starts_on)
 
 
+# -- who can see what, member by member --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberShares:
+    """One network member as the client's page lists them: a card instead of a matrix row.
+
+    The caseworker's matrix has a column per plan section (12 columns); the client reads one
+    card per member that names every section once, as seen or not seen, so the page fits a
+    phone and nothing hides off screen.
+    """
+
+    member: MemberInfo
+    sees: tuple[SectionKind, ...]  # in force today, disclosed to the member
+    hidden: tuple[SectionKind, ...]  # every other section
+    tells: tuple[SectionKind, ...]  # the member may tell the county about these
+    consents: tuple[ConsentItem, ...]  # in force or starting later
+    disclosures: tuple[DisclosureItem, ...]  # by law, in force or starting later
+
+
+def _covered(
+    cells: Sequence[tuple[SectionKind, tuple[Coverage, ...]]], direction: Direction
+) -> tuple[SectionKind, ...]:
+    """The sections that a consent or disclosure in force today covers in ``direction``."""
+    return tuple(
+        s for s, cell in cells if any(c.direction is direction and not c.upcoming for c in cell)
+    )
+
+
+def member_shares(matrix: ConsentMatrix) -> list[MemberShares]:
+    """The matrix's rows as cards, in the matrix's order (active members first)."""
+    cards = []
+    for row in matrix.rows:
+        member = row.member
+        cells = list(zip(matrix.sections, row.cells, strict=True))
+        sees = _covered(cells, Direction.DISCLOSE)
+        cards.append(
+            MemberShares(
+                member=member,
+                sees=sees,
+                hidden=tuple(s for s in matrix.sections if s not in sees),
+                tells=_covered(cells, Direction.OBTAIN),
+                consents=tuple(c for c in matrix.consents if c.member.id == member.id),
+                disclosures=tuple(d for d in matrix.disclosures if d.member.id == member.id),
+            )
+        )
+    return cards
+
+
+def county_name(case_county_id: uuid.UUID) -> str:
+    """The name of the county whose social work keeps the case: who "we" are (one query)."""
+    county = db_session().get(Organisation, case_county_id)
+    return county.name if county is not None else "–"
+
+
 # -- the pages ---------------------------------------------------------------------------------
 
 
@@ -261,6 +327,8 @@ def consents() -> str:
     return render_template(
         "portal/consents.html",
         matrix=matrix,
+        cards=member_shares(matrix),
+        county=county_name(oc.case.county_id),
         changeable=_changeable(matrix.consents),
         closed=oc.case.closed_at is not None,
         notices=notices_for_client(db_session(), oc.client.id),

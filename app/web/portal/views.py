@@ -58,7 +58,7 @@ MENU = (
     ("portal.plan", _l("My plan")),
     ("portal.network", _l("My network")),
     ("portal.consents", _l("Who can see what")),
-    ("portal.my_consents", _l("My consents")),
+    ("portal.my_consents", _l("My consent receipts")),
     ("portal.log", _l("Who has looked at my information")),
     ("auth.account", _l("My sign-ins")),
 )
