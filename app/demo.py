@@ -45,6 +45,7 @@ from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.plan import AgreementState
 from app.models.release import ReleaseTask
+from app.models.review import GoalProgress
 from app.network import commands as network
 from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
@@ -339,6 +340,18 @@ def _demo_client(
                 other_participants=None,
                 notes="Asunto järjestynyt, työkokeilu alkaa (kuvitteellinen).",
                 next_review_on=today + timedelta(days=10),
+                goals=(
+                    reviews.GoalAssessment(
+                        SectionKind.HOUSING,
+                        GoalProgress.ACHIEVED,
+                        "Asunto löytyi, olen tyytyväinen (kuvitteellinen).",
+                    ),
+                    reviews.GoalAssessment(
+                        SectionKind.LIVELIHOOD,
+                        GoalProgress.IN_PROGRESS,
+                        "Kelan päätöstä odotetaan vielä (kuvitteellinen).",
+                    ),
+                ),
             ),
             today=today,
         )

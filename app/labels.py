@@ -12,6 +12,7 @@ from flask_babel.speaklater import LazyString
 
 from app.models import MemberKind, OrgKind, Phase, Role
 from app.models.partner import NoticeReason
+from app.models.review import GoalProgress
 from consent.sections import SectionKind
 
 _E = TypeVar("_E", bound=enum.StrEnum)
@@ -70,6 +71,14 @@ NOTICE_REASONS = {
     NoticeReason.CASE_CLOSED: _l("Case closed"),
 }
 
+# Where a plan goal stands at a review (the caseworker's review and the client's plan page).
+GOAL_PROGRESS = {
+    GoalProgress.ACHIEVED: _l("Achieved"),
+    GoalProgress.IN_PROGRESS: _l("In progress"),
+    GoalProgress.NOT_STARTED: _l("Not started"),
+    GoalProgress.CHANGED: _l("The goal was changed"),
+}
+
 
 def _labeller(table: Mapping[_E, LazyString]) -> Callable[[_E], str]:
     return lambda value: str(table[value])
@@ -83,4 +92,5 @@ def init_app(app: Flask) -> None:
         org_kind_label=_labeller(ORG_KINDS),
         role_label=_labeller(ROLES),
         notice_reason_label=_labeller(NOTICE_REASONS),
+        goal_progress_label=_labeller(GOAL_PROGRESS),
     )

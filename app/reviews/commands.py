@@ -1,4 +1,8 @@
-"""Recording a review of the client plan.
+"""Recording a review of the client plan, with an assessment of each plan goal.
+
+Each goal assessed is a written section of the plan (its goals); the review keeps where the
+goal stands, which version of the section was assessed, and the client's own view of it
+(sealed like the notes).
 
 Recording a review sets the plan's review date to the next review agreed, through
 ``app.plan.commands.set_review_date`` (which creates an empty plan when there is none yet
@@ -15,13 +19,14 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Case, NetworkMember
-from app.models.review import PlanReview, ReviewParticipant
+from app.models import Case, ClientPlan, NetworkMember, PlanSection
+from app.models.review import GoalProgress, PlanReview, ReviewGoal, ReviewParticipant
 from app.plan.commands import set_review_date
 from app.refusals import Refused
 from app.reviews.rules import ReviewProblem, problems
 from consent.base import utcnow
 from consent.facts import Actor, Purpose
+from consent.sections import SectionKind
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
@@ -33,6 +38,15 @@ class ReviewRefused(Refused):
 
 
 @dataclass(frozen=True)
+class GoalAssessment:
+    """Where one plan goal stands at the review, and the client's own view of it."""
+
+    section: SectionKind
+    progress: GoalProgress
+    client_view: str | None = None
+
+
+@dataclass(frozen=True)
 class ReviewFacts:
     held_on: date
     client_took_part: bool
@@ -40,6 +54,7 @@ class ReviewFacts:
     other_participants: str | None
     notes: str | None
     next_review_on: date | None
+    goals: tuple[GoalAssessment, ...] = ()
 
 
 def record_review(
@@ -54,7 +69,8 @@ def record_review(
     """Record a review and, when it is the newest, set the plan's review date to the next.
 
     :raises ReviewRefused: when ``held_on`` is after today, the next date is not after
-        ``held_on`` or is in the past, or a participant is not a member of the case's network.
+        ``held_on`` or is in the past, a participant is not a member of the case's network,
+        or a goal assessed is not a written section of the plan (or is assessed twice).
     """
     found = problems(facts.held_on, facts.next_review_on, today)
     if found:
@@ -69,6 +85,10 @@ def record_review(
         )
         if known != facts.member_ids:
             raise ReviewRefused(errors={"members": ReviewProblem.NOT_A_MEMBER})
+    versions = _written_sections(session, case) if facts.goals else {}
+    assessed = [g.section for g in facts.goals]
+    if len(set(assessed)) != len(assessed) or not set(assessed) <= set(versions):
+        raise ReviewRefused(errors={"goals": ReviewProblem.NOT_A_GOAL})
     newest = session.scalar(
         select(func.max(PlanReview.held_on)).where(PlanReview.case_id == case.id)
     )
@@ -81,19 +101,40 @@ def record_review(
         recorded_by_id=actor.user_id,
         recorded_at=utcnow(),
     )
-    review.other_participants_ct, review.notes_ct = gate.write_texts(
+    order = list(SectionKind)
+    goals = [
+        ReviewGoal(
+            review_id=review.id,
+            client_id=case.client_id,
+            section_kind=goal.section,
+            section_version=versions[goal.section],
+            position=order.index(goal.section),
+            progress=goal.progress,
+        )
+        for goal in facts.goals
+    ]
+    # One gate write for the review's texts and every goal's view: one decision, one entry.
+    sealed_texts = gate.write_texts(
         actor,
         [
             (field_ref(review, PlanReview.other_participants_ct), _text(facts.other_participants)),
             (field_ref(review, PlanReview.notes_ct), _text(facts.notes)),
+            *(
+                (field_ref(row, ReviewGoal.client_view_ct), _text(goal.client_view))
+                for row, goal in zip(goals, facts.goals, strict=True)
+            ),
         ],
         purpose=Purpose.CASE_WORK,
     )
+    review.other_participants_ct, review.notes_ct = sealed_texts[:2]
+    for row, view in zip(goals, sealed_texts[2:], strict=True):
+        row.client_view_ct = view
     session.add(review)
     session.add_all(
         ReviewParticipant(review_id=review.id, member_id=member_id)
         for member_id in sorted(facts.member_ids)
     )
+    session.add_all(goals)
     session.flush()
     if newest is None or facts.held_on >= newest:
         # Through the plan's own command: the plan is created when missing, and the change
@@ -102,6 +143,16 @@ def record_review(
             session, case=case, actor=actor, review_on=facts.next_review_on, today=today
         )
     return review
+
+
+def _written_sections(session: Session, case: Case) -> dict[SectionKind, int]:
+    """The plan's written sections (their goals) and each one's current version."""
+    rows = session.execute(
+        select(PlanSection.kind, PlanSection.current_version)
+        .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
+        .where(ClientPlan.case_id == case.id, PlanSection.current_version > 0)
+    ).all()
+    return {SectionKind(kind): version for kind, version in rows}
 
 
 def _text(value: str | None) -> str | None:

@@ -41,6 +41,7 @@ class ReviewProblem(Code):
         N_("The next review must be after this one, and today at the earliest."),
     )
     NOT_A_MEMBER = "not_a_member", N_("Choose members of the client's network.")
+    NOT_A_GOAL = "not_a_goal", N_("Assess only the goals written in the client's plan.")
 
 
 def next_review_fits(held_on: date, next_review_on: date | None, today: date) -> bool:

@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,11 +25,15 @@ from app.models import (
     Organisation,
     OrgKind,
     PlanSection,
+    Role,
     User,
 )
-from app.models.review import PlanReview, ReviewParticipant
+from app.models.review import GoalProgress, PlanReview, ReviewGoal, ReviewParticipant
+from app.reviews.commands import GoalAssessment, ReviewFacts, ReviewRefused, record_review
+from app.reviews.rules import ReviewProblem
 from app.security import new_gate
 from consent.facts import SYSTEM_ACTOR, Purpose
+from consent.sections import SectionKind
 from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -297,3 +303,115 @@ def test_a_closed_case_is_read_only(client: FlaskClient, db: Session, setting: S
     assert page.status_code == 200 and "Record the review" not in page.get_data(as_text=True)
     assert record(client, setting, held_on=TODAY.isoformat()).status_code == 409
     assert db.scalars(select(PlanReview)).all() == []
+
+
+# -- each plan goal assessed, with the client's view --------------------------------------------
+
+HOUSING_GOAL = "Oma vuokra-asunto ennen kevättä (fictional)"
+WORK_GOAL = "Työkokeilu alkaa (fictional)"
+CLIENT_VIEW = "Asuntoa on haettu kahdesti, odotan vastausta (fictional)"
+
+
+def write_goals(db: Session, setting: Setting) -> None:
+    from app.plan.content import SectionContent
+
+    actor = factories.CountyCase(setting.county, setting.worker, setting.record, setting.case).actor
+    for kind, goals in (
+        (SectionKind.HOUSING, HOUSING_GOAL),
+        (SectionKind.EDUCATION_WORK, WORK_GOAL),
+    ):
+        factories.plan_section(db, actor, setting.case, kind, SectionContent(goals=goals))
+    db.commit()
+
+
+def test_a_review_assesses_each_goal_with_the_clients_view(
+    app: Flask, client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    write_goals(db, setting)
+    client_user = factories.user(db, Role.CLIENT, client=setting.record)
+    client_username = client_user.username
+    db.commit()
+    login(client, setting.username)
+    form = unescape(client.get(setting.url).get_data(as_text=True))
+    assert "<legend>The plan's goals</legend>" in form
+    assert "<legend>Housing</legend>" in form and HOUSING_GOAL in form
+    assert "<legend>Education and work</legend>" in form and WORK_GOAL in form
+    for label in ("Achieved", "In progress", "Not started", "The goal was changed"):
+        assert label in form
+
+    sent = client.post(
+        setting.url,
+        data={
+            "csrf_token": csrf_token(client, "/caseworker/"),
+            "review-held_on": TODAY.isoformat(),
+            "review-goals-0-section": "housing",
+            "review-goals-0-progress": "in_progress",
+            "review-goals-0-client_view": CLIENT_VIEW,
+            "review-goals-1-section": "education_work",
+            "review-goals-1-progress": "",  # not assessed: nothing stored
+            "review-goals-1-client_view": "",
+        },
+    )
+    assert sent.status_code == 302
+    [goal] = db.scalars(select(ReviewGoal)).all()
+    assert (goal.section_kind, goal.progress, goal.section_version) == (
+        SectionKind.HOUSING,
+        GoalProgress.IN_PROGRESS,
+        1,
+    )
+    assert goal.client_view_ct and CLIENT_VIEW.encode() not in goal.client_view_ct
+    listed = unescape(client.get(setting.url).get_data(as_text=True))
+    assert "<strong>Housing</strong>: In progress" in listed and CLIENT_VIEW in listed
+
+    # The client reads it on their own plan page, addressed as "you".
+    own = app.test_client()
+    own.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(own, client_username)
+    mine = unescape(own.get("/my/plan").get_data(as_text=True))
+    latest = mine.split('class="latest-review"', 1)[1].split("</section>", 1)[0]
+    assert f"the review on {TODAY.day} {TODAY:%b %Y}" in latest
+    assert "<strong>Housing</strong>: In progress" in latest
+    assert f'Your view: <span class="pre">{CLIENT_VIEW}</span>' in latest
+    assert "Education and work" not in latest  # not assessed at this review
+
+
+def test_a_goal_that_is_not_in_the_plan_is_refused(
+    client: FlaskClient, db: Session, setting: Setting
+) -> None:
+    write_goals(db, setting)
+    login(client, setting.username)
+    sent = client.post(
+        setting.url,
+        data={
+            "csrf_token": csrf_token(client, "/caseworker/"),
+            "review-held_on": TODAY.isoformat(),
+            "review-goals-0-section": "health",  # no Health section is written
+            "review-goals-0-progress": "achieved",
+        },
+    )
+    assert sent.status_code == 400
+    assert "Assess only the goals written in the client's plan." in unescape(
+        sent.get_data(as_text=True)
+    )
+    assert db.scalars(select(PlanReview)).all() == []
+
+
+@pytest.mark.parametrize(
+    "goals",
+    [
+        (GoalAssessment(SectionKind.HEALTH, GoalProgress.ACHIEVED),),  # not written
+        (  # the same goal twice
+            GoalAssessment(SectionKind.HOUSING, GoalProgress.ACHIEVED),
+            GoalAssessment(SectionKind.HOUSING, GoalProgress.CHANGED),
+        ),
+    ],
+)
+def test_the_command_refuses_goals_outside_the_plan_or_twice(
+    db: Session, setting: Setting, goals: tuple[GoalAssessment, ...]
+) -> None:
+    write_goals(db, setting)
+    actor = factories.CountyCase(setting.county, setting.worker, setting.record, setting.case).actor
+    facts = ReviewFacts(TODAY, True, frozenset(), None, None, None, goals)
+    with pytest.raises(ReviewRefused) as refused:
+        record_review(db(), new_gate(), actor, setting.case, facts, today=TODAY)
+    assert refused.value.errors == {"goals": ReviewProblem.NOT_A_GOAL}

@@ -17,13 +17,17 @@ from werkzeug.wrappers import Response
 from app.extensions import db_session
 from app.models import Role
 from app.models.plan import AgreementState
+from app.models.review import ReviewGoal
 from app.plan.commands import StaleSection, add_client_view
 from app.plan.queries import read_my_plan
+from app.reviews.queries import latest_review
 from app.security import allow, gate
 from app.web.portal import bp
 from app.web.portal.forms import ClientViewForm
 from app.web.portal.views import OwnPage, own_page
+from consent.facts import Purpose
 from consent.sections import SectionKind
+from sharing.fields import sealed
 
 Page = str | tuple[str, int]
 
@@ -53,7 +57,25 @@ def _kind_or_404(value: str) -> SectionKind:
 def plan() -> str:
     page = own_page()
     mine = read_my_plan(db_session(), gate(), page.actor, page.case.id, kind=None)
-    return render_template("portal/plan.html", plan=mine, me=page.actor.user_id)
+    # The newest review's assessment of each goal, with the client's own view of it.
+    review = latest_review(db_session(), page.case.id)
+    goals = review.goals if review is not None else []
+    views = (
+        gate().read_texts(
+            page.actor,
+            [sealed(g, ReviewGoal.client_view_ct) for g in goals],
+            purpose=Purpose.OWN_DATA,
+        )
+        if goals
+        else []
+    )
+    return render_template(
+        "portal/plan.html",
+        plan=mine,
+        me=page.actor.user_id,
+        review=review,
+        review_goals=list(zip(goals, views, strict=True)),
+    )
 
 
 @bp.route("/plan/<kind>/my-view", methods=["GET", "POST"])
