@@ -1,8 +1,9 @@
 """Issue 15, point 9: the client's consent pages in a real browser, on a phone and a desktop.
 
-A demo client with a sign-in (asiakas.demo1, from ``flask demo seed``) opens "Who can see
-what" and "My consent receipts" in Chromium with JavaScript off, at 390 px (a small phone)
-and at 1280 px (a desktop):
+A demo client with a sign-in (asiakas.demo1, from ``flask demo seed``) shares one more part
+with their close person (so "My consent receipts" has a receipt to list; nothing is taken
+from anyone), then opens "Who can see what" and "My consent receipts" in Chromium with
+JavaScript off, at 390 px (a small phone) and at 1280 px (a desktop):
 
 - at 390 px nothing on the page is wider than the screen (no sideways scrolling);
 - at 1280 px every heading of the page lies inside the screen, and each member's card names
@@ -15,6 +16,7 @@ with JavaScript switched off for the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +28,7 @@ from .test_caseworker_journey import _
 from .test_roles import sign_in
 
 CLIENT = "asiakas.demo1"  # the first demo client of county A has a sign-in
+CLOSE_PERSON = "Läheinen Kuvitteellinen"  # the demo's close person, with a commitment
 PHONE, DESKTOP = 390, 1280
 SECTION_MSGIDS = (
     "Housing",
@@ -65,12 +68,26 @@ def inside_the_screen(page: Page, selector: str) -> list[str]:
     return outside
 
 
+def share_other_with_the_close_person(page: Page) -> None:
+    """Give one consent through the pages (step 1, then the confirmation): a receipt."""
+    page.goto("/my/consents/new")
+    option = page.locator("#member option").filter(has_text=CLOSE_PERSON)
+    expect(option).to_have_count(1)
+    page.locator("#member").select_option(value=option.get_attribute("value"))
+    page.locator("input[name=sections][value=other]").check()
+    page.locator("main button[name=step][value=review]").click()
+    page.locator("#information_read").check()
+    page.locator("main button[name=step][value=confirm]").click()
+    expect(page).to_have_url(re.compile(r"/my/consents/receipts/[0-9a-f-]{36}$"))
+
+
 def test_who_can_see_what_fits_a_phone_and_shows_every_part_on_a_desktop(
     page: Page, assert_accessible: Callable[[Any], None]
 ) -> None:
     page.set_viewport_size({"width": PHONE, "height": 800})
     sign_in(page, CLIENT, demo.DEMO_PASSWORD)
     expect(page.locator("nav.portal-nav")).to_be_visible()
+    share_other_with_the_close_person(page)
 
     page.goto("/my/consents")
     expect(page.locator("main h1")).to_have_text(_("Who can see what"))
@@ -81,6 +98,7 @@ def test_who_can_see_what_fits_a_phone_and_shows_every_part_on_a_desktop(
 
     page.goto("/my/consents/receipts")
     expect(page.locator("main h1")).to_have_text(_("My consent receipts"))
+    expect(page.locator("main table.list tbody tr").first).to_be_visible()
     measured = overflow(page)
     assert measured["scrollWidth"] <= PHONE and not measured["wide"], measured
 
