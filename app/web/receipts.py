@@ -1,5 +1,7 @@
 """The words of a consent receipt: translated into the client's language, with its links.
 
+A receipt is the client's own document, so it speaks to them ("given by you").
+
 ``app/consents/receipts.py`` decides what a receipt says; this is where it is put into
 words (Flask-Babel) and where its link to the information text is made (``external_url``),
 since both belong to the web layer. The pages and the API hand ``RequestWording()`` to the
@@ -18,10 +20,10 @@ from app.public_url import external_url
 from consent.models import GivenHow
 
 COLLECTION_METHODS = {
-    ReceiptAction.GRANT: _l("Given electronically by the client in Tukiverkko"),
-    ReceiptAction.NARROW: _l("Narrowed electronically by the client in Tukiverkko"),
-    ReceiptAction.EXTEND: _l("Extended electronically by the client in Tukiverkko"),
-    ReceiptAction.REVOKE: _l("Withdrawn electronically by the client in Tukiverkko"),
+    ReceiptAction.GRANT: _l("Given electronically by you in Tukiverkko"),
+    ReceiptAction.NARROW: _l("Narrowed electronically by you in Tukiverkko"),
+    ReceiptAction.EXTEND: _l("Extended electronically by you in Tukiverkko"),
+    ReceiptAction.REVOKE: _l("Withdrawn electronically by you in Tukiverkko"),
 }
 
 
@@ -38,7 +40,7 @@ class RequestWording:
                 controller_contact=(
                     gettext("Responsible worker %(name)s", name=draft.responsible_worker)
                     if draft.responsible_worker
-                    else gettext("The client's social worker")
+                    else gettext("Your social worker")
                 ),
                 policy_url=external_url(
                     "portal.consent_information",
@@ -65,16 +67,16 @@ def _collection_method(draft: ReceiptDraft) -> str:
         return method
     if draft.action is ReceiptAction.REVOKE:
         return gettext(
-            "Withdrawn at the client's request; recorded in Tukiverkko by %(name)s",
+            "Withdrawn at your request; recorded in Tukiverkko by %(name)s",
             name=draft.recorded_by,
         )
     if draft.given_how is GivenHow.ORAL:
         return gettext(
-            "Given orally by the client to %(name)s, who recorded it in Tukiverkko",
+            "Given orally by you to %(name)s, who recorded it in Tukiverkko",
             name=draft.recorded_by,
         )
     return gettext(
-        "Given in writing by the client; recorded in Tukiverkko by %(name)s",
+        "Given in writing by you; recorded in Tukiverkko by %(name)s",
         name=draft.recorded_by,
     )
 
@@ -82,12 +84,12 @@ def _collection_method(draft: ReceiptDraft) -> str:
 def _termination(draft: ReceiptDraft) -> str:
     if draft.action is ReceiptAction.REVOKE:
         return gettext(
-            "Withdrawn by the client on %(day)s. Sharing stopped at once.",
+            "Withdrawn by you on %(day)s. Sharing stopped at once.",
             day=format_date(draft.day, "medium"),
         )
     if draft.valid_until is not None:
         return gettext(
-            "Ends after %(day)s. The client can withdraw it at any time.",
+            "Ends after %(day)s. You can withdraw it at any time.",
             day=format_date(draft.valid_until, "medium"),
         )
-    return gettext("No last day. The client can withdraw it at any time.")
+    return gettext("No last day. You can withdraw it at any time.")

@@ -273,7 +273,7 @@ def test_the_client_gives_and_withdraws_a_consent_with_a_receipt_each(
         world.user.id,
     )
     data = receipt_data(db, world, receipt)
-    assert data["collectionMethod"] == "Given electronically by the client in Tukiverkko"
+    assert data["collectionMethod"] == "Given electronically by you in Tukiverkko"
     assert data["tukiverkko"]["sections"] == ["housing"]
     assert data["policyUrl"].endswith(f"/my/consents/information/{CURRENT_VERSION}?lang=en")
     assert data["services"][0]["purposes"][0]["purpose"] == PURPOSE

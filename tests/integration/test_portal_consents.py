@@ -734,3 +734,26 @@ def test_an_obtain_consent_is_withdrawn_without_a_preview_of_the_plan(
     assert "It does not let them see your plan." in page
     assert "Exactly what they would see today" not in page
     assert client.post(path, data={"csrf_token": csrf_token(client, path)}).status_code == 302
+
+
+def test_a_consent_to_tell_the_worker_is_said_as_what_it_allows(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """A consent the other way (the member tells the worker) says so, without "we"."""
+    told = factories.consent(
+        db,
+        world.worker_actor,
+        world.case,
+        world.housing,
+        SectionKind.HOUSING,
+        direction=Direction.OBTAIN,
+        purpose_text=PURPOSE,
+    )
+    db.commit()
+    login(client, world.user.username)
+    card = member_card(text_of(client.get("/my/consents")), f"Asuntotoimisto {world.case.id}")
+    assert "Your consent: they may tell your worker about Housing" in card
+    assert card_fact(card, "sees") == ["Nothing from your plan"]
+    revoke = text_of(client.get(f"/my/consents/{told.id}/revoke"))
+    assert "<dt>What it allows</dt><dd>They may tell your worker about these parts</dd>" in revoke
+    assert "We obtain" not in revoke

@@ -149,10 +149,10 @@ def test_an_oral_consent_names_the_worker_who_heard_it(
     data = receipt_data(world, only_receipt(db))
     assert data["language"] == "en"
     assert data["collectionMethod"] == (
-        f"Given orally by the client to {world.worker.display_name}, who recorded it in Tukiverkko"
+        f"Given orally by you to {world.worker.display_name}, who recorded it in Tukiverkko"
     )
     assert data["services"][0]["purposes"][0]["termination"] == (
-        "No last day. The client can withdraw it at any time."
+        "No last day. You can withdraw it at any time."
     )
 
 
@@ -186,11 +186,11 @@ def test_revoking_at_the_clients_request_gives_a_revoke_receipt(
     )
     data = receipt_data(world, receipt)
     assert data["collectionMethod"] == (
-        f"Withdrawn at the client's request; recorded in Tukiverkko by {world.worker.display_name}"
+        f"Withdrawn at your request; recorded in Tukiverkko by {world.worker.display_name}"
     )
     assert data["tukiverkko"]["action"] == "revoke"
     assert data["services"][0]["purposes"][0]["termination"].startswith(
-        "Withdrawn by the client on"
+        "Withdrawn by you on"
     )
     # Revoking again is a message, and no second receipt.
     again = client.post(path, data={"csrf_token": csrf_token(client, f"{world.base}/consents")})
@@ -320,6 +320,6 @@ def test_a_caseworker_token_gives_the_client_the_same_receipts(
     ]
     given, withdrawn = (receipt_data(world, r)["collectionMethod"] for r in receipts)
     assert given == (
-        f"Given in writing by the client; recorded in Tukiverkko by {world.worker.display_name}"
+        f"Given in writing by you; recorded in Tukiverkko by {world.worker.display_name}"
     )
-    assert withdrawn.startswith("Withdrawn at the client's request")
+    assert withdrawn.startswith("Withdrawn at your request")

@@ -107,6 +107,18 @@ CONTENT_LABELS = {
 }
 
 
+# What a consent lets the member do, said to the client (the caseworker's labels say "we").
+CLIENT_DIRECTIONS = {
+    Direction.DISCLOSE: _l("They may see these parts of your plan"),
+    Direction.OBTAIN: _l("They may tell your worker about these parts"),
+}
+
+
+@bp.app_template_global()
+def client_direction_label(direction: str) -> str:
+    return str(CLIENT_DIRECTIONS[Direction(direction)])
+
+
 @bp.app_template_global()
 def receipt_action_label(action: str) -> str:
     return str(RECEIPT_ACTIONS[ReceiptAction(action)])
