@@ -73,6 +73,7 @@ OTHER_PARTNERS = {
 }
 
 HOUSING_GOALS = "“I want my own flat where I can live in peace, near my sister.” (fictional)"
+REVIEW_CLIENT_VIEW = "Haen asuntoja joka viikko, yksi näyttö on sovittu. (fictional)"
 HOUSING_MEASURES = (
     "Apply for a rental flat now; the housing adviser visits the flat with the client."
 )
@@ -374,6 +375,12 @@ def record_review(page: Page, client_url: str, check: Callable[[Any], None]) -> 
     expect(page.locator("#review-client_took_part")).to_be_checked()
     page.locator("main fieldset.participants").get_by_label(public(HOUSING), exact=True).check()
     page.locator("#review-notes").fill(REVIEW_NOTES)
+    # Each written goal of the plan is assessed; Livelihood is left "not assessed".
+    goals = page.locator("main fieldset.review-goal")
+    expect(goals.locator("> legend")).to_have_text([_("Housing"), _("Livelihood and Kela")])
+    expect(goals.first).to_contain_text(HOUSING_GOALS)
+    goals.first.get_by_label(_("In progress"), exact=True).check()
+    goals.first.locator("textarea").fill(REVIEW_CLIENT_VIEW)
     page.locator("#review-next_review_on").fill(following.isoformat())
     submit(page, "/reviews")
     expect(page).to_have_url(client_url + "/reviews")
@@ -384,9 +391,13 @@ def record_review(page: Page, client_url: str, check: Callable[[Any], None]) -> 
     expect(reviews.locator("th")).to_have_text(fi_date(today))
     expect(reviews.locator("td").nth(0)).to_contain_text(_("The client"))
     expect(reviews.locator("td").nth(0)).to_contain_text(public(HOUSING))
-    expect(reviews.locator("td").nth(1)).to_have_text(REVIEW_NOTES)
-    expect(reviews.locator("td").nth(2)).to_have_text(fi_date(following))
-    expect(reviews.locator("td").nth(3)).to_contain_text(WORKER)
+    assessed = reviews.locator("td").nth(1)
+    expect(assessed).to_contain_text(f"{_('Housing')}: {_('In progress')}")
+    expect(assessed).to_contain_text(REVIEW_CLIENT_VIEW)
+    expect(assessed).not_to_contain_text(_("Livelihood and Kela"))
+    expect(reviews.locator("td").nth(2)).to_have_text(REVIEW_NOTES)
+    expect(reviews.locator("td").nth(3)).to_have_text(fi_date(following))
+    expect(reviews.locator("td").nth(4)).to_contain_text(WORKER)
     check(page)  # follow-up, with one review
 
     # The review date of the plan follows the review.
