@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
 from app.ending import commands as ending_service
-from app.i18n import HELSINKI, helsinki_today
+from app.i18n import ENGLISH_PATTERNS, HELSINKI, helsinki_today
 from app.maintenance import commands as maintenance
 from app.maintenance import retention
 from app.models import (
@@ -55,6 +55,7 @@ from tests.conftest import csrf_token, login
 
 TODAY = date.today()
 COOP = Purpose.NETWORK_COOPERATION
+ENGLISH_DAY = ENGLISH_PATTERNS["date.medium"]  # how the English pages write a date
 
 
 @dataclass
@@ -300,7 +301,7 @@ def test_the_confirmation_page_says_what_closing_does_and_when_the_case_is_dispo
     assert "kept 10 years" in page
     expected = retention.disposal_on(utcnow(), ServiceTask.SUBSTANCE_ABUSE)
     assert expected.year == helsinki_today().year + 10
-    assert f"disposed of on {format_date(expected, 'medium', locale='en')}" in page
+    assert f"disposed of on {format_date(expected, ENGLISH_DAY, locale='en')}" in page
     assert "<script" not in page
     # Both services lack an ending: each is offered as an explicit choice, in a fieldset.
     assert page.count('name="end_with_case"') == 2
@@ -415,7 +416,7 @@ def test_closing_ends_all_sharing_at_once_and_no_partner_can_read_anything(
     assert "The case is closed" in page and "The case is read-only." in page
     assert "Asiakas pärjää itsenäisesti" in page
     disposal = retention.disposal_on(case.closed_at, ServiceTask.SUBSTANCE_ABUSE)
-    assert format_date(disposal, "medium", locale="en") in page
+    assert format_date(disposal, ENGLISH_DAY, locale="en") in page
     assert "Close the case…" not in page and "Record the ending" not in page
 
 
@@ -455,7 +456,7 @@ def test_a_case_closed_before_this_procedure_still_shows_as_closed(
     page = body(client.get(world.base))
     assert "The case is closed" in page and "Reason and summary" not in page
     disposal = retention.disposal_on(case.closed_at, ServiceTask.SUBSTANCE_ABUSE)
-    assert format_date(disposal, "medium", locale="en") in page
+    assert format_date(disposal, ENGLISH_DAY, locale="en") in page
     assert client.get(f"{world.base}/close").status_code == 302
 
 
