@@ -62,7 +62,7 @@ class GrantForm(_Confirmation, FlaskForm):
     )
     purpose_text = TextAreaField(
         _l("Why they may see it"),
-        description=_l("In your own words. You can keep the text we suggest."),
+        description=_l("In your own words. You can also keep the text that is already in the box."),
         validators=[
             DataRequired(_l("Write why they may see the information.")),
             Length(max=1000, message=_l("Write at most %(max)d characters.")),
