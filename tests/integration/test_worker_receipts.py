@@ -189,9 +189,7 @@ def test_revoking_at_the_clients_request_gives_a_revoke_receipt(
         f"Withdrawn at your request; recorded in Tukiverkko by {world.worker.display_name}"
     )
     assert data["tukiverkko"]["action"] == "revoke"
-    assert data["services"][0]["purposes"][0]["termination"].startswith(
-        "Withdrawn by you on"
-    )
+    assert data["services"][0]["purposes"][0]["termination"].startswith("Withdrawn by you on")
     # Revoking again is a message, and no second receipt.
     again = client.post(path, data={"csrf_token": csrf_token(client, f"{world.base}/consents")})
     assert again.status_code == 302
