@@ -13,7 +13,11 @@ codes and names, no words. The web pages put it into the reader's language
 
 The client's "I don't recognise this" queries are opened and answered by
 ``app.client_log.commands``; the worker's dashboard counts and lists the open ones
-(``app.dashboard.queries``).
+(``app.dashboard.queries``). A query waits for the case's current responsible worker,
+except one about an entry that records that worker's own access (as the actor, or as staff
+at the client's terminal): that one waits for the worker's team lead or designated deputy
+(``app.models.team_lead``) and never for the worker (``waiting_for``, ``addressed_to``).
+No worker is shown a query about their own access (``concerns``).
 """
 
 from __future__ import annotations
@@ -24,11 +28,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
-from app.models import MemberKind, NetworkMember, Organisation, User, WorkTaskReason
+from app.models import (
+    Case,
+    MemberKind,
+    NetworkMember,
+    Organisation,
+    ResponsibleWorker,
+    User,
+    WorkTaskReason,
+)
 from app.models.log_query import LogQuery
+from app.models.team_lead import TeamLead
 from app.pagination import paginate
 from consent.base import utcnow
 from consent.decision import BasisKind, Reason
@@ -435,10 +458,19 @@ class QueryList:
 
 
 def client_queries(
-    session: Session, client_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
+    session: Session,
+    client_id: uuid.UUID,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    hidden_from: uuid.UUID | None = None,
 ) -> QueryList:
-    """The client's queries, open and answered, newest first (seven queries at most)."""
-    of_client = LogQuery.client_id == client_id
+    """The client's queries, open and answered, newest first (seven queries at most);
+    ``hidden_from``: without those about this staff member's own access."""
+    of_client = and_(
+        LogQuery.client_id == client_id,
+        not_(concerns(hidden_from)) if hidden_from is not None else true(),
+    )
     found = paginate(
         session,
         select(LogQuery, AccessLogEntry)
@@ -453,7 +485,15 @@ def client_queries(
         .order_by(LogQuery.created_at.desc(), LogQuery.id),
         page=page,
         per_page=per_page,
-        count=select(func.count(LogQuery.id)).where(of_client),
+        count=select(func.count(LogQuery.id))
+        .join(
+            AccessLogEntry,
+            and_(
+                AccessLogEntry.id == LogQuery.entry_id,
+                AccessLogEntry.client_id == LogQuery.client_id,
+            ),
+        )
+        .where(of_client),
     )
     rows = [QueryRow(query, entry) for query, entry in found.rows]
     return QueryList(
@@ -463,3 +503,67 @@ def client_queries(
         found.total,
         explain_entries(session, [row.entry for row in rows]),
     )
+
+
+# -- to whom a query goes -----------------------------------------------------------------
+
+
+def concerns(user_id: uuid.UUID | SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
+    """The ``AccessLogEntry`` records this staff member's own access: they acted, or helped
+    the client at the terminal."""
+    return or_(
+        AccessLogEntry.actor_user_id.is_not_distinct_from(user_id),
+        AccessLogEntry.assisted_by_user_id.is_not_distinct_from(user_id),
+    )
+
+
+def waiting_for(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """Whether the query (with its ``Case`` and ``AccessLogEntry`` joined) is this worker's
+    to answer: they are the current responsible worker and the entry is not about them, or
+    the entry is about the current responsible worker and they are that worker's team lead
+    (and the entry is not about them too). Never a query about the worker's own access."""
+    current = and_(ResponsibleWorker.case_id == Case.id, ResponsibleWorker.ends_on.is_(None))
+    as_responsible = exists().where(current, ResponsibleWorker.worker_id == user_id)
+    as_lead = exists().where(
+        current,
+        TeamLead.worker_id == ResponsibleWorker.worker_id,
+        TeamLead.lead_id == user_id,
+        concerns(ResponsibleWorker.worker_id),
+    )
+    return and_(not_(concerns(user_id)), or_(as_responsible, as_lead))
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who answers a query: the responsible worker, or their team lead when the entry is
+    about the worker's own access (``lead`` None then: nobody named yet)."""
+
+    responsible: User | None
+    about_worker: bool
+    lead: User | None
+
+    @property
+    def answerer(self) -> User | None:
+        return self.lead if self.about_worker else self.responsible
+
+
+def addressed_to(session: Session, case_id: uuid.UUID, entry: AccessLogEntry) -> Addressee:
+    """To whom a query about ``entry`` in this case goes today (two queries at most)."""
+    responsible = session.scalar(
+        select(User)
+        .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
+        .where(ResponsibleWorker.case_id == case_id, ResponsibleWorker.ends_on.is_(None))
+        .order_by(ResponsibleWorker.starts_on.desc(), ResponsibleWorker.id)
+        .limit(1)
+    )
+    if responsible is None or responsible.id not in (
+        entry.actor_user_id,
+        entry.assisted_by_user_id,
+    ):
+        return Addressee(responsible, about_worker=False, lead=None)
+    lead = session.scalar(
+        select(User)
+        .join(TeamLead, TeamLead.lead_id == User.id)
+        .where(TeamLead.worker_id == responsible.id, User.active.is_(True))
+    )
+    return Addressee(responsible, about_worker=True, lead=lead)

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from app.client_log.commands import open_query
 from app.client_log.queries import (
+    addressed_to,
     client_entry,
     client_query,
     explain_entries,
@@ -35,7 +36,7 @@ from app.settings import Settings
 from app.web.access_log import describe
 from app.web.portal import bp
 from app.web.portal.consent_forms import LogQueryForm
-from app.web.portal.views import own_page, responsible_worker
+from app.web.portal.views import own_page
 from consent.facts import Purpose
 from consent.models import StatutoryDisclosure
 from sharing.fields import sealed
@@ -128,7 +129,6 @@ def log_query(query_id: uuid.UUID) -> str:
         [sealed(query, LogQuery.note_ct), sealed(query, LogQuery.answer_ct)],
         purpose=Purpose.OWN_DATA,
     )
-    worker = responsible_worker(oc.case)
     return render_template(
         "portal/log_query_done.html",
         query=query,
@@ -136,5 +136,5 @@ def log_query(query_id: uuid.UUID) -> str:
         note=note,
         answer=answer,
         answered_by=details.person(query.resolved_by_id),
-        worker=worker,
+        addressee=addressed_to(db_session(), oc.case.id, details.entry),
     )
