@@ -22,25 +22,33 @@ No worker is shown a query about their own access (``concerns``).
 
 from __future__ import annotations
 
+import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     SQLColumnExpression,
+    Uuid,
     and_,
+    cast,
     exists,
     func,
+    literal,
     not_,
+    null,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
+from app.client_log import days
 from app.models import (
     Case,
     MemberKind,
@@ -129,6 +137,217 @@ def log_page(
     )
 
 
+# -- the log as the client reads it: name-only looks grouped, filters -----------------------
+
+
+class Outcome(enum.StrEnum):
+    """The outcome filter of the client's log."""
+
+    ALLOWED = "allowed"  # allowed, on any basis but a statutory disclosure
+    STATUTORY = "statutory"  # allowed as a disclosure without consent
+    REFUSED = "refused"  # attempts that were refused
+
+
+SCOPES = ("name", "basic", *(f"section:{kind.value}" for kind in SectionKind))
+"""The parts of the information the section filter offers (``AccessLogEntry.scope``)."""
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """What the client narrowed their log to (None: everything)."""
+
+    organisation_id: uuid.UUID | None = None
+    scope: str | None = None  # one of ``SCOPES``
+    outcome: Outcome | None = None
+
+    @property
+    def active(self) -> bool:
+        return (self.organisation_id, self.scope, self.outcome) != (None, None, None)
+
+
+@dataclass(frozen=True)
+class NameLooks:
+    """The name-only looks of one organisation (or person, or role) on one basis on one
+    day, together: "Kela looked at your name 14 times on 7 Dec"."""
+
+    day: date
+    last_at: datetime
+    times: int
+    actor_role: ActorRole
+    organisation_id: uuid.UUID | None
+    member_id: uuid.UUID | None
+    basis: str | None  # the basis kind the looks relied on (``BasisKind`` values)
+    client_id: uuid.UUID
+    last: AccessLogEntry  # the newest of the looks: what "I don't recognise this" asks about
+
+    @property
+    def statutory(self) -> bool:
+        return self.basis == BasisKind.STATUTORY
+
+
+@dataclass(frozen=True)
+class GroupedLogPage:
+    """One page of the client's log: single entries and grouped name-only looks, newest
+    first, with everything needed to say them."""
+
+    rows: list[AccessLogEntry | NameLooks]
+    explained: LogPage  # the page's single entries, and the names its groups need
+    organisations: list[tuple[uuid.UUID, str]]  # every organisation in the log, for the filter
+
+
+def _name_only() -> ColumnElement[bool]:
+    """Allowed reads of the name alone: lists where the client is recognised by name."""
+    return and_(
+        AccessLogEntry.scope == "name",
+        AccessLogEntry.action == AccessAction.READ,
+        AccessLogEntry.allowed.is_(True),
+        AccessLogEntry.assisted_by_user_id.is_(None),  # staff at the terminal: said each time
+    )
+
+
+def _filtered(filters: LogFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.organisation_id is not None:
+        conditions.append(AccessLogEntry.organisation_id == filters.organisation_id)
+    if filters.scope is not None:
+        conditions.append(AccessLogEntry.scope == filters.scope)
+    statutory = AccessLogEntry.basis_kind.is_not_distinct_from(BasisKind.STATUTORY.value)
+    if filters.outcome is Outcome.REFUSED:
+        conditions.append(AccessLogEntry.allowed.is_(False))
+    elif filters.outcome is Outcome.STATUTORY:
+        conditions += [AccessLogEntry.allowed.is_(True), statutory]
+    elif filters.outcome is Outcome.ALLOWED:
+        conditions += [AccessLogEntry.allowed.is_(True), not_(statutory)]
+    return conditions
+
+
+def grouped_log_page(
+    session: Session,
+    client_id: uuid.UUID,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    include_own: bool = False,
+    filters: LogFilters = LogFilters(),
+    now: datetime | None = None,
+) -> GroupedLogPage:
+    """One page of the client's log as the portal shows it: the name-only looks of one
+    organisation (person grantee, or role) on one basis on one Finnish day are one row;
+    every other entry, and every refused one, is a row of its own. Grouped, counted and
+    paged in SQL (a UNION of the groups and the single entries), so the statements are
+    the same however long the log: the count, the page, the page's single entries, the
+    organisations for the filter, and ``_explanations``' five at most."""
+    since = log_since(now or utcnow())
+    conditions = [AccessLogEntry.client_id == client_id, AccessLogEntry.at >= since]
+    if not include_own:
+        conditions.append(not_(_own_use(client_id)))
+    conditions += _filtered(filters)
+    day = days.helsinki_day(AccessLogEntry.at)
+    keys = (
+        AccessLogEntry.actor_role,
+        AccessLogEntry.organisation_id,
+        AccessLogEntry.member_id,
+        AccessLogEntry.basis_kind,
+    )
+    groups = (
+        select(
+            func.max(AccessLogEntry.at).label("at"),
+            func.max(AccessLogEntry.seq).label("seq"),
+            cast(null(), Uuid).label("entry_id"),
+            *keys,
+            day.label("day"),
+            func.count().label("times"),
+        )
+        .where(*conditions, _name_only())
+        .group_by(*keys, day)
+    )
+    singles = select(
+        AccessLogEntry.at,
+        AccessLogEntry.seq,
+        AccessLogEntry.id,
+        *keys,
+        cast(null(), Date).label("day"),
+        literal(1).label("times"),
+    ).where(*conditions, not_(_name_only()))
+    rows = union_all(groups, singles).subquery("log_rows")
+    found = paginate(
+        session,
+        # seq is unique in a client's chain, and the groups and singles share no entry
+        select(rows).order_by(rows.c.at.desc(), rows.c.seq.desc()),
+        page=page,
+        per_page=per_page,
+        count=select(func.count()).select_from(rows),
+    )
+    single_ids = [row.entry_id for row in found.rows if row.entry_id is not None]
+    last_seqs = [row.seq for row in found.rows if row.entry_id is None]
+    loaded = (
+        list(
+            session.scalars(
+                select(AccessLogEntry).where(
+                    AccessLogEntry.client_id == client_id,
+                    or_(AccessLogEntry.id.in_(single_ids), AccessLogEntry.seq.in_(last_seqs)),
+                )
+            )
+        )
+        if found.rows
+        else []
+    )
+    by_id = {e.id: e for e in loaded}
+    by_seq = {e.seq: e for e in loaded}
+    shown: list[AccessLogEntry | NameLooks] = [
+        by_id[row.entry_id]
+        if row.entry_id is not None
+        else NameLooks(
+            day=row.day,
+            last_at=row.at,
+            times=row.times,
+            actor_role=ActorRole(row.actor_role),
+            organisation_id=row.organisation_id,
+            member_id=row.member_id,
+            basis=row.basis_kind,
+            client_id=client_id,
+            last=by_seq[row.seq],
+        )
+        for row in found.rows
+    ]
+    looks = [r for r in shown if isinstance(r, NameLooks)]
+    singles_shown = [r for r in shown if isinstance(r, AccessLogEntry)]
+    explained = LogPage(
+        entries=singles_shown,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
+        since=since,
+        **_explanations(
+            session,
+            loaded,
+            more_organisations={g.organisation_id for g in looks if g.organisation_id},
+            more_members={g.member_id for g in looks if g.member_id},
+        ),
+    )
+    return GroupedLogPage(shown, explained, log_organisations(session, client_id, since))
+
+
+def log_organisations(
+    session: Session, client_id: uuid.UUID, since: datetime
+) -> list[tuple[uuid.UUID, str]]:
+    """Every organisation in the client's log since ``since``, by name (one query)."""
+    return [
+        (org_id, name)
+        for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(
+                Organisation.id.in_(
+                    select(AccessLogEntry.organisation_id).where(
+                        AccessLogEntry.client_id == client_id, AccessLogEntry.at >= since
+                    )
+                )
+            )
+            .order_by(Organisation.name, Organisation.id)
+        )
+    ]
+
+
 def previewed_id(entry: AccessLogEntry) -> tuple[str, uuid.UUID] | None:
     """``("organisation" | "member", id)`` of a preview entry's grantee, if well formed."""
     if not entry.previewed_as:
@@ -148,14 +367,21 @@ class _Explanations(TypedDict):
     queries: dict[uuid.UUID, LogQuery]
 
 
-def _explanations(session: Session, entries: Sequence[AccessLogEntry]) -> _Explanations:
-    """The records that explain the entries (of one client or several), one query each."""
+def _explanations(
+    session: Session,
+    entries: Sequence[AccessLogEntry],
+    *,
+    more_organisations: Iterable[uuid.UUID] = (),
+    more_members: Iterable[uuid.UUID] = (),
+) -> _Explanations:
+    """The records that explain the entries (of one client or several), one query each;
+    also more organisations and network members (of the entries' clients) to name."""
     client_ids = list({e.client_id for e in entries})
     user_ids = {e.actor_user_id for e in entries if e.actor_user_id} | {
         e.assisted_by_user_id for e in entries if e.assisted_by_user_id
     }
-    org_ids = {e.organisation_id for e in entries if e.organisation_id}
-    member_ids = {e.member_id for e in entries if e.member_id}
+    org_ids = {e.organisation_id for e in entries if e.organisation_id} | set(more_organisations)
+    member_ids = {e.member_id for e in entries if e.member_id} | set(more_members)
     for entry in entries:
         if (target := previewed_id(entry)) is not None:
             (org_ids if target[0] == "organisation" else member_ids).add(target[1])
@@ -306,6 +532,18 @@ def named_persons(page: LogPage) -> list[NetworkMember]:
     """The person grantees on the page whose names are sealed: read their names through the
     gate (``person_name_ct``) and hand them to ``describe_entries``."""
     return [m for m in page.members.values() if m.person_name_ct is not None]
+
+
+def who_looked(looks: NameLooks, page: LogPage, names: Mapping[uuid.UUID, str | None]) -> Named:
+    """Who a group of name-only looks names, as ``describe_entries`` names an entry's actor."""
+    if looks.actor_role is ActorRole.PERSON:
+        member = page.members.get(looks.member_id) if looks.member_id else None
+        if member is None or member.client_id != looks.client_id:
+            return Named(None, unknown_person=True)
+        org = page.organisations.get(member.organisation_id) if member.organisation_id else None
+        return Named(names.get(member.id) or (org.name if org else None), member.kind)
+    org = page.organisations.get(looks.organisation_id) if looks.organisation_id else None
+    return Named(org.name if org else None)
 
 
 def describe_entries(

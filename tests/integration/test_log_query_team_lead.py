@@ -28,7 +28,7 @@ from sharing.fields import sealed
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration.test_log_queries_worker import ask, partner_read, query_path
-from tests.integration.test_log_queries_worker import world as world  # noqa: F401  (fixture)
+from tests.integration.test_log_queries_worker import world as world  # the fixture
 from tests.integration.test_portal_consents import World, text_of, today
 
 DASHBOARD_LIST = "/caseworker/dashboard/log-queries"
@@ -97,7 +97,9 @@ def test_a_question_about_the_workers_own_access_goes_to_the_team_lead_only(
     token = csrf_token(client, others)
     refused = client.post(own, data={"csrf_token": token, "answer": "Se olin minä (fictional)"})
     assert refused.status_code == 404
-    assert db.scalars(select(LogQuery).where(LogQuery.reference == reference)).one().status == "open"
+    assert (
+        db.scalars(select(LogQuery).where(LogQuery.reference == reference)).one().status == "open"
+    )
     board = text_of(client.get(DASHBOARD_LIST))
     assert other_reference in board and reference not in board
     client.post("/logout", data={"csrf_token": csrf_token(client, "/caseworker/")})
@@ -200,20 +202,28 @@ def test_an_administrator_names_the_team_lead_on_the_account_page(
     page = client.get(page_path).get_data(as_text=True)
     assert "Team lead or deputy" in page and lead.display_name in page
     assert stranger_name not in page  # another county's worker is not offered
-    sent = client.post(post_path, data={"csrf_token": csrf_token(client, page_path), "lead": lead_id})
+    sent = client.post(
+        post_path, data={"csrf_token": csrf_token(client, page_path), "lead": lead_id}
+    )
     assert sent.status_code == 302
     assert db.scalars(select(TeamLead.lead_id)).all() == [lead_id]
-    assert re.search(rf'<option selected value="{lead_id}"', client.get(page_path).get_data(as_text=True))
+    assert re.search(
+        rf'<option selected value="{lead_id}"', client.get(page_path).get_data(as_text=True)
+    )
     tampered = client.post(
         post_path, data={"csrf_token": csrf_token(client, page_path), "lead": stranger_id}
     )
     assert tampered.status_code == 302
     assert "Choose another active social worker" in client.get(page_path).get_data(as_text=True)
     assert db.scalars(select(TeamLead.lead_id)).all() == [lead_id]
-    garbage = client.post(post_path, data={"csrf_token": csrf_token(client, page_path), "lead": "x"})
+    garbage = client.post(
+        post_path, data={"csrf_token": csrf_token(client, page_path), "lead": "x"}
+    )
     assert garbage.status_code == 302
     # A partner's or an administrator's account has no such field, and cannot be posted to.
-    assert "Team lead or deputy" not in client.get(f"/admin/users/{admin.id}").get_data(as_text=True)
+    assert "Team lead or deputy" not in client.get(f"/admin/users/{admin.id}").get_data(
+        as_text=True
+    )
     assert (
         client.post(
             f"/admin/users/{admin.id}/team-lead",
