@@ -58,7 +58,7 @@ from app.models import (
     User,
     WorkTaskReason,
 )
-from app.models.log_query import LogQuery
+from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.team_lead import TeamLead
 from app.pagination import paginate
 from consent.base import utcnow
@@ -805,3 +805,34 @@ def addressed_to(session: Session, case_id: uuid.UUID, entry: AccessLogEntry) ->
         .where(TeamLead.worker_id == responsible.id, User.active.is_(True))
     )
     return Addressee(responsible, about_worker=True, lead=lead)
+
+
+def waiting_for_a_team_lead(session: Session, worker_id: uuid.UUID) -> int:
+    """Open queries about this worker's own access, on cases they are the current
+    responsible worker of, that nobody answers because no team lead is named (one query).
+    The administrator sees the number where the team lead is named."""
+    return (
+        session.scalar(
+            select(func.count(LogQuery.id))
+            .join(Case, Case.id == LogQuery.case_id)
+            .join(
+                AccessLogEntry,
+                and_(
+                    AccessLogEntry.id == LogQuery.entry_id,
+                    AccessLogEntry.client_id == LogQuery.client_id,
+                ),
+            )
+            .where(
+                LogQuery.status == LogQueryStatus.OPEN,
+                Case.disposed_at.is_(None),
+                concerns(worker_id),
+                exists().where(
+                    ResponsibleWorker.case_id == Case.id,
+                    ResponsibleWorker.ends_on.is_(None),
+                    ResponsibleWorker.worker_id == worker_id,
+                ),
+                not_(exists().where(TeamLead.worker_id == worker_id)),
+            )
+        )
+        or 0
+    )

@@ -183,6 +183,7 @@ def test_the_worker_sees_the_entry_in_full_and_answers_encrypted_and_the_client_
     (asked,) = [item for item in items if item["query"] is not None]
     assert asked["query"]["answer"] == ANSWER and asked["query"]["status"] == "answered"
     assert asked["query"]["answered_at"] and asked["open_query_id"] is None
+    assert asked["query"]["reference"] == reference
 
 
 def test_answering_a_query_that_is_not_open_is_refused(

@@ -145,6 +145,24 @@ def test_without_a_team_lead_the_question_reaches_nobody_rather_than_the_worker(
     done = text_of(client.get(f"/my/log/queries/{query.id}"))
     assert "The person who leads the work of your responsible worker" in done
     assert world.worker.display_name not in done.split("Who looks into it")[1].split("</dd>")[0]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/my/")})
+
+    # The administrator is told, where the team lead is named; once named, the lead has it.
+    admin = factories.user(db, Role.ADMIN)
+    county = db.get(Organisation, world.worker.organisation_id)
+    lead = factories.user(db, Role.CASEWORKER, county)
+    db.commit()
+    login(client, admin.username)
+    page = text_of(client.get(f"/admin/users/{world.worker.id}"))
+    assert "1 client's question about this worker's own use" in page
+    post = f"/admin/users/{world.worker.id}/team-lead"
+    token = csrf_token(client, f"/admin/users/{world.worker.id}")
+    assert client.post(post, data={"csrf_token": token, "lead": lead.id}).status_code == 302
+    assert "own use of their information wait" not in text_of(
+        client.get(f"/admin/users/{world.worker.id}")
+    )
+    assert waiting(db, lead) == [query.reference]
+    assert waiting(db, world.worker) == []
 
 
 def test_a_question_about_someone_else_stays_with_the_responsible_worker(

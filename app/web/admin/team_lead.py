@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 
 from app.client_log.commands import NotATeamLead, set_team_lead
+from app.client_log.queries import waiting_for_a_team_lead
 from app.extensions import db_session
 from app.models import Role, User
 from app.models.team_lead import TeamLead
@@ -64,6 +65,13 @@ def team_lead_form(worker: User) -> TeamLeadForm:
 @bp.app_template_global("team_lead_form")
 def _team_lead_form(worker: User) -> TeamLeadForm | None:
     return team_lead_form(worker) if worker.role is Role.CASEWORKER else None
+
+
+@bp.app_template_global("log_queries_without_a_lead")
+def _log_queries_without_a_lead(worker: User) -> int:
+    """How many clients' questions about this worker wait because no team lead is named (a
+    number only: nothing of the clients)."""
+    return waiting_for_a_team_lead(db_session(), worker.id)
 
 
 @bp.route("/users/<uuid:user_id>/team-lead", methods=["POST"])
