@@ -77,6 +77,7 @@ def test_a_question_about_the_workers_own_access_goes_to_the_team_lead_only(
     lead = lead_of(db, world)
     query = ask(db, world, worker_read(db, world, assisted=assisted))
     other = ask(db, world, partner_read(db, world))  # about the housing office: the worker's
+    unasked = worker_read(db, world, assisted=assisted).id  # the same again, not asked about
 
     assert waiting(db, world.worker) == [other.reference]
     assert waiting(db, lead) == [query.reference]
@@ -113,6 +114,8 @@ def test_a_question_about_the_workers_own_access_goes_to_the_team_lead_only(
 
     # The client is told who looks into it, and that their worker does not.
     login(client, world.user.username)
+    asking = text_of(client.get(f"/my/log/{unasked}/query"))
+    assert "your question goes to the person who leads their work" in asking
     done = text_of(client.get(f"/my/log/queries/{query.id}"))
     assert reference in done and lead_name in done
     assert "your responsible worker does not look into it" in done

@@ -190,7 +190,8 @@ def log_query_new(entry_id: uuid.UUID) -> str | Response | tuple[str, int]:
         )
         return redirect(url_for("portal.log_query", query_id=query.id))
     line = describe(explained, oc.actor)[0]
-    html = render_template("portal/log_query.html", form=form, line=line)
+    addressee = addressed_to(db_session(), oc.case.id, entry)
+    html = render_template("portal/log_query.html", form=form, line=line, addressee=addressee)
     return html if request.method == "GET" else (html, 400)
 
 
