@@ -41,7 +41,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["worker_id"], ["users.id"], name=op.f("fk_team_leads_worker_id_users")
         ),
-        sa.ForeignKeyConstraint(["lead_id"], ["users.id"], name=op.f("fk_team_leads_lead_id_users")),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["users.id"], name=op.f("fk_team_leads_lead_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["county_id"], ["organisations.id"], name=op.f("fk_team_leads_county_id_organisations")
         ),
