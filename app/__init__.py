@@ -25,6 +25,7 @@ from app import (
     security_log,
     transactions,
 )
+from app.client_log import days
 from app.extensions import csrf, db, migrate
 from app.partner_work import shares as _shares  # noqa: F401  (keeps the share periods current)
 from app.settings import MIGRATIONS_DIR, Settings
@@ -158,6 +159,7 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        days.register_sqlite(dbapi_connection)  # the client log's days (app/client_log/days.py)
 
 
 @event.listens_for(Engine, "begin")

@@ -46,6 +46,7 @@ from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.plan import AgreementState
 from app.models.release import ReleaseTask
 from app.models.review import GoalProgress
+from app.models.team_lead import TeamLead
 from app.network import commands as network
 from app.plan import commands as plan_commands
 from app.plan import rules as plan_rules
@@ -96,6 +97,9 @@ STAFF = [
     ("vertais.veera", "Veera Vertainen (demo)", Role.PARTNER, "Vertaistuki Keksitty ry (demo)"),
     ("yllapito.ylva", "Ylva Ylläpito (demo)", Role.ADMIN, None),
 ]
+
+# caseworker, their team lead or deputy (app.models.team_lead); Testilä has one worker only
+TEAM_LEADS = [("sosiaalityo.aino", "sosiaalityo.eero"), ("sosiaalityo.eero", "sosiaalityo.aino")]
 
 FIRST_NAMES = [
     "Aatu",
@@ -208,6 +212,15 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
     }
     session.add_all(users.values())
     session.flush()
+    # Aino and Eero answer the clients' questions about each other's own access.
+    for worker, lead in TEAM_LEADS:
+        session.add(
+            TeamLead(
+                worker_id=users[worker].id,
+                lead_id=users[lead].id,
+                county_id=orgs[COUNTY_A].id,
+            )
+        )
     gate = AccessGate(session, keyring, load_case_contexts)
     rng = random.Random(2026)  # noqa: S311  (deterministic fictional data, not security)
     today = helsinki_today()

@@ -60,6 +60,10 @@ class AssistingStaff(Strict):
 
 class LogQueryOut(Strict):
     id = fields.UUID(required=True)
+    reference = fields.String(
+        required=True,
+        metadata={"description": "The short reference you and your worker name it by (LQ-7K3M)."},
+    )
     status = enum_field(LogQueryStatus, required=True)
     asked_at = fields.AwareDateTime(required=True)
     answer = fields.String(
@@ -222,6 +226,7 @@ def _item(
 def _query(query: LogQuery, answers: dict[uuid.UUID, str | None]) -> dict[str, Any]:
     return {
         "id": query.id,
+        "reference": query.reference,
         "status": query.status,
         "asked_at": query.created_at,
         "answer": answers.get(query.id),

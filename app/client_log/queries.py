@@ -13,22 +13,53 @@ codes and names, no words. The web pages put it into the reader's language
 
 The client's "I don't recognise this" queries are opened and answered by
 ``app.client_log.commands``; the worker's dashboard counts and lists the open ones
-(``app.dashboard.queries``).
+(``app.dashboard.queries``). A query waits for the case's current responsible worker,
+except one about an entry that records that worker's own access (as the actor, or as staff
+at the client's terminal): that one waits for the worker's team lead or designated deputy
+(``app.models.team_lead``) and never for the worker (``waiting_for``, ``addressed_to``).
+No worker is shown a query about their own access (``concerns``).
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypedDict
 
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    SQLColumnExpression,
+    Uuid,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from app.models import MemberKind, NetworkMember, Organisation, User, WorkTaskReason
-from app.models.log_query import LogQuery
+from app.client_log import days
+from app.models import (
+    Case,
+    MemberKind,
+    NetworkMember,
+    Organisation,
+    ResponsibleWorker,
+    User,
+    WorkTaskReason,
+)
+from app.models.log_query import LogQuery, LogQueryStatus
+from app.models.team_lead import TeamLead
 from app.pagination import paginate
 from consent.base import utcnow
 from consent.decision import BasisKind, Reason
@@ -106,6 +137,217 @@ def log_page(
     )
 
 
+# -- the log as the client reads it: name-only looks grouped, filters -----------------------
+
+
+class Outcome(enum.StrEnum):
+    """The outcome filter of the client's log."""
+
+    ALLOWED = "allowed"  # allowed, on any basis but a statutory disclosure
+    STATUTORY = "statutory"  # allowed as a disclosure without consent
+    REFUSED = "refused"  # attempts that were refused
+
+
+SCOPES = ("name", "basic", *(f"section:{kind.value}" for kind in SectionKind))
+"""The parts of the information the section filter offers (``AccessLogEntry.scope``)."""
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """What the client narrowed their log to (None: everything)."""
+
+    organisation_id: uuid.UUID | None = None
+    scope: str | None = None  # one of ``SCOPES``
+    outcome: Outcome | None = None
+
+    @property
+    def active(self) -> bool:
+        return (self.organisation_id, self.scope, self.outcome) != (None, None, None)
+
+
+@dataclass(frozen=True)
+class NameLooks:
+    """The name-only looks of one organisation (or person, or role) on one basis on one
+    day, together: "Kela looked at your name 14 times on 7 Dec"."""
+
+    day: date
+    last_at: datetime
+    times: int
+    actor_role: ActorRole
+    organisation_id: uuid.UUID | None
+    member_id: uuid.UUID | None
+    basis: str | None  # the basis kind the looks relied on (``BasisKind`` values)
+    client_id: uuid.UUID
+    last: AccessLogEntry  # the newest of the looks: what "I don't recognise this" asks about
+
+    @property
+    def statutory(self) -> bool:
+        return self.basis == BasisKind.STATUTORY
+
+
+@dataclass(frozen=True)
+class GroupedLogPage:
+    """One page of the client's log: single entries and grouped name-only looks, newest
+    first, with everything needed to say them."""
+
+    rows: list[AccessLogEntry | NameLooks]
+    explained: LogPage  # the page's single entries, and the names its groups need
+    organisations: list[tuple[uuid.UUID, str]]  # every organisation in the log, for the filter
+
+
+def _name_only() -> ColumnElement[bool]:
+    """Allowed reads of the name alone: lists where the client is recognised by name."""
+    return and_(
+        AccessLogEntry.scope == "name",
+        AccessLogEntry.action == AccessAction.READ,
+        AccessLogEntry.allowed.is_(True),
+        AccessLogEntry.assisted_by_user_id.is_(None),  # staff at the terminal: said each time
+    )
+
+
+def _filtered(filters: LogFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.organisation_id is not None:
+        conditions.append(AccessLogEntry.organisation_id == filters.organisation_id)
+    if filters.scope is not None:
+        conditions.append(AccessLogEntry.scope == filters.scope)
+    statutory = AccessLogEntry.basis_kind.is_not_distinct_from(BasisKind.STATUTORY.value)
+    if filters.outcome is Outcome.REFUSED:
+        conditions.append(AccessLogEntry.allowed.is_(False))
+    elif filters.outcome is Outcome.STATUTORY:
+        conditions += [AccessLogEntry.allowed.is_(True), statutory]
+    elif filters.outcome is Outcome.ALLOWED:
+        conditions += [AccessLogEntry.allowed.is_(True), not_(statutory)]
+    return conditions
+
+
+def grouped_log_page(
+    session: Session,
+    client_id: uuid.UUID,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    include_own: bool = False,
+    filters: LogFilters = LogFilters(),
+    now: datetime | None = None,
+) -> GroupedLogPage:
+    """One page of the client's log as the portal shows it: the name-only looks of one
+    organisation (person grantee, or role) on one basis on one Finnish day are one row;
+    every other entry, and every refused one, is a row of its own. Grouped, counted and
+    paged in SQL (a UNION of the groups and the single entries), so the statements are
+    the same however long the log: the count, the page, the page's single entries, the
+    organisations for the filter, and ``_explanations``' five at most."""
+    since = log_since(now or utcnow())
+    conditions = [AccessLogEntry.client_id == client_id, AccessLogEntry.at >= since]
+    if not include_own:
+        conditions.append(not_(_own_use(client_id)))
+    conditions += _filtered(filters)
+    day = days.helsinki_day(AccessLogEntry.at)
+    keys = (
+        AccessLogEntry.actor_role,
+        AccessLogEntry.organisation_id,
+        AccessLogEntry.member_id,
+        AccessLogEntry.basis_kind,
+    )
+    groups = (
+        select(
+            func.max(AccessLogEntry.at).label("at"),
+            func.max(AccessLogEntry.seq).label("seq"),
+            cast(null(), Uuid).label("entry_id"),
+            *keys,
+            day.label("day"),
+            func.count().label("times"),
+        )
+        .where(*conditions, _name_only())
+        .group_by(*keys, day)
+    )
+    singles = select(
+        AccessLogEntry.at,
+        AccessLogEntry.seq,
+        AccessLogEntry.id,
+        *keys,
+        cast(null(), Date).label("day"),
+        literal(1).label("times"),
+    ).where(*conditions, not_(_name_only()))
+    rows = union_all(groups, singles).subquery("log_rows")
+    found = paginate(
+        session,
+        # seq is unique in a client's chain, and the groups and singles share no entry
+        select(rows).order_by(rows.c.at.desc(), rows.c.seq.desc()),
+        page=page,
+        per_page=per_page,
+        count=select(func.count()).select_from(rows),
+    )
+    single_ids = [row.entry_id for row in found.rows if row.entry_id is not None]
+    last_seqs = [row.seq for row in found.rows if row.entry_id is None]
+    loaded = (
+        list(
+            session.scalars(
+                select(AccessLogEntry).where(
+                    AccessLogEntry.client_id == client_id,
+                    or_(AccessLogEntry.id.in_(single_ids), AccessLogEntry.seq.in_(last_seqs)),
+                )
+            )
+        )
+        if found.rows
+        else []
+    )
+    by_id = {e.id: e for e in loaded}
+    by_seq = {e.seq: e for e in loaded}
+    shown: list[AccessLogEntry | NameLooks] = [
+        by_id[row.entry_id]
+        if row.entry_id is not None
+        else NameLooks(
+            day=row.day,
+            last_at=row.at,
+            times=row.times,
+            actor_role=ActorRole(row.actor_role),
+            organisation_id=row.organisation_id,
+            member_id=row.member_id,
+            basis=row.basis_kind,
+            client_id=client_id,
+            last=by_seq[row.seq],
+        )
+        for row in found.rows
+    ]
+    looks = [r for r in shown if isinstance(r, NameLooks)]
+    singles_shown = [r for r in shown if isinstance(r, AccessLogEntry)]
+    explained = LogPage(
+        entries=singles_shown,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
+        since=since,
+        **_explanations(
+            session,
+            loaded,
+            more_organisations={g.organisation_id for g in looks if g.organisation_id},
+            more_members={g.member_id for g in looks if g.member_id},
+        ),
+    )
+    return GroupedLogPage(shown, explained, log_organisations(session, client_id, since))
+
+
+def log_organisations(
+    session: Session, client_id: uuid.UUID, since: datetime
+) -> list[tuple[uuid.UUID, str]]:
+    """Every organisation in the client's log since ``since``, by name (one query)."""
+    return [
+        (org_id, name)
+        for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(
+                Organisation.id.in_(
+                    select(AccessLogEntry.organisation_id).where(
+                        AccessLogEntry.client_id == client_id, AccessLogEntry.at >= since
+                    )
+                )
+            )
+            .order_by(Organisation.name, Organisation.id)
+        )
+    ]
+
+
 def previewed_id(entry: AccessLogEntry) -> tuple[str, uuid.UUID] | None:
     """``("organisation" | "member", id)`` of a preview entry's grantee, if well formed."""
     if not entry.previewed_as:
@@ -125,14 +367,21 @@ class _Explanations(TypedDict):
     queries: dict[uuid.UUID, LogQuery]
 
 
-def _explanations(session: Session, entries: Sequence[AccessLogEntry]) -> _Explanations:
-    """The records that explain the entries (of one client or several), one query each."""
+def _explanations(
+    session: Session,
+    entries: Sequence[AccessLogEntry],
+    *,
+    more_organisations: Iterable[uuid.UUID] = (),
+    more_members: Iterable[uuid.UUID] = (),
+) -> _Explanations:
+    """The records that explain the entries (of one client or several), one query each;
+    also more organisations and network members (of the entries' clients) to name."""
     client_ids = list({e.client_id for e in entries})
     user_ids = {e.actor_user_id for e in entries if e.actor_user_id} | {
         e.assisted_by_user_id for e in entries if e.assisted_by_user_id
     }
-    org_ids = {e.organisation_id for e in entries if e.organisation_id}
-    member_ids = {e.member_id for e in entries if e.member_id}
+    org_ids = {e.organisation_id for e in entries if e.organisation_id} | set(more_organisations)
+    member_ids = {e.member_id for e in entries if e.member_id} | set(more_members)
     for entry in entries:
         if (target := previewed_id(entry)) is not None:
             (org_ids if target[0] == "organisation" else member_ids).add(target[1])
@@ -285,6 +534,18 @@ def named_persons(page: LogPage) -> list[NetworkMember]:
     return [m for m in page.members.values() if m.person_name_ct is not None]
 
 
+def who_looked(looks: NameLooks, page: LogPage, names: Mapping[uuid.UUID, str | None]) -> Named:
+    """Who a group of name-only looks names, as ``describe_entries`` names an entry's actor."""
+    if looks.actor_role is ActorRole.PERSON:
+        member = page.members.get(looks.member_id) if looks.member_id else None
+        if member is None or member.client_id != looks.client_id:
+            return Named(None, unknown_person=True)
+        org = page.organisations.get(member.organisation_id) if member.organisation_id else None
+        return Named(names.get(member.id) or (org.name if org else None), member.kind)
+    org = page.organisations.get(looks.organisation_id) if looks.organisation_id else None
+    return Named(org.name if org else None)
+
+
 def describe_entries(
     page: LogPage, names: Mapping[uuid.UUID, str | None], *, show_staff_names: bool
 ) -> list[DescribedEntry]:
@@ -435,10 +696,19 @@ class QueryList:
 
 
 def client_queries(
-    session: Session, client_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
+    session: Session,
+    client_id: uuid.UUID,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    hidden_from: uuid.UUID | None = None,
 ) -> QueryList:
-    """The client's queries, open and answered, newest first (seven queries at most)."""
-    of_client = LogQuery.client_id == client_id
+    """The client's queries, open and answered, newest first (seven queries at most);
+    ``hidden_from``: without those about this staff member's own access."""
+    of_client = and_(
+        LogQuery.client_id == client_id,
+        not_(concerns(hidden_from)) if hidden_from is not None else true(),
+    )
     found = paginate(
         session,
         select(LogQuery, AccessLogEntry)
@@ -453,7 +723,15 @@ def client_queries(
         .order_by(LogQuery.created_at.desc(), LogQuery.id),
         page=page,
         per_page=per_page,
-        count=select(func.count(LogQuery.id)).where(of_client),
+        count=select(func.count(LogQuery.id))
+        .join(
+            AccessLogEntry,
+            and_(
+                AccessLogEntry.id == LogQuery.entry_id,
+                AccessLogEntry.client_id == LogQuery.client_id,
+            ),
+        )
+        .where(of_client),
     )
     rows = [QueryRow(query, entry) for query, entry in found.rows]
     return QueryList(
@@ -462,4 +740,99 @@ def client_queries(
         found.pages,
         found.total,
         explain_entries(session, [row.entry for row in rows]),
+    )
+
+
+# -- to whom a query goes -----------------------------------------------------------------
+
+
+def concerns(user_id: uuid.UUID | SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
+    """The ``AccessLogEntry`` records this staff member's own access: they acted, or helped
+    the client at the terminal."""
+    return or_(
+        AccessLogEntry.actor_user_id.is_not_distinct_from(user_id),
+        AccessLogEntry.assisted_by_user_id.is_not_distinct_from(user_id),
+    )
+
+
+def waiting_for(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """Whether the query (with its ``Case`` and ``AccessLogEntry`` joined) is this worker's
+    to answer: they are the current responsible worker and the entry is not about them, or
+    the entry is about the current responsible worker and they are that worker's team lead
+    (and the entry is not about them too). Never a query about the worker's own access."""
+    current = and_(ResponsibleWorker.case_id == Case.id, ResponsibleWorker.ends_on.is_(None))
+    as_responsible = exists().where(current, ResponsibleWorker.worker_id == user_id)
+    as_lead = exists().where(
+        current,
+        TeamLead.worker_id == ResponsibleWorker.worker_id,
+        TeamLead.lead_id == user_id,
+        concerns(ResponsibleWorker.worker_id),
+    )
+    return and_(not_(concerns(user_id)), or_(as_responsible, as_lead))
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who answers a query: the responsible worker, or their team lead when the entry is
+    about the worker's own access (``lead`` None then: nobody named yet)."""
+
+    responsible: User | None
+    about_worker: bool
+    lead: User | None
+
+    @property
+    def answerer(self) -> User | None:
+        return self.lead if self.about_worker else self.responsible
+
+
+def addressed_to(session: Session, case_id: uuid.UUID, entry: AccessLogEntry) -> Addressee:
+    """To whom a query about ``entry`` in this case goes today (two queries at most)."""
+    responsible = session.scalar(
+        select(User)
+        .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
+        .where(ResponsibleWorker.case_id == case_id, ResponsibleWorker.ends_on.is_(None))
+        .order_by(ResponsibleWorker.starts_on.desc(), ResponsibleWorker.id)
+        .limit(1)
+    )
+    if responsible is None or responsible.id not in (
+        entry.actor_user_id,
+        entry.assisted_by_user_id,
+    ):
+        return Addressee(responsible, about_worker=False, lead=None)
+    lead = session.scalar(
+        select(User)
+        .join(TeamLead, TeamLead.lead_id == User.id)
+        .where(TeamLead.worker_id == responsible.id, User.active.is_(True))
+    )
+    return Addressee(responsible, about_worker=True, lead=lead)
+
+
+def waiting_for_a_team_lead(session: Session, worker_id: uuid.UUID) -> int:
+    """Open queries about this worker's own access, on cases they are the current
+    responsible worker of, that nobody answers because no team lead is named (one query).
+    The administrator sees the number where the team lead is named."""
+    return (
+        session.scalar(
+            select(func.count(LogQuery.id))
+            .join(Case, Case.id == LogQuery.case_id)
+            .join(
+                AccessLogEntry,
+                and_(
+                    AccessLogEntry.id == LogQuery.entry_id,
+                    AccessLogEntry.client_id == LogQuery.client_id,
+                ),
+            )
+            .where(
+                LogQuery.status == LogQueryStatus.OPEN,
+                Case.disposed_at.is_(None),
+                concerns(worker_id),
+                exists().where(
+                    ResponsibleWorker.case_id == Case.id,
+                    ResponsibleWorker.ends_on.is_(None),
+                    ResponsibleWorker.worker_id == worker_id,
+                ),
+                not_(exists().where(TeamLead.worker_id == worker_id)),
+            )
+        )
+        or 0
     )

@@ -7,7 +7,8 @@ its list, so they agree; each costs a fixed number of queries whatever the numbe
 clients. Nothing here decrypts.
 
 The clients' "I don't recognise this" queries about their access log wait for the
-responsible worker alone (not the case team): they are addressed to the omatyöntekijä.
+responsible worker alone (not the case team): they are addressed to the omatyöntekijä,
+or to the omatyöntekijä's team lead when a query is about the worker's own access.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.client_log.queries import waiting_for
 from app.models import (
     Case,
     CaseTeamMember,
@@ -117,15 +119,14 @@ def _consents_expiring(user_id: uuid.UUID, county_id: uuid.UUID, today: date) ->
 
 
 def _log_queries(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
-    """Open log queries of the cases the worker is the current responsible worker of; a
-    closed case's too, since the client's right to an answer lasts until disposal."""
-    responsible = select(ResponsibleWorker.case_id).where(
-        ResponsibleWorker.worker_id == user_id, ResponsibleWorker.ends_on.is_(None)
-    )
+    """Open log queries waiting for this worker (``client_log.queries.waiting_for``: as the
+    current responsible worker, or as the team lead when a query is about that worker's own
+    access); a closed case's too, since the client's right to an answer lasts until
+    disposal. ``Case`` and the ``AccessLogEntry`` asked about must be joined."""
     return [
         Case.county_id == county_id,
         Case.disposed_at.is_(None),
-        Case.id.in_(responsible),
+        waiting_for(user_id),
         LogQuery.status == LogQueryStatus.OPEN,
     ]
 
@@ -185,6 +186,7 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
     queries = session.scalar(
         select(func.count(LogQuery.id))
         .join(Case, Case.id == LogQuery.case_id)
+        .join(AccessLogEntry, _entry_asked_about())
         .where(*_log_queries(user_id, county_id))
     )
     return Counts(
@@ -395,6 +397,12 @@ def consents_expiring(
     return found.map(lambda row: ConsentRow(*row))
 
 
+def _entry_asked_about() -> ColumnElement[bool]:
+    return and_(
+        AccessLogEntry.id == LogQuery.entry_id, AccessLogEntry.client_id == LogQuery.client_id
+    )
+
+
 @dataclass(frozen=True)
 class LogQueryRow:
     query: LogQuery
@@ -419,19 +427,14 @@ def log_queries(
         select(LogQuery, AccessLogEntry, Client, Case)
         .join(Case, Case.id == LogQuery.case_id)
         .join(Client, Client.id == Case.client_id)
-        .join(
-            AccessLogEntry,
-            and_(
-                AccessLogEntry.id == LogQuery.entry_id,
-                AccessLogEntry.client_id == LogQuery.client_id,
-            ),
-        )
+        .join(AccessLogEntry, _entry_asked_about())
         .where(*conditions)
         .order_by(LogQuery.created_at, LogQuery.id),
         page=page,
         per_page=per_page,
         count=select(func.count(LogQuery.id))
         .join(Case, Case.id == LogQuery.case_id)
+        .join(AccessLogEntry, _entry_asked_about())
         .where(*conditions),
     )
     return found.map(lambda row: LogQueryRow(*row))

@@ -15,15 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import format_date, format_datetime, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app.client_log.queries import (
     DescribedEntry,
+    GroupedLogPage,
     LogPage,
     Named,
+    NameLooks,
     describe_entries,
     named_persons,
+    who_looked,
 )
 from app.labels import MEMBER_KINDS, SECTIONS
 from app.models.log_query import LogQuery
@@ -103,13 +106,9 @@ def _settings() -> Settings:
     return settings
 
 
-def describe(page: LogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA) -> list[LogLine]:
-    """The page's entries in plain words, as the client reads them (one gate read, by the
-    reader for the purpose, for the names of person grantees). The client's own use is
-    "You" to the client and "The client" to a worker."""
-    settings = _settings()
+def _person_names(page: LogPage, reader: Actor, purpose: Purpose) -> dict[uuid.UUID, str | None]:
     persons = named_persons(page)
-    names = dict(
+    return dict(
         zip(
             [m.id for m in persons],
             gate().read_texts(
@@ -120,6 +119,96 @@ def describe(page: LogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA) 
             strict=True,
         )
     )
+
+
+def describe(page: LogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA) -> list[LogLine]:
+    """The page's entries in plain words, as the client reads them (one gate read, by the
+    reader for the purpose, for the names of person grantees). The client's own use is
+    "You" to the client and "The client" to a worker."""
+    return _lines(page, _person_names(page, reader, purpose), reader)
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    """The name-only looks of one organisation on one basis on one day, in one line."""
+
+    entry_id: uuid.UUID  # the newest look: what "I don't recognise this" asks about
+    when: str  # the day
+    organisation: str
+    role: str
+    times: int
+    summary: str  # "Kela looked at your name 14 times on 7 Dec 2026"
+    basis: str
+    statutory: bool
+    query: LogQuery | None  # the client's newest query about the newest look
+    staff_name: None = None
+    assisted: None = None
+    allowed: bool = True
+    grouped: bool = True
+
+
+def describe_grouped(
+    page: GroupedLogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA
+) -> list[LogLine | GroupLine]:
+    """A grouped page (``grouped_log_page``) in plain words: its single entries as
+    ``describe`` says them, each group of name-only looks in one line."""
+    names = _person_names(page.explained, reader, purpose)
+    singles = iter(_lines(page.explained, names, reader))
+    return [
+        _group_line(row, page.explained, names, reader)
+        if isinstance(row, NameLooks)
+        else next(singles)
+        for row in page.rows
+    ]
+
+
+def _group_line(
+    looks: NameLooks, page: LogPage, names: dict[uuid.UUID, str | None], reader: Actor
+) -> GroupLine:
+    named = who_looked(looks, page, names)
+    if looks.actor_role is ActorRole.PERSON:
+        organisation = _person(named)
+        role = str(MEMBER_KINDS[named.member_kind]) if named.member_kind else ""
+    elif looks.actor_role is ActorRole.CLIENT:
+        organisation = ""
+        role = gettext("You") if reader.role is ActorRole.CLIENT else gettext("The client")
+    else:
+        organisation = named.name or ""
+        role = str(ROLES.get(looks.actor_role, looks.actor_role.value))
+    day: str = format_date(looks.day)
+    who = organisation or role
+    summary: str = ngettext(
+        "%(who)s looked at your name once on %(day)s",
+        "%(who)s looked at your name %(num)d times on %(day)s",
+        looks.times,
+        who=who,
+        day=day,
+    )
+    if looks.basis == "statutory":
+        basis = str(BASES["statutory"])
+    elif looks.basis in BASES:
+        basis = str(BASES[looks.basis])
+    elif looks.actor_role is ActorRole.CASEWORKER:
+        basis = str(ALLOWED_WITHOUT_BASIS[Reason.ALLOWED_COUNTY_LIST])
+    elif looks.actor_role is ActorRole.CLIENT:
+        basis = str(ALLOWED_WITHOUT_BASIS[Reason.ALLOWED_SELF])
+    else:
+        basis = str(ALLOWED_WITHOUT_BASIS[Reason.ALLOWED_SYSTEM])
+    return GroupLine(
+        entry_id=looks.last.id,
+        when=day,
+        organisation=organisation,
+        role=role,
+        times=looks.times,
+        summary=summary,
+        basis=basis,
+        statutory=looks.statutory,
+        query=page.queries.get(looks.last.id),
+    )
+
+
+def _lines(page: LogPage, names: dict[uuid.UUID, str | None], reader: Actor) -> list[LogLine]:
+    settings = _settings()
     return [
         _line(described, reader, settings)
         for described in describe_entries(

@@ -287,7 +287,7 @@ def log_rows(page: Page, max_pages: int = 3) -> list[LogRow]:
             rows.append(
                 LogRow(
                     " ".join(cells[1].split()),
-                    cells[2],
+                    " ".join(cells[2].split()),
                     cells[3],
                     "log-refused" in (tr.get_attribute("class") or ""),
                     cells[4],
@@ -467,13 +467,28 @@ def test_revoked_consent_ends_partner_view_and_client_sees_who_looked(
     refused = [r for r in rows if r.who == prison_org]
     assert refused, f"the prison's attempt is not in the client's log: {rows}"
     assert all(r.refused for r in refused), refused
-    assert refused[0].what == f"{_('Tried to look at')}: {_('Your name')}", refused
+    # Refused, in words as well as by its mark.
+    assert refused[0].what == f"{_('Refused')} {_('Tried to look at')}: {_('Your name')}", refused
+    # The partner's looks at the name alone (its list of clients) are one line a day,
+    # which names the organisation: "<housing> looked at your name N times on <day>".
+    grouped = [r for r in rows if r.who == housing_org and r.what.startswith(HOUSING_ORG)]
+    assert grouped and not any(r.refused for r in grouped), rows
     reasons = {
         _("Refused: %(why)s", why=_(why))
         for why in ("you have not given consent", "they are not in your network")
     }
     assert refused[0].basis in reasons, refused
     assert refused[0].action.startswith(_("I don't recognise this")), refused
+    # Only the refused attempts, then the same on paper (no links, no forms, no script).
+    me.locator("#log-outcome").select_option("refused")
+    me.locator("main form.log-filters button[type=submit]").click()
+    expect(me).to_have_url(re.compile(r"/my/log\?.*outcome=refused"))
+    assert all(r.refused for r in log_rows(me, max_pages=1))
+    assert_accessible(me)  # the log, narrowed
+    me.locator("main a[href*='print=1']").click()
+    expect(me.locator("main table.log-table tbody tr.log-refused").first).to_be_visible()
+    expect(me.locator("main table.log-table a")).to_have_count(0)
+    assert_accessible(me)  # the printable view
 
     # "I don't recognise this": the client asks about the prison's attempt; Aino, the
     # responsible worker, finds the question on her dashboard, sees who it was, and answers.

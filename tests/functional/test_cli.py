@@ -7,10 +7,12 @@ import stat
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import aliased
 
 from app import create_app
 from app.extensions import db
 from app.models import Client, Organisation, User
+from app.models.team_lead import TeamLead
 from app.settings import Settings
 from consent.base import Base
 
@@ -52,6 +54,17 @@ def test_demo_seed_is_idempotent_and_prints_logins(tmp_path: Path) -> None:
 
     after_first = counts()
     assert after_first[2] == 20
+    with app.app_context():  # the two workers of Esimerkkilä answer for each other
+        lead = aliased(User)
+        pairs = db.session.execute(
+            select(User.username, lead.username)
+            .join(TeamLead, TeamLead.worker_id == User.id)
+            .join(lead, lead.id == TeamLead.lead_id)
+        ).all()
+        assert sorted(pairs) == [
+            ("sosiaalityo.aino", "sosiaalityo.eero"),
+            ("sosiaalityo.eero", "sosiaalityo.aino"),
+        ]
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "already present" in second.output
     assert counts() == after_first

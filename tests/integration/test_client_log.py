@@ -193,7 +193,8 @@ def test_i_dont_recognise_this_opens_a_query_for_the_responsible_worker(
     assert sent.headers["Location"].endswith(f"/my/log/queries/{query.id}")
     done = text_of(client.get(sent.headers["Location"]))
     assert "Your question has been sent." in done
-    assert str(query.id).upper() in done and note in done
+    assert re.fullmatch(r"LQ-[2-9A-HJKMNPQRTV-Y]{4}", query.reference)
+    assert query.reference in done and note in done
     assert worker_name in done
 
     waiting = dashboard.log_queries(db, worker_id, world.worker.organisation_id).rows

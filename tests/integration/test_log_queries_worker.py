@@ -131,6 +131,7 @@ def test_the_worker_sees_the_entry_in_full_and_answers_encrypted_and_the_client_
     staff = db.get(User, world.housing_staff.user_id)
     assert staff is not None
     staff_name, query_id, client_id = staff.display_name, query.id, world.client.id
+    reference = query.reference
     worker_id, worker_name, county_id = (
         world.worker.id,
         world.worker.display_name,
@@ -145,7 +146,7 @@ def test_the_worker_sees_the_entry_in_full_and_answers_encrypted_and_the_client_
     assert "Cooperation in the client's support network" in page  # the purpose
     assert "The client's consent" in page and "Allowed" in page
     assert "Your consent" in page  # and as the client reads it
-    assert str(query_id).upper() in page
+    assert reference in page  # the short reference (the id stays in the links only)
 
     empty = answer(client, path, "   ")
     assert empty.status_code == 400 and "Write the answer." in text_of(empty)
@@ -174,7 +175,7 @@ def test_the_worker_sees_the_entry_in_full_and_answers_encrypted_and_the_client_
 
     login(client, world.user.username)
     mine = text_of(client.get(f"/my/log/queries/{query_id}"))
-    assert "Your worker's answer" in mine and ANSWER in mine and worker_name in mine
+    assert "The answer" in mine and ANSWER in mine and worker_name in mine
     assert "Your question has been sent." not in mine
     assert "Your worker has answered" in text_of(client.get("/my/log"))
     headers = api_token(client, world.user.username)
@@ -182,6 +183,7 @@ def test_the_worker_sees_the_entry_in_full_and_answers_encrypted_and_the_client_
     (asked,) = [item for item in items if item["query"] is not None]
     assert asked["query"]["answer"] == ANSWER and asked["query"]["status"] == "answered"
     assert asked["query"]["answered_at"] and asked["open_query_id"] is None
+    assert asked["query"]["reference"] == reference
 
 
 def test_answering_a_query_that_is_not_open_is_refused(

@@ -1,7 +1,10 @@
 """The responsible worker answers a client's "I don't recognise this" query.
 
 A client who does not recognise an entry of "Who has looked at my information" asks the
-responsible worker (omatyöntekijä) about it. The dashboard counts and lists the queries
+responsible worker (omatyöntekijä) about it, or the worker's team lead when the entry
+records the worker's own access; each query is named by its short reference (LQ-7K3M). No
+worker is shown a query about their own access, here or on the dashboard: it is not theirs
+to look into. The dashboard counts and lists the queries
 waiting for the worker (``app/caseworker/dashboard.py``); here, under the client's record,
 are the client's queries and each query's page: the entry as the client reads it and in
 full (who, from which organisation, exactly when, for what purpose, allowed or refused,
@@ -124,7 +127,10 @@ def _entry_details(
 def log_queries(page: ClientPage) -> str:
     """The client's queries about their access log, open and answered, newest first."""
     listing = client_log.client_queries(
-        db_session(), page.client.id, page=request.args.get("page", 1, type=int)
+        db_session(),
+        page.client.id,
+        page=request.args.get("page", 1, type=int),
+        hidden_from=page.actor.user_id,
     )
     lines = describe(listing.explained, page.actor, Purpose.CASE_WORK)
     return render_template(
@@ -142,8 +148,11 @@ def log_query(page: ClientPage, query_id: uuid.UUID) -> Response | tuple[str, in
     """One query: the entry in full, the client's note, and the answer or its form."""
     posted = request.method == "POST"
     details = client_log.client_query(db_session(), page.client.id, query_id, for_update=posted)
-    if details is None:
-        abort(404)
+    if details is None or page.actor.user_id in (
+        details.entry.actor_user_id,
+        details.entry.assisted_by_user_id,
+    ):
+        abort(404)  # nobody looks into their own access: the query is their team lead's
     form = AnswerForm()
     if posted:
         if details.query.status is not LogQueryStatus.OPEN:
@@ -177,6 +186,7 @@ def _query_page(
         entry=_entry_details(details, work_task, texts[2] if work_task is not None else None),
         assisted_by=details.person(query.assisted_by_id),
         answered_by=details.person(query.resolved_by_id),
+        addressee=client_log.addressed_to(db_session(), page.case.id, details.entry),
         note=note,
         answer=answer,
         form=form,
