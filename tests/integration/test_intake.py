@@ -353,7 +353,7 @@ def test_taking_a_notification_of_a_client_with_a_worker_changes_no_relationship
     assert [w.worker_id for w in current] == [owner.id]
     assert db.scalar(select(func.count(CaseTeamMember.id))) == 0
     page = client.get(url).get_data(as_text=True)
-    assert "is the client&#39;s responsible worker." in html.escape(html.unescape(page))
+    assert f"{owner.display_name} is the client's responsible worker." in html.unescape(page)
     assert "Appoint from today" not in page and "Start the assessment" not in page
 
 
