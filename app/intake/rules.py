@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import uuid
 
-from app.models import Phase
+from app.models import Phase, User
 from app.models.intake import NotificationStatus
 
 
@@ -24,3 +25,14 @@ def sent_state(status: NotificationStatus, phase: Phase) -> SentState:
     if status is NotificationStatus.CLOSED_NO_ACTION:
         return SentState.CLOSED_NO_ACTION
     return SentState.ASSIGNED if phase is Phase.NOTIFIED else SentState.ASSESSMENT_STARTED
+
+
+def sends_notifications(user: User) -> bool:
+    """Whether the user is staff of a prison or probation office, who send notifications
+    themselves (the ``when`` of their pages and operations)."""
+    return user.organisation is not None and user.organisation.kind.sends_care_notifications
+
+
+def notification_reference(notification_id: uuid.UUID) -> str:
+    """A short reference the sender can note down and quote to the county."""
+    return "N-" + notification_id.hex[:8].upper()

@@ -333,7 +333,9 @@ def test_only_the_worker_who_took_it_appoints_or_starts(client, db) -> None:  # 
     assert db.get(Case, notification.case_id).phase is Phase.NOTIFIED
 
 
-def test_taking_a_notification_of_a_client_with_a_worker_changes_no_relationship(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_taking_a_notification_of_a_client_with_a_worker_changes_no_relationship(
+    client, db
+) -> None:  # type: ignore[no-untyped-def]
     county, owner = county_worker(db)
     intake_worker = factories.user(db, Role.CASEWORKER, county)
     record_, case = indexed_client(

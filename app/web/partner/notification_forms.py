@@ -43,9 +43,7 @@ class StaffNotificationForm(FlaskForm):
         validators=[Optional(), Length(max=20)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    conditional_release = DateField(
-        _l("Expected release (optional)"), validators=[Optional()]
-    )
+    conditional_release = DateField(_l("Expected release (optional)"), validators=[Optional()])
     contacted_on = DateField(
         _l("Date of contact with the person"),
         default=helsinki_today,

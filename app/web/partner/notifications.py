@@ -19,7 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from app.extensions import db_session
 from app.intake import commands as intake_commands
 from app.intake import queries as intake_queries
-from app.models import Organisation, OrgKind, Role, User
+from app.intake.rules import notification_reference, sends_notifications
+from app.models import Organisation, OrgKind, Role
 from app.models.intake import ConsentManner, NotificationPath
 from app.security import allow, current_actor, current_keyring, gate
 from app.web.forms import refusals_shown_on
@@ -27,18 +28,8 @@ from app.web.partner import bp
 from app.web.partner.notification_forms import StaffNotificationForm
 
 
-def sends_notifications(user: User) -> bool:
-    """Whether the user is staff of a prison or probation office (``@allow``'s ``when``)."""
-    return user.organisation is not None and user.organisation.kind.sends_care_notifications
-
-
-def notification_reference(notification_id: object) -> str:
-    """A short reference the sender can note down and quote to the county."""
-    return "N-" + str(notification_id).replace("-", "")[:8].upper()
-
-
 @bp.app_template_global()
-def sent_reference(notification_id: object) -> str:
+def sent_reference(notification_id: uuid.UUID) -> str:
     return notification_reference(notification_id)
 
 
