@@ -164,7 +164,9 @@ def test_the_sender_sees_the_state_and_nothing_more(client, db) -> None:  # type
 def test_a_known_client_gets_the_notification_on_their_case(client, db) -> None:  # type: ignore[no-untyped-def]
     county, _, _, guard = world(db)
     known, case = factories.client(db, county, name="Kuvitteellinen Kerttu", phase=Phase.NETWORK)
-    blind_index.index_client(db, factories.keyring_of(), known.id, "Kuvitteellinen Kerttu", "010190-900P")
+    blind_index.index_client(
+        db, factories.keyring_of(), known.id, "Kuvitteellinen Kerttu", "010190-900P"
+    )
     db.commit()
     login(client, guard.username)
     assert client.post(NEW, data=form(client, county)).status_code == 302
@@ -247,3 +249,37 @@ def test_the_api_sends_and_reads_the_state(client, db) -> None:  # type: ignore[
     unknown = client.post("/api/v1/notifications", json=body | {"extra": 1}, headers=headers)
     assert unknown.status_code == 422
     assert db.scalar(select(func.count(Notification.id))) == 1
+
+
+def test_the_sent_list_runs_the_same_statements_at_any_size(client, db, sql_count) -> None:  # type: ignore[no-untyped-def]
+    county, _, _, guard = world(db)
+
+    def send(n: int) -> None:
+        for i in range(n):
+            send_staff_notification(
+                db,
+                new_gate(),
+                factories.keyring_of(),
+                factories.actor(guard),
+                StaffNotification(
+                    county_id=county.id,
+                    name=f"Kuvitteellinen Asiakas {i}",
+                    identity_code=None,
+                    need=NEED,
+                    path=NotificationPath.CONSENT,
+                    consent_manner=ConsentManner.ORALLY,
+                ),
+                notifier_name=guard.display_name,
+            )
+        db.commit()
+
+    send(1)
+    login(client, guard.username)
+    counted = []
+    for more in (0, 30):
+        send(more)
+        client.get("/partner/notifications")  # warm
+        sql_count.clear()
+        assert client.get("/partner/notifications").status_code == 200
+        counted.append(len(sql_count))
+    assert counted[0] == counted[1] <= 8, counted
