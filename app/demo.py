@@ -370,6 +370,8 @@ def _demo_client(
             case=case,
             summary="Monialaista työtä ei enää tarvita (kuvitteellinen).",
             end_with_case={m.id for m in members},
+            # Asked only if the release day is still ahead or checklist tasks are open.
+            early_reason="Asiakas muutti toisen hyvinvointialueen asukkaaksi (kuvitteellinen).",
         )
     session.flush()
     return client

@@ -9,10 +9,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.ending.rules import CloseWarnings, close_warnings
 from app.maintenance.retention import disposal_on, retention_years_of
 from app.models import Case, NetworkMember, User
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
+from app.models.release import ChecklistItem, ItemState
+from app.release.rules import release_day
 from consent.base import utcnow
 from consent.facts import Actor, Purpose
 from consent.models import Consent, ConsentState
@@ -20,6 +23,21 @@ from consent.status import MembershipStatus, membership_status
 from sharing.fields import sealed
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
+
+
+def warnings_of_closing(session: Session, case: Case, today: date) -> CloseWarnings:
+    """What closing the case today warns of (one query: the open checklist tasks)."""
+    open_tasks = (
+        session.scalar(
+            select(func.count(ChecklistItem.id)).where(
+                ChecklistItem.case_id == case.id, ChecklistItem.state == ItemState.OPEN
+            )
+        )
+        or 0
+    )
+    return close_warnings(
+        today, release_day(case.conditional_release, case.probation_start), open_tasks
+    )
 
 
 def seal_count(session: Session, client_id: uuid.UUID) -> int:

@@ -214,6 +214,7 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
         world.worker_actor,
         case=world.case,
         summary="Asiakas pärjää itsenäisesti (fictional).",
+        early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
         end_with_case=[m.id for m in open_members],
     )
     db.commit()
