@@ -84,6 +84,7 @@ class EndingView:
     plans: list[ServiceRow]
     closure: CaseClosure | None
     summary: str | None
+    early_reason: str | None  # why it closed before the release day or with tasks open
     retention_years: int
     disposal_on: date  # from the close date; for an open case, if it were closed today
     seals: int  # key seals the client's data keys have now
@@ -166,7 +167,11 @@ def read_ending(
             ServiceEnding.continues_ct,
         )
     ]
-    refs += [sealed(closure, CaseClosure.summary_ct)] if closure else []
+    refs += (
+        [sealed(closure, CaseClosure.summary_ct), sealed(closure, CaseClosure.early_reason_ct)]
+        if closure
+        else []
+    )
     texts = iter(gate.read_texts(actor, refs, purpose=Purpose.CASE_WORK))
     now = utcnow()
     member_rows = []
@@ -191,12 +196,14 @@ def read_ending(
         if row is not None:
             row.ending = entry
     summary = next(texts) if closure else None
+    early_reason = next(texts) if closure else None
     return EndingView(
         case=case,
         members=member_rows,
         plans=plan_rows,
         closure=closure,
         summary=summary,
+        early_reason=early_reason,
         retention_years=retention_years_of(case.service_task, retention_override),
         disposal_on=disposal_on(case.closed_at or now, case.service_task, retention_override),
         seals=seals,

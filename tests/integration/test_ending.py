@@ -691,6 +691,7 @@ def test_closing_before_release_or_with_open_tasks_warns_and_asks_why(
     closure = db.scalars(select(CaseClosure)).one()
     assert decrypt(closure, CaseClosure.early_reason_ct) == reason
     assert closure.early_reason_ct is not None and b"ulkomaille" not in closure.early_reason_ct
+    assert reason in html.unescape(body(client.get(world.base)))
 
 
 def test_closing_after_release_with_tasks_done_asks_nothing_more(

@@ -182,7 +182,7 @@ class EndMembershipForm(FlaskForm):
         _l("Why the membership ends"),
         description=_l(
             "For example: added by mistake, or the client no longer wants this member in the "
-            "network. Stored encrypted; the client can read it."
+            "network. Stored encrypted."
         ),
         validators=[
             DataRequired(_l("Write down why the membership ends.")),
