@@ -251,7 +251,6 @@ def assign_to_me(page: Page, before: int, check: Callable[[Any], None]) -> str:
     expect(page.locator("main h1")).to_have_text(_("Notification about %(name)s", name=CLIENT_NAME))
     expect(fact(page, "Status")).to_have_text(_("Unassigned"))
     expect(fact(page, "Channel")).to_have_text(_("Phone"))
-    expect(fact(page, "Who made the contact")).to_have_text(_("Prison staff"))
     check(page)  # the notification page, unassigned
 
     # The worker who recorded it works on it today (an intake work task): the need is open
