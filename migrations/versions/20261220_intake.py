@@ -52,4 +52,5 @@ def downgrade() -> None:
     with op.batch_alter_table("network_members") as batch:
         batch.drop_column("end_reason_ct")
     with op.batch_alter_table("notifications") as batch:
+        batch.drop_constraint(op.f("ck_notifications_consentmanner"), type_="check")
         batch.drop_column("consent_manner")
