@@ -34,6 +34,7 @@ def send_notification(page: Page, live_server: str, check: Callable[[Any], None]
     sign_in(page, GUARD)
     expect(page).to_have_url(live_server + "/partner/")
     expect(page.locator("main h1")).to_have_text(PRISON)
+    check(page)  # the prison's home page, with its notifications section
     page.get_by_role("link", name=_("Notify a county of a need for social care")).first.click()
     expect(page).to_have_url(live_server + "/partner/notifications/new")
     check(page)  # the form
