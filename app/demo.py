@@ -311,7 +311,12 @@ def _demo_client(
         return client  # waits, unassigned, in the county's intake queue
     worker = workers[n % len(workers)]
     actor = _actor(worker)
-    intake.assign_to(session, notification, worker.id)  # responsible worker; phase ASSESSMENT
+    # Taken, the responsible worker appointed and the assessment started: three steps.
+    intake.take(
+        session, gate, actor, notification, work_task_reason="Ilmoituksen vastaanotto (demo)"
+    )
+    intake.appoint_responsible_worker(session, actor, notification, worker)
+    intake.start_assessment(session, actor, notification)
     if len(workers) > 1:
         session.add(CaseTeamMember(case_id=case.id, user_id=workers[(n + 1) % len(workers)].id))
     _demo_contacts(session, gate, actor, case, today)
@@ -391,6 +396,8 @@ def _demo_client(
             case=case,
             summary="Monialaista työtä ei enää tarvita (kuvitteellinen).",
             end_with_case={m.id for m in members},
+            # Asked only if the release day is still ahead or checklist tasks are open.
+            early_reason="Asiakas muutti toisen hyvinvointialueen asukkaaksi (kuvitteellinen).",
         )
     session.flush()
     return client

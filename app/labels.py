@@ -10,7 +10,9 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from app.intake.rules import SentState
 from app.models import MemberKind, OrgKind, Phase, Role
+from app.models.intake import ConsentManner
 from app.models.partner import NoticeReason
 from app.models.review import GoalProgress
 from consent.sections import SectionKind
@@ -79,6 +81,20 @@ GOAL_PROGRESS = {
     GoalProgress.CHANGED: _l("The goal was changed"),
 }
 
+# Notifications from prison and probation staff: how consent was given, and what the
+# sender sees of what they sent.
+CONSENT_MANNERS = {
+    ConsentManner.IN_WRITING: _l("In writing"),
+    ConsentManner.ORALLY: _l("Orally, written down by the notifier"),
+    ConsentManner.ELECTRONICALLY: _l("Electronically"),
+}
+SENT_STATES = {
+    SentState.RECEIVED: _l("Received: waiting in the county's intake queue"),
+    SentState.ASSIGNED: _l("Assigned to a social worker"),
+    SentState.ASSESSMENT_STARTED: _l("Service-need assessment started"),
+    SentState.CLOSED_NO_ACTION: _l("Closed without action"),
+}
+
 
 def _labeller(table: Mapping[_E, LazyString]) -> Callable[[_E], str]:
     return lambda value: str(table[value])
@@ -93,4 +109,6 @@ def init_app(app: Flask) -> None:
         role_label=_labeller(ROLES),
         notice_reason_label=_labeller(NOTICE_REASONS),
         goal_progress_label=_labeller(GOAL_PROGRESS),
+        consent_manner_label=_labeller(CONSENT_MANNERS),
+        sent_state_label=_labeller(SENT_STATES),
     )

@@ -27,7 +27,7 @@ from app.api import problems
 from app.api.schemas import Problem
 from app.models import Role
 from app.request_bodies import JSON_LIMIT, MalformedBody, json_body
-from app.security import allow, public
+from app.security import Condition, allow, public
 
 BODY_LIMIT = JSON_LIMIT  # bytes; the longest plan section is far below this
 _OPERATION = "_tukiverkko_operation"
@@ -89,11 +89,13 @@ def operation(
     statuses: Iterable[int] = (),
     media_type: str = "application/json",
     also: Iterable[int] = (),
+    when: Condition | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated view as ``method rule`` (see the module docstring).
 
     The view returns the response body (dumped through ``response``), a
-    ``MarshalResult``, or a ``Response`` of its own.
+    ``MarshalResult``, or a ``Response`` of its own. ``when`` narrows ``roles`` as
+    ``app.security.allow`` does.
     """
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -123,7 +125,7 @@ def operation(
                 kwargs["body"] = load_body(body())
             return marshal(op, view(**kwargs))
 
-        guarded = allow(*op.roles)(handle) if op.roles is not None else public(handle)
+        guarded = allow(*op.roles, when=when)(handle) if op.roles is not None else public(handle)
         setattr(guarded, _OPERATION, op)
         bp.add_url_rule(rule, view.__name__, guarded, methods=[method])
         return guarded

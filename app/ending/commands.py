@@ -27,7 +27,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from app.ending.queries import seal_count
+from app.ending.queries import seal_count, warnings_of_closing
 from app.models import Case, NetworkMember, Phase
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
@@ -86,6 +86,15 @@ class SummaryMissing(Refused):
     code = "summary_missing"
     field = "summary"
     message = N_("Write down the reason for closing and a summary.")
+
+
+class EarlyCloseReasonMissing(Refused):
+    """Raised when closing warns (before the release day, checklist tasks open) and no
+    reason for closing anyway is given."""
+
+    code = "early_close_reason_missing"
+    field = "early_reason"
+    message = N_("Write down why you close the case now.")
 
 
 class ServicesStillOpen(Refused):
@@ -247,6 +256,7 @@ def close_case(
     case: Case,
     summary: str,
     end_with_case: Collection[uuid.UUID] = (),
+    early_reason: str | None = None,
 ) -> CaseClosure:
     """Close the case: end every open membership and all sharing at once, start retention.
 
@@ -256,8 +266,12 @@ def close_case(
     set, and no key seal of the client remains. The memberships end with the reason
     CASE_CLOSED, so their organisations' notices say the case closed.
 
+    Closing before the release day or with release-checklist tasks open
+    (``app.ending.rules.close_warnings``) needs ``early_reason``, which is kept sealed.
+
     :raises CaseClosed: when the case is already closed.
     :raises SummaryMissing: when the reason and summary is empty.
+    :raises EarlyCloseReasonMissing: when closing warns and ``early_reason`` is empty.
     :raises ServicesStillOpen: when an open member has neither an ending nor was chosen.
     :raises SealsRemain: when a seal survives (the decision and the seals disagree).
     :raises AccessDenied: when the actor may not write this client's case.
@@ -284,13 +298,22 @@ def close_case(
     chosen = set(end_with_case)
     if missing := [m.id for m in open_members if m.id not in ended and m.id not in chosen]:
         raise ServicesStillOpen(missing)
+    warned = warnings_of_closing(session, case, today)
+    early = (early_reason or "").strip() if warned.warnings else ""
+    if warned.warnings and not early:
+        raise EarlyCloseReasonMissing()
     seals_before = seal_count(session, case.client_id)
     closure = CaseClosure(
         case_id=case.id, client_id=case.client_id, closed_at=now, closed_by_id=actor.user_id
     )
     # The write is the gate's decision: a refusal ends the unit of work before any change.
-    written = gate.write_text(
-        actor, field_ref(closure, CaseClosure.summary_ct), text, purpose=Purpose.CASE_WORK
+    written, closure.early_reason_ct = gate.write_texts(
+        actor,
+        [
+            (field_ref(closure, CaseClosure.summary_ct), text),
+            (field_ref(closure, CaseClosure.early_reason_ct), early or None),
+        ],
+        purpose=Purpose.CASE_WORK,
     )
     assert written is not None
     closure.summary_ct = written

@@ -9,10 +9,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.ending.rules import CloseWarnings, close_warnings
 from app.maintenance.retention import disposal_on, retention_years_of
 from app.models import Case, NetworkMember, User
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
+from app.models.release import ChecklistItem, ItemState
+from app.release.rules import release_day
 from consent.base import utcnow
 from consent.facts import Actor, Purpose
 from consent.models import Consent, ConsentState
@@ -20,6 +23,21 @@ from consent.status import MembershipStatus, membership_status
 from sharing.fields import sealed
 from sharing.gate import AccessGate
 from sharing.models import KeySeal
+
+
+def warnings_of_closing(session: Session, case: Case, today: date) -> CloseWarnings:
+    """What closing the case today warns of (one query: the open checklist tasks)."""
+    open_tasks = (
+        session.scalar(
+            select(func.count(ChecklistItem.id)).where(
+                ChecklistItem.case_id == case.id, ChecklistItem.state == ItemState.OPEN
+            )
+        )
+        or 0
+    )
+    return close_warnings(
+        today, release_day(case.conditional_release, case.probation_start), open_tasks
+    )
 
 
 def seal_count(session: Session, client_id: uuid.UUID) -> int:
@@ -66,6 +84,7 @@ class EndingView:
     plans: list[ServiceRow]
     closure: CaseClosure | None
     summary: str | None
+    early_reason: str | None  # why it closed before the release day or with tasks open
     retention_years: int
     disposal_on: date  # from the close date; for an open case, if it were closed today
     seals: int  # key seals the client's data keys have now
@@ -148,7 +167,11 @@ def read_ending(
             ServiceEnding.continues_ct,
         )
     ]
-    refs += [sealed(closure, CaseClosure.summary_ct)] if closure else []
+    refs += (
+        [sealed(closure, CaseClosure.summary_ct), sealed(closure, CaseClosure.early_reason_ct)]
+        if closure
+        else []
+    )
     texts = iter(gate.read_texts(actor, refs, purpose=Purpose.CASE_WORK))
     now = utcnow()
     member_rows = []
@@ -173,12 +196,14 @@ def read_ending(
         if row is not None:
             row.ending = entry
     summary = next(texts) if closure else None
+    early_reason = next(texts) if closure else None
     return EndingView(
         case=case,
         members=member_rows,
         plans=plan_rows,
         closure=closure,
         summary=summary,
+        early_reason=early_reason,
         retention_years=retention_years_of(case.service_task, retention_override),
         disposal_on=disposal_on(case.closed_at or now, case.service_task, retention_override),
         seals=seals,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.cases.facts import load_case_contexts
-from app.models import Case, Client
-from app.models.intake import Notification, NotificationStatus
+from app.intake.rules import SentState, sent_state
+from app.models import Case, Client, Organisation, Phase
+from app.models.intake import Notification, NotificationPath, NotificationStatus
 from app.pagination import ListPage, paginate
 from consent.base import utcnow
 from consent.decision import decide
@@ -96,3 +98,59 @@ def county_notification(
         )
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+# -- what prison and probation staff sent --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentRow:
+    """One notification a user sent: when, to which county, by which path, and its state."""
+
+    id: uuid.UUID
+    sent_at: datetime
+    county: str
+    path: NotificationPath
+    state: SentState
+
+
+def _sent(user_id: uuid.UUID) -> Select[Notification, str, Phase]:
+    return (
+        select(Notification, Organisation.name, Case.phase)
+        .join(Organisation, Organisation.id == Notification.county_id)
+        .join(Case, Case.id == Notification.case_id)
+        .where(Notification.recorded_by_id == user_id)
+    )
+
+
+def _sent_row(notification: Notification, county: str, phase: Phase) -> SentRow:
+    return SentRow(
+        id=notification.id,
+        sent_at=notification.received_at,
+        county=county,
+        path=notification.path,
+        state=sent_state(notification.status, phase),
+    )
+
+
+def sent_notifications(
+    session: Session, user_id: uuid.UUID, *, page: int = 1, per_page: int = PAGE_SIZE
+) -> ListPage[SentRow]:
+    """The notifications the user sent as prison or probation staff, newest first (two
+    queries): their state only, never the case."""
+    rows = paginate(
+        session,
+        _sent(user_id).order_by(Notification.received_at.desc(), Notification.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Notification.id)).where(Notification.recorded_by_id == user_id),
+    )
+    return rows.map(lambda row: _sent_row(row[0], row[1], row[2]))
+
+
+def sent_notification(
+    session: Session, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> SentRow | None:
+    """One notification the user sent, or None (one query)."""
+    row = session.execute(_sent(user_id).where(Notification.id == notification_id)).first()
+    return None if row is None else _sent_row(row[0], row[1], row[2])

@@ -76,6 +76,9 @@ class CaseClosure(Base):
     closed_at: Mapped[datetime]  # equals Case.closed_at
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     summary_ct: Mapped[bytes] = encrypted()  # the reason and a summary
+    # Why the case closed before the release day or with checklist tasks open (the warning's
+    # answer); empty when closing warned of nothing.
+    early_reason_ct: Mapped[bytes | None] = encrypted()
     memberships_ended: Mapped[int] = mapped_column(default=0)
     seals_removed: Mapped[int] = mapped_column(default=0)
 

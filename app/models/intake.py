@@ -47,6 +47,14 @@ class NotificationPath(enum.StrEnum):
     NO_CONSENT = "no_consent"
 
 
+class ConsentManner(enum.StrEnum):
+    """How the person gave their consent to a notification on the consent path."""
+
+    IN_WRITING = "in_writing"  # signed on paper
+    ORALLY = "orally"  # said so to the notifier, who wrote it down
+    ELECTRONICALLY = "electronically"  # e.g. a form in the prison's own system
+
+
 class NotificationStatus(enum.StrEnum):
     UNASSIGNED = "unassigned"  # in the county's intake queue
     ASSIGNED = "assigned"  # a worker has taken it
@@ -73,6 +81,8 @@ class Notification(Base):
     need_ct: Mapped[bytes] = encrypted()
     path: Mapped[NotificationPath] = mapped_column(str_enum(NotificationPath))
     no_consent_reason_ct: Mapped[bytes | None] = encrypted()
+    # How consent was given (the consent path); recorded when prison or probation staff send.
+    consent_manner: Mapped[ConsentManner | None] = mapped_column(str_enum(ConsentManner))
     status: Mapped[NotificationStatus] = mapped_column(
         str_enum(NotificationStatus), default=NotificationStatus.UNASSIGNED
     )

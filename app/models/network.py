@@ -52,6 +52,7 @@ class NetworkMember(Base):
     ends_on: Mapped[date | None]  # planned last day, inclusive
     ended_at: Mapped[datetime | None]  # ended by hand: access ends at this instant
     ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    end_reason_ct: Mapped[bytes | None] = encrypted()  # why it was ended by hand (confirmed)
     # Members who are not authorities (NGOs, peer experts, close persons) are bound by
     # a recorded confidentiality commitment before anything is shared with them.
     confidentiality_committed_on: Mapped[date | None]

@@ -25,6 +25,12 @@ class OrgKind(enum.StrEnum):
         """Authorities may receive statutory disclosures; the others only consented ones."""
         return self in {OrgKind.COUNTY, OrgKind.PRISON, OrgKind.PROBATION, OrgKind.PUBLIC_SERVICE}
 
+    @property
+    def sends_care_notifications(self) -> bool:
+        """Prison and probation staff notify a client's county of a need for social care
+        themselves (SHL § 35), from their own pages or their systems."""
+        return self in {OrgKind.PRISON, OrgKind.PROBATION}
+
 
 class Organisation(Base):
     __tablename__ = "organisations"

@@ -302,6 +302,38 @@ def end_member(
     session.flush()
 
 
+class EndReasonMissing(Refused):
+    """Raised when a membership is ended by hand without saying why."""
+
+    code = "end_reason_missing"
+    field = "reason"
+    message = N_("Write down why the membership ends.")
+
+
+def end_member_confirmed(
+    session: Session, gate: AccessGate, actor: Actor, member: NetworkMember, *, reason: str
+) -> None:
+    """End a membership from its confirmation page: the worker's reason is sealed on the
+    member (county-only), then ``end_member`` ends it now.
+
+    A service that ends with the client is better recorded as its ending
+    (``app.ending.commands.record_member_ending``), which ends the membership too.
+
+    :raises EndReasonMissing: when the reason is empty.
+    :raises MembershipEnded: when it had already ended.
+    :raises AccessDenied: when the actor may not write this client's case.
+    """
+    text = reason.strip()
+    if not text:
+        raise EndReasonMissing()
+    if _ended(member, utcnow()):
+        raise MembershipEnded()
+    gate.write_fields(
+        actor, [(member, NetworkMember.end_reason_ct, text)], purpose=Purpose.CASE_WORK
+    )
+    end_member(session, gate, member, by_user_id=actor.user_id)
+
+
 # -- information flows --------------------------------------------------------------------
 
 

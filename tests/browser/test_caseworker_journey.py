@@ -245,28 +245,36 @@ def find_in_queue(page: Page, live_server: str, before: int, check: Callable[[An
 
 
 def assign_to_me(page: Page, before: int, check: Callable[[Any], None]) -> str:
-    """Step 1c: the notification, unassigned then assigned; returns the client's URL."""
+    """Step 1c: the notification read, taken, its responsible worker appointed and the
+    assessment started, each step its own button; returns the client's URL."""
     expect(page).to_have_url(NOTIFICATION_URL)
     expect(page.locator("main h1")).to_have_text(_("Notification about %(name)s", name=CLIENT_NAME))
     expect(fact(page, "Status")).to_have_text(_("Unassigned"))
     expect(fact(page, "Channel")).to_have_text(_("Phone"))
-    expect(fact(page, "Who made the contact")).to_have_text(_("Prison staff"))
-    expect(page.locator("main")).not_to_contain_text(NEED)
-    expect(page.locator("main")).not_to_contain_text(NOTIFIER)
     check(page)  # the notification page, unassigned
+
+    # The worker who recorded it works on it today (an intake work task): the need is open
+    # before anyone takes the notification.
+    expect(page.locator("main p.intake-text")).to_have_text(NEED)
+    expect(fact(page, "Who made the contact")).to_have_text(f"{_('Prison staff')}: {NOTIFIER}")
 
     submit(page, "/assign")
     expect(page).to_have_url(NOTIFICATION_URL)
-    expect_flash(page, "The notification is yours now; you are working on the case.")
+    expect_flash(page, "You took the notification. Next, appoint the responsible worker.")
     expect(fact(page, "Status")).to_have_text(_("Assigned"))
     expect(fact(page, "Assigned")).to_contain_text(f"{WORKER} ({_('you')})")
-    expect(fact(page, "Who made the contact")).to_have_text(f"{_('Prison staff')}: {NOTIFIER}")
-    expect(page.locator("main p.intake-text")).to_have_text(NEED)
+    expect(fact(page, "Phase")).to_have_text(_("Notification received"))
     expect(page.locator("main form[action$='/assign']")).to_have_count(0)
     expect(intake_link(page)).to_have_text(
         _("Intake (%(count)d)", count=before) if before else _("Intake")
     )
-    check(page)  # the notification page, assigned: the details are open
+    check(page)  # the notification page, taken: appointing and starting are next
+
+    page.get_by_role("button", name=_("Appoint from today"), exact=True).click()
+    expect_flash(page, "%(name)s is now the responsible worker.", name=WORKER)
+    page.get_by_role("button", name=_("Start the assessment"), exact=True).click()
+    expect_flash(page, "The service-need assessment has started.")
+    expect(fact(page, "Phase")).to_have_text(_("Service-need assessment"))
 
     page.get_by_role("link", name=_("Open the client's record"), exact=True).click()
     expect(page).to_have_url(CLIENT_URL)

@@ -87,6 +87,7 @@ CLOSING_SUMMARY = (
     "Fictional: housing and income are secured and the client manages on his own; "
     "multi-agency work is no longer needed."
 )
+CLOSING_EARLY_REASON = "Fictional: the client moves abroad before the release day."
 
 
 def public(member: journey.Member) -> str:
@@ -581,7 +582,10 @@ def close_case(page: Page, client_url: str, check: Callable[[Any], None]) -> Non
     expect(still_open).to_have_count(len(MEMBERS) - 1)  # all but the housing service
     check(page)  # the confirmation page
 
+    # The release day is 45 days away and checklist items are open: closing warns, asks why.
+    expect(page.locator("main section.close-warnings li")).to_have_count(2)
     page.locator("#summary").fill(CLOSING_SUMMARY)
+    page.locator("#early_reason").fill(CLOSING_EARLY_REASON)
     for member in (PROBATION, KELA, NGO):
         page.get_by_label(
             _("End with the case: %(member)s", member=member.name), exact=True
@@ -595,6 +599,9 @@ def close_case(page: Page, client_url: str, check: Callable[[Any], None]) -> Non
     )
     expect(page.locator("main #closed-heading")).to_have_text(_("The case is closed"))
     expect(fact(page, "Reason and summary")).to_have_text(CLOSING_SUMMARY)
+    expect(fact(page, "Why it closed before the release transition was over")).to_have_text(
+        CLOSING_EARLY_REASON
+    )
     expect(fact(page, "Memberships ended by the closing")).to_have_text(str(len(MEMBERS)))
     expect(fact(page, "Key seals held by network members now")).to_have_text("0")
     expect(page.locator("main article.ending")).to_have_count(len(MEMBERS))

@@ -224,6 +224,7 @@ def close(db: Session, world: World) -> None:
         world.base.actor,
         case=db.get(Case, world.base.case.id),
         summary="Monialaista työtä ei enää tarvita (fictional)",
+        early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
         end_with_case={world.base.person.id},
     )
     db.commit()

@@ -38,6 +38,7 @@ from app.models import (
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.models.release import ChecklistItem, ReleaseTask
 from app.plan.content import SectionContent
 from app.security import new_gate
 from consent.base import utcnow
@@ -369,6 +370,7 @@ def test_closing_ends_all_sharing_at_once_and_no_partner_can_read_anything(
         data={
             "csrf_token": csrf_token(client, path),
             "summary": "Asiakas pärjää itsenäisesti; monialaista työtä ei tarvita (fictional).",
+            "early_reason": "Asiakas muutti toiselle hyvinvointialueelle (fictional).",
             "end_with_case": [str(world.housing.id)],
         },
     )
@@ -429,6 +431,7 @@ def test_a_closed_case_accepts_no_more_endings_or_closing(
         world.worker,
         case=world.case,
         summary="Suljettu (fictional)",
+        early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
         end_with_case={world.housing.id, world.ngo.id},
     )
     db.commit()
@@ -504,6 +507,7 @@ def test_a_new_notification_about_a_closed_client_opens_a_new_case(
         world.worker,
         case=world.case,
         summary="Suljettu (fictional)",
+        early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
         end_with_case={world.housing.id, world.ngo.id},
     )
     db.commit()
@@ -566,6 +570,7 @@ def test_maintenance_disposes_the_closed_case_when_its_retention_ends(
         world.worker,
         case=world.case,
         summary="Suljettu (fictional)",
+        early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
         end_with_case={world.housing.id, world.ngo.id},
     )
     db.commit()
@@ -647,3 +652,65 @@ def test_the_ending_and_closing_pages_run_a_fixed_number_of_queries(
     assert queries() == few
     page = body(client.get(world.base))
     assert "Näkemys 7" in page and "Arvio 0" in page
+
+
+def test_closing_before_release_or_with_open_tasks_warns_and_asks_why(
+    client, db: Session, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    case = db.get(Case, world.case.id)
+    case.conditional_release, case.probation_start = TODAY + timedelta(days=30), None
+    db.add(
+        ChecklistItem(
+            case_id=case.id,
+            client_id=case.client_id,
+            task=ReleaseTask.BANK_ACCOUNT,
+            responsible_user_id=world.worker.user_id,
+        )
+    )
+    db.commit()
+    login(client, world.worker_username)
+    path = f"{world.base}/close"
+    page = html.unescape(body(client.get(path)))
+    assert "Wait: is it too early to close?" in page
+    release = format_date(TODAY + timedelta(days=30), "medium", locale="en")
+    assert f"The client has not been released yet: the release day is {release}." in page
+    assert "Tasks of the release-day checklist are still open: 1." in page
+    form = {
+        "csrf_token": csrf_token(client, path),
+        "summary": "Monialaista työtä ei enää tarvita (fictional).",
+        "end_with_case": [str(world.housing.id), str(world.ngo.id)],
+    }
+    refused = client.post(path, data=form)
+    assert refused.status_code == 400
+    assert "Write down why you close the case now." in body(refused)
+    db.expire_all()
+    assert db.get(Case, world.case.id).closed_at is None
+
+    reason = "Asiakas muuttaa ulkomaille ennen vapautumista (fictional)."
+    closed = client.post(path, data=form | {"early_reason": reason})
+    assert closed.status_code == 302, body(closed)
+    closure = db.scalars(select(CaseClosure)).one()
+    assert decrypt(closure, CaseClosure.early_reason_ct) == reason
+    assert closure.early_reason_ct is not None and b"ulkomaille" not in closure.early_reason_ct
+    assert reason in html.unescape(body(client.get(world.base)))
+
+
+def test_closing_after_release_with_tasks_done_asks_nothing_more(
+    client, db: Session, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    case = db.get(Case, world.case.id)
+    case.conditional_release, case.probation_start = TODAY - timedelta(days=1), None
+    db.commit()
+    login(client, world.worker_username)
+    path = f"{world.base}/close"
+    assert "too early to close" not in body(client.get(path))
+    closed = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "summary": "Monialaista työtä ei enää tarvita (fictional).",
+            "end_with_case": [str(world.housing.id), str(world.ngo.id)],
+        },
+    )
+    assert closed.status_code == 302, body(closed)
+    assert db.scalars(select(CaseClosure)).one().early_reason_ct is None

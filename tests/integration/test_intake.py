@@ -252,7 +252,7 @@ def test_search_inside_the_form_keeps_what_was_typed(client, db) -> None:  # typ
 # -- the queue, one notification and taking it ---------------------------------------------
 
 
-def test_assign_to_me_gives_the_case_and_opens_the_details(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_reading_taking_appointing_and_starting_are_separate_steps(client, db) -> None:  # type: ignore[no-untyped-def]
     county, recorder = county_worker(db)
     colleague = factories.user(db, Role.CASEWORKER, county)
     db.commit()
@@ -264,34 +264,78 @@ def test_assign_to_me_gives_the_case_and_opens_the_details(client, db) -> None: 
     client.post("/logout", data={"csrf_token": csrf_token(client, "/caseworker/")})
     login(client, colleague.username)
     before = client.get(url).get_data(as_text=True)
-    assert "Kuvitteellinen Kalle" in before and "Assign to me" in before
+    assert "Kuvitteellinen Kalle" in before and "Read the notification" in before
     assert "Asunto puuttuu" not in before and "Vartija Veikko" not in before
-
     token = csrf_token(client, url)
-    assigned = client.post(f"{url}/assign", data={"csrf_token": token})
-    assert assigned.status_code == 302
+
+    # Reading comes before taking: an intake work task of today, nothing else changes.
+    assert client.post(f"{url}/read", data={"csrf_token": token}).status_code == 302
+    read = client.get(url).get_data(as_text=True)
+    assert "Asunto puuttuu" in read and "Vartija Veikko" in read and "Assign to me" in read
+    db.expire_all()
+    task = db.scalars(select(WorkTaskReason).where(WorkTaskReason.user_id == colleague.id)).one()
+    assert task.case_id == notification.case_id
+    assert db.get(Notification, notification.id).status is NotificationStatus.UNASSIGNED
+
+    # Taking it changes the notification only.
+    assert client.post(f"{url}/assign", data={"csrf_token": token}).status_code == 302
     db.expire_all()
     notification = db.get(Notification, notification.id)
     case = db.get(Case, notification.case_id)
     assert notification.status is NotificationStatus.ASSIGNED
     assert notification.assigned_to_id == colleague.id and notification.assigned_at is not None
-    assert case.phase is Phase.ASSESSMENT
+    assert case.phase is Phase.NOTIFIED
+    assert db.scalar(select(func.count(ResponsibleWorker.id))) == 0
+    assert db.scalar(select(func.count(CaseTeamMember.id))) == 0
+
+    # Appointing the responsible worker is its own step (here: the recorder).
+    taken = client.get(url).get_data(as_text=True)
+    assert "Appoint from today" in taken and "Start the assessment" in taken
+    appointed = client.post(
+        f"{url}/responsible-worker", data={"csrf_token": token, "worker": str(recorder.id)}
+    )
+    assert appointed.status_code == 302
     worker = db.scalars(select(ResponsibleWorker).where(ResponsibleWorker.case_id == case.id)).one()
-    assert (worker.worker_id, worker.starts_on, worker.ends_on) == (
-        colleague.id,
+    assert (worker.worker_id, worker.starts_on, worker.ends_on, worker.assigned_by_id) == (
+        recorder.id,
         helsinki_today(),
         None,
+        colleague.id,
     )
-    after = client.get(url).get_data(as_text=True)
-    assert "Asunto puuttuu" in after and "Vartija Veikko" in after
-    assert "Intake (" not in after
+    db.expire_all()
+    assert db.get(Case, case.id).phase is Phase.NOTIFIED
+
+    # And so is starting the assessment.
+    assert client.post(f"{url}/assessment", data={"csrf_token": token}).status_code == 302
+    db.expire_all()
+    assert db.get(Case, case.id).phase is Phase.ASSESSMENT
 
     again = client.post(f"{url}/assign", data={"csrf_token": token})
     assert again.status_code == 302
     assert "already been taken" in client.get(url).get_data(as_text=True)
 
 
-def test_assigning_a_notification_of_a_client_with_a_worker_joins_the_team(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_worker_who_took_it_appoints_or_starts(client, db) -> None:  # type: ignore[no-untyped-def]
+    county, recorder = county_worker(db)
+    colleague = factories.user(db, Role.CASEWORKER, county)
+    db.commit()
+    login(client, recorder.username)
+    assert record(client).status_code == 302
+    notification = db.scalars(select(Notification)).one()
+    url = f"/caseworker/intake/{notification.id}"
+    token = csrf_token(client, url)
+    for step, data in (("responsible-worker", {"worker": str(colleague.id)}), ("assessment", {})):
+        refused = client.post(f"{url}/{step}", data={"csrf_token": token, **data})
+        assert refused.status_code == 302
+        assert "Take the notification first" in client.get(url).get_data(as_text=True)
+    db.expire_all()
+    assert db.scalar(select(func.count(ResponsibleWorker.id))) == 0
+    assert db.get(Case, notification.case_id).phase is Phase.NOTIFIED
+
+
+def test_taking_a_notification_of_a_client_with_a_worker_changes_no_relationship(
+    client, db
+) -> None:  # type: ignore[no-untyped-def]
     county, owner = county_worker(db)
     intake_worker = factories.user(db, Role.CASEWORKER, county)
     record_, case = indexed_client(
@@ -302,14 +346,17 @@ def test_assigning_a_notification_of_a_client_with_a_worker_joins_the_team(clien
     assert record(client, client_id=str(record_.id), name="", identity_code="").status_code == 302
     notification = db.scalars(select(Notification)).one()
     assert notification.case_id == case.id
-    token = csrf_token(client, f"/caseworker/intake/{notification.id}")
-    client.post(f"/caseworker/intake/{notification.id}/assign", data={"csrf_token": token})
+    url = f"/caseworker/intake/{notification.id}"
+    token = csrf_token(client, url)
+    client.post(f"{url}/assign", data={"csrf_token": token})
     db.expire_all()
-    assert db.get(Case, case.id).phase is Phase.NETWORK  # only NOTIFIED moves on
+    assert db.get(Case, case.id).phase is Phase.NETWORK
     current = db.scalars(select(ResponsibleWorker).where(ResponsibleWorker.case_id == case.id))
     assert [w.worker_id for w in current] == [owner.id]
-    team = db.scalars(select(CaseTeamMember).where(CaseTeamMember.case_id == case.id)).one()
-    assert team.user_id == intake_worker.id and team.added_by_id == intake_worker.id
+    assert db.scalar(select(func.count(CaseTeamMember.id))) == 0
+    page = client.get(url).get_data(as_text=True)
+    assert f"{owner.display_name} is the client's responsible worker." in html.unescape(page)
+    assert "Appoint from today" not in page and "Start the assessment" not in page
 
 
 def test_another_countys_worker_sees_nothing(client, db) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from tests import factories
 from tests.conftest import csrf_token, login
 
 TODAY = date.today()
+REASON = "Lisätty vahingossa (fictional)"  # why a membership is ended by hand
 
 
 @dataclass
@@ -194,7 +195,8 @@ def test_the_same_organisation_twice_at_once_is_refused(
     # Ended today, it may join again from today.
     member = only_member(db)
     end = signed_in.post(
-        f"{setting.member_url(member)}/end", data={"csrf_token": token(signed_in, setting.url)}
+        f"{setting.member_url(member)}/end",
+        data={"csrf_token": token(signed_in, setting.url), "reason": REASON},
     )
     assert end.status_code == 302
     assert add_organisation(signed_in, setting, setting.ngo).status_code == 302
@@ -217,14 +219,28 @@ def test_ending_a_membership_through_the_page_ends_the_partners_access_at_once(
     assert new_gate().read_texts(partner_actor, name, purpose=coop) == ["Kuvitteellinen Kalle"]
     assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.member_id == member.id)) > 0
 
+    # No one-click end: the member page links to a confirmation page, which asks why.
+    end_url = f"{setting.member_url(member)}/end"
+    assert f'href="{end_url}"' in signed_in.get(setting.member_url(member)).get_data(as_text=True)
+    confirm = signed_in.get(end_url).get_data(as_text=True)
+    assert "End the membership today" in confirm and "Why the membership ends" in confirm
+    one_click = signed_in.post(end_url, data={"csrf_token": token(signed_in, end_url)})
+    assert one_click.status_code == 400
+    assert "Write down why the membership ends." in one_click.get_data(as_text=True)
+    db.expire_all()
+    assert only_member(db).ended_at is None
+
     response = signed_in.post(
-        f"{setting.member_url(member)}/end",
-        data={"csrf_token": token(signed_in, setting.member_url(member))},
+        end_url, data={"csrf_token": token(signed_in, end_url), "reason": REASON}
     )
     assert response.status_code == 302
     db.expire_all()
     ended = only_member(db)
     assert ended.ended_at is not None and ended.ended_by_id == setting.worker.id
+    assert ended.end_reason_ct is not None and REASON.encode() not in ended.end_reason_ct
+    assert new_gate().read_texts(
+        setting.actor, [sealed(ended, NetworkMember.end_reason_ct)], purpose=Purpose.CASE_WORK
+    ) == [REASON]
     assert db.scalar(select(func.count(KeySeal.id)).where(KeySeal.member_id == member.id)) == 0
     with pytest.raises(AccessDenied, match=Reason.DENIED_NOT_IN_NETWORK.value):
         new_gate().read_texts(partner_actor, name, purpose=coop)
@@ -236,13 +252,15 @@ def test_ended_members_are_listed_but_left_out_of_the_picture(
     assert add_organisation(signed_in, setting, setting.ngo).status_code == 302
     member = only_member(db)
     signed_in.post(
-        f"{setting.member_url(member)}/end", data={"csrf_token": token(signed_in, setting.url)}
+        f"{setting.member_url(member)}/end",
+        data={"csrf_token": token(signed_in, setting.url), "reason": REASON},
     )
     page = signed_in.get(setting.url).get_data(as_text=True)
     assert "Ended" in page and "Tukiyhdistys ry (fictional)" in page
     assert 'class="member member-ngo"' not in page
     again = signed_in.post(
-        f"{setting.member_url(member)}/end", data={"csrf_token": token(signed_in, setting.url)}
+        f"{setting.member_url(member)}/end",
+        data={"csrf_token": token(signed_in, setting.url), "reason": REASON},
     )
     assert again.status_code == 302  # already ended: a message, nothing changes
     assert "already ended" in signed_in.get(again.headers["Location"]).get_data(as_text=True)
@@ -348,7 +366,8 @@ def test_ending_a_membership_ends_its_agreements_and_closes_the_forms(
     member = only_member(db)
     assert add_flow(signed_in, setting, member).status_code == 302
     signed_in.post(
-        f"{setting.member_url(member)}/end", data={"csrf_token": token(signed_in, setting.url)}
+        f"{setting.member_url(member)}/end",
+        data={"csrf_token": token(signed_in, setting.url), "reason": REASON},
     )
     db.expire_all()
     assert db.scalars(select(FlowAgreement)).one().ended_at is not None
@@ -471,7 +490,7 @@ def test_a_member_of_another_clients_network_is_not_found(
     member_id, member_url = member.id, setting.member_url(member)  # a 404 rolls back: read first
     assert signed_in.get(member_url).status_code == 404
     response = signed_in.post(
-        f"{member_url}/end", data={"csrf_token": token(signed_in, setting.url)}
+        f"{member_url}/end", data={"csrf_token": token(signed_in, setting.url), "reason": REASON}
     )
     assert response.status_code == 404
     db.expire_all()

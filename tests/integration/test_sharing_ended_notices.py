@@ -121,7 +121,13 @@ def test_ending_a_membership_asks_its_organisation_about_each_consent_in_force(
     # The worker ends the membership on the network page.
     worker = signed_in(client, world.worker.username)
     member_page = f"/caseworker/clients/{world.record.id}/network/members/{housing.id}"
-    ended = worker.post(f"{member_page}/end", data={"csrf_token": csrf_token(worker, member_page)})
+    ended = worker.post(
+        f"{member_page}/end",
+        data={
+            "csrf_token": csrf_token(worker, member_page),
+            "reason": "Ei enää tarpeen (fictional)",
+        },
+    )
     assert ended.status_code == 302, ended.get_data(as_text=True)
 
     org = housing.organisation_id
@@ -208,6 +214,7 @@ def test_closing_the_case_asks_every_organisation_that_had_a_live_consent(
         world.worker_actor,
         case=world.case,
         summary="Asiakas pärjää itsenäisesti (fictional).",
+        early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
         end_with_case=[m.id for m in open_members],
     )
     db.commit()

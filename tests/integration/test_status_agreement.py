@@ -499,7 +499,13 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
     else:
         members = [m.id for m in world.members]
         close_case(
-            db, gate, worker, case=case, summary="Tuki päättyy (fictional)", end_with_case=members
+            db,
+            gate,
+            worker,
+            case=case,
+            summary="Tuki päättyy (fictional)",
+            end_with_case=members,
+            early_reason="Tuki päättyy ennen vapautumista (fictional)",
         )
     return True
 

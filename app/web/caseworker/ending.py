@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import enum
 import uuid
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from app.ending import commands as ending_commands
 from app.ending.commands import Assessment
-from app.ending.queries import EndingView, read_ending
+from app.ending.queries import EndingView, read_ending, warnings_of_closing
+from app.ending.rules import CloseWarning, CloseWarnings
 from app.extensions import db_session
+from app.i18n import helsinki_today
 from app.models import NetworkMember, Role, ServiceTask
 from app.models.parallel_plan import ParallelPlan
 from app.network.queries import read_network
@@ -47,6 +50,15 @@ Page = str | tuple[str, int]
 @bp.app_template_global()
 def service_task_label(value: enum.StrEnum) -> str:
     return str(SERVICE_TASKS[ServiceTask(value)])
+
+
+@bp.app_template_global()
+def close_warning_text(warning: CloseWarning, warned: CloseWarnings) -> str:
+    params = {
+        name: format_date(value, "medium") if isinstance(value, date) else value
+        for name, value in warned.params.items()
+    }
+    return gettext(warning.message, **params)
 
 
 def _retention_override() -> int | None:
@@ -211,6 +223,7 @@ def ending_close(page: ClientPage) -> Page | Response:
     if page.case.closed_at is not None:
         return _closed(page)
     view = _view(page)
+    warned = warnings_of_closing(db_session(), page.case, helsinki_today())
     form = CloseCaseForm()
     form.end_with_case.choices = [
         (str(row.member.id), row.label) for row in view.open_services if row.member
@@ -228,6 +241,7 @@ def ending_close(page: ClientPage) -> Page | Response:
                         case=page.case,
                         summary=form.summary.data or "",
                         end_with_case=_uuids(form.end_with_case.data or []),
+                        early_reason=form.early_reason.data,
                     )
                 except ending_commands.ServicesStillOpen as still_open:
                     # The refusal names the members by id; the page names them as it lists them.
@@ -248,7 +262,9 @@ def ending_close(page: ClientPage) -> Page | Response:
                     "info",
                 )
                 return redirect(url_for("caseworker.ending", client_id=page.client.id))
-    html = render_template("caseworker/ending_close.html", page=page, view=view, form=form)
+    html = render_template(
+        "caseworker/ending_close.html", page=page, view=view, form=form, warned=warned
+    )
     return (html, status) if status != 200 else html
 
 

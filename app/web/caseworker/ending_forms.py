@@ -130,3 +130,15 @@ class CloseCaseForm(FlaskForm):
         choices=[],
         validate_choice=False,
     )
+    # Asked only when closing warns (before the release day, checklist tasks open).
+    early_reason = TextAreaField(
+        _l("Why close the case now"),
+        description=_l(
+            "Closing now ends all sharing before the release transition is over. Say why the "
+            "case closes anyway. Stored encrypted."
+        ),
+        validators=[
+            Optional(),
+            Length(max=TEXT_MAX, message=_l("At most %(max)d characters.")),
+        ],
+    )

@@ -1,8 +1,9 @@
 """Intake pages of the caseworker blueprint: the queue, a notification, recording one, search.
 
 See ``app/intake/commands.py`` for the access design: a notification is recorded under an
-intake work task, waits in the queue showing only metadata and the client's name, and is
-read in full only after "Assign to me" has given the worker a relationship to the case.
+intake work task and waits in the queue showing only metadata and the client's name; a
+worker reads it in full under an intake work task of their own ("Read the notification"),
+then takes it, appoints the responsible worker and starts the assessment: three buttons.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.cases import queries as case_queries
 from app.cases.queries import latest_cases
+from app.cases.rules import current_appointment
 from app.extensions import db_session
 from app.i18n import HELSINKI, helsinki_today
 from app.intake import commands as intake_commands
 from app.intake import queries as intake_queries
 from app.intake.search import client_with_identity_code, search_clients
-from app.models import Case, Client, Organisation, OrgKind, Role
+from app.models import Case, Client, Organisation, OrgKind, Role, User
 from app.models.intake import (
     Channel,
     Notification,
@@ -43,6 +46,7 @@ from app.web.caseworker.intake_forms import (
     PATHS,
     SHORT_PATHS,
     STATUSES,
+    IntakeAppointForm,
     NotificationForm,
 )
 from app.web.forms import flash_refusal, refusals_shown_on
@@ -116,16 +120,25 @@ def intake() -> str:
 
 @bp.route("/intake/<uuid:notification_id>")
 @allow(Role.CASEWORKER)
-def intake_notification(notification_id: uuid.UUID) -> str:
+def intake_notification(notification_id: uuid.UUID) -> str | tuple[str, int]:
+    return _notification_page(notification_id)
+
+
+def _found(notification_id: uuid.UUID) -> tuple[Notification, Client, Case]:
     found = intake_queries.county_notification(db_session(), notification_id, _county_id())
     if found is None:
         abort(404)
-    notification, client, case = found
+    return found
+
+
+def _notification_page(
+    notification_id: uuid.UUID, appoint_form: IntakeAppointForm | None = None, status: int = 200
+) -> str | tuple[str, int]:
+    notification, client, case = _found(notification_id)
     actor = current_actor()
-    # Unassigned: metadata and the name only (a colleague may list names, not open a case).
-    readable = notification.status is not NotificationStatus.UNASSIGNED and (
-        intake_queries.may_do_case_work(db_session(), actor, client.id)
-    )
+    # Without a relationship or a work task: metadata and the name only (a colleague may
+    # list names, not open a case); "Read the notification" records the intake work task.
+    readable = intake_queries.may_do_case_work(db_session(), actor, client.id)
     texts: dict[str, str | None] = {}
     if readable:
         name, need, notifier_name, reason = gate().read_texts(
@@ -141,7 +154,17 @@ def intake_notification(notification_id: uuid.UUID) -> str:
         texts = {"need": need, "notifier_name": notifier_name, "reason": reason}
     else:
         name = gate().read_texts(actor, [sealed(client, Client.name_ct)], purpose=Purpose.LIST)[0]
-    return render_template(
+    mine = (
+        notification.status is NotificationStatus.ASSIGNED
+        and notification.assigned_to_id == current_user.id
+    )
+    responsible = current_appointment(case_queries.appointments(db_session(), case.id))
+    if mine and responsible is None and appoint_form is None:
+        appoint_form = IntakeAppointForm(formdata=None)
+        appoint_form.worker.data = str(current_user.id)
+    if appoint_form is not None:
+        _worker_choices(appoint_form, case)
+    html = render_template(
         "caseworker/intake_notification.html",
         notification=notification,
         client=client,
@@ -149,27 +172,103 @@ def intake_notification(notification_id: uuid.UUID) -> str:
         name=name,
         readable=readable,
         texts=texts,
+        mine=mine,
+        responsible=responsible,
+        appoint_form=appoint_form,
         form=FlaskForm(),
     )
+    return (html, status) if status != 200 else html
+
+
+def _worker_choices(form: IntakeAppointForm, case: Case) -> list[User]:
+    colleagues = case_queries.county_caseworkers(db_session(), case.county_id)
+    form.worker.choices = [SelectChoice(str(user.id), user.display_name) for user in colleagues]
+    return colleagues
+
+
+def _intake_reason() -> str:
+    return gettext(
+        "Intake: reading a notification to decide on it, %(date)s",
+        date=format_date(helsinki_today(), "medium"),
+    )
+
+
+def _back(notification_id: uuid.UUID) -> Response:
+    return redirect(url_for("caseworker.intake_notification", notification_id=notification_id))
+
+
+def _checked(notification_id: uuid.UUID) -> Notification:
+    """The county's notification named, once the button's form (CSRF) checks out."""
+    notification = _found(notification_id)[0]
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return notification
+
+
+@bp.route("/intake/<uuid:notification_id>/read", methods=["POST"])
+@allow(Role.CASEWORKER)
+def intake_read(notification_id: uuid.UUID) -> Response:
+    notification = _checked(notification_id)
+    case = db_session().get_one(Case, notification.case_id)
+    intake_commands.record_intake_work_task(
+        db_session(), gate(), current_actor(), case, _intake_reason()
+    )
+    return _back(notification_id)
 
 
 @bp.route("/intake/<uuid:notification_id>/assign", methods=["POST"])
 @allow(Role.CASEWORKER)
 def intake_assign(notification_id: uuid.UUID) -> Response:
-    found = intake_queries.county_notification(db_session(), notification_id, _county_id())
-    if found is None:
-        abort(404)
-    notification = found[0]
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    back = redirect(url_for("caseworker.intake_notification", notification_id=notification_id))
+    notification = _checked(notification_id)
     try:
-        intake_commands.assign_to(db_session(), notification, current_user.id)
+        intake_commands.take(
+            db_session(), gate(), current_actor(), notification, work_task_reason=_intake_reason()
+        )
     except Conflict as refusal:
         flash_refusal(refusal)
-        return back
-    flash(gettext("The notification is yours now; you are working on the case."), "info")
-    return back
+        return _back(notification_id)
+    flash(gettext("You took the notification. Next, appoint the responsible worker."), "info")
+    return _back(notification_id)
+
+
+@bp.route("/intake/<uuid:notification_id>/responsible-worker", methods=["POST"])
+@allow(Role.CASEWORKER)
+def intake_appoint(notification_id: uuid.UUID) -> Response | str | tuple[str, int]:
+    notification, _, case = _found(notification_id)
+    form = IntakeAppointForm()
+    colleagues = _worker_choices(form, case)
+    if form.validate_on_submit():
+        worker = next((u for u in colleagues if str(u.id) == form.worker.data), None)
+        try:
+            with refusals_shown_on(form):
+                intake_commands.appoint_responsible_worker(
+                    db_session(), current_actor(), notification, worker
+                )
+                flash(
+                    gettext(
+                        "%(name)s is now the responsible worker.",
+                        name=worker.display_name if worker else "",
+                    ),
+                    "info",
+                )
+                return _back(notification_id)
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return _back(notification_id)
+    return _notification_page(notification_id, appoint_form=form, status=400)
+
+
+@bp.route("/intake/<uuid:notification_id>/assessment", methods=["POST"])
+@allow(Role.CASEWORKER)
+def intake_start_assessment(notification_id: uuid.UUID) -> Response:
+    notification = _checked(notification_id)
+    try:
+        intake_commands.start_assessment(db_session(), current_actor(), notification)
+    except Conflict as refusal:
+        flash_refusal(refusal)
+        return _back(notification_id)
+    flash(gettext("The service-need assessment has started."), "info")
+    return _back(notification_id)
 
 
 # -- recording a notification --------------------------------------------------------------

@@ -208,3 +208,15 @@ class NotificationForm(FlaskForm):
             )
             ok = False
         return ok
+
+
+class IntakeAppointForm(FlaskForm):
+    """Appointing the responsible worker from today, by the worker who took the notification."""
+
+    worker = SelectField(
+        _l("Responsible worker"),
+        choices=[],  # set by the view: the county's caseworkers
+        validators=[InputRequired(message=_l("Choose the worker."))],
+        default="",
+        invalid_choice_message=_l("Choose one of the county's caseworkers listed."),
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
+from app.i18n import helsinki_today
 from app.models import MemberKind, NetworkMember, Organisation, Role
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.network import commands as network_commands
@@ -26,6 +27,7 @@ from app.web.caseworker.network_forms import (
     MEMBER_STATUSES,
     CommitmentForm,
     ConfirmForm,
+    EndMembershipForm,
     FlowForm,
     OrganisationMemberForm,
     PersonMemberForm,
@@ -206,24 +208,42 @@ def network_commitment(page: ClientPage, member_id: uuid.UUID) -> Page | Respons
     return _member_page(page, member_id, commitment_form=form, status=400)
 
 
-@bp.route("/clients/<uuid:client_id>/network/members/<uuid:member_id>/end", methods=["POST"])
+@bp.route("/clients/<uuid:client_id>/network/members/<uuid:member_id>/end", methods=["GET", "POST"])
 @allow(Role.CASEWORKER)
 @client_page
 def network_end_member(page: ClientPage, member_id: uuid.UUID) -> Page | Response:
+    """A confirmation page: what ending does, today's date and the reason; nothing in one click."""
     member = _member_or_404(page, member_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    _may_change(page)
-    try:
-        network_commands.end_member(db_session(), gate(), member, by_user_id=page.actor.user_id)
-    except Conflict as refusal:
-        flash_refusal(refusal)
-        return _back_to_member(page, member_id)
-    flash(
-        gettext("The membership ended. The member's access to the client's data ended at once."),
-        "info",
+    form = EndMembershipForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            try:
+                with refusals_shown_on(form):
+                    network_commands.end_member_confirmed(
+                        db_session(), gate(), page.actor, member, reason=form.reason.data or ""
+                    )
+                    flash(
+                        gettext(
+                            "The membership ended. The member's access to the client's data "
+                            "ended at once."
+                        ),
+                        "info",
+                    )
+                    return redirect(url_for("caseworker.network", client_id=page.client.id))
+            except Conflict as refusal:
+                flash_refusal(refusal)
+                return _back_to_member(page, member_id)
+    view = read_network(db_session(), gate(), page.actor, page.case, member_id=member_id)
+    html = render_template(
+        "caseworker/network_end.html",
+        page=page,
+        member=view.members[0],
+        form=form,
+        today=helsinki_today(),
     )
-    return redirect(url_for("caseworker.network", client_id=page.client.id))
+    return (html, status) if status != 200 else html
 
 
 @bp.route("/clients/<uuid:client_id>/network/members/<uuid:member_id>/flows", methods=["POST"])

@@ -173,3 +173,19 @@ class FlowForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only action (end a membership or an agreement): CSRF is all it carries."""
+
+
+class EndMembershipForm(FlaskForm):
+    """The confirmation page of ending a membership by hand: why it ends."""
+
+    reason = TextAreaField(
+        _l("Why the membership ends"),
+        description=_l(
+            "For example: added by mistake, or the client no longer wants this member in the "
+            "network. Stored encrypted."
+        ),
+        validators=[
+            DataRequired(_l("Write down why the membership ends.")),
+            Length(max=2000, message=_l("At most %(max)d characters.")),
+        ],
+    )

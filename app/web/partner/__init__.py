@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("partner", __name__, template_folder="templates", url_prefix="/partner")
 
-from app.web.partner import views  # noqa: E402, F401  (registers the routes)
+# Importing the modules registers their routes.
+from app.web.partner import notifications, views  # noqa: E402, F401
