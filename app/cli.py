@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app import security_log
 from app.accounts.commands import PurgedSession
+from app.directory.queries import organisations_keyed, without_grantee_key
 from app.extensions import db, db_session
 from app.second_factor import commands as second_factor
 from app.second_factor.queries import wrapped_secret_counts
@@ -242,6 +243,9 @@ def keys_status() -> None:
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
+    keyless = without_grantee_key(db_session())
+    click.echo(f"organisations with a grantee key: {organisations_keyed(db_session())}")
+    click.echo("organisations without one yet: " + ("; ".join(keyless) if keyless else "none"))
     _echo_log_keys(keyring.log)
 
 

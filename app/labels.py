@@ -12,6 +12,7 @@ from flask_babel.speaklater import LazyString
 
 from app.models import MemberKind, OrgKind, Phase, Role
 from app.models.partner import NoticeReason
+from app.models.staff import AccountAction
 from consent.sections import SectionKind
 
 _E = TypeVar("_E", bound=enum.StrEnum)
@@ -70,6 +71,19 @@ NOTICE_REASONS = {
     NoticeReason.CASE_CLOSED: _l("Case closed"),
 }
 
+# What an administrator (or a client's worker) did to an account, in its history.
+ACCOUNT_ACTIONS = {
+    AccountAction.INVITED: _l("Invitation link created"),
+    AccountAction.INVITATION_ACCEPTED: _l("Invitation accepted, password chosen"),
+    AccountAction.CHANGED: _l("Name, role or organisation changed"),
+    AccountAction.PASSWORD_SET: _l("One-time password set"),
+    AccountAction.SECOND_FACTOR_RESET: _l("Two-step sign-in reset"),
+    AccountAction.DEACTIVATED: _l("Deactivated"),
+    AccountAction.REACTIVATED: _l("Reactivated"),
+    AccountAction.SIGN_IN_LOCKED: _l("Sign-in locked"),
+    AccountAction.SIGN_IN_UNLOCKED: _l("Sign-in unlocked"),
+}
+
 
 def _labeller(table: Mapping[_E, LazyString]) -> Callable[[_E], str]:
     return lambda value: str(table[value])
@@ -83,4 +97,5 @@ def init_app(app: Flask) -> None:
         org_kind_label=_labeller(ORG_KINDS),
         role_label=_labeller(ROLES),
         notice_reason_label=_labeller(NOTICE_REASONS),
+        account_action_label=_labeller(ACCOUNT_ACTIONS),
     )
