@@ -35,7 +35,7 @@ from consent.base import utcnow
 from consent.sections import SectionKind
 from sharing.models import GranteeKey
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import api_token, csrf_token, login
 
 GOOD = "sininen kettu juoksee metsässä"
 LINK = re.compile(r'<code class="invitation-url">[^<]*/invitation/([A-Za-z0-9_-]+)</code>')
@@ -415,3 +415,50 @@ def test_an_organisation_not_found_and_an_unknown_account_are_404(
     login(client, admin.username)
     assert client.get(f"/admin/organisations/{uuid.uuid4()}").status_code == 404
     assert client.get(f"/admin/users/{uuid.uuid4()}").status_code == 404
+
+
+# -- the API ------------------------------------------------------------------------------------
+
+
+def test_the_api_reads_the_directory_with_authority_county_and_contacts(
+    client: FlaskClient, db: Session
+) -> None:
+    county = factories.organisation(db, OrgKind.COUNTY)
+    local = directory.create_organisation(
+        db,
+        current_keyring(),
+        _facts(
+            "Rajapinnan ry (fictional)",
+            OrgKind.NGO,
+            county_id=county.id,
+            business_id="0246246-0",
+            phone="040 123 4567",
+        ),
+        scope=None,
+    )
+    worker = factories.user(db, Role.CASEWORKER, county)
+    db.commit()
+    headers = api_token(client, worker.username)
+    one = client.get(f"/api/v1/organisations/{local.id}", headers=headers)
+    assert one.status_code == 200
+    assert one.json == {
+        "id": str(local.id),
+        "name": "Rajapinnan ry (fictional)",
+        "kind": "ngo",
+        "municipality": None,
+        "authority": False,
+        "county_id": str(county.id),
+        "business_id": "0246246-0",
+        "phone": "040 123 4567",
+        "email": None,
+        "address": None,
+        "active": True,
+    }
+    found = client.get("/api/v1/organisations?q=0246246-0&active=true", headers=headers).json
+    assert [o["id"] for o in found["items"]] == [str(local.id)]
+    assert (
+        client.get("/api/v1/organisations?q=0246246-0&active=false", headers=headers).json["total"]
+        == 0
+    )
+    missing = client.get(f"/api/v1/organisations/{uuid.uuid4()}", headers=headers)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
