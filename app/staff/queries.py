@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.directory.rules import Scope
-from app.models import Role, User
+from app.models import Case, Role, User
 from app.models.staff import AccountAction, AccountEvent, StaffInvitation
 from app.pagination import ListPage, paginate
 
@@ -82,3 +82,25 @@ def pending_invitation(session: Session, user_id: uuid.UUID) -> StaffInvitation 
         .order_by(StaffInvitation.created_at.desc(), StaffInvitation.id)
         .limit(1)
     )
+
+
+def client_accounts(session: Session, *, scope: Scope, q: str, page: int) -> ListPage[User]:
+    """Clients' sign-ins an administrator of ``scope`` manages (the clients with a case in
+    their county), by username; ``q`` searches usernames. No client data: the username,
+    state and last sign-in only."""
+    query = select(User).where(User.role == Role.CLIENT)
+    if scope is not None:
+        query = query.where(
+            select(Case.id)
+            .where(Case.client_id == User.client_id, Case.county_id == scope)
+            .exists()
+        )
+    if q.strip():
+        query = query.where(func.lower(User.username).like(_like(q.strip()), escape="\\"))
+    query = query.order_by(User.username, User.id)
+    return paginate(session, query, page=page, per_page=STAFF_PER_PAGE).map(lambda row: row[0])
+
+
+def case_counties(session: Session, client_id: uuid.UUID) -> set[uuid.UUID]:
+    """The counties the client has cases in."""
+    return set(session.scalars(select(Case.county_id).where(Case.client_id == client_id)))

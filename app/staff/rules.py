@@ -88,3 +88,9 @@ def assignment_code(
     if scope is not None and organisation.id != scope:
         return AssignmentCode.OWN_COUNTY_ONLY
     return None
+
+
+def may_manage_client(scope: Scope, case_counties: set[uuid.UUID]) -> bool:
+    """Whether an administrator of ``scope`` may lock, unlock or re-issue the sign-in of a
+    client whose cases are in ``case_counties``: the service's any, a county's its own."""
+    return scope is None or scope in case_counties

@@ -462,3 +462,68 @@ def test_the_api_reads_the_directory_with_authority_county_and_contacts(
     )
     missing = client.get(f"/api/v1/organisations/{uuid.uuid4()}", headers=headers)
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+
+
+# -- clients' sign-ins --------------------------------------------------------------------------
+
+
+def test_a_worker_locks_and_unlocks_a_clients_sign_in_from_the_tab(
+    app: Flask, client: FlaskClient, db: Session
+) -> None:
+    made = factories.county_case(db, name="Kuvitteellinen Kaisa")
+    account = factories.user(db, Role.CLIENT, client=made.client)
+    db.commit()
+    own = app.test_client()
+    assert login(own, account.username).status_code == 302
+    assert own.get("/my/").status_code == 200
+    login(client, made.worker.username)
+    tab = f"/caseworker/clients/{made.client.id}/portal-access"
+    page = client.get(tab).get_data(as_text=True)
+    assert "Activated" in page and "Lock the client's sign-in" in page
+    assert _post(client, tab + "/lock", {}, tab).headers["Location"] == tab
+    assert own.get("/my/").status_code == 302  # the open session ended
+    assert login(app.test_client(), account.username).status_code != 302
+    locked = client.get(tab).get_data(as_text=True)
+    assert "locked" in locked and "Issue an activation code" not in locked
+    refused = _post(client, tab + "/codes", {}, tab)
+    assert refused.headers["Location"] == tab
+    assert "Unlock it first" in client.get(tab).get_data(as_text=True)
+    assert _post(client, tab + "/unlock", {}, tab).headers["Location"] == tab
+    assert login(app.test_client(), account.username).status_code == 302
+    actions = db.scalars(
+        select(AccountEvent.action)
+        .where(AccountEvent.user_id == account.id)
+        .order_by(AccountEvent.at)
+    ).all()
+    assert actions == [AccountAction.SIGN_IN_LOCKED, AccountAction.SIGN_IN_UNLOCKED]
+
+
+def test_a_countys_administrator_reaches_only_its_own_clients_sign_ins(
+    client: FlaskClient, db: Session
+) -> None:
+    own = factories.county_case(db, name="Kuvitteellinen Kaisa")
+    foreign = factories.county_case(db, name="Kuvitteellinen Kalle", identity_code=None)
+    admin = factories.user(db, Role.ADMIN, own.county)
+    own_account = factories.user(db, Role.CLIENT, client=own.client)
+    foreign_account = factories.user(db, Role.CLIENT, client=foreign.client)
+    db.commit()
+    login(client, admin.username)
+    listing = client.get("/admin/clients").get_data(as_text=True)
+    assert own_account.username in listing and foreign_account.username not in listing
+    assert "Kaisa" not in listing  # no client data: the username and state only
+    assert client.get(f"/admin/users/{foreign_account.id}").status_code == 404
+    path = f"/admin/users/{own_account.id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "Activated" in page and "Kaisa" not in page
+    assert _post(client, path + "/lock", {}, path).headers["Location"] == path
+    db.expire_all()
+    assert not db.get(User, own_account.id).active  # type: ignore[union-attr]
+    code_page = _post(client, path + "/unlock", {}, path)
+    assert code_page.status_code == 302
+    issued = _post(client, path + "/activation-code", {}, path)
+    assert issued.status_code == 200 and "The code is shown only now" in issued.get_data(
+        as_text=True
+    )
+    # A staff account has no client sign-in to lock: deactivated instead.
+    staff_path = f"/admin/users/{own.worker.id}"
+    assert _post(client, staff_path + "/lock", {}, staff_path).status_code == 409

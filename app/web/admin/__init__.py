@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 
-from app.web.admin import organisations, views  # noqa: E402, F401  (registers the routes)
+from app.web.admin import clients, organisations, views  # noqa: E402, F401  (registers the routes)

@@ -37,6 +37,7 @@ from app.staff import commands as staff
 from app.staff.queries import history, pending_invitation, staff_page
 from app.staff.rules import INVITATION_LIFETIME
 from app.web.admin import bp
+from app.web.admin.clients import client_account, render_client
 from app.web.admin.forms import (
     NO_ORGANISATION,
     AccountSearchForm,
@@ -117,8 +118,8 @@ def users() -> str:
 
 
 def _staff_account(user_id: uuid.UUID) -> User:
-    """A staff or administrator account this administrator manages (404 for any other; a
-    client's sign-in is their worker's)."""
+    """A staff or administrator account this administrator manages (404 for any other,
+    and for a client's sign-in: ``app.web.admin.clients`` has its own actions)."""
     user = db_session().get(User, user_id)
     if user is None:
         abort(404)
@@ -213,6 +214,9 @@ def invite() -> Page:
 @bp.route("/users/<uuid:user_id>")
 @allow(Role.ADMIN)
 def user(user_id: uuid.UUID) -> Page:
+    found = db_session().get(User, user_id)
+    if found is not None and found.role is Role.CLIENT:
+        return render_client(client_account(found))
     return _render_user(_staff_account(user_id))
 
 
