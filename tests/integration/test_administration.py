@@ -527,3 +527,17 @@ def test_a_countys_administrator_reaches_only_its_own_clients_sign_ins(
     # A staff account has no client sign-in to lock: deactivated instead.
     staff_path = f"/admin/users/{own.worker.id}"
     assert _post(client, staff_path + "/lock", {}, staff_path).status_code == 409
+
+
+def test_the_client_sees_the_directorys_contact_details_of_an_organisation_in_their_network(
+    client: FlaskClient, db: Session
+) -> None:
+    made = factories.county_case(db)
+    housing = factories.partner(db, made.case, OrgKind.PUBLIC_SERVICE)
+    housing.organisation.phone = "09 123 4567"
+    housing.organisation.email = "asunnot@example.fi"
+    account = factories.user(db, Role.CLIENT, client=made.client)
+    db.commit()
+    login(client, account.username)
+    page = client.get("/my/network").get_data(as_text=True)
+    assert "09 123 4567, asunnot@example.fi" in page

@@ -18,16 +18,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from app import security_log
 from app.accounts.commands import CannotDeactivateSelf
 from app.accounts.queries import open_sessions
-from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SessionEnd
+from app.accounts.rules import MIN_PASSWORD_LENGTH, SessionEnd
 from app.directory.queries import assignable
 from app.extensions import db_session
-from app.models import Organisation, Role, User
+from app.models import Organisation, OrgKind, Role, User
 from app.public_url import external_url
 from app.refusals import NotFound
 from app.second_factor.events import Origin
@@ -45,33 +43,21 @@ from app.web.admin.forms import (
     InviteForm,
     StaffForm,
 )
-from app.web.forms import flash_refusal, refusals_shown_on
+from app.web.forms import flash_refusal, new_password_fields, refusals_shown_on
 from consent.base import utcnow
 
 Page = str | tuple[str, int]
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(
+    password, confirm = new_password_fields(
         _l("One-time password"),
+        required=_l("Type the one-time password."),
         description=_l(
             "At least %(min)d characters. It works for one sign-in: the user must then choose "
             "their own. Give it to them in person or by phone, never by e-mail.",
             min=MIN_PASSWORD_LENGTH,
         ),
-        validators=[
-            DataRequired(message=_l("Type the one-time password.")),
-            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Type the password again"),
-        validators=[
-            DataRequired(message=_l("Type the password again.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -137,7 +123,7 @@ def _staff_form(form: StaffForm) -> StaffForm:
             for o in assignable(db_session())
             if current_user.organisation_id is None
             or o.id == current_user.organisation_id
-            or o.kind.value != "county"
+            or o.kind is not OrgKind.COUNTY
         ],
         service_admin=current_user.organisation_id is None,
     )

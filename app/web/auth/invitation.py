@@ -13,44 +13,23 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from app import security_log
-from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.extensions import db_session
 from app.models import User
 from app.rate_limits import count_failure
 from app.security import password_hasher, public
 from app.staff import commands as staff
 from app.web.auth import bp
-from app.web.forms import refusals_shown_on
+from app.web.forms import new_password_fields, refusals_shown_on
 from consent.base import utcnow
 
 Page = str | tuple[str, int]
 
 
 class AcceptForm(FlaskForm):
-    password = PasswordField(
-        _l("Choose a password"),
-        description=_l(
-            "At least %(min)d characters. Three or four words in a row that have nothing to "
-            "do with each other are easy to remember and hard to guess.",
-            min=MIN_PASSWORD_LENGTH,
-        ),
-        validators=[
-            DataRequired(message=_l("Choose a password.")),
-            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Type the password again"),
-        validators=[
-            DataRequired(message=_l("Type the password again.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
+    password, confirm = new_password_fields(
+        _l("Choose a password"), required=_l("Choose a password.")
     )
 
 
