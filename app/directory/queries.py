@@ -12,7 +12,8 @@ from sharing.models import GranteeKey
 PER_PAGE = 50
 
 
-def _like(text: str) -> str:
+def contains(text: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching ``text`` anywhere, in any case."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -36,7 +37,7 @@ def search(
     )
     conditions: list[ColumnElement[bool]] = []
     if q.strip():
-        pattern = _like(q.strip())
+        pattern = contains(q.strip())
         conditions.append(
             func.lower(Organisation.name).like(pattern, escape="\\")
             | Organisation.business_id.like(pattern, escape="\\")

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from app.directory.queries import contains
 from app.directory.rules import Scope
 from app.models import Case, Role, User
 from app.models.staff import AccountAction, AccountEvent, StaffInvitation
@@ -16,11 +17,6 @@ from app.pagination import ListPage, paginate
 
 STAFF_PER_PAGE = 50
 EVENTS_SHOWN = 50
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def staff_page(session: Session, *, scope: Scope, q: str, page: int) -> ListPage[User]:
@@ -35,7 +31,7 @@ def staff_page(session: Session, *, scope: Scope, q: str, page: int) -> ListPage
             )
         )
     if q.strip():
-        pattern = _like(q.strip())
+        pattern = contains(q.strip())
         query = query.where(
             or_(
                 func.lower(User.username).like(pattern, escape="\\"),
@@ -96,7 +92,7 @@ def client_accounts(session: Session, *, scope: Scope, q: str, page: int) -> Lis
             .exists()
         )
     if q.strip():
-        query = query.where(func.lower(User.username).like(_like(q.strip()), escape="\\"))
+        query = query.where(func.lower(User.username).like(contains(q.strip()), escape="\\"))
     query = query.order_by(User.username, User.id)
     return paginate(session, query, page=page, per_page=STAFF_PER_PAGE).map(lambda row: row[0])
 
