@@ -220,6 +220,9 @@ def test_a_countys_administrator_changes_only_its_own_countys_organisations(
         )
     assert refused.value.errors["county_id"].value == "outside_scope"
     login(client, admin.username)
+    offered = client.get("/admin/organisations/new").get_data(as_text=True)
+    assert "Spans counties" not in offered and other_county.name not in offered
+    assert f'<option selected value="{county.id}">' in offered
     for org in (foreign, national):
         path = f"/admin/organisations/{org.id}"
         assert "Save" not in client.get(path).get_data(as_text=True)

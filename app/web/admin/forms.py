@@ -99,11 +99,13 @@ class OrganisationForm(FlaskForm):
         _l("Address"), validators=[Optional(), Length(max=300)], filters=[_strip]
     )
 
-    def set_choices(self, counties: Iterable[Organisation], *, kinds: Iterable[OrgKind]) -> None:
+    def set_choices(
+        self, counties: Iterable[Organisation], *, kinds: Iterable[OrgKind], spanning: bool
+    ) -> None:
+        """The kinds and counties offered; ``spanning``: "spans counties" among them."""
         self.kind.choices = [(k.value, ORG_KINDS[k]) for k in kinds]
-        self.county_id.choices = [(SPANS_COUNTIES, _l("Spans counties"))] + [
-            (str(c.id), c.name) for c in counties
-        ]
+        self.county_id.choices = [(SPANS_COUNTIES, _l("Spans counties"))] if spanning else []
+        self.county_id.choices += [(str(c.id), c.name) for c in counties]
 
 
 class StaffForm(FlaskForm):

@@ -74,7 +74,10 @@ def _form(organisation: Organisation | None, *, blank: bool = False) -> Organisa
     choices = counties(db_session())
     if scope is not None:
         choices = [c for c in choices if c.id == scope]
-    form.set_choices(choices, kinds=_kinds(scope, organisation))
+    own_county = scope is not None and organisation is not None and organisation.id == scope
+    form.set_choices(
+        choices, kinds=_kinds(scope, organisation), spanning=scope is None or own_county
+    )
     return form
 
 
