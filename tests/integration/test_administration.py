@@ -10,6 +10,8 @@ in the account's history.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import uuid
 from datetime import timedelta
@@ -29,6 +31,7 @@ from app.models import NetworkMember, Organisation, OrgKind, Role, User
 from app.models.partner import RevocationNotice
 from app.models.staff import AccountAction, AccountEvent, StaffInvitation
 from app.refusals import NotFound, Refused
+from app.request_log import JsonFormatter
 from app.security import current_keyring, new_gate
 from app.staff import commands as staff
 from consent.base import utcnow
@@ -372,7 +375,7 @@ def test_a_countys_administrator_manages_only_its_workers_and_the_partners_it_in
 
 
 def test_a_second_factor_reset_and_a_role_change_end_sessions_and_are_in_the_history(
-    app: Flask, client: FlaskClient, db: Session
+    app: Flask, client: FlaskClient, db: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     county = factories.organisation(db, OrgKind.COUNTY)
     ngo = factories.organisation(db, OrgKind.NGO)
@@ -383,7 +386,8 @@ def test_a_second_factor_reset_and_a_role_change_end_sessions_and_are_in_the_his
     login(client, admin.username)
     path = f"/admin/users/{worker.id}"
     assert "Reset two-step sign-in" in client.get(path).get_data(as_text=True)
-    assert _post(client, path + "/second-factor/reset", {}, path).headers["Location"] == path
+    with caplog.at_level(logging.INFO, logger="tukiverkko.security"):
+        assert _post(client, path + "/second-factor/reset", {}, path).headers["Location"] == path
     db.expire_all()
     from app.second_factor.queries import has_second_factor
 
@@ -395,13 +399,24 @@ def test_a_second_factor_reset_and_a_role_change_end_sessions_and_are_in_the_his
         path,
     )
     assert wrong.status_code == 400 and "works for a county" in wrong.get_data(as_text=True)
-    moved = _post(
-        client,
-        path + "/change",
-        {"display_name": "Testi", "role": "partner", "organisation_id": str(ngo.id)},
-        path,
-    )
+    with caplog.at_level(logging.INFO, logger="tukiverkko.security"):
+        moved = _post(
+            client,
+            path + "/change",
+            {"display_name": "Testi", "role": "partner", "organisation_id": str(ngo.id)},
+            path,
+        )
     assert moved.headers["Location"] == path
+    logged = [
+        json.loads(JsonFormatter().format(r))
+        for r in caplog.records
+        if r.name == "tukiverkko.security"
+    ]
+    by_admin = [(e["event"], e["user_id"]) for e in logged if e.get("by") == str(admin.id)]
+    assert by_admin == [
+        ("second_factor_reset", str(worker.id)),
+        ("account_changed", str(worker.id)),
+    ]
     db.expire_all()
     account = db.get(User, worker.id)
     assert account is not None and account.role is Role.PARTNER
