@@ -2,8 +2,8 @@
 
 Creating an organisation creates its grantee key pair (``sharing.seal``) in the same
 transaction, so seals can be made to it at once and ``flask keys status`` counts it.
-Deactivating one ends each of its network memberships through the one command that ends a
-membership (``app.consents.commands.end_membership``: seals go, notices are written) and
+Deactivating one ends each of its network memberships through the command a worker ends one
+with (``app.network.commands.end_member``: seals go, notices are written, agreements end) and
 deactivates its staff accounts, ending their sessions and tokens. Functions flush and never
 commit.
 """
@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.commands import Ended, end_sessions
-from app.consents.commands import end_membership
 from app.directory.rules import (
     OrganisationCode,
     OrganisationFacts,
@@ -29,6 +28,7 @@ from app.directory.rules import (
 )
 from app.models import NetworkMember, Organisation, OrgKind, User
 from app.models.staff import AccountAction
+from app.network.commands import end_member
 from app.refusals import N_, Conflict, NotFound, Refused
 from app.staff.commands import record_event
 from consent.status import MembershipStatus, membership_status
@@ -191,7 +191,7 @@ def deactivate_organisation(
     ended = 0
     for member in members:
         if membership_status(member.membership(), now) is not MembershipStatus.ENDED:
-            end_membership(session, gate, member, by_user_id=by_user_id)
+            end_member(session, gate, member, by_user_id=by_user_id)
             ended += 1
     staff = session.scalars(
         select(User)
