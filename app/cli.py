@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app import security_log
 from app.accounts.commands import PurgedSession
+from app.directory.queries import organisations_keyed, without_grantee_key
 from app.extensions import db, db_session
 from app.second_factor import commands as second_factor
 from app.second_factor.queries import wrapped_secret_counts
@@ -242,6 +243,9 @@ def keys_status() -> None:
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
+    keyless = without_grantee_key(db_session())
+    click.echo(f"organisations with a grantee key: {organisations_keyed(db_session())}")
+    click.echo("organisations without one yet: " + ("; ".join(keyless) if keyless else "none"))
     _echo_log_keys(keyring.log)
 
 
@@ -628,14 +632,19 @@ def second_factor_reset(username: str) -> None:
     """
     from sqlalchemy import select
 
-    from app.models import User
+    from app.models import Role, User
     from app.second_factor.events import Origin
+    from app.staff.commands import reset_second_factor
     from consent.base import utcnow
 
     user = db_session().scalar(select(User).where(User.username == username))
-    if user is None:
-        raise click.ClickException(f"no user {username!r}")
-    second_factor.remove_second_factor(db_session(), user, now=utcnow(), origin=Origin(None, "cli"))
+    if user is None or user.role is Role.CLIENT:  # clients sign in without a second factor
+        raise click.ClickException(f"no user {username!r} with a second factor")
+    # The administrator's page runs the same command: the account's history shows it (by a
+    # command line), as the security log does.
+    reset_second_factor(
+        db_session(), user, scope=None, by_id=None, origin=Origin(None, "cli"), now=utcnow()
+    )
     db_session().commit()
     click.echo(f"two-step sign-in of {username} is off; their sessions and API tokens have ended")
 

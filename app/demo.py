@@ -58,7 +58,7 @@ from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
-from sharing import blind_index
+from sharing import blind_index, seal
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 from sharing.keys import Keyring
@@ -221,6 +221,8 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
                 county_id=orgs[COUNTY_A].id,
             )
         )
+    # Each organisation's grantee key pair, as the directory makes it with the organisation.
+    seal.grantee_keys(session, keyring, [(org.id, None) for org in orgs.values()])
     gate = AccessGate(session, keyring, load_case_contexts)
     rng = random.Random(2026)  # noqa: S311  (deterministic fictional data, not security)
     today = helsinki_today()

@@ -15,6 +15,7 @@ from app.models import MemberKind, OrgKind, Phase, Role
 from app.models.intake import ConsentManner
 from app.models.partner import NoticeReason
 from app.models.review import GoalProgress
+from app.models.staff import AccountAction
 from consent.sections import SectionKind
 
 _E = TypeVar("_E", bound=enum.StrEnum)
@@ -95,6 +96,19 @@ SENT_STATES = {
     SentState.CLOSED_NO_ACTION: _l("Closed without action"),
 }
 
+# What an administrator (or a client's worker) did to an account, in its history.
+ACCOUNT_ACTIONS = {
+    AccountAction.INVITED: _l("Invitation link created"),
+    AccountAction.INVITATION_ACCEPTED: _l("Invitation accepted, password chosen"),
+    AccountAction.CHANGED: _l("Name, role or organisation changed"),
+    AccountAction.PASSWORD_SET: _l("One-time password set"),
+    AccountAction.SECOND_FACTOR_RESET: _l("Two-step sign-in reset"),
+    AccountAction.DEACTIVATED: _l("Deactivated"),
+    AccountAction.REACTIVATED: _l("Reactivated"),
+    AccountAction.SIGN_IN_LOCKED: _l("Sign-in locked"),
+    AccountAction.SIGN_IN_UNLOCKED: _l("Sign-in unlocked"),
+}
+
 
 def _labeller(table: Mapping[_E, LazyString]) -> Callable[[_E], str]:
     return lambda value: str(table[value])
@@ -111,4 +125,5 @@ def init_app(app: Flask) -> None:
         goal_progress_label=_labeller(GOAL_PROGRESS),
         consent_manner_label=_labeller(CONSENT_MANNERS),
         sent_state_label=_labeller(SENT_STATES),
+        account_action_label=_labeller(ACCOUNT_ACTIONS),
     )

@@ -70,7 +70,7 @@ PASSWORD_CHECKS = (
     "auth.second_factor_change",
 )
 TOKENS = ("api.create_token",)
-CODES = ("auth.activate", "person.bind")
+CODES = ("auth.activate", "person.bind", "auth.invitation")
 USERNAME_FIELD = "username"
 USERNAME_MAX = 200
 _FAILED = "tukiverkko_attempt_failed"  # g: this request's password or code was wrong

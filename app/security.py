@@ -188,15 +188,18 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     "team_member_id": UrlArgument(Whose.CLIENT, _team_member),
     "session_id": _row(UserSession.user_id, Whose.USER),
     "token_id": _row(ApiToken.user_id, Whose.USER),
-    # An account, for administrators alone (``@allow(Role.ADMIN)``), who manage every staff
-    # account; the view refuses client accounts (404).
+    # An account, for administrators alone (``@allow(Role.ADMIN)``); the view refuses (404)
+    # one the administrator does not manage (``app.staff.rules.may_manage``).
     "user_id": UrlArgument(Whose.VALUE),
+    # An organisation of the directory, for administrators alone: the directory is not
+    # secret, and the view lets a county's administrator change only its own county's.
+    "organisation_id": UrlArgument(Whose.VALUE),
     "notice_id": _row(RevocationNotice.organisation_id, Whose.ORGANISATION),
     "notification_id": _row(Notification.county_id, Whose.ORGANISATION),
     "kind": UrlArgument(Whose.VALUE),  # a plan section's kind
     "number": UrlArgument(Whose.VALUE),  # a version number of what the other ids name
     "version": UrlArgument(Whose.VALUE),  # a published information text's version
-    "token": UrlArgument(Whose.VALUE),  # a close person's link (see ``person_grantee``)
+    "token": UrlArgument(Whose.VALUE),  # a close person's link, a staff invitation's
     "filename": UrlArgument(Whose.VALUE),  # a static file
 }
 

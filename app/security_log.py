@@ -48,6 +48,13 @@ class Kind(enum.StrEnum):
     TOKEN_REVOKED = "token_revoked"  # noqa: S105  (an event's name, not a secret)
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ACCOUNT_REACTIVATED = "account_reactivated"
+    ACCOUNT_INVITED = "account_invited"  # an administrator issued an invitation link
+    INVITATION_ACCEPTED = "invitation_accepted"
+    ACCOUNT_CHANGED = "account_changed"  # name, role or organisation (app.staff)
+    SECOND_FACTOR_RESET = "second_factor_reset"  # by an administrator
+    SIGN_IN_LOCKED = "sign_in_locked"  # a client's sign-in, by their worker or an administrator
+    SIGN_IN_UNLOCKED = "sign_in_unlocked"
+    ORGANISATION = "organisation"  # the directory: operation=create|update|deactivate|reactivate
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
     THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
     REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import may_be_session_secret, may_be_token
 from app.issued_secrets import token_digest
-from app.models import Role, User
+from app.models import User
 from app.models.api_token import ApiToken
 from app.models.user_session import UserSession
-from app.pagination import ListPage, paginate
 
 
 def find_session(session: Session, secret: str) -> tuple[UserSession, User] | None:
@@ -73,16 +72,6 @@ def find_token(session: Session, secret: str, *, now: datetime) -> tuple[User, A
     if token.revoked_at is not None or token.expires_at <= now or not user.active:
         return None
     return user, token
-
-
-STAFF_PER_PAGE = 50
-
-
-def staff_accounts(session: Session, *, page: int) -> ListPage[User]:
-    """Staff and administrator accounts (not clients': their sign-in is their worker's matter),
-    by username, a page at a time."""
-    query = select(User).where(User.role != Role.CLIENT).order_by(User.username, User.id)
-    return paginate(session, query, page=page, per_page=STAFF_PER_PAGE).map(lambda row: row[0])
 
 
 def open_sessions(session: Session, user_id: uuid.UUID) -> int:

@@ -181,6 +181,10 @@ class SessionEnd(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105  (an event's name, not a secret)
     PASSWORD_SET = "password_set"  # noqa: S105  (an event's name, not a secret)
     DEACTIVATED = "deactivated"
+    ACCOUNT_CHANGED = "account_changed"  # a new role or organisation (app.staff)
+    SECOND_FACTOR_RESET = "second_factor_reset"
+    ORGANISATION_DEACTIVATED = "organisation_deactivated"
+    SIGN_IN_LOCKED = "sign_in_locked"  # a client's sign-in
     IDLE = "idle"
     LIFETIME = "lifetime"
 

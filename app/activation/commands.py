@@ -24,7 +24,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.accounts.commands import end_sessions
+from app.accounts.commands import Ended, end_sessions
 from app.activation.queries import live_codes
 from app.activation.rules import (
     CODE_ATTEMPTS,
@@ -39,7 +39,9 @@ from app.cases.queries import latest_cases
 from app.issued_secrets import code_matches, format_code, hash_code, new_code, read_code
 from app.models import Case, Role, User
 from app.models.activation import ActivationCode, CodeState
-from app.refusals import N_, Refused
+from app.models.staff import AccountAction
+from app.refusals import N_, Conflict, Refused
+from app.staff.commands import record_event
 from app.transactions import execute_kept
 from consent.base import UTCDateTime, utcnow
 
@@ -89,8 +91,13 @@ def issue_code(
     now: datetime | None = None,
     lifetime: timedelta = LIFETIME,
 ) -> IssuedCode:
-    """A new code for the client; any earlier code still usable is cancelled (one at a time)."""
+    """A new code for the client; any earlier code still usable is cancelled (one at a time).
+
+    :raises SignInLocked: while the client's sign-in is locked (a code would unlock it).
+    """
     now = now or utcnow()
+    if sign_in_locked(session, client_id):
+        raise SignInLocked()
     for earlier in live_codes(session, client_id, now):
         earlier.cancelled_at = now
         earlier.cancelled_by_id = issued_by_id
@@ -247,3 +254,62 @@ def activate(
     )
     session.refresh(code)
     return account
+
+
+# -- locking the client's sign-in ---------------------------------------------------------------
+
+
+class NotAClientAccount(Conflict):
+    """Raised when locking or unlocking a sign-in that is not a client's (staff accounts are
+    deactivated by an administrator instead)."""
+
+    code = "not_a_client_account"
+    message = N_("This is not a client's sign-in.")
+
+
+class SignInLocked(Conflict):
+    """Raised when issuing a code while the client's sign-in is locked."""
+
+    code = "sign_in_locked"
+    message = N_("The client's sign-in is locked. Unlock it first.")
+
+
+def sign_in_locked(session: Session, client_id: uuid.UUID) -> bool:
+    """Whether the client has a sign-in and it is locked."""
+    return (
+        session.scalar(select(User.id).where(User.client_id == client_id, User.active.is_(False)))
+        is not None
+    )
+
+
+def lock_sign_in(
+    session: Session, account: User, *, by_id: uuid.UUID | None, now: datetime
+) -> Ended:
+    """Lock a client's sign-in: it cannot sign in, its sessions and tokens end now and its
+    unused codes are cancelled; no code is issued until it is unlocked.
+
+    :raises NotAClientAccount: for a staff account.
+    """
+    if account.role is not Role.CLIENT or account.client_id is None:
+        raise NotAClientAccount()
+    account.active = False
+    for code in live_codes(session, account.client_id, now):
+        code.cancelled_at = now
+        code.cancelled_by_id = by_id
+    record_event(session, account, AccountAction.SIGN_IN_LOCKED, by_id=by_id, at=now)
+    session.flush()
+    return end_sessions(session, account.id, now=now)
+
+
+def unlock_sign_in(
+    session: Session, account: User, *, by_id: uuid.UUID | None, now: datetime
+) -> None:
+    """Let a locked client's sign-in be used again, with the password it had.
+
+    :raises NotAClientAccount: for a staff account.
+    """
+    if account.role is not Role.CLIENT:
+        raise NotAClientAccount()
+    account.active = True
+    record_event(session, account, AccountAction.SIGN_IN_UNLOCKED, by_id=by_id, at=now)
+    session.flush()

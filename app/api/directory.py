@@ -1,16 +1,23 @@
-"""The directory of organisations (no client data: every signed-in role may read it)."""
+"""The directory of organisations (no client data: every signed-in role may read it).
+
+The same search as the administration's directory page (``app.directory.queries``):
+organisations by name, their kind, whether they are an authority (may receive statutory
+disclosures), the county a local one belongs to, business id, contact details and state.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from flask import abort
 from marshmallow import fields, validate
-from sqlalchemy import func, select
 
 from app.api import bp
 from app.api.accounts import ALL_ROLES
 from app.api.schemas import PageQuery, Strict, enum_field, page_body, page_of
 from app.api.spec import operation
+from app.directory.queries import search
 from app.extensions import db_session
 from app.models import Organisation, OrgKind
 
@@ -19,7 +26,10 @@ class OrganisationQuery(PageQuery):
     kind = enum_field(OrgKind, metadata={"description": "Only organisations of this kind."})
     q = fields.String(
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "Part of the name, in any case."},
+        metadata={"description": "Part of the name or the business id, in any case."},
+    )
+    active = fields.Boolean(
+        metadata={"description": "Only active (true) or inactive (false) organisations."}
     )
 
 
@@ -28,6 +38,25 @@ class OrganisationOut(Strict):
     name = fields.String(required=True)
     kind = enum_field(OrgKind, required=True)
     municipality = fields.String(required=True, allow_none=True)
+    authority = fields.Boolean(
+        required=True,
+        attribute="is_authority",
+        metadata={"description": "May receive statutory disclosures (never an NGO)."},
+    )
+    county_id = fields.UUID(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The county a local organisation belongs to; null: it spans counties."
+        },
+    )
+    business_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "Y-tunnus, e.g. 0109862-8."}
+    )
+    phone = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    address = fields.String(required=True, allow_none=True)
+    active = fields.Boolean(required=True)
 
 
 @operation(
@@ -41,23 +70,33 @@ class OrganisationOut(Strict):
     response=page_of(OrganisationOut, "OrganisationPage"),
 )
 def organisations(query: dict[str, Any]) -> dict[str, Any]:
-    conditions = []
-    if "kind" in query:
-        conditions.append(Organisation.kind == query["kind"])
-    if "q" in query:
-        escaped = query["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(func.lower(Organisation.name).like(f"%{escaped}%", escape="\\"))
-    total = db_session().scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
     page, per_page = query["page"], query["per_page"]
-    rows = (
-        db_session()
-        .scalars(
-            select(Organisation)
-            .where(*conditions)
-            .order_by(Organisation.name, Organisation.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-        .all()
+    listing = search(
+        db_session(),
+        q=query.get("q", ""),
+        kind=query.get("kind"),
+        active=query.get("active"),
+        page=page,
+        per_page=per_page,
     )
-    return page_body(list(rows), page=page, per_page=per_page, total=total)
+    return page_body(
+        [org for org, _ in listing.rows], page=listing.page, per_page=per_page, total=listing.total
+    )
+
+
+@operation(
+    bp,
+    "/organisations/<uuid:organisation_id>",
+    "GET",
+    summary="One organisation of the directory",
+    tag="Directory",
+    roles=ALL_ROLES,
+    response=OrganisationOut,
+    statuses=(404,),
+)
+def organisation(organisation_id: uuid.UUID) -> Organisation:
+    """Its kind, whether it is an authority, its county, business id, contacts and state."""
+    found = db_session().get(Organisation, organisation_id)
+    if found is None:
+        abort(404)
+    return found

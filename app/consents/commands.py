@@ -325,7 +325,7 @@ def record_statutory_disclosure(
     )
     codes = disclosure_codes(
         membership_status(member.membership(), at) if member is not None else None,
-        is_authority=organisation is not None and organisation.kind.is_authority,
+        is_authority=organisation is not None and organisation.is_authority,
         sections=sections,
         provision=provision,
         justification=justification,
@@ -396,7 +396,7 @@ def _grantee(
     organisation = (
         session.get(Organisation, member.organisation_id) if member.organisation_id else None
     )
-    is_authority = organisation is not None and organisation.kind.is_authority
+    is_authority = organisation is not None and organisation.is_authority
     return member, Grantee(
         status=membership_status(member.membership(), at),
         commitment_missing=not is_authority and member.confidentiality_committed_on is None,

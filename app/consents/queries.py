@@ -207,7 +207,7 @@ def member_info(member: NetworkMember, person_name: str | None, now: datetime) -
         status=status,
         starts_on=member.starts_on,
         ends_on=member.ends_on,
-        is_authority=organisation is not None and organisation.kind.is_authority,
+        is_authority=organisation is not None and organisation.is_authority,
         committed_on=member.confidentiality_committed_on,
     )
 

@@ -76,4 +76,4 @@ class NetworkMember(Base):
     @property
     def needs_confidentiality_commitment(self) -> bool:
         """Authorities are bound by law; everyone else commits in writing first."""
-        return self.organisation is None or not self.organisation.kind.is_authority
+        return self.organisation is None or not self.organisation.is_authority

@@ -57,8 +57,13 @@ class User(Base):
     password_must_change: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The county whose administrator invited this partner organisation's staff member: that
+    # county's administrators manage the account too (``app.staff.rules.may_manage``).
+    invited_by_county_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
 
-    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(
+        lazy="joined", foreign_keys=[organisation_id]
+    )
 
     # flask-login protocol
     @property

@@ -159,12 +159,12 @@ def add_organisation_member(
 ) -> NetworkMember:
     """Add an organisation from the directory; its kind follows the organisation's kind.
 
-    :raises NotInDirectory: when the organisation is missing or is a county.
+    :raises NotInDirectory: when the organisation is missing, inactive or a county.
     :raises InvalidPeriod: when the membership would end before it starts.
     :raises DuplicateMembership: when it already is a member for an overlapping period.
     """
     organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind not in MEMBER_KIND_OF:
+    if organisation is None or not organisation.active or organisation.kind not in MEMBER_KIND_OF:
         raise NotInDirectory()
     if ends_before_start(starts_on, ends_on):
         raise InvalidPeriod()

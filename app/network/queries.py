@@ -20,11 +20,12 @@ from sharing.gate import AccessGate
 
 
 def directory(session: Session) -> list[Organisation]:
-    """Organisations that may join a network (every kind but counties), by kind and name."""
+    """Active organisations that may join a network (every kind but counties), by kind and
+    name."""
     return list(
         session.scalars(
             select(Organisation)
-            .where(Organisation.kind != OrgKind.COUNTY)
+            .where(Organisation.kind != OrgKind.COUNTY, Organisation.active.is_(True))
             .order_by(Organisation.kind, Organisation.name)
         )
     )

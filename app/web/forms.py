@@ -8,8 +8,13 @@ from datetime import date, datetime
 
 from flask import flash
 from flask_babel import format_date, gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordTooShort
 from app.extensions import db_session
 from app.refusals import Refused
 from app.transactions import discard_work
@@ -76,3 +81,49 @@ def flash_refusal(refusal: Refused) -> None:
     """
     discard_work(db_session())
     flash(gettext(refusal.message, **shown_params(refusal)), "error")
+
+
+PASSPHRASE_HINT = _l(
+    "At least %(min)d characters. Three or four words in a row that have nothing to "
+    "do with each other are easy to remember and hard to guess.",
+    min=MIN_PASSWORD_LENGTH,
+)
+
+
+def new_password_fields(
+    label: LazyString,
+    *,
+    required: LazyString,
+    description: LazyString = PASSPHRASE_HINT,
+    confirm_label: LazyString | None = None,
+) -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation, for a form class: ``password, confirm = …``.
+
+    The one new-password block of every form that sets one (activation, a password change,
+    an administrator's one-time password, an invitation); the templates render it with the
+    ``new_password`` macro. The length is checked here already; the rest of the one password
+    rule (``app.accounts.rules.check_password``) is the command's, and its refusal shows on
+    the ``password`` field through ``refusals_shown_on``.
+    """
+    password = PasswordField(
+        label,
+        description=description,
+        validators=[
+            DataRequired(message=required),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(PasswordTooShort.message, min=MIN_PASSWORD_LENGTH),
+            ),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        confirm_label or _l("Type the password again"),
+        validators=[
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm

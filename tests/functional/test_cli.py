@@ -68,6 +68,10 @@ def test_demo_seed_is_idempotent_and_prints_logins(tmp_path: Path) -> None:
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "already present" in second.output
     assert counts() == after_first
+    # Every organisation has its grantee key, as the directory makes one with it.
+    status = runner.invoke(args=["keys", "status"]).output
+    assert f"organisations with a grantee key: {after_first[0]}" in status, status
+    assert "organisations without one yet: none" in status, status
 
 
 def test_demo_seed_without_keys_says_how_to_fix_it(tmp_path: Path) -> None:

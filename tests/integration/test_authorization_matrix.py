@@ -297,6 +297,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "token": link.token,
         "version": CURRENT_VERSION,
         "filename": "app.css",
+        "organisation_id": organisation.id,
     }
     consent = db.get(Consent, base.consent.id)
     assert consent is not None

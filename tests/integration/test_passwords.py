@@ -188,11 +188,19 @@ def test_deactivation_ends_every_session_and_token_and_cannot_lock_out_oneself(
     assert refused.headers["Location"] == own
     assert "You cannot deactivate your own account." in client.get(own).get_data(as_text=True)
     assert reload(db, admin).active
-    # A client's account is their worker's matter, not the administrator's page.
+    # A client's sign-in is locked, not deactivated, and gets no one-time password: the
+    # administrator's page of it shows its state only (app.web.admin.clients).
     record = factories.county_case(db)
     account = factories.user(db, Role.CLIENT, client=record.client)
     db.commit()
-    assert client.get(f"/admin/users/{account.id}").status_code == 404
+    page = client.get(f"/admin/users/{account.id}").get_data(as_text=True)
+    assert "Lock the client's sign-in" in page and "Set a one-time password" not in page
+    path = f"/admin/users/{account.id}"
+    for action in ("/deactivate", "/password"):
+        assert (
+            client.post(path + action, data={"csrf_token": csrf_token(client, path)}).status_code
+            == 404
+        )
 
 
 def test_a_client_changes_their_password_in_plain_words(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.models import OrgKind, Role, User
 from app.models.second_factor import RecoveryCode, SecondFactor
+from app.models.staff import AccountAction, AccountEvent
 from app.request_log import JsonFormatter
 from app.second_factor import commands, queries
 from app.second_factor.rules import code_at, provisioning_uri, time_step
@@ -500,5 +501,7 @@ def test_an_operator_can_reset_a_lost_factor_from_the_command_line(
     assert not queries.has_second_factor(db, worker)
     assert client.get("/caseworker/").status_code == 302  # the session ended
     assert login(client, username).headers["Location"] == "/caseworker/"
+    history = db.scalars(select(AccountEvent).where(AccountEvent.user_id == worker.id)).all()
+    assert [(e.action, e.by_id) for e in history] == [(AccountAction.SECOND_FACTOR_RESET, None)]
     unknown = app.test_cli_runner().invoke(args=["second-factor", "reset", "nobody"])
     assert unknown.exit_code != 0 and "no user" in unknown.output

@@ -82,6 +82,10 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),
     "administrator's home": ("admin", "/admin/", 3),
+    # The session, the count, the page's rows (staff counted in a correlated subquery).
+    "administrator's organisations": ("admin", "/admin/organisations", 3),
+    "administrator's staff accounts": ("admin", "/admin/users", 3),
+    "administrator's clients' sign-ins": ("admin", "/admin/clients", 3),
 }
 
 

@@ -133,6 +133,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "consents",
         "contacts",
         "dashboard",
+        "directory",
         "ending",
         "fhir",
         "intake",
@@ -144,6 +145,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "release",
         "reviews",
         "second_factor",
+        "staff",
     ]
 
 

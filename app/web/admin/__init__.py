@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 
-from app.web.admin import team_lead, views  # noqa: E402, F401  (register the routes)
+from app.web.admin import (  # noqa: E402, F401  (registers the routes)
+    clients,
+    organisations,
+    team_lead,
+    views,
+)

@@ -7,6 +7,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 from app.web.auth import (  # noqa: E402, F401  (registers the routes)
     account,
     activation,
+    invitation,
     second_factor,
     views,
 )

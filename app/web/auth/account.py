@@ -17,12 +17,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
 from app import security_log
 from app.accounts import commands as accounts
 from app.accounts.queries import sessions_of, tokens_of
-from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SessionEnd
+from app.accounts.rules import MAX_PASSWORD_LENGTH, SessionEnd
 from app.extensions import db_session
 from app.models import Role, User
 from app.rate_limits import count_failure
@@ -36,7 +36,7 @@ from app.security import (
     role_home,
 )
 from app.web.auth import bp
-from app.web.forms import refusals_shown_on
+from app.web.forms import new_password_fields, refusals_shown_on
 from consent.base import utcnow
 
 Page = str | tuple[str, int]
@@ -56,26 +56,10 @@ class PasswordChangeForm(FlaskForm):
         ],
         render_kw={"autocomplete": "current-password"},
     )
-    password = PasswordField(
+    password, confirm = new_password_fields(
         _l("New password"),
-        description=_l(
-            "At least %(min)d characters. Three or four words in a row that have nothing to "
-            "do with each other are easy to remember and hard to guess.",
-            min=MIN_PASSWORD_LENGTH,
-        ),
-        validators=[
-            DataRequired(message=_l("Choose a new password.")),
-            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Type the new password again"),
-        validators=[
-            DataRequired(message=_l("Type the password again.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
+        required=_l("Choose a new password."),
+        confirm_label=_l("Type the new password again"),
     )
 
 

@@ -24,12 +24,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Regexp
 
 from app import security_log
 from app.accounts.commands import record_sign_in
-from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordTooShort
 from app.activation import commands as activation
 from app.activation.rules import USERNAME_PATTERN
 from app.extensions import db_session
@@ -47,7 +46,7 @@ from app.security import (
 from app.web.auth import bp
 from app.web.auth.forms import LoginForm
 from app.web.auth.views import check_credentials
-from app.web.forms import refusals_shown_on
+from app.web.forms import new_password_fields, refusals_shown_on
 from consent.base import utcnow
 
 Page = str | tuple[str, int]
@@ -84,30 +83,8 @@ class ActivationForm(FlaskForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
-    password = PasswordField(
-        _l("Choose a password"),
-        description=_l(
-            "At least %(min)d characters. Three or four words in a row that have nothing to "
-            "do with each other are easy to remember and hard to guess.",
-            min=MIN_PASSWORD_LENGTH,
-        ),
-        validators=[
-            DataRequired(message=_l("Choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=_l(PasswordTooShort.message, min=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Type the password again"),
-        validators=[
-            DataRequired(message=_l("Type the password again.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
+    password, confirm = new_password_fields(
+        _l("Choose a password"), required=_l("Choose a password.")
     )
 
 

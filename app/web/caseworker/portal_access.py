@@ -27,6 +27,8 @@ from app.models.activation import ActivationCode, CodeState
 from app.security import allow, gate, password_hasher
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
+from app.web.forms import flash_refusal
+from app.web.sign_in_locks import log_locked, log_unlocked
 from consent.base import utcnow
 from consent.decision import BasisKind
 from consent.facts import Action, Purpose
@@ -102,14 +104,21 @@ def portal_access(page: ClientPage) -> Page:
 @bp.route("/clients/<uuid:client_id>/portal-access/codes", methods=["POST"])
 @allow(Role.CASEWORKER)
 @client_page
-def portal_access_issue(page: ClientPage) -> Page:
+def portal_access_issue(page: ClientPage) -> Page | Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not _has_relationship(page):
         abort(403)
-    issued = activation.issue_code(
-        db_session(), password_hasher(), client_id=page.client.id, issued_by_id=page.actor.user_id
-    )
+    try:
+        issued = activation.issue_code(
+            db_session(),
+            password_hasher(),
+            client_id=page.client.id,
+            issued_by_id=page.actor.user_id,
+        )
+    except activation.SignInLocked as refusal:
+        flash_refusal(refusal)
+        return redirect(url_for("caseworker.portal_access", client_id=page.client.id))
     # Shown in this response only (no redirect): the code's text is stored nowhere. The edge
     # commits the code's hash once this page has been rendered.
     return _render(page, issued=issued)
@@ -130,4 +139,39 @@ def portal_access_cancel(page: ClientPage, code_id: uuid.UUID) -> Response:
         flash(gettext("The code was cancelled. It can no longer be used."), "info")
     else:
         flash(gettext("The code could no longer be used anyway; nothing was changed."), "info")
+    return redirect(url_for("caseworker.portal_access", client_id=page.client.id))
+
+
+def _client_account(page: ClientPage) -> User:
+    """The client's sign-in, for a worker with a relationship to the case (403 without one,
+    404 when the client has none)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not _has_relationship(page):
+        abort(403)
+    account = db_session().scalar(select(User).where(User.client_id == page.client.id))
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.route("/clients/<uuid:client_id>/portal-access/lock", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def portal_access_lock(page: ClientPage) -> Response:
+    account = _client_account(page)
+    ended = activation.lock_sign_in(db_session(), account, by_id=page.actor.user_id, now=utcnow())
+    log_locked(account, ended)
+    flash(gettext("The client's sign-in is locked and every sign-in of theirs has ended."), "info")
+    return redirect(url_for("caseworker.portal_access", client_id=page.client.id))
+
+
+@bp.route("/clients/<uuid:client_id>/portal-access/unlock", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def portal_access_unlock(page: ClientPage) -> Response:
+    account = _client_account(page)
+    activation.unlock_sign_in(db_session(), account, by_id=page.actor.user_id, now=utcnow())
+    log_unlocked(account)
+    flash(gettext("The client can sign in again with their own password."), "info")
     return redirect(url_for("caseworker.portal_access", client_id=page.client.id))

@@ -1,0 +1,1 @@
+"""The organisation directory: organisations, their kind, authority, contacts and state."""

@@ -1,0 +1,1 @@
+"""Administering staff accounts: invitations, role and organisation, resets, deactivation."""
