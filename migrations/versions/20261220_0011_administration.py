@@ -1,7 +1,7 @@
 """The organisation directory and the administration of staff accounts.
 
-Revision ID: admin
-Revises: 0007_access_log_key_id
+Revision ID: 0011_administration
+Revises: 0010_team_leads
 Create Date: 2026-12-20
 
 Organisations gain their county (NULL: spanning counties), whether they are an authority
@@ -13,8 +13,8 @@ administrative actions are new tables; a user records the county that invited th
 import sqlalchemy as sa
 from alembic import op
 
-revision = "admin"
-down_revision = "0007_access_log_key_id"
+revision = "0011_administration"
+down_revision = "0010_team_leads"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Notifications sent by prison and probation staff, and endings that ask for a reason.
 
-Revision ID: intake
+Revision ID: 0008_staff_notifications
 Revises: 0007_access_log_key_id
 Create Date: 2026-12-20
 
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from alembic import op
 
-revision = "intake"
+revision = "0008_staff_notifications"
 down_revision = "0007_access_log_key_id"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """Log queries get a short reference (LQ-7K3M); caseworkers get a team lead or deputy.
 
-Revision ID: clientlog
-Revises: 0007_access_log_key_id
+Revision ID: 0010_team_leads
+Revises: 0009_review_goals
 Create Date: 2026-12-07
 
 ``log_queries.reference``: what the client and the worker call a query (the id stays
@@ -17,8 +17,8 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "clientlog"
-down_revision = "0007_access_log_key_id"
+revision = "0010_team_leads"
+down_revision = "0009_review_goals"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Reviews assess each plan goal: ``plan_review_goals``, with the client's view per goal.
 
-Revision ID: clientpages
-Revises: 0007_access_log_key_id
+Revision ID: 0009_review_goals
+Revises: 0008_staff_notifications
 Create Date: 2026-12-20
 
 One row per plan section whose goals a review assessed: where the goal stands (achieved,
@@ -12,8 +12,8 @@ own view of it as ciphertext. A new table: nothing existing changes.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "clientpages"
-down_revision = "0007_access_log_key_id"
+revision = "0009_review_goals"
+down_revision = "0008_staff_notifications"
 branch_labels = None
 depends_on = None
 
