@@ -17,6 +17,7 @@ from app.models import receipt as _receipt  # noqa: F401
 from app.models import release as _release  # noqa: F401
 from app.models import review as _review  # noqa: F401
 from app.models import second_factor as _second_factor  # noqa: F401
+from app.models import transfer as _transfer  # noqa: F401
 from app.models import user_session as _user_session  # noqa: F401
 from app.models.case import (
     Case,

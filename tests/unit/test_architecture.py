@@ -144,6 +144,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "release",
         "reviews",
         "second_factor",
+        "transfer",
     ]
 
 
