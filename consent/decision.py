@@ -118,11 +118,13 @@ def _decide_county_staff(request: AccessRequest, case: CaseContext) -> Decision:
         if (
             case.transfer_to is not None
             and actor.organisation_id == case.transfer_to
+            and (case.closed_at is None or request.at < case.closed_at)
             and request.purpose is Purpose.LIST
             and request.action is Action.READ
             and request.scope is DataScope.NAME
         ):
-            # A transfer proposed to their county: its staff recognise whom it concerns.
+            # A transfer proposed to their county: its staff recognise whom it concerns (a
+            # closed case cannot be accepted, so its proposal shows nothing).
             return _allow(Reason.ALLOWED_TRANSFER_PROPOSED)
         return _deny(Reason.DENIED_OTHER_COUNTY)
     if request.purpose is Purpose.LIST:

@@ -6,8 +6,8 @@ Each act leaves its entry in the client's tamper-evident access log through the 
 gate lets it read while the proposal waits), and an acceptance once more as its first case
 work as the new owner.
 
-Accepting moves the case: the owning county of the client and of the case, the case's
-notifications, and the responsible worker (the accepting worker, from today) with the
+Accepting moves the case: the owning county of the client and of all its cases (earlier
+closed ones too), the client's notifications, and the responsible worker (the accepting worker, from today) with the
 sending county's case team and work tasks ended. The network, the plan, the consents with
 their history, the checklist and every other row of the case stay where they are, keyed by
 the case: they follow it. Consents follow ``consent.transfer.consent_fate``: those ending
@@ -222,8 +222,15 @@ def accept_transfer(
         .where(WorkTaskReason.case_id == case.id, WorkTaskReason.valid_until > now)
         .values(valid_until=now)
     )
+    # The client's record moves whole: earlier (closed) cases and every notification too, so
+    # that no list of the sending county names a client it may no longer read.
     session.execute(
-        update(Notification).where(Notification.case_id == case.id).values(county_id=receiving)
+        update(Notification).where(Notification.client_id == client.id).values(county_id=receiving)
+    )
+    session.execute(
+        update(Case)
+        .where(Case.client_id == client.id, Case.id != case.id)
+        .values(county_id=receiving)
     )
     case.county_id = client.county_id = receiving
     session.flush()

@@ -540,3 +540,23 @@ def test_the_transfer_pages_exist_in_finnish_and_swedish(
     assert "Ehdota siirtoa" in body(sender.get(page))
     sender.environ_base["HTTP_ACCEPT_LANGUAGE"] = "sv"
     assert "Föreslå en överföring" in body(sender.get(page))
+
+
+def test_the_whole_record_moves_so_no_list_of_the_sender_names_the_client(
+    app, client: FlaskClient, db: Session, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    earlier = Case(
+        client_id=world.client.id,
+        county_id=world.a.id,
+        opened_at=world.case.opened_at - timedelta(days=400),
+        closed_at=world.case.opened_at - timedelta(days=200),
+    )
+    db.add(earlier)
+    db.commit()
+    sender = signed_in(app, world.a_worker)
+    receiver = signed_in(app, world.b_worker)
+    accept(db, world, propose(db, world))
+    assert db.get(Case, earlier.id).county_id == world.b.id  # type: ignore[union-attr]
+    caseload = sender.get("/caseworker/clients")
+    assert caseload.status_code == 200 and NAME not in body(caseload)
+    assert NAME in body(receiver.get("/caseworker/clients"))

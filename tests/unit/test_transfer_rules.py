@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -157,3 +158,10 @@ def test_what_each_consent_does_on_transfer(
     direction: Direction, member_org: uuid.UUID | None, fate: TransferFate
 ) -> None:
     assert consent_fate(direction, member_org, sending_county_id=A, receiving_county_id=B) is fate
+
+
+def test_a_closed_case_shows_the_receiving_county_nothing() -> None:
+    closed = replace(facts_at(TransferState.PROPOSED), closed_at=AT)
+    actor = Actor(ActorRole.CASEWORKER, user_id=WORKER[Side.RECEIVING], organisation_id=B)
+    request = AccessRequest(actor, CLIENT, Action.READ, Purpose.LIST, AT, DataScope.NAME)
+    assert decide(request, closed).reason is Reason.DENIED_OTHER_COUNTY
