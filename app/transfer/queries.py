@@ -3,6 +3,7 @@ what the client is told (a fixed number of statements each)."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import Client
 from app.models.transfer import CountyTransfer, TransferState
+from app.pagination import ListPage, paginate
 from consent.facts import Actor, Purpose
 from consent.models import Consent
 from sharing.fields import sealed
@@ -151,3 +153,51 @@ def client_transfers(session: Session, client_id: uuid.UUID) -> list[ClientTrans
         )
         for t in transfers
     ]
+
+
+class Direction(enum.StrEnum):
+    """Transfers to the reader's county, or proposed by it."""
+
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+def county_transfers(
+    session: Session,
+    county_id: uuid.UUID,
+    direction: Direction,
+    *,
+    state: TransferState | None,
+    page: int,
+    per_page: int,
+) -> ListPage[CountyTransfer]:
+    """A page of the county's transfers, newest first (two statements)."""
+    side = (
+        CountyTransfer.to_county_id
+        if direction is Direction.INCOMING
+        else CountyTransfer.from_county_id
+    )
+    query = select(CountyTransfer).where(side == county_id)
+    if state is not None:
+        query = query.where(CountyTransfer.state == state)
+    rows = paginate(
+        session,
+        query.options(*_WITH_PEOPLE).order_by(CountyTransfer.proposed_at.desc(), CountyTransfer.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count()).select_from(query.order_by(None).subquery()),
+    )
+    return rows.map(lambda row: row[0])
+
+
+def recognised_names(
+    session: Session, gate: AccessGate, actor: Actor, transfers: Sequence[CountyTransfer]
+) -> dict[uuid.UUID, str]:
+    """The names of the clients of the transfers proposed to the actor's county and waiting
+    (one gate call): the only clients of another county it may recognise."""
+    waiting = [
+        t
+        for t in transfers
+        if t.state is TransferState.PROPOSED and t.to_county_id == actor.organisation_id
+    ]
+    return {found.transfer.id: found.name for found in _named(session, gate, actor, waiting)}

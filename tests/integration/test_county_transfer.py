@@ -51,7 +51,7 @@ from sharing.errors import AccessDenied
 from sharing.fields import sealed
 from sharing.models import DataKey, GranteeKey, KeySeal
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import api_token, csrf_token, login
 
 NAME = "Kuvitteellinen Taisto"
 GOALS = "Oma vuokra-asunto Tampereelta (fictional)"
@@ -560,3 +560,39 @@ def test_the_whole_record_moves_so_no_list_of_the_sender_names_the_client(
     caseload = sender.get("/caseworker/clients")
     assert caseload.status_code == 200 and NAME not in body(caseload)
     assert NAME in body(receiver.get("/caseworker/clients"))
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+def test_the_api_lists_the_county_s_transfers_naming_only_waiting_clients(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    receiver = api_token(client, world.b_worker.username)
+    sender = api_token(client, world.a_worker.username)
+    partner = api_token(client, world.housing.staff.username)
+    made = propose(db, world)
+
+    waiting = client.get("/api/v1/transfers", headers=receiver).get_json()
+    assert waiting["total"] == 1
+    [item] = waiting["items"]
+    assert item["id"] == str(made.id) and item["state"] == "proposed"
+    assert item["client"] == {"id": str(world.client.id), "name": NAME}
+    assert item["from_county"]["name"] == world.a.name and item["reason"] == "moved"
+    assert (
+        client.get("/api/v1/transfers?direction=outgoing", headers=receiver).get_json()["total"]
+        == 0
+    )
+    mine = client.get("/api/v1/transfers?direction=outgoing", headers=sender).get_json()
+    assert [i["client"] for i in mine["items"]] == [None]  # the sender's record: no name here
+    assert client.get("/api/v1/transfers", headers=partner).status_code == 403
+    bad = client.get("/api/v1/transfers?direction=sideways", headers=receiver)
+    assert bad.status_code == 422
+    assert [e["parameter"] for e in bad.get_json()["errors"]] == ["direction"]
+
+    stored = db.get(CountyTransfer, made.id)  # the requests closed the session
+    assert stored is not None
+    accept(db, world, stored)
+    answered = client.get("/api/v1/transfers?state=accepted", headers=receiver).get_json()
+    assert [(i["state"], i["client"]) for i in answered["items"]] == [("accepted", None)]
+    assert client.get("/api/v1/transfers?state=proposed", headers=receiver).get_json()["total"] == 0
