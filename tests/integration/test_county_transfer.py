@@ -469,12 +469,17 @@ def test_the_pages_walk_a_transfer_from_proposal_to_acceptance(
     partner = signed_in(app, world.housing.staff)
     assert partner.get("/caseworker/transfers").status_code == 403
     assert partner.get(detail).status_code == 403
+    shared = f"/partner/clients/{world.client.id}"
+    assert GOALS in body(partner.get(shared))  # the partner's view, before
 
     accepted = receiver.post(f"{detail}/accept", data={"csrf_token": csrf_token(receiver, detail)})
     assert accepted.status_code == 302
     assert accepted.headers["Location"].endswith(f"/caseworker/clients/{world.client.id}")
     record = receiver.get(f"/caseworker/clients/{world.client.id}")
     assert record.status_code == 200 and NAME in body(record)
+    # The partner's consent continues: its page shows the same section after the transfer.
+    after = partner.get(shared)
+    assert after.status_code == 200 and GOALS in body(after)
 
     # The sending county: the record is gone (404 like any other county's), the transfer
     # record stays, without the client's name.
