@@ -7,14 +7,15 @@ gate lets it read while the proposal waits), and an acceptance once more as its 
 work as the new owner.
 
 Accepting moves the case: the owning county of the client and of all its cases (earlier
-closed ones too), the client's notifications, and the responsible worker (the accepting worker, from today) with the
-sending county's case team and work tasks ended. The network, the plan, the consents with
-their history, the checklist and every other row of the case stay where they are, keyed by
-the case: they follow it. Consents follow ``consent.transfer.consent_fate``: those ending
-end now with their event and the seals go with them (``AccessGate.sync_seals``). County
-staff never hold keys of their own: the server opens a data key for them only after the
-gate has decided, and the gate decides by the owning county, so the keys follow the owner
-at the instant of the commit, and the sending county's staff are refused from then on.
+closed ones too), the client's notifications, and the responsible worker (the accepting
+worker, from today), with the sending county's case team and work tasks ended. The
+network, the plan, the consents with their history, the checklist and every other row of
+the case stay where they are, keyed by the case: they follow it. Consents follow
+``consent.transfer.consent_fate``: those ending end now with their event and the seals go
+with them (``AccessGate.sync_seals``). County staff never hold keys of their own: the
+server opens a data key for them only after the gate has decided, and the gate decides by
+the owning county, so the keys follow the owner at the instant of the commit, and the
+sending county's staff are refused from then on.
 """
 
 from __future__ import annotations
@@ -97,13 +98,15 @@ class Accepted:
     continuing_consents: list[Consent]
 
 
-def pending_transfer(session: Session, case_id: uuid.UUID) -> CountyTransfer | None:
-    """The case's proposal waiting for an answer, if any (one query)."""
-    return session.scalar(
-        select(CountyTransfer).where(
-            CountyTransfer.case_id == case_id, CountyTransfer.state == TransferState.PROPOSED
-        )
+def pending_transfer(
+    session: Session, case_id: uuid.UUID, *, for_update: bool = False
+) -> CountyTransfer | None:
+    """The case's proposal waiting for an answer, if any (one query; ``for_update``: locked
+    against an answer given at the same time)."""
+    query = select(CountyTransfer).where(
+        CountyTransfer.case_id == case_id, CountyTransfer.state == TransferState.PROPOSED
     )
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def propose_transfer(
@@ -123,7 +126,9 @@ def propose_transfer(
     :raises TransferPending: when a proposal already waits for its answer.
     """
     gate.record(actor, case.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
-    if case.closed_at is not None:
+    # Two proposals at once: the second waits here for the first, then finds it pending.
+    closed_at = session.scalar(select(Case.closed_at).where(Case.id == case.id).with_for_update())
+    if closed_at is not None:
         raise CaseClosed()
     county = session.get(Organisation, to_county_id) if to_county_id else None
     problem = proposal_problem(
@@ -159,7 +164,7 @@ def withdraw_transfer(
     :raises NoPendingTransfer: when no proposal waits for an answer.
     """
     gate.record(actor, case.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
-    transfer = pending_transfer(session, case.id)
+    transfer = pending_transfer(session, case.id, for_update=True)
     if transfer is None:
         raise NoPendingTransfer()
     _answer(transfer, actor, Act.WITHDRAW)
@@ -180,7 +185,7 @@ def decline_transfer(
     :raises NotYourTransfer: when the actor's county is not the receiving county.
     :raises AlreadyAnswered: when the proposal has been answered or withdrawn.
     """
-    _check_answerable(transfer, actor, Act.DECLINE)
+    _check_answerable(session, transfer, actor, Act.DECLINE)
     gate.record(actor, transfer.client_id, Action.READ, Purpose.LIST, DataScope.NAME)
     _answer(transfer, actor, Act.DECLINE)
     transfer.decline_reason = reason
@@ -199,7 +204,7 @@ def accept_transfer(
     :raises CaseClosed: when the case was closed meanwhile.
     :raises SealsRemain: when a seal to the sending county survives (never expected).
     """
-    _check_answerable(transfer, actor, Act.ACCEPT)
+    _check_answerable(session, transfer, actor, Act.ACCEPT)
     gate.record(actor, transfer.client_id, Action.READ, Purpose.LIST, DataScope.NAME)
     case = session.get(Case, transfer.case_id)
     client = session.get(Client, transfer.client_id)
@@ -290,10 +295,12 @@ def _seals_to(session: Session, client_id: uuid.UUID, organisation_id: uuid.UUID
     )
 
 
-def _check_answerable(transfer: CountyTransfer, actor: Actor, act: Act) -> None:
+def _check_answerable(session: Session, transfer: CountyTransfer, actor: Actor, act: Act) -> None:
     side = side_of(actor.organisation_id, transfer.from_county_id, transfer.to_county_id)
     if side is not Side.RECEIVING:
         raise NotYourTransfer()
+    # Two answers at once: the second waits here for the first and then reads its state.
+    session.refresh(transfer, with_for_update=True)
     if next_state(transfer.state, act, side) is None:
         raise AlreadyAnswered()
 
