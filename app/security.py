@@ -64,6 +64,7 @@ from app.models.partner import RevocationNotice
 from app.models.person_access import PersonAccessGrant
 from app.models.receipt import ConsentReceipt
 from app.models.release import ChecklistItem
+from app.models.transfer import CountyTransfer
 from app.models.user_session import UserSession
 from app.second_factor.queries import has_second_factor, is_staff
 from app.settings import Settings
@@ -196,6 +197,9 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     "organisation_id": UrlArgument(Whose.VALUE),
     "notice_id": _row(RevocationNotice.organisation_id, Whose.ORGANISATION),
     "notification_id": _row(Notification.county_id, Whose.ORGANISATION),
+    # A county transfer, for the receiving county's caseworkers (the sending county acts on
+    # it through the client's record, which the gate guards).
+    "transfer_id": _row(CountyTransfer.to_county_id, Whose.ORGANISATION),
     "kind": UrlArgument(Whose.VALUE),  # a plan section's kind
     "number": UrlArgument(Whose.VALUE),  # a version number of what the other ids name
     "version": UrlArgument(Whose.VALUE),  # a published information text's version

@@ -40,6 +40,7 @@ class Reason(enum.StrEnum):
     ALLOWED_SYSTEM = "allowed_system"
     ALLOWED_SELF = "allowed_self"
     ALLOWED_COUNTY_LIST = "allowed_county_list"
+    ALLOWED_TRANSFER_PROPOSED = "allowed_transfer_proposed"
     ALLOWED_CASE_RELATIONSHIP = "allowed_case_relationship"
     ALLOWED_WORK_TASK = "allowed_work_task"
     ALLOWED_CONSENT = "allowed_consent"
@@ -111,7 +112,20 @@ def decide(request: AccessRequest, case: CaseContext | None) -> Decision:
 
 def _decide_county_staff(request: AccessRequest, case: CaseContext) -> Decision:
     actor = request.actor
-    if actor.organisation_id != case.county_id or actor.user_id is None:
+    if actor.user_id is None:
+        return _deny(Reason.DENIED_OTHER_COUNTY)
+    if actor.organisation_id != case.county_id:
+        if (
+            case.transfer_to is not None
+            and actor.organisation_id == case.transfer_to
+            and (case.closed_at is None or request.at < case.closed_at)
+            and request.purpose is Purpose.LIST
+            and request.action is Action.READ
+            and request.scope is DataScope.NAME
+        ):
+            # A transfer proposed to their county: its staff recognise whom it concerns (a
+            # closed case cannot be accepted, so its proposal shows nothing).
+            return _allow(Reason.ALLOWED_TRANSFER_PROPOSED)
         return _deny(Reason.DENIED_OTHER_COUNTY)
     if request.purpose is Purpose.LIST:
         if request.action is Action.READ and request.scope is DataScope.NAME:

@@ -184,6 +184,9 @@ class CaseContext:
     consents: tuple[ConsentFacts, ...] = ()
     statutory: tuple[StatutoryFacts, ...] = ()
     narrowed_to: FactsNeeded = EVERYTHING  # gathered for this part of the facts only
+    # The county a transfer of the case is proposed to and not yet answered: its staff may
+    # recognise the client by name (to accept or decline), nothing more.
+    transfer_to: uuid.UUID | None = None
 
     def narrowed(self, needed: FactsNeeded) -> CaseContext:
         """Only the part of the facts that ``needed`` names (see ``FactsNeeded``)."""
@@ -206,6 +209,7 @@ class CaseContext:
             consents=tuple(c for c in self.consents if c.member_id in ids),
             statutory=tuple(d for d in self.statutory if d.member_id in ids),
             narrowed_to=needed,
+            transfer_to=self.transfer_to,
         )
 
 

@@ -90,6 +90,25 @@ class AccessGate:
             self._deny(actor, action, purpose, [(client_id, scope, decision)], at)
         return decision
 
+    def record(
+        self, actor: Actor, client_id: uuid.UUID, action: Action, purpose: Purpose, scope: Scope
+    ) -> Decision:
+        """Decide and log either way: an act on the case that opens no content itself (a
+        county transfer proposed, answered or withdrawn) leaves its entry like a read does.
+
+        :raises AccessDenied: when the decision is a denial.
+        """
+        at = self._clock()
+        decision = self._decide(actor, [client_id], action, purpose, [scope], at)[
+            (client_id, scope)
+        ]
+        outcome = [(client_id, scope, decision)]
+        if not decision.allowed:
+            self._deny(actor, action, purpose, outcome, at)
+        log_action = AccessAction.WRITE if action is Action.WRITE else AccessAction.READ
+        self._log(actor, log_action, purpose, outcome, at)
+        return decision
+
     @overload
     def write_text(self, actor: Actor, ref: FieldRef, value: str, *, purpose: Purpose) -> bytes: ...
     @overload

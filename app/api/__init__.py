@@ -22,4 +22,5 @@ from app.api import (  # noqa: E402, F401
     partner,
     plan,
     reference,
+    transfers,
 )

@@ -19,6 +19,7 @@ from sqlalchemy import Row, Select, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
+from app.models.transfer import CountyTransfer, TransferState
 from consent.facts import (
     EVERYTHING,
     CaseContext,
@@ -49,6 +50,7 @@ FACT_TABLES = frozenset(
         NetworkMember,
         Consent,
         StatutoryDisclosure,
+        CountyTransfer,
     )
 )
 """The tables the facts come from: a change to any of them forgets the facts gathered."""
@@ -74,12 +76,21 @@ def _load(
     session: Session, client_ids: Sequence[uuid.UUID], needed: FactsNeeded
 ) -> dict[uuid.UUID, CaseContext]:
     cases: dict[uuid.UUID, Any] = {}
-    for row in session.execute(
-        select(Case.id, Case.client_id, Case.county_id, Case.closed_at)
+    # The county an unanswered transfer is proposed to: a column of the same statement (at
+    # most one proposal per case, ``uq_county_transfers_proposed``).
+    transfer_to = (
+        select(CountyTransfer.to_county_id)
+        .where(CountyTransfer.case_id == Case.id, CountyTransfer.state == TransferState.PROPOSED)
+        .correlate(Case)
+        .scalar_subquery()
+        .label("transfer_to")
+    )
+    for case_row in session.execute(
+        select(Case.id, Case.client_id, Case.county_id, Case.closed_at, transfer_to)
         .where(Case.client_id.in_(client_ids))
         .order_by(Case.opened_at)
     ):
-        cases[row.client_id] = row  # later (newer) rows win
+        cases[case_row.client_id] = case_row  # later (newer) rows win
     ids = [case.id for case in cases.values()]
     if not ids:
         return {}
@@ -130,6 +141,7 @@ def _load(
             consents=tuple(consents[case.id]),
             statutory=tuple(statutory[case.id]),
             narrowed_to=needed,
+            transfer_to=case.transfer_to,
         )
         for client_id, case in cases.items()
     }

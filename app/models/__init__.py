@@ -19,6 +19,7 @@ from app.models import review as _review  # noqa: F401
 from app.models import second_factor as _second_factor  # noqa: F401
 from app.models import staff as _staff  # noqa: F401
 from app.models import team_lead as _team_lead  # noqa: F401
+from app.models import transfer as _transfer  # noqa: F401
 from app.models import user_session as _user_session  # noqa: F401
 from app.models.case import (
     Case,

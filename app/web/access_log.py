@@ -64,6 +64,9 @@ ALLOWED_WITHOUT_BASIS = {
     Reason.ALLOWED_SELF: _l("Your own information"),
     Reason.ALLOWED_SYSTEM: _l("Automatic processing"),
     Reason.ALLOWED_COUNTY_LIST: _l("Your name in the county's list of clients"),
+    Reason.ALLOWED_TRANSFER_PROPOSED: _l(
+        "Your name, for the county that was asked to take over your matter"
+    ),
 }
 REFUSALS = {
     Reason.DENIED_NO_CASE: _l("no such case"),

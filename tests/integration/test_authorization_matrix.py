@@ -54,6 +54,7 @@ from app.models import Organisation, OrgKind, Role, User
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.log_query import LogQuery
 from app.models.partner import RevocationNotice
+from app.models.transfer import TransferReason
 from app.person_access import commands as person_access
 from app.security import (
     PERSON_GRANTEE,
@@ -66,6 +67,7 @@ from app.security import (
     password_hasher,
     role_home,
 )
+from app.transfer import commands as transfers
 from consent.base import utcnow
 from consent.models import Consent
 from consent.sections import SectionKind
@@ -287,6 +289,16 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
     }
     if colleague_needed:
         users["colleague"] = factories.user(db, Role.CASEWORKER, db.get(Organisation, county))
+    # A transfer another county proposes to this one (its caseworkers answer it).
+    sender = factories.county_case(db, name="Siirtyvä Sami (fictional)")
+    proposal = transfers.propose_transfer(
+        db,
+        new_gate(),
+        sender.actor,
+        case=sender.case,
+        to_county_id=county,
+        reason=TransferReason.MOVED,
+    )
     query = db.get(LogQuery, built.args["query_id"])
     assert query is not None
     args = dict(built.args) | {
@@ -294,6 +306,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "grant_id": link.grant.id,  # issuing ended build_world's link
         "notice_id": notice.id,
         "notification_id": notification.id,
+        "transfer_id": proposal.id,
         "token": link.token,
         "version": CURRENT_VERSION,
         "filename": "app.css",

@@ -65,6 +65,7 @@ EXPLAINING_PAGES = {
     "caseworker.plan_section",
     "caseworker.release_item",
     "caseworker.statutory_disclosure_new",
+    "caseworker.transfer",
 }
 # Pages that hold nothing but a form: closed, no link leads to them.
 FORM_ONLY_PAGES = {

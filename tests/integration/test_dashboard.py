@@ -248,6 +248,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/dashboard/consents",
         "/caseworker/dashboard/log-queries",
         "/caseworker/intake",
+        "/caseworker/transfers",
     }
     assert set(shown) == expected_links
     assert shown["/caseworker/dashboard/clients"] == 4

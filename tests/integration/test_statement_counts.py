@@ -75,9 +75,12 @@ def grow(db: Session, world: World, clients: int) -> None:
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
     "partner's home": ("partner", "/partner/", 13),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
-    "caseworker's dashboard": ("worker", "/caseworker/", 10),
+    # 11: the count of county transfers waiting for the county's answer (one query).
+    "caseworker's dashboard": ("worker", "/caseworker/", 11),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
-    "client's home": ("client", "/my/", 8),
+    # 9: the client's accepted county transfers (one query; one more only when a transfer
+    # ended consents, to name them).
+    "client's home": ("client", "/my/", 9),
     # +2 (issue 15): the page's rows are grouped in SQL, then its single entries and the
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),

@@ -52,6 +52,7 @@ WORKER = uuid.UUID(int=3)
 PARTNER_USER = uuid.UUID(int=4)
 ORGS = (uuid.UUID(int=11), uuid.UUID(int=12), uuid.UUID(int=13))
 FOREIGN_ORG = uuid.UUID(int=19)  # never a member of any network drawn here
+RECEIVING_COUNTY = uuid.UUID(int=21)  # a county a transfer of the case may be proposed to
 NOT_A_MEMBER = uuid.UUID(int=99)  # a member id no membership has
 COOP = Purpose.NETWORK_COOPERATION
 HOT_SECTIONS = (SectionKind.HOUSING, SectionKind.HEALTH)
@@ -231,6 +232,7 @@ def cases(
         responsible_worker_id=WORKER,
         closed_at=draw(instants_near(at)) if _one_in(draw, 6) else None,
         memberships=draw(memberships(at)),
+        transfer_to=RECEIVING_COUNTY if _one_in(draw, 4) else None,
     )
     member_ids = member_ids_of(case)
     n_consents = draw(st.integers(min_consents, max_consents))
@@ -252,6 +254,9 @@ def person(member_id: uuid.UUID) -> Actor:
 
 CASEWORKER = Actor(ActorRole.CASEWORKER, user_id=WORKER, organisation_id=COUNTY)
 CLIENT_ACTOR = Actor(ActorRole.CLIENT, client_id=CLIENT)
+RECEIVING_WORKER = Actor(
+    ActorRole.CASEWORKER, user_id=uuid.UUID(int=22), organisation_id=RECEIVING_COUNTY
+)
 
 
 def grantee_actors(case: CaseContext) -> st.SearchStrategy[Actor]:
@@ -608,7 +613,14 @@ def test_the_part_of_the_facts_a_request_needs_decides_as_the_whole(
     """A loader may gather only the facts a request needs (``FactsNeeded``): on that part
     every such request is decided as on the whole case, and a request needing more is denied."""
     at, case = scenario.at, scenario.case
-    actors = (scenario.actor, CASEWORKER, CLIENT_ACTOR, partner(FOREIGN_ORG), SYSTEM_ACTOR)
+    actors = (
+        scenario.actor,
+        CASEWORKER,
+        RECEIVING_WORKER,
+        CLIENT_ACTOR,
+        partner(FOREIGN_ORG),
+        SYSTEM_ACTOR,
+    )
     for actor in actors:
         part = case.narrowed(FactsNeeded.of(actor, purpose))
         for scope in ALL_SCOPES:

@@ -56,6 +56,7 @@ TABS = (
     ("caseworker.ending", _l("Ending"), ("/ending",)),
     ("caseworker.contacts", _l("Contacts"), ("/contacts",)),
     ("caseworker.portal_access", _l("Client's sign-in"), ("/portal-access",)),
+    ("caseworker.transfer", _l("Transfer"), ("/transfer",)),
 )
 
 

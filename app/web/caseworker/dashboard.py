@@ -29,6 +29,7 @@ from app.models.release import ChecklistItem
 from app.partner_work.queries import update_texts, updates_for_worker
 from app.reviews.rules import REMINDER_DAYS, ReviewStatus, review_status
 from app.security import allow, current_actor, gate
+from app.transfer.queries import incoming_count
 from app.web.access_log import describe
 from app.web.caseworker import bp
 from app.web.caseworker.context import list_names
@@ -63,6 +64,7 @@ def home() -> str:
         windows=dashboard.RELEASE_WINDOWS,
         review_days=REMINDER_DAYS,
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
+        transfers=incoming_count(db_session(), current_user.organisation_id),
     )
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from app.cases.queries import latest_cases
 from app.extensions import db_session
 from app.models import Case, Client, ResponsibleWorker, Role, User
+from app.models.transfer import TransferReason
 from app.security import allow, current_actor, gate
+from app.transfer.queries import client_transfers
 from app.web.portal import bp
 from consent.facts import Actor, Purpose
 from sharing.fields import sealed
@@ -90,8 +92,25 @@ def home() -> str:
         page.actor, [sealed(page.client, Client.name_ct)], purpose=Purpose.OWN_DATA
     )[0]
     return render_template(
-        "portal/home.html", name=name, case=page.case, worker=responsible_worker(page.case)
+        "portal/home.html",
+        name=name,
+        case=page.case,
+        worker=responsible_worker(page.case),
+        transfers=client_transfers(db_session(), page.client.id),
     )
+
+
+# Why the matter moved, said to the client.
+MOVE_REASONS = {
+    TransferReason.MOVED: _l("your home county changed"),
+    TransferReason.MOVING_ON_RELEASE: _l("you will live there after you leave prison"),
+    TransferReason.CLIENT_REQUEST: _l("you asked for it"),
+}
+
+
+@bp.app_template_global()
+def move_reason_label(value: str) -> str:
+    return str(MOVE_REASONS[TransferReason(value)])
 
 
 from app.web.portal import network, plan  # noqa: E402, F401  (register their routes)

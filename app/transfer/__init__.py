@@ -1,0 +1,1 @@
+"""County transfer: a client's case handed over to the county that is now their home county."""
