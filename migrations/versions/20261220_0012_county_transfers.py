@@ -1,15 +1,15 @@
 """County transfers: a client's case handed over to another county (``county_transfers``).
 
-Revision ID: transfer
-Revises: 0007_access_log_key_id
+Revision ID: 0012_county_transfers
+Revises: 0011_administration
 Create Date: 2026-12-20
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "transfer"
-down_revision = "0007_access_log_key_id"
+revision = "0012_county_transfers"
+down_revision = "0011_administration"
 branch_labels = None
 depends_on = None
 
