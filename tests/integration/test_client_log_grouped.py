@@ -48,7 +48,7 @@ def looks_at_name(db: Session, w: World, actor: Actor, purpose: Purpose, times: 
 
 
 def day_text(day: date) -> str:
-    return f"{day.strftime('%b')} {day.day}, {day.year}"  # Babel's medium English date
+    return f"{day.day} {day.strftime('%b')} {day.year}"  # the English medium date (app/i18n.py)
 
 
 def test_name_only_looks_are_one_line_per_organisation_and_day(
