@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.cases.facts import load_case_contexts
@@ -271,8 +271,8 @@ class WorkerUpdate:
 def updates_for_worker(
     session: Session, user_id: uuid.UUID, since: datetime, *, limit: int = 100
 ) -> list[WorkerUpdate]:
-    """Updates sent since ``since`` on the cases whose current responsible worker is
-    ``user_id``, newest first (one query).
+    """Updates sent since ``since``, or not yet acknowledged, on the cases whose current
+    responsible worker is ``user_id``, newest first (one query).
 
     Open the texts with one batched gate call as the worker (``update_texts``).
     """
@@ -288,7 +288,7 @@ def updates_for_worker(
         )
         .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
         .join(User, User.id == PartnerUpdate.author_id)
-        .where(PartnerUpdate.created_at >= since)
+        .where(or_(PartnerUpdate.created_at >= since, PartnerUpdate.acknowledged_at.is_(None)))
         .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id)
         .limit(limit)
     ).all()

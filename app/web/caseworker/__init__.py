@@ -19,5 +19,6 @@ from app.web.caseworker import (  # noqa: E402, F401
     portal_access,
     release,
     reviews,
+    updates,
     views,
 )

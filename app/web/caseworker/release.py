@@ -29,6 +29,7 @@ from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import NetworkMember, Role
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.partner_work import queries as partner_queries
 from app.refusals import Conflict
 from app.release import commands as checklist
 from app.release.queries import Candidates, candidates, item_of, items
@@ -83,6 +84,7 @@ ITEM_STATES = {
     ItemState.OPEN: _l("Open"),
     ItemState.DONE: _l("Done"),
     ItemState.NOT_NEEDED: _l("Not needed"),
+    ItemState.NOT_POSSIBLE: _l("Cannot be done"),
 }
 
 
@@ -197,8 +199,14 @@ def _checklist_page(
     if add is None:
         add = ItemForm(responsible_choices(people, texts), formdata=None)
     current = [i for i in rows if i.removed_at is None]
+    reports = partner_queries.task_reports(db_session(), case.id)
+    notes = partner_queries.update_texts(gate(), page.actor, list(reports.values()))
     return render_template(
         "caseworker/release.html",
+        reports={
+            item_id: (report, note)
+            for (item_id, report), note in zip(reports.items(), notes, strict=True)
+        },
         page=page,
         today=today,
         release_day=release_day(case.conditional_release, case.probation_start),
