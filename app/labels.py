@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from app.models import MemberKind, OrgKind, Phase, Role
-from app.models.partner import NoticeReason
+from app.models.partner import NoticeReason, PartnerUpdateKind
 from consent.sections import SectionKind
 
 _E = TypeVar("_E", bound=enum.StrEnum)
@@ -68,6 +68,21 @@ NOTICE_REASONS = {
     NoticeReason.REVOKED: _l("Consent withdrawn"),
     NoticeReason.MEMBERSHIP_ENDED: _l("Membership in the support network ended"),
     NoticeReason.CASE_CLOSED: _l("Case closed"),
+}
+
+# What a partner's update is about (its own list, the dashboard, the partner's page).
+PARTNER_UPDATE_KINDS = {
+    PartnerUpdateKind.RELEASE_DATE_CHANGED: _l("Release date changed"),
+    PartnerUpdateKind.HOUSING_OFFER: _l("Housing offer made"),
+    PartnerUpdateKind.BENEFIT_DECISION: _l("Benefit decision"),
+    PartnerUpdateKind.DECISION_MADE: _l("Decision made"),
+    PartnerUpdateKind.APPOINTMENT_KEPT: _l("Appointment kept"),
+    PartnerUpdateKind.APPOINTMENT_MISSED: _l("Appointment missed"),
+    PartnerUpdateKind.CONTACT_LOST: _l("We cannot reach the client"),
+    PartnerUpdateKind.CONCERN: _l("Concern"),
+    PartnerUpdateKind.OTHER: _l("Something else (free text)"),
+    PartnerUpdateKind.TASK_DONE: _l("Task done"),
+    PartnerUpdateKind.TASK_NOT_POSSIBLE: _l("Task cannot be done"),
 }
 
 

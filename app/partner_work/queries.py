@@ -37,8 +37,6 @@ from app.models.partner import (
 )
 from app.models.release import ChecklistItem, ReleaseTask
 from app.pagination import ListPage, paginate
-from app.release.queries import plan_responsibles
-from app.release.rules import release_day
 from app.partner_work.rules import (
     AccessState,
     ClientAccess,
@@ -47,6 +45,8 @@ from app.partner_work.rules import (
     client_reference,
     in_section_order,
 )
+from app.release.queries import plan_responsibles
+from app.release.rules import release_day
 from consent.decision import BasisKind
 from consent.facts import Actor, FactsNeeded, Grantee, Purpose
 from consent.models import Consent, StatutoryDisclosure

@@ -45,15 +45,13 @@ OLD_STATES = ("open", "done", "not_needed")
 NEW_STATES = ("open", "done", "not_needed", "not_possible")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 def _coded(values: tuple[str, ...], check: str) -> sa.Enum:
     return sa.Enum(*values, name=op.f(check), native_enum=False, create_constraint=True, length=40)
 
 
-def _recode(table: str, column: str, check: str, old: tuple[str, ...], new: tuple[str, ...]) -> None:
+def _recode(
+    table: str, column: str, check: str, old: tuple[str, ...], new: tuple[str, ...]
+) -> None:
     with op.batch_alter_table(table) as batch:
         batch.alter_column(column, existing_type=_coded(old, check), type_=_coded(new, check))
 
@@ -68,9 +66,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("partner_updates") as batch:
         batch.add_column(sa.Column("checklist_item_id", sa.Uuid(), nullable=True))
-        batch.add_column(
-            sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch.add_column(sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("acknowledged_by_id", sa.Uuid(), nullable=True))
         batch.create_index(
             batch.f("ix_partner_updates_checklist_item_id"), ["checklist_item_id"], unique=False
@@ -123,8 +119,10 @@ def downgrade() -> None:
         batch.drop_column("acknowledged_by_id")
         batch.drop_column("acknowledged_at")
         batch.drop_column("checklist_item_id")
+    # The kinds this revision added read as free text before it.
     op.execute(
-        "UPDATE partner_updates SET kind = 'other' WHERE NOT (" + _in("kind", OLD_KINDS) + ")"
+        "UPDATE partner_updates SET kind = 'other' WHERE kind IN "
+        "('release_date_changed', 'benefit_decision', 'task_done', 'task_not_possible')"
     )
     _recode(
         "partner_updates",

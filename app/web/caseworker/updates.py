@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField
 
 from app.extensions import db_session
+from app.labels import PARTNER_UPDATE_KINDS
 from app.models import Role
 from app.models.partner import PartnerUpdateKind
 from app.partner_work import commands as partner_commands
@@ -27,7 +28,6 @@ from app.security import allow, gate
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.caseworker.overview_forms import ConfirmForm
-from app.web.partner.forms import UPDATE_KINDS
 
 ACKNOWLEDGED = {"no": False, "yes": True}
 
@@ -54,7 +54,7 @@ class UpdateFilterForm(FlaskForm):
 def _filter_form(organisations: list[tuple[uuid.UUID, str]]) -> UpdateFilterForm:
     form = UpdateFilterForm(request.args)
     form.kind.choices = [SelectChoice("", _l("All"))] + [
-        SelectChoice(kind.value, label) for kind, label in UPDATE_KINDS.items()
+        SelectChoice(kind.value, label) for kind, label in PARTNER_UPDATE_KINDS.items()
     ]
     form.organisation.choices = [SelectChoice("", _l("All"))] + [
         SelectChoice(str(org_id), name) for org_id, name in organisations

@@ -55,14 +55,14 @@ from app.web.caseworker.overview_forms import (
     TeamAddForm,
 )
 from app.web.forms import refusals_shown_on
-
-# The newest updates from the network shown with the client's timeline (the rest: the list).
-UPDATES_ON_OVERVIEW = 5
 from consent.base import utcnow
 from consent.decision import decide
 from consent.facts import AccessRequest, Action, Purpose
 from consent.sections import DataScope
 from sharing.fields import sealed
+
+# The newest updates from the network shown with the client's timeline (the rest: the list).
+UPDATES_ON_OVERVIEW = 5
 
 
 @bp.app_template_global()
@@ -168,9 +168,7 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
         plans=[(p, plan_texts[2 * i], plan_texts[2 * i + 1]) for i, p in enumerate(plans)],
         members=[(m, member_texts[2 * i], member_texts[2 * i + 1]) for i, m in enumerate(members)],
         client_plan=client_plan,
-        updates=partner_queries.record_updates(
-            db_session(), case.id, per_page=UPDATES_ON_OVERVIEW
-        ),
+        updates=partner_queries.record_updates(db_session(), case.id, per_page=UPDATES_ON_OVERVIEW),
         forms=forms,
     )
     return html, status

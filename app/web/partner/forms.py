@@ -7,24 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.models.partner import TASK_REPORTS, PartnerUpdateKind
+from app.labels import PARTNER_UPDATE_KINDS
+from app.models.partner import TASK_REPORTS
 from app.models.release import ItemState
 from app.partner_work.commands import UPDATE_TEXT_MAX
 from consent.decision import BasisKind
 
-UPDATE_KINDS = {
-    PartnerUpdateKind.RELEASE_DATE_CHANGED: _l("Release date changed"),
-    PartnerUpdateKind.HOUSING_OFFER: _l("Housing offer made"),
-    PartnerUpdateKind.BENEFIT_DECISION: _l("Benefit decision"),
-    PartnerUpdateKind.DECISION_MADE: _l("Decision made"),
-    PartnerUpdateKind.APPOINTMENT_KEPT: _l("Appointment kept"),
-    PartnerUpdateKind.APPOINTMENT_MISSED: _l("Appointment missed"),
-    PartnerUpdateKind.CONTACT_LOST: _l("We cannot reach the client"),
-    PartnerUpdateKind.CONCERN: _l("Concern"),
-    PartnerUpdateKind.OTHER: _l("Something else (free text)"),
-    PartnerUpdateKind.TASK_DONE: _l("Task done"),
-    PartnerUpdateKind.TASK_NOT_POSSIBLE: _l("Task cannot be done"),
-}
+UPDATE_KINDS = PARTNER_UPDATE_KINDS
 TASK_STATES = {
     ItemState.DONE: _l("Done"),
     ItemState.NOT_POSSIBLE: _l("Cannot be done"),
@@ -86,7 +75,9 @@ class TaskReportForm(FlaskForm):
 def task_form(item_id: object, *, submitted: bool = False) -> TaskReportForm:
     """The report form of one task (``submitted``: bound to the request's form data)."""
     prefix = f"task-{item_id}"
-    return TaskReportForm(prefix=prefix) if submitted else TaskReportForm(prefix=prefix, formdata=None)
+    if submitted:
+        return TaskReportForm(prefix=prefix)
+    return TaskReportForm(prefix=prefix, formdata=None)
 
 
 class ConfirmNoticeForm(FlaskForm):

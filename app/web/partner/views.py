@@ -19,8 +19,8 @@ from app.extensions import db_session
 from app.models import Role
 from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
-from app.models.release import ItemState
 from app.models.plan import PlanSectionVersion
+from app.models.release import ItemState
 from app.partner_work import commands, queries
 from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
 from app.partner_work.rules import AccessState, ClientAccess, client_reference
