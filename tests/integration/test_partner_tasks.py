@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -419,3 +420,61 @@ def test_a_partner_system_lists_and_reports_its_tasks(
     assert "get" in spec["paths"]["/api/v1/clients/{client_id}/tasks"]
     send_op = spec["paths"]["/api/v1/clients/{client_id}/updates"]["post"]
     assert "no_flow_agreed" in send_op["description"] and "422" in send_op["responses"]
+
+
+# -- statement counts --------------------------------------------------------------------------
+
+
+def test_the_updates_list_and_the_partners_page_run_the_same_statements_at_any_size(
+    app: Flask, client: FlaskClient, db: Session, world: World, sql_count: list[str]
+) -> None:
+    """Neither page's statements grow with the updates, the tasks or their reports."""
+    worker, partner = client, app.test_client()  # both isolated, as the fixture makes them
+    login(worker, world.worker.username)
+    login(partner, world.housing.staff.username)
+    pages = (
+        (worker, f"/caseworker/clients/{world.client.id}/updates"),
+        (worker, f"/caseworker/clients/{world.client.id}/release"),
+        (partner, f"/partner/clients/{world.client.id}"),
+    )
+
+    def statements() -> list[int]:
+        counted = []
+        for browser, path in pages:
+            browser.get(path)
+            sql_count.clear()
+            assert browser.get(path).status_code == 200, path
+            counted.append(len(sql_count))
+        return counted
+
+    def send(n: int) -> None:
+        for i in range(n):
+            partner_commands.record_update(
+                db,
+                new_gate(),
+                world.housing.actor,
+                client_id=world.client.id,
+                kind=PartnerUpdateKind.CONCERN,
+                text=f"Huoli {i} (fictional)",
+            )
+        db.commit()
+
+    def report(*tasks: ReleaseTask) -> None:
+        for task in tasks:
+            partner_commands.report_task(
+                db,
+                new_gate(),
+                world.housing.actor,
+                client_id=world.client.id,
+                item_id=world.items[task].id,
+                state=ItemState.DONE,
+                note=f"{task} (fictional)",
+            )
+        db.commit()
+
+    send(1)
+    report(ReleaseTask.HEALTH_CARE)
+    few = statements()
+    send(12)  # more than a page of the list
+    report(ReleaseTask.SUBSTANCE_SERVICES, ReleaseTask.HOUSING_APPLICATION)
+    assert statements() == few
