@@ -478,3 +478,30 @@ def test_the_updates_list_and_the_partners_page_run_the_same_statements_at_any_s
     send(12)  # more than a page of the list
     report(ReleaseTask.SUBSTANCE_SERVICES, ReleaseTask.HOUSING_APPLICATION)
     assert statements() == few
+
+
+def test_staff_set_their_work_contact_and_partners_see_it(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    login(client, world.worker.username)
+    token = csrf_token(client, "/account")
+    too_long = client.post(
+        "/account/work-contact", data={"csrf_token": token, "work_contact": "0" * 201}
+    )
+    assert too_long.status_code == 400
+    assert "At most 200 characters." in too_long.get_data(as_text=True)
+    saved = client.post(
+        "/account/work-contact",
+        data={"csrf_token": token, "work_contact": " aino.tyo@example.invalid "},
+    )
+    assert saved.headers["Location"] == "/account"
+    assert reread_user(db, world.worker).work_contact == "aino.tyo@example.invalid"
+
+    sign_in_as(client, world.housing.staff)
+    assert "aino.tyo@example.invalid" in partner_page(client, world)
+
+
+def reread_user(db: Session, user: User) -> User:
+    found = db.get(User, user.id)
+    assert found is not None
+    return found
