@@ -43,6 +43,9 @@ NEW_KINDS = (
 )
 OLD_STATES = ("open", "done", "not_needed")
 NEW_STATES = ("open", "done", "not_needed", "not_possible")
+# SQLite rebuilds a table to change it; reflecting the tables its foreign keys name would
+# reflect `cases` too, whose expression index SQLAlchemy cannot reflect (a warning).
+NO_FKS = {"resolve_fks": False}
 
 
 def _coded(values: tuple[str, ...], check: str) -> sa.Enum:
@@ -52,7 +55,7 @@ def _coded(values: tuple[str, ...], check: str) -> sa.Enum:
 def _recode(
     table: str, column: str, check: str, old: tuple[str, ...], new: tuple[str, ...]
 ) -> None:
-    with op.batch_alter_table(table) as batch:
+    with op.batch_alter_table(table, reflect_kwargs=NO_FKS) as batch:
         batch.alter_column(column, existing_type=_coded(old, check), type_=_coded(new, check))
 
 
@@ -64,7 +67,7 @@ def upgrade() -> None:
         OLD_KINDS,
         NEW_KINDS,
     )
-    with op.batch_alter_table("partner_updates") as batch:
+    with op.batch_alter_table("partner_updates", reflect_kwargs=NO_FKS) as batch:
         batch.add_column(sa.Column("checklist_item_id", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("acknowledged_by_id", sa.Uuid(), nullable=True))
@@ -94,12 +97,12 @@ def upgrade() -> None:
         OLD_STATES,
         NEW_STATES,
     )
-    with op.batch_alter_table("users") as batch:
+    with op.batch_alter_table("users", reflect_kwargs=NO_FKS) as batch:
         batch.add_column(sa.Column("work_contact", sa.String(200), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
+    with op.batch_alter_table("users", reflect_kwargs=NO_FKS) as batch:
         batch.drop_column("work_contact")
     op.execute("UPDATE release_checklist_items SET state = 'open' WHERE state = 'not_possible'")
     _recode(
@@ -109,7 +112,7 @@ def downgrade() -> None:
         NEW_STATES,
         OLD_STATES,
     )
-    with op.batch_alter_table("partner_updates") as batch:
+    with op.batch_alter_table("partner_updates", reflect_kwargs=NO_FKS) as batch:
         batch.drop_constraint(batch.f("ck_partner_updates_acknowledged_by_someone"), "check")
         batch.drop_constraint(batch.f("fk_partner_updates_acknowledged_by_id_users"), "foreignkey")
         batch.drop_constraint(
