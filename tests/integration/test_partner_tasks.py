@@ -126,7 +126,7 @@ def report(client: FlaskClient, w: World, item: ChecklistItem, state: str, note:
     return client.post(
         f"/partner/clients/{w.client.id}/tasks/{item.id}",
         data={
-            f"{prefix}-csrf_token": csrf_token(client, "/partner/"),
+            "csrf_token": csrf_token(client, "/partner/"),
             f"{prefix}-state": state,
             f"{prefix}-note": note,
         },
@@ -505,3 +505,16 @@ def reread_user(db: Session, user: User) -> User:
     found = db.get(User, user.id)
     assert found is not None
     return found
+
+
+def test_a_report_without_the_pages_csrf_token_is_refused(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    item = world.items[ReleaseTask.HOUSING_APPLICATION]
+    login(client, world.housing.staff.username)
+    response = client.post(
+        f"/partner/clients/{world.client.id}/tasks/{item.id}",
+        data={f"task-{item.id}-state": "done", f"task-{item.id}-note": NOTE},
+    )
+    assert response.status_code == 400
+    assert reread(db, item).state is ItemState.OPEN
