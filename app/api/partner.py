@@ -83,6 +83,11 @@ class PartnerUpdateOut(Strict):
     created_at = fields.AwareDateTime(required=True)
     organisation = fields.Nested(UpdateOrganisation, required=True)
     author = fields.String(required=True, metadata={"description": "The sender's name."})
+    acknowledged_at = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When the county acknowledged it; null until then."},
+    )
     text = fields.String(
         required=True,
         allow_none=True,
@@ -330,6 +335,7 @@ def _update_body(
         "created_at": update.created_at,
         "organisation": {"id": organisation_id, "name": organisation_name},
         "author": author,
+        "acknowledged_at": update.acknowledged_at,
         "text": text,
     }
 

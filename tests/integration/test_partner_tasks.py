@@ -406,7 +406,7 @@ def test_a_partner_system_lists_and_reports_its_tasks(
     (update,) = client.get(f"/api/v1/clients/{world.client.id}/updates", headers=housing).json[
         "items"
     ]
-    assert (update["kind"], update["text"]) == ("task_done", None)
+    assert (update["kind"], update["text"], update["acknowledged_at"]) == ("task_done", None, None)
     reserved = client.post(
         f"/api/v1/clients/{world.client.id}/updates",
         json={"kind": "task_done", "text": "x"},
