@@ -13,7 +13,7 @@ from flask_babel.speaklater import LazyString
 from app.intake.rules import SentState
 from app.models import MemberKind, OrgKind, Phase, Role
 from app.models.intake import ConsentManner
-from app.models.partner import NoticeReason
+from app.models.partner import NoticeReason, PartnerUpdateKind
 from app.models.review import GoalProgress
 from app.models.staff import AccountAction
 from consent.sections import SectionKind
@@ -107,6 +107,21 @@ ACCOUNT_ACTIONS = {
     AccountAction.REACTIVATED: _l("Reactivated"),
     AccountAction.SIGN_IN_LOCKED: _l("Sign-in locked"),
     AccountAction.SIGN_IN_UNLOCKED: _l("Sign-in unlocked"),
+}
+
+# What a partner's update is about (its own list, the dashboard, the partner's page).
+PARTNER_UPDATE_KINDS = {
+    PartnerUpdateKind.RELEASE_DATE_CHANGED: _l("Release date changed"),
+    PartnerUpdateKind.HOUSING_OFFER: _l("Housing offer made"),
+    PartnerUpdateKind.BENEFIT_DECISION: _l("Benefit decision"),
+    PartnerUpdateKind.DECISION_MADE: _l("Decision made"),
+    PartnerUpdateKind.APPOINTMENT_KEPT: _l("Appointment kept"),
+    PartnerUpdateKind.APPOINTMENT_MISSED: _l("Appointment missed"),
+    PartnerUpdateKind.CONTACT_LOST: _l("We cannot reach the client"),
+    PartnerUpdateKind.CONCERN: _l("Concern"),
+    PartnerUpdateKind.OTHER: _l("Something else (free text)"),
+    PartnerUpdateKind.TASK_DONE: _l("Task done"),
+    PartnerUpdateKind.TASK_NOT_POSSIBLE: _l("Task cannot be done"),
 }
 
 

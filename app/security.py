@@ -60,7 +60,7 @@ from app.models.flows import FlowAgreement
 from app.models.intake import Notification
 from app.models.log_query import LogQuery
 from app.models.parallel_plan import ParallelPlan
-from app.models.partner import RevocationNotice
+from app.models.partner import PartnerUpdate, RevocationNotice
 from app.models.person_access import PersonAccessGrant
 from app.models.receipt import ConsentReceipt
 from app.models.release import ChecklistItem
@@ -187,6 +187,7 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     "query_id": _row(LogQuery.client_id),
     "receipt_id": _row(ConsentReceipt.client_id),
     "team_member_id": UrlArgument(Whose.CLIENT, _team_member),
+    "update_id": _row(PartnerUpdate.client_id),
     "session_id": _row(UserSession.user_id, Whose.USER),
     "token_id": _row(ApiToken.user_id, Whose.USER),
     # An account, for administrators alone (``@allow(Role.ADMIN)``); the view refuses (404)

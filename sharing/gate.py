@@ -188,6 +188,18 @@ class AccessGate:
         """
         return self.read_texts(actor, [(ref, blob)], purpose=purpose)[0]
 
+    def read_facts(
+        self, actor: Actor, client_id: uuid.UUID, scopes: Sequence[Scope], *, purpose: Purpose
+    ) -> None:
+        """Decide and log a read of client data kept in plain columns (a release date, a
+        checklist task) under each scope, as ``read_texts`` logs an encrypted field's.
+
+        :raises AccessDenied: when any of them may not be read.
+        """
+        self._authorise_pairs(
+            actor, list(dict.fromkeys((client_id, s) for s in scopes)), Action.READ, purpose
+        )
+
     def preview(
         self,
         actor: Actor,
@@ -255,8 +267,18 @@ class AccessGate:
 
         :raises AccessDenied: when any of them is denied.
         """
-        at = self._clock()
         pairs = list(dict.fromkeys((ref.client_id, ref.scope) for ref in refs))
+        self._authorise_pairs(actor, pairs, action, purpose)
+        return pairs
+
+    def _authorise_pairs(
+        self,
+        actor: Actor,
+        pairs: Sequence[tuple[uuid.UUID, Scope]],
+        action: Action,
+        purpose: Purpose,
+    ) -> None:
+        at = self._clock()
         decisions = self._decide(
             actor,
             [client for client, _ in pairs],
@@ -270,7 +292,6 @@ class AccessGate:
             self._deny(actor, action, purpose, denied, at)
         log_action = AccessAction.WRITE if action is Action.WRITE else AccessAction.READ
         self._log(actor, log_action, purpose, outcomes, at)
-        return pairs
 
     def _decide(
         self,

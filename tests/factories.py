@@ -37,6 +37,7 @@ from app.models import (
     Role,
     User,
 )
+from app.models.flows import FlowChannel, FlowDirection
 from app.models.plan import AgreementState, PlanResponsible
 from app.network import commands as network
 from app.network.rules import MEMBER_KIND_OF
@@ -373,6 +374,28 @@ def consent(
         information_text_version=CURRENT_VERSION,
         receipt=None,
     )
+
+
+def agreed_updates(
+    db: Session, actor: Actor, case: Case, to: NetworkMember, *, obtain: bool = True
+) -> None:
+    """What lets the county receive updates from ``to``, as the worker records it: an
+    information flow from the member agreed with the client and (``obtain``) the client's
+    consent to the county obtaining information from it."""
+    network.add_flow(
+        db,
+        new_gate(),
+        actor,
+        member=to,
+        direction=FlowDirection.FROM_MEMBER,
+        channel=FlowChannel.PLATFORM,
+        subject="Asumiseen liittyvät muutokset (fictional)",
+        practice="Ilmoitus Tukiverkossa viikon sisällä (fictional)",
+        agreed_on=helsinki_today(),
+        agreed_with_client=True,
+    )
+    if obtain:
+        consent(db, actor, case, to, SectionKind.HOUSING, direction=Direction.OBTAIN)
 
 
 # -- the plan ------------------------------------------------------------------------------------

@@ -302,6 +302,38 @@ class CannotDeactivateSelf(Conflict):
     message = N_("You cannot deactivate your own account.")
 
 
+# -- how the network reaches staff -------------------------------------------------------
+
+WORK_CONTACT_MAX = 200
+
+
+class WorkContactTooLong(Refused):
+    """Raised when a work contact is longer than ``WORK_CONTACT_MAX``."""
+
+    code = "work_contact_too_long"
+    field = "work_contact"
+    message = N_("At most %(max)d characters.")
+
+    def __init__(self) -> None:
+        super().__init__(params={"max": WORK_CONTACT_MAX})
+
+
+def set_work_contact(session: Session, user: User, contact: str | None) -> None:
+    """Record how partners reach a member of staff at work (a work phone or e-mail, shown to
+    the organisations sharing a client whose responsible worker they are); empty clears it.
+
+    :raises WorkContactTooLong: when longer than ``WORK_CONTACT_MAX``.
+    :raises ValueError: for a client's account, which has no work (a caller's mistake).
+    """
+    if user.role is Role.CLIENT:
+        raise ValueError("clients have no work contact")
+    text = (contact or "").strip() or None
+    if text is not None and len(text) > WORK_CONTACT_MAX:
+        raise WorkContactTooLong()
+    user.work_contact = text
+    session.flush()
+
+
 def _personal(user: User) -> list[str]:
     return personal_words(user.username, user.display_name)
 

@@ -24,13 +24,20 @@ from app.api.spec import MarshalResult, operation
 from app.extensions import db_session
 from app.models import Organisation, Role, User
 from app.models.case import Client
-from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.models.partner import (
+    TASK_REPORTS,
+    NoticeReason,
+    PartnerUpdate,
+    PartnerUpdateKind,
+    RevocationNotice,
+)
+from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.partner_work import commands, queries
 from app.security import current_actor, gate
 from consent.base import utcnow
 from consent.decision import BasisKind
 from consent.facts import Purpose
-from consent.sections import SectionKind
+from consent.sections import DataScope, SectionKind
 from sharing.fields import sealed
 
 # -- schemas ----------------------------------------------------------------------------------
@@ -76,6 +83,11 @@ class PartnerUpdateOut(Strict):
     created_at = fields.AwareDateTime(required=True)
     organisation = fields.Nested(UpdateOrganisation, required=True)
     author = fields.String(required=True, metadata={"description": "The sender's name."})
+    acknowledged_at = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When the county acknowledged it; null until then."},
+    )
     text = fields.String(
         required=True,
         allow_none=True,
@@ -86,8 +98,19 @@ class PartnerUpdateOut(Strict):
     )
 
 
+SENDABLE_KINDS = [k for k in PartnerUpdateKind if k not in TASK_REPORTS]
+
+
 class PartnerUpdateIn(Strict):
-    kind = enum_field(PartnerUpdateKind, required=True)
+    kind = enum_field(
+        PartnerUpdateKind,
+        required=True,
+        validate=validate.OneOf(SENDABLE_KINDS),
+        metadata={
+            "description": "What the update is about; `other` is free text. A task's report "
+            "(`task_done`, `task_not_possible`) is made on the task itself."
+        },
+    )
     text = fields.String(
         required=True, validate=validate.Length(min=1, max=commands.UPDATE_TEXT_MAX)
     )
@@ -96,6 +119,59 @@ class PartnerUpdateIn(Strict):
     def _not_blank(self, value: str, **_: Any) -> None:
         if not value.strip():
             raise ValidationError("Write the update.")
+
+
+class WorkerOut(Strict):
+    name = fields.String(required=True)
+    work_contact = fields.String(
+        required=True, allow_none=True, metadata={"description": "A work phone or e-mail."}
+    )
+
+
+class TaskOut(Strict):
+    id = fields.UUID(required=True)
+    task = enum_field(
+        ReleaseTask,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The generated task; null for one the worker added."},
+    )
+    due_on = fields.Date(required=True, allow_none=True)
+    state = enum_field(ItemState, required=True)
+    state_changed_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class TaskListOut(Strict):
+    release_day = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The day the client leaves prison; null unless the release "
+            "transition section is shared with your organisation (or not known yet)."
+        },
+    )
+    responsible_worker = fields.Nested(WorkerOut, required=True, allow_none=True)
+    responsible_sections = fields.List(
+        enum_field(SectionKind),
+        required=True,
+        metadata={"description": "Shared plan sections that name your organisation responsible."},
+    )
+    tasks = fields.List(fields.Nested(TaskOut), required=True)
+
+
+class TaskReportIn(Strict):
+    state = enum_field(
+        ItemState,
+        required=True,
+        validate=validate.OneOf([ItemState.DONE, ItemState.NOT_POSSIBLE]),
+        metadata={"description": "`done` or `not_possible`."},
+    )
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=commands.UPDATE_TEXT_MAX),
+        metadata={"description": "For the responsible worker; required for `not_possible`."},
+    )
 
 
 class NoticeOut(Strict):
@@ -259,6 +335,7 @@ def _update_body(
         "created_at": update.created_at,
         "organisation": {"id": organisation_id, "name": organisation_name},
         "author": author,
+        "acknowledged_at": update.acknowledged_at,
         "text": text,
     }
 
@@ -277,7 +354,11 @@ def _update_body(
 )
 def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     """What has happened on your side, as agreed in the information-flow agreement. The
-    text is stored encrypted as the county's data, with your name and organisation."""
+    text is stored encrypted as the county's data, with your name and organisation.
+    Refused (422, field `kind`: `no_flow_agreed` or `no_obtain_consent`) unless an
+    information flow from your organisation to the county is agreed with the client and,
+    except for prison and probation staff, the client's consent to the county obtaining
+    information from you is in force."""
     r = reach(client_id)
     require_open(r)
     update = commands.record_update(
@@ -292,6 +373,82 @@ def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     return MarshalResult(
         _update_body(update, organisation.id, organisation.name, current_user.display_name, None)
     )
+
+
+# -- the organisation's checklist tasks --------------------------------------------------------
+
+
+def _task_body(item: ChecklistItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "task": item.task,
+        "due_on": item.due_on,
+        "state": item.state,
+        "state_changed_at": item.state_changed_at,
+    }
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/tasks",
+    "GET",
+    summary="Your organisation's tasks on the client's release-day checklist",
+    tag="Partner",
+    roles=[Role.PARTNER],
+    response=TaskListOut,
+    statuses=(404,),
+)
+def tasks(client_id: uuid.UUID) -> dict[str, Any]:
+    """The checklist items assigned to your organisation, by due date, with the release day
+    (when the release transition section is shared with you), the shared sections whose
+    goals name you responsible, and the client's responsible worker. Logged for the client."""
+    r = reach(client_id)
+    assert r.shared is not None  # a partner's reach carries what is shared
+    work = queries.client_work(db_session(), r.case, r.shared)
+    scopes: list[SectionKind | DataScope] = [DataScope.NAME]
+    if work.release_day is not None:
+        scopes.append(SectionKind.RELEASE_TRANSITION)
+    gate().read_facts(r.actor, r.client.id, scopes, purpose=Purpose.NETWORK_COOPERATION)
+    worker = work.worker
+    return {
+        "release_day": work.release_day,
+        "responsible_worker": (
+            {"name": worker.display_name, "work_contact": worker.work_contact} if worker else None
+        ),
+        "responsible_sections": work.responsible_sections,
+        "tasks": [_task_body(item) for item in work.tasks],
+    }
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/tasks/<uuid:item_id>/state",
+    "POST",
+    summary="Report one of your tasks done or not possible",
+    tag="Partner",
+    roles=[Role.PARTNER],
+    body=TaskReportIn,
+    response=TaskOut,
+    statuses=(404, 409),
+)
+def report_task(client_id: uuid.UUID, item_id: uuid.UUID, body: dict[str, Any]) -> dict[str, Any]:
+    """The responsible worker sees the state and your note at once (on the checklist, the
+    dashboard and the client's updates). A task that cannot be done needs a note saying
+    why (422). A task no longer open is a 409: the worker reopens it if needed."""
+    r = reach(client_id)
+    require_open(r)
+    commands.report_task(
+        db_session(),
+        gate(),
+        r.actor,
+        client_id=r.client.id,
+        item_id=item_id,
+        state=body["state"],
+        note=body["note"],
+    )
+    item = db_session().get(ChecklistItem, item_id)
+    assert item is not None  # just reported
+    return _task_body(item)
 
 
 # -- revocation notices -----------------------------------------------------------------------

@@ -18,13 +18,22 @@ from consent.models import Consent
 class PartnerUpdateKind(enum.StrEnum):
     """What an update from a partner is about (the incoming direction of the flow agreement)."""
 
+    RELEASE_DATE_CHANGED = "release_date_changed"  # prison or probation: a new release date
     HOUSING_OFFER = "housing_offer"
-    DECISION_MADE = "decision_made"  # a benefit, service or housing decision
+    BENEFIT_DECISION = "benefit_decision"  # Kela or the county: a benefit granted or refused
+    DECISION_MADE = "decision_made"  # a service or housing decision
     APPOINTMENT_KEPT = "appointment_kept"
     APPOINTMENT_MISSED = "appointment_missed"
     CONTACT_LOST = "contact_lost"
     CONCERN = "concern"
-    OTHER = "other"
+    OTHER = "other"  # free text
+    # Written by ``report_task``, never chosen: the responsible member's word on its task.
+    TASK_DONE = "task_done"
+    TASK_NOT_POSSIBLE = "task_not_possible"
+
+
+TASK_REPORTS = frozenset({PartnerUpdateKind.TASK_DONE, PartnerUpdateKind.TASK_NOT_POSSIBLE})
+"""The kinds only a checklist task's report makes (a partner cannot send them as updates)."""
 
 
 class PartnerUpdate(Base):
@@ -32,10 +41,18 @@ class PartnerUpdate(Base):
 
     The text is county data once received: it is stored under the client's
     county-only scope, so the sender cannot read it back (nor can other partners).
+    It is part of the client's record: the worker acknowledges it (by whom and when is
+    kept). A report on a release-checklist task names the item.
     """
 
     __tablename__ = "partner_updates"
-    __table_args__ = (Index("ix_partner_updates_case_created", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_partner_updates_case_created", "case_id", "created_at"),
+        CheckConstraint(
+            "(acknowledged_at IS NULL) = (acknowledged_by_id IS NULL)",
+            name="acknowledged_by_someone",
+        ),
+    )
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
@@ -45,9 +62,14 @@ class PartnerUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[PartnerUpdateKind] = mapped_column(str_enum(PartnerUpdateKind))
     text_ct: Mapped[bytes | None] = encrypted()
+    checklist_item_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("release_checklist_items.id"), index=True
+    )
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
-    author: Mapped[User] = relationship(lazy="raise")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
 
 
 class NoticeReason(enum.StrEnum):

@@ -39,6 +39,7 @@ class ItemState(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
     NOT_NEEDED = "not_needed"
+    NOT_POSSIBLE = "not_possible"  # the responsible member reports it cannot be done
 
 
 class ChecklistItem(Base):

@@ -46,6 +46,8 @@ class User(Base):
 
     username: Mapped[str] = mapped_column(String(120), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))  # staff only; empty for clients
+    # How the network reaches a member of staff at work (a work phone or e-mail); staff only.
+    work_contact: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(str_enum(Role), index=True)
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(

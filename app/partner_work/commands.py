@@ -13,10 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import NetworkMember
-from app.models.partner import NoticeReason, PartnerUpdate, PartnerUpdateKind, RevocationNotice
+from app.models.flows import FlowAgreement
+from app.models.partner import (
+    TASK_REPORTS,
+    NoticeReason,
+    PartnerUpdate,
+    PartnerUpdateKind,
+    RevocationNotice,
+)
+from app.models.release import ChecklistItem, ItemState
 from app.partner_work.queries import client_access
-from app.partner_work.rules import AccessState
+from app.partner_work.rules import AccessState, ClientAccess, UpdateBlock, update_block
 from app.refusals import N_, NotFound, Refused
+from app.release.commands import record_report
 from consent.base import utcnow
 from consent.facts import Action, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState
@@ -56,6 +65,76 @@ class UpdateTextTooLong(Refused):
         super().__init__(params={"max": UPDATE_TEXT_MAX})
 
 
+class NoFlowAgreed(Refused):
+    """Raised when no information flow from the organisation to the county is agreed."""
+
+    code = UpdateBlock.NO_FLOW.value
+    field = "kind"
+    message = N_(
+        "The county cannot receive this update: no information flow from your organisation "
+        "to the county has been agreed with the client. Ask the client's responsible worker "
+        "to agree one."
+    )
+
+
+class NoObtainConsent(Refused):
+    """Raised when the law needs the client's consent to obtain the update and none is in force."""
+
+    code = UpdateBlock.NO_CONSENT.value
+    field = "kind"
+    message = N_(
+        "The county cannot receive this update: the client has not consented to the county "
+        "obtaining information from your organisation. Ask the client's responsible worker."
+    )
+
+
+class KindNotSent(Refused):
+    """Raised when an update is of a kind only a task's report makes."""
+
+    code = "kind_not_sent"
+    field = "kind"
+    message = N_("Report a task's state on the task itself.")
+
+
+class TaskNotFound(NotFound):
+    """Raised when the task is not on the client's checklist or not this organisation's."""
+
+    code = "task_not_found"
+
+
+class TaskStateNotReported(Refused):
+    """Raised when a report says neither done nor not possible."""
+
+    code = "state_not_reported"
+    field = "state"
+    message = N_("Choose whether the task is done or cannot be done.")
+
+
+class TaskNoteMissing(Refused):
+    """Raised when a task is reported not possible without saying why."""
+
+    code = "note_missing"
+    field = "note"
+    message = N_("Say why the task cannot be done.")
+
+
+class TaskNoteTooLong(Refused):
+    """Raised when a report's note is longer than ``UPDATE_TEXT_MAX``."""
+
+    code = "note_too_long"
+    field = "note"
+    message = N_("At most %(max)d characters.")
+
+    def __init__(self) -> None:
+        super().__init__(params={"max": UPDATE_TEXT_MAX})
+
+
+class UpdateNotFound(NotFound):
+    """Raised when the update is not about the case."""
+
+    code = "update_not_found"
+
+
 class NoticeNotFound(NotFound):
     """Raised when the notice does not exist or belongs to another organisation."""
 
@@ -90,6 +169,9 @@ def record_update(
     :raises AccessDenied: when the gate refuses the partner this client (logged, rolled back).
     :raises UpdateRefused: when the organisation reads the client but not through a membership
         of the newest case (should not happen while the decision and this module agree).
+    :raises KindNotSent: when ``kind`` is a task's report (``report_task`` makes those).
+    :raises NoFlowAgreed: when no flow from the organisation to the county is agreed.
+    :raises NoObtainConsent: when the law needs an obtain-consent and none is in force.
     :raises UpdateTextMissing: when the text is empty.
     :raises UpdateTextTooLong: when the text is longer than ``UPDATE_TEXT_MAX``.
     :raises ValueError: when the actor is not partner staff (a caller's mistake).
@@ -103,11 +185,14 @@ def record_update(
         raise UpdateTextMissing()
     if len(text) > UPDATE_TEXT_MAX:
         raise UpdateTextTooLong()
+    if kind in TASK_REPORTS:
+        raise KindNotSent()
     gate.check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, DataScope.NAME)
     now = utcnow()
     _, case, access = client_access(session, actor.organisation_id, client_id, at=now)
     if case is None or access.state is not AccessState.SHARED:
         raise UpdateRefused()
+    _require_incoming_flow(session, case.id, access, now)
     update = PartnerUpdate(
         case_id=case.id,
         client_id=client_id,
@@ -126,6 +211,139 @@ def record_update(
     session.add(update)
     session.flush()
     return update
+
+
+def _require_incoming_flow(
+    session: Session, case_id: uuid.UUID, access: ClientAccess, at: datetime
+) -> None:
+    """Refuse unless the county may receive updates from the organisation's memberships: an
+    open flow agreement from the member, and an obtain-consent in force where the law needs
+    one (``app.partner_work.rules.update_block``).
+
+    :raises NoFlowAgreed:
+    :raises NoObtainConsent:
+    """
+    members = list(access.member_ids)
+    directions = session.scalars(
+        select(FlowAgreement.direction).where(
+            FlowAgreement.case_id == case_id,
+            FlowAgreement.member_id.in_(members),
+            FlowAgreement.ended_at.is_(None),
+            FlowAgreement.agreed_with_client.is_(True),
+        )
+    ).all()
+    kinds = session.scalars(select(NetworkMember.kind).where(NetworkMember.id.in_(members))).all()
+    obtain = session.scalars(
+        select(Consent).where(
+            Consent.member_id.in_(members),
+            Consent.direction == Direction.OBTAIN,
+            Consent.state == ConsentState.ACTIVE,
+        )
+    ).all()
+    in_force = any(consent_status(facts_of(c), at).in_force for c in obtain)
+    block = update_block(kinds, directions, in_force)
+    if block is UpdateBlock.NO_FLOW:
+        raise NoFlowAgreed()
+    if block is UpdateBlock.NO_CONSENT:
+        raise NoObtainConsent()
+
+
+# -- the partner's checklist tasks --------------------------------------------------------
+
+REPORTED = {
+    ItemState.DONE: PartnerUpdateKind.TASK_DONE,
+    ItemState.NOT_POSSIBLE: PartnerUpdateKind.TASK_NOT_POSSIBLE,
+}
+
+
+def report_task(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    *,
+    client_id: uuid.UUID,
+    item_id: uuid.UUID,
+    state: ItemState,
+    note: str | None,
+) -> PartnerUpdate:
+    """Mark the organisation's own checklist task done or not possible, with a note that
+    reaches the responsible worker as an update (encrypted, attributed, in the record).
+
+    The county assigned the task to the member, so its report needs no flow agreement of
+    its own. A task that cannot be done needs a note saying why.
+
+    :raises AccessDenied: when the gate refuses the partner this client (logged, rolled back).
+    :raises UpdateRefused: when the organisation reads nothing of the client now.
+    :raises TaskNotFound: when the item is not on the client's checklist, removed, or not
+        assigned to one of the organisation's memberships.
+    :raises TaskStateNotReported: when ``state`` is neither done nor not possible.
+    :raises TaskNoteMissing: when a task is reported not possible without a note.
+    :raises TaskNoteTooLong: when the note is longer than ``UPDATE_TEXT_MAX``.
+    :raises ItemFinished: when the task is not open (someone changed it first).
+    :raises ValueError: when the actor is not partner staff (a caller's mistake).
+    """
+    if actor.role is not ActorRole.PARTNER or actor.organisation_id is None:
+        raise ValueError("only partner staff report tasks")
+    if actor.user_id is None:
+        raise ValueError("a report needs its author")
+    if state not in REPORTED:
+        raise TaskStateNotReported()
+    text = (note or "").strip() or None
+    if state is ItemState.NOT_POSSIBLE and text is None:
+        raise TaskNoteMissing()
+    if text is not None and len(text) > UPDATE_TEXT_MAX:
+        raise TaskNoteTooLong()
+    gate.check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, DataScope.NAME)
+    now = utcnow()
+    _, case, access = client_access(session, actor.organisation_id, client_id, at=now)
+    if case is None or access.state is not AccessState.SHARED:
+        raise UpdateRefused()
+    item = session.get(ChecklistItem, item_id)
+    if (
+        item is None
+        or item.case_id != case.id
+        or item.removed_at is not None
+        or item.responsible_member_id not in access.member_ids
+    ):
+        raise TaskNotFound()
+    record_report(session, item, state, actor.user_id)
+    update = PartnerUpdate(
+        case_id=case.id,
+        client_id=client_id,
+        organisation_id=actor.organisation_id,
+        member_id=item.responsible_member_id,
+        author_id=actor.user_id,
+        created_at=now,
+        kind=REPORTED[state],
+        checklist_item_id=item.id,
+    )
+    update.text_ct = gate.write_text(
+        on_behalf_of(actor),
+        field_ref(update, PartnerUpdate.text_ct),
+        text,
+        purpose=Purpose.NETWORK_COOPERATION,
+    )
+    session.add(update)
+    session.flush()
+    return update
+
+
+def acknowledge_update(
+    session: Session, case_id: uuid.UUID, update_id: uuid.UUID, *, by_user_id: uuid.UUID
+) -> bool:
+    """Record that the county has taken the update in; ``False`` if someone already had.
+
+    :raises UpdateNotFound: when the update is not about the case.
+    """
+    update = session.get(PartnerUpdate, update_id)
+    if update is None or update.case_id != case_id:
+        raise UpdateNotFound()
+    if update.acknowledged_at is not None:
+        return False
+    update.acknowledged_at = utcnow()
+    update.acknowledged_by_id = by_user_id
+    session.flush()
+    return True
 
 
 # -- notices when sharing ends early ------------------------------------------------------

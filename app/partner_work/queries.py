@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.cases.facts import load_case_contexts
 from app.cases.queries import latest_cases
@@ -28,7 +28,14 @@ from app.models import (
     ResponsibleWorker,
     User,
 )
-from app.models.partner import NoticeReason, PartnerUpdate, RevocationNotice, SharePeriod
+from app.models.partner import (
+    NoticeReason,
+    PartnerUpdate,
+    PartnerUpdateKind,
+    RevocationNotice,
+    SharePeriod,
+)
+from app.models.release import ChecklistItem, ReleaseTask
 from app.pagination import ListPage, paginate
 from app.partner_work.rules import (
     AccessState,
@@ -38,6 +45,8 @@ from app.partner_work.rules import (
     client_reference,
     in_section_order,
 )
+from app.release.queries import plan_responsibles
+from app.release.rules import release_day
 from consent.decision import BasisKind
 from consent.facts import Actor, FactsNeeded, Grantee, Purpose
 from consent.models import Consent, StatutoryDisclosure
@@ -172,6 +181,57 @@ def shared_versions(
     return {kind: version for version, kind in rows}
 
 
+# -- the partner's part of the work -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientWork:
+    """What the organisation does for the client: its own checklist tasks, the sections
+    whose goals it is responsible for, and whom to contact at the county."""
+
+    release_day: date | None  # only when the release-transition section is shared
+    tasks: list[ChecklistItem]
+    responsible_sections: list[SectionKind]  # shared sections naming one of its memberships
+    worker: User | None
+
+
+def client_work(session: Session, case: Case, access: ClientAccess) -> ClientWork:
+    """The organisation's part of the case (three queries); nothing here is decrypted, and
+    the caller logs the reads through the gate (``AccessGate.read_facts``)."""
+    members = list(access.member_ids)
+    rows = session.scalars(
+        select(ChecklistItem).where(
+            ChecklistItem.case_id == case.id,
+            ChecklistItem.responsible_member_id.in_(members),
+            ChecklistItem.removed_at.is_(None),
+        )
+    ).all()
+    order = {task: n for n, task in enumerate(ReleaseTask)}
+    tasks = sorted(
+        rows,
+        key=lambda i: (
+            i.due_on or date.max,
+            order.get(i.task, len(order)) if i.task else len(order),
+            i.added_at,
+        ),
+    )
+    named = plan_responsibles(session, case.id)
+    sections = [
+        kind for kind in access.sections if access.member_ids.intersection(named.get(kind, []))
+    ]
+    worker = session.scalar(
+        select(User)
+        .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
+        .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
+    )
+    shown_day = (
+        release_day(case.conditional_release, case.probation_start)
+        if SectionKind.RELEASE_TRANSITION in access.sections
+        else None
+    )
+    return ClientWork(shown_day, tasks, sections, worker)
+
+
 # -- updates to the responsible worker ----------------------------------------------------
 
 
@@ -211,8 +271,8 @@ class WorkerUpdate:
 def updates_for_worker(
     session: Session, user_id: uuid.UUID, since: datetime, *, limit: int = 100
 ) -> list[WorkerUpdate]:
-    """Updates sent since ``since`` on the cases whose current responsible worker is
-    ``user_id``, newest first (one query).
+    """Updates sent since ``since``, or not yet acknowledged, on the cases whose current
+    responsible worker is ``user_id``, newest first (one query).
 
     Open the texts with one batched gate call as the worker (``update_texts``).
     """
@@ -228,7 +288,7 @@ def updates_for_worker(
         )
         .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
         .join(User, User.id == PartnerUpdate.author_id)
-        .where(PartnerUpdate.created_at >= since)
+        .where(or_(PartnerUpdate.created_at >= since, PartnerUpdate.acknowledged_at.is_(None)))
         .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id)
         .limit(limit)
     ).all()
@@ -236,7 +296,7 @@ def updates_for_worker(
 
 
 def update_texts(
-    gate: AccessGate, actor: Actor, updates: Sequence[WorkerUpdate]
+    gate: AccessGate, actor: Actor, updates: Sequence[WorkerUpdate | RecordUpdate]
 ) -> list[str | None]:
     """The texts of the updates, for the county's case work (one gate call).
 
@@ -249,6 +309,103 @@ def update_texts(
         [(field_ref(u.update, PartnerUpdate.text_ct), u.update.text_ct) for u in updates],
         purpose=Purpose.CASE_WORK,
     )
+
+
+# -- updates in the client's record -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordUpdate:
+    """An update in the client's record, with who sent and who acknowledged it."""
+
+    update: PartnerUpdate
+    organisation_name: str
+    author_name: str
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True)
+class UpdateFilters:
+    kind: PartnerUpdateKind | None = None
+    organisation_id: uuid.UUID | None = None
+    acknowledged: bool | None = None
+
+    def where(self, case_id: uuid.UUID) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [PartnerUpdate.case_id == case_id]
+        if self.kind is not None:
+            found.append(PartnerUpdate.kind == self.kind)
+        if self.organisation_id is not None:
+            found.append(PartnerUpdate.organisation_id == self.organisation_id)
+        if self.acknowledged is True:
+            found.append(PartnerUpdate.acknowledged_at.is_not(None))
+        elif self.acknowledged is False:
+            found.append(PartnerUpdate.acknowledged_at.is_(None))
+        return found
+
+
+def record_updates(
+    session: Session,
+    case_id: uuid.UUID,
+    filters: UpdateFilters = UpdateFilters(),
+    *,
+    page: int = 1,
+    per_page: int = UPDATES_PER_PAGE,
+) -> ListPage[RecordUpdate]:
+    """One page of the case's updates matching ``filters``, newest first (two queries).
+
+    Open the texts with one gate call as the worker (``update_texts``).
+    """
+    acknowledger = aliased(User)
+    where = filters.where(case_id)
+    result = paginate(
+        session,
+        select(PartnerUpdate, Organisation.name, User.display_name, acknowledger.display_name)
+        .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
+        .join(User, User.id == PartnerUpdate.author_id)
+        .outerjoin(acknowledger, acknowledger.id == PartnerUpdate.acknowledged_by_id)
+        .where(*where)
+        .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(PartnerUpdate.id)).where(*where),
+    )
+    return result.map(lambda row: RecordUpdate(row[0], row[1], row[2], row[3]))
+
+
+def update_organisations(session: Session, case_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The organisations that have sent updates on the case, by name (one query)."""
+    return [
+        (org_id, name)
+        for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(
+                Organisation.id.in_(
+                    select(PartnerUpdate.organisation_id).where(PartnerUpdate.case_id == case_id)
+                )
+            )
+            .order_by(Organisation.name)
+        )
+    ]
+
+
+def task_reports(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, RecordUpdate]:
+    """The newest report on each checklist item of the case (one query)."""
+    acknowledger = aliased(User)
+    rows = session.execute(
+        select(PartnerUpdate, Organisation.name, User.display_name, acknowledger.display_name)
+        .join(Organisation, Organisation.id == PartnerUpdate.organisation_id)
+        .join(User, User.id == PartnerUpdate.author_id)
+        .outerjoin(acknowledger, acknowledger.id == PartnerUpdate.acknowledged_by_id)
+        .where(PartnerUpdate.case_id == case_id, PartnerUpdate.checklist_item_id.is_not(None))
+        .order_by(PartnerUpdate.created_at, PartnerUpdate.id)
+    ).all()
+    found: dict[uuid.UUID, RecordUpdate] = {}
+    for update, organisation, author, acknowledged_by in rows:
+        assert update.checklist_item_id is not None  # the query asks for reports only
+        found[update.checklist_item_id] = RecordUpdate(
+            update, organisation, author, acknowledged_by
+        )
+    return found
 
 
 # -- notices when sharing ends early ------------------------------------------------------

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from app.models.flows import FlowDirection
+from app.models.network import MemberKind
 from consent.decision import BasisKind, live_grants
 from consent.facts import (
     CaseContext,
@@ -231,3 +233,33 @@ def in_section_order(values: Sequence[str]) -> list[SectionKind]:
     """Stored section names as kinds, in the plan's order."""
     chosen = set(values)
     return [kind for kind in SectionKind if kind.value in chosen]
+
+
+# -- updates into the record --------------------------------------------------------------
+
+# Prison and probation staff inform the county under their own statutes (the SHL § 35
+# notification, the Imprisonment Act's release planning): what they send needs no consent.
+# Any other organisation tells the county about the client only as the client consented to
+# the county obtaining it (sosiaalihuollon asiakaslaki: information from third parties).
+STATUTORY_INFORMANTS = frozenset({MemberKind.PRISON, MemberKind.PROBATION})
+INCOMING = frozenset({FlowDirection.FROM_MEMBER, FlowDirection.BOTH})
+
+
+class UpdateBlock(StrEnum):
+    """Why an update from a member cannot be received (``None``: it can)."""
+
+    NO_FLOW = "no_flow_agreed"
+    NO_CONSENT = "no_obtain_consent"
+
+
+def update_block(
+    kinds: Sequence[MemberKind], directions: Sequence[FlowDirection], obtain_in_force: bool
+) -> UpdateBlock | None:
+    """Whether the county may receive an update from the organisation's memberships
+    (``kinds``), given the open flow agreements' directions with them and whether an
+    obtain-consent from them is in force now (pure)."""
+    if not INCOMING.intersection(directions):
+        return UpdateBlock.NO_FLOW
+    if STATUTORY_INFORMANTS.intersection(kinds) or obtain_in_force:
+        return None
+    return UpdateBlock.NO_CONSENT

@@ -200,6 +200,20 @@ def mark_done(session: Session, item: ChecklistItem, by_id: uuid.UUID | None) ->
     session.flush()
 
 
+def record_report(
+    session: Session, item: ChecklistItem, state: ItemState, by_id: uuid.UUID | None
+) -> None:
+    """Record the responsible member's report that the item is done or cannot be done
+    (``app.partner_work.commands.report_task`` checks who may report).
+
+    :raises ItemFinished: when it is not open.
+    """
+    if state not in (ItemState.DONE, ItemState.NOT_POSSIBLE):
+        raise ValueError(f"a report says done or not possible, not {state}")
+    _finish(item, state, by_id)
+    session.flush()
+
+
 def mark_not_needed(
     session: Session,
     gate: AccessGate,

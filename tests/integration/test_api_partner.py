@@ -126,7 +126,10 @@ def test_shared_lists_only_clients_with_a_share_now(
 def test_a_partner_sends_an_update_and_the_caseworker_reads_it(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    record, case, _ = shared_client(db, world, "Kuvitteellinen Jaettu", SectionKind.HOUSING)
+    record, case, consent = shared_client(db, world, "Kuvitteellinen Jaettu", SectionKind.HOUSING)
+    member = db.get(NetworkMember, consent.member_id)
+    assert member is not None
+    factories.agreed_updates(db, world.worker_actor, case, member)
     db.commit()
     partner = api_token(client, world.partner.username)
     path = f"/api/v1/clients/{record.id}/updates"

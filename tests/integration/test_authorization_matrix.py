@@ -54,6 +54,7 @@ from app.models import Organisation, OrgKind, Role, User
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.log_query import LogQuery
 from app.models.partner import RevocationNotice
+from app.models.release import ChecklistItem
 from app.models.transfer import TransferReason
 from app.person_access import commands as person_access
 from app.security import (
@@ -299,6 +300,10 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         to_county_id=county,
         reason=TransferReason.MOVED,
     )
+    # The checklist item is the organisation's task, for it to report on.
+    item = db.get(ChecklistItem, built.args["item_id"])
+    assert item is not None
+    item.responsible_member_id, item.responsible_user_id = member.id, None
     query = db.get(LogQuery, built.args["query_id"])
     assert query is not None
     args = dict(built.args) | {
@@ -415,6 +420,8 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
         return section | {"responsible": [], "review_on": None}, {"If-None-Match": "*"}
     if case.endpoint == "api.send_update":
         return {"kind": "housing_offer", "text": "Asunto vapautuu (fictional)"}, {}
+    if case.endpoint == "api.report_task":
+        return {"state": "done", "note": "Hakemus lähetetty (fictional)"}, {}
     if case.endpoint == "api.revoke_consent":
         return None, {"If-Match": side.consent_etag}
     if case.endpoint == "api.create_token":

@@ -25,9 +25,10 @@ from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
 from app.consents import receipts
 from app.ending import commands as ending_service
-from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role
+from app.models import Case, CaseTeamMember, NetworkMember, Organisation, OrgKind, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.models.partner import PartnerUpdate, PartnerUpdateKind
 from app.models.receipt import ReceiptAction
 from app.models.release import ChecklistItem
 from app.network import commands as network_service
@@ -101,7 +102,7 @@ def build_world(db: Session) -> World:
     A person in the network with a consent (and its receipt), a flow and an access link;
     plan sections, one with two versions; a parallel plan; a colleague in the team; an
     assessment in progress; the release-day checklist; a live activation code; the
-    client's open query about an access-log entry.
+    client's open query about an access-log entry; a partner's update to acknowledge.
     """
     w = make_world(db)
     gate = new_gate()
@@ -191,6 +192,17 @@ def build_world(db: Session) -> World:
     code = activation.issue_code(
         db, password_hasher(), client_id=w.client.id, issued_by_id=w.worker.id
     )
+    # An organisation's update in the client's record, for the worker to acknowledge.
+    housing = factories.partner(db, w.case, OrgKind.PUBLIC_SERVICE)
+    update = PartnerUpdate(
+        case_id=w.case.id,
+        client_id=w.client.id,
+        organisation_id=housing.organisation.id,
+        member_id=housing.member.id,
+        author_id=housing.staff.id,
+        kind=PartnerUpdateKind.HOUSING_OFFER,
+    )
+    db.add(update)
     db.commit()
     return World(
         w,
@@ -206,6 +218,7 @@ def build_world(db: Session) -> World:
             "receipt_id": receipt.id,
             "query_id": query.id,
             "item_id": item.id,
+            "update_id": update.id,
             "kind": SectionKind.LIVELIHOOD.value,
             "number": saved.version,
         },
@@ -226,7 +239,9 @@ def close(db: Session, world: World) -> None:
         case=db.get(Case, world.base.case.id),
         summary="Monialaista työtä ei enää tarvita (fictional)",
         early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
-        end_with_case={world.base.person.id},
+        end_with_case=set(
+            db.scalars(select(NetworkMember.id).where(NetworkMember.case_id == world.base.case.id))
+        ),
     )
     db.commit()
 

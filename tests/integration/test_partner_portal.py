@@ -494,17 +494,13 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
 ) -> None:
     since = utcnow()
     record, case, member, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
+    factories.agreed_updates(db, world.worker_actor, case, member)
     # Another worker's client: its updates are not this worker's.
     colleague = factories.user(db, Role.CASEWORKER, world.county)
     other, other_case = factories.client(db, world.county, name="Kuvitteellinen", worker=colleague)
-    grant(
-        db,
-        world,
-        other_case,
-        add_member(db, other_case, world.housing),
-        SectionKind.HOUSING,
-        by=factories.actor(colleague),
-    )
+    other_member = add_member(db, other_case, world.housing)
+    grant(db, world, other_case, other_member, SectionKind.HOUSING, by=factories.actor(colleague))
+    factories.agreed_updates(db, factories.actor(colleague), other_case, other_member)
     db.commit()
     login(client, world.partner.username)
 
@@ -547,6 +543,10 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
     assert partner_queries.update_texts(new_gate(), world.worker_actor, mine) == [
         "Asunto tarjottu 1.3. alkaen (fictional)"
     ]
+    # Older than the dashboard's window, it stays there until someone acknowledges it.
+    later = partner_queries.updates_for_worker(db, world.worker.id, utcnow())
+    assert [u.update.id for u in later] == [update.id]
+    assert partner_commands.acknowledge_update(db, case.id, update.id, by_user_id=world.worker.id)
     assert partner_queries.updates_for_worker(db, world.worker.id, utcnow()) == []
     with pytest.raises(AccessDenied):  # the partner cannot read its update back
         new_gate().read_texts(
@@ -624,7 +624,8 @@ def test_section_content_is_plain_text_whatever_its_shape() -> None:
 def test_the_responsible_workers_dashboard_shows_the_update(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    record, _, _, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
+    record, case, member, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
+    factories.agreed_updates(db, world.worker_actor, case, member)
     db.commit()
     login(client, world.partner.username)
     assert (

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import PasswordField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app import security_log
@@ -63,6 +63,27 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class WorkContactForm(FlaskForm):
+    work_contact = StringField(
+        _l("Your work contact"),
+        description=_l(
+            "A work phone number or e-mail address. The organisations sharing a client with "
+            "you see it next to your name when you are the client's responsible worker. "
+            "Leave it empty to remove it."
+        ),
+        validators=[
+            Length(
+                max=accounts.WORK_CONTACT_MAX,
+                message=_l("At most %(max)d characters.", max=accounts.WORK_CONTACT_MAX),
+            )
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+STAFF = (Role.CASEWORKER, Role.PARTNER)  # the roles a network reaches at work
+
+
 def _user() -> User:
     user: User = current_user
     return user
@@ -79,7 +100,36 @@ def account() -> str:
         tokens=tokens_of(db_session(), user.id, now=utcnow()),
         current_id=current.id if current is not None else None,
         form=ConfirmForm(),
+        contact=_contact_form(user),
     )
+
+
+def _contact_form(user: User, form: WorkContactForm | None = None) -> WorkContactForm | None:
+    """The work-contact form for staff (``None`` for a client), filled with what is stored."""
+    if user.role not in STAFF:
+        return None
+    return form or WorkContactForm(formdata=None, work_contact=user.work_contact or "")
+
+
+@bp.route("/account/work-contact", methods=["POST"])
+@allow(*STAFF)
+def set_work_contact() -> Page | Response:
+    user = _user()
+    form = WorkContactForm()
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            accounts.set_work_contact(db_session(), user, form.work_contact.data)
+            flash(gettext("Your work contact has been saved."), "info")
+            return redirect(url_for("auth.account"))
+    current = current_session()
+    return render_template(
+        "auth/account.html",
+        sessions=sessions_of(db_session(), user.id),
+        tokens=tokens_of(db_session(), user.id, now=utcnow()),
+        current_id=current.id if current is not None else None,
+        form=ConfirmForm(),
+        contact=_contact_form(user, form),
+    ), 400
 
 
 @bp.route("/account/sessions/<uuid:session_id>/end", methods=["POST"])

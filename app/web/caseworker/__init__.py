@@ -20,5 +20,6 @@ from app.web.caseworker import (  # noqa: E402, F401
     release,
     reviews,
     transfer,
+    updates,
     views,
 )

@@ -52,6 +52,7 @@ TABS = (
     ("caseworker.consents", _l("Consents"), ("/consents", "/disclosures")),
     ("caseworker.plan", _l("Client plan"), ("/plan",)),
     ("caseworker.release", _l("Release day"), ("/release",)),
+    ("caseworker.partner_updates", _l("Updates from the network"), ("/updates",)),
     ("caseworker.reviews", _l("Follow-up"), ("/reviews",)),
     ("caseworker.ending", _l("Ending"), ("/ending",)),
     ("caseworker.contacts", _l("Contacts"), ("/contacts",)),

@@ -12,7 +12,7 @@ errors (status 400) when it does not validate; a closed case can be read, not ch
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -28,7 +28,10 @@ from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.labels import MEMBER_KINDS
 from app.models import NetworkMember, Role
+from app.models.partner import PartnerUpdate
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.partner_work import queries as partner_queries
+from app.partner_work.queries import RecordUpdate
 from app.refusals import Conflict
 from app.release import commands as checklist
 from app.release.queries import Candidates, candidates, item_of, items
@@ -83,6 +86,7 @@ ITEM_STATES = {
     ItemState.OPEN: _l("Open"),
     ItemState.DONE: _l("Done"),
     ItemState.NOT_NEEDED: _l("Not needed"),
+    ItemState.NOT_POSSIBLE: _l("Cannot be done"),
 }
 
 
@@ -109,6 +113,7 @@ class Texts:
     notes: dict[uuid.UUID, str] = field(default_factory=dict)
     reasons: dict[uuid.UUID, str] = field(default_factory=dict)
     names: dict[uuid.UUID, str] = field(default_factory=dict)
+    reports: dict[uuid.UUID, str] = field(default_factory=dict)  # by update id
 
     def title(self, item: ChecklistItem) -> str:
         return release_task_label(item.task) if item.task else self.titles.get(item.id, "")
@@ -124,12 +129,19 @@ class Texts:
         return item.responsible_user.display_name if item.responsible_user else None
 
 
-def read_texts(actor: Actor, items: list[ChecklistItem], members: list[NetworkMember]) -> Texts:
-    """Decrypt the items' texts and the people's names in one gate call."""
+def read_texts(
+    actor: Actor,
+    items: list[ChecklistItem],
+    members: list[NetworkMember],
+    reports: Sequence[RecordUpdate] = (),
+) -> Texts:
+    """Decrypt the items' texts, the people's names and the partners' report notes in one
+    gate call."""
     columns = (ChecklistItem.title_ct, ChecklistItem.note_ct, ChecklistItem.not_needed_reason_ct)
     people = {m.id: m for m in members if m.organisation is None}
     refs = [sealed(i, c) for i in items for c in columns]
     refs += [sealed(m, NetworkMember.person_name_ct) for m in people.values()]
+    refs += [sealed(r.update, PartnerUpdate.text_ct) for r in reports]
     if not refs:
         return Texts()
     values = iter(gate().read_texts(actor, refs, purpose=Purpose.CASE_WORK))
@@ -140,6 +152,9 @@ def read_texts(actor: Actor, items: list[ChecklistItem], members: list[NetworkMe
                 target[item.id] = value
     for member_id in people:
         texts.names[member_id] = next(values) or ""
+    for report in reports:
+        if (value := next(values)) is not None:
+            texts.reports[report.update.id] = value
     return texts
 
 
@@ -193,12 +208,14 @@ def _checklist_page(
     case = page.case
     rows = items(db_session(), case.id)
     people = candidates(db_session(), case, utcnow())
-    texts = read_texts(page.actor, rows, _members(people, rows))
+    reports = partner_queries.task_reports(db_session(), case.id)
+    texts = read_texts(page.actor, rows, _members(people, rows), list(reports.values()))
     if add is None:
         add = ItemForm(responsible_choices(people, texts), formdata=None)
     current = [i for i in rows if i.removed_at is None]
     return render_template(
         "caseworker/release.html",
+        reports=reports,
         page=page,
         today=today,
         release_day=release_day(case.conditional_release, case.probation_start),

@@ -39,6 +39,7 @@ from app.models import (
 )
 from app.models.case import Client
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
+from app.partner_work import queries as partner_queries
 from app.refusals import Refused
 from app.security import allow, current_actor, gate
 from app.web.caseworker import bp
@@ -59,6 +60,9 @@ from consent.decision import decide
 from consent.facts import AccessRequest, Action, Purpose
 from consent.sections import DataScope
 from sharing.fields import sealed
+
+# The newest updates from the network shown with the client's timeline (the rest: the list).
+UPDATES_ON_OVERVIEW = 5
 
 
 @bp.app_template_global()
@@ -164,6 +168,7 @@ def _overview(page: ClientPage, status: int = 200, **bound: Any) -> tuple[str, i
         plans=[(p, plan_texts[2 * i], plan_texts[2 * i + 1]) for i, p in enumerate(plans)],
         members=[(m, member_texts[2 * i], member_texts[2 * i + 1]) for i, m in enumerate(members)],
         client_plan=client_plan,
+        updates=partner_queries.record_updates(db_session(), case.id, per_page=UPDATES_ON_OVERVIEW),
         forms=forms,
     )
     return html, status

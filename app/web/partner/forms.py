@@ -7,18 +7,16 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.models.partner import PartnerUpdateKind
+from app.labels import PARTNER_UPDATE_KINDS
+from app.models.partner import TASK_REPORTS
+from app.models.release import ItemState
 from app.partner_work.commands import UPDATE_TEXT_MAX
 from consent.decision import BasisKind
 
-UPDATE_KINDS = {
-    PartnerUpdateKind.HOUSING_OFFER: _l("Housing offer made"),
-    PartnerUpdateKind.DECISION_MADE: _l("Decision made"),
-    PartnerUpdateKind.APPOINTMENT_KEPT: _l("Appointment kept"),
-    PartnerUpdateKind.APPOINTMENT_MISSED: _l("Appointment missed"),
-    PartnerUpdateKind.CONTACT_LOST: _l("We cannot reach the client"),
-    PartnerUpdateKind.CONCERN: _l("Concern"),
-    PartnerUpdateKind.OTHER: _l("Other"),
+UPDATE_KINDS = PARTNER_UPDATE_KINDS
+TASK_STATES = {
+    ItemState.DONE: _l("Done"),
+    ItemState.NOT_POSSIBLE: _l("Cannot be done"),
 }
 BASIS_KINDS = {
     BasisKind.CONSENT: _l("Consent"),
@@ -29,7 +27,11 @@ BASIS_KINDS = {
 class UpdateForm(FlaskForm):
     kind = RadioField(
         _l("What is the update about?"),
-        choices=[SelectChoice(kind.value, label) for kind, label in UPDATE_KINDS.items()],
+        choices=[
+            SelectChoice(kind.value, label)
+            for kind, label in UPDATE_KINDS.items()
+            if kind not in TASK_REPORTS
+        ],
         validators=[InputRequired(_l("Choose what the update is about."))],
     )
     text = TextAreaField(
@@ -46,6 +48,43 @@ class UpdateForm(FlaskForm):
             ),
         ],
     )
+
+
+class TaskReportForm(FlaskForm):
+    """A report on one task; each task's form has its own prefix, so ids stay unique.
+
+    The form carries the page's one ``csrf_token`` field, which the app-wide ``CSRFProtect``
+    checks before the view runs, rather than a token of its own under its prefix.
+    """
+
+    class Meta:
+        csrf = False
+
+    state = RadioField(
+        _l("How is the task?"),
+        choices=[SelectChoice(state.value, label) for state, label in TASK_STATES.items()],
+        validators=[InputRequired(_l("Choose whether the task is done or cannot be done."))],
+    )
+    note = TextAreaField(
+        _l("Note for the responsible worker"),
+        description=_l(
+            "Needed when the task cannot be done: say why. At most %(max)d characters.",
+            max=UPDATE_TEXT_MAX,
+        ),
+        validators=[
+            Length(
+                max=UPDATE_TEXT_MAX, message=_l("At most %(max)d characters.", max=UPDATE_TEXT_MAX)
+            )
+        ],
+    )
+
+
+def task_form(item_id: object, *, submitted: bool = False) -> TaskReportForm:
+    """The report form of one task (``submitted``: bound to the request's form data)."""
+    prefix = f"task-{item_id}"
+    if submitted:
+        return TaskReportForm(prefix=prefix)
+    return TaskReportForm(prefix=prefix, formdata=None)
 
 
 class ConfirmNoticeForm(FlaskForm):

@@ -20,17 +20,25 @@ from app.models import Role
 from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
 from app.models.plan import PlanSectionVersion
+from app.models.release import ItemState
 from app.partner_work import commands, queries
 from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
 from app.partner_work.rules import AccessState, ClientAccess, client_reference
 from app.security import allow, current_actor, gate
 from app.web.forms import refusals_shown_on
 from app.web.partner import bp
-from app.web.partner.forms import BASIS_KINDS, UPDATE_KINDS, ConfirmNoticeForm, UpdateForm
+from app.web.partner.forms import (
+    BASIS_KINDS,
+    UPDATE_KINDS,
+    ConfirmNoticeForm,
+    TaskReportForm,
+    UpdateForm,
+    task_form,
+)
 from consent.base import utcnow
 from consent.decision import BasisKind
 from consent.facts import Action, Purpose
-from consent.sections import DataScope
+from consent.sections import DataScope, SectionKind
 from sharing.errors import AccessDenied
 from sharing.fields import sealed
 
@@ -110,6 +118,30 @@ def send_update(client_id: uuid.UUID) -> Response | tuple[str, int]:
     return _client_page(client_id, form, status=400)
 
 
+@bp.route("/clients/<uuid:client_id>/tasks/<uuid:item_id>", methods=["POST"])
+@allow(Role.PARTNER)
+def report_task(client_id: uuid.UUID, item_id: uuid.UUID) -> Response | tuple[str, int]:
+    form = task_form(item_id, submitted=True)
+    if not form.validate_on_submit():
+        return _client_page(client_id, UpdateForm(formdata=None), status=400, task=(item_id, form))
+    _, _, access = queries.client_access(db_session(), _organisation_id(), client_id, at=utcnow())
+    if access.state is not AccessState.SHARED:
+        return _refused(client_id, access)
+    with refusals_shown_on(form):
+        commands.report_task(
+            db_session(),
+            gate(),
+            current_actor(),
+            client_id=client_id,
+            item_id=item_id,
+            state=ItemState(form.state.data),
+            note=form.note.data,
+        )
+        flash(gettext("The task's state was sent to the client's responsible worker."), "info")
+        return redirect(url_for("partner.client", client_id=client_id) + "#tasks-heading")
+    return _client_page(client_id, UpdateForm(formdata=None), status=400, task=(item_id, form))
+
+
 @bp.route("/notices/<uuid:notice_id>/confirm", methods=["POST"])
 @allow(Role.PARTNER)
 def confirm_notice(notice_id: uuid.UUID) -> Response:
@@ -154,7 +186,10 @@ def _refused(client_id: uuid.UUID, access: ClientAccess) -> tuple[str, int]:
 
 
 def _client_page(
-    client_id: uuid.UUID, form: UpdateForm, status: int = 200
+    client_id: uuid.UUID,
+    form: UpdateForm,
+    status: int = 200,
+    task: tuple[uuid.UUID, TaskReportForm] | None = None,
 ) -> Response | tuple[str, int]:
     actor = current_actor()
     organisation_id = _organisation_id()
@@ -173,6 +208,12 @@ def _client_page(
         purpose=COOP,
     )
     contents = dict(zip(read, texts[1:], strict=True))
+    work = queries.client_work(db_session(), case, access)
+    if work.release_day is not None:
+        gate().read_facts(actor, client_id, [SectionKind.RELEASE_TRANSITION], purpose=COOP)
+    forms = {item.id: task_form(item.id) for item in work.tasks}
+    if task is not None and task[0] in forms:
+        forms[task[0]] = task[1]
     updates = queries.sent_updates(db_session(), organisation_id, case.id, page=_page_arg("page"))
     html = render_template(
         "partner/client.html",
@@ -186,8 +227,17 @@ def _client_page(
         ],
         updates=updates,
         form=form,
+        work=work,
+        task_forms=forms,
+        goals=[(kind, _goals(contents.get(kind))) for kind in work.responsible_sections],
     )
     return html, status
+
+
+def _goals(content: str | None) -> list[str]:
+    """The goal lines of a section's content (empty when none are written)."""
+    goals = str(FIELD_LABELS["goals"])
+    return [line for part in content_parts(content) if part.label == goals for line in part.lines]
 
 
 def _labelled(content: str | None) -> list[ContentPart]:

@@ -59,6 +59,7 @@ MENU = (
     ("portal.home", _l("My page")),
     ("portal.plan", _l("My plan")),
     ("portal.network", _l("My network")),
+    ("portal.release", _l("Before you leave prison")),
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consent receipts")),
     ("portal.log", _l("Who has looked at my information")),
