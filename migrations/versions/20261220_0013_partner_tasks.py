@@ -1,7 +1,7 @@
 """Partners work their part: task reports, updates into the record, a worker's work contact.
 
-Revision ID: partner
-Revises: 0007_access_log_key_id
+Revision ID: 0013_partner_tasks
+Revises: 0012_county_transfers
 Create Date: 2026-12-20
 
 - ``partner_updates``: new kinds (a release date changed, a benefit decision, and a
@@ -14,8 +14,8 @@ Create Date: 2026-12-20
 import sqlalchemy as sa
 from alembic import op
 
-revision = "partner"
-down_revision = "0007_access_log_key_id"
+revision = "0013_partner_tasks"
+down_revision = "0012_county_transfers"
 branch_labels = None
 depends_on = None
 
