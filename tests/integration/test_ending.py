@@ -672,7 +672,7 @@ def test_closing_before_release_or_with_open_tasks_warns_and_asks_why(
     path = f"{world.base}/close"
     page = html.unescape(body(client.get(path)))
     assert "Wait: is it too early to close?" in page
-    release = format_date(TODAY + timedelta(days=30), "medium", locale="en")
+    release = format_date(TODAY + timedelta(days=30), ENGLISH_PATTERNS["date.medium"], locale="en")
     assert f"The client has not been released yet: the release day is {release}." in page
     assert "Tasks of the release-day checklist are still open: 1." in page
     form = {
