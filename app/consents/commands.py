@@ -41,7 +41,11 @@ from app.consents.rules import (
 from app.models import Case, NetworkMember, Organisation
 from app.models.partner import NoticeReason
 from app.models.receipt import ReceiptAction
-from app.partner_work.commands import notify_membership_ended, notify_revocation
+from app.partner_work.commands import (
+    notify_disclosure_ended,
+    notify_membership_ended,
+    notify_revocation,
+)
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent import service
 from consent.base import utcnow
@@ -49,8 +53,8 @@ from consent.errors import ConsentNotActive, InvalidConsent
 from consent.facts import Actor, Purpose
 from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
-from consent.service import ConsentTerms, facts_of
-from consent.status import consent_status, helsinki_day, membership_status
+from consent.service import ConsentTerms, disclosure_facts_of, facts_of
+from consent.status import consent_status, disclosure_status, helsinki_day, membership_status
 from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 
@@ -88,6 +92,13 @@ class ConsentNotFound(NotFound):
     """Raised when the consent is not one of this client's case."""
 
     code = "consent_not_found"
+
+
+class DisclosureEnded(Conflict):
+    """Raised when ending a statutory disclosure that has already ended (or run out)."""
+
+    code = "disclosure_ended"
+    message = N_("This statutory disclosure has already ended.")
 
 
 class NothingToReconfirm(Conflict):
@@ -546,6 +557,35 @@ def record_statutory_disclosure(
     )
     gate.sync_seals(case.client_id)
     return disclosure
+
+
+def end_statutory_disclosure(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    disclosure: StatutoryDisclosure,
+    *,
+    case: Case,
+) -> None:
+    """End a statutory disclosure now, naming the worker: its seals go in this transaction,
+    and the recipient organisation is asked, as after a revocation, to confirm it keeps no
+    copy (``notify_disclosure_ended``).
+
+    :raises ConsentNotFound: when the disclosure is not about this client's case.
+    :raises DisclosureEnded: when it has already ended or run out.
+    """
+    if disclosure.case_id != case.id:
+        raise ConsentNotFound()
+    at = utcnow()
+    if actor.user_id is None:  # only a worker ends a disclosure
+        raise Refused()
+    if not disclosure_status(disclosure_facts_of(disclosure), at).current:
+        raise DisclosureEnded()
+    disclosure.ended_at = at
+    disclosure.ended_by_id = actor.user_id
+    session.flush()
+    gate.sync_seals(disclosure.client_id)
+    notify_disclosure_ended(session, disclosure, reason=NoticeReason.DISCLOSURE_ENDED, at=at)
 
 
 def end_membership(

@@ -38,7 +38,7 @@ from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem, ItemState
 from app.pagination import ListPage, paginate
 from app.reviews.rules import REMINDER_DAYS
-from consent.models import Consent, ConsentState
+from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing.access_log import AccessLogEntry
 
 RELEASE_WINDOWS = (7, 30, 90)  # days ahead
@@ -497,18 +497,27 @@ class ConsentChange(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ConsentChangeRow:
-    consent: Consent
+    consent: Consent | None  # None: a notice about a statutory disclosure
     member: NetworkMember
     client: Client
     case: Case
     notice: RevocationNotice | None = None  # the NOTICES list's row
+    disclosure: StatutoryDisclosure | None = None
+
+    @property
+    def sections(self) -> list[str]:
+        basis = self.consent or self.disclosure
+        return basis.sections if basis is not None else []
 
 
 def _notices_from() -> Select[RevocationNotice]:
+    """Notices joined to the case through what sharing was based on (a consent or a
+    statutory disclosure)."""
     return (
         select(RevocationNotice)
-        .join(Consent, Consent.id == RevocationNotice.consent_id)
-        .join(Case, Case.id == Consent.case_id)
+        .outerjoin(Consent, Consent.id == RevocationNotice.consent_id)
+        .outerjoin(StatutoryDisclosure, StatutoryDisclosure.id == RevocationNotice.disclosure_id)
+        .join(Case, Case.id == func.coalesce(Consent.case_id, StatutoryDisclosure.case_id))
     )
 
 
@@ -529,10 +538,12 @@ def consent_changes(
         conditions = _open_notices(user_id, county_id)
         found = paginate(
             session,
-            select(RevocationNotice, Consent, NetworkMember, Client, Case)
-            .join(Consent, Consent.id == RevocationNotice.consent_id)
-            .join(Case, Case.id == Consent.case_id)
-            .join(NetworkMember, NetworkMember.id == Consent.member_id)
+            _notices_from()
+            .add_columns(Consent, StatutoryDisclosure, NetworkMember, Client, Case)
+            .join(
+                NetworkMember,
+                NetworkMember.id == func.coalesce(Consent.member_id, StatutoryDisclosure.member_id),
+            )
             .join(Client, Client.id == Case.client_id)
             .where(*conditions)
             .options(joinedload(NetworkMember.organisation))
@@ -543,7 +554,9 @@ def consent_changes(
             .with_only_columns(func.count(RevocationNotice.id))
             .where(*conditions),
         )
-        return found.map(lambda row: ConsentChangeRow(row[1], row[2], row[3], row[4], row[0]))
+        return found.map(
+            lambda row: ConsentChangeRow(row[1], row[3], row[4], row[5], row[0], row[2])
+        )
     if kind is ConsentChange.WITHDRAWALS:
         conditions, order = _withdrawals(user_id, county_id), Consent.ended_at
     else:

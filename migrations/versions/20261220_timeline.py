@@ -9,6 +9,10 @@ from and ``reconfirm_since`` when a change of the release dates left it out of s
 re-confirmed); ``end_seen_at``/``end_seen_by_id`` record the worker who saw the client's
 withdrawal. ``statutory_disclosures.ended_by_id`` names who ended a disclosure early.
 All nullable: existing rows follow no template and need nothing.
+
+A notice that sharing ended (``revocation_notices``) may now concern a statutory disclosure
+(``disclosure_id``) instead of a consent — exactly one of the two — with the reason
+``disclosure_ended``.
 """
 
 import sqlalchemy as sa
@@ -18,6 +22,20 @@ revision = "timeline"
 down_revision = "0007_access_log_key_id"
 branch_labels = None
 depends_on = None
+
+
+OLD_REASONS = ("revoked", "membership_ended", "case_closed")
+NEW_REASONS = (*OLD_REASONS, "disclosure_ended")
+
+
+def reasons(values: tuple[str, ...]) -> sa.Enum:
+    return sa.Enum(
+        *values,
+        name=op.f("ck_revocation_notices_noticereason"),
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+    )
 
 
 def upgrade() -> None:
@@ -34,9 +52,52 @@ def upgrade() -> None:
         batch.create_foreign_key(
             op.f("fk_statutory_disclosures_ended_by_id_users"), "users", ["ended_by_id"], ["id"]
         )
+    with op.batch_alter_table("revocation_notices") as batch:
+        batch.alter_column(
+            "reason",
+            existing_type=reasons(OLD_REASONS),
+            type_=reasons(NEW_REASONS),
+            existing_nullable=False,
+            existing_server_default="revoked",
+        )
+        batch.alter_column("consent_id", existing_type=sa.Uuid(), nullable=True)
+        batch.add_column(sa.Column("disclosure_id", sa.Uuid(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_revocation_notices_disclosure_id_statutory_disclosures"),
+            "statutory_disclosures",
+            ["disclosure_id"],
+            ["id"],
+        )
+        batch.create_unique_constraint(
+            op.f("uq_revocation_notices_disclosure_id_organisation_id"),
+            ["disclosure_id", "organisation_id"],
+        )
+        batch.create_check_constraint(
+            op.f("ck_revocation_notices_one_basis"),
+            sa.text("(consent_id IS NULL) <> (disclosure_id IS NULL)"),
+        )
 
 
 def downgrade() -> None:
+    # Notices about disclosures have no place in the older schema: they go.
+    op.execute("DELETE FROM revocation_notices WHERE disclosure_id IS NOT NULL")
+    with op.batch_alter_table("revocation_notices") as batch:
+        batch.drop_constraint(op.f("ck_revocation_notices_one_basis"), type_="check")
+        batch.drop_constraint(
+            op.f("uq_revocation_notices_disclosure_id_organisation_id"), type_="unique"
+        )
+        batch.drop_constraint(
+            op.f("fk_revocation_notices_disclosure_id_statutory_disclosures"), type_="foreignkey"
+        )
+        batch.drop_column("disclosure_id")
+        batch.alter_column("consent_id", existing_type=sa.Uuid(), nullable=False)
+        batch.alter_column(
+            "reason",
+            existing_type=reasons(NEW_REASONS),
+            type_=reasons(OLD_REASONS),
+            existing_nullable=False,
+            existing_server_default="revoked",
+        )
     with op.batch_alter_table("statutory_disclosures") as batch:
         batch.drop_constraint(
             op.f("fk_statutory_disclosures_ended_by_id_users"), type_="foreignkey"

@@ -17,27 +17,37 @@ import re
 from datetime import date, timedelta
 from html import unescape
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases.commands import save_release_dates
-from app.consents.commands import revoke_consent, timeline_of
+from app.consents.commands import (
+    DisclosureEnded,
+    end_statutory_disclosure,
+    record_statutory_disclosure,
+    revoke_consent,
+    timeline_of,
+)
 from app.consents.rules import PeriodTemplate, period
 from app.consents.texts import CURRENT_VERSION
 from app.dashboard import queries as dashboard
 from app.dashboard.queries import ConsentChange
 from app.i18n import helsinki_today
 from app.models import Case
-from app.models.partner import RevocationNotice
+from app.models.partner import NoticeReason, RevocationNotice
+from app.network.commands import end_member
+from app.partner_work.queries import notices_for_client, pending_notices
 from app.security import new_gate
 from consent.base import utcnow
-from consent.models import Consent, ConsentState, GivenHow
+from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
+from sharing.errors import AccessDenied
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.integration.test_portal_consents import PURPOSE, World, make_world
+from tests.integration.test_portal_consents import HOUSING_TEXT, PURPOSE, World, make_world, reads
 
 T = PeriodTemplate
 
@@ -362,3 +372,105 @@ def test_a_clients_withdrawal_is_a_dashboard_item_until_a_worker_has_seen_it(
     confirmed.confirmed_at, confirmed.confirmed_by_id = utcnow(), worker_id
     db.commit()
     assert numbers().open_notices == 0
+
+
+# -- ending a statutory disclosure or a membership -----------------------------------------------
+
+
+def disclose(db: Session, w: World) -> StatutoryDisclosure:
+    return record_statutory_disclosure(
+        db,
+        new_gate(),
+        w.worker_actor,
+        case=w.case,
+        member_id=w.housing.id,
+        sections=frozenset({SectionKind.HOUSING}),
+        provision="Sosiaalihuoltolaki (1301/2014) 41 §",
+        justification="Asunnon järjestäminen (fictional)",
+        valid_from=helsinki_today(),
+        valid_until=None,
+    )
+
+
+def test_ending_a_statutory_disclosure_notifies_the_organisation_like_a_revocation(
+    client: FlaskClient, db: Session
+) -> None:
+    w = make_world(db)
+    disclosure = disclose(db, w)
+    assert reads(w.housing_staff, w, SectionKind.HOUSING) == HOUSING_TEXT
+    ids = (disclosure.id, w.client.id, w.worker.id, w.case.county_id, w.housing.organisation_id)
+    disclosure_id, client_id, worker_id, county_id, organisation_id = ids
+    worker_name = w.worker.display_name
+    db.commit()
+    login(client, w.worker.username)
+    base = f"/caseworker/clients/{client_id}"
+    path = f"{base}/disclosures/{disclosure_id}/end"
+    assert path in text_of(client.get(f"{base}/consents"))
+    confirm = text_of(client.get(path))
+    assert "End this statutory disclosure?" in confirm
+    assert client.post(path, data={"csrf_token": csrf_token(client, path)}).status_code == 302
+
+    ended = db.get(StatutoryDisclosure, disclosure_id)
+    assert ended is not None and ended.ended_at is not None
+    assert ended.ended_by_id == worker_id
+    notice = db.scalars(
+        select(RevocationNotice).where(RevocationNotice.disclosure_id == disclosure_id)
+    ).one()
+    assert (notice.reason, notice.consent_id) == (NoticeReason.DISCLOSURE_ENDED, None)
+    assert notice.organisation_id == organisation_id
+    with pytest.raises(AccessDenied):
+        reads(w.housing_staff, w, SectionKind.HOUSING)
+    # The organisation sees the notice to confirm; the client sees it; the worker too.
+    assert organisation_id is not None
+    pending = pending_notices(db, organisation_id).rows
+    assert [(p.notice.id, p.sections) for p in pending] == [(notice.id, [SectionKind.HOUSING])]
+    told = notices_for_client(db, client_id)
+    assert [(n.notice_id, n.sections) for n in told] == [(notice.id, [SectionKind.HOUSING])]
+    assert dashboard.counts(db, worker_id, county_id, helsinki_today()).open_notices == 1
+    listed = dashboard.consent_changes(
+        db, worker_id, county_id, helsinki_today(), ConsentChange.NOTICES
+    ).rows
+    assert [(r.disclosure.id if r.disclosure else None, r.sections) for r in listed] == [
+        (disclosure_id, ["housing"])
+    ]
+    db.commit()
+    page = text_of(client.get("/caseworker/dashboard/consent-changes?kind=notices"))
+    assert "Statutory disclosure ended" in page and "Kuvitteellinen Kalle" in page
+    consents = text_of(client.get(f"{base}/consents"))
+    assert f"by {worker_name}" in consents
+    assert path not in consents  # nothing left to end
+    again = client.post(path, data={"csrf_token": csrf_token(client, f"{base}/consents")})
+    assert again.status_code == 302
+    assert "already ended" in text_of(client.get(f"{base}/consents"))
+
+
+def test_ending_a_membership_notifies_for_its_statutory_disclosures_too(db: Session) -> None:
+    w = make_world(db)
+    disclosure = disclose(db, w)
+    end_member(db, new_gate(), w.housing, by_user_id=w.worker.id)
+    notice = db.scalars(
+        select(RevocationNotice).where(RevocationNotice.disclosure_id == disclosure.id)
+    ).one()
+    assert notice.reason is NoticeReason.MEMBERSHIP_ENDED
+    assert notice.organisation_id == w.housing.organisation_id
+
+
+def test_a_disclosure_that_never_began_asks_for_no_confirmation(db: Session) -> None:
+    w = make_world(db)
+    later = record_statutory_disclosure(
+        db,
+        new_gate(),
+        w.worker_actor,
+        case=w.case,
+        member_id=w.housing.id,
+        sections=frozenset({SectionKind.HOUSING}),
+        provision="Sosiaalihuoltolaki (1301/2014) 41 §",
+        justification="Myöhemmin (fictional)",
+        valid_from=helsinki_today() + timedelta(days=3),
+        valid_until=None,
+    )
+    end_statutory_disclosure(db, new_gate(), w.worker_actor, later, case=w.case)
+    assert later.ended_at is not None
+    assert db.scalars(select(RevocationNotice)).all() == []
+    with pytest.raises(DisclosureEnded):
+        end_statutory_disclosure(db, new_gate(), w.worker_actor, later, case=w.case)

@@ -59,7 +59,7 @@ from app.web.forms import flash_refusal, refusals_shown_on
 from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.facts import Direction, Purpose
-from consent.models import Consent, GivenHow
+from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from consent.status import ConsentStatus, MembershipStatus
@@ -349,6 +349,41 @@ def consent_receipt(page: ClientPage, receipt_id: uuid.UUID) -> str:
         return render_template(
             "caseworker/consent_receipt.html", page=page, receipt=stored, data=data, lang=lang
         )
+
+
+@bp.route("/clients/<uuid:client_id>/disclosures/<uuid:disclosure_id>/end", methods=["GET", "POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def statutory_disclosure_end(page: ClientPage, disclosure_id: uuid.UUID) -> str | Response:
+    """End a statutory disclosure early, after a confirmation: the recipient is told."""
+    disclosure = db_session().get(StatutoryDisclosure, disclosure_id)
+    if disclosure is None or disclosure.case_id != page.case.id:
+        abort(404)
+    back = url_for("caseworker.consents", client_id=page.client.id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            commands.end_statutory_disclosure(
+                db_session(), gate(), page.actor, disclosure, case=page.case
+            )
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(back)
+        flash(
+            gettext("Statutory disclosure ended. The recipient has been asked to confirm."),
+            "info",
+        )
+        return redirect(back)
+    matrix = load_matrix(
+        db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+    )
+    item = next((d for d in matrix.disclosures if d.id == disclosure_id), None)
+    if item is None:
+        flash_refusal(commands.DisclosureEnded())
+        return redirect(back)
+    return render_template(
+        "caseworker/consents_disclosure_end.html", page=page, item=item, form=form
+    )
 
 
 @bp.route("/clients/<uuid:client_id>/disclosures/new", methods=["GET", "POST"])
