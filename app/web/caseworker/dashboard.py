@@ -203,7 +203,7 @@ def dashboard_consents() -> str:
 def dashboard_consent_changes() -> str:
     """The client's withdrawals to see, consents to re-confirm after the release dates
     moved, or notices of ended sharing the organisation has not confirmed (``kind``)."""
-    raw = request.args.get("kind", "")
+    raw = request.args.get("kind", dashboard.ConsentChange.WITHDRAWALS.value)
     if raw not in dashboard.ConsentChange.__members__.values():
         abort(404)
     kind = dashboard.ConsentChange(raw)
