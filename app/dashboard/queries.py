@@ -30,8 +30,6 @@ from app.models import (
     NetworkMember,
     Phase,
     ResponsibleWorker,
-    Role,
-    User,
 )
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.partner import RevocationNotice
@@ -132,13 +130,14 @@ def _responsible(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement
 
 
 def _withdrawals(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
-    """Consents the client withdrew themselves that no worker has marked as seen."""
-    by_client = select(User.id).where(User.role == Role.CLIENT, User.client_id == Consent.client_id)
+    """Consents the client withdrew themselves that no worker has marked as seen: a worker's
+    own revocation is seen as it is made (``revoke_consent``; the migration marked the older
+    ones), so an unseen revocation is the client's."""
     return [
         *_responsible(user_id, county_id),
         Consent.state == ConsentState.REVOKED,
         Consent.end_seen_at.is_(None),
-        Consent.ended_by_id.in_(by_client),
+        Consent.ended_by_id.is_not(None),
     ]
 
 

@@ -24,8 +24,9 @@ from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
 from app.consents import receipts
+from app.consents.commands import record_statutory_disclosure
 from app.ending import commands as ending_service
-from app.models import Case, CaseTeamMember, Organisation, OrgKind, Role
+from app.models import Case, CaseTeamMember, NetworkMember, Organisation, OrgKind, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.receipt import ReceiptAction
@@ -61,7 +62,9 @@ READING_PAGES = PRINT_PAGES | {
 # back to the ending page instead).
 EXPLAINING_PAGES = {
     "caseworker.consent_new",
+    "caseworker.consent_reconfirm",
     "caseworker.consent_revoke",
+    "caseworker.statutory_disclosure_end",
     "caseworker.plan_section",
     "caseworker.release_item",
     "caseworker.statutory_disclosure_new",
@@ -69,7 +72,9 @@ EXPLAINING_PAGES = {
 # Pages that hold nothing but a form: closed, no link leads to them.
 FORM_ONLY_PAGES = {
     "caseworker.consent_new",
+    "caseworker.consent_reconfirm",
     "caseworker.consent_revoke",
+    "caseworker.statutory_disclosure_end",
     "caseworker.statutory_disclosure_new",
     "caseworker.ending_close",
     "caseworker.ending_member",
@@ -190,6 +195,22 @@ def build_world(db: Session) -> World:
     code = activation.issue_code(
         db, password_hasher(), client_id=w.client.id, issued_by_id=w.worker.id
     )
+    # The consent waits to be confirmed again (the release dates moved), and an authority
+    # receives a statutory disclosure: the pages that confirm and end them.
+    w.consent.period_template, w.consent.reconfirm_since = "in_prison", utcnow()
+    authority = factories.partner(db, w.case, name="Asuntotoimisto (fictional)")
+    disclosure = record_statutory_disclosure(
+        db,
+        gate,
+        w.actor,
+        case=w.case,
+        member_id=authority.member.id,
+        sections=frozenset({SectionKind.HOUSING}),
+        provision="Sosiaalihuoltolaki (1301/2014) 41 §",
+        justification="Asunnon järjestäminen (fictional)",
+        valid_from=today(),
+        valid_until=None,
+    )
     db.commit()
     return World(
         w,
@@ -205,6 +226,7 @@ def build_world(db: Session) -> World:
             "receipt_id": receipt.id,
             "query_id": query.id,
             "item_id": item.id,
+            "disclosure_id": disclosure.id,
             "kind": SectionKind.LIVELIHOOD.value,
             "number": saved.version,
         },
@@ -224,7 +246,10 @@ def close(db: Session, world: World) -> None:
         world.base.actor,
         case=db.get(Case, world.base.case.id),
         summary="Monialaista työtä ei enää tarvita (fictional)",
-        end_with_case={world.base.person.id},
+        # The close person, and the authority the statutory disclosure goes to.
+        end_with_case=set(
+            db.scalars(select(NetworkMember.id).where(NetworkMember.case_id == world.base.case.id))
+        ),
     )
     db.commit()
 
