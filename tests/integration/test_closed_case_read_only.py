@@ -198,7 +198,7 @@ def build_world(db: Session) -> World:
     # The consent waits to be confirmed again (the release dates moved), and an authority
     # receives a statutory disclosure: the pages that confirm and end them.
     w.consent.period_template, w.consent.reconfirm_since = "in_prison", utcnow()
-    authority = factories.partner(db, w.case, name="Asuntotoimisto (fictional)")
+    authority = factories.partner(db, w.case)
     disclosure = record_statutory_disclosure(
         db,
         gate,
