@@ -76,9 +76,7 @@ class RevocationNotice(Base):
 
     # What sharing was based on: a consent, or a statutory disclosure (exactly one).
     consent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
-    disclosure_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("statutory_disclosures.id")
-    )
+    disclosure_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("statutory_disclosures.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     reason: Mapped[NoticeReason] = mapped_column(
