@@ -70,7 +70,7 @@ from app.second_factor.queries import has_second_factor, is_staff
 from app.settings import Settings
 from consent.base import utcnow
 from consent.facts import Actor
-from consent.models import Consent
+from consent.models import Consent, StatutoryDisclosure
 from sharing import write_lock
 from sharing.access_log import AccessLogEntry
 from sharing.errors import KeyringError
@@ -178,6 +178,7 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     "client_id": UrlArgument(Whose.GATE),
     "code_id": _row(ActivationCode.client_id),
     "consent_id": _row(Consent.client_id),
+    "disclosure_id": _row(StatutoryDisclosure.client_id),
     "entry_id": _row(AccessLogEntry.client_id),
     "flow_id": _row(FlowAgreement.client_id),
     "grant_id": _row(PersonAccessGrant.client_id),

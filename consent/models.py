@@ -62,6 +62,14 @@ class Consent(Base):
     ended_at: Mapped[datetime | None]
     ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
+    # The release-timeline template its period came from (``app.consents.rules.PeriodTemplate``
+    # value), if any; ``reconfirm_since`` is when a change of the release dates left the
+    # period out of step with it: the worker and the client are asked to re-confirm.
+    period_template: Mapped[str | None] = mapped_column(String(40))
+    reconfirm_since: Mapped[datetime | None]
+    # A worker saw that the client withdrew it (the dashboard item goes away).
+    end_seen_at: Mapped[datetime | None]
+    end_seen_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ConsentEvent(Base):
@@ -97,3 +105,4 @@ class StatutoryDisclosure(Base):
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]
     ended_at: Mapped[datetime | None]
+    ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

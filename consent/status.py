@@ -29,6 +29,21 @@ def helsinki_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), HELSINKI).astimezone(UTC)
 
 
+def release_day(conditional_release: date | None, probation_start: date | None) -> date | None:
+    """The day the client leaves prison: the start of supervised probationary liberty
+    (valvottu koevapaus) if it comes before the expected conditional release, otherwise the
+    conditional release (``None`` when unknown).
+
+    The one rule every page (the worker's, the client's, a partner's), the checklist and the
+    consent period templates read "the release date" from (``Case.release_day``).
+    """
+    if probation_start is not None and (
+        conditional_release is None or probation_start < conditional_release
+    ):
+        return probation_start
+    return conditional_release
+
+
 class PeriodStatus(enum.StrEnum):
     UPCOMING = "upcoming"  # starts on a later day
     CURRENT = "current"

@@ -185,8 +185,9 @@ class NoticeOut(Strict):
         NoticeReason,
         required=True,
         metadata={
-            "description": "Why sharing ended early: the consent was revoked, your "
-            "organisation's membership in the network ended, or the case was closed."
+            "description": "Why sharing ended early: the consent was revoked, the "
+            "statutory disclosure was ended, your organisation's membership in the network "
+            "ended, or the case was closed."
         },
     )
     revoked_at = fields.AwareDateTime(

@@ -29,6 +29,7 @@ from app.cases.rules import (
     parallel_plan_problems,
     release_date_problems,
 )
+from app.consents.commands import mark_out_of_step
 from app.models import (
     Case,
     CaseTeamMember,
@@ -166,6 +167,8 @@ def save_release_dates(
     change = ReleaseDatesChange(case_id=case.id, changed_by_id=by_id, **dates)
     session.add(change)
     session.flush()
+    # Consents whose period came from the timeline are listed to re-confirm, never moved.
+    mark_out_of_step(session, case, utcnow())
     return change
 
 

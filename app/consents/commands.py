@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.receipts import ReceiptWording, issue_receipt
@@ -26,16 +27,25 @@ from app.consents.rules import (
     Change,
     GrantCode,
     Grantee,
+    PeriodTemplate,
+    Timeline,
     by_client,
     change_refusal,
     consent_purpose,
+    derived_template,
     disclosure_codes,
+    follows_timeline,
     grant_codes,
+    period,
 )
 from app.models import Case, NetworkMember, Organisation
 from app.models.partner import NoticeReason
 from app.models.receipt import ReceiptAction
-from app.partner_work.commands import notify_membership_ended, notify_revocation
+from app.partner_work.commands import (
+    notify_disclosure_ended,
+    notify_membership_ended,
+    notify_revocation,
+)
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent import service
 from consent.base import utcnow
@@ -43,8 +53,8 @@ from consent.errors import ConsentNotActive, InvalidConsent
 from consent.facts import Actor, Purpose
 from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
-from consent.service import ConsentTerms, facts_of
-from consent.status import consent_status, helsinki_day, membership_status
+from consent.service import ConsentTerms, disclosure_facts_of, facts_of
+from consent.status import consent_status, disclosure_status, helsinki_day, membership_status
 from sharing.fields import field_ref, sealed
 from sharing.gate import AccessGate
 
@@ -82,6 +92,28 @@ class ConsentNotFound(NotFound):
     """Raised when the consent is not one of this client's case."""
 
     code = "consent_not_found"
+
+
+class DisclosureEnded(Conflict):
+    """Raised when ending a statutory disclosure that has already ended (or run out)."""
+
+    code = "disclosure_ended"
+    message = N_("This statutory disclosure has already ended.")
+
+
+class NothingToReconfirm(Conflict):
+    """Raised when a consent is not (or no longer) waiting to be re-confirmed, or its
+    template gives no period for the current dates."""
+
+    code = "nothing_to_reconfirm"
+    message = N_("This consent no longer needs to be confirmed again.")
+
+
+class NoWithdrawalToSee(Conflict):
+    """Raised when acknowledging a consent the client did not withdraw, or one already seen."""
+
+    code = "no_withdrawal_to_see"
+    message = N_("Someone has already marked this withdrawal as seen.")
 
 
 # -- consents ------------------------------------------------------------------------------------
@@ -134,6 +166,7 @@ def grant_consent(
         )
     except InvalidConsent:  # raised before anything changed
         raise (ConsentNotGiven if client else ConsentNotRecorded)() from None
+    consent.period_template = _template_of(consent, case, at)
     consent.purpose_text_ct = gate.write_text(
         actor,
         field_ref(consent, Consent.purpose_text_ct),
@@ -223,6 +256,7 @@ def amend_consent(
         raise ConsentEnded() from None
     except InvalidConsent:  # raised before anything changed
         raise (ConsentNotChanged if client else ConsentNotRecorded)() from None
+    amended.period_template = _template_of(amended, case, at)
     amended.purpose_text_ct = gate.write_text(
         actor,
         field_ref(amended, Consent.purpose_text_ct),
@@ -271,6 +305,8 @@ def revoke_consent(
         raise ConsentEnded() from None
     gate.sync_seals(consent.client_id)
     notify_revocation(session, consent, reason=NoticeReason.REVOKED, at=at)
+    if not by_client(actor) and actor.user_id is not None:  # the worker knows already
+        consent.end_seen_at, consent.end_seen_by_id = at, actor.user_id
     if receipt is not None:
         case = session.get(Case, consent.case_id)
         member = session.get(NetworkMember, consent.member_id)
@@ -289,6 +325,170 @@ def revoke_consent(
             wording=receipt,
             at=at,
         )
+
+
+# -- the release timeline ------------------------------------------------------------------------
+
+
+def timeline_of(case: Case, at: datetime) -> Timeline:
+    """The client's release timeline as the templates read it: the CURRENT dates, with the
+    release day every page shows (``Case.release_day``)."""
+    return Timeline.at(at, case.release_day, case.probation_end)
+
+
+def mark_out_of_step(session: Session, case: Case, at: datetime) -> list[Consent]:
+    """After the case's release dates changed: mark each current consent whose period came
+    from a template and no longer matches it as waiting for re-confirmation (flushes).
+
+    The consent itself is not changed, never widened: the worker and the client see it
+    listed and confirm the new period (``reconfirm_consent``) or keep the old one
+    (``keep_period``). One that is back in step (the dates moved back) is no longer listed.
+    """
+    timeline = timeline_of(case, at)
+    marked: list[Consent] = []
+    for consent in session.scalars(
+        select(Consent).where(
+            Consent.case_id == case.id,
+            Consent.state == ConsentState.ACTIVE,
+            Consent.period_template.is_not(None),
+        )
+    ):
+        if consent.period_template is None or not consent_status(facts_of(consent), at).current:
+            continue
+        template = PeriodTemplate(consent.period_template)
+        if follows_timeline(template, consent.valid_from, consent.valid_until, timeline):
+            consent.reconfirm_since = None
+        else:
+            consent.reconfirm_since = consent.reconfirm_since or at
+            marked.append(consent)
+    session.flush()
+    return marked
+
+
+def reconfirm_consent(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    consent: Consent,
+    *,
+    case: Case,
+    given_how: GivenHow,
+    information_text_version: str,
+    receipt: ReceiptWording | None,
+) -> Consent:
+    """Replace a consent waiting for re-confirmation with one for its template's period on
+    the current dates: same member, sections, direction and purpose, given again under the
+    information text (the client electronically, a worker recording a written or oral one).
+
+    :raises ConsentNotFound: when the consent is not about this client's case.
+    :raises ConsentEnded: when it had already ended.
+    :raises NothingToReconfirm: when it is not waiting, or the template has no period now.
+    :raises Refused: as ``grant_consent`` does for who acts and the information text.
+    """
+    if consent.case_id != case.id:
+        raise ConsentNotFound()
+    at = utcnow()
+    _require_current(consent, at)
+    if consent.reconfirm_since is None or consent.period_template is None:
+        raise NothingToReconfirm()
+    new = period(PeriodTemplate(consent.period_template), timeline_of(case, at))
+    if new.valid_from is None or new.valid_until is None:
+        raise NothingToReconfirm()
+    client = by_client(actor)
+    member, grantee = _grantee(session, case, consent.member_id, at)
+    codes = grant_codes(
+        grantee,
+        client=client,
+        given_how=given_how,
+        information_text_version=information_text_version,
+    )
+    if codes:
+        raise _refused(session, gate, actor, member, codes)
+    assert member is not None  # the rules refused anyone else
+    label, purpose_text = _label_and_purpose(session, gate, actor, member, consent)
+    terms = ConsentTerms(
+        member_id=consent.member_id,
+        sections=frozenset(SectionKind(s) for s in consent.sections),
+        valid_from=new.valid_from,  # today at the earliest: a consent never reaches back
+        valid_until=new.valid_until,
+        direction=consent.direction,
+        purpose=consent.purpose,
+    )
+    try:
+        renewed = service.amend(
+            session,
+            consent,
+            terms=terms,
+            given_how=given_how,
+            information_text_version=information_text_version,
+            by_user_id=actor.user_id,
+            at=at,
+        )
+    except ConsentNotActive:
+        raise ConsentEnded() from None
+    except InvalidConsent:  # raised before anything changed
+        raise (ConsentNotChanged if client else ConsentNotRecorded)() from None
+    renewed.period_template = consent.period_template
+    renewed.purpose_text_ct = gate.write_text(
+        actor,
+        field_ref(renewed, Consent.purpose_text_ct),
+        purpose_text,
+        purpose=consent_purpose(actor),
+    )
+    gate.sync_seals(case.client_id)
+    if receipt is not None:
+        longer = consent.valid_until is None or (
+            renewed.valid_until is not None and renewed.valid_until > consent.valid_until
+        )
+        issue_receipt(
+            session,
+            gate,
+            actor,
+            case=case,
+            action=ReceiptAction.EXTEND
+            if longer or renewed.valid_from < consent.valid_from
+            else ReceiptAction.NARROW,
+            consent=renewed,
+            previous=consent,
+            member_label=label,
+            purpose_text=purpose_text,
+            wording=receipt,
+            at=at,
+        )
+    return renewed
+
+
+def keep_period(session: Session, consent: Consent, *, case: Case) -> None:
+    """Keep a consent's own period although the release dates moved: it stops following the
+    timeline and is no longer listed for re-confirmation (flushes).
+
+    :raises ConsentNotFound: when the consent is not about this client's case.
+    :raises NothingToReconfirm: when it is not waiting for re-confirmation.
+    """
+    if consent.case_id != case.id:
+        raise ConsentNotFound()
+    if consent.reconfirm_since is None:
+        raise NothingToReconfirm()
+    consent.reconfirm_since = None
+    consent.period_template = None
+    session.flush()
+
+
+def see_withdrawal(
+    session: Session, consent: Consent, *, case: Case, by_user_id: uuid.UUID, at: datetime
+) -> None:
+    """Record that a worker saw the client's withdrawal of a consent (flushes).
+
+    :raises ConsentNotFound: when the consent is not about this client's case.
+    :raises NoWithdrawalToSee: when it is not revoked, or someone already saw it.
+    """
+    if consent.case_id != case.id:
+        raise ConsentNotFound()
+    if consent.state is not ConsentState.REVOKED or consent.end_seen_at is not None:
+        raise NoWithdrawalToSee()
+    consent.end_seen_at = at
+    consent.end_seen_by_id = by_user_id
+    session.flush()
 
 
 # -- statutory disclosures and memberships -------------------------------------------------------
@@ -359,6 +559,35 @@ def record_statutory_disclosure(
     return disclosure
 
 
+def end_statutory_disclosure(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    disclosure: StatutoryDisclosure,
+    *,
+    case: Case,
+) -> None:
+    """End a statutory disclosure now, naming the worker: its seals go in this transaction,
+    and the recipient organisation is asked, as after a revocation, to confirm it keeps no
+    copy (``notify_disclosure_ended``).
+
+    :raises ConsentNotFound: when the disclosure is not about this client's case.
+    :raises DisclosureEnded: when it has already ended or run out.
+    """
+    if disclosure.case_id != case.id:
+        raise ConsentNotFound()
+    at = utcnow()
+    if actor.user_id is None:  # only a worker ends a disclosure
+        raise Refused()
+    if not disclosure_status(disclosure_facts_of(disclosure), at).current:
+        raise DisclosureEnded()
+    disclosure.ended_at = at
+    disclosure.ended_by_id = actor.user_id
+    session.flush()
+    gate.sync_seals(disclosure.client_id)
+    notify_disclosure_ended(session, disclosure, reason=NoticeReason.DISCLOSURE_ENDED, at=at)
+
+
 def end_membership(
     session: Session,
     gate: AccessGate,
@@ -414,6 +643,12 @@ def _refused(
     named = member is not None and GrantCode.NO_COMMITMENT in codes.values()
     label = _label(session, gate, actor, member) if member is not None and named else ""
     return Refused(errors=codes, params={"name": label})
+
+
+def _template_of(consent: Consent, case: Case, at: datetime) -> str | None:
+    """The template whose period, on the case's current dates, the consent's period is."""
+    found = derived_template(consent.valid_from, consent.valid_until, timeline_of(case, at))
+    return found.value if found else None
 
 
 def _require_current(consent: Consent, at: datetime) -> None:

@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.consents.rules import Grantee
-from app.models import Case, MemberKind, NetworkMember, User
+from app.consents.rules import Grantee, PeriodTemplate, TemplatePeriod, Timeline, period
+from app.models import Case, MemberKind, NetworkMember, Role, User
 from consent.facts import Actor, Direction, Purpose
 from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
@@ -102,6 +102,13 @@ class ConsentItem:
     status: ConsentStatus
     ended_at: datetime | None
     ended_by: str
+    ended_by_client: bool = False  # the client withdrew it themselves
+    withdrawal_unseen: bool = False  # ... and no worker has marked it as seen
+    # The release-timeline template its period came from; when the dates moved, since when
+    # it waits to be re-confirmed and the period the template gives now.
+    period_template: PeriodTemplate | None = None
+    reconfirm_since: datetime | None = None
+    proposed: TemplatePeriod | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,7 @@ class DisclosureItem:
     valid_until: date | None
     status: ConsentStatus  # LIVE, UPCOMING or EXPIRED (REVOKED when ended by hand)
     ended_at: datetime | None
+    ended_by: str = "–"
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,17 @@ class ConsentMatrix:
     ended_consents: tuple[ConsentItem, ...]  # revoked, expired, superseded; newest first
     disclosures: tuple[DisclosureItem, ...]  # live and upcoming
     ended_disclosures: tuple[DisclosureItem, ...]
+
+    @property
+    def to_reconfirm(self) -> tuple[ConsentItem, ...]:
+        """Current consents whose period no longer matches their template's on the
+        current release dates: the worker and the client are asked to re-confirm them."""
+        return tuple(c for c in self.consents if c.reconfirm_since is not None)
+
+    @property
+    def unseen_withdrawals(self) -> tuple[ConsentItem, ...]:
+        """Consents the client withdrew that no worker has marked as seen yet."""
+        return tuple(c for c in self.ended_consents if c.withdrawal_unseen)
 
 
 # -- loading (the imperative shell) ------------------------------------------------------------
@@ -171,12 +190,11 @@ def load_matrix(
         .order_by(StatutoryDisclosure.decided_at)
     ).all()
     user_ids = {c.recorded_by_id for c in consents} | {c.ended_by_id for c in consents}
-    user_ids |= {d.decided_by_id for d in disclosures}
+    user_ids |= {d.decided_by_id for d in disclosures} | {d.ended_by_id for d in disclosures}
     user_ids.discard(None)
-    users = {
-        u.id: u.display_name
-        for u in session.scalars(select(User).where(User.id.in_(list(user_ids))))
-    }
+    found = session.scalars(select(User).where(User.id.in_(list(user_ids)))).all()
+    users = {u.id: u.display_name for u in found}
+    client_users = frozenset(u.id for u in found if u.role is Role.CLIENT)
     refs = [sealed(m, NetworkMember.person_name_ct) for m in members]
     refs += [sealed(c, Consent.purpose_text_ct) for c in consents]
     refs += [sealed(d, StatutoryDisclosure.justification_ct) for d in disclosures]
@@ -190,6 +208,8 @@ def load_matrix(
         zip(disclosures, justifications, strict=True),
         users,
         now,
+        client_users=client_users,
+        timeline=Timeline.at(now, case.release_day, case.probation_end),
     )
 
 
@@ -230,8 +250,26 @@ def build_matrix(
     disclosures: Iterable[tuple[StatutoryDisclosure, str | None]],
     user_names: Mapping[uuid.UUID, str],
     now: datetime,
+    *,
+    client_users: frozenset[uuid.UUID] = frozenset(),
+    timeline: Timeline | None = None,
 ) -> ConsentMatrix:
-    """Arrange members, consents (with their purpose texts) and disclosures into the matrix."""
+    """Arrange members, consents (with their purpose texts) and disclosures into the matrix.
+
+    ``client_users`` are the client's own accounts among ``user_names`` (a withdrawal by the
+    client names no worker); ``timeline`` gives a consent waiting for re-confirmation the
+    period its template gives now.
+    """
+
+    def template_of(c: Consent) -> PeriodTemplate | None:
+        return PeriodTemplate(c.period_template) if c.period_template else None
+
+    def proposed(c: Consent) -> TemplatePeriod | None:
+        template = template_of(c)
+        if c.reconfirm_since is None or template is None or timeline is None:
+            return None
+        return period(template, timeline)
+
     ordered = sort_members(members)
     by_id = {m.id: m for m in ordered}
 
@@ -254,6 +292,11 @@ def build_matrix(
             status=consent_status(facts_of(c), now),
             ended_at=c.ended_at,
             ended_by=name(c.ended_by_id),
+            ended_by_client=c.ended_by_id in client_users,
+            withdrawal_unseen=c.ended_by_id in client_users and c.end_seen_at is None,
+            period_template=template_of(c),
+            reconfirm_since=c.reconfirm_since,
+            proposed=proposed(c),
         )
         for c, text in consents
     ]
@@ -270,6 +313,7 @@ def build_matrix(
             valid_until=d.valid_until,
             status=disclosure_status(disclosure_facts_of(d), now),
             ended_at=d.ended_at,
+            ended_by=name(d.ended_by_id),
         )
         for d, text in disclosures
     ]

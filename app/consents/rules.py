@@ -14,7 +14,12 @@ current text.
 
 Period templates bind a consent to the client's release timeline: inside → release day →
 the first 90 days → the end of supervised probationary liberty (valvottu koevapaus); each
-turns the client's own dates into a ``valid_from``/``valid_until`` pair. All dates are
+turns the client's own CURRENT dates into a ``valid_from``/``valid_until`` pair. "Release"
+is the day the client leaves prison (``consent.status.release_day``: probationary liberty's
+start when it comes first), the date every page shows. A consent whose period a template
+gave remembers the template (``derived_template``); when the dates change, such a consent
+that no longer matches its template's period (``follows_timeline``) is listed for the
+worker and the client to re-confirm — its own period never changes by itself. All dates are
 Europe/Helsinki calendar days, inclusive at both ends. A consent cannot reach into the
 past, so a period starts no earlier than today; a template whose date is unknown, or whose
 period is already over, is offered disabled with the reason.
@@ -288,7 +293,7 @@ FIRST_DAYS_AFTER_RELEASE = 90
 class PeriodTemplate(enum.StrEnum):
     """The release-timeline templates, in timeline order."""
 
-    IN_PRISON = "in_prison"  # from today to the day before expected conditional release
+    IN_PRISON = "in_prison"  # from today to the day before the release day
     RELEASE_DAY = "release_day"  # release day ± RELEASE_DAY_MARGIN days
     FIRST_90_DAYS = "first_90_days"  # release day to release + 89 days
     PROBATIONARY_LIBERTY = "probationary_liberty"  # until supervised probationary liberty ends
@@ -304,18 +309,17 @@ class Unavailable(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Timeline:
-    """The client's dates a template reads; ``today`` is the Helsinki calendar day."""
+    """The client's dates a template reads; ``today`` is the Helsinki calendar day and
+    ``release_day`` the day the client leaves prison (``Case.release_day``)."""
 
     today: date
-    conditional_release: date | None = None
+    release_day: date | None = None
     probation_end: date | None = None
 
     @classmethod
-    def at(
-        cls, now: datetime, conditional_release: date | None, probation_end: date | None
-    ) -> Timeline:
+    def at(cls, now: datetime, release_day: date | None, probation_end: date | None) -> Timeline:
         """The timeline as seen at the instant ``now`` (aware), on the Finnish calendar."""
-        return cls(helsinki_day(now), conditional_release, probation_end)
+        return cls(helsinki_day(now), release_day, probation_end)
 
 
 @dataclass(frozen=True)
@@ -334,7 +338,7 @@ class TemplatePeriod:
 
 def period(template: PeriodTemplate, timeline: Timeline) -> TemplatePeriod:
     """The period ``template`` gives for this timeline (from today at the earliest)."""
-    release = timeline.conditional_release
+    release = timeline.release_day
     if template is PeriodTemplate.PROBATIONARY_LIBERTY:
         if timeline.probation_end is None:
             return TemplatePeriod(template, None, None, Unavailable.NO_PROBATION_END)
@@ -360,3 +364,29 @@ def _from_today(template: PeriodTemplate, today: date, start: date, end: date) -
     if end < today:
         return TemplatePeriod(template, None, None, Unavailable.PERIOD_OVER)
     return TemplatePeriod(template, max(start, today), end)
+
+
+def derived_template(
+    valid_from: date, valid_until: date | None, timeline: Timeline
+) -> PeriodTemplate | None:
+    """The template whose period for this timeline is exactly this one, if any: a consent
+    given with it follows the release timeline (the first in timeline order wins)."""
+    for found in periods(timeline):
+        if found.available and (found.valid_from, found.valid_until) == (valid_from, valid_until):
+            return found.template
+    return None
+
+
+def follows_timeline(
+    template: PeriodTemplate, valid_from: date, valid_until: date | None, timeline: Timeline
+) -> bool:
+    """Whether a consent's period is still what ``template`` gives for the current dates.
+
+    A period that has begun is compared from today (the template starts no earlier), so a
+    consent does not fall out of step merely because days pass; a moved release day or
+    probationary liberty's end makes it differ.
+    """
+    current = period(template, timeline)
+    if not current.available or current.valid_until != valid_until:
+        return False
+    return current.valid_from == max(valid_from, timeline.today)

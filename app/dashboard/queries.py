@@ -13,13 +13,14 @@ or to the omatyöntekijä's team lead when a query is about the worker's own acc
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.client_log.queries import waiting_for
@@ -33,10 +34,11 @@ from app.models import (
     ResponsibleWorker,
 )
 from app.models.log_query import LogQuery, LogQueryStatus
+from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem, ItemState
 from app.pagination import ListPage, paginate
 from app.reviews.rules import REMINDER_DAYS
-from consent.models import Consent, ConsentState
+from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing.access_log import AccessLogEntry
 
 RELEASE_WINDOWS = (7, 30, 90)  # days ahead
@@ -64,20 +66,8 @@ def my_open_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElemen
 
 
 def release_day() -> ColumnElement[Any]:
-    """The day the client leaves prison, in SQL (``release_checklist.release_day``)."""
-    return case(
-        (
-            and_(
-                Case.probation_start.is_not(None),
-                or_(
-                    Case.conditional_release.is_(None),
-                    Case.probation_start < Case.conditional_release,
-                ),
-            ),
-            Case.probation_start,
-        ),
-        else_=Case.conditional_release,
-    )
+    """The day the client leaves prison, in SQL (``Case.release_day``)."""
+    return cast("ColumnElement[Any]", Case.release_day)  # the hybrid's SQL side
 
 
 def _releasing(user_id: uuid.UUID, county_id: uuid.UUID, today: date, within: int) -> list[Any]:
@@ -131,6 +121,43 @@ def _log_queries(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
     ]
 
 
+def _responsible(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """Conditions on ``Case`` for the cases the worker is the current responsible worker of
+    (not past retention): what concerns the omatyöntekijä alone."""
+    responsible = select(ResponsibleWorker.case_id).where(
+        ResponsibleWorker.worker_id == user_id, ResponsibleWorker.ends_on.is_(None)
+    )
+    return [Case.county_id == county_id, Case.disposed_at.is_(None), Case.id.in_(responsible)]
+
+
+def _withdrawals(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
+    """Consents the client withdrew themselves that no worker has marked as seen: a worker's
+    own revocation is seen as it is made (``revoke_consent``; the migration marked the older
+    ones), so an unseen revocation is the client's."""
+    return [
+        *_responsible(user_id, county_id),
+        Consent.state == ConsentState.REVOKED,
+        Consent.end_seen_at.is_(None),
+        Consent.ended_by_id.is_not(None),
+    ]
+
+
+def _to_reconfirm(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+    """Current consents whose period the moved release dates left out of step with its
+    template (``app.consents.commands.mark_out_of_step``)."""
+    return [
+        *_responsible(user_id, county_id),
+        Consent.state == ConsentState.ACTIVE,
+        Consent.reconfirm_since.is_not(None),
+        or_(Consent.valid_until.is_(None), Consent.valid_until >= today),
+    ]
+
+
+def _open_notices(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
+    """Notices of ended sharing the organisation has not yet confirmed (it keeps no copy)."""
+    return [*_responsible(user_id, county_id), RevocationNotice.confirmed_at.is_(None)]
+
+
 # -- the numbers --------------------------------------------------------------------------
 
 
@@ -142,6 +169,9 @@ class Counts:
     reviews_due: int
     consents_expiring: int
     log_queries: int
+    withdrawals: int = 0  # withdrawn by the client, not yet seen
+    to_reconfirm: int = 0  # consents to confirm again after the release dates moved
+    open_notices: int = 0  # ended sharing the organisation has not confirmed
 
     @property
     def clients(self) -> int:
@@ -150,7 +180,7 @@ class Counts:
 
 def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> Counts:
     """Every number of the dashboard but the county's new notifications, which the
-    navigation counts already (six queries)."""
+    navigation counts already (seven queries)."""
     by_phase = dict.fromkeys(Phase, 0)
     for phase, n in session.execute(
         select(Case.phase, func.count(Case.id))
@@ -189,6 +219,22 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
         .join(AccessLogEntry, _entry_asked_about())
         .where(*_log_queries(user_id, county_id))
     )
+    consent_changes = session.execute(
+        select(
+            select(func.count(Consent.id))
+            .join(Case, Case.id == Consent.case_id)
+            .where(*_withdrawals(user_id, county_id))
+            .scalar_subquery(),
+            select(func.count(Consent.id))
+            .join(Case, Case.id == Consent.case_id)
+            .where(*_to_reconfirm(user_id, county_id, today))
+            .scalar_subquery(),
+            _notices_from()
+            .with_only_columns(func.count(RevocationNotice.id))
+            .where(*_open_notices(user_id, county_id))
+            .scalar_subquery(),
+        )
+    ).one()
     return Counts(
         by_phase=by_phase,
         releases={days: int(n) for days, n in zip(RELEASE_WINDOWS, windows, strict=True)},
@@ -196,6 +242,9 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
         reviews_due=reviews or 0,
         consents_expiring=consents or 0,
         log_queries=queries or 0,
+        withdrawals=consent_changes[0] or 0,
+        to_reconfirm=consent_changes[1] or 0,
+        open_notices=consent_changes[2] or 0,
     )
 
 
@@ -438,3 +487,95 @@ def log_queries(
         .where(*conditions),
     )
     return found.map(lambda row: LogQueryRow(*row))
+
+
+class ConsentChange(enum.StrEnum):
+    """The lists of consent changes waiting for the responsible worker."""
+
+    WITHDRAWALS = "withdrawals"
+    RECONFIRM = "reconfirm"
+    NOTICES = "notices"
+
+
+@dataclass(frozen=True)
+class ConsentChangeRow:
+    consent: Consent | None  # None: a notice about a statutory disclosure
+    member: NetworkMember
+    client: Client
+    case: Case
+    notice: RevocationNotice | None = None  # the NOTICES list's row
+    disclosure: StatutoryDisclosure | None = None
+
+    @property
+    def sections(self) -> list[str]:
+        basis = self.consent or self.disclosure
+        return basis.sections if basis is not None else []
+
+
+def _notices_from() -> Select[RevocationNotice]:
+    """Notices joined to the case through what sharing was based on (a consent or a
+    statutory disclosure)."""
+    return (
+        select(RevocationNotice)
+        .outerjoin(Consent, Consent.id == RevocationNotice.consent_id)
+        .outerjoin(StatutoryDisclosure, StatutoryDisclosure.id == RevocationNotice.disclosure_id)
+        .join(Case, Case.id == func.coalesce(Consent.case_id, StatutoryDisclosure.case_id))
+    )
+
+
+def consent_changes(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    today: date,
+    kind: ConsentChange,
+    *,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ListPage[ConsentChangeRow]:
+    """One list of consent changes waiting for the responsible worker, oldest first: the
+    client's withdrawals not yet seen, consents to re-confirm after the release dates
+    moved, or notices of ended sharing not yet confirmed by the organisation (two queries)."""
+    if kind is ConsentChange.NOTICES:
+        conditions = _open_notices(user_id, county_id)
+        found = paginate(
+            session,
+            _notices_from()
+            .add_columns(Consent, StatutoryDisclosure, NetworkMember, Client, Case)
+            .join(
+                NetworkMember,
+                NetworkMember.id == func.coalesce(Consent.member_id, StatutoryDisclosure.member_id),
+            )
+            .join(Client, Client.id == Case.client_id)
+            .where(*conditions)
+            .options(joinedload(NetworkMember.organisation))
+            .order_by(RevocationNotice.created_at, RevocationNotice.id),
+            page=page,
+            per_page=per_page,
+            count=_notices_from()
+            .with_only_columns(func.count(RevocationNotice.id))
+            .where(*conditions),
+        )
+        return found.map(
+            lambda row: ConsentChangeRow(row[1], row[3], row[4], row[5], row[0], row[2])
+        )
+    if kind is ConsentChange.WITHDRAWALS:
+        conditions, order = _withdrawals(user_id, county_id), Consent.ended_at
+    else:
+        conditions, order = _to_reconfirm(user_id, county_id, today), Consent.reconfirm_since
+    listed = paginate(
+        session,
+        select(Consent, NetworkMember, Client, Case)
+        .join(Case, Case.id == Consent.case_id)
+        .join(NetworkMember, NetworkMember.id == Consent.member_id)
+        .join(Client, Client.id == Case.client_id)
+        .where(*conditions)
+        .options(joinedload(NetworkMember.organisation))
+        .order_by(order, Consent.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Consent.id))
+        .join(Case, Case.id == Consent.case_id)
+        .where(*conditions),
+    )
+    return listed.map(lambda row: ConsentChangeRow(*row))

@@ -10,13 +10,15 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, text
+from sqlalchemy import ColumnElement, Enum, ForeignKey, Index, and_, case, or_, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
 from app.models.user import User
 from consent.base import Base, encrypted, str_enum, utcnow
 from consent.sections import DataScope
+from consent.status import release_day
 
 
 class Phase(enum.StrEnum):
@@ -91,6 +93,29 @@ class Case(Base):
         lazy="raise", order_by="ResponsibleWorker.starts_on.desc()"
     )
     team: Mapped[list[CaseTeamMember]] = relationship(lazy="raise")
+
+    @hybrid_property
+    def release_day(self) -> date | None:
+        """The day the client leaves prison, as every page shows it: the one rule,
+        ``consent.status.release_day``; lists sort and filter by its SQL twin below."""
+        return release_day(self.conditional_release, self.probation_start)
+
+    @release_day.inplace.expression
+    @classmethod
+    def _release_day_sql(cls) -> ColumnElement[date | None]:
+        return case(
+            (
+                and_(
+                    cls.probation_start.is_not(None),
+                    or_(
+                        cls.conditional_release.is_(None),
+                        cls.probation_start < cls.conditional_release,
+                    ),
+                ),
+                cls.probation_start,
+            ),
+            else_=cls.conditional_release,
+        )
 
 
 class ResponsibleWorker(Base):

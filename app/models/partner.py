@@ -78,22 +78,27 @@ class NoticeReason(enum.StrEnum):
     REVOKED = "revoked"  # the client withdrew the consent
     MEMBERSHIP_ENDED = "membership_ended"  # the worker ended the organisation's membership
     CASE_CLOSED = "case_closed"  # the case was closed, which ends all sharing
+    DISCLOSURE_ENDED = "disclosure_ended"  # the worker ended a statutory disclosure early
 
 
 class RevocationNotice(Base):
-    """Tells an organisation that sharing with it under a consent ended early (revoked, its
-    membership ended, or the case closed); it confirms that it keeps no copy, and the client
-    sees whether it has."""
+    """Tells an organisation that sharing with it under a consent or a statutory disclosure
+    ended early (revoked, the disclosure ended, its membership ended, or the case closed); it
+    confirms that it keeps no copy, and the client sees whether it has."""
 
     __tablename__ = "revocation_notices"
     __table_args__ = (
         UniqueConstraint("consent_id", "organisation_id"),
+        UniqueConstraint("disclosure_id", "organisation_id"),
         CheckConstraint(
             "(confirmed_at IS NULL) = (confirmed_by_id IS NULL)", name="confirmed_by_someone"
         ),
+        CheckConstraint("(consent_id IS NULL) <> (disclosure_id IS NULL)", name="one_basis"),
     )
 
-    consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents.id"))
+    # What sharing was based on: a consent, or a statutory disclosure (exactly one).
+    consent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
+    disclosure_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("statutory_disclosures.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     reason: Mapped[NoticeReason] = mapped_column(
@@ -104,7 +109,7 @@ class RevocationNotice(Base):
     confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
-    consent: Mapped[Consent] = relationship(lazy="raise")
+    consent: Mapped[Consent | None] = relationship(lazy="raise")
 
 
 OPEN_ENDED = date.max

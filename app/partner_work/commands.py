@@ -28,10 +28,10 @@ from app.refusals import N_, NotFound, Refused
 from app.release.commands import record_report
 from consent.base import utcnow
 from consent.facts import Action, Actor, ActorRole, Direction, Purpose
-from consent.models import Consent, ConsentState
+from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.sections import DataScope
-from consent.service import facts_of
-from consent.status import consent_status, helsinki_day, membership_active
+from consent.service import disclosure_facts_of, facts_of
+from consent.status import consent_status, disclosure_status, helsinki_day, membership_active
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
@@ -361,20 +361,47 @@ def notify_revocation(
     """
     if consent.direction is not Direction.DISCLOSE or consent.valid_from > helsinki_day(at):
         return None
-    member = session.get(NetworkMember, consent.member_id)
+    return _notice(session, consent, reason=reason, at=at)
+
+
+def notify_disclosure_ended(
+    session: Session, disclosure: StatutoryDisclosure, *, reason: NoticeReason, at: datetime
+) -> RevocationNotice | None:
+    """Ask the recipient organisation of a statutory disclosure that ended early (the worker
+    ended it, or the membership ended) to confirm it keeps no copy, as after a revocation
+    (flushes). One that never began disclosed nothing: no notice; one notice per disclosure."""
+    if disclosure.valid_from > helsinki_day(at):
+        return None
+    return _notice(session, disclosure, reason=reason, at=at)
+
+
+def _notice(
+    session: Session,
+    basis: Consent | StatutoryDisclosure,
+    *,
+    reason: NoticeReason,
+    at: datetime,
+) -> RevocationNotice | None:
+    """The notice to the basis's member's organisation (none for a person), made once."""
+    member = session.get(NetworkMember, basis.member_id)
     if member is None or member.organisation_id is None:
         return None
+    column = (
+        RevocationNotice.consent_id
+        if isinstance(basis, Consent)
+        else RevocationNotice.disclosure_id
+    )
     existing = session.scalar(
         select(RevocationNotice).where(
-            RevocationNotice.consent_id == consent.id,
-            RevocationNotice.organisation_id == member.organisation_id,
+            column == basis.id, RevocationNotice.organisation_id == member.organisation_id
         )
     )
     if existing is not None:
         return existing
     notice = RevocationNotice(
-        consent_id=consent.id,
-        client_id=consent.client_id,
+        consent_id=basis.id if isinstance(basis, Consent) else None,
+        disclosure_id=None if isinstance(basis, Consent) else basis.id,
+        client_id=basis.client_id,
         organisation_id=member.organisation_id,
         reason=reason,
         created_at=at,
@@ -387,9 +414,9 @@ def notify_revocation(
 def notify_membership_ended(
     session: Session, member: NetworkMember, *, reason: NoticeReason, at: datetime
 ) -> list[RevocationNotice]:
-    """Ask the member's organisation about every consent in force as its membership is
-    ended early, by the worker or by closing the case (flushes; call it before marking
-    the membership ended).
+    """Ask the member's organisation about every consent and statutory disclosure in force
+    as its membership is ended early, by the worker, by closing the case or by deactivating
+    the organisation (flushes; call it before marking the membership ended).
 
     Both "in force" questions are ``consent.status``'s: a membership that is not active
     (not begun, past its last day or ended) gave nothing to keep or the organisation knew
@@ -404,7 +431,17 @@ def notify_membership_ended(
         .order_by(Consent.valid_from, Consent.id)
     ).all()
     in_force = [c for c in consents if consent_status(facts_of(c), at).in_force]
-    notices = (notify_revocation(session, c, reason=reason, at=at) for c in in_force)
+    notices = [notify_revocation(session, c, reason=reason, at=at) for c in in_force]
+    disclosures = session.scalars(
+        select(StatutoryDisclosure)
+        .where(StatutoryDisclosure.member_id == member.id, StatutoryDisclosure.ended_at.is_(None))
+        .order_by(StatutoryDisclosure.valid_from, StatutoryDisclosure.id)
+    ).all()
+    notices += [
+        notify_disclosure_ended(session, d, reason=reason, at=at)
+        for d in disclosures
+        if disclosure_status(disclosure_facts_of(d), at).in_force
+    ]
     return [notice for notice in notices if notice is not None]
 
 

@@ -429,8 +429,16 @@ def pending_notices(
     )
     result = paginate(
         session,
-        select(RevocationNotice, Consent.sections, Consent.valid_from)
-        .join(Consent, Consent.id == RevocationNotice.consent_id)
+        select(
+            RevocationNotice,
+            Consent.sections,
+            Consent.valid_from,
+            StatutoryDisclosure.sections,
+            StatutoryDisclosure.valid_from,
+        )
+        # What sharing was based on: a consent or a statutory disclosure.
+        .outerjoin(Consent, Consent.id == RevocationNotice.consent_id)
+        .outerjoin(StatutoryDisclosure, StatutoryDisclosure.id == RevocationNotice.disclosure_id)
         .where(where)
         .order_by(RevocationNotice.created_at, RevocationNotice.id),
         page=page,
@@ -440,8 +448,8 @@ def pending_notices(
     return result.map(
         lambda row: PendingNotice(
             row[0],
-            in_section_order(row[1]),
-            row[2],
+            in_section_order(row[1] if row[0].consent_id else row[3]),
+            row[2] if row[0].consent_id else row[4],
             client_reference(row[0].client_id, organisation_id),
         )
     )
@@ -452,7 +460,7 @@ class NoticeStatus:
     """For the client: whether an organisation has confirmed it keeps no copy."""
 
     notice_id: uuid.UUID
-    consent_id: uuid.UUID
+    consent_id: uuid.UUID | None  # None: a statutory disclosure ended
     organisation_name: str
     sections: list[SectionKind]
     reason: NoticeReason
@@ -463,9 +471,15 @@ class NoticeStatus:
 def notices_for_client(session: Session, client_id: uuid.UUID) -> list[NoticeStatus]:
     """Every notice about the client, newest first, per organisation (one query)."""
     rows = session.execute(
-        select(RevocationNotice, Organisation.name, Consent.sections)
+        select(
+            RevocationNotice,
+            Organisation.name,
+            Consent.sections,
+            StatutoryDisclosure.sections,
+        )
         .join(Organisation, Organisation.id == RevocationNotice.organisation_id)
-        .join(Consent, Consent.id == RevocationNotice.consent_id)
+        .outerjoin(Consent, Consent.id == RevocationNotice.consent_id)
+        .outerjoin(StatutoryDisclosure, StatutoryDisclosure.id == RevocationNotice.disclosure_id)
         .where(RevocationNotice.client_id == client_id)
         .order_by(RevocationNotice.created_at.desc(), Organisation.name)
     ).all()
@@ -474,10 +488,10 @@ def notices_for_client(session: Session, client_id: uuid.UUID) -> list[NoticeSta
             notice.id,
             notice.consent_id,
             name,
-            in_section_order(sections),
+            in_section_order(consented if notice.consent_id else disclosed),
             notice.reason,
             notice.created_at,
             notice.confirmed_at,
         )
-        for notice, name, sections in rows
+        for notice, name, consented, disclosed in rows
     ]

@@ -17,6 +17,7 @@ from app.cases.rules import months_before
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.release.holidays import working_day_on_or_after
 from consent.sections import SectionKind
+from consent.status import release_day as release_day  # the one rule; the checklist reads it
 
 # Supervised probationary liberty is planned at the earliest this long before the expected
 # conditional release (and may start at most six months before it, which the key dates'
@@ -26,16 +27,6 @@ PROBATION_PLANNING_MONTHS_BEFORE_RELEASE = 12
 PROBATION_PLAN_DUE_MONTHS = 2
 # Health and substance-use services: the first appointment booked two weeks ahead.
 SERVICES_BOOKED_DAYS_BEFORE = 14
-
-
-def release_day(conditional_release: date | None, probation_start: date | None) -> date | None:
-    """The day the client leaves prison: probationary liberty's start, if it comes before
-    the conditional release, otherwise the conditional release (``None`` when unknown)."""
-    if probation_start is not None and (
-        conditional_release is None or probation_start < conditional_release
-    ):
-        return probation_start
-    return conditional_release
 
 
 def probation_planning_opens(conditional_release: date | None) -> date | None:

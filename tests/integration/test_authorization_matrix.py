@@ -45,7 +45,7 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.accounts import commands as accounts
 from app.api.consents import consent_etag
-from app.consents.commands import revoke_consent
+from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.consents.texts import CURRENT_VERSION
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
@@ -258,6 +258,18 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
     notice = db.scalars(
         select(RevocationNotice).where(RevocationNotice.organisation_id == organisation.id)
     ).one()
+    disclosure = record_statutory_disclosure(
+        db,
+        new_gate(),
+        base.actor,
+        case=case,
+        member_id=member.id,
+        sections=frozenset({SectionKind.HEALTH}),
+        provision="Sosiaalihuoltolaki (1301/2014) 41 §",
+        justification="Monialainen yhteistyö (fictional)",
+        valid_from=today,
+        valid_until=None,
+    )
     notification = intake.record_notification(
         db,
         new_gate(),
@@ -310,6 +322,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "entry_id": query.entry_id,
         "grant_id": link.grant.id,  # issuing ended build_world's link
         "notice_id": notice.id,
+        "disclosure_id": disclosure.id,
         "notification_id": notification.id,
         "transfer_id": proposal.id,
         "token": link.token,

@@ -24,6 +24,7 @@ from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
 from app.consents import receipts
+from app.consents.commands import record_statutory_disclosure
 from app.ending import commands as ending_service
 from app.models import Case, CaseTeamMember, NetworkMember, Organisation, OrgKind, Role
 from app.models.flows import FlowChannel, FlowDirection
@@ -62,7 +63,9 @@ READING_PAGES = PRINT_PAGES | {
 # back to the ending page instead).
 EXPLAINING_PAGES = {
     "caseworker.consent_new",
+    "caseworker.consent_reconfirm",
     "caseworker.consent_revoke",
+    "caseworker.statutory_disclosure_end",
     "caseworker.plan_section",
     "caseworker.release_item",
     "caseworker.statutory_disclosure_new",
@@ -71,7 +74,9 @@ EXPLAINING_PAGES = {
 # Pages that hold nothing but a form: closed, no link leads to them.
 FORM_ONLY_PAGES = {
     "caseworker.consent_new",
+    "caseworker.consent_reconfirm",
     "caseworker.consent_revoke",
+    "caseworker.statutory_disclosure_end",
     "caseworker.statutory_disclosure_new",
     "caseworker.ending_close",
     "caseworker.ending_member",
@@ -203,6 +208,22 @@ def build_world(db: Session) -> World:
         kind=PartnerUpdateKind.HOUSING_OFFER,
     )
     db.add(update)
+    # The consent waits to be confirmed again (the release dates moved), and an authority
+    # receives a statutory disclosure: the pages that confirm and end them.
+    w.consent.period_template, w.consent.reconfirm_since = "in_prison", utcnow()
+    authority = factories.partner(db, w.case)
+    disclosure = record_statutory_disclosure(
+        db,
+        gate,
+        w.actor,
+        case=w.case,
+        member_id=authority.member.id,
+        sections=frozenset({SectionKind.HOUSING}),
+        provision="Sosiaalihuoltolaki (1301/2014) 41 §",
+        justification="Asunnon järjestäminen (fictional)",
+        valid_from=today(),
+        valid_until=None,
+    )
     db.commit()
     return World(
         w,
@@ -219,6 +240,7 @@ def build_world(db: Session) -> World:
             "query_id": query.id,
             "item_id": item.id,
             "update_id": update.id,
+            "disclosure_id": disclosure.id,
             "kind": SectionKind.LIVELIHOOD.value,
             "number": saved.version,
         },
@@ -239,6 +261,7 @@ def close(db: Session, world: World) -> None:
         case=db.get(Case, world.base.case.id),
         summary="Monialaista työtä ei enää tarvita (fictional)",
         early_reason="Vapautuminen on jo toteutunut muualla (fictional).",
+        # The close person, and the authority the statutory disclosure goes to.
         end_with_case=set(
             db.scalars(select(NetworkMember.id).where(NetworkMember.case_id == world.base.case.id))
         ),

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.dashboard import queries as dashboard
+from app.dashboard.queries import ConsentChange
 from app.i18n import helsinki_today
 from app.models import (
     CaseTeamMember,
@@ -247,6 +248,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/dashboard/reviews",
         "/caseworker/dashboard/consents",
         "/caseworker/dashboard/log-queries",
+        *(f"/caseworker/dashboard/consent-changes?kind={k}" for k in ConsentChange),
         "/caseworker/intake",
         "/caseworker/transfers",
     }

@@ -75,8 +75,9 @@ def grow(db: Session, world: World, clients: int) -> None:
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
     "partner's home": ("partner", "/partner/", 13),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
-    # 11: the count of county transfers waiting for the county's answer (one query).
-    "caseworker's dashboard": ("worker", "/caseworker/", 11),
+    # 12: the count of county transfers waiting for the county's answer (one query), and one
+    # for the consent changes (withdrawals, re-confirmations, open notices).
+    "caseworker's dashboard": ("worker", "/caseworker/", 12),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).

@@ -158,3 +158,14 @@ class StatutoryDisclosureForm(_Period, FlaskForm):
 
 class RevokeForm(FlaskForm):
     """Only the CSRF token: the confirmation page is the confirmation."""
+
+
+class ReconfirmForm(FlaskForm):
+    """The client confirmed a consent again for its template's period on the new dates."""
+
+    given_how = ConsentForm.given_how
+    information_text_version = HiddenField()  # the command checks it is published
+    information_shown = BooleanField(
+        _l("The information text was shown to the client"),  # the view names the version
+        validators=[DataRequired(_l("Confirm that the client was shown the information text."))],
+    )

@@ -23,6 +23,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -49,6 +50,7 @@ from app.web.caseworker import bp
 from app.web.caseworker.consent_forms import (
     PROVISION_SUGGESTIONS,
     ConsentForm,
+    ReconfirmForm,
     RevokeForm,
     StatutoryDisclosureForm,
 )
@@ -57,7 +59,7 @@ from app.web.forms import flash_refusal, refusals_shown_on
 from app.web.receipts import RequestWording
 from consent.base import utcnow
 from consent.facts import Direction, Purpose
-from consent.models import Consent, GivenHow
+from consent.models import Consent, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from consent.status import ConsentStatus, MembershipStatus
@@ -133,6 +135,7 @@ def consents(page: ClientPage) -> str:
         page=page,
         matrix=matrix,
         receipts=[(r, items[r.consent_id]) for r in receipts],
+        seen_form=RevokeForm(formdata=None),
     )
 
 
@@ -150,7 +153,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
     ]
     form = ConsentForm()
     form.member.choices = _member_choices(members, note_commitment=True)
-    timeline = Timeline.at(now, page.case.conditional_release, page.case.probation_end)
+    timeline = Timeline.at(now, page.case.release_day, page.case.probation_end)
     templates = periods(timeline)
     chosen_template = None
     if request.method == "GET":
@@ -232,6 +235,103 @@ def consent_revoke(page: ClientPage, consent_id: uuid.UUID) -> str | Response:
     return render_template("caseworker/consents_revoke.html", page=page, item=item, form=form)
 
 
+@bp.route("/clients/<uuid:client_id>/consents/<uuid:consent_id>/reconfirm", methods=["GET", "POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def consent_reconfirm(page: ClientPage, consent_id: uuid.UUID) -> str | Response | tuple[str, int]:
+    """Record that the client confirmed a consent again for the period its template gives on
+    the moved release dates (after reading the information text), or keep its own period."""
+    consent = db_session().get(Consent, consent_id)
+    if consent is None or consent.case_id != page.case.id:
+        abort(404)
+    back = url_for("caseworker.consents", client_id=page.client.id)
+    form = ReconfirmForm()
+    if request.method == "GET":
+        form.information_text_version.data = CURRENT_VERSION
+    elif form.validate_on_submit():
+        try:
+            with refusals_shown_on(form, FIELDS):
+                commands.reconfirm_consent(
+                    db_session(),
+                    gate(),
+                    page.actor,
+                    consent,
+                    case=page.case,
+                    given_how=GivenHow(form.given_how.data),
+                    information_text_version=form.information_text_version.data,
+                    receipt=RequestWording(),
+                )
+                flash(gettext("Consent confirmed again for the new period."), "info")
+                return redirect(back)
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(back)
+    matrix = load_matrix(
+        db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+    )
+    item = next((c for c in matrix.to_reconfirm if c.id == consent_id), None)
+    if item is None or item.proposed is None:
+        flash_refusal(commands.NothingToReconfirm())
+        return redirect(back)
+    version = form.information_text_version.data
+    if not is_published(version or ""):
+        version = form.information_text_version.data = CURRENT_VERSION
+    form.information_shown.label.text = gettext(
+        "The information text (version %(version)s) was shown to the client", version=version
+    )
+    html = render_template(
+        "caseworker/consents_reconfirm.html",
+        page=page,
+        item=item,
+        form=form,
+        keep_form=RevokeForm(formdata=None),
+        info=information_text(version, current_language()),
+    )
+    return html if request.method == "GET" else (html, 400)
+
+
+@bp.route("/clients/<uuid:client_id>/consents/<uuid:consent_id>/keep-period", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def consent_keep_period(page: ClientPage, consent_id: uuid.UUID) -> Response:
+    """Keep a consent's own period although the release dates moved (it no longer follows
+    the timeline)."""
+    consent = db_session().get(Consent, consent_id)
+    if consent is None or consent.case_id != page.case.id:
+        abort(404)
+    if RevokeForm().validate_on_submit():
+        try:
+            commands.keep_period(db_session(), consent, case=page.case)
+        except Conflict as refusal:
+            flash_refusal(refusal)
+        else:
+            flash(gettext("The consent keeps its own period."), "info")
+    return redirect(url_for("caseworker.consents", client_id=page.client.id))
+
+
+@bp.route("/clients/<uuid:client_id>/consents/<uuid:consent_id>/seen", methods=["POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def consent_seen(page: ClientPage, consent_id: uuid.UUID) -> Response:
+    """Mark the client's withdrawal of a consent as seen (its dashboard item goes)."""
+    consent = db_session().get(Consent, consent_id)
+    if consent is None or consent.case_id != page.case.id:
+        abort(404)
+    if RevokeForm().validate_on_submit():
+        try:
+            commands.see_withdrawal(
+                db_session(), consent, case=page.case, by_user_id=current_user.id, at=utcnow()
+            )
+        except Conflict as refusal:
+            flash_refusal(refusal)
+        else:
+            flash(gettext("Withdrawal marked as seen."), "info")
+    back = request.form.get("back") == "dashboard"
+    if back:
+        return redirect(url_for("caseworker.dashboard_consent_changes", kind="withdrawals"))
+    return redirect(url_for("caseworker.consents", client_id=page.client.id))
+
+
 @bp.route("/clients/<uuid:client_id>/consents/receipts/<uuid:receipt_id>")
 @allow(Role.CASEWORKER)
 @client_page
@@ -249,6 +349,41 @@ def consent_receipt(page: ClientPage, receipt_id: uuid.UUID) -> str:
         return render_template(
             "caseworker/consent_receipt.html", page=page, receipt=stored, data=data, lang=lang
         )
+
+
+@bp.route("/clients/<uuid:client_id>/disclosures/<uuid:disclosure_id>/end", methods=["GET", "POST"])
+@allow(Role.CASEWORKER)
+@client_page
+def statutory_disclosure_end(page: ClientPage, disclosure_id: uuid.UUID) -> str | Response:
+    """End a statutory disclosure early, after a confirmation: the recipient is told."""
+    disclosure = db_session().get(StatutoryDisclosure, disclosure_id)
+    if disclosure is None or disclosure.case_id != page.case.id:
+        abort(404)
+    back = url_for("caseworker.consents", client_id=page.client.id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            commands.end_statutory_disclosure(
+                db_session(), gate(), page.actor, disclosure, case=page.case
+            )
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(back)
+        flash(
+            gettext("Statutory disclosure ended. The recipient has been asked to confirm."),
+            "info",
+        )
+        return redirect(back)
+    matrix = load_matrix(
+        db_session(), gate(), page.actor, page.case, purpose=Purpose.CASE_WORK, now=utcnow()
+    )
+    item = next((d for d in matrix.disclosures if d.id == disclosure_id), None)
+    if item is None:
+        flash_refusal(commands.DisclosureEnded())
+        return redirect(back)
+    return render_template(
+        "caseworker/consents_disclosure_end.html", page=page, item=item, form=form
+    )
 
 
 @bp.route("/clients/<uuid:client_id>/disclosures/new", methods=["GET", "POST"])

@@ -32,6 +32,7 @@ from app.security import allow, current_actor, gate
 from app.transfer.queries import incoming_count
 from app.web.access_log import describe
 from app.web.caseworker import bp
+from app.web.caseworker.consent_forms import RevokeForm
 from app.web.caseworker.context import list_names
 from consent.base import utcnow
 from consent.facts import Purpose
@@ -196,6 +197,35 @@ def dashboard_consents() -> str:
         people=people,
         today=today,
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
+    )
+
+
+@bp.route("/dashboard/consent-changes")
+@allow(Role.CASEWORKER)
+def dashboard_consent_changes() -> str:
+    """The client's withdrawals to see, consents to re-confirm after the release dates
+    moved, or notices of ended sharing the organisation has not confirmed (``kind``)."""
+    raw = request.args.get("kind", dashboard.ConsentChange.WITHDRAWALS.value)
+    if raw not in dashboard.ConsentChange.__members__.values():
+        abort(404)
+    kind = dashboard.ConsentChange(raw)
+    listing = dashboard.consent_changes(
+        db_session(),
+        current_user.id,
+        current_user.organisation_id,
+        helsinki_today(),
+        kind,
+        page=_page_no(),
+    )
+    names = list_names([row.client for row in listing.rows])
+    _, people = _case_work_texts([], [row.member for row in listing.rows])
+    return render_template(
+        "caseworker/dashboard_consent_changes.html",
+        kind=kind.value,
+        listing=listing,
+        rows=list(zip(listing.rows, names, strict=True)),
+        people=people,
+        seen_form=RevokeForm(formdata=None),
     )
 
 

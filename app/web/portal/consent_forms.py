@@ -96,6 +96,10 @@ class RevokeForm(FlaskForm):
     """Only the CSRF token: the confirmation page is the confirmation."""
 
 
+class ReconfirmForm(_Confirmation, FlaskForm):
+    """Confirm a consent again for the new period the release dates give it."""
+
+
 class LogQueryForm(FlaskForm):
     note = TextAreaField(
         _l("What do you not recognise? (optional)"),

@@ -68,7 +68,7 @@ from app.refusals import Conflict
 from app.security import allow, gate, public
 from app.web.forms import flash_refusal, refusals_shown_on, show_refusal
 from app.web.portal import bp
-from app.web.portal.consent_forms import ChangeForm, GrantForm, RevokeForm
+from app.web.portal.consent_forms import ChangeForm, GrantForm, ReconfirmForm, RevokeForm
 from app.web.portal.views import OwnPage, own_page
 from app.web.receipts import RequestWording
 from consent.base import utcnow
@@ -546,6 +546,63 @@ def consent_revoke(consent_id: uuid.UUID) -> str | Response:
     )
 
 
+@bp.route("/consents/<uuid:consent_id>/reconfirm", methods=["GET", "POST"])
+@allow(Role.CLIENT)
+def consent_reconfirm(consent_id: uuid.UUID) -> str | Response | tuple[str, int]:
+    """Confirm again, after reading the information text and the preview, a consent whose
+    period came from the release timeline when the release dates moved."""
+    oc = own_page()
+    consent = _own_consent(oc, consent_id)
+    if oc.case.closed_at is not None:
+        return _case_closed()
+    item = _current_item(oc, consent_id)
+    if item is None:
+        return _already_ended()
+    if item.reconfirm_since is None or item.proposed is None or not item.proposed.available:
+        flash_refusal(commands.NothingToReconfirm())
+        return redirect(url_for("portal.consents"))
+    form = ReconfirmForm()
+    if request.method == "POST" and form.validate_on_submit() and _confirmed(form):
+        try:
+            with refusals_shown_on(form, FIELDS):
+                renewed = commands.reconfirm_consent(
+                    db_session(),
+                    gate(),
+                    oc.actor,
+                    consent,
+                    case=oc.case,
+                    given_how=GivenHow.ELECTRONIC,
+                    information_text_version=form.information_text_version.data,
+                    receipt=RequestWording(),
+                )
+                flash(gettext("Done. Your consent now follows your new dates."), "info")
+                extended = receipt_of(db_session(), renewed.id, ReceiptAction.EXTEND)
+                return _to_receipt(
+                    renewed.id, ReceiptAction.EXTEND if extended else ReceiptAction.NARROW
+                )
+        except Conflict as refusal:
+            flash_refusal(refusal)
+            return redirect(url_for("portal.consents"))
+    assert item.proposed.valid_from is not None
+    terms = ConsentTerms(
+        member_id=consent.member_id,
+        sections=frozenset(item.sections),
+        valid_from=item.proposed.valid_from,
+        valid_until=item.proposed.valid_until,
+        direction=consent.direction,
+        purpose=consent.purpose,
+    )
+    html = render_template(
+        "portal/consents_reconfirm.html",
+        form=form,
+        item=item,
+        terms=terms,
+        preview=preview_change(oc, item.member, drop=consent.id, add=terms),
+        info=_info(),
+    )
+    return (html, 400) if request.method == "POST" else html
+
+
 @bp.route("/consents/receipts")
 @allow(Role.CLIENT)
 def my_consents() -> str:
@@ -655,7 +712,7 @@ def _info() -> InformationText:
     return information_text(CURRENT_VERSION, current_language())
 
 
-def _confirmed(form: GrantForm | ChangeForm) -> bool:
+def _confirmed(form: GrantForm | ChangeForm | ReconfirmForm) -> bool:
     """The confirmation's own check: the box ticked (the command checks that the text read
     is the one in force now)."""
     if not form.information_read.data:
