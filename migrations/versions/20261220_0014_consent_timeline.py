@@ -1,7 +1,7 @@
 """Consents follow the release timeline; withdrawals and endings are seen and attributed.
 
-Revision ID: timeline
-Revises: 0007_access_log_key_id
+Revision ID: 0014_consent_timeline
+Revises: 0013_partner_tasks
 Create Date: 2026-12-07
 
 ``consents.period_template`` names the release-timeline template a consent's period came
@@ -18,8 +18,8 @@ A notice that sharing ended (``revocation_notices``) may now concern a statutory
 import sqlalchemy as sa
 from alembic import op
 
-revision = "timeline"
-down_revision = "0007_access_log_key_id"
+revision = "0014_consent_timeline"
+down_revision = "0013_partner_tasks"
 branch_labels = None
 depends_on = None
 
