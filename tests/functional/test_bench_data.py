@@ -2,7 +2,8 @@
 
 ``benchmarks.data`` bulk-inserts rows instead of going through the app's commands, so this
 checks the result the way the app sees it: every log chain verifies, the key seals are
-exactly those ``AccessGate.sync_seals`` would keep, foreign keys hold, and a partner reads
+exactly those ``AccessGate.sync_seals`` would keep, the partners' share periods are those the
+app's listener computes, foreign keys hold, and a partner reads
 a shared plan section through the real pages and API (decision, HPKE seal, AES-GCM, log).
 """
 
@@ -17,11 +18,13 @@ from pathlib import Path
 import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, delete, make_url, select, text
+from sqlalchemy.orm.attributes import flag_modified
 
 from app import create_app
 from app.extensions import db
-from app.models import Client
+from app.models import Case, Client
+from app.models.partner import SharePeriod
 from app.settings import Settings
 from benchmarks.clients import ref
 from benchmarks.data import Manifest, ensure, remove, sets
@@ -134,6 +137,27 @@ def test_seals_are_exactly_what_sync_seals_keeps(bench_app: Flask) -> None:
         for client_id in db.session.scalars(select(Client.id)).all():
             synced = gate.sync_seals(client_id)
             assert (synced.created, synced.removed, synced.retired_keys) == (0, 0, 0), client_id
+        db.session.rollback()
+
+
+def test_share_periods_are_what_the_apps_listener_computes(bench_app: Flask) -> None:
+    # The generator computes them in its workers; here they are deleted and the app's own
+    # after-flush listener computes them again for every client (a change to each case).
+    period = (
+        SharePeriod.organisation_id,
+        SharePeriod.client_id,
+        SharePeriod.starts_at,
+        SharePeriod.ends_at,
+        SharePeriod.last_day,
+    )
+    with bench_app.app_context():
+        built = sorted(tuple(row) for row in db.session.execute(select(*period)))
+        assert len({client for _, client, *_ in built}) > 25  # most clients share something
+        db.session.execute(delete(SharePeriod))
+        for case in db.session.scalars(select(Case)):
+            flag_modified(case, "phase")
+        db.session.flush()
+        assert sorted(tuple(row) for row in db.session.execute(select(*period))) == built
         db.session.rollback()
 
 
