@@ -42,7 +42,7 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from app import create_app
-from app.cases.facts import FACT_TABLES
+from app.cases.facts import FACT_TABLES, FACTS_VERSIONS, NEW_VERSION
 from app.extensions import db
 from app.models.partner import SharePeriod
 from app.partner_work.shares import rebuild
@@ -276,7 +276,10 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     backend = engine.dialect.name
     engine.dispose()
 
+    restore_triggers = _facts_versions_aside(url)
     results = _build_clients(started, _WorkerContext(world, keyring, scale, url, home), backend)
+    restore_triggers()
+    _say(started, "facts version triggers back; a token for every client")
 
     counts = {name: len(rows) for name, rows in world_rows.items()}
     for result in results:
@@ -298,6 +301,50 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     )
     manifest.save(home)
     return manifest
+
+
+def _facts_versions_aside(url: str) -> Callable[[], None]:
+    """Set the facts version triggers aside for the load; the function that puts them back
+    and gives every client a token, as the migration does for the clients already there.
+
+    They fire for every row and look up the row's case and member: millions of lookups,
+    and on PostgreSQL without the keys the load sets aside.
+    """
+    engine = create_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.begin() as connection:
+        if sqlite:
+            found = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name GLOB 'facts_version_*'")
+            ).all()
+            for name, _ in found:
+                connection.execute(text(f'DROP TRIGGER "{name}"'))
+        else:
+            found = connection.execute(
+                text(
+                    "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
+                    " WHERE tgname LIKE 'facts\\_version\\_%'"
+                )
+            ).all()
+            for name, table in found:
+                connection.execute(text(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"'))
+    engine.dispose()  # SQLite leaves WAL for the load only with no other connection open
+
+    def restore() -> None:
+        with engine.begin() as connection:
+            for name, second in found:
+                connection.execute(
+                    text(second if sqlite else f'ALTER TABLE {second} ENABLE TRIGGER "{name}"')
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO facts_versions (client_id, version)"  # noqa: S608  (constants)
+                    f" SELECT id, {NEW_VERSION[engine.dialect.name]} FROM clients"
+                )
+            )
+        engine.dispose()
+
+    return restore
 
 
 def _build_clients(started: float, context: _WorkerContext, backend: str) -> list[_ChunkResult]:
@@ -442,6 +489,8 @@ class _SharePeriods:
         raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]  # sqlite3
         raw.close()
         Base.metadata.create_all(self._engine, tables=[*self.FACTS, self.PERIODS])
+        # Empty, and without its triggers: the loader reads it, and keeps no facts then.
+        FACTS_VERSIONS.create(self._engine)
 
     def of(self, rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         with Session(self._engine) as session:

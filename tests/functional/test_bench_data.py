@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, delete, make_url, select, text
 from sqlalchemy.orm.attributes import flag_modified
 
 from app import create_app
+from app.cases.facts import FACTS_VERSIONS
 from app.extensions import db
 from app.models import Case, Client
 from app.models.partner import SharePeriod
@@ -108,6 +109,10 @@ def test_the_indexes_set_aside_for_the_load_are_back(manifest: Manifest, tmp_pat
         engine.dispose()
         declared = {i.name for table in Base.metadata.tables.values() for i in table.indexes}
         assert declared and declared <= built, declared - built
+        with engine.connect() as connection:  # the facts version triggers enabled again
+            disabled = "SELECT tgname FROM pg_trigger WHERE tgenabled = 'D'"
+            assert connection.execute(text(disabled)).all() == []
+        engine.dispose()
         return
     reference = create_app(
         Settings.from_env(
@@ -121,9 +126,12 @@ def test_the_indexes_set_aside_for_the_load_are_back(manifest: Manifest, tmp_pat
     with reference.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
-    # The indexes of their own (the ones a key or a unique constraint makes stay with the
+    # The indexes of their own, and the triggers (the ones a key or a unique constraint makes stay with the
     # table). Tables are left out: a batch migration orders their constraints by chance.
-    catalog = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    catalog = (
+        "SELECT name, tbl_name, sql FROM sqlite_master"
+        " WHERE type IN ('index', 'trigger') ORDER BY name"
+    )
     built = sqlite3.connect(make_url(manifest.url).database or "")
     migrated = sqlite3.connect(tmp_path / "reference.db")
     assert built.execute(catalog).fetchall() == migrated.execute(catalog).fetchall()
@@ -159,6 +167,12 @@ def test_share_periods_are_what_the_apps_listener_computes(bench_app: Flask) -> 
         db.session.flush()
         assert sorted(tuple(row) for row in db.session.execute(select(*period))) == built
         db.session.rollback()
+
+
+def test_every_client_has_a_facts_version(bench_app: Flask, manifest: Manifest) -> None:
+    with bench_app.app_context():
+        versions = db.session.scalars(select(FACTS_VERSIONS.c.client_id)).all()
+        assert sorted(versions) == sorted(db.session.scalars(select(Client.id)).all())
 
 
 def test_references_are_the_ones_the_models_declare(bench_app: Flask) -> None:
