@@ -152,13 +152,22 @@ event.listen(Base.metadata, "after_create", _install_triggers)
 
 class RecentFacts:
     """A bounded map, least recently used out first, of facts gathered in this process:
-    ``(client, part, facts version) → CaseContext`` (immutable, so shared safely)."""
+    ``(client, part, facts version) → CaseContext`` (immutable, so shared safely).
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    Bounded by the facts held, not the entries: a whole case with a hundred consents
+    weighs a hundred times a partner's part of it (about 0.7 KiB a fact).
+    """
+
+    def __init__(self, facts: int) -> None:
+        self.budget = facts
         self._entries: OrderedDict[tuple[uuid.UUID, FactsNeeded, uuid.UUID], CaseContext]
         self._entries = OrderedDict()
+        self._held = 0
         self._lock = threading.Lock()
+
+    @staticmethod
+    def weight(case: CaseContext) -> int:
+        return 1 + len(case.memberships) + len(case.consents) + len(case.statutory)
 
     def get(self, key: tuple[uuid.UUID, FactsNeeded, uuid.UUID]) -> CaseContext | None:
         with self._lock:
@@ -169,22 +178,26 @@ class RecentFacts:
 
     def put(self, key: tuple[uuid.UUID, FactsNeeded, uuid.UUID], case: CaseContext) -> None:
         with self._lock:
+            if (old := self._entries.pop(key, None)) is not None:
+                self._held -= self.weight(old)
             self._entries[key] = case
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._held += self.weight(case)
+            while self._held > self.budget and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self._held -= self.weight(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._held = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-RECENT = RecentFacts(2_000)
-"""This process's recently gathered facts: a few thousand cases' parts at most (a part
-for one grantee is a few kilobytes), never a copy of every policy."""
+RECENT = RecentFacts(facts=50_000)
+"""This process's recently gathered facts: about 35 MB at most (some 12,000 partners'
+parts, or 500 whole cases of a hundred consents), never a copy of every policy."""
 
 
 def load_case_contexts(

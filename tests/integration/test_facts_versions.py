@@ -26,12 +26,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from app import create_app
-from app.cases.facts import FACT_TABLES, FACTS_VERSIONS, RECENT, load_case_contexts
+from app.cases.facts import (
+    FACT_TABLES,
+    FACTS_VERSIONS,
+    RECENT,
+    RecentFacts,
+    load_case_contexts,
+)
 from app.extensions import db as flask_db
-from app.models import CaseTeamMember, WorkTaskReason
+from app.models import CaseTeamMember, Role, WorkTaskReason
 from consent.base import Base, utcnow
 from consent.decision import decide
-from consent.facts import EVERYTHING, AccessRequest, Action, FactsNeeded, Purpose
+from consent.facts import (
+    EVERYTHING,
+    AccessRequest,
+    Action,
+    CaseContext,
+    ConsentFacts,
+    Direction,
+    FactsNeeded,
+    Purpose,
+)
 from consent.models import Consent, StatutoryDisclosure
 from consent.sections import SectionKind
 from sharing.keys import Keyring
@@ -52,7 +67,7 @@ def build(db: Session) -> World:
     consent = factories.consent(
         db, factories.actor(worker), case, housing.member, SectionKind.HOUSING
     )
-    colleague = factories.user(db, factories.Role.CASEWORKER, county)
+    colleague = factories.user(db, Role.CASEWORKER, county)
     team = CaseTeamMember(case_id=case.id, user_id=colleague.id)
     task = WorkTaskReason(
         case_id=case.id,
@@ -259,9 +274,9 @@ def test_kept_facts_are_used_until_a_fact_changes(db: Session, sql_count: list[s
     db.commit()  # a new transaction: the session's own facts are forgotten
     first = load_case_contexts(db, [world.client_id], EVERYTHING)[world.client_id]
     db.commit()
-    sql_count.clear()
+    counted = len(sql_count)  # (clearing the count would clear the kept facts too)
     again = load_case_contexts(db, [world.client_id], EVERYTHING)[world.client_id]
-    assert again is first and len(sql_count) == 1  # the case row and the version only
+    assert again is first and len(sql_count) == counted + 1  # the case row and version only
     consent = db.get(Consent, world.rows["consents"])
     assert consent is not None
     consent.valid_until = consent.valid_from
@@ -311,7 +326,7 @@ def committing_app(
 def test_a_revocation_in_another_process_is_seen_by_the_next_request(
     committing_app: Flask,
 ) -> None:
-    session = flask_db.session
+    session = flask_db.session()
     _, worker, record, case = factories.county_case(session)
     housing = factories.partner(session, case)
     consent = factories.consent(
@@ -347,3 +362,25 @@ def test_a_revocation_in_another_process_is_seen_by_the_next_request(
         cwd=Path(__file__).resolve().parents[2],
     )
     assert not request()
+
+
+def test_the_kept_facts_are_bounded_by_their_weight_least_recently_used_out() -> None:
+    def case(consents: int) -> CaseContext:
+        facts = ConsentFacts(
+            uuid.uuid4(),
+            uuid.uuid4(),
+            frozenset({SectionKind.HOUSING}),
+            utcnow().date(),
+            None,
+            Direction.DISCLOSE,
+            Purpose.NETWORK_COOPERATION,
+        )
+        return CaseContext(uuid.uuid4(), uuid.uuid4(), consents=(facts,) * consents)
+
+    kept = RecentFacts(facts=10)
+    keys = [(uuid.uuid4(), EVERYTHING, uuid.uuid4()) for _ in range(4)]
+    for key in keys[:3]:
+        kept.put(key, case(2))  # 3 facts each (the case and two consents): 9 held
+    assert kept.get(keys[0]) is not None  # now the most recently used
+    kept.put(keys[3], case(4))  # 5 more: the least recently used go until 10 or fewer
+    assert [kept.get(key) is not None for key in keys] == [True, False, False, True]
