@@ -137,7 +137,10 @@ def facts_version_triggers(table: Table) -> dict[str, list[str]]:
 
 def _install_triggers(target: Any, connection: Any, **kw: Any) -> None:
     """``metadata.create_all``: the facts version triggers, once every table is there."""
-    created = {table.name for table in kw.get("tables") or Base.metadata.tables.values()}
+    tables = kw.get("tables")  # those created now ([] when all were there already)
+    created = {
+        table.name for table in (Base.metadata.tables.values() if tables is None else tables)
+    }
     if FACTS_VERSIONS.name not in created:
         return  # a partial schema (a benchmark's scratch tables) keeps no versions
     for name in sorted(FACT_TABLES & created):
