@@ -13,8 +13,12 @@ How: the schema comes from the app's migrations (``flask db upgrade``); the coun
 of up to a hundred by one process per core (``benchmarks.clients``), each chunk written
 with the driver's bulk path (``benchmarks.bulk``: an SQLite part file that the main
 process copies into the database while the workers build the next chunks, or binary COPY
-on PostgreSQL), the client tables' indexes set aside until the load is done. Every phase
-is printed with its time, so a slow build says where it spent it.
+on PostgreSQL), the client tables' indexes set aside until the load is done. The partners'
+lists (``share_periods``) are computed in the same workers, a batch at a time, by the very
+function the app's listener runs on every change (``app.partner_work.shares.rebuild``:
+the app's fact loader, then ``app.partner_work.rules.share_periods``), over the batch's
+fact rows in an in-memory SQLite database, and written with the chunk. Every phase is
+printed with its time, so a slow build says where it spent it.
 
 Each data set lives in its own folder, named by a content key over its parameters and the
 source of everything that shapes it (the generator, the models' packages, the migrations):
@@ -38,20 +42,22 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from flask_migrate import upgrade
-from sqlalchemy import Table, create_engine, insert, make_url, select, text
+from sqlalchemy import Engine, Table, create_engine, insert, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from app import create_app
+from app.cases.facts import FACT_TABLES, FACTS_VERSIONS, NEW_VERSION
 from app.extensions import db
-from app.models import Client
+from app.models.partner import SharePeriod
 from app.partner_work.shares import rebuild
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
 from benchmarks import ROOT
@@ -66,7 +72,7 @@ from benchmarks.bulk import (
 from benchmarks.clients import ClientFactory
 from benchmarks.scale import Scale
 from benchmarks.world import PASSWORD, World, build_world, password_hash
-from consent.base import utcnow
+from consent.base import Base, utcnow
 from sharing.keys import Keyring, generate_keyring, write_key_file
 
 DEFAULT_FOLDER = ROOT / ".bench"
@@ -89,6 +95,7 @@ CLIENT_TABLES = (
     "statutory_disclosures",
     "key_seals",
     "access_log",
+    "share_periods",
 )
 # What shapes the data: a change to any of these makes a new data set.
 SOURCES = (
@@ -98,6 +105,8 @@ SOURCES = (
     "benchmarks/log_rows.py",
     "benchmarks/scale.py",
     "benchmarks/world.py",
+    "app/cases/facts.py",
+    "app/partner_work",
     "consent",
     "sharing",
     "app/models",
@@ -267,9 +276,10 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     backend = engine.dialect.name
     engine.dispose()
 
+    restore_triggers = _facts_versions_aside(url)
     results = _build_clients(started, _WorkerContext(world, keyring, scale, url, home), backend)
-    _share_periods(url)
-    _say(started, "share periods computed")
+    restore_triggers()
+    _say(started, "facts version triggers back; a token for every client")
 
     counts = {name: len(rows) for name, rows in world_rows.items()}
     for result in results:
@@ -293,15 +303,48 @@ def generate(scale: Scale, url: str, home: Path) -> Manifest:
     return manifest
 
 
-def _share_periods(url: str) -> None:
-    """The partners' lists, as the app keeps them on every change (``app.partner_work.shares``)."""
+def _facts_versions_aside(url: str) -> Callable[[], None]:
+    """Set the facts version triggers aside for the load; the function that puts them back
+    and gives every client a token, as the migration does for the clients already there.
+
+    They fire for every row and look up the row's case and member: millions of lookups,
+    and on PostgreSQL without the keys the load sets aside.
+    """
     engine = create_engine(url)
-    with Session(engine) as session:
-        clients = list(session.scalars(select(Client.id).order_by(Client.id)))
-        for batch in _batches(clients, BATCH):
-            rebuild(session, batch)
-        session.commit()
-    engine.dispose()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.begin() as connection:
+        if sqlite:
+            found = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name GLOB 'facts_version_*'")
+            ).all()
+            for name, _ in found:
+                connection.execute(text(f'DROP TRIGGER "{name}"'))
+        else:
+            found = connection.execute(
+                text(
+                    "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
+                    " WHERE tgname LIKE 'facts\\_version\\_%'"
+                )
+            ).all()
+            for name, table in found:
+                connection.execute(text(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"'))
+    engine.dispose()  # SQLite leaves WAL for the load only with no other connection open
+
+    def restore() -> None:
+        with engine.begin() as connection:
+            for name, second in found:
+                connection.execute(
+                    text(second if sqlite else f'ALTER TABLE {second} ENABLE TRIGGER "{name}"')
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO facts_versions (client_id, version)"  # noqa: S608  (constants)
+                    f" SELECT id, {NEW_VERSION[engine.dialect.name]} FROM clients"
+                )
+            )
+        engine.dispose()
+
+    return restore
 
 
 def _build_clients(started: float, context: _WorkerContext, backend: str) -> list[_ChunkResult]:
@@ -397,6 +440,7 @@ def _build_chunk(chunk: range) -> _ChunkResult:
         sink = PostgresCopy(libpq_dsn(context.url), dialect, tables)
         result = _ChunkResult(chunk.start, None, {}, [], [])
     factory = ClientFactory(context.world, context.keyring, context.scale)
+    periods = _SharePeriods()
     # The rows hold no reference cycles: the collector would only walk millions of them.
     gc.disable()
     try:
@@ -412,6 +456,7 @@ def _build_chunk(chunk: range) -> _ChunkResult:
                     ]
                 if built.client_username and len(result.client_users) < 20:
                     result.client_users.append(built.client_username)
+            rows["share_periods"] = periods.of(rows)
             for table in tables:
                 table_rows = rows.get(table.name, [])
                 sink.write(table.name, table_rows)
@@ -420,6 +465,48 @@ def _build_chunk(chunk: range) -> _ChunkResult:
     finally:
         gc.enable()
     return result
+
+
+class _SharePeriods:
+    """The partners' lists of a batch of built clients, as the app's listener keeps them.
+
+    The batch's fact rows go into an in-memory SQLite database with the app's own tables,
+    through Core as the app inserts them; ``rebuild`` (what the app's ``after_flush``
+    listener runs) reads them back with the app's fact loader, applies the rule and writes
+    the periods; those rows are what the chunk carries. The transaction is rolled back, so
+    the next batch starts from empty tables.
+    """
+
+    FACTS = tables_in_order(FACT_TABLES)  # every table the app's fact loader reads
+    PERIODS = Base.metadata.tables[SharePeriod.__tablename__]
+
+    def __init__(self) -> None:
+        # One connection, in memory, for as long as the worker lives.
+        self._engine: Engine = create_engine("sqlite://", poolclass=StaticPool)
+        # The foreign keys point at tables left out (the app's engines enforce them); the
+        # pragma works only outside a transaction, so on the driver's connection itself.
+        raw = self._engine.raw_connection()
+        raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]  # sqlite3
+        raw.close()
+        Base.metadata.create_all(self._engine, tables=[*self.FACTS, self.PERIODS])
+        # Empty, and without its triggers: the loader reads it, and keeps no facts then.
+        FACTS_VERSIONS.create(self._engine)
+
+    def of(self, rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        with Session(self._engine) as session:
+            connection = session.connection()
+            for table in self.FACTS:
+                # Core takes the columns of a multi-row insert from its first row: rows
+                # that leave out different columns (to their defaults) go in separately.
+                shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+                for row in rows.get(table.name, ()):
+                    shapes.setdefault(frozenset(row), []).append(row)
+                for alike in shapes.values():
+                    connection.execute(insert(table), alike)
+            rebuild(session, [case["client_id"] for case in rows.get("cases", ())])
+            periods = [dict(row._mapping) for row in connection.execute(select(self.PERIODS))]
+            session.rollback()
+        return periods
 
 
 def _batches(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:

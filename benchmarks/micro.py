@@ -5,8 +5,11 @@
 Each measures one cost of the shared-section read on a generated data set, beside the
 thing it should be compared with:
 
-- **The consent decision including its lookup**, per call, as the gate makes it today
-  (``load_case_contexts`` for one client, then ``decide``), beside ``decide`` alone, pycasbin
+- **The consent decision including its lookup**, per call, as the gate makes it
+  (``load_case_contexts`` for one client, then ``decide``, in a transaction of its own):
+  cold (nothing kept in the process: four statements) and with the facts the worker keeps
+  under the client's facts version (one statement reads the case row and the version),
+  beside ``decide`` alone, pycasbin
   (``FastEnforcer`` indexed by organisation and client, and the default ``Enforcer``) holding
   every disclosing consent as a policy line in memory, and cedarpy given the client's
   consents (looked up with one indexed query) as one Cedar policy each. The resident memory
@@ -55,7 +58,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app import create_app
-from app.cases.facts import load_case_contexts
+from app.cases.facts import RECENT, forget_case_facts, load_case_contexts
 from app.extensions import db
 from app.models import NetworkMember
 from app.settings import MASTER_KEY_FILE, Settings
@@ -124,6 +127,7 @@ class DecisionReport:
     timings: list[Timing] = field(default_factory=list)
     casbin_policy_mb: float = 0.0
     casbin_load_s: float = 0.0
+    kept_facts: int = 0  # the entries the worker keeps (``app.cases.facts.RECENT``, bounded)
 
 
 def _kela_requests(manifest: Manifest, session: Session) -> list[tuple[Actor, AccessRequest]]:
@@ -162,17 +166,51 @@ def decision(
             _, request = requests[i % n]
             needed = FactsNeeded.of(request.actor, request.purpose)  # as the gate asks
             case = load_case_contexts(session, [request.client_id], needed).get(request.client_id)
-            session.rollback()  # forgets the facts: every call gathers them afresh
+            session.rollback()  # a request's own transaction ends: the next reads the version
             return decide(request, case)
+
+        def cold_decision(i: int) -> object:
+            RECENT.clear()  # nothing kept in this process: the facts gathered afresh
+            return app_decision(i)
 
         contexts = load_case_contexts(session, [r.client_id for _, r in requests])
         session.rollback()
+        report.timings.append(
+            timed("app: load_case_contexts + decide, cold (4 statements)", cold_decision, calls)
+        )
+        for i in range(n):  # every sample's facts kept, as a worker keeps them after a read
+            app_decision(i)
+        report.kept_facts = len(RECENT)
 
         def pure_decision(i: int) -> object:
             _, request = requests[i % n]
             return decide(request, contexts.get(request.client_id))
 
-        report.timings.append(timed("app: load_case_contexts + decide", app_decision, calls))
+        report.timings.append(
+            timed(
+                "app: load_case_contexts + decide, facts kept (1 statement: case + version)",
+                app_decision,
+                calls,
+            )
+        )
+
+        def in_a_request(i: int) -> object:
+            """As in a read: the request's transaction is open already (begun by the
+            user's load), only the facts this transaction gathered are forgotten."""
+            _, request = requests[i % n]
+            forget_case_facts(session)
+            needed = FactsNeeded.of(request.actor, request.purpose)
+            case = load_case_contexts(session, [request.client_id], needed).get(request.client_id)
+            return decide(request, case)
+
+        report.timings.append(
+            timed(
+                "app: the same inside a request's transaction (no BEGIN/ROLLBACK)",
+                in_a_request,
+                calls * 4,
+            )
+        )
+        session.rollback()
         report.timings.append(
             timed("app: decide alone (facts in memory)", pure_decision, calls * 10)
         )

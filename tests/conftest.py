@@ -243,12 +243,24 @@ def api_token(client: FlaskClient, username: str, password: str = "pw") -> dict[
     return {"Authorization": f"Bearer {response.json['token']}"}
 
 
+class Statements(list[str]):
+    """Statements counted from a cold worker: clearing the count also clears the case facts
+    the process keeps (``app.cases.facts.RECENT``), so a count never depends on which
+    facts an earlier request left behind; pins hold the cold (largest) count."""
+
+    def clear(self) -> None:
+        from app.cases.facts import RECENT
+
+        super().clear()
+        RECENT.clear()
+
+
 @pytest.fixture
 def sql_count(db: Session) -> Iterator[list[str]]:
     """The SQL statements run on the test's connection (for query-count assertions)."""
     from sqlalchemy import event
 
-    statements: list[str] = []
+    statements = Statements()
     engine = db.get_bind()
 
     def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@
 
 ``benchmarks.data`` bulk-inserts rows instead of going through the app's commands, so this
 checks the result the way the app sees it: every log chain verifies, the key seals are
-exactly those ``AccessGate.sync_seals`` would keep, foreign keys hold, and a partner reads
+exactly those ``AccessGate.sync_seals`` would keep, the partners' share periods are those the
+app's listener computes, foreign keys hold, and a partner reads
 a shared plan section through the real pages and API (decision, HPKE seal, AES-GCM, log).
 """
 
@@ -17,11 +18,14 @@ from pathlib import Path
 import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, delete, make_url, select, text
+from sqlalchemy.orm.attributes import flag_modified
 
 from app import create_app
+from app.cases.facts import FACTS_VERSIONS
 from app.extensions import db
-from app.models import Client
+from app.models import Case, Client
+from app.models.partner import SharePeriod
 from app.settings import Settings
 from benchmarks.clients import ref
 from benchmarks.data import Manifest, ensure, remove, sets
@@ -105,6 +109,10 @@ def test_the_indexes_set_aside_for_the_load_are_back(manifest: Manifest, tmp_pat
         engine.dispose()
         declared = {i.name for table in Base.metadata.tables.values() for i in table.indexes}
         assert declared and declared <= built, declared - built
+        with engine.connect() as connection:  # the facts version triggers enabled again
+            disabled = "SELECT tgname FROM pg_trigger WHERE tgenabled = 'D'"
+            assert connection.execute(text(disabled)).all() == []
+        engine.dispose()
         return
     reference = create_app(
         Settings.from_env(
@@ -118,9 +126,12 @@ def test_the_indexes_set_aside_for_the_load_are_back(manifest: Manifest, tmp_pat
     with reference.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
-    # The indexes of their own (the ones a key or a unique constraint makes stay with the
+    # The indexes of their own, and the triggers (the ones a key or a unique constraint makes stay with the
     # table). Tables are left out: a batch migration orders their constraints by chance.
-    catalog = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    catalog = (
+        "SELECT name, tbl_name, sql FROM sqlite_master"
+        " WHERE type IN ('index', 'trigger') ORDER BY name"
+    )
     built = sqlite3.connect(make_url(manifest.url).database or "")
     migrated = sqlite3.connect(tmp_path / "reference.db")
     assert built.execute(catalog).fetchall() == migrated.execute(catalog).fetchall()
@@ -135,6 +146,33 @@ def test_seals_are_exactly_what_sync_seals_keeps(bench_app: Flask) -> None:
             synced = gate.sync_seals(client_id)
             assert (synced.created, synced.removed, synced.retired_keys) == (0, 0, 0), client_id
         db.session.rollback()
+
+
+def test_share_periods_are_what_the_apps_listener_computes(bench_app: Flask) -> None:
+    # The generator computes them in its workers; here they are deleted and the app's own
+    # after-flush listener computes them again for every client (a change to each case).
+    period = (
+        SharePeriod.organisation_id,
+        SharePeriod.client_id,
+        SharePeriod.starts_at,
+        SharePeriod.ends_at,
+        SharePeriod.last_day,
+    )
+    with bench_app.app_context():
+        built = sorted(tuple(row) for row in db.session.execute(select(*period)))
+        assert len({client for _, client, *_ in built}) > 25  # most clients share something
+        db.session.execute(delete(SharePeriod))
+        for case in db.session.scalars(select(Case)):
+            flag_modified(case, "phase")
+        db.session.flush()
+        assert sorted(tuple(row) for row in db.session.execute(select(*period))) == built
+        db.session.rollback()
+
+
+def test_every_client_has_a_facts_version(bench_app: Flask, manifest: Manifest) -> None:
+    with bench_app.app_context():
+        versions = db.session.scalars(select(FACTS_VERSIONS.c.client_id)).all()
+        assert sorted(versions) == sorted(db.session.scalars(select(Client.id)).all())
 
 
 def test_references_are_the_ones_the_models_declare(bench_app: Flask) -> None:

@@ -185,7 +185,8 @@ def test_upgrade_installs_the_append_only_triggers_and_downgrade_removes_them(
     empty_app: Flask,
 ) -> None:
     flask_migrate.upgrade()
-    assert trigger_names() == append_only_triggers_expected()
+    facts_versions = {name for name in trigger_names() if name.startswith("facts_version_")}
+    assert trigger_names() - facts_versions == append_only_triggers_expected()
     with Session(db.engine) as session:
         access_log.append(
             session,
