@@ -1,7 +1,7 @@
 """Facts versions: a token per client that the database replaces on any change to its facts.
 
-Revision ID: hot
-Revises: 0007_access_log_key_id
+Revision ID: 0015_facts_versions
+Revises: 0014_consent_timeline
 Create Date: 2026-12-07
 
 ``facts_versions`` holds one random token per client; triggers on every table the access
@@ -16,8 +16,8 @@ gets a token now.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "hot"
-down_revision = "0007_access_log_key_id"
+revision = "0015_facts_versions"
+down_revision = "0014_consent_timeline"
 branch_labels = None
 depends_on = None
 
