@@ -34,7 +34,8 @@ from app.cases.facts import (
     load_case_contexts,
 )
 from app.extensions import db as flask_db
-from app.models import CaseTeamMember, Role, WorkTaskReason
+from app.models import CaseTeamMember, OrgKind, Role, WorkTaskReason
+from app.models.transfer import CountyTransfer, DeclineReason, TransferReason, TransferState
 from consent.base import Base, utcnow
 from consent.decision import decide
 from consent.facts import (
@@ -86,7 +87,21 @@ def build(db: Session) -> World:
         decided_at=utcnow(),
         valid_from=utcnow().date(),
     )
-    db.add_all([team, task, disclosure])
+    elsewhere = factories.organisation(db, OrgKind.COUNTY)
+    transfer = CountyTransfer(
+        client_id=record.id,
+        case_id=case.id,
+        from_county_id=county.id,
+        to_county_id=elsewhere.id,
+        reason=TransferReason.MOVED,
+        proposed_by_id=worker.id,
+        # Answered: its copies are no second open proposal (one a case).
+        state=TransferState.DECLINED,
+        answered_by_id=worker.id,
+        answered_at=utcnow(),
+        decline_reason=DeclineReason.NOT_RESIDENT,
+    )
+    db.add_all([team, task, disclosure, transfer])
     db.flush()
     other = factories.county_case(db, name="Kuvitteellinen Toinen", county=county).case
     worker_row = db.scalars(
@@ -102,6 +117,7 @@ def build(db: Session) -> World:
         "network_members": housing.member.id,
         "consents": consent.id,
         "statutory_disclosures": disclosure.id,
+        "county_transfers": transfer.id,
     }
     assert set(rows) == FACT_TABLES  # a new fact table needs a row here (and is tested)
     return World(record.id, other.id, rows)
