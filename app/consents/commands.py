@@ -32,6 +32,7 @@ from app.consents.rules import (
     disclosure_codes,
     grant_codes,
 )
+from app.information_texts import queries as text_queries
 from app.models import Case, NetworkMember, Organisation
 from app.models.partner import NoticeReason
 from app.models.receipt import ReceiptAction
@@ -115,6 +116,10 @@ def grant_consent(
         client=client,
         given_how=given_how,
         information_text_version=information_text_version,
+        current_version=text_queries.current_version(session, case.county_id),
+        version_published=text_queries.is_published_for(
+            session, information_text_version, case.county_id
+        ),
         direction=terms.direction,
         valid_from=terms.valid_from,
         today=helsinki_day(at),
@@ -206,6 +211,10 @@ def amend_consent(
         client=client,
         given_how=given_how,
         information_text_version=information_text_version,
+        current_version=text_queries.current_version(session, case.county_id),
+        version_published=text_queries.is_published_for(
+            session, information_text_version, case.county_id
+        ),
     )
     if codes:
         raise _refused(session, gate, actor, member, codes)

@@ -46,7 +46,7 @@ from app import create_app
 from app.accounts import commands as accounts
 from app.api.consents import consent_etag
 from app.consents.commands import revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
 from app.intake import commands as intake
@@ -308,7 +308,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "notification_id": notification.id,
         "transfer_id": proposal.id,
         "token": link.token,
-        "version": CURRENT_VERSION,
+        "version": FIRST_VERSION,
         "filename": "app.css",
         "organisation_id": organisation.id,
     }
@@ -403,7 +403,7 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
             "member_id": str(side.partner_member),
             "sections": ["health"],
             "purpose_text": "Terveyspalvelujen yhteistyö (fictional)",
-            "information_text_version": CURRENT_VERSION,
+            "information_text_version": FIRST_VERSION,
             "confirmed": True,
         }
         if case.subject != "client":
