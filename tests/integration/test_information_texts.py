@@ -21,12 +21,11 @@ from app.consents.texts import FIRST_VERSION, LANGUAGES, first_version_row
 from app.information_texts import commands as texts
 from app.information_texts import queries
 from app.information_texts.rules import TextCode
-from app.models import OrgKind, Role
+from app.models import OrgKind, Role, User
 from app.models.information_text import InformationTextVersion
 from app.refusals import Refused
 from app.security import new_gate
 from consent.base import utcnow
-from consent.facts import Direction
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
@@ -58,21 +57,48 @@ def _form(marker: str, version: str | None = None) -> dict[str, str]:
     return data | ({"version": version} if version is not None else {})
 
 
-def _published(
-    db: Session, version: str, marker: str, *, county_id: uuid.UUID | None = None
+def _draft(
+    db: Session,
+    marker: str,
+    *,
+    version: str = NEW,
+    county_id: uuid.UUID | None = None,
+    drafter: User | None = None,
 ) -> InformationTextVersion:
-    drafter, reviewer = factories.user(db, Role.ADMIN), factories.user(db, Role.ADMIN)
-    made = texts.draft(
+    """A draft of ``version`` by ``drafter`` (a new service-wide administrator by default)."""
+    return texts.draft(
         db,
-        admin_id=drafter.id,
+        admin_id=(drafter or factories.user(db, Role.ADMIN)).id,
         scope=county_id,
         version=version,
         content=_content(marker),
         at=utcnow(),
     )
+
+
+def _published(
+    db: Session, version: str, marker: str, *, county_id: uuid.UUID | None = None
+) -> InformationTextVersion:
+    drafter, reviewer = factories.user(db, Role.ADMIN), factories.user(db, Role.ADMIN)
+    made = _draft(db, marker, version=version, county_id=county_id, drafter=drafter)
     texts.approve(db, made, admin_id=reviewer.id, at=utcnow())
     texts.publish(db, made, admin_id=drafter.id, at=utcnow() + timedelta(seconds=1))
     return made
+
+
+def _record(db: Session, base: factories.CountyCase, member_id: uuid.UUID, version: str) -> None:
+    """A worker records a written consent to share housing, given under ``version``."""
+    grant_consent(
+        db,
+        new_gate(),
+        base.actor,
+        case=base.case,
+        terms=ConsentTerms(member_id, frozenset({SectionKind.HOUSING}), None, None),
+        purpose_text="Asunto (fictional)",
+        given_how=GivenHow.WRITTEN,
+        information_text_version=version,
+        receipt=None,
+    )
 
 
 def _stored(db: Session, version: str) -> InformationTextVersion:
@@ -162,9 +188,7 @@ def test_a_draft_missing_a_wording_or_with_a_bad_version_is_shown_its_errors(
 
 def test_changing_an_approved_draft_takes_it_back_to_a_draft(db: Session) -> None:
     drafter, reviewer = factories.user(db, Role.ADMIN), factories.user(db, Role.ADMIN)
-    made = texts.draft(
-        db, admin_id=drafter.id, scope=None, version=NEW, content=_content("A"), at=utcnow()
-    )
+    made = _draft(db, "A", drafter=drafter)
     texts.approve(db, made, admin_id=reviewer.id, at=utcnow())
     texts.revise(db, made, admin_id=reviewer.id, content=_content("B"), at=utcnow())
     assert made.reviewed_at is None and made.drafted_by_id == reviewer.id
@@ -180,14 +204,7 @@ def test_a_county_administrator_works_on_their_county_s_own_text_only(
 ) -> None:
     county = factories.organisation(db, OrgKind.COUNTY)
     admin = factories.user(db, Role.ADMIN, county)
-    service_draft = texts.draft(
-        db,
-        admin_id=factories.user(db, Role.ADMIN).id,
-        scope=None,
-        version=NEW,
-        content=_content("S"),
-        at=utcnow(),
-    )
+    service_draft = _draft(db, "S")
     db.commit()
     login(client, admin.username)
     assert client.get(f"/admin/information-texts/{service_draft.id}").status_code == 404
@@ -235,45 +252,16 @@ def test_consents_are_given_under_the_version_in_force_for_the_case_s_county(
     # A county's own version is not for another county's consents.
     member = factories.partner(db, other.case, name="Toinen toimisto (fictional)").member
     with pytest.raises(Refused) as refused:
-        grant_consent(
-            db,
-            new_gate(),
-            other.actor,
-            case=other.case,
-            terms=ConsentTerms(member.id, frozenset({SectionKind.HOUSING}), None, None),
-            purpose_text="Asunto (fictional)",
-            given_how=GivenHow.WRITTEN,
-            information_text_version="2027-03-oma",
-            receipt=None,
-        )
+        _record(db, other, member.id, "2027-03-oma")
     assert refused.value.errors["information_text_version"] is GrantCode.UNKNOWN_TEXT
 
 
 def test_a_draft_is_no_text_to_record_a_consent_under(db: Session) -> None:
     base = factories.county_case(db)
     member = factories.partner(db, base.case, name="Asuntotoimisto (fictional)").member
-    texts.draft(
-        db,
-        admin_id=factories.user(db, Role.ADMIN).id,
-        scope=None,
-        version=NEW,
-        content=_content("D"),
-        at=utcnow(),
-    )
+    _draft(db, "D")
     with pytest.raises(Refused) as refused:
-        grant_consent(
-            db,
-            new_gate(),
-            base.actor,
-            case=base.case,
-            terms=ConsentTerms(
-                member.id, frozenset({SectionKind.HOUSING}), None, None, Direction.DISCLOSE
-            ),
-            purpose_text="Asunto (fictional)",
-            given_how=GivenHow.ORAL,
-            information_text_version=NEW,
-            receipt=None,
-        )
+        _record(db, base, member.id, NEW)
     assert refused.value.errors["information_text_version"] is GrantCode.UNKNOWN_TEXT
 
 
@@ -295,14 +283,7 @@ def test_every_version_is_readable_as_shown_in_each_language_and_wording(
 
 
 def test_a_draft_has_no_public_page(client: FlaskClient, db: Session) -> None:
-    texts.draft(
-        db,
-        admin_id=factories.user(db, Role.ADMIN).id,
-        scope=None,
-        version=NEW,
-        content=_content("D"),
-        at=utcnow(),
-    )
+    _draft(db, "D")
     db.commit()
     assert client.get(f"/my/consents/information/{NEW}").status_code == 404
 
@@ -311,14 +292,7 @@ def test_a_draft_has_no_public_page(client: FlaskClient, db: Session) -> None:
 
 
 def test_the_database_refuses_to_change_or_delete_a_published_version(db: Session) -> None:
-    draft = texts.draft(
-        db,
-        admin_id=factories.user(db, Role.ADMIN).id,
-        scope=None,
-        version=NEW,
-        content=_content("D"),
-        at=utcnow(),
-    )
+    draft = _draft(db, "D")
     db.commit()
     # A draft may change, straight in the database too.
     db.execute(

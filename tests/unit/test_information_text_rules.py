@@ -8,18 +8,8 @@ import uuid
 import pytest
 
 from app.consents.texts import LANGUAGES
-from app.information_texts.rules import (
-    FIELDS,
-    Lifecycle,
-    Stage,
-    TextCode,
-    approve_code,
-    content_codes,
-    edit_code,
-    in_scope,
-    publish_code,
-    version_code,
-)
+from app.information_texts import rules
+from app.information_texts.rules import FIELDS, Lifecycle, Stage, TextCode
 
 DRAFTER, REVIEWER = uuid.uuid4(), uuid.uuid4()
 DRAFT = Lifecycle(DRAFTER, reviewed=False, published=False)
@@ -40,37 +30,39 @@ def test_the_stages_follow_from_the_facts() -> None:
 
 
 def test_the_one_who_changed_a_draft_last_cannot_approve_it_and_another_can() -> None:
-    assert approve_code(DRAFT, DRAFTER) is TextCode.OWN_DRAFT
-    assert approve_code(DRAFT, REVIEWER) is None
-    assert approve_code(APPROVED, REVIEWER) is TextCode.ALREADY_APPROVED
-    assert approve_code(PUBLISHED, REVIEWER) is TextCode.PUBLISHED
+    assert rules.approve_code(DRAFT, DRAFTER) is TextCode.OWN_DRAFT
+    assert rules.approve_code(DRAFT, REVIEWER) is None
+    assert rules.approve_code(APPROVED, REVIEWER) is TextCode.ALREADY_APPROVED
+    assert rules.approve_code(PUBLISHED, REVIEWER) is TextCode.PUBLISHED
 
 
 def test_only_an_approved_version_is_published_and_only_once() -> None:
-    assert publish_code(DRAFT) is TextCode.NOT_APPROVED
-    assert publish_code(APPROVED) is None
-    assert publish_code(PUBLISHED) is TextCode.PUBLISHED
+    assert rules.publish_code(DRAFT) is TextCode.NOT_APPROVED
+    assert rules.publish_code(APPROVED) is None
+    assert rules.publish_code(PUBLISHED) is TextCode.PUBLISHED
 
 
 def test_a_published_version_is_never_changed_a_draft_or_approved_one_is() -> None:
-    assert edit_code(DRAFT) is None and edit_code(APPROVED) is None
-    assert edit_code(PUBLISHED) is TextCode.PUBLISHED
+    assert rules.edit_code(DRAFT) is None and rules.edit_code(APPROVED) is None
+    assert rules.edit_code(PUBLISHED) is TextCode.PUBLISHED
 
 
 def test_every_language_needs_both_wordings_with_headed_paragraphs() -> None:
-    assert content_codes(complete()) == {}
+    assert rules.content_codes(complete()) == {}
     content = complete()
     content["sv"]["plain_body"] = "  "
     content["en"]["title"] = ""
     content["fi"]["body"] = "Vain yksi rivi ilman otsikkoa"
     del content["en"]["plain_title"]
-    assert content_codes(content) == {
+    assert rules.content_codes(content) == {
         "sv_plain_body": TextCode.MISSING,
         "en_title": TextCode.MISSING,
         "en_plain_title": TextCode.MISSING,
         "fi_body": TextCode.NO_PARAGRAPH,
     }
-    assert set(content_codes({})) == {f"{lang}_{name}" for lang in LANGUAGES for name in FIELDS}
+    assert set(rules.content_codes({})) == {
+        f"{lang}_{name}" for lang in LANGUAGES for name in FIELDS
+    }
 
 
 @pytest.mark.parametrize(
@@ -86,11 +78,11 @@ def test_every_language_needs_both_wordings_with_headed_paragraphs() -> None:
     ],
 )
 def test_a_version_id_is_year_month_and_a_lowercase_name(version: str, ok: bool) -> None:
-    assert (version_code(version) is None) is ok
+    assert (rules.version_code(version) is None) is ok
 
 
 def test_an_administrator_works_on_their_own_scope_only() -> None:
     county, other = uuid.uuid4(), uuid.uuid4()
-    assert in_scope(None, None) and in_scope(county, county)
-    assert not in_scope(county, None) and not in_scope(None, county)
-    assert not in_scope(county, other)
+    assert rules.in_scope(None, None) and rules.in_scope(county, county)
+    assert not rules.in_scope(county, None) and not rules.in_scope(None, county)
+    assert not rules.in_scope(county, other)
