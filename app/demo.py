@@ -19,7 +19,7 @@ from app.assessment import rules as assessment_rules
 from app.cases.commands import change_phase
 from app.cases.facts import load_case_contexts
 from app.consents.commands import grant_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.contacts import commands as contacts
 from app.ending import commands as ending
 from app.i18n import HELSINKI, helsinki_today
@@ -582,7 +582,7 @@ def _demo_network(
             terms=ConsentTerms(by_org[orgs[org_name].id].id, frozenset(sections), added, None),
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,
-            information_text_version=CURRENT_VERSION,
+            information_text_version=FIRST_VERSION,
             receipt=None,
         )
     return members

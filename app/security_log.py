@@ -55,6 +55,8 @@ class Kind(enum.StrEnum):
     SIGN_IN_LOCKED = "sign_in_locked"  # a client's sign-in, by their worker or an administrator
     SIGN_IN_UNLOCKED = "sign_in_unlocked"
     ORGANISATION = "organisation"  # the directory: operation=create|update|deactivate|reactivate
+    # An information text: operation=draft|revise|approve|publish, version=its id
+    INFORMATION_TEXT = "information_text"
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
     THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
     REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's

@@ -112,6 +112,13 @@ class Settings:
     # syslog target for each line ("/dev/log", or "host:port" over UDP).
     checkpoint_file: Path | None = None
     checkpoint_syslog: str | None = None
+    # The controller's details on the public privacy notice and accessibility statement
+    # (``/privacy``, ``/accessibility``): the wellbeing services county that runs this instance
+    # fills them in its config file. Empty: the pages say "the wellbeing services county".
+    controller_name: str = ""
+    controller_contact: str = ""  # address, telephone or e-mail of the registry office
+    data_protection_officer_contact: str = ""
+    accessibility_feedback_contact: str = ""  # where users report accessibility problems
 
     @property
     def checkpoints_path(self) -> Path:

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.intake.identity_code import make as identity_code
 from app.models import Client, MemberKind, NetworkMember, OrgKind, Phase, Role, ServiceTask
 from app.models.plan import AgreementState, PlanSectionVersion
@@ -461,7 +461,7 @@ class ClientFactory:
                     "valid_from": terms.valid_from,
                     "valid_until": terms.valid_until,
                     "given_how": given_how,
-                    "information_text_version": CURRENT_VERSION,
+                    "information_text_version": FIRST_VERSION,
                     "recorded_by_id": recorder,
                     "recorded_at": recorded,
                     "state": ConsentState.ACTIVE,

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select
 from app import create_app
 from app.cases.queries import county_caseload
 from app.consents.commands import grant_consent, revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.extensions import db
 from app.models import (
     Client,
@@ -125,7 +125,7 @@ def main() -> None:
                 terms=terms,
                 purpose_text="Asuminen (fictional)",
                 given_how=GivenHow.WRITTEN,
-                information_text_version=CURRENT_VERSION,
+                information_text_version=FIRST_VERSION,
                 receipt=None,
             )
 

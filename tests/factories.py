@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import grant_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -371,7 +371,7 @@ def consent(
         ),
         purpose_text=purpose_text,
         given_how=given_how,
-        information_text_version=CURRENT_VERSION,
+        information_text_version=FIRST_VERSION,
         receipt=None,
     )
 

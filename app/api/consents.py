@@ -39,7 +39,6 @@ from app.consents.queries import (
     MemberInfo,
     load_matrix,
 )
-from app.consents.texts import CURRENT_VERSION
 from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.models import MemberKind, Role
@@ -168,8 +167,9 @@ class ConsentGrant(Strict):
         required=True,
         validate=validate.Length(min=1, max=40),
         metadata={
-            "description": "The version of the information text shown to the client "
-            f"(now {CURRENT_VERSION}; read it at /my/consents/information/{{version}})."
+            "description": "The version of the information text shown to the client: the "
+            "one in force for the client's county (administrators publish new versions; read "
+            "any published one at /my/consents/information/{version})."
         },
     )
     confirmed = fields.Boolean(

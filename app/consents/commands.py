@@ -38,6 +38,7 @@ from app.consents.rules import (
     grant_codes,
     period,
 )
+from app.information_texts import queries as text_queries
 from app.models import Case, NetworkMember, Organisation
 from app.models.partner import NoticeReason
 from app.models.receipt import ReceiptAction
@@ -147,6 +148,10 @@ def grant_consent(
         client=client,
         given_how=given_how,
         information_text_version=information_text_version,
+        current_version=text_queries.current_version(session, case.county_id),
+        version_published=text_queries.is_published_for(
+            session, information_text_version, case.county_id
+        ),
         direction=terms.direction,
         valid_from=terms.valid_from,
         today=helsinki_day(at),
@@ -239,6 +244,10 @@ def amend_consent(
         client=client,
         given_how=given_how,
         information_text_version=information_text_version,
+        current_version=text_queries.current_version(session, case.county_id),
+        version_published=text_queries.is_published_for(
+            session, information_text_version, case.county_id
+        ),
     )
     if codes:
         raise _refused(session, gate, actor, member, codes)

@@ -32,7 +32,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from app.consents.texts import CURRENT_VERSION, is_published
 from app.refusals import N_, Code, Refused
 from consent.facts import Actor, Direction, Purpose
 from consent.models import GivenHow
@@ -125,11 +124,18 @@ def grant_codes(
     client: bool,
     given_how: GivenHow,
     information_text_version: str,
+    current_version: str,
+    version_published: bool,
     direction: Direction | None = None,
     valid_from: date | None = None,
     today: date | None = None,
 ) -> dict[str, GrantCode]:
     """Every reason, by field, why this consent cannot be given (or recorded) now.
+
+    ``current_version`` is the information text in force for the case's county and
+    ``version_published`` whether ``information_text_version`` is published for it
+    (``app.information_texts.queries``): the client gives one under the text in force, a
+    worker records one under the published text the client was shown.
 
     ``direction`` and ``valid_from`` are checked for a new consent (an amendment keeps
     the old consent's).
@@ -144,12 +150,12 @@ def grant_codes(
             codes["direction"] = GrantCode.DISCLOSES
         if valid_from is not None and valid_from != today:
             codes["valid_from"] = GrantCode.STARTS_TODAY
-        if information_text_version != CURRENT_VERSION:
+        if information_text_version != current_version:
             codes["information_text_version"] = GrantCode.TEXT_UPDATED
     else:
         if given_how not in (GivenHow.WRITTEN, GivenHow.ORAL):
             codes["given_how"] = GrantCode.WRITTEN_OR_ORAL
-        if not is_published(information_text_version):
+        if not version_published:
             codes["information_text_version"] = GrantCode.UNKNOWN_TEXT
     return codes
 

@@ -1,17 +1,23 @@
-"""The information text a client is shown before consenting, by version and language.
+"""The information text a client is shown before consenting: its shape, and its first version.
 
 A consent is informed only if we can show, years later, exactly what the client
 was told: every stored consent names the version it was given under
-(``Consent.information_text_version``). So the texts are data in this module,
-not gettext messages, and a published version never changes: a new wording is a
-new version with a new id, and the old ones stay here for good.
+(``Consent.information_text_version``). The versions are documents in the database
+(``app.models.information_text``), drafted, approved and published by administrators
+(``app.information_texts``); a published one never changes. This module holds the shape a
+page renders (``InformationText``), how a stored body turns into it (``parse_body``), and the
+wording of the first version, ``2026-11-v1``, which the table is created with (and the
+migration writes), so consents given before texts lived in the database still point at a
+readable text. Written for clients from the start, its plain-language wording is the same.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from types import MappingProxyType
+from typing import Any
 
 LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
@@ -189,28 +195,64 @@ _V2026_11_V1 = _Version(
     ),
 )
 
-# Every version ever published; never edit or remove an entry, add a new one.
-_VERSIONS: MappingProxyType[str, _Version] = MappingProxyType({"2026-11-v1": _V2026_11_V1})
-CURRENT_VERSION = "2026-11-v1"
+FIRST_VERSION = "2026-11-v1"
+FIRST_VERSION_ID = uuid.UUID("5f0c8d2e-2026-4b11-8001-000000000001")
+VARIANTS = ("standard", "plain")  # the client's pages show the plain-language wording
 
 
-def versions() -> tuple[str, ...]:
-    """The ids of every published version, oldest first."""
-    return tuple(sorted(_VERSIONS, key=lambda v: (_VERSIONS[v].published_on, v)))
+def parse_body(body: str) -> tuple[tuple[str, str], ...]:
+    """A stored body's headed paragraphs: blocks separated by blank lines, each a heading
+    line and its paragraph (a block of one line is a paragraph without a heading)."""
+    sections = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        lines = [line.strip() for line in block.strip().split("\n") if line.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1:
+            sections.append(("", lines[0]))
+        else:
+            sections.append((lines[0], " ".join(lines[1:])))
+    return tuple(sections)
 
 
-def is_published(version: str) -> bool:
-    return version in _VERSIONS
+def as_body(sections: tuple[tuple[str, str], ...]) -> str:
+    """The stored form of headed paragraphs (``parse_body`` reads it back)."""
+    return "\n\n".join(f"{heading}\n{paragraph}" for heading, paragraph in sections)
 
 
 def information_text(
-    version: str = CURRENT_VERSION, language: str = DEFAULT_LANGUAGE
+    version: str, content: dict[str, dict[str, str]], language: str, *, plain: bool
 ) -> InformationText:
-    """The text of ``version`` in ``language`` (Finnish when the language has no text).
+    """One wording of a stored version in ``language`` (Finnish when it has no such text)."""
+    lang = language if language in content else DEFAULT_LANGUAGE
+    texts = content[lang]
+    prefix = "plain_" if plain else ""
+    return InformationText(
+        version, lang, texts[f"{prefix}title"], parse_body(texts[f"{prefix}body"])
+    )
 
-    :raises KeyError: when no such version was ever published.
-    """
-    published = _VERSIONS[version]
-    lang = language if language in published.texts else DEFAULT_LANGUAGE
-    title, sections = published.texts[lang]
-    return InformationText(version, lang, title, sections)
+
+def first_version_row() -> dict[str, Any]:
+    """The first version as a row of ``information_texts``: published, by nobody in the app."""
+    at = datetime.combine(_V2026_11_V1.published_on, datetime.min.time(), tzinfo=UTC)
+    content = {
+        language: {
+            "title": title,
+            "body": as_body(sections),
+            "plain_title": title,
+            "plain_body": as_body(sections),
+        }
+        for language, (title, sections) in _V2026_11_V1.texts.items()
+    }
+    return {
+        "id": FIRST_VERSION_ID,
+        "version": FIRST_VERSION,
+        "county_id": None,
+        "content": content,
+        "drafted_by_id": None,
+        "drafted_at": at,
+        "reviewed_by_id": None,
+        "reviewed_at": at,
+        "published_by_id": None,
+        "published_at": at,
+    }

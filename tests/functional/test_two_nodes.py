@@ -27,7 +27,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, make_url, text
 
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE
 from sharing.keys import Keyring
 from tests.conftest import postgresql_url
@@ -225,7 +225,7 @@ def test_two_nodes_serve_one_database_and_a_revocation_holds_on_the_next_request
                 "member_id": kela,
                 "sections": ["health"],
                 "purpose_text": "Kela may read my health plan (fictional).",
-                "information_text_version": CURRENT_VERSION,
+                "information_text_version": FIRST_VERSION,
                 "confirmed": True,
             },
             timeout=REQUEST_TIMEOUT,

@@ -18,7 +18,7 @@ from app.consents.commands import (
 )
 from app.consents.receipts import open_receipts
 from app.consents.rules import Change
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -110,7 +110,7 @@ def body(member_id: uuid.UUID, /, **changes: object) -> dict[str, object]:
         "purpose_text": PURPOSE,
         "valid_until": (helsinki_today() + timedelta(days=30)).isoformat(),
         "given_how": "written",
-        "information_text_version": CURRENT_VERSION,
+        "information_text_version": FIRST_VERSION,
         "confirmed": True,
     }
     data.update(changes)
@@ -275,7 +275,7 @@ def test_the_client_gives_and_withdraws_a_consent_with_a_receipt_each(
     data = receipt_data(db, world, receipt)
     assert data["collectionMethod"] == "Given electronically by you in Tukiverkko"
     assert data["tukiverkko"]["sections"] == ["housing"]
-    assert data["policyUrl"].endswith(f"/my/consents/information/{CURRENT_VERSION}?lang=en")
+    assert data["policyUrl"].endswith(f"/my/consents/information/{FIRST_VERSION}?lang=en")
     assert data["services"][0]["purposes"][0]["purpose"] == PURPOSE
 
     revoked = client.post(
@@ -374,7 +374,7 @@ def test_revoking_needs_the_current_etag(client: FlaskClient, db: Session, world
         ),
         purpose_text=PURPOSE,
         given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
+        information_text_version=FIRST_VERSION,
         receipt=None,
     )
     replacement_id = replacement.id

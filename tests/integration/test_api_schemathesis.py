@@ -136,7 +136,7 @@ def _real_ids() -> dict[str, list[Any]]:
         "responsible": [str(m) for m in members],
         "consent_id": [str(c) for c in consents],
         # What a consent needs besides a member: the text shown, a confirmation, dates.
-        "information_text_version": [consent_texts.CURRENT_VERSION],
+        "information_text_version": [consent_texts.FIRST_VERSION],
         "confirmed": [True],
         "valid_from": [today.isoformat()],
         "valid_until": [(today + timedelta(days=365)).isoformat()],

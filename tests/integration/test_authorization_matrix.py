@@ -46,9 +46,10 @@ from app import create_app
 from app.accounts import commands as accounts
 from app.api.consents import consent_etag
 from app.consents.commands import record_statutory_disclosure, revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION, first_version_row
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
+from app.information_texts import commands as information_texts
 from app.intake import commands as intake
 from app.models import Organisation, OrgKind, Role, User
 from app.models.intake import Channel, NotificationPath, NotifierKind
@@ -237,6 +238,21 @@ def _account_rows(db: Session, user: User) -> dict[str, uuid.UUID]:
     return {"session_id": opened.record.id, "token_id": token.token.id}
 
 
+def _draft_text(db: Session) -> uuid.UUID:
+    """A service-wide draft information text (the world's administrator's scope), drafted by
+    another administrator, so the world's may approve it."""
+    other = factories.user(db, Role.ADMIN)
+    content = first_version_row()["content"]
+    return information_texts.draft(
+        db,
+        admin_id=other.id,
+        scope=None,
+        version=f"2027-01-m{uuid.uuid4().hex[:8]}",
+        content=content,
+        at=utcnow(),
+    ).id
+
+
 def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]]:
     """One county's world: build_world's objects of every kind, an organisation sharing the
     housing and livelihood sections, a revoked consent's notice to it, an intake
@@ -326,9 +342,10 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "notification_id": notification.id,
         "transfer_id": proposal.id,
         "token": link.token,
-        "version": CURRENT_VERSION,
+        "version": FIRST_VERSION,
         "filename": "app.css",
         "organisation_id": organisation.id,
+        "text_id": _draft_text(db),
     }
     consent = db.get(Consent, base.consent.id)
     assert consent is not None
@@ -421,7 +438,7 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
             "member_id": str(side.partner_member),
             "sections": ["health"],
             "purpose_text": "Terveyspalvelujen yhteistyö (fictional)",
-            "information_text_version": CURRENT_VERSION,
+            "information_text_version": FIRST_VERSION,
             "confirmed": True,
         }
         if case.subject != "client":

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.consents.commands import end_membership, revoke_consent
 from app.consents.rules import GrantCode
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -110,7 +110,7 @@ def consent_form(w: World, member: NetworkMember, **changes: object) -> dict[str
         "given_how": "written",
         "valid_from": today().isoformat(),
         "valid_until": (today() + timedelta(days=30)).isoformat(),
-        "information_text_version": CURRENT_VERSION,
+        "information_text_version": FIRST_VERSION,
         "information_shown": "y",
     }
     data.update(changes)
@@ -154,7 +154,7 @@ def test_a_written_consent_lets_the_partner_read_that_section_and_no_other(
     login(client, world.worker.username)
     form = client.get(f"{world.base}/consents/new").get_data(as_text=True)
     assert "Consent to share information in your support network" in form
-    assert f"The information text (version {CURRENT_VERSION}) was shown to the client" in form
+    assert f"The information text (version {FIRST_VERSION}) was shown to the client" in form
     assert "<legend>Plan sections</legend>" in form
 
     done = post(client, f"{world.base}/consents/new", consent_form(world, world.housing))
@@ -162,7 +162,7 @@ def test_a_written_consent_lets_the_partner_read_that_section_and_no_other(
     stored = db.scalars(select(Consent)).one()
     assert stored.given_how is GivenHow.WRITTEN
     assert stored.recorded_by_id == world.worker.id
-    assert stored.information_text_version == CURRENT_VERSION
+    assert stored.information_text_version == FIRST_VERSION
     assert stored.sections == ["housing"]
     assert stored.valid_until == today() + timedelta(days=30)
     assert stored.purpose_text_ct and PURPOSE.encode() not in stored.purpose_text_ct

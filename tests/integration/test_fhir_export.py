@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import record_statutory_disclosure, revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.fhir.export import IDENTITY_CODE_SYSTEM, SharingEnded, export_bundle
 from app.i18n import helsinki_today
 from app.models import (
@@ -482,7 +482,7 @@ def test_the_policy_names_the_published_information_text(
 ) -> None:
     bundle = export(db, world, world.worker_actor, Purpose.CASE_WORK)
     with app.test_request_context(base_url=BASE):
-        expected = url_for("portal.consent_information", version=CURRENT_VERSION, _external=True)
+        expected = url_for("portal.consent_information", version=FIRST_VERSION, _external=True)
     for consent in resources(bundle, "Consent"):
         assert consent["policy"] == [{"uri": expected}]
 

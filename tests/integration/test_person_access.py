@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import end_membership, revoke_consent
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.extensions import db as flask_db
 from app.i18n import helsinki_today
 from app.issued_secrets import token_digest
@@ -641,7 +641,7 @@ def test_an_amended_consent_ends_the_link_issued_under_it(
         old,
         terms=ConsentTerms(world.person.id, frozenset({SectionKind.HOUSING}), today(), None),
         given_how=GivenHow.WRITTEN,
-        information_text_version=CURRENT_VERSION,
+        information_text_version=FIRST_VERSION,
         by_user_id=world.worker.id,
         at=utcnow(),
     )

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.receipts import principal_id
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.i18n import helsinki_today
 from app.models import (
     Case,
@@ -157,7 +157,7 @@ def grant_form(member: NetworkMember, step: str, **changes: object) -> dict[str,
         "step": step,
     }
     if step == "confirm":
-        data |= {"information_read": "y", "information_text_version": CURRENT_VERSION}
+        data |= {"information_read": "y", "information_text_version": FIRST_VERSION}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -277,7 +277,7 @@ def test_giving_a_consent_shows_the_information_and_preview_then_records_it(
     assert review.status_code == 200
     page = text_of(review)
     assert "Consent to share information in your support network" in page  # information text
-    assert f"Information text, version {CURRENT_VERSION}." in page
+    assert f"Information text, version {FIRST_VERSION}." in page
     seen = preview_part(page)
     assert HOUSING_TEXT in seen and HEALTH_TEXT in seen and WORK_TEXT not in seen
     assert "Kuvitteellinen Kalle" in seen  # they see whose plan it is
@@ -307,7 +307,7 @@ def test_giving_a_consent_shows_the_information_and_preview_then_records_it(
     stored = db.scalars(select(Consent)).one()
     assert stored.given_how is GivenHow.ELECTRONIC
     assert stored.recorded_by_id == world.user.id
-    assert stored.information_text_version == CURRENT_VERSION
+    assert stored.information_text_version == FIRST_VERSION
     assert stored.sections == ["health", "housing"]
     assert stored.purpose_text_ct and PURPOSE.encode() not in stored.purpose_text_ct
     receipt = receipt_of(db, done.headers["Location"])
@@ -438,7 +438,7 @@ def test_narrowing_replaces_the_consent_and_unseals_the_removed_section(
             "valid_until": "",
             "step": "confirm",
             "information_read": "y",
-            "information_text_version": CURRENT_VERSION,
+            "information_text_version": FIRST_VERSION,
         },
     )
     assert done.status_code == 302
@@ -480,7 +480,7 @@ def test_extending_adds_a_section_and_a_later_last_day(
             **data,
             "step": "confirm",
             "information_read": "y",
-            "information_text_version": CURRENT_VERSION,
+            "information_text_version": FIRST_VERSION,
         },
     )
     assert done.status_code == 302
@@ -618,7 +618,7 @@ def test_each_change_gives_a_receipt_with_the_kantara_fields(
     county = db.get(Organisation, world.case.county_id)
     assert data["piiControllers"][0]["piiController"] == county.name
     assert world.worker.display_name in data["piiControllers"][0]["contact"]
-    assert f"/my/consents/information/{CURRENT_VERSION}" in data["policyUrl"]
+    assert f"/my/consents/information/{FIRST_VERSION}" in data["policyUrl"]
     purpose = data["services"][0]["purposes"][0]
     assert purpose["purpose"] == PURPOSE
     assert purpose["piiCategory"] == ["Health and substance use"]
@@ -628,7 +628,7 @@ def test_each_change_gives_a_receipt_with_the_kantara_fields(
 
     # The policy URL opens the information text, for anyone holding the receipt.
     client.post("/logout", data={"csrf_token": csrf_token(client, "/my/")})
-    policy = client.get(f"/my/consents/information/{CURRENT_VERSION}?lang=en")
+    policy = client.get(f"/my/consents/information/{FIRST_VERSION}?lang=en")
     assert policy.status_code == 200
     assert "Consent to share information in your support network" in text_of(policy)
     assert client.get("/my/consents/information/1999-bogus").status_code == 404

@@ -65,7 +65,7 @@ import app.partner_work.commands as partner_commands
 from app.cases.facts import load_case_contexts
 from app.consents.queries import load_matrix
 from app.consents.rules import Change
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.ending.commands import close_case
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role
 from app.models.person_access import PersonAccessGrant
@@ -390,7 +390,7 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
                 terms=terms,
                 purpose_text="Tuki asumiseen (fictional)",
                 given_how=GivenHow.WRITTEN,
-                information_text_version=CURRENT_VERSION,
+                information_text_version=FIRST_VERSION,
                 receipt=None,
             )
         )
@@ -409,7 +409,7 @@ def run_step(world: World, step: Step, at: datetime) -> bool:
                 terms=_amended_terms(consent, step, today),
                 purpose_text="Tuki asumiseen, muutettu (fictional)",
                 given_how=GivenHow.ORAL,
-                information_text_version=CURRENT_VERSION,
+                information_text_version=FIRST_VERSION,
                 receipt=None,
             )
         )

@@ -17,7 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.consents.texts import FIRST_VERSION, first_version_row
 from app.extensions import db
+from app.information_texts.queries import current_version
+from app.models.information_text import InformationTextVersion
 from app.settings import MIGRATIONS_DIR
 from consent.base import Base, utcnow
 from sharing import access_log
@@ -178,7 +181,14 @@ def append_only_triggers_expected() -> set[str]:
         if db.engine.dialect.name == "sqlite"
         else ("append_only", "no_truncate")
     )
-    return {f"{table}_{kind}" for table in APPEND_ONLY_TABLES for kind in kinds}
+    immutable = (
+        ("published_no_update", "published_no_delete")
+        if db.engine.dialect.name == "sqlite"
+        else ("immutable", "no_truncate")
+    )
+    return {f"{table}_{kind}" for table in APPEND_ONLY_TABLES for kind in kinds} | {
+        f"information_texts_{kind}" for kind in immutable
+    }
 
 
 def test_upgrade_installs_the_append_only_triggers_and_downgrade_removes_them(
@@ -221,6 +231,28 @@ def test_upgrade_installs_the_append_only_triggers_and_downgrade_removes_them(
                 text("SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
             )
             assert list(functions) == []
+
+
+def test_upgrade_publishes_the_first_information_text_and_keeps_it_immutable(
+    empty_app: Flask,
+) -> None:
+    """Consents given while the text lived in code name ``2026-11-v1``: the migration makes it
+    the first published version, and from then on the database refuses to change it."""
+    flask_migrate.upgrade()
+    with Session(db.engine) as session:
+        stored = session.get(InformationTextVersion, first_version_row()["id"])
+        assert stored is not None and stored.version == FIRST_VERSION
+        assert stored.content == first_version_row()["content"]
+        assert stored.published_at is not None
+        assert current_version(session, None) == FIRST_VERSION
+        for statement in (
+            "UPDATE information_texts SET content = '{}'",
+            "DELETE FROM information_texts",
+        ):
+            with pytest.raises(DBAPIError, match="immutable"):
+                session.execute(text(statement))
+            session.rollback()
+    flask_migrate.downgrade(revision="base")
 
 
 def test_the_revisions_form_one_line_from_one_baseline() -> None:

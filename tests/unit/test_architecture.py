@@ -136,6 +136,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "directory",
         "ending",
         "fhir",
+        "information_texts",
         "intake",
         "maintenance",
         "network",

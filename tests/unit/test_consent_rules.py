@@ -20,7 +20,7 @@ from app.consents.rules import (
     grantee_refusal,
     offered,
 )
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.refusals import Code
 from consent.facts import Direction
 from consent.models import GivenHow
@@ -65,12 +65,19 @@ def test_a_worker_records_a_written_or_oral_consent_under_a_published_text() -> 
             ACTIVE,
             client=False,
             given_how=GivenHow.WRITTEN,
-            information_text_version=CURRENT_VERSION,
+            information_text_version=FIRST_VERSION,
+            current_version=FIRST_VERSION,
+            version_published=True,
         )
         == {}
     )
     assert grant_codes(
-        ACTIVE, client=False, given_how=GivenHow.ELECTRONIC, information_text_version="1999-01"
+        ACTIVE,
+        client=False,
+        given_how=GivenHow.ELECTRONIC,
+        information_text_version="1999-01",
+        current_version=FIRST_VERSION,
+        version_published=False,
     ) == {
         "given_how": GrantCode.WRITTEN_OR_ORAL,
         "information_text_version": GrantCode.UNKNOWN_TEXT,
@@ -81,7 +88,9 @@ def test_a_worker_records_a_written_or_oral_consent_under_a_published_text() -> 
             ACTIVE,
             client=False,
             given_how=GivenHow.ORAL,
-            information_text_version=CURRENT_VERSION,
+            information_text_version=FIRST_VERSION,
+            current_version=FIRST_VERSION,
+            version_published=True,
             direction=Direction.OBTAIN,
             valid_from=date(2027, 1, 1),
             today=TODAY,
@@ -98,7 +107,9 @@ def test_the_client_gives_one_electronically_from_today_to_disclose_after_the_cu
             ACTIVE,
             client=True,
             given_how=GivenHow.ELECTRONIC,
-            information_text_version=CURRENT_VERSION,
+            information_text_version=FIRST_VERSION,
+            current_version=FIRST_VERSION,
+            version_published=True,
             direction=Direction.DISCLOSE,
             valid_from=TODAY,
             today=TODAY,
@@ -110,6 +121,8 @@ def test_the_client_gives_one_electronically_from_today_to_disclose_after_the_cu
         client=True,
         given_how=GivenHow.WRITTEN,
         information_text_version="2026-11",
+        current_version=FIRST_VERSION,
+        version_published=False,
         direction=Direction.OBTAIN,
         valid_from=date(2027, 1, 1),
         today=TODAY,

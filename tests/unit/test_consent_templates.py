@@ -153,11 +153,18 @@ def test_released_tomorrow_in_helsinki_though_today_in_utc() -> None:
 # -- the information text ----------------------------------------------------------------------
 
 
-def test_the_current_version_is_published_in_every_language() -> None:
-    assert consent_texts.is_published(consent_texts.CURRENT_VERSION)
-    assert consent_texts.CURRENT_VERSION in consent_texts.versions()
-    for version in consent_texts.versions():
-        texts = [consent_texts.information_text(version, lang) for lang in consent_texts.LANGUAGES]
+def _first(language: str, *, plain: bool = False) -> consent_texts.InformationText:
+    content = consent_texts.first_version_row()["content"]
+    return consent_texts.information_text(
+        consent_texts.FIRST_VERSION, content, language, plain=plain
+    )
+
+
+def test_the_first_version_is_published_in_every_language_and_both_wordings() -> None:
+    row = consent_texts.first_version_row()
+    assert row["version"] == consent_texts.FIRST_VERSION and row["published_at"] is not None
+    for plain in (False, True):
+        texts = [_first(lang, plain=plain) for lang in consent_texts.LANGUAGES]
         assert {t.language for t in texts} == set(consent_texts.LANGUAGES)
         # The same structure in every language: a translation, not a different text.
         assert len({len(t.sections) for t in texts}) == 1
@@ -165,7 +172,7 @@ def test_the_current_version_is_published_in_every_language() -> None:
 
 
 def test_the_text_says_what_the_law_requires() -> None:
-    text = consent_texts.information_text(consent_texts.CURRENT_VERSION, "en")
+    text = _first("en")
     body = " ".join(f"{heading}: {paragraph}" for heading, paragraph in text.sections)
     for required in (
         "which parts may be shared, with whom",  # content and scope
@@ -180,14 +187,17 @@ def test_the_text_says_what_the_law_requires() -> None:
         assert required in body, required
 
 
-def test_an_unknown_language_falls_back_to_finnish_and_an_unknown_version_is_an_error() -> None:
-    assert consent_texts.information_text(consent_texts.CURRENT_VERSION, "de").language == "fi"
-    with pytest.raises(KeyError):
-        consent_texts.information_text("1999-01-v1", "fi")
+def test_an_unknown_language_falls_back_to_finnish() -> None:
+    assert _first("de").language == "fi"
 
 
-def test_published_texts_cannot_be_changed_at_run_time() -> None:
-    with pytest.raises(TypeError):
-        consent_texts._VERSIONS["2026-11-v1"] = None  # type: ignore[index]
-    with pytest.raises(TypeError):
-        consent_texts._VERSIONS["2026-11-v1"].texts["fi"] = ("x", ())  # type: ignore[index]
+def test_a_body_is_headed_paragraphs_and_reads_back_as_it_was_stored() -> None:
+    sections = (("Otsikko", "Kappale yksi."), ("Toinen", "Kappale kaksi."))
+    assert consent_texts.parse_body(consent_texts.as_body(sections)) == sections
+    # A paragraph's lines join; Windows line ends from a form are read the same.
+    assert consent_texts.parse_body(
+        "Otsikko\r\nrivi yksi\r\nrivi kaksi\r\n\r\n\r\nVain kappale"
+    ) == (
+        ("Otsikko", "rivi yksi rivi kaksi"),
+        ("", "Vain kappale"),
+    )

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -141,7 +142,27 @@ def language() -> Response:
     return redirect(_safe_next(form.next.data) or url_for("auth.index"))
 
 
+# When the accessibility statement was prepared and last reviewed (a self-assessment: the
+# axe checks of the browser suite and manual keyboard checks). Update on every review.
+ACCESSIBILITY_PREPARED = date(2026, 12, 7)
+ACCESSIBILITY_REVIEWED = date(2026, 12, 7)
+
+
 @bp.route("/accessibility")
 @public
 def accessibility() -> str:
-    return render_template("auth/accessibility.html")
+    return render_template(
+        "auth/accessibility.html",
+        settings=current_app.extensions["tukiverkko.settings"],
+        prepared=ACCESSIBILITY_PREPARED,
+        reviewed=ACCESSIBILITY_REVIEWED,
+    )
+
+
+@bp.route("/privacy")
+@public
+def privacy() -> str:
+    """The privacy notice (GDPR Art 13 and 14), with the controller's details from settings."""
+    return render_template(
+        "auth/privacy.html", settings=current_app.extensions["tukiverkko.settings"]
+    )

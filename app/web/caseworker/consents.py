@@ -38,9 +38,9 @@ from app.consents.rules import (
     offered,
     periods,
 )
-from app.consents.texts import CURRENT_VERSION, information_text, is_published
 from app.extensions import db_session
 from app.i18n import LANGUAGES, current_language, select_locale
+from app.information_texts import queries as text_queries
 from app.labels import MEMBER_KINDS
 from app.models import Role
 from app.models.receipt import ConsentReceipt
@@ -157,7 +157,9 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
     templates = periods(timeline)
     chosen_template = None
     if request.method == "GET":
-        form.information_text_version.data = CURRENT_VERSION
+        form.information_text_version.data = text_queries.current_version(
+            db_session(), page.case.county_id
+        )
         if (wanted := request.args.get("member")) and _find(members, wanted):
             form.member.data = wanted
         chosen_template = next(
@@ -188,9 +190,11 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
             name = _label(members, form.member.data)
             flash(gettext("Consent recorded for %(name)s.", name=name), "info")
             return redirect(url_for("caseworker.consents", client_id=page.client.id))
-    version = form.information_text_version.data
-    if not is_published(version or ""):
-        version = form.information_text_version.data = CURRENT_VERSION
+    version = form.information_text_version.data or ""
+    if not text_queries.is_published_for(db_session(), version, page.case.county_id):
+        version = form.information_text_version.data = text_queries.current_version(
+            db_session(), page.case.county_id
+        )
     form.information_shown.label.text = gettext(
         "The information text (version %(version)s) was shown to the client", version=version
     )
@@ -198,7 +202,7 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
         "caseworker/consents_new.html",
         page=page,
         form=form,
-        info=information_text(version, current_language()),
+        info=text_queries.shown(db_session(), version, current_language(), plain=False),
         templates=templates,
         chosen_template=chosen_template,
         has_members=bool(members),

@@ -48,9 +48,10 @@ from app.consents.queries import (
 )
 from app.consents.receipts import open_receipts, receipt_json, receipt_of, receipts_page
 from app.consents.rules import Change, GrantCode, change_refusal, offered
-from app.consents.texts import CURRENT_VERSION, InformationText, information_text, is_published
+from app.consents.texts import VARIANTS, InformationText
 from app.extensions import db_session
 from app.i18n import current_language
+from app.information_texts import queries as text_queries
 from app.labels import MEMBER_KINDS
 from app.models import (
     ClientPlan,
@@ -126,7 +127,8 @@ def receipt_action_label(action: str) -> str:
 
 @bp.app_template_global()
 def current_information_version() -> str:
-    return CURRENT_VERSION
+    """The version in force for the signed-in client's county (the consent pages link it)."""
+    return text_queries.current_version(db_session(), own_page().case.county_id)
 
 
 # -- the preview ------------------------------------------------------------------------------
@@ -411,7 +413,7 @@ def consent_new() -> str | Response | tuple[str, int]:
         sections=_ordered(terms.sections),
         purpose_text=purpose_text,
         preview=preview,
-        info=_info(),
+        info=_info(oc),
         post_url=url_for("portal.consent_new"),
     )
     return (html, 400) if step == "confirm" else html
@@ -511,7 +513,7 @@ def _change(consent_id: uuid.UUID, change: Change) -> str | Response | tuple[str
         sections=_ordered(terms.sections),
         purpose_text=item.purpose_text,
         preview=preview,
-        info=_info(),
+        info=_info(oc),
         post_url=url_for(f"portal.consent_{change.value}", consent_id=consent.id),
     )
     return (html, 400) if step == "confirm" else html
@@ -542,7 +544,7 @@ def consent_revoke(consent_id: uuid.UUID) -> str | Response:
         else None
     )
     return render_template(
-        "portal/consents_revoke.html", form=form, item=item, preview=preview, info=_info()
+        "portal/consents_revoke.html", form=form, item=item, preview=preview, info=_info(oc)
     )
 
 
@@ -639,13 +641,18 @@ def receipt_download(receipt_id: uuid.UUID) -> Response:
 @bp.route("/consents/information/<version>")
 @public
 def consent_information(version: str) -> str:
-    """A published version of the information text: what a receipt's ``policyUrl`` names."""
-    if not is_published(version):
-        abort(404)
+    """A published version of the information text exactly as it was shown: what a receipt's
+    ``policyUrl`` names and a consent's page links. The plain-language wording (the client's
+    pages show it) unless ``?wording=standard`` (the caseworker's consent page shows that);
+    the reader's language unless ``?lang=`` names another."""
     language = request.args.get("lang") or current_language()
-    return render_template(
-        "portal/consents_information.html", info=information_text(version, language)
-    )
+    wording = request.args.get("wording", "plain")
+    if wording not in VARIANTS:
+        wording = "plain"
+    info = text_queries.shown(db_session(), version, language, plain=wording == "plain")
+    if info is None:
+        abort(404)
+    return render_template("portal/consents_information.html", info=info, wording=wording)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -708,8 +715,12 @@ def _to_receipt(consent_id: uuid.UUID, action: ReceiptAction) -> Response:
     return redirect(url_for("portal.receipt", receipt_id=written.id))
 
 
-def _info() -> InformationText:
-    return information_text(CURRENT_VERSION, current_language())
+def _info(oc: OwnPage) -> InformationText:
+    """The plain-language wording of the version in force for the client's county."""
+    version = text_queries.current_version(db_session(), oc.case.county_id)
+    info = text_queries.shown(db_session(), version, current_language(), plain=True)
+    assert info is not None  # current_version is published
+    return info
 
 
 def _confirmed(form: GrantForm | ChangeForm | ReconfirmForm) -> bool:
