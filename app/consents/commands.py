@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -120,6 +121,26 @@ class NoWithdrawalToSee(Conflict):
 # -- consents ------------------------------------------------------------------------------------
 
 
+def _grant_codes(
+    session: Session,
+    case: Case,
+    grantee: Grantee | None,
+    *,
+    information_text_version: str,
+    **rest: Any,
+) -> dict[str, GrantCode]:
+    """``rules.grant_codes`` with the information texts of the case's county looked up."""
+    return grant_codes(
+        grantee,
+        information_text_version=information_text_version,
+        current_version=text_queries.current_version(session, case.county_id),
+        version_published=text_queries.is_published_for(
+            session, information_text_version, case.county_id
+        ),
+        **rest,
+    )
+
+
 def grant_consent(
     session: Session,
     gate: AccessGate,
@@ -143,15 +164,13 @@ def grant_consent(
     at = utcnow()
     client = by_client(actor)
     member, grantee = _grantee(session, case, terms.member_id, at)
-    codes = grant_codes(
+    codes = _grant_codes(
+        session,
+        case,
         grantee,
         client=client,
         given_how=given_how,
         information_text_version=information_text_version,
-        current_version=text_queries.current_version(session, case.county_id),
-        version_published=text_queries.is_published_for(
-            session, information_text_version, case.county_id
-        ),
         direction=terms.direction,
         valid_from=terms.valid_from,
         today=helsinki_day(at),
@@ -239,15 +258,13 @@ def amend_consent(
     if refusal is not None:
         raise refusal
     member, grantee = _grantee(session, case, consent.member_id, at)
-    codes = grant_codes(
+    codes = _grant_codes(
+        session,
+        case,
         grantee,
         client=client,
         given_how=given_how,
         information_text_version=information_text_version,
-        current_version=text_queries.current_version(session, case.county_id),
-        version_published=text_queries.is_published_for(
-            session, information_text_version, case.county_id
-        ),
     )
     if codes:
         raise _refused(session, gate, actor, member, codes)
@@ -405,7 +422,9 @@ def reconfirm_consent(
         raise NothingToReconfirm()
     client = by_client(actor)
     member, grantee = _grantee(session, case, consent.member_id, at)
-    codes = grant_codes(
+    codes = _grant_codes(
+        session,
+        case,
         grantee,
         client=client,
         given_how=given_how,

@@ -5,9 +5,9 @@ from app.models import activation as _activation  # noqa: F401
 from app.models import api_token as _api_token  # noqa: F401
 from app.models import assessment as _assessment  # noqa: F401
 from app.models import contact as _contact  # noqa: F401
-from app.models import information_text as _information_text  # noqa: F401
 from app.models import ending as _ending  # noqa: F401
 from app.models import flows as _flows  # noqa: F401
+from app.models import information_text as _information_text  # noqa: F401
 from app.models import intake as _intake  # noqa: F401
 from app.models import log_query as _log_query  # noqa: F401
 from app.models import parallel_plan as _parallel_plan  # noqa: F401

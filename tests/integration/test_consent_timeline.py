@@ -331,7 +331,9 @@ def test_a_clients_withdrawal_is_a_dashboard_item_until_a_worker_has_seen_it(
     stored = fresh(db, withdrawn_id)
     assert stored.state is ConsentState.REVOKED and stored.ended_by_id == user_id
     theirs = text_of(own.get("/my/consents"))
-    assert "You withdrew it on" in theirs[theirs.index("Consents that have ended") :]  # spoken to the client
+    assert (
+        "You withdrew it on" in theirs[theirs.index("Consents that have ended") :]
+    )  # spoken to the client
     now = numbers()
     assert now.withdrawals == 1
     # The housing service is asked to confirm it keeps no copy: an open notice, too.

@@ -38,6 +38,7 @@ from app.consents.rules import (
     offered,
     periods,
 )
+from app.consents.texts import InformationText
 from app.extensions import db_session
 from app.i18n import LANGUAGES, current_language, select_locale
 from app.information_texts import queries as text_queries
@@ -190,24 +191,32 @@ def consent_new(page: ClientPage) -> str | Response | tuple[str, int]:
             name = _label(members, form.member.data)
             flash(gettext("Consent recorded for %(name)s.", name=name), "info")
             return redirect(url_for("caseworker.consents", client_id=page.client.id))
-    version = form.information_text_version.data or ""
-    if not text_queries.is_published_for(db_session(), version, page.case.county_id):
-        version = form.information_text_version.data = text_queries.current_version(
-            db_session(), page.case.county_id
-        )
-    form.information_shown.label.text = gettext(
-        "The information text (version %(version)s) was shown to the client", version=version
-    )
     html = render_template(
         "caseworker/consents_new.html",
         page=page,
         form=form,
-        info=text_queries.shown(db_session(), version, current_language(), plain=False),
+        info=_information_text(form, page.case.county_id),
         templates=templates,
         chosen_template=chosen_template,
         has_members=bool(members),
     )
     return html if request.method == "GET" else (html, 400)
+
+
+def _information_text(
+    form: ConsentForm | ReconfirmForm, county_id: uuid.UUID
+) -> InformationText | None:
+    """The information text the form shows: the version it carries when that is published for
+    the county, else the one in force there; the form's tick box names the version."""
+    version = form.information_text_version.data or ""
+    if not text_queries.is_published_for(db_session(), version, county_id):
+        version = form.information_text_version.data = text_queries.current_version(
+            db_session(), county_id
+        )
+    form.information_shown.label.text = gettext(
+        "The information text (version %(version)s) was shown to the client", version=version
+    )
+    return text_queries.shown(db_session(), version, current_language(), plain=False)
 
 
 @bp.route("/clients/<uuid:client_id>/consents/<uuid:consent_id>/revoke", methods=["GET", "POST"])
@@ -251,7 +260,9 @@ def consent_reconfirm(page: ClientPage, consent_id: uuid.UUID) -> str | Response
     back = url_for("caseworker.consents", client_id=page.client.id)
     form = ReconfirmForm()
     if request.method == "GET":
-        form.information_text_version.data = CURRENT_VERSION
+        form.information_text_version.data = text_queries.current_version(
+            db_session(), page.case.county_id
+        )
     elif form.validate_on_submit():
         try:
             with refusals_shown_on(form, FIELDS):
@@ -277,19 +288,13 @@ def consent_reconfirm(page: ClientPage, consent_id: uuid.UUID) -> str | Response
     if item is None or item.proposed is None:
         flash_refusal(commands.NothingToReconfirm())
         return redirect(back)
-    version = form.information_text_version.data
-    if not is_published(version or ""):
-        version = form.information_text_version.data = CURRENT_VERSION
-    form.information_shown.label.text = gettext(
-        "The information text (version %(version)s) was shown to the client", version=version
-    )
     html = render_template(
         "caseworker/consents_reconfirm.html",
         page=page,
         item=item,
         form=form,
         keep_form=RevokeForm(formdata=None),
-        info=information_text(version, current_language()),
+        info=_information_text(form, page.case.county_id),
     )
     return html if request.method == "GET" else (html, 400)
 

@@ -600,7 +600,7 @@ def consent_reconfirm(consent_id: uuid.UUID) -> str | Response | tuple[str, int]
         item=item,
         terms=terms,
         preview=preview_change(oc, item.member, drop=consent.id, add=terms),
-        info=_info(),
+        info=_info(oc),
     )
     return (html, 400) if request.method == "POST" else html
 

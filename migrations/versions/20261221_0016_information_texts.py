@@ -4,8 +4,8 @@ The text consents were given under while it lived in code, ``2026-11-v1``, becom
 first published version, so every stored consent keeps pointing at a readable text.
 Triggers refuse to change or delete a published version (SQLite and PostgreSQL).
 
-Revision ID: texts
-Revises: 0012_county_transfers
+Revision ID: 0016_information_texts
+Revises: 0015_facts_versions
 Create Date: 2026-12-21
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 from app.consents.texts import first_version_row
 from app.models.information_text import immutable_triggers
 
-revision = "texts"
-down_revision = "0012_county_transfers"
+revision = "0016_information_texts"
+down_revision = "0015_facts_versions"
 branch_labels = None
 depends_on = None
 
