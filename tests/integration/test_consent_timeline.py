@@ -32,7 +32,7 @@ from app.consents.commands import (
     timeline_of,
 )
 from app.consents.rules import PeriodTemplate, period
-from app.consents.texts import CURRENT_VERSION
+from app.consents.texts import FIRST_VERSION
 from app.dashboard import queries as dashboard
 from app.dashboard.queries import ConsentChange
 from app.i18n import helsinki_today
@@ -196,12 +196,12 @@ def test_the_client_confirms_again_after_reading_the_text_and_the_preview(
 
     page = text_of(client.get(path))
     assert "Consent to share information in your support network" in page  # the text
-    assert f"Information text, version {CURRENT_VERSION}." in page
+    assert f"Information text, version {FIRST_VERSION}." in page
     assert "Exactly what they would see today" in page  # the preview
 
     unticked = client.post(
         path,
-        data={"csrf_token": csrf_token(client, path), "information_text_version": CURRENT_VERSION},
+        data={"csrf_token": csrf_token(client, path), "information_text_version": FIRST_VERSION},
     )
     assert unticked.status_code == 400
     assert "Tick the box to confirm" in text_of(unticked)
@@ -211,7 +211,7 @@ def test_the_client_confirms_again_after_reading_the_text_and_the_preview(
         path,
         data={
             "csrf_token": csrf_token(client, path),
-            "information_text_version": CURRENT_VERSION,
+            "information_text_version": FIRST_VERSION,
             "information_read": "y",
         },
     )
@@ -252,10 +252,10 @@ def test_the_worker_records_the_clients_confirmation_or_keeps_the_old_period(
     path = f"{base}/{first_id}/reconfirm"
     page = text_of(client.get(path))
     assert "Confirm a consent again" in page
-    assert f"Information text, version {CURRENT_VERSION}." in page
+    assert f"Information text, version {FIRST_VERSION}." in page
     missing = client.post(
         path,
-        data={"csrf_token": csrf_token(client, path), "information_text_version": CURRENT_VERSION},
+        data={"csrf_token": csrf_token(client, path), "information_text_version": FIRST_VERSION},
     )
     assert missing.status_code == 400
     assert "Choose how the client gave consent." in text_of(missing)
@@ -263,7 +263,7 @@ def test_the_worker_records_the_clients_confirmation_or_keeps_the_old_period(
         path,
         data={
             "csrf_token": csrf_token(client, path),
-            "information_text_version": CURRENT_VERSION,
+            "information_text_version": FIRST_VERSION,
             "given_how": GivenHow.WRITTEN.value,
             "information_shown": "y",
         },
