@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models.outbox import MailKind
@@ -53,16 +53,6 @@ class QuietHours:
         if self.start < self.end:
             return self.start <= hour < self.end
         return hour >= self.start or hour < self.end
-
-    def ends_after(self, at: datetime) -> datetime:
-        """The first instant after ``at`` outside the quiet hours (``at`` itself if outside)."""
-        if not self.contains(at):
-            return at
-        local = at.astimezone(HELSINKI)
-        end = datetime.combine(local.date(), time(self.end), tzinfo=HELSINKI)
-        if end <= local:
-            end = datetime.combine(local.date() + timedelta(days=1), time(self.end), HELSINKI)
-        return end.astimezone(at.tzinfo)
 
 
 def waits_for_quiet_hours(kind: MailKind, quiet: QuietHours | None, now: datetime) -> bool:

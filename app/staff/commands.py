@@ -72,6 +72,9 @@ class AlreadySetUp(Conflict):
     message = N_("The account is already in use: reset its password instead.")
 
 
+RESET_LINK_DETAIL = "password reset link"
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     token: str  # for the link shown to the administrator once, never stored
@@ -122,7 +125,7 @@ def _assignment(
 
 
 def _new_invitation(
-    session: Session, account: User, *, by_id: uuid.UUID | None, now: datetime
+    session: Session, account: User, *, by_id: uuid.UUID | None, now: datetime, detail: str = ""
 ) -> IssuedInvitation:
     session.execute(
         update(StaffInvitation)
@@ -142,7 +145,7 @@ def _new_invitation(
         expires_at=now + INVITATION_LIFETIME,
     )
     session.add(invitation)
-    record_event(session, account, AccountAction.INVITED, by_id=by_id, at=now)
+    record_event(session, account, AccountAction.INVITED, by_id=by_id, at=now, detail=detail)
     session.flush()
     return IssuedInvitation(token, invitation)
 
@@ -198,6 +201,19 @@ def reinvite(
     if account.password_hash is not None:
         raise AlreadySetUp()
     return _new_invitation(session, account, by_id=by_id, now=now)
+
+
+def password_reset_link(
+    session: Session, account: User, *, scope: Scope, by_id: uuid.UUID | None, now: datetime
+) -> IssuedInvitation:
+    """A one-time link with which an account's owner chooses a new password (sent by e-mail,
+    ``app.outbox``); the earlier links stop working, the current password works until then.
+    Recorded in the history as an invitation ("password reset link").
+
+    :raises NotFound: when the account is outside the scope.
+    """
+    require_manageable(scope, account)
+    return _new_invitation(session, account, by_id=by_id, now=now, detail=RESET_LINK_DETAIL)
 
 
 def invitation_of(session: Session, token: str, *, now: datetime) -> StaffInvitation | None:
