@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.models import User
 from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
 from app.outbox.rules import CLAIM_LEASE, LINK_KINDS, QuietHours, gives_up, retry_delay
-from app.refusals import N_, Refused
+from app.refusals import N_, Conflict, Refused
 
 LANGUAGES = ("fi", "sv", "en")
 MAX_ADDRESS_LENGTH = 254
@@ -46,6 +46,13 @@ class AddressMissing(Refused):
     code = "address_missing"
     field = "email"
     message = N_("Type your e-mail address to get notifications by e-mail.")
+
+
+class NoAddress(Conflict):
+    """Raised when a link is to go by e-mail to an account without an address (or e-mail is off)."""
+
+    code = "no_address"
+    message = N_("This account has no e-mail address: set a one-time password instead.")
 
 
 def check_address(address: str) -> str:

@@ -276,8 +276,9 @@ def password_link(user_id: uuid.UUID) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     saved = address_of(db_session(), account.id) if _mail_enabled() else None
-    if saved is None:
-        abort(404)  # no address (or no e-mail): the one-time password is the way
+    if saved is None:  # the one-time password is the way
+        flash_refusal(outbox.NoAddress())
+        return redirect(url_for("admin.user", user_id=account.id))
     issued = staff.password_reset_link(
         db_session(),
         account,
