@@ -663,7 +663,10 @@ def outbox_send() -> None:
         click.echo("outbox: e-mail is off (no TUKIVERKKO_SMTP_HOST); nothing sent")
         return
     report = mail.send_due(db_session())
-    click.echo(f"outbox: {report.sent} sent, {report.retrying} to retry, {report.failed} given up")
+    click.echo(
+        f"outbox: {report.reminders_queued} reminders queued, {report.sent} sent, "
+        f"{report.retrying} to retry, {report.failed} given up"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,9 @@ carries its one-time link instead. No name, section, message text or other conte
 part of an e-mail: a message is built from its kind, language and link alone (the outbox row
 holds nothing else), so there is nothing else it could say.
 
-Sending (``send_due``): claim due messages and commit the claim (``app.outbox.commands``), then
+Each run first queues the day's reminders (``app.outbox.commands.queue_daily_reminders``:
+once a Helsinki day per caseworker who chose e-mail, outside the quiet hours). Sending
+(``send_due``): claim due messages and commit the claim (``app.outbox.commands``), then
 talk to the SMTP server (``smtplib``; STARTTLS or implicit TLS, certificate checked), then mark
 each sent, or failed with a backoff, and commit. Two senders on two nodes never send the same
 message; a sender that dies holding a claim has its messages sent again after the lease.
@@ -21,6 +23,7 @@ import ssl
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import urlsplit
@@ -31,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.models.outbox import MailKind, MailState, OutboxMessage
 from app.outbox import commands as outbox
-from app.outbox.rules import QuietHours
+from app.outbox.rules import HELSINKI, QuietHours
 from app.refusals import N_
 from app.request_log import FIELDS
 from app.settings import Settings
@@ -85,6 +88,11 @@ TEXTS: dict[MailKind, Text] = {
         _LINK_FOOTER,
     ),
 }
+
+
+def helsinki_day(at: datetime) -> date:
+    """The calendar day in Helsinki at the instant ``at``."""
+    return at.astimezone(HELSINKI).date()
 
 
 def _settings() -> Settings:
@@ -154,6 +162,7 @@ class SendReport:
     sent: int
     retrying: int
     failed: int
+    reminders_queued: int = 0
 
 
 def send_due(session: Session) -> SendReport:
@@ -163,6 +172,11 @@ def send_due(session: Session) -> SendReport:
     """
     settings = _settings()
     quiet = QuietHours.parse(settings.mail_quiet_hours)
+    now = utcnow()
+    reminders = 0
+    if quiet is None or not quiet.contains(now):  # the day's reminders arrive after the quiet
+        reminders = outbox.queue_daily_reminders(session, today=helsinki_day(now), now=now)
+        session.commit()
     counts: Counter[MailState] = Counter()
     claim = uuid.uuid4().hex
     while True:
@@ -187,7 +201,9 @@ def send_due(session: Session) -> SendReport:
                 session.commit()
         if len(claimed) < BATCH:
             break
-    report = SendReport(counts[MailState.SENT], counts[MailState.PENDING], counts[MailState.FAILED])
+    report = SendReport(
+        counts[MailState.SENT], counts[MailState.PENDING], counts[MailState.FAILED], reminders
+    )
     _log.info("outbox", extra={FIELDS: dataclasses.asdict(report)})
     return report
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +34,8 @@ class EmailAddress(Base):
     address: Mapped[str] = mapped_column(String(254))
     notify: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Helsinki day the daily reminder was last considered for this user (queued or not).
+    reminded_on: Mapped[date | None]
 
 
 class MailKind(enum.StrEnum):

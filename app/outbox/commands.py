@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import User
+from app.dashboard import queries as dashboard
+from app.models import Role, User
 from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
 from app.outbox.rules import CLAIM_LEASE, LINK_KINDS, QuietHours, gives_up, retry_delay
 from app.refusals import N_, Conflict, Refused
@@ -145,6 +146,44 @@ def _queue(
     session.add(message)
     session.flush()
     return message
+
+
+def queue_daily_reminders(session: Session, *, today: date, now: datetime) -> int:
+    """Once a Helsinki day, "something is waiting" to each caseworker who chose e-mail and has
+    something on their dashboard: checklist items overdue, reviews due, consents about to
+    end or clients' questions about their log. Returns how many were queued.
+
+    Each opted-in caseworker is considered once a day (``EmailAddress.reminded_on``); six
+    statements each (the dashboard's counts), so a run costs what that many dashboards do.
+    """
+    rows = session.execute(
+        select(EmailAddress, User)
+        .join(User, User.id == EmailAddress.user_id)
+        .where(
+            EmailAddress.notify.is_(True),
+            User.active,
+            User.role == Role.CASEWORKER,
+            User.organisation_id.is_not(None),
+            or_(EmailAddress.reminded_on.is_(None), EmailAddress.reminded_on < today),
+        )
+    ).all()
+    queued = 0
+    for address, user in rows:
+        assert user.organisation_id is not None  # the query's condition
+        address.reminded_on = today
+        if has_reminders(dashboard.counts(session, user.id, user.organisation_id, today)):
+            _queue(session, user, MailKind.REMINDER, address.address, link=None, now=now)
+            queued += 1
+    session.flush()
+    return queued
+
+
+def has_reminders(counts: dashboard.Counts) -> bool:
+    """Whether the dashboard holds something a reminder is for."""
+    return (
+        counts.overdue_items + counts.reviews_due + counts.consents_expiring + counts.log_queries
+        > 0
+    )
 
 
 def claim_due(

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from app import mail
 from app.extensions import db as flask_db
+from app.i18n import helsinki_today
 from app.labels import SECTIONS
 from app.models import Role, User
-from app.models.outbox import MailKind, MailState, OutboxMessage
+from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
 from app.outbox import commands as outbox
 from app.outbox.rules import HELSINKI, MAX_ATTEMPTS
 from consent.base import utcnow
@@ -325,3 +326,44 @@ def test_two_senders_at_once_send_every_message_exactly_once(
     assert sum(r.sent for r in reports) == MESSAGES and len(reports) == 2
     assert sorted(inbox.recipients) == sorted(f"staff{n}@example.fi" for n in range(MESSAGES))
     assert dict(states) == {MailState.SENT: MESSAGES}
+
+
+# -- the day's reminders -------------------------------------------------------------------------
+
+
+def test_a_caseworker_who_chose_email_gets_one_reminder_a_day_when_something_is_due(
+    db: Session, mail_app: Flask, starttls: tuple[Inbox, int, Path]
+) -> None:
+    inbox = starttls[0]
+    record = factories.county_case(db)
+    due, idle = record.worker, factories.user(db, Role.CASEWORKER, record.county)
+    factories.client_plan(db, record.case, review_on=helsinki_today() + timedelta(days=3))
+    for worker, address in ((due, "due@example.fi"), (idle, "idle@example.fi")):
+        worker.locale = "en"
+        outbox.set_address(db, worker, address=address, notify=True, now=utcnow())
+    db.commit()
+
+    report = send(mail_app)
+    assert (report.reminders_queued, report.sent) == (1, 1)
+    [message] = inbox.messages
+    assert inbox.recipients == ["due@example.fi"]  # the idle worker has nothing waiting
+    assert message["Subject"] == "Something is waiting for you in Tukiverkko"
+    assert "Kuvitteellinen" not in message.get_content()
+    assert send(mail_app).reminders_queued == 0  # once a day
+
+    db.execute(update(EmailAddress).values(reminded_on=helsinki_today() - timedelta(days=1)))
+    db.commit()
+    assert send(mail_app).reminders_queued == 1  # the next day, again
+
+
+def test_no_reminder_is_queued_in_quiet_hours(
+    db: Session, app: Flask, starttls: tuple[Inbox, int, Path]
+) -> None:
+    record = factories.county_case(db)
+    factories.client_plan(db, record.case, review_on=helsinki_today())
+    outbox.set_address(db, record.worker, address="due@example.fi", notify=True, now=utcnow())
+    db.commit()
+    port, ca_file = starttls[1:]
+    with app_with(app, **mail_settings(port, ca_file, mail_quiet_hours=quiet_now())) as variant:
+        assert send(variant).reminders_queued == 0
+    assert rows(db) == []
