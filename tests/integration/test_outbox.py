@@ -28,7 +28,9 @@ from app.models import Role, User
 from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
 from app.outbox import commands as outbox
 from app.outbox.rules import HELSINKI, MAX_ATTEMPTS
+from app.plan.content import SectionContent
 from consent.base import utcnow
+from consent.sections import SectionKind
 from tests import factories
 from tests.conftest import app_with
 from tests.smtp_server import HOST, PASSWORD, USER, Inbox, smtp_server
@@ -253,6 +255,13 @@ def test_no_email_of_any_kind_or_language_names_a_client_a_section_or_free_text(
     record = factories.county_case(db, name=SECRETS[0])
     factories.partner(db, record.case, name=SECRETS[1])
     worker = record.worker
+    factories.plan_section(
+        db,
+        factories.actor(worker),
+        record.case,
+        SectionKind.HOUSING,
+        SectionContent(goals=SECRETS[2], measures=SECRETS[2]),
+    )
     link = PUBLIC_URL + "/invitation/the-one-time-token"
     for locale in ("fi", "sv", "en"):
         worker.locale = locale
