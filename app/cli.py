@@ -1,5 +1,5 @@
-"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo``, ``backup`` and
-``second-factor``."""
+"""Command-line operations: ``flask keys``, ``audit``, ``maintenance``, ``demo``, ``backup``,
+``second-factor`` and ``outbox``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ keys_cli = AppGroup("keys", help="Master keys and the secret key.")
 audit_cli = AppGroup("audit", help="The tamper-evident access log.")
 maintenance_cli = AppGroup("maintenance", help="Expiry, seal clean-up and retention.")
 demo_cli = AppGroup("demo", help="The fictional demo world.")
+outbox_cli = AppGroup("outbox", help="E-mail waiting to be sent.")
 _maintenance_log = logging.getLogger("tukiverkko.maintenance")
 
 
@@ -649,8 +650,27 @@ def second_factor_reset(username: str) -> None:
     click.echo(f"two-step sign-in of {username} is off; their sessions and API tokens have ended")
 
 
+@outbox_cli.command("send")
+def outbox_send() -> None:
+    """Send the e-mail that is due (run every minute by tukiverkko-outbox.timer).
+
+    Safe on several nodes at once: each message is claimed by one run. Does nothing while
+    e-mail is not configured (TUKIVERKKO_SMTP_HOST).
+    """
+    from app import mail
+
+    if not _settings().mail_enabled:
+        click.echo("outbox: e-mail is off (no TUKIVERKKO_SMTP_HOST); nothing sent")
+        return
+    report = mail.send_due(db_session())
+    click.echo(
+        f"outbox: {report.reminders_queued} reminders queued, {report.sent} sent, "
+        f"{report.retrying} to retry, {report.failed} given up"
+    )
+
+
 def init_app(app: Flask) -> None:
-    for group in (keys_cli, audit_cli, maintenance_cli, demo_cli):
+    for group in (keys_cli, audit_cli, maintenance_cli, demo_cli, outbox_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_cli)
     app.cli.add_command(second_factor_cli)

@@ -119,6 +119,24 @@ class Settings:
     controller_contact: str = ""  # address, telephone or e-mail of the registry office
     data_protection_officer_contact: str = ""
     accessibility_feedback_contact: str = ""  # where users report accessibility problems
+    # E-mail (``app.mail``, sent by `flask outbox send`): off while ``smtp_host`` is empty.
+    # ``smtp_security``: "starttls" (port 587), "tls" (implicit TLS, port 465), or "none"
+    # (never in production). The password comes from TUKIVERKKO_SMTP_PASSWORD only.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str | None = field(default=None, repr=False)
+    # A CA bundle to trust for the SMTP server instead of the system's (TUKIVERKKO_SMTP_CA_FILE).
+    smtp_ca_file: Path | None = None
+    mail_from: str = ""
+    # Notifications wait through these hours, Helsinki time ("21-08"; empty: none).
+    mail_quiet_hours: str = "21-08"
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether e-mail is configured (an SMTP server to send through)."""
+        return bool(self.smtp_host)
 
     @property
     def checkpoints_path(self) -> Path:
@@ -163,6 +181,8 @@ class Settings:
                 else None
             ),
             checkpoint_syslog=env.get("TUKIVERKKO_CHECKPOINT_SYSLOG") or None,
+            smtp_password=env.get("TUKIVERKKO_SMTP_PASSWORD") or None,
+            smtp_ca_file=Path(ca) if (ca := env.get("TUKIVERKKO_SMTP_CA_FILE")) else None,
             **_deployment(env, values),
         )
         settings.validate()
@@ -224,16 +244,64 @@ class Settings:
             )
         if self.proxy_count < 0:
             raise ConfigError("TUKIVERKKO_PROXY_COUNT must be 0 or more")
+        self._check_mail()
         for name in RATE_LIMITS:
             try:
                 parse_many(getattr(self, name))
             except ValueError as error:
                 raise ConfigError(f"{name} is not a rate limit: {error}") from None
 
+    def _check_mail(self) -> None:
+        from app.outbox.rules import QuietHours
+
+        if self.smtp_security not in SMTP_SECURITY:
+            raise ConfigError(
+                f"TUKIVERKKO_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, "
+                f"not {self.smtp_security!r}"
+            )
+        try:
+            QuietHours.parse(self.mail_quiet_hours)
+        except ValueError as error:
+            raise ConfigError(f"TUKIVERKKO_MAIL_QUIET_HOURS: {error}") from None
+        if not self.smtp_host:
+            return
+        if "@" not in self.mail_from:
+            raise ConfigError(
+                "e-mail needs a sender address: TUKIVERKKO_MAIL_FROM (e.g. "
+                "tukiverkko@example.fi) with TUKIVERKKO_SMTP_HOST"
+            )
+        if self.smtp_security == "none" and self.environment == "production":
+            raise ConfigError(
+                "production sends e-mail over TLS only: TUKIVERKKO_SMTP_SECURITY=starttls or tls"
+            )
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+# Settings the environment sets over the TOML file: name → (environment variable, type).
+MAIL_ENVIRONMENT: dict[str, tuple[str, type[str] | type[int]]] = {
+    "smtp_host": ("TUKIVERKKO_SMTP_HOST", str),
+    "smtp_port": ("TUKIVERKKO_SMTP_PORT", int),
+    "smtp_security": ("TUKIVERKKO_SMTP_SECURITY", str),
+    "smtp_user": ("TUKIVERKKO_SMTP_USER", str),
+    "mail_from": ("TUKIVERKKO_MAIL_FROM", str),
+    "mail_quiet_hours": ("TUKIVERKKO_MAIL_QUIET_HOURS", str),
+}
+
 
 def _deployment(env: Mapping[str, str], values: dict[str, Any]) -> dict[str, Any]:
     """The TOML values with what the deployment's environment sets over them."""
+    if "smtp_password" in values:
+        raise ConfigError(
+            "the SMTP password is read from TUKIVERKKO_SMTP_PASSWORD only, never from config/: "
+            "remove smtp_password from the file"
+        )
     overrides: dict[str, Any] = {}
+    for name, (variable, kind) in MAIL_ENVIRONMENT.items():
+        if (text := env.get(variable)) is not None:
+            try:
+                overrides[name] = kind(text)
+            except ValueError:
+                raise ConfigError(f"{variable} must be a number, not {text!r}") from None
     if (url := env.get("TUKIVERKKO_PUBLIC_URL")) is not None:
         overrides["public_url"] = url.rstrip("/")
     if (count := env.get("TUKIVERKKO_PROXY_COUNT")) is not None:

@@ -72,6 +72,9 @@ class AlreadySetUp(Conflict):
     message = N_("The account is already in use: reset its password instead.")
 
 
+RESET_LINK_DETAIL = "password reset link"
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     token: str  # for the link shown to the administrator once, never stored
@@ -122,7 +125,7 @@ def _assignment(
 
 
 def _new_invitation(
-    session: Session, account: User, *, by_id: uuid.UUID | None, now: datetime
+    session: Session, account: User, *, by_id: uuid.UUID | None, now: datetime, detail: str = ""
 ) -> IssuedInvitation:
     session.execute(
         update(StaffInvitation)
@@ -142,7 +145,7 @@ def _new_invitation(
         expires_at=now + INVITATION_LIFETIME,
     )
     session.add(invitation)
-    record_event(session, account, AccountAction.INVITED, by_id=by_id, at=now)
+    record_event(session, account, AccountAction.INVITED, by_id=by_id, at=now, detail=detail)
     session.flush()
     return IssuedInvitation(token, invitation)
 
@@ -200,6 +203,19 @@ def reinvite(
     return _new_invitation(session, account, by_id=by_id, now=now)
 
 
+def password_reset_link(
+    session: Session, account: User, *, scope: Scope, by_id: uuid.UUID | None, now: datetime
+) -> IssuedInvitation:
+    """A one-time link with which an account's owner chooses a new password (sent by e-mail,
+    ``app.outbox``); the earlier links stop working, the current password works until then.
+    Recorded in the history as an invitation ("password reset link").
+
+    :raises NotFound: when the account is outside the scope.
+    """
+    require_manageable(scope, account)
+    return _new_invitation(session, account, by_id=by_id, now=now, detail=RESET_LINK_DETAIL)
+
+
 def invitation_of(session: Session, token: str, *, now: datetime) -> StaffInvitation | None:
     """The invitation a link's token names, while it can be used."""
     if not token or len(token) > 100:
@@ -220,7 +236,8 @@ def invitation_of(session: Session, token: str, *, now: datetime) -> StaffInvita
 def accept_invitation(
     session: Session, hasher: PasswordHasher, token: str, *, password: str, now: datetime
 ) -> User:
-    """The invited staff member chooses their password; the link is used up.
+    """The invited staff member chooses their password; the link is used up. A reset link
+    (the account had a password) also ends every session and API token of the account.
 
     :raises InvitationNotValid: when the link cannot be used.
     :raises WeakPassword: when the password breaks the rule.
@@ -237,6 +254,9 @@ def accept_invitation(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         raise InvitationNotValid()
+    if account.password_hash is not None:
+        # A reset link: whoever knew the old password is signed out everywhere.
+        accounts.end_sessions(session, account.id, now=now)
     account.password_hash = hasher.hash(password)
     account.password_must_change = False
     record_event(session, account, AccountAction.INVITATION_ACCEPTED, by_id=account.id, at=now)

@@ -43,3 +43,27 @@ def test_staff_sign_out_everywhere(page: Page, assert_accessible: Callable[[Any]
     expect(page).to_have_url(LOGIN_URL)
     page.goto("/partner/")
     expect(page).to_have_url(LOGIN_URL)
+
+
+def test_a_client_chooses_email_notifications_in_plain_words(
+    page: Page, assert_accessible: Callable[[Any], None]
+) -> None:
+    sign_in(page, "asiakas.demo2")
+    page.goto("/account")
+    page.get_by_role("link", name="Sähköpostiosoitteesi ja ilmoitukset").click()
+    expect(page).to_have_url(re.compile(r"/account/email$"))
+    expect(page.locator("main")).to_contain_text("ei koskaan kerrota, mitä se on")
+    assert_accessible(page)
+    page.locator("#email").fill("ei osoite")
+    page.locator("#notify").check()
+    page.locator("main form button[type=submit].primary").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("Tarkista sähköpostiosoite")
+    assert_accessible(page)
+    page.locator("#email").fill("asiakas@example.fi")
+    page.locator("main form button[type=submit].primary").click()
+    expect(page.locator("main")).to_contain_text("Sähköpostiasetuksesi on tallennettu")
+    expect(page.locator("#email")).to_have_value("asiakas@example.fi")
+    expect(page.locator("#notify")).to_be_checked()
+    assert_accessible(page)

@@ -140,6 +140,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "intake",
         "maintenance",
         "network",
+        "outbox",
         "partner_work",
         "person_access",
         "plan",

@@ -31,7 +31,9 @@ HARDENING = {
 }
 
 
-@pytest.mark.parametrize("name", ["tukiverkko.service", "tukiverkko-maintenance.service"])
+@pytest.mark.parametrize(
+    "name", ["tukiverkko.service", "tukiverkko-maintenance.service", "tukiverkko-outbox.service"]
+)
 def test_service_units_run_as_the_app_user_hardened_with_the_instance_writable(name: str) -> None:
     service = unit(name)["Service"]
     assert service["User"] == "tukiverkko" and service["Group"] == "tukiverkko"
@@ -63,6 +65,24 @@ def test_the_timer_runs_flask_maintenance_run_every_five_minutes_like_the_web_un
     argv = shlex.split(service["ExecStart"])
     assert Path(argv[0]).name == "flask" and argv[1:] == ["--app", "app", "maintenance", "run"]
     assert Path(argv[0]).parent == Path(shlex.split(web["ExecStart"])[0]).parent  # same venv
+
+
+def test_the_outbox_timer_runs_flask_outbox_send_every_minute_like_maintenance() -> None:
+    timer = unit("tukiverkko-outbox.timer")["Timer"]
+    assert timer["OnUnitActiveSec"] == "1min"
+    assert timer["Unit"] == "tukiverkko-outbox.service"
+    service = unit("tukiverkko-outbox.service")["Service"]
+    maintenance = unit("tukiverkko-maintenance.service")["Service"]
+    assert service["Type"] == "oneshot"
+    for key in ("User", "EnvironmentFile", "WorkingDirectory", "UMask"):
+        assert service[key] == maintenance[key], key
+    argv = shlex.split(service["ExecStart"])
+    assert argv[1:] == ["--app", "app", "outbox", "send"]
+    assert argv[0] == shlex.split(maintenance["ExecStart"])[0]  # the same flask of the same venv
+    from app import cli
+
+    assert "send" in cli.outbox_cli.commands
+    assert "flask --app app outbox send" in (ROOT / "README.md").read_text()
 
 
 def test_the_commands_the_units_name_exist() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.activation.rules import USERNAME_PATTERN
@@ -148,6 +148,16 @@ class InviteForm(StaffForm):
             "spellcheck": "false",
             "pattern": USERNAME_PATTERN.pattern,
         },
+    )
+    # Shown only while e-mail is configured (``app.web.admin.views.invite`` removes it else).
+    email = EmailField(
+        _l("E-mail address (optional)"),
+        description=_l(
+            "Given, the invitation link goes to this address by e-mail and is not shown to you."
+        ),
+        validators=[Optional(), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "off"},
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +26,9 @@ from app.accounts.rules import MIN_PASSWORD_LENGTH, SessionEnd
 from app.directory.queries import assignable
 from app.extensions import db_session
 from app.models import Organisation, OrgKind, Role, User
+from app.models.outbox import MailKind
+from app.outbox import commands as outbox
+from app.outbox.queries import address_of
 from app.public_url import external_url
 from app.refusals import NotFound
 from app.second_factor.events import Origin
@@ -159,6 +162,7 @@ def _render_user(
         if user.password_hash is None
         else None,
         second_factor=has_second_factor(db_session(), user),
+        email=address_of(db_session(), user.id) if _mail_enabled() else None,
         link=link,
         now=utcnow(),
     )
@@ -169,12 +173,36 @@ def _invitation_link(token: str) -> str:
     return external_url("auth.invitation", token=token)
 
 
+def _mail_enabled() -> bool:
+    return bool(current_app.extensions["tukiverkko.settings"].mail_enabled)
+
+
+def _mail_link(account: User, kind: MailKind, token: str, address: str) -> Response:
+    """Queue the one-time link to ``address`` (sent by ``flask outbox send``); say so."""
+    outbox.send_link(
+        db_session(), account, kind, address=address, link=_invitation_link(token), now=utcnow()
+    )
+    flash(
+        gettext(
+            "The link is on its way by e-mail to %(address)s. It is not shown here.",
+            address=address,
+        ),
+        "info",
+    )
+    return redirect(url_for("admin.user", user_id=account.id))
+
+
 @bp.route("/users/invite", methods=["GET", "POST"])
 @allow(Role.ADMIN)
-def invite() -> Page:
+def invite() -> Page | Response:
     form = _staff_form(InviteForm())
+    if not _mail_enabled():
+        del form.email
     if form.validate_on_submit():
         with refusals_shown_on(form):
+            address = (
+                outbox.check_address(form.email.data) if "email" in form and form.email.data else ""
+            )
             issued = staff.invite_staff(
                 db_session(),
                 scope=staff.scope_of(current_user),
@@ -188,11 +216,21 @@ def invite() -> Page:
             account = db_session().get(User, issued.invitation.user_id)
             assert account is not None
             _logged(security_log.Kind.ACCOUNT_INVITED, account, role=account.role)
+            if address:  # the link goes by e-mail only (never shown), the address is kept
+                outbox.set_address(
+                    db_session(), account, address=address, notify=False, now=utcnow()
+                )
+                return _mail_link(account, MailKind.STAFF_INVITATION, issued.token, address)
             # Shown in this response only (no redirect): the link is stored nowhere.
             return _render_user(account, link=_invitation_link(issued.token))
     status = 400 if form.is_submitted() else 200
     return (
-        render_template("admin/invite.html", form=form, lifetime_days=INVITATION_LIFETIME.days),
+        render_template(
+            "admin/invite.html",
+            form=form,
+            lifetime_days=INVITATION_LIFETIME.days,
+            mail_enabled="email" in form,
+        ),
         status,
     )
 
@@ -224,7 +262,32 @@ def reinvite(user_id: uuid.UUID) -> Page | Response:
         flash_refusal(refusal)
         return redirect(url_for("admin.user", user_id=account.id))
     _logged(security_log.Kind.ACCOUNT_INVITED, account, role=account.role)
+    saved = address_of(db_session(), account.id) if _mail_enabled() else None
+    if saved is not None:
+        return _mail_link(account, MailKind.STAFF_INVITATION, issued.token, saved.address)
     return _render_user(account, link=_invitation_link(issued.token))
+
+
+@bp.route("/users/<uuid:user_id>/password-link", methods=["POST"])
+@allow(Role.ADMIN)
+def password_link(user_id: uuid.UUID) -> Response:
+    """A password-reset link by e-mail, for an account with an address (never shown here)."""
+    account = _staff_account(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    saved = address_of(db_session(), account.id) if _mail_enabled() else None
+    if saved is None:  # the one-time password is the way
+        flash_refusal(outbox.NoAddress())
+        return redirect(url_for("admin.user", user_id=account.id))
+    issued = staff.password_reset_link(
+        db_session(),
+        account,
+        scope=staff.scope_of(current_user),
+        by_id=current_user.id,
+        now=utcnow(),
+    )
+    _logged(security_log.Kind.ACCOUNT_INVITED, account, role=account.role, purpose="reset")
+    return _mail_link(account, MailKind.PASSWORD_RESET, issued.token, saved.address)
 
 
 @bp.route("/users/<uuid:user_id>/change", methods=["POST"])

@@ -1,4 +1,5 @@
-"""One's own account: where one is signed in (sessions and API tokens), ending them, the password.
+"""One's own account: where one is signed in (sessions and API tokens), ending them, the password,
+and one's e-mail address and whether to hear by e-mail that something is waiting (``app.outbox``).
 
 Every role has these pages; a client sees them inside their own pages' frame, in plain words.
 Each change is a POST with a CSRF token (a button, no JavaScript). Changing the password
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app import security_log
@@ -24,7 +25,12 @@ from app.accounts import commands as accounts
 from app.accounts.queries import sessions_of, tokens_of
 from app.accounts.rules import MAX_PASSWORD_LENGTH, SessionEnd
 from app.extensions import db_session
+from app.i18n import LANGUAGES
 from app.models import Role, User
+from app.models.outbox import EmailAddress
+from app.outbox import commands as outbox
+from app.outbox.commands import MAX_ADDRESS_LENGTH
+from app.outbox.queries import address_of
 from app.rate_limits import count_failure
 from app.security import (
     allow,
@@ -84,6 +90,16 @@ class WorkContactForm(FlaskForm):
 STAFF = (Role.CASEWORKER, Role.PARTNER)  # the roles a network reaches at work
 
 
+class EmailForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[Length(max=MAX_ADDRESS_LENGTH)],
+        description=_l("Leave it empty to remove your address."),
+        render_kw={"autocomplete": "email"},
+    )
+    notify = BooleanField(_l("Tell me by e-mail when something is waiting for me in Tukiverkko"))
+
+
 def _user() -> User:
     user: User = current_user
     return user
@@ -130,6 +146,35 @@ def set_work_contact() -> Page | Response:
         form=ConfirmForm(),
         contact=_contact_form(user, form),
     ), 400
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@allow(*EVERYONE)
+def email() -> Page | Response:
+    """One's e-mail address and the choice of notifications (they never say what is waiting)."""
+    user = _user()
+    saved: EmailAddress | None = address_of(db_session(), user.id)
+    form = EmailForm(
+        data={"email": saved.address, "notify": saved.notify} if saved is not None else None
+    )
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            outbox.set_address(
+                db_session(),
+                user,
+                address=form.email.data or "",
+                notify=bool(form.notify.data),
+                now=utcnow(),
+            )
+            flash(gettext("Your e-mail settings are saved."), "info")
+            return redirect(url_for("auth.email"))
+    html = render_template(
+        "auth/email.html",
+        form=form,
+        language=LANGUAGES[outbox.language_of(user)],
+        mail_enabled=current_app.extensions["tukiverkko.settings"].mail_enabled,
+    )
+    return (html, 400) if form.is_submitted() else html
 
 
 @bp.route("/account/sessions/<uuid:session_id>/end", methods=["POST"])

@@ -1,0 +1,265 @@
+"""Adding e-mails to the outbox, and a sender's claim on them. Functions flush, never commit.
+
+A message is added in the same transaction as the event that causes it: if that transaction
+rolls back, no e-mail is ever sent; nothing is sent inside a request. ``flask outbox send``
+(``app.mail``) claims due messages in a short transaction of its own and commits the claim
+before it talks to the SMTP server, so a second sender (another node) skips them: on
+PostgreSQL it reads them ``FOR UPDATE SKIP LOCKED``; on SQLite, which lets one writer at a time,
+one UPDATE claims them. Each is then marked sent, or put back with a later attempt time, by the
+claim that holds it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.dashboard import queries as dashboard
+from app.models import Role, User
+from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
+from app.outbox.rules import CLAIM_LEASE, LINK_KINDS, QuietHours, gives_up, retry_delay
+from app.refusals import N_, Conflict, Refused
+
+LANGUAGES = ("fi", "sv", "en")
+MAX_ADDRESS_LENGTH = 254
+# Deliberately plain: one @, no spaces or control characters (no header can be smuggled in),
+# a dot in the domain. Whether it reaches anyone is for the user to see.
+_ADDRESS = re.compile(
+    r"^[^@\s\x00-\x1f\x7f<>,;\"]+@[^@\s\x00-\x1f\x7f<>,;\"]+\.[^@\s\x00-\x1f\x7f<>,;\".]+$"
+)
+
+
+class AddressNotValid(Refused):
+    """Raised when an e-mail address does not look like one."""
+
+    code = "address_not_valid"
+    field = "email"
+    message = N_("Check the e-mail address: it should look like name@example.fi.")
+
+
+class AddressMissing(Refused):
+    """Raised when e-mail notifications are asked for without an address."""
+
+    code = "address_missing"
+    field = "email"
+    message = N_("Type your e-mail address to get notifications by e-mail.")
+
+
+class NoAddress(Conflict):
+    """Raised when a link is to go by e-mail to an account without an address (or e-mail is off)."""
+
+    code = "no_address"
+    message = N_("This account has no e-mail address: set a one-time password instead.")
+
+
+def check_address(address: str) -> str:
+    """The address, trimmed.
+
+    :raises AddressNotValid: unless it looks like an e-mail address.
+    """
+    address = address.strip()
+    if len(address) > MAX_ADDRESS_LENGTH or not _ADDRESS.match(address):
+        raise AddressNotValid()
+    return address
+
+
+def language_of(user: User) -> str:
+    """The language the user chose (Finnish when they have not)."""
+    return user.locale if user.locale in LANGUAGES else "fi"
+
+
+def set_address(
+    session: Session, user: User, *, address: str, notify: bool, now: datetime
+) -> EmailAddress | None:
+    """Save the user's own address and choice; an empty address removes both.
+
+    :raises AddressNotValid: when the address does not look like one.
+    :raises AddressMissing: when notifications are asked for without an address.
+    """
+    current = session.scalar(select(EmailAddress).where(EmailAddress.user_id == user.id))
+    if not address.strip():
+        if notify:
+            raise AddressMissing()
+        if current is not None:
+            session.delete(current)
+            session.flush()
+        return None
+    address = check_address(address)
+    if current is None:
+        current = EmailAddress(user_id=user.id, address=address, notify=notify, updated_at=now)
+        session.add(current)
+    else:
+        current.address, current.notify, current.updated_at = address, notify, now
+    session.flush()
+    return current
+
+
+def notify(session: Session, user_id: uuid.UUID, kind: MailKind, *, now: datetime) -> bool:
+    """Queue "something is waiting" for the user if they chose e-mail; whether it was queued.
+
+    The message carries no content: the kind's fixed text and a link to the site.
+    """
+    if kind in LINK_KINDS:
+        raise ValueError(f"{kind} carries a link: use send_link")
+    row = session.execute(
+        select(EmailAddress, User)
+        .join(User, User.id == EmailAddress.user_id)
+        .where(EmailAddress.user_id == user_id, EmailAddress.notify.is_(True), User.active)
+    ).first()
+    if row is None:
+        return False
+    address, user = row
+    _queue(session, user, kind, address.address, link=None, now=now)
+    return True
+
+
+def send_link(
+    session: Session, user: User, kind: MailKind, *, address: str, link: str, now: datetime
+) -> OutboxMessage:
+    """Queue an invitation or password-reset link to ``address`` (the link is kept until sent).
+
+    :raises AddressNotValid: when the address does not look like one.
+    """
+    if kind not in LINK_KINDS:
+        raise ValueError(f"{kind} carries no link")
+    return _queue(session, user, kind, check_address(address), link=link, now=now)
+
+
+def _queue(
+    session: Session, user: User, kind: MailKind, address: str, *, link: str | None, now: datetime
+) -> OutboxMessage:
+    message = OutboxMessage(
+        user_id=user.id,
+        kind=kind,
+        address=address,
+        locale=language_of(user),
+        link=link,
+        state=MailState.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def queue_daily_reminders(session: Session, *, today: date, now: datetime) -> int:
+    """Once a Helsinki day, "something is waiting" to each caseworker who chose e-mail and has
+    something on their dashboard: checklist items overdue, reviews due, consents about to
+    end or clients' questions about their log. Returns how many were queued.
+
+    Each opted-in caseworker is considered once a day (``EmailAddress.reminded_on``); six
+    statements each (the dashboard's counts), so a run costs what that many dashboards do.
+    """
+    rows = session.execute(
+        select(EmailAddress, User)
+        .join(User, User.id == EmailAddress.user_id)
+        .where(
+            EmailAddress.notify.is_(True),
+            User.active,
+            User.role == Role.CASEWORKER,
+            User.organisation_id.is_not(None),
+            or_(EmailAddress.reminded_on.is_(None), EmailAddress.reminded_on < today),
+        )
+    ).all()
+    queued = 0
+    for address, user in rows:
+        assert user.organisation_id is not None  # the query's condition
+        address.reminded_on = today
+        if has_reminders(dashboard.counts(session, user.id, user.organisation_id, today)):
+            _queue(session, user, MailKind.REMINDER, address.address, link=None, now=now)
+            queued += 1
+    session.flush()
+    return queued
+
+
+def has_reminders(counts: dashboard.Counts) -> bool:
+    """Whether the dashboard holds something a reminder is for."""
+    return (
+        counts.overdue_items + counts.reviews_due + counts.consents_expiring + counts.log_queries
+        > 0
+    )
+
+
+def claim_due(
+    session: Session, *, claim: str, now: datetime, limit: int, quiet: QuietHours | None
+) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due messages for this sender run (the caller commits at once).
+
+    Due: pending and past their attempt time, or claimed by a sender longer ago than the
+    lease (it died). In quiet hours, only invitation and reset links are due.
+    """
+    due = or_(
+        (OutboxMessage.state == MailState.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.state == MailState.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
+    )
+    if quiet is not None and quiet.contains(now):
+        due = due & OutboxMessage.kind.in_(sorted(LINK_KINDS))
+    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.created_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(state=MailState.SENDING, claim=claim, claimed_at=now)
+        )
+    else:
+        # One statement: SQLite runs one writer at a time, so no two runs claim a row twice.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+            .values(state=MailState.SENDING, claim=claim, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.claim == claim, OutboxMessage.state == MailState.SENDING)
+            .order_by(OutboxMessage.created_at)
+        )
+    )
+
+
+def mark_sent(session: Session, message_id: uuid.UUID, *, claim: str, now: datetime) -> bool:
+    """The message went: keep the fact, forget the link. False when the claim was lost."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claim == claim)
+        .values(state=MailState.SENT, sent_at=now, link=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+def mark_failed(
+    session: Session, message: OutboxMessage, *, claim: str, error: str, now: datetime
+) -> MailState:
+    """An attempt failed: try again after the backoff, or give up after the last attempt (the
+    link is forgotten then). Returns the message's new state."""
+    attempts = message.attempts + 1
+    state = MailState.FAILED if gives_up(attempts) else MailState.PENDING
+    values: dict[str, object] = {
+        "state": state,
+        "attempts": attempts,
+        "next_attempt_at": now + retry_delay(attempts),
+        "claim": None,
+        "claimed_at": None,
+        "last_error": error[:200],
+    }
+    if state is MailState.FAILED:
+        values["link"] = None
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claim == claim)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return state
