@@ -1,15 +1,15 @@
 """E-mail: users' addresses and choices (``email_addresses``) and the outbox (``outbox_messages``).
 
-Revision ID: outbox
-Revises: 0012_county_transfers
+Revision ID: 0017_outbox
+Revises: 0016_information_texts
 Create Date: 2026-12-21
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "outbox"
-down_revision = "0012_county_transfers"
+revision = "0017_outbox"
+down_revision = "0016_information_texts"
 branch_labels = None
 depends_on = None
 
