@@ -89,6 +89,8 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "administrator's organisations": ("admin", "/admin/organisations", 3),
     "administrator's staff accounts": ("admin", "/admin/users", 3),
     "administrator's clients' sign-ins": ("admin", "/admin/clients", 3),
+    # The session, the count, the page's rows (county named in a join).
+    "administrator's upcoming disposals": ("admin", "/admin/disposals", 3),
 }
 
 
