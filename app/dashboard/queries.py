@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.client_log.queries import waiting_for
+from app.log_requests.queries import Waiting, waiting_counts
 from app.models import (
     Case,
     CaseTeamMember,
@@ -142,6 +143,7 @@ class Counts:
     reviews_due: int
     consents_expiring: int
     log_queries: int
+    log_requests: Waiting  # the clients' log requests waiting for the worker, and overdue
 
     @property
     def clients(self) -> int:
@@ -150,7 +152,7 @@ class Counts:
 
 def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> Counts:
     """Every number of the dashboard but the county's new notifications, which the
-    navigation counts already (six queries)."""
+    navigation counts already (seven queries)."""
     by_phase = dict.fromkeys(Phase, 0)
     for phase, n in session.execute(
         select(Case.phase, func.count(Case.id))
@@ -196,6 +198,7 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
         reviews_due=reviews or 0,
         consents_expiring=consents or 0,
         log_queries=queries or 0,
+        log_requests=waiting_counts(session, user_id, county_id, today),
     )
 
 

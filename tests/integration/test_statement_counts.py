@@ -76,7 +76,10 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "partner's home": ("partner", "/partner/", 13),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 11: the count of county transfers waiting for the county's answer (one query).
-    "caseworker's dashboard": ("worker", "/caseworker/", 11),
+    # 12: the clients' log requests waiting for the worker, and how many are overdue (one).
+    "caseworker's dashboard": ("worker", "/caseworker/", 12),
+    # The session, the count, the page's rows, the clients' names (one gate read: 2).
+    "caseworker's log requests": ("worker", "/caseworker/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).
@@ -91,6 +94,7 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "administrator's clients' sign-ins": ("admin", "/admin/clients", 3),
     # The session, the count, the page's rows (county named in a join).
     "administrator's upcoming disposals": ("admin", "/admin/disposals", 3),
+    "administrator's county settings": ("admin", "/admin/settings", 3),
 }
 
 

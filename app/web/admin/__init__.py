@@ -6,6 +6,7 @@ bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admi
 
 from app.web.admin import (  # noqa: E402, F401  (registers the routes)
     clients,
+    county_settings,
     disposals,
     organisations,
     team_lead,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__, template_folder="templates", url_prefix="/my")
 
-from app.web.portal import access_log, consents, views  # noqa: E402, F401  (registers the routes)
+from app.web.portal import access_log, consents, log_requests, views  # noqa: E402, F401  (registers the routes)
