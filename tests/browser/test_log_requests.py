@@ -36,7 +36,7 @@ def test_a_log_request_from_the_client_to_the_answer(
 
     worker = new_page()
     sign_in(worker, WORKER, demo.DEMO_PASSWORD)
-    worker.goto("/caseworker/log-requests")
+    worker.goto("/caseworker/dashboard/log-requests")
     row = worker.locator("table.list tbody tr", has_text=reference)
     expect(row).to_have_count(1)
     assert_accessible(worker)

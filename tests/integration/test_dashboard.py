@@ -247,6 +247,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/dashboard/reviews",
         "/caseworker/dashboard/consents",
         "/caseworker/dashboard/log-queries",
+        "/caseworker/dashboard/log-requests",
         "/caseworker/intake",
         "/caseworker/transfers",
     }

@@ -102,7 +102,7 @@ def test_the_worker_starts_a_request_and_the_dashboard_tracks_it(
     assert not request.by_client and request.requested_by_id == world.base.worker.id
     home = text(worker.get("/caseworker/"))
     assert "1</strong> log request from a client waiting for an answer" in home
-    listed = text(worker.get("/caseworker/log-requests"))
+    listed = text(worker.get("/caseworker/dashboard/log-requests"))
     assert request.reference in listed and "Kuvitteellinen Kaisa" in listed
     assert "Overdue" not in listed
     # The client sees the state on their own pages.
@@ -128,7 +128,7 @@ def test_an_overdue_request_stands_out(app: Flask, db: Session, world: World) ->
     db.commit()
     worker = browser(app, world.base.worker)
     assert "1 overdue" in text(worker.get("/caseworker/"))
-    listed = text(worker.get("/caseworker/log-requests"))
+    listed = text(worker.get("/caseworker/dashboard/log-requests"))
     assert 'class="overdue"' in listed and "Overdue" in listed
 
 
@@ -317,9 +317,9 @@ def test_the_dashboard_list_runs_the_same_statements_for_more_requests(
     county = db.get(Organisation, world.base.county.id)
 
     def statements() -> int:
-        worker.get("/caseworker/log-requests")
+        worker.get("/caseworker/dashboard/log-requests")
         sql_count.clear()
-        assert worker.get("/caseworker/log-requests").status_code == 200
+        assert worker.get("/caseworker/dashboard/log-requests").status_code == 200
         return len(sql_count)
 
     commands.start_request(db, new_gate(), world.base.actor, case=world.base.case, language="fi")

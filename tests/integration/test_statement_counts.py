@@ -79,7 +79,7 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # 12: the clients' log requests waiting for the worker, and how many are overdue (one).
     "caseworker's dashboard": ("worker", "/caseworker/", 12),
     # The session, the count, the page's rows, the clients' names (one gate read: 2).
-    "caseworker's log requests": ("worker", "/caseworker/log-requests", 5),
+    "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).

@@ -210,7 +210,7 @@ def log_request_document(page: ClientPage, log_request_id: uuid.UUID) -> str:
 # -- the responsible worker's dashboard list ---------------------------------------------------
 
 
-@bp.route("/log-requests")
+@bp.route("/dashboard/log-requests")
 @allow(Role.CASEWORKER)
 def dashboard_log_requests() -> str:
     """The log requests waiting for this worker as the responsible worker, soonest due first."""
