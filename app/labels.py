@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from app.intake.rules import SentState
-from app.models import MemberKind, OrgKind, Phase, Role
+from app.models import MemberKind, OrgKind, Phase, Role, ServiceTask
 from app.models.intake import ConsentManner
 from app.models.partner import NoticeReason, PartnerUpdateKind
 from app.models.review import GoalProgress
@@ -20,6 +20,10 @@ from consent.sections import SectionKind
 
 _E = TypeVar("_E", bound=enum.StrEnum)
 
+SERVICE_TASKS = {
+    ServiceTask.ADULT_SOCIAL_WORK: _l("Social work for working-age adults"),
+    ServiceTask.SUBSTANCE_ABUSE: _l("Substance-abuse work"),
+}
 PHASES = {
     Phase.NOTIFIED: _l("Notification received"),
     Phase.ASSESSMENT: _l("Service-need assessment"),

@@ -59,6 +59,7 @@ from app.models.api_token import ApiToken
 from app.models.flows import FlowAgreement
 from app.models.intake import Notification
 from app.models.log_query import LogQuery
+from app.models.log_request import LogRequest
 from app.models.parallel_plan import ParallelPlan
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.models.person_access import PersonAccessGrant
@@ -186,6 +187,7 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     "member_id": _row(NetworkMember.client_id),
     "plan_id": _row(ParallelPlan.client_id),
     "query_id": _row(LogQuery.client_id),
+    "log_request_id": _row(LogRequest.client_id),
     "receipt_id": _row(ConsentReceipt.client_id),
     "team_member_id": UrlArgument(Whose.CLIENT, _team_member),
     "update_id": _row(PartnerUpdate.client_id),

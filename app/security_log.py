@@ -57,6 +57,7 @@ class Kind(enum.StrEnum):
     ORGANISATION = "organisation"  # the directory: operation=create|update|deactivate|reactivate
     # An information text: operation=draft|revise|approve|publish, version=its id
     INFORMATION_TEXT = "information_text"
+    COUNTY_SETTING = "county_setting"  # a county's administrator changed a county setting
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
     THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
     REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's

@@ -69,9 +69,14 @@ class Settings:
     # The absolute lifetime of a sign-in (``app.accounts``), however active it is.
     staff_session_hours: int = 12
     client_session_hours: int = 2
-    # Client Data Act 703/2023 annex: adult social work and substance-abuse service tasks
-    # are kept 10 years after the case closes.
-    retention_years: int = 10
+    # How long a closed case is kept: None (the default) by its service task, from the one
+    # table in ``app.maintenance.retention`` (703/2023 annex); a number of years overrides the
+    # table for every task (set ``retention_years`` in the environment's config file).
+    retention_years: int | None = None
+    # The client's log request (``app.log_requests``): answered within this many days of the
+    # request, extendable once by a reasoned decision by the second number of days.
+    log_request_days: int = 30
+    log_request_extension_days: int = 60
     # The client's "who has looked at my information" page: by default the organisation and
     # role and the date only, not staff names or exact times (KHO:2025:51 accepted that).
     log_show_staff_names: bool = False

@@ -230,15 +230,21 @@ def grouped_log_page(
     include_own: bool = False,
     filters: LogFilters = LogFilters(),
     now: datetime | None = None,
+    period: tuple[datetime, datetime] | None = None,
 ) -> GroupedLogPage:
     """One page of the client's log as the portal shows it: the name-only looks of one
     organisation (person grantee, or role) on one basis on one Finnish day are one row;
     every other entry, and every refused one, is a row of its own. Grouped, counted and
     paged in SQL (a UNION of the groups and the single entries), so the statements are
     the same however long the log: the count, the page, the page's single entries, the
-    organisations for the filter, and ``_explanations``' five at most."""
-    since = log_since(now or utcnow())
+    organisations for the filter, and ``_explanations``' five at most.
+
+    ``period`` (from, before): the entries of that period, not the last two years (a log
+    request's document, ``app.log_requests``)."""
+    since = period[0] if period is not None else log_since(now or utcnow())
     conditions = [AccessLogEntry.client_id == client_id, AccessLogEntry.at >= since]
+    if period is not None:
+        conditions.append(AccessLogEntry.at < period[1])
     if not include_own:
         conditions.append(not_(_own_use(client_id)))
     conditions += _filtered(filters)

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.client_log.queries import waiting_for
+from app.log_requests.queries import Waiting, waiting_counts
 from app.models import (
     Case,
     CaseTeamMember,
@@ -169,6 +170,7 @@ class Counts:
     reviews_due: int
     consents_expiring: int
     log_queries: int
+    log_requests: Waiting  # the clients' log requests waiting for the worker, and overdue
     withdrawals: int = 0  # withdrawn by the client, not yet seen
     to_reconfirm: int = 0  # consents to confirm again after the release dates moved
     open_notices: int = 0  # ended sharing the organisation has not confirmed
@@ -242,6 +244,7 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
         reviews_due=reviews or 0,
         consents_expiring=consents or 0,
         log_queries=queries or 0,
+        log_requests=waiting_counts(session, user_id, county_id, today),
         withdrawals=consent_changes[0] or 0,
         to_reconfirm=consent_changes[1] or 0,
         open_notices=consent_changes[2] or 0,

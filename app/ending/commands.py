@@ -28,7 +28,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.ending.queries import seal_count, warnings_of_closing
-from app.models import Case, NetworkMember, Phase
+from app.maintenance.retention import disposal_on
+from app.models import Case, NetworkMember, Phase, ServiceTask
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
@@ -257,8 +258,14 @@ def close_case(
     summary: str,
     end_with_case: Collection[uuid.UUID] = (),
     early_reason: str | None = None,
+    service_task: ServiceTask | None = None,
+    retention_override: int | None = None,
 ) -> CaseClosure:
     """Close the case: end every open membership and all sharing at once, start retention.
+
+    ``service_task`` (None: the case's own) is recorded on the case and, with the close day,
+    sets ``Case.disposal_on`` (``app.maintenance.retention.disposal_on``; ``retention_override``
+    is the ``retention_years`` setting, one period for every task).
 
     ``end_with_case`` names the members whose service the worker chose to end with the
     close without an ending of its own; every other open member needs an ending on record
@@ -344,6 +351,9 @@ def close_case(
     )
     case.phase = Phase.CLOSED
     case.closed_at = now
+    if service_task is not None:
+        case.service_task = service_task
+    case.disposal_on = disposal_on(now, case.service_task, retention_override)
     session.flush()
     # The decision grants nothing on a closed case, so the seals that match it are none at
     # all: whatever the memberships' ends left (e.g. a seal on a basis that outlived its

@@ -42,6 +42,7 @@ from app.models import (
     OrgKind,
     Phase,
     ResponsibleWorker,
+    ServiceTask,
     User,
     WorkTaskReason,
 )
@@ -153,6 +154,7 @@ class NewClient:
     identity_code: str | None
     prison_id: uuid.UUID | None = None
     conditional_release: date | None = None
+    service_task: ServiceTask = ServiceTask.ADULT_SOCIAL_WORK
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,17 @@ def record_intake_work_task(
     return record_work_task(session, gate, actor, case, reason)
 
 
-def open_case(session: Session, client: Client, county_id: uuid.UUID) -> Case:
-    """A new case in phase NOTIFIED for a known client whose newest case is closed."""
-    case = Case(client_id=client.id, county_id=county_id, phase=Phase.NOTIFIED)
+def open_case(
+    session: Session,
+    client: Client,
+    county_id: uuid.UUID,
+    service_task: ServiceTask = ServiceTask.ADULT_SOCIAL_WORK,
+) -> Case:
+    """A new case in phase NOTIFIED for a known client whose newest case is closed, in the
+    service task the worker chose (it sets the retention period once the case closes)."""
+    case = Case(
+        client_id=client.id, county_id=county_id, phase=Phase.NOTIFIED, service_task=service_task
+    )
     session.add(case)
     session.flush()
     return case
@@ -233,6 +243,7 @@ def create_client(
         phase=Phase.NOTIFIED,
         prison_id=new.prison_id,
         conditional_release=new.conditional_release,
+        service_task=new.service_task,
     )
     session.add(case)
     session.flush()

@@ -85,18 +85,27 @@ def _clients_with_stale_seals(session: Session, now: datetime) -> set[uuid.UUID]
 
 
 def _dispose_past_retention(session: Session, now: datetime, override: int | None) -> int:
-    """Crypto-shred the cases whose disposal day (``disposal_on``) has come."""
+    """Crypto-shred the cases whose disposal day has come: the day stored when the case
+    closed (``Case.disposal_on``), or for a case closed before that was stored, the day its
+    service task and close day give (``disposal_on``)."""
     today = helsinki_day(now)
+    due = list(
+        session.scalars(
+            select(Case).where(Case.disposal_on <= today, Case.disposed_at.is_(None))
+        ).all()
+    )
     shortest = min(RETENTION_YEARS.values()) if override is None else override
     # A cheap bound first (n calendar years are at least 365·n days; two days spare for
     # the time of day and daylight saving); the exact day per service task is checked below.
     bound = now - timedelta(days=365 * shortest - 2)
-    candidates = session.scalars(
-        select(Case).where(Case.closed_at <= bound, Case.disposed_at.is_(None))
+    unstored = session.scalars(
+        select(Case).where(
+            Case.closed_at <= bound, Case.disposal_on.is_(None), Case.disposed_at.is_(None)
+        )
     ).all()
-    due = [
+    due += [
         case
-        for case in candidates
+        for case in unstored
         if case.closed_at is not None
         and disposal_on(case.closed_at, case.service_task, override) <= today
     ]

@@ -34,7 +34,8 @@ class Phase(enum.StrEnum):
 
 
 class ServiceTask(enum.StrEnum):
-    """The service task a case belongs to; it sets the retention period after closing."""
+    """The service task (palvelutehtävä) a case belongs to, chosen at intake and confirmed
+    when closing; it sets the retention period after closing (``app.maintenance.retention``)."""
 
     ADULT_SOCIAL_WORK = "adult_social_work"
     SUBSTANCE_ABUSE = "substance_abuse"
@@ -82,6 +83,9 @@ class Case(Base):
     probation_end: Mapped[date | None]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The first Helsinki day past retention, set when the case closes from its service task
+    # (``app.maintenance.retention``); ``flask maintenance run`` disposes of the case then.
+    disposal_on: Mapped[date | None] = mapped_column(index=True)
     disposed_at: Mapped[datetime | None]  # retention over: data keys destroyed
 
     client: Mapped[Client] = relationship(lazy="raise")

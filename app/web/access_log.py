@@ -151,12 +151,18 @@ class GroupLine:
 
 
 def describe_grouped(
-    page: GroupedLogPage, reader: Actor, purpose: Purpose = Purpose.OWN_DATA
+    page: GroupedLogPage,
+    reader: Actor,
+    purpose: Purpose = Purpose.OWN_DATA,
+    *,
+    names_and_times: bool | None = None,
 ) -> list[LogLine | GroupLine]:
     """A grouped page (``grouped_log_page``) in plain words: its single entries as
-    ``describe`` says them, each group of name-only looks in one line."""
+    ``describe`` says them, each group of name-only looks in one line. ``names_and_times``
+    (a county's setting for log requests' answers) overrides the settings' staff names and
+    exact times."""
     names = _person_names(page.explained, reader, purpose)
-    singles = iter(_lines(page.explained, names, reader))
+    singles = iter(_lines(page.explained, names, reader, names_and_times))
     return [
         _group_line(row, page.explained, names, reader)
         if isinstance(row, NameLooks)
@@ -210,17 +216,22 @@ def _group_line(
     )
 
 
-def _lines(page: LogPage, names: dict[uuid.UUID, str | None], reader: Actor) -> list[LogLine]:
+def _lines(
+    page: LogPage,
+    names: dict[uuid.UUID, str | None],
+    reader: Actor,
+    names_and_times: bool | None = None,
+) -> list[LogLine]:
     settings = _settings()
+    staff_names = settings.log_show_staff_names if names_and_times is None else names_and_times
+    exact = settings.log_show_exact_times if names_and_times is None else names_and_times
     return [
-        _line(described, reader, settings)
-        for described in describe_entries(
-            page, names, show_staff_names=settings.log_show_staff_names
-        )
+        _line(described, reader, exact)
+        for described in describe_entries(page, names, show_staff_names=staff_names)
     ]
 
 
-def _line(d: DescribedEntry, reader: Actor, settings: Settings) -> LogLine:
+def _line(d: DescribedEntry, reader: Actor, exact_times: bool) -> LogLine:
     entry = d.entry
     organisation = d.who.name or ""
     staff_name = d.staff_name
@@ -260,7 +271,7 @@ def _line(d: DescribedEntry, reader: Actor, settings: Settings) -> LogLine:
         basis = str(ALLOWED_WITHOUT_BASIS.get(d.reason, "–")) if d.reason else "–"
     return LogLine(
         entry_id=entry.id,
-        when=_when(entry.at, settings),
+        when=_when(entry.at, exact_times),
         organisation=organisation,
         role=role_text,
         staff_name=staff_name,
@@ -292,7 +303,7 @@ def _scope_label(d: DescribedEntry) -> str:
     return d.entry.scope
 
 
-def _when(at: datetime, settings: Settings) -> str:
+def _when(at: datetime, exact: bool) -> str:
     # Flask-Babel's format_date and format_datetime are unannotated; they return str.
-    when: str = format_datetime(at, "short") if settings.log_show_exact_times else format_date(at)
+    when: str = format_datetime(at, "short") if exact else format_date(at)
     return when

@@ -150,6 +150,7 @@ def test_maintenance_shreds_cases_past_retention_and_is_idempotent(demo_app: Fla
         closed = db.session.scalars(select(Case).where(Case.closed_at.is_not(None))).first()
         assert closed is not None
         closed.closed_at = utcnow() - timedelta(days=365 * 11)
+        closed.disposal_on = (utcnow() - timedelta(days=1)).date()  # stored when it closed
         db.session.commit()
         client_id = closed.client_id
         log_rows = db.session.scalar(

@@ -26,6 +26,7 @@ from app.client_log import commands as client_log
 from app.consents import receipts
 from app.consents.commands import record_statutory_disclosure
 from app.ending import commands as ending_service
+from app.log_requests import commands as log_requests
 from app.models import Case, CaseTeamMember, NetworkMember, Organisation, OrgKind, Role
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
@@ -48,7 +49,11 @@ from tests.integration.test_person_access import make_world, today
 
 NOTICE = "The case is closed, so nothing can be recorded or changed here."
 # Pages to print, outside the client record's frame.
-PRINT_PAGES = {"caseworker.consent_receipt", "caseworker.plan_print"}
+PRINT_PAGES = {
+    "caseworker.consent_receipt",
+    "caseworker.log_request_document",
+    "caseworker.plan_print",
+}
 # Pages that only read, open or closed.
 READING_PAGES = PRINT_PAGES | {
     "caseworker.assessment_version",
@@ -91,7 +96,7 @@ CLOSED_STATUS = {"caseworker.plan_view_as": 400}
 NOT_A_CHANGE = {"caseworker.record_work_task"}
 # Answering the client about their data is not a change of the case either: a closed case's
 # open question keeps its answer form (tests/integration/test_log_queries_worker.py).
-STILL_ANSWERED = {"caseworker.log_query"}
+STILL_ANSWERED = {"caseworker.log_query", "caseworker.log_requests", "caseworker.log_request"}
 FORM_TAG = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
 
 
@@ -224,6 +229,7 @@ def build_world(db: Session) -> World:
         valid_from=today(),
         valid_until=None,
     )
+    log_request = log_requests.start_request(db, gate, w.actor, case=w.case, language="fi")
     db.commit()
     return World(
         w,
@@ -238,6 +244,7 @@ def build_world(db: Session) -> World:
             "code_id": code.code.id,
             "receipt_id": receipt.id,
             "query_id": query.id,
+            "log_request_id": log_request.id,
             "item_id": item.id,
             "update_id": update.id,
             "disclosure_id": disclosure.id,

@@ -249,6 +249,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/dashboard/consents",
         "/caseworker/dashboard/log-queries",
         *(f"/caseworker/dashboard/consent-changes?kind={k}" for k in ConsentChange),
+        "/caseworker/dashboard/log-requests",
         "/caseworker/intake",
         "/caseworker/transfers",
     }

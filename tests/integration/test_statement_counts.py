@@ -75,9 +75,12 @@ def grow(db: Session, world: World, clients: int) -> None:
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
     "partner's home": ("partner", "/partner/", 13),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
-    # 12: the count of county transfers waiting for the county's answer (one query), and one
-    # for the consent changes (withdrawals, re-confirmations, open notices).
-    "caseworker's dashboard": ("worker", "/caseworker/", 12),
+    # 13: the count of county transfers waiting for the county's answer (one query), one
+    # for the consent changes (withdrawals, re-confirmations, open notices), and one for the
+    # clients' log requests waiting for the worker and how many are overdue.
+    "caseworker's dashboard": ("worker", "/caseworker/", 13),
+    # The session, the count, the page's rows, the clients' names (one gate read: 2).
+    "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).
@@ -90,6 +93,9 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "administrator's organisations": ("admin", "/admin/organisations", 3),
     "administrator's staff accounts": ("admin", "/admin/users", 3),
     "administrator's clients' sign-ins": ("admin", "/admin/clients", 3),
+    # The session, the count, the page's rows (county named in a join).
+    "administrator's upcoming disposals": ("admin", "/admin/disposals", 3),
+    "administrator's county settings": ("admin", "/admin/settings", 3),
 }
 
 

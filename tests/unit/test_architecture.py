@@ -138,6 +138,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "fhir",
         "information_texts",
         "intake",
+        "log_requests",
         "maintenance",
         "network",
         "outbox",

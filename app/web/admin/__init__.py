@@ -6,6 +6,8 @@ bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admi
 
 from app.web.admin import (  # noqa: E402, F401  (registers the routes)
     clients,
+    county_settings,
+    disposals,
     information_texts,
     organisations,
     team_lead,

@@ -13,6 +13,7 @@ from app.web.caseworker import (  # noqa: E402, F401
     ending,
     intake,
     log_queries,
+    log_requests,
     network,
     person_access,
     plan,

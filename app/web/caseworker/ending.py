@@ -24,6 +24,7 @@ from app.ending.queries import EndingView, read_ending, warnings_of_closing
 from app.ending.rules import CloseWarning, CloseWarnings
 from app.extensions import db_session
 from app.i18n import helsinki_today
+from app.labels import SERVICE_TASKS
 from app.models import NetworkMember, Role, ServiceTask
 from app.models.parallel_plan import ParallelPlan
 from app.network.queries import read_network
@@ -33,10 +34,10 @@ from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.caseworker.ending_forms import (
     KEEP,
-    SERVICE_TASKS,
     YES,
     CloseCaseForm,
     ServiceEndingForm,
+    chosen_service_task,
 )
 from app.web.forms import flash_refusal, refusals_shown_on
 from consent.base import utcnow
@@ -224,7 +225,9 @@ def ending_close(page: ClientPage) -> Page | Response:
         return _closed(page)
     view = _view(page)
     warned = warnings_of_closing(db_session(), page.case, helsinki_today())
-    form = CloseCaseForm()
+    form = CloseCaseForm(
+        data=None if request.method == "POST" else {"service_task": page.case.service_task.value}
+    )
     form.end_with_case.choices = [
         (str(row.member.id), row.label) for row in view.open_services if row.member
     ]
@@ -242,6 +245,8 @@ def ending_close(page: ClientPage) -> Page | Response:
                         summary=form.summary.data or "",
                         end_with_case=_uuids(form.end_with_case.data or []),
                         early_reason=form.early_reason.data,
+                        service_task=chosen_service_task(form.service_task),
+                        retention_override=_retention_override(),
                     )
                 except ending_commands.ServicesStillOpen as still_open:
                     # The refusal names the members by id; the page names them as it lists them.

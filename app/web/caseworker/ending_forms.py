@@ -12,12 +12,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.ending.commands import TEXT_MAX
 from app.i18n import helsinki_today
+from app.labels import SERVICE_TASKS
 from app.models import ServiceTask
 
-SERVICE_TASKS = {
-    ServiceTask.ADULT_SOCIAL_WORK: _l("Social work for working-age adults"),
-    ServiceTask.SUBSTANCE_ABUSE: _l("Substance-abuse work"),
-}
 END, KEEP = "end", "keep"
 YES, NO = "yes", "no"
 
@@ -110,7 +107,29 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def service_task_field(description: Any) -> RadioField:
+    """The service task (palvelutehtävä) of a case: it sets the retention period."""
+    return RadioField(
+        _l("Service task"),
+        description=description,
+        choices=[SelectChoice(task.value, label) for task, label in SERVICE_TASKS.items()],
+        default=ServiceTask.ADULT_SOCIAL_WORK.value,
+        validators=[Optional()],  # not sent: the case's own (closing) or the default (intake)
+    )
+
+
+def chosen_service_task(field: RadioField) -> ServiceTask | None:
+    """The service task chosen in a ``service_task_field``, or None when none was sent."""
+    return ServiceTask(field.data) if field.data else None
+
+
 class CloseCaseForm(FlaskForm):
+    service_task = service_task_field(
+        _l(
+            "The service task the case belonged to. It sets how long the records are kept "
+            "after closing (Client Data Act 703/2023, annex)."
+        )
+    )
     summary = _text(
         _l("Reason for closing and a summary"),
         _l(

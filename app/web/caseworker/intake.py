@@ -28,7 +28,7 @@ from app.i18n import HELSINKI, helsinki_today
 from app.intake import commands as intake_commands
 from app.intake import queries as intake_queries
 from app.intake.search import client_with_identity_code, search_clients
-from app.models import Case, Client, Organisation, OrgKind, Role, User
+from app.models import Case, Client, Organisation, OrgKind, Role, ServiceTask, User
 from app.models.intake import (
     Channel,
     Notification,
@@ -40,6 +40,7 @@ from app.refusals import Conflict
 from app.security import allow, current_actor, current_keyring, gate
 from app.web.caseworker import bp
 from app.web.caseworker.context import list_names
+from app.web.caseworker.ending_forms import chosen_service_task
 from app.web.caseworker.intake_forms import (
     CHANNELS,
     NOTIFIER_KINDS,
@@ -315,6 +316,11 @@ def _work_task_reason(form: NotificationForm) -> str:
     )
 
 
+def _service_task(form: NotificationForm) -> ServiceTask:
+    """The service task of a case this notification opens (social work for adults unless said)."""
+    return chosen_service_task(form.service_task) or ServiceTask.ADULT_SOCIAL_WORK
+
+
 def _save(form: NotificationForm, chosen: tuple[Client, Case] | None) -> None:
     actor = current_actor()
     reason = _work_task_reason(form)
@@ -330,13 +336,19 @@ def _save(form: NotificationForm, chosen: tuple[Client, Case] | None) -> None:
                 identity_code=code,
                 prison_id=_optional_uuid(form.prison_id.data),
                 conditional_release=form.conditional_release.data,
+                service_task=_service_task(form),
             ),
             work_task_reason=reason,
         )
     else:
         client, case = chosen
         if case.closed_at is not None:  # a new notification opens a new case
-            case = intake_commands.open_case(db_session(), client, _county_id())
+            case = intake_commands.open_case(
+                db_session(),
+                client,
+                _county_id(),
+                _service_task(form),
+            )
     intake_commands.record_notification(
         db_session(),
         gate(),

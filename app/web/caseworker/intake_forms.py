@@ -24,6 +24,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.i18n import HELSINKI, helsinki_today
 from app.intake import identity_code
 from app.models.intake import Channel, NotificationPath, NotificationStatus, NotifierKind
+from app.web.caseworker.ending_forms import service_task_field
 
 NOTIFIER_KINDS = {
     NotifierKind.CLIENT: _l("The client"),
@@ -93,6 +94,12 @@ class NotificationForm(FlaskForm):
         _l("Expected conditional release (optional)"), validators=[Optional()]
     )
 
+    service_task = service_task_field(
+        _l(
+            "Used when this notification opens a new case. It sets how long the records are "
+            "kept after the case closes."
+        )
+    )
     notifier_kind = RadioField(
         _l("Who made the contact"),
         choices=_choices(NOTIFIER_KINDS),

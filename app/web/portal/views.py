@@ -63,6 +63,7 @@ MENU = (
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consent receipts")),
     ("portal.log", _l("Who has looked at my information")),
+    ("portal.log_requests", _l("Ask for my log")),
     ("auth.account", _l("My sign-ins")),
 )
 
