@@ -1,16 +1,16 @@
 """The client's log requests and counties' settings (``log_requests``, ``county_settings``);
 a closed case's disposal day (``cases.disposal_on``).
 
-Revision ID: logrequest
-Revises: 0012_county_transfers
+Revision ID: 0018_log_requests
+Revises: 0017_outbox
 Create Date: 2026-12-21
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "logrequest"
-down_revision = "0012_county_transfers"
+revision = "0018_log_requests"
+down_revision = "0017_outbox"
 branch_labels = None
 depends_on = None
 
