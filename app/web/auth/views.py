@@ -13,6 +13,7 @@ from app import security_log
 from app.accounts.commands import record_sign_in, verify_credentials
 from app.extensions import db_session
 from app.i18n import SESSION_KEY
+from app.maintenance.retention import RETENTION_YEARS, retention_years_of
 from app.models import User
 from app.rate_limits import count_failure
 from app.second_factor.commands import begin_challenge
@@ -162,7 +163,8 @@ def accessibility() -> str:
 @bp.route("/privacy")
 @public
 def privacy() -> str:
-    """The privacy notice (GDPR Art 13 and 14), with the controller's details from settings."""
-    return render_template(
-        "auth/privacy.html", settings=current_app.extensions["tukiverkko.settings"]
-    )
+    """The privacy notice (GDPR Art 13 and 14), with the controller's details from settings
+    and the retention period of the service tasks this service records (the longest)."""
+    settings = current_app.extensions["tukiverkko.settings"]
+    years = max(retention_years_of(task, settings.retention_years) for task in RETENTION_YEARS)
+    return render_template("auth/privacy.html", settings=settings, retention_years=years)
