@@ -112,6 +112,9 @@ class Settings:
     # syslog target for each line ("/dev/log", or "host:port" over UDP).
     checkpoint_file: Path | None = None
     checkpoint_syslog: str | None = None
+    # Statistics (``app.statistics.disclosure``): a count under this is shown as "< 5", a
+    # median or share only over at least this many clients.
+    statistics_threshold: int = 5
 
     @property
     def checkpoints_path(self) -> Path:
@@ -217,6 +220,8 @@ class Settings:
             )
         if self.proxy_count < 0:
             raise ConfigError("TUKIVERKKO_PROXY_COUNT must be 0 or more")
+        if self.statistics_threshold < 3:
+            raise ConfigError("statistics_threshold must be 3 or more")
         for name in RATE_LIMITS:
             try:
                 parse_many(getattr(self, name))

@@ -69,7 +69,7 @@ def reader_system(published: Published) -> tuple[System, dict[tuple[str, str], i
     return System(len(unknown), equations, lower, upper), index
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(populations(), st.integers(2, 6))
 def test_no_suppressed_count_can_be_recomputed(events: list[tuple[str, int]], t: int) -> None:
     table = table_of(events)
