@@ -6,13 +6,14 @@ system). No total over rows is published. The rules:
 
 - a count under the threshold (``Settings.statistics_threshold``, 5 by default), zero
   included, is shown as "< 5" (primary suppression); a reader then knows it lies in 0..4;
-- complementary suppression: as long as arithmetic on what is published (every row and
-  column sum, with the bounds a reader knows: 0..4 for "< 5", at least 5 for a hidden
-  count) narrows a "< 5" cell to less than 0..4, or pins any hidden count to a range
-  narrower than the threshold, one more published count of its row is hidden (the
-  smallest). The check is exact (``reader_range``), so what is published never lets a
-  reader recompute a hidden count, across quarters and year too (the property test checks
-  it with a general linear-programming reader, ``tests/disclosure_reader.py``);
+- complementary suppression: as long as arithmetic on what is published (each row's
+  sum, with the bounds a reader knows: 0..4 for "< 5", at least 5 for a hidden count)
+  narrows a "< 5" cell to less than 0..4, or pins any hidden count to a range narrower
+  than the threshold, one more published count of its row is hidden (the smallest that
+  makes the row safe, else the smallest). The check is exact (``reader_range``), so what
+  is published never lets a reader recompute a hidden count, across quarters and year
+  (the property test checks it with a general linear-programming reader,
+  ``tests/disclosure_reader.py``);
 - a share is shown only when neither its numerator, nor its denominator, nor their
   difference is under the threshold, and rounded to 5 percentage points when the
   denominator is under 100 (to the whole point otherwise);
@@ -156,7 +157,17 @@ def protect(table: CountTable, threshold: int = DEFAULT_THRESHOLD) -> Published:
             candidates = [i for i in range(len(values)) if i not in hidden]
             if not candidates:
                 break
-            hidden.add(min(candidates, key=lambda i: (values[i], i)))
+            candidates.sort(key=lambda i: (values[i], i))
+            hidden.add(
+                next(
+                    (
+                        i
+                        for i in candidates
+                        if _failing(values, hidden | {i}, primary, threshold) is None
+                    ),
+                    candidates[0],
+                )
+            )
         for i, column in enumerate(columns):
             cells[(row, column)] = (
                 Cell(Shown.SMALL, None)

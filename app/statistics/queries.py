@@ -95,7 +95,7 @@ def report(
     threshold: int,
     worker_id: uuid.UUID | None = None,
 ) -> Report:
-    """Every indicator of ``year`` for the scope, protected: nine statements, for any size."""
+    """Every indicator of ``year`` for the scope, protected: ten statements, for any size."""
     scope = _scope(county_id, worker_id)
     cases = session.execute(
         select(Case.id, Case.probation_start, Case.conditional_release, Case.closed_at).where(
@@ -138,7 +138,7 @@ def report(
         )
     ):
         if changed_at is not None and task is not None:
-            done[case_id].append((task, changed_at.date()))
+            done[case_id].append((task, rules.local_day(changed_at)))
     reviews: dict[uuid.UUID, list[tuple[date, date | None]]] = defaultdict(list)
     for case_id, held_on, next_on in session.execute(
         select(PlanReview.case_id, PlanReview.held_on, PlanReview.next_review_on).where(
@@ -168,9 +168,9 @@ def report(
         day = _release_day(probation_start, conditional, today)
         if day is not None:
             release_days[case_id] = day
-    rules.tally((d.date() for d in notified.values()), year, funnel, "notified")
+    rules.tally((rules.local_day(d) for d in notified.values()), year, funnel, "notified")
     rules.tally(assessed.values(), year, funnel, "assessed")
-    rules.tally((d.date() for d in networked.values()), year, funnel, "network")
+    rules.tally((rules.local_day(d) for d in networked.values()), year, funnel, "network")
     with_services = [
         day
         for case_id, day in release_days.items()
@@ -183,7 +183,7 @@ def report(
         funnel,
         "reviewed",
     )
-    closed_days = [closed_at.date() if closed_at else None for *_, closed_at in cases]
+    closed_days = [rules.local_day(closed_at) if closed_at else None for *_, closed_at in cases]
     rules.tally(closed_days, year, funnel, "closed")
     for case_id, day in release_days.items():
         if day.year != year:
@@ -226,7 +226,7 @@ def report(
             rules.DURATIONS[0],
             _spread(
                 rules.durations_by_quarter(
-                    ((notified[c].date(), assessed.get(c)) for c in notified), year
+                    ((rules.local_day(notified[c]), assessed.get(c)) for c in notified), year
                 ),
                 all_columns,
                 threshold,
@@ -236,7 +236,7 @@ def report(
             rules.DURATIONS[1],
             _spread(
                 rules.durations_by_quarter(
-                    ((notified[c].date(), workers.get(c)) for c in notified), year
+                    ((rules.local_day(notified[c]), workers.get(c)) for c in notified), year
                 ),
                 all_columns,
                 threshold,
@@ -249,7 +249,7 @@ def report(
         return started is not None and started < release_days[c]
 
     def network_before(c: uuid.UUID) -> bool:
-        return c in networked and networked[c].date() < release_days[c]
+        return c in networked and rules.local_day(networked[c]) < release_days[c]
 
     before = {"assessed_before_release": assessed_before, "network_before_release": network_before}
     shares = tuple(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from app.models.release import ReleaseTask
 from app.refusals import N_
@@ -169,6 +170,14 @@ ENDINGS = (
 )
 
 NETWORK_NOTE = N_("Network members who joined a network in the quarter, by kind.")
+
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def local_day(moment: datetime) -> date:
+    """The Finnish calendar day of a stored (UTC) moment: what a quarter counts."""
+    return moment.astimezone(HELSINKI).date()
 
 
 def quarter_of(day: date) -> int:
