@@ -28,6 +28,7 @@ from app.models.review import GoalProgress, PlanReview, ReviewGoal
 from app.statistics import rules
 from app.statistics.disclosure import CountTable, Published, protect, quartiles, share
 from app.statistics.rules import Indicator
+from consent.models import Consent, ConsentState, StatutoryDisclosure
 
 PAST_NETWORK = ("release", "follow_up", "ending", "closed")
 
@@ -95,7 +96,7 @@ def report(
     threshold: int,
     worker_id: uuid.UUID | None = None,
 ) -> Report:
-    """Every indicator of ``year`` for the scope, protected: ten statements, for any size."""
+    """Every indicator of ``year`` for the scope, protected: twelve statements, for any size."""
     scope = _scope(county_id, worker_id)
     cases = session.execute(
         select(Case.id, Case.probation_start, Case.conditional_release, Case.closed_at).where(
@@ -157,6 +158,14 @@ def report(
     endings = session.scalars(
         select(ServiceEnding.ended_on).where(ServiceEnding.case_id.in_(scope))
     ).all()
+    consents = session.execute(
+        select(Consent.recorded_at, Consent.supersedes_id, Consent.state, Consent.ended_at).where(
+            Consent.case_id.in_(scope)
+        )
+    ).all()
+    disclosures = session.scalars(
+        select(StatutoryDisclosure.decided_at).where(StatutoryDisclosure.case_id.in_(scope))
+    ).all()
 
     columns = rules.quarters(year)
     funnel: dict[tuple[str, str], int] = {}
@@ -205,6 +214,15 @@ def report(
             rules.tally([held_on], year, review_counts, "goals_achieved")
         elif progress is GoalProgress.IN_PROGRESS:
             rules.tally([held_on], year, review_counts, "goals_in_progress")
+    consent_counts: dict[tuple[str, str], int] = {}
+    for recorded_at, supersedes_id, state, ended_at in consents:
+        given = "consents_granted" if supersedes_id is None else "consents_amended"
+        rules.tally([rules.local_day(recorded_at)], year, consent_counts, given)
+        if state is ConsentState.REVOKED and ended_at is not None:
+            rules.tally([rules.local_day(ended_at)], year, consent_counts, "consents_withdrawn")
+    rules.tally(
+        (rules.local_day(d) for d in disclosures), year, consent_counts, "statutory_disclosures"
+    )
     composition: dict[tuple[str, str], int] = {}
     for kind, starts_on in members:
         rules.tally([starts_on], year, composition, kind.value)
@@ -275,6 +293,7 @@ def report(
             section("release", rules.RELEASE_OUTCOMES, outcomes),
             section("reviews", rules.REVIEWS, review_counts),
             section("network", kinds, composition),
+            section("consents", rules.CONSENTS, consent_counts),
             section("endings", rules.ENDINGS, ending_counts),
         ),
         spreads,

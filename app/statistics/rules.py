@@ -169,6 +169,29 @@ ENDINGS = (
     _i("closed_cases", N_("Cases closed"), N_("Cases closed in the quarter.")),
 )
 
+CONSENTS = (
+    _i(
+        "consents_granted",
+        N_("Consents granted"),
+        N_("Consents the client gave in the quarter (amendments not counted)."),
+    ),
+    _i(
+        "consents_amended",
+        N_("Consents amended"),
+        N_("Consents the client changed in the quarter (narrowed or widened)."),
+    ),
+    _i(
+        "consents_withdrawn",
+        N_("Consents withdrawn"),
+        N_("Consents the client withdrew in the quarter."),
+    ),
+    _i(
+        "statutory_disclosures",
+        N_("Statutory disclosures"),
+        N_("Disclosures decided in the quarter under a statutory duty, without consent."),
+    ),
+)
+
 NETWORK_NOTE = N_("Network members who joined a network in the quarter, by kind.")
 
 
