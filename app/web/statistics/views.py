@@ -74,6 +74,46 @@ def funnel_bars(data: Report) -> list[Bar]:
     ]
 
 
+@dataclass(frozen=True)
+class Group:
+    """One indicator's quarterly bars in a chart (``y``: where its heading line is)."""
+
+    key: str
+    y: int
+    bars: list[Bar]
+
+
+QUARTER_BAR = 14
+
+
+def quarterly_groups(data: Report, key: str) -> list[Group]:
+    """A section's indicators by quarter, bars scaled to the largest shown count."""
+    section = next(s for s in data.sections if s.key == key)
+    quarters = section.table.columns[:-1]
+    cells = {(i.key, q): section.table.cell(i.key, q) for i in section.indicators for q in quarters}
+    largest = max((c.value or 0 for c in cells.values() if c.shown is Shown.VALUE), default=0)
+    step = QUARTER_BAR + 4
+    height = 20 + len(quarters) * step
+    return [
+        Group(
+            indicator.key,
+            k * height,
+            [
+                Bar(
+                    quarter,
+                    cells[(indicator.key, quarter)].text(data.threshold),
+                    (cells[(indicator.key, quarter)].value or 0) * CHART_WIDTH // largest
+                    if largest and cells[(indicator.key, quarter)].shown is Shown.VALUE
+                    else 0,
+                    k * height + 20 + n * step,
+                )
+                for n, quarter in enumerate(quarters)
+            ],
+        )
+        for k, indicator in enumerate(section.indicators)
+    ]
+
+
 @bp.route("/")
 @allow(*READERS)
 def home() -> str:
@@ -82,6 +122,8 @@ def home() -> str:
         "statistics/home.html",
         report=data,
         bars=funnel_bars(data),
+        outcome_groups=quarterly_groups(data, "release"),
+        quarter_bar=QUARTER_BAR,
         chart_width=CHART_WIDTH,
         bar_height=BAR_HEIGHT,
         caseload=current_user.role is Role.CASEWORKER,
