@@ -9,11 +9,14 @@ force, then set on tables the disclosure rules protect, built from small populat
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.models.release import ReleaseTask
+from app.statistics import rules
 from app.statistics.disclosure import YEAR, CountTable, Published, Shown, protect, quartiles, share
 from tests.disclosure_reader import System, feasible_range
 
@@ -146,3 +149,25 @@ def test_quartiles_need_enough_clients() -> None:
     assert quartiles([1, 2, 3, 4]) is None
     assert quartiles([1, 2, 3, 4, 5]) == (2.0, 3.0, 4.0)
     assert quartiles([1, 2, 3], threshold=3) == (1.5, 2.0, 2.5)
+
+
+def test_indicator_rules_count_quarters_days_and_outcomes() -> None:
+    counts: dict[tuple[str, str], int] = {}
+    rules.tally([date(2026, 3, 31), date(2026, 4, 1), date(2025, 12, 31), None], 2026, counts, "n")
+    assert counts == {("n", "2026-Q1"): 1, ("n", "2026-Q2"): 1}
+    days = rules.durations_by_quarter(
+        [(date(2026, 1, 1), date(2026, 1, 11)), (date(2026, 5, 1), date(2026, 4, 1))], 2026
+    )
+    assert days == {"2026-Q1": [10], "year": [10]}  # an end before its start is not counted
+    assert rules.outcome_met("health", frozenset({ReleaseTask.SUBSTANCE_SERVICES}))
+    assert not rules.outcome_met("identity_bank", frozenset({ReleaseTask.IDENTITY_CARD}))
+    reviews = [
+        (date(2026, 3, 1), date(2026, 6, 1)),
+        (date(2026, 1, 1), date(2026, 3, 1)),
+        (date(2026, 6, 2), None),
+    ]
+    assert list(rules.reviews_on_time(reviews)) == [
+        (date(2026, 1, 1), None),
+        (date(2026, 3, 1), True),
+        (date(2026, 6, 2), False),
+    ]
