@@ -20,7 +20,9 @@ def test_a_manager_reads_the_county_statistics(
     page = new_page()
     sign_in(page, MANAGER)
     expect(page).to_have_url(live_server + "/statistics/")
-    expect(page.locator("main svg[role=img] title")).to_have_count(2)  # funnel, release day
+    expect(page.locator("main svg[role=img] title")).to_have_count(
+        3
+    )  # funnel, release day, days to assessment
     expect(page.locator("#funnel-desc")).not_to_be_empty()
     expect(page.locator("#release-desc")).to_contain_text("< 5")
     expect(page.locator("main table.list").first).to_be_visible()

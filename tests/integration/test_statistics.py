@@ -86,7 +86,7 @@ def test_managers_see_their_county_suppressed_and_no_client(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert NAME not in html and "/caseworker/clients/" not in html
-    assert html.count("<svg") == 2 and "Statistics of the county" in html
+    assert html.count("<svg") == 3 and "Statistics of the county" in html
     assert "Release-day outcomes by quarter" in html
     assert "&lt; 5" in html  # the third quarter's two releases
     data = report(db, county.id, year, today, 5)

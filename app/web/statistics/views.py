@@ -114,6 +114,36 @@ def quarterly_groups(data: Report, key: str) -> list[Group]:
     ]
 
 
+@dataclass(frozen=True)
+class Box:
+    """One column's quartiles drawn as a box (``low``..``high``) with the median's line."""
+
+    label: str
+    y: int
+    low: int
+    median: int
+    high: int
+    shown: bool
+
+
+def assessment_boxes(data: Report) -> list[Box]:
+    """Days to assessment by quarter and year, scaled to the largest upper quartile shown."""
+    spread = data.spreads[0].by_column
+    largest = max((q[2] for q in spread.values() if q is not None), default=0.0) or 1.0
+
+    def x(days: float) -> int:
+        return int(days * CHART_WIDTH / largest)
+
+    step = QUARTER_BAR + 10
+    boxes = []
+    for k, (column, q) in enumerate(spread.items()):
+        if q is None:
+            boxes.append(Box(column, k * step, 0, 0, 0, False))
+        else:
+            boxes.append(Box(column, k * step, x(q[0]), x(q[1]), x(q[2]), True))
+    return boxes
+
+
 @bp.route("/")
 @allow(*READERS)
 def home() -> str:
@@ -124,6 +154,7 @@ def home() -> str:
         bars=funnel_bars(data),
         outcome_groups=quarterly_groups(data, "release"),
         quarter_bar=QUARTER_BAR,
+        boxes=assessment_boxes(data),
         chart_width=CHART_WIDTH,
         bar_height=BAR_HEIGHT,
         caseload=current_user.role is Role.CASEWORKER,
