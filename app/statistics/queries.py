@@ -21,8 +21,10 @@ from app.models import Case, CaseTeamMember, NetworkMember
 from app.models.assessment import Assessment
 from app.models.case import PhaseChange, ResponsibleWorker
 from app.models.ending import ServiceEnding
+from app.models.flows import FlowAgreement
 from app.models.intake import Notification
 from app.models.network import MemberKind
+from app.models.partner import PartnerUpdate
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.models.review import GoalProgress, PlanReview, ReviewGoal
 from app.statistics import rules
@@ -96,7 +98,7 @@ def report(
     threshold: int,
     worker_id: uuid.UUID | None = None,
 ) -> Report:
-    """Every indicator of ``year`` for the scope, protected: twelve statements, for any size."""
+    """Every indicator of ``year`` for the scope, protected: fourteen statements, for any size."""
     scope = _scope(county_id, worker_id)
     cases = session.execute(
         select(Case.id, Case.probation_start, Case.conditional_release, Case.closed_at).where(
@@ -166,6 +168,12 @@ def report(
     disclosures = session.scalars(
         select(StatutoryDisclosure.decided_at).where(StatutoryDisclosure.case_id.in_(scope))
     ).all()
+    flows = session.scalars(
+        select(FlowAgreement.recorded_at).where(FlowAgreement.case_id.in_(scope))
+    ).all()
+    updates = session.scalars(
+        select(PartnerUpdate.created_at).where(PartnerUpdate.case_id.in_(scope))
+    ).all()
 
     columns = rules.quarters(year)
     funnel: dict[tuple[str, str], int] = {}
@@ -223,6 +231,8 @@ def report(
     rules.tally(
         (rules.local_day(d) for d in disclosures), year, consent_counts, "statutory_disclosures"
     )
+    rules.tally((rules.local_day(d) for d in flows), year, consent_counts, "flows_agreed")
+    rules.tally((rules.local_day(d) for d in updates), year, consent_counts, "partner_updates")
     composition: dict[tuple[str, str], int] = {}
     for kind, starts_on in members:
         rules.tally([starts_on], year, composition, kind.value)

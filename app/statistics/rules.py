@@ -190,6 +190,16 @@ CONSENTS = (
         N_("Statutory disclosures"),
         N_("Disclosures decided in the quarter under a statutory duty, without consent."),
     ),
+    _i(
+        "flows_agreed",
+        N_("Information flows agreed"),
+        N_("Agreements in the quarter on what information passes between network members."),
+    ),
+    _i(
+        "partner_updates",
+        N_("Partner updates"),
+        N_("Updates partner organisations recorded on their work with clients in the quarter."),
+    ),
 )
 
 NETWORK_NOTE = N_("Network members who joined a network in the quarter, by kind.")
