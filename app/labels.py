@@ -69,6 +69,8 @@ ROLES = {
     Role.PARTNER: _l("Partner staff"),
     Role.CLIENT: _l("Clients"),
     Role.ADMIN: _l("Administrators"),
+    Role.MANAGER: _l("County managers"),
+    Role.ANALYST: _l("Analysts"),
 }
 
 # Why sharing with an organisation ended early, on its notice to delete copies.

@@ -569,4 +569,6 @@ def role_home(role: Role) -> str:
         Role.PARTNER: "partner.home",
         Role.CLIENT: "portal.home",
         Role.ADMIN: "admin.home",
+        Role.MANAGER: "statistics.home",
+        Role.ANALYST: "statistics.home",
     }[role]

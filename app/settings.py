@@ -143,6 +143,10 @@ class Settings:
         """Whether e-mail is configured (an SMTP server to send through)."""
         return bool(self.smtp_host)
 
+    # Statistics (``app.statistics.disclosure``): a count under this is shown as "< 5", a
+    # median or share only over at least this many clients.
+    statistics_threshold: int = 5
+
     @property
     def checkpoints_path(self) -> Path:
         """Where the access log's checkpoints are written."""
@@ -250,6 +254,8 @@ class Settings:
         if self.proxy_count < 0:
             raise ConfigError("TUKIVERKKO_PROXY_COUNT must be 0 or more")
         self._check_mail()
+        if self.statistics_threshold < 3:
+            raise ConfigError("statistics_threshold must be 3 or more")
         for name in RATE_LIMITS:
             try:
                 parse_many(getattr(self, name))

@@ -22,6 +22,8 @@ class ActorRole(enum.StrEnum):
     PERSON = "person"  # a close person or peer expert without a staff account
     CLIENT = "client"
     ADMIN = "admin"
+    MANAGER = "manager"  # statistics only: the decision refuses them everything of a client
+    ANALYST = "analyst"
     SYSTEM = "system"  # command-line operations: demo seed, maintenance
 
 

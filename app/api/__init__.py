@@ -22,5 +22,6 @@ from app.api import (  # noqa: E402, F401
     partner,
     plan,
     reference,
+    statistics,
     transfers,
 )

@@ -19,6 +19,8 @@ class Role(enum.StrEnum):
     PARTNER = "partner"  # staff of a partner organisation
     CLIENT = "client"
     ADMIN = "admin"
+    MANAGER = "manager"  # county management: the county's statistics, nothing of a client
+    ANALYST = "analyst"  # a designated analyst: the same statistics
 
     @property
     def actor_role(self) -> ActorRole:

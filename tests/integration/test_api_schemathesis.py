@@ -67,6 +67,7 @@ ROLES = {
     "caseworker": "sosiaalityo.aino",
     "partner": "rise.riikka",
     "client": "asiakas.demo1",
+    "manager": "johto.jaana",  # the county's statistics only
 }
 CHECKS = [
     not_a_server_error,

@@ -88,6 +88,8 @@ SUBJECTS: dict[str, Role | None] = {
     "partner": Role.PARTNER,  # staff of an organisation in the own client's network
     "client": Role.CLIENT,  # the own client
     "admin": Role.ADMIN,
+    "manager": Role.MANAGER,  # the own county's management: statistics only
+    "analyst": Role.ANALYST,
 }
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UNKNOWN_LINK = "this-link-was-never-issued-0123456789"
@@ -318,6 +320,8 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
     }
     if colleague_needed:
         users["colleague"] = factories.user(db, Role.CASEWORKER, db.get(Organisation, county))
+        users["manager"] = factories.user(db, Role.MANAGER, db.get(Organisation, county))
+        users["analyst"] = factories.user(db, Role.ANALYST, db.get(Organisation, county))
     # A transfer another county proposes to this one (its caseworkers answer it).
     sender = factories.county_case(db, name="Siirtyvä Sami (fictional)")
     proposal = transfers.propose_transfer(

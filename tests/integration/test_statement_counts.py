@@ -33,6 +33,7 @@ class World:
     partner: User
     client_user: User
     admin: User
+    manager: User
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def world(db: Session) -> World:
         partner=factories.user(db, Role.PARTNER, housing),
         client_user=factories.user(db, Role.CLIENT, client=record),
         admin=factories.user(db, Role.ADMIN),
+        manager=factories.user(db, Role.MANAGER, county),
     )
     grow(db, world, 2)
     return world
@@ -96,6 +98,10 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # The session, the count, the page's rows (county named in a join).
     "administrator's upcoming disposals": ("admin", "/admin/disposals", 3),
     "administrator's county settings": ("admin", "/admin/settings", 3),
+    # The session, then one statement per kind of coded fact (app.statistics.queries).
+    "county manager's statistics": ("manager", "/statistics/", 15),
+    # 16: the caseworker's menu counts the county's unassigned intake (one query).
+    "caseworker's statistics": ("worker", "/statistics/", 16),
 }
 
 
@@ -107,6 +113,7 @@ def test_every_page_runs_the_same_statements_at_any_size(
         "worker": world.worker,
         "client": world.client_user,
         "admin": world.admin,
+        "manager": world.manager,
     }
     browsers: dict[str, tuple[FlaskClient, dict[str, str]]] = {}
     for who, account in accounts.items():

@@ -149,6 +149,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "reviews",
         "second_factor",
         "staff",
+        "statistics",
         "transfer",
     ]
 

@@ -274,3 +274,15 @@ def test_unknown_case_is_denied_for_everyone_but_the_system() -> None:
     assert decide(request, None).reason is Reason.DENIED_NO_CASE
     other = CaseContext(client_id=uuid.uuid4(), county_id=COUNTY, responsible_worker_id=WORKER)
     assert decide(request, other).reason is Reason.DENIED_NO_CASE
+
+
+@pytest.mark.parametrize("role", [ActorRole.MANAGER, ActorRole.ANALYST])
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_county_managers_and_analysts_read_nothing_of_a_client(
+    role: ActorRole, purpose: Purpose
+) -> None:
+    """Statistics roles of the client's own county: every section and scope refused."""
+    actor = Actor(role, uuid.uuid4(), COUNTY)
+    for scope in [*SectionKind, *DataScope]:
+        decision = ask(actor, purpose, scope, Action.READ)
+        assert not decision.allowed and decision.reason is Reason.DENIED_ROLE

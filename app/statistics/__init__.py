@@ -1,0 +1,1 @@
+"""Outcome statistics of the model with disclosure control (issue 18)."""

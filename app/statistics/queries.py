@@ -1,0 +1,317 @@
+"""The statistics read model: coded facts in clear, a fixed number of statements for any size.
+
+Nothing encrypted is read or decrypted: only dates, phases, kinds and outcomes. Each
+statement reads one kind of fact for every case in scope (a county, or one worker's
+caseload); the indicators are counted in Python (``app.statistics.rules``) and every
+table is protected before it leaves here (``app.statistics.disclosure``). No client id or
+name leaves this module.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Case, CaseTeamMember, NetworkMember
+from app.models.assessment import Assessment
+from app.models.case import PhaseChange, ResponsibleWorker
+from app.models.ending import ServiceEnding
+from app.models.flows import FlowAgreement
+from app.models.intake import Notification
+from app.models.network import MemberKind
+from app.models.partner import PartnerUpdate
+from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.models.review import GoalProgress, PlanReview, ReviewGoal
+from app.statistics import rules
+from app.statistics.disclosure import CountTable, Published, protect, quartiles, share
+from app.statistics.rules import Indicator
+from consent.models import Consent, ConsentState, StatutoryDisclosure
+
+PAST_NETWORK = ("release", "follow_up", "ending", "closed")
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    indicators: tuple[Indicator, ...]
+    table: Published
+
+
+@dataclass(frozen=True)
+class Spread:
+    indicator: Indicator
+    by_column: dict[str, tuple[float, float, float] | None]  # quartiles, or None: too few
+
+
+@dataclass(frozen=True)
+class Shares:
+    indicator: Indicator
+    by_column: dict[str, int | None]  # percent, or None: not shown
+
+
+@dataclass(frozen=True)
+class Report:
+    year: int
+    columns: tuple[str, ...]
+    threshold: int
+    sections: tuple[Section, ...]
+    spreads: tuple[Spread, ...]
+    shares: tuple[Shares, ...]
+
+
+def _scope(county_id: uuid.UUID, worker_id: uuid.UUID | None) -> Select[uuid.UUID]:
+    """The cases counted: the county's, or those of one worker's caseload."""
+    cases = select(Case.id).where(Case.county_id == county_id)
+    if worker_id is None:
+        return cases
+    return cases.where(
+        or_(
+            Case.id.in_(
+                select(ResponsibleWorker.case_id).where(
+                    ResponsibleWorker.worker_id == worker_id, ResponsibleWorker.ends_on.is_(None)
+                )
+            ),
+            Case.id.in_(
+                select(CaseTeamMember.case_id).where(
+                    CaseTeamMember.user_id == worker_id, CaseTeamMember.removed_at.is_(None)
+                )
+            ),
+        )
+    )
+
+
+def _release_day(case_probation: date | None, conditional: date | None, today: date) -> date | None:
+    day = case_probation or conditional
+    return day if day is not None and day <= today else None
+
+
+def report(
+    session: Session,
+    county_id: uuid.UUID,
+    year: int,
+    today: date,
+    threshold: int,
+    worker_id: uuid.UUID | None = None,
+) -> Report:
+    """Every indicator of ``year`` for the scope, protected: fourteen statements, for any size."""
+    scope = _scope(county_id, worker_id)
+    cases = session.execute(
+        select(Case.id, Case.probation_start, Case.conditional_release, Case.closed_at).where(
+            Case.id.in_(scope)
+        )
+    ).all()
+    notified = dict(
+        session.execute(
+            select(Notification.case_id, func.min(Notification.received_at))
+            .where(Notification.case_id.in_(scope))
+            .group_by(Notification.case_id)
+        ).all()
+    )
+    assessed = dict(
+        session.execute(
+            select(Assessment.case_id, Assessment.started_on).where(Assessment.case_id.in_(scope))
+        ).all()
+    )
+    workers = dict(
+        session.execute(
+            select(ResponsibleWorker.case_id, func.min(ResponsibleWorker.starts_on))
+            .where(ResponsibleWorker.case_id.in_(scope))
+            .group_by(ResponsibleWorker.case_id)
+        ).all()
+    )
+    networked = dict(
+        session.execute(
+            select(PhaseChange.case_id, func.min(PhaseChange.changed_at))
+            .where(PhaseChange.case_id.in_(scope), PhaseChange.phase.in_(PAST_NETWORK))
+            .group_by(PhaseChange.case_id)
+        ).all()
+    )
+    done: dict[uuid.UUID, list[tuple[ReleaseTask, date]]] = defaultdict(list)
+    for case_id, task, changed_at in session.execute(
+        select(ChecklistItem.case_id, ChecklistItem.task, ChecklistItem.state_changed_at).where(
+            ChecklistItem.case_id.in_(scope),
+            ChecklistItem.state == ItemState.DONE,
+            ChecklistItem.task.is_not(None),
+            ChecklistItem.removed_at.is_(None),
+        )
+    ):
+        if changed_at is not None and task is not None:
+            done[case_id].append((task, rules.local_day(changed_at)))
+    reviews: dict[uuid.UUID, list[tuple[date, date | None]]] = defaultdict(list)
+    for case_id, held_on, next_on in session.execute(
+        select(PlanReview.case_id, PlanReview.held_on, PlanReview.next_review_on).where(
+            PlanReview.case_id.in_(scope)
+        )
+    ):
+        reviews[case_id].append((held_on, next_on))
+    goals = session.execute(
+        select(PlanReview.held_on, ReviewGoal.progress)
+        .join(PlanReview, PlanReview.id == ReviewGoal.review_id)
+        .where(PlanReview.case_id.in_(scope))
+    ).all()
+    members = session.execute(
+        select(NetworkMember.kind, NetworkMember.starts_on).where(NetworkMember.case_id.in_(scope))
+    ).all()
+    endings = session.scalars(
+        select(ServiceEnding.ended_on).where(ServiceEnding.case_id.in_(scope))
+    ).all()
+    consents = session.execute(
+        select(Consent.recorded_at, Consent.supersedes_id, Consent.state, Consent.ended_at).where(
+            Consent.case_id.in_(scope)
+        )
+    ).all()
+    disclosures = session.scalars(
+        select(StatutoryDisclosure.decided_at).where(StatutoryDisclosure.case_id.in_(scope))
+    ).all()
+    flows = session.scalars(
+        select(FlowAgreement.recorded_at).where(FlowAgreement.case_id.in_(scope))
+    ).all()
+    updates = session.scalars(
+        select(PartnerUpdate.created_at).where(PartnerUpdate.case_id.in_(scope))
+    ).all()
+
+    columns = rules.quarters(year)
+    funnel: dict[tuple[str, str], int] = {}
+    outcomes: dict[tuple[str, str], int] = {}
+    review_counts: dict[tuple[str, str], int] = {}
+    released_by: dict[str, list[uuid.UUID]] = defaultdict(list)
+    release_days: dict[uuid.UUID, date] = {}
+    for case_id, probation_start, conditional, _closed in cases:
+        day = _release_day(probation_start, conditional, today)
+        if day is not None:
+            release_days[case_id] = day
+    rules.tally((rules.local_day(d) for d in notified.values()), year, funnel, "notified")
+    rules.tally(assessed.values(), year, funnel, "assessed")
+    rules.tally((rules.local_day(d) for d in networked.values()), year, funnel, "network")
+    with_services = [
+        day
+        for case_id, day in release_days.items()
+        if any(on <= day for _, on in done.get(case_id, []))
+    ]
+    rules.tally(with_services, year, funnel, "released")
+    rules.tally(
+        (min((h for h, _ in rs if h.year == year), default=None) for rs in reviews.values()),
+        year,
+        funnel,
+        "reviewed",
+    )
+    closed_days = [rules.local_day(closed_at) if closed_at else None for *_, closed_at in cases]
+    rules.tally(closed_days, year, funnel, "closed")
+    for case_id, day in release_days.items():
+        if day.year != year:
+            continue
+        released_by[rules.quarter_label(year, rules.quarter_of(day))].append(case_id)
+        released_by["year"].append(case_id)
+        by_day = frozenset(task for task, on in done.get(case_id, []) if on <= day)
+        for outcome in rules.RELEASE_OUTCOMES:
+            if rules.outcome_met(outcome.key, by_day):
+                rules.tally([day], year, outcomes, outcome.key)
+    for case_reviews in reviews.values():
+        for held_on, on_time in rules.reviews_on_time(case_reviews):
+            if on_time is not None:
+                rules.tally(
+                    [held_on], year, review_counts, "reviews_on_time" if on_time else "reviews_late"
+                )
+    for held_on, progress in goals:
+        if progress is GoalProgress.ACHIEVED:
+            rules.tally([held_on], year, review_counts, "goals_achieved")
+        elif progress is GoalProgress.IN_PROGRESS:
+            rules.tally([held_on], year, review_counts, "goals_in_progress")
+    consent_counts: dict[tuple[str, str], int] = {}
+    for recorded_at, supersedes_id, state, ended_at in consents:
+        given = "consents_granted" if supersedes_id is None else "consents_amended"
+        rules.tally([rules.local_day(recorded_at)], year, consent_counts, given)
+        if state is ConsentState.REVOKED and ended_at is not None:
+            rules.tally([rules.local_day(ended_at)], year, consent_counts, "consents_withdrawn")
+    rules.tally(
+        (rules.local_day(d) for d in disclosures), year, consent_counts, "statutory_disclosures"
+    )
+    rules.tally((rules.local_day(d) for d in flows), year, consent_counts, "flows_agreed")
+    rules.tally((rules.local_day(d) for d in updates), year, consent_counts, "partner_updates")
+    composition: dict[tuple[str, str], int] = {}
+    for kind, starts_on in members:
+        rules.tally([starts_on], year, composition, kind.value)
+    ending_counts: dict[tuple[str, str], int] = {}
+    rules.tally(endings, year, ending_counts, "services_ended")
+    rules.tally(closed_days, year, ending_counts, "closed_cases")
+
+    def section(
+        key: str, indicators: tuple[Indicator, ...], counts: dict[tuple[str, str], int]
+    ) -> Section:
+        table = CountTable(tuple(i.key for i in indicators), columns, counts)
+        return Section(key, indicators, protect(table, threshold))
+
+    # Named on the page by ``app.labels.MEMBER_KINDS``.
+    kinds = tuple(rules.Indicator(k.value, k.value, rules.NETWORK_NOTE) for k in MemberKind)
+    all_columns = (*columns, "year")
+    spreads = (
+        Spread(
+            rules.DURATIONS[0],
+            _spread(
+                rules.durations_by_quarter(
+                    ((rules.local_day(notified[c]), assessed.get(c)) for c in notified), year
+                ),
+                all_columns,
+                threshold,
+            ),
+        ),
+        Spread(
+            rules.DURATIONS[1],
+            _spread(
+                rules.durations_by_quarter(
+                    ((rules.local_day(notified[c]), workers.get(c)) for c in notified), year
+                ),
+                all_columns,
+                threshold,
+            ),
+        ),
+    )
+
+    def assessed_before(c: uuid.UUID) -> bool:
+        started = assessed.get(c)
+        return started is not None and started < release_days[c]
+
+    def network_before(c: uuid.UUID) -> bool:
+        return c in networked and rules.local_day(networked[c]) < release_days[c]
+
+    before = {"assessed_before_release": assessed_before, "network_before_release": network_before}
+    shares = tuple(
+        Shares(
+            indicator,
+            {
+                column: share(
+                    sum(1 for c in released_by.get(column, []) if before[indicator.key](c)),
+                    len(released_by.get(column, [])),
+                    threshold,
+                )
+                for column in all_columns
+            },
+        )
+        for indicator in rules.BEFORE_RELEASE
+    )
+    return Report(
+        year,
+        all_columns,
+        threshold,
+        (
+            section("funnel", rules.FUNNEL, funnel),
+            section("release", rules.RELEASE_OUTCOMES, outcomes),
+            section("reviews", rules.REVIEWS, review_counts),
+            section("network", kinds, composition),
+            section("consents", rules.CONSENTS, consent_counts),
+            section("endings", rules.ENDINGS, ending_counts),
+        ),
+        spreads,
+        shares,
+    )
+
+
+def _spread(
+    days: dict[str, list[int]], columns: tuple[str, ...], threshold: int
+) -> dict[str, tuple[float, float, float] | None]:
+    return {column: quartiles(days.get(column, []), threshold) for column in columns}

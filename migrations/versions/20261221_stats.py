@@ -1,0 +1,55 @@
+"""County managers and analysts: two roles that see the county's statistics only.
+
+Revision ID: stats
+Revises: 0012_county_transfers
+Create Date: 2026-12-21
+
+``users.role`` is a coded column with a CHECK of its values (``ck_users_role``): the
+constraint is replaced by one that also admits ``manager`` and ``analyst``. SQLite
+rebuilds the table for that (batch mode); PostgreSQL alters the constraint in place.
+"""
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "stats"
+down_revision = "0012_county_transfers"
+branch_labels = None
+depends_on = None
+
+BEFORE = ("caseworker", "partner", "client", "admin")
+AFTER = (*BEFORE, "manager", "analyst")
+
+
+@contextmanager
+def _reflecting() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            "Skipped unsupported reflection of expression-based index",
+            sa.exc.SAWarning,
+        )
+        yield
+
+
+def _check(values: tuple[str, ...]) -> str:
+    return "role IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _replace(values: tuple[str, ...]) -> None:
+    with _reflecting(), op.batch_alter_table("users") as batch:
+        batch.drop_constraint(op.f("ck_users_role"), type_="check")
+        batch.create_check_constraint(op.f("ck_users_role"), _check(values))
+
+
+def upgrade() -> None:
+    _replace(AFTER)
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM users WHERE role IN ('manager', 'analyst')")
+    _replace(BEFORE)
