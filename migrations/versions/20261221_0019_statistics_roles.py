@@ -1,7 +1,7 @@
 """County managers and analysts: two roles that see the county's statistics only.
 
-Revision ID: stats
-Revises: 0012_county_transfers
+Revision ID: 0019_statistics_roles
+Revises: 0018_log_requests
 Create Date: 2026-12-21
 
 ``users.role`` is a coded column with a CHECK of its values (``ck_users_role``): the
@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from alembic import op
 
-revision = "stats"
-down_revision = "0012_county_transfers"
+revision = "0019_statistics_roles"
+down_revision = "0018_log_requests"
 branch_labels = None
 depends_on = None
 
