@@ -243,7 +243,7 @@ def test_an_ended_consent_says_who_withdrew_it_and_when(
     ended = page.split('id="ended-title"', 1)[1].split("</section>", 1)[0]
     day = f"{today().day} {today():%b %Y}"
     assert f"Asuntotoimisto {world.case.id}</strong>: Housing." in ended
-    assert f"Withdrawn on {day} by {world.user.display_name}." in ended
+    assert f"You withdrew it on {day}." in ended  # the client is spoken to, never a blank name
     assert card_fact(member_card(page, f"Asuntotoimisto {world.case.id}"), "sees") == [
         "Nothing from your plan"
     ]
