@@ -65,6 +65,7 @@ ROLES = {
     Role.PARTNER: _l("Partner staff"),
     Role.CLIENT: _l("Clients"),
     Role.ADMIN: _l("Administrators"),
+    Role.DATA_PROTECTION: _l("Data-protection officers"),
 }
 
 # Why sharing with an organisation ended early, on its notice to delete copies.

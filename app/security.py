@@ -562,4 +562,5 @@ def role_home(role: Role) -> str:
         Role.PARTNER: "partner.home",
         Role.CLIENT: "portal.home",
         Role.ADMIN: "admin.home",
+        Role.DATA_PROTECTION: "log_review.search",
     }[role]

@@ -55,6 +55,8 @@ class Kind(enum.StrEnum):
     SIGN_IN_LOCKED = "sign_in_locked"  # a client's sign-in, by their worker or an administrator
     SIGN_IN_UNLOCKED = "sign_in_unlocked"
     ORGANISATION = "organisation"  # the directory: operation=create|update|deactivate|reactivate
+    LOG_REVIEW = "log_review"  # the access log searched or reconstructed (app.log_review)
+    LOG_REVIEWER = "log_reviewer"  # an account designated as a log reviewer, or no longer
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
     THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
     REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's

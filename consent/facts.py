@@ -22,6 +22,7 @@ class ActorRole(enum.StrEnum):
     PERSON = "person"  # a close person or peer expert without a staff account
     CLIENT = "client"
     ADMIN = "admin"
+    DATA_PROTECTION = "data_protection"  # the data-protection officer reviewing the log
     SYSTEM = "system"  # command-line operations: demo seed, maintenance
 
 

@@ -46,9 +46,11 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DDL,
+    ColumnElement,
     Enum,
     Index,
     LargeBinary,
+    Select,
     String,
     UniqueConstraint,
     create_engine,
@@ -102,6 +104,9 @@ class AccessLogEntry(Base):
         UniqueConstraint("client_id", "seq"),
         # The client's "who looked at my data" page reads newest first by time.
         Index("ix_access_log_client_id_at", "client_id", "at"),
+        # The review of the log (``search``) reads by period, and by user within one.
+        Index("ix_access_log_at", "at"),
+        Index("ix_access_log_actor_user_id_at", "actor_user_id", "at"),
     )
 
     client_id: Mapped[uuid.UUID]
@@ -858,6 +863,62 @@ def entries_for_client(
         query = query.where(AccessLogEntry.at >= since)
     query = query.order_by(AccessLogEntry.at.desc(), AccessLogEntry.seq.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search:
+    """What a review of the log looks for; every field left ``None`` matches anything.
+
+    ``scope`` is a stored scope (``section:goals``, ``name``, ``basic``); ``allowed`` the
+    outcome; ``since`` inclusive and ``until`` exclusive bound ``at``; ``clients`` narrows
+    to entries of those clients (a county's, say) when given.
+    """
+
+    client_id: uuid.UUID | None = None
+    actor_user_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    scope: str | None = None
+    allowed: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    clients: Select[uuid.UUID] | None = None
+
+
+def search(
+    session: Session, criteria: Search, *, limit: int = 50, offset: int = 0
+) -> list[AccessLogEntry]:
+    """One page of the entries of every chain that match ``criteria``, newest first, in
+    one statement (the review of the log: ``app.log_review``).
+
+    :raises ValueError: when ``limit`` is below 1 or ``offset`` below 0.
+    """
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be at least 1 and offset at least 0")
+    query = select(AccessLogEntry).where(*_matching(criteria))
+    query = query.order_by(
+        AccessLogEntry.at.desc(), AccessLogEntry.client_id, AccessLogEntry.seq.desc()
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def _matching(criteria: Search) -> list[ColumnElement[bool]]:
+    entry = AccessLogEntry
+    conditions: list[ColumnElement[bool]] = []
+    pairs: list[tuple[Any, object]] = [
+        (entry.client_id, criteria.client_id),
+        (entry.actor_user_id, criteria.actor_user_id),
+        (entry.organisation_id, criteria.organisation_id),
+        (entry.scope, criteria.scope),
+        (entry.allowed, criteria.allowed),
+    ]
+    conditions += [column == value for column, value in pairs if value is not None]
+    if criteria.since is not None:
+        conditions.append(entry.at >= criteria.since)
+    if criteria.until is not None:
+        conditions.append(entry.at < criteria.until)
+    if criteria.clients is not None:
+        conditions.append(entry.client_id.in_(criteria.clients))
+    return conditions
 
 
 def has_pending(session: Session) -> bool:

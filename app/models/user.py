@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     PARTNER = "partner"  # staff of a partner organisation
     CLIENT = "client"
     ADMIN = "admin"
+    DATA_PROTECTION = "data_protection"  # tietosuojavastaava: reviews the access log
 
     @property
     def actor_role(self) -> ActorRole:
@@ -40,7 +41,8 @@ class User(Base):
             "(role = 'client') = (client_id IS NOT NULL)", name="client_user_has_client"
         ),
         CheckConstraint(
-            "role IN ('client', 'admin') OR organisation_id IS NOT NULL", name="staff_has_org"
+            "role IN ('client', 'admin', 'data_protection') OR organisation_id IS NOT NULL",
+            name="staff_has_org",
         ),
     )
 
@@ -60,6 +62,9 @@ class User(Base):
     # The county whose administrator invited this partner organisation's staff member: that
     # county's administrators manage the account too (``app.staff.rules.may_manage``).
     invited_by_county_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    # An administrator or caseworker an administrator designated to review the access log
+    # alongside the data-protection officer (``app.log_review.rules.may_review``).
+    log_reviewer: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation | None] = relationship(
         lazy="joined", foreign_keys=[organisation_id]

@@ -86,6 +86,7 @@ SUBJECTS: dict[str, Role | None] = {
     "partner": Role.PARTNER,  # staff of an organisation in the own client's network
     "client": Role.CLIENT,  # the own client
     "admin": Role.ADMIN,
+    "dpo": Role.DATA_PROTECTION,  # the own county's data-protection officer
 }
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UNKNOWN_LINK = "this-link-was-never-issued-0123456789"
@@ -352,6 +353,9 @@ def world(app: Flask) -> Iterator[World]:
             own, users = _side(db, colleague_needed=True)
             foreign, _ = _side(db, colleague_needed=False)
             users["admin"] = factories.user(db, Role.ADMIN)
+            users["dpo"] = factories.user(
+                db, Role.DATA_PROTECTION, users["caseworker"].organisation
+            )
             foreign.args["token"] = UNKNOWN_LINK  # a link works for whoever holds it
             db.commit()
             for user in users.values():

@@ -137,6 +137,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "ending",
         "fhir",
         "intake",
+        "log_review",
         "maintenance",
         "network",
         "partner_work",
