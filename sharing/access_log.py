@@ -869,8 +869,8 @@ def entries_for_client(
 class Search:
     """What a review of the log looks for; every field left ``None`` matches anything.
 
-    ``scope`` is a stored scope (``section:goals``, ``name``, ``basic``); ``allowed`` the
-    outcome; ``since`` inclusive and ``until`` exclusive bound ``at``; ``clients`` narrows
+    ``scope`` is a stored scope (``section:goals``, ``name``, ``basic``) and ``other_than``
+    one to leave out; ``allowed`` the outcome; ``since`` inclusive and ``until`` exclusive bound ``at``; ``clients`` narrows
     to entries of those clients (a county's, say) when given.
     """
 
@@ -882,6 +882,7 @@ class Search:
     since: datetime | None = None
     until: datetime | None = None
     clients: Select[uuid.UUID] | None = None
+    other_than: str | None = None  # leave out entries of this scope
 
 
 def search(
@@ -918,6 +919,8 @@ def _matching(criteria: Search) -> list[ColumnElement[bool]]:
         conditions.append(entry.at < criteria.until)
     if criteria.clients is not None:
         conditions.append(entry.client_id.in_(criteria.clients))
+    if criteria.other_than is not None:
+        conditions.append(entry.scope != criteria.other_than)
     return conditions
 
 

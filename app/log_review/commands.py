@@ -15,16 +15,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.log_review.rules import REVIEWERS
+from app.log_review.rules import LOG_SCOPE, REVIEWERS
 from app.models import User
 from app.refusals import N_, Refused
 from consent.decision import Reason
 from consent.facts import Actor, Purpose
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
-
-LOG_SCOPE = "access_log"
-"""The scope a review's entry names: the client's log, not their data."""
 
 
 def note_review(

@@ -26,7 +26,14 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
-from app.log_review.rules import LoggedAccess, MemberAccess, Verdict, verdict, who_could_read
+from app.log_review.rules import (
+    LOG_SCOPE,
+    LoggedAccess,
+    MemberAccess,
+    Verdict,
+    verdict,
+    who_could_read,
+)
 from app.models import Case, NetworkMember, Organisation, User
 from app.models.network import MemberKind
 from consent.models import ConsentEvent
@@ -80,6 +87,10 @@ def review_page(
         raise ValueError("page and per_page must be at least 1")
     if county_id is not None:
         criteria = replace(criteria, clients=county_clients(county_id))
+    if criteria.scope is None:
+        # The review's own entries only when asked for: paging on would otherwise meet the
+        # entries the earlier pages themselves added.
+        criteria = replace(criteria, other_than=LOG_SCOPE)
     found = access_log.search(session, criteria, limit=per_page + 1, offset=(page - 1) * per_page)
     entries = found[:per_page]
     return ReviewPage(
@@ -146,11 +157,12 @@ def as_of(session: Session, client_id: uuid.UUID, at: datetime) -> AsOf:
     case = load_case_contexts(session, [client_id]).get(client_id)
     events = list(session.scalars(select(ConsentEvent).where(ConsentEvent.client_id == client_id)))
     members = who_could_read(case, events, at) if case is not None else []
-    kinds = dict(
-        session.execute(
+    kinds: dict[uuid.UUID, MemberKind] = {
+        member_id: kind
+        for member_id, kind in session.execute(
             select(NetworkMember.id, NetworkMember.kind).where(NetworkMember.client_id == client_id)
-        ).tuples()
-    )
+        )
+    }
     day = helsinki_day(at)
     start = helsinki_midnight(day)
     end = helsinki_midnight(day + timedelta(days=1))

@@ -30,6 +30,9 @@ from consent.models import ConsentEvent
 from consent.sections import DataScope, SectionKind, scope_key
 from consent.service import grants_as_of
 
+LOG_SCOPE = "access_log"
+"""The scope a review's own log entry names: the client's log, not their data."""
+
 REVIEWERS = frozenset({Role.ADMIN, Role.CASEWORKER})
 """The roles an administrator may designate as log reviewers."""
 

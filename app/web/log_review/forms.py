@@ -11,7 +11,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, TimeField
 from wtforms.validators import UUID, DataRequired, Length, Optional
 
 from app.labels import SECTIONS
-from app.log_review.commands import LOG_SCOPE
+from app.log_review.rules import LOG_SCOPE
 from consent.sections import DataScope, SectionKind, scope_key
 
 SCOPES: dict[str, Any] = {
@@ -39,10 +39,11 @@ class SearchForm(FlaskForm):
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
     )
     user = StringField(_l("User (username)"), validators=[Optional(), Length(max=120)])
-    organisation = SelectField(_l("Organisation"), choices=[], validate_choice=True)
-    section = SelectField(_l("Part of the information"), choices=[], validate_choice=True)
+    organisation = SelectField(_l("Organisation"), choices=[], default="")
+    section = SelectField(_l("Part of the information"), choices=[], default="")
     outcome = SelectField(
         _l("Outcome"),
+        default="",
         choices=[
             SelectChoice("", "–"),
             SelectChoice("allowed", _l("Allowed")),

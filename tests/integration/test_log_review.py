@@ -1,0 +1,263 @@
+"""The review of the access log: who may search it, what they see, and who could see what when."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.log_review.commands import NotAReviewerRole, designate
+from app.models import Organisation, OrgKind, Role, User
+from consent.base import utcnow
+from consent.decision import Reason
+from consent.status import HELSINKI
+from sharing import access_log
+from sharing.access_log import AccessAction, AccessLogEntry, LogRecord
+from tests import factories
+from tests.conftest import api_token, csrf_token, login
+from tests.integration.test_client_log import partner_history
+from tests.integration.test_portal_consents import World, make_world, text_of
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    return make_world(db)
+
+
+def _county(db: Session, w: World) -> Organisation:
+    county = db.get(Organisation, w.worker.organisation_id)
+    assert county is not None
+    return county
+
+
+def _review_entries(db: Session, client_id: uuid.UUID) -> list[AccessLogEntry]:
+    return list(
+        db.scalars(
+            select(AccessLogEntry).where(
+                AccessLogEntry.client_id == client_id,
+                AccessLogEntry.reason == Reason.ALLOWED_LOG_REVIEW.value,
+            )
+        )
+    )
+
+
+def test_the_data_protection_officer_searches_a_clients_log_and_the_search_is_logged(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    partner_history(db, world)
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    client_username = world.user.username
+    db.commit()
+    home = login(client, officer.username)
+    assert home.headers["Location"].endswith("/log-review/")
+    response = client.get(f"/log-review/?client={client_id}&outcome=denied")
+    assert response.status_code == 200, response.status_code
+    page = text_of(response)
+    table = page[page.index("<table") : page.index("</table>")]
+    assert f"Asuntotoimisto {case_id}" in table and "Denied" in table
+    assert "Allowed</td>" not in table  # only the refusals were asked for
+    (noted,) = _review_entries(db, client_id)
+    assert noted.actor_role == "data_protection" and noted.actor_user_id == officer.id
+    assert noted.scope == "access_log" and noted.allowed
+    assert access_log.verify(db, client_id).ok  # the chain takes the entry as any other
+    # The client's own log says that their log was looked into, and by whom.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/log-review/")})
+    login(client, client_username)
+    own = text_of(client.get("/my/log"))
+    assert "Data-protection officer" in own
+    assert "A check of who has looked at your information" in own
+
+
+def test_a_reviewer_of_another_county_finds_nothing_of_the_client(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    partner_history(db, world)
+    other = factories.user(db, Role.DATA_PROTECTION, factories.organisation(db, OrgKind.COUNTY))
+    db.commit()
+    login(client, other.username)
+    page = text_of(client.get(f"/log-review/?client={client_id}"))
+    assert "No log entries match the search." in page
+    assert client.get(f"/log-review/clients/{client_id}/as-of").status_code == 404
+    assert _review_entries(db, client_id) == []
+
+
+def test_the_service_wide_officer_sees_every_county(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    partner_history(db, world)
+    officer = factories.user(db, Role.DATA_PROTECTION)  # no organisation: the whole service
+    db.commit()
+    login(client, officer.username)
+    page = text_of(client.get(f"/log-review/?client={client_id}"))
+    assert f"Asuntotoimisto {case_id}" in page
+
+
+def test_only_designated_administrators_and_caseworkers_review(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    colleague = factories.user(db, Role.CASEWORKER, _county(db, world))
+    client_user_id, colleague_id = world.user.id, colleague.id
+    db.commit()
+    login(client, colleague.username)
+    assert client.get("/log-review/").status_code == 403
+    account = db.get(User, colleague_id)
+    assert account is not None and designate(db, account, True)
+    db.commit()
+    assert client.get("/log-review/").status_code == 200
+    client_account = db.get(User, client_user_id)
+    assert client_account is not None
+    with pytest.raises(NotAReviewerRole):
+        designate(db, client_account, True)
+
+
+def test_bad_search_input_is_a_clear_error_not_a_failure(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    db.commit()
+    login(client, officer.username)
+    page = text_of(client.get("/log-review/?client=not-an-id&since=2026-12-10&until=2026-12-01"))
+    assert "Enter a client id." in page
+    assert "The last day cannot be before the first." in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_who_could_see_what_at_a_past_moment_and_the_day_checked_against_it(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    housing_staff, _ = partner_history(db, world)
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    db.commit()
+    login(client, officer.username)
+    yesterday = (utcnow() - timedelta(days=1)).astimezone(HELSINKI)
+    before = text_of(
+        client.get(
+            f"/log-review/clients/{client_id}/as-of"
+            f"?day={yesterday.date().isoformat()}&time=12:00"
+        )
+    )
+    assert "Nobody in the network could read anything then." in before
+    headers = api_token(client, officer.username)
+    # Between the consent and its withdrawal: the housing office on consent (the API takes
+    # exact instants; the page, minutes).
+    granted = db.scalars(
+        select(AccessLogEntry.at).where(
+            AccessLogEntry.client_id == client_id,
+            AccessLogEntry.organisation_id == housing_staff.organisation_id,
+            AccessLogEntry.allowed.is_(True),
+        )
+    ).first()
+    assert granted is not None
+    body = client.get(
+        f"/api/v1/log-review/clients/{client_id}/as-of",
+        query_string={"at": granted.isoformat()},
+        headers=headers,
+    ).json
+    housing = [
+        m for m in body["members"] if m["organisation_id"] == str(housing_staff.organisation_id)
+    ]
+    assert housing and housing[0]["sections"] == ["housing"]
+    assert housing[0]["bases"][0]["kind"] == "consent"
+    verdicts = {e["verdict"] for e in body["entries"]}
+    assert "inconsistent" not in verdicts and "consistent" in verdicts
+    # Now, after the withdrawal: no longer the housing office; the day's log still agrees.
+    now = utcnow().astimezone(HELSINKI) + timedelta(minutes=1)
+    page = text_of(
+        client.get(
+            f"/log-review/clients/{client_id}/as-of"
+            f"?day={now.date().isoformat()}&time={now.strftime('%H:%M')}"
+        )
+    )
+    members = page[
+        page.index("Members who could read something") : page.index("The log of that day")
+    ]
+    assert f"Asuntotoimisto {case_id}" not in members
+    assert f"Yhdyskuntaseuraamustoimisto {case_id}" in members  # the statutory disclosure
+    assert "Consistent" in page and "Inconsistent" not in page
+
+
+def test_an_entry_the_facts_did_not_allow_stands_out(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    """A read entered in the log that no basis allowed (a defect elsewhere) is inconsistent."""
+    client_id, case_id = world.client.id, world.case.id
+    partner_history(db, world)
+    ngo = db.get(Organisation, world.ngo.organisation_id)
+    assert ngo is not None
+    access_log.append(
+        db,
+        [
+            LogRecord(
+                client_id=client_id,
+                at=utcnow(),
+                actor_user_id=None,
+                actor_role="partner",
+                organisation_id=ngo.id,
+                action=AccessAction.READ,
+                allowed=True,
+                reason=Reason.ALLOWED_CONSENT.value,
+                scope="section:health",
+                purpose="network_cooperation",
+            )
+        ],
+    )
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    db.commit()
+    login(client, officer.username)
+    body = client.get(
+        f"/api/v1/log-review/clients/{client_id}/as-of",
+        query_string={"at": utcnow().isoformat()},
+        headers=api_token(client, officer.username),
+    ).json
+    flagged = [e for e in body["entries"] if e["verdict"] == "inconsistent"]
+    assert [e["organisation_id"] for e in flagged] == [str(ngo.id)]
+
+
+def test_the_api_searches_pages_and_refuses_bad_input_as_problems(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    partner_history(db, world)
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    db.commit()
+    headers = api_token(client, officer.username)
+    first = client.get(
+        "/api/v1/log-review/entries",
+        query_string={"client_id": str(client_id), "per_page": 2},
+        headers=headers,
+    )
+    assert first.status_code == 200 and len(first.json["items"]) == 2 and first.json["has_next"]
+    second = client.get(
+        "/api/v1/log-review/entries",
+        query_string={"client_id": str(client_id), "per_page": 2, "page": 2},
+        headers=headers,
+    ).json
+    assert {e["id"] for e in second["items"]}.isdisjoint(e["id"] for e in first.json["items"])
+    denied = client.get(
+        "/api/v1/log-review/entries",
+        query_string={"client_id": str(client_id), "outcome": "denied"},
+        headers=headers,
+    ).json
+    assert denied["items"] and all(not e["allowed"] for e in denied["items"])
+    bad = client.get(
+        "/api/v1/log-review/entries",
+        query_string={"outcome": "maybe", "since": "2026-12-10", "until": "2026-12-01"},
+        headers=headers,
+    )
+    assert bad.status_code in (400, 422) and bad.content_type == "application/problem+json"
+    missing = client.get(
+        f"/api/v1/log-review/clients/{uuid.uuid4()}/as-of",
+        query_string={"at": utcnow().isoformat()},
+        headers=headers,
+    )
+    assert missing.status_code == 404 and missing.content_type == "application/problem+json"
