@@ -33,6 +33,7 @@ class World:
     partner: User
     client_user: User
     admin: User
+    officer: User  # the county's data-protection officer
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def world(db: Session) -> World:
         partner=factories.user(db, Role.PARTNER, housing),
         client_user=factories.user(db, Role.CLIENT, client=record),
         admin=factories.user(db, Role.ADMIN),
+        officer=factories.user(db, Role.DATA_PROTECTION, county),
     )
     grow(db, world, 2)
     return world
@@ -89,6 +91,15 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "administrator's organisations": ("admin", "/admin/organisations", 3),
     "administrator's staff accounts": ("admin", "/admin/users", 3),
     "administrator's clients' sign-ins": ("admin", "/admin/clients", 3),
+    # The log review pages in SQL: the session (the API: the token), the organisations to
+    # choose from (the page only), the page's entries, their users and organisations, and the
+    # review's own entries (the chains' heads and one INSERT, whatever the clients shown).
+    "data-protection officer's log search": ("officer", "/log-review/?since=2020-01-01", 7),
+    "data-protection officer's log search (API)": (
+        "officer-api",
+        "/api/v1/log-review/entries?since=2020-01-01&per_page=20",
+        6,
+    ),
 }
 
 
@@ -100,6 +111,7 @@ def test_every_page_runs_the_same_statements_at_any_size(
         "worker": world.worker,
         "client": world.client_user,
         "admin": world.admin,
+        "officer": world.officer,
     }
     browsers: dict[str, tuple[FlaskClient, dict[str, str]]] = {}
     for who, account in accounts.items():
@@ -107,6 +119,8 @@ def test_every_page_runs_the_same_statements_at_any_size(
         login(browser, account.username)
         browsers[who] = (browser, {})
     browsers["partner-api"] = (client, api_token(client, world.partner.username))
+    officer_api = app.test_client()
+    browsers["officer-api"] = (officer_api, api_token(officer_api, world.officer.username))
 
     def statements() -> dict[str, int]:
         counted = {}
