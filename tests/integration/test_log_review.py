@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,7 +77,7 @@ def test_the_data_protection_officer_searches_a_clients_log_and_the_search_is_lo
 def test_a_reviewer_of_another_county_finds_nothing_of_the_client(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    client_id, case_id = world.client.id, world.case.id
+    client_id = world.client.id
     partner_history(db, world)
     other = factories.user(db, Role.DATA_PROTECTION, factories.organisation(db, OrgKind.COUNTY))
     db.commit()
@@ -102,7 +103,6 @@ def test_the_service_wide_officer_sees_every_county(
 def test_only_designated_administrators_and_caseworkers_review(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    client_id, case_id = world.client.id, world.case.id
     colleague = factories.user(db, Role.CASEWORKER, _county(db, world))
     client_user_id, colleague_id = world.user.id, colleague.id
     db.commit()
@@ -121,7 +121,6 @@ def test_only_designated_administrators_and_caseworkers_review(
 def test_bad_search_input_is_a_clear_error_not_a_failure(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    client_id, case_id = world.client.id, world.case.id
     officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
     db.commit()
     login(client, officer.username)
@@ -142,8 +141,7 @@ def test_who_could_see_what_at_a_past_moment_and_the_day_checked_against_it(
     yesterday = (utcnow() - timedelta(days=1)).astimezone(HELSINKI)
     before = text_of(
         client.get(
-            f"/log-review/clients/{client_id}/as-of"
-            f"?day={yesterday.date().isoformat()}&time=12:00"
+            f"/log-review/clients/{client_id}/as-of?day={yesterday.date().isoformat()}&time=12:00"
         )
     )
     assert "Nobody in the network could read anything then." in before
@@ -190,7 +188,7 @@ def test_an_entry_the_facts_did_not_allow_stands_out(
     client: FlaskClient, db: Session, world: World
 ) -> None:
     """A read entered in the log that no basis allowed (a defect elsewhere) is inconsistent."""
-    client_id, case_id = world.client.id, world.case.id
+    client_id = world.client.id
     partner_history(db, world)
     ngo = db.get(Organisation, world.ngo.organisation_id)
     assert ngo is not None
@@ -226,7 +224,7 @@ def test_an_entry_the_facts_did_not_allow_stands_out(
 def test_the_api_searches_pages_and_refuses_bad_input_as_problems(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    client_id, case_id = world.client.id, world.case.id
+    client_id = world.client.id
     partner_history(db, world)
     officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
     db.commit()
@@ -261,3 +259,30 @@ def test_the_api_searches_pages_and_refuses_bad_input_as_problems(
         headers=headers,
     )
     assert missing.status_code == 404 and missing.content_type == "application/problem+json"
+
+
+def test_an_administrator_designates_a_caseworker_who_then_reviews(
+    app: Flask, client: FlaskClient, db: Session, world: World
+) -> None:
+    county = _county(db, world)
+    admin = factories.user(db, Role.ADMIN, county)
+    worker = factories.user(db, Role.CASEWORKER, county)
+    worker_id, worker_name = worker.id, worker.username
+    db.commit()
+    login(client, admin.username)
+    page = text_of(client.get(f"/admin/users/{worker_id}"))
+    assert "Not designated to review the access log." in page
+    token = csrf_token(client, f"/admin/users/{worker_id}")
+    answer = client.post(
+        f"/admin/users/{worker_id}/log-reviewer", data={"csrf_token": token, "reviewer": "1"}
+    )
+    assert answer.status_code == 302
+    assert "Designated to review the access log" in text_of(client.get(f"/admin/users/{worker_id}"))
+    reviewer = app.test_client()
+    login(reviewer, worker_name)
+    assert reviewer.get("/log-review/").status_code == 200
+    client.post(
+        f"/admin/users/{worker_id}/log-reviewer",
+        data={"csrf_token": csrf_token(client, f"/admin/users/{worker_id}"), "reviewer": ""},
+    )
+    assert reviewer.get("/log-review/").status_code == 403

@@ -6,6 +6,7 @@ bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admi
 
 from app.web.admin import (  # noqa: E402, F401  (registers the routes)
     clients,
+    log_reviewer,
     organisations,
     team_lead,
     views,
