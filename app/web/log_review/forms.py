@@ -7,26 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, TimeField, ValidationError
-from wtforms.validators import UUID, DataRequired, Length, Optional
-
-from app.labels import SECTIONS
-from app.log_review.rules import LOG_SCOPE
-from consent.sections import DataScope, SectionKind, scope_key
-
-SCOPES: dict[str, Any] = {
-    **{scope_key(kind): SECTIONS[kind] for kind in SectionKind},
-    scope_key(DataScope.NAME): _l("The client's name"),
-    scope_key(DataScope.BASIC): _l("County-only details"),
-    LOG_SCOPE: _l("The client's access log"),
-}
-"""Every scope a log entry names, with its label."""
-
-
-def scope_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "–")] + [
-        SelectChoice(value, str(label)) for value, label in SCOPES.items()
-    ]
+from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
+from wtforms.validators import UUID, Length, Optional
 
 
 class SearchForm(FlaskForm):
@@ -57,11 +39,3 @@ class SearchForm(FlaskForm):
         since: date | None = self.since.data
         if field.data is not None and since is not None and field.data < since:
             raise ValidationError(_l("The last day cannot be before the first."))
-
-
-class AsOfForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET view: it changes nothing
-
-    day = DateField(_l("Day"), validators=[DataRequired()])
-    time = TimeField(_l("Time (Finnish time)"), validators=[DataRequired()])

@@ -8,30 +8,26 @@ shown enters one entry in the chain of each client it concerns
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from flask import abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import security_log
 from app.extensions import db_session
-from app.labels import SECTIONS
 from app.log_review.commands import note_review
 from app.log_review.queries import as_of, client_in_scope, review_page
-from app.log_review.rules import Verdict, is_reviewer
+from app.log_review.rules import is_reviewer
 from app.models import Organisation, OrgKind, Role, User
 from app.security import allow, current_actor
 from app.web.log_review import bp
-from app.web.log_review.forms import SCOPES, AsOfForm, SearchForm, scope_choices
+from app.web.log_review.forms import SearchForm
+from app.web.who_could_see import AsOfForm, names, scope_choices
 from consent.base import utcnow
-from consent.decision import BasisKind
-from consent.facts import ActorRole
-from consent.sections import SectionKind
-from consent.status import HELSINKI, helsinki_day
+from consent.status import HELSINKI
 from sharing.access_log import Search
 
 REVIEWER_ROLES = (Role.DATA_PROTECTION, Role.ADMIN, Role.CASEWORKER)
@@ -43,52 +39,9 @@ def _county() -> uuid.UUID | None:
     return county
 
 
-ACTOR_ROLES = {
-    ActorRole.CASEWORKER: _l("Social worker"),
-    ActorRole.PARTNER: _l("Partner staff"),
-    ActorRole.PERSON: _l("Person member (close person, peer expert)"),
-    ActorRole.CLIENT: _l("The client"),
-    ActorRole.ADMIN: _l("Administrator"),
-    ActorRole.DATA_PROTECTION: _l("Data-protection officer"),
-    ActorRole.SYSTEM: _l("The service itself"),
-}
-BASES = {
-    BasisKind.CONSENT: _l("Consent"),
-    BasisKind.STATUTORY: _l("Statutory disclosure"),
-    BasisKind.RELATIONSHIP: _l("Case relationship"),
-    BasisKind.WORK_TASK: _l("Work task"),
-}
-VERDICTS = {
-    Verdict.CONSISTENT: _l("Consistent"),
-    Verdict.INCONSISTENT: _l("Inconsistent"),
-    Verdict.NOT_COVERED: _l("Not checked (the county's own staff, the client or the service)"),
-}
-
-
-def _actor_role_name(value: str) -> str:
-    try:
-        return str(ACTOR_ROLES[ActorRole(value)])
-    except (ValueError, KeyError):
-        return value
-
-
-def _scope_name(value: str) -> str:
-    return str(SCOPES.get(value, value))
-
-
-def _section_names(kinds: Sequence[SectionKind]) -> str:
-    return ", ".join(str(SECTIONS[kind]) for kind in kinds)
-
-
 @bp.context_processor
 def _names() -> dict[str, Callable[..., str]]:
-    return {
-        "actor_role_name": _actor_role_name,
-        "scope_name": _scope_name,
-        "section_names": _section_names,
-        "basis_name": lambda kind: str(BASES[kind]),
-        "verdict_name": lambda verdict: str(VERDICTS[verdict]),
-    }
+    return names()
 
 
 def _logged(**fields: security_log.Value) -> None:
@@ -169,14 +122,9 @@ def client_as_of(client_id: uuid.UUID) -> str:
     form = AsOfForm(request.args)
     view = None
     if request.args and form.validate():
-        at = datetime.combine(form.day.data, form.time.data, HELSINKI)
-        view = as_of(db_session(), client_id, at)
+        view = as_of(db_session(), client_id, form.moment())
         note_review(db_session(), current_actor(), [client_id], utcnow())
         _logged(operation="as_of", client_id=client_id)
     elif not request.args:
-        now = utcnow().astimezone(HELSINKI)
-        form.day.data, form.time.data = (
-            helsinki_day(now),
-            now.time().replace(second=0, microsecond=0),
-        )
+        form.default_to_now()
     return render_template("log_review/as_of.html", form=form, view=view, client_id=client_id)
