@@ -94,6 +94,12 @@ def _section_names(kinds: Sequence[SectionKind]) -> str:
     return ", ".join(str(SECTIONS[kind]) for kind in kinds)
 
 
+def helsinki_moment(at: datetime) -> tuple[str, str]:
+    """An instant as the form's day and minute (Finnish time), for a link to the moment."""
+    local = at.astimezone(HELSINKI)
+    return local.date().isoformat(), local.strftime("%H:%M")
+
+
 def names() -> dict[str, Callable[..., str]]:
     """The template helpers the staff pages name the log's fields with."""
     return {

@@ -15,6 +15,7 @@ from app.log_review.commands import NotAReviewerRole, designate
 from app.models import Organisation, OrgKind, Role, User
 from consent.base import utcnow
 from consent.decision import Reason
+from consent.sections import SectionKind
 from consent.status import HELSINKI
 from sharing import access_log
 from sharing.access_log import AccessAction, AccessLogEntry, LogRecord
@@ -286,3 +287,54 @@ def test_an_administrator_designates_a_caseworker_who_then_reviews(
         data={"csrf_token": csrf_token(client, f"/admin/users/{worker_id}"), "reviewer": ""},
     )
     assert reviewer.get("/log-review/").status_code == 403
+
+
+def test_the_client_sees_who_could_see_their_information_in_plain_words(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    case_id, username = world.case.id, world.user.username
+    consent = factories.consent(
+        db, world.worker_actor, world.case, world.housing, SectionKind.HOUSING
+    )
+    db.commit()
+    assert consent.id is not None
+    login(client, username)
+    assert "Who could see my information then" in text_of(client.get("/my/log"))
+    now = utcnow().astimezone(HELSINKI) + timedelta(minutes=1)
+    page = text_of(
+        client.get(
+            "/my/log/who-could-see",
+            query_string={"day": now.date().isoformat(), "time": now.strftime("%H:%M")},
+        )
+    )
+    assert f"Asuntotoimisto {case_id}" in page and "because you gave your consent" in page
+    yesterday = now - timedelta(days=1)
+    before = text_of(
+        client.get(
+            "/my/log/who-could-see",
+            query_string={"day": yesterday.date().isoformat(), "time": "12:00"},
+        )
+    )
+    assert "Nobody in your support network could read your plan then." in before
+    bad = client.get("/my/log/who-could-see", query_string={"day": "yesterday", "time": "noon"})
+    assert bad.status_code == 200 and 'aria-invalid="true"' in text_of(bad)
+
+
+def test_the_responsible_worker_opens_the_moment_of_an_entry_asked_about(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id, case_id = world.client.id, world.case.id
+    partner_history(db, world)
+    worker_name = world.worker.username
+    db.commit()
+    login(client, worker_name)
+    moment = utcnow().astimezone(HELSINKI) + timedelta(minutes=1)
+    page = text_of(
+        client.get(
+            f"/caseworker/clients/{client_id}/who-could-see",
+            query_string={"day": moment.date().isoformat(), "time": moment.strftime("%H:%M")},
+        )
+    )
+    assert f"Yhdyskuntaseuraamustoimisto {case_id}" in page and "Consistent" in page
+    (noted,) = _review_entries(db, client_id)
+    assert noted.actor_role == "caseworker"

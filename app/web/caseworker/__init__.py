@@ -21,4 +21,5 @@ from app.web.caseworker import (  # noqa: E402, F401
     reviews,
     transfer,
     views,
+    who_could_see,
 )

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__, template_folder="templates", url_prefix="/my")
 
-from app.web.portal import access_log, consents, views  # noqa: E402, F401  (registers the routes)
+from app.web.portal import (  # noqa: E402, F401  (registers the routes)
+    access_log,
+    consents,
+    views,
+    who_could_see,
+)
