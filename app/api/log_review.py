@@ -158,7 +158,7 @@ def review_entries(query: dict[str, Any]) -> dict[str, Any]:
 
 class AsOfQuery(Strict):
     at = fields.AwareDateTime(
-        required=True, metadata={"description": "The moment asked about (with its offset)."}
+        metadata={"description": "The moment asked about, with its offset (default: now)."}
     )
 
 
@@ -220,7 +220,7 @@ def review_as_of(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
     search; a client outside the reviewer's county is not found."""
     if not client_in_scope(db_session(), client_id, current_user.organisation_id):
         abort(404)
-    view = as_of(db_session(), client_id, query["at"])
+    view = as_of(db_session(), client_id, query.get("at") or utcnow())
     note_review(db_session(), current_actor(), [client_id], utcnow())
     _logged(operation="as_of", client_id=client_id)
     return {

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
+from app.models.log_review import FlagKind
 from app.models.user import Role, User
+from app.release.holidays import is_working_day
 from consent.decision import BasisKind
 from consent.facts import ActorRole, CaseContext
 from consent.models import ConsentEvent
 from consent.sections import DataScope, SectionKind, scope_key
 from consent.service import grants_as_of
+from consent.status import HELSINKI
 
 LOG_SCOPE = "access_log"
 """The scope a review's own log entry names: the client's log, not their data."""
@@ -160,3 +163,100 @@ def verdict(
     readable = readable_scopes(case, events, entry.at, entry.organisation_id, member_id)
     could = entry.scope in readable
     return Verdict.CONSISTENT if could == entry.allowed else Verdict.INCONSISTENT
+
+
+# -- flagged patterns --------------------------------------------------------------------------
+
+
+WORKING_HOURS = (time(7), time(18))
+"""Office hours, Helsinki time: a read from 18:00 to 7:00 is outside them."""
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """The thresholds (``Settings.log_review_*``)."""
+
+    many_clients: int = 20
+    many_clients_within: timedelta = timedelta(hours=1)
+    work_tasks: int = 3
+
+
+@dataclass(frozen=True)
+class ScannedEntry:
+    """The fields of a log entry the flags read."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    at: datetime
+    actor_user_id: uuid.UUID | None
+    actor_role: str
+    action: str
+    allowed: bool
+    basis_kind: str | None
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One pattern found: its kind and the entry that shows it (for many clients and work
+    tasks, the entry at which the count was reached)."""
+
+    kind: FlagKind
+    entry_id: uuid.UUID
+    client_id: uuid.UUID
+    user_id: uuid.UUID | None
+    at: datetime
+
+
+_STAFF = frozenset({ActorRole.CASEWORKER.value, ActorRole.PARTNER.value, ActorRole.ADMIN.value})
+
+
+def outside_hours(at: datetime) -> bool:
+    """Whether ``at`` falls outside office hours in Helsinki, or on a weekend or holiday."""
+    local = at.astimezone(HELSINKI)
+    if not is_working_day(local.date()):
+        return True
+    return not WORKING_HOURS[0] <= local.time() < WORKING_HOURS[1]
+
+
+def flags(
+    entries: Sequence[ScannedEntry],
+    closed_at: Mapping[uuid.UUID, datetime | None],
+    rules: FlagRules = FlagRules(),
+) -> list[Flag]:
+    """The patterns in ``entries`` (oldest first) of staff members' use: ``closed_at`` is each
+    client's case closing instant (None: open). Pure: no database, no clock."""
+    found: list[Flag] = []
+    window: dict[uuid.UUID, list[ScannedEntry]] = {}
+    tasks: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for e in entries:
+        if e.actor_role not in _STAFF or e.actor_user_id is None:
+            continue
+
+        def flag(kind: FlagKind, entry: ScannedEntry = e) -> None:
+            found.append(Flag(kind, entry.id, entry.client_id, entry.actor_user_id, entry.at))
+
+        if not e.allowed:
+            flag(FlagKind.DENIED)
+            continue
+        if e.action != "read":
+            continue
+        if outside_hours(e.at):
+            flag(FlagKind.OUTSIDE_HOURS)
+        closed = closed_at.get(e.client_id)
+        if closed is not None and closed <= e.at:
+            flag(FlagKind.CLOSED_CASE)
+        recent = [
+            r for r in window.get(e.actor_user_id, []) if e.at - r.at <= rules.many_clients_within
+        ] + [e]
+        window[e.actor_user_id] = recent
+        if len({r.client_id for r in recent}) == rules.many_clients and (
+            e.client_id not in {r.client_id for r in recent[:-1]}
+        ):
+            flag(FlagKind.MANY_CLIENTS)
+        if e.basis_kind == BasisKind.WORK_TASK.value:
+            clients = tasks.setdefault(e.actor_user_id, set())
+            if e.client_id not in clients:
+                clients.add(e.client_id)
+                if len(clients) == rules.work_tasks:
+                    flag(FlagKind.WORK_TASKS)
+    return found

@@ -9,6 +9,7 @@ from app.models import ending as _ending  # noqa: F401
 from app.models import flows as _flows  # noqa: F401
 from app.models import intake as _intake  # noqa: F401
 from app.models import log_query as _log_query  # noqa: F401
+from app.models import log_review as _log_review  # noqa: F401
 from app.models import parallel_plan as _parallel_plan  # noqa: F401
 from app.models import partner as _partner  # noqa: F401
 from app.models import person_access as _person_access  # noqa: F401

@@ -9,12 +9,18 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 
 from app.log_review.rules import (
+    Flag,
+    FlagRules,
     LoggedAccess,
+    ScannedEntry,
     Verdict,
+    flags,
     may_review,
+    outside_hours,
     verdict,
     who_could_read,
 )
+from app.models.log_review import FlagKind
 from app.models.user import Role
 from consent.decision import decide
 from consent.facts import AccessRequest, Action, Actor, CaseContext, Membership
@@ -144,3 +150,74 @@ def test_who_may_review_the_log() -> None:
     assert may_review(Role.ADMIN, True) and may_review(Role.CASEWORKER, True)
     assert not may_review(Role.ADMIN, False) and not may_review(Role.CASEWORKER, False)
     assert not may_review(Role.PARTNER, True) and not may_review(Role.CLIENT, True)
+
+
+# -- flagged patterns --------------------------------------------------------------------------
+
+USER, OTHER = uuid.UUID(int=301), uuid.UUID(int=302)
+MONDAY_NOON = datetime(2026, 12, 14, 10, 0, tzinfo=UTC)  # 12:00 in Helsinki
+
+
+def scanned(
+    n: int,
+    at: datetime,
+    *,
+    client: int = 1,
+    user: uuid.UUID = USER,
+    role: str = "caseworker",
+    allowed: bool = True,
+    basis: str | None = "relationship",
+) -> ScannedEntry:
+    return ScannedEntry(
+        id=uuid.UUID(int=1000 + n),
+        client_id=uuid.UUID(int=500 + client),
+        at=at,
+        actor_user_id=user,
+        actor_role=role,
+        action="read",
+        allowed=allowed,
+        basis_kind=basis,
+    )
+
+
+def kinds(found: list[Flag]) -> list[tuple[FlagKind, int]]:
+    return [(f.kind, f.entry_id.int - 1000) for f in found]
+
+
+def test_office_hours_are_helsinki_weekdays_that_are_not_holidays() -> None:
+    assert not outside_hours(MONDAY_NOON)
+    assert outside_hours(MONDAY_NOON.replace(hour=17))  # 19:00 in Helsinki
+    assert outside_hours(MONDAY_NOON.replace(hour=4))  # 6:00
+    assert not outside_hours(MONDAY_NOON.replace(hour=5))  # 7:00
+    assert outside_hours(MONDAY_NOON - timedelta(days=1))  # a Sunday
+    assert outside_hours(datetime(2026, 12, 24, 10, 0, tzinfo=UTC))  # Christmas Eve, a Thursday
+
+
+def test_each_pattern_is_flagged_once_at_the_entry_that_shows_it() -> None:
+    rules = FlagRules(many_clients=3, many_clients_within=timedelta(minutes=10), work_tasks=2)
+    minute = timedelta(minutes=1)
+    entries = [
+        scanned(1, MONDAY_NOON, client=1),
+        scanned(2, MONDAY_NOON + minute, client=1),  # the same client again: no new one
+        scanned(3, MONDAY_NOON + 2 * minute, client=2),
+        scanned(4, MONDAY_NOON + 3 * minute, client=3),  # the third client in ten minutes
+        scanned(5, MONDAY_NOON + 4 * minute, client=4),  # the burst goes on: flagged once
+        scanned(6, MONDAY_NOON + timedelta(hours=9), client=5),  # 21:00 in Helsinki
+        scanned(7, MONDAY_NOON + 5 * minute, client=9),  # a closed case
+        scanned(8, MONDAY_NOON + 6 * minute, client=6, allowed=False, basis=None),
+        scanned(9, MONDAY_NOON + 7 * minute, client=7, basis="work_task", user=OTHER),
+        scanned(10, MONDAY_NOON + 8 * minute, client=7, basis="work_task", user=OTHER),
+        scanned(11, MONDAY_NOON + 9 * minute, client=8, basis="work_task", user=OTHER),
+        scanned(12, MONDAY_NOON + timedelta(hours=9), client=5, role="partner", user=OTHER),
+        scanned(13, MONDAY_NOON + timedelta(hours=9), client=5, role="client", user=OTHER),
+    ]
+    closed = {uuid.UUID(int=509): MONDAY_NOON}
+    found = flags(sorted(entries, key=lambda e: e.at), closed, rules)
+    assert sorted(kinds(found), key=lambda k: k[1]) == [
+        (FlagKind.MANY_CLIENTS, 4),
+        (FlagKind.OUTSIDE_HOURS, 6),
+        (FlagKind.CLOSED_CASE, 7),
+        (FlagKind.DENIED, 8),
+        (FlagKind.WORK_TASKS, 11),
+        (FlagKind.OUTSIDE_HOURS, 12),  # partner staff too; the client's own use never
+    ]
