@@ -55,6 +55,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
     select,
 )
@@ -870,8 +871,8 @@ class Search:
     """What a review of the log looks for; every field left ``None`` matches anything.
 
     ``scope`` is a stored scope (``section:goals``, ``name``, ``basic``) and ``other_than``
-    one to leave out; ``allowed`` the outcome; ``since`` inclusive and ``until`` exclusive bound ``at``; ``clients`` narrows
-    to entries of those clients (a county's, say) when given.
+    one to leave out; ``allowed`` the outcome; ``since`` inclusive and ``until`` exclusive
+    bound ``at``; ``clients`` narrows to entries of those clients (a county's, say).
     """
 
     client_id: uuid.UUID | None = None
@@ -883,6 +884,7 @@ class Search:
     until: datetime | None = None
     clients: Select[uuid.UUID] | None = None
     other_than: str | None = None  # leave out entries of this scope
+    entry_id: uuid.UUID | None = None  # one entry
 
 
 def search(
@@ -902,6 +904,19 @@ def search(
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
+def outcome_counts(session: Session, criteria: Search) -> dict[bool, int]:
+    """How many entries matching ``criteria`` were allowed (True) and refused (False), in one
+    statement (the review's monthly summary)."""
+    rows = session.execute(
+        select(AccessLogEntry.allowed, func.count())
+        .where(*_matching(criteria))
+        .group_by(AccessLogEntry.allowed)
+    )
+    counts = {True: 0, False: 0}
+    counts.update({bool(allowed): int(n) for allowed, n in rows})
+    return counts
+
+
 def _matching(criteria: Search) -> list[ColumnElement[bool]]:
     entry = AccessLogEntry
     conditions: list[ColumnElement[bool]] = []
@@ -911,6 +926,7 @@ def _matching(criteria: Search) -> list[ColumnElement[bool]]:
         (entry.organisation_id, criteria.organisation_id),
         (entry.scope, criteria.scope),
         (entry.allowed, criteria.allowed),
+        (entry.id, criteria.entry_id),
     ]
     conditions += [column == value for column, value in pairs if value is not None]
     if criteria.since is not None:

@@ -4,7 +4,8 @@ Reading the log is itself logged: ``note_review`` enters one entry in the chain 
 client whose entries a review page showed (or whose "who could see what" it reconstructed),
 so the client's own log tells them that their log was looked into, and by whom. The web
 and API edges write the security-log event beside it. ``designate`` gives or takes an
-administrator's or caseworker's log-reviewer designation. Both flush and never commit.
+administrator's or caseworker's log-reviewer designation; ``review_flag`` marks a flag
+reviewed, with the reviewer's note (who and when). All flush and never commit.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.log_review.rules import LOG_SCOPE, REVIEWERS
 from app.models import User
-from app.refusals import N_, Refused
+from app.models.log_review import FlagKind, FlagReview
+from app.refusals import N_, Conflict, Refused
 from consent.decision import Reason
 from consent.facts import Actor, Purpose
 from sharing import access_log
-from sharing.access_log import AccessAction, LogRecord
+from sharing.access_log import AccessAction, AccessLogEntry, LogRecord
 
 
 def note_review(
@@ -67,3 +70,49 @@ def designate(session: Session, account: User, reviewer: bool) -> bool:
     account.log_reviewer = reviewer
     session.flush()
     return changed
+
+
+class FlagAlreadyReviewed(Conflict):
+    """Raised when a flag has been marked reviewed already (the first review stands)."""
+
+    code = "flag_already_reviewed"
+    message = N_("This flag has already been marked reviewed.")
+
+
+class NoteRequired(Refused):
+    code = "note_required"
+    field = "note"
+    message = N_("Write what you found.")
+
+
+def review_flag(
+    session: Session,
+    reviewer_id: uuid.UUID,
+    kind: FlagKind,
+    entry: AccessLogEntry,
+    note: str,
+    at: datetime,
+) -> FlagReview:
+    """Mark the flag of ``kind`` that ``entry`` shows reviewed, with the reviewer's note.
+
+    :raises NoteRequired: when the note is empty.
+    :raises FlagAlreadyReviewed: when it was marked reviewed before.
+    """
+    note = note.strip()
+    if not note:
+        raise NoteRequired()
+    if session.scalar(
+        select(FlagReview.id).where(FlagReview.kind == kind, FlagReview.entry_id == entry.id)
+    ):
+        raise FlagAlreadyReviewed()
+    review = FlagReview(
+        kind=kind,
+        entry_id=entry.id,
+        client_id=entry.client_id,
+        note=note[:1000],
+        reviewed_by_id=reviewer_id,
+        reviewed_at=at,
+    )
+    session.add(review)
+    session.flush()
+    return review

@@ -28,13 +28,18 @@ from sqlalchemy.orm import Session
 from app.cases.facts import load_case_contexts
 from app.log_review.rules import (
     LOG_SCOPE,
+    Flag,
+    FlagRules,
     LoggedAccess,
     MemberAccess,
+    ScannedEntry,
     Verdict,
+    flags,
     verdict,
     who_could_read,
 )
 from app.models import Case, NetworkMember, Organisation, User
+from app.models.log_review import FlagKind, FlagReview
 from app.models.network import MemberKind
 from consent.models import ConsentEvent
 from consent.status import helsinki_day, helsinki_midnight
@@ -209,3 +214,117 @@ def logged(entry: AccessLogEntry) -> LoggedAccess:
 def entries_named(entries: Sequence[AccessLogEntry]) -> set[uuid.UUID]:
     """The clients a page of entries concerns (their chains get the review's own entry)."""
     return {e.client_id for e in entries}
+
+
+# -- flags and the monthly summary ---------------------------------------------------------------
+
+SCAN_LIMIT = 50_000
+"""The most entries of one month the flags are looked for in (a page says when it stopped)."""
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    flag: Flag
+    user: User | None
+    review: FlagReview | None
+    reviewer: User | None
+
+
+@dataclass(frozen=True)
+class MonthFlags:
+    """A month of one county's log (or the whole service's): its flags, each with its review,
+    and the summary — counts per flag kind, reviewed or not, and per outcome."""
+
+    since: datetime
+    until: datetime
+    rows: list[FlagRow]
+    outcomes: dict[bool, int]
+    truncated: bool  # more entries than ``SCAN_LIMIT``: the earliest were not looked at
+
+    def count(self, kind: FlagKind, *, reviewed: bool | None = None) -> int:
+        return sum(
+            1
+            for r in self.rows
+            if r.flag.kind is kind and (reviewed is None or (r.review is not None) == reviewed)
+        )
+
+
+def month_flags(
+    session: Session,
+    county_id: uuid.UUID | None,
+    since: datetime,
+    until: datetime,
+    rules: FlagRules,
+) -> MonthFlags:
+    """The flags of ``[since, until)`` in the county's clients' log: the entries (one
+    statement), the clients' case closings (one), the outcome counts (one), the reviews and
+    the users they name (two). Reads of the log itself are left out."""
+    criteria = Search(
+        since=since,
+        until=until,
+        clients=county_clients(county_id) if county_id is not None else None,
+        other_than=LOG_SCOPE,
+    )
+    entries = access_log.search(session, criteria, limit=SCAN_LIMIT)
+    scanned = [scanned_entry(e) for e in reversed(entries)]
+    closed: dict[uuid.UUID, datetime | None] = {}
+    client_ids = list({e.client_id for e in scanned})
+    if client_ids:
+        for client_id, closed_at in session.execute(
+            select(Case.client_id, Case.closed_at)
+            .where(Case.client_id.in_(client_ids))
+            .order_by(Case.opened_at)
+        ):
+            closed[client_id] = closed_at  # the newest case's
+    found = flags(scanned, closed, rules)
+    reviews: dict[tuple[FlagKind, uuid.UUID], FlagReview] = {}
+    if found:
+        reviews = {
+            (r.kind, r.entry_id): r
+            for r in session.scalars(
+                select(FlagReview).where(FlagReview.entry_id.in_({f.entry_id for f in found}))
+            )
+        }
+    users = _users(
+        session,
+        {f.user_id for f in found} | {r.reviewed_by_id for r in reviews.values()},
+    )
+    rows = [
+        FlagRow(
+            f,
+            users.get(f.user_id) if f.user_id else None,
+            review := reviews.get((f.kind, f.entry_id)),
+            users.get(review.reviewed_by_id) if review is not None else None,
+        )
+        for f in found
+    ]
+    return MonthFlags(
+        since,
+        until,
+        rows,
+        access_log.outcome_counts(session, criteria),
+        len(entries) == SCAN_LIMIT,
+    )
+
+
+def scanned_entry(entry: AccessLogEntry) -> ScannedEntry:
+    return ScannedEntry(
+        id=entry.id,
+        client_id=entry.client_id,
+        at=entry.at,
+        actor_user_id=entry.actor_user_id,
+        actor_role=entry.actor_role,
+        action=entry.action.value,
+        allowed=entry.allowed,
+        basis_kind=entry.basis_kind,
+    )
+
+
+def flagged_entry(
+    session: Session, entry_id: uuid.UUID, county_id: uuid.UUID | None
+) -> AccessLogEntry | None:
+    """The log entry a flag names, if it is in the reviewer's county (one statement)."""
+    found = access_log.search(session, Search(entry_id=entry_id), limit=1)
+    if not found or not client_in_scope(session, found[0].client_id, county_id):
+        return None
+    return found[0]

@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("log_review", __name__, template_folder="templates", url_prefix="/log-review")
 
-from app.web.log_review import views  # noqa: E402, F401  (registers the routes)
+from app.web.log_review import flags, views  # noqa: E402, F401  (registers the routes)
