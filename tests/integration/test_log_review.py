@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -338,3 +339,50 @@ def test_the_responsible_worker_opens_the_moment_of_an_entry_asked_about(
     assert f"Yhdyskuntaseuraamustoimisto {case_id}" in page and "Consistent" in page
     (noted,) = _review_entries(db, client_id)
     assert noted.actor_role == "caseworker"
+
+
+def test_flags_of_the_month_are_reviewed_with_a_note_and_summed_up(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id = world.client.id
+    partner_history(db, world)  # ends with the housing office refused after the withdrawal
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    officer_name = officer.username
+    db.commit()
+    login(client, officer_name)
+    page = text_of(client.get("/log-review/flags"))
+    table = page[page.index("<table") : page.index("</table>")]
+    assert "Refused attempt" in table and str(client_id) in table
+    match = re.search(r'name="(f[0-9a-f]+den)-entry"[^>]*value="([0-9a-f-]+)"', page)
+    if match is None:
+        match = re.search(r'value="([0-9a-f-]+)"[^>]*name="(f[0-9a-f]+den)-entry"', page)
+        assert match is not None
+        prefix, entry = match[2], match[1]
+    else:
+        prefix, entry = match[1], match[2]
+    token = csrf_token(client, "/log-review/flags")
+
+    def post(note: str) -> str:
+        answer = client.post(
+            "/log-review/flags/review",
+            data={
+                f"{prefix}-csrf_token": token,
+                f"{prefix}-kind": "denied",
+                f"{prefix}-entry": entry,
+                f"{prefix}-note": note,
+            },
+        )
+        assert answer.status_code == 302
+        return text_of(client.get(answer.headers["Location"]))
+
+    assert "Write what you found." in post("  ")
+    reviewed = post("Asked the housing office: an old bookmark (fictional).")
+    assert f"Reviewed by {officer_name}" in reviewed
+    assert "an old bookmark (fictional)" in reviewed
+    assert "already been marked reviewed" in post("Again.")
+    summary = text_of(client.get("/log-review/summary"))
+    row = summary[summary.index("Refused attempt") :]
+    assert re.match(r"Refused attempt</th><td>(\d+)</td><td>1</td>", row.replace("\n", ""))
+    assert "Denied</th><td>" in summary.replace("\n", "")
+    # Reading the flags is logged in the client's chain too.
+    assert _review_entries(db, client_id)
