@@ -18,7 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import Organisation, OrgKind, Role, User
+from consent.base import utcnow
 from consent.sections import SectionKind
+from sharing import access_log
+from sharing.access_log import AccessAction, LogRecord
 from tests import factories
 from tests.conftest import api_token, login
 
@@ -50,6 +53,24 @@ def world(db: Session) -> World:
         client_user=factories.user(db, Role.CLIENT, client=record),
         admin=factories.user(db, Role.ADMIN),
         officer=factories.user(db, Role.DATA_PROTECTION, county),
+    )
+    # A refused attempt: the month's flags are never empty, whatever the size.
+    access_log.append(
+        db,
+        [
+            LogRecord(
+                client_id=record.id,
+                at=utcnow(),
+                actor_user_id=world.partner.id,
+                actor_role="partner",
+                organisation_id=housing.id,
+                action=AccessAction.READ,
+                allowed=False,
+                reason="denied_not_in_network",
+                scope="section:housing",
+                purpose="network_cooperation",
+            )
+        ],
     )
     grow(db, world, 2)
     return world
@@ -95,6 +116,11 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # choose from (the page only), the page's entries, their users and organisations, and the
     # review's own entries (the chains' heads and one INSERT, whatever the clients shown).
     "data-protection officer's log search": ("officer", "/log-review/?since=2020-01-01", 7),
+    # The month's flags: the session, the entries, the clients' case closings, the outcome
+    # counts, the reviews and the users named, and the review's own entries (two); the
+    # summary the same without the choice of county.
+    "data-protection officer's flags": ("officer", "/log-review/flags", 8),
+    "data-protection officer's monthly summary": ("officer", "/log-review/summary", 8),
     "data-protection officer's log search (API)": (
         "officer-api",
         "/api/v1/log-review/entries?since=2020-01-01&per_page=20",
