@@ -96,6 +96,7 @@ STAFF = [
     ("jarjesto.jussi", "Jussi Järjestö (demo)", Role.PARTNER, "Tukijärjestö Kuvitelma ry (demo)"),
     ("vertais.veera", "Veera Vertainen (demo)", Role.PARTNER, "Vertaistuki Keksitty ry (demo)"),
     ("yllapito.ylva", "Ylva Ylläpito (demo)", Role.ADMIN, None),
+    ("tietosuoja.tuula", "Tuula Tietosuoja (demo)", Role.DATA_PROTECTION, COUNTY_A),
 ]
 
 # caseworker, their team lead or deputy (app.models.team_lead); Testilä has one worker only

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
 from marshmallow import ValidationError, fields, validate, validates_schema
 
@@ -25,10 +25,12 @@ from app.api.schemas import PageQuery, Strict, enum_field
 from app.api.spec import operation
 from app.extensions import db_session
 from app.log_review.commands import note_review
-from app.log_review.queries import as_of, client_in_scope, review_page
-from app.log_review.rules import Verdict, is_reviewer
-from app.models import MemberKind, Role, User
+from app.log_review.queries import as_of, client_in_scope, month_flags, review_page
+from app.log_review.rules import FlagRules, Verdict, is_reviewer, month_bounds
+from app.models import MemberKind, Organisation, OrgKind, Role, User
+from app.models.log_review import FlagKind
 from app.security import current_actor
+from app.settings import Settings
 from consent.base import utcnow
 from consent.decision import BasisKind
 from consent.sections import SectionKind
@@ -254,5 +256,89 @@ def review_as_of(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
                 "verdict": c.verdict,
             }
             for c in view.entries
+        ],
+    }
+
+
+class FlagsQuery(Strict):
+    month = fields.String(
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+        metadata={"description": "The month, `YYYY-MM` (Helsinki time); default: this one."},
+    )
+    county_id = fields.UUID(
+        metadata={
+            "description": "For a reviewer of the whole service: one county (default: all). "
+            "A county's reviewer reviews their own."
+        }
+    )
+
+
+class FlagOut(Strict):
+    kind = enum_field(FlagKind, required=True)
+    entry_id = fields.UUID(required=True, metadata={"description": "The entry that shows it."})
+    client_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+    reviewed_at = fields.AwareDateTime(required=True, allow_none=True)
+    reviewed_by_id = fields.UUID(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+
+
+class FlagsOut(Strict):
+    month = fields.String(required=True)
+    allowed = fields.Integer(required=True, metadata={"description": "Entries allowed."})
+    denied = fields.Integer(required=True, metadata={"description": "Entries refused."})
+    truncated = fields.Boolean(
+        required=True, metadata={"description": "Only the newest entries were looked at."}
+    )
+    flags = fields.List(fields.Nested(FlagOut), required=True)
+
+
+@operation(
+    bp,
+    "/log-review/flags",
+    "GET",
+    summary="The month's flags of the access log, with their reviews",
+    tag="Log review",
+    roles=ROLES,
+    when=is_reviewer,
+    query=FlagsQuery,
+    response=FlagsOut,
+    statuses=(404,),
+)
+def review_flags(query: dict[str, Any]) -> dict[str, Any]:
+    """Many clients opened in a short time, reads outside office hours (Helsinki time,
+    weekends and Finnish public holidays), reads of closed cases, refused attempts and work
+    tasks given as the reason repeatedly, each with who marked it reviewed, when, and their
+    note; and the month's entries by outcome. Roles: as for the search."""
+    month = query.get("month") or utcnow().astimezone(HELSINKI).strftime("%Y-%m")
+    since, until = month_bounds(month)
+    county = current_user.organisation_id
+    if county is None and query.get("county_id") is not None:
+        chosen = db_session().get(Organisation, query["county_id"])
+        if chosen is None or chosen.kind is not OrgKind.COUNTY:
+            abort(404)
+        county = chosen.id
+    settings: Settings = current_app.extensions["tukiverkko.settings"]
+    found = month_flags(db_session(), county, since, until, FlagRules.of(settings))
+    note_review(db_session(), current_actor(), {r.flag.client_id for r in found.rows}, utcnow())
+    _logged(operation="flags", month=month, county_id=county)
+    return {
+        "month": month,
+        "allowed": found.outcomes[True],
+        "denied": found.outcomes[False],
+        "truncated": found.truncated,
+        "flags": [
+            {
+                "kind": r.flag.kind,
+                "entry_id": r.flag.entry_id,
+                "client_id": r.flag.client_id,
+                "user_id": r.flag.user_id,
+                "at": r.flag.at,
+                "reviewed_at": r.review.reviewed_at if r.review else None,
+                "reviewed_by_id": r.review.reviewed_by_id if r.review else None,
+                "note": r.review.note if r.review else None,
+            }
+            for r in found.rows
         ],
     }

@@ -21,11 +21,12 @@ import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from app.models.log_review import FlagKind
 from app.models.user import Role, User
 from app.release.holidays import is_working_day
+from app.settings import Settings
 from consent.decision import BasisKind
 from consent.facts import ActorRole, CaseContext
 from consent.models import ConsentEvent
@@ -180,6 +181,14 @@ class FlagRules:
     many_clients_within: timedelta = timedelta(hours=1)
     work_tasks: int = 3
 
+    @classmethod
+    def of(cls, settings: Settings) -> FlagRules:
+        return cls(
+            many_clients=settings.log_review_many_clients,
+            many_clients_within=timedelta(minutes=settings.log_review_many_clients_minutes),
+            work_tasks=settings.log_review_work_tasks,
+        )
+
 
 @dataclass(frozen=True)
 class ScannedEntry:
@@ -260,3 +269,19 @@ def flags(
                 if len(clients) == rules.work_tasks:
                     flag(FlagKind.WORK_TASKS)
     return found
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The Helsinki month ``YYYY-MM`` as ``[first midnight, next month's first midnight)``.
+
+    :raises ValueError: when ``month`` is not such a month.
+    """
+    year, _, number = month.partition("-")
+    if len(year) != 4 or len(number) != 2 or not (year + number).isdigit():
+        raise ValueError(f"not a month: {month!r}")
+    first = date(int(year), int(number), 1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        datetime.combine(first, time(), HELSINKI),
+        datetime.combine(following, time(), HELSINKI),
+    )

@@ -386,3 +386,19 @@ def test_flags_of_the_month_are_reviewed_with_a_note_and_summed_up(
     assert "Denied</th><td>" in summary.replace("\n", "")
     # Reading the flags is logged in the client's chain too.
     assert _review_entries(db, client_id)
+
+
+def test_the_api_lists_the_months_flags_with_their_reviews(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    client_id = world.client.id
+    partner_history(db, world)
+    officer = factories.user(db, Role.DATA_PROTECTION, _county(db, world))
+    db.commit()
+    headers = api_token(client, officer.username)
+    body = client.get("/api/v1/log-review/flags", headers=headers).json
+    denied = [f for f in body["flags"] if f["kind"] == "denied"]
+    assert denied and denied[0]["client_id"] == str(client_id) and denied[0]["note"] is None
+    assert body["denied"] >= 1 and body["allowed"] >= 1 and not body["truncated"]
+    bad = client.get("/api/v1/log-review/flags?month=2026-13", headers=headers)
+    assert bad.status_code in (400, 422) and bad.content_type == "application/problem+json"

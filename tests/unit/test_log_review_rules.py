@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 
 from app.log_review.rules import (
@@ -16,6 +17,7 @@ from app.log_review.rules import (
     Verdict,
     flags,
     may_review,
+    month_bounds,
     outside_hours,
     verdict,
     who_could_read,
@@ -221,3 +223,13 @@ def test_each_pattern_is_flagged_once_at_the_entry_that_shows_it() -> None:
         (FlagKind.WORK_TASKS, 11),
         (FlagKind.OUTSIDE_HOURS, 12),  # partner staff too; the client's own use never
     ]
+
+
+def test_a_month_runs_from_one_finnish_midnight_to_the_next_months() -> None:
+    since, until = month_bounds("2026-12")
+    assert since == datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
+    assert until == datetime(2026, 12, 31, 22, 0, tzinfo=UTC)
+    assert month_bounds("2026-06")[0] == datetime(2026, 5, 31, 21, 0, tzinfo=UTC)  # summer
+    for bad in ("2026-13", "2026-1", "26-12", "2026-xx", ""):
+        with pytest.raises(ValueError):
+            month_bounds(bad)

@@ -10,9 +10,8 @@ reviewer without an organisation chooses the county (or the whole service).
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -28,7 +27,7 @@ from app import security_log
 from app.extensions import db_session
 from app.log_review.commands import note_review, review_flag
 from app.log_review.queries import MonthFlags, flagged_entry, month_flags
-from app.log_review.rules import FlagRules, is_reviewer
+from app.log_review.rules import FlagRules, is_reviewer, month_bounds
 from app.models import Organisation, OrgKind
 from app.models.log_review import FlagKind
 from app.refusals import Refused
@@ -47,7 +46,6 @@ FLAG_KINDS = {
     FlagKind.DENIED: _l("Refused attempt"),
     FlagKind.WORK_TASKS: _l("Work task given as the reason repeatedly"),
 }
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 class FlagReviewForm(FlaskForm):
@@ -65,16 +63,11 @@ class FlagReviewForm(FlaskForm):
 def _month() -> tuple[str, datetime, datetime]:
     """The month asked for (``YYYY-MM``; default this one, Helsinki time) and its bounds."""
     raw = request.args.get("month") or utcnow().astimezone(HELSINKI).strftime("%Y-%m")
-    found = MONTH.match(raw)
-    if found is None:
+    try:
+        since, until = month_bounds(raw)
+    except ValueError:
         abort(400)
-    first = date(int(found[1]), int(found[2]), 1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return (
-        raw,
-        datetime.combine(first, time(), HELSINKI),
-        datetime.combine(following, time(), HELSINKI),
-    )
+    return raw, since, until
 
 
 def _county() -> uuid.UUID | None:
@@ -98,11 +91,7 @@ def _county() -> uuid.UUID | None:
 
 def _rules() -> FlagRules:
     settings: Settings = current_app.extensions["tukiverkko.settings"]
-    return FlagRules(
-        many_clients=settings.log_review_many_clients,
-        many_clients_within=timedelta(minutes=settings.log_review_many_clients_minutes),
-        work_tasks=settings.log_review_work_tasks,
-    )
+    return FlagRules.of(settings)
 
 
 def _counties() -> list[Organisation]:
