@@ -21,7 +21,7 @@ from app.extensions import db_session
 from app.log_review.commands import note_review
 from app.log_review.queries import as_of, client_in_scope, review_page
 from app.log_review.rules import is_reviewer
-from app.models import Organisation, OrgKind, Role, User
+from app.models import Organisation, Role, User
 from app.security import allow, current_actor
 from app.web.log_review import bp
 from app.web.log_review.forms import SearchForm
@@ -60,13 +60,7 @@ def search() -> str:
     form.section.choices = scope_choices()
     form.organisation.choices = [SelectChoice("", "–")] + [
         SelectChoice(str(o.id), o.name)
-        for o in db_session().scalars(
-            select(Organisation)
-            .where(Organisation.kind != OrgKind.COUNTY)
-            .order_by(Organisation.name)
-            if _county() is not None
-            else select(Organisation).order_by(Organisation.name)
-        )
+        for o in db_session().scalars(select(Organisation).order_by(Organisation.name))
     ]
     page = None
     searched = bool(request.args) and form.validate()
