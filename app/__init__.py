@@ -96,18 +96,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     health.init_app(app)
 
     from app import api
-    from app.web import admin, auth, caseworker, partner, person, portal, statistics
+    from app.web import admin, auth, caseworker, log_review, partner, person, portal, statistics
 
-    for blueprint in (
+    blueprints = (
         auth.bp,
         caseworker.bp,
         partner.bp,
         portal.bp,
         admin.bp,
+        log_review.bp,
         person.bp,
         statistics.bp,
-        api.bp,
-    ):
+    )
+    for blueprint in (*blueprints, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer tokens only: no cookie, so nothing to forge
     # Wraps the views it limits, so after the blueprints; after `transactions`, so that its

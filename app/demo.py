@@ -98,6 +98,7 @@ STAFF = [
     ("yllapito.ylva", "Ylva Ylläpito (demo)", Role.ADMIN, None),
     ("johto.jaana", "Jaana Johtaja (demo)", Role.MANAGER, COUNTY_A),
     ("analyysi.antti", "Antti Analyytikko (demo)", Role.ANALYST, COUNTY_A),
+    ("tietosuoja.tuula", "Tuula Tietosuoja (demo)", Role.DATA_PROTECTION, COUNTY_A),
 ]
 
 # caseworker, their team lead or deputy (app.models.team_lead); Testilä has one worker only

@@ -71,6 +71,7 @@ ROLES = {
     Role.ADMIN: _l("Administrators"),
     Role.MANAGER: _l("County managers"),
     Role.ANALYST: _l("Analysts"),
+    Role.DATA_PROTECTION: _l("Data-protection officers"),
 }
 
 # Why sharing with an organisation ended early, on its notice to delete copies.

@@ -571,4 +571,5 @@ def role_home(role: Role) -> str:
         Role.ADMIN: "admin.home",
         Role.MANAGER: "statistics.home",
         Role.ANALYST: "statistics.home",
+        Role.DATA_PROTECTION: "log_review.search",
     }[role]

@@ -58,6 +58,8 @@ class Kind(enum.StrEnum):
     # An information text: operation=draft|revise|approve|publish, version=its id
     INFORMATION_TEXT = "information_text"
     COUNTY_SETTING = "county_setting"  # a county's administrator changed a county setting
+    LOG_REVIEW = "log_review"  # the access log searched or reconstructed (app.log_review)
+    LOG_REVIEWER = "log_reviewer"  # an account designated as a log reviewer, or no longer
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
     THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
     REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's

@@ -81,6 +81,12 @@ class Settings:
     # role and the date only, not staff names or exact times (KHO:2025:51 accepted that).
     log_show_staff_names: bool = False
     log_show_exact_times: bool = False
+    # The log review flags a user who opens this many different clients within this many
+    # minutes (``app.log_review.rules.flags``), and one who gives a work task as the reason
+    # for this many different clients in the period reviewed.
+    log_review_many_clients: int = 20
+    log_review_many_clients_minutes: int = 60
+    log_review_work_tasks: int = 3
     # Production runs on PostgreSQL; SQLite (one node, one writer at a time) only when the
     # operator says so for a single-node pilot (TUKIVERKKO_ALLOW_SQLITE=1).
     allow_sqlite: bool = False

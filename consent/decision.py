@@ -45,6 +45,9 @@ class Reason(enum.StrEnum):
     ALLOWED_WORK_TASK = "allowed_work_task"
     ALLOWED_CONSENT = "allowed_consent"
     ALLOWED_STATUTORY = "allowed_statutory"
+    # Not a decision of ``decide``: the client's log read in a review of the access log
+    # (``app.log_review.commands.note_review``), entered in the client's chain.
+    ALLOWED_LOG_REVIEW = "allowed_log_review"
     DENIED_NO_CASE = "denied_no_case"
     DENIED_NOT_OWN_DATA = "denied_not_own_data"
     DENIED_OTHER_COUNTY = "denied_other_county"

@@ -24,6 +24,7 @@ class ActorRole(enum.StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"  # statistics only: the decision refuses them everything of a client
     ANALYST = "analyst"
+    DATA_PROTECTION = "data_protection"  # the data-protection officer reviewing the log
     SYSTEM = "system"  # command-line operations: demo seed, maintenance
 
 

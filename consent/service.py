@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.decision import live_grants
+from consent.decision import Grant, live_grants
 from consent.errors import ConsentNotActive, InvalidConsent
 from consent.facts import CaseContext, ConsentFacts, Direction, Purpose, StatutoryFacts
 from consent.models import (
@@ -290,10 +290,20 @@ def who_could_see(
     Consents come from their events; statutory disclosures and memberships count only
     from when they were recorded, whatever earlier dates they name.
     """
-    past = replace(
+    return {(grant.member_id, grant.scope) for grant in grants_as_of(case, events, at)}
+
+
+def case_as_of(case: CaseContext, events: Sequence[ConsentEvent], at: datetime) -> CaseContext:
+    """The case's network facts as they were known at ``at``: consents from their events,
+    statutory disclosures and memberships only from when they were recorded."""
+    return replace(
         case,
         consents=consents_as_of(events, at),
         statutory=tuple(d for d in case.statutory if d.decided_at <= at),
         memberships=tuple(m for m in case.memberships if m.added_at <= at),
     )
-    return {(grant.member_id, grant.scope) for grant in live_grants(past, at)}
+
+
+def grants_as_of(case: CaseContext, events: Sequence[ConsentEvent], at: datetime) -> set[Grant]:
+    """``who_could_see`` with each grant's basis: the live grants over ``case_as_of``."""
+    return live_grants(case_as_of(case, events, at), at)

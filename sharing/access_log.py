@@ -46,13 +46,16 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DDL,
+    ColumnElement,
     Enum,
     Index,
     LargeBinary,
+    Select,
     String,
     UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
     select,
 )
@@ -102,6 +105,9 @@ class AccessLogEntry(Base):
         UniqueConstraint("client_id", "seq"),
         # The client's "who looked at my data" page reads newest first by time.
         Index("ix_access_log_client_id_at", "client_id", "at"),
+        # The review of the log (``search``) reads by period, and by user within one.
+        Index("ix_access_log_at", "at"),
+        Index("ix_access_log_actor_user_id_at", "actor_user_id", "at"),
     )
 
     client_id: Mapped[uuid.UUID]
@@ -858,6 +864,80 @@ def entries_for_client(
         query = query.where(AccessLogEntry.at >= since)
     query = query.order_by(AccessLogEntry.at.desc(), AccessLogEntry.seq.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search:
+    """What a review of the log looks for; every field left ``None`` matches anything.
+
+    ``scope`` is a stored scope (``section:goals``, ``name``, ``basic``) and ``other_than``
+    one to leave out; ``allowed`` the outcome; ``since`` inclusive and ``until`` exclusive
+    bound ``at``; ``clients`` narrows to entries of those clients (a county's, say).
+    """
+
+    client_id: uuid.UUID | None = None
+    actor_user_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    scope: str | None = None
+    allowed: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    clients: Select[uuid.UUID] | None = None
+    other_than: str | None = None  # leave out entries of this scope
+    entry_id: uuid.UUID | None = None  # one entry
+
+
+def search(
+    session: Session, criteria: Search, *, limit: int = 50, offset: int = 0
+) -> list[AccessLogEntry]:
+    """One page of the entries of every chain that match ``criteria``, newest first, in
+    one statement (the review of the log: ``app.log_review``).
+
+    :raises ValueError: when ``limit`` is below 1 or ``offset`` below 0.
+    """
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be at least 1 and offset at least 0")
+    query = select(AccessLogEntry).where(*_matching(criteria))
+    query = query.order_by(
+        AccessLogEntry.at.desc(), AccessLogEntry.client_id, AccessLogEntry.seq.desc()
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def outcome_counts(session: Session, criteria: Search) -> dict[bool, int]:
+    """How many entries matching ``criteria`` were allowed (True) and refused (False), in one
+    statement (the review's monthly summary)."""
+    rows = session.execute(
+        select(AccessLogEntry.allowed, func.count())
+        .where(*_matching(criteria))
+        .group_by(AccessLogEntry.allowed)
+    )
+    counts = {True: 0, False: 0}
+    counts.update({bool(allowed): int(n) for allowed, n in rows})
+    return counts
+
+
+def _matching(criteria: Search) -> list[ColumnElement[bool]]:
+    entry = AccessLogEntry
+    conditions: list[ColumnElement[bool]] = []
+    pairs: list[tuple[Any, object]] = [
+        (entry.client_id, criteria.client_id),
+        (entry.actor_user_id, criteria.actor_user_id),
+        (entry.organisation_id, criteria.organisation_id),
+        (entry.scope, criteria.scope),
+        (entry.allowed, criteria.allowed),
+        (entry.id, criteria.entry_id),
+    ]
+    conditions += [column == value for column, value in pairs if value is not None]
+    if criteria.since is not None:
+        conditions.append(entry.at >= criteria.since)
+    if criteria.until is not None:
+        conditions.append(entry.at < criteria.until)
+    if criteria.clients is not None:
+        conditions.append(entry.client_id.in_(criteria.clients))
+    if criteria.other_than is not None:
+        conditions.append(entry.scope != criteria.other_than)
+    return conditions
 
 
 def has_pending(session: Session) -> bool:

@@ -18,6 +18,7 @@ from app.api import (  # noqa: E402, F401
     consents,
     directory,
     fhir,
+    log_review,
     notifications,
     partner,
     plan,

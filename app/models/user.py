@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"  # county management: the county's statistics, nothing of a client
     ANALYST = "analyst"  # a designated analyst: the same statistics
+    DATA_PROTECTION = "data_protection"  # tietosuojavastaava: reviews the access log
 
     @property
     def actor_role(self) -> ActorRole:
@@ -42,7 +43,8 @@ class User(Base):
             "(role = 'client') = (client_id IS NOT NULL)", name="client_user_has_client"
         ),
         CheckConstraint(
-            "role IN ('client', 'admin') OR organisation_id IS NOT NULL", name="staff_has_org"
+            "role IN ('client', 'admin', 'data_protection') OR organisation_id IS NOT NULL",
+            name="staff_has_org",
         ),
     )
 
@@ -64,6 +66,9 @@ class User(Base):
     # The county whose administrator invited this partner organisation's staff member: that
     # county's administrators manage the account too (``app.staff.rules.may_manage``).
     invited_by_county_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    # An administrator or caseworker an administrator designated to review the access log
+    # alongside the data-protection officer (``app.log_review.rules.may_review``).
+    log_reviewer: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation | None] = relationship(
         lazy="joined", foreign_keys=[organisation_id]

@@ -14,7 +14,9 @@ from app.models.user import Role, User
 from app.second_factor.rules import grouped, provisioning_uri, secret_text
 from sharing.keys import AccountSecretRef, Keyring, open_account_secret
 
-STAFF = frozenset({Role.CASEWORKER, Role.PARTNER, Role.ADMIN, Role.MANAGER, Role.ANALYST})
+STAFF = frozenset(
+    {Role.CASEWORKER, Role.PARTNER, Role.ADMIN, Role.MANAGER, Role.ANALYST, Role.DATA_PROTECTION}
+)
 PURPOSE = "totp"  # what the secret is bound to, besides its user and row
 
 

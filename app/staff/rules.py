@@ -76,8 +76,8 @@ def assignment_code(
     if role is Role.CLIENT:
         return AssignmentCode.NOT_STAFF
     if organisation is None:
-        if role is Role.ADMIN and scope is None:
-            return None  # an administrator of the whole service
+        if role in (Role.ADMIN, Role.DATA_PROTECTION) and scope is None:
+            return None  # an administrator (a data-protection officer) of the whole service
         return AssignmentCode.NEEDS_ORGANISATION
     if not organisation.active:
         return AssignmentCode.INACTIVE

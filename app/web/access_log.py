@@ -42,6 +42,7 @@ ROLES = {
     ActorRole.CASEWORKER: _l("Social worker"),
     ActorRole.PARTNER: _l("Staff member"),
     ActorRole.ADMIN: _l("Administrator"),
+    ActorRole.DATA_PROTECTION: _l("Data-protection officer"),
     ActorRole.SYSTEM: _l("Tukiverkko itself (automatic processing)"),
 }
 ACTIONS = {
@@ -64,6 +65,7 @@ ALLOWED_WITHOUT_BASIS = {
     Reason.ALLOWED_SELF: _l("Your own information"),
     Reason.ALLOWED_SYSTEM: _l("Automatic processing"),
     Reason.ALLOWED_COUNTY_LIST: _l("Your name in the county's list of clients"),
+    Reason.ALLOWED_LOG_REVIEW: _l("A check of who has looked at your information"),
     Reason.ALLOWED_TRANSFER_PROPOSED: _l(
         "Your name, for the county that was asked to take over your matter"
     ),

@@ -90,6 +90,7 @@ SUBJECTS: dict[str, Role | None] = {
     "admin": Role.ADMIN,
     "manager": Role.MANAGER,  # the own county's management: statistics only
     "analyst": Role.ANALYST,
+    "dpo": Role.DATA_PROTECTION,  # the own county's data-protection officer
 }
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UNKNOWN_LINK = "this-link-was-never-issued-0123456789"
@@ -391,6 +392,9 @@ def world(app: Flask) -> Iterator[World]:
             own, users = _side(db, colleague_needed=True)
             foreign, _ = _side(db, colleague_needed=False)
             users["admin"] = factories.user(db, Role.ADMIN)
+            users["dpo"] = factories.user(
+                db, Role.DATA_PROTECTION, users["caseworker"].organisation
+            )
             foreign.args["token"] = UNKNOWN_LINK  # a link works for whoever holds it
             db.commit()
             for user in users.values():

@@ -63,6 +63,7 @@ READING_PAGES = PRINT_PAGES | {
     "caseworker.plan_section_changes",
     "caseworker.plan_section_version",
     "caseworker.plan_view_as",
+    "caseworker.who_could_see",  # a GET form choosing the moment, which changes nothing
 }
 # Pages that are a form: closed, they say why there is none (the endings' pages lead
 # back to the ending page instead).

@@ -18,7 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import Organisation, OrgKind, Role, User
+from consent.base import utcnow
 from consent.sections import SectionKind
+from sharing import access_log
+from sharing.access_log import AccessAction, LogRecord
 from tests import factories
 from tests.conftest import api_token, login
 
@@ -34,6 +37,7 @@ class World:
     client_user: User
     admin: User
     manager: User
+    officer: User  # the county's data-protection officer
 
 
 @pytest.fixture
@@ -50,6 +54,25 @@ def world(db: Session) -> World:
         client_user=factories.user(db, Role.CLIENT, client=record),
         admin=factories.user(db, Role.ADMIN),
         manager=factories.user(db, Role.MANAGER, county),
+        officer=factories.user(db, Role.DATA_PROTECTION, county),
+    )
+    # A refused attempt: the month's flags are never empty, whatever the size.
+    access_log.append(
+        db,
+        [
+            LogRecord(
+                client_id=record.id,
+                at=utcnow(),
+                actor_user_id=world.partner.id,
+                actor_role="partner",
+                organisation_id=housing.id,
+                action=AccessAction.READ,
+                allowed=False,
+                reason="denied_not_in_network",
+                scope="section:housing",
+                purpose="network_cooperation",
+            )
+        ],
     )
     grow(db, world, 2)
     return world
@@ -102,6 +125,20 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "county manager's statistics": ("manager", "/statistics/", 15),
     # 16: the caseworker's menu counts the county's unassigned intake (one query).
     "caseworker's statistics": ("worker", "/statistics/", 16),
+    # The log review pages in SQL: the session (the API: the token), the organisations to
+    # choose from (the page only), the page's entries, their users and organisations, and the
+    # review's own entries (the chains' heads and one INSERT, whatever the clients shown).
+    "data-protection officer's log search": ("officer", "/log-review/?since=2020-01-01", 7),
+    # The month's flags: the session, the entries, the clients' case closings, the outcome
+    # counts, the reviews and the users named, and the review's own entries (two); the
+    # summary the same without the choice of county.
+    "data-protection officer's flags": ("officer", "/log-review/flags", 8),
+    "data-protection officer's monthly summary": ("officer", "/log-review/summary", 8),
+    "data-protection officer's log search (API)": (
+        "officer-api",
+        "/api/v1/log-review/entries?since=2020-01-01&per_page=20",
+        6,
+    ),
 }
 
 
@@ -114,6 +151,7 @@ def test_every_page_runs_the_same_statements_at_any_size(
         "client": world.client_user,
         "admin": world.admin,
         "manager": world.manager,
+        "officer": world.officer,
     }
     browsers: dict[str, tuple[FlaskClient, dict[str, str]]] = {}
     for who, account in accounts.items():
@@ -121,6 +159,8 @@ def test_every_page_runs_the_same_statements_at_any_size(
         login(browser, account.username)
         browsers[who] = (browser, {})
     browsers["partner-api"] = (client, api_token(client, world.partner.username))
+    officer_api = app.test_client()
+    browsers["officer-api"] = (officer_api, api_token(officer_api, world.officer.username))
 
     def statements() -> dict[str, int]:
         counted = {}

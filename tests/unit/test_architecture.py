@@ -139,6 +139,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "information_texts",
         "intake",
         "log_requests",
+        "log_review",
         "maintenance",
         "network",
         "outbox",

@@ -9,6 +9,7 @@ from app.web.admin import (  # noqa: E402, F401  (registers the routes)
     county_settings,
     disposals,
     information_texts,
+    log_reviewer,
     organisations,
     team_lead,
     views,

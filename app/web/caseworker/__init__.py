@@ -23,4 +23,5 @@ from app.web.caseworker import (  # noqa: E402, F401
     transfer,
     updates,
     views,
+    who_could_see,
 )

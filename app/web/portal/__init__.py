@@ -10,4 +10,5 @@ from app.web.portal import (  # noqa: E402, F401  (registers the routes)
     log_requests,
     release,
     views,
+    who_could_see,
 )
