@@ -1,7 +1,7 @@
 """The data-protection officer's role and the log-reviewer designation.
 
-Revision ID: logreview
-Revises: 0012_county_transfers
+Revision ID: 0020_log_review
+Revises: 0019_statistics_roles
 Create Date: 2026-12-21
 
 - ``users.role`` may be ``data_protection`` (tietosuojavastaava), who reviews the access log:
@@ -17,8 +17,8 @@ Create Date: 2026-12-21
 import sqlalchemy as sa
 from alembic import op
 
-revision = "logreview"
-down_revision = "0012_county_transfers"
+revision = "0020_log_review"
+down_revision = "0019_statistics_roles"
 branch_labels = None
 depends_on = None
 
