@@ -268,27 +268,19 @@ def amend_consent(
     )
     if codes:
         raise _refused(session, gate, actor, member, codes)
-    try:
-        amended = service.amend(
-            session,
-            consent,
-            terms=terms,
-            given_how=given_how,
-            information_text_version=information_text_version,
-            by_user_id=actor.user_id,
-            at=at,
-        )
-    except ConsentNotActive:
-        raise ConsentEnded() from None
-    except InvalidConsent:  # raised before anything changed
-        raise (ConsentNotChanged if client else ConsentNotRecorded)() from None
-    amended.period_template = _template_of(amended, case, at)
-    amended.purpose_text_ct = gate.write_text(
+    amended = _amend(
+        session,
+        gate,
         actor,
-        field_ref(amended, Consent.purpose_text_ct),
-        purpose_text,
-        purpose=consent_purpose(actor),
+        consent,
+        terms=terms,
+        given_how=given_how,
+        information_text_version=information_text_version,
+        purpose_text=purpose_text,
+        client=client,
+        at=at,
     )
+    amended.period_template = _template_of(amended, case, at)
     gate.sync_seals(case.client_id)
     if receipt is not None:
         assert member is not None
@@ -306,6 +298,44 @@ def amend_consent(
             at=at,
         )
     return amended
+
+
+def _amend(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    consent: Consent,
+    *,
+    terms: ConsentTerms,
+    given_how: GivenHow,
+    information_text_version: str,
+    purpose_text: str,
+    client: bool,
+    at: datetime,
+) -> Consent:
+    """Replace ``consent`` with one on ``terms`` (the service's amendment, its refusals as the
+    pages word them) and seal the purpose text on the new one."""
+    try:
+        new = service.amend(
+            session,
+            consent,
+            terms=terms,
+            given_how=given_how,
+            information_text_version=information_text_version,
+            by_user_id=actor.user_id,
+            at=at,
+        )
+    except ConsentNotActive:
+        raise ConsentEnded() from None
+    except InvalidConsent:  # raised before anything changed
+        raise (ConsentNotChanged if client else ConsentNotRecorded)() from None
+    new.purpose_text_ct = gate.write_text(
+        actor,
+        field_ref(new, Consent.purpose_text_ct),
+        purpose_text,
+        purpose=consent_purpose(actor),
+    )
+    return new
 
 
 def revoke_consent(
@@ -442,27 +472,19 @@ def reconfirm_consent(
         direction=consent.direction,
         purpose=consent.purpose,
     )
-    try:
-        renewed = service.amend(
-            session,
-            consent,
-            terms=terms,
-            given_how=given_how,
-            information_text_version=information_text_version,
-            by_user_id=actor.user_id,
-            at=at,
-        )
-    except ConsentNotActive:
-        raise ConsentEnded() from None
-    except InvalidConsent:  # raised before anything changed
-        raise (ConsentNotChanged if client else ConsentNotRecorded)() from None
-    renewed.period_template = consent.period_template
-    renewed.purpose_text_ct = gate.write_text(
+    renewed = _amend(
+        session,
+        gate,
         actor,
-        field_ref(renewed, Consent.purpose_text_ct),
-        purpose_text,
-        purpose=consent_purpose(actor),
+        consent,
+        terms=terms,
+        given_how=given_how,
+        information_text_version=information_text_version,
+        purpose_text=purpose_text,
+        client=client,
+        at=at,
     )
+    renewed.period_template = consent.period_template
     gate.sync_seals(case.client_id)
     if receipt is not None:
         longer = consent.valid_until is None or (
