@@ -330,8 +330,8 @@ NOTES = [
     "tens of thousands would dominate the build); clients have no blind-index search rows, "
     "no plan responsibles, work tasks, contacts, flows, receipts or partner updates (no "
     "measured page reads them at scale); each client has one generation of data keys.",
-    "SQLite is measured as the app configures it (no WAL, no ANALYZE statistics: the "
-    "generator leaves the journal mode and statistics as the migrations create them); "
+    "SQLite is measured as the app configures it (WAL, a busy timeout, `BEGIN IMMEDIATE` "
+    "for writes; no ANALYZE statistics: the generator leaves them as the migrations do); "
     "PostgreSQL gets `ANALYZE` after the bulk load, as autovacuum would do soon after.",
     "The baseline reads the section's ciphertext but does not decrypt it; its log entries "
     "are valid chain entries (the app's `entry_mac`), so `flask audit verify` still "
