@@ -50,11 +50,10 @@ def county_caseload(
     page: int = 1,
     per_page: int = PAGE_SIZE,
 ) -> ListPage[CaseRow]:
-    """Open and closed (not disposed) cases of a county, soonest release day first (two
-    queries; ``Case.release_day``, the day every page shows, in ``ix_cases_caseload`` order).
+    """Open and closed (not disposed) cases of a county, soonest release first (two queries).
 
-    ``release_from`` and ``release_to`` keep the cases whose release day falls between them
-    (inclusive; a case without the date is left out), and
+    ``release_from`` and ``release_to`` keep the cases whose expected conditional release
+    falls between them (inclusive; a case without the date is left out), and
     ``responsible_id`` those whose current responsible worker that user is. A page past the
     last is the last page.
     """
@@ -65,9 +64,9 @@ def county_caseload(
     if phase is not None:
         conditions.append(Case.phase == phase)
     if release_from is not None:
-        conditions.append(Case.release_day >= release_from)
+        conditions.append(Case.conditional_release >= release_from)
     if release_to is not None:
-        conditions.append(Case.release_day <= release_to)
+        conditions.append(Case.conditional_release <= release_to)
     if responsible_id is not None:
         conditions.append(
             exists().where(
@@ -83,7 +82,7 @@ def county_caseload(
         .outerjoin(current, (current.case_id == Case.id) & current.ends_on.is_(None))
         .outerjoin(worker, worker.id == current.worker_id)
         .where(*conditions)
-        .order_by(Case.release_day.is_(None), Case.release_day, Case.id),
+        .order_by(Case.conditional_release.is_(None), Case.conditional_release, Case.id),
         page=page,
         per_page=per_page,
         count=select(func.count(Case.id)).where(*conditions),

@@ -20,14 +20,6 @@ from consent.base import Base, encrypted, str_enum, utcnow
 from consent.sections import DataScope
 from consent.status import release_day
 
-# ``Case.release_day`` in SQL, as the caseload index spells it: the start of probationary
-# liberty when it comes before the conditional release, else the conditional release.
-RELEASE_DAY_SQL = (
-    "CASE WHEN (probation_start IS NOT NULL AND (conditional_release IS NULL"
-    " OR probation_start < conditional_release)) THEN probation_start"
-    " ELSE conditional_release END"
-)
-
 
 class Phase(enum.StrEnum):
     """Where the case stands in the VAPAA process, in order."""
@@ -64,14 +56,13 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        # The county's caseload, soonest release day first (``county_caseload``): read in
-        # index order, a page at a time, whatever the county's size. The expressions are
-        # ``Case.release_day``'s SQL, as the list sorts by it (a test keeps them the same).
+        # The county's caseload, soonest release first (``app.cases.queries.county_caseload``):
+        # read in index order, a page at a time, whatever the county's size.
         Index(
             "ix_cases_caseload",
             "county_id",
-            text(f"({RELEASE_DAY_SQL} IS NULL)"),
-            text(f"({RELEASE_DAY_SQL})"),
+            text("(conditional_release IS NULL)"),
+            "conditional_release",
             "id",
             sqlite_where=text("disposed_at IS NULL"),
             postgresql_where=text("disposed_at IS NULL"),
