@@ -356,10 +356,13 @@ def _update_body(
 def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     """What has happened on your side, as agreed in the information-flow agreement. The
     text is stored encrypted as the county's data, with your name and organisation.
-    Refused (422, field `kind`: `no_flow_agreed` or `no_obtain_consent`) unless an
-    information flow from your organisation to the county is agreed with the client and,
-    except for prison and probation staff, the client's consent to the county obtaining
-    information from you is in force."""
+    Refused (422, field `kind`: `no_flow_agreed`, `no_obtain_consent` or
+    `kind_not_covered`) unless an information flow from your organisation to the county is
+    agreed with the client and, except for prison and probation staff, the client's consent
+    to the county obtaining information from you is in force and covers what the kind is
+    about: `housing_offer` the housing section, `benefit_decision` livelihood,
+    `release_date_changed` the release transition or probationary liberty; the other kinds
+    any section the consent covers (write only about those)."""
     r = reach(client_id)
     require_open(r)
     update = commands.record_update(
