@@ -576,14 +576,14 @@ def _demo_network(
             agreed_on=added,
             agreed_with_client=True,
         )
-    for org_name, sections, purpose_text, direction in CONSENTS:
+    for org_name, sections, purpose_text, way in CONSENTS:
         grant_consent(
             session,
             gate,
             actor,
             case=case,
             terms=ConsentTerms(
-                by_org[orgs[org_name].id].id, frozenset(sections), added, None, direction
+                by_org[orgs[org_name].id].id, frozenset(sections), added, None, way
             ),
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,

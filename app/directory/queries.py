@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Organisation, OrgKind, User
+from app.directory.rules import NetworkPlace
+from app.models import NetworkMember, Organisation, OrgKind, User
 from app.pagination import ListPage, paginate
+from consent.models import StatutoryDisclosure
+from consent.status import MembershipStatus, helsinki_day, membership_status
 from sharing.models import GranteeKey
 
 PER_PAGE = 50
@@ -97,4 +103,36 @@ def organisations_keyed(session: Session) -> int:
             select(func.count(GranteeKey.id)).where(GranteeKey.organisation_id.is_not(None))
         )
         or 0
+    )
+
+
+def network_place(session: Session, organisation_id: uuid.UUID, now: datetime) -> NetworkPlace:
+    """The organisation's place in clients' networks at ``now`` (two statements): the cases
+    with a membership of it that has not ended, those whose membership has no confidentiality
+    commitment, and the statutory disclosures to it that have not ended or run out."""
+    members = session.scalars(
+        select(NetworkMember).where(
+            NetworkMember.organisation_id == organisation_id, NetworkMember.ended_at.is_(None)
+        )
+    ).all()
+    live = [
+        m for m in members if membership_status(m.membership(), now) is not MembershipStatus.ENDED
+    ]
+    today = helsinki_day(now)
+    disclosures = session.scalar(
+        select(func.count(StatutoryDisclosure.id))
+        .join(NetworkMember, NetworkMember.id == StatutoryDisclosure.member_id)
+        .where(
+            NetworkMember.organisation_id == organisation_id,
+            NetworkMember.ended_at.is_(None),
+            StatutoryDisclosure.ended_at.is_(None),
+            or_(
+                StatutoryDisclosure.valid_until.is_(None), StatutoryDisclosure.valid_until >= today
+            ),
+        )
+    )
+    return NetworkPlace(
+        networks=len({m.case_id for m in live}),
+        uncommitted=len({m.case_id for m in live if m.confidentiality_committed_on is None}),
+        disclosures=disclosures or 0,
     )
