@@ -23,7 +23,13 @@ from app.models.partner import (
 )
 from app.models.release import ChecklistItem, ItemState
 from app.partner_work.queries import client_access, update_cover
-from app.partner_work.rules import AccessState, ClientAccess, UpdateBlock, sections_carried
+from app.partner_work.rules import (
+    AccessState,
+    ClientAccess,
+    UpdateBlock,
+    UpdateCover,
+    sections_carried,
+)
 from app.refusals import N_, Listed, NotFound, Refused
 from app.release.commands import record_report
 from consent.base import utcnow
@@ -209,7 +215,8 @@ def record_update(
     _, case, access = client_access(session, actor.organisation_id, client_id, at=now)
     if case is None or access.state is not AccessState.SHARED:
         raise UpdateRefused()
-    _require_incoming_flow(session, case.id, access, kind, now)
+    cover = _require_incoming_flow(session, case.id, access, kind, now)
+    under = cover.received_under(kind)
     update = PartnerUpdate(
         case_id=case.id,
         client_id=client_id,
@@ -218,6 +225,7 @@ def record_update(
         author_id=actor.user_id,
         created_at=now,
         kind=kind,
+        sections=None if under is None else [section.value for section in under],
     )
     update.text_ct = gate.write_text(
         on_behalf_of(actor),
@@ -236,11 +244,11 @@ def _require_incoming_flow(
     access: ClientAccess,
     kind: PartnerUpdateKind,
     at: datetime,
-) -> None:
+) -> UpdateCover:
     """Refuse unless the county may receive an update of ``kind`` from the organisation's
     memberships: an open flow agreement from the member, and an obtain-consent in force
     covering what the kind is about where the law needs one
-    (``app.partner_work.rules.UpdateCover``).
+    (``app.partner_work.rules.UpdateCover``); the cover it is received under otherwise.
 
     :raises NoFlowAgreed:
     :raises NoObtainConsent:
@@ -254,6 +262,7 @@ def _require_incoming_flow(
         raise NoObtainConsent()
     if block is UpdateBlock.NOT_COVERED:
         raise KindNotCovered(sections_carried(kind), cover.covered)
+    return cover
 
 
 # -- the partner's checklist tasks --------------------------------------------------------

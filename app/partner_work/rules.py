@@ -320,6 +320,13 @@ class UpdateCover:
             return UpdateBlock.NOT_COVERED
         return None
 
+    def received_under(self, kind: PartnerUpdateKind) -> list[SectionKind] | None:
+        """The covered sections an update of ``kind`` may be about, in the plan's order, as
+        the worker is shown them (``None``: prison or probation, under their statutes)."""
+        if self.statutory:
+            return None
+        return [k for k in sections_carried(kind) if k in self.obtain_sections]
+
     def blocks(self) -> dict[PartnerUpdateKind, UpdateBlock | None]:
         """Each kind a partner may choose, and why it cannot be sent now (``None``: it can)."""
         return {kind: self.block(kind) for kind in UPDATE_SECTIONS}

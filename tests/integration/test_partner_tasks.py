@@ -339,14 +339,22 @@ def test_an_update_is_received_only_where_the_obtain_consent_covers_its_kind(
 
     assert send(client, world, "housing_offer", "Asunto 1.3. alkaen (fictional)").status_code == 302
     assert send(client, world, "other", "Asumisneuvonta jatkuu (fictional)").status_code == 302
-    kinds = db.scalars(select(PartnerUpdate.kind).order_by(PartnerUpdate.created_at)).all()
-    assert sorted(kinds) == sorted([PartnerUpdateKind.HOUSING_OFFER, PartnerUpdateKind.OTHER])
+    received = {u.kind: u.sections for u in db.scalars(select(PartnerUpdate))}
+    # What each was received under, for the worker: the covered sections it may be about.
+    assert received == {
+        PartnerUpdateKind.HOUSING_OFFER: ["housing"],
+        PartnerUpdateKind.OTHER: ["housing"],
+    }
 
     # Kela: the flow runs only from the county; nothing is offered, and the page says why.
     sign_in_as(client, world.kela.staff)
     html = partner_page(client, world)
     section = html.split('id="update-heading"')[1].split("</section>")[0]
     assert "<form" not in section and "no information flow from your organisation" in section
+
+    sign_in_as(client, world.worker)
+    listed = client.get(f"/caseworker/clients/{world.client.id}/updates").get_data(as_text=True)
+    assert listed.count("consent to obtain information about: Housing") == 2
 
 
 def test_the_worker_lists_filters_and_acknowledges_updates(
