@@ -33,6 +33,7 @@ from app.models.partner import (
 )
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.partner_work import commands, queries
+from app.partner_work.rules import in_section_order
 from app.security import current_actor, gate
 from consent.base import utcnow
 from consent.decision import BasisKind
@@ -94,6 +95,17 @@ class PartnerUpdateOut(Strict):
         metadata={
             "description": "For caseworkers. Null for partner staff: once sent, the text is "
             "the county's data and the sender cannot read it back."
+        },
+    )
+    sections = fields.List(
+        enum_field(SectionKind),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The plan sections the client's consent to obtain information "
+            "from the sender covered for this kind when it was received; null: sent by prison "
+            "or probation under their own statutes, a task's report, or received before "
+            "this was kept."
         },
     )
 
@@ -338,6 +350,7 @@ def _update_body(
         "author": author,
         "acknowledged_at": update.acknowledged_at,
         "text": text,
+        "sections": None if update.sections is None else in_section_order(update.sections),
     }
 
 

@@ -49,6 +49,7 @@ def test_the_demo_housing_partner_sends_a_housing_offer_and_kela_no_free_text(
         path, json={"kind": "housing_offer", "text": "Asunto 1.3. alkaen (fictional)"}, headers=anna
     )
     assert sent.status_code == 201, sent.get_data(as_text=True)
+    assert sent.json["kind"] == "housing_offer" and sent.json["sections"] == ["housing"]
     # Not about housing: the demo's consent covers only housing.
     refused = client.post(
         path, json={"kind": "benefit_decision", "text": "Myönnetty (fictional)"}, headers=anna
