@@ -51,6 +51,8 @@ def test_an_organisation_in_a_network_keeps_its_kind_until_its_memberships_end(
     assert refused.status_code == 409
     html = refused.get_data(as_text=True)
     assert "member of client networks (1)" in html and "End those memberships first" in html
+    shown = client.get(path).get_data(as_text=True)
+    assert "<dt>In client networks now</dt><dd>1</dd>" in shown and 'id="kind-change-hint"' in shown
     db.expire_all()
     assert db.get(Organisation, housing.organisation.id).kind is OrgKind.PUBLIC_SERVICE  # type: ignore[union-attr]
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from app import security_log
 from app.accounts.rules import SessionEnd
 from app.directory import commands as directory
-from app.directory.queries import counties, search
+from app.directory.queries import counties, network_place, search
 from app.directory.rules import (
     OrganisationFacts,
     Scope,
@@ -191,6 +191,9 @@ def _organisation_page(form: OrganisationForm, found: Organisation, manageable: 
         manageable=manageable,
         confirm=ConfirmForm(),
         county=db_session().get(Organisation, found.county_id) if found.county_id else None,
+        place=network_place(db_session(), found.id, utcnow())
+        if found.kind is not OrgKind.COUNTY
+        else None,
     )
 
 
