@@ -54,7 +54,7 @@ from app.release import commands as release_checklist
 from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
 from consent.base import utcnow
-from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Purpose
+from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Direction, Purpose
 from consent.models import GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
@@ -576,13 +576,15 @@ def _demo_network(
             agreed_on=added,
             agreed_with_client=True,
         )
-    for org_name, sections, purpose_text in CONSENTS:
+    for org_name, sections, purpose_text, way in CONSENTS:
         grant_consent(
             session,
             gate,
             actor,
             case=case,
-            terms=ConsentTerms(by_org[orgs[org_name].id].id, frozenset(sections), added, None),
+            terms=ConsentTerms(
+                by_org[orgs[org_name].id].id, frozenset(sections), added, None, way
+            ),
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,
             information_text_version=FIRST_VERSION,
@@ -615,18 +617,38 @@ FLOWS = [
     ),
 ]
 CONSENTS = [
-    (HOUSING, {SectionKind.HOUSING}, "Asunnon järjestäminen vapautumiseen (kuvitteellinen)"),
+    (
+        HOUSING,
+        {SectionKind.HOUSING},
+        "Asunnon järjestäminen vapautumiseen (kuvitteellinen)",
+        Direction.DISCLOSE,
+    ),
+    # The county obtains the housing service's news of the housing application: with the
+    # flow both ways above, asuminen.anna can send housing updates (an offer, free text).
+    (
+        HOUSING,
+        {SectionKind.HOUSING},
+        "Asuntohakemuksen tilanteen saaminen asumispalveluilta (kuvitteellinen)",
+        Direction.OBTAIN,
+    ),
     (
         KELA,
         {SectionKind.LIVELIHOOD},
         "Toimeentulon turvaaminen vapautumispäivästä (kuvitteellinen)",
+        Direction.DISCLOSE,
     ),
     (
         PROBATION,
         {SectionKind.PROBATIONARY_LIBERTY, SectionKind.RELEASE_TRANSITION},
         "Valvotun koevapauden ja vapautumisen yhteensovitus (kuvitteellinen)",
+        Direction.DISCLOSE,
     ),
-    (NGO, {SectionKind.EVERYDAY_LIFE}, "Tukihenkilötoiminta arjessa (kuvitteellinen)"),
+    (
+        NGO,
+        {SectionKind.EVERYDAY_LIFE},
+        "Tukihenkilötoiminta arjessa (kuvitteellinen)",
+        Direction.DISCLOSE,
+    ),
 ]
 
 

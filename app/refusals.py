@@ -41,6 +41,15 @@ class Code(enum.StrEnum):
         return member
 
 
+class Listed(tuple[enum.StrEnum, ...]):
+    """Members of an enumeration as a refusal's placeholder value: the API's English detail
+    shows their codes (``housing, livelihood``), a form page their translated labels
+    (``app.web.forms.shown_params``)."""
+
+    def __str__(self) -> str:
+        return ", ".join(member.value for member in self)
+
+
 class Refused(Exception):
     """Raised when a command refuses its input; ``code`` says which rule, ``field`` where."""
 

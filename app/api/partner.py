@@ -33,6 +33,7 @@ from app.models.partner import (
 )
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.partner_work import commands, queries
+from app.partner_work.rules import in_section_order
 from app.security import current_actor, gate
 from consent.base import utcnow
 from consent.decision import BasisKind
@@ -94,6 +95,17 @@ class PartnerUpdateOut(Strict):
         metadata={
             "description": "For caseworkers. Null for partner staff: once sent, the text is "
             "the county's data and the sender cannot read it back."
+        },
+    )
+    sections = fields.List(
+        enum_field(SectionKind),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The plan sections the client's consent to obtain information "
+            "from the sender covered for this kind when it was received; null: sent by prison "
+            "or probation under their own statutes, a task's report, or received before "
+            "this was kept."
         },
     )
 
@@ -338,6 +350,7 @@ def _update_body(
         "author": author,
         "acknowledged_at": update.acknowledged_at,
         "text": text,
+        "sections": None if update.sections is None else in_section_order(update.sections),
     }
 
 
@@ -356,10 +369,13 @@ def _update_body(
 def send_update(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
     """What has happened on your side, as agreed in the information-flow agreement. The
     text is stored encrypted as the county's data, with your name and organisation.
-    Refused (422, field `kind`: `no_flow_agreed` or `no_obtain_consent`) unless an
-    information flow from your organisation to the county is agreed with the client and,
-    except for prison and probation staff, the client's consent to the county obtaining
-    information from you is in force."""
+    Refused (422, field `kind`: `no_flow_agreed`, `no_obtain_consent` or
+    `kind_not_covered`) unless an information flow from your organisation to the county is
+    agreed with the client and, except for prison and probation staff, the client's consent
+    to the county obtaining information from you is in force and covers what the kind is
+    about: `housing_offer` the housing section, `benefit_decision` livelihood,
+    `release_date_changed` the release transition or probationary liberty; the other kinds
+    any section the consent covers (write only about those)."""
     r = reach(client_id)
     require_open(r)
     update = commands.record_update(

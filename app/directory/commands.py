@@ -18,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.commands import Ended, end_sessions
+from app.directory.queries import network_place
 from app.directory.rules import (
+    KindChangeBlock,
     OrganisationCode,
     OrganisationFacts,
     Scope,
     business_id,
+    kind_change_block,
     may_manage_organisation,
     organisation_codes,
 )
@@ -31,6 +34,7 @@ from app.models.staff import AccountAction
 from app.network.commands import end_member
 from app.refusals import N_, Conflict, NotFound, Refused
 from app.staff.commands import record_event
+from consent.base import utcnow
 from consent.status import MembershipStatus, membership_status
 from sharing import keys, seal
 from sharing.gate import AccessGate
@@ -72,6 +76,61 @@ class AlreadyInactive(Conflict):
 
     code = "organisation_inactive"
     message = N_("The organisation is already inactive.")
+
+
+class KindChangeRefused(Conflict):
+    """Raised when a change of kind or authority flag would break the rules the
+    organisation's memberships or statutory disclosures were made under
+    (``app.directory.rules.kind_change_block``); ``count`` says how many."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(params={"count": count})
+
+
+class KindHasMembers(KindChangeRefused):
+    """Raised when changing the kind of an organisation with memberships that have not ended."""
+
+    code = KindChangeBlock.KIND_HAS_MEMBERS.value
+    field = "kind"
+    message = N_(
+        "The kind cannot change now: the organisation is a member of client networks "
+        "(%(count)d), and a member's kind is fixed when it joins. End those memberships first, "
+        "or deactivate the organisation, then change its kind."
+    )
+
+
+class AuthorityHasDisclosures(KindChangeRefused):
+    """Raised when an organisation would stop being an authority while it receives
+    statutory disclosures."""
+
+    code = KindChangeBlock.AUTHORITY_HAS_DISCLOSURES.value
+    field = "authority"
+    message = N_(
+        "The organisation must stay an authority for now: it receives statutory disclosures "
+        "(%(count)d), which only an authority may receive. The clients' responsible workers "
+        "end those disclosures first; then it can stop being an authority."
+    )
+
+
+class AuthorityMembersUncommitted(KindChangeRefused):
+    """Raised when an organisation would stop being an authority while memberships of it
+    have no confidentiality commitment."""
+
+    code = KindChangeBlock.AUTHORITY_MEMBERS_UNCOMMITTED.value
+    field = "authority"
+    message = N_(
+        "The organisation must stay an authority for now: it is a member of client networks "
+        "(%(count)d) without a written confidentiality commitment, which a member that is not "
+        "an authority needs. The responsible workers record the commitments or end those "
+        "memberships first."
+    )
+
+
+KIND_CHANGE_REFUSALS: dict[KindChangeBlock, type[KindChangeRefused]] = {
+    KindChangeBlock.KIND_HAS_MEMBERS: KindHasMembers,
+    KindChangeBlock.AUTHORITY_HAS_DISCLOSURES: AuthorityHasDisclosures,
+    KindChangeBlock.AUTHORITY_MEMBERS_UNCOMMITTED: AuthorityMembersUncommitted,
+}
 
 
 def _checked(
@@ -136,20 +195,42 @@ def _require_scope(organisation: Organisation, scope: Scope) -> None:
 
 
 def update_organisation(
-    session: Session, organisation: Organisation, facts: OrganisationFacts, *, scope: Scope
+    session: Session,
+    organisation: Organisation,
+    facts: OrganisationFacts,
+    *,
+    scope: Scope,
+    now: datetime | None = None,
 ) -> None:
     """Change an organisation's details (its kind too).
 
-    A county's administrator editing their own county keeps it a county.
+    A county's administrator editing their own county keeps it a county. An organisation
+    in clients' networks keeps its kind, and stays an authority while it receives statutory
+    disclosures or has members without a confidentiality commitment
+    (``app.directory.rules.kind_change_block``): those end first.
 
     :raises NotFound: when the organisation is outside the administrator's scope.
     :raises Refused: when the facts break a rule (see ``_checked``).
+    :raises KindChangeRefused: when the change would break its memberships' or statutory
+        disclosures' rules (409, with how many are affected).
     """
     _require_scope(organisation, scope)
     own_county = scope is not None and organisation.id == scope
     stored = _checked(session, facts, None if own_county else scope, organisation.id)
     if own_county and facts.kind is not OrgKind.COUNTY:
         raise Refused(errors={"kind": OrganisationCode.OUTSIDE_SCOPE})
+    is_authority = organisation.is_authority
+    if facts.kind is not organisation.kind or (
+        is_authority and not (facts.authority and facts.kind.may_be_authority)
+    ):
+        block = kind_change_block(
+            kind=organisation.kind,
+            is_authority=is_authority,
+            facts=facts,
+            place=network_place(session, organisation.id, now or utcnow()),
+        )
+        if block is not None:
+            raise KIND_CHANGE_REFUSALS[block[0]](block[1])
     _apply(organisation, facts, stored)
     session.flush()
 

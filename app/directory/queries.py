@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Organisation, OrgKind, User
+from app.directory.rules import NetworkPlace
+from app.models import NetworkMember, Organisation, OrgKind, User
 from app.pagination import ListPage, paginate
+from consent.models import StatutoryDisclosure
+from consent.status import helsinki_day
 from sharing.models import GranteeKey
 
 PER_PAGE = 50
@@ -98,3 +104,37 @@ def organisations_keyed(session: Session) -> int:
         )
         or 0
     )
+
+
+def network_place(session: Session, organisation_id: uuid.UUID, now: datetime) -> NetworkPlace:
+    """The organisation's place in clients' networks at ``now`` (two statements, counted in
+    SQL): the cases with a membership of it that has not ended (``membership_status``: not
+    ended by hand, its last day not past), those whose membership has no confidentiality
+    commitment, and the statutory disclosures to it that have not ended or run out."""
+    today = helsinki_day(now)
+    live = and_(
+        NetworkMember.organisation_id == organisation_id,
+        NetworkMember.ended_at.is_(None),
+        or_(NetworkMember.ends_on.is_(None), NetworkMember.ends_on >= today),
+    )
+    uncommitted = case(
+        (NetworkMember.confidentiality_committed_on.is_(None), NetworkMember.case_id)
+    )
+    networks, without = session.execute(
+        select(
+            func.count(distinct(NetworkMember.case_id)), func.count(distinct(uncommitted))
+        ).where(live)
+    ).one()
+    disclosures = session.scalar(
+        select(func.count(StatutoryDisclosure.id))
+        .join(NetworkMember, NetworkMember.id == StatutoryDisclosure.member_id)
+        .where(
+            live,
+            StatutoryDisclosure.ended_at.is_(None),
+            or_(
+                StatutoryDisclosure.valid_until.is_(None),
+                StatutoryDisclosure.valid_until >= today,
+            ),
+        )
+    )
+    return NetworkPlace(networks=networks, uncommitted=without, disclosures=disclosures or 0)

@@ -8,6 +8,7 @@ counties (Kela, prisons, national NGOs) and the counties themselves are the serv
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 
@@ -94,3 +95,68 @@ def may_manage_organisation(
     """Whether an administrator of ``scope`` may edit or deactivate this organisation: the
     service's may any; a county's its own local ones (and edit its own county's details)."""
     return scope is None or county_id == scope or organisation_id == scope
+
+
+# -- changing the kind of an organisation that is in networks -------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkPlace:
+    """An organisation's place in clients' networks now: what a change of kind or of its
+    authority flag would put in question."""
+
+    networks: int  # cases in which it has a membership that has not ended
+    uncommitted: int  # of those, cases whose membership has no confidentiality commitment
+    disclosures: int  # statutory disclosures to it that have not ended or run out
+
+
+class KindChangeBlock(enum.StrEnum):
+    """Why an organisation's kind or authority flag cannot change now (``None``: it can)."""
+
+    KIND_HAS_MEMBERS = "kind_has_members"
+    AUTHORITY_HAS_DISCLOSURES = "authority_has_disclosures"
+    AUTHORITY_MEMBERS_UNCOMMITTED = "authority_members_uncommitted"
+
+
+def kind_change_block(
+    *,
+    kind: OrgKind,
+    is_authority: bool,
+    facts: OrganisationFacts,
+    place: NetworkPlace,
+) -> tuple[KindChangeBlock, int] | None:
+    """Whether changing an organisation now of ``kind`` (``is_authority``) to ``facts`` would
+    break the rules its memberships were made under, and how many records it would break.
+
+    A member's kind is recorded when it joins (``app.network.rules.MEMBER_KIND_OF``): it
+    decides whether prison and probation's statutory exemptions apply and whether a
+    confidentiality commitment is needed, so an organisation in a network keeps its kind
+    until those memberships end. Only an authority may receive a statutory disclosure, and
+    a member that is not one must have committed to confidentiality before anything is
+    shared: an organisation stops being an authority only once its disclosures have ended
+    and every membership it keeps has a recorded commitment.
+    """
+    if facts.kind is not kind and place.networks:
+        return KindChangeBlock.KIND_HAS_MEMBERS, place.networks
+    stays_authority = facts.authority and facts.kind.may_be_authority
+    if is_authority and not stays_authority:
+        if place.disclosures:
+            return KindChangeBlock.AUTHORITY_HAS_DISCLOSURES, place.disclosures
+        if place.uncommitted:
+            return KindChangeBlock.AUTHORITY_MEMBERS_UNCOMMITTED, place.uncommitted
+    return None
+
+
+def kind_change_logged(
+    was: tuple[OrgKind, bool], now: tuple[OrgKind, bool]
+) -> dict[str, str | bool]:
+    """The security log's fields for a change of kind or authority (``(kind, is_authority)``
+    before and after; empty: neither changed)."""
+    if was == now:
+        return {}
+    return {
+        "organisation_kind_was": was[0].value,
+        "organisation_kind": now[0].value,
+        "authority_was": was[1],
+        "authority": now[1],
+    }

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.organisation import Organisation
@@ -62,6 +62,11 @@ class PartnerUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[PartnerUpdateKind] = mapped_column(str_enum(PartnerUpdateKind))
     text_ct: Mapped[bytes | None] = encrypted()
+    # The plan sections the client's obtain-consent covered for this kind when it was
+    # received (``app.partner_work.rules.UpdateCover.received_under``), which the worker sees;
+    # NULL: sent by prison or probation under their own statutes, a task's report, or
+    # received before this was kept.
+    sections: Mapped[list[str] | None] = mapped_column(JSON)
     checklist_item_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("release_checklist_items.id"), index=True
     )

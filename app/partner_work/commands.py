@@ -7,13 +7,13 @@ commit, and say no with the refusals below.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import NetworkMember
-from app.models.flows import FlowAgreement
 from app.models.partner import (
     TASK_REPORTS,
     NoticeReason,
@@ -22,14 +22,20 @@ from app.models.partner import (
     RevocationNotice,
 )
 from app.models.release import ChecklistItem, ItemState
-from app.partner_work.queries import client_access
-from app.partner_work.rules import AccessState, ClientAccess, UpdateBlock, update_block
-from app.refusals import N_, NotFound, Refused
+from app.partner_work.queries import client_access, update_cover
+from app.partner_work.rules import (
+    AccessState,
+    ClientAccess,
+    UpdateBlock,
+    UpdateCover,
+    sections_carried,
+)
+from app.refusals import N_, Listed, NotFound, Refused
 from app.release.commands import record_report
 from consent.base import utcnow
 from consent.facts import Action, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, ConsentState, StatutoryDisclosure
-from consent.sections import DataScope
+from consent.sections import DataScope, SectionKind
 from consent.service import disclosure_facts_of, facts_of
 from consent.status import consent_status, disclosure_status, helsinki_day, membership_active
 from sharing.fields import field_ref
@@ -86,6 +92,22 @@ class NoObtainConsent(Refused):
         "The county cannot receive this update: the client has not consented to the county "
         "obtaining information from your organisation. Ask the client's responsible worker."
     )
+
+
+class KindNotCovered(Refused):
+    """Raised when the obtain-consents in force do not cover what the update's kind is about
+    (``app.partner_work.rules.UPDATE_SECTIONS``)."""
+
+    code = UpdateBlock.NOT_COVERED.value
+    field = "kind"
+    message = N_(
+        "The county cannot receive this kind of update: it is about %(missing)s, and the "
+        "client has consented to the county obtaining information from your organisation "
+        "only about %(covered)s. Choose another kind, or ask the client's responsible worker."
+    )
+
+    def __init__(self, missing: Sequence[SectionKind], covered: Sequence[SectionKind]) -> None:
+        super().__init__(params={"missing": Listed(missing), "covered": Listed(covered)})
 
 
 class KindNotSent(Refused):
@@ -172,6 +194,7 @@ def record_update(
     :raises KindNotSent: when ``kind`` is a task's report (``report_task`` makes those).
     :raises NoFlowAgreed: when no flow from the organisation to the county is agreed.
     :raises NoObtainConsent: when the law needs an obtain-consent and none is in force.
+    :raises KindNotCovered: when the obtain-consents in force do not cover the kind's sections.
     :raises UpdateTextMissing: when the text is empty.
     :raises UpdateTextTooLong: when the text is longer than ``UPDATE_TEXT_MAX``.
     :raises ValueError: when the actor is not partner staff (a caller's mistake).
@@ -192,7 +215,8 @@ def record_update(
     _, case, access = client_access(session, actor.organisation_id, client_id, at=now)
     if case is None or access.state is not AccessState.SHARED:
         raise UpdateRefused()
-    _require_incoming_flow(session, case.id, access, now)
+    cover = _require_incoming_flow(session, case.id, access, kind, now)
+    under = cover.received_under(kind)
     update = PartnerUpdate(
         case_id=case.id,
         client_id=client_id,
@@ -201,6 +225,7 @@ def record_update(
         author_id=actor.user_id,
         created_at=now,
         kind=kind,
+        sections=None if under is None else [section.value for section in under],
     )
     update.text_ct = gate.write_text(
         on_behalf_of(actor),
@@ -214,38 +239,30 @@ def record_update(
 
 
 def _require_incoming_flow(
-    session: Session, case_id: uuid.UUID, access: ClientAccess, at: datetime
-) -> None:
-    """Refuse unless the county may receive updates from the organisation's memberships: an
-    open flow agreement from the member, and an obtain-consent in force where the law needs
-    one (``app.partner_work.rules.update_block``).
+    session: Session,
+    case_id: uuid.UUID,
+    access: ClientAccess,
+    kind: PartnerUpdateKind,
+    at: datetime,
+) -> UpdateCover:
+    """Refuse unless the county may receive an update of ``kind`` from the organisation's
+    memberships: an open flow agreement from the member, and an obtain-consent in force
+    covering what the kind is about where the law needs one
+    (``app.partner_work.rules.UpdateCover``); the cover it is received under otherwise.
 
     :raises NoFlowAgreed:
     :raises NoObtainConsent:
+    :raises KindNotCovered:
     """
-    members = list(access.member_ids)
-    directions = session.scalars(
-        select(FlowAgreement.direction).where(
-            FlowAgreement.case_id == case_id,
-            FlowAgreement.member_id.in_(members),
-            FlowAgreement.ended_at.is_(None),
-            FlowAgreement.agreed_with_client.is_(True),
-        )
-    ).all()
-    kinds = session.scalars(select(NetworkMember.kind).where(NetworkMember.id.in_(members))).all()
-    obtain = session.scalars(
-        select(Consent).where(
-            Consent.member_id.in_(members),
-            Consent.direction == Direction.OBTAIN,
-            Consent.state == ConsentState.ACTIVE,
-        )
-    ).all()
-    in_force = any(consent_status(facts_of(c), at).in_force for c in obtain)
-    block = update_block(kinds, directions, in_force)
+    cover = update_cover(session, case_id, access.member_ids, at)
+    block = cover.block(kind)
     if block is UpdateBlock.NO_FLOW:
         raise NoFlowAgreed()
     if block is UpdateBlock.NO_CONSENT:
         raise NoObtainConsent()
+    if block is UpdateBlock.NOT_COVERED:
+        raise KindNotCovered(sections_carried(kind), cover.covered)
+    return cover
 
 
 # -- the partner's checklist tasks --------------------------------------------------------

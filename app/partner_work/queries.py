@@ -9,7 +9,7 @@ read. Nothing here decrypts: callers read through the gate.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -28,6 +28,8 @@ from app.models import (
     ResponsibleWorker,
     User,
 )
+from app.models.flows import FlowAgreement
+from app.models.network import NetworkMember
 from app.models.partner import (
     NoticeReason,
     PartnerUpdate,
@@ -41,6 +43,7 @@ from app.partner_work.rules import (
     AccessState,
     ClientAccess,
     SharedBasis,
+    UpdateCover,
     access_of,
     client_reference,
     in_section_order,
@@ -48,9 +51,11 @@ from app.partner_work.rules import (
 from app.release.queries import plan_responsibles
 from app.release.rules import release_day
 from consent.decision import BasisKind
-from consent.facts import Actor, FactsNeeded, Grantee, Purpose
-from consent.models import Consent, StatutoryDisclosure
+from consent.facts import Actor, Direction, FactsNeeded, Grantee, Purpose
+from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.sections import SectionKind
+from consent.service import facts_of
+from consent.status import consent_status
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
@@ -157,6 +162,45 @@ def client_access(
     if access.state is AccessState.SHARED:
         access = with_provisions(session, [access])[0]
     return client, case, access
+
+
+def update_cover(
+    session: Session, case_id: uuid.UUID, member_ids: Collection[uuid.UUID], at: datetime
+) -> UpdateCover:
+    """What the county may receive from these memberships of the case at ``at``: their
+    kinds, the directions of the open flows agreed with the client, and the sections the
+    obtain-consents in force cover (two statements, whatever the number of rows)."""
+    rows = session.execute(
+        select(NetworkMember.kind, FlowAgreement.direction)
+        .outerjoin(
+            FlowAgreement,
+            and_(
+                FlowAgreement.member_id == NetworkMember.id,
+                FlowAgreement.case_id == case_id,
+                FlowAgreement.ended_at.is_(None),
+                FlowAgreement.agreed_with_client.is_(True),
+            ),
+        )
+        .where(NetworkMember.id.in_(list(member_ids)))
+    ).all()
+    obtain = session.scalars(
+        select(Consent).where(
+            Consent.member_id.in_(list(member_ids)),
+            Consent.direction == Direction.OBTAIN,
+            Consent.state == ConsentState.ACTIVE,
+        )
+    ).all()
+    sections = {
+        section
+        for c in obtain
+        if consent_status(facts_of(c), at).in_force
+        for section in in_section_order(c.sections)
+    }
+    return UpdateCover(
+        frozenset(kind for kind, _ in rows),
+        frozenset(direction for _, direction in rows if direction is not None),
+        frozenset(sections),
+    )
 
 
 def shared_versions(

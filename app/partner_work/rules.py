@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from app.models.flows import FlowDirection
 from app.models.network import MemberKind
+from app.models.partner import PartnerUpdateKind
 from consent.decision import BasisKind, live_grants
 from consent.facts import (
     CaseContext,
@@ -250,16 +251,95 @@ class UpdateBlock(StrEnum):
 
     NO_FLOW = "no_flow_agreed"
     NO_CONSENT = "no_obtain_consent"
+    NOT_COVERED = "kind_not_covered"  # an obtain-consent is in force, but not for this kind
+
+
+# What each kind of update tells the county, as the plan sections an obtain-consent names.
+# A kind with a subject of its own needs a consent covering one of its sections: a housing
+# offer is housing information, a benefit decision livelihood, a new release date the
+# release transition or probationary liberty. The other kinds (a decision, an appointment
+# kept or missed, lost contact, a concern, free text) report the client's dealings with the
+# sender's own service, so they carry whatever the sender is agreed to tell the county
+# about: any section an obtain-consent in force covers (``None`` below). The partner's form
+# names those sections, so the sender writes only about them.
+UPDATE_SECTIONS: dict[PartnerUpdateKind, frozenset[SectionKind] | None] = {
+    PartnerUpdateKind.RELEASE_DATE_CHANGED: frozenset(
+        {SectionKind.RELEASE_TRANSITION, SectionKind.PROBATIONARY_LIBERTY}
+    ),
+    PartnerUpdateKind.HOUSING_OFFER: frozenset({SectionKind.HOUSING}),
+    PartnerUpdateKind.BENEFIT_DECISION: frozenset({SectionKind.LIVELIHOOD}),
+    PartnerUpdateKind.DECISION_MADE: None,
+    PartnerUpdateKind.APPOINTMENT_KEPT: None,
+    PartnerUpdateKind.APPOINTMENT_MISSED: None,
+    PartnerUpdateKind.CONTACT_LOST: None,
+    PartnerUpdateKind.CONCERN: None,
+    PartnerUpdateKind.OTHER: None,
+}
+"""The sections one of which an obtain-consent must cover for each kind a partner sends
+(``None``: any section). A task's report is not here: the county assigned the task."""
+
+
+def sections_carried(kind: PartnerUpdateKind) -> tuple[SectionKind, ...]:
+    """The sections an update of ``kind`` may be about, in the plan's order (all: any)."""
+    named = UPDATE_SECTIONS.get(kind)
+    return tuple(k for k in SectionKind if named is None or k in named)
+
+
+@dataclass(frozen=True)
+class UpdateCover:
+    """What the county may receive from an organisation's memberships of a case now: the
+    member kinds, the open agreed flows' directions, and the sections the obtain-consents
+    in force from them cover."""
+
+    kinds: frozenset[MemberKind]
+    directions: frozenset[FlowDirection]
+    obtain_sections: frozenset[SectionKind]
+
+    @property
+    def statutory(self) -> bool:
+        """Prison and probation inform the county under their own statutes."""
+        return bool(STATUTORY_INFORMANTS.intersection(self.kinds))
+
+    @property
+    def covered(self) -> list[SectionKind]:
+        """The sections the organisation may tell the county about, in the plan's order
+        (every section for prison and probation)."""
+        if self.statutory:
+            return list(SectionKind)
+        return [k for k in SectionKind if k in self.obtain_sections]
+
+    def block(self, kind: PartnerUpdateKind) -> UpdateBlock | None:
+        """Why an update of ``kind`` cannot be received (``None``: it can)."""
+        if not INCOMING.intersection(self.directions):
+            return UpdateBlock.NO_FLOW
+        if self.statutory:
+            return None
+        if not self.obtain_sections:
+            return UpdateBlock.NO_CONSENT
+        if not self.obtain_sections.intersection(sections_carried(kind)):
+            return UpdateBlock.NOT_COVERED
+        return None
+
+    def received_under(self, kind: PartnerUpdateKind) -> list[SectionKind] | None:
+        """The covered sections an update of ``kind`` may be about, in the plan's order, as
+        the worker is shown them (``None``: prison or probation, under their statutes)."""
+        if self.statutory:
+            return None
+        return [k for k in sections_carried(kind) if k in self.obtain_sections]
+
+    def blocks(self) -> dict[PartnerUpdateKind, UpdateBlock | None]:
+        """Each kind a partner may choose, and why it cannot be sent now (``None``: it can)."""
+        return {kind: self.block(kind) for kind in UPDATE_SECTIONS}
 
 
 def update_block(
-    kinds: Sequence[MemberKind], directions: Sequence[FlowDirection], obtain_in_force: bool
+    kinds: Sequence[MemberKind],
+    directions: Sequence[FlowDirection],
+    obtain_sections: Iterable[SectionKind],
+    kind: PartnerUpdateKind = PartnerUpdateKind.OTHER,
 ) -> UpdateBlock | None:
-    """Whether the county may receive an update from the organisation's memberships
-    (``kinds``), given the open flow agreements' directions with them and whether an
-    obtain-consent from them is in force now (pure)."""
-    if not INCOMING.intersection(directions):
-        return UpdateBlock.NO_FLOW
-    if STATUTORY_INFORMANTS.intersection(kinds) or obtain_in_force:
-        return None
-    return UpdateBlock.NO_CONSENT
+    """Whether the county may receive an update of ``kind`` from the organisation's
+    memberships (``kinds``), given the open flow agreements' directions with them and the
+    sections the obtain-consents in force from them cover (pure)."""
+    cover = UpdateCover(frozenset(kinds), frozenset(directions), frozenset(obtain_sections))
+    return cover.block(kind)

@@ -16,18 +16,27 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.accounts.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordTooShort
 from app.extensions import db_session
-from app.refusals import Refused
+from app.labels import SECTIONS
+from app.refusals import Listed, Refused
 from app.transactions import discard_work
+from consent.sections import SectionKind
 
 
 def shown_params(refusal: Refused) -> dict[str, object]:
-    """The refusal's placeholder values as a page shows them: a day in the reader's format."""
-    return {
-        name: format_date(value, "medium")
-        if isinstance(value, date) and not isinstance(value, datetime)
-        else value
-        for name, value in refusal.params.items()
-    }
+    """The refusal's placeholder values as a page shows them: a day in the reader's format,
+    listed plan sections by their translated names."""
+    return {name: _shown(value) for name, value in refusal.params.items()}
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date(value, "medium")
+    if isinstance(value, Listed):
+        return ", ".join(
+            str(SECTIONS[member]) if isinstance(member, SectionKind) else member.value
+            for member in value
+        )
+    return value
 
 
 def show_refusal(form: FlaskForm, refusal: Refused, names: Mapping[str, str] | None = None) -> None:

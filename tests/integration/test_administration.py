@@ -558,4 +558,6 @@ def test_the_client_sees_the_directorys_contact_details_of_an_organisation_in_th
     db.commit()
     login(client, account.username)
     page = client.get("/my/network").get_data(as_text=True)
-    assert "09 123 4567, asunnot@example.fi" in page
+    members = page.split('id="members"')[1]  # who is in the network, not the picture
+    row = members.split(f"{housing.organisation.name}</th>")[1].split("</tr>")[0]
+    assert "09 123 4567" in row and 'href="mailto:asunnot@example.fi"' in row

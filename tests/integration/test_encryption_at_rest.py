@@ -26,7 +26,7 @@ def demo_plaintexts() -> list[str]:
     ]
     free_text = [text for pair in demo.PLAN_TEXT.values() for text in pair]
     flows = [text for *_, subject, practice in demo.FLOWS for text in (subject, practice)]
-    consent_purposes = [purpose for *_, purpose in demo.CONSENTS]
+    consent_purposes = [purpose for _, _, purpose, _ in demo.CONSENTS]
     workflow = [
         "Läheinen Kuvitteellinen",
         "Rikosseuraamusesimies",

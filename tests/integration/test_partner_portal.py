@@ -559,7 +559,8 @@ def test_an_update_is_stored_encrypted_attributed_and_reaches_the_worker(
 def test_an_invalid_update_is_shown_again_with_what_was_typed(
     client: FlaskClient, db: Session, world: World
 ) -> None:
-    record, _, _, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
+    record, case, member, _ = shared_client(db, world, "Kuvitteellinen Kalle", SectionKind.HOUSING)
+    factories.agreed_updates(db, world.worker_actor, case, member)  # the form is offered
     db.commit()
     login(client, world.partner.username)
     response = send(client, record.id, "", "Kirjoitettu teksti (fictional)")

@@ -309,6 +309,54 @@ def test_an_update_is_received_only_where_a_flow_from_the_member_is_agreed(
     assert update.kind is PartnerUpdateKind.RELEASE_DATE_CHANGED
 
 
+def test_an_update_is_received_only_where_the_obtain_consent_covers_its_kind(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    # The housing office: a flow both ways, and the client's consent to the county obtaining
+    # information from it about housing only.
+    login(client, world.housing.staff.username)
+    html = partner_page(client, world)
+    form = html.split('id="update-heading"')[1].split("</section>")[0]
+    assert "may get information from your organisation about: Housing." in form
+    assert 'value="housing_offer"' in form and 'value="other"' in form
+    assert 'value="benefit_decision"' not in form  # not offered: marked with the reason
+    assert "Benefit decision: the client's consent does not cover Livelihood and Kela." in form
+
+    response = send(client, world, "benefit_decision", "Toimeentulotuki myönnetty (fictional)")
+    assert response.status_code == 400
+    summary = response.get_data(as_text=True).split('class="error-summary"')[1].split("</div>")[0]
+    assert "it is about Livelihood and Kela" in summary and "only about Housing" in summary
+    problem = client.post(
+        f"/api/v1/clients/{world.client.id}/updates",
+        json={"kind": "benefit_decision", "text": "Myönnetty (fictional)"},
+        headers=api_token(client, world.housing.staff.username),
+    )
+    assert problem.status_code == 422 and problem.mimetype == PROBLEM
+    [error] = problem.json["errors"]
+    assert (error["pointer"], error["code"]) == ("#/kind", "kind_not_covered")
+    assert "about livelihood" in error["detail"] and "only about housing" in error["detail"]
+    assert db.scalars(select(PartnerUpdate)).first() is None
+
+    assert send(client, world, "housing_offer", "Asunto 1.3. alkaen (fictional)").status_code == 302
+    assert send(client, world, "other", "Asumisneuvonta jatkuu (fictional)").status_code == 302
+    received = {u.kind: u.sections for u in db.scalars(select(PartnerUpdate))}
+    # What each was received under, for the worker: the covered sections it may be about.
+    assert received == {
+        PartnerUpdateKind.HOUSING_OFFER: ["housing"],
+        PartnerUpdateKind.OTHER: ["housing"],
+    }
+
+    # Kela: the flow runs only from the county; nothing is offered, and the page says why.
+    sign_in_as(client, world.kela.staff)
+    html = partner_page(client, world)
+    section = html.split('id="update-heading"')[1].split("</section>")[0]
+    assert "<form" not in section and "no information flow from your organisation" in section
+
+    sign_in_as(client, world.worker)
+    listed = client.get(f"/caseworker/clients/{world.client.id}/updates").get_data(as_text=True)
+    assert listed.count("consent to obtain information about: Housing") == 2
+
+
 def test_the_worker_lists_filters_and_acknowledges_updates(
     client: FlaskClient, db: Session, world: World
 ) -> None:

@@ -18,8 +18,13 @@ from werkzeug.wrappers import Response
 from app import security_log
 from app.accounts.rules import SessionEnd
 from app.directory import commands as directory
-from app.directory.queries import counties, search
-from app.directory.rules import OrganisationFacts, Scope, may_manage_organisation
+from app.directory.queries import counties, network_place, search
+from app.directory.rules import (
+    OrganisationFacts,
+    Scope,
+    kind_change_logged,
+    may_manage_organisation,
+)
 from app.extensions import db_session
 from app.models import Organisation, OrgKind, Role
 from app.security import allow, current_keyring, gate, log_ended_sessions
@@ -31,7 +36,7 @@ from app.web.admin.forms import (
     OrganisationForm,
     OrganisationSearchForm,
 )
-from app.web.forms import flash_refusal, refusals_shown_on
+from app.web.forms import flash_refusal, refusals_shown_on, show_refusal
 from consent.base import utcnow
 
 Page = str | tuple[str, int]
@@ -96,13 +101,14 @@ def _facts(form: OrganisationForm) -> OrganisationFacts:
     )
 
 
-def _logged(operation: str, organisation: Organisation) -> None:
+def _logged(operation: str, organisation: Organisation, **fields: str | bool) -> None:
     security_log.event(
         security_log.Kind.ORGANISATION,
         outcome=security_log.Outcome.SUCCESS,
         user_id=current_user.id,
         operation=operation,
         organisation_id=organisation.id,
+        **fields,
     )
 
 
@@ -161,21 +167,34 @@ def organisation(organisation_id: uuid.UUID) -> Page | Response:
         if not manageable:
             abort(403)
         if form.validate_on_submit():
-            with refusals_shown_on(form):
-                directory.update_organisation(db_session(), found, _facts(form), scope=scope)
-                _logged("update", found)
-                flash(gettext("The organisation's details are saved."), "info")
-                return redirect(url_for("admin.organisation", organisation_id=found.id))
+            before = (found.kind, found.is_authority)
+            try:
+                with refusals_shown_on(form):
+                    directory.update_organisation(db_session(), found, _facts(form), scope=scope)
+                    changes = kind_change_logged(before, (found.kind, found.is_authority))
+                    _logged("change_kind" if changes else "update", found, **changes)
+                    flash(gettext("The organisation's details are saved."), "info")
+                    return redirect(url_for("admin.organisation", organisation_id=found.id))
+            except directory.KindChangeRefused as refusal:
+                # Nothing was changed: the form stays as typed, the reason at its field.
+                show_refusal(form, refusal)
+                return _organisation_page(form, found, manageable), refusal.status
     status = 400 if form.is_submitted() else 200
-    html = render_template(
+    return _organisation_page(form, found, manageable), status
+
+
+def _organisation_page(form: OrganisationForm, found: Organisation, manageable: bool) -> str:
+    return render_template(
         "admin/organisation_form.html",
         form=form,
         organisation=found,
         manageable=manageable,
         confirm=ConfirmForm(),
         county=db_session().get(Organisation, found.county_id) if found.county_id else None,
+        place=network_place(db_session(), found.id, utcnow())
+        if found.kind is not OrgKind.COUNTY
+        else None,
     )
-    return html, status
 
 
 @bp.route("/organisations/<uuid:organisation_id>/deactivate", methods=["POST"])

@@ -9,6 +9,7 @@ has ended gets a page that says so and nothing more.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -16,6 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
+from app.labels import SECTIONS
 from app.models import Role
 from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
@@ -23,7 +25,7 @@ from app.models.plan import PlanSectionVersion
 from app.models.release import ItemState
 from app.partner_work import commands, queries
 from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
-from app.partner_work.rules import AccessState, ClientAccess, client_reference
+from app.partner_work.rules import AccessState, ClientAccess, client_reference, sections_carried
 from app.security import allow, current_actor, gate
 from app.web.forms import refusals_shown_on
 from app.web.partner import bp
@@ -215,6 +217,13 @@ def _client_page(
     if task is not None and task[0] in forms:
         forms[task[0]] = task[1]
     updates = queries.sent_updates(db_session(), organisation_id, case.id, page=_page_arg("page"))
+    cover = queries.update_cover(db_session(), case.id, access.member_ids, utcnow())
+    blocks = cover.blocks()
+    available = [kind.value for kind, block in blocks.items() if block is None]
+    # Offered first, so the error summary's link to the group's first option finds one.
+    form.kind.choices = sorted(
+        form.kind.choices or [], key=lambda choice: choice.value not in available
+    )
     html = render_template(
         "partner/client.html",
         client_id=client_id,
@@ -227,11 +236,24 @@ def _client_page(
         ],
         updates=updates,
         form=form,
+        available=available,
+        unavailable=[
+            (kind, block, _names(sections_carried(kind)))
+            for kind, block in blocks.items()
+            if block is not None
+        ],
+        cover=cover,
+        covered=_names(cover.covered),
         work=work,
         task_forms=forms,
         goals=[(kind, _goals(contents.get(kind))) for kind in work.responsible_sections],
     )
     return html, status
+
+
+def _names(kinds: Iterable[SectionKind]) -> str:
+    """Plan sections by their translated names, in a sentence."""
+    return ", ".join(str(SECTIONS[kind]) for kind in kinds)
 
 
 def _goals(content: str | None) -> list[str]:
