@@ -1,6 +1,6 @@
 """The sections a partner's update was received under.
 
-Revision ID: netgaps
+Revision ID: 0021_update_sections
 Revises: 0020_log_review
 Create Date: 2026-12-22
 
@@ -13,7 +13,7 @@ Create Date: 2026-12-22
 import sqlalchemy as sa
 from alembic import op
 
-revision = "netgaps"
+revision = "0021_update_sections"
 down_revision = "0020_log_review"
 branch_labels = None
 depends_on = None
