@@ -97,6 +97,14 @@ class ConsentRecord(Strict):
     recorded_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(required=True, allow_none=True)
     ended_by = fields.Nested(ConsentUser, required=True, allow_none=True)
+    ended_by_transfer_to = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Ended because the case moved to another county: that county's "
+            "name (`ended_by` accepted the transfer)."
+        },
+    )
     supersedes = fields.UUID(
         required=True, allow_none=True, metadata={"description": "The consent this one replaced."}
     )
@@ -285,6 +293,7 @@ def _consent_body(
         "recorded_at": item.recorded_at,
         "ended_at": item.ended_at,
         "ended_by": _user(consent.ended_by_id, item.ended_by),
+        "ended_by_transfer_to": item.ended_by_transfer_to,
         "supersedes": consent.supersedes_id,
         "superseded_by": superseded_by,
         "etag": consent_etag(consent),

@@ -13,7 +13,11 @@ Create Date: 2026-12-22
   page in index order. A plain column rather than an expression index: PostgreSQL reflects a
   CASE expression pretty-printed, which the models-versus-schema comparison cannot match.
 
-A column added in place: no table is rebuilt, so the facts-version triggers on ``cases`` stay.
+- ``transfer_answer_notices``: the sending case's responsible worker is told that the
+  receiving county accepted or declined a transfer (a dashboard item until acknowledged).
+- ``revocation_notices.reason`` may be ``transferred``: a consent ended by a county transfer.
+
+The column is added in place: ``cases`` is not rebuilt, so its facts-version triggers stay.
 """
 
 import sqlalchemy as sa
@@ -32,6 +36,34 @@ RELEASE_DAY = (
 )
 
 
+# SQLite's batch mode copies the table; reflecting the tables its foreign keys name would
+# reflect ``cases`` too, whose expression index SQLAlchemy warns it cannot reflect.
+NO_FK_TABLES = {"resolve_fks": False}
+OLD_REASONS = ("revoked", "membership_ended", "case_closed", "disclosure_ended")
+NEW_REASONS = (*OLD_REASONS, "transferred")
+
+
+def _reasons(values: tuple[str, ...]) -> sa.Enum:
+    return sa.Enum(
+        *values,
+        name=op.f("ck_revocation_notices_noticereason"),
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+    )
+
+
+def _notice_reasons(old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    with op.batch_alter_table("revocation_notices", reflect_kwargs=NO_FK_TABLES) as batch:
+        batch.alter_column(
+            "reason",
+            existing_type=_reasons(old),
+            type_=_reasons(new),
+            existing_nullable=False,
+            existing_server_default="revoked",
+        )
+
+
 def _caseload(columns: list[sa.TextClause | str]) -> None:
     op.create_index(
         "ix_cases_caseload",
@@ -48,9 +80,38 @@ def upgrade() -> None:
     op.execute(f"UPDATE cases SET release_on = {RELEASE_DAY}")  # noqa: S608
     op.drop_index("ix_cases_caseload", table_name="cases")
     _caseload(["county_id", sa.text("(release_on IS NULL)"), "release_on", "id"])
+    op.create_table(
+        "transfer_answer_notices",
+        sa.Column("transfer_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["transfer_id"],
+            ["county_transfers.id"],
+            name=op.f("fk_transfer_answer_notices_transfer_id_county_transfers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_transfer_answer_notices_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transfer_answer_notices")),
+        sa.UniqueConstraint("transfer_id", name=op.f("uq_transfer_answer_notices_transfer_id")),
+    )
+    op.create_index(
+        "ix_transfer_answer_notices_user_seen",
+        "transfer_answer_notices",
+        ["user_id", "seen_at"],
+        unique=False,
+    )
+    _notice_reasons(OLD_REASONS, NEW_REASONS)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM revocation_notices WHERE reason = 'transferred'")
+    _notice_reasons(NEW_REASONS, OLD_REASONS)
+    op.drop_index("ix_transfer_answer_notices_user_seen", table_name="transfer_answer_notices")
+    op.drop_table("transfer_answer_notices")
     op.drop_index("ix_cases_caseload", table_name="cases")
     op.drop_column("cases", "release_on")
     _caseload(["county_id", sa.text("(conditional_release IS NULL)"), "conditional_release", "id"])
