@@ -411,7 +411,7 @@ def end_by_transfer(
             gate,
             actor,
             case=case,
-            action=ReceiptAction.REVOKE,
+            action=ReceiptAction.TRANSFERRED,
             consent=consent,
             previous=None,
             member_label=label,

@@ -15,7 +15,8 @@ Create Date: 2026-12-22
 
 - ``transfer_answer_notices``: the sending case's responsible worker is told that the
   receiving county accepted or declined a transfer (a dashboard item until acknowledged).
-- ``revocation_notices.reason`` may be ``transferred``: a consent ended by a county transfer.
+- ``revocation_notices.reason`` and ``consent_receipts.action`` may be ``transferred``: a
+  consent ended by a county transfer (the organisation's notice, the client's receipt).
 
 The column is added in place: ``cases`` is not rebuilt, so its facts-version triggers stay.
 """
@@ -39,29 +40,42 @@ RELEASE_DAY = (
 # SQLite's batch mode copies the table; reflecting the tables its foreign keys name would
 # reflect ``cases`` too, whose expression index SQLAlchemy warns it cannot reflect.
 NO_FK_TABLES = {"resolve_fks": False}
-OLD_REASONS = ("revoked", "membership_ended", "case_closed", "disclosure_ended")
-NEW_REASONS = (*OLD_REASONS, "transferred")
+# The coded columns that gain ``transferred``: table, column, check name, values before.
+CODED = (
+    (
+        "revocation_notices",
+        "reason",
+        "ck_revocation_notices_noticereason",
+        ("revoked", "membership_ended", "case_closed", "disclosure_ended"),
+    ),
+    (
+        "consent_receipts",
+        "action",
+        "ck_consent_receipts_receiptaction",
+        ("grant", "narrow", "extend", "revoke"),
+    ),
+)
 
 
-def _reasons(values: tuple[str, ...]) -> sa.Enum:
+def _coded(check_name: str, values: tuple[str, ...]) -> sa.Enum:
     return sa.Enum(
-        *values,
-        name=op.f("ck_revocation_notices_noticereason"),
-        native_enum=False,
-        create_constraint=True,
-        length=40,
+        *values, name=op.f(check_name), native_enum=False, create_constraint=True, length=40
     )
 
 
-def _notice_reasons(old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    with op.batch_alter_table("revocation_notices", reflect_kwargs=NO_FK_TABLES) as batch:
-        batch.alter_column(
-            "reason",
-            existing_type=_reasons(old),
-            type_=_reasons(new),
-            existing_nullable=False,
-            existing_server_default="revoked",
-        )
+def _transferred(*, added: bool) -> None:
+    """Add ``transferred`` to the coded columns of ``CODED`` (or take it away again)."""
+    for table, column, check, before in CODED:
+        after = (*before, "transferred")
+        old, new = (before, after) if added else (after, before)
+        with op.batch_alter_table(table, reflect_kwargs=NO_FK_TABLES) as batch:
+            batch.alter_column(
+                column,
+                existing_type=_coded(check, old),
+                type_=_coded(check, new),
+                existing_nullable=False,
+                existing_server_default="revoked" if column == "reason" else None,
+            )
 
 
 def _caseload(columns: list[sa.TextClause | str]) -> None:
@@ -104,12 +118,13 @@ def upgrade() -> None:
         ["user_id", "seen_at"],
         unique=False,
     )
-    _notice_reasons(OLD_REASONS, NEW_REASONS)
+    _transferred(added=True)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM revocation_notices WHERE reason = 'transferred'")
-    _notice_reasons(NEW_REASONS, OLD_REASONS)
+    op.execute("DELETE FROM consent_receipts WHERE action = 'transferred'")
+    _transferred(added=False)
     op.drop_index("ix_transfer_answer_notices_user_seen", table_name="transfer_answer_notices")
     op.drop_table("transfer_answer_notices")
     op.drop_index("ix_cases_caseload", table_name="cases")

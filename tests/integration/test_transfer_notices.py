@@ -100,13 +100,15 @@ def test_a_consent_the_transfer_ended_says_so_everywhere_it_is_listed(
     [receipt] = db.scalars(
         select(ConsentReceipt).where(ConsentReceipt.consent_id == obtain_id)
     ).all()
-    assert receipt.action is ReceiptAction.REVOKE
+    assert receipt.action is ReceiptAction.TRANSFERRED
     data = json.loads(mine.get(f"/my/consents/receipts/{receipt.id}.json").data)
     assert data["tukiverkko"]["endedByTransferTo"] == b_name
     assert data["piiControllers"][0]["piiController"] == w.a.name  # who held the consent
     assert b_name in data["collectionMethod"] and b_worker in data["collectionMethod"]
     receipts = body(mine.get("/my/consents/receipts"))
     assert f"Your matter moved to {b_name}" in receipts
+    assert "Consent ended when your matter moved to another county" in receipts
+    assert "Consent withdrawn" not in receipts
     shown = body(mine.get(f"/my/consents/receipts/{receipt.id}"))
     assert f"Ended when your matter moved to the social work of {b_name}" in shown
     assert "If they need it, they will ask you again." in shown

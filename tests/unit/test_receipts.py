@@ -157,9 +157,11 @@ def test_the_change_itself_is_in_the_extension() -> None:
 def test_a_consent_ended_by_a_county_transfer_names_the_county_it_moved_to() -> None:
     assert build_receipt(FACTS)["tukiverkko"]["endedByTransferTo"] is None
     moved = build_receipt(
-        replace(FACTS, action=ReceiptAction.REVOKE, transferred_to="Pirkanmaan hyvinvointialue")
+        replace(
+            FACTS, action=ReceiptAction.TRANSFERRED, transferred_to="Pirkanmaan hyvinvointialue"
+        )
     )
-    assert moved["tukiverkko"]["action"] == "revoke"
+    assert moved["tukiverkko"]["action"] == "transferred"
     assert moved["tukiverkko"]["endedByTransferTo"] == "Pirkanmaan hyvinvointialue"
 
 

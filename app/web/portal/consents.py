@@ -100,6 +100,7 @@ RECEIPT_ACTIONS = {
     ReceiptAction.NARROW: _l("Consent narrowed"),
     ReceiptAction.EXTEND: _l("Consent extended"),
     ReceiptAction.REVOKE: _l("Consent withdrawn"),
+    ReceiptAction.TRANSFERRED: _l("Consent ended when your matter moved to another county"),
 }
 CONTENT_LABELS = {
     "goals": _l("Goals"),
