@@ -80,6 +80,7 @@ NOTICE_REASONS = {
     NoticeReason.MEMBERSHIP_ENDED: _l("Membership in the support network ended"),
     NoticeReason.CASE_CLOSED: _l("Case closed"),
     NoticeReason.DISCLOSURE_ENDED: _l("Statutory disclosure ended"),
+    NoticeReason.TRANSFERRED: _l("Case moved to another county"),
 }
 
 # Where a plan goal stands at a review (the caseworker's review and the client's plan page).

@@ -46,11 +46,12 @@ class WorkerRef(Strict):
 class ClientsQuery(PageQuery):
     phase = enum_field(Phase, metadata={"description": "Only cases in this phase."})
     release_from = fields.Date(
-        metadata={"description": "Expected conditional release on or after this day."}
+        metadata={
+            "description": "Release day (the start of probationary liberty when it comes "
+            "first, else the conditional release) on or after this day."
+        }
     )
-    release_to = fields.Date(
-        metadata={"description": "Expected conditional release on or before this day."}
-    )
+    release_to = fields.Date(metadata={"description": "Release day on or before this day."})
     responsible = fields.String(
         validate=validate.OneOf(["me"]),
         metadata={"description": "`me`: only the cases whose responsible worker you are."},

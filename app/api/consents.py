@@ -12,7 +12,10 @@ pointer per field, 409 for a consent that has already ended.
 
 Revoking needs ``If-Match`` with the consent's ETag: a consent amended or revoked since
 it was read answers 412 and stays as it is; one that has already ended (with its current
-ETag) answers 409.
+ETag) answers 409. So do re-confirming a consent whose period came from the release
+timeline after the release dates moved (``reconfirm_consent``: the client, or a worker
+recording the client's written or oral consent) and keeping its own period instead
+(``keep_period``, a worker); ``GET …/consents/to-reconfirm`` lists those waiting.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from app.consents.queries import (
     MemberInfo,
     load_matrix,
 )
+from app.consents.rules import PeriodTemplate
 from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.models import MemberKind, Role
@@ -93,6 +97,14 @@ class ConsentRecord(Strict):
     recorded_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(required=True, allow_none=True)
     ended_by = fields.Nested(ConsentUser, required=True, allow_none=True)
+    ended_by_transfer_to = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Ended because the case moved to another county: that county's "
+            "name (`ended_by` accepted the transfer)."
+        },
+    )
     supersedes = fields.UUID(
         required=True, allow_none=True, metadata={"description": "The consent this one replaced."}
     )
@@ -131,31 +143,9 @@ class DisclosureQuery(PageQuery):
     )
 
 
-class ConsentGrant(Strict):
-    member_id = fields.UUID(required=True, metadata={"description": "A member of the network."})
-    sections = fields.List(
-        enum_field(SectionKind),
-        required=True,
-        validate=validate.Length(min=1, max=len(SectionKind)),
-    )
-    purpose_text = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=PURPOSE_TEXT_MAX),
-        metadata={"description": "Why the information is shared, in plain words."},
-    )
-    valid_from = fields.Date(
-        metadata={"description": "Caseworkers only: the first valid day (default today)."}
-    )
-    valid_until = fields.Date(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "The last valid day; leave out for no end date."},
-    )
-    direction = enum_field(
-        Direction,
-        load_default=Direction.DISCLOSE,
-        metadata={"description": "Caseworkers only; a client's own consent discloses."},
-    )
+class InformationRead(Strict):
+    """A consent given (again): how, and under which information text."""
+
     given_how = enum_field(
         GivenHow,
         metadata={
@@ -180,6 +170,38 @@ class ConsentGrant(Strict):
         },
     )
 
+    @validates("confirmed")
+    def _confirmed(self, value: bool, **_: Any) -> None:
+        if value is not True:
+            raise ValidationError("Confirm that the information text was read.")
+
+
+class ConsentGrant(InformationRead):
+    member_id = fields.UUID(required=True, metadata={"description": "A member of the network."})
+    sections = fields.List(
+        enum_field(SectionKind),
+        required=True,
+        validate=validate.Length(min=1, max=len(SectionKind)),
+    )
+    purpose_text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=PURPOSE_TEXT_MAX),
+        metadata={"description": "Why the information is shared, in plain words."},
+    )
+    valid_from = fields.Date(
+        metadata={"description": "Caseworkers only: the first valid day (default today)."}
+    )
+    valid_until = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "The last valid day; leave out for no end date."},
+    )
+    direction = enum_field(
+        Direction,
+        load_default=Direction.DISCLOSE,
+        metadata={"description": "Caseworkers only; a client's own consent discloses."},
+    )
+
     @validates("sections")
     def _no_duplicates(self, value: list[SectionKind], **_: Any) -> None:
         if len(set(value)) != len(value):
@@ -189,11 +211,6 @@ class ConsentGrant(Strict):
     def _not_blank(self, value: str, **_: Any) -> None:
         if not value.strip():
             raise ValidationError("Write the purpose in plain words.")
-
-    @validates("confirmed")
-    def _confirmed(self, value: bool, **_: Any) -> None:
-        if value is not True:
-            raise ValidationError("Confirm that the information text was read.")
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
@@ -206,7 +223,39 @@ class ConsentGrant(Strict):
             raise ValidationError("The last day cannot be before the first day.", "valid_until")
 
 
+class ProposedPeriod(Strict):
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+
+
+class ReconfirmRecord(Strict):
+    consent = fields.Nested(ConsentRecord, required=True)
+    period_template = enum_field(
+        PeriodTemplate,
+        required=True,
+        metadata={"description": "The release-timeline phase its period was taken from."},
+    )
+    waiting_since = fields.AwareDateTime(
+        required=True, metadata={"description": "When the release dates moved away from it."}
+    )
+    proposed = fields.Nested(
+        ProposedPeriod,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The period the phase gives on the current dates, which "
+            "re-confirming gives the consent; null when the phase has no period now (keep "
+            "the old one or revoke)."
+        },
+    )
+
+
+class Reconfirm(InformationRead):
+    """The consent given again for its phase's period on the current dates."""
+
+
 ConsentPage = page_of(ConsentRecord, "ConsentPage")
+ReconfirmPage = page_of(ReconfirmRecord, "ReconfirmPage")
 DisclosurePage = page_of(DisclosureRecord, "DisclosurePage")
 
 
@@ -244,6 +293,7 @@ def _consent_body(
         "recorded_at": item.recorded_at,
         "ended_at": item.ended_at,
         "ended_by": _user(consent.ended_by_id, item.ended_by),
+        "ended_by_transfer_to": item.ended_by_transfer_to,
         "supersedes": consent.supersedes_id,
         "superseded_by": superseded_by,
         "etag": consent_etag(consent),
@@ -398,16 +448,7 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
     since you read it (amended, revoked, expired), 409 when it had already ended. The client
     gets a receipt, as on the pages."""
     r = reach(client_id)
-    require_open(r)
-    row = db_session().scalar(
-        select(Consent)
-        .where(Consent.id == consent_id, Consent.case_id == r.case.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if row is None:
-        abort(404)
-    require_match(consent_etag(row))
+    row = _locked_consent(r, consent_id)
     commands.revoke_consent(db_session(), gate(), r.actor, row, receipt=RequestWording())
     listed = _listed(r)
     body = listed.body(next(i for i in listed.items() if i.id == consent_id))
@@ -463,3 +504,124 @@ def disclosures(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
         ],
         query,
     )
+
+
+# -- re-confirmation after the release dates moved ------------------------------------------
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents/to-reconfirm",
+    "GET",
+    summary="Consents waiting to be confirmed again after the release dates moved",
+    tag="Consents",
+    roles=ROLES,
+    query=PageQuery,
+    response=ReconfirmPage,
+    statuses=(404,),
+)
+def consents_to_reconfirm(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
+    """Current consents whose period came from a phase of the release timeline that no
+    longer matches it on the current dates: each keeps its old period until it is confirmed
+    again (``POST …/reconfirm``) or kept as it is (``POST …/keep-period``, a caseworker). The
+    list the consents pages of the caseworker and the client show."""
+    r = reach(client_id)
+    listed = _listed(r)
+    items = []
+    for item in listed.matrix.to_reconfirm:
+        proposed = item.proposed
+        available = proposed is not None and proposed.available
+        items.append(
+            {
+                "consent": listed.body(item),
+                "period_template": item.period_template,
+                "waiting_since": item.reconfirm_since,
+                "proposed": {"valid_from": proposed.valid_from, "valid_until": proposed.valid_until}
+                if proposed is not None and available
+                else None,
+            }
+        )
+    return _page(items, query)
+
+
+def _locked_consent(r: Reach, consent_id: uuid.UUID) -> Consent:
+    """The client's consent, locked, after If-Match; 404 when not theirs."""
+    require_open(r)
+    row = db_session().scalar(
+        select(Consent)
+        .where(Consent.id == consent_id, Consent.case_id == r.case.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        abort(404)
+    require_match(consent_etag(row))
+    return row
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents/<uuid:consent_id>/reconfirm",
+    "POST",
+    summary="Confirm a consent again for its phase's period on the current dates",
+    tag="Consents",
+    roles=ROLES,
+    body=Reconfirm,
+    response=ConsentRecord,
+    status=201,
+    etag=True,
+    if_match=True,
+    statuses=(404, 409),
+)
+def reconfirm_consent(
+    client_id: uuid.UUID, consent_id: uuid.UUID, body: dict[str, Any]
+) -> MarshalResult:
+    """A new consent replaces the one waiting (same member, sections, direction and
+    purpose) for the period its release-timeline phase gives now, given again under the
+    information text: the client electronically, a caseworker recording the client's written
+    or oral consent. Send If-Match with the waiting consent's ETag (412 when it changed);
+    409 when it is not waiting or has ended. The client gets a receipt, as on the pages;
+    the response is the new consent, with Location and ETag."""
+    r = reach(client_id)
+    row = _locked_consent(r, consent_id)
+    renewed = commands.reconfirm_consent(
+        db_session(),
+        gate(),
+        r.actor,
+        row,
+        case=r.case,
+        given_how=body.get("given_how", GivenHow.ELECTRONIC),
+        information_text_version=body["information_text_version"],
+        receipt=RequestWording(),
+    )
+    listed = _listed(r)
+    shown = listed.body(next(i for i in listed.items() if i.id == renewed.id))
+    return MarshalResult(
+        shown,
+        etag=shown["etag"],
+        location=url_for("api.consent", client_id=r.client.id, consent_id=renewed.id),
+    )
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/consents/<uuid:consent_id>/keep-period",
+    "POST",
+    summary="Keep a consent's own period although the release dates moved",
+    tag="Consents",
+    roles=[Role.CASEWORKER],
+    response=ConsentRecord,
+    etag=True,
+    if_match=True,
+    statuses=(404, 409),
+)
+def keep_consent_period(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult:
+    """The consent keeps the period it has and stops following the release timeline: it is
+    no longer listed to confirm again. Send If-Match with its ETag; 409 when it is not
+    waiting for re-confirmation."""
+    r = reach(client_id)
+    row = _locked_consent(r, consent_id)
+    commands.keep_period(db_session(), row, case=r.case)
+    listed = _listed(r)
+    body = listed.body(next(i for i in listed.items() if i.id == consent_id))
+    return MarshalResult(body, etag=body["etag"])

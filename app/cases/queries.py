@@ -50,10 +50,11 @@ def county_caseload(
     page: int = 1,
     per_page: int = PAGE_SIZE,
 ) -> ListPage[CaseRow]:
-    """Open and closed (not disposed) cases of a county, soonest release first (two queries).
+    """Open and closed (not disposed) cases of a county, soonest release day first (two
+    queries; ``Case.release_on``, the day every page shows, in ``ix_cases_caseload`` order).
 
-    ``release_from`` and ``release_to`` keep the cases whose expected conditional release
-    falls between them (inclusive; a case without the date is left out), and
+    ``release_from`` and ``release_to`` keep the cases whose release day falls between them
+    (inclusive; a case without the date is left out), and
     ``responsible_id`` those whose current responsible worker that user is. A page past the
     last is the last page.
     """
@@ -64,9 +65,9 @@ def county_caseload(
     if phase is not None:
         conditions.append(Case.phase == phase)
     if release_from is not None:
-        conditions.append(Case.conditional_release >= release_from)
+        conditions.append(Case.release_on >= release_from)
     if release_to is not None:
-        conditions.append(Case.conditional_release <= release_to)
+        conditions.append(Case.release_on <= release_to)
     if responsible_id is not None:
         conditions.append(
             exists().where(
@@ -82,7 +83,7 @@ def county_caseload(
         .outerjoin(current, (current.case_id == Case.id) & current.ends_on.is_(None))
         .outerjoin(worker, worker.id == current.worker_id)
         .where(*conditions)
-        .order_by(Case.conditional_release.is_(None), Case.conditional_release, Case.id),
+        .order_by(Case.release_on.is_(None), Case.release_on, Case.id),
         page=page,
         per_page=per_page,
         count=select(func.count(Case.id)).where(*conditions),

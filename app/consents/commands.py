@@ -383,6 +383,45 @@ def revoke_consent(
         )
 
 
+def end_by_transfer(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    consent: Consent,
+    *,
+    case: Case,
+    sending: Organisation,
+    receipt: ReceiptWording | None,
+    at: datetime,
+) -> None:
+    """End a consent that the case's transfer from ``sending`` ends (``consent.transfer``):
+    revoked by the accepting worker (``actor``), its organisation asked to confirm it keeps
+    no copy (reason ``transferred``), and the client's receipt saying the matter moved to
+    the case's county now (``sending`` was its controller). The caller re-syncs the seals.
+    """
+    service.revoke(session, consent, by_user_id=actor.user_id, at=at)
+    notify_revocation(session, consent, reason=NoticeReason.TRANSFERRED, at=at)
+    consent.end_seen_at, consent.end_seen_by_id = at, actor.user_id  # no client withdrawal
+    if receipt is not None:
+        member = session.get(NetworkMember, consent.member_id)
+        assert member is not None  # foreign key
+        label, purpose_text = _label_and_purpose(session, gate, actor, member, consent)
+        issue_receipt(
+            session,
+            gate,
+            actor,
+            case=case,
+            action=ReceiptAction.TRANSFERRED,
+            consent=consent,
+            previous=None,
+            member_label=label,
+            purpose_text=purpose_text,
+            wording=receipt,
+            at=at,
+            transferred_from=sending,
+        )
+
+
 # -- the release timeline ------------------------------------------------------------------------
 
 

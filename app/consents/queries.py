@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.consents.rules import Grantee, PeriodTemplate, TemplatePeriod, Timeline, period
-from app.models import Case, MemberKind, NetworkMember, Role, User
+from app.models import Case, MemberKind, NetworkMember, Organisation, Role, User
+from app.models.transfer import CountyTransfer, TransferState
 from consent.facts import Actor, Direction, Purpose
-from consent.models import Consent, GivenHow, StatutoryDisclosure
+from consent.models import Consent, ConsentState, GivenHow, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import disclosure_facts_of, facts_of
 from consent.status import (
@@ -109,6 +110,9 @@ class ConsentItem:
     period_template: PeriodTemplate | None = None
     reconfirm_since: datetime | None = None
     proposed: TemplatePeriod | None = None
+    # Ended because the case moved to another county: that county's name (``ended_by`` is
+    # the worker who accepted the transfer, ``ended_at`` when).
+    ended_by_transfer_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,11 @@ def load_matrix(
     users = {u.id: u.display_name for u in found}
     client_users = frozenset(u.id for u in found if u.role is Role.CLIENT)
     refs = [sealed(m, NetworkMember.person_name_ct) for m in members]
+    transferred = (
+        ended_by_transfer(session, case.id)
+        if any(c.state is ConsentState.REVOKED for c in consents)
+        else {}
+    )
     refs += [sealed(c, Consent.purpose_text_ct) for c in consents]
     refs += [sealed(d, StatutoryDisclosure.justification_ct) for d in disclosures]
     texts = gate.read_texts(actor, refs, purpose=purpose) if refs else []
@@ -210,7 +219,19 @@ def load_matrix(
         now,
         client_users=client_users,
         timeline=Timeline.at(now, case.release_day, case.probation_end),
+        transferred=transferred,
     )
+
+
+def ended_by_transfer(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The case's consents that ended with its transfer to another county, with that
+    county's name (one query; ``CountyTransfer.ended_consent_ids``)."""
+    rows = session.execute(
+        select(CountyTransfer.ended_consent_ids, Organisation.name)
+        .join(Organisation, Organisation.id == CountyTransfer.to_county_id)
+        .where(CountyTransfer.case_id == case_id, CountyTransfer.state == TransferState.ACCEPTED)
+    ).all()
+    return {uuid.UUID(i): name for ids, name in rows for i in ids}
 
 
 # -- building (pure) ---------------------------------------------------------------------------
@@ -253,12 +274,14 @@ def build_matrix(
     *,
     client_users: frozenset[uuid.UUID] = frozenset(),
     timeline: Timeline | None = None,
+    transferred: Mapping[uuid.UUID, str] | None = None,
 ) -> ConsentMatrix:
     """Arrange members, consents (with their purpose texts) and disclosures into the matrix.
 
     ``client_users`` are the client's own accounts among ``user_names`` (a withdrawal by the
     client names no worker); ``timeline`` gives a consent waiting for re-confirmation the
-    period its template gives now.
+    period its template gives now; ``transferred`` names, for each consent a county transfer
+    ended, the county the case moved to.
     """
 
     def template_of(c: Consent) -> PeriodTemplate | None:
@@ -297,6 +320,7 @@ def build_matrix(
             period_template=template_of(c),
             reconfirm_since=c.reconfirm_since,
             proposed=proposed(c),
+            ended_by_transfer_to=(transferred or {}).get(c.id),
         )
         for c, text in consents
     ]

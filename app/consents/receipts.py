@@ -115,6 +115,7 @@ class ReceiptFacts:
     staff_assisted: bool = False
     recorded_by: str | None = None  # the worker who recorded a change the client asked for
     log_head: tuple[int, str] | None = None  # the client's log chain: seq and MAC fingerprint
+    transferred_to: str | None = None  # ended by the case's transfer to this county
 
 
 def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
@@ -169,6 +170,7 @@ def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
             "informationTextVersion": facts.information_text_version,
             "staffAssisted": facts.staff_assisted,
             "recordedBy": facts.recorded_by,
+            "endedByTransferTo": facts.transferred_to,
             "accessLogHead": (
                 {"seq": facts.log_head[0], "fingerprint": facts.log_head[1]}
                 if facts.log_head
@@ -230,6 +232,7 @@ class ReceiptDraft:
     information_text_version: str
     sections: tuple[SectionKind, ...]
     valid_until: date | None
+    transferred_to: str | None = None  # ended by the case's transfer to this county
 
 
 @dataclass(frozen=True)
@@ -277,17 +280,21 @@ def issue_receipt(
     purpose_text: str,
     wording: ReceiptWording,
     at: datetime,
+    transferred_from: Organisation | None = None,
 ) -> ConsentReceipt:
     """Write the receipt of a change, in the client's language, in the change's transaction.
 
     The actor is the client (the portal and the API give the same receipt for the same
     change) or the worker who recorded a change the client asked for; the receipt then
-    names the worker and how the client gave it.
+    names the worker and how the client gave it. ``transferred_from``: a consent that ended
+    because the case moved from that county (its controller) to the case's county now.
 
     :raises AccessDenied: when the actor may not write this client's data.
     """
     recorder = session.get(User, actor.user_id) if actor.client_id is None else None
     county = session.get(Organisation, case.county_id)
+    moved_to = county.name if transferred_from is not None and county is not None else None
+    county = transferred_from or county
     worker = session.scalar(
         select(User)
         .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
@@ -304,6 +311,7 @@ def issue_receipt(
         information_text_version=consent.information_text_version,
         sections=tuple(s for s in SectionKind if s.value in consent.sections),
         valid_until=consent.valid_until,
+        transferred_to=moved_to,
     )
     words = wording.words(draft)
     head = access_log.head(session, case.client_id)  # this change's own entries included
@@ -333,6 +341,7 @@ def issue_receipt(
         staff_assisted=draft.staff_assisted,
         recorded_by=draft.recorded_by,
         log_head=(head[0], access_log.fingerprint(head[1])) if head else None,
+        transferred_to=moved_to,
     )
     return record_receipt(session, gate, actor, facts)
 

@@ -37,8 +37,10 @@ from app.models import (
 from app.models.log_query import LogQuery, LogQueryStatus
 from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem, ItemState
+from app.models.transfer import TransferAnswerNotice
 from app.pagination import ListPage, paginate
 from app.reviews.rules import REMINDER_DAYS
+from app.transfer.queries import answers_waiting
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing.access_log import AccessLogEntry
 
@@ -174,6 +176,7 @@ class Counts:
     withdrawals: int = 0  # withdrawn by the client, not yet seen
     to_reconfirm: int = 0  # consents to confirm again after the release dates moved
     open_notices: int = 0  # ended sharing the organisation has not confirmed
+    transfer_answers: int = 0  # answers to the worker's transfers, not yet acknowledged
 
     @property
     def clients(self) -> int:
@@ -235,6 +238,9 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
             .with_only_columns(func.count(RevocationNotice.id))
             .where(*_open_notices(user_id, county_id))
             .scalar_subquery(),
+            select(func.count(TransferAnswerNotice.id))
+            .where(answers_waiting(user_id))
+            .scalar_subquery(),
         )
     ).one()
     return Counts(
@@ -248,6 +254,7 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
         withdrawals=consent_changes[0] or 0,
         to_reconfirm=consent_changes[1] or 0,
         open_notices=consent_changes[2] or 0,
+        transfer_answers=consent_changes[3] or 0,
     )
 
 

@@ -10,9 +10,9 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Enum, ForeignKey, Index, and_, case, or_, text
+from sqlalchemy import ColumnElement, Enum, ForeignKey, Index, text
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.organisation import Organisation
 from app.models.user import User
@@ -56,13 +56,13 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        # The county's caseload, soonest release first (``app.cases.queries.county_caseload``):
-        # read in index order, a page at a time, whatever the county's size.
+        # The county's caseload, soonest release day first (``county_caseload``): read in
+        # index order, a page at a time, whatever the county's size.
         Index(
             "ix_cases_caseload",
             "county_id",
-            text("(conditional_release IS NULL)"),
-            "conditional_release",
+            text("(release_on IS NULL)"),
+            "release_on",
             "id",
             sqlite_where=text("disposed_at IS NULL"),
             postgresql_where=text("disposed_at IS NULL"),
@@ -81,6 +81,9 @@ class Case(Base):
     conditional_release: Mapped[date | None] = mapped_column(index=True)  # expected
     probation_start: Mapped[date | None]  # supervised probationary liberty (valvottu koevapaus)
     probation_end: Mapped[date | None]
+    # The day the client leaves prison, as every page shows it (``release_day`` below): kept
+    # by ``_keep_release_on`` whenever either date is set, so lists sort and filter by it.
+    release_on: Mapped[date | None]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
     # The first Helsinki day past retention, set when the case closes from its service task
@@ -101,25 +104,22 @@ class Case(Base):
     @hybrid_property
     def release_day(self) -> date | None:
         """The day the client leaves prison, as every page shows it: the one rule,
-        ``consent.status.release_day``; lists sort and filter by its SQL twin below."""
-        return release_day(self.conditional_release, self.probation_start)
+        ``consent.status.release_day``, kept in ``release_on`` (lists sort and filter by it)."""
+        return self.release_on
 
     @release_day.inplace.expression
     @classmethod
     def _release_day_sql(cls) -> ColumnElement[date | None]:
-        return case(
-            (
-                and_(
-                    cls.probation_start.is_not(None),
-                    or_(
-                        cls.conditional_release.is_(None),
-                        cls.probation_start < cls.conditional_release,
-                    ),
-                ),
-                cls.probation_start,
-            ),
-            else_=cls.conditional_release,
-        )
+        return cls.release_on  # type: ignore[return-value]  # a mapped column is an expression
+
+    @validates("conditional_release", "probation_start")
+    def _keep_release_on(self, key: str, value: date | None) -> date | None:
+        """Whoever sets either date (creating a case, saving the key dates, a notification's
+        date, the demo, a test) sets ``release_on`` by the one rule in the same step."""
+        conditional = value if key == "conditional_release" else self.conditional_release
+        probation = value if key == "probation_start" else self.probation_start
+        self.release_on = release_day(conditional, probation)
+        return value
 
 
 class ResponsibleWorker(Base):

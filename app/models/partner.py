@@ -84,6 +84,7 @@ class NoticeReason(enum.StrEnum):
     MEMBERSHIP_ENDED = "membership_ended"  # the worker ended the organisation's membership
     CASE_CLOSED = "case_closed"  # the case was closed, which ends all sharing
     DISCLOSURE_ENDED = "disclosure_ended"  # the worker ended a statutory disclosure early
+    TRANSFERRED = "transferred"  # the client's case moved to another county (``consent.transfer``)
 
 
 class RevocationNotice(Base):

@@ -29,6 +29,7 @@ class ReceiptAction(enum.StrEnum):
     NARROW = "narrow"  # fewer sections or an earlier last day: a new consent replaces the old
     EXTEND = "extend"  # more sections or a later last day: a new consent replaces the old
     REVOKE = "revoke"
+    TRANSFERRED = "transferred"  # ended because the case moved to another county
 
 
 class ConsentReceipt(Base):

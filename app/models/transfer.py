@@ -82,3 +82,21 @@ class CountyTransfer(Base):
     to_county: Mapped[Organisation] = relationship(foreign_keys=[to_county_id], lazy="raise")
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="raise")
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id], lazy="raise")
+
+
+class TransferAnswerNotice(Base):
+    """Tells the sending case's responsible worker that the receiving county answered a
+    transfer (accepted or declined): a dashboard item until the worker acknowledges it."""
+
+    __tablename__ = "transfer_answer_notices"
+    __table_args__ = (
+        # The worker's unacknowledged answers (the dashboard's count and list).
+        Index("ix_transfer_answer_notices_user_seen", "user_id", "seen_at"),
+    )
+
+    transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("county_transfers.id"), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None]
+
+    transfer: Mapped[CountyTransfer] = relationship(lazy="raise")

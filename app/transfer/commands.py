@@ -28,15 +28,20 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.cases import commands as cases
+from app.consents.commands import end_by_transfer
+from app.consents.receipts import ReceiptWording
 from app.models import Case, CaseTeamMember, Client, NetworkMember, Organisation, OrgKind, User
-from app.models.case import WorkTaskReason
+from app.models.case import ResponsibleWorker, WorkTaskReason
 from app.models.intake import Notification
-from app.models.partner import NoticeReason
-from app.models.transfer import CountyTransfer, DeclineReason, TransferReason, TransferState
-from app.partner_work.commands import notify_revocation
+from app.models.transfer import (
+    CountyTransfer,
+    DeclineReason,
+    TransferAnswerNotice,
+    TransferReason,
+    TransferState,
+)
 from app.refusals import N_, Conflict, NotFound, Refused
 from app.transfer.rules import Act, Side, next_state, proposal_problem, side_of
-from consent import service
 from consent.base import utcnow
 from consent.facts import Action, Actor, Purpose
 from consent.models import Consent, ConsentState
@@ -85,6 +90,12 @@ class NotYourTransfer(NotFound):
     """Raised when a county that is not the transfer's receiving county answers it."""
 
     code = "not_your_transfer"
+
+
+class AnswerNoticeNotFound(NotFound):
+    """Raised when acknowledging an answer notice addressed to someone else."""
+
+    code = "answer_notice_not_found"
 
 
 class SealsRemain(Exception):
@@ -167,7 +178,7 @@ def withdraw_transfer(
     transfer = pending_transfer(session, case.id, for_update=True)
     if transfer is None:
         raise NoPendingTransfer()
-    _answer(transfer, actor, Act.WITHDRAW)
+    _answer(session, transfer, actor, Act.WITHDRAW)
     session.flush()
     return transfer
 
@@ -187,17 +198,25 @@ def decline_transfer(
     """
     _check_answerable(session, transfer, actor, Act.DECLINE)
     gate.record(actor, transfer.client_id, Action.READ, Purpose.LIST, DataScope.NAME)
-    _answer(transfer, actor, Act.DECLINE)
+    _answer(session, transfer, actor, Act.DECLINE)
     transfer.decline_reason = reason
     session.flush()
     return transfer
 
 
 def accept_transfer(
-    session: Session, gate: AccessGate, actor: Actor, *, transfer: CountyTransfer, worker: User
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    *,
+    transfer: CountyTransfer,
+    worker: User,
+    receipt: ReceiptWording | None = None,
 ) -> Accepted:
     """Accept a proposal made to the actor's county: the case moves to it now, with the
-    accepting ``worker`` as its responsible worker from today.
+    accepting ``worker`` as its responsible worker from today. The sending case's
+    responsible worker is told (``TransferAnswerNotice``), and the client gets a receipt
+    (in ``receipt``'s words) for each consent the transfer ends.
 
     :raises NotYourTransfer: when the actor's county is not the receiving county.
     :raises AlreadyAnswered: when the proposal has been answered or withdrawn.
@@ -214,7 +233,7 @@ def accept_transfer(
     now = utcnow()
     today = helsinki_day(now)
     sending, receiving = transfer.from_county_id, transfer.to_county_id
-    _answer(transfer, actor, Act.ACCEPT, at=now)
+    _answer(session, transfer, actor, Act.ACCEPT, at=now)
     # The sending county's relationships to the case end with its ownership.
     for member in session.scalars(
         select(CaseTeamMember).where(
@@ -240,7 +259,7 @@ def accept_transfer(
     case.county_id = client.county_id = receiving
     session.flush()
     cases.appoint(session, case, worker, today, actor.user_id, today)
-    ended, continuing = _carry_consents(session, case, sending, receiving, actor, now)
+    ended, continuing = _carry_consents(session, gate, case, transfer, actor, receipt, now)
     transfer.ended_consent_ids = sorted(str(c.id) for c in ended)
     session.flush()
     gate.sync_seals(case.client_id)
@@ -253,13 +272,18 @@ def accept_transfer(
 
 def _carry_consents(
     session: Session,
+    gate: AccessGate,
     case: Case,
-    sending: uuid.UUID,
-    receiving: uuid.UUID,
+    transfer: CountyTransfer,
     actor: Actor,
+    receipt: ReceiptWording | None,
     at: datetime,
 ) -> tuple[list[Consent], list[Consent]]:
-    """End the consents ``consent_fate`` ends (with their event); the rest continue."""
+    """End the consents ``consent_fate`` ends (with their event, notice and receipt); the
+    rest continue."""
+    sending, receiving = transfer.from_county_id, transfer.to_county_id
+    sender = session.get(Organisation, sending)
+    assert sender is not None  # foreign key
     rows = session.execute(
         select(Consent, NetworkMember.organisation_id)
         .join(NetworkMember, NetworkMember.id == Consent.member_id)
@@ -278,8 +302,9 @@ def _carry_consents(
         if fate is TransferFate.CONTINUES:
             continuing.append(consent)
             continue
-        service.revoke(session, consent, by_user_id=actor.user_id, at=at)
-        notify_revocation(session, consent, reason=NoticeReason.REVOKED, at=at)
+        end_by_transfer(
+            session, gate, actor, consent, case=case, sending=sender, receipt=receipt, at=at
+        )
         ended.append(consent)
     return ended, continuing
 
@@ -305,7 +330,9 @@ def _check_answerable(session: Session, transfer: CountyTransfer, actor: Actor, 
         raise AlreadyAnswered()
 
 
-def _answer(transfer: CountyTransfer, actor: Actor, act: Act, at: datetime | None = None) -> None:
+def _answer(
+    session: Session, transfer: CountyTransfer, actor: Actor, act: Act, at: datetime | None = None
+) -> None:
     side = side_of(actor.organisation_id, transfer.from_county_id, transfer.to_county_id)
     state = next_state(transfer.state, act, side)
     if state is None:
@@ -313,3 +340,40 @@ def _answer(transfer: CountyTransfer, actor: Actor, act: Act, at: datetime | Non
     transfer.state = state
     transfer.answered_by_id = actor.user_id
     transfer.answered_at = at or utcnow()
+    if act is not Act.WITHDRAW:
+        _tell_the_sender(session, transfer)
+
+
+def _tell_the_sender(session: Session, transfer: CountyTransfer) -> TransferAnswerNotice:
+    """A dashboard item for the sending case's responsible worker (the proposer when none
+    is appointed): the receiving county answered. Made before an acceptance appoints the
+    receiving worker."""
+    worker_id = session.scalar(
+        select(ResponsibleWorker.worker_id).where(
+            ResponsibleWorker.case_id == transfer.case_id, ResponsibleWorker.ends_on.is_(None)
+        )
+    )
+    notice = TransferAnswerNotice(
+        transfer_id=transfer.id,
+        user_id=worker_id or transfer.proposed_by_id,
+        created_at=transfer.answered_at,
+    )
+    session.add(notice)
+    return notice
+
+
+def see_transfer_answer(
+    session: Session, notice_id: uuid.UUID, *, user_id: uuid.UUID, at: datetime
+) -> TransferAnswerNotice:
+    """The worker acknowledges the answer to a transfer they were told of (flushes);
+    acknowledging again changes nothing.
+
+    :raises AnswerNoticeNotFound: when the notice is not addressed to this worker.
+    """
+    notice = session.get(TransferAnswerNotice, notice_id)
+    if notice is None or notice.user_id != user_id:
+        raise AnswerNoticeNotFound()
+    if notice.seen_at is None:
+        notice.seen_at = at
+        session.flush()
+    return notice

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Client
-from app.models.transfer import CountyTransfer, TransferState
+from app.models.transfer import CountyTransfer, TransferAnswerNotice, TransferState
 from app.pagination import ListPage, paginate
 from consent.facts import Actor, Purpose
 from consent.models import Consent
@@ -201,3 +201,29 @@ def recognised_names(
         if t.state is TransferState.PROPOSED and t.to_county_id == actor.organisation_id
     ]
     return {found.transfer.id: found.name for found in _named(session, gate, actor, waiting)}
+
+
+# -- the answers the sending worker is told of -------------------------------------------------
+
+
+def answers_waiting(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """The worker's answer notices not yet acknowledged (a condition for counts and lists)."""
+    return and_(TransferAnswerNotice.user_id == user_id, TransferAnswerNotice.seen_at.is_(None))
+
+
+def answers_for(
+    session: Session, user_id: uuid.UUID, *, page: int, per_page: int = 25
+) -> ListPage[TransferAnswerNotice]:
+    """A page of the answers to transfers the worker is told of and has not acknowledged,
+    newest first, each with its transfer, counties and people (two statements)."""
+    rows = paginate(
+        session,
+        select(TransferAnswerNotice)
+        .where(answers_waiting(user_id))
+        .options(joinedload(TransferAnswerNotice.transfer).options(*_WITH_PEOPLE))
+        .order_by(TransferAnswerNotice.created_at.desc(), TransferAnswerNotice.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(TransferAnswerNotice.id)).where(answers_waiting(user_id)),
+    )
+    return rows.map(lambda row: row[0])

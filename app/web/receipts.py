@@ -60,6 +60,13 @@ class RequestWording:
 def _collection_method(draft: ReceiptDraft) -> str:
     """How the change reached Tukiverkko: by the client's own hand (perhaps with staff at the
     terminal), or told to a worker, who recorded it."""
+    if draft.action is ReceiptAction.TRANSFERRED:
+        return gettext(
+            "Ended when your matter moved to the social work of %(county)s; recorded in "
+            "Tukiverkko by %(name)s",
+            county=draft.transferred_to or "–",
+            name=draft.recorded_by or "–",
+        )
     if draft.recorded_by is None:
         method = str(COLLECTION_METHODS[draft.action])
         if draft.staff_assisted:
@@ -82,6 +89,13 @@ def _collection_method(draft: ReceiptDraft) -> str:
 
 
 def _termination(draft: ReceiptDraft) -> str:
+    if draft.action is ReceiptAction.TRANSFERRED:
+        return gettext(
+            "Ended on %(day)s, when your matter moved to the social work of %(county)s. "
+            "Sharing under it stopped then. If they need it, they will ask you again.",
+            day=format_date(draft.day, "medium"),
+            county=draft.transferred_to or "–",
+        )
     if draft.action is ReceiptAction.REVOKE:
         return gettext(
             "Withdrawn by you on %(day)s. Sharing stopped at once.",

@@ -460,8 +460,13 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
         return {"kind": "housing_offer", "text": "Asunto vapautuu (fictional)"}, {}
     if case.endpoint == "api.report_task":
         return {"state": "done", "note": "Hakemus lähetetty (fictional)"}, {}
-    if case.endpoint == "api.revoke_consent":
+    if case.endpoint in ("api.revoke_consent", "api.keep_consent_period"):
         return None, {"If-Match": side.consent_etag}
+    if case.endpoint == "api.reconfirm_consent":
+        body = {"information_text_version": FIRST_VERSION, "confirmed": True}
+        if case.subject != "client":
+            body["given_how"] = "written"
+        return body, {"If-Match": side.consent_etag}
     if case.endpoint == "api.create_token":
         return {"username": side.username, "password": "pw"}, {}
     return None, {}

@@ -101,18 +101,24 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "partner's home": ("partner", "/partner/", 13),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 13: the count of county transfers waiting for the county's answer (one query), one
-    # for the consent changes (withdrawals, re-confirmations, open notices), and one for the
+    # for the consent changes (withdrawals, re-confirmations, open notices, and the answers
+    # to the worker's transfers not yet acknowledged), and one for the
     # clients' log requests waiting for the worker and how many are overdue.
     "caseworker's dashboard": ("worker", "/caseworker/", 13),
     # The session, the count, the page's rows, the clients' names (one gate read: 2).
     "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
+    # The session, the menu's intake count, the count, the page's rows with their transfers
+    # (and, only when a declined client is on the page, their names: two more).
+    "caseworker's transfer answers": ("worker", "/caseworker/dashboard/transfer-answers", 4),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).
     "client's home": ("client", "/my/", 9),
     # +2 (issue 15): the page's rows are grouped in SQL, then its single entries and the
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),
+    # 6: the client's accepted county transfers (one query), for the notice of the move.
+    "client's consent receipts": ("client", "/my/consents/receipts", 6),
     "administrator's home": ("admin", "/admin/", 3),
     # The session, the count, the page's rows (staff counted in a correlated subquery).
     "administrator's organisations": ("admin", "/admin/organisations", 3),

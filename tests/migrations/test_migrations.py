@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import flask_migrate
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -23,6 +25,7 @@ from app.information_texts.queries import current_version
 from app.models.information_text import InformationTextVersion
 from app.settings import MIGRATIONS_DIR
 from consent.base import Base, utcnow
+from consent.status import release_day
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
 from tests.conftest import BACKENDS, make_settings, postgresql_url
@@ -272,3 +275,82 @@ def test_every_revision_was_tidied_by_hand() -> None:
         if marker in path.read_text()
     ]
     assert leftovers == []
+
+
+def test_the_release_day_column_is_filled_for_the_cases_already_there(empty_app: Flask) -> None:
+    """``cases.release_on`` (migration ``release``) holds the release day by the one rule for
+    every existing case: probationary liberty's start when it comes first."""
+    before = ScriptDirectory(str(MIGRATIONS)).get_revision("release").down_revision
+    flask_migrate.upgrade(revision=str(before))
+    county, client = uuid.uuid4(), uuid.uuid4()
+    organisations = sa.table(
+        "organisations",
+        sa.column("id", sa.Uuid()),
+        sa.column("name", sa.String()),
+        sa.column("kind", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("authority", sa.Boolean()),
+        sa.column("active", sa.Boolean()),
+    )
+    clients = sa.table(
+        "clients",
+        sa.column("id", sa.Uuid()),
+        sa.column("county_id", sa.Uuid()),
+        sa.column("name_ct", sa.LargeBinary()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    cases = sa.table(
+        "cases",
+        sa.column("id", sa.Uuid()),
+        sa.column("client_id", sa.Uuid()),
+        sa.column("county_id", sa.Uuid()),
+        sa.column("phase", sa.String()),
+        sa.column("service_task", sa.String()),
+        sa.column("conditional_release", sa.Date()),
+        sa.column("probation_start", sa.Date()),
+        sa.column("opened_at", sa.DateTime(timezone=True)),
+    )
+    dates = {  # conditional release, probationary liberty
+        uuid.uuid4(): (date(2027, 3, 15), date(2027, 1, 15)),  # liberty first
+        uuid.uuid4(): (date(2027, 3, 15), None),
+        uuid.uuid4(): (None, None),
+    }
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(
+            organisations.insert().values(
+                id=county,
+                name="Kuvitteellinen alue",
+                kind="county",
+                created_at=now,
+                authority=True,
+                active=True,
+            )
+        )
+        conn.execute(
+            clients.insert().values(id=client, county_id=county, name_ct=b"", created_at=now)
+        )
+        for case_id, (conditional, probation) in dates.items():
+            conn.execute(
+                cases.insert().values(
+                    id=case_id,
+                    client_id=client,
+                    county_id=county,
+                    phase="notified",
+                    service_task="adult_social_work",
+                    conditional_release=conditional,
+                    probation_start=probation,
+                    opened_at=now,
+                )
+            )
+    flask_migrate.upgrade()
+    with db.engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                sa.select(
+                    sa.column("id", sa.Uuid()), sa.column("release_on", sa.Date())
+                ).select_from(sa.table("cases"))
+            ).all()
+        )
+    assert stored == {case_id: release_day(*pair) for case_id, pair in dates.items()}
+    assert stored[next(iter(dates))] == date(2027, 1, 15)

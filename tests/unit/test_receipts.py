@@ -154,6 +154,17 @@ def test_the_change_itself_is_in_the_extension() -> None:
     assert revoked["services"][0]["purposes"][0]["thirdPartyDisclosure"] is False
 
 
+def test_a_consent_ended_by_a_county_transfer_names_the_county_it_moved_to() -> None:
+    assert build_receipt(FACTS)["tukiverkko"]["endedByTransferTo"] is None
+    moved = build_receipt(
+        replace(
+            FACTS, action=ReceiptAction.TRANSFERRED, transferred_to="Pirkanmaan hyvinvointialue"
+        )
+    )
+    assert moved["tukiverkko"]["action"] == "transferred"
+    assert moved["tukiverkko"]["endedByTransferTo"] == "Pirkanmaan hyvinvointialue"
+
+
 def test_the_json_is_utf8_text_that_reads_back_the_same() -> None:
     receipt = build_receipt(FACTS)
     text = receipt_json(receipt)

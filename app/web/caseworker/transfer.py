@@ -19,23 +19,26 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
-from app.models import Organisation, OrgKind, Role
+from app.models import Client, Organisation, OrgKind, Role
 from app.models.transfer import CountyTransfer, DeclineReason, TransferReason, TransferState
-from app.refusals import Conflict
+from app.refusals import Conflict, NotFound
 from app.security import allow, current_actor, gate
 from app.transfer import commands as transfer_commands
 from app.transfer import queries as transfer_queries
 from app.web.caseworker import bp
-from app.web.caseworker.context import ClientPage, client_page
+from app.web.caseworker.context import ClientPage, client_page, list_names
 from app.web.caseworker.transfer_forms import (
     DECLINE_REASONS,
     TRANSFER_REASONS,
     TRANSFER_STATES,
+    AnswerSeenForm,
     ConfirmForm,
     DeclineTransferForm,
     ProposeTransferForm,
 )
 from app.web.forms import flash_refusal, refusals_shown_on
+from app.web.receipts import RequestWording
+from consent.base import utcnow
 
 Page = str | tuple[str, int]
 
@@ -192,7 +195,12 @@ def transfer_accept(transfer_id: uuid.UUID) -> Response:
     transfer = _transfer_or_404(transfer_id)
     try:
         transfer_commands.accept_transfer(
-            db_session(), gate(), current_actor(), transfer=transfer, worker=current_user
+            db_session(),
+            gate(),
+            current_actor(),
+            transfer=transfer,
+            worker=current_user,
+            receipt=RequestWording(),
         )
     except Conflict as refusal:
         flash_refusal(refusal)
@@ -227,3 +235,55 @@ def transfer_decline(transfer_id: uuid.UUID) -> Page | Response:
         return redirect(url_for("caseworker.transfer_incoming", transfer_id=transfer_id))
     flash(gettext("You declined the transfer. The case stays with the sending county."), "info")
     return redirect(url_for("caseworker.transfers"))
+
+
+# -- the sending worker hears the answer ------------------------------------------------------
+
+
+@bp.route("/dashboard/transfer-answers", methods=["GET", "POST"])
+@allow(Role.CASEWORKER)
+def transfer_answers() -> str | Response:
+    """The receiving counties' answers to transfers of the cases the worker was responsible
+    for, not yet acknowledged first; posting one's id acknowledges it (its dashboard item
+    goes). A declined case is still the county's: its name and transfer tab are shown; an
+    accepted one is not, so only the transfer record the county keeps is linked."""
+    if request.method == "POST":
+        form = AnswerSeenForm()
+        if not form.validate_on_submit():
+            abort(400)
+        notice_id = _uuid(form.notice.data)
+        try:
+            if notice_id is None:
+                raise transfer_commands.AnswerNoticeNotFound()
+            transfer_commands.see_transfer_answer(
+                db_session(), notice_id, user_id=current_user.id, at=utcnow()
+            )
+        except NotFound as refusal:
+            flash_refusal(refusal)
+        else:
+            flash(gettext("Answer acknowledged."), "info")
+        return redirect(url_for("caseworker.transfer_answers"))
+    listing = transfer_queries.answers_for(
+        db_session(), current_user.id, page=request.args.get("page", 1, type=int)
+    )
+    declined = {
+        n.transfer.client_id for n in listing.rows if n.transfer.state is TransferState.DECLINED
+    }
+    ours = (
+        db_session()
+        .scalars(
+            select(Client).where(
+                Client.id.in_(declined), Client.county_id == current_user.organisation_id
+            )
+        )
+        .all()
+        if declined
+        else []
+    )
+    names = dict(zip([c.id for c in ours], list_names(list(ours)), strict=True))
+    return render_template(
+        "caseworker/dashboard_transfer_answers.html",
+        listing=listing,
+        names=names,
+        seen_form=AnswerSeenForm(formdata=None),
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, InputRequired
 
 from app.models.transfer import DeclineReason, TransferReason, TransferState
 
@@ -50,3 +50,9 @@ class DeclineTransferForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button with its CSRF token: accepting or withdrawing asks nothing more."""
+
+
+class AnswerSeenForm(FlaskForm):
+    """Acknowledge the answer to a transfer (the notice's id in the form, not the URL)."""
+
+    notice = HiddenField(validators=[DataRequired()])

@@ -67,6 +67,7 @@ from app.partner_work.queries import notices_for_client
 from app.plan.content import SectionContent
 from app.refusals import Conflict
 from app.security import allow, gate, public
+from app.transfer.queries import client_transfers
 from app.web.forms import flash_refusal, refusals_shown_on, show_refusal
 from app.web.portal import bp
 from app.web.portal.consent_forms import ChangeForm, GrantForm, ReconfirmForm, RevokeForm
@@ -99,6 +100,7 @@ RECEIPT_ACTIONS = {
     ReceiptAction.NARROW: _l("Consent narrowed"),
     ReceiptAction.EXTEND: _l("Consent extended"),
     ReceiptAction.REVOKE: _l("Consent withdrawn"),
+    ReceiptAction.TRANSFERRED: _l("Consent ended when your matter moved to another county"),
 }
 CONTENT_LABELS = {
     "goals": _l("Goals"),
@@ -612,7 +614,10 @@ def my_consents() -> str:
     page = receipts_page(db_session(), oc.client.id, page=request.args.get("page", 1, type=int))
     data = open_receipts(gate(), oc.actor, page.rows)
     return render_template(
-        "portal/receipts.html", page=page, rows=list(zip(page.rows, data, strict=True))
+        "portal/receipts.html",
+        page=page,
+        rows=list(zip(page.rows, data, strict=True)),
+        transfers=client_transfers(db_session(), oc.client.id),
     )
 
 
