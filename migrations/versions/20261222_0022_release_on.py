@@ -1,7 +1,7 @@
 """The release day every page shows as a plain column, and the caseload's index on it.
 
-Revision ID: release
-Revises: 0020_log_review
+Revision ID: 0022_release_on
+Revises: 0021_update_sections
 Create Date: 2026-12-22
 
 - ``cases.release_on``: the day the client leaves prison (``consent.status.release_day``:
@@ -24,8 +24,8 @@ The column is added in place: ``cases`` is not rebuilt, so its facts-version tri
 import sqlalchemy as sa
 from alembic import op
 
-revision = "release"
-down_revision = "0020_log_review"
+revision = "0022_release_on"
+down_revision = "0021_update_sections"
 branch_labels = None
 depends_on = None
 
