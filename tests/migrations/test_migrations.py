@@ -278,9 +278,9 @@ def test_every_revision_was_tidied_by_hand() -> None:
 
 
 def test_the_release_day_column_is_filled_for_the_cases_already_there(empty_app: Flask) -> None:
-    """``cases.release_on`` (migration ``release``) holds the release day by the one rule for
+    """``cases.release_on`` (migration ``0022_release_on``) holds the release day by the one rule for
     every existing case: probationary liberty's start when it comes first."""
-    before = ScriptDirectory(str(MIGRATIONS)).get_revision("release").down_revision
+    before = ScriptDirectory(str(MIGRATIONS)).get_revision("0022_release_on").down_revision
     flask_migrate.upgrade(revision=str(before))
     county, client = uuid.uuid4(), uuid.uuid4()
     organisations = sa.table(
