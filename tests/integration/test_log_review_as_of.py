@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from app.cases.commands import add_team_member, appoint, remove_team_member
 from app.cases.facts import load_case_contexts
 from app.consents.commands import end_membership, revoke_consent
+from app.i18n import helsinki_today
 from app.log_review.queries import AsOf, Window, as_of
 from app.log_review.rules import SealFinding, StaffTie, Verdict
-from app.i18n import helsinki_today
 from app.models import Organisation, Role, User
 from app.models.plan import PlanSectionVersion
 from app.security import current_keyring, new_gate
