@@ -358,3 +358,31 @@ def test_a_flag_is_marked_reviewed_through_the_api(
         headers=headers,
     )
     assert other.status_code == 404
+
+
+def test_the_reconstruction_runs_the_same_statements_whatever_the_history(
+    db: Session, world: World, sql_count: list[str]
+) -> None:
+    """More consents, seals, team changes and log entries: not one statement more."""
+    w = world
+
+    def counted() -> int:
+        db.expire_all()
+        sql_count.clear()
+        _view(db, w, utcnow(), Window.WEEK)
+        return len(sql_count)
+
+    w.ngo.confidentiality_committed_on = helsinki_today()
+    grant(db, w, w.housing, SectionKind.HOUSING)
+    db.commit()
+    small = counted()
+    grant(db, w, w.ngo, SectionKind.HEALTH, SectionKind.EDUCATION_WORK)
+    county = _county(db, w)
+    for _ in range(3):
+        colleague = factories.user(db, Role.CASEWORKER, county)
+        team = add_team_member(db, w.case, colleague, w.worker.id)
+        db.commit()
+        _reads_housing(w, _staff_actor(colleague))
+        remove_team_member(db, w.case, team.id, w.worker.id)
+    db.commit()
+    assert counted() == small
