@@ -313,7 +313,7 @@ def test_the_page_the_api_and_the_clients_view_show_the_same_and_reading_is_logg
             query_string={"day": local.date().isoformat(), "time": "23:59", "window": "day"},
         )
     )
-    assert "We are checking it." in mine
+    assert "To have it checked" in mine
     assert "key seal" not in mine.lower()  # the technical detail is the staff's
     assert successor_name in mine and "your responsible worker" in mine
 
