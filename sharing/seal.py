@@ -255,8 +255,9 @@ def unopenable_seals(
     session: Session, keyring: keys.Keyring, client_id: uuid.UUID
 ) -> set[uuid.UUID]:
     """The client's seals that do not open in their context to the very data key they name
-    (altered bytes, or a basis, grantee or key changed in the row): a check for the log
-    review, which learns only which seals fail, never a key. Two queries.
+    (altered bytes, or a basis, grantee or key changed in the row, or a wrapped key that no
+    longer unwraps): a check for the log review, which learns only which seals fail, never
+    a key. Two queries (one more per data key when some data key does not unwrap).
     """
     rows = session.execute(
         select(KeySeal, DataKey, GranteeKey)
@@ -264,7 +265,13 @@ def unopenable_seals(
         .join(GranteeKey, GranteeKey.id == KeySeal.grantee_key_id)
         .where(KeySeal.client_id == client_id, DataKey.destroyed_at.is_(None))
     ).all()
-    secrets = keys.data_keys_by_id(session, keyring, {key.id for _, key, _ in rows})
+    wanted = {key.id for _, key, _ in rows}
+    secrets: dict[uuid.UUID, bytes | None]
+    try:
+        secrets = dict(keys.data_keys_by_id(session, keyring, wanted))
+    except DecryptionError:
+        # A data key that does not unwrap: find which, one by one (only on this path).
+        secrets = {key_id: _unwrapped(session, keyring, key_id) for key_id in wanted}
     privates: dict[uuid.UUID, X25519PrivateKey | None] = {}
     failed: set[uuid.UUID] = set()
     for seal, key, grantee in rows:
@@ -281,6 +288,7 @@ def unopenable_seals(
         try:
             if (
                 private is None
+                or secrets[key.id] is None
                 or SUITE.decrypt(seal.sealed, private, info=_info(key, grantee.id, seal.basis_id))
                 != secrets[key.id]
             ):
@@ -288,6 +296,13 @@ def unopenable_seals(
         except InvalidTag:
             failed.add(seal.id)
     return failed
+
+
+def _unwrapped(session: Session, keyring: keys.Keyring, key_id: uuid.UUID) -> bytes | None:
+    try:
+        return keys.data_keys_by_id(session, keyring, [key_id])[key_id]
+    except DecryptionError:
+        return None
 
 
 def destroy_client_keys(session: Session, client_id: uuid.UUID, at: datetime) -> int:

@@ -32,7 +32,7 @@ from sharing import access_log
 from sharing.access_log import AccessAction, AccessLogEntry, LogRecord
 from sharing.errors import AccessDenied
 from sharing.fields import sealed
-from sharing.models import KeySeal, SealRecord
+from sharing.models import DataKey, KeySeal, SealRecord
 from tests import factories
 from tests.conftest import api_token, csrf_token, login
 from tests.integration.test_portal_consents import PURPOSE, World, grant, make_world, text_of
@@ -236,6 +236,27 @@ def test_a_removed_or_altered_seal_fails_the_check(db: Session, world: World) ->
     unrecorded = _view(db, w, utcnow())
     assert (SealFinding.UNRECORDED, w.ngo.id) in {
         (c.finding, c.member_id) for c in unrecorded.seal_discrepancies
+    }
+
+    # A wrapped data key altered: the check still answers, and names the seals of that key.
+    intact = db.scalars(
+        select(KeySeal).where(
+            KeySeal.client_id == w.client.id,
+            KeySeal.id != health_seal.id,
+        )
+    ).first()
+    assert intact is not None
+    key = db.get(DataKey, intact.data_key_id)
+    assert key is not None and key.wrapped is not None
+    db.execute(
+        update(DataKey)
+        .where(DataKey.id == key.id)
+        .values(wrapped=bytes(b ^ 1 for b in key.wrapped))
+    )
+    db.commit()
+    shredded = _view(db, w, utcnow())
+    assert (SealFinding.ALTERED, intact.member_id, key.scope) in {
+        (c.finding, c.member_id, c.scope) for c in shredded.seal_discrepancies
     }
 
 
