@@ -606,10 +606,28 @@ class ClientFactory:
                 out.shared_with_kela.append((case.client_id, grant.scope))
         for (key_id, grantee_id, basis_id), (grant, public) in required.items():
             key, secret = secrets.by_scope[scope_key(grant.scope)]
+            seal_id = uuid.uuid4()
+            # Its record, as ``sharing.seal.sync_seals`` keeps one beside every seal.
+            out.add(
+                "key_seal_records",
+                {
+                    "id": uuid.uuid4(),
+                    "seal_id": seal_id,
+                    "client_id": case.client_id,
+                    "data_key_id": key_id,
+                    "grantee_key_id": grantee_id,
+                    "member_id": grant.member_id,
+                    "scope": scope_key(grant.scope),
+                    "basis_kind": grant.basis_kind.value,
+                    "basis_id": basis_id,
+                    "created_at": self.world.now,
+                    "removed_at": None,
+                },
+            )
             out.add(
                 "key_seals",
                 {
-                    "id": uuid.uuid4(),
+                    "id": seal_id,
                     "client_id": case.client_id,
                     "data_key_id": key_id,
                     "grantee_key_id": grantee_id,

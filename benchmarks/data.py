@@ -94,6 +94,7 @@ CLIENT_TABLES = (
     "consent_events",
     "statutory_disclosures",
     "key_seals",
+    "key_seal_records",
     "access_log",
     "share_periods",
 )

@@ -74,3 +74,27 @@ class KeySeal(Base):
     basis_id: Mapped[uuid.UUID]
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SealRecord(Base):
+    """The history of one key seal: when it was made and when it was removed.
+
+    A seal row is deleted when its basis ends (``KeySeal``), so this record is what tells,
+    later, which grantee held which keys at a past moment (the log review's "who could see
+    what"). ``sharing.seal`` writes it in the same flush as the seal itself; a seal without
+    a record, or a record whose seal is gone though it was never marked removed, shows a
+    change made outside the service. No foreign keys: the record outlives its seal.
+    """
+
+    __tablename__ = "key_seal_records"
+
+    seal_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    data_key_id: Mapped[uuid.UUID]
+    grantee_key_id: Mapped[uuid.UUID]
+    member_id: Mapped[uuid.UUID]
+    scope: Mapped[str] = mapped_column(String(64))
+    basis_kind: Mapped[str] = mapped_column(String(20))
+    basis_id: Mapped[uuid.UUID]
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]

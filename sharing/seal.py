@@ -18,13 +18,13 @@ from datetime import datetime
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from consent.base import utcnow
 from sharing import keys
 from sharing.errors import DecryptionError, SharingError
-from sharing.models import DataKey, GranteeKey, KeySeal
+from sharing.models import DataKey, GranteeKey, KeySeal, SealRecord
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 _INFO_LABEL = b"tukiverkko/seal/v1"
@@ -144,11 +144,14 @@ def sync_seals(
     existing = session.scalars(select(KeySeal).where(KeySeal.client_id == client_id)).all()
     keys_by_id = {key.id: key for key in data_keys}
     removed = retired = 0
+    now = utcnow()
+    gone: list[uuid.UUID] = []
     for seal in existing:
         if (seal.data_key_id, seal.grantee_key_id, seal.basis_id) in required:
             del required[(seal.data_key_id, seal.grantee_key_id, seal.basis_id)]
             continue
         session.delete(seal)
+        gone.append(seal.id)
         removed += 1
         held = keys_by_id.get(seal.data_key_id)
         if held is not None and held.retired_at is None:
@@ -158,23 +161,47 @@ def sync_seals(
     public = {g.id: X25519PublicKey.from_public_bytes(g.public_key) for g in grantees.values()}
     for (key_id, grantee_id, basis_id), target in required.items():
         sealed_key = keys_by_id[key_id]
-        session.add(
-            KeySeal(
-                client_id=client_id,
-                data_key_id=key_id,
-                grantee_key_id=grantee_id,
-                member_id=target.member_id,
-                basis_kind=target.basis_kind,
-                basis_id=basis_id,
-                sealed=SUITE.encrypt(
-                    secrets[key_id],
-                    public[grantee_id],
-                    info=_info(sealed_key, grantee_id, basis_id),
-                ),
-            )
+        new = KeySeal(
+            client_id=client_id,
+            data_key_id=key_id,
+            grantee_key_id=grantee_id,
+            member_id=target.member_id,
+            basis_kind=target.basis_kind,
+            basis_id=basis_id,
+            sealed=SUITE.encrypt(
+                secrets[key_id], public[grantee_id], info=_info(sealed_key, grantee_id, basis_id)
+            ),
+            created_at=now,
         )
+        session.add(new)
+        session.add(_record_of(new, sealed_key.scope))
+    _mark_removed(session, gone, now)
     session.flush()
     return SealSync(created=len(required), removed=removed, retired_keys=retired)
+
+
+def _record_of(seal: KeySeal, scope: str) -> SealRecord:
+    return SealRecord(
+        seal_id=seal.id,
+        client_id=seal.client_id,
+        data_key_id=seal.data_key_id,
+        grantee_key_id=seal.grantee_key_id,
+        member_id=seal.member_id,
+        scope=scope,
+        basis_kind=seal.basis_kind,
+        basis_id=seal.basis_id,
+        created_at=seal.created_at,
+    )
+
+
+def _mark_removed(session: Session, seal_ids: Sequence[uuid.UUID], at: datetime) -> None:
+    """Mark the records of removed seals with the instant of removal (one statement)."""
+    if seal_ids:
+        session.execute(
+            update(SealRecord)
+            .where(SealRecord.seal_id.in_(seal_ids), SealRecord.removed_at.is_(None))
+            .values(removed_at=at)
+        )
 
 
 def open_as_grantee(
@@ -224,10 +251,67 @@ def open_as_grantee(
     return opened
 
 
+def unopenable_seals(
+    session: Session, keyring: keys.Keyring, client_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """The client's seals that do not open in their context to the very data key they name
+    (altered bytes, or a basis, grantee or key changed in the row, or a wrapped key that no
+    longer unwraps): a check for the log review, which learns only which seals fail, never
+    a key. Two queries (one more per data key when some data key does not unwrap).
+    """
+    rows = session.execute(
+        select(KeySeal, DataKey, GranteeKey)
+        .join(DataKey, DataKey.id == KeySeal.data_key_id)
+        .join(GranteeKey, GranteeKey.id == KeySeal.grantee_key_id)
+        .where(KeySeal.client_id == client_id, DataKey.destroyed_at.is_(None))
+    ).all()
+    wanted = {key.id for _, key, _ in rows}
+    secrets: dict[uuid.UUID, bytes | None]
+    try:
+        secrets = dict(keys.data_keys_by_id(session, keyring, wanted))
+    except DecryptionError:
+        # A data key that does not unwrap: find which, one by one (only on this path).
+        secrets = {key_id: _unwrapped(session, keyring, key_id) for key_id in wanted}
+    privates: dict[uuid.UUID, X25519PrivateKey | None] = {}
+    failed: set[uuid.UUID] = set()
+    for seal, key, grantee in rows:
+        if grantee.id not in privates:
+            try:
+                privates[grantee.id] = X25519PrivateKey.from_private_bytes(
+                    keyring.unwrap(
+                        grantee.master_key_id, grantee.private_wrapped, _grantee_context(grantee)
+                    )
+                )
+            except DecryptionError:
+                privates[grantee.id] = None
+        private = privates[grantee.id]
+        try:
+            if (
+                private is None
+                or secrets[key.id] is None
+                or SUITE.decrypt(seal.sealed, private, info=_info(key, grantee.id, seal.basis_id))
+                != secrets[key.id]
+            ):
+                failed.add(seal.id)
+        except InvalidTag:
+            failed.add(seal.id)
+    return failed
+
+
+def _unwrapped(session: Session, keyring: keys.Keyring, key_id: uuid.UUID) -> bytes | None:
+    try:
+        return keys.data_keys_by_id(session, keyring, [key_id])[key_id]
+    except DecryptionError:
+        return None
+
+
 def destroy_client_keys(session: Session, client_id: uuid.UUID, at: datetime) -> int:
     """Crypto-shred: delete the client's seals and destroy every data key (flushes)."""
+    gone = []
     for seal in session.scalars(select(KeySeal).where(KeySeal.client_id == client_id)):
         session.delete(seal)
+        gone.append(seal.id)
+    _mark_removed(session, gone, at)
     count = 0
     for key in session.scalars(
         select(DataKey).where(DataKey.client_id == client_id, DataKey.destroyed_at.is_(None))

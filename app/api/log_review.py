@@ -4,7 +4,9 @@ staff (``app.log_review.rules.is_reviewer``), each within their own county.
 The same searches as the web pages (``app/web/log_review``): a page of matching entries,
 newest first (``has_next`` rather than a total: counting the whole log is not a page's
 work), and for one client and one past instant who in the network could read which
-sections on which basis, with that day's entries checked against it. Each call is entered
+sections on which basis and which county staff could do case work, with the key seals and
+the entries around it checked against it; the month's flags, and marking one reviewed with
+a note (``app.log_review.commands.review_flag``, the page's command). Each read is entered
 in the log of every client it shows (``app.log_review.commands.note_review``) and in the
 security log.
 """
@@ -24,12 +26,26 @@ from app.api import bp
 from app.api.schemas import PageQuery, Strict, enum_field
 from app.api.spec import operation
 from app.extensions import db_session
-from app.log_review.commands import note_review
-from app.log_review.queries import as_of, client_in_scope, month_flags, review_page
-from app.log_review.rules import FlagRules, Verdict, is_reviewer, month_bounds
+from app.log_review.commands import note_review, review_flag
+from app.log_review.queries import (
+    Window,
+    as_of,
+    client_in_scope,
+    flagged_entry,
+    month_flags,
+    review_page,
+)
+from app.log_review.rules import (
+    FlagRules,
+    SealFinding,
+    StaffTie,
+    Verdict,
+    is_reviewer,
+    month_bounds,
+)
 from app.models import MemberKind, Organisation, OrgKind, Role, User
 from app.models.log_review import FlagKind
-from app.security import current_actor
+from app.security import current_actor, current_keyring
 from app.settings import Settings
 from consent.base import utcnow
 from consent.decision import BasisKind
@@ -162,6 +178,13 @@ class AsOfQuery(Strict):
     at = fields.AwareDateTime(
         metadata={"description": "The moment asked about, with its offset (default: now)."}
     )
+    window = enum_field(
+        Window,
+        metadata={
+            "description": "The log entries checked: the moment's Helsinki `day` (default), "
+            "an `hour` either side, or three days either side (`week`)."
+        },
+    )
 
 
 class BasisOut(Strict):
@@ -179,10 +202,33 @@ class MemberOut(Strict):
     bases = fields.List(fields.Nested(BasisOut), required=True)
 
 
+class StaffOut(Strict):
+    user_id = fields.UUID(required=True)
+    display_name = fields.String(required=True, allow_none=True)
+    ties = fields.List(
+        enum_field(StaffTie),
+        required=True,
+        metadata={"description": "What tied them to the case then."},
+    )
+    basis_kind = enum_field(BasisKind, required=True)
+    basis_id = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "A work task's id."}
+    )
+
+
+class SealCheckOut(Strict):
+    finding = enum_field(SealFinding, required=True)
+    discrepancy = fields.Boolean(required=True)
+    member_id = fields.UUID(required=True)
+    scope = fields.String(required=True)
+    basis_id = fields.UUID(required=True)
+
+
 class CheckedEntryOut(Strict):
     id = fields.UUID(required=True)
     at = fields.AwareDateTime(required=True)
     actor_role = fields.String(required=True)
+    actor_user_id = fields.UUID(required=True, allow_none=True)
     organisation_id = fields.UUID(required=True, allow_none=True)
     member_id = fields.UUID(required=True, allow_none=True)
     action = enum_field(AccessAction, required=True)
@@ -200,7 +246,22 @@ class AsOfOut(Strict):
     at = fields.AwareDateTime(required=True)
     case_found = fields.Boolean(required=True)
     members = fields.List(fields.Nested(MemberOut), required=True)
+    staff = fields.List(
+        fields.Nested(StaffOut),
+        required=True,
+        metadata={"description": "County staff whom the decision let do case work then."},
+    )
+    seals = fields.List(fields.Nested(SealCheckOut), required=True)
+    since = fields.AwareDateTime(required=True)
+    until = fields.AwareDateTime(required=True)
+    truncated = fields.Boolean(
+        required=True, metadata={"description": "Only the newest entries of the window."}
+    )
     entries = fields.List(fields.Nested(CheckedEntryOut), required=True)
+    discrepancies = fields.Integer(
+        required=True,
+        metadata={"description": "Inconsistent entries and seal findings that are discrepancies."},
+    )
 
 
 @operation(
@@ -216,13 +277,22 @@ class AsOfOut(Strict):
     statuses=(404,),
 )
 def review_as_of(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
-    """Which network members could read which plan sections on which basis at ``at``, from
-    the facts as they were recorded then (the rule every read is decided by), and the
-    client's log entries of that Helsinki day, each checked against it. Roles: as for the
-    search; a client outside the reviewer's county is not found."""
+    """Which network members could read which plan sections on which basis at ``at``, and
+    which of the county's staff could do case work, from the facts as they were recorded
+    then (the rule every read is decided by); the key seals checked against it (a seal
+    missing where a basis required one, a seal without a basis, and seals now that differ
+    from their record, have none, or do not open); and the client's log entries around the
+    moment, each checked against it. Roles: as for the search; a client outside the
+    reviewer's county is not found."""
     if not client_in_scope(db_session(), client_id, current_user.organisation_id):
         abort(404)
-    view = as_of(db_session(), client_id, query.get("at") or utcnow())
+    view = as_of(
+        db_session(),
+        client_id,
+        query.get("at") or utcnow(),
+        current_keyring(),
+        query.get("window") or Window.DAY,
+    )
     note_review(db_session(), current_actor(), [client_id], utcnow())
     _logged(operation="as_of", client_id=client_id)
     return {
@@ -243,11 +313,36 @@ def review_as_of(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str, Any]:
             }
             for row in view.members
         ],
+        "staff": [
+            {
+                "user_id": row.access.user_id,
+                "display_name": row.user.display_name if row.user else None,
+                "ties": list(row.access.ties),
+                "basis_kind": row.access.basis_kind,
+                "basis_id": row.access.basis_id,
+            }
+            for row in view.staff
+        ],
+        "seals": [
+            {
+                "finding": c.finding,
+                "discrepancy": c.finding.discrepancy,
+                "member_id": c.member_id,
+                "scope": c.scope,
+                "basis_id": c.basis_id,
+            }
+            for c in view.seals
+        ],
+        "since": view.since,
+        "until": view.until,
+        "truncated": view.truncated,
+        "discrepancies": view.discrepancies,
         "entries": [
             {
                 "id": c.entry.id,
                 "at": c.entry.at,
                 "actor_role": c.entry.actor_role,
+                "actor_user_id": c.entry.actor_user_id,
                 "organisation_id": c.entry.organisation_id,
                 "member_id": c.entry.member_id,
                 "action": c.entry.action,
@@ -341,4 +436,64 @@ def review_flags(query: dict[str, Any]) -> dict[str, Any]:
             }
             for r in found.rows
         ],
+    }
+
+
+class FlagReviewIn(Strict):
+    kind = enum_field(FlagKind, required=True, metadata={"description": "The flag's kind."})
+    note = fields.String(
+        required=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": "What the reviewer found; no client information."},
+    )
+
+
+class FlagReviewOut(Strict):
+    kind = enum_field(FlagKind, required=True)
+    entry_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    note = fields.String(required=True)
+    reviewed_by_id = fields.UUID(required=True)
+    reviewed_at = fields.AwareDateTime(required=True)
+
+
+@operation(
+    bp,
+    "/log-review/clients/<uuid:client_id>/entries/<uuid:entry_id>/review",
+    "POST",
+    summary="Mark a flag of the log review reviewed, with a note",
+    tag="Log review",
+    roles=ROLES,
+    when=is_reviewer,
+    body=FlagReviewIn,
+    response=FlagReviewOut,
+    status=201,
+    statuses=(404, 409, 422),
+)
+def review_flag_of_entry(
+    client_id: uuid.UUID, entry_id: uuid.UUID, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The flag of ``kind`` that the entry shows (as ``GET /log-review/flags`` lists it)
+    marked reviewed by the caller now, with their note: the page's command. An empty note
+    is refused (422, field `note`); a flag reviewed already keeps its first review (409); an
+    entry of a client outside the reviewer's county is not found. Roles: as for the
+    search."""
+    entry = flagged_entry(db_session(), entry_id, current_user.organisation_id)
+    if entry is None or entry.client_id != client_id:
+        abort(404)
+    review = review_flag(db_session(), current_user.id, body["kind"], entry, body["note"], utcnow())
+    security_log.event(
+        security_log.Kind.LOG_REVIEW,
+        user_id=current_user.id,
+        outcome=security_log.Outcome.SUCCESS,
+        operation="flag_reviewed",
+        client_id=client_id,
+    )
+    return {
+        "kind": review.kind,
+        "entry_id": review.entry_id,
+        "client_id": review.client_id,
+        "note": review.note,
+        "reviewed_by_id": review.reviewed_by_id,
+        "reviewed_at": review.reviewed_at,
     }

@@ -11,8 +11,18 @@ then — and over them the very rule the access decision and the key seals use f
 members (``consent.service.grants_as_of``, which ``who_could_see`` uses too). Nothing here
 decides access again: the grants are the decision's. A log entry of a network member is
 then consistent when the grants at its own instant say what the entry says (``verdict``).
-The county's own staff (responsible worker, team, work tasks) are not reconstructed: their
-facts are kept as they stand now, not as they stood (see ARCHITECTURE.md).
+
+The county's own staff are rebuilt the same way from their history (``StaffHistory``):
+the owning county (accepted transfers), the responsible worker (the appointment recorded
+last by then: each appointment ends the one before), the case team (added and not yet
+removed) and work tasks recorded by then; each candidate is then put to ``decide`` itself
+(``staff_who_could_read``), and a county worker's log entry is checked by ``decide`` over
+the facts of its own instant.
+
+The key seals are checked against the grants (``check_seals``): at the moment, each grant
+should have its seals for every data key of its scope that existed then, and no seal
+should have existed without a grant; and now, every seal should have its record, every
+record not marked removed its seal, and every seal should open to the key it names.
 """
 
 from __future__ import annotations
@@ -20,18 +30,26 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from app.models.log_review import FlagKind
 from app.models.user import Role, User
 from app.release.holidays import is_working_day
 from app.settings import Settings
-from consent.decision import BasisKind
-from consent.facts import ActorRole, CaseContext
+from consent.decision import BasisKind, Grant, Reason, decide
+from consent.facts import (
+    AccessRequest,
+    Action,
+    Actor,
+    ActorRole,
+    CaseContext,
+    Purpose,
+    WorkTask,
+)
 from consent.models import ConsentEvent
-from consent.sections import DataScope, SectionKind, scope_key
-from consent.service import grants_as_of
+from consent.sections import DataScope, Scope, SectionKind, scope_key
+from consent.service import case_as_of, grants_as_of
 from consent.status import HELSINKI
 
 LOG_SCOPE = "access_log"
@@ -104,6 +122,142 @@ def who_could_read(
     return found
 
 
+# -- the county's own staff -------------------------------------------------------------------
+
+
+class StaffTie(enum.StrEnum):
+    """What tied a county worker to the case at the moment (the decision's basis names
+    only "relationship" or "work task"; this says which relationship)."""
+
+    RESPONSIBLE_WORKER = "responsible_worker"
+    TEAM = "team"
+    WORK_TASK = "work_task"
+
+
+@dataclass(frozen=True)
+class TransferPeriod:
+    """A proposal to move the case to another county: open from ``proposed_at`` until
+    ``answered_at``; ``accepted``: the case moved then."""
+
+    from_county_id: uuid.UUID
+    to_county_id: uuid.UUID
+    proposed_at: datetime
+    answered_at: datetime | None
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class Appointment:
+    worker_id: uuid.UUID
+    assigned_at: datetime
+
+
+@dataclass(frozen=True)
+class TeamPeriod:
+    user_id: uuid.UUID
+    added_at: datetime
+    removed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecordedTask:
+    task: WorkTask
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffHistory:
+    """The history of the facts ``decide`` reads for county staff, of the client's case:
+    the proposals to move it to another county, every appointment of a responsible worker,
+    every team membership and every work task, with when each was recorded.
+    ``organisations`` is each named worker's organisation."""
+
+    transfers: tuple[TransferPeriod, ...] = ()
+    appointments: tuple[Appointment, ...] = ()
+    team: tuple[TeamPeriod, ...] = ()
+    tasks: tuple[RecordedTask, ...] = ()
+    organisations: Mapping[uuid.UUID, uuid.UUID | None] | None = None
+
+
+def staff_case_as_of(case: CaseContext, history: StaffHistory, at: datetime) -> CaseContext:
+    """The case's county-staff facts as they were recorded at ``at``: the county that owned
+    it then (before a transfer accepted later, the sending county) and the county a
+    proposal then waiting was made to, the responsible worker appointed last by then (an
+    appointment ends the one before it at once, whatever days it names, as the current
+    facts read only the open one), the team members added and not yet removed, and the
+    work tasks recorded by then."""
+    county, waiting = case.county_id, None
+    for t in sorted(history.transfers, key=lambda t: t.proposed_at, reverse=True):
+        if t.accepted and t.answered_at is not None and at < t.answered_at:
+            county = t.from_county_id
+        if t.proposed_at <= at and (t.answered_at is None or at < t.answered_at):
+            waiting = t.to_county_id
+    appointed = [a for a in history.appointments if a.assigned_at <= at]
+    worker = max(appointed, key=lambda a: a.assigned_at).worker_id if appointed else None
+    return replace(
+        case,
+        county_id=county,
+        responsible_worker_id=worker,
+        team_ids=frozenset(
+            t.user_id
+            for t in history.team
+            if t.added_at <= at and (t.removed_at is None or at < t.removed_at)
+        ),
+        work_tasks=tuple(t.task for t in history.tasks if t.recorded_at <= at),
+        transfer_to=waiting,
+    )
+
+
+@dataclass(frozen=True)
+class StaffAccess:
+    """A county worker who could do case work with the client at the moment: their ties
+    to the case then, and the decision's basis."""
+
+    user_id: uuid.UUID
+    ties: tuple[StaffTie, ...]
+    basis_kind: BasisKind
+    basis_id: uuid.UUID | None
+
+
+def _staff_request(
+    user_id: uuid.UUID,
+    organisation_id: uuid.UUID | None,
+    client_id: uuid.UUID,
+    at: datetime,
+    action: Action = Action.READ,
+    purpose: Purpose = Purpose.CASE_WORK,
+    scope: Scope = DataScope.BASIC,
+) -> AccessRequest:
+    actor = Actor(ActorRole.CASEWORKER, user_id=user_id, organisation_id=organisation_id)
+    return AccessRequest(actor, client_id, action, purpose, at, scope)
+
+
+def staff_who_could_read(
+    case: CaseContext, history: StaffHistory, at: datetime
+) -> list[StaffAccess]:
+    """Every county worker tied to the case at ``at`` whom ``decide`` lets do case work
+    (read the whole record) then, over ``staff_case_as_of``: the responsible worker, the
+    team, those with a work task — in that order. The decision decides; the ties only say
+    why each was asked."""
+    facts = staff_case_as_of(case, history, at)
+    organisations = history.organisations or {}
+    ties: dict[uuid.UUID, list[StaffTie]] = {}
+    if facts.responsible_worker_id is not None:
+        ties.setdefault(facts.responsible_worker_id, []).append(StaffTie.RESPONSIBLE_WORKER)
+    for user_id in sorted(facts.team_ids, key=str):
+        ties.setdefault(user_id, []).append(StaffTie.TEAM)
+    for task in facts.work_tasks:
+        if StaffTie.WORK_TASK not in ties.setdefault(task.user_id, []):
+            ties[task.user_id].append(StaffTie.WORK_TASK)
+    found = []
+    for user_id, why in ties.items():
+        request = _staff_request(user_id, organisations.get(user_id), case.client_id, at)
+        decision = decide(request, facts)
+        if decision.allowed and decision.basis_kind is not None:
+            found.append(StaffAccess(user_id, tuple(why), decision.basis_kind, decision.basis_id))
+    return found
+
+
 class Verdict(enum.StrEnum):
     CONSISTENT = "consistent"  # the reconstruction says what the entry says
     INCONSISTENT = "inconsistent"  # an allowed read the facts did not allow, or the reverse
@@ -121,6 +275,9 @@ class LoggedAccess:
     member_id: uuid.UUID | None
     scope: str
     allowed: bool
+    actor_user_id: uuid.UUID | None = None
+    purpose: str = ""
+    reason: str = ""
 
 
 _GRANTEES = frozenset({ActorRole.PARTNER.value, ActorRole.PERSON.value})
@@ -154,16 +311,196 @@ def readable_scopes(
     return sections | {scope_key(DataScope.NAME)} if sections else set()
 
 
-def verdict(
-    case: CaseContext | None, events: Sequence[ConsentEvent], entry: LoggedAccess
+def _scope_of(key: str) -> Scope | None:
+    """The scope a stored ``scope_key`` names (None: not a scope of client data)."""
+    kind = key.removeprefix("section:")
+    try:
+        return SectionKind(kind) if key.startswith("section:") else DataScope(kind)
+    except ValueError:
+        return None
+
+
+def staff_verdict(
+    case: CaseContext,
+    events: Sequence[ConsentEvent],
+    staff: StaffHistory,
+    entry: LoggedAccess,
 ) -> Verdict:
-    """Whether a network member's log entry agrees with who could read what at its instant."""
+    """Whether a county worker's log entry is what ``decide`` says over the facts recorded
+    at its instant (the network's and the county staff's). Entries the decision did not
+    make (a review's own, a preview) are not covered."""
+    scope = _scope_of(entry.scope)
+    if (
+        entry.actor_user_id is None
+        or entry.reason == Reason.ALLOWED_LOG_REVIEW.value
+        or entry.action not in (Action.READ.value, Action.WRITE.value)
+        or scope is None
+    ):
+        return Verdict.NOT_COVERED
+    try:
+        purpose = Purpose(entry.purpose)
+    except ValueError:
+        return Verdict.NOT_COVERED
+    facts = staff_case_as_of(case_as_of(case, events, entry.at), staff, entry.at)
+    request = _staff_request(
+        entry.actor_user_id,
+        entry.organisation_id,
+        case.client_id,
+        entry.at,
+        Action(entry.action),
+        purpose,
+        scope,
+    )
+    allowed = decide(request, facts).allowed
+    return Verdict.CONSISTENT if allowed == entry.allowed else Verdict.INCONSISTENT
+
+
+def verdict(
+    case: CaseContext | None,
+    events: Sequence[ConsentEvent],
+    entry: LoggedAccess,
+    staff: StaffHistory | None = None,
+) -> Verdict:
+    """Whether a log entry agrees with who could read what at its instant: a network
+    member's against the grants, a county worker's (given the staff's ``staff`` history)
+    against ``decide`` itself."""
+    if case is not None and staff is not None and entry.actor_role == ActorRole.CASEWORKER:
+        return staff_verdict(case, events, staff, entry)
     if case is None or entry.actor_role not in _GRANTEES or entry.action != "read":
         return Verdict.NOT_COVERED
     member_id = entry.member_id if entry.actor_role == ActorRole.PERSON.value else None
     readable = readable_scopes(case, events, entry.at, entry.organisation_id, member_id)
     could = entry.scope in readable
     return Verdict.CONSISTENT if could == entry.allowed else Verdict.INCONSISTENT
+
+
+# -- the key seals --------------------------------------------------------------------------
+
+
+class SealFinding(enum.StrEnum):
+    SEALED = "sealed"  # a grant with a seal for every data key of its scope then
+    NOTHING_TO_SEAL = "nothing_to_seal"  # a grant whose scope had no data key yet
+    MISSING = "missing"  # a grant without a seal for a data key that existed then
+    WITHOUT_BASIS = "without_basis"  # a seal then for a member, scope and basis no grant named
+    UNRECORDED = "unrecorded"  # a seal now that no record tells of: made outside the service
+    GONE = "gone"  # a record never marked removed whose seal is gone: removed outside it
+    ALTERED = "altered"  # a seal now that differs from its record or does not open to its key
+
+    @property
+    def discrepancy(self) -> bool:
+        return self not in (SealFinding.SEALED, SealFinding.NOTHING_TO_SEAL)
+
+
+@dataclass(frozen=True)
+class KeyPeriod:
+    """A data key of the client: its scope, and from when until when it existed."""
+
+    id: uuid.UUID
+    scope: str
+    created_at: datetime
+    destroyed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SealPeriod:
+    """A seal's record (``sharing.models.SealRecord``)."""
+
+    seal_id: uuid.UUID
+    data_key_id: uuid.UUID
+    member_id: uuid.UUID
+    scope: str
+    basis_id: uuid.UUID
+    created_at: datetime
+    removed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SealNow:
+    """A seal row as it stands now, with its data key's scope."""
+
+    id: uuid.UUID
+    data_key_id: uuid.UUID
+    member_id: uuid.UUID
+    basis_id: uuid.UUID
+    scope: str
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """One finding: about a grant (or a seal) of a member, a scope and a basis."""
+
+    finding: SealFinding
+    member_id: uuid.UUID
+    scope: str
+    basis_id: uuid.UUID
+
+
+def _existed(start: datetime, end: datetime | None, at: datetime) -> bool:
+    return start <= at and (end is None or at < end)
+
+
+def check_seals(
+    grants: Sequence[Grant] | set[Grant],
+    keys: Sequence[KeyPeriod],
+    records: Sequence[SealPeriod],
+    seals_now: Sequence[SealNow],
+    unopenable: set[uuid.UUID],
+    at: datetime,
+) -> list[SealCheck]:
+    """The key seals checked against the grants at ``at`` and against their records now.
+
+    At ``at``: each grant should have had a seal (by its record) for every data key of its
+    scope that existed then; every seal that existed then should have had a grant of its
+    member, scope and basis. Now: every seal should have its record and agree with it and
+    open to the key it names (``unopenable``: those that do not); every record not marked
+    removed should have its seal. Pure; in a stable order (grants, then the rest).
+    """
+    keys_then: dict[str, set[uuid.UUID]] = {}
+    for key in keys:
+        if _existed(key.created_at, key.destroyed_at, at):
+            keys_then.setdefault(key.scope, set()).add(key.id)
+    sealed_then: dict[tuple[uuid.UUID, str, uuid.UUID], set[uuid.UUID]] = {}
+    for r in records:
+        if _existed(r.created_at, r.removed_at, at):
+            sealed_then.setdefault((r.member_id, r.scope, r.basis_id), set()).add(r.data_key_id)
+    found: list[SealCheck] = []
+    granted: set[tuple[uuid.UUID, str, uuid.UUID]] = set()
+    for grant in sorted(
+        grants, key=lambda g: (str(g.member_id), scope_key(g.scope), str(g.basis_id))
+    ):
+        ident = (grant.member_id, scope_key(grant.scope), grant.basis_id)
+        granted.add(ident)
+        needed = keys_then.get(ident[1], set())
+        if not needed:
+            finding = SealFinding.NOTHING_TO_SEAL
+        elif needed <= sealed_then.get(ident, set()):
+            finding = SealFinding.SEALED
+        else:
+            finding = SealFinding.MISSING
+        found.append(SealCheck(finding, *ident))
+    for ident in sorted(sealed_then.keys() - granted, key=str):
+        found.append(SealCheck(SealFinding.WITHOUT_BASIS, *ident))
+    by_seal = {r.seal_id: r for r in records}
+    present = {s.id for s in seals_now}
+    for seal in seals_now:
+        record = by_seal.get(seal.id)
+        if record is None:
+            found.append(
+                SealCheck(SealFinding.UNRECORDED, seal.member_id, seal.scope, seal.basis_id)
+            )
+        elif (
+            seal.id in unopenable
+            or record.removed_at is not None
+            or (seal.data_key_id, seal.member_id, seal.basis_id)
+            != (record.data_key_id, record.member_id, record.basis_id)
+        ):
+            found.append(
+                SealCheck(SealFinding.ALTERED, record.member_id, record.scope, record.basis_id)
+            )
+    for r in records:
+        if r.removed_at is None and r.seal_id not in present:
+            found.append(SealCheck(SealFinding.GONE, r.member_id, r.scope, r.basis_id))
+    return found
 
 
 # -- flagged patterns --------------------------------------------------------------------------

@@ -80,6 +80,7 @@ def test_the_counts_follow_the_scale(manifest: Manifest) -> None:
     assert counts["consent_events"] > counts["consents"]
     assert 0.5 * 50 * 60 <= counts["access_log"] <= 1.5 * 50 * 60
     assert counts["key_seals"] > 0 and manifest.shared
+    assert counts["key_seal_records"] == counts["key_seals"]  # each seal with its record
 
 
 def test_every_chain_verifies_and_foreign_keys_hold(bench_app: Flask, manifest: Manifest) -> None:

@@ -460,6 +460,8 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
         return {"kind": "housing_offer", "text": "Asunto vapautuu (fictional)"}, {}
     if case.endpoint == "api.report_task":
         return {"state": "done", "note": "Hakemus lähetetty (fictional)"}, {}
+    if case.endpoint == "api.review_flag_of_entry":
+        return {"kind": "denied", "note": "Tarkistettu (fictional)"}, {}
     if case.endpoint in ("api.revoke_consent", "api.keep_consent_period"):
         return None, {"If-Match": side.consent_etag}
     if case.endpoint == "api.reconfirm_consent":

@@ -179,7 +179,9 @@ def test_who_could_see_what_at_a_past_moment_and_the_day_checked_against_it(
         )
     )
     members = page[
-        page.index("Members who could read something") : page.index("The log of that day")
+        page.index("Members who could read something") : page.index(
+            "The county's staff who could do case work"
+        )
     ]
     assert f"Asuntotoimisto {case_id}" not in members
     assert f"Yhdyskuntaseuraamustoimisto {case_id}" in members  # the statutory disclosure

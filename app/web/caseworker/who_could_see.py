@@ -16,12 +16,11 @@ from flask_login import current_user
 from app import security_log
 from app.extensions import db_session
 from app.log_review.commands import note_review
-from app.log_review.queries import as_of
 from app.models import Role
 from app.security import allow
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
-from app.web.who_could_see import AsOfForm, helsinki_moment, names
+from app.web.who_could_see import AsOfForm, helsinki_moment, names, reconstruct
 from consent.base import utcnow
 
 # The question's page links here at the moment of the entry asked about.
@@ -35,7 +34,7 @@ def who_could_see(page: ClientPage) -> str:
     form = AsOfForm(request.args)
     view = None
     if request.args and form.validate():
-        view = as_of(db_session(), page.client.id, form.moment())
+        view = reconstruct(db_session(), page.client.id, form)
         note_review(db_session(), page.actor, [page.client.id], utcnow())
         security_log.event(
             security_log.Kind.LOG_REVIEW,

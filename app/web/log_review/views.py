@@ -19,13 +19,13 @@ from wtforms import SelectChoice
 from app import security_log
 from app.extensions import db_session
 from app.log_review.commands import note_review
-from app.log_review.queries import as_of, client_in_scope, review_page
+from app.log_review.queries import client_in_scope, review_page
 from app.log_review.rules import is_reviewer
 from app.models import Organisation, Role, User
 from app.security import allow, current_actor
 from app.web.log_review import bp
 from app.web.log_review.forms import SearchForm
-from app.web.who_could_see import AsOfForm, names, scope_choices
+from app.web.who_could_see import AsOfForm, names, reconstruct, scope_choices
 from consent.base import utcnow
 from consent.status import HELSINKI
 from sharing.access_log import Search
@@ -116,7 +116,7 @@ def client_as_of(client_id: uuid.UUID) -> str:
     form = AsOfForm(request.args)
     view = None
     if request.args and form.validate():
-        view = as_of(db_session(), client_id, form.moment())
+        view = reconstruct(db_session(), client_id, form)
         note_review(db_session(), current_actor(), [client_id], utcnow())
         _logged(operation="as_of", client_id=client_id)
     elif not request.args:

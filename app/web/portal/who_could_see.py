@@ -13,12 +13,11 @@ from flask import render_template, request
 
 from app.extensions import db_session
 from app.labels import SECTIONS
-from app.log_review.queries import as_of
 from app.models import Role
 from app.security import allow
 from app.web.portal import bp
 from app.web.portal.views import own_page
-from app.web.who_could_see import AsOfForm
+from app.web.who_could_see import AsOfForm, reconstruct
 
 
 @bp.route("/log/who-could-see")
@@ -28,7 +27,7 @@ def who_could_see() -> str:
     form = AsOfForm(request.args)
     view = None
     if request.args and form.validate():
-        view = as_of(db_session(), page.client.id, form.moment())
+        view = reconstruct(db_session(), page.client.id, form)
     elif not request.args:
         form.default_to_now()
     return render_template("portal/who_could_see.html", form=form, view=view, sections=SECTIONS)
