@@ -1,7 +1,7 @@
 """The history of key seals, for "who could see what, as of a moment".
 
-Revision ID: asof
-Revises: 0020_log_review
+Revision ID: 0023_seal_records
+Revises: 0022_release_on
 Create Date: 2026-12-22
 
 - ``key_seal_records``: one row per key seal ever made (``sharing.models.SealRecord``): its
@@ -12,8 +12,8 @@ Create Date: 2026-12-22
 import sqlalchemy as sa
 from alembic import op
 
-revision = "asof"
-down_revision = "0020_log_review"
+revision = "0023_seal_records"
+down_revision = "0022_release_on"
 branch_labels = None
 depends_on = None
 
