@@ -56,6 +56,24 @@ class NoAddress(Conflict):
     message = N_("This account has no e-mail address: set a one-time password instead.")
 
 
+class NotGivenUp(Conflict):
+    """Raised when "retry now" is asked of a message that is not given up on."""
+
+    code = "not_given_up"
+    message = N_("Only an e-mail that was given up on can be tried again: this one is not.")
+
+
+class LinkForgotten(Conflict):
+    """Raised when "retry now" is asked of an invitation or reset given up on: its one-time
+    link was forgotten then, so the e-mail could not carry it."""
+
+    code = "link_forgotten"
+    message = N_(
+        "An invitation or password reset that was given up on no longer has its link: "
+        "send a new one from the account's page."
+    )
+
+
 def check_address(address: str) -> str:
     """The address, trimmed.
 
@@ -259,3 +277,18 @@ def mark_failed(
         .execution_options(synchronize_session=False)
     )
     return state
+
+
+def retry_now(session: Session, message: OutboxMessage, *, now: datetime) -> None:
+    """Put a message that was given up on back in the queue, due now, with its attempts
+    counted afresh (the administrator's "retry now"; the last error stays until it goes).
+
+    :raises NotGivenUp: unless the message was given up on.
+    :raises LinkForgotten: for an invitation or reset, whose link is gone.
+    """
+    if message.state is not MailState.FAILED:
+        raise NotGivenUp()
+    if message.kind in LINK_KINDS:
+        raise LinkForgotten()
+    message.state, message.attempts, message.next_attempt_at = MailState.PENDING, 0, now
+    session.flush()

@@ -196,13 +196,13 @@ def sources_for(audience: Audience, sources: Sequence[Source] = SOURCES) -> list
     return [s for s in sources if s.audience is audience]
 
 
-def reminders_of(session: Session, user: User, today: date) -> list[Due]:
-    """What is waiting for ``user`` today, by kind in the registry's order (one statement
-    per source of the user's audience; none for a role without reminders)."""
-    audience = audience_of(user.role)
+def reminders_of(session: Session, user_id: uuid.UUID, role: Role, today: date) -> list[Due]:
+    """What is waiting for the user today, by kind in the registry's order (one statement
+    per source of the role's audience; none for a role without reminders)."""
+    audience = audience_of(role)
     if audience is None:
         return []
-    return [due for source in sources_for(audience) for due in source.read(session, today, user.id)]
+    return [d for source in sources_for(audience) for d in source.read(session, today, user_id)]
 
 
 def users_with_reminders(session: Session, today: date) -> set[uuid.UUID]:
