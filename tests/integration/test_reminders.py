@@ -472,3 +472,31 @@ def test_the_administrator_sees_their_countys_unsent_mail_and_retries_it(
     assert "Only an e-mail that was given up on" in page_text(twice)
     assert send(mail_app).sent == 1
     assert inbox.recipients == [f"{worker.username}@example.fi"]
+
+
+def test_my_page_runs_the_same_statements_for_one_ending_consent_or_three(
+    client: FlaskClient, db: Session, world: World, sql_count: list[str]
+) -> None:
+    login(client, world.client_user.username)
+
+    def statements() -> int:
+        client.get("/my/")  # warm
+        sql_count.clear()
+        assert "Extend it until" in page_text(client.get("/my/"))
+        return len(sql_count)
+
+    one = statements()
+    worker = db.merge(world.worker)
+    for n in range(2):
+        other = factories.partner(db, world.case, name=f"Toinen toimisto {n} (fictional)")
+        factories.consent(
+            db,
+            factories.actor(worker),
+            world.case,
+            other.member,
+            SectionKind.HOUSING,
+            valid_until=helsinki_today() + timedelta(days=5 + n),
+        )
+    db.commit()
+    assert page_text(client.get("/my/")).count("Extend it until") == 3
+    assert statements() == one
