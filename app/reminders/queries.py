@@ -20,20 +20,42 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVarTuple
 
-from sqlalchemy import ColumnElement, Executable, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    Subquery,
+    and_,
+    func,
+    null,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from app.dashboard import queries as dashboard
 from app.log_requests.queries import waiting_conditions
-from app.models import Case, ClientPlan, NetworkMember, Role, User
+from app.models import (
+    Case,
+    CaseTeamMember,
+    ClientPlan,
+    NetworkMember,
+    ResponsibleWorker,
+    Role,
+    User,
+)
 from app.models.log_query import LogQuery
 from app.models.log_request import LogRequest
 from app.models.release import ChecklistItem, ItemState
+from app.models.team_lead import TeamLead
 from app.reminders.rules import Audience, Due, ReminderKind, audience_of, due, horizon
 from consent.models import Consent
 from sharing.access_log import AccessLogEntry
 
+_Row = TypeVarTuple("_Row")
 Read = Callable[[Session, date, uuid.UUID | None], list[Due]]
 
 
@@ -47,15 +69,46 @@ class Source:
 
 
 def _user(role: Role, user_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
-    """The recipients: active users of ``role`` (one of them when ``user_id`` is given)."""
-    conditions = [User.role == role, User.active.is_(True)]
+    """The recipients: active users of ``role`` (one of them when ``user_id`` is given).
+
+    The role is compared through ``coalesce`` so that no planner starts from the users-by-role
+    index: SQLite, without statistics, would otherwise try every caseworker of a county
+    against every case of it (``python -m benchmarks.reminders``: 261 ms → 3 ms for the log
+    queries of 200 cases and 300 workers); each source starts from its own rows instead."""
+    conditions = [func.coalesce(User.role, "") == role, User.active.is_(True)]
     return conditions if user_id is None else [*conditions, User.id == user_id]
 
 
-def _county_worker() -> ColumnElement[bool]:
-    """Join condition: a caseworker of the case's county (the dashboard's conditions then
-    say which of them the case is for)."""
-    return User.organisation_id == Case.county_id
+def _case_workers(user_id: uuid.UUID | None) -> Subquery:
+    """(case, user) pairs a worker's reminder may be for: the case's current responsible
+    worker, its case team, and the responsible worker's team lead (a log query about that
+    worker is the lead's). Joining through these pairs keeps each statement to the real
+    relationships (not every worker of a county against every case); the dashboard's own
+    conditions then decide exactly, as they do for the dashboard."""
+    responsible = select(
+        ResponsibleWorker.case_id.label("case_id"), ResponsibleWorker.worker_id.label("user_id")
+    ).where(ResponsibleWorker.ends_on.is_(None))
+    team = select(CaseTeamMember.case_id, CaseTeamMember.user_id).where(
+        CaseTeamMember.removed_at.is_(None)
+    )
+    lead = (
+        select(ResponsibleWorker.case_id, TeamLead.lead_id)
+        .join(TeamLead, TeamLead.worker_id == ResponsibleWorker.worker_id)
+        .where(ResponsibleWorker.ends_on.is_(None))
+    )
+    if user_id is not None:
+        responsible = responsible.where(ResponsibleWorker.worker_id == user_id)
+        team = team.where(CaseTeamMember.user_id == user_id)
+        lead = lead.where(TeamLead.lead_id == user_id)
+    return union(responsible, team, lead).subquery("case_workers")
+
+
+def _worker_join(query: Select[*_Row], user_id: uuid.UUID | None) -> Select[*_Row]:
+    """``query`` (with ``Case`` joined) joined to the case's workers of its county."""
+    pairs = _case_workers(user_id)
+    return query.join(pairs, pairs.c.case_id == Case.id).join(
+        User, and_(User.id == pairs.c.user_id, User.organisation_id == Case.county_id)
+    )
 
 
 def _rows(session: Session, kind: ReminderKind, today: date, query: Executable) -> list[Due]:
@@ -68,30 +121,28 @@ def _rows(session: Session, kind: ReminderKind, today: date, query: Executable) 
 
 
 def _worker_reviews(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
-    query = (
+    query = _worker_join(
         select(User.id, Case.id, ClientPlan.id, ClientPlan.review_on)
         .select_from(ClientPlan)
-        .join(Case, Case.id == ClientPlan.case_id)
-        .join(User, _county_worker())
-        .where(
-            *_user(Role.CASEWORKER, user_id),
-            *dashboard.reviews_due_conditions(User.id, User.organisation_id, today),
-        )
+        .join(Case, Case.id == ClientPlan.case_id),
+        user_id,
+    ).where(
+        *_user(Role.CASEWORKER, user_id),
+        *dashboard.reviews_due_conditions(User.id, User.organisation_id, today),
     )
     return _rows(session, ReminderKind.REVIEW_DUE, today, query)
 
 
 def _worker_consents(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
-    query = (
+    query = _worker_join(
         select(User.id, Case.id, Consent.id, Consent.valid_until)
         .select_from(Consent)
         .join(Case, Case.id == Consent.case_id)
-        .join(NetworkMember, NetworkMember.id == Consent.member_id)
-        .join(User, _county_worker())
-        .where(
-            *_user(Role.CASEWORKER, user_id),
-            *dashboard.consents_expiring_conditions(User.id, User.organisation_id, today),
-        )
+        .join(NetworkMember, NetworkMember.id == Consent.member_id),
+        user_id,
+    ).where(
+        *_user(Role.CASEWORKER, user_id),
+        *dashboard.consents_expiring_conditions(User.id, User.organisation_id, today),
     )
     return _rows(session, ReminderKind.CONSENT_ENDING, today, query)
 
@@ -114,15 +165,14 @@ def _client_consents(session: Session, today: date, user_id: uuid.UUID | None) -
 
 
 def _worker_items(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
-    query = (
+    query = _worker_join(
         select(User.id, Case.id, ChecklistItem.id, ChecklistItem.due_on)
         .select_from(ChecklistItem)
-        .join(Case, Case.id == ChecklistItem.case_id)
-        .join(User, _county_worker())
-        .where(
-            *_user(Role.CASEWORKER, user_id),
-            *dashboard.overdue_conditions(User.id, User.organisation_id, today),
-        )
+        .join(Case, Case.id == ChecklistItem.case_id),
+        user_id,
+    ).where(
+        *_user(Role.CASEWORKER, user_id),
+        *dashboard.overdue_conditions(User.id, User.organisation_id, today),
     )
     return _rows(session, ReminderKind.CHECKLIST_OVERDUE, today, query)
 
@@ -151,32 +201,30 @@ def _partner_items(session: Session, today: date, user_id: uuid.UUID | None) -> 
 
 
 def _worker_log_queries(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
-    query = (
+    query = _worker_join(
         select(User.id, Case.id, LogQuery.id, null())
         .select_from(LogQuery)
         .join(Case, Case.id == LogQuery.case_id)
-        .join(AccessLogEntry, dashboard.entry_asked_about())
-        .join(User, _county_worker())
-        .where(
-            *_user(Role.CASEWORKER, user_id),
-            *dashboard.log_queries_conditions(User.id, User.organisation_id),
-        )
+        .join(AccessLogEntry, dashboard.entry_asked_about()),
+        user_id,
+    ).where(
+        *_user(Role.CASEWORKER, user_id),
+        *dashboard.log_queries_conditions(User.id, User.organisation_id),
     )
     return _rows(session, ReminderKind.LOG_QUERY, today, query)
 
 
 def _worker_log_requests(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
     kind = ReminderKind.LOG_REQUEST_DEADLINE
-    query = (
+    query = _worker_join(
         select(User.id, Case.id, LogRequest.id, LogRequest.due_on)
         .select_from(LogRequest)
-        .join(Case, Case.id == LogRequest.case_id)
-        .join(User, _county_worker())
-        .where(
-            *_user(Role.CASEWORKER, user_id),
-            *waiting_conditions(User.id, User.organisation_id),
-            LogRequest.due_on <= horizon(kind, today),
-        )
+        .join(Case, Case.id == LogRequest.case_id),
+        user_id,
+    ).where(
+        *_user(Role.CASEWORKER, user_id),
+        *waiting_conditions(User.id, User.organisation_id),
+        LogRequest.due_on <= horizon(kind, today),
     )
     return _rows(session, kind, today, query)
 

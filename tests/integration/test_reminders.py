@@ -32,7 +32,7 @@ from app.extensions import db as flask_db
 from app.i18n import helsinki_today
 from app.labels import SECTIONS
 from app.log_requests import commands as log_requests
-from app.models import Case, Client, ClientPlan, PlanSectionVersion, Role, User
+from app.models import Case, Client, ClientPlan, Organisation, PlanSectionVersion, Role, User
 from app.models.log_request import LogRequest
 from app.models.outbox import EmailAddress, MailKind, OutboxMessage
 from app.models.release import ChecklistItem
@@ -91,10 +91,12 @@ class World:
     consent: Consent
 
 
-def make_world(db: Session, *, partner_name: str = PARTNER_NAME) -> World:
+def make_world(
+    db: Session, *, partner_name: str = PARTNER_NAME, county: Organisation | None = None
+) -> World:
     """One case with one of every reminder, all due today."""
     today = helsinki_today()
-    base = factories.county_case(db, name=CLIENT_NAME)
+    base = factories.county_case(db, name=CLIENT_NAME, county=county)
     client_user = factories.user(db, Role.CLIENT, client=base.client)
     colleague = factories.user(db, Role.CASEWORKER, base.county)
     housing = factories.partner(
@@ -500,3 +502,28 @@ def test_my_page_runs_the_same_statements_for_one_ending_consent_or_three(
     db.commit()
     assert page_text(client.get("/my/")).count("Extend it until") == 3
     assert statements() == one
+
+
+def test_a_question_about_the_workers_own_access_reminds_their_team_lead_instead(
+    db: Session, world: World
+) -> None:
+    worker, lead = db.merge(world.worker), db.merge(world.colleague)
+    client_log.set_team_lead(db, worker, lead, by=None)
+    own = db.scalars(
+        select(AccessLogEntry)
+        .where(
+            AccessLogEntry.client_id == world.client.id,
+            AccessLogEntry.actor_user_id == worker.id,
+        )
+        .order_by(AccessLogEntry.seq.desc())
+    ).first()
+    assert own is not None
+    case = db.get(Case, world.case.id)
+    assert case is not None
+    client_log.open_query(
+        db, new_gate(), factories.actor(world.client_user), case=case, entry=own, note=None
+    )
+    db.flush()
+    assert kinds(db, lead) == {ReminderKind.LOG_QUERY: 1}
+    assert kinds(db, worker)[ReminderKind.LOG_QUERY] == 1  # the partner's, not their own
+    assert lead.id in reminders.users_with_reminders(db, helsinki_today())
