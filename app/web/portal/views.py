@@ -124,7 +124,8 @@ class EndingConsent:
 
 def consents_ending(page: OwnPage) -> list[EndingConsent]:
     """The client's consents about to end (the reminders' own source, one statement), with
-    the member's name and the period an extension offers (two more when there are any)."""
+    the member's name and the period an extension offers (a fixed few statements more when
+    there are any: the consents, the members and their names in one gate read)."""
     due = reminders_of(db_session(), current_user.id, Role.CLIENT, helsinki_today())
     ids = [d.subject_id for d in due if d.kind is ReminderKind.CONSENT_ENDING]
     if not ids or page.case.closed_at is not None:
@@ -143,16 +144,9 @@ def consents_ending(page: OwnPage) -> list[EndingConsent]:
     rows = []
     for consent in consents:
         member = members.get(consent.member_id)
-        extendable = (
-            member is not None
-            and offered(member.grantee, client=True)
-            and consent.valid_until is not None
-        )
-        until = (
-            extension_until(consent.valid_from, consent.valid_until)
-            if extendable and consent.valid_until is not None
-            else None
-        )
+        until = None
+        if member and offered(member.grantee, client=True) and consent.valid_until:
+            until = extension_until(consent.valid_from, consent.valid_until)
         rows.append(EndingConsent(consent, member, until))
     return rows
 
