@@ -669,6 +669,21 @@ def outbox_send() -> None:
     )
 
 
+@outbox_cli.command("remind")
+def outbox_remind() -> None:
+    """Queue the day's reminders now (``flask outbox send`` does it first on every run
+    outside the quiet hours): at most one a Helsinki day to each user who chose e-mail and
+    has something waiting, so running it again the same day queues nothing."""
+    from app import mail
+    from app.outbox.commands import queue_daily_reminders
+    from consent.base import utcnow
+
+    now = utcnow()
+    queued = queue_daily_reminders(db_session(), today=mail.helsinki_day(now), now=now)
+    db_session().commit()
+    click.echo(f"outbox: {queued} reminders queued")
+
+
 def init_app(app: Flask) -> None:
     for group in (keys_cli, audit_cli, maintenance_cli, demo_cli, outbox_cli):
         app.cli.add_command(group)

@@ -7,7 +7,8 @@ part of an e-mail: a message is built from its kind, language and link alone (th
 holds nothing else), so there is nothing else it could say.
 
 Each run first queues the day's reminders (``app.outbox.commands.queue_daily_reminders``:
-once a Helsinki day per caseworker who chose e-mail, outside the quiet hours). Sending
+at most once a Helsinki day to each user who chose e-mail and has a reminder in
+``app.reminders``, outside the quiet hours). Sending
 (``send_due``): claim due messages and commit the claim (``app.outbox.commands``), then
 talk to the SMTP server (``smtplib``; STARTTLS or implicit TLS, certificate checked), then mark
 each sent, or failed with a backoff, and commit. Two senders on two nodes never send the same

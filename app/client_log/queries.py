@@ -761,7 +761,7 @@ def concerns(user_id: uuid.UUID | SQLColumnExpression[uuid.UUID]) -> ColumnEleme
     )
 
 
-def waiting_for(user_id: uuid.UUID) -> ColumnElement[bool]:
+def waiting_for(user_id: uuid.UUID | SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
     """Whether the query (with its ``Case`` and ``AccessLogEntry`` joined) is this worker's
     to answer: they are the current responsible worker and the entry is not about them, or
     the entry is about the current responsible worker and they are that worker's team lead

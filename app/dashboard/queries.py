@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.client_log.queries import waiting_for
@@ -39,17 +39,20 @@ from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem, ItemState
 from app.models.transfer import TransferAnswerNotice
 from app.pagination import ListPage, paginate
+from app.reminders.rules import CONSENT_NOTICE_DAYS as CONSENT_NOTICE_DAYS  # the pages read it here
 from app.reviews.rules import REMINDER_DAYS
 from app.transfer.queries import answers_waiting
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing.access_log import AccessLogEntry
 
 RELEASE_WINDOWS = (7, 30, 90)  # days ahead
-CONSENT_NOTICE_DAYS = 30
 PAGE_SIZE = 25
+# A user: an id, or a column (the reminders' queries ask for every user at once).
+Who = uuid.UUID | SQLColumnExpression[uuid.UUID]
+County = uuid.UUID | SQLColumnExpression[uuid.UUID | None]  # a worker's organisation
 
 
-def my_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
+def my_cases(user_id: Who, county_id: County) -> list[ColumnElement[bool]]:
     """Conditions on ``Case`` for the worker's own cases (not past retention)."""
     responsible = select(ResponsibleWorker.case_id).where(
         ResponsibleWorker.worker_id == user_id, ResponsibleWorker.ends_on.is_(None)
@@ -64,8 +67,13 @@ def my_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[boo
     ]
 
 
-def my_open_cases(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
-    return [*my_cases(user_id, county_id), Case.closed_at.is_(None), Case.phase != Phase.CLOSED]
+def my_open_cases(user_id: Who, county_id: County) -> list[ColumnElement[bool]]:
+    return [*my_cases(user_id, county_id), *open_cases()]
+
+
+def open_cases() -> list[ColumnElement[bool]]:
+    """Conditions on ``Case`` for a case still worked on (not closed, not past retention)."""
+    return [Case.disposed_at.is_(None), Case.closed_at.is_(None), Case.phase != Phase.CLOSED]
 
 
 def release_day() -> ColumnElement[Any]:
@@ -82,7 +90,7 @@ def _releasing(user_id: uuid.UUID, county_id: uuid.UUID, today: date, within: in
     ]
 
 
-def _overdue(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+def overdue_conditions(user_id: Who, county_id: County, today: date) -> list[Any]:
     return [
         *my_open_cases(user_id, county_id),
         ChecklistItem.state == ItemState.OPEN,
@@ -91,17 +99,22 @@ def _overdue(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]
     ]
 
 
-def _reviews_due(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+def reviews_due_conditions(user_id: Who, county_id: County, today: date) -> list[Any]:
     return [
         *my_open_cases(user_id, county_id),
         ClientPlan.review_on <= today + timedelta(days=REMINDER_DAYS),
     ]
 
 
-def _consents_expiring(user_id: uuid.UUID, county_id: uuid.UUID, today: date) -> list[Any]:
+def consents_expiring_conditions(user_id: Who, county_id: County, today: date) -> list[Any]:
     """Consents in force that end within the notice period, of members still in the network."""
+    return [*my_open_cases(user_id, county_id), *consents_ending(today)]
+
+
+def consents_ending(today: date) -> list[ColumnElement[bool]]:
+    """Conditions on ``Consent`` (with its ``NetworkMember`` joined): in force, ending within
+    the notice period, the member still in the network (the client's reminder too)."""
     return [
-        *my_open_cases(user_id, county_id),
         Consent.state == ConsentState.ACTIVE,
         Consent.ended_at.is_(None),
         Consent.valid_until >= today,
@@ -111,7 +124,7 @@ def _consents_expiring(user_id: uuid.UUID, county_id: uuid.UUID, today: date) ->
     ]
 
 
-def _log_queries(user_id: uuid.UUID, county_id: uuid.UUID) -> list[Any]:
+def log_queries_conditions(user_id: Who, county_id: County) -> list[Any]:
     """Open log queries waiting for this worker (``client_log.queries.waiting_for``: as the
     current responsible worker, or as the team lead when a query is about that worker's own
     access); a closed case's too, since the client's right to an answer lasts until
@@ -205,24 +218,24 @@ def counts(session: Session, user_id: uuid.UUID, county_id: uuid.UUID, today: da
     overdue = session.scalar(
         select(func.count(ChecklistItem.id))
         .join(Case, Case.id == ChecklistItem.case_id)
-        .where(*_overdue(user_id, county_id, today))
+        .where(*overdue_conditions(user_id, county_id, today))
     )
     reviews = session.scalar(
         select(func.count(ClientPlan.id))
         .join(Case, Case.id == ClientPlan.case_id)
-        .where(*_reviews_due(user_id, county_id, today))
+        .where(*reviews_due_conditions(user_id, county_id, today))
     )
     consents = session.scalar(
         select(func.count(Consent.id))
         .join(Case, Case.id == Consent.case_id)
         .join(NetworkMember, NetworkMember.id == Consent.member_id)
-        .where(*_consents_expiring(user_id, county_id, today))
+        .where(*consents_expiring_conditions(user_id, county_id, today))
     )
     queries = session.scalar(
         select(func.count(LogQuery.id))
         .join(Case, Case.id == LogQuery.case_id)
-        .join(AccessLogEntry, _entry_asked_about())
-        .where(*_log_queries(user_id, county_id))
+        .join(AccessLogEntry, entry_asked_about())
+        .where(*log_queries_conditions(user_id, county_id))
     )
     consent_changes = session.execute(
         select(
@@ -363,7 +376,7 @@ def overdue_items(
     per_page: int = PAGE_SIZE,
 ) -> ListPage[ItemRow]:
     """Open checklist items past their due date, oldest first (four queries)."""
-    conditions = _overdue(user_id, county_id, today)
+    conditions = overdue_conditions(user_id, county_id, today)
     found = paginate(
         session,
         select(ChecklistItem, Client, Case)
@@ -401,7 +414,7 @@ def reviews_due(
     per_page: int = PAGE_SIZE,
 ) -> ListPage[ReviewRow]:
     """Plans whose review date is past or within the reminder period, earliest first."""
-    conditions = _reviews_due(user_id, county_id, today)
+    conditions = reviews_due_conditions(user_id, county_id, today)
     found = paginate(
         session,
         select(ClientPlan, Client, Case)
@@ -436,7 +449,7 @@ def consents_expiring(
     per_page: int = PAGE_SIZE,
 ) -> ListPage[ConsentRow]:
     """Consents in force ending within the notice period, soonest first (two queries)."""
-    conditions = _consents_expiring(user_id, county_id, today)
+    conditions = consents_expiring_conditions(user_id, county_id, today)
     found = paginate(
         session,
         select(Consent, NetworkMember, Client, Case)
@@ -456,7 +469,7 @@ def consents_expiring(
     return found.map(lambda row: ConsentRow(*row))
 
 
-def _entry_asked_about() -> ColumnElement[bool]:
+def entry_asked_about() -> ColumnElement[bool]:
     return and_(
         AccessLogEntry.id == LogQuery.entry_id, AccessLogEntry.client_id == LogQuery.client_id
     )
@@ -480,20 +493,20 @@ def log_queries(
 ) -> ListPage[LogQueryRow]:
     """Clients' open queries about their access log waiting for this worker, oldest first,
     with the entry each is about (two queries)."""
-    conditions = _log_queries(user_id, county_id)
+    conditions = log_queries_conditions(user_id, county_id)
     found = paginate(
         session,
         select(LogQuery, AccessLogEntry, Client, Case)
         .join(Case, Case.id == LogQuery.case_id)
         .join(Client, Client.id == Case.client_id)
-        .join(AccessLogEntry, _entry_asked_about())
+        .join(AccessLogEntry, entry_asked_about())
         .where(*conditions)
         .order_by(LogQuery.created_at, LogQuery.id),
         page=page,
         per_page=per_page,
         count=select(func.count(LogQuery.id))
         .join(Case, Case.id == LogQuery.case_id)
-        .join(AccessLogEntry, _entry_asked_about())
+        .join(AccessLogEntry, entry_asked_about())
         .where(*conditions),
     )
     return found.map(lambda row: LogQueryRow(*row))

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Case, Client, ResponsibleWorker
@@ -44,7 +44,10 @@ def client_request(
     return session.scalar(query.with_for_update() if for_update else query)
 
 
-def _waiting_for(user_id: uuid.UUID, county_id: uuid.UUID) -> list[ColumnElement[bool]]:
+def waiting_conditions(
+    user_id: uuid.UUID | SQLColumnExpression[uuid.UUID],
+    county_id: uuid.UUID | SQLColumnExpression[uuid.UUID | None],
+) -> list[ColumnElement[bool]]:
     """Pending requests of the county's cases on which the user is the current responsible
     worker; a closed case's too (the right to an answer lasts until disposal)."""
     responsible = select(ResponsibleWorker.case_id).where(
@@ -74,7 +77,7 @@ def waiting_counts(
             func.coalesce(func.sum(case((LogRequest.due_on < today, 1), else_=0)), 0),
         )
         .join(Case, Case.id == LogRequest.case_id)
-        .where(*_waiting_for(user_id, county_id))
+        .where(*waiting_conditions(user_id, county_id))
     ).one()
     return Waiting(int(pending), int(overdue))
 
@@ -95,7 +98,7 @@ def waiting(
     per_page: int = PER_PAGE,
 ) -> ListPage[WaitingRow]:
     """The requests waiting for the worker, soonest due first (two queries)."""
-    conditions = _waiting_for(user_id, county_id)
+    conditions = waiting_conditions(user_id, county_id)
     found = paginate(
         session,
         select(LogRequest, Client, Case)

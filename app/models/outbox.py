@@ -34,7 +34,7 @@ class EmailAddress(Base):
     address: Mapped[str] = mapped_column(String(254))
     notify: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The Helsinki day the daily reminder was last considered for this user (queued or not).
+    # The Helsinki day the daily reminder was last queued for this user (at most one a day).
     reminded_on: Mapped[date | None]
 
 

@@ -18,11 +18,11 @@ from datetime import date, datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.dashboard import queries as dashboard
-from app.models import Role, User
+from app.models import User
 from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
 from app.outbox.rules import CLAIM_LEASE, LINK_KINDS, QuietHours, gives_up, retry_delay
 from app.refusals import N_, Conflict, Refused
+from app.reminders import queries as reminders
 
 LANGUAGES = ("fi", "sv", "en")
 MAX_ADDRESS_LENGTH = 254
@@ -54,6 +54,24 @@ class NoAddress(Conflict):
 
     code = "no_address"
     message = N_("This account has no e-mail address: set a one-time password instead.")
+
+
+class NotGivenUp(Conflict):
+    """Raised when "retry now" is asked of a message that is not given up on."""
+
+    code = "not_given_up"
+    message = N_("Only an e-mail that was given up on can be tried again: this one is not.")
+
+
+class LinkForgotten(Conflict):
+    """Raised when "retry now" is asked of an invitation or reset given up on: its one-time
+    link was forgotten then, so the e-mail could not carry it."""
+
+    code = "link_forgotten"
+    message = N_(
+        "An invitation or password reset that was given up on no longer has its link: "
+        "send a new one from the account's page."
+    )
 
 
 def check_address(address: str) -> str:
@@ -149,41 +167,37 @@ def _queue(
 
 
 def queue_daily_reminders(session: Session, *, today: date, now: datetime) -> int:
-    """Once a Helsinki day, "something is waiting" to each caseworker who chose e-mail and has
-    something on their dashboard: checklist items overdue, reviews due, consents about to
-    end or clients' questions about their log. Returns how many were queued.
+    """Once a Helsinki day, "something is waiting" to each user who chose e-mail and has a
+    reminder (``app.reminders.queries``: the worker's, the client's and the partner's).
+    Returns how many were queued.
 
-    Each opted-in caseworker is considered once a day (``EmailAddress.reminded_on``); six
-    statements each (the dashboard's counts), so a run costs what that many dashboards do.
+    One statement per reminder source, whatever the number of users; then ONE update marks
+    the day on the addresses of the users to remind (``EmailAddress.reminded_on``) and
+    returns those it changed, so a second run the same day — or another node's run at the
+    same moment, which waits for this one's row locks — queues nothing more.
     """
-    rows = session.execute(
-        select(EmailAddress, User)
-        .join(User, User.id == EmailAddress.user_id)
+    waiting = reminders.users_with_reminders(session, today)
+    if not waiting:
+        return 0
+    marked = session.execute(
+        update(EmailAddress)
         .where(
+            EmailAddress.user_id.in_(sorted(waiting)),
             EmailAddress.notify.is_(True),
-            User.active,
-            User.role == Role.CASEWORKER,
-            User.organisation_id.is_not(None),
             or_(EmailAddress.reminded_on.is_(None), EmailAddress.reminded_on < today),
+            EmailAddress.user_id.in_(select(User.id).where(User.active.is_(True))),
         )
+        .values(reminded_on=today)
+        .returning(EmailAddress.user_id, EmailAddress.address)
+        .execution_options(synchronize_session=False)
     ).all()
-    queued = 0
-    for address, user in rows:
-        assert user.organisation_id is not None  # the query's condition
-        address.reminded_on = today
-        if has_reminders(dashboard.counts(session, user.id, user.organisation_id, today)):
-            _queue(session, user, MailKind.REMINDER, address.address, link=None, now=now)
-            queued += 1
+    if not marked:
+        return 0
+    addresses = dict(marked)
+    for user in session.scalars(select(User).where(User.id.in_(sorted(addresses)))):
+        _queue(session, user, MailKind.REMINDER, addresses[user.id], link=None, now=now)
     session.flush()
-    return queued
-
-
-def has_reminders(counts: dashboard.Counts) -> bool:
-    """Whether the dashboard holds something a reminder is for."""
-    return (
-        counts.overdue_items + counts.reviews_due + counts.consents_expiring + counts.log_queries
-        > 0
-    )
+    return len(addresses)
 
 
 def claim_due(
@@ -263,3 +277,18 @@ def mark_failed(
         .execution_options(synchronize_session=False)
     )
     return state
+
+
+def retry_now(session: Session, message: OutboxMessage, *, now: datetime) -> None:
+    """Put a message that was given up on back in the queue, due now, with its attempts
+    counted afresh (the administrator's "retry now"; the last error stays until it goes).
+
+    :raises NotGivenUp: unless the message was given up on.
+    :raises LinkForgotten: for an invitation or reset, whose link is gone.
+    """
+    if message.state is not MailState.FAILED:
+        raise NotGivenUp()
+    if message.kind in LINK_KINDS:
+        raise LinkForgotten()
+    message.state, message.attempts, message.next_attempt_at = MailState.PENDING, 0, now
+    session.flush()

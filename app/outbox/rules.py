@@ -70,3 +70,10 @@ def retry_delay(attempts: int) -> timedelta:
 def gives_up(attempts: int) -> bool:
     """Whether a message that failed ``attempts`` times is given up on."""
     return attempts >= MAX_ATTEMPTS
+
+
+def masked(address: str) -> str:
+    """An address as the administrator's list shows it: the first letter of the name and the
+    domain (``k…@example.fi``), enough to recognise a typo in the domain, not to write to."""
+    name, _, domain = address.rpartition("@")
+    return f"{name[:1]}…@{domain}" if name else "…"

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.directory.queries import contains
@@ -17,6 +17,18 @@ from app.pagination import ListPage, paginate
 
 STAFF_PER_PAGE = 50
 EVENTS_SHOWN = 50
+
+
+def account_in_scope(scope: uuid.UUID) -> ColumnElement[bool]:
+    """Whether a county's administrator reaches the ``User``: a staff account they manage
+    (``app.staff.rules.may_manage``) or the sign-in of a client with a case in the county
+    (``may_manage_client``)."""
+    return or_(
+        (User.role != Role.CLIENT) & (User.organisation_id == scope),
+        (User.role == Role.PARTNER) & (User.invited_by_county_id == scope),
+        (User.role == Role.CLIENT)
+        & select(Case.id).where(Case.client_id == User.client_id, Case.county_id == scope).exists(),
+    )
 
 
 def staff_page(session: Session, *, scope: Scope, q: str, page: int) -> ListPage[User]:

@@ -30,7 +30,12 @@ def test_an_invited_worker_signs_in_and_is_signed_out_when_deactivated(
     admin.goto("/admin/organisations")
     expect(admin.locator("main table.list tbody tr").first).to_be_visible()
     assert_accessible(admin)
-    for path in ("/admin/organisations/new", "/admin/clients", "/admin/users/invite"):
+    for path in (
+        "/admin/organisations/new",
+        "/admin/clients",
+        "/admin/mail",
+        "/admin/users/invite",
+    ):
         admin.goto(path)
         assert_accessible(admin)
     admin.locator("#display_name").fill("Kaisa Kutsuttu")

@@ -54,9 +54,11 @@ from app.intake import commands as intake
 from app.models import Organisation, OrgKind, Role, User
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.log_query import LogQuery
+from app.models.outbox import MailKind, MailState, OutboxMessage
 from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem
 from app.models.transfer import TransferReason
+from app.outbox import commands as outbox
 from app.person_access import commands as person_access
 from app.security import (
     PERSON_GRANTEE,
@@ -351,10 +353,21 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "filename": "app.css",
         "organisation_id": organisation.id,
         "text_id": _draft_text(db),
+        "message_id": _failed_mail(db, base.worker),
     }
     consent = db.get(Consent, base.consent.id)
     assert consent is not None
     return Side(args, member.id, f'"{consent_etag(consent)}"', base.worker.username), users
+
+
+def _failed_mail(db: Session, account: User) -> uuid.UUID:
+    """A reminder to ``account`` given up on: what the administrator's "retry now" takes."""
+    outbox.set_address(db, account, address="worker@example.fi", notify=True, now=utcnow())
+    assert outbox.notify(db, account.id, MailKind.REMINDER, now=utcnow())
+    message = db.scalars(select(OutboxMessage).where(OutboxMessage.user_id == account.id)).one()
+    message.state, message.attempts = MailState.FAILED, 8
+    db.flush()
+    return message.id
 
 
 def _subject(app: Flask, user: User | None) -> Subject:

@@ -98,7 +98,8 @@ def grow(db: Session, world: World, clients: int) -> None:
 
 
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
-    "partner's home": ("partner", "/partner/", 13),
+    # 14: the organisation's overdue tasks (the reminders' one source for partners).
+    "partner's home": ("partner", "/partner/", 14),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 13: the count of county transfers waiting for the county's answer (one query), one
     # for the consent changes (withdrawals, re-confirmations, open notices, and the answers
@@ -113,7 +114,10 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "caseworker's transfer answers": ("worker", "/caseworker/dashboard/transfer-answers", 4),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).
-    "client's home": ("client", "/my/", 9),
+    # 10: the client's consents about to end (the reminders' one source for clients); when
+    # there are some, five more whatever their number (the consents, the members, their names
+    # in one gate read) for "Extend it until …" (tests/integration/test_reminders.py).
+    "client's home": ("client", "/my/", 10),
     # +2 (issue 15): the page's rows are grouped in SQL, then its single entries and the
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),
@@ -127,6 +131,8 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # The session, the count, the page's rows (county named in a join).
     "administrator's upcoming disposals": ("admin", "/admin/disposals", 3),
     "administrator's county settings": ("admin", "/admin/settings", 3),
+    # The session, the count, the page's rows (the account in an outer join).
+    "administrator's unsent e-mail": ("admin", "/admin/mail", 3),
     # The session, then one statement per kind of coded fact (app.statistics.queries).
     "county manager's statistics": ("manager", "/statistics/", 15),
     # 16: the caseworker's menu counts the county's unassigned intake (one query).

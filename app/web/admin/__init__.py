@@ -10,6 +10,7 @@ from app.web.admin import (  # noqa: E402, F401  (registers the routes)
     disposals,
     information_texts,
     log_reviewer,
+    mail,
     organisations,
     team_lead,
     views,

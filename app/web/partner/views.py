@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
+from app.i18n import helsinki_today
 from app.labels import SECTIONS
 from app.models import Role
 from app.models.case import Client
@@ -26,6 +27,8 @@ from app.models.release import ItemState
 from app.partner_work import commands, queries
 from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
 from app.partner_work.rules import AccessState, ClientAccess, client_reference, sections_carried
+from app.reminders.queries import reminders_of
+from app.reminders.rules import ReminderKind, counted
 from app.security import allow, current_actor, gate
 from app.web.forms import refusals_shown_on
 from app.web.partner import bp
@@ -86,6 +89,9 @@ def home() -> str:
         rows=list(zip(clients.rows, names, strict=True)),
         notices=notices,
         confirm_form=ConfirmNoticeForm(),
+        overdue_tasks=counted(
+            reminders_of(db_session(), current_user.id, Role.PARTNER, helsinki_today())
+        )[ReminderKind.CHECKLIST_OVERDUE],
     )
 
 

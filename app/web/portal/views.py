@@ -8,6 +8,7 @@ another client's data could not be opened even by a mistake here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -15,13 +16,21 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.cases.queries import latest_cases
+from app.consents.queries import MemberInfo, load_members
+from app.consents.rules import offered
 from app.extensions import db_session
+from app.i18n import helsinki_today
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.models.transfer import TransferReason
+from app.reminders.queries import reminders_of
+from app.reminders.rules import ReminderKind, extension_until
 from app.security import allow, current_actor, gate
 from app.transfer.queries import client_transfers
 from app.web.portal import bp
+from app.web.portal.consent_forms import ChangeForm
+from consent.base import utcnow
 from consent.facts import Actor, Purpose
+from consent.models import Consent
 from sharing.fields import sealed
 
 
@@ -99,7 +108,47 @@ def home() -> str:
         case=page.case,
         worker=responsible_worker(page.case),
         transfers=client_transfers(db_session(), page.client.id),
+        ending=consents_ending(page),
+        extend_form=ChangeForm(formdata=None),
     )
+
+
+@dataclass(frozen=True)
+class EndingConsent:
+    """A consent of the client's about to end, as "My page" reminds of it."""
+
+    consent: Consent
+    member: MemberInfo | None  # None: no longer in the network's list
+    extend_until: date | None  # the new last day one step offers; None: cannot be extended
+
+
+def consents_ending(page: OwnPage) -> list[EndingConsent]:
+    """The client's consents about to end (the reminders' own source, one statement), with
+    the member's name and the period an extension offers (a fixed few statements more when
+    there are any: the consents, the members and their names in one gate read)."""
+    due = reminders_of(db_session(), current_user.id, Role.CLIENT, helsinki_today())
+    ids = [d.subject_id for d in due if d.kind is ReminderKind.CONSENT_ENDING]
+    if not ids or page.case.closed_at is not None:
+        return []
+    consents = db_session().scalars(
+        select(Consent)
+        .where(Consent.id.in_(ids), Consent.case_id == page.case.id)
+        .order_by(Consent.valid_until, Consent.id)
+    )
+    members = {
+        m.id: m
+        for m in load_members(
+            db_session(), gate(), page.actor, page.case, purpose=Purpose.OWN_DATA, now=utcnow()
+        )
+    }
+    rows = []
+    for consent in consents:
+        member = members.get(consent.member_id)
+        until = None
+        if member and offered(member.grantee, client=True) and consent.valid_until:
+            until = extension_until(consent.valid_from, consent.valid_until)
+        rows.append(EndingConsent(consent, member, until))
+    return rows
 
 
 # Why the matter moved, said to the client.
