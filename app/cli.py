@@ -25,6 +25,7 @@ from app import security_log
 from app.accounts.commands import PurgedSession
 from app.directory.queries import organisations_keyed, without_grantee_key
 from app.extensions import db, db_session
+from app.research import commands as research
 from app.second_factor import commands as second_factor
 from app.second_factor.queries import wrapped_secret_counts
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
@@ -133,6 +134,7 @@ def _pending(keyring: Keyring) -> int:
         seal.wrapped_grantee_counts(db_session()),
         blind_index.wrapped_index_counts(db_session()),
         wrapped_secret_counts(db_session()),
+        research.wrapped_study_counts(db_session()),
     ]
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
@@ -146,6 +148,7 @@ def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
         + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
         + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
         + second_factor.rewrap_secrets(db_session(), keyring, batch_size)
+        + research.rewrap_study_keys(db_session(), keyring, batch_size)
     )
 
 

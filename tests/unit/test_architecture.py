@@ -147,6 +147,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "person_access",
         "plan",
         "release",
+        "research",
         "reviews",
         "second_factor",
         "staff",
