@@ -1,8 +1,8 @@
 """Recording and ending a study's approval, and making its pseudonymised extract.
 
-``approve`` records the approval with the study's own pseudonym key: 32 random bytes,
-stored only wrapped under the active master key, bound to the approval
-(``rules.key_context``); ``flask keys rotate`` re-wraps it (``rewrap_study_keys``).
+``approve`` records the approval with the study's own pseudonym key
+(``sharing.pseudonyms``: random, stored only wrapped under the active master key, bound to
+the approval); ``flask keys rotate`` re-wraps it (``rewrap_study_keys``).
 ``end`` ends it and destroys the key. ``extract`` makes the extract for the analyst the
 approval names while it is valid: one row per client of the county, coded facts only,
 the client's pseudonym in the study instead of any id; it records the extract and writes
@@ -12,7 +12,6 @@ their own log as "used in research" with the study's name.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,16 +19,17 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.client_log.queries import STUDY as LOG_BASIS  # the basis id: the approval's
 from app.models import Role, User
 from app.models.research import ResearchApproval, ResearchExtract
 from app.refusals import N_, Conflict, NotFound, Refused
 from app.research import queries, rules
 from consent.decision import Reason
+from sharing import pseudonyms
 from sharing.access_log import AccessAction, LogRecord, append
 from sharing.keys import Keyring
 
 LOG_SCOPE = "research"  # what an extract's access-log entries name as the part used
-LOG_BASIS = "study"  # their basis kind; the basis id is the approval's
 # Their purpose: not a ``consent.facts.Purpose`` (no decision of the gate allows research;
 # that enum is also a column's check constraint), a code of the log alone.
 LOG_PURPOSE = "research"
@@ -115,9 +115,7 @@ def approve(
         approved_by_id=by.id,
         approver_role=by.role.value,
     )
-    approval.key_master_id, approval.key_wrapped = keyring.wrap(
-        secrets.token_bytes(rules.KEY_BYTES), rules.key_context(approval.id)
-    )
+    approval.key_master_id, approval.key_wrapped = pseudonyms.new_study_key(keyring, approval.id)
     session.add(approval)
     session.flush()
     return approval
@@ -165,11 +163,15 @@ def extract(
     if not rules.is_valid(approval, today) or approval.key_wrapped is None:
         raise NotValid()
     assert approval.key_master_id is not None  # both set together
-    key = keyring.unwrap(
-        approval.key_master_id, approval.key_wrapped, rules.key_context(approval.id)
-    )
     facts = queries.extract_facts(session, approval.county_id, today)
-    rows = [queries.coded_row(rules.pseudonym(key, f.client_id), f) for f in facts]
+    names = pseudonyms.pseudonyms(
+        keyring,
+        approval.key_master_id,
+        approval.key_wrapped,
+        approval.id,
+        (f.client_id for f in facts),
+    )
+    rows = [queries.coded_row(names[f.client_id], f) for f in facts]
     rows.sort()  # in pseudonym order: nothing of the database's order leaks
     session.add(ResearchExtract(approval_id=approval.id, produced_by_id=by.id, clients=len(rows)))
     append(
@@ -209,8 +211,9 @@ def rewrap_study_keys(session: Session, keyring: Keyring, limit: int = 200) -> i
     ).all()
     for row in batch:
         assert row.key_master_id is not None and row.key_wrapped is not None
-        secret = keyring.unwrap(row.key_master_id, row.key_wrapped, rules.key_context(row.id))
-        row.key_master_id, row.key_wrapped = keyring.wrap(secret, rules.key_context(row.id))
+        row.key_master_id, row.key_wrapped = pseudonyms.rewrap(
+            keyring, row.key_master_id, row.key_wrapped, row.id
+        )
     session.flush()
     return len(batch)
 

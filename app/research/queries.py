@@ -206,17 +206,16 @@ class ApprovalRow:
 
 
 def approvals(session: Session, reader: User) -> list[ApprovalRow]:
-    """The approvals ``reader`` may see, newest first (four statements at most):
-
-    the data-protection officer of the whole service every county's, an administrator or
-    data-protection officer of a county their county's, an analyst those naming them."""
+    """The approvals ``reader`` may see, newest first (four statements at most): an
+    administrator's or data-protection officer's of the whole service every county's, of a
+    county their county's; an analyst's those naming them; no one else's."""
     query = select(ResearchApproval).order_by(ResearchApproval.created_at.desc())
     if reader.role is Role.ANALYST:
         query = query.where(ResearchApproval.requester_id == reader.id)
+    elif reader.role not in (Role.ADMIN, Role.DATA_PROTECTION):
+        return []
     elif reader.organisation_id is not None:
         query = query.where(ResearchApproval.county_id == reader.organisation_id)
-    elif reader.role is not Role.DATA_PROTECTION:
-        return []
     found = list(session.scalars(query))
     if not found:
         return []
@@ -234,13 +233,15 @@ def approvals(session: Session, reader: User) -> list[ApprovalRow]:
         )
     }
     people = {a.requester_id for a in found} | {a.approved_by_id for a in found}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(people))))
+    names = dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()
+    )
     counties = dict(
         session.execute(
             select(Organisation.id, Organisation.name).where(
                 Organisation.id.in_({a.county_id for a in found})
             )
-        )
+        ).all()
     )
     return [
         ApprovalRow(

@@ -1,19 +1,13 @@
-"""The research extract's rules: keyed pseudonyms per study, months, validity. Pure.
+"""The research extract's rules: months, validity, who approves and who extracts. Pure.
 
-A client's pseudonym in a study is HMAC-SHA256, under the study's own random key, of the
-client's id (domain-separated, truncated to 128 bits, hex): stable across the study's
-extracts, and unlinkable between studies, whose keys differ. Without the key (wrapped under
-the master keyring, destroyed when the approval ends) a pseudonym cannot be tied to an id
-even by someone holding the list of every client id.
-
-Dates leave only as months (``YYYY-MM``). Only coded facts leave: phases, months, outcomes
-as 0/1, counts. No name, no identity code, no free text, nothing decrypted.
+Clients are named by their pseudonym in the study (``sharing.pseudonyms``: keyed per
+study, so two studies cannot link). Dates leave only as months (``YYYY-MM``). Only coded
+facts leave: phases, months, outcomes as 0/1, counts. No name, no identity code, no free
+text, nothing decrypted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import date, datetime
 
@@ -21,22 +15,8 @@ from app.models import Role
 from app.models.research import ResearchApproval
 from app.statistics.rules import local_day
 
-KEY_BYTES = 32
-PSEUDONYM_BYTES = 16
-_LABEL = b"tukiverkko/research-pseudonym/v1\x00"
 STUDY_NAME_MAX = 200
 PERMIT_MAX = 100
-
-
-def pseudonym(key: bytes, client_id: uuid.UUID) -> str:
-    """The client's pseudonym in the study whose key is ``key``."""
-    digest = hmac.new(key, _LABEL + client_id.bytes, hashlib.sha256).digest()
-    return digest[:PSEUDONYM_BYTES].hex()
-
-
-def key_context(approval_id: uuid.UUID) -> bytes:
-    """What the study key's wrapping is bound to: it unwraps for this approval alone."""
-    return f"research-study\x00{approval_id}".encode()
 
 
 def month(value: date | datetime | None) -> str:
@@ -53,14 +33,10 @@ def is_valid(approval: ResearchApproval, today: date) -> bool:
 
 
 def may_approve(role: Role, organisation_id: uuid.UUID | None, county_id: uuid.UUID) -> bool:
-    """Who records (and ends) a study's approval for a county's data: the county's own
-    administrator, or the data-protection officer (of that county, or of the whole service).
+    """Who records (and ends) a study's approval for a county's data: an administrator or
+    the data-protection officer, of that county or of the whole service (no organisation).
     The permit itself is Findata's or the county's decision; this records it."""
-    if role is Role.ADMIN:
-        return organisation_id == county_id
-    if role is Role.DATA_PROTECTION:
-        return organisation_id in (None, county_id)
-    return False
+    return role in (Role.ADMIN, Role.DATA_PROTECTION) and organisation_id in (None, county_id)
 
 
 def may_extract(

@@ -20,6 +20,7 @@ CRYPTO_MODULES = {
     "sharing/gate.py",
     "sharing/blind_index.py",
     "sharing/archive.py",
+    "sharing/pseudonyms.py",
 }
 CRYPTO_NAMES = {
     "open_sealed",
