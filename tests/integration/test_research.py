@@ -232,3 +232,21 @@ def test_an_approval_names_an_analyst_of_a_county_the_approver_may_record(
         pass
     else:
         raise AssertionError("a county's administrator recorded another county's study")
+
+
+def test_rotation_rewraps_a_study_key_and_the_study_keeps_its_pseudonyms(
+    app: Flask, db: Session
+) -> None:
+    county = factories.organisation(db, OrgKind.COUNTY)
+    admin = factories.user(db, Role.ADMIN, county)
+    analyst = factories.user(db, Role.ANALYST, county)
+    released_clients(db, county, factories.user(db, Role.CASEWORKER, county), 2, helsinki_today())
+    approval = approval_of(app, db, admin, analyst)
+    before = extract_of(app, db, approval, analyst)
+    with app.test_request_context():
+        rotated = current_keyring().with_new_active_key()
+    assert research.rewrap_study_keys(db, rotated) == 1
+    assert approval.key_master_id == rotated.active_id
+    assert research.wrapped_study_counts(db) == {rotated.active_id: 1}
+    made = research.extract(db, rotated, approval, analyst, today=helsinki_today(), now=utcnow())
+    assert sorted(r[0] for r in made.rows) == sorted(before)
