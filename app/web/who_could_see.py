@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired
 
 from app.labels import SECTIONS
 from app.log_review.rules import LOG_SCOPE, Verdict
+from app.research.commands import LOG_SCOPE as RESEARCH_SCOPE
 from consent.base import utcnow
 from consent.decision import BasisKind
 from consent.facts import ActorRole
@@ -51,6 +52,7 @@ SCOPES: dict[str, Any] = {
     scope_key(DataScope.NAME): _l("The client's name"),
     scope_key(DataScope.BASIC): _l("County-only details"),
     LOG_SCOPE: _l("The client's access log"),
+    RESEARCH_SCOPE: _l("Coded facts in a research extract"),
 }
 """Every scope a log entry names, with its label."""
 
