@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from app import security_log
 from app.extensions import db_session
@@ -52,7 +52,8 @@ class CountySettingsForm(FlaskForm):
             SelectChoice("yes", _l("The county joins the national statistics")),
             SelectChoice("no", _l("The county does not join")),
         ],
-        validators=[InputRequired(_l("Choose whether the county joins."))],
+        # Shown checked as it stands; a post without it leaves the setting as it is.
+        validators=[Optional()],
     )
 
 
@@ -67,8 +68,11 @@ def county_settings() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         detail = LogDetail(form.log_request_detail.data)
         set_county_detail(db_session(), county.id, detail, by=current_user.id)
-        joins = form.national_statistics.data == "yes"
-        national.set_national(db_session(), county.id, joins, by=current_user.id)
+        if form.national_statistics.data in ("yes", "no"):
+            joins = form.national_statistics.data == "yes"
+            national.set_national(db_session(), county.id, joins, by=current_user.id)
+        else:
+            joins = national.has_joined(db_session(), county.id)
         security_log.event(
             security_log.Kind.COUNTY_SETTING,
             outcome=security_log.Outcome.SUCCESS,
