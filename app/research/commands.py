@@ -153,7 +153,8 @@ def extract(
     now: datetime,
 ) -> Extract:
     """The study's extract of its county's clients, recorded and logged on each client's
-    access log (fifteen statements, for any number of clients).
+    access log: ten statements read, the record and one batch of log entries (the chains'
+    heads, one INSERT) write, for any number of clients.
 
     :raises NotYours: when ``by`` is not the analyst the approval names.
     :raises NotValid: when the approval has ended, expired or not yet begun.
