@@ -58,6 +58,7 @@ from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem
 from app.models.transfer import TransferReason
 from app.person_access import commands as person_access
+from app.research import commands as research
 from app.security import (
     PERSON_GRANTEE,
     PUBLIC,
@@ -70,7 +71,6 @@ from app.security import (
     password_hasher,
     role_home,
 )
-from app.research import commands as research
 from app.statistics import national
 from app.transfer import commands as transfers
 from consent.base import utcnow
