@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app import api
     from app.web import admin, auth, caseworker, log_review, partner, person, portal, statistics
+    from app.web import research as research_web
 
     blueprints = (
         auth.bp,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         log_review.bp,
         person.bp,
         statistics.bp,
+        research_web.bp,
     )
     for blueprint in (*blueprints, api.bp):
         app.register_blueprint(blueprint)

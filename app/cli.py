@@ -25,6 +25,7 @@ from app import security_log
 from app.accounts.commands import PurgedSession
 from app.directory.queries import organisations_keyed, without_grantee_key
 from app.extensions import db, db_session
+from app.research import commands as research
 from app.second_factor import commands as second_factor
 from app.second_factor.queries import wrapped_secret_counts
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE, Settings
@@ -133,6 +134,7 @@ def _pending(keyring: Keyring) -> int:
         seal.wrapped_grantee_counts(db_session()),
         blind_index.wrapped_index_counts(db_session()),
         wrapped_secret_counts(db_session()),
+        research.wrapped_study_counts(db_session()),
     ]
     return sum(n for c in counts for key_id, n in c.items() if key_id != keyring.active_id)
 
@@ -146,6 +148,7 @@ def _rewrap_batch(keyring: Keyring, batch_size: int) -> int:
         + seal.rewrap_grantee_keys(db_session(), keyring, batch_size)
         + blind_index.rewrap_index_keys(db_session(), keyring, batch_size)
         + second_factor.rewrap_secrets(db_session(), keyring, batch_size)
+        + research.rewrap_study_keys(db_session(), keyring, batch_size)
     )
 
 
@@ -233,14 +236,17 @@ def keys_status() -> None:
     grantees = seal.wrapped_grantee_counts(db_session())
     index = blind_index.wrapped_index_counts(db_session())
     totp = wrapped_secret_counts(db_session())
+    studies = research.wrapped_study_counts(db_session())
     click.echo(f"active master key: {keyring.active_id}")
-    for key_id in sorted(set(keyring.keys) | set(data) | set(grantees) | set(index) | set(totp)):
+    wrapping = set(data) | set(grantees) | set(index) | set(totp) | set(studies)
+    for key_id in sorted(set(keyring.keys) | wrapping):
         held = "held" if key_id in keyring.keys else "NOT HELD"
         click.echo(
             f"  {key_id}: {data.get(key_id, 0)} data keys, "
             f"{grantees.get(key_id, 0)} grantee keys, "
             f"{index.get(key_id, 0)} index keys, "
-            f"{totp.get(key_id, 0)} second-factor secrets ({held})"
+            f"{totp.get(key_id, 0)} second-factor secrets, "
+            f"{studies.get(key_id, 0)} study keys ({held})"
         )
     pending = _pending(keyring)
     click.echo("re-wrap pending: " + (str(pending) if pending else "none"))
@@ -313,12 +319,13 @@ def keys_retire(key_id: str) -> None:
     grantees = seal.wrapped_grantee_counts(db_session()).get(key_id, 0)
     index = blind_index.wrapped_index_counts(db_session()).get(key_id, 0)
     totp = wrapped_secret_counts(db_session()).get(key_id, 0)
-    if remaining := data + grantees + index + totp:
+    studies = research.wrapped_study_counts(db_session()).get(key_id, 0)
+    if remaining := data + grantees + index + totp + studies:
         raise _refused(
             "retire",
             f"{remaining} keys are still wrapped under {key_id} ({data} data keys, "
-            f"{grantees} grantee keys, {index} index keys, {totp} second-factor secrets): "
-            "finish `flask keys rotate` first",
+            f"{grantees} grantee keys, {index} index keys, {totp} second-factor secrets, "
+            f"{studies} study keys): finish `flask keys rotate` first",
         )
     write_key_file(path, keyring.without_key(key_id))
     _key_event("retire", security_log.Outcome.SUCCESS, key_id=key_id)

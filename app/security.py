@@ -205,6 +205,9 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     # An outbox message, for administrators alone: the view refuses (404) one to an account
     # the administrator does not reach (``app.staff.queries.account_in_scope``).
     "message_id": UrlArgument(Whose.VALUE),
+    # A study's approval, for administrators, the data-protection officer and analysts: the
+    # view refuses (404) one the caller may not see (``app.research.rules``).
+    "approval_id": UrlArgument(Whose.VALUE),
     "notice_id": _row(RevocationNotice.organisation_id, Whose.ORGANISATION),
     "notification_id": _row(Notification.county_id, Whose.ORGANISATION),
     # A county transfer, for the receiving county's caseworkers (the sending county acts on

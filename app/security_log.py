@@ -60,6 +60,8 @@ class Kind(enum.StrEnum):
     COUNTY_SETTING = "county_setting"  # a county's administrator changed a county setting
     LOG_REVIEW = "log_review"  # the access log searched or reconstructed (app.log_review)
     LOG_REVIEWER = "log_reviewer"  # an account designated as a log reviewer, or no longer
+    RESEARCH_APPROVAL = "research_approval"  # a study's approval: operation=approve|end
+    RESEARCH_EXTRACT = "research_extract"  # a study's pseudonymised extract made (app.research)
     KEYS = "keys"  # a master-key operation (`flask keys …`): operation=init|rotate|retire
     THROTTLED = "throttled"  # a rate limit refused a request (app.rate_limits)
     REFUSED_HOST = "refused_host"  # a request for a host other than the public URL's

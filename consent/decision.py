@@ -48,6 +48,9 @@ class Reason(enum.StrEnum):
     # Not a decision of ``decide``: the client's log read in a review of the access log
     # (``app.log_review.commands.note_review``), entered in the client's chain.
     ALLOWED_LOG_REVIEW = "allowed_log_review"
+    # Not a decision of ``decide`` either: the client's coded facts in a research extract
+    # for an approved study (``app.research.commands.extract``), entered in the client's chain.
+    ALLOWED_RESEARCH = "allowed_research"
     DENIED_NO_CASE = "denied_no_case"
     DENIED_NOT_OWN_DATA = "denied_not_own_data"
     DENIED_OTHER_COUNTY = "denied_other_county"

@@ -59,6 +59,7 @@ from app.models import (
     WorkTaskReason,
 )
 from app.models.log_query import LogQuery, LogQueryStatus
+from app.models.research import ResearchApproval
 from app.models.team_lead import TeamLead
 from app.pagination import paginate
 from consent.base import utcnow
@@ -69,6 +70,7 @@ from consent.sections import SectionKind
 from sharing.access_log import AccessAction, AccessLogEntry
 
 PER_PAGE = 25
+STUDY = "study"  # the basis kind of a research extract's entries (``app.research.commands``)
 # The client is told who processed their information, by default two years back
 # (DOMAIN.md, requirement 5); older entries are kept and given on request.
 LOG_YEARS = 2
@@ -88,6 +90,7 @@ class LogPage:
     members: dict[uuid.UUID, NetworkMember]  # person grantees (actors or previewed)
     disclosures: dict[uuid.UUID, StatutoryDisclosure]  # statutory bases named by entries
     queries: dict[uuid.UUID, LogQuery]  # entry id → the client's newest query about it
+    studies: dict[uuid.UUID, ResearchApproval]  # approved studies that used the client's facts
 
 
 def log_since(now: datetime) -> datetime:
@@ -371,6 +374,7 @@ class _Explanations(TypedDict):
     members: dict[uuid.UUID, NetworkMember]
     disclosures: dict[uuid.UUID, StatutoryDisclosure]
     queries: dict[uuid.UUID, LogQuery]
+    studies: dict[uuid.UUID, ResearchApproval]
 
 
 def _explanations(
@@ -392,6 +396,7 @@ def _explanations(
         if (target := previewed_id(entry)) is not None:
             (org_ids if target[0] == "organisation" else member_ids).add(target[1])
     disclosure_ids = {e.basis_id for e in entries if e.basis_kind == "statutory" and e.basis_id}
+    study_ids = {e.basis_id for e in entries if e.basis_kind == STUDY and e.basis_id}
     entry_ids = [e.id for e in entries]
     users = (
         {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(user_ids))))}
@@ -444,12 +449,23 @@ def _explanations(
         if entry_ids
         else {}
     )
+    studies = (
+        {
+            a.id: a
+            for a in session.scalars(
+                select(ResearchApproval).where(ResearchApproval.id.in_(list(study_ids)))
+            )
+        }
+        if study_ids
+        else {}
+    )
     return {
         "users": users,
         "organisations": organisations,
         "members": members,
         "disclosures": disclosures,
         "queries": queries,
+        "studies": studies,
     }
 
 
@@ -528,6 +544,7 @@ class DescribedEntry:
     basis: str | None  # the basis kind of an allowed entry (``BasisKind`` values)
     provision: str | None  # the legal provision of a statutory disclosure
     query: LogQuery | None  # the client's newest query about the entry
+    study: ResearchApproval | None = None  # the approved study that used the client's facts
 
     @property
     def statutory(self) -> bool:
@@ -616,6 +633,9 @@ def describe_entries(
                 if disclosure is not None and entry.basis_kind == BasisKind.STATUTORY
                 else None,
                 query=page.queries.get(entry.id),
+                study=page.studies.get(entry.basis_id)
+                if entry.basis_id and entry.basis_kind == STUDY
+                else None,
             )
         )
     return described

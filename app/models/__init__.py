@@ -19,6 +19,7 @@ from app.models import person_access as _person_access  # noqa: F401
 from app.models import rate_limit as _rate_limit  # noqa: F401
 from app.models import receipt as _receipt  # noqa: F401
 from app.models import release as _release  # noqa: F401
+from app.models import research as _research  # noqa: F401
 from app.models import review as _review  # noqa: F401
 from app.models import second_factor as _second_factor  # noqa: F401
 from app.models import staff as _staff  # noqa: F401

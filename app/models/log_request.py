@@ -45,6 +45,8 @@ class CountySetting(Base):
     log_request_detail: Mapped[LogDetail] = mapped_column(
         str_enum(LogDetail), default=LogDetail.ROLE_AND_DATE
     )
+    # The county's indicators join the national pooled statistics (``app.statistics.national``).
+    national_statistics: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 

@@ -97,8 +97,12 @@ def report(
     today: date,
     threshold: int,
     worker_id: uuid.UUID | None = None,
+    raw: dict[str, CountTable] | None = None,
 ) -> Report:
-    """Every indicator of ``year`` for the scope, protected: fourteen statements, for any size."""
+    """Every indicator of ``year`` for the scope, protected: fourteen statements, for any size.
+
+    ``raw``, when given, receives each count section's table before protection, by section
+    key: for pooling counties (``app.statistics.national``), never for a page."""
     scope = _scope(county_id, worker_id)
     cases = session.execute(
         select(Case.id, Case.probation_start, Case.conditional_release, Case.closed_at).where(
@@ -244,6 +248,8 @@ def report(
         key: str, indicators: tuple[Indicator, ...], counts: dict[tuple[str, str], int]
     ) -> Section:
         table = CountTable(tuple(i.key for i in indicators), columns, counts)
+        if raw is not None:
+            raw[key] = table
         return Section(key, indicators, protect(table, threshold))
 
     # Named on the page by ``app.labels.MEMBER_KINDS``.

@@ -43,6 +43,7 @@ ROLES = {
     ActorRole.PARTNER: _l("Staff member"),
     ActorRole.ADMIN: _l("Administrator"),
     ActorRole.DATA_PROTECTION: _l("Data-protection officer"),
+    ActorRole.ANALYST: _l("Analyst"),
     ActorRole.SYSTEM: _l("Tukiverkko itself (automatic processing)"),
 }
 ACTIONS = {
@@ -260,6 +261,8 @@ def _line(d: DescribedEntry, reader: Actor, exact_times: bool) -> LogLine:
     done = str((ACTIONS if entry.allowed else DENIED_ACTIONS)[d.action])
     if d.action is AccessAction.PREVIEW and d.previewed is not None:
         done = gettext("Checked what %(who)s would see", who=_person(d.previewed) or "–")
+    if d.study is not None:  # an approved study's extract (``app.research``)
+        done = gettext("Used in research")
     if not entry.allowed:
         refusal = REFUSALS.get(d.reason) if d.reason else None
         basis = gettext("Refused: %(why)s", why=refusal or entry.reason)
@@ -267,6 +270,12 @@ def _line(d: DescribedEntry, reader: Actor, exact_times: bool) -> LogLine:
         basis = str(BASES["statutory"])
         if d.provision is not None:
             basis += f" ({d.provision})"
+    elif d.study is not None:
+        basis = gettext(
+            "The approved study %(study)s (permit %(permit)s)",
+            study=d.study.study_name,
+            permit=d.study.permit_reference,
+        )
     elif d.basis in BASES:
         basis = str(BASES[d.basis])
     else:
@@ -302,6 +311,10 @@ def _scope_label(d: DescribedEntry) -> str:
         return gettext("Your name")
     if d.entry.scope == "basic":
         return gettext("Your basic information and the worker's notes")
+    if d.entry.scope == "research":
+        return gettext(
+            "Coded facts of your case: months, phases and outcomes (not your name or any notes)"
+        )
     return d.entry.scope
 
 

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired
 from app.labels import SECTIONS
 from app.log_review.queries import AsOf, Window, as_of
 from app.log_review.rules import LOG_SCOPE, SealFinding, StaffTie, Verdict
+from app.research.commands import LOG_SCOPE as RESEARCH_SCOPE
 from app.security import current_keyring
 from consent.base import utcnow
 from consent.decision import BasisKind
@@ -74,6 +75,7 @@ SCOPES: dict[str, Any] = {
     scope_key(DataScope.NAME): _l("The client's name"),
     scope_key(DataScope.BASIC): _l("County-only details"),
     LOG_SCOPE: _l("The client's access log"),
+    RESEARCH_SCOPE: _l("Coded facts in a research extract"),
 }
 """Every scope a log entry names, with its label."""
 

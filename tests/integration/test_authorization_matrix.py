@@ -60,17 +60,20 @@ from app.models.release import ChecklistItem
 from app.models.transfer import TransferReason
 from app.outbox import commands as outbox
 from app.person_access import commands as person_access
+from app.research import commands as research
 from app.security import (
     PERSON_GRANTEE,
     PUBLIC,
     URL_ARGUMENTS,
     Whose,
+    current_keyring,
     declared_access,
     declared_condition,
     new_gate,
     password_hasher,
     role_home,
 )
+from app.statistics import national
 from app.transfer import commands as transfers
 from consent.base import utcnow
 from consent.models import Consent
@@ -409,6 +412,22 @@ def world(app: Flask) -> Iterator[World]:
                 db, Role.DATA_PROTECTION, users["caseworker"].organisation
             )
             foreign.args["token"] = UNKNOWN_LINK  # a link works for whoever holds it
+            # A study's approval naming the own county's analyst (ended, or its extract
+            # made, by the cases that post; each case is rolled back).
+            approval = research.approve(
+                db,
+                current_keyring(),
+                users["dpo"],
+                requester_id=users["analyst"].id,
+                study_name="Tutkimus (fictional)",
+                permit_reference="THL/1/2026",
+                valid_from=helsinki_today(),
+                expires_on=helsinki_today() + timedelta(days=30),
+                today=helsinki_today(),
+            )
+            own.args["approval_id"] = foreign.args["approval_id"] = approval.id
+            # The own county joined the national statistics (its managers and analysts see them).
+            national.set_national(db, approval.county_id, True, by=None)
             db.commit()
             for user in users.values():
                 db.refresh(user, ["organisation"])  # for a view's ``when``, once detached

@@ -18,10 +18,13 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import Organisation, OrgKind, Role, User
+from app.research import commands as research
+from app.statistics import national
 from consent.base import utcnow
 from consent.sections import SectionKind
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
+from sharing.keys import generate_keyring
 from tests import factories
 from tests.conftest import api_token, login
 
@@ -73,6 +76,21 @@ def world(db: Session) -> World:
                 purpose="network_cooperation",
             )
         ],
+    )
+    # The county and two others joined the national statistics; a study's approval names
+    # the county's analyst (the research page lists it).
+    for joined in (county, *(factories.organisation(db, OrgKind.COUNTY) for _ in range(2))):
+        national.set_national(db, joined.id, True, by=None)
+    research.approve(
+        db,
+        generate_keyring(),
+        world.officer,
+        requester_id=factories.user(db, Role.ANALYST, county).id,
+        study_name="Kuvitteellinen tutkimus",
+        permit_reference="THL/1/2026",
+        valid_from=date.today(),
+        expires_on=date.today() + timedelta(days=30),
+        today=date.today(),
     )
     grow(db, world, 2)
     return world
@@ -146,6 +164,11 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # summary the same without the choice of county.
     "data-protection officer's flags": ("officer", "/log-review/flags", 8),
     "data-protection officer's monthly summary": ("officer", "/log-review/summary", 8),
+    # The session, the approvals, their extracts, the people and the counties named.
+    "data-protection officer's research studies": ("officer", "/research/", 5),
+    # The session, the county's setting, the joined counties, then the county statistics'
+    # fourteen statements for each of the three joined counties (app.statistics.national).
+    "county manager's national statistics": ("manager", "/statistics/national", 45),
     "data-protection officer's log search (API)": (
         "officer-api",
         "/api/v1/log-review/entries?since=2020-01-01&per_page=20",

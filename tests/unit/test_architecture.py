@@ -20,6 +20,7 @@ CRYPTO_MODULES = {
     "sharing/gate.py",
     "sharing/blind_index.py",
     "sharing/archive.py",
+    "sharing/pseudonyms.py",
 }
 CRYPTO_NAMES = {
     "open_sealed",
@@ -148,6 +149,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "plan",
         "release",
         "reminders",
+        "research",
         "reviews",
         "second_factor",
         "staff",

@@ -1,6 +1,7 @@
-"""Administrators: the county's own settings. Today one: how much the answer to a client's
-log request says about who processed their information (organisation, role and date, the
-default; or also staff names and exact times). A county's administrator edits their own
+"""Administrators: the county's own settings: how much the answer to a client's log request
+says about who processed their information (organisation, role and date, the default; or
+also staff names and exact times), and whether the county joins the national pooled
+statistics (``app.statistics.national``). A county's administrator edits their own
 county's; an administrator of the whole service has no county and is told so. Each change
 is written to the security log."""
 
@@ -14,7 +15,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from app import security_log
 from app.extensions import db_session
@@ -24,6 +25,7 @@ from app.models import Organisation, Role
 from app.models.log_request import LogDetail
 from app.security import allow
 from app.staff.commands import scope_of
+from app.statistics import national
 from app.web.admin import bp
 from app.web.log_request_document import DETAILS
 
@@ -39,6 +41,20 @@ class CountySettingsForm(FlaskForm):
         choices=[SelectChoice(d.value, label) for d, label in DETAILS.items()],
         validators=[InputRequired(_l("Choose what the answer shows."))],
     )
+    national_statistics = RadioField(
+        _l("National statistics"),
+        description=_l(
+            "Whether the county's indicators join the national statistics: counts pooled with "
+            "the other counties that joined, small counts hidden. The managers and analysts "
+            "of every county that joined see the pooled figures."
+        ),
+        choices=[
+            SelectChoice("yes", _l("The county joins the national statistics")),
+            SelectChoice("no", _l("The county does not join")),
+        ],
+        # Shown checked as it stands; a post without it leaves the setting as it is.
+        validators=[Optional()],
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -52,16 +68,25 @@ def county_settings() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         detail = LogDetail(form.log_request_detail.data)
         set_county_detail(db_session(), county.id, detail, by=current_user.id)
+        if form.national_statistics.data in ("yes", "no"):
+            joins = form.national_statistics.data == "yes"
+            national.set_national(db_session(), county.id, joins, by=current_user.id)
+        else:
+            joins = national.has_joined(db_session(), county.id)
         security_log.event(
             security_log.Kind.COUNTY_SETTING,
             outcome=security_log.Outcome.SUCCESS,
             user_id=current_user.id,
             county_id=str(county.id),
             log_request_detail=detail.value,
+            national_statistics=joins,
         )
         flash(gettext("The county's settings were saved."), "info")
         return redirect(url_for("admin.county_settings"))
     if not form.is_submitted():
         form.log_request_detail.data = county_detail(db_session(), county.id).value
+        form.national_statistics.data = (
+            "yes" if national.has_joined(db_session(), county.id) else "no"
+        )
     html = render_template("admin/county_settings.html", county=county, form=form)
     return (html, 400) if form.is_submitted() else html

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("statistics", __name__, template_folder="templates", url_prefix="/statistics")
 
-from app.web.statistics import views  # noqa: E402, F401
+from app.web.statistics import national, views  # noqa: E402, F401

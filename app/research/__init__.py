@@ -1,0 +1,1 @@
+"""Pseudonymised research extracts for approved studies (issue 18)."""
