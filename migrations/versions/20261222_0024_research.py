@@ -1,7 +1,7 @@
 """Research approvals and extracts; the county's opt-in to national statistics.
 
-Revision ID: research
-Revises: 0020_log_review
+Revision ID: 0024_research
+Revises: 0023_seal_records
 Create Date: 2026-12-22
 
 - ``research_approvals``: an approved study's use of one county's coded facts, with its
@@ -14,8 +14,8 @@ Create Date: 2026-12-22
 import sqlalchemy as sa
 from alembic import op
 
-revision = "research"
-down_revision = "0020_log_review"
+revision = "0024_research"
+down_revision = "0023_seal_records"
 branch_labels = None
 depends_on = None
 
