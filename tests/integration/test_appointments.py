@@ -1,0 +1,337 @@
+"""Appointments and network meetings: booked by the worker, confirmed by the client, seen by
+the participating organisation only while the client shares with it, moved and cancelled with
+reasons (history kept), downloaded as .ics, and recorded as a contact once held."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+import icalendar
+import pytest
+from sqlalchemy import select
+
+from app.appointments import commands, queries
+from app.models import Role
+from app.models.appointment import (
+    Appointment,
+    AppointmentChannel,
+    AppointmentEvent,
+    AppointmentEventKind,
+    AppointmentPurpose,
+    AppointmentState,
+    ChangeReason,
+)
+from app.models.contact import Contact, ContactChannel
+from app.refusals import Conflict
+from app.security import new_gate
+from consent.sections import SectionKind
+from tests import factories
+from tests.conftest import csrf_token, login
+
+NAME = "Kuvitteellinen Kaisa"
+HEALTH_TEXT = "Korvaushoito A-klinikalla (fictional)"
+
+
+def _world(db):  # type: ignore[no-untyped-def]
+    base = factories.county_case(db, name=NAME)
+    partner = factories.partner(db, base.case, name="Asumispalvelu Katto (fictional)")
+    factories.consent(
+        db,
+        base.actor,
+        base.case,
+        partner.member,
+        SectionKind.HOUSING,
+        valid_until=date.today() + timedelta(days=90),
+    )
+    person = factories.member(db, base.case, person_name="Läheinen Liisa (fictional)")
+    client_user = factories.user(db, Role.CLIENT, client=base.client)
+    return base, partner, person, client_user
+
+
+def _book(db, base, partner, person, **overrides):  # type: ignore[no-untyped-def]
+    values = dict(
+        day=date.today() + timedelta(days=10),
+        start=time(10, 0),
+        end=time(11, 30),
+        channel=AppointmentChannel.FACE_TO_FACE,
+        purpose=AppointmentPurpose.NETWORK_MEETING,
+        place_organisation_id=partner.organisation.id,
+        member_ids=[partner.member.id, person.id],
+        staff_ids=[],
+        by_id=base.worker.id,
+        now=datetime.now(UTC),
+    )
+    values.update(overrides)
+    return commands.book_appointment(db, new_gate(), base.actor, base.case, **values)
+
+
+def _fresh(db, appointment_id):  # type: ignore[no-untyped-def]
+    return db.scalars(
+        select(Appointment)
+        .where(Appointment.id == appointment_id)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _path(base, *rest: str) -> str:  # type: ignore[no-untyped-def]
+    return "/".join([f"/caseworker/clients/{base.client.id}/appointments", *rest])
+
+
+def test_the_worker_books_a_network_meeting_on_the_form(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    db.commit()
+    login(client, base.worker.username)
+    page = client.get(_path(base)).get_data(as_text=True)
+    assert "Läheinen Liisa (fictional) (Close person)" in page  # the worker reads the name
+    day = date(2027, 3, 29)
+    sent = client.post(
+        _path(base),
+        data={
+            "csrf_token": csrf_token(client, _path(base)),
+            "purpose": "network_meeting",
+            "day": day.isoformat(),
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "channel": "face_to_face",
+            "place": str(partner.organisation.id),
+            "members": [str(partner.member.id), str(person.id)],
+            "staff": [str(base.worker.id)],
+        },
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    stored = db.scalars(select(Appointment)).one()
+    assert stored.starts_at == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # summer time, UTC+3
+    assert stored.place_organisation_id == partner.organisation.id
+    listed = client.get(_path(base)).get_data(as_text=True)
+    assert "Asumispalvelu Katto (fictional)" in listed and "Network meeting" in listed
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"day": "2027-03-28", "start_time": "03:30", "end_time": "05:00"},
+            "start_time",
+            "This time does not exist in Finland on that day",
+        ),
+        (
+            {"day": "2027-10-31", "start_time": "03:15", "end_time": "05:00"},
+            "start_time",
+            "This time happens twice in Finland on that day",
+        ),
+        (
+            {"day": "2027-02-01", "start_time": "11:00", "end_time": "10:00"},
+            "end_time",
+            "The end must be after the start.",
+        ),
+        ({"day": "2020-02-01", "start_time": "10:00", "end_time": "11:00"}, "day", "future"),
+        ({"day": "2027-02-31", "start_time": "10:00", "end_time": "11:00"}, "day", "Not a valid"),
+        ({"day": "2027-02-01", "start_time": "25:00", "end_time": "11:00"}, "start_time", "Not a valid"),
+    ],
+)
+def test_bad_times_are_refused_on_their_field(client, db, fields, field, message) -> None:  # type: ignore[no-untyped-def]
+    base, partner, _, _ = _world(db)
+    db.commit()
+    login(client, base.worker.username)
+    sent = client.post(
+        _path(base),
+        data={
+            "csrf_token": csrf_token(client, _path(base)),
+            "purpose": "appointment",
+            "channel": "video",
+            **fields,
+        },
+    )
+    assert sent.status_code == 400
+    page = sent.get_data(as_text=True)
+    error = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', page)
+    assert error and message in error.group(1), page
+    assert db.scalars(select(Appointment)).first() is None
+
+
+def test_reschedule_and_cancel_keep_history_and_raise_the_sequence(db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    appointment = _book(db, base, partner, person)
+    uid = appointment.uid
+    now = datetime.now(UTC)
+    commands.confirm_appointment(db, appointment, by_user_id=base.worker.id, now=now)
+    commands.reschedule_appointment(
+        db,
+        new_gate(),
+        base.actor,
+        appointment,
+        day=date.today() + timedelta(days=12),
+        start=time(13),
+        end=time(14),
+        reason=ChangeReason.CLIENT_ASKED,
+        by_id=base.worker.id,
+        now=now,
+    )
+    assert appointment.sequence == 1 and appointment.confirmed_at is None  # asked again
+    commands.cancel_appointment(
+        db,
+        new_gate(),
+        base.actor,
+        appointment,
+        reason=ChangeReason.PARTICIPANT_UNAVAILABLE,
+        by_id=base.worker.id,
+        now=now,
+    )
+    assert appointment.uid == uid and appointment.sequence == 2
+    assert appointment.state is AppointmentState.CANCELLED
+    events = db.scalars(
+        select(AppointmentEvent).where(AppointmentEvent.appointment_id == appointment.id)
+    ).all()
+    assert [(e.kind, e.reason) for e in sorted(events, key=lambda e: e.at)] == [
+        (AppointmentEventKind.BOOKED, None),
+        (AppointmentEventKind.CONFIRMED, None),
+        (AppointmentEventKind.RESCHEDULED, ChangeReason.CLIENT_ASKED),
+        (AppointmentEventKind.CANCELLED, ChangeReason.PARTICIPANT_UNAVAILABLE),
+    ]
+    with pytest.raises(commands.AppointmentClosed):
+        commands.reschedule_appointment(
+            db,
+            new_gate(),
+            base.actor,
+            appointment,
+            day=date.today() + timedelta(days=14),
+            start=time(13),
+            end=time(14),
+            reason=ChangeReason.OTHER,
+            by_id=base.worker.id,
+            now=now,
+        )
+
+
+def test_participants_must_be_in_the_network_and_a_face_to_face_meeting_needs_a_place(db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    stranger = factories.county_case(db)
+    elsewhere = factories.partner(db, stranger.case)
+    with pytest.raises(commands.ParticipantNotInNetwork):
+        _book(db, base, partner, person, member_ids=[elsewhere.member.id])
+    with pytest.raises(commands.PlaceRequired):
+        _book(db, base, partner, person, place_organisation_id=None)
+    with pytest.raises(commands.PlaceNotAllowed):
+        _book(db, base, partner, person, place_organisation_id=elsewhere.organisation.id)
+    with pytest.raises(commands.StaffNotInCounty):
+        _book(db, base, partner, person, staff_ids=[stranger.worker.id])
+    video = _book(db, base, partner, person, channel=AppointmentChannel.VIDEO)
+    assert video.place_organisation_id is None  # a video meeting names no place
+
+
+def test_a_held_appointment_becomes_a_contact_in_one_step(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    appointment = _book(db, base, partner, person, channel=AppointmentChannel.PHONE)
+    with pytest.raises(Conflict):  # not started yet
+        commands.record_as_contact(
+            db,
+            new_gate(),
+            base.actor,
+            appointment,
+            base.case,
+            staff_assisted=False,
+            note=None,
+            by_id=base.worker.id,
+            now=datetime.now(UTC),
+        )
+    appointment.starts_at = datetime.now(UTC) - timedelta(hours=1)
+    appointment.ends_at = datetime.now(UTC) - timedelta(minutes=10)
+    db.commit()
+    login(client, base.worker.username)
+    where = _path(base, str(appointment.id))
+    sent = client.post(
+        where + "/held",
+        data={"csrf_token": csrf_token(client, where), "staff_assisted": "y", "note": "Puhuttiin"},
+    )
+    assert sent.status_code == 302
+    contact = db.scalars(select(Contact)).one()
+    appointment = _fresh(db, appointment.id)
+    assert appointment.state is AppointmentState.HELD and appointment.contact_id == contact.id
+    assert contact.channel is ContactChannel.PHONE and contact.staff_assisted
+    assert contact.occurred_at == appointment.starts_at
+    again = client.post(where + "/held", data={"csrf_token": csrf_token(client, where)})
+    assert again.status_code == 409
+
+
+def _calendar(response):  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Type"].startswith("text/calendar")
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="tukiverkko-\d{4}-\d\d-\d\d-\d{4}\.ics"', disposition)
+    text = response.get_data(as_text=True)
+    return text, icalendar.Calendar.from_ical(text).walk("VEVENT")[0]
+
+
+def test_every_audience_downloads_an_ics_that_names_nobody(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, client_user = _world(db)
+    appointment = _book(db, base, partner, person, day=date(2027, 3, 27), now=datetime(2027, 1, 1, tzinfo=UTC))
+    db.commit()
+    paths = {
+        base.worker.username: _path(base, str(appointment.id), "calendar.ics"),
+        client_user.username: f"/portal/appointments/{appointment.id}/calendar.ics",
+        partner.staff.username: f"/partner/clients/{base.client.id}/appointments/{appointment.id}/calendar.ics",
+    }
+    for username, where in paths.items():
+        client.get("/logout")
+        login(client, username)
+        text, event = _calendar(client.get(where))
+        assert event["DTSTART"].params["TZID"] == "Europe/Helsinki"
+        assert event.start == datetime(2027, 3, 27, 10, 0, tzinfo=event.start.tzinfo)
+        assert event.start.astimezone(UTC) == datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
+        assert "BEGIN:VTIMEZONE" in text and "TZID:Europe/Helsinki" in text
+        assert str(event["UID"]) == appointment.uid and event["SEQUENCE"] == 0
+        for secret in (NAME, "Liisa", base.worker.display_name, str(base.client.id)):
+            assert secret not in text
+        assert "Asumispalvelu Katto (fictional)" in str(event["LOCATION"])
+
+
+def test_the_partner_sees_a_meeting_only_while_the_client_shares_with_it(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    appointment = _book(db, base, partner, person)
+    other = factories.partner(db, base.case, name="Ei jaettu ry (fictional)")  # no consent
+    now = datetime.now(UTC)
+    assert [r.appointment.id for r in queries.organisation_appointments(db, partner.organisation.id, now=now).rows] == [appointment.id]
+    assert queries.organisation_appointments(db, other.organisation.id, now=now).rows == []
+    db.commit()
+    login(client, partner.staff.username)
+    home = client.get("/partner/").get_data(as_text=True)
+    assert "Network meeting" in home and NAME in home
+    assert "Läheinen Liisa" not in home and "Close person" in home
+    client.get("/logout")
+    login(client, other.staff.username)
+    ics = f"/partner/clients/{base.client.id}/appointments/{appointment.id}/calendar.ics"
+    assert client.get(ics).status_code == 404
+    assert "Network meeting" not in client.get("/partner/").get_data(as_text=True)
+
+
+def test_the_client_sees_and_confirms_their_appointment(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, client_user = _world(db)
+    appointment = _book(db, base, partner, person)
+    db.commit()
+    login(client, client_user.username)
+    page = client.get("/portal/appointments").get_data(as_text=True)
+    assert "Network meeting" in page and "Asumispalvelu Katto (fictional)" in page
+    assert "Läheinen Liisa" not in page
+    sent = client.post(
+        f"/portal/appointments/{appointment.id}/confirm",
+        data={"csrf_token": csrf_token(client, "/portal/appointments")},
+    )
+    assert sent.status_code == 302
+    appointment = _fresh(db, appointment.id)
+    assert appointment.confirmed_at is not None
+    assert "You have confirmed" in client.get("/portal/appointments").get_data(as_text=True)
+
+
+def test_appointments_starting_tomorrow_for_each_kind_of_user(db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, client_user = _world(db)
+    now = datetime(2027, 3, 27, 21, 30, tzinfo=UTC)  # 23:30 on Saturday in Helsinki
+    # Sunday 28 March 2027 (a 23-hour day): 00:30 and 23:30 are in it, Monday 00:30 is not.
+    sunday_early = _book(db, base, partner, person, day=date(2027, 3, 28), start=time(0, 30), end=time(1), now=now)
+    sunday_late = _book(db, base, partner, person, day=date(2027, 3, 28), start=time(23, 30), end=time(23, 45), now=now)
+    _book(db, base, partner, person, day=date(2027, 3, 29), start=time(0, 30), end=time(1), now=now)
+    expected = [sunday_early.id, sunday_late.id]
+    for user in (base.worker, client_user, partner.staff):
+        assert [a.id for a in queries.starting_tomorrow(db, user, now=now)] == expected
+    outsider = factories.county_case(db).worker
+    assert queries.starting_tomorrow(db, outsider, now=now) == []
