@@ -289,3 +289,21 @@ def case_staff(session: Session, case_id: uuid.UUID, also: uuid.UUID) -> list[Us
             .order_by(User.display_name, User.id)
         )
     )
+
+
+def next_for_client(
+    session: Session, client_id: uuid.UUID, *, now: datetime, limit: int = 3
+) -> list[tuple[Appointment, str | None]]:
+    """The client's next booked appointments with their places, for "My page" (one query)."""
+    rows = session.execute(
+        select(Appointment, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == Appointment.place_organisation_id)
+        .where(
+            Appointment.client_id == client_id,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.ends_at > now,
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(limit)
+    ).all()
+    return [(appointment, place) for appointment, place in rows]

@@ -15,6 +15,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.appointments.queries import organisation_appointments
 from app.extensions import db_session
 from app.models import Role
 from app.models.case import Client
@@ -25,6 +26,7 @@ from app.partner_work import commands, queries
 from app.partner_work.content import FIELD_LABELS, ContentPart, content_parts
 from app.partner_work.rules import AccessState, ClientAccess, client_reference
 from app.security import allow, current_actor, gate
+from app.web.appointments import participant_label
 from app.web.forms import refusals_shown_on
 from app.web.partner import bp
 from app.web.partner.forms import (
@@ -77,8 +79,20 @@ def home() -> str:
         else []
     )
     notices = queries.pending_notices(db_session(), organisation_id, page=_page_arg("notices"))
+    meetings = organisation_appointments(
+        db_session(), organisation_id, now=utcnow(), page=_page_arg("meetings")
+    )
     return render_template(
         "partner/home.html",
+        meetings=meetings,
+        meeting_rows=[
+            (
+                row,
+                client_reference(row.appointment.client_id, organisation_id),
+                [participant_label(p) for p in row.participants],
+            )
+            for row in meetings.rows
+        ],
         organisation=current_user.organisation,
         clients=clients,
         rows=list(zip(clients.rows, names, strict=True)),

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.appointments.queries import next_for_client
 from app.cases.queries import latest_cases
 from app.extensions import db_session
 from app.models import Case, Client, ResponsibleWorker, Role, User
@@ -21,6 +22,7 @@ from app.models.transfer import TransferReason
 from app.security import allow, current_actor, gate
 from app.transfer.queries import client_transfers
 from app.web.portal import bp
+from consent.base import utcnow
 from consent.facts import Actor, Purpose
 from sharing.fields import sealed
 
@@ -59,6 +61,7 @@ MENU = (
     ("portal.home", _l("My page")),
     ("portal.plan", _l("My plan")),
     ("portal.network", _l("My network")),
+    ("portal.appointments", _l("My appointments")),
     ("portal.release", _l("Before you leave prison")),
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consent receipts")),
@@ -99,6 +102,7 @@ def home() -> str:
         case=page.case,
         worker=responsible_worker(page.case),
         transfers=client_transfers(db_session(), page.client.id),
+        appointments=next_for_client(db_session(), page.client.id, now=utcnow()),
     )
 
 
