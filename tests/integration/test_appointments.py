@@ -338,3 +338,21 @@ def test_appointments_starting_tomorrow_for_each_kind_of_user(db) -> None:  # ty
         assert [a.id for a in queries.starting_tomorrow(db, user, now=now)] == expected
     outsider = factories.county_case(db).worker
     assert queries.starting_tomorrow(db, outsider, now=now) == []
+
+
+def test_the_dashboard_lists_the_workers_upcoming_appointments(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    mine = _book(db, base, partner, person, purpose=AppointmentPurpose.PLAN_REVIEW)
+    cancelled = _book(db, base, partner, person, purpose=AppointmentPurpose.RELEASE_PLANNING)
+    commands.cancel_appointment(
+        db, new_gate(), base.actor, cancelled, reason=ChangeReason.OTHER, by_id=base.worker.id, now=datetime.now(UTC)
+    )
+    colleague = factories.user(db, Role.CASEWORKER, base.county)
+    _book(db, base, partner, person, staff_ids=[colleague.id], purpose=AppointmentPurpose.APPOINTMENT)
+    db.commit()
+    login(client, base.worker.username)
+    page = client.get("/caseworker/").get_data(as_text=True)
+    section = page.split('id="upcoming-appointments"')[1].split("</section>")[0]
+    assert f"/appointments/{mine.id}" in section and NAME in section and "Going through the plan" in section
+    assert "Planning for the release" not in section  # cancelled
+    assert "Meeting with the social worker" not in section  # the colleague's
