@@ -166,10 +166,14 @@ def organisation_appointments(
     now: datetime,
     page: int = 1,
     per_page: int = PER_PAGE,
+    client_id: uuid.UUID | None = None,
 ) -> ListPage[AppointmentRow]:
     """The meetings the organisation takes part in that have not ended, while something of
-    the client is shared with it now; earliest first (three statements)."""
+    the client is shared with it now (of one client, if given); earliest first (three
+    statements)."""
     where = [Appointment.ends_at > now, *_organisation_takes_part(organisation_id, now)]
+    if client_id is not None:
+        where.append(Appointment.client_id == client_id)
     return _page(session, where, page=page, per_page=per_page)
 
 

@@ -28,7 +28,7 @@ from app.refusals import Conflict
 from app.security import new_gate
 from consent.sections import SectionKind
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import api_token, csrf_token, login
 
 NAME = "Kuvitteellinen Kaisa"
 HEALTH_TEXT = "Korvaushoito A-klinikalla (fictional)"
@@ -356,3 +356,59 @@ def test_the_dashboard_lists_the_workers_upcoming_appointments(client, db) -> No
     assert f"/appointments/{mine.id}" in section and NAME in section and "Going through the plan" in section
     assert "Planning for the release" not in section  # cancelled
     assert "Meeting with the social worker" not in section  # the colleague's
+
+
+def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, client_user = _world(db)
+    db.commit()
+    worker = api_token(client, base.worker.username)
+    where = f"/api/v1/clients/{base.client.id}/appointments"
+    gap = client.post(
+        where,
+        json={"day": "2027-03-28", "start_time": "03:30", "end_time": "05:00", "channel": "video", "purpose": "appointment"},
+        headers=worker,
+    )
+    assert gap.status_code == 422 and gap.content_type == "application/problem+json"
+    assert {(e["pointer"], e["code"]) for e in gap.json["errors"]} == {("#/start_time", "time_nonexistent")}
+    booked = client.post(
+        where,
+        json={
+            "day": "2027-03-29",
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "channel": "face_to_face",
+            "purpose": "network_meeting",
+            "place_organisation_id": str(base.county.id),
+            "member_ids": [str(partner.member.id), str(person.id)],
+        },
+        headers=worker,
+    )
+    assert booked.status_code == 201, booked.json
+    body = booked.json
+    assert body["starts_at"] == "2027-03-29T07:00:00+00:00" and body["sequence"] == 0
+    assert {p["kind"] for p in body["participants"]} == {"organisation", "person", "staff"}
+    assert all(p["name"] is None for p in body["participants"] if p["kind"] == "person")
+    one = booked.headers["Location"]
+    moved = client.post(
+        one + "/reschedule",
+        json={"day": "2027-03-27", "start_time": "10:00", "end_time": "11:00", "reason": "client_asked"},
+        headers=worker,
+    )
+    assert moved.status_code == 200 and moved.json["starts_at"] == "2027-03-27T08:00:00+00:00"
+    assert moved.json["sequence"] == 1
+    bad = client.post(one + "/cancel", json={"reason": "because"}, headers=worker)
+    assert bad.status_code == 422 and bad.json["errors"][0]["pointer"] == "#/reason"
+
+    # The partner reads it; the client confirms it; neither may move it.
+    staff = api_token(client, partner.staff.username)
+    assert client.get(one, headers=staff).json["uid"] == body["uid"]
+    assert [i["id"] for i in client.get("/api/v1/appointments", headers=staff).json["items"]] == [body["id"]]
+    assert client.post(one + "/cancel", json={"reason": "other"}, headers=staff).status_code == 403
+    own = api_token(client, client_user.username)
+    confirmed = client.post(f"/api/v1/appointments/{body['id']}/confirm", headers=own)
+    assert confirmed.status_code == 200 and confirmed.json["confirmed_at"] is not None
+
+    cancelled = client.post(one + "/cancel", json={"reason": "other"}, headers=worker)
+    assert cancelled.json["state"] == "cancelled" and cancelled.json["sequence"] == 2
+    again = client.post(one + "/cancel", json={"reason": "other"}, headers=worker)
+    assert again.status_code == 409 and again.content_type == "application/problem+json"
