@@ -49,7 +49,7 @@ def calendar_file(appointment: Appointment, words: CalendarWords, *, stamp: date
     event.add("transp", "OPAQUE")
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def calendar_filename(appointment: Appointment) -> str:

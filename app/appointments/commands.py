@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.appointments.rules import meeting_times, may_change, may_record_held
+from app.appointments.rules import may_change, may_record_held, meeting_times
 from app.contacts.commands import record_contact
 from app.models import Case, NetworkMember, Role, User
 from app.models.appointment import (
@@ -355,4 +355,3 @@ def record_as_contact(
     _event(session, appointment, AppointmentEventKind.HELD, at=now, by_user_id=by_id)
     session.flush()
     return contact
-

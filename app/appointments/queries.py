@@ -98,9 +98,9 @@ def participants_of(
     return found
 
 
-def _rows(session: Session, listed: ListPage[tuple[Appointment, str | None]]) -> ListPage[
-    AppointmentRow
-]:
+def _rows(
+    session: Session, listed: ListPage[tuple[Appointment, str | None]]
+) -> ListPage[AppointmentRow]:
     people = participants_of(session, [a.id for a, _ in listed.rows])
     return listed.map(lambda row: AppointmentRow(row[0], row[1], people[row[0].id]))
 
@@ -142,9 +142,9 @@ def client_appointments(
     return _page(session, where, page=page, per_page=per_page)
 
 
-def _organisation_takes_part(organisation_id: uuid.UUID, now: datetime) -> list[
-    ColumnElement[bool]
-]:
+def _organisation_takes_part(
+    organisation_id: uuid.UUID, now: datetime
+) -> list[ColumnElement[bool]]:
     takes_part = exists().where(
         AppointmentParticipant.appointment_id == Appointment.id,
         NetworkMember.id == AppointmentParticipant.member_id,
@@ -192,7 +192,9 @@ def appointment_row(session: Session, appointment_id: uuid.UUID) -> AppointmentR
     return found.rows[0] if found.rows else None
 
 
-def history(session: Session, appointment_id: uuid.UUID) -> list[tuple[AppointmentEvent, str | None]]:
+def history(
+    session: Session, appointment_id: uuid.UUID
+) -> list[tuple[AppointmentEvent, str | None]]:
     """The appointment's events, oldest first, with who acted (one query)."""
     return [
         (event, name)
@@ -268,7 +270,9 @@ def place_choices(
         .where(
             or_(
                 Organisation.id == county_id,
-                exists().where(member.case_id == case_id, member.organisation_id == Organisation.id),
+                exists().where(
+                    member.case_id == case_id, member.organisation_id == Organisation.id
+                ),
             )
         )
         .order_by(Organisation.id != county_id, Organisation.name, Organisation.id)

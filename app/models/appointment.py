@@ -81,9 +81,7 @@ class Appointment(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     channel: Mapped[AppointmentChannel] = mapped_column(str_enum(AppointmentChannel))
-    place_organisation_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organisations.id")
-    )
+    place_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     purpose: Mapped[AppointmentPurpose] = mapped_column(str_enum(AppointmentPurpose))
     state: Mapped[AppointmentState] = mapped_column(
         str_enum(AppointmentState), default=AppointmentState.BOOKED
@@ -108,9 +106,7 @@ class AppointmentParticipant(Base):
 
     __tablename__ = "appointment_participants"
     __table_args__ = (
-        CheckConstraint(
-            "(member_id IS NULL) <> (user_id IS NULL)", name="member_or_staff"
-        ),
+        CheckConstraint("(member_id IS NULL) <> (user_id IS NULL)", name="member_or_staff"),
     )
 
     appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)

@@ -128,11 +128,15 @@ def test_the_worker_books_a_network_meeting_on_the_form(client, db) -> None:  # 
         ),
         ({"day": "2020-02-01", "start_time": "10:00", "end_time": "11:00"}, "day", "future"),
         ({"day": "2027-02-31", "start_time": "10:00", "end_time": "11:00"}, "day", "Not a valid"),
-        ({"day": "2027-02-01", "start_time": "25:00", "end_time": "11:00"}, "start_time", "Not a valid"),
+        (
+            {"day": "2027-02-01", "start_time": "25:00", "end_time": "11:00"},
+            "start_time",
+            "Not a valid",
+        ),
     ],
 )
 def test_bad_times_are_refused_on_their_field(client, db, fields, field, message) -> None:  # type: ignore[no-untyped-def]
-    base, partner, _, _ = _world(db)
+    base, _, _, _ = _world(db)
     db.commit()
     login(client, base.worker.username)
     sent = client.post(
@@ -259,14 +263,18 @@ def _calendar(response):  # type: ignore[no-untyped-def]
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["Content-Type"].startswith("text/calendar")
     disposition = response.headers["Content-Disposition"]
-    assert re.fullmatch(r'attachment; filename="tukiverkko-\d{4}-\d\d-\d\d-\d{4}\.ics"', disposition)
+    assert re.fullmatch(
+        r'attachment; filename="tukiverkko-\d{4}-\d\d-\d\d-\d{4}\.ics"', disposition
+    )
     text = response.get_data(as_text=True)
     return text, icalendar.Calendar.from_ical(text).walk("VEVENT")[0]
 
 
 def test_every_audience_downloads_an_ics_that_names_nobody(app, client, db) -> None:  # type: ignore[no-untyped-def]
     base, partner, person, client_user = _world(db)
-    appointment = _book(db, base, partner, person, day=date(2027, 3, 27), now=datetime(2027, 1, 1, tzinfo=UTC))
+    appointment = _book(
+        db, base, partner, person, day=date(2027, 3, 27), now=datetime(2027, 1, 1, tzinfo=UTC)
+    )
     db.commit()
     paths = {
         base.worker.username: _path(base, str(appointment.id), "calendar.ics"),
@@ -292,7 +300,10 @@ def test_the_partner_sees_a_meeting_only_while_the_client_shares_with_it(app, cl
     appointment = _book(db, base, partner, person)
     other = factories.partner(db, base.case, name="Ei jaettu ry (fictional)")  # no consent
     now = datetime.now(UTC)
-    assert [r.appointment.id for r in queries.organisation_appointments(db, partner.organisation.id, now=now).rows] == [appointment.id]
+    assert [
+        r.appointment.id
+        for r in queries.organisation_appointments(db, partner.organisation.id, now=now).rows
+    ] == [appointment.id]
     assert queries.organisation_appointments(db, other.organisation.id, now=now).rows == []
     db.commit()
     login(client, partner.staff.username)
@@ -330,8 +341,19 @@ def test_appointments_starting_tomorrow_for_each_kind_of_user(db) -> None:  # ty
     base, partner, person, client_user = _world(db)
     now = datetime(2027, 3, 27, 21, 30, tzinfo=UTC)  # 23:30 on Saturday in Helsinki
     # Sunday 28 March 2027 (a 23-hour day): 00:30 and 23:30 are in it, Monday 00:30 is not.
-    sunday_early = _book(db, base, partner, person, day=date(2027, 3, 28), start=time(0, 30), end=time(1), now=now)
-    sunday_late = _book(db, base, partner, person, day=date(2027, 3, 28), start=time(23, 30), end=time(23, 45), now=now)
+    sunday_early = _book(
+        db, base, partner, person, day=date(2027, 3, 28), start=time(0, 30), end=time(1), now=now
+    )
+    sunday_late = _book(
+        db,
+        base,
+        partner,
+        person,
+        day=date(2027, 3, 28),
+        start=time(23, 30),
+        end=time(23, 45),
+        now=now,
+    )
     _book(db, base, partner, person, day=date(2027, 3, 29), start=time(0, 30), end=time(1), now=now)
     expected = [sunday_early.id, sunday_late.id]
     for user in (base.worker, client_user, partner.staff):
@@ -345,15 +367,27 @@ def test_the_dashboard_lists_the_workers_upcoming_appointments(client, db) -> No
     mine = _book(db, base, partner, person, purpose=AppointmentPurpose.PLAN_REVIEW)
     cancelled = _book(db, base, partner, person, purpose=AppointmentPurpose.RELEASE_PLANNING)
     commands.cancel_appointment(
-        db, new_gate(), base.actor, cancelled, reason=ChangeReason.OTHER, by_id=base.worker.id, now=datetime.now(UTC)
+        db,
+        new_gate(),
+        base.actor,
+        cancelled,
+        reason=ChangeReason.OTHER,
+        by_id=base.worker.id,
+        now=datetime.now(UTC),
     )
     colleague = factories.user(db, Role.CASEWORKER, base.county)
-    _book(db, base, partner, person, staff_ids=[colleague.id], purpose=AppointmentPurpose.APPOINTMENT)
+    _book(
+        db, base, partner, person, staff_ids=[colleague.id], purpose=AppointmentPurpose.APPOINTMENT
+    )
     db.commit()
     login(client, base.worker.username)
     page = client.get("/caseworker/").get_data(as_text=True)
     section = page.split('id="upcoming-appointments"')[1].split("</section>")[0]
-    assert f"/appointments/{mine.id}" in section and NAME in section and "Going through the plan" in section
+    assert (
+        f"/appointments/{mine.id}" in section
+        and NAME in section
+        and "Going through the plan" in section
+    )
     assert "Planning for the release" not in section  # cancelled
     assert "Meeting with the social worker" not in section  # the colleague's
 
@@ -365,11 +399,19 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     where = f"/api/v1/clients/{base.client.id}/appointments"
     gap = client.post(
         where,
-        json={"day": "2027-03-28", "start_time": "03:30", "end_time": "05:00", "channel": "video", "purpose": "appointment"},
+        json={
+            "day": "2027-03-28",
+            "start_time": "03:30",
+            "end_time": "05:00",
+            "channel": "video",
+            "purpose": "appointment",
+        },
         headers=worker,
     )
     assert gap.status_code == 422 and gap.content_type == "application/problem+json"
-    assert {(e["pointer"], e["code"]) for e in gap.json["errors"]} == {("#/start_time", "time_nonexistent")}
+    assert {(e["pointer"], e["code"]) for e in gap.json["errors"]} == {
+        ("#/start_time", "time_nonexistent")
+    }
     booked = client.post(
         where,
         json={
@@ -391,7 +433,12 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     one = booked.headers["Location"]
     moved = client.post(
         one + "/reschedule",
-        json={"day": "2027-03-27", "start_time": "10:00", "end_time": "11:00", "reason": "client_asked"},
+        json={
+            "day": "2027-03-27",
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "reason": "client_asked",
+        },
         headers=worker,
     )
     assert moved.status_code == 200 and moved.json["starts_at"] == "2027-03-27T08:00:00+00:00"
@@ -402,7 +449,9 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     # The partner reads it; the client confirms it; neither may move it.
     staff = api_token(client, partner.staff.username)
     assert client.get(one, headers=staff).json["uid"] == body["uid"]
-    assert [i["id"] for i in client.get("/api/v1/appointments", headers=staff).json["items"]] == [body["id"]]
+    assert [i["id"] for i in client.get("/api/v1/appointments", headers=staff).json["items"]] == [
+        body["id"]
+    ]
     assert client.post(one + "/cancel", json={"reason": "other"}, headers=staff).status_code == 403
     own = api_token(client, client_user.username)
     confirmed = client.post(f"/api/v1/appointments/{body['id']}/confirm", headers=own)

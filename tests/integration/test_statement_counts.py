@@ -9,8 +9,8 @@ run exactly as many statements, below a ceiling that keeps it near its round tri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import uuid
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import pytest

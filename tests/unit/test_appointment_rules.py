@@ -110,8 +110,10 @@ def test_tomorrow_is_the_helsinki_date() -> None:
 def test_what_may_happen_to_an_appointment(
     state: AppointmentState, started: bool, change: bool, record: bool
 ) -> None:
-    starts = datetime(2027, 1, 10, 11, 0, tzinfo=UTC) if started else datetime(
-        2027, 1, 10, 13, 0, tzinfo=UTC
+    starts = (
+        datetime(2027, 1, 10, 11, 0, tzinfo=UTC)
+        if started
+        else datetime(2027, 1, 10, 13, 0, tzinfo=UTC)
     )
     assert may_change(state, starts, NOW) is change
     assert may_record_held(state, starts, NOW) is record

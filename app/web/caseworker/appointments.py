@@ -154,7 +154,11 @@ def _person_names(page: ClientPage, rows: Sequence[AppointmentRow]) -> dict[obje
 
 def _choices(page: ClientPage, form: BookingForm) -> None:
     now = utcnow()
-    members = [m for m in network_members(db_session(), page.case.id) if membership_active(m.membership(), now)]
+    members = [
+        m
+        for m in network_members(db_session(), page.case.id)
+        if membership_active(m.membership(), now)
+    ]
     people = [m for m in members if m.organisation is None]
     names = (
         gate().read_texts(
@@ -318,7 +322,9 @@ def reschedule_appointment(
                 by_id=current_user.id,
                 now=utcnow(),
             )
-            flash(gettext("The appointment was moved. The client is asked to confirm again."), "info")
+            flash(
+                gettext("The appointment was moved. The client is asked to confirm again."), "info"
+            )
             return _back(page, row.appointment)
     return _detail(page, row, reschedule=form, status=400)
 
