@@ -46,7 +46,7 @@ def download_calendar(page: Page, link_text: str, nth: int) -> tuple[str, Any]:
     href = link.get_attribute("href") or ""
     answer = page.context.request.get(href)
     assert answer.headers["content-type"].startswith("text/calendar")
-    assert "filename=\"tukiverkko-" in answer.headers["content-disposition"]
+    assert 'filename="tukiverkko-' in answer.headers["content-disposition"]
     with page.expect_download() as info:
         link.click()
     download = info.value

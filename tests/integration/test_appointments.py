@@ -311,6 +311,11 @@ def test_the_partner_sees_a_meeting_only_while_the_client_shares_with_it(app, cl
     assert "Network meeting" in home
     assert client_reference(base.client.id, partner.organisation.id) in home
     assert "Läheinen Liisa" not in home and "Close person" in home
+    record = client.get(f"/partner/clients/{base.client.id}").get_data(as_text=True)
+    meetings = record.split('id="meetings-heading"')[1].split("</section>")[0]
+    assert (
+        "Network meeting" in meetings and f"/appointments/{appointment.id}/calendar.ics" in meetings
+    )
     other_browser = app.test_client()
     login(other_browser, other.staff.username)
     ics = f"/partner/clients/{base.client.id}/appointments/{appointment.id}/calendar.ics"

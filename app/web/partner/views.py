@@ -229,8 +229,12 @@ def _client_page(
     if task is not None and task[0] in forms:
         forms[task[0]] = task[1]
     updates = queries.sent_updates(db_session(), organisation_id, case.id, page=_page_arg("page"))
+    meetings = organisation_appointments(
+        db_session(), organisation_id, now=utcnow(), client_id=client_id, per_page=50
+    )
     html = render_template(
         "partner/client.html",
+        meeting_rows=[(r, [participant_label(p) for p in r.participants]) for r in meetings.rows],
         client_id=client_id,
         name=texts[0] or "",
         reference=client_reference(client_id, organisation_id),
