@@ -4,8 +4,8 @@ The worker books from the client's case (the web page and the API call the same 
 the client confirms the time in force; a held appointment becomes a recorded contact through
 ``app.contacts.commands.record_contact`` in the same transaction. Every change leaves an
 ``AppointmentEvent`` and every change of time or state raises the iCalendar SEQUENCE. The
-worker's acts go through the gate (``AccessGate.record``), so they are decided and logged
-like any act on the client's case.
+worker's acts go through the gate (``AccessGate.record``) once the input has passed its
+rules, so they are decided and logged like any act on the client's case.
 """
 
 from __future__ import annotations
@@ -178,7 +178,6 @@ def book_appointment(
     :raises ParticipantNotInNetwork, StaffNotInCounty: about the participants.
     :raises AccessDenied: when the actor may not work on the client's case.
     """
-    gate.record(actor, case.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
     starts_at, ends_at = _times(day, start, end, now)
     members = _members(session, case, member_ids)
     if len(members) != len(set(member_ids)) or not all(
@@ -201,6 +200,7 @@ def book_appointment(
             raise PlaceNotAllowed()
     else:
         place_organisation_id = None  # a call or a video link has no place to name
+    gate.record(actor, case.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
     appointment = Appointment(
         case_id=case.id,
         client_id=case.client_id,
@@ -243,10 +243,11 @@ def reschedule_appointment(
     :raises AppointmentClosed: unless it is booked and has not started.
     :raises TimesRefused: as ``book_appointment``.
     """
-    gate.record(actor, appointment.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
     if not may_change(appointment.state, appointment.starts_at, now):
         raise AppointmentClosed()
-    appointment.starts_at, appointment.ends_at = _times(day, start, end, now)
+    starts_at, ends_at = _times(day, start, end, now)
+    gate.record(actor, appointment.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.confirmed_at = None
     appointment.sequence += 1
     _event(
@@ -275,9 +276,9 @@ def cancel_appointment(
 
     :raises AppointmentClosed: unless it is booked and has not started.
     """
-    gate.record(actor, appointment.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
     if not may_change(appointment.state, appointment.starts_at, now):
         raise AppointmentClosed()
+    gate.record(actor, appointment.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
     appointment.state = AppointmentState.CANCELLED
     appointment.sequence += 1
     _event(

@@ -27,6 +27,8 @@ from app.partner_work.rules import client_reference
 from app.refusals import Conflict
 from app.security import new_gate
 from consent.sections import SectionKind
+from sharing.access_log import AccessAction, AccessLogEntry
+from sharing.errors import AccessDenied
 from tests import factories
 from tests.conftest import api_token, csrf_token, login
 
@@ -466,3 +468,39 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     assert cancelled.json["state"] == "cancelled" and cancelled.json["sequence"] == 2
     again = client.post(one + "/cancel", json={"reason": "other"}, headers=worker)
     assert again.status_code == 409 and again.content_type == "application/problem+json"
+
+
+def test_only_a_worker_who_may_work_on_the_case_books_and_the_act_is_logged(db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    stranger = factories.county_case(db)
+    db.commit()  # a denial writes its log entry on its own and rolls the rest back
+    with pytest.raises(AccessDenied):
+        commands.book_appointment(
+            db,
+            new_gate(),
+            stranger.actor,
+            base.case,
+            day=date.today() + timedelta(days=3),
+            start=time(10),
+            end=time(11),
+            channel=AppointmentChannel.PHONE,
+            purpose=AppointmentPurpose.APPOINTMENT,
+            place_organisation_id=None,
+            member_ids=[],
+            staff_ids=[base.worker.id],  # input that passes the rules: the gate refuses
+            by_id=stranger.worker.id,
+            now=datetime.now(UTC),
+        )
+    before = len(_writes(db, base))
+    _book(db, base, partner, person)
+    assert len(_writes(db, base)) == before + 1
+
+
+def _writes(db, base):  # type: ignore[no-untyped-def]
+    return db.scalars(
+        select(AccessLogEntry).where(
+            AccessLogEntry.client_id == base.client.id,
+            AccessLogEntry.action == AccessAction.WRITE,
+            AccessLogEntry.allowed.is_(True),
+        )
+    ).all()
