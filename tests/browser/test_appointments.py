@@ -1,6 +1,9 @@
 """Issue 17: the worker books a network meeting on either side of the spring clock change,
 downloads each as an .ics file, and a calendar parser (icalendar's) reads the same Helsinki
-wall-clock time with the right UTC instant; the client then sees and confirms it on "My page".
+wall-clock time with the right UTC instant; the client then sees them on "My page" and
+confirms one.
+
+The client is the demo's asiakas.demo1 (county A's first client: Aino is responsible).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from .test_portals import DemoClient, own_clients
 from .test_roles import sign_in
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+CLIENT = "asiakas.demo1"
 
 
 def next_spring_change(today: date) -> date:
@@ -61,9 +65,14 @@ def test_a_network_meeting_is_booked_and_its_ics_keeps_helsinki_time_across_dst(
 ) -> None:
     change = next_spring_change(datetime.now(HELSINKI).date())
     before, after = change - timedelta(days=1), change + timedelta(days=1)  # Sat, Mon
+    me = new_page()
+    sign_in(me, CLIENT)
+    greeting = (me.locator("main h1").text_content() or "").strip()
     aino = new_page()
     sign_in(aino, "sosiaalityo.aino")
-    client = own_clients(aino, live_server, "release")[0]
+    (client,) = [
+        c for c in own_clients(aino, live_server, "follow_up") if greeting.endswith(c.name)
+    ]
     book(aino, client, before)
     book(aino, client, after)
     assert_accessible(aino)
@@ -88,3 +97,19 @@ def test_a_network_meeting_is_booked_and_its_ics_keeps_helsinki_time_across_dst(
         assert str(event["STATUS"]) == "CONFIRMED" and event["SEQUENCE"] == 0
         assert client.name not in text and client.first_name not in text
         assert client.id not in text
+
+    # The client sees both on "My page" and in their appointments, and confirms the first.
+    me.goto("/my/")
+    expect(me.locator("main section[aria-labelledby=next-appointments] li")).to_have_count(2)
+    me.get_by_role("link", name=_("My appointments")).first.click()
+    cards = me.locator("main section.appointment-card")
+    expect(cards).to_have_count(2)
+    assert_accessible(me)
+    cards.first.get_by_role("button", name=_("I will come")).click()
+    expect(me.locator("main .flash-info[role=status]")).to_have_text(
+        _("Thank you. Your worker sees that you will come.")
+    )
+    expect(cards.first).to_contain_text(_("You have confirmed that you will come."))
+    mine, event = download_calendar(me, _("Save to my calendar"), 1)
+    assert event.start.astimezone(UTC) == expected[after]
+    assert client.name not in mine
