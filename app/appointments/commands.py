@@ -17,9 +17,10 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.appointments.queries import case_staff
 from app.appointments.rules import may_change, may_record_held, meeting_times
 from app.contacts.commands import record_contact
-from app.models import Case, NetworkMember, Role, User
+from app.models import Case, NetworkMember, User
 from app.models.appointment import (
     Appointment,
     AppointmentChannel,
@@ -70,12 +71,13 @@ class ParticipantNotInNetwork(Refused):
     message = N_("Choose participants from the client's current network.")
 
 
-class StaffNotInCounty(Refused):
-    """Raised when a staff participant is not a caseworker of the case's county."""
+class StaffNotOnCase(Refused):
+    """Raised when a staff participant neither works on the case (its responsible worker or
+    team) nor books the meeting."""
 
-    code = "staff_not_in_county"
+    code = "staff_not_on_case"
     field = "staff"
-    message = N_("Choose staff of the client's county.")
+    message = N_("Choose staff who work on the client's case.")
 
 
 class AppointmentClosed(Conflict):
@@ -115,18 +117,13 @@ def _members(session: Session, case: Case, ids: Collection[uuid.UUID]) -> list[N
     return members
 
 
-def _staff(session: Session, case: Case, ids: Collection[uuid.UUID]) -> list[User]:
+def _staff(
+    session: Session, case: Case, ids: Collection[uuid.UUID], by_id: uuid.UUID | None
+) -> list[User]:
+    """The chosen staff among the case's responsible worker and team and the booker."""
     if not ids:
         return []
-    return list(
-        session.scalars(
-            select(User).where(
-                User.id.in_(set(ids)),
-                User.organisation_id == case.county_id,
-                User.role == Role.CASEWORKER,
-            )
-        )
-    )
+    return [u for u in case_staff(session, case.id, by_id) if u.id in ids]
 
 
 def _event(
@@ -175,7 +172,7 @@ def book_appointment(
     :raises TimesRefused: with per-field codes (nonexistent or ambiguous local time, end
         not after start, too long, in the past, too far ahead).
     :raises PlaceRequired, PlaceNotAllowed: about a face-to-face meeting's place.
-    :raises ParticipantNotInNetwork, StaffNotInCounty: about the participants.
+    :raises ParticipantNotInNetwork, StaffNotOnCase: about the participants.
     :raises AccessDenied: when the actor may not work on the client's case.
     """
     starts_at, ends_at = _times(day, start, end, now)
@@ -185,9 +182,9 @@ def book_appointment(
     ):
         raise ParticipantNotInNetwork()
     chosen_staff = set(staff_ids) or ({by_id} if by_id is not None else set())
-    staff = _staff(session, case, chosen_staff)
+    staff = _staff(session, case, chosen_staff, by_id)
     if len(staff) != len(chosen_staff):
-        raise StaffNotInCounty()
+        raise StaffNotOnCase()
     if channel is AppointmentChannel.FACE_TO_FACE:
         if place_organisation_id is None:
             raise PlaceRequired()

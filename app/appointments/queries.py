@@ -20,7 +20,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.appointments.rules import helsinki_day_bounds, tomorrow_in_helsinki
+from app.dashboard.queries import my_open_cases
 from app.models import (
+    Case,
     CaseTeamMember,
     Client,
     MemberKind,
@@ -208,10 +210,17 @@ def history(
 
 
 def upcoming_for_worker(
-    session: Session, user_id: uuid.UUID, *, now: datetime, limit: int = DASHBOARD_LIMIT
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    *,
+    now: datetime,
+    limit: int = DASHBOARD_LIMIT,
 ) -> list[tuple[Appointment, Client]]:
-    """The booked appointments the worker takes part in that have not ended, earliest first,
-    with their clients (one query; the caller reads the names through the gate)."""
+    """The booked appointments the worker takes part in that have not ended, on the open
+    cases they are responsible for or work on in the team (the dashboard's "my clients",
+    whose names the worker may read), earliest first, with their clients (one query; the
+    caller reads the names through the gate)."""
     mine = exists().where(
         AppointmentParticipant.appointment_id == Appointment.id,
         AppointmentParticipant.user_id == user_id,
@@ -219,7 +228,13 @@ def upcoming_for_worker(
     rows = session.execute(
         select(Appointment, Client)
         .join(Client, Client.id == Appointment.client_id)
-        .where(mine, Appointment.state == AppointmentState.BOOKED, Appointment.ends_at > now)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            mine,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.ends_at > now,
+            *my_open_cases(user_id, county_id),
+        )
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(limit)
     ).all()
@@ -280,9 +295,9 @@ def place_choices(
     return [(row[0], row[1]) for row in rows]
 
 
-def case_staff(session: Session, case_id: uuid.UUID, also: uuid.UUID) -> list[User]:
-    """The case's responsible workers (current or future) and team, and ``also`` (the worker
-    booking), by name (one query): whom a meeting's staff are chosen from."""
+def case_staff(session: Session, case_id: uuid.UUID, also: uuid.UUID | None) -> list[User]:
+    """The case's current responsible worker and team, and ``also`` (the worker booking),
+    by name (one query): whom a meeting's staff are chosen from."""
     worker = select(ResponsibleWorker.worker_id).where(
         ResponsibleWorker.case_id == case_id, ResponsibleWorker.ends_on.is_(None)
     )

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.appointments import commands, queries
-from app.models import Role
+from app.models import CaseTeamMember, Role
 from app.models.appointment import (
     Appointment,
     AppointmentChannel,
@@ -221,8 +221,11 @@ def test_participants_must_be_in_the_network_and_a_face_to_face_meeting_needs_a_
         _book(db, base, partner, person, place_organisation_id=None)
     with pytest.raises(commands.PlaceNotAllowed):
         _book(db, base, partner, person, place_organisation_id=elsewhere.organisation.id)
-    with pytest.raises(commands.StaffNotInCounty):
+    with pytest.raises(commands.StaffNotOnCase):
         _book(db, base, partner, person, staff_ids=[stranger.worker.id])
+    outsider = factories.user(db, Role.CASEWORKER, base.county)  # same county, not on the case
+    with pytest.raises(commands.StaffNotOnCase):
+        _book(db, base, partner, person, staff_ids=[outsider.id])
     video = _book(db, base, partner, person, channel=AppointmentChannel.VIDEO)
     assert video.place_organisation_id is None  # a video meeting names no place
 
@@ -383,6 +386,7 @@ def test_the_dashboard_lists_the_workers_upcoming_appointments(client, db) -> No
         now=datetime.now(UTC),
     )
     colleague = factories.user(db, Role.CASEWORKER, base.county)
+    db.add(CaseTeamMember(case_id=base.case.id, user_id=colleague.id))  # the case's team
     _book(
         db, base, partner, person, staff_ids=[colleague.id], purpose=AppointmentPurpose.APPOINTMENT
     )

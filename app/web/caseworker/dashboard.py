@@ -48,7 +48,9 @@ def home() -> str:
     updates = updates_for_worker(
         db_session(), current_user.id, utcnow() - UPDATES_SHOWN_FOR, limit=UPDATES_SHOWN
     )
-    upcoming = upcoming_for_worker(db_session(), current_user.id, now=utcnow())
+    upcoming = upcoming_for_worker(
+        db_session(), current_user.id, current_user.organisation_id, now=utcnow()
+    )
     clients = {
         c.id: c
         for c in db_session().scalars(
