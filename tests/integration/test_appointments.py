@@ -33,6 +33,26 @@ from tests import factories
 from tests.conftest import api_token, csrf_token, login
 
 NAME = "Kuvitteellinen Kaisa"
+
+
+def _last_sunday(year: int, month: int, last_day: int) -> date:
+    day = date(year, month, last_day)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def _next_spring_change(today: date) -> date:
+    """The next last Sunday of March whose Saturday is still ahead of ``today``."""
+    this_year = _last_sunday(today.year, 3, 31)
+    return (
+        this_year if this_year - timedelta(days=1) > today else _last_sunday(today.year + 1, 3, 31)
+    )
+
+
+# The clocks move forward on SPRING (03:00 → 04:00) and back on AUTUMN (04:00 → 03:00); the
+# days are always ahead, so the bookings are in the future whenever the suite runs.
+SPRING = _next_spring_change(date.today())
+SATURDAY, MONDAY = SPRING - timedelta(days=1), SPRING + timedelta(days=1)
+AUTUMN = _last_sunday(SPRING.year, 10, 31)
 HEALTH_TEXT = "Korvaushoito A-klinikalla (fictional)"
 
 
@@ -45,7 +65,7 @@ def _world(db):  # type: ignore[no-untyped-def]
         base.case,
         partner.member,
         SectionKind.HOUSING,
-        valid_until=date.today() + timedelta(days=365),
+        valid_until=date.today() + timedelta(days=400),
     )
     person = factories.member(db, base.case, person_name="Läheinen Liisa (fictional)")
     client_user = factories.user(db, Role.CLIENT, client=base.client)
@@ -87,7 +107,7 @@ def test_the_worker_books_a_network_meeting_on_the_form(client, db) -> None:  # 
     login(client, base.worker.username)
     page = client.get(_path(base)).get_data(as_text=True)
     assert "Läheinen Liisa (fictional) (Close person)" in page  # the worker reads the name
-    day = date(2027, 3, 29)
+    day = MONDAY
     sent = client.post(
         _path(base),
         data={
@@ -104,7 +124,7 @@ def test_the_worker_books_a_network_meeting_on_the_form(client, db) -> None:  # 
     )
     assert sent.status_code == 302, sent.get_data(as_text=True)
     stored = db.scalars(select(Appointment)).one()
-    assert stored.starts_at == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # summer time, UTC+3
+    assert stored.starts_at == datetime.combine(MONDAY, time(7), UTC)  # summer time, UTC+3
     assert stored.place_organisation_id == partner.organisation.id
     listed = client.get(_path(base)).get_data(as_text=True)
     assert "Asumispalvelu Katto (fictional)" in listed and "Network meeting" in listed
@@ -114,24 +134,24 @@ def test_the_worker_books_a_network_meeting_on_the_form(client, db) -> None:  # 
     ("fields", "field", "message"),
     [
         (
-            {"day": "2027-03-28", "start_time": "03:30", "end_time": "05:00"},
+            {"day": SPRING.isoformat(), "start_time": "03:30", "end_time": "05:00"},
             "start_time",
             "This time does not exist in Finland on that day",
         ),
         (
-            {"day": "2027-10-31", "start_time": "03:15", "end_time": "05:00"},
+            {"day": AUTUMN.isoformat(), "start_time": "03:15", "end_time": "05:00"},
             "start_time",
             "This time happens twice in Finland on that day",
         ),
         (
-            {"day": "2027-02-01", "start_time": "11:00", "end_time": "10:00"},
+            {"day": MONDAY.isoformat(), "start_time": "11:00", "end_time": "10:00"},
             "end_time",
             "The end must be after the start.",
         ),
         ({"day": "2020-02-01", "start_time": "10:00", "end_time": "11:00"}, "day", "future"),
         ({"day": "2027-02-31", "start_time": "10:00", "end_time": "11:00"}, "day", "Not a valid"),
         (
-            {"day": "2027-02-01", "start_time": "25:00", "end_time": "11:00"},
+            {"day": MONDAY.isoformat(), "start_time": "25:00", "end_time": "11:00"},
             "start_time",
             "Not a valid",
         ),
@@ -277,9 +297,7 @@ def _calendar(response):  # type: ignore[no-untyped-def]
 
 def test_every_audience_downloads_an_ics_that_names_nobody(app, client, db) -> None:  # type: ignore[no-untyped-def]
     base, partner, person, client_user = _world(db)
-    appointment = _book(
-        db, base, partner, person, day=date(2027, 3, 27), now=datetime(2027, 1, 1, tzinfo=UTC)
-    )
+    appointment = _book(db, base, partner, person, day=SATURDAY)
     db.commit()
     paths = {
         base.worker.username: _path(base, str(appointment.id), "calendar.ics"),
@@ -291,8 +309,8 @@ def test_every_audience_downloads_an_ics_that_names_nobody(app, client, db) -> N
         login(browser, username)
         text, event = _calendar(browser.get(where))
         assert event["DTSTART"].params["TZID"] == "Europe/Helsinki"
-        assert event.start == datetime(2027, 3, 27, 10, 0, tzinfo=event.start.tzinfo)
-        assert event.start.astimezone(UTC) == datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
+        assert event.start == datetime.combine(SATURDAY, time(10), event.start.tzinfo)
+        assert event.start.astimezone(UTC) == datetime.combine(SATURDAY, time(8), UTC)
         assert "BEGIN:VTIMEZONE" in text and "TZID:Europe/Helsinki" in text
         assert str(event["UID"]) == appointment.uid and event["SEQUENCE"] == 0
         for secret in (NAME, "Liisa", base.worker.display_name, str(base.client.id)):
@@ -349,22 +367,22 @@ def test_the_client_sees_and_confirms_their_appointment(client, db) -> None:  # 
 
 def test_appointments_starting_tomorrow_for_each_kind_of_user(db) -> None:  # type: ignore[no-untyped-def]
     base, partner, person, client_user = _world(db)
-    now = datetime(2027, 3, 27, 21, 30, tzinfo=UTC)  # 23:30 on Saturday in Helsinki
-    # Sunday 28 March 2027 (a 23-hour day): 00:30 and 23:30 are in it, Monday 00:30 is not.
+    now = datetime.combine(SATURDAY, time(21, 30), UTC)  # 23:30 on Saturday in Helsinki
+    # The Sunday of the change (a 23-hour day): 00:30 and 23:30 are in it, Monday 00:30 is not.
     sunday_early = _book(
-        db, base, partner, person, day=date(2027, 3, 28), start=time(0, 30), end=time(1), now=now
+        db, base, partner, person, day=SPRING, start=time(0, 30), end=time(1), now=now
     )
     sunday_late = _book(
         db,
         base,
         partner,
         person,
-        day=date(2027, 3, 28),
+        day=SPRING,
         start=time(23, 30),
         end=time(23, 45),
         now=now,
     )
-    _book(db, base, partner, person, day=date(2027, 3, 29), start=time(0, 30), end=time(1), now=now)
+    _book(db, base, partner, person, day=MONDAY, start=time(0, 30), end=time(1), now=now)
     expected = [sunday_early.id, sunday_late.id]
     for user in (base.worker, client_user, partner.staff):
         assert [a.id for a in queries.starting_tomorrow(db, user, now=now)] == expected
@@ -411,7 +429,7 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     gap = client.post(
         where,
         json={
-            "day": "2027-03-28",
+            "day": SPRING.isoformat(),
             "start_time": "03:30",
             "end_time": "05:00",
             "channel": "video",
@@ -426,7 +444,7 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     booked = client.post(
         where,
         json={
-            "day": "2027-03-29",
+            "day": MONDAY.isoformat(),
             "start_time": "10:00",
             "end_time": "11:00",
             "channel": "face_to_face",
@@ -438,21 +456,21 @@ def test_the_api_books_moves_and_cancels_with_the_same_rules(client, db) -> None
     )
     assert booked.status_code == 201, booked.json
     body = booked.json
-    assert body["starts_at"] == "2027-03-29T07:00:00+00:00" and body["sequence"] == 0
+    assert body["starts_at"] == f"{MONDAY}T07:00:00+00:00" and body["sequence"] == 0
     assert {p["kind"] for p in body["participants"]} == {"organisation", "person", "staff"}
     assert all(p["name"] is None for p in body["participants"] if p["kind"] == "person")
     one = booked.headers["Location"]
     moved = client.post(
         one + "/reschedule",
         json={
-            "day": "2027-03-27",
+            "day": SATURDAY.isoformat(),
             "start_time": "10:00",
             "end_time": "11:00",
             "reason": "client_asked",
         },
         headers=worker,
     )
-    assert moved.status_code == 200 and moved.json["starts_at"] == "2027-03-27T08:00:00+00:00"
+    assert moved.status_code == 200 and moved.json["starts_at"] == f"{SATURDAY}T08:00:00+00:00"
     assert moved.json["sequence"] == 1
     bad = client.post(one + "/cancel", json={"reason": "because"}, headers=worker)
     assert bad.status_code == 422 and bad.json["errors"][0]["pointer"] == "#/reason"
@@ -508,3 +526,48 @@ def _writes(db, base):  # type: ignore[no-untyped-def]
             AccessLogEntry.allowed.is_(True),
         )
     ).all()
+
+
+def test_the_worker_moves_and_cancels_on_the_appointments_page(client, db) -> None:  # type: ignore[no-untyped-def]
+    base, partner, person, _ = _world(db)
+    appointment = _book(db, base, partner, person)
+    db.commit()
+    login(client, base.worker.username)
+    where = _path(base, str(appointment.id))
+    page = client.get(where).get_data(as_text=True)
+    assert "Läheinen Liisa (fictional)" in page and "not confirmed by the client yet" in page
+    gap = client.post(
+        where + "/reschedule",
+        data={
+            "csrf_token": csrf_token(client, where),
+            "day": SPRING.isoformat(),
+            "start_time": "03:00",
+            "end_time": "04:30",
+            "reason": "client_asked",
+        },
+    )
+    assert gap.status_code == 400
+    assert 'id="start_time-error">This time does not exist' in gap.get_data(as_text=True)
+    moved = client.post(
+        where + "/reschedule",
+        data={
+            "csrf_token": csrf_token(client, where),
+            "day": MONDAY.isoformat(),
+            "start_time": "12:00",
+            "end_time": "13:00",
+            "reason": "client_asked",
+        },
+    )
+    assert moved.status_code == 302
+    assert _fresh(db, appointment.id).starts_at == datetime.combine(MONDAY, time(9), UTC)
+    cancelled = client.post(
+        where + "/cancel", data={"csrf_token": csrf_token(client, where), "reason": "other"}
+    )
+    assert cancelled.status_code == 302
+    stored = _fresh(db, appointment.id)
+    assert stored.state is AppointmentState.CANCELLED and stored.sequence == 2
+    history = client.get(where).get_data(as_text=True)
+    assert "Moved to a new time" in history and "The client asked for it" in history
+    assert "Move the appointment" not in history  # no more changes offered
+    _, event = _calendar(client.get(where + "/calendar.ics"))
+    assert str(event["STATUS"]) == "CANCELLED" and event["SEQUENCE"] == 2
