@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
 from app.extensions import babel
@@ -95,3 +95,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value: (
         format_datetime(value, "short") if value else "–"
     )
+    app.jinja_env.filters["time"] = lambda value: format_time(value, "short") if value else "–"

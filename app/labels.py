@@ -12,6 +12,13 @@ from flask_babel.speaklater import LazyString
 
 from app.intake.rules import SentState
 from app.models import MemberKind, OrgKind, Phase, Role, ServiceTask
+from app.models.appointment import (
+    AppointmentChannel,
+    AppointmentEventKind,
+    AppointmentPurpose,
+    AppointmentState,
+    ChangeReason,
+)
 from app.models.intake import ConsentManner
 from app.models.partner import NoticeReason, PartnerUpdateKind
 from app.models.review import GoalProgress
@@ -133,6 +140,40 @@ PARTNER_UPDATE_KINDS = {
     PartnerUpdateKind.TASK_NOT_POSSIBLE: _l("Task cannot be done"),
 }
 
+# Appointments and network meetings (the worker's, the client's and the partner's pages, and
+# the summary of an .ics file).
+APPOINTMENT_CHANNELS = {
+    AppointmentChannel.FACE_TO_FACE: _l("Face to face"),
+    AppointmentChannel.VIDEO: _l("Video"),
+    AppointmentChannel.PHONE: _l("Phone"),
+}
+APPOINTMENT_PURPOSES = {
+    AppointmentPurpose.APPOINTMENT: _l("Meeting with the social worker"),
+    AppointmentPurpose.NETWORK_MEETING: _l("Network meeting"),
+    AppointmentPurpose.PLAN_REVIEW: _l("Going through the plan"),
+    AppointmentPurpose.RELEASE_PLANNING: _l("Planning for the release"),
+}
+APPOINTMENT_STATES = {
+    AppointmentState.BOOKED: _l("Booked"),
+    AppointmentState.CANCELLED: _l("Cancelled"),
+    AppointmentState.HELD: _l("Held"),
+}
+CHANGE_REASONS = {
+    ChangeReason.CLIENT_ASKED: _l("The client asked for it"),
+    ChangeReason.CLIENT_UNWELL: _l("The client is unwell"),
+    ChangeReason.WORKER_UNAVAILABLE: _l("The worker cannot come"),
+    ChangeReason.PARTICIPANT_UNAVAILABLE: _l("A participant cannot come"),
+    ChangeReason.CIRCUMSTANCES_CHANGED: _l("Circumstances changed"),
+    ChangeReason.OTHER: _l("Another reason"),
+}
+APPOINTMENT_EVENTS = {
+    AppointmentEventKind.BOOKED: _l("Booked"),
+    AppointmentEventKind.CONFIRMED: _l("Confirmed by the client"),
+    AppointmentEventKind.RESCHEDULED: _l("Moved to a new time"),
+    AppointmentEventKind.CANCELLED: _l("Cancelled"),
+    AppointmentEventKind.HELD: _l("Held, recorded as a contact"),
+}
+
 
 def _labeller(table: Mapping[_E, LazyString]) -> Callable[[_E], str]:
     return lambda value: str(table[value])
@@ -150,4 +191,9 @@ def init_app(app: Flask) -> None:
         consent_manner_label=_labeller(CONSENT_MANNERS),
         sent_state_label=_labeller(SENT_STATES),
         account_action_label=_labeller(ACCOUNT_ACTIONS),
+        appointment_channel_label=_labeller(APPOINTMENT_CHANNELS),
+        appointment_purpose_label=_labeller(APPOINTMENT_PURPOSES),
+        appointment_state_label=_labeller(APPOINTMENT_STATES),
+        change_reason_label=_labeller(CHANGE_REASONS),
+        appointment_event_label=_labeller(APPOINTMENT_EVENTS),
     )

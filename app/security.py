@@ -56,6 +56,7 @@ from app.i18n import SESSION_KEY
 from app.models import Case, CaseTeamMember, NetworkMember, Role, User
 from app.models.activation import ActivationCode
 from app.models.api_token import ApiToken
+from app.models.appointment import Appointment
 from app.models.flows import FlowAgreement
 from app.models.intake import Notification
 from app.models.log_query import LogQuery
@@ -177,6 +178,7 @@ def _team_member(value: uuid.UUID) -> Select[uuid.UUID]:
 # adds one). An argument not listed here is refused (403) before any view runs.
 URL_ARGUMENTS: dict[str, UrlArgument] = {
     "client_id": UrlArgument(Whose.GATE),
+    "appointment_id": _row(Appointment.client_id),
     "code_id": _row(ActivationCode.client_id),
     "consent_id": _row(Consent.client_id),
     "disclosure_id": _row(StatutoryDisclosure.client_id),

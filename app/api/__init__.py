@@ -14,6 +14,7 @@ bp = Blueprint("api", __name__, template_folder="templates", url_prefix="/api/v1
 from app.api import (  # noqa: E402, F401
     access_log,
     accounts,
+    appointments,
     clients,
     consents,
     directory,

@@ -3,6 +3,7 @@
 # Modules whose classes are imported from the module itself (app.models.intake, …).
 from app.models import activation as _activation  # noqa: F401
 from app.models import api_token as _api_token  # noqa: F401
+from app.models import appointment as _appointment  # noqa: F401
 from app.models import assessment as _assessment  # noqa: F401
 from app.models import contact as _contact  # noqa: F401
 from app.models import ending as _ending  # noqa: F401

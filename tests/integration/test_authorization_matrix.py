@@ -30,7 +30,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.accounts import commands as accounts
 from app.api.consents import consent_etag
+from app.appointments.commands import book_appointment
 from app.consents.commands import record_statutory_disclosure, revoke_consent
 from app.consents.texts import FIRST_VERSION, first_version_row
 from app.extensions import db as flask_db
@@ -52,6 +53,7 @@ from app.i18n import helsinki_today
 from app.information_texts import commands as information_texts
 from app.intake import commands as intake
 from app.models import Organisation, OrgKind, Role, User
+from app.models.appointment import AppointmentChannel, AppointmentPurpose
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.log_query import LogQuery
 from app.models.outbox import MailKind, MailState, OutboxMessage
@@ -279,6 +281,23 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
             db, base.actor, case, member, *kinds, valid_until=today + timedelta(days=90)
         )
     revoke_consent(db, new_gate(), base.actor, given, receipt=None)
+    # A network meeting of the client, the organisation taking part, a week from now.
+    meeting = book_appointment(
+        db,
+        new_gate(),
+        base.actor,
+        case,
+        day=today + timedelta(days=7),
+        start=time(10),
+        end=time(11),
+        channel=AppointmentChannel.VIDEO,
+        purpose=AppointmentPurpose.NETWORK_MEETING,
+        place_organisation_id=None,
+        member_ids=[member.id],
+        staff_ids=[],
+        by_id=base.worker.id,
+        now=utcnow(),
+    )
     notice = db.scalars(
         select(RevocationNotice).where(RevocationNotice.organisation_id == organisation.id)
     ).one()
@@ -357,6 +376,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "organisation_id": organisation.id,
         "text_id": _draft_text(db),
         "message_id": _failed_mail(db, base.worker),
+        "appointment_id": meeting.id,
     }
     consent = db.get(Consent, base.consent.id)
     assert consent is not None
@@ -501,6 +521,15 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
         if case.subject != "client":
             body["given_how"] = "written"
         return body, {"If-Match": side.consent_etag}
+    if case.endpoint == "api.book_appointment":
+        day = (helsinki_today() + timedelta(days=3)).isoformat()
+        times = {"day": day, "start_time": "10:00", "end_time": "11:00"}
+        return times | {"channel": "video", "purpose": "appointment"}, {}
+    if case.endpoint == "api.reschedule_appointment":
+        day = (helsinki_today() + timedelta(days=4)).isoformat()
+        return {"day": day, "start_time": "12:00", "end_time": "13:00", "reason": "other"}, {}
+    if case.endpoint == "api.cancel_appointment":
+        return {"reason": "client_asked"}, {}
     if case.endpoint == "api.create_token":
         return {"username": side.username, "password": "pw"}, {}
     return None, {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask import Flask, current_app, url_for
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.activation import commands as activation
+from app.appointments import commands as appointments
 from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
 from app.client_log import commands as client_log
@@ -28,6 +29,7 @@ from app.consents.commands import record_statutory_disclosure
 from app.ending import commands as ending_service
 from app.log_requests import commands as log_requests
 from app.models import Case, CaseTeamMember, NetworkMember, Organisation, OrgKind, Role
+from app.models.appointment import AppointmentChannel, AppointmentPurpose
 from app.models.flows import FlowChannel, FlowDirection
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.partner import PartnerUpdate, PartnerUpdateKind
@@ -50,6 +52,7 @@ from tests.integration.test_person_access import make_world, today
 NOTICE = "The case is closed, so nothing can be recorded or changed here."
 # Pages to print, outside the client record's frame.
 PRINT_PAGES = {
+    "caseworker.appointment_calendar",  # an .ics file, not a page
     "caseworker.consent_receipt",
     "caseworker.log_request_document",
     "caseworker.plan_print",
@@ -231,6 +234,23 @@ def build_world(db: Session) -> World:
         valid_until=None,
     )
     log_request = log_requests.start_request(db, gate, w.actor, case=w.case, language="fi")
+    # A meeting with the close person next week: moved, cancelled or held on its page.
+    meeting = appointments.book_appointment(
+        db,
+        gate,
+        w.actor,
+        w.case,
+        day=today() + timedelta(days=7),
+        start=time(10),
+        end=time(11),
+        channel=AppointmentChannel.PHONE,
+        purpose=AppointmentPurpose.APPOINTMENT,
+        place_organisation_id=None,
+        member_ids=[w.person.id],
+        staff_ids=[],
+        by_id=w.worker.id,
+        now=utcnow(),
+    )
     db.commit()
     return World(
         w,
@@ -249,6 +269,7 @@ def build_world(db: Session) -> World:
             "item_id": item.id,
             "update_id": update.id,
             "disclosure_id": disclosure.id,
+            "appointment_id": meeting.id,
             "kind": SectionKind.LIVELIHOOD.value,
             "number": saved.version,
         },

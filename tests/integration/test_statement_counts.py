@@ -9,16 +9,20 @@ run exactly as many statements, below a ceiling that keeps it near its round tri
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from app.models import Organisation, OrgKind, Role, User
+from app.appointments.commands import book_appointment
+from app.models import Case, Organisation, OrgKind, Role, User
+from app.models.appointment import AppointmentChannel, AppointmentPurpose
 from app.research import commands as research
+from app.security import new_gate
 from app.statistics import national
 from consent.base import utcnow
 from consent.sections import SectionKind
@@ -41,6 +45,7 @@ class World:
     admin: User
     manager: User
     officer: User  # the county's data-protection officer
+    own_case: Case | None = None  # the client_user's case, where appointments are booked
 
 
 @pytest.fixture
@@ -48,7 +53,7 @@ def world(db: Session) -> World:
     county = factories.organisation(db, OrgKind.COUNTY)
     housing = factories.organisation(db, OrgKind.PUBLIC_SERVICE, "Kuvitteellinen asuntotoimisto")
     worker = factories.user(db, Role.CASEWORKER, county)
-    record, _ = factories.client(db, county, name="Kuvitteellinen Oma", worker=worker)
+    record, own_case = factories.client(db, county, name="Kuvitteellinen Oma", worker=worker)
     world = World(
         county=county,
         housing=housing,
@@ -58,6 +63,7 @@ def world(db: Session) -> World:
         admin=factories.user(db, Role.ADMIN),
         manager=factories.user(db, Role.MANAGER, county),
         officer=factories.user(db, Role.DATA_PROTECTION, county),
+        own_case=own_case,
     )
     # A refused attempt: the month's flags are never empty, whatever the size.
     access_log.append(
@@ -98,7 +104,8 @@ def world(db: Session) -> World:
 
 def grow(db: Session, world: World, clients: int) -> None:
     """``clients`` more clients, each in the worker's caseload and sharing housing with the
-    housing office, each until another day."""
+    housing office, each until another day, each with a meeting of the worker and the office;
+    and as many more appointments of the client who signs in."""
     for n in range(clients):
         _, case = factories.client(
             db, world.county, name=f"Kuvitteellinen Asiakas {n}", worker=world.worker
@@ -112,18 +119,45 @@ def grow(db: Session, world: World, clients: int) -> None:
             SectionKind.HOUSING,
             valid_until=date.today() + timedelta(days=10 + n),
         )
+        _meeting(db, world, case, [member.id], n)
+        assert world.own_case is not None
+        _meeting(db, world, world.own_case, [], n)
     db.commit()
 
 
+def _meeting(db: Session, world: World, case: Case, members: list[uuid.UUID], n: int) -> None:
+    book_appointment(
+        db,
+        new_gate(),
+        factories.actor(world.worker),
+        case,
+        day=date.today() + timedelta(days=1 + n % 9),
+        start=time(9 + n % 8, 0),
+        end=time(9 + n % 8, 45),
+        channel=AppointmentChannel.VIDEO,
+        purpose=AppointmentPurpose.NETWORK_MEETING,
+        place_organisation_id=None,
+        member_ids=members,
+        staff_ids=[],
+        by_id=world.worker.id,
+        now=utcnow(),
+    )
+
+
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
-    # 14: the organisation's overdue tasks (the reminders' one source for partners).
-    "partner's home": ("partner", "/partner/", 14),
+    # 17: the organisation's overdue tasks (the reminders' one source for partners), and
+    # (issue 17) the meetings the organisation takes part in: their count, the page's rows
+    # (places joined) and their participants (one query).
+    "partner's home": ("partner", "/partner/", 17),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 13: the count of county transfers waiting for the county's answer (one query), one
     # for the consent changes (withdrawals, re-confirmations, open notices, and the answers
     # to the worker's transfers not yet acknowledged), and one for the
     # clients' log requests waiting for the worker and how many are overdue.
-    "caseworker's dashboard": ("worker", "/caseworker/", 13),
+    # 18 (issue 17): the worker's upcoming appointments with their clients (one query), whose
+    # names join the updates' in the one LIST gate read (four statements, run whenever the
+    # dashboard names any client).
+    "caseworker's dashboard": ("worker", "/caseworker/", 18),
     # The session, the count, the page's rows, the clients' names (one gate read: 2).
     "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
@@ -135,12 +169,16 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # 10: the client's consents about to end (the reminders' one source for clients); when
     # there are some, five more whatever their number (the consents, the members, their names
     # in one gate read) for "Extend it until …" (tests/integration/test_reminders.py).
-    "client's home": ("client", "/my/", 10),
+    # +1 (issue 17): the client's next three meetings with their places (one query).
+    "client's home": ("client", "/my/", 11),
     # +2 (issue 15): the page's rows are grouped in SQL, then its single entries and the
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),
     # 6: the client's accepted county transfers (one query), for the notice of the move.
     "client's consent receipts": ("client", "/my/consents/receipts", 6),
+    # The session, the count, the page's rows (the place named in a join), their
+    # participants (one query), the client's record and case.
+    "client's appointments": ("client", "/my/appointments", 6),
     "administrator's home": ("admin", "/admin/", 3),
     # The session, the count, the page's rows (staff counted in a correlated subquery).
     "administrator's organisations": ("admin", "/admin/organisations", 3),
@@ -227,3 +265,25 @@ def test_the_partners_list_gathers_case_facts_for_its_rows_alone(
     assert len(consents) == 1
     # The members of one page's clients, no more (SQLite's ? or psycopg's %(name)s).
     assert consents[0].count("?") + consents[0].count("%(") <= 20
+
+
+def test_the_workers_appointment_list_runs_the_same_statements_at_any_size(
+    app: Flask, db: Session, world: World, sql_count: list[str]
+) -> None:
+    """The client's record's appointments: the session, the client and case and the gate's
+    check and name read, the count, the page's rows, their participants, the persons' names
+    (none here) and the form's choices (network, places, staff)."""
+    assert world.own_case is not None
+    path = f"/caseworker/clients/{world.own_case.client_id}/appointments"
+    browser = app.test_client()
+    login(browser, world.worker.username)
+
+    def counted() -> int:
+        browser.get(path)
+        sql_count.clear()
+        assert browser.get(path).status_code == 200
+        return len(sql_count)
+
+    few = counted()
+    grow(db, world, MORE_THAN_A_PAGE)
+    assert counted() == few

@@ -128,6 +128,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
     assert feature_packages() == [
         "accounts",
         "activation",
+        "appointments",
         "assessment",
         "cases",
         "client_log",

@@ -6,6 +6,7 @@ bp = Blueprint("caseworker", __name__, template_folder="templates", url_prefix="
 
 # Each module registers the routes of one part of the work.
 from app.web.caseworker import (  # noqa: E402, F401
+    appointments,
     assessment,
     consents,
     contacts,

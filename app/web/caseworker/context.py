@@ -56,6 +56,7 @@ TABS = (
     ("caseworker.reviews", _l("Follow-up"), ("/reviews",)),
     ("caseworker.ending", _l("Ending"), ("/ending",)),
     ("caseworker.contacts", _l("Contacts"), ("/contacts",)),
+    ("caseworker.appointments", _l("Appointments"), ("/appointments",)),
     ("caseworker.portal_access", _l("Client's sign-in"), ("/portal-access",)),
     ("caseworker.transfer", _l("Transfer"), ("/transfer",)),
 )

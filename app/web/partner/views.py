@@ -16,6 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.appointments.queries import organisation_appointments
 from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.labels import SECTIONS
@@ -30,6 +31,7 @@ from app.partner_work.rules import AccessState, ClientAccess, client_reference, 
 from app.reminders.queries import reminders_of
 from app.reminders.rules import ReminderKind, counted
 from app.security import allow, current_actor, gate
+from app.web.appointments import participant_label
 from app.web.forms import refusals_shown_on
 from app.web.partner import bp
 from app.web.partner.forms import (
@@ -82,8 +84,20 @@ def home() -> str:
         else []
     )
     notices = queries.pending_notices(db_session(), organisation_id, page=_page_arg("notices"))
+    meetings = organisation_appointments(
+        db_session(), organisation_id, now=utcnow(), page=_page_arg("meetings")
+    )
     return render_template(
         "partner/home.html",
+        meetings=meetings,
+        meeting_rows=[
+            (
+                row,
+                client_reference(row.appointment.client_id, organisation_id),
+                [participant_label(p) for p in row.participants],
+            )
+            for row in meetings.rows
+        ],
         organisation=current_user.organisation,
         clients=clients,
         rows=list(zip(clients.rows, names, strict=True)),
@@ -230,8 +244,12 @@ def _client_page(
     form.kind.choices = sorted(
         form.kind.choices or [], key=lambda choice: choice.value not in available
     )
+    meetings = organisation_appointments(
+        db_session(), organisation_id, now=utcnow(), client_id=client_id, per_page=50
+    )
     html = render_template(
         "partner/client.html",
+        meeting_rows=[(r, [participant_label(p) for p in r.participants]) for r in meetings.rows],
         client_id=client_id,
         name=texts[0] or "",
         reference=client_reference(client_id, organisation_id),

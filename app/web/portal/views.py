@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.appointments.queries import next_for_client
 from app.cases.queries import latest_cases
 from app.consents.queries import MemberInfo, load_members
 from app.consents.rules import offered
@@ -68,6 +69,7 @@ MENU = (
     ("portal.home", _l("My page")),
     ("portal.plan", _l("My plan")),
     ("portal.network", _l("My network")),
+    ("portal.appointments", _l("My appointments")),
     ("portal.release", _l("Before you leave prison")),
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consent receipts")),
@@ -110,6 +112,7 @@ def home() -> str:
         transfers=client_transfers(db_session(), page.client.id),
         ending=consents_ending(page),
         extend_form=ChangeForm(formdata=None),
+        appointments=next_for_client(db_session(), page.client.id, now=utcnow()),
     )
 
 

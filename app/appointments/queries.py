@@ -1,0 +1,332 @@
+"""Read models of appointments: a case's, the client's own, an organisation's, the worker's.
+
+Each list is a fixed number of statements whatever its length (the rows, their count, the
+participants of the page's rows in one query). Nothing here decrypts: a person member's name
+and the client's name are read by the caller through the gate, for the audience that may.
+
+What an organisation's staff see (``organisation_appointments``): the meetings one of its
+memberships takes part in, and only while something of the client is shared with it now
+(a current ``share_periods`` row, kept from the very facts the access decision reads).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app.appointments.rules import helsinki_day_bounds, tomorrow_in_helsinki
+from app.dashboard.queries import my_open_cases
+from app.models import (
+    Case,
+    CaseTeamMember,
+    Client,
+    MemberKind,
+    NetworkMember,
+    Organisation,
+    ResponsibleWorker,
+    Role,
+    User,
+)
+from app.models.appointment import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentParticipant,
+    AppointmentState,
+)
+from app.models.partner import SharePeriod
+from app.pagination import ListPage, paginate
+
+PER_PAGE = 20
+DASHBOARD_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One participant as lists show it: an organisation, a person (by kind; the worker reads
+    the name through the gate) or a member of the county's staff."""
+
+    member: NetworkMember | None
+    member_kind: MemberKind | None
+    organisation_id: uuid.UUID | None
+    organisation_name: str | None
+    staff_name: str | None
+
+
+@dataclass(frozen=True)
+class AppointmentRow:
+    appointment: Appointment
+    place_name: str | None
+    participants: list[Participant]
+
+
+def participants_of(
+    session: Session, appointment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Participant]]:
+    """Each appointment's participants (one query, or none): organisations first by name,
+    then persons, then staff."""
+    found: dict[uuid.UUID, list[Participant]] = {i: [] for i in appointment_ids}
+    if not appointment_ids:
+        return found
+    rows = session.execute(
+        select(AppointmentParticipant.appointment_id, NetworkMember, Organisation.name, User)
+        .outerjoin(NetworkMember, NetworkMember.id == AppointmentParticipant.member_id)
+        .outerjoin(Organisation, Organisation.id == NetworkMember.organisation_id)
+        .outerjoin(User, User.id == AppointmentParticipant.user_id)
+        .where(AppointmentParticipant.appointment_id.in_(list(appointment_ids)))
+        .order_by(
+            AppointmentParticipant.appointment_id,
+            AppointmentParticipant.user_id.is_not(None),
+            Organisation.name.is_(None),
+            Organisation.name,
+            User.display_name,
+            AppointmentParticipant.id,
+        )
+    ).all()
+    for appointment_id, member, organisation_name, user in rows:
+        found[appointment_id].append(
+            Participant(
+                member,
+                member.kind if member is not None else None,
+                member.organisation_id if member is not None else None,
+                organisation_name,
+                user.display_name if user is not None else None,
+            )
+        )
+    return found
+
+
+def _rows(
+    session: Session, listed: ListPage[tuple[Appointment, str | None]]
+) -> ListPage[AppointmentRow]:
+    people = participants_of(session, [a.id for a, _ in listed.rows])
+    return listed.map(lambda row: AppointmentRow(row[0], row[1], people[row[0].id]))
+
+
+def _page(
+    session: Session, where: Sequence[ColumnElement[bool]], *, page: int, per_page: int
+) -> ListPage[AppointmentRow]:
+    listed = paginate(
+        session,
+        select(Appointment, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == Appointment.place_organisation_id)
+        .where(*where)
+        .order_by(Appointment.starts_at, Appointment.id),
+        page=page,
+        per_page=per_page,
+        count=select(func.count(Appointment.id)).where(*where),
+    )
+    return _rows(session, listed.map(lambda row: (row[0], row[1])))
+
+
+def case_appointments(
+    session: Session, case_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
+) -> ListPage[AppointmentRow]:
+    """The case's appointments, earliest first (three statements)."""
+    return _page(session, [Appointment.case_id == case_id], page=page, per_page=per_page)
+
+
+def client_appointments(
+    session: Session,
+    client_id: uuid.UUID,
+    *,
+    now: datetime,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> ListPage[AppointmentRow]:
+    """The client's appointments that have not ended, cancelled ones too (so the client
+    sees the cancellation), earliest first (three statements)."""
+    where = [Appointment.client_id == client_id, Appointment.ends_at > now]
+    return _page(session, where, page=page, per_page=per_page)
+
+
+def _organisation_takes_part(
+    organisation_id: uuid.UUID, now: datetime
+) -> list[ColumnElement[bool]]:
+    takes_part = exists().where(
+        AppointmentParticipant.appointment_id == Appointment.id,
+        NetworkMember.id == AppointmentParticipant.member_id,
+        NetworkMember.organisation_id == organisation_id,
+    )
+    shared_now = exists().where(
+        SharePeriod.organisation_id == organisation_id,
+        SharePeriod.client_id == Appointment.client_id,
+        SharePeriod.starts_at <= now,
+        SharePeriod.ends_at > now,
+    )
+    return [takes_part, shared_now]
+
+
+def organisation_appointments(
+    session: Session,
+    organisation_id: uuid.UUID,
+    *,
+    now: datetime,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    client_id: uuid.UUID | None = None,
+) -> ListPage[AppointmentRow]:
+    """The meetings the organisation takes part in that have not ended, while something of
+    the client is shared with it now (of one client, if given); earliest first (three
+    statements)."""
+    where = [Appointment.ends_at > now, *_organisation_takes_part(organisation_id, now)]
+    if client_id is not None:
+        where.append(Appointment.client_id == client_id)
+    return _page(session, where, page=page, per_page=per_page)
+
+
+def organisation_appointment(
+    session: Session, organisation_id: uuid.UUID, appointment_id: uuid.UUID, *, now: datetime
+) -> AppointmentRow | None:
+    """One meeting as the organisation may see it now, or None (ended ones too)."""
+    where = [Appointment.id == appointment_id, *_organisation_takes_part(organisation_id, now)]
+    found = _page(session, where, page=1, per_page=1)
+    return found.rows[0] if found.rows else None
+
+
+def appointment_row(session: Session, appointment_id: uuid.UUID) -> AppointmentRow | None:
+    """One appointment with its place and participants (three statements), or None."""
+    found = _page(session, [Appointment.id == appointment_id], page=1, per_page=1)
+    return found.rows[0] if found.rows else None
+
+
+def history(
+    session: Session, appointment_id: uuid.UUID
+) -> list[tuple[AppointmentEvent, str | None]]:
+    """The appointment's events, oldest first, with who acted (one query)."""
+    return [
+        (event, name)
+        for event, name in session.execute(
+            select(AppointmentEvent, User.display_name)
+            .outerjoin(User, User.id == AppointmentEvent.by_user_id)
+            .where(AppointmentEvent.appointment_id == appointment_id)
+            .order_by(AppointmentEvent.at, AppointmentEvent.id)
+        ).all()
+    ]
+
+
+def upcoming_for_worker(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    *,
+    now: datetime,
+    limit: int = DASHBOARD_LIMIT,
+) -> list[tuple[Appointment, Client]]:
+    """The booked appointments the worker takes part in that have not ended, on the open
+    cases they are responsible for or work on in the team (the dashboard's "my clients",
+    whose names the worker may read), earliest first, with their clients (one query; the
+    caller reads the names through the gate)."""
+    mine = exists().where(
+        AppointmentParticipant.appointment_id == Appointment.id,
+        AppointmentParticipant.user_id == user_id,
+    )
+    rows = session.execute(
+        select(Appointment, Client)
+        .join(Client, Client.id == Appointment.client_id)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            mine,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.ends_at > now,
+            *my_open_cases(user_id, county_id),
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(limit)
+    ).all()
+    return [(appointment, client) for appointment, client in rows]
+
+
+def starting_tomorrow(session: Session, user: User, *, now: datetime) -> list[Appointment]:
+    """The booked appointments starting tomorrow (Helsinki day) that ``user`` takes part in
+    and may see: for reminders (one query).
+
+    A caseworker: those naming them as staff. A client: their own. Partner staff: those a
+    membership of their organisation takes part in while something of the client is shared
+    with it (as ``organisation_appointments``). Anyone else: none.
+    """
+    first, after = helsinki_day_bounds(tomorrow_in_helsinki(now))
+    when = and_(
+        Appointment.state == AppointmentState.BOOKED,
+        Appointment.starts_at >= first,
+        Appointment.starts_at < after,
+    )
+    if user.role is Role.CASEWORKER:
+        yours: list[ColumnElement[bool]] = [
+            exists().where(
+                AppointmentParticipant.appointment_id == Appointment.id,
+                AppointmentParticipant.user_id == user.id,
+            )
+        ]
+    elif user.role is Role.CLIENT and user.client_id is not None:
+        yours = [Appointment.client_id == user.client_id]
+    elif user.role is Role.PARTNER and user.organisation_id is not None:
+        yours = _organisation_takes_part(user.organisation_id, now)
+    else:
+        return []
+    return list(
+        session.scalars(
+            select(Appointment).where(when, *yours).order_by(Appointment.starts_at, Appointment.id)
+        )
+    )
+
+
+def place_choices(
+    session: Session, county_id: uuid.UUID, case_id: uuid.UUID
+) -> list[tuple[uuid.UUID, str]]:
+    """The county and the organisations in the case's network (one query), by name."""
+    member = aliased(NetworkMember)
+    rows = session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(
+            or_(
+                Organisation.id == county_id,
+                exists().where(
+                    member.case_id == case_id, member.organisation_id == Organisation.id
+                ),
+            )
+        )
+        .order_by(Organisation.id != county_id, Organisation.name, Organisation.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def case_staff(session: Session, case_id: uuid.UUID, also: uuid.UUID | None) -> list[User]:
+    """The case's current responsible worker and team, and ``also`` (the worker booking),
+    by name (one query): whom a meeting's staff are chosen from."""
+    worker = select(ResponsibleWorker.worker_id).where(
+        ResponsibleWorker.case_id == case_id, ResponsibleWorker.ends_on.is_(None)
+    )
+    team = select(CaseTeamMember.user_id).where(
+        CaseTeamMember.case_id == case_id, CaseTeamMember.removed_at.is_(None)
+    )
+    return list(
+        session.scalars(
+            select(User)
+            .where(or_(User.id == also, User.id.in_(worker), User.id.in_(team)))
+            .where(User.role == Role.CASEWORKER)
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def next_for_client(
+    session: Session, client_id: uuid.UUID, *, now: datetime, limit: int = 3
+) -> list[tuple[Appointment, str | None]]:
+    """The client's next booked appointments with their places, for "My page" (one query)."""
+    rows = session.execute(
+        select(Appointment, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == Appointment.place_organisation_id)
+        .where(
+            Appointment.client_id == client_id,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.ends_at > now,
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(limit)
+    ).all()
+    return [(appointment, place) for appointment, place in rows]
