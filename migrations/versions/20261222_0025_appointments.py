@@ -1,16 +1,16 @@
 """Appointments and network meetings (``appointments``, ``appointment_participants``,
 ``appointment_events``).
 
-Revision ID: meetings
-Revises: 0020_log_review
+Revision ID: 0025_appointments
+Revises: 0024_research
 Create Date: 2026-12-22
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "meetings"
-down_revision = "0020_log_review"
+revision = "0025_appointments"
+down_revision = "0024_research"
 branch_labels = None
 depends_on = None
 
