@@ -14,12 +14,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.appointments.rules import helsinki_day_bounds, tomorrow_in_helsinki
+from app.appointments.rules import helsinki_day_bounds
 from app.dashboard.queries import my_open_cases
 from app.models import (
     Case,
@@ -145,7 +145,7 @@ def client_appointments(
 
 
 def _organisation_takes_part(
-    organisation_id: uuid.UUID, now: datetime
+    organisation_id: uuid.UUID | SQLColumnExpression[uuid.UUID | None], now: datetime
 ) -> list[ColumnElement[bool]]:
     takes_part = exists().where(
         AppointmentParticipant.appointment_id == Appointment.id,
@@ -241,38 +241,34 @@ def upcoming_for_worker(
     return [(appointment, client) for appointment, client in rows]
 
 
-def starting_tomorrow(session: Session, user: User, *, now: datetime) -> list[Appointment]:
-    """The booked appointments starting tomorrow (Helsinki day) that ``user`` takes part in
-    and may see: for reminders (one query).
+def participants_on(role: Role, day: date) -> Select[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """(user, case, appointment) for the booked appointments starting on the Helsinki ``day``
+    and the users of ``role`` who take part in them and may see them, earliest first: the
+    reminders' source (``app.reminders.queries``) adds which users.
 
-    A caseworker: those naming them as staff. A client: their own. Partner staff: those a
-    membership of their organisation takes part in while something of the client is shared
-    with it (as ``organisation_appointments``). Anyone else: none.
+    Caseworkers: those named as staff. Clients: their own. Partner staff: those a membership
+    of their organisation takes part in while something of the client is shared with it as
+    the day begins (as ``organisation_appointments``). Any other role: a query of no rows.
     """
-    first, after = helsinki_day_bounds(tomorrow_in_helsinki(now))
-    when = and_(
+    first, after = helsinki_day_bounds(day)
+    query = select(User.id, Appointment.case_id, Appointment.id).where(
         Appointment.state == AppointmentState.BOOKED,
         Appointment.starts_at >= first,
         Appointment.starts_at < after,
     )
-    if user.role is Role.CASEWORKER:
-        yours: list[ColumnElement[bool]] = [
-            exists().where(
-                AppointmentParticipant.appointment_id == Appointment.id,
-                AppointmentParticipant.user_id == user.id,
-            )
-        ]
-    elif user.role is Role.CLIENT and user.client_id is not None:
-        yours = [Appointment.client_id == user.client_id]
-    elif user.role is Role.PARTNER and user.organisation_id is not None:
-        yours = _organisation_takes_part(user.organisation_id, now)
-    else:
-        return []
-    return list(
-        session.scalars(
-            select(Appointment).where(when, *yours).order_by(Appointment.starts_at, Appointment.id)
+    if role is Role.CASEWORKER:
+        query = query.join(
+            AppointmentParticipant, AppointmentParticipant.appointment_id == Appointment.id
+        ).join(User, User.id == AppointmentParticipant.user_id)
+    elif role is Role.CLIENT:
+        query = query.join(User, User.client_id == Appointment.client_id)
+    elif role is Role.PARTNER:
+        query = query.join(User, User.organisation_id.is_not(None)).where(
+            *_organisation_takes_part(User.organisation_id, first)
         )
-    )
+    else:
+        query = query.join(User, false())
+    return query.order_by(Appointment.starts_at, Appointment.id, User.id)
 
 
 def place_choices(

@@ -79,11 +79,6 @@ def helsinki_day_bounds(day: date) -> tuple[datetime, datetime]:
     return first, after
 
 
-def tomorrow_in_helsinki(now: datetime) -> date:
-    """Tomorrow's date in Finland at ``now``."""
-    return now.astimezone(HELSINKI).date() + timedelta(days=1)
-
-
 def may_change(state: AppointmentState, starts_at: datetime, now: datetime) -> bool:
     """Rescheduled, cancelled or confirmed: only a booked appointment that has not started."""
     return state is AppointmentState.BOOKED and starts_at > now

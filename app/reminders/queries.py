@@ -7,11 +7,11 @@ those facts. The worker's sources use the dashboard's own conditions (``app.dash
 with the user as a column, so the dashboard's numbers and the reminders agree by
 construction. Either use costs one statement per source whatever the number of users or rows.
 
-To add a source (e.g. "appointments tomorrow", "unanswered messages"): a ``ReminderKind`` and
-its ``horizon``/``due`` rule in ``app.reminders.rules``, a read function here returning
-``Due`` rows (user, case, subject, day) for one user or all, appended to ``SOURCES``, and a
-label in ``app.web.reminders``. Nothing else changes: the pages list every source of the
-user's audience and the e-mail asks every source.
+To add a source (as "appointments tomorrow" was added; e.g. "unanswered messages"): a
+``ReminderKind`` and its ``horizon``/``due`` rule in ``app.reminders.rules``, and a read
+function here returning ``Due`` rows (user, case, subject, day) for one user or all, appended
+to ``SOURCES``. Nothing else changes: the pages list every source of the user's audience and
+the e-mail asks every source.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.appointments.queries import participants_on
 from app.dashboard import queries as dashboard
 from app.log_requests.queries import waiting_conditions
 from app.models import (
@@ -214,6 +215,20 @@ def _worker_log_queries(session: Session, today: date, user_id: uuid.UUID | None
     return _rows(session, ReminderKind.LOG_QUERY, today, query)
 
 
+def _appointments(role: Role) -> Read:
+    """The source of ``role``'s meetings tomorrow (``app.appointments.queries``)."""
+
+    def read(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
+        kind = ReminderKind.APPOINTMENT_TOMORROW
+        day = horizon(kind, today)
+        query = participants_on(role, day).where(*_user(role, user_id))
+        return [
+            Due(kind, user, case, meeting, day) for user, case, meeting in session.execute(query)
+        ]
+
+    return read
+
+
 def _worker_log_requests(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
     kind = ReminderKind.LOG_REQUEST_DEADLINE
     query = _worker_join(
@@ -237,6 +252,9 @@ SOURCES: tuple[Source, ...] = (
     Source(ReminderKind.CHECKLIST_OVERDUE, Audience.PARTNER, _partner_items),
     Source(ReminderKind.LOG_QUERY, Audience.WORKER, _worker_log_queries),
     Source(ReminderKind.LOG_REQUEST_DEADLINE, Audience.WORKER, _worker_log_requests),
+    Source(ReminderKind.APPOINTMENT_TOMORROW, Audience.WORKER, _appointments(Role.CASEWORKER)),
+    Source(ReminderKind.APPOINTMENT_TOMORROW, Audience.CLIENT, _appointments(Role.CLIENT)),
+    Source(ReminderKind.APPOINTMENT_TOMORROW, Audience.PARTNER, _appointments(Role.PARTNER)),
 )
 
 

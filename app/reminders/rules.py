@@ -4,7 +4,8 @@ A reminder is something waiting for a user: a plan review coming up (the worker)
 about to end (the client, who can extend it; and the worker), a checklist item past its day
 (the worker, and the partner whose task it is), a client's question about their log not yet
 answered (the responsible worker or their team lead), a log request nearing its statutory
-deadline (the responsible worker). The reminders' sources (``app.reminders.queries``) read the
+deadline (the responsible worker), a meeting tomorrow (everyone taking part who may see it).
+The reminders' sources (``app.reminders.queries``) read the
 coded facts, one statement each; ``due`` decides from those facts alone, so the in-app lists
 and the daily e-mail cannot disagree.
 """
@@ -38,6 +39,7 @@ class ReminderKind(enum.StrEnum):
     CHECKLIST_OVERDUE = "checklist_overdue"
     LOG_QUERY = "log_query"
     LOG_REQUEST_DEADLINE = "log_request_deadline"
+    APPOINTMENT_TOMORROW = "appointment_tomorrow"
 
 
 class Audience(enum.StrEnum):
@@ -85,6 +87,8 @@ def horizon(kind: ReminderKind, today: date) -> date:
         return today + timedelta(days=LOG_REQUEST_NOTICE_DAYS)
     if kind is ReminderKind.CHECKLIST_OVERDUE:
         return today - timedelta(days=1)
+    if kind is ReminderKind.APPOINTMENT_TOMORROW:
+        return today + timedelta(days=1)
     return date.max
 
 
@@ -93,12 +97,15 @@ def due(kind: ReminderKind, on: date | None, today: date) -> bool:
 
     Reviews, log requests and checklist items: once inside the notice period and until done
     (past days stay). Consents: from the notice period to the last day (an ended consent is
-    no longer there to extend). Log queries: while open, whatever the day.
+    no longer there to extend). Log queries: while open, whatever the day. Appointments: the
+    day before (Helsinki days).
     """
     if kind is ReminderKind.LOG_QUERY:
         return True
     if on is None:
         return False
+    if kind is ReminderKind.APPOINTMENT_TOMORROW:
+        return on == horizon(kind, today)
     if kind is ReminderKind.CONSENT_ENDING:
         return today <= on <= horizon(kind, today)
     return on <= horizon(kind, today)

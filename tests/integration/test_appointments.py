@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.appointments import commands, queries
+from app.appointments.rules import HELSINKI
 from app.models import CaseTeamMember, Role
 from app.models.appointment import (
     Appointment,
@@ -25,6 +26,8 @@ from app.models.appointment import (
 from app.models.contact import Contact, ContactChannel
 from app.partner_work.rules import client_reference
 from app.refusals import Conflict
+from app.reminders.queries import reminders_of, users_with_reminders
+from app.reminders.rules import ReminderKind
 from app.security import new_gate
 from consent.sections import SectionKind
 from sharing.access_log import AccessAction, AccessLogEntry
@@ -365,7 +368,7 @@ def test_the_client_sees_and_confirms_their_appointment(client, db) -> None:  # 
     assert "You have confirmed" in client.get("/my/appointments").get_data(as_text=True)
 
 
-def test_appointments_starting_tomorrow_for_each_kind_of_user(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_meeting_tomorrow_reminds_everyone_taking_part(db) -> None:  # type: ignore[no-untyped-def]
     base, partner, person, client_user = _world(db)
     now = datetime.combine(SATURDAY, time(21, 30), UTC)  # 23:30 on Saturday in Helsinki
     # The Sunday of the change (a 23-hour day): 00:30 and 23:30 are in it, Monday 00:30 is not.
@@ -382,12 +385,23 @@ def test_appointments_starting_tomorrow_for_each_kind_of_user(db) -> None:  # ty
         end=time(23, 45),
         now=now,
     )
-    _book(db, base, partner, person, day=MONDAY, start=time(0, 30), end=time(1), now=now)
+    monday = _book(
+        db, base, partner, person, day=MONDAY, start=time(0, 30), end=time(1), now=now
+    )
     expected = [sunday_early.id, sunday_late.id]
+    today = now.astimezone(HELSINKI).date()  # Saturday, the day the reminder is read
     for user in (base.worker, client_user, partner.staff):
-        assert [a.id for a in queries.starting_tomorrow(db, user, now=now)] == expected
+        due = reminders_of(db, user.id, user.role, today)
+        assert [
+            d.subject_id for d in due if d.kind is ReminderKind.APPOINTMENT_TOMORROW
+        ] == expected
+        assert user.id in users_with_reminders(db, today)
     outsider = factories.county_case(db).worker
-    assert queries.starting_tomorrow(db, outsider, now=now) == []
+    assert reminders_of(db, outsider.id, outsider.role, today) == []
+    on_sunday = reminders_of(db, base.worker.id, Role.CASEWORKER, SPRING)
+    assert [d.subject_id for d in on_sunday if d.kind is ReminderKind.APPOINTMENT_TOMORROW] == [
+        monday.id
+    ]
 
 
 def test_the_dashboard_lists_the_workers_upcoming_appointments(client, db) -> None:  # type: ignore[no-untyped-def]

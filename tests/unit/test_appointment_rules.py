@@ -13,7 +13,6 @@ from app.appointments.rules import (
     may_change,
     may_record_held,
     meeting_times,
-    tomorrow_in_helsinki,
 )
 from app.models.appointment import AppointmentState
 
@@ -89,12 +88,6 @@ def test_the_helsinki_day_of_a_spring_change_is_23_hours_long() -> None:
     first, after = helsinki_day_bounds(date(2027, 3, 28))
     assert first == datetime(2027, 3, 27, 22, 0, tzinfo=UTC)
     assert after == datetime(2027, 3, 28, 21, 0, tzinfo=UTC)
-
-
-def test_tomorrow_is_the_helsinki_date() -> None:
-    # 22:30Z on 9 January is already 00:30 on 10 January in Helsinki.
-    assert tomorrow_in_helsinki(datetime(2027, 1, 9, 22, 30, tzinfo=UTC)) == date(2027, 1, 11)
-    assert tomorrow_in_helsinki(datetime(2027, 1, 9, 21, 30, tzinfo=UTC)) == date(2027, 1, 10)
 
 
 @pytest.mark.parametrize(
