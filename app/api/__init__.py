@@ -19,6 +19,7 @@ from app.api import (  # noqa: E402, F401
     directory,
     fhir,
     log_review,
+    messages,
     notifications,
     partner,
     plan,

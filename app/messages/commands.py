@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
 from app.cases.queries import latest_cases
+from app.messages.queries import membership_of
 from app.messages.rules import (
     ThreadFacts,
     check_body,
@@ -41,7 +42,6 @@ from consent.facts import (
     Action,
     Actor,
     ActorRole,
-    Membership,
     Purpose,
 )
 from consent.sections import DataScope, Scope, SectionKind, scope_of
@@ -334,23 +334,12 @@ def _chosen_members(
     )
     if len(members) != len(chosen) or any(
         m.organisation_id is None
-        or not membership_active(_membership(m), at)
+        or not membership_active(membership_of(m), at)
         or (actor.role is ActorRole.PARTNER and m.organisation_id != actor.organisation_id)
         for m in members
     ):
         raise MemberNotInNetwork()
     return members
-
-
-def _membership(member: NetworkMember) -> Membership:
-    return Membership(
-        member.id,
-        member.organisation_id,
-        member.starts_on,
-        member.ends_on,
-        member.ended_at,
-        member.added_at,
-    )
 
 
 def _message(

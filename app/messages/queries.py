@@ -13,10 +13,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.models import Case, CaseTeamMember, Client, ResponsibleWorker
+from app.cases.queries import latest_cases
+from app.models import Case, CaseTeamMember, Client, NetworkMember, Organisation, ResponsibleWorker
 from app.models.message import MessageThread, ThreadKind, ThreadMember, ThreadRead
 from app.models.partner import SharePeriod
 from app.pagination import ListPage, paginate
+from consent.facts import Membership
+from consent.status import membership_active
 
 PER_PAGE = 25
 
@@ -172,6 +175,7 @@ def organisation_threads(
     *,
     at: datetime,
     page: int = 1,
+    per_page: int = PER_PAGE,
 ) -> ListPage[WorkerThreadRow]:
     """The organisation's threads with the county, newest first, with their clients."""
     where = _organisations(organisation_id, at)
@@ -182,7 +186,7 @@ def organisation_threads(
         .order_by(MessageThread.last_message_at.desc(), MessageThread.id)
     )
     count = select(func.count()).select_from(MessageThread).where(*where)
-    found = paginate(session, query, page=page, per_page=PER_PAGE, count=count)
+    found = paginate(session, query, page=page, per_page=per_page, count=count)
     return found.map(lambda row: WorkerThreadRow(row[0], row[1], bool(row[2])))
 
 
@@ -212,3 +216,68 @@ def client_organisation_threads(
     """The organisation's threads about one client."""
     where = [*_organisations(organisation_id, at), MessageThread.client_id == client_id]
     return _listed(session, where, user_id, page)
+
+
+@dataclass(frozen=True)
+class NetworkOrganisation:
+    """An organisation's membership that a thread may be started with."""
+
+    member_id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str
+
+
+def network_organisations(
+    session: Session, case_id: uuid.UUID, *, at: datetime
+) -> list[NetworkOrganisation]:
+    """The organisations active in the case's network at ``at``, by name (one statement)."""
+    rows = session.execute(
+        select(NetworkMember, Organisation.name)
+        .join(Organisation, Organisation.id == NetworkMember.organisation_id)
+        .where(NetworkMember.case_id == case_id)
+        .order_by(Organisation.name, NetworkMember.id)
+    ).all()
+    return [
+        NetworkOrganisation(member.id, organisation_id, name)
+        for member, name in rows
+        if (organisation_id := member.organisation_id) is not None
+        and membership_active(membership_of(member), at)
+    ]
+
+
+def membership_of(member: NetworkMember) -> Membership:
+    """A membership row as the status rules read it."""
+    return Membership(
+        member.id,
+        member.organisation_id,
+        member.starts_on,
+        member.ends_on,
+        member.ended_at,
+        member.added_at,
+    )
+
+
+def thread_participants(session: Session, thread_id: uuid.UUID) -> list[str]:
+    """The names of the organisations taking part in a thread (one statement)."""
+    return list(
+        session.scalars(
+            select(Organisation.name)
+            .join(ThreadMember, ThreadMember.organisation_id == Organisation.id)
+            .where(ThreadMember.thread_id == thread_id)
+            .order_by(Organisation.name)
+        ).all()
+    )
+
+
+def client_memberships(
+    session: Session, client_id: uuid.UUID, organisation_id: uuid.UUID, *, at: datetime
+) -> list[NetworkOrganisation]:
+    """The organisation's memberships active now in the client's newest case's network."""
+    case = latest_cases(session, [client_id]).get(client_id)
+    if case is None:
+        return []
+    return [
+        o
+        for o in network_organisations(session, case.id, at=at)
+        if o.organisation_id == organisation_id
+    ]

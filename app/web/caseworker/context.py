@@ -56,6 +56,7 @@ TABS = (
     ("caseworker.reviews", _l("Follow-up"), ("/reviews",)),
     ("caseworker.ending", _l("Ending"), ("/ending",)),
     ("caseworker.contacts", _l("Contacts"), ("/contacts",)),
+    ("caseworker.client_messages", _l("Messages"), ("/messages",)),
     ("caseworker.portal_access", _l("Client's sign-in"), ("/portal-access",)),
     ("caseworker.transfer", _l("Transfer"), ("/transfer",)),
 )

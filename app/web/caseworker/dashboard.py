@@ -24,6 +24,7 @@ from app.client_log import queries as client_log
 from app.dashboard import queries as dashboard
 from app.extensions import db_session
 from app.i18n import helsinki_today
+from app.messages.queries import worker_unread
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
 from app.partner_work.queries import update_texts, updates_for_worker
@@ -66,6 +67,7 @@ def home() -> str:
         review_days=REMINDER_DAYS,
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
         transfers=incoming_count(db_session(), current_user.organisation_id),
+        unread_messages=worker_unread(db_session(), current_user.id),
     )
 
 

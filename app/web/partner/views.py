@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
+from app.messages.queries import organisation_unread
 from app.models import Role
 from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
@@ -84,6 +85,7 @@ def home() -> str:
         rows=list(zip(clients.rows, names, strict=True)),
         notices=notices,
         confirm_form=ConfirmNoticeForm(),
+        unread=organisation_unread(db_session(), organisation_id, current_user.id, at=utcnow()),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.cases.queries import latest_cases
 from app.extensions import db_session
+from app.messages.queries import client_unread
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.models.transfer import TransferReason
 from app.security import allow, current_actor, gate
@@ -59,6 +60,7 @@ MENU = (
     ("portal.home", _l("My page")),
     ("portal.plan", _l("My plan")),
     ("portal.network", _l("My network")),
+    ("portal.messages", _l("Messages")),
     ("portal.release", _l("Before you leave prison")),
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consent receipts")),
@@ -99,6 +101,7 @@ def home() -> str:
         case=page.case,
         worker=responsible_worker(page.case),
         transfers=client_transfers(db_session(), page.client.id),
+        unread=client_unread(db_session(), page.client.id, current_user.id),
     )
 
 
@@ -115,4 +118,4 @@ def move_reason_label(value: str) -> str:
     return str(MOVE_REASONS[TransferReason(value)])
 
 
-from app.web.portal import network, plan  # noqa: E402, F401  (register their routes)
+from app.web.portal import messages, network, plan  # noqa: E402, F401  (register their routes)
