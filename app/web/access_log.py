@@ -302,6 +302,8 @@ def _scope_label(d: DescribedEntry) -> str:
         return gettext("Your name")
     if d.entry.scope == "basic":
         return gettext("Your basic information and the worker's notes")
+    if d.entry.scope == "messages":
+        return gettext("Your messages with the social workers")
     return d.entry.scope
 
 
