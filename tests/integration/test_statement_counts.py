@@ -9,6 +9,7 @@ run exactly as many statements, below a ceiling that keeps it near its round tri
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,7 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from app.messages import commands as messages
 from app.models import Organisation, OrgKind, Role, User
+from app.models.message import ThreadKind
+from app.security import new_gate
 from consent.base import utcnow
 from consent.sections import SectionKind
 from sharing import access_log
@@ -74,6 +78,7 @@ def world(db: Session) -> World:
             )
         ],
     )
+    _thread(db, world, record.id, ThreadKind.CLIENT, [])
     grow(db, world, 2)
     return world
 
@@ -94,22 +99,50 @@ def grow(db: Session, world: World, clients: int) -> None:
             SectionKind.HOUSING,
             valid_until=date.today() + timedelta(days=10 + n),
         )
+        _thread(db, world, case.client_id, ThreadKind.NETWORK, [member.id])
     db.commit()
 
 
+def _thread(
+    db: Session, world: World, client_id: uuid.UUID, kind: ThreadKind, members: list[uuid.UUID]
+) -> None:
+    """A thread the worker starts about the client: with the housing office, or the client."""
+    messages.start_thread(
+        db,
+        new_gate(),
+        factories.actor(world.worker),
+        client_id=client_id,
+        kind=kind,
+        subject="Asunnon haku (fictional)",
+        body="Asuntonäyttö torstaina (fictional)",
+        section=SectionKind.HOUSING if members else None,
+        member_ids=members,
+        now=utcnow(),
+    )
+
+
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
-    "partner's home": ("partner", "/partner/", 13),
+    # 14: the organisation's conversations with new messages (one count, issue 17).
+    "partner's home": ("partner", "/partner/", 14),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 13: the count of county transfers waiting for the county's answer (one query), one
     # for the consent changes (withdrawals, re-confirmations, open notices), and one for the
-    # clients' log requests waiting for the worker and how many are overdue.
-    "caseworker's dashboard": ("worker", "/caseworker/", 13),
+    # clients' log requests waiting for the worker and how many are overdue; 14: the
+    # conversations with new messages (one count, issue 17).
+    "caseworker's dashboard": ("worker", "/caseworker/", 14),
     # The session, the count, the page's rows, the clients' names (one gate read: 2).
     "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
-    # ended consents, to name them).
-    "client's home": ("client", "/my/", 9),
+    # ended consents, to name them); 10: the conversations with new messages (one count).
+    "client's home": ("client", "/my/", 10),
+    # Messages (issue 17): the session, the count and the page's threads (unread in the same
+    # statement), then one gate read of the page's names (the worker's and the partner's
+    # lists) or subjects (the client's own): facts, keys, the log's entries.
+    "caseworker's messages": ("worker", "/caseworker/messages", 8),
+    "client's messages": ("client", "/my/messages", 9),
+    "partner's messages": ("partner", "/partner/messages", 11),
+    "partner's threads (API)": ("partner-api", "/api/v1/threads", 11),
     # +2 (issue 15): the page's rows are grouped in SQL, then its single entries and the
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),
