@@ -114,10 +114,13 @@ class WorkerThreadRow:
 
 
 def worker_threads(
-    session: Session, user_id: uuid.UUID, *, page: int = 1
+    session: Session, user_id: uuid.UUID, *, page: int = 1, unread_only: bool = False
 ) -> ListPage[WorkerThreadRow]:
-    """The threads of the worker's own cases, newest first, with their clients (two statements)."""
+    """The threads of the worker's own open cases (``unread_only``: those with a message the
+    worker has not read), newest first, with their clients (two statements)."""
     where = [_my_cases(user_id), Case.closed_at.is_(None)]
+    if unread_only:
+        where.append(_unread(user_id))
     query = (
         select(MessageThread, Client, _unread(user_id).label("unread"))
         .join(Case, Case.id == MessageThread.case_id)

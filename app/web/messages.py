@@ -22,10 +22,15 @@ from wtforms.validators import Optional
 from app.extensions import db_session
 from app.labels import SECTIONS
 from app.messages.commands import ThreadView
+from app.messages.queries import ThreadRow
 from app.messages.rules import BODY_MAX, SUBJECT_MAX
 from app.models import Organisation, Role
-from app.models.message import ThreadKind
+from app.models.message import MessageThread, ThreadKind
+from app.pagination import ListPage
+from app.security import gate
+from consent.facts import Actor, Purpose
 from consent.sections import SectionKind, scope_of
+from sharing.fields import sealed
 
 THREAD_KINDS = {
     ThreadKind.CLIENT: _l("With the client"),
@@ -150,6 +155,22 @@ def lines(view: ThreadView, reader_id: uuid.UUID | None, *, for_client: bool) ->
             )
         )
     return shown
+
+
+def with_subjects(
+    actor: Actor, listing: ListPage[ThreadRow], purpose: Purpose
+) -> list[tuple[ThreadRow, str | None]]:
+    """A page of threads with their subjects, opened in one gate read (logged)."""
+    subjects = (
+        gate().read_texts(
+            actor,
+            [sealed(row.thread, MessageThread.subject_ct) for row in listing.rows],
+            purpose=purpose,
+        )
+        if listing.rows
+        else []
+    )
+    return list(zip(listing.rows, subjects, strict=True))
 
 
 def thread_topic(scope: str) -> str:

@@ -51,7 +51,7 @@ def test_an_assisted_client_writes_the_worker_answers_the_client_reads(
 
     worker = new_page()
     sign_in(worker, WORKER, demo.DEMO_PASSWORD)
-    new_messages = worker.locator("main a[href='/caseworker/messages']")
+    new_messages = worker.locator("main a[href='/caseworker/messages?unread=1']")
     expect(new_messages.locator("strong.count")).to_have_text("1")
     new_messages.click()
     assert_accessible(worker)

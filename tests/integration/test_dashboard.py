@@ -252,6 +252,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/dashboard/log-requests",
         "/caseworker/intake",
         "/caseworker/transfers",
+        "/caseworker/messages?unread=1",
     }
     assert set(shown) == expected_links
     assert shown["/caseworker/dashboard/clients"] == 4

@@ -51,6 +51,9 @@ def test_the_client_writes_the_worker_answers_and_the_client_reads_it(
     login(client, w.county.worker.username)
     home = client.get("/caseworker/").get_data(as_text=True)
     assert '<strong class="count">1</strong> conversation with new messages' in home
+    unread = client.get("/caseworker/messages?unread=1").get_data(as_text=True)
+    assert '<p class="total">1 conversation with new messages' in unread
+    assert "Kuvitteellinen Kalle" in unread  # the client's name, read for the list
     thread = db.scalars(select(MessageThread)).one()
     page = f"/caseworker/clients/{w.county.client.id}/messages/{thread.id}"
     shown = client.get(page).get_data(as_text=True)

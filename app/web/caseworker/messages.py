@@ -31,16 +31,15 @@ from app.extensions import db_session
 from app.messages import commands, queries
 from app.messages.rules import BODY_MAX, SUBJECT_MAX
 from app.models import Role
-from app.models.message import MessageThread, ThreadKind
+from app.models.message import ThreadKind
 from app.security import allow, gate
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page, list_names
 from app.web.forms import refusals_shown_on
-from app.web.messages import THREAD_KINDS, ReplyForm, lines, section_choices
+from app.web.messages import THREAD_KINDS, ReplyForm, lines, section_choices, with_subjects
 from consent.base import utcnow
 from consent.facts import Purpose
 from consent.sections import SectionKind
-from sharing.fields import sealed
 
 
 class NewThreadForm(FlaskForm):
@@ -88,14 +87,20 @@ class NewThreadForm(FlaskForm):
 @bp.route("/messages")
 @allow(Role.CASEWORKER)
 def messages() -> str:
-    """The threads of the worker's own cases, newest first, with unread ones marked."""
+    """The threads of the worker's own cases, newest first, with unread ones marked (the
+    dashboard's number links to the unread ones alone: ``?unread=1``)."""
+    unread_only = request.args.get("unread") == "1"
     listing = queries.worker_threads(
-        db_session(), current_user.id, page=request.args.get("page", 1, type=int)
+        db_session(),
+        current_user.id,
+        page=request.args.get("page", 1, type=int),
+        unread_only=unread_only,
     )
     names = list_names([row.client for row in listing.rows]) if listing.rows else []
     return render_template(
         "caseworker/messages.html",
         listing=listing,
+        unread_only=unread_only,
         rows=list(zip(listing.rows, names, strict=True)),
     )
 
@@ -107,20 +112,11 @@ def client_messages(page: ClientPage) -> str:
     listing = queries.case_threads(
         db_session(), page.client.id, current_user.id, page=request.args.get("page", 1, type=int)
     )
-    subjects = (
-        gate().read_texts(
-            page.actor,
-            [sealed(row.thread, MessageThread.subject_ct) for row in listing.rows],
-            purpose=Purpose.CASE_WORK,
-        )
-        if listing.rows
-        else []
-    )
     return render_template(
         "caseworker/client_messages.html",
         page=page,
         listing=listing,
-        rows=list(zip(listing.rows, subjects, strict=True)),
+        rows=with_subjects(page.actor, listing, Purpose.CASE_WORK),
     )
 
 

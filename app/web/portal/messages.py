@@ -17,15 +17,14 @@ from werkzeug.wrappers import Response
 from app.extensions import db_session
 from app.messages import commands, queries
 from app.models import Role
-from app.models.message import MessageThread, ThreadKind
+from app.models.message import ThreadKind
 from app.security import allow, gate
 from app.web.forms import refusals_shown_on
-from app.web.messages import ClientMessageForm, ClientReplyForm, lines
+from app.web.messages import ClientMessageForm, ClientReplyForm, lines, with_subjects
 from app.web.portal import bp
 from app.web.portal.views import own_page
 from consent.base import utcnow
 from consent.facts import Purpose
-from sharing.fields import sealed
 
 
 @bp.route("/messages")
@@ -35,19 +34,10 @@ def messages() -> str:
     listing = queries.client_threads(
         db_session(), page.client.id, current_user.id, page=request.args.get("page", 1, type=int)
     )
-    subjects = (
-        gate().read_texts(
-            page.actor,
-            [sealed(row.thread, MessageThread.subject_ct) for row in listing.rows],
-            purpose=Purpose.OWN_DATA,
-        )
-        if listing.rows
-        else []
-    )
     return render_template(
         "portal/messages.html",
         listing=listing,
-        rows=list(zip(listing.rows, subjects, strict=True)),
+        rows=with_subjects(page.actor, listing, Purpose.OWN_DATA),
         closed=page.case.closed_at is not None,
     )
 
