@@ -17,6 +17,7 @@ from .test_roles import sign_in
 
 CLIENT = "asiakas.demo1"  # county A's first demo client: sosiaalityo.aino is responsible
 WORKER = "sosiaalityo.aino"
+HOUSING_STAFF = "asuminen.anna"
 PRISON_STAFF = "vankila.pekka"  # Pekka Vartija (demo), staff of the demo prison
 THREAD = re.compile(r"/my/messages/[0-9a-f-]{36}$")
 SUBJECT = "Asunto vapautumisen jälkeen (fictional)"
@@ -62,6 +63,17 @@ def test_an_assisted_client_writes_the_worker_answers_the_client_reads(
     worker.locator("#body").fill(ANSWER)
     worker.locator("main form button[type=submit].primary").click()
     expect(worker.locator("main ol.messages li")).to_have_count(2)
+    worker.locator("main a[href$='/messages']").first.click()  # the client's conversations
+    assert_accessible(worker)
+    worker.locator("main a.button.primary").click()  # the form for a new conversation
+    expect(worker.locator("main input[name=kind]")).to_have_count(3)
+    assert_accessible(worker)
+
+    partner = new_page()
+    sign_in(partner, HOUSING_STAFF, demo.DEMO_PASSWORD)
+    partner.goto("/partner/messages")
+    expect(partner.locator("main h1")).to_be_visible()
+    assert_accessible(partner)
 
     terminal.goto("/my/")
     unread = CATALOGUE.ngettext(
