@@ -195,6 +195,18 @@ def _check_reference(
         raise ReferenceNotShared()
 
 
+def _may_write(gate: AccessGate, actor: Actor, client_id: uuid.UUID, scope: Scope) -> None:
+    """Decide first that the actor may write into the thread's scope (a partner: read it),
+    so no other answer tells a refused caller anything.
+
+    :raises AccessDenied: when not (logged, rolled back).
+    """
+    if actor.role is ActorRole.PARTNER:
+        gate.check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, scope)
+    else:
+        gate.check(actor, client_id, Action.WRITE, _purpose(actor), scope)
+
+
 def _seal(
     session: Session,
     gate: AccessGate,
@@ -207,7 +219,7 @@ def _seal(
     client_id = writes[0][0].client_id
     writer = actor
     if actor.role is ActorRole.PARTNER:
-        gate.check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, scope)
+        _may_write(gate, actor, client_id, scope)
         writer = on_behalf_of(actor)
     refs = [
         (
@@ -276,10 +288,13 @@ def start_thread(
     scope: Scope = DataScope.MESSAGES
     if kind is ThreadKind.CLIENT:
         includes_client = True
+        _may_write(gate, actor, client_id, scope)
     else:
         if section is None:
             raise SectionMissing()
         scope = section
+        if actor.role is not ActorRole.PARTNER:  # a partner's own section: section_not_shared
+            _may_write(gate, actor, client_id, scope)
         members = _chosen_members(session, actor, case, member_ids, kind, now)
         organisations = [m.organisation_id for m in members if m.organisation_id is not None]
         if unseen_by(_readers_of(session, client_id, organisations, section, now)):
@@ -379,6 +394,7 @@ def post_message(
         organisation whose consent or membership has ended.
     """
     thread, organisations = find_thread(session, actor, client_id, thread_id)
+    _may_write(gate, actor, client_id, scope_of(thread.scope))
     body = body.strip()
     if (problem := check_body(body)) is not None:
         raise Refused(errors={"body": problem})

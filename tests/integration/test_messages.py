@@ -392,3 +392,42 @@ def test_the_other_side_gets_a_notice_that_says_nothing(db: Session) -> None:
     ]
     assert queries.client_unread(db, w.county.client.id, w.client_user.id) == 1
     assert db.get(Client, w.county.client.id) is not None
+
+
+def test_a_worker_of_another_county_is_refused_by_the_gate_before_any_rule(db: Session) -> None:
+    w = world(db)
+    stranger = factories.county_case(db, name="Toinen Asiakas (fictional)")
+    db.commit()
+    with pytest.raises(AccessDenied):  # not section_not_shared: nothing is told
+        commands.start_thread(
+            db,
+            new_gate(),
+            stranger.actor,
+            client_id=w.county.client.id,
+            kind=ThreadKind.NETWORK,
+            subject=SUBJECT,
+            body=BODY,
+            section=SectionKind.HEALTH,
+            member_ids=[w.housing.member.id],
+            now=utcnow(),
+        )
+
+
+def test_a_partner_whose_consent_ended_is_refused_before_its_reference_is_judged(
+    db: Session,
+) -> None:
+    w = world(db)
+    thread = start_network(db, w)
+    revoke_consent(db, new_gate(), w.county.actor, w.housing_consent, receipt=None)
+    db.commit()
+    with pytest.raises(AccessDenied):
+        commands.post_message(
+            db,
+            new_gate(),
+            w.housing.actor,
+            client_id=w.county.client.id,
+            thread_id=thread.id,
+            body=BODY,
+            refers_to=SectionKind.HEALTH,
+            now=utcnow(),
+        )
