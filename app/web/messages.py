@@ -11,16 +11,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, flash, redirect
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.extensions import db_session
 from app.labels import SECTIONS
+from app.messages import commands
 from app.messages.commands import ThreadView
 from app.messages.queries import ThreadRow
 from app.messages.rules import BODY_MAX, SUBJECT_MAX
@@ -28,6 +30,8 @@ from app.models import Organisation, Role
 from app.models.message import MessageThread, ThreadKind
 from app.pagination import ListPage
 from app.security import gate
+from app.web.forms import refusals_shown_on
+from consent.base import utcnow
 from consent.facts import Actor, Purpose
 from consent.sections import SectionKind, scope_of
 from sharing.fields import sealed
@@ -155,6 +159,36 @@ def lines(view: ThreadView, reader_id: uuid.UUID | None, *, for_client: bool) ->
             )
         )
     return shown
+
+
+def answered(
+    form: ReplyForm | ClientReplyForm,
+    actor: Actor,
+    client_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    *,
+    sent: str,
+    back_to: str,
+) -> Response | None:
+    """Send the form's answer to the thread (``post_message``); the redirect back to the
+    thread when sent, ``None`` when the form or the command refused it (shown on the form)."""
+    if not form.validate_on_submit():
+        return None
+    refers_to = form.refers_to_section() if isinstance(form, ReplyForm) else None
+    with refusals_shown_on(form):
+        commands.post_message(
+            db_session(),
+            gate(),
+            actor,
+            client_id=client_id,
+            thread_id=thread_id,
+            body=form.body.data or "",
+            refers_to=refers_to,
+            now=utcnow(),
+        )
+        flash(sent, "info")
+        return redirect(back_to)
+    return None
 
 
 def with_subjects(

@@ -36,7 +36,14 @@ from app.security import allow, gate
 from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page, list_names
 from app.web.forms import refusals_shown_on
-from app.web.messages import THREAD_KINDS, ReplyForm, lines, section_choices, with_subjects
+from app.web.messages import (
+    THREAD_KINDS,
+    ReplyForm,
+    answered,
+    lines,
+    section_choices,
+    with_subjects,
+)
 from consent.base import utcnow
 from consent.facts import Purpose
 from consent.sections import SectionKind
@@ -167,24 +174,10 @@ def message_thread(page: ClientPage, thread_id: uuid.UUID) -> Response | tuple[s
     form = ReplyForm()
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
-            with refusals_shown_on(form):
-                commands.post_message(
-                    db_session(),
-                    gate(),
-                    page.actor,
-                    client_id=page.client.id,
-                    thread_id=thread_id,
-                    body=form.body.data or "",
-                    refers_to=form.refers_to_section(),
-                    now=utcnow(),
-                )
-                flash(gettext("The message was sent."), "info")
-                return redirect(
-                    url_for(
-                        "caseworker.message_thread", client_id=page.client.id, thread_id=thread_id
-                    )
-                )
+        back = url_for("caseworker.message_thread", client_id=page.client.id, thread_id=thread_id)
+        sent = gettext("The message was sent.")
+        if done := answered(form, page.actor, page.client.id, thread_id, sent=sent, back_to=back):
+            return done
         status = 400
     view = commands.read_thread(
         db_session(),

@@ -26,7 +26,7 @@ from app.models.case import Client
 from app.models.message import ThreadKind
 from app.security import allow, current_actor, gate
 from app.web.forms import refusals_shown_on
-from app.web.messages import ReplyForm, lines, section_choices
+from app.web.messages import ReplyForm, answered, lines, section_choices
 from app.web.partner import bp
 from consent.base import utcnow
 from consent.facts import Action, Purpose
@@ -125,22 +125,10 @@ def message_thread(client_id: uuid.UUID, thread_id: uuid.UUID) -> Response | tup
     form = ReplyForm()
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
-            with refusals_shown_on(form):
-                commands.post_message(
-                    db_session(),
-                    gate(),
-                    actor,
-                    client_id=client_id,
-                    thread_id=thread_id,
-                    body=form.body.data or "",
-                    refers_to=form.refers_to_section(),
-                    now=utcnow(),
-                )
-                flash(gettext("The message was sent."), "info")
-                return redirect(
-                    url_for("partner.message_thread", client_id=client_id, thread_id=thread_id)
-                )
+        back = url_for("partner.message_thread", client_id=client_id, thread_id=thread_id)
+        sent = gettext("The message was sent.")
+        if done := answered(form, actor, client_id, thread_id, sent=sent, back_to=back):
+            return done
         status = 400
     view = commands.read_thread(
         db_session(), gate(), actor, client_id=client_id, thread_id=thread_id, now=utcnow()

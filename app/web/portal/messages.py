@@ -20,7 +20,7 @@ from app.models import Role
 from app.models.message import ThreadKind
 from app.security import allow, gate
 from app.web.forms import refusals_shown_on
-from app.web.messages import ClientMessageForm, ClientReplyForm, lines, with_subjects
+from app.web.messages import ClientMessageForm, ClientReplyForm, answered, lines, with_subjects
 from app.web.portal import bp
 from app.web.portal.views import own_page
 from consent.base import utcnow
@@ -72,19 +72,10 @@ def message_thread(thread_id: uuid.UUID) -> Response | tuple[str, int]:
     form = ClientReplyForm()
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
-            with refusals_shown_on(form):
-                commands.post_message(
-                    db_session(),
-                    gate(),
-                    page.actor,
-                    client_id=page.client.id,
-                    thread_id=thread_id,
-                    body=form.body.data or "",
-                    now=utcnow(),
-                )
-                flash(gettext("Your message was sent."), "info")
-                return redirect(url_for("portal.message_thread", thread_id=thread_id))
+        back = url_for("portal.message_thread", thread_id=thread_id)
+        sent = gettext("Your message was sent.")
+        if done := answered(form, page.actor, page.client.id, thread_id, sent=sent, back_to=back):
+            return done
         status = 400
     view = commands.read_thread(
         db_session(),
