@@ -56,6 +56,34 @@ def world(db: Session) -> World:
     return World(county, client_user, factories.actor(client_user), housing, kela, given)
 
 
+def read(db: Session, w: World, actor: Actor, thread: MessageThread) -> commands.ThreadView:
+    """``actor`` opens the thread of ``w``'s client."""
+    return commands.read_thread(
+        db, new_gate(), actor, client_id=w.county.client.id, thread_id=thread.id, now=utcnow()
+    )
+
+
+def post(
+    db: Session,
+    w: World,
+    actor: Actor,
+    thread: MessageThread,
+    body: str,
+    refers_to: SectionKind | None = None,
+) -> Message:
+    """``actor`` sends ``body`` to the thread of ``w``'s client."""
+    return commands.post_message(
+        db,
+        new_gate(),
+        actor,
+        client_id=w.county.client.id,
+        thread_id=thread.id,
+        body=body,
+        refers_to=refers_to,
+        now=utcnow(),
+    )
+
+
 def start_network(db: Session, w: World, **changes: object) -> MessageThread:
     arguments: dict[str, object] = {
         "client_id": w.county.client.id,
@@ -85,14 +113,7 @@ def test_a_client_thread_is_sealed_and_read_by_both_sides_with_log_entries(db: S
     assert BODY.encode() not in message.body_ct and SUBJECT.encode() not in thread.subject_ct
     assert thread.scope == "messages"
 
-    view = commands.read_thread(
-        db,
-        new_gate(),
-        w.county.actor,
-        client_id=w.county.client.id,
-        thread_id=thread.id,
-        now=utcnow(),
-    )
+    view = read(db, w, w.county.actor, thread)
     assert view.subject == SUBJECT and [m.body for m in view.messages] == [BODY]
     entries = db.scalars(
         select(AccessLogEntry).where(
@@ -118,46 +139,18 @@ def test_partners_never_read_a_client_thread(db: Session) -> None:
         now=utcnow(),
     )
     with pytest.raises(commands.ThreadNotFound):
-        commands.read_thread(
-            db,
-            new_gate(),
-            w.housing.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            now=utcnow(),
-        )
+        read(db, w, w.housing.actor, thread)
 
 
 def test_a_network_thread_is_read_by_its_organisation_only(db: Session) -> None:
     w = world(db)
     thread = start_network(db, w)
-    view = commands.read_thread(
-        db,
-        new_gate(),
-        w.housing.actor,
-        client_id=w.county.client.id,
-        thread_id=thread.id,
-        now=utcnow(),
-    )
+    view = read(db, w, w.housing.actor, thread)
     assert [m.body for m in view.messages] == [BODY]
     with pytest.raises(commands.ThreadNotFound):  # Kela takes no part
-        commands.read_thread(
-            db,
-            new_gate(),
-            w.kela.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            now=utcnow(),
-        )
+        read(db, w, w.kela.actor, thread)
     with pytest.raises(commands.ThreadNotFound):  # nor the client
-        commands.read_thread(
-            db,
-            new_gate(),
-            w.client_actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            now=utcnow(),
-        )
+        read(db, w, w.client_actor, thread)
 
 
 def test_the_partner_answers_and_the_worker_reads_it(db: Session) -> None:
@@ -173,14 +166,7 @@ def test_the_partner_answers_and_the_worker_reads_it(db: Session) -> None:
         now=utcnow(),
     )
     assert queries.worker_unread(db, w.county.worker.id) == 1
-    view = commands.read_thread(
-        db,
-        new_gate(),
-        w.county.actor,
-        client_id=w.county.client.id,
-        thread_id=thread.id,
-        now=utcnow(),
-    )
+    view = read(db, w, w.county.actor, thread)
     assert [m.body for m in view.messages][-1] == "Kiitos, tulemme (fictional)"
     assert view.messages[-1].message.author_organisation_id == w.housing.organisation.id
     assert queries.worker_unread(db, w.county.worker.id) == 0
@@ -196,27 +182,9 @@ def test_a_message_refers_to_a_section_only_if_every_recipient_may_see_it(db: Se
     w = world(db)
     thread = start_network(db, w)
     with pytest.raises(commands.ReferenceNotShared) as refused:
-        commands.post_message(
-            db,
-            new_gate(),
-            w.county.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            body=BODY,
-            refers_to=SectionKind.LIVELIHOOD,
-            now=utcnow(),
-        )
+        post(db, w, w.county.actor, thread, BODY, refers_to=SectionKind.LIVELIHOOD)
     assert refused.value.field == "refers_to" and refused.value.status == 422
-    sent = commands.post_message(
-        db,
-        new_gate(),
-        w.county.actor,
-        client_id=w.county.client.id,
-        thread_id=thread.id,
-        body=BODY,
-        refers_to=SectionKind.HOUSING,
-        now=utcnow(),
-    )
+    sent = post(db, w, w.county.actor, thread, BODY, refers_to=SectionKind.HOUSING)
     assert sent.refers_to is SectionKind.HOUSING
 
 
@@ -242,14 +210,7 @@ def test_a_meeting_needs_a_section_every_participant_sees(db: Session) -> None:
         includes_client=True,
     )
     for reader in (w.housing.actor, w.kela.actor, w.client_actor):
-        view = commands.read_thread(
-            db,
-            new_gate(),
-            reader,
-            client_id=w.county.client.id,
-            thread_id=meeting.id,
-            now=utcnow(),
-        )
+        view = read(db, w, reader, meeting)
         assert view.subject == SUBJECT
 
 
@@ -259,24 +220,9 @@ def test_access_to_a_thread_ends_with_the_consent(db: Session) -> None:
     revoke_consent(db, new_gate(), w.county.actor, w.housing_consent, receipt=None)
     db.commit()  # a denial ends the unit of work (the gate rolls back to here)
     with pytest.raises(AccessDenied):
-        commands.read_thread(
-            db,
-            new_gate(),
-            w.housing.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            now=utcnow(),
-        )
+        read(db, w, w.housing.actor, thread)
     with pytest.raises(AccessDenied):
-        commands.post_message(
-            db,
-            new_gate(),
-            w.housing.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            body=BODY,
-            now=utcnow(),
-        )
+        post(db, w, w.housing.actor, thread, BODY)
     assert (
         queries.organisation_threads(
             db, w.housing.organisation.id, w.housing.staff.id, at=utcnow()
@@ -297,14 +243,7 @@ def test_access_to_a_thread_ends_with_the_membership(db: Session) -> None:
     end_membership(db, new_gate(), w.housing.member, by_user_id=w.county.worker.id)
     db.commit()  # a denial ends the unit of work (the gate rolls back to here)
     with pytest.raises(AccessDenied):
-        commands.read_thread(
-            db,
-            new_gate(),
-            w.housing.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            now=utcnow(),
-        )
+        read(db, w, w.housing.actor, thread)
 
 
 def test_a_staff_assisted_session_is_marked_on_the_message(db: Session) -> None:
@@ -326,14 +265,7 @@ def test_a_staff_assisted_session_is_marked_on_the_message(db: Session) -> None:
         body=BODY,
         now=utcnow(),
     )
-    view = commands.read_thread(
-        db,
-        new_gate(),
-        w.county.actor,
-        client_id=w.county.client.id,
-        thread_id=thread.id,
-        now=utcnow(),
-    )
+    view = read(db, w, w.county.actor, thread)
     assert view.messages[0].message.assisted_by_id == helper.id
     assert view.users[helper.id].display_name == helper.display_name
 
@@ -421,13 +353,4 @@ def test_a_partner_whose_consent_ended_is_refused_before_its_reference_is_judged
     revoke_consent(db, new_gate(), w.county.actor, w.housing_consent, receipt=None)
     db.commit()
     with pytest.raises(AccessDenied):
-        commands.post_message(
-            db,
-            new_gate(),
-            w.housing.actor,
-            client_id=w.county.client.id,
-            thread_id=thread.id,
-            body=BODY,
-            refers_to=SectionKind.HEALTH,
-            now=utcnow(),
-        )
+        post(db, w, w.housing.actor, thread, BODY, refers_to=SectionKind.HEALTH)
