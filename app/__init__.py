@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app import api
     from app.web import admin, auth, caseworker, log_review, partner, person, portal, statistics
     from app.web import research as research_web
+    from app.web import messages as web_messages
 
     blueprints = (
         auth.bp,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (*blueprints, api.bp):
         app.register_blueprint(blueprint)
+    web_messages.init_app(app)
     csrf.exempt(api.bp)  # bearer tokens only: no cookie, so nothing to forge
     # Wraps the views it limits, so after the blueprints; after `transactions`, so that its
     # after_request hook (which counts failures) runs inside the request's unit of work.

@@ -61,6 +61,7 @@ from app.models.flows import FlowAgreement
 from app.models.intake import Notification
 from app.models.log_query import LogQuery
 from app.models.log_request import LogRequest
+from app.models.message import MessageThread
 from app.models.parallel_plan import ParallelPlan
 from app.models.partner import PartnerUpdate, RevocationNotice
 from app.models.person_access import PersonAccessGrant
@@ -193,6 +194,9 @@ URL_ARGUMENTS: dict[str, UrlArgument] = {
     "receipt_id": _row(ConsentReceipt.client_id),
     "team_member_id": UrlArgument(Whose.CLIENT, _team_member),
     "update_id": _row(PartnerUpdate.client_id),
+    # A message thread: the client's row; whether the caller takes part in it is
+    # ``app.messages.rules.takes_part``, and the gate decides its content.
+    "thread_id": _row(MessageThread.client_id),
     "session_id": _row(UserSession.user_id, Whose.USER),
     "token_id": _row(ApiToken.user_id, Whose.USER),
     # An account, for administrators alone (``@allow(Role.ADMIN)``); the view refuses (404)

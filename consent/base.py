@@ -96,6 +96,7 @@ class Encrypted:
 
     scope: Scope | None
     scope_column: str | None = None  # a column of the same row holding its SectionKind
+    any_scope: bool = False  # the column may name a data scope too (``scope_of``)
 
 
 def encrypted(scope: Scope = DataScope.BASIC) -> MappedColumn[Any]:
@@ -109,6 +110,12 @@ def encrypted(scope: Scope = DataScope.BASIC) -> MappedColumn[Any]:
 def encrypted_by_section(scope_column: str) -> MappedColumn[Any]:
     """A ciphertext column sealed under the plan section that the row's ``scope_column`` names."""
     return mapped_column(LargeBinary, info={ENCRYPTED: Encrypted(None, scope_column)})
+
+
+def encrypted_by_scope(scope_column: str) -> MappedColumn[Any]:
+    """A ciphertext column sealed under the scope that the row's ``scope_column`` names: a
+    plan section or a data scope (a message of the client's own thread with the county)."""
+    return mapped_column(LargeBinary, info={ENCRYPTED: Encrypted(None, scope_column, True)})
 
 
 def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:

@@ -171,8 +171,8 @@ def _decide_grantee(request: AccessRequest, case: CaseContext) -> Decision:
         return _deny(Reason.DENIED_PURPOSE)
     if case.closed_at is not None and case.closed_at <= request.at:
         return _deny(Reason.DENIED_CASE_CLOSED)
-    if request.scope is DataScope.BASIC:
-        return _deny(Reason.DENIED_ROLE)
+    if request.scope in (DataScope.BASIC, DataScope.MESSAGES):
+        return _deny(Reason.DENIED_ROLE)  # county-only: the client's own messages too
     members = {m.id for m in grantee_members(request.actor, case, request.at)}
     if not members:
         return _deny(Reason.DENIED_NOT_IN_NETWORK)

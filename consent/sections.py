@@ -26,6 +26,7 @@ class DataScope(enum.StrEnum):
 
     NAME = "name"  # the client's name: what identifies them to anyone sharing with them
     BASIC = "basic"  # identity code, case notes, reasons, network details: county only
+    MESSAGES = "messages"  # secure messages between the client and the county: never shared
 
 
 Scope = SectionKind | DataScope
@@ -34,3 +35,14 @@ Scope = SectionKind | DataScope
 def scope_key(scope: Scope) -> str:
     """The stable string a data key, a seal and a log entry name a scope by."""
     return f"section:{scope.value}" if isinstance(scope, SectionKind) else scope.value
+
+
+def scope_of(value: str) -> Scope:
+    """The scope a row's scope column names: a section kind's value or a data scope's.
+
+    :raises ValueError: when ``value`` names neither.
+    """
+    try:
+        return SectionKind(value)
+    except ValueError:
+        return DataScope(value)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consent.base import ENCRYPTED, Base, Encrypted
-from consent.sections import Scope, SectionKind
+from consent.sections import Scope, SectionKind, scope_of
 from sharing.envelope import FieldRef
 
 Sealed = tuple[FieldRef, bytes | None]
@@ -39,11 +39,12 @@ def field_ref(row: Base, column: InstrumentedAttribute[Any]) -> FieldRef:
     if not (isinstance(owner, type) and isinstance(row, owner)):
         raise TypeError(f"{column} is not a column of {type(row).__name__}")
     declared = declaration(column)
-    scope: Scope = (
-        declared.scope
-        if declared.scope is not None
-        else SectionKind(getattr(row, str(declared.scope_column)))
-    )
+    scope: Scope
+    if declared.scope is not None:
+        scope = declared.scope
+    else:
+        named = getattr(row, str(declared.scope_column))
+        scope = scope_of(named) if declared.any_scope else SectionKind(named)
     return FieldRef(
         row.__tablename__, column.key, row.id, getattr(row, type(row).client_key), scope
     )

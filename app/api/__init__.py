@@ -21,6 +21,7 @@ from app.api import (  # noqa: E402, F401
     fhir,
     log_review,
     national_statistics,
+    messages,
     notifications,
     partner,
     plan,

@@ -151,7 +151,7 @@ class Outcome(enum.StrEnum):
     REFUSED = "refused"  # attempts that were refused
 
 
-SCOPES = ("name", "basic", *(f"section:{kind.value}" for kind in SectionKind))
+SCOPES = ("name", "basic", "messages", *(f"section:{kind.value}" for kind in SectionKind))
 """The parts of the information the section filter offers (``AccessLogEntry.scope``)."""
 
 

@@ -13,6 +13,7 @@ from app.models import intake as _intake  # noqa: F401
 from app.models import log_query as _log_query  # noqa: F401
 from app.models import log_request as _log_request  # noqa: F401
 from app.models import log_review as _log_review  # noqa: F401
+from app.models import message as _message  # noqa: F401
 from app.models import outbox as _outbox  # noqa: F401
 from app.models import parallel_plan as _parallel_plan  # noqa: F401
 from app.models import partner as _partner  # noqa: F401

@@ -315,6 +315,8 @@ def _scope_label(d: DescribedEntry) -> str:
         return gettext(
             "Coded facts of your case: months, phases and outcomes (not your name or any notes)"
         )
+    if d.entry.scope == "messages":
+        return gettext("Your messages with the social workers")
     return d.entry.scope
 
 

@@ -74,6 +74,7 @@ SCOPES: dict[str, Any] = {
     **{scope_key(kind): SECTIONS[kind] for kind in SectionKind},
     scope_key(DataScope.NAME): _l("The client's name"),
     scope_key(DataScope.BASIC): _l("County-only details"),
+    scope_key(DataScope.MESSAGES): _l("Messages between the client and the county"),
     LOG_SCOPE: _l("The client's access log"),
     RESEARCH_SCOPE: _l("Coded facts in a research extract"),
 }

@@ -52,11 +52,13 @@ from app.extensions import db as flask_db
 from app.i18n import helsinki_today
 from app.information_texts import commands as information_texts
 from app.intake import commands as intake
+from app.messages import commands as messages
 from app.models import Organisation, OrgKind, Role, User
 from app.models.appointment import AppointmentChannel, AppointmentPurpose
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.log_query import LogQuery
 from app.models.outbox import MailKind, MailState, OutboxMessage
+from app.models.message import ThreadKind
 from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem
 from app.models.transfer import TransferReason
@@ -363,7 +365,22 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
     item.responsible_member_id, item.responsible_user_id = member.id, None
     query = db.get(LogQuery, built.args["query_id"])
     assert query is not None
+    # A network meeting's thread with the organisation and the client: every audience's.
+    meeting = messages.start_thread(
+        db,
+        new_gate(),
+        base.actor,
+        client_id=case.client_id,
+        kind=ThreadKind.MEETING,
+        subject="Verkostopalaveri (fictional)",
+        body="Tavataan torstaina (fictional)",
+        section=SectionKind.HOUSING,
+        member_ids=[member.id],
+        includes_client=True,
+        now=utcnow(),
+    )
     args = dict(built.args) | {
+        "thread_id": meeting.id,
         "entry_id": query.entry_id,
         "grant_id": link.grant.id,  # issuing ended build_world's link
         "notice_id": notice.id,
@@ -510,6 +527,14 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
         return section | {"responsible": [], "review_on": None}, {"If-None-Match": "*"}
     if case.endpoint == "api.send_update":
         return {"kind": "housing_offer", "text": "Asunto vapautuu (fictional)"}, {}
+    if case.endpoint == "api.start_thread":
+        return {
+            "section": "housing",
+            "subject": "Asunnon haku (fictional)",
+            "body": "Asuntonäyttö torstaina (fictional)",
+        }, {}
+    if case.endpoint == "api.post_message":
+        return {"body": "Kiitos tiedosta (fictional)"}, {}
     if case.endpoint == "api.report_task":
         return {"state": "done", "note": "Hakemus lähetetty (fictional)"}, {}
     if case.endpoint == "api.review_flag_of_entry":

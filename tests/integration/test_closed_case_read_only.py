@@ -28,9 +28,11 @@ from app.consents import receipts
 from app.consents.commands import record_statutory_disclosure
 from app.ending import commands as ending_service
 from app.log_requests import commands as log_requests
+from app.messages import commands as messages
 from app.models import Case, CaseTeamMember, NetworkMember, Organisation, OrgKind, Role
 from app.models.appointment import AppointmentChannel, AppointmentPurpose
 from app.models.flows import FlowChannel, FlowDirection
+from app.models.message import ThreadKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.partner import PartnerUpdate, PartnerUpdateKind
 from app.models.receipt import ReceiptAction
@@ -63,6 +65,7 @@ READING_PAGES = PRINT_PAGES | {
     "caseworker.consents",
     "caseworker.ending",
     "caseworker.log_queries",
+    "caseworker.client_messages",  # the conversations; a new one is a page of its own
     "caseworker.plan_section_changes",
     "caseworker.plan_section_version",
     "caseworker.plan_view_as",
@@ -79,6 +82,7 @@ EXPLAINING_PAGES = {
     "caseworker.release_item",
     "caseworker.statutory_disclosure_new",
     "caseworker.transfer",
+    "caseworker.message_new",
 }
 # Pages that hold nothing but a form: closed, no link leads to them.
 FORM_ONLY_PAGES = {
@@ -90,6 +94,7 @@ FORM_ONLY_PAGES = {
     "caseworker.ending_close",
     "caseworker.ending_member",
     "caseworker.ending_plan",
+    "caseworker.message_new",
 }
 # Query arguments a page needs to show what it is for, as {endpoint: {name: world argument}}.
 QUERY_ARGS = {"caseworker.plan_view_as": {"member": "member_id"}}
@@ -251,6 +256,16 @@ def build_world(db: Session) -> World:
         by_id=w.worker.id,
         now=utcnow(),
     )
+    thread = messages.start_thread(
+        db,
+        gate,
+        w.actor,
+        client_id=w.client.id,
+        kind=ThreadKind.CLIENT,
+        subject="Asunto (fictional)",
+        body="Soitan huomenna (fictional)",
+        now=utcnow(),
+    )
     db.commit()
     return World(
         w,
@@ -270,6 +285,7 @@ def build_world(db: Session) -> World:
             "update_id": update.id,
             "disclosure_id": disclosure.id,
             "appointment_id": meeting.id,
+            "thread_id": thread.id,
             "kind": SectionKind.LIVELIHOOD.value,
             "number": saved.version,
         },

@@ -253,6 +253,7 @@ def test_every_number_links_to_a_list_of_the_same_length(
         "/caseworker/intake",
         "/caseworker/transfers",
         "/caseworker/dashboard/transfer-answers",
+        "/caseworker/messages?unread=1",
     }
     assert set(shown) == expected_links
     assert shown["/caseworker/dashboard/clients"] == 4

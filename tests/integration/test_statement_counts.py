@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from app.appointments.commands import book_appointment
 from app.models import Case, Organisation, OrgKind, Role, User
 from app.models.appointment import AppointmentChannel, AppointmentPurpose
+from app.messages import commands as messages
+from app.models.message import ThreadKind
 from app.research import commands as research
 from app.security import new_gate
 from app.statistics import national
@@ -98,6 +100,7 @@ def world(db: Session) -> World:
         expires_on=date.today() + timedelta(days=30),
         today=date.today(),
     )
+    _thread(db, world, record.id, ThreadKind.CLIENT, [])
     grow(db, world, 2)
     return world
 
@@ -122,6 +125,7 @@ def grow(db: Session, world: World, clients: int) -> None:
         _meeting(db, world, case, [member.id], n)
         assert world.own_case is not None
         _meeting(db, world, world.own_case, [], n)
+        _thread(db, world, case.client_id, ThreadKind.NETWORK, [member.id])
     db.commit()
 
 
@@ -144,11 +148,30 @@ def _meeting(db: Session, world: World, case: Case, members: list[uuid.UUID], n:
     )
 
 
+def _thread(
+    db: Session, world: World, client_id: uuid.UUID, kind: ThreadKind, members: list[uuid.UUID]
+) -> None:
+    """A thread the worker starts about the client: with the housing office, or the client."""
+    messages.start_thread(
+        db,
+        new_gate(),
+        factories.actor(world.worker),
+        client_id=client_id,
+        kind=kind,
+        subject="Asunnon haku (fictional)",
+        body="Asuntonäyttö torstaina (fictional)",
+        section=SectionKind.HOUSING if members else None,
+        member_ids=members,
+        now=utcnow(),
+    )
+
+
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
-    # 18: the reminders' sources for partners (overdue tasks, meetings tomorrow: one each),
+    # 19: the organisation's conversations with new messages (one count, issue 17); the
+    # reminders' sources for partners (overdue tasks, meetings tomorrow: one each),
     # and (issue 17) the meetings the organisation takes part in: their count, the page's
     # rows (places joined) and their participants (one query).
-    "partner's home": ("partner", "/partner/", 18),
+    "partner's home": ("partner", "/partner/", 19),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 13: the count of county transfers waiting for the county's answer (one query), one
     # for the consent changes (withdrawals, re-confirmations, open notices, and the answers
@@ -156,8 +179,8 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # clients' log requests waiting for the worker and how many are overdue.
     # 18 (issue 17): the worker's upcoming appointments with their clients (one query), whose
     # names join the updates' in the one LIST gate read (four statements, run whenever the
-    # dashboard names any client).
-    "caseworker's dashboard": ("worker", "/caseworker/", 18),
+    # dashboard names any client); 19: the conversations with new messages (one count).
+    "caseworker's dashboard": ("worker", "/caseworker/", 19),
     # The session, the count, the page's rows, the clients' names (one gate read: 2).
     "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),
@@ -169,8 +192,16 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # 10: the reminders' sources for clients (consents about to end, meetings tomorrow); when
     # there are some, five more whatever their number (the consents, the members, their names
     # in one gate read) for "Extend it until …" (tests/integration/test_reminders.py).
+    # +1 (issue 17): the conversations with new messages (one count).
     # +1 (issue 17): the client's next three meetings with their places (one query).
-    "client's home": ("client", "/my/", 12),
+    "client's home": ("client", "/my/", 13),
+    # Messages (issue 17): the session, the count and the page's threads (unread in the same
+    # statement), then one gate read of the page's names (the worker's and the partner's
+    # lists) or subjects (the client's own): facts, keys, the log's entries.
+    "caseworker's messages": ("worker", "/caseworker/messages", 8),
+    "client's messages": ("client", "/my/messages", 9),
+    "partner's messages": ("partner", "/partner/messages", 11),
+    "partner's threads (API)": ("partner-api", "/api/v1/threads", 11),
     # +2 (issue 15): the page's rows are grouped in SQL, then its single entries and the
     # groups' newest looks are loaded in one query; the organisation filter lists its choices.
     "client's access log": ("client", "/my/log", 10),

@@ -143,6 +143,7 @@ def test_the_feature_packages_are_the_ones_the_product_has() -> None:
         "log_requests",
         "log_review",
         "maintenance",
+        "messages",
         "network",
         "outbox",
         "partner_work",

@@ -149,6 +149,8 @@ def ask(
         (HOUSING_STAFF, COOP, DataScope.NAME, Action.READ, Reason.ALLOWED_CONSENT),
         (HOUSING_STAFF, COOP, SectionKind.HEALTH, Action.READ, Reason.DENIED_SECTION_NOT_IN_SCOPE),
         (HOUSING_STAFF, COOP, DataScope.BASIC, Action.READ, Reason.DENIED_ROLE),
+        # The client's messages with the county are county-only, whatever is shared.
+        (HOUSING_STAFF, COOP, DataScope.MESSAGES, Action.READ, Reason.DENIED_ROLE),
         (HOUSING_STAFF, COOP, SectionKind.HOUSING, Action.WRITE, Reason.DENIED_READ_ONLY),
         (HOUSING_STAFF, Purpose.CASE_WORK, SectionKind.HOUSING, Action.READ, Reason.DENIED_PURPOSE),
         (

@@ -15,6 +15,7 @@ from app.web.caseworker import (  # noqa: E402, F401
     intake,
     log_queries,
     log_requests,
+    messages,
     network,
     person_access,
     plan,

@@ -57,6 +57,7 @@ TABS = (
     ("caseworker.ending", _l("Ending"), ("/ending",)),
     ("caseworker.contacts", _l("Contacts"), ("/contacts",)),
     ("caseworker.appointments", _l("Appointments"), ("/appointments",)),
+    ("caseworker.client_messages", _l("Messages"), ("/messages",)),
     ("caseworker.portal_access", _l("Client's sign-in"), ("/portal-access",)),
     ("caseworker.transfer", _l("Transfer"), ("/transfer",)),
 )

@@ -25,6 +25,7 @@ from app.client_log import queries as client_log
 from app.dashboard import queries as dashboard
 from app.extensions import db_session
 from app.i18n import helsinki_today
+from app.messages.queries import worker_unread
 from app.models import Client, NetworkMember, Phase, Role
 from app.models.release import ChecklistItem
 from app.partner_work.queries import update_texts, updates_for_worker
@@ -72,6 +73,7 @@ def home() -> str:
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
         transfers=incoming_count(db_session(), current_user.organisation_id),
         appointments=[(a, names.get(a.client_id)) for a, _ in upcoming],
+        unread_messages=worker_unread(db_session(), current_user.id),
     )
 
 

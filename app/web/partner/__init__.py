@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("partner", __name__, template_folder="templates", url_prefix="/partner")
 
 # Importing the modules registers their routes.
-from app.web.partner import appointments, notifications, views  # noqa: E402, F401
+from app.web.partner import appointments, messages, notifications, views  # noqa: E402, F401

@@ -20,6 +20,7 @@ from app.appointments.queries import organisation_appointments
 from app.extensions import db_session
 from app.i18n import helsinki_today
 from app.labels import SECTIONS
+from app.messages.queries import organisation_unread
 from app.models import Role
 from app.models.case import Client
 from app.models.partner import PartnerUpdateKind
@@ -106,6 +107,7 @@ def home() -> str:
         overdue_tasks=counted(
             reminders_of(db_session(), current_user.id, Role.PARTNER, helsinki_today())
         )[ReminderKind.CHECKLIST_OVERDUE],
+        unread=organisation_unread(db_session(), organisation_id, current_user.id, at=utcnow()),
     )
 
 

@@ -87,6 +87,8 @@ def log_scope_label(scope: str) -> str:
         return gettext("Your name")
     if scope == "basic":
         return gettext("Your basic information and the worker's notes")
+    if scope == "messages":
+        return gettext("Your messages with the social workers")
     return str(SECTIONS[SectionKind(scope.removeprefix("section:"))])
 
 

@@ -21,6 +21,7 @@ from app.consents.queries import MemberInfo, load_members
 from app.consents.rules import offered
 from app.extensions import db_session
 from app.i18n import helsinki_today
+from app.messages.queries import client_unread
 from app.models import Case, Client, ResponsibleWorker, Role, User
 from app.models.transfer import TransferReason
 from app.reminders.queries import reminders_of
@@ -70,6 +71,7 @@ MENU = (
     ("portal.plan", _l("My plan")),
     ("portal.network", _l("My network")),
     ("portal.appointments", _l("My appointments")),
+    ("portal.messages", _l("Messages")),
     ("portal.release", _l("Before you leave prison")),
     ("portal.consents", _l("Who can see what")),
     ("portal.my_consents", _l("My consent receipts")),
@@ -113,6 +115,7 @@ def home() -> str:
         ending=consents_ending(page),
         extend_form=ChangeForm(formdata=None),
         appointments=next_for_client(db_session(), page.client.id, now=utcnow()),
+        unread=client_unread(db_session(), page.client.id, current_user.id),
     )
 
 
@@ -167,4 +170,4 @@ def move_reason_label(value: str) -> str:
     return str(MOVE_REASONS[TransferReason(value)])
 
 
-from app.web.portal import network, plan  # noqa: E402, F401  (register their routes)
+from app.web.portal import messages, network, plan  # noqa: E402, F401  (register their routes)

@@ -1,0 +1,1 @@
+"""Secure messages between the client, the county and the client's network."""
