@@ -1,7 +1,7 @@
 """Secure messages: threads, the network members taking part, messages, how far each user read.
 
-Revision ID: messages
-Revises: 0020_log_review
+Revision ID: 0026_messages
+Revises: 0025_appointments
 Create Date: 2026-12-22
 
 - ``message_threads``: one conversation about one client, its subject sealed under the
@@ -16,8 +16,8 @@ Create Date: 2026-12-22
 import sqlalchemy as sa
 from alembic import op
 
-revision = "messages"
-down_revision = "0020_log_review"
+revision = "0026_messages"
+down_revision = "0025_appointments"
 branch_labels = None
 depends_on = None
 
