@@ -97,8 +97,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app import api
     from app.web import admin, auth, caseworker, log_review, partner, person, portal, statistics
-    from app.web import research as research_web
     from app.web import messages as web_messages
+    from app.web import research as research_web
 
     blueprints = (
         auth.bp,

@@ -582,9 +582,7 @@ def _demo_network(
             gate,
             actor,
             case=case,
-            terms=ConsentTerms(
-                by_org[orgs[org_name].id].id, frozenset(sections), added, None, way
-            ),
+            terms=ConsentTerms(by_org[orgs[org_name].id].id, frozenset(sections), added, None, way),
             purpose_text=purpose_text,
             given_how=GivenHow.WRITTEN,
             information_text_version=FIRST_VERSION,

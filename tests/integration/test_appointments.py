@@ -385,9 +385,7 @@ def test_a_meeting_tomorrow_reminds_everyone_taking_part(db) -> None:  # type: i
         end=time(23, 45),
         now=now,
     )
-    monday = _book(
-        db, base, partner, person, day=MONDAY, start=time(0, 30), end=time(1), now=now
-    )
+    monday = _book(db, base, partner, person, day=MONDAY, start=time(0, 30), end=time(1), now=now)
     expected = [sunday_early.id, sunday_late.id]
     today = now.astimezone(HELSINKI).date()  # Saturday, the day the reminder is read
     for user in (base.worker, client_user, partner.staff):

@@ -57,8 +57,8 @@ from app.models import Organisation, OrgKind, Role, User
 from app.models.appointment import AppointmentChannel, AppointmentPurpose
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.log_query import LogQuery
-from app.models.outbox import MailKind, MailState, OutboxMessage
 from app.models.message import ThreadKind
+from app.models.outbox import MailKind, MailState, OutboxMessage
 from app.models.partner import RevocationNotice
 from app.models.release import ChecklistItem
 from app.models.transfer import TransferReason

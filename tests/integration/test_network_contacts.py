@@ -51,7 +51,9 @@ def test_both_network_pages_show_each_organisations_directory_contact(
     worker_statements = len(sql_count)
     row = html.split("Kuvitteellinen asuntotoimisto</a>")[1].split("</tr>")[0]
     assert PHONE in row and f'href="mailto:{EMAIL}"' in row and ADDRESS in row
-    assert "None in the directory" in html.split(f"{bare.organisation.name}</a>")[1].split("</tr>")[0]
+    assert (
+        "None in the directory" in html.split(f"{bare.organisation.name}</a>")[1].split("</tr>")[0]
+    )
     person = html.split("Läheinen Kuvitteellinen</a>")[1].split("</tr>")[0]
     assert "040 222 3333 (sister, fictional)" in person and PHONE not in person
     assert "050 999 9999" not in html

@@ -19,9 +19,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.appointments.commands import book_appointment
+from app.messages import commands as messages
 from app.models import Case, Organisation, OrgKind, Role, User
 from app.models.appointment import AppointmentChannel, AppointmentPurpose
-from app.messages import commands as messages
 from app.models.message import ThreadKind
 from app.research import commands as research
 from app.security import new_gate
