@@ -7,9 +7,10 @@ quarterly counts and durations, which ``app.statistics.disclosure`` then protect
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models.release import ReleaseTask
@@ -262,8 +263,19 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 def local_day(moment: datetime) -> date:
-    """The Finnish calendar day of a stored (UTC) moment: what a quarter counts."""
-    return moment.astimezone(HELSINKI).date()
+    """The Finnish calendar day of a stored (UTC) moment: what a quarter counts.
+
+    Helsinki's offset changes only on the hour, so it is looked up once per UTC hour
+    (a county's facts share few hours): ``astimezone`` per fact dominated the report.
+    """
+    utc = moment.astimezone(UTC) if moment.utcoffset() else moment
+    return (utc + _helsinki_offset(utc.date(), utc.hour)).date()
+
+
+@functools.lru_cache(maxsize=4096)
+def _helsinki_offset(day: date, hour: int) -> timedelta:
+    offset = datetime(day.year, day.month, day.day, hour, tzinfo=UTC).astimezone(HELSINKI)
+    return offset.utcoffset() or timedelta(0)
 
 
 def quarter_of(day: date) -> int:
