@@ -3,6 +3,8 @@ assessment and at closing, and the endings by how they ended: counted from coded
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -17,6 +19,7 @@ from app.models.assessment import Assessment, AssessmentFactor
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ClosureFactor, ServiceEnding
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
+from app.statistics import export
 from app.statistics.disclosure import Shown
 from app.statistics.queries import Report, report
 from tests import factories
@@ -74,6 +77,10 @@ def test_clients_by_phase_at_quarter_ends_and_days_in_each_phase(db: Session) ->
     assert phases.cell("assessment", f"{year}-Q2").shown is Shown.HIDDEN
     assert phases.cell("notified", f"{year}-Q2").shown is Shown.SMALL
     assert {phases.cell(p, f"{year}-Q3").text(5) for p in phases.rows} == {"–"}
+    # The CSV puts each value under its own column: the snapshot has no year.
+    lines = list(csv.reader(io.StringIO(export.as_csv(data))))
+    notified = next(line for line in lines if line[:2] == ["phases", "notified"])
+    assert notified[2:7] == ["x", "< 5", "–", "–", ""]
     days = {s.indicator.key: s.by_column for s in data.phase_days}
     # Six left the notification phase on 1 May, after 106 days.
     assert days["notified"][f"{year}-Q2"] == (106.0, 106.0, 106.0)
