@@ -19,7 +19,7 @@ TRANSLATIONS := app/translations
 # Extra arguments for pytest: `PYTEST_ARGS='-x -k consent' make test`.
 PYTEST_ARGS ?=
 
-.PHONY: help install translations run serve test lint lock clean bench
+.PHONY: help install translations run serve test lint lock clean bench bench-statistics
 
 help:
 	@echo 'make run     install, compile translations, keys, migrate, seed the demo, serve on 127.0.0.1:5000 (PORT=8080 make run)'
@@ -27,6 +27,7 @@ help:
 	echo 'make test    install, compile translations, provision PostgreSQL + Chromium + nginx, run pytest ($$PYTEST_ARGS)'
 	echo 'make lint    ruff check, ruff format --check, mypy'
 	echo 'make bench   build the benchmark data (cached in .bench/) and run every benchmark; writes benchmarks/RESULTS.md (BENCH=quick: 1,000 clients, short runs)'
+	echo 'make bench-statistics   the statistics page and API at 1,000 and 10,000 clients (its own data; CLIENTS=1000 for one size)'
 	echo 'make lock    regenerate constraints.txt in a fresh venv under /tmp'
 	echo 'make clean   remove .venv (and caches); never instance/'
 
@@ -167,6 +168,11 @@ bench: install translations $(BENCH_STAMP)
 	  if [[ "$$(id -u)" -eq 0 ]]; then apt-get install -y wrk; else echo "make bench: needs wrk (apt-get install wrk)" >&2; exit 1; fi
 	fi
 	$(BIN)/python -m benchmarks.run --mode "$${BENCH:-full}"
+
+# The statistics page and its API at 1,000 and 10,000 clients, on their own (benchmarks/statistics.py
+# builds its own data: only the coded facts the statistics read). CLIENTS='1000' for one size.
+bench-statistics: install translations
+	$(BIN)/python -m benchmarks.statistics --clients $${CLIENTS:-1000 10000}
 
 lint: install
 	@rc=0

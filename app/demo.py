@@ -9,6 +9,7 @@ Basic client data is sealed through the access gate as the system actor.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.assessment import commands as assessment
 from app.assessment import rules as assessment_rules
-from app.cases.commands import change_phase
+from app.cases.commands import appoint, change_phase
 from app.cases.facts import load_case_contexts
 from app.consents.commands import grant_consent
 from app.consents.texts import FIRST_VERSION
@@ -25,6 +26,7 @@ from app.ending import commands as ending
 from app.i18n import HELSINKI, helsinki_today
 from app.intake import commands as intake
 from app.intake import identity_code
+from app.maintenance.retention import disposal_on
 from app.models import (
     Case,
     CaseTeamMember,
@@ -39,8 +41,10 @@ from app.models import (
     User,
 )
 from app.models.assessment import NeedLevel, Urgency
+from app.models.case import PhaseChange
 from app.models.contact import ContactChannel
-from app.models.flows import FlowChannel, FlowDirection
+from app.models.ending import ServiceEnding
+from app.models.flows import FlowAgreement, FlowChannel, FlowDirection
 from app.models.intake import Channel, NotificationPath, NotifierKind
 from app.models.parallel_plan import ParallelPlan, ParallelPlanKind
 from app.models.plan import AgreementState
@@ -55,7 +59,7 @@ from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
 from consent.base import utcnow
 from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Direction, Purpose
-from consent.models import GivenHow
+from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
 from sharing import blind_index, seal
@@ -78,6 +82,13 @@ ORGANISATIONS = [
     ("Vertaistuki Keksitty ry (demo)", OrgKind.PEER_SUPPORT, "Esimerkkilä"),
 ]
 PRISON, PROBATION, KELA, HOUSING, NGO, PEERS = (name for name, _, _ in ORGANISATIONS[2:])
+# The statistics' history lives in a county of its own, with its own (userless) partner
+# organisations, so the other demo logins' lists and queues stay as they were.
+HISTORY_COUNTY = "Menneilän hyvinvointialue (demo)"
+HISTORY_ORGANISATIONS = [
+    (name.replace("(demo)", "– Menneilä (demo)"), kind, "Menneilä")
+    for name, kind, _ in ORGANISATIONS[2:]
+]
 
 # username, display name, role, organisation name (None: admin or client)
 STAFF = [
@@ -99,6 +110,8 @@ STAFF = [
     ("johto.jaana", "Jaana Johtaja (demo)", Role.MANAGER, COUNTY_A),
     ("analyysi.antti", "Antti Analyytikko (demo)", Role.ANALYST, COUNTY_A),
     ("tietosuoja.tuula", "Tuula Tietosuoja (demo)", Role.DATA_PROTECTION, COUNTY_A),
+    ("sosiaalityo.helmi", "Helmi Historia (demo)", Role.CASEWORKER, HISTORY_COUNTY),
+    ("johto.heikki", "Heikki Johtaja (demo)", Role.MANAGER, HISTORY_COUNTY),
 ]
 
 # caseworker, their team lead or deputy (app.models.team_lead); Testilä has one worker only
@@ -182,6 +195,14 @@ PLAN_TEXT = {
 }
 LOGINS_COUNTED_CLIENTS = 2  # the first clients of county A get a client login each
 
+# The statistics' history: HISTORY_COUNTY's clients notified over the last eighteen months,
+# about five a quarter, so some of the county's quarterly counts pass the threshold of 5 and some
+# are suppressed. Each is taken through the workflow's own commands as it happened; the
+# moments the commands record as "now" are then moved back to the day in the history.
+HISTORY_CLIENTS = 30
+HISTORY_DAYS = 540
+HISTORY_NAMES = ["Historia", "Menneinen", "Arkisto"]
+
 
 def logins_text() -> str:
     lines = [f"Demo logins (password for all: {DEMO_PASSWORD}):"]
@@ -200,7 +221,12 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
     if session.scalar(select(Organisation).where(Organisation.name == COUNTY_A)) is not None:
         return False
     orgs = {
-        name: Organisation(name=name, kind=kind, municipality=m) for name, kind, m in ORGANISATIONS
+        name: Organisation(name=name, kind=kind, municipality=m)
+        for name, kind, m in [
+            *ORGANISATIONS,
+            (HISTORY_COUNTY, OrgKind.COUNTY, "Menneilä"),
+            *HISTORY_ORGANISATIONS,
+        ]
     }
     session.add_all(orgs.values())
     users = {
@@ -233,6 +259,18 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
         COUNTY_A: [users["sosiaalityo.aino"], users["sosiaalityo.eero"]],
         COUNTY_B: [users["sosiaalityo.tiina"]],
     }
+    # The history county's partners, under the names ``_demo_network`` looks up.
+    past = {
+        **{
+            name: orgs[h]
+            for (name, _, _), (h, _, _) in zip(
+                ORGANISATIONS[2:], HISTORY_ORGANISATIONS, strict=True
+            )
+        },
+        HISTORY_COUNTY: orgs[HISTORY_COUNTY],
+    }
+    for k in range(HISTORY_CLIENTS):
+        _history_client(session, gate, keyring, past, users["sosiaalityo.helmi"], k, today, rng)
     for n, phase in enumerate(PHASES):
         county = COUNTY_A if n % 4 != 3 else COUNTY_B
         client = _demo_client(
@@ -337,7 +375,7 @@ def _demo_client(
         if _reached(phase, later):
             change_phase(session, case, later, worker.id)
     if _reached(phase, Phase.RELEASE):
-        _demo_plan(session, gate, actor, case, members, today)
+        _demo_plan(session, gate, actor, orgs, case, members, today)
         session.add(
             ParallelPlan(
                 case_id=case.id,
@@ -463,12 +501,15 @@ def _demo_assessment(
     today: date,
     *,
     complete: bool,
+    started_on: date | None = None,
+    factors: Sequence[str] = ("sobriety", "housing"),
 ) -> None:
+    started = started_on or today - timedelta(days=120)
     data = assessment_rules.AssessmentInput(
-        contact_on=today - timedelta(days=140),
-        urgency_assessed_on=today - timedelta(days=139),
+        contact_on=started - timedelta(days=20),
+        urgency_assessed_on=started - timedelta(days=19),
         urgency=Urgency.NOT_URGENT,
-        started_on=today - timedelta(days=120),
+        started_on=started,
         responsible_worker_needed=True,
         client_took_part=True,
         participant_ids=frozenset(m.id for m in members if m.organisation_id is not None),
@@ -485,12 +526,8 @@ def _demo_assessment(
             ),
         },
         factors={
-            "sobriety": assessment_rules.FactorInput(
-                True, "Päihdetyön jatko sovittu (kuvitteellinen)."
-            ),
-            "housing": assessment_rules.FactorInput(
-                True, "Asumisneuvonta mukana (kuvitteellinen)."
-            ),
+            code: assessment_rules.FactorInput(True, "Otetaan suunnitelmassa huomioon (demo).")
+            for code in factors
         },
     )
     saved, _ = assessment.save_assessment(
@@ -654,6 +691,7 @@ def _demo_plan(
     session: Session,
     gate: AccessGate,
     actor: Actor,
+    orgs: dict[str, Organisation],
     case: Case,
     members: list[NetworkMember],
     today: date,
@@ -662,9 +700,6 @@ def _demo_plan(
         session, case=case, actor=actor, review_on=today + timedelta(days=30), today=today
     )
     organisation_of = {m.organisation_id: m.id for m in members if m.organisation_id}
-    names = {
-        name: org_id for name, org_id in session.execute(select(Organisation.name, Organisation.id))
-    }
     responsible = {SectionKind.HOUSING: HOUSING, SectionKind.LIVELIHOOD: KELA}
     for kind, (goal, measure) in PLAN_TEXT.items():
         owner = responsible.get(kind)
@@ -682,7 +717,7 @@ def _demo_plan(
                 measures=measure,
                 client_view="Tämä on minulle tärkeää (kuvitteellinen).",
                 agreement=AgreementState.AGREED,
-                responsible_ids=frozenset({organisation_of[names[owner]]})
+                responsible_ids=frozenset({organisation_of[orgs[owner].id]})
                 if owner
                 else frozenset(),
             ),
@@ -697,3 +732,162 @@ def _demo_checklist(session: Session, actor: Actor, case: Case, today: date) -> 
     for item in checklist_queries.items(session, case.id):
         if item.due_on and item.due_on < today and item.task is not ReleaseTask.HOUSING_APPLICATION:
             release_checklist.mark_done(session, item, actor.user_id)
+
+
+def _history_client(
+    session: Session,
+    gate: AccessGate,
+    keyring: Keyring,
+    orgs: dict[str, Organisation],
+    worker: User,
+    k: int,
+    today: date,
+    rng: random.Random,
+) -> None:
+    """One of the history county's clients: as far through the process as the days allow."""
+    notified = today - timedelta(days=HISTORY_DAYS - k * 17 + rng.randrange(0, 10))
+    assessed = notified + timedelta(days=7 + rng.randrange(40))
+    networked = assessed + timedelta(days=15 + rng.randrange(30))
+    released = networked + timedelta(days=45 + rng.randrange(60))
+    reviewed = released + timedelta(days=40 + rng.randrange(30))
+    closing = released + timedelta(days=120 + rng.randrange(60))
+    name = f"{FIRST_NAMES[k % len(FIRST_NAMES)]} {HISTORY_NAMES[k % len(HISTORY_NAMES)]}"
+    client = Client(county_id=orgs[HISTORY_COUNTY].id, name_ct=b"")
+    session.add(client)
+    case = Case(
+        client_id=client.id,
+        county_id=orgs[HISTORY_COUNTY].id,
+        prison_id=orgs[PRISON].id,
+        probation_office_id=orgs[PROBATION].id,
+        phase=Phase.NOTIFIED,
+        sentence_start=released - timedelta(days=300 + rng.randrange(300)),
+        conditional_release=released,
+        opened_at=datetime.combine(notified, time(9), HELSINKI),
+    )
+    session.add(case)
+    session.flush()
+    born = date(1965 + rng.randrange(40), rng.randrange(1, 13), rng.randrange(1, 29))
+    code = identity_code.make(born, 950 + k)
+    gate.write_fields(
+        SYSTEM_ACTOR,
+        [(client, Client.name_ct, name), (client, Client.identity_code_ct, code)],
+        purpose=Purpose.ADMINISTRATION,
+    )
+    blind_index.index_client(session, keyring, client.id, name, code)
+    actor = _actor(worker)
+    notification = intake.record_notification(
+        session,
+        gate,
+        actor,
+        case,
+        intake.NotificationFacts(
+            received_at=datetime.combine(notified, time(10), HELSINKI),
+            contacted_on=notified,
+            notifier_kind=NotifierKind.PRISON_STAFF,
+            channel=Channel.PHONE,
+            need=NEEDS[k % len(NEEDS)],
+            path=NotificationPath.CONSENT,
+            notifier_name="Vankilan sosiaalityöntekijä (demo)",
+            notifier_organisation_id=orgs[PRISON].id,
+        ),
+        work_task_reason="Saapuneen yhteydenoton kirjaaminen (demo)",
+    )
+    intake.take(
+        session, gate, actor, notification, work_task_reason="Ilmoituksen vastaanotto (demo)"
+    )
+    appointed = min(today, notified + timedelta(days=1 + rng.randrange(20)))
+    appoint(session, case, worker, appointed, worker.id, appointed)
+    if assessed > today:
+        return
+    intake.start_assessment(session, actor, notification)
+    _dated_back(session, case, assessed)
+    factors = rng.sample([f.code for f in assessment_rules.FACTORS], 2 + rng.randrange(3))
+    _demo_assessment(
+        session, gate, actor, case, [], today, complete=False, started_on=assessed, factors=factors
+    )
+    if networked > today:
+        return
+    # Members joined, flows agreed and consents given on the day the network was assembled.
+    members = _demo_network(
+        session, gate, actor, orgs, client, case, networked + timedelta(days=60)
+    )
+    moment = datetime.combine(networked, time(11), HELSINKI)
+    for consent in session.scalars(select(Consent).where(Consent.case_id == case.id)):
+        consent.recorded_at = moment
+    for flow in session.scalars(select(FlowAgreement).where(FlowAgreement.case_id == case.id)):
+        flow.recorded_at = moment
+    change_phase(session, case, Phase.NETWORK, worker.id)
+    _dated_back(session, case, networked)
+    if released - timedelta(days=30) > today:
+        return
+    change_phase(session, case, Phase.RELEASE, worker.id)
+    _dated_back(session, case, released - timedelta(days=30))
+    release_checklist.generate(
+        session, case, worker.id, datetime.combine(released - timedelta(days=30), time(9), HELSINKI)
+    )
+    for item in checklist_queries.items(session, case.id):
+        # Most tasks done by the release day, the health and substance ones often after it.
+        late = item.task in (ReleaseTask.HEALTH_CARE, ReleaseTask.SUBSTANCE_SERVICES)
+        done_on = released + timedelta(days=rng.randrange(-20, 30 if late else 5))
+        if done_on <= today and rng.random() < 0.8:
+            release_checklist.mark_done(session, item, worker.id)
+            item.state_changed_at = datetime.combine(done_on, time(13), HELSINKI)
+    if released > today:
+        return
+    change_phase(session, case, Phase.FOLLOW_UP, worker.id)
+    _dated_back(session, case, released)
+    if reviewed > today:
+        return
+    _demo_plan(session, gate, actor, orgs, case, members, released - timedelta(days=20))
+    progress = (GoalProgress.ACHIEVED, GoalProgress.IN_PROGRESS)
+    reviews.record_review(
+        session,
+        gate,
+        actor,
+        case,
+        reviews.ReviewFacts(
+            held_on=reviewed,
+            client_took_part=True,
+            member_ids=frozenset(),
+            other_participants=None,
+            notes=None,
+            next_review_on=reviewed + timedelta(days=90),
+            goals=(
+                reviews.GoalAssessment(SectionKind.HOUSING, rng.choice(progress), None),
+                reviews.GoalAssessment(SectionKind.LIVELIHOOD, rng.choice(progress), None),
+            ),
+        ),
+        today=reviewed,
+    )
+    if k % 3 or closing > today:
+        return
+    change_phase(session, case, Phase.ENDING, worker.id)
+    _dated_back(session, case, closing - timedelta(days=14))
+    closure = ending.close_case(
+        session,
+        gate,
+        actor,
+        case=case,
+        summary="Monialaista työtä ei enää tarvita (kuvitteellinen).",
+        early_reason="Tehtävät siirtyivät peruspalveluihin (kuvitteellinen).",
+        factors=[*rng.sample(factors, max(1, len(factors) - 1)), "housing"],
+        end_with_case={m.id for m in members},
+    )
+    for service in session.scalars(select(ServiceEnding).where(ServiceEnding.case_id == case.id)):
+        service.ended_on = closing
+    moment = datetime.combine(closing, time(14), HELSINKI)
+    closure.closed_at = case.closed_at = moment
+    case.disposal_on = disposal_on(moment, case.service_task)
+    _dated_back(session, case, closing)
+
+
+def _dated_back(session: Session, case: Case, day: date) -> None:
+    """The case's newest phase change, recorded now, dated to ``day`` of the history."""
+    change = session.scalars(
+        select(PhaseChange)
+        .where(PhaseChange.case_id == case.id)
+        .order_by(PhaseChange.changed_at.desc())
+        .limit(1)
+    ).one()
+    change.changed_at = datetime.combine(day, time(12), HELSINKI)
+    session.flush()

@@ -38,7 +38,10 @@ class StatisticsRow(Strict):
         keys=fields.String(),
         values=fields.String(),
         required=True,
-        metadata={"description": 'By quarter and "year": a count, "< 5", or "x" (hidden).'},
+        metadata={
+            "description": 'By quarter and "year": a count, "< 5", "x" (hidden) or "–" '
+            "(a withheld quarter of the phase snapshot, which has no year)."
+        },
     )
 
 

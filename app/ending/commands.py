@@ -27,11 +27,12 @@ from datetime import date
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.assessment.rules import FACTORS_BY_CODE
 from app.ending.queries import seal_count, warnings_of_closing
 from app.maintenance.retention import disposal_on
 from app.models import Case, NetworkMember, Phase, ServiceTask
 from app.models.case import PhaseChange
-from app.models.ending import CaseClosure, ServiceEnding
+from app.models.ending import CaseClosure, ClosureFactor, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
 from app.models.partner import NoticeReason
 from app.network import commands as network
@@ -87,6 +88,14 @@ class SummaryMissing(Refused):
     code = "summary_missing"
     field = "summary"
     message = N_("Write down the reason for closing and a summary.")
+
+
+class UnknownFactor(Refused):
+    """Raised when closing names a desistance factor the model does not have."""
+
+    code = "unknown_factor"
+    field = "factors"
+    message = N_("Choose the desistance factors from the list.")
 
 
 class EarlyCloseReasonMissing(Refused):
@@ -260,6 +269,7 @@ def close_case(
     early_reason: str | None = None,
     service_task: ServiceTask | None = None,
     retention_override: int | None = None,
+    factors: Collection[str] = (),
 ) -> CaseClosure:
     """Close the case: end every open membership and all sharing at once, start retention.
 
@@ -276,8 +286,12 @@ def close_case(
     Closing before the release day or with release-checklist tasks open
     (``app.ending.rules.close_warnings``) needs ``early_reason``, which is kept sealed.
 
+    ``factors`` are the desistance factors (codes of ``app.assessment.rules.FACTORS``) the
+    worker records as in place at closing: coded facts in clear, which the statistics count.
+
     :raises CaseClosed: when the case is already closed.
     :raises SummaryMissing: when the reason and summary is empty.
+    :raises UnknownFactor: when a factor code is not one of the model's.
     :raises EarlyCloseReasonMissing: when closing warns and ``early_reason`` is empty.
     :raises ServicesStillOpen: when an open member has neither an ending nor was chosen.
     :raises SealsRemain: when a seal survives (the decision and the seals disagree).
@@ -287,6 +301,8 @@ def close_case(
     text = summary.strip()
     if not text:
         raise SummaryMissing()
+    if any(code not in FACTORS_BY_CODE for code in factors):
+        raise UnknownFactor()
     now = utcnow()
     today = helsinki_day(now)
     members = session.scalars(
@@ -364,5 +380,9 @@ def close_case(
     closure.memberships_ended = len(open_members)
     closure.seals_removed = seals_before
     session.add(closure)
+    session.add_all(
+        ClosureFactor(closure_id=closure.id, client_id=case.client_id, code=code)
+        for code in sorted(set(factors))
+    )
     session.flush()
     return closure

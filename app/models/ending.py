@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.user import User
@@ -83,3 +83,16 @@ class CaseClosure(Base):
     seals_removed: Mapped[int] = mapped_column(default=0)
 
     closed_by: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ClosureFactor(Base):
+    """A desistance factor the worker recorded as in place when the case closed: a coded
+    choice (codes in ``app.assessment.rules.FACTORS``), counted by the statistics next to
+    the factors the assessment recorded."""
+
+    __tablename__ = "closure_factors"
+    __table_args__ = (UniqueConstraint("closure_id", "code"),)
+
+    closure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_closures.id"), index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))

@@ -18,6 +18,13 @@ system). No total over rows is published. The rules:
   difference is under the threshold, and rounded to 5 percentage points when the
   denominator is under 100 (to the whole point otherwise);
 - a median or quartile only over at least the threshold number of clients.
+
+A snapshot table (clients in each phase at each quarter's end, ``protect_snapshot``) has
+no year column and no row equation, but its columns are linked to the flows: a quarter's
+total over the phases, minus the previous quarter's, is the clients who came in minus
+those who left. So each column hides at least one count of at least the threshold (the
+smallest), which leaves every column's total without an upper bound; a column with no
+count that large is withheld whole ("–"), for the same reason.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ class Shown(enum.StrEnum):
     VALUE = "value"
     SMALL = "small"  # under the threshold: "< 5"
     HIDDEN = "hidden"  # hidden so that a small count cannot be recomputed
+    WITHHELD = "withheld"  # a snapshot column not published at all: anything from 0 up
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class Cell:
             return f"< {threshold}"
         if self.shown is Shown.HIDDEN:
             return "x"
+        if self.shown is Shown.WITHHELD:
+            return "–"
         return str(self.value)
 
 
@@ -177,6 +187,25 @@ def protect(table: CountTable, threshold: int = DEFAULT_THRESHOLD) -> Published:
                 else Cell(Shown.VALUE, values[i])
             )
     return Published(table.rows, columns, cells, threshold)
+
+
+def protect_snapshot(table: CountTable, threshold: int = DEFAULT_THRESHOLD) -> Published:
+    """A snapshot (no year column): small counts suppressed, and in each column the
+    smallest count of at least the threshold hidden too; a column without one is withheld."""
+    cells: dict[tuple[str, str], Cell] = {}
+    for column in table.quarters:
+        values = {row: table.counts.get((row, column), 0) for row in table.rows}
+        large = sorted((v, row) for row, v in values.items() if v >= threshold)
+        for row, value in values.items():
+            if not large:
+                cells[(row, column)] = Cell(Shown.WITHHELD, None)
+            elif value < threshold:
+                cells[(row, column)] = Cell(Shown.SMALL, None)
+            elif row == large[0][1]:
+                cells[(row, column)] = Cell(Shown.HIDDEN, None)
+            else:
+                cells[(row, column)] = Cell(Shown.VALUE, value)
+    return Published(table.rows, table.quarters, cells, threshold)
 
 
 def share(numerator: int, denominator: int, threshold: int = DEFAULT_THRESHOLD) -> int | None:

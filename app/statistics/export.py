@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from app.statistics.disclosure import Shown
-from app.statistics.queries import Report
+from app.statistics.queries import Report, Spread
 
 SUPPRESSED = {Shown.SMALL: "small", Shown.HIDDEN: "hidden"}
 
@@ -33,18 +33,8 @@ def rows(report: Report) -> list[dict[str, Any]]:
                     },
                 }
             )
-    for spread in report.spreads:
-        result.append(
-            {
-                "table": "durations",
-                "indicator": spread.indicator.key,
-                "definition": spread.indicator.definition,
-                "values": {
-                    column: "x" if q is None else "/".join(f"{v:g}" for v in q)
-                    for column, q in spread.by_column.items()
-                },
-            }
-        )
+    for table, spreads in (("durations", report.spreads), ("phase_days", report.phase_days)):
+        result.extend(_spreads(table, spreads))
     for shares in report.shares:
         result.append(
             {
@@ -59,13 +49,33 @@ def rows(report: Report) -> list[dict[str, Any]]:
     return result
 
 
+def _spreads(table: str, spreads: tuple[Spread, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "table": table,
+            "indicator": spread.indicator.key,
+            "definition": spread.indicator.definition,
+            "values": {
+                column: "x" if q is None else "/".join(f"{v:g}" for v in q)
+                for column, q in spread.by_column.items()
+            },
+        }
+        for spread in spreads
+    ]
+
+
 def as_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["table", "indicator", *report.columns, "definition"])
     for row in rows(report):
         writer.writerow(
-            [row["table"], row["indicator"], *row["values"].values(), row["definition"]]
+            [
+                row["table"],
+                row["indicator"],
+                *(row["values"].get(column, "") for column in report.columns),
+                row["definition"],
+            ]
         )
     return out.getvalue()
 
@@ -78,6 +88,8 @@ def as_json(report: Report) -> dict[str, Any]:
         "notes": {
             f"< {report.threshold}": "a count under the threshold (zero included)",
             "x": "hidden so that no small count can be recomputed, or too few clients",
+            "–": "a quarter of the phase snapshot withheld: no phase had enough clients",
+            "phases": "clients in each phase at each quarter's end (no year column)",
             "durations": "lower quartile/median/upper quartile in days",
         },
         "rows": rows(report),

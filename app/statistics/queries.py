@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.assessment.rules import FACTORS
 from app.models import Case, CaseTeamMember, NetworkMember
-from app.models.assessment import Assessment
-from app.models.case import PhaseChange, ResponsibleWorker
-from app.models.ending import ServiceEnding
+from app.models.assessment import Assessment, AssessmentFactor
+from app.models.case import Phase, PhaseChange, ResponsibleWorker
+from app.models.ending import CaseClosure, ClosureFactor, ServiceEnding
 from app.models.flows import FlowAgreement
 from app.models.intake import Notification
 from app.models.network import MemberKind
@@ -28,10 +30,18 @@ from app.models.partner import PartnerUpdate
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.models.review import GoalProgress, PlanReview, ReviewGoal
 from app.statistics import rules
-from app.statistics.disclosure import CountTable, Published, protect, quartiles, share
+from app.statistics.disclosure import (
+    CountTable,
+    Published,
+    protect,
+    protect_snapshot,
+    quartiles,
+    share,
+)
 from app.statistics.rules import Indicator
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 
+CaseRow = Row[uuid.UUID, date | None, date | None, datetime | None, datetime, Phase]
 PAST_NETWORK = ("release", "follow_up", "ending", "closed")
 
 
@@ -62,6 +72,7 @@ class Report:
     sections: tuple[Section, ...]
     spreads: tuple[Spread, ...]
     shares: tuple[Shares, ...]
+    phase_days: tuple[Spread, ...]  # days spent in each phase, by the quarter it was left
 
 
 def _scope(county_id: uuid.UUID, worker_id: uuid.UUID | None) -> Select[uuid.UUID]:
@@ -99,15 +110,20 @@ def report(
     worker_id: uuid.UUID | None = None,
     raw: dict[str, CountTable] | None = None,
 ) -> Report:
-    """Every indicator of ``year`` for the scope, protected: fourteen statements, for any size.
+    """Every indicator of ``year`` for the scope, protected: sixteen statements, for any size.
 
     ``raw``, when given, receives each count section's table before protection, by section
     key: for pooling counties (``app.statistics.national``), never for a page."""
     scope = _scope(county_id, worker_id)
     cases = session.execute(
-        select(Case.id, Case.probation_start, Case.conditional_release, Case.closed_at).where(
-            Case.id.in_(scope)
-        )
+        select(
+            Case.id,
+            Case.probation_start,
+            Case.conditional_release,
+            Case.closed_at,
+            Case.opened_at,
+            Case.phase,
+        ).where(Case.id.in_(scope))
     ).all()
     notified = dict(
         session.execute(
@@ -128,13 +144,19 @@ def report(
             .group_by(ResponsibleWorker.case_id)
         ).all()
     )
-    networked = dict(
-        session.execute(
-            select(PhaseChange.case_id, func.min(PhaseChange.changed_at))
-            .where(PhaseChange.case_id.in_(scope), PhaseChange.phase.in_(PAST_NETWORK))
-            .group_by(PhaseChange.case_id)
-        ).all()
-    )
+    moves: dict[uuid.UUID, list[tuple[date, str, str]]] = defaultdict(list)
+    networked: dict[uuid.UUID, date] = {}
+    for case_id, from_phase, to_phase, moved_at in session.execute(
+        select(
+            PhaseChange.case_id, PhaseChange.from_phase, PhaseChange.phase, PhaseChange.changed_at
+        )
+        .where(PhaseChange.case_id.in_(scope))
+        .order_by(PhaseChange.case_id, PhaseChange.changed_at)
+    ):
+        moved_on = rules.local_day(moved_at)
+        moves[case_id].append((moved_on, from_phase.value, to_phase.value))
+        if to_phase.value in PAST_NETWORK and case_id not in networked:
+            networked[case_id] = moved_on
     done: dict[uuid.UUID, list[tuple[ReleaseTask, date]]] = defaultdict(list)
     for case_id, task, changed_at in session.execute(
         select(ChecklistItem.case_id, ChecklistItem.task, ChecklistItem.state_changed_at).where(
@@ -161,8 +183,20 @@ def report(
     members = session.execute(
         select(NetworkMember.kind, NetworkMember.starts_on).where(NetworkMember.case_id.in_(scope))
     ).all()
-    endings = session.scalars(
-        select(ServiceEnding.ended_on).where(ServiceEnding.case_id.in_(scope))
+    endings = session.execute(
+        select(
+            ServiceEnding.ended_on, ServiceEnding.ended_with_case, ServiceEnding.client_agreed
+        ).where(ServiceEnding.case_id.in_(scope))
+    ).all()
+    factors_assessed = session.execute(
+        select(Assessment.started_on, AssessmentFactor.code)
+        .join(Assessment, Assessment.id == AssessmentFactor.assessment_id)
+        .where(Assessment.case_id.in_(scope))
+    ).all()
+    factors_closed = session.execute(
+        select(CaseClosure.closed_at, ClosureFactor.code)
+        .join(CaseClosure, CaseClosure.id == ClosureFactor.closure_id)
+        .where(CaseClosure.case_id.in_(scope))
     ).all()
     consents = session.execute(
         select(Consent.recorded_at, Consent.supersedes_id, Consent.state, Consent.ended_at).where(
@@ -185,13 +219,13 @@ def report(
     review_counts: dict[tuple[str, str], int] = {}
     released_by: dict[str, list[uuid.UUID]] = defaultdict(list)
     release_days: dict[uuid.UUID, date] = {}
-    for case_id, probation_start, conditional, _closed in cases:
+    for case_id, probation_start, conditional, *_ in cases:
         day = _release_day(probation_start, conditional, today)
         if day is not None:
             release_days[case_id] = day
     rules.tally((rules.local_day(d) for d in notified.values()), year, funnel, "notified")
     rules.tally(assessed.values(), year, funnel, "assessed")
-    rules.tally((rules.local_day(d) for d in networked.values()), year, funnel, "network")
+    rules.tally(networked.values(), year, funnel, "network")
     with_services = [
         day
         for case_id, day in release_days.items()
@@ -204,7 +238,7 @@ def report(
         funnel,
         "reviewed",
     )
-    closed_days = [rules.local_day(closed_at) if closed_at else None for *_, closed_at in cases]
+    closed_days = [rules.local_day(case.closed_at) if case.closed_at else None for case in cases]
     rules.tally(closed_days, year, funnel, "closed")
     for case_id, day in release_days.items():
         if day.year != year:
@@ -215,6 +249,11 @@ def report(
         for outcome in rules.RELEASE_OUTCOMES:
             if rules.outcome_met(outcome.key, by_day):
                 rules.tally([day], year, outcomes, outcome.key)
+        after = day + timedelta(days=rules.AFTER_RELEASE_DAYS)
+        if after <= today and rules.outcome_met(
+            "health", frozenset(task for task, on in done.get(case_id, []) if on <= after)
+        ):
+            rules.tally([day], year, outcomes, rules.HEALTH_AFTER_RELEASE.key)
     for case_reviews in reviews.values():
         for held_on, on_time in rules.reviews_on_time(case_reviews):
             if on_time is not None:
@@ -241,7 +280,9 @@ def report(
     for kind, starts_on in members:
         rules.tally([starts_on], year, composition, kind.value)
     ending_counts: dict[tuple[str, str], int] = {}
-    rules.tally(endings, year, ending_counts, "services_ended")
+    for ended_on, with_case, agreed in endings:
+        how = "ended_with_case" if with_case else "ended_agreed" if agreed else "ended_not_agreed"
+        rules.tally([ended_on], year, ending_counts, how)
     rules.tally(closed_days, year, ending_counts, "closed_cases")
 
     def section(
@@ -251,6 +292,20 @@ def report(
         if raw is not None:
             raw[key] = table
         return Section(key, indicators, protect(table, threshold))
+
+    factor_counts: dict[tuple[str, str], int] = {}
+    for started_on, code in factors_assessed:
+        rules.tally([started_on], year, factor_counts, code)
+    closing_counts: dict[tuple[str, str], int] = {}
+    for closed_at, code in factors_closed:
+        rules.tally([rules.local_day(closed_at)], year, closing_counts, code)
+    factors_at_assessment = tuple(
+        rules.Indicator(f.code, f.code, rules.FACTORS_AT_ASSESSMENT_NOTE) for f in FACTORS
+    )
+    factors_at_closing = tuple(
+        rules.Indicator(f.code, f.code, rules.FACTORS_AT_CLOSING_NOTE) for f in FACTORS
+    )
+    phases, phase_days = _by_phase(cases, moves, year, today, threshold)
 
     # Named on the page by ``app.labels.MEMBER_KINDS``.
     kinds = tuple(rules.Indicator(k.value, k.value, rules.NETWORK_NOTE) for k in MemberKind)
@@ -283,7 +338,7 @@ def report(
         return started is not None and started < release_days[c]
 
     def network_before(c: uuid.UUID) -> bool:
-        return c in networked and rules.local_day(networked[c]) < release_days[c]
+        return c in networked and networked[c] < release_days[c]
 
     before = {"assessed_before_release": assessed_before, "network_before_release": network_before}
     shares = tuple(
@@ -306,15 +361,56 @@ def report(
         threshold,
         (
             section("funnel", rules.FUNNEL, funnel),
-            section("release", rules.RELEASE_OUTCOMES, outcomes),
+            phases,
+            section("release", (*rules.RELEASE_OUTCOMES, rules.HEALTH_AFTER_RELEASE), outcomes),
             section("reviews", rules.REVIEWS, review_counts),
             section("network", kinds, composition),
             section("consents", rules.CONSENTS, consent_counts),
             section("endings", rules.ENDINGS, ending_counts),
+            section("factors_assessment", factors_at_assessment, factor_counts),
+            section("factors_closing", factors_at_closing, closing_counts),
         ),
         spreads,
         shares,
+        phase_days,
     )
+
+
+def _by_phase(
+    cases: Sequence[CaseRow],
+    moves: dict[uuid.UUID, list[tuple[date, str, str]]],
+    year: int,
+    today: date,
+    threshold: int,
+) -> tuple[Section, tuple[Spread, ...]]:
+    """Clients in each phase at each quarter's end, and the days spent in each phase."""
+    ends = rules.quarter_ends(year, today)
+    counts: dict[tuple[str, str], int] = {}
+    stays: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
+    for case in cases:
+        opened = rules.local_day(case.opened_at)
+        history = moves.get(case.id, [])
+        first = history[0][1] if history else case.phase.value
+        changes = [(day, to) for day, _, to in history]
+        for column, end in ends:
+            phase = rules.phase_at(opened, first, changes, end)
+            if phase in rules.ACTIVE_PHASES:
+                counts[(phase, column)] = counts.get((phase, column), 0) + 1
+        for phase, entered, left in rules.phase_stays(opened, first, changes):
+            stays[phase].append((entered, left))
+    indicators = tuple(
+        rules.Indicator(phase, phase, rules.PHASE_NOTE) for phase in rules.ACTIVE_PHASES
+    )
+    table = CountTable(rules.ACTIVE_PHASES, tuple(column for column, _ in ends), counts)
+    all_columns = (*rules.quarters(year), "year")
+    spreads = tuple(
+        Spread(
+            rules.Indicator(phase, phase, rules.PHASE_DAYS_NOTE),
+            _spread(rules.durations_by_quarter(stays[phase], year), all_columns, threshold),
+        )
+        for phase in rules.ACTIVE_PHASES
+    )
+    return Section("phases", indicators, protect_snapshot(table, threshold)), spreads
 
 
 def _spread(

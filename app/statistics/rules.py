@@ -7,9 +7,10 @@ quarterly counts and durations, which ``app.statistics.disclosure`` then protect
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.models.release import ReleaseTask
@@ -137,6 +138,18 @@ OUTCOME_TASKS: dict[str, frozenset[ReleaseTask]] = {
 }
 ALL_OF = frozenset({"identity_bank"})  # every task needed; otherwise any one of them
 
+AFTER_RELEASE_DAYS = 21
+HEALTH_AFTER_RELEASE = _i(
+    "health_21_days",
+    N_("Health or substance treatment contact within 21 days"),
+    N_(
+        "Clients released in the quarter whose health care or substance services task was "
+        "done by the 21st day after the release day (a contact arranged by then). Counted "
+        "once the 21 days have passed. Recorded contacts say only how the worker met the "
+        "client, so the checklist's coded outcome is the fact counted."
+    ),
+)
+
 REVIEWS = (
     _i(
         "reviews_on_time",
@@ -162,9 +175,25 @@ REVIEWS = (
 
 ENDINGS = (
     _i(
-        "services_ended",
-        N_("Services ended"),
-        N_("Services of the network ended with the client in the quarter."),
+        "ended_agreed",
+        N_("Services ended, the client agreed"),
+        N_(
+            "Services of the network ended in the quarter with an ending assessed with the "
+            "client, who agreed with it."
+        ),
+    ),
+    _i(
+        "ended_not_agreed",
+        N_("Services ended, the client did not agree"),
+        N_(
+            "Services of the network ended in the quarter with an ending assessed with the "
+            "client, who did not agree with it."
+        ),
+    ),
+    _i(
+        "ended_with_case",
+        N_("Services ended with the case"),
+        N_("Services the worker ended with the closing of the case in the quarter."),
     ),
     _i("closed_cases", N_("Cases closed"), N_("Cases closed in the quarter.")),
 )
@@ -204,13 +233,49 @@ CONSENTS = (
 
 NETWORK_NOTE = N_("Network members who joined a network in the quarter, by kind.")
 
+# -- by phase -----------------------------------------------------------------------------
+# Named on the page by ``app.labels.PHASES``; CLOSED is no phase a client is "in".
+ACTIVE_PHASES = ("notified", "assessment", "network", "release", "follow_up", "ending")
+PHASE_NOTE = N_(
+    "Clients whose case was in the phase at the end of the quarter (closed cases not "
+    "counted). Each quarter hides at least one more count, so no quarter's total, and so "
+    "no count of clients entering or leaving, can be worked out from the columns."
+)
+PHASE_DAYS_NOTE = N_(
+    "Calendar days the case spent in the phase, for cases that moved on from it in the "
+    "quarter: from the day it entered the phase (the case's opening for the first) to the "
+    "day it left."
+)
+
+# -- desistance factors -------------------------------------------------------------------
+# Named on the page by the assessment's factor labels; codes in ``app.assessment.rules``.
+FACTORS_AT_ASSESSMENT_NOTE = N_(
+    "Clients whose service-need assessment, started in the quarter, records the desistance "
+    "factor (a note or the factor marked as addressed in the plan)."
+)
+FACTORS_AT_CLOSING_NOTE = N_(
+    "Clients whose case closed in the quarter with the desistance factor recorded as in place "
+    "at closing (the worker's coded choice on the closing form)."
+)
+
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 def local_day(moment: datetime) -> date:
-    """The Finnish calendar day of a stored (UTC) moment: what a quarter counts."""
-    return moment.astimezone(HELSINKI).date()
+    """The Finnish calendar day of a stored (UTC) moment: what a quarter counts.
+
+    Helsinki's offset changes only on the hour, so it is looked up once per UTC hour
+    (a county's facts share few hours): ``astimezone`` per fact dominated the report.
+    """
+    utc = moment.astimezone(UTC) if moment.utcoffset() else moment
+    return (utc + _helsinki_offset(utc.date(), utc.hour)).date()
+
+
+@functools.lru_cache(maxsize=4096)
+def _helsinki_offset(day: date, hour: int) -> timedelta:
+    offset = datetime(day.year, day.month, day.day, hour, tzinfo=UTC).astimezone(HELSINKI)
+    return offset.utcoffset() or timedelta(0)
 
 
 def quarter_of(day: date) -> int:
@@ -248,6 +313,49 @@ def durations_by_quarter(
         result.setdefault(quarter_label(year, quarter_of(end)), []).append(days)
         result.setdefault("year", []).append(days)
     return result
+
+
+def phase_at(
+    opened: date, first: str, changes: Iterable[tuple[date, str]], day: date
+) -> str | None:
+    """The phase a case was in at the end of ``day``: None before it opened.
+
+    ``first`` is the phase it opened in, ``changes`` its later moves (day, new phase) in order.
+    """
+    if opened > day:
+        return None
+    phase = first
+    for changed_on, to in changes:
+        if changed_on > day:
+            break
+        phase = to
+    return phase
+
+
+def quarter_ends(year: int, today: date) -> tuple[tuple[str, date], ...]:
+    """Each quarter of ``year`` with its last day (today for the quarter running now);
+    quarters not begun yet are left out."""
+    ends = []
+    for q in range(1, 5):
+        month = 3 * q
+        last = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(
+            days=1
+        )
+        start = date(year, month - 2, 1)
+        if start > today:
+            break
+        ends.append((quarter_label(year, q), min(last, today)))
+    return tuple(ends)
+
+
+def phase_stays(
+    opened: date, first: str, changes: Iterable[tuple[date, str]]
+) -> Iterable[tuple[str, date, date]]:
+    """Each phase a case left: (phase, entered on, left on)."""
+    phase, since = first, opened
+    for changed_on, to in changes:
+        yield phase, since, changed_on
+        phase, since = to, changed_on
 
 
 def outcome_met(key: str, done: frozenset[ReleaseTask]) -> bool:

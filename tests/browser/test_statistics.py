@@ -4,6 +4,7 @@ No client's name appears and nothing links to a client."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,4 +36,35 @@ def test_a_manager_reads_the_county_statistics(
     page.locator("#year").select_option(year or "")
     page.locator("main form button[type=submit]").click()
     expect(page.locator("main h1")).to_contain_text(year or "")
+    assert_accessible(page)
+
+
+HISTORY_MANAGER = "johto.heikki"  # the demo's history county: several quarters of clients
+
+
+def test_a_manager_sees_counts_suppressed_cells_phases_and_a_chart_with_its_table(
+    new_page: Callable[[], Page], live_server: str, assert_accessible: Callable[[Any], None]
+) -> None:
+    page = new_page()
+    sign_in(page, HISTORY_MANAGER)
+    expect(page).to_have_url(live_server + "/statistics/")
+    funnel = page.locator("#table-funnel tbody td")
+    # Some counts pass the threshold and are shown; others are "< 5", never a number under 5.
+    expect(funnel.filter(has_text=re.compile(r"^\d+$")).first).to_be_visible()
+    expect(funnel.filter(has_text=re.compile(r"^< 5$")).first).to_be_visible()
+    for text in page.locator("main table.list tbody td").all_text_contents():
+        assert not re.fullmatch(r"[0-4]", text.strip()), text
+    # The funnel chart: its text alternative says what its table says, cell by cell.
+    chart = page.locator("main figure svg[aria-labelledby='funnel-title funnel-desc']")
+    expect(chart).to_be_visible()
+    years = page.locator("#table-funnel tbody tr td:last-child").all_text_contents()
+    description = page.locator("#funnel-desc").text_content() or ""
+    for year in years:
+        assert year.strip() in description
+    # By phase: the quarter-end snapshot and the days in each phase.
+    expect(page.locator("#section-phases")).to_be_visible()
+    expect(page.locator("#table-phases tbody tr")).to_have_count(6)
+    expect(page.locator("#table-phase-days tbody tr")).to_have_count(6)
+    expect(page.locator("#table-factors_closing")).to_be_visible()
+    assert page.locator("main a[href*='/caseworker/']").count() == 0
     assert_accessible(page)

@@ -64,7 +64,7 @@ def test_the_report_runs_the_same_statements_for_any_number_of_clients(
         sql_count.clear()
         report(db, county.id, today.year, today, 5)
         counted.append(len(sql_count))
-    assert counted[0] == counted[1] == 14  # one per kind of fact
+    assert counted[0] == counted[1] == 16  # one per kind of fact
 
 
 def test_managers_see_their_county_suppressed_and_no_client(

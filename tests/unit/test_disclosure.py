@@ -17,7 +17,17 @@ from hypothesis import strategies as st
 
 from app.models.release import ReleaseTask
 from app.statistics import rules
-from app.statistics.disclosure import YEAR, CountTable, Published, Shown, protect, quartiles, share
+from app.statistics.disclosure import (
+    YEAR,
+    Cell,
+    CountTable,
+    Published,
+    Shown,
+    protect,
+    protect_snapshot,
+    quartiles,
+    share,
+)
 from tests.disclosure_reader import System, feasible_range
 
 QUARTERS = ("2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4")
@@ -171,3 +181,143 @@ def test_indicator_rules_count_quarters_days_and_outcomes() -> None:
         (date(2026, 3, 1), True),
         (date(2026, 6, 2), False),
     ]
+
+
+# -- the phase snapshot, linked to the flows ----------------------------------------------
+
+# Three phases keep the reader's linear programs small; the rule is the same for six.
+PHASES = ("notified", "assessment", "network")
+FLOWS = ("notified", "closed")
+
+
+@st.composite
+def careers(draw: st.DrawFn) -> list[tuple[int, int | None, list[int]]]:
+    """Clients: the quarter they came in (-1: before the year), the quarter they left
+    (closed, or None), and the phase (index) they were in at each quarter's end."""
+    clients = []
+    for _ in range(draw(st.integers(0, 16))):
+        came = draw(st.integers(-1, 3))
+        left = draw(st.one_of(st.none(), st.integers(max(came, 0), 3)))
+        phase, phases = draw(st.integers(0, 1)), []
+        for _quarter in range(4):
+            phase = min(phase + draw(st.integers(0, 1)), len(PHASES) - 1)
+            phases.append(phase)
+        clients.append((came, left, phases))
+    return clients
+
+
+def snapshot_and_flows(
+    clients: list[tuple[int, int | None, list[int]]],
+) -> tuple[CountTable, CountTable]:
+    stock: dict[tuple[str, str], int] = {}
+    flows: dict[tuple[str, str], int] = {}
+    for came, left, phases in clients:
+        if came >= 0:
+            flows[("notified", QUARTERS[came])] = flows.get(("notified", QUARTERS[came]), 0) + 1
+        if left is not None:
+            flows[("closed", QUARTERS[left])] = flows.get(("closed", QUARTERS[left]), 0) + 1
+        for q in range(4):
+            if came <= q and (left is None or q < left):
+                key = (PHASES[phases[q]], QUARTERS[q])
+                stock[key] = stock.get(key, 0) + 1
+    return CountTable(PHASES, QUARTERS, stock), CountTable(FLOWS, QUARTERS, flows)
+
+
+def bounds_of(cell: Cell, t: int) -> tuple[Fraction, Fraction | None] | None:
+    """What a reader knows of a cell: None when it is shown."""
+    if cell.shown is Shown.VALUE:
+        return None
+    if cell.shown is Shown.SMALL:
+        return Fraction(0), Fraction(t - 1)
+    if cell.shown is Shown.HIDDEN:
+        return Fraction(t), None
+    return Fraction(0), None  # withheld
+
+
+@settings(max_examples=25, deadline=None)
+@given(careers(), st.integers(2, 6))
+def test_no_count_is_recomputed_from_the_phase_snapshot_and_the_flows(
+    clients: list[tuple[int, int | None, list[int]]], t: int
+) -> None:
+    """The reader knows the flow table (each year the sum of its quarters), the snapshot,
+    and that from one quarter's end to the next the clients in the phases change by those
+    who came in minus those who left: no suppressed count of either table comes out."""
+    stock, flows = snapshot_and_flows(clients)
+    tables = {"stock": protect_snapshot(stock, t), "flows": protect(flows, t)}
+    unknown = [
+        (name, key)
+        for name, published in tables.items()
+        for key, cell in published.cells.items()
+        if cell.shown is not Shown.VALUE
+    ]
+    index = {k: i for i, k in enumerate(unknown)}
+
+    def term(name: str, key: tuple[str, str], sign: int, row: dict[int, Fraction]) -> Fraction:
+        """Adds the cell to ``row`` when unknown; its value's contribution otherwise."""
+        cell = tables[name].cells[key]
+        if cell.shown is Shown.VALUE:
+            assert cell.value is not None
+            return Fraction(sign * cell.value)
+        row[index[(name, key)]] = row.get(index[(name, key)], Fraction(0)) + sign
+        return Fraction(0)
+
+    equations: list[tuple[dict[int, Fraction], Fraction]] = []
+    for flow in FLOWS:
+        row: dict[int, Fraction] = {}
+        known = sum(
+            (term("flows", (flow, c), -1 if c == YEAR else 1, row) for c in (*QUARTERS, YEAR)),
+            Fraction(0),
+        )
+        equations.append((row, -known))
+    for q in range(1, 4):
+        row = {}
+        known = sum((term("stock", (p, QUARTERS[q]), 1, row) for p in PHASES), Fraction(0)) + sum(
+            (term("stock", (p, QUARTERS[q - 1]), -1, row) for p in PHASES), Fraction(0)
+        )
+        known += term("flows", ("notified", QUARTERS[q]), -1, row)
+        known += term("flows", ("closed", QUARTERS[q]), 1, row)
+        equations.append((row, -known))
+    equations = [(row, value) for row, value in equations if row]
+    known_bounds = [bounds_of(tables[name].cells[key], t) for name, key in unknown]
+    system = System(
+        len(unknown),
+        equations,
+        [b[0] for b in known_bounds if b is not None],
+        [b[1] for b in known_bounds if b is not None],
+    )
+    truth = {"stock": stock, "flows": flows}
+    for (name, key), i in index.items():
+        found = feasible_range(system, i)
+        assert found is not None
+        low, high = found
+        table = truth[name]
+        value = table.counts.get(key, 0) if name == "stock" else true_value(table, *key)
+        assert low <= value and (high is None or value <= high)
+        shown = tables[name].cells[key].shown
+        if shown is Shown.SMALL:
+            assert (low, high) == (0, t - 1), (name, key)
+        elif shown is Shown.HIDDEN:
+            assert high is None or high - low >= t - 1, (name, key)
+        else:
+            assert (low, high) == (0, None), (name, key)  # a withheld column says nothing
+
+
+def test_the_snapshot_hides_one_more_count_per_quarter_and_withholds_a_quarter_of_small_ones() -> (
+    None
+):
+    table = CountTable(
+        ("notified", "assessment", "network"),
+        QUARTERS[:2],
+        {
+            ("notified", QUARTERS[0]): 9,
+            ("assessment", QUARTERS[0]): 6,
+            ("network", QUARTERS[0]): 2,
+            ("notified", QUARTERS[1]): 3,
+        },
+    )
+    published = protect_snapshot(table)
+    first = [published.cell(row, QUARTERS[0]) for row in table.rows]
+    assert [c.shown for c in first] == [Shown.VALUE, Shown.HIDDEN, Shown.SMALL]
+    assert first[0].value == 9
+    assert {published.cell(row, QUARTERS[1]).text(5) for row in table.rows} == {"–"}
+    assert published.columns == QUARTERS[:2]  # a snapshot has no year

@@ -247,6 +247,7 @@ def ending_close(page: ClientPage) -> Page | Response:
                         early_reason=form.early_reason.data,
                         service_task=chosen_service_task(form.service_task),
                         retention_override=_retention_override(),
+                        factors=form.factors.data or [],
                     )
                 except ending_commands.ServicesStillOpen as still_open:
                     # The refusal names the members by id; the page names them as it lists them.

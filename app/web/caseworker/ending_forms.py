@@ -10,10 +10,12 @@ from wtforms import DateField, Field, RadioField, SelectChoice, SelectMultipleFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.assessment.rules import FACTORS
 from app.ending.commands import TEXT_MAX
 from app.i18n import helsinki_today
 from app.labels import SERVICE_TASKS
 from app.models import ServiceTask
+from app.web.caseworker.assessment_forms import FACTOR_LABELS
 
 END, KEEP = "end", "keep"
 YES, NO = "yes", "no"
@@ -147,6 +149,17 @@ class CloseCaseForm(FlaskForm):
             "case, or record its ending first."
         ),
         choices=[],
+        validate_choice=False,
+    )
+    # Coded choices in clear (the statistics count them); unknown codes are the service's refusal.
+    factors = MultiCheckboxField(
+        _l("Desistance factors in place at closing"),
+        description=_l(
+            "Tick the factors supporting a crime-free life that are in place now, as you and "
+            "the client see them. Only the ticks are recorded; the county's statistics count "
+            "them without names."
+        ),
+        choices=[SelectChoice(f.code, FACTOR_LABELS[f.code]) for f in FACTORS],
         validate_choice=False,
     )
     # Asked only when closing warns (before the release day, checklist tasks open).
