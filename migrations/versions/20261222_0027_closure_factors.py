@@ -1,7 +1,7 @@
 """Desistance factors recorded as coded choices when a case closes.
 
-Revision ID: indicators
-Revises: 0020_log_review
+Revision ID: 0027_closure_factors
+Revises: 0026_messages
 Create Date: 2026-12-22
 
 - ``closure_factors``: a desistance factor (its code, ``app.assessment.rules.FACTORS``) the
@@ -12,8 +12,8 @@ Create Date: 2026-12-22
 import sqlalchemy as sa
 from alembic import op
 
-revision = "indicators"
-down_revision = "0020_log_review"
+revision = "0027_closure_factors"
+down_revision = "0026_messages"
 branch_labels = None
 depends_on = None
 
