@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.cases.queries import latest_cases
@@ -32,7 +32,11 @@ class ThreadRow:
     unread: bool
 
 
-def _unread(user_id: uuid.UUID) -> ColumnElement[bool]:
+Who = uuid.UUID | SQLColumnExpression[uuid.UUID]  # a user, or a column of users (reminders)
+Whose = uuid.UUID | SQLColumnExpression[uuid.UUID | None]
+
+
+def unread(user_id: Who) -> ColumnElement[bool]:
     """Someone else wrote last, after the user last read the thread (or they never did)."""
     read = aliased(ThreadRead)
     seen = exists().where(
@@ -47,7 +51,7 @@ def _listed(
     session: Session, where: list[ColumnElement[bool]], user_id: uuid.UUID, page: int
 ) -> ListPage[ThreadRow]:
     query = (
-        select(MessageThread, _unread(user_id).label("unread"))
+        select(MessageThread, unread(user_id).label("unread"))
         .where(*where)
         .order_by(MessageThread.last_message_at.desc(), MessageThread.id)
     )
@@ -59,7 +63,7 @@ def _listed(
 # -- the client ---------------------------------------------------------------------------
 
 
-def _clients_own(client_id: uuid.UUID) -> list[ColumnElement[bool]]:
+def clients_own(client_id: Whose) -> list[ColumnElement[bool]]:
     return [
         MessageThread.client_id == client_id,
         or_(MessageThread.kind == ThreadKind.CLIENT, MessageThread.includes_client.is_(True)),
@@ -70,7 +74,7 @@ def client_threads(
     session: Session, client_id: uuid.UUID, user_id: uuid.UUID, *, page: int = 1
 ) -> ListPage[ThreadRow]:
     """The client's own threads with the county and the meetings they take part in."""
-    return _listed(session, _clients_own(client_id), user_id, page)
+    return _listed(session, clients_own(client_id), user_id, page)
 
 
 def client_unread(session: Session, client_id: uuid.UUID, user_id: uuid.UUID) -> int:
@@ -79,7 +83,7 @@ def client_unread(session: Session, client_id: uuid.UUID, user_id: uuid.UUID) ->
         session.scalar(
             select(func.count())
             .select_from(MessageThread)
-            .where(*_clients_own(client_id), _unread(user_id))
+            .where(*clients_own(client_id), unread(user_id))
         )
         or 0
     )
@@ -120,9 +124,9 @@ def worker_threads(
     worker has not read), newest first, with their clients (two statements)."""
     where = [_my_cases(user_id), Case.closed_at.is_(None)]
     if unread_only:
-        where.append(_unread(user_id))
+        where.append(unread(user_id))
     query = (
-        select(MessageThread, Client, _unread(user_id).label("unread"))
+        select(MessageThread, Client, unread(user_id).label("unread"))
         .join(Case, Case.id == MessageThread.case_id)
         .join(Client, Client.id == MessageThread.client_id)
         .where(*where)
@@ -145,7 +149,7 @@ def worker_unread(session: Session, user_id: uuid.UUID) -> int:
             select(func.count())
             .select_from(MessageThread)
             .join(Case, Case.id == MessageThread.case_id)
-            .where(_my_cases(user_id), Case.closed_at.is_(None), _unread(user_id))
+            .where(_my_cases(user_id), Case.closed_at.is_(None), unread(user_id))
         )
         or 0
     )
@@ -154,7 +158,7 @@ def worker_unread(session: Session, user_id: uuid.UUID) -> int:
 # -- a partner organisation ---------------------------------------------------------------
 
 
-def _organisations(organisation_id: uuid.UUID, at: datetime) -> list[ColumnElement[bool]]:
+def organisations(organisation_id: Whose, at: datetime) -> list[ColumnElement[bool]]:
     """The organisation's threads about clients it shares something with now: a thread
     whose client no longer shares anything with it is not listed (deny by default; the gate
     decides the thread's section when it is opened)."""
@@ -181,9 +185,9 @@ def organisation_threads(
     per_page: int = PER_PAGE,
 ) -> ListPage[WorkerThreadRow]:
     """The organisation's threads with the county, newest first, with their clients."""
-    where = _organisations(organisation_id, at)
+    where = organisations(organisation_id, at)
     query = (
-        select(MessageThread, Client, _unread(user_id).label("unread"))
+        select(MessageThread, Client, unread(user_id).label("unread"))
         .join(Client, Client.id == MessageThread.client_id)
         .where(*where)
         .order_by(MessageThread.last_message_at.desc(), MessageThread.id)
@@ -201,7 +205,7 @@ def organisation_unread(
         session.scalar(
             select(func.count())
             .select_from(MessageThread)
-            .where(*_organisations(organisation_id, at), _unread(user_id))
+            .where(*organisations(organisation_id, at), unread(user_id))
         )
         or 0
     )
@@ -217,7 +221,7 @@ def client_organisation_threads(
     page: int = 1,
 ) -> ListPage[ThreadRow]:
     """The organisation's threads about one client."""
-    where = [*_organisations(organisation_id, at), MessageThread.client_id == client_id]
+    where = [*organisations(organisation_id, at), MessageThread.client_id == client_id]
     return _listed(session, where, user_id, page)
 
 

@@ -7,7 +7,7 @@ those facts. The worker's sources use the dashboard's own conditions (``app.dash
 with the user as a column, so the dashboard's numbers and the reminders agree by
 construction. Either use costs one statement per source whatever the number of users or rows.
 
-To add a source (as "appointments tomorrow" was added; e.g. "unanswered messages"): a
+To add a source (as "appointments tomorrow" and "messages left unread" were added): a
 ``ReminderKind`` and its ``horizon``/``due`` rule in ``app.reminders.rules``, and a read
 function here returning ``Due`` rows (user, case, subject, day) for one user or all, appended
 to ``SOURCES``. Nothing else changes: the pages list every source of the user's audience and
@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVarTuple
 
 from sqlalchemy import (
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from app.appointments.queries import participants_on
 from app.dashboard import queries as dashboard
 from app.log_requests.queries import waiting_conditions
+from app.messages import queries as messages
 from app.models import (
     Case,
     CaseTeamMember,
@@ -50,10 +51,12 @@ from app.models import (
 )
 from app.models.log_query import LogQuery
 from app.models.log_request import LogRequest
+from app.models.message import MessageThread
 from app.models.release import ChecklistItem, ItemState
 from app.models.team_lead import TeamLead
 from app.reminders.rules import Audience, Due, ReminderKind, audience_of, due, horizon
 from consent.models import Consent
+from consent.status import helsinki_day, helsinki_midnight
 from sharing.access_log import AccessLogEntry
 
 _Row = TypeVarTuple("_Row")
@@ -229,6 +232,41 @@ def _appointments(role: Role) -> Read:
     return read
 
 
+def _messages(role: Role) -> Read:
+    """The source of ``role``'s messages left unread (``app.messages.queries``): the worker's
+    in threads of their open cases (responsible worker or team), the client's own threads,
+    a partner's organisation's threads about clients it shares something with now."""
+
+    def read(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
+        kind = ReminderKind.MESSAGE_UNREAD
+        waited = helsinki_midnight(horizon(kind, today) + timedelta(days=1))
+        query = select(
+            User.id, MessageThread.case_id, MessageThread.id, MessageThread.last_message_at
+        )
+        where = [
+            *_user(role, user_id),
+            messages.unread(User.id),
+            MessageThread.last_message_at < waited,
+        ]
+        if role is Role.CASEWORKER:
+            query = _worker_join(query.join(Case, Case.id == MessageThread.case_id), user_id)
+            where.append(Case.closed_at.is_(None))
+        elif role is Role.CLIENT:
+            query = query.join(User, User.client_id == MessageThread.client_id)
+            where.extend(messages.clients_own(User.client_id))
+        else:
+            query = query.join(User, User.organisation_id.is_not(None))
+            # Shared as the day ends (as a meeting's source asks as its day begins).
+            tonight = helsinki_midnight(today + timedelta(days=1))
+            where.extend(messages.organisations(User.organisation_id, tonight))
+        return [
+            Due(kind, user, case, thread, helsinki_day(last))
+            for user, case, thread, last in session.execute(query.where(*where))
+        ]
+
+    return read
+
+
 def _worker_log_requests(session: Session, today: date, user_id: uuid.UUID | None) -> list[Due]:
     kind = ReminderKind.LOG_REQUEST_DEADLINE
     query = _worker_join(
@@ -255,6 +293,9 @@ SOURCES: tuple[Source, ...] = (
     Source(ReminderKind.APPOINTMENT_TOMORROW, Audience.WORKER, _appointments(Role.CASEWORKER)),
     Source(ReminderKind.APPOINTMENT_TOMORROW, Audience.CLIENT, _appointments(Role.CLIENT)),
     Source(ReminderKind.APPOINTMENT_TOMORROW, Audience.PARTNER, _appointments(Role.PARTNER)),
+    Source(ReminderKind.MESSAGE_UNREAD, Audience.WORKER, _messages(Role.CASEWORKER)),
+    Source(ReminderKind.MESSAGE_UNREAD, Audience.CLIENT, _messages(Role.CLIENT)),
+    Source(ReminderKind.MESSAGE_UNREAD, Audience.PARTNER, _messages(Role.PARTNER)),
 )
 
 

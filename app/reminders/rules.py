@@ -4,7 +4,8 @@ A reminder is something waiting for a user: a plan review coming up (the worker)
 about to end (the client, who can extend it; and the worker), a checklist item past its day
 (the worker, and the partner whose task it is), a client's question about their log not yet
 answered (the responsible worker or their team lead), a log request nearing its statutory
-deadline (the responsible worker), a meeting tomorrow (everyone taking part who may see it).
+deadline (the responsible worker), a meeting tomorrow (everyone taking part who may see it),
+a message left unread for two days (everyone in the thread who may read it).
 The reminders' sources (``app.reminders.queries``) read the
 coded facts, one statement each; ``due`` decides from those facts alone, so the in-app lists
 and the daily e-mail cannot disagree.
@@ -27,6 +28,9 @@ CONSENT_NOTICE_DAYS = 30
 # An unanswered log request is brought up this many days before its statutory deadline
 # (``app.log_requests.rules.due_on``), and stays up once the deadline has passed.
 LOG_REQUEST_NOTICE_DAYS = 7
+# A message someone else wrote is brought up when it has waited unread this many days (its
+# e-mail notice went when it was sent; this is the nudge after it).
+MESSAGE_NOTICE_DAYS = 2
 # Extending a consent from its reminder offers the same period again from its last day, at
 # least this long and at most a year (the client can change the day before confirming).
 SHORTEST_EXTENSION = timedelta(days=90)
@@ -40,6 +44,7 @@ class ReminderKind(enum.StrEnum):
     LOG_QUERY = "log_query"
     LOG_REQUEST_DEADLINE = "log_request_deadline"
     APPOINTMENT_TOMORROW = "appointment_tomorrow"
+    MESSAGE_UNREAD = "message_unread"
 
 
 class Audience(enum.StrEnum):
@@ -89,6 +94,8 @@ def horizon(kind: ReminderKind, today: date) -> date:
         return today - timedelta(days=1)
     if kind is ReminderKind.APPOINTMENT_TOMORROW:
         return today + timedelta(days=1)
+    if kind is ReminderKind.MESSAGE_UNREAD:
+        return today - timedelta(days=MESSAGE_NOTICE_DAYS)
     return date.max
 
 
@@ -98,7 +105,8 @@ def due(kind: ReminderKind, on: date | None, today: date) -> bool:
     Reviews, log requests and checklist items: once inside the notice period and until done
     (past days stay). Consents: from the notice period to the last day (an ended consent is
     no longer there to extend). Log queries: while open, whatever the day. Appointments: the
-    day before (Helsinki days).
+    day before (Helsinki days). Messages: from the day they have waited unread long enough
+    until read.
     """
     if kind is ReminderKind.LOG_QUERY:
         return True

@@ -141,7 +141,12 @@ def may_see(role: Role, county_joined: bool) -> bool:
 
 def national_report(session: Session, year: int, today: date, threshold: int) -> NationalReport:
     """The pooled count tables of ``year``: one statement, then each joined county's report
-    (``report``'s fourteen each), whatever the number of clients."""
+    (``report``'s sixteen each), whatever the number of clients.
+
+    Only the count tables of events are pooled. The phase snapshot (clients in each phase at
+    each quarter's end) is not: its quarters are linked by who came and went, which its own
+    protection (``disclosure.protect_snapshot``) handles for one county, not for a pool that
+    each county can subtract its own counts from."""
     counties = joined(session)
     names = tuple(name for _, name in counties)
     columns = (*(f"{year}-Q{q}" for q in range(1, 5)), YEAR)
@@ -163,6 +168,7 @@ def national_report(session: Session, year: int, today: date, threshold: int) ->
             breakdown([r[s.key] for r in raws], names, threshold),
         )
         for s in first.sections
+        if s.key in raws[0]  # the phase snapshot is not pooled: see ``national_report``
     )
     return NationalReport(year, first.columns, threshold, names, sections)
 

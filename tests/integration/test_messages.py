@@ -18,6 +18,8 @@ from app.models import Client, Role, User
 from app.models.message import Message, MessageThread, ThreadKind
 from app.models.outbox import EmailAddress, MailKind, OutboxMessage
 from app.refusals import Refused
+from app.reminders.queries import reminders_of, users_with_reminders
+from app.reminders.rules import ReminderKind
 from app.security import new_gate
 from consent.base import utcnow
 from consent.facts import Actor
@@ -354,3 +356,40 @@ def test_a_partner_whose_consent_ended_is_refused_before_its_reference_is_judged
     db.commit()
     with pytest.raises(AccessDenied):
         post(db, w, w.housing.actor, thread, BODY, refers_to=SectionKind.HEALTH)
+
+
+def test_a_message_left_unread_for_two_days_reminds_whoever_has_not_read_it(db: Session) -> None:
+    w = world(db)
+    thread = start_network(db, w)  # the worker writes to the housing office
+    client_thread = commands.start_thread(
+        db,
+        new_gate(),
+        w.county.actor,
+        client_id=w.county.client.id,
+        kind=ThreadKind.CLIENT,
+        subject=SUBJECT,
+        body=BODY,
+        now=utcnow(),
+    )
+
+    def unread_threads(user: User, days_later: int) -> list[object]:
+        day = helsinki_today() + timedelta(days=days_later)
+        due = reminders_of(db, user.id, user.role, day)
+        return [d.subject_id for d in due if d.kind is ReminderKind.MESSAGE_UNREAD]
+
+    assert unread_threads(w.housing.staff, 1) == []  # a day is not yet a wait
+    assert unread_threads(w.housing.staff, 2) == [thread.id]
+    assert unread_threads(w.kela.staff, 2) == []  # Kela takes no part in the thread
+    assert unread_threads(w.client_user, 2) == [client_thread.id]
+    assert unread_threads(w.county.worker, 2) == []  # the worker wrote both
+    assert w.housing.staff.id in users_with_reminders(db, helsinki_today() + timedelta(days=2))
+
+    read(db, w, w.housing.actor, thread)
+    read(db, w, w.client_actor, client_thread)
+    assert unread_threads(w.housing.staff, 2) == unread_threads(w.client_user, 2) == []
+
+    post(db, w, w.client_actor, client_thread, "Kiitos (fictional)")
+    assert unread_threads(w.county.worker, 2) == [client_thread.id]
+    revoke_consent(db, new_gate(), w.county.actor, w.housing_consent, receipt=None)
+    post(db, w, w.county.actor, thread, "Vielä yksi asia (fictional)")
+    assert unread_threads(w.housing.staff, 2) == []  # nothing of the client shared any more

@@ -150,7 +150,7 @@ def test_the_pool_runs_the_same_statements_for_any_number_of_clients(
         sql_count.clear()
         national.national_report(db, year, helsinki_today(), 5)
         counted.append(len(sql_count))
-    assert counted[0] == counted[1] == 1 + 14 * len(counties)
+    assert counted[0] == counted[1] == 1 + 16 * len(counties)
 
 
 def test_a_county_administrator_joins_and_leaves_in_the_county_settings(

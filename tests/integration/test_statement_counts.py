@@ -167,11 +167,12 @@ def _thread(
 
 
 PAGES = {  # name: (who, path, the statements it runs today: raise only with a reason)
-    # 19: the organisation's conversations with new messages (one count, issue 17); the
-    # reminders' sources for partners (overdue tasks, meetings tomorrow: one each),
+    # 20: the organisation's conversations with new messages (one count, issue 17); the
+    # reminders' sources for partners (overdue tasks, meetings tomorrow, messages left
+    # unread: one each),
     # and (issue 17) the meetings the organisation takes part in: their count, the page's
     # rows (places joined) and their participants (one query).
-    "partner's home": ("partner", "/partner/", 19),
+    "partner's home": ("partner", "/partner/", 20),
     "partner's shared clients (API)": ("partner-api", "/api/v1/shared", 11),
     # 13: the count of county transfers waiting for the county's answer (one query), one
     # for the consent changes (withdrawals, re-confirmations, open notices, and the answers
@@ -189,12 +190,13 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     "caseworker's transfer answers": ("worker", "/caseworker/dashboard/transfer-answers", 4),
     # 9: the client's accepted county transfers (one query; one more only when a transfer
     # ended consents, to name them).
-    # 10: the reminders' sources for clients (consents about to end, meetings tomorrow); when
+    # 11: the reminders' sources for clients (consents about to end, meetings tomorrow,
+    # messages left unread); when
     # there are some, five more whatever their number (the consents, the members, their names
     # in one gate read) for "Extend it until …" (tests/integration/test_reminders.py).
     # +1 (issue 17): the conversations with new messages (one count).
     # +1 (issue 17): the client's next three meetings with their places (one query).
-    "client's home": ("client", "/my/", 13),
+    "client's home": ("client", "/my/", 14),
     # Messages (issue 17): the session, the count and the page's threads (unread in the same
     # statement), then one gate read of the page's names (the worker's and the partner's
     # lists) or subjects (the client's own): facts, keys, the log's entries.
@@ -237,8 +239,8 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # The session, the approvals, their extracts, the people and the counties named.
     "data-protection officer's research studies": ("officer", "/research/", 5),
     # The session, the county's setting, the joined counties, then the county statistics'
-    # fourteen statements for each of the three joined counties (app.statistics.national).
-    "county manager's national statistics": ("manager", "/statistics/national", 45),
+    # sixteen statements for each of the three joined counties (app.statistics.national).
+    "county manager's national statistics": ("manager", "/statistics/national", 51),
     "data-protection officer's log search (API)": (
         "officer-api",
         "/api/v1/log-review/entries?since=2020-01-01&per_page=20",
