@@ -57,6 +57,7 @@ from app.plan import rules as plan_rules
 from app.release import commands as release_checklist
 from app.release import queries as checklist_queries
 from app.reviews import commands as reviews
+from app.statistics.national import set_national
 from consent.base import utcnow
 from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, GivenHow
@@ -286,6 +287,10 @@ def seed(session: Session, keyring: Keyring, password_hash: str) -> bool:
                     password_hash=password_hash,
                 )
             )
+    # The three demo counties take part in the national statistics, so the pooled view
+    # (``/statistics/national``) has something to pool.
+    for name in (COUNTY_A, COUNTY_B, HISTORY_COUNTY):
+        set_national(session, orgs[name].id, True, by=None)
     session.flush()
     return True
 
