@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
@@ -28,10 +30,12 @@ from app.consents.commands import record_statutory_disclosure
 from app.log_review.queries import as_of
 from app.log_review.rules import SealFinding
 from app.maintenance import commands as maintenance
+from app.maintenance.lock import try_lock
 from app.models import Case, Client, NetworkMember, OrgKind, Role
 from app.models.plan import PlanSectionVersion
 from app.plan.content import SectionContent
 from app.security import current_keyring, new_gate
+from consent.base import Base
 from consent.facts import Actor, Purpose
 from consent.models import Consent
 from consent.sections import SectionKind, scope_key
@@ -40,6 +44,7 @@ from sharing.access_log import AccessLogEntry
 from sharing.errors import AccessDenied
 from sharing.fields import sealed
 from sharing.gate import AccessGate
+from sharing.keys import Keyring
 from sharing.models import KeySeal, SealRecord
 from tests import factories
 from tests.conftest import api_token, login
@@ -253,12 +258,42 @@ def test_the_partner_api_reads_on_the_first_day(client: FlaskClient, db: Session
     assert (HOUSING, True) in _partner_reads(db, w)
 
 
+@pytest.fixture
+def sqlite_race_app(keyring: Keyring, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a SQLite file of its own (WAL, the app's engine events), where requests
+    commit for real: the read path there takes the write lock itself (``write_lock.take``)."""
+    from app import create_app
+    from app.extensions import db as flask_db
+    from tests.conftest import make_settings
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    app = create_app(make_settings(url, tmp_path, keyring))
+    yield app
+    with app.app_context():
+        flask_db.session.remove()
+        flask_db.engine.dispose()
+
+
 @pytest.mark.postgresql_only
 def test_two_first_reads_at_once_seal_once(race_app: Flask) -> None:
+    _two_reads_and_maintenance_at_once(race_app)
+
+
+def test_two_first_reads_at_once_seal_once_on_sqlite(sqlite_race_app: Flask) -> None:
+    _two_reads_and_maintenance_at_once(sqlite_race_app)
+
+
+def _two_reads_and_maintenance_at_once(race_app: Flask) -> None:
+    """Two first reads of one client on its consent's first day, and a maintenance run, at
+    the same moment, each with its own connection: both reads succeed, and every seal is made
+    once, with its record."""
     from app.extensions import db as flask_db
 
     with race_app.app_context():
-        session = flask_db.session
+        session = flask_db.session()
         w = _world(session, "consent")
         session.execute(update(Consent).where(Consent.id == w.basis_id).values(valid_from=w.today))
         session.commit()
@@ -280,7 +315,8 @@ def test_two_first_reads_at_once_seal_once(race_app: Flask) -> None:
         with race_app.app_context():
             start.wait(timeout=30)
             now = factories.now()
-            ran.append(maintenance.run(flask_db.session, new_gate(), now=now))
+            assert try_lock(flask_db.session())  # as the command does
+            ran.append(maintenance.run(flask_db.session(), new_gate(), now=now))
             flask_db.session.commit()
             flask_db.session.remove()
 
