@@ -333,7 +333,7 @@ def _two_reads_and_maintenance_at_once(race_app: Flask) -> None:
     assert len(ran) == 1
 
     with race_app.app_context():
-        session = flask_db.session
+        session = flask_db.session()
         seals = session.execute(
             select(KeySeal.data_key_id, KeySeal.grantee_key_id, KeySeal.id).where(
                 KeySeal.basis_id == w.basis_id
