@@ -36,7 +36,7 @@ from app.models.plan import PlanSectionVersion
 from app.plan.content import SectionContent
 from app.security import current_keyring, new_gate
 from consent.base import Base
-from consent.facts import Actor, Purpose
+from consent.facts import Actor, ActorRole, Purpose
 from consent.models import Consent
 from consent.sections import SectionKind, scope_key
 from consent.status import helsinki_day, helsinki_midnight
@@ -80,8 +80,14 @@ def _world(db: Session, basis: str) -> Shared:
     member = factories.member(
         db,
         base.case,
-        office,
+        None if basis == "person" else office,  # a close person, keyed by membership
         starts_on=tomorrow if basis == "membership" else today - timedelta(days=30),
+        committed_on=today if basis == "person" else None,
+    )
+    reader = (
+        Actor(ActorRole.PERSON, member_id=member.id)
+        if basis == "person"
+        else factories.actor(staff)
     )
     version = factories.plan_section(
         db, base.actor, base.case, SectionKind.HOUSING, SectionContent(goals=HOUSING_TEXT)
@@ -107,7 +113,7 @@ def _world(db: Session, basis: str) -> Shared:
             base.case,
             member,
             SectionKind.HOUSING,
-            valid_from=tomorrow if basis == "consent" else today,
+            valid_from=tomorrow if basis in ("consent", "person") else today,
             valid_until=today + timedelta(days=90),
         ).id
     db.commit()
@@ -115,7 +121,7 @@ def _world(db: Session, basis: str) -> Shared:
         base.client,
         base.case,
         member,
-        factories.actor(staff),
+        reader,
         staff.username,
         version,
         basis_id,
@@ -151,14 +157,16 @@ def _partner_reads(db: Session, w: Shared) -> list[tuple[str, bool]]:
             select(AccessLogEntry)
             .where(
                 AccessLogEntry.client_id == w.record.id,
-                AccessLogEntry.organisation_id == w.staff_actor.organisation_id,
+                AccessLogEntry.organisation_id == w.staff_actor.organisation_id
+                if w.staff_actor.organisation_id
+                else AccessLogEntry.member_id == w.member.id,
             )
             .order_by(AccessLogEntry.seq)
         )
     ]
 
 
-@pytest.mark.parametrize("basis", ["consent", "statutory", "membership"])
+@pytest.mark.parametrize("basis", ["consent", "statutory", "membership", "person"])
 def test_the_first_read_on_the_first_day_seals_and_reads(db: Session, basis: str) -> None:
     w = _world(db, basis)
     # Recorded today, starting tomorrow: nothing sealed, and today's read is refused.
@@ -187,7 +195,7 @@ def test_the_first_read_on_the_first_day_seals_and_reads(db: Session, basis: str
     assert (w.member.id, HOUSING) not in {(c.member_id, c.scope) for c in earlier.seals}
 
 
-@pytest.mark.parametrize("basis", ["consent", "statutory", "membership"])
+@pytest.mark.parametrize("basis", ["consent", "statutory", "membership", "person"])
 def test_maintenance_seals_a_basis_that_has_started(db: Session, basis: str) -> None:
     w = _world(db, basis)
     now = factories.now()
