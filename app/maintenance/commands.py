@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from logging.handlers import SysLogHandler
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from app.maintenance.retention import RETENTION_YEARS, disposal_on
@@ -135,6 +135,9 @@ def _clients_with_unsealed_bases(session: Session, now: datetime) -> set[uuid.UU
             .join(Case, Case.id == basis.case_id)
             .where(
                 *live,
+                # A basis naming no section grants nothing (``live_grants``): JSON as text,
+                # as both databases store what SQLAlchemy wrote.
+                cast(basis.sections, String) != "[]",
                 basis.valid_from <= today,
                 or_(basis.valid_until.is_(None), basis.valid_until >= today),
                 or_(basis.ended_at.is_(None), basis.ended_at > now),

@@ -353,3 +353,10 @@ def _two_reads_and_maintenance_at_once(race_app: Flask) -> None:
         assert {r.seal_id for r in records} == {s for _, _, s in seals}  # a record each
         assert all(r.removed_at is None for r in records)
         flask_db.session.remove()
+
+
+def test_a_basis_naming_no_section_is_not_found_again_and_again(db: Session) -> None:
+    w = _world(db, "consent")
+    assert w.record.id in maintenance._clients_with_unsealed_bases(db, w.tomorrow)
+    db.execute(update(Consent).where(Consent.id == w.basis_id).values(sections=[]))
+    assert w.record.id not in maintenance._clients_with_unsealed_bases(db, w.tomorrow)
