@@ -4,7 +4,9 @@ Every call runs gather → decide → (only on allow) open the keys → open or 
 the content → append to the access log. County staff, the client and the system
 open data keys with the master keyring; partner staff and person grantees can
 only open keys sealed to their own grantee key, so a code path that skipped the
-decision still could not decrypt for them.
+decision still could not decrypt for them. A grantee allowed to read who holds no seal yet
+(its basis started since it was recorded, and maintenance has not run) gets its client's
+seals synced to the live grants in the same transaction, and the keys are opened once more.
 
 A denial ends the unit of work: the gate rolls the session back, commits the
 denial's log entry (and re-appends the entries of reads this gate already made
