@@ -453,7 +453,7 @@ def _verified(report: VerifyReport, kept: checkpoints.CheckpointLog, receipts: i
 
 @maintenance_cli.command("run")
 def maintenance_run() -> None:
-    """Expire consents, remove seals no basis covers, crypto-shred cases past retention.
+    """Expire consents, make and remove seals as bases start and end, crypto-shred old cases.
 
     Takes the maintenance lock first (``app.maintenance.lock``): a run on another node at the
     same time makes this one skip. Logs its outcome as one structured record.
@@ -485,7 +485,8 @@ def maintenance_run() -> None:
         log_session_ended(purged.user_id, purged.id, purged.reason)
     click.echo(
         f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
-        f"seals removed {report.seals_removed}, cases disposed {report.cases_disposed}, "
+        f"seals removed {report.seals_removed}, seals made {report.seals_created}, "
+        f"cases disposed {report.cases_disposed}, "
         f"sessions ended {len(sessions_ended)}"
     )
     fields: dict[str, object] = {

@@ -414,6 +414,17 @@ def _heads(connection: Connection, client_hexes: list[str]) -> dict[str, tuple[i
     return found
 
 
+def lock_chains(session: Session, client_ids: Sequence[uuid.UUID]) -> None:
+    """Take the clients' chain locks to the end of the transaction, as an append does
+    (PostgreSQL; one statement, nothing appended). What else a client's appenders do under
+    their lock (a read that seals keys the grantee lacks) then waits for this transaction:
+    maintenance takes them before it syncs seals. SQLite's writer holds its one lock already.
+    """
+    connection = session.connection()
+    if client_ids and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_PG_HEADS, (sorted(set(client_ids)),)).all()
+
+
 def append(session: Session, records: Sequence[LogRecord]) -> list[Appended]:
     """Append records (for any number of clients) to their chains; flush, and commit only
     entries appended in a transaction that had only read (SQLite, below).

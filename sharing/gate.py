@@ -4,7 +4,9 @@ Every call runs gather → decide → (only on allow) open the keys → open or 
 the content → append to the access log. County staff, the client and the system
 open data keys with the master keyring; partner staff and person grantees can
 only open keys sealed to their own grantee key, so a code path that skipped the
-decision still could not decrypt for them.
+decision still could not decrypt for them. A grantee allowed to read who holds no seal yet
+(its basis started since it was recorded, and maintenance has not run) gets its client's
+seals synced to the live grants in the same transaction, and the keys are opened once more.
 
 A denial ends the unit of work: the gate rolls the session back, commits the
 denial's log entry (and re-appends the entries of reads this gate already made
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from consent.base import Base, utcnow
@@ -36,7 +39,7 @@ from consent.facts import (
     Purpose,
 )
 from consent.sections import Scope, scope_key
-from sharing import access_log, envelope, keys, seal
+from sharing import access_log, envelope, keys, seal, write_lock
 from sharing.access_log import AccessAction, LogRecord
 from sharing.envelope import FieldRef
 from sharing.errors import AccessDenied
@@ -241,10 +244,12 @@ class AccessGate:
         ]
 
     def sync_seals(self, client_id: uuid.UUID) -> seal.SealSync:
-        """Make the client's key seals match the live consents and statutory disclosures now."""
+        """Make the client's key seals match the live consents and statutory disclosures now
+        (the gate's clock, which the seals' records name as the instant of the change)."""
+        at = self._clock()
         case = self._load_cases(self._session, [client_id], EVERYTHING).get(client_id)
         if case is None:
-            return seal.sync_seals(self._session, self._keyring, client_id, [])
+            return seal.sync_seals(self._session, self._keyring, client_id, [], at)
         members: dict[uuid.UUID, Membership] = {m.id: m for m in case.memberships}
         targets = [
             seal.SealTarget(
@@ -254,9 +259,9 @@ class AccessGate:
                 basis_kind=grant.basis_kind.value,
                 basis_id=grant.basis_id,
             )
-            for grant in live_grants(case, self._clock())
+            for grant in live_grants(case, at)
         ]
-        return seal.sync_seals(self._session, self._keyring, client_id, targets)
+        return seal.sync_seals(self._session, self._keyring, client_id, targets, at)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -313,15 +318,27 @@ class AccessGate:
         }
 
     def _open(self, actor: Actor, fields: Sequence[Sealed]) -> list[str | None]:
+        """Open the fields' keys (after the decision allowed and logged the read) and decrypt.
+
+        A grantee opens only keys sealed to it. A basis that became live by the passage of
+        time (a consent or disclosure whose first day has come, a membership that has
+        started) is sealed by maintenance; a read that comes first finds no seal, so the gate
+        makes the clients' seals match their live grants now (``sync_seals``: nothing a
+        live grant does not name) and opens once more.
+        """
         key_ids = {envelope.key_id_of(blob) for _, blob in fields if blob is not None}
         if _grantee_reads(actor):
-            data_keys = seal.open_as_grantee(
-                self._session,
-                self._keyring,
-                organisation_id=actor.organisation_id if actor.role is ActorRole.PARTNER else None,
-                member_id=actor.member_id if actor.role is ActorRole.PERSON else None,
-                data_key_ids=list(key_ids),
-            )
+            try:
+                data_keys = self._open_as_grantee(actor, key_ids)
+            except seal.NoSeal as unsealed:
+                self._seal_late(
+                    {
+                        ref.client_id
+                        for ref, blob in fields
+                        if blob is not None and envelope.key_id_of(blob) in unsealed.missing
+                    }
+                )
+                data_keys = self._open_as_grantee(actor, key_ids)
         else:
             data_keys = keys.data_keys_by_id(self._session, self._keyring, key_ids)
         return [
@@ -330,6 +347,43 @@ class AccessGate:
             else envelope.open_sealed(data_keys[envelope.key_id_of(blob)], ref, blob).decode()
             for ref, blob in fields
         ]
+
+    def _open_as_grantee(self, actor: Actor, key_ids: set[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+        return seal.open_as_grantee(
+            self._session,
+            self._keyring,
+            organisation_id=actor.organisation_id if actor.role is ActorRole.PARTNER else None,
+            member_id=actor.member_id if actor.role is ActorRole.PERSON else None,
+            data_key_ids=list(key_ids),
+        )
+
+    def _seal_late(self, clients: set[uuid.UUID]) -> None:
+        """Sync the seals of clients a grantee was allowed to read but holds no keys of.
+
+        Concurrent first reads of one client do not both seal: the read's log entry took
+        the client's chain lock (PostgreSQL: an advisory lock held to the end of the
+        transaction, which maintenance takes too before it syncs, ``access_log.lock_chains``;
+        SQLite: the one write lock, taken here again for a transaction that has only read),
+        so the second sees the first's seals and has nothing to make. Grantee key pairs are
+        per organisation, not per client: two first reads of different clients may both
+        make the organisation's, and the unique key refuses the later one; its savepoint is
+        rolled back and the sync runs once more with the key the other committed.
+        """
+        connection = self._session.connection()
+        took = write_lock.take(connection)
+        for attempt in (1, 2):
+            try:
+                with self._session.begin_nested():
+                    for client_id in sorted(clients):
+                        self.sync_seals(client_id)
+                break
+            except IntegrityError:
+                # The grantee's key pair, made at the same moment for another client's
+                # first read, committed first: the second attempt finds it.
+                if attempt == 2:
+                    raise
+        if took:
+            write_lock.give_back(connection)
 
     def _record(
         self,

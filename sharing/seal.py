@@ -33,6 +33,10 @@ _INFO_LABEL = b"tukiverkko/seal/v1"
 class NoSeal(SharingError):
     """Raised when a grantee asks for a data key that is not sealed to it."""
 
+    def __init__(self, message: str, missing: frozenset[uuid.UUID]) -> None:
+        super().__init__(message)
+        self.missing = missing  # the data keys asked for that are not sealed to the grantee
+
 
 @dataclass(frozen=True)
 class SealTarget:
@@ -121,9 +125,16 @@ def rewrap_grantee_key(keyring: keys.Keyring, grantee: GranteeKey) -> None:
 
 
 def sync_seals(
-    session: Session, keyring: keys.Keyring, client_id: uuid.UUID, targets: Iterable[SealTarget]
+    session: Session,
+    keyring: keys.Keyring,
+    client_id: uuid.UUID,
+    targets: Iterable[SealTarget],
+    at: datetime | None = None,
 ) -> SealSync:
     """Make the client's seals exactly those the live grants require (flushes).
+
+    ``at``: the instant the grants were taken at (the gate's clock), which the seals' records
+    name as their making or removal (default: now).
 
     A seal removed from a key still used for new writes retires that key, so
     content written from now on is under a key the former grantee never held.
@@ -144,7 +155,7 @@ def sync_seals(
     existing = session.scalars(select(KeySeal).where(KeySeal.client_id == client_id)).all()
     keys_by_id = {key.id: key for key in data_keys}
     removed = retired = 0
-    now = utcnow()
+    now = utcnow() if at is None else at
     gone: list[uuid.UUID] = []
     for seal in existing:
         if (seal.data_key_id, seal.grantee_key_id, seal.basis_id) in required:
@@ -228,7 +239,7 @@ def open_as_grantee(
         )
     )
     if grantee is None:
-        raise NoSeal("the grantee holds no keys")
+        raise NoSeal("the grantee holds no keys", frozenset(wanted))
     rows = session.execute(
         select(KeySeal, DataKey)
         .join(DataKey, DataKey.id == KeySeal.data_key_id)
@@ -236,7 +247,9 @@ def open_as_grantee(
     ).all()
     seals = {key.id: (seal, key) for seal, key in rows}
     if missing := wanted - seals.keys():
-        raise NoSeal(f"{len(missing)} data key(s) are not sealed to this grantee")
+        raise NoSeal(
+            f"{len(missing)} data key(s) are not sealed to this grantee", frozenset(missing)
+        )
     private = X25519PrivateKey.from_private_bytes(
         keyring.unwrap(grantee.master_key_id, grantee.private_wrapped, _grantee_context(grantee))
     )

@@ -1,8 +1,11 @@
-"""Housekeeping safe to run every minute: expiry, seal clean-up, crypto-shredding, checkpoints.
+"""Housekeeping safe to run every minute: expiry, seals, crypto-shredding, checkpoints.
 
 Access never waits for this: the decision reads dates itself. Maintenance only
 records what the dates already mean (consents expired), removes seals no live
-basis covers any more, and destroys the data keys of cases past retention.
+basis covers any more, makes the seals of bases that have become live since they were
+recorded (a consent or disclosure whose first day has come, a membership that has started:
+the gate seals those on a first read too), and destroys the data keys of cases past
+retention.
 Idempotent: a second run in the same minute changes nothing. The CLI commits once at its
 end, and then writes a checkpoint of the access log's chain heads (``checkpoint``) under
 the maintenance lock again.
@@ -17,18 +20,20 @@ from datetime import datetime, timedelta
 from logging.handlers import SysLogHandler
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from app.maintenance.retention import RETENTION_YEARS, disposal_on
 from app.models import Case, NetworkMember
 from consent import service
+from consent.facts import Direction, Purpose
 from consent.models import Consent, ConsentState, StatutoryDisclosure
+from consent.sections import DataScope, scope_key
 from consent.status import helsinki_day
 from sharing import access_log, blind_index, checkpoints, seal
 from sharing.gate import AccessGate
 from sharing.keys import LogKeys
-from sharing.models import KeySeal
+from sharing.models import DataKey, KeySeal
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class MaintenanceReport:
     consents_expired: int
     clients_resealed: int
     seals_removed: int
+    seals_created: int
     cases_disposed: int
 
 
@@ -49,10 +55,22 @@ def run(
     """
     today = helsinki_day(now)
     expired = service.expire_due(session, today=today, at=now)
-    stale = {c.client_id for c in expired} | _clients_with_stale_seals(session, now)
-    removed = sum(gate.sync_seals(client_id).removed for client_id in sorted(stale))
+    stale = (
+        {c.client_id for c in expired}
+        | _clients_with_stale_seals(session, now)
+        | _clients_with_unsealed_bases(session, now)
+    )
+    # Under the clients' log-chain locks, as a grantee's first read seals (``AccessGate``).
+    access_log.lock_chains(session, sorted(stale))
+    synced = [gate.sync_seals(client_id) for client_id in sorted(stale)]
     disposed = _dispose_past_retention(session, now, retention_years)
-    return MaintenanceReport(len(expired), len(stale), removed, disposed)
+    return MaintenanceReport(
+        consents_expired=len(expired),
+        clients_resealed=len(stale),
+        seals_removed=sum(s.removed for s in synced),
+        seals_created=sum(s.created for s in synced),
+        cases_disposed=disposed,
+    )
 
 
 def _clients_with_stale_seals(session: Session, now: datetime) -> set[uuid.UUID]:
@@ -81,6 +99,63 @@ def _clients_with_stale_seals(session: Session, now: datetime) -> set[uuid.UUID]
     found: set[uuid.UUID] = set()
     for query in (ended_member, ended_consent, ended_statute, closed_case):
         found.update(session.scalars(query))
+    return found
+
+
+def _clients_with_unsealed_bases(session: Session, now: datetime) -> set[uuid.UUID]:
+    """Clients with a live basis (a consent sharing for network cooperation, or a statutory
+    disclosure, in its days and not ended, of a member whose membership is active, in an open
+    case) that no seal names, though the client has a data key of its name (which every
+    basis seals): bases whose first day, or whose member's, came after they were recorded.
+    Two statements, whatever the number of clients; no key is opened to find them.
+    """
+    today = helsinki_day(now)
+    member_active = (
+        NetworkMember.starts_on <= today,
+        or_(NetworkMember.ends_on.is_(None), NetworkMember.ends_on >= today),
+        or_(NetworkMember.ended_at.is_(None), NetworkMember.ended_at > now),
+    )
+    case_open = or_(Case.closed_at.is_(None), Case.closed_at > now)
+    found: set[uuid.UUID] = set()
+    for basis, live in (
+        (
+            Consent,
+            (
+                Consent.state == ConsentState.ACTIVE,
+                Consent.direction == Direction.DISCLOSE,
+                Consent.purpose == Purpose.NETWORK_COOPERATION,
+            ),
+        ),
+        (StatutoryDisclosure, ()),
+    ):
+        unsealed = (
+            select(basis.client_id)
+            .distinct()
+            .join(NetworkMember, NetworkMember.id == basis.member_id)
+            .join(Case, Case.id == basis.case_id)
+            .where(
+                *live,
+                # A basis naming no section grants nothing (``live_grants``): JSON as text,
+                # as both databases store what SQLAlchemy wrote.
+                cast(basis.sections, String) != "[]",
+                basis.valid_from <= today,
+                or_(basis.valid_until.is_(None), basis.valid_until >= today),
+                or_(basis.ended_at.is_(None), basis.ended_at > now),
+                *member_active,
+                case_open,
+                select(DataKey.id)
+                .where(
+                    DataKey.client_id == basis.client_id,
+                    DataKey.scope == scope_key(DataScope.NAME),
+                    DataKey.destroyed_at.is_(None),
+                )
+                .exists(),
+                ~select(KeySeal.id)
+                .where(KeySeal.basis_id == basis.id, KeySeal.member_id == basis.member_id)
+                .exists(),
+            )
+        )
+        found.update(session.scalars(unsealed))
     return found
 
 
