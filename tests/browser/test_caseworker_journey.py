@@ -324,12 +324,12 @@ def add_members(page: Page, live_server: str, client_url: str) -> dict[str, str]
         row = link.locator("xpath=ancestor::tr")
         cells = row.locator("td")
         expect(cells.nth(0)).to_have_text(member.role)
-        expect(cells.nth(2)).to_have_text(_("Active"))
+        expect(cells.nth(3)).to_have_text(_("Active"))
         if member.needs_commitment:
-            expect(cells.nth(3).locator("strong.missing")).to_have_text(_("Missing"))
+            expect(cells.nth(4).locator("strong.missing")).to_have_text(_("Missing"))
         else:
-            expect(cells.nth(3)).to_have_text(_("Not needed (authority)"))
-        expect(cells.nth(4)).to_have_text("0")
+            expect(cells.nth(4)).to_have_text(_("Not needed (authority)"))
+        expect(cells.nth(5)).to_have_text("0")
         href = link.get_attribute("href") or ""
         assert href.startswith(client_url.removeprefix(live_server) + "/network/members/"), href
         urls[member.name] = live_server + href
@@ -392,9 +392,9 @@ def check_network(page: Page, client_url: str, check: Callable[[Any], None]) -> 
         row = page.locator("main table.list tbody tr").filter(
             has=page.locator("a[href*='/network/members/']", has_text=member.name)
         )
-        expect(row.locator("td").nth(4)).to_have_text("1")  # one agreed flow each
+        expect(row.locator("td").nth(5)).to_have_text("1")  # one agreed flow each
         if member.needs_commitment:
-            expect(row.locator("td").nth(3)).to_have_text(
+            expect(row.locator("td").nth(4)).to_have_text(
                 _("Given on %(date)s", date=fi_date(helsinki_today()))
             )
 
