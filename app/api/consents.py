@@ -324,6 +324,17 @@ def _listed(r: Reach) -> _Listed:
     return _Listed(matrix, rows, successors)
 
 
+def _shown(r: Reach, consent_id: uuid.UUID, *, created: bool = False) -> MarshalResult:
+    """The consent as the API shows it after a change, with its ETag (and, when the change
+    made a new consent, its Location)."""
+    listed = _listed(r)
+    body = listed.body(next(i for i in listed.items() if i.id == consent_id))
+    if not created:
+        return MarshalResult(body, etag=body["etag"])
+    location = url_for("api.consent", client_id=r.client.id, consent_id=consent_id)
+    return MarshalResult(body, etag=body["etag"], location=location)
+
+
 def _page(items: Sequence[Any], query: dict[str, Any]) -> dict[str, Any]:
     page, per_page = query["page"], query["per_page"]
     chosen = list(items[(page - 1) * per_page : page * per_page])
@@ -421,13 +432,7 @@ def grant_consent(client_id: uuid.UUID, body: dict[str, Any]) -> MarshalResult:
         information_text_version=body["information_text_version"],
         receipt=RequestWording(),
     )
-    listed = _listed(r)
-    shown = listed.body(next(i for i in listed.items() if i.id == granted.id))
-    return MarshalResult(
-        shown,
-        etag=shown["etag"],
-        location=url_for("api.consent", client_id=r.client.id, consent_id=granted.id),
-    )
+    return _shown(r, granted.id, created=True)
 
 
 @operation(
@@ -450,9 +455,7 @@ def revoke_consent(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalResult
     r = reach(client_id)
     row = _locked_consent(r, consent_id)
     commands.revoke_consent(db_session(), gate(), r.actor, row, receipt=RequestWording())
-    listed = _listed(r)
-    body = listed.body(next(i for i in listed.items() if i.id == consent_id))
-    return MarshalResult(body, etag=body["etag"])
+    return _shown(r, consent_id)
 
 
 @operation(
@@ -594,13 +597,7 @@ def reconfirm_consent(
         information_text_version=body["information_text_version"],
         receipt=RequestWording(),
     )
-    listed = _listed(r)
-    shown = listed.body(next(i for i in listed.items() if i.id == renewed.id))
-    return MarshalResult(
-        shown,
-        etag=shown["etag"],
-        location=url_for("api.consent", client_id=r.client.id, consent_id=renewed.id),
-    )
+    return _shown(r, renewed.id, created=True)
 
 
 @operation(
@@ -622,6 +619,4 @@ def keep_consent_period(client_id: uuid.UUID, consent_id: uuid.UUID) -> MarshalR
     r = reach(client_id)
     row = _locked_consent(r, consent_id)
     commands.keep_period(db_session(), row, case=r.case)
-    listed = _listed(r)
-    body = listed.body(next(i for i in listed.items() if i.id == consent_id))
-    return MarshalResult(body, etag=body["etag"])
+    return _shown(r, consent_id)
