@@ -366,7 +366,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
     query = db.get(LogQuery, built.args["query_id"])
     assert query is not None
     # A network meeting's thread with the organisation and the client: every audience's.
-    meeting = messages.start_thread(
+    meeting_thread = messages.start_thread(
         db,
         new_gate(),
         base.actor,
@@ -380,7 +380,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         now=utcnow(),
     )
     args = dict(built.args) | {
-        "thread_id": meeting.id,
+        "thread_id": meeting_thread.id,
         "entry_id": query.entry_id,
         "grant_id": link.grant.id,  # issuing ended build_world's link
         "notice_id": notice.id,
