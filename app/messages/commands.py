@@ -32,7 +32,7 @@ from app.messages.rules import (
 from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, Role, User
 from app.models.message import Message, MessageThread, ThreadKind, ThreadMember, ThreadRead
 from app.models.outbox import MailKind
-from app.outbox.commands import notify
+from app.outbox.commands import notify, notify_persons
 from app.partner_work.commands import on_behalf_of
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent.decision import decide
@@ -344,7 +344,7 @@ def start_thread(
     session.add(message)
     _mark_read(session, thread.id, actor, now)
     session.flush()
-    _notify_others(session, thread, case, parties.organisations, actor, now)
+    _notify_others(session, thread, case, parties, actor, now)
     return thread
 
 
@@ -444,7 +444,7 @@ def post_message(
     )
     _mark_read(session, thread.id, actor, now)
     session.flush()
-    _notify_others(session, thread, case, parties.organisations, actor, now)
+    _notify_others(session, thread, case, parties, actor, now)
     return message
 
 
@@ -531,12 +531,14 @@ def _notify_others(
     session: Session,
     thread: MessageThread,
     case: Case,
-    organisations: Sequence[uuid.UUID],
+    parties: Parties,
     actor: Actor,
     now: datetime,
 ) -> None:
     """Queue "You have a new message in Tukiverkko" for every other party who chose e-mail
-    (``notify`` says nothing else: no name, no subject, no text)."""
+    (``notify`` says nothing else: no name, no subject, no text), person members of a
+    meeting too while their membership is active (``notify_persons``)."""
+    organisations = parties.organisations
     recipients: set[uuid.UUID] = set()
     if actor.role is not ActorRole.CASEWORKER:
         recipients.update(county_staff(session, case.id))
@@ -559,6 +561,16 @@ def _notify_others(
         recipients.discard(actor.user_id)
     for user_id in sorted(recipients):
         notify(session, user_id, MailKind.NEW_MESSAGE, now=now)
+    persons = [m for m in parties.persons if m != actor.member_id]
+    if persons:
+        active = [
+            member.id
+            for member in session.scalars(
+                select(NetworkMember).where(NetworkMember.id.in_(persons))
+            ).all()
+            if membership_active(membership_of(member), now)
+        ]
+        notify_persons(session, active, MailKind.NEW_MESSAGE, now=now)
 
 
 def county_staff(session: Session, case_id: uuid.UUID) -> list[uuid.UUID]:

@@ -12,6 +12,8 @@ A person member has no account and no organisation: they sign in through their a
 - ``message_threads.last_author_id`` may be NULL when ``last_author_member_id`` wrote last.
 - ``message_thread_reads.user_id`` may be NULL when ``member_id`` names the person reader
   (exactly one, ``ck_message_thread_reads_one_reader``; unique per member and thread).
+- ``person_email_addresses``: a person member's address (and language) for "you have a new
+  message", given on their link's page; no row, no e-mail.
 """
 
 import sqlalchemy as sa
@@ -30,6 +32,17 @@ def _member_fk(table: str, column: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "person_email_addresses",
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("address", sa.String(length=254), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        _member_fk("person_email_addresses", "member_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person_email_addresses")),
+        sa.UniqueConstraint("member_id", name=op.f("uq_person_email_addresses_member_id")),
+    )
     with op.batch_alter_table("message_thread_members") as batch:
         batch.alter_column("organisation_id", existing_type=sa.Uuid(), nullable=True)
     with op.batch_alter_table("message_threads") as batch:
@@ -71,6 +84,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("person_email_addresses")
     op.execute("DELETE FROM message_thread_reads WHERE user_id IS NULL")
     with op.batch_alter_table("message_thread_reads") as batch:
         batch.drop_constraint(op.f("ck_message_thread_reads_one_reader"), type_="check")

@@ -21,6 +21,7 @@ from app.messages import commands as messages
 from app.messages.queries import worker_unread
 from app.models import NetworkMember
 from app.models.message import Message, MessageThread, ThreadKind, ThreadRead
+from app.models.outbox import MailKind, OutboxMessage
 from app.person_access import commands as person_access
 from app.security import new_gate
 from consent.base import utcnow
@@ -313,3 +314,41 @@ def test_the_worker_chooses_a_person_for_a_meeting_on_the_form(
     assert found
     started = db.get(MessageThread, uuid.UUID(found.group(1)))
     assert started is not None and started.kind is ThreadKind.MEETING
+
+
+def test_a_person_who_gave_an_address_hears_of_a_new_message_and_nothing_more(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    issued = bound(client, db, world)
+    path = f"{link(issued)}/email"
+    assert "E-mail address" in client.get(path).get_data(as_text=True)
+    wrong = client.post(path, data={"csrf_token": csrf_token(client, path), "email": "ei osoite"})
+    assert wrong.status_code == 400
+    saved = client.post(
+        path, data={"csrf_token": csrf_token(client, path), "email": "liisa@example.fi"}
+    )
+    assert saved.status_code == 303
+    thread = meeting(db, world)  # the worker writes: the person hears of it
+    mail = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.address == "liisa@example.fi")
+    ).one()
+    assert mail.kind is MailKind.NEW_MESSAGE and mail.user_id is None and mail.link is None
+    assert mail.locale == "en"
+    # The person's own answer tells them nothing; once their membership ends, no e-mail.
+    page = thread_page(issued, thread)
+    client.post(page, data={"csrf_token": csrf_token(client, page), "body": ANSWER})
+    member = db.get(NetworkMember, world.person.id)
+    assert member is not None
+    end_membership(db, new_gate(), member, by_user_id=world.worker.id)
+    db.commit()
+    messages.post_message(
+        db,
+        new_gate(),
+        world.actor,
+        client_id=world.client.id,
+        thread_id=thread,
+        body=BODY,
+        now=utcnow(),
+    )
+    db.commit()
+    assert len(db.scalars(select(OutboxMessage).where(OutboxMessage.user_id.is_(None))).all()) == 1

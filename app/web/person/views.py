@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
@@ -25,6 +25,8 @@ from app.messages import commands as message_commands
 from app.messages import queries as message_queries
 from app.models.message import MessageThread
 from app.models.person_access import PersonAccessGrant
+from app.outbox import commands as outbox
+from app.outbox.queries import person_address
 from app.person_access import commands as person_access
 from app.person_access.queries import binding_matches, find_by_token, load_terms, read_for_person
 from app.person_access.rules import (
@@ -36,9 +38,10 @@ from app.person_access.rules import (
 )
 from app.rate_limits import count_failure
 from app.security import PERSON_LOADER, gate, password_hasher, person_grantee
+from app.web.forms import refusals_shown_on
 from app.web.messages import ClientReplyForm, answered, lines, with_subjects
 from app.web.person import bp
-from app.web.person.forms import CodeForm
+from app.web.person.forms import CodeForm, PersonEmailForm
 from consent.base import utcnow
 from consent.models import Consent
 from consent.status import LinkStatus
@@ -215,6 +218,31 @@ def bind(token: str) -> Page:
     response = redirect(url_for("person.view", token=token), 303)
     _set_browser_secret(response, grant, secret)
     return response
+
+
+@bp.route("/<token>/email", methods=["GET", "POST"])
+@person_grantee
+def email(token: str) -> Page:
+    """The person's address for "you have a new message" (the e-mail names nothing else)."""
+    grant: PersonAccessGrant = g.person_grant
+    consent = _opened(grant, utcnow())
+    if not isinstance(consent, Consent):
+        return consent
+    saved = person_address(db_session(), grant.member_id)
+    form = PersonEmailForm(data={"email": saved.address} if saved is not None else None)
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            outbox.set_person_address(
+                db_session(),
+                grant.member_id,
+                address=form.email.data or "",
+                locale=str(get_locale() or "fi"),
+                now=utcnow(),
+            )
+            flash(gettext("Your e-mail settings are saved."), "info")
+            return redirect(url_for("person.view", token=token), 303)
+    html = render_template("person/email.html", form=form, token=token)
+    return (html, 400) if form.is_submitted() else html
 
 
 # -- the binding cookie -------------------------------------------------------------------
