@@ -275,12 +275,13 @@ def enforce_route_access() -> Any:
     return None
 
 
-def _enforce_url_arguments(caller: User | None) -> None:
+def _enforce_url_arguments(caller: User | None, *, client_id: uuid.UUID | None = None) -> None:
     """Refuse an undeclared URL argument (403) and an id of someone else's row (404).
 
     A row of another client than the one the URL names (or, without one, than the
-    signed-in client ``caller``), or addressed to another organisation than the
-    caller's, is a 404 exactly like a row that does not exist.
+    signed-in client ``caller``, or ``client_id``: the client a person's link is about),
+    or addressed to another organisation than the caller's, is a 404 exactly like a row
+    that does not exist.
     """
     arguments = request.view_args or {}
     for name, value in arguments.items():
@@ -289,7 +290,11 @@ def _enforce_url_arguments(caller: User | None) -> None:
             abort(403)
         if declared.owner is None:
             continue
-        expected = _owner_expected(declared.whose, arguments, caller)
+        expected = (
+            client_id
+            if client_id is not None and declared.whose is Whose.CLIENT
+            else _owner_expected(declared.whose, arguments, caller)
+        )
         if expected is None or not isinstance(value, uuid.UUID):
             abort(404)
         if db_session().scalar(declared.owner(value)) != expected:
@@ -326,11 +331,12 @@ def _enforce_api_access(rule: frozenset[Role] | str | None) -> None:
 
 
 def _enforce_person_grantee() -> None:
-    _enforce_url_arguments(None)
     loader = current_app.extensions.get(PERSON_LOADER)
     grant = loader() if loader is not None else None
     if grant is None:
         abort(404)  # like any page that does not exist: a guessed link learns nothing
+    # A row id in the URL (a thread) must be of the client the link is about.
+    _enforce_url_arguments(None, client_id=grant.client_id)
     g.person_grant = grant
     return None
 

@@ -32,7 +32,7 @@ from app.messages.rules import (
 from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, Role, User
 from app.models.message import Message, MessageThread, ThreadKind, ThreadMember, ThreadRead
 from app.models.outbox import MailKind
-from app.outbox.commands import notify
+from app.outbox.commands import notify, notify_persons
 from app.partner_work.commands import on_behalf_of
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent.decision import decide
@@ -74,7 +74,8 @@ class MembersMissing(Refused):
 
 
 class MemberNotInNetwork(Refused):
-    """Raised when a chosen member is not an organisation active in the client's network now."""
+    """Raised when a chosen member is not active in the client's network now (or is a person
+    member, who takes part only in a network meeting)."""
 
     code = "member_not_in_network"
     field = "members"
@@ -121,87 +122,106 @@ class ThreadClosed(Conflict):
 def _purpose(actor: Actor) -> Purpose:
     if actor.role is ActorRole.CLIENT:
         return Purpose.OWN_DATA
-    if actor.role is ActorRole.PARTNER:
+    if actor.role in GRANTEES:
         return Purpose.NETWORK_COOPERATION
     return Purpose.CASE_WORK
 
 
-def facts_of(thread: MessageThread, organisations: Sequence[uuid.UUID]) -> ThreadFacts:
+GRANTEES = (ActorRole.PARTNER, ActorRole.PERSON)  # read only: their texts are sealed for them
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who takes part in a thread besides the county and the client."""
+
+    organisations: list[uuid.UUID]
+    persons: list[uuid.UUID]  # person members (close persons, peer experts) of a meeting
+
+    def readers(self) -> list[Actor]:
+        """Each party as the decision sees it."""
+        return [Actor(ActorRole.PARTNER, organisation_id=org) for org in self.organisations] + [
+            Actor(ActorRole.PERSON, member_id=member) for member in self.persons
+        ]
+
+
+def facts_of(thread: MessageThread, parties: Parties) -> ThreadFacts:
     return ThreadFacts(
-        thread.kind, thread.client_id, thread.includes_client, frozenset(organisations)
+        thread.kind,
+        thread.client_id,
+        thread.includes_client,
+        frozenset(parties.organisations),
+        frozenset(parties.persons),
     )
 
 
-def thread_organisations(session: Session, thread_id: uuid.UUID) -> list[uuid.UUID]:
-    """The organisations taking part in a thread (one query)."""
-    return list(
-        session.scalars(
-            select(ThreadMember.organisation_id).where(ThreadMember.thread_id == thread_id)
-        ).all()
+def thread_parties(session: Session, thread_id: uuid.UUID) -> Parties:
+    """The organisations and person members taking part in a thread (one query)."""
+    rows = session.execute(
+        select(ThreadMember.organisation_id, ThreadMember.member_id).where(
+            ThreadMember.thread_id == thread_id
+        )
+    ).all()
+    return Parties(
+        [org for org, _ in rows if org is not None],
+        [member for org, member in rows if org is None],
     )
 
 
 def find_thread(
     session: Session, actor: Actor, client_id: uuid.UUID, thread_id: uuid.UUID
-) -> tuple[MessageThread, list[uuid.UUID]]:
-    """The client's thread the actor takes part in, with its organisations.
+) -> tuple[MessageThread, Parties]:
+    """The client's thread the actor takes part in, with its parties.
 
     :raises ThreadNotFound: when there is none such (another client's, or not the actor's).
     """
     thread = session.get(MessageThread, thread_id)
     if thread is None or thread.client_id != client_id:
         raise ThreadNotFound()
-    organisations = thread_organisations(session, thread.id)
-    if not takes_part(facts_of(thread, organisations), actor):
+    parties = thread_parties(session, thread.id)
+    if not takes_part(facts_of(thread, parties), actor):
         raise ThreadNotFound()
-    return thread, organisations
+    return thread, parties
 
 
 def _readers_of(
     session: Session,
     client_id: uuid.UUID,
-    organisations: Sequence[uuid.UUID],
+    parties: Parties,
     section: SectionKind,
     at: datetime,
 ) -> dict[uuid.UUID, bool]:
-    """Whether the decision lets each organisation read ``section`` of the client now."""
+    """Whether the decision lets each organisation and person member read ``section`` of the
+    client now (by organisation or member id)."""
     case = load_case_contexts(session, [client_id], EVERYTHING).get(client_id)
-    return {
-        org: decide(
-            AccessRequest(
-                Actor(ActorRole.PARTNER, organisation_id=org),
-                client_id,
-                Action.READ,
-                Purpose.NETWORK_COOPERATION,
-                at,
-                section,
-            ),
+    found = {}
+    for reader in parties.readers():
+        key = reader.organisation_id or reader.member_id
+        assert key is not None
+        found[key] = decide(
+            AccessRequest(reader, client_id, Action.READ, Purpose.NETWORK_COOPERATION, at, section),
             case,
         ).allowed
-        for org in organisations
-    }
+    return found
 
 
 def _check_reference(
     session: Session,
     client_id: uuid.UUID,
-    organisations: Sequence[uuid.UUID],
+    parties: Parties,
     refers_to: SectionKind | None,
     at: datetime,
 ) -> None:
-    if refers_to is not None and unseen_by(
-        _readers_of(session, client_id, organisations, refers_to, at)
-    ):
+    if refers_to is not None and unseen_by(_readers_of(session, client_id, parties, refers_to, at)):
         raise ReferenceNotShared()
 
 
 def _may_write(gate: AccessGate, actor: Actor, client_id: uuid.UUID, scope: Scope) -> None:
-    """Decide first that the actor may write into the thread's scope (a partner: read it),
-    so no other answer tells a refused caller anything.
+    """Decide first that the actor may write into the thread's scope (a partner or a person
+    member: read it), so no other answer tells a refused caller anything.
 
     :raises AccessDenied: when not (logged, rolled back).
     """
-    if actor.role is ActorRole.PARTNER:
+    if actor.role in GRANTEES:
         gate.check(actor, client_id, Action.READ, Purpose.NETWORK_COOPERATION, scope)
     else:
         gate.check(actor, client_id, Action.WRITE, _purpose(actor), scope)
@@ -218,7 +238,7 @@ def _seal(
     system on its behalf once the gate has decided the partner reads the scope now."""
     client_id = writes[0][0].client_id
     writer = actor
-    if actor.role is ActorRole.PARTNER:
+    if actor.role in GRANTEES:
         _may_write(gate, actor, client_id, scope)
         writer = on_behalf_of(actor)
     refs = [
@@ -296,13 +316,12 @@ def start_thread(
         if actor.role is not ActorRole.PARTNER:  # a partner's own section: section_not_shared
             _may_write(gate, actor, client_id, scope)
         members = _chosen_members(session, actor, case, member_ids, kind, now)
-        organisations = [m.organisation_id for m in members if m.organisation_id is not None]
-        if unseen_by(_readers_of(session, client_id, organisations, section, now)):
+        if unseen_by(_readers_of(session, client_id, _parties(members), section, now)):
             raise SectionNotShared()
         includes_client = includes_client and kind is ThreadKind.MEETING
-    organisations = [m.organisation_id for m in members if m.organisation_id is not None]
+    parties = _parties(members)
     if kind is not ThreadKind.CLIENT:
-        _check_reference(session, client_id, organisations, refers_to, now)
+        _check_reference(session, client_id, parties, refers_to, now)
     thread = MessageThread(
         client_id=client_id,
         case_id=case.id,
@@ -323,10 +342,17 @@ def start_thread(
         for m in members
     )
     session.add(message)
-    _mark_read(session, thread.id, actor.user_id, now)
+    _mark_read(session, thread.id, actor, now)
     session.flush()
-    _notify_others(session, thread, case, organisations, actor, now)
+    _notify_others(session, thread, case, parties, actor, now)
     return thread
+
+
+def _parties(members: Sequence[NetworkMember]) -> Parties:
+    return Parties(
+        [m.organisation_id for m in members if m.organisation_id is not None],
+        [m.id for m in members if m.organisation_id is None],
+    )
 
 
 def _chosen_members(
@@ -348,7 +374,10 @@ def _chosen_members(
         ).all()
     )
     if len(members) != len(chosen) or any(
-        m.organisation_id is None
+        (
+            m.organisation_id is None
+            and (kind is not ThreadKind.MEETING or actor.role is not ActorRole.CASEWORKER)
+        )
         or not membership_active(membership_of(m), at)
         or (actor.role is ActorRole.PARTNER and m.organisation_id != actor.organisation_id)
         for m in members
@@ -360,12 +389,14 @@ def _chosen_members(
 def _message(
     thread: MessageThread, actor: Actor, refers_to: SectionKind | None, now: datetime
 ) -> Message:
-    assert actor.user_id is not None
+    person = actor.member_id if actor.role is ActorRole.PERSON else None
+    assert (actor.user_id is None) != (person is None)
     return Message(
         thread_id=thread.id,
         client_id=thread.client_id,
         scope=thread.scope,
         author_id=actor.user_id,
+        author_member_id=person,
         author_organisation_id=actor.organisation_id,
         assisted_by_id=actor.assisted_by,
         sent_at=now,
@@ -393,7 +424,7 @@ def post_message(
     :raises AccessDenied: when the gate refuses the actor (logged, rolled back): an
         organisation whose consent or membership has ended.
     """
-    thread, organisations = find_thread(session, actor, client_id, thread_id)
+    thread, parties = find_thread(session, actor, client_id, thread_id)
     _may_write(gate, actor, client_id, scope_of(thread.scope))
     body = body.strip()
     if (problem := check_body(body)) is not None:
@@ -402,15 +433,18 @@ def post_message(
     assert case is not None
     if case.closed_at is not None:
         raise ThreadClosed()
-    _check_reference(session, client_id, organisations, refers_to, now)
-    assert actor.user_id is not None
+    _check_reference(session, client_id, parties, refers_to, now)
     message = _message(thread, actor, refers_to, now)
     _seal(session, gate, actor, scope_of(thread.scope), [(message, body)])
     session.add(message)
-    thread.last_message_at, thread.last_author_id = now, actor.user_id
-    _mark_read(session, thread.id, actor.user_id, now)
+    thread.last_message_at = now
+    thread.last_author_id, thread.last_author_member_id = (
+        message.author_id,
+        message.author_member_id,
+    )
+    _mark_read(session, thread.id, actor, now)
     session.flush()
-    _notify_others(session, thread, case, organisations, actor, now)
+    _notify_others(session, thread, case, parties, actor, now)
     return message
 
 
@@ -429,6 +463,7 @@ class ThreadView:
     messages: list[ShownMessage]
     organisations: list[uuid.UUID]
     users: dict[uuid.UUID, User]
+    persons: list[uuid.UUID]  # person members taking part (a meeting)
 
 
 def read_thread(
@@ -447,7 +482,7 @@ def read_thread(
     :raises AccessDenied: when the gate refuses the actor (logged): an organisation whose
         consent or membership has ended, a worker without a relationship to the case.
     """
-    thread, organisations = find_thread(session, actor, client_id, thread_id)
+    thread, parties = find_thread(session, actor, client_id, thread_id)
     messages = list(
         session.scalars(
             select(Message)
@@ -460,25 +495,34 @@ def read_thread(
         [sealed(thread, MessageThread.subject_ct), *(sealed(m, Message.body_ct) for m in messages)],
         purpose=_purpose(actor),
     )
-    ids = {m.author_id for m in messages} | {m.assisted_by_id for m in messages if m.assisted_by_id}
+    ids = {m.author_id for m in messages if m.author_id} | {
+        m.assisted_by_id for m in messages if m.assisted_by_id
+    }
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids))).all()}
-    if actor.user_id is not None:
-        _mark_read(session, thread.id, actor.user_id, now)
+    _mark_read(session, thread.id, actor, now)
     return ThreadView(
         thread,
         texts[0] or "",
         [ShownMessage(m, t or "") for m, t in zip(messages, texts[1:], strict=True)],
-        organisations,
+        parties.organisations,
         users,
+        parties.persons,
     )
 
 
-def _mark_read(session: Session, thread_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> None:
-    read = session.scalar(
-        select(ThreadRead).where(ThreadRead.thread_id == thread_id, ThreadRead.user_id == user_id)
-    )
+def _mark_read(session: Session, thread_id: uuid.UUID, actor: Actor, now: datetime) -> None:
+    """Remember how far the user, or the person member, has read the thread."""
+    if actor.user_id is not None:
+        reader = ThreadRead.user_id == actor.user_id
+        new = ThreadRead(thread_id=thread_id, user_id=actor.user_id, read_at=now)
+    elif actor.role is ActorRole.PERSON and actor.member_id is not None:
+        reader = ThreadRead.member_id == actor.member_id
+        new = ThreadRead(thread_id=thread_id, member_id=actor.member_id, read_at=now)
+    else:
+        return
+    read = session.scalar(select(ThreadRead).where(ThreadRead.thread_id == thread_id, reader))
     if read is None:
-        session.add(ThreadRead(thread_id=thread_id, user_id=user_id, read_at=now))
+        session.add(new)
     elif read.read_at < now:
         read.read_at = now
 
@@ -487,12 +531,14 @@ def _notify_others(
     session: Session,
     thread: MessageThread,
     case: Case,
-    organisations: Sequence[uuid.UUID],
+    parties: Parties,
     actor: Actor,
     now: datetime,
 ) -> None:
     """Queue "You have a new message in Tukiverkko" for every other party who chose e-mail
-    (``notify`` says nothing else: no name, no subject, no text)."""
+    (``notify`` says nothing else: no name, no subject, no text), person members of a
+    meeting too while their membership is active (``notify_persons``)."""
+    organisations = parties.organisations
     recipients: set[uuid.UUID] = set()
     if actor.role is not ActorRole.CASEWORKER:
         recipients.update(county_staff(session, case.id))
@@ -515,6 +561,16 @@ def _notify_others(
         recipients.discard(actor.user_id)
     for user_id in sorted(recipients):
         notify(session, user_id, MailKind.NEW_MESSAGE, now=now)
+    persons = [m for m in parties.persons if m != actor.member_id]
+    if persons:
+        active = [
+            member.id
+            for member in session.scalars(
+                select(NetworkMember).where(NetworkMember.id.in_(persons))
+            ).all()
+            if membership_active(membership_of(member), now)
+        ]
+        notify_persons(session, active, MailKind.NEW_MESSAGE, now=now)
 
 
 def county_staff(session: Session, case_id: uuid.UUID) -> list[uuid.UUID]:

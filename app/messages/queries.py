@@ -7,6 +7,7 @@ opens subjects through the gate itself, for the rows it shows, in one call.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from app.models.message import MessageThread, ThreadKind, ThreadMember, ThreadRe
 from app.models.partner import SharePeriod
 from app.pagination import ListPage, paginate
 from consent.facts import Membership
+from consent.sections import SectionKind
 from consent.status import membership_active
 
 PER_PAGE = 25
@@ -44,7 +46,26 @@ def unread(user_id: Who) -> ColumnElement[bool]:
         read.user_id == user_id,
         read.read_at >= MessageThread.last_message_at,
     )
-    return and_(MessageThread.last_author_id != user_id, ~seen)
+    # A person member's message leaves ``last_author_id`` NULL: unread for every user.
+    others_wrote = or_(
+        MessageThread.last_author_id.is_(None), MessageThread.last_author_id != user_id
+    )
+    return and_(others_wrote, ~seen)
+
+
+def member_unread(member_id: uuid.UUID) -> ColumnElement[bool]:
+    """``unread`` for a person member (no account): someone else wrote after they last read."""
+    read = aliased(ThreadRead)
+    seen = exists().where(
+        read.thread_id == MessageThread.id,
+        read.member_id == member_id,
+        read.read_at >= MessageThread.last_message_at,
+    )
+    others_wrote = or_(
+        MessageThread.last_author_member_id.is_(None),
+        MessageThread.last_author_member_id != member_id,
+    )
+    return and_(others_wrote, ~seen)
 
 
 def _listed(
@@ -86,6 +107,72 @@ def client_unread(session: Session, client_id: uuid.UUID, user_id: uuid.UUID) ->
             .where(*clients_own(client_id), unread(user_id))
         )
         or 0
+    )
+
+
+# -- a close person or peer expert (a person member, through their link) ------------------
+
+
+def persons_own(member_id: uuid.UUID, sections: Sequence[SectionKind]) -> list[ColumnElement[bool]]:
+    """The meetings the person member was chosen for, about a section their link shows now
+    (the gate still decides each read by their consent and membership)."""
+    member = exists().where(
+        ThreadMember.thread_id == MessageThread.id, ThreadMember.member_id == member_id
+    )
+    return [
+        MessageThread.kind == ThreadKind.MEETING,
+        member,
+        MessageThread.scope.in_([kind.value for kind in sections]),
+    ]
+
+
+def person_threads(
+    session: Session, member_id: uuid.UUID, sections: Sequence[SectionKind], *, page: int = 1
+) -> ListPage[ThreadRow]:
+    """The person member's meetings, newest first (two statements)."""
+    where = persons_own(member_id, sections)
+    query = (
+        select(MessageThread, member_unread(member_id).label("unread"))
+        .where(*where)
+        .order_by(MessageThread.last_message_at.desc(), MessageThread.id)
+    )
+    count = select(func.count()).select_from(MessageThread).where(*where)
+    found = paginate(session, query, page=page, per_page=PER_PAGE, count=count)
+    return found.map(lambda row: ThreadRow(row[0], bool(row[1])))
+
+
+def person_unread(session: Session, member_id: uuid.UUID, sections: Sequence[SectionKind]) -> int:
+    """How many of the person member's meetings have a message they have not read."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(MessageThread)
+            .where(*persons_own(member_id, sections), member_unread(member_id))
+        )
+        or 0
+    )
+
+
+def network_persons(session: Session, case_id: uuid.UUID, *, at: datetime) -> list[NetworkMember]:
+    """The person members (close persons, peer experts) active in the case's network at ``at``
+    (one statement); their names are sealed: the page opens them through the gate."""
+    rows = session.scalars(
+        select(NetworkMember)
+        .where(NetworkMember.case_id == case_id, NetworkMember.organisation_id.is_(None))
+        .order_by(NetworkMember.added_at, NetworkMember.id)
+    ).all()
+    return [m for m in rows if membership_active(membership_of(m), at)]
+
+
+def thread_persons(session: Session, thread_id: uuid.UUID) -> list[NetworkMember]:
+    """The person members taking part in a thread (one statement; names sealed)."""
+    return list(
+        session.scalars(
+            select(NetworkMember)
+            .join(ThreadMember, ThreadMember.member_id == NetworkMember.id)
+            .where(ThreadMember.thread_id == thread_id, ThreadMember.organisation_id.is_(None))
+            .order_by(NetworkMember.added_at, NetworkMember.id)
+        ).all()
     )
 
 

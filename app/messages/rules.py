@@ -52,6 +52,7 @@ class ThreadFacts:
     client_id: uuid.UUID
     includes_client: bool
     organisations: frozenset[uuid.UUID]  # of the network members taking part
+    persons: frozenset[uuid.UUID] = frozenset()  # person members (no organisation) of a meeting
 
 
 def takes_part(thread: ThreadFacts, actor: Actor) -> bool:
@@ -60,7 +61,9 @@ def takes_part(thread: ThreadFacts, actor: Actor) -> bool:
     The county's staff are a party to every thread of its clients: whether this worker
     may read it (responsible worker, case team, a recorded work task) is the gate's
     decision. The client takes part in their own thread and in a meeting they were asked
-    to; an organisation's staff in the threads its membership was chosen for.
+    to; an organisation's staff in the threads its membership was chosen for; a close
+    person or peer expert (a person member, signed in through their link) only in a
+    meeting they were chosen for.
     """
     if actor.role is ActorRole.CASEWORKER:
         return True
@@ -73,6 +76,12 @@ def takes_part(thread: ThreadFacts, actor: Actor) -> bool:
             thread.kind is not ThreadKind.CLIENT
             and actor.organisation_id is not None
             and actor.organisation_id in thread.organisations
+        )
+    if actor.role is ActorRole.PERSON:
+        return (
+            thread.kind is ThreadKind.MEETING
+            and actor.member_id is not None
+            and actor.member_id in thread.persons
         )
     return False
 
@@ -90,6 +99,7 @@ def may_start(actor: Actor, kind: ThreadKind) -> bool:
 
 
 def unseen_by(readers: Mapping[uuid.UUID, bool]) -> list[uuid.UUID]:
-    """The organisations (of ``readers``: organisation → whether the decision lets it read the
-    section now) that may not see it: a message may refer to a section only if none."""
+    """The parties (of ``readers``: an organisation or a person member → whether the decision
+    lets it read the section now) that may not see it: a message may refer to a section only
+    if none."""
     return sorted(org for org, allowed in readers.items() if not allowed)

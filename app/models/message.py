@@ -50,11 +50,16 @@ class MessageThread(Base):
     started_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # Who wrote last: a user, or a person member (who has no account) of a meeting thread
+    last_author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    last_author_member_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("network_members.id")
+    )
 
 
 class ThreadMember(Base):
-    """A network member taking part in a network thread or meeting (its organisation's staff)."""
+    """A network member taking part in a network thread or meeting: an organisation's
+    membership (its staff), or in a meeting a person member (no organisation)."""
 
     __tablename__ = "message_thread_members"
     __table_args__ = (
@@ -64,19 +69,24 @@ class ThreadMember(Base):
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message_threads.id"))
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"))
-    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
 
 
 class Message(Base):
     """One message: its author, any staff at the client's terminal, its sealed body."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_thread_sent", "thread_id", "sent_at"),)
+    __table_args__ = (
+        Index("ix_messages_thread_sent", "thread_id", "sent_at"),
+        CheckConstraint("(author_id IS NULL) != (author_member_id IS NULL)", name="one_author"),
+    )
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message_threads.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
     scope: Mapped[str] = mapped_column(String(40))  # the thread's, for the body's seal
-    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # A person member's message (they sign in through their link, without an account)
+    author_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("network_members.id"))
     author_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     # Staff at the terminal in a staff-assisted client session: "sent with the help of …"
     assisted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -86,11 +96,16 @@ class Message(Base):
 
 
 class ThreadRead(Base):
-    """How far a user has read a thread: what the unread counts compare with."""
+    """How far a user (or a person member) has read a thread: what unread counts compare with."""
 
     __tablename__ = "message_thread_reads"
-    __table_args__ = (UniqueConstraint("user_id", "thread_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "thread_id"),
+        UniqueConstraint("member_id", "thread_id"),
+        CheckConstraint("(user_id IS NULL) != (member_id IS NULL)", name="one_reader"),
+    )
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message_threads.id"), index=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("network_members.id"))
     read_at: Mapped[datetime]

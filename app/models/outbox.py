@@ -38,6 +38,19 @@ class EmailAddress(Base):
     reminded_on: Mapped[date | None]
 
 
+class PersonEmailAddress(Base):
+    """A person member's (close person's, peer expert's) address for "you have a new message"
+    from a network meeting: they have no account, so it is theirs as a network member, given
+    on their link's page, in the language they used there."""
+
+    __tablename__ = "person_email_addresses"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), unique=True)
+    address: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MailKind(enum.StrEnum):
     """What a message says; each kind is one fixed text per language (``app.mail``)."""
 

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import User
-from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
+from app.models.outbox import (
+    EmailAddress,
+    MailKind,
+    MailState,
+    OutboxMessage,
+    PersonEmailAddress,
+)
 from app.outbox.rules import CLAIM_LEASE, LINK_KINDS, QuietHours, gives_up, retry_delay
 from app.refusals import N_, Conflict, Refused
 from app.reminders import queries as reminders
@@ -133,6 +140,64 @@ def notify(session: Session, user_id: uuid.UUID, kind: MailKind, *, now: datetim
     address, user = row
     _queue(session, user, kind, address.address, link=None, now=now)
     return True
+
+
+def set_person_address(
+    session: Session, member_id: uuid.UUID, *, address: str, locale: str, now: datetime
+) -> PersonEmailAddress | None:
+    """Save a person member's address for "you have a new message" (in ``locale``); an empty
+    address removes it, and with it every such e-mail.
+
+    :raises AddressNotValid: when the address does not look like one.
+    """
+    current = session.scalar(
+        select(PersonEmailAddress).where(PersonEmailAddress.member_id == member_id)
+    )
+    if not address.strip():
+        if current is not None:
+            session.delete(current)
+            session.flush()
+        return None
+    address = check_address(address)
+    locale = locale if locale in LANGUAGES else "fi"
+    if current is None:
+        current = PersonEmailAddress(member_id=member_id, address=address, locale=locale)
+        session.add(current)
+    current.address, current.locale, current.updated_at = address, locale, now
+    session.flush()
+    return current
+
+
+def notify_persons(
+    session: Session, member_ids: Sequence[uuid.UUID], kind: MailKind, *, now: datetime
+) -> int:
+    """Queue "something is waiting" for each person member who gave an address (one query);
+    how many were queued. Like ``notify``, the e-mail names nothing."""
+    if kind in LINK_KINDS:
+        raise ValueError(f"{kind} carries a link: use send_link")
+    if not member_ids:
+        return 0
+    found = session.scalars(
+        select(PersonEmailAddress)
+        .where(PersonEmailAddress.member_id.in_(sorted(set(member_ids))))
+        .order_by(PersonEmailAddress.member_id)
+    ).all()
+    for person in found:
+        session.add(
+            OutboxMessage(
+                user_id=None,
+                kind=kind,
+                address=person.address,
+                locale=person.locale,
+                link=None,
+                state=MailState.PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    session.flush()
+    return len(found)
 
 
 def send_link(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.rules import Scope
 from app.models import User
-from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
+from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage, PersonEmailAddress
 from app.pagination import ListPage, paginate
 from app.staff.queries import account_in_scope
 
@@ -21,6 +21,13 @@ NOT_SENT = (MailState.FAILED, MailState.PENDING, MailState.SENDING)
 def address_of(session: Session, user_id: uuid.UUID) -> EmailAddress | None:
     """The user's e-mail address and choice, if they gave one (one statement)."""
     return session.scalar(select(EmailAddress).where(EmailAddress.user_id == user_id))
+
+
+def person_address(session: Session, member_id: uuid.UUID) -> PersonEmailAddress | None:
+    """A person member's address for "you have a new message", if they gave one."""
+    return session.scalar(
+        select(PersonEmailAddress).where(PersonEmailAddress.member_id == member_id)
+    )
 
 
 def link_waiting(session: Session, user_id: uuid.UUID, kind: MailKind) -> OutboxMessage | None:

@@ -68,6 +68,12 @@ def shown_sections(grant: PersonAccessGrant, consent: Consent) -> list[SectionKi
     return [kind for kind in SectionKind if kind in allowed]
 
 
+def link_shows(grant: PersonAccessGrant, consent: Consent, scope: str) -> bool:
+    """Whether a thread sealed under ``scope`` is about a section the link shows now: a
+    person member sees a meeting's thread only through a link (and a consent) naming it."""
+    return scope in {kind.value for kind in shown_sections(grant, consent)}
+
+
 def person_actor(grant: PersonAccessGrant) -> Actor:
     """Who reads through a link: the person member, a grantee with its own key."""
     return Actor(ActorRole.PERSON, member_id=grant.member_id)

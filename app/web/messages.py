@@ -8,6 +8,7 @@ messages as lines with their author and any staff who helped the client send the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -109,8 +110,17 @@ class Line:
     body: str
 
 
-def lines(view: ThreadView, reader_id: uuid.UUID | None, *, for_client: bool) -> list[Line]:
-    """The thread's messages, oldest first, with names (one query for the organisations)."""
+def lines(
+    view: ThreadView,
+    reader_id: uuid.UUID | None,
+    *,
+    for_client: bool,
+    person_names: Mapping[uuid.UUID, str] | None = None,
+) -> list[Line]:
+    """The thread's messages, oldest first, with names (one query for the organisations).
+
+    ``reader_id`` is the reader's user id, or a person member's id; ``person_names`` the
+    person members' names where the reader has opened them (else a plain description)."""
     org_ids = {m.message.author_organisation_id for m in view.messages} - {None}
     names: dict[uuid.UUID | None, str] = (
         {
@@ -125,10 +135,14 @@ def lines(view: ThreadView, reader_id: uuid.UUID | None, *, for_client: bool) ->
     shown = []
     for item in view.messages:
         message = item.message
-        author = view.users.get(message.author_id)
-        mine = message.author_id == reader_id
+        author = view.users.get(message.author_id) if message.author_id else None
+        mine = reader_id is not None and reader_id in (message.author_id, message.author_member_id)
         if mine:
             who = gettext("You")
+        elif message.author_member_id is not None:
+            who = (person_names or {}).get(message.author_member_id) or gettext(
+                "A person in the client's network"
+            )
         elif author is not None and author.role is Role.CLIENT:
             who = gettext("The client")
         elif author is not None and author.role is Role.PARTNER:

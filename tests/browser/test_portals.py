@@ -669,6 +669,28 @@ def test_close_person_link_stops_working_after_its_last_day(
     assert seen, "the demo plan has a written Housing section"
     assert_accessible(sister)  # the shared plan, in the bound browser
 
+    # The worker asks the sister into a network meeting about housing; she reads and answers
+    # it on her link's pages.
+    aino.goto(client.url + "/messages/new")
+    aino.locator("main input[name=kind][value=meeting]").check()
+    aino.locator("main div.choice", has_text=person_name).locator("input[name=members]").check()
+    aino.locator("#section").select_option("housing")
+    aino.locator("#subject").fill("Asuntopalaveri (demo)")
+    aino.locator("#body").fill("Tavataan torstaina kirjastolla (demo)")
+    aino.locator("main form button[type=submit].primary").click()
+    expect(aino.locator("main ol.messages li")).to_have_count(1)
+    sister.goto(link)
+    expect(sister.locator("main strong.unread")).to_be_visible()
+    sister.goto(link + "/messages")
+    assert_accessible(sister)  # her list of meetings
+    sister.locator("main table.list tbody a").first.click()
+    expect(sister.locator("main ol.messages")).to_contain_text("kirjastolla (demo)")
+    assert_accessible(sister)  # the meeting's thread, with the answer form
+    sister.locator("#body").fill("Tulen mukaan (demo)")
+    sister.locator("main form button[type=submit].primary").click()
+    expect(sister.locator("main ol.messages li")).to_have_count(2)
+    expect(sister.locator("main ol.messages li.message-mine")).to_contain_text("Tulen mukaan")
+
     # Bound to that browser: another one is refused and shown nothing.
     stranger = new_page()
     response = stranger.goto(link)

@@ -33,6 +33,7 @@ from sharing.access_log import AccessAction, LogRecord
 from sharing.keys import generate_keyring
 from tests import factories
 from tests.conftest import api_token, login
+from tests.integration.test_person_access import enter_code, issue, make_world
 
 MORE_THAN_A_PAGE = 30  # both the partner's list (20 a page) and the caseload (25 a page)
 
@@ -322,3 +323,56 @@ def test_the_workers_appointment_list_runs_the_same_statements_at_any_size(
     few = counted()
     grow(db, world, MORE_THAN_A_PAGE)
     assert counted() == few
+
+
+# A close person's pages through their link (issue 17). Home: the link, its consent and
+# membership, the client's name and the link's sections in one gate read (facts, keys, the
+# log's entries; the client's row), the link's use: 13, and 14 with the meetings' unread
+# count (one statement). The list: the link's checks, the count, the page's rows (unread in the same
+# statement) and their subjects in one gate read.
+PERSON_PAGES = {"home": ("", 14), "messages": ("/messages", 12)}
+
+
+def test_a_persons_pages_run_the_same_statements_at_any_size(
+    app: Flask, db: Session, sql_count: list[str]
+) -> None:
+    w = make_world(db)
+    issued = issue(db, w, SectionKind.HOUSING)
+    browser = app.test_client()
+    assert enter_code(browser, issued).status_code == 303
+    actor, client_id, member_id, token = w.actor, w.client.id, w.person.id, issued.token
+
+    def meetings(n: int) -> None:
+        for _ in range(n):
+            messages.start_thread(
+                db,
+                new_gate(),
+                actor,
+                client_id=client_id,
+                kind=ThreadKind.MEETING,
+                subject="Verkostopalaveri (fictional)",
+                body="Tavataan torstaina (fictional)",
+                section=SectionKind.HOUSING,
+                member_ids=[member_id],
+                now=utcnow(),
+            )
+        db.commit()
+
+    def counted() -> dict[str, int]:
+        found = {}
+        for name, (tail, _) in PERSON_PAGES.items():
+            path = f"/p/{token}{tail}"
+            browser.get(path)
+            db.expunge_all()  # as a request of its own would: nothing already loaded
+            sql_count.clear()
+            assert browser.get(path).status_code == 200
+            found[name] = len(sql_count)
+        return found
+
+    meetings(2)
+    few = counted()
+    meetings(MORE_THAN_A_PAGE)
+    many = counted()
+    assert many == few, f"statements with 2 meetings: {few}, with 32: {many}"
+    over = {name: many[name] for name, (_, pin) in PERSON_PAGES.items() if many[name] > pin}
+    assert not over, f"over their pins: {over}"

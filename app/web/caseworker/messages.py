@@ -28,9 +28,10 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from app.extensions import db_session
+from app.labels import MEMBER_KINDS
 from app.messages import commands, queries
 from app.messages.rules import BODY_MAX, SUBJECT_MAX
-from app.models import Role
+from app.models import NetworkMember, Role
 from app.models.message import ThreadKind
 from app.security import allow, gate
 from app.web.caseworker import bp
@@ -47,6 +48,7 @@ from app.web.messages import (
 from consent.base import utcnow
 from consent.facts import Purpose
 from consent.sections import SectionKind
+from sharing.fields import sealed
 
 
 class NewThreadForm(FlaskForm):
@@ -57,10 +59,11 @@ class NewThreadForm(FlaskForm):
         invalid_choice_message=_l("Choose who the conversation is with."),
     )
     members = SelectMultipleField(
-        _l("Organisations"),
+        _l("Who takes part"),
         description=_l(
             "For a conversation with an organisation choose one; for a network meeting, "
-            "everyone taking part."
+            "everyone taking part. Close persons and peer experts take part only in a "
+            "network meeting, and read it through their own link."
         ),
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
@@ -133,7 +136,11 @@ def client_messages(page: ClientPage) -> str:
 def message_new(page: ClientPage) -> Response | tuple[str, int]:
     form = NewThreadForm()
     organisations = queries.network_organisations(db_session(), page.case.id, at=utcnow())
-    form.members.choices = [SelectChoice(str(o.member_id), o.name) for o in organisations]
+    persons = queries.network_persons(db_session(), page.case.id, at=utcnow())
+    names = _person_names(page, persons)
+    form.members.choices = [SelectChoice(str(o.member_id), o.name) for o in organisations] + [
+        SelectChoice(str(m.id), f"{names[m.id]} ({MEMBER_KINDS[m.kind]})") for m in persons
+    ]
     form.section.choices = section_choices(gettext("Choose"))
     form.refers_to.choices = section_choices(gettext("None"))
     if form.validate_on_submit():
@@ -158,6 +165,18 @@ def message_new(page: ClientPage) -> Response | tuple[str, int]:
             )
     status = 400 if request.method == "POST" else 200
     return render_template("caseworker/message_new.html", page=page, form=form), status
+
+
+def _person_names(page: ClientPage, persons: list[NetworkMember]) -> dict[uuid.UUID, str]:
+    """The person members' names, opened through the gate as the worker (one read)."""
+    if not persons:
+        return {}
+    texts = gate().read_texts(
+        page.actor,
+        [sealed(m, NetworkMember.person_name_ct) for m in persons],
+        purpose=Purpose.CASE_WORK,
+    )
+    return {m.id: text or "" for m, text in zip(persons, texts, strict=True)}
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -187,11 +206,13 @@ def message_thread(page: ClientPage, thread_id: uuid.UUID) -> Response | tuple[s
         thread_id=thread_id,
         now=utcnow(),
     )
+    persons = _person_names(page, queries.thread_persons(db_session(), view.thread.id))
     return render_template(
         "caseworker/message_thread.html",
         page=page,
         view=view,
-        lines=lines(view, current_user.id, for_client=False),
-        participants=queries.thread_participants(db_session(), view.thread.id),
+        lines=lines(view, current_user.id, for_client=False, person_names=persons),
+        participants=queries.thread_participants(db_session(), view.thread.id)
+        + list(persons.values()),
         form=form,
     ), status

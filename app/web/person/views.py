@@ -9,26 +9,41 @@ check has already found the link the token names (``g.person_grant``) or answere
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
 from app.i18n import HELSINKI
+from app.messages import commands as message_commands
+from app.messages import queries as message_queries
+from app.models.message import MessageThread
 from app.models.person_access import PersonAccessGrant
+from app.outbox import commands as outbox
+from app.outbox.queries import person_address
 from app.person_access import commands as person_access
 from app.person_access.queries import binding_matches, find_by_token, load_terms, read_for_person
-from app.person_access.rules import grant_status
+from app.person_access.rules import (
+    PURPOSE,
+    grant_status,
+    link_shows,
+    person_actor,
+    shown_sections,
+)
 from app.rate_limits import count_failure
 from app.security import PERSON_LOADER, gate, password_hasher, person_grantee
+from app.web.forms import refusals_shown_on
+from app.web.messages import ClientReplyForm, answered, lines, with_subjects
 from app.web.person import bp
-from app.web.person.forms import CodeForm
+from app.web.person.forms import CodeForm, PersonEmailForm
 from consent.base import utcnow
+from consent.models import Consent
 from consent.status import LinkStatus
 from sharing.errors import AccessDenied
 
@@ -67,11 +82,9 @@ def _register_loader(state: BlueprintSetupState) -> None:
     state.app.extensions[PERSON_LOADER] = grant_from_link
 
 
-@bp.route("/<token>")
-@person_grantee
-def view(token: str) -> Page:
-    grant: PersonAccessGrant = g.person_grant
-    now = utcnow()
+def _opened(grant: PersonAccessGrant, now: datetime) -> Consent | Page:
+    """The link's consent when the link is in force and bound to this browser, else the page
+    that says why not (the code form while it is not bound yet)."""
     consent, member = load_terms(db_session(), grant)
     status = grant_status(grant, consent, member, now)
     if status in ENDED:
@@ -82,13 +95,89 @@ def view(token: str) -> Page:
         return _code_page(CodeForm())
     if not binding_matches(grant, _browser_secret(grant)):
         return _in_use()
+    return consent
+
+
+@bp.route("/<token>")
+@person_grantee
+def view(token: str) -> Page:
+    grant: PersonAccessGrant = g.person_grant
+    now = utcnow()
+    consent = _opened(grant, now)
+    if not isinstance(consent, Consent):
+        return consent
     try:
         seen = read_for_person(db_session(), gate(), grant, consent)
     except (AccessDenied, person_access.AccessEnded):
         # The gate refused (and logged it): the consent, membership or case has ended.
         return _ended()
     person_access.mark_used(grant, now)
-    return render_template("person/view.html", view=seen)
+    unread = message_queries.person_unread(
+        db_session(), grant.member_id, shown_sections(grant, consent)
+    )
+    return render_template("person/view.html", view=seen, token=token, unread=unread)
+
+
+# -- messages: the network meetings the person was chosen for ------------------------------
+
+
+@bp.route("/<token>/messages")
+@person_grantee
+def messages(token: str) -> Page:
+    grant: PersonAccessGrant = g.person_grant
+    consent = _opened(grant, utcnow())
+    if not isinstance(consent, Consent):
+        return consent
+    listing = message_queries.person_threads(
+        db_session(),
+        grant.member_id,
+        shown_sections(grant, consent),
+        page=request.args.get("page", 1, type=int),
+    )
+    try:
+        rows = with_subjects(person_actor(grant), listing, PURPOSE)
+    except AccessDenied:
+        return _ended()  # the gate refused (logged): the consent, membership or case has ended
+    return render_template("person/messages.html", token=token, listing=listing, rows=rows)
+
+
+@bp.route("/<token>/messages/<uuid:thread_id>", methods=["GET", "POST"])
+@person_grantee
+def message_thread(token: str, thread_id: uuid.UUID) -> Page:
+    grant: PersonAccessGrant = g.person_grant
+    consent = _opened(grant, utcnow())
+    if not isinstance(consent, Consent):
+        return consent
+    thread = db_session().get(MessageThread, thread_id)
+    if thread is None or not link_shows(grant, consent, thread.scope):
+        abort(404)  # a section the link does not show: as if there were no such thread
+    actor = person_actor(grant)
+    form = ClientReplyForm()
+    status = 200
+    try:
+        if request.method == "POST":
+            back = url_for("person.message_thread", token=token, thread_id=thread_id)
+            sent = gettext("Your message was sent.")
+            if done := answered(form, actor, grant.client_id, thread_id, sent=sent, back_to=back):
+                return done
+            status = 400
+        view = message_commands.read_thread(
+            db_session(),
+            gate(),
+            actor,
+            client_id=grant.client_id,
+            thread_id=thread_id,
+            now=utcnow(),
+        )
+    except AccessDenied:
+        return _ended()  # the gate refused (logged): the consent, membership or case has ended
+    return render_template(
+        "person/message_thread.html",
+        token=token,
+        view=view,
+        lines=lines(view, grant.member_id, for_client=True),
+        form=form,
+    ), status
 
 
 @bp.route("/<token>", methods=["POST"])
@@ -129,6 +218,31 @@ def bind(token: str) -> Page:
     response = redirect(url_for("person.view", token=token), 303)
     _set_browser_secret(response, grant, secret)
     return response
+
+
+@bp.route("/<token>/email", methods=["GET", "POST"])
+@person_grantee
+def email(token: str) -> Page:
+    """The person's address for "you have a new message" (the e-mail names nothing else)."""
+    grant: PersonAccessGrant = g.person_grant
+    consent = _opened(grant, utcnow())
+    if not isinstance(consent, Consent):
+        return consent
+    saved = person_address(db_session(), grant.member_id)
+    form = PersonEmailForm(data={"email": saved.address} if saved is not None else None)
+    if form.validate_on_submit():
+        with refusals_shown_on(form):
+            outbox.set_person_address(
+                db_session(),
+                grant.member_id,
+                address=form.email.data or "",
+                locale=str(get_locale() or "fi"),
+                now=utcnow(),
+            )
+            flash(gettext("Your e-mail settings are saved."), "info")
+            return redirect(url_for("person.view", token=token), 303)
+    html = render_template("person/email.html", form=form, token=token)
+    return (html, 400) if form.is_submitted() else html
 
 
 # -- the binding cookie -------------------------------------------------------------------
