@@ -1,6 +1,6 @@
 """Close persons and peer experts take part in network-meeting threads.
 
-Revision ID: persons
+Revision ID: 0028_person_messages
 Revises: 0027_closure_factors
 Create Date: 2026-12-22
 
@@ -19,7 +19,7 @@ A person member has no account and no organisation: they sign in through their a
 import sqlalchemy as sa
 from alembic import op
 
-revision = "persons"
+revision = "0028_person_messages"
 down_revision = "0027_closure_factors"
 branch_labels = None
 depends_on = None
