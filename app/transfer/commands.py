@@ -32,8 +32,8 @@ from app.cases import commands as cases
 from app.consents.commands import end_by_transfer
 from app.consents.receipts import ReceiptWording
 from app.models import Case, CaseTeamMember, Client, NetworkMember, Organisation, OrgKind, User
-from app.models.case import ResponsibleWorker, WorkTaskReason
 from app.models.appointment import ChangeReason
+from app.models.case import ResponsibleWorker, WorkTaskReason
 from app.models.intake import Notification
 from app.models.transfer import (
     CountyTransfer,
