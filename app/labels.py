@@ -18,6 +18,9 @@ from app.models.appointment import (
     AppointmentPurpose,
     AppointmentState,
     ChangeReason,
+    ClientAsk,
+    ClientAskReason,
+    ClientPreference,
 )
 from app.models.intake import ConsentManner
 from app.models.partner import NoticeReason, PartnerUpdateKind
@@ -165,6 +168,9 @@ CHANGE_REASONS = {
     ChangeReason.PARTICIPANT_UNAVAILABLE: _l("A participant cannot come"),
     ChangeReason.CIRCUMSTANCES_CHANGED: _l("Circumstances changed"),
     ChangeReason.OTHER: _l("Another reason"),
+    ChangeReason.CASE_CLOSED: _l("The case was closed"),
+    ChangeReason.CASE_TRANSFERRED: _l("The case moved to another county"),
+    ChangeReason.MEMBERSHIP_ENDED: _l("The participant's membership in the network ended"),
 }
 APPOINTMENT_EVENTS = {
     AppointmentEventKind.BOOKED: _l("Booked"),
@@ -172,6 +178,24 @@ APPOINTMENT_EVENTS = {
     AppointmentEventKind.RESCHEDULED: _l("Moved to a new time"),
     AppointmentEventKind.CANCELLED: _l("Cancelled"),
     AppointmentEventKind.HELD: _l("Held, recorded as a contact"),
+    AppointmentEventKind.ASKED_MOVE: _l("The client asked to move it"),
+    AppointmentEventKind.ASKED_CANCEL: _l("The client asked to cancel it"),
+    AppointmentEventKind.PARTICIPANT_REMOVED: _l("A participant was removed"),
+}
+CLIENT_ASKS = {
+    ClientAsk.MOVE: _l("Move to another time"),
+    ClientAsk.CANCEL: _l("Cancel the appointment"),
+}
+CLIENT_ASK_REASONS = {
+    ClientAskReason.UNWELL: _l("I am unwell"),
+    ClientAskReason.CLASH: _l("I have something else at that time"),
+    ClientAskReason.TRAVEL: _l("I cannot get there"),
+    ClientAskReason.OTHER: _l("Another reason"),
+}
+CLIENT_PREFERENCES = {
+    ClientPreference.MORNING: _l("A morning suits me better"),
+    ClientPreference.AFTERNOON: _l("An afternoon suits me better"),
+    ClientPreference.NEXT_WEEK: _l("Next week or later"),
 }
 
 
@@ -196,4 +220,7 @@ def init_app(app: Flask) -> None:
         appointment_state_label=_labeller(APPOINTMENT_STATES),
         change_reason_label=_labeller(CHANGE_REASONS),
         appointment_event_label=_labeller(APPOINTMENT_EVENTS),
+        client_ask_label=_labeller(CLIENT_ASKS),
+        client_ask_reason_label=_labeller(CLIENT_ASK_REASONS),
+        client_preference_label=_labeller(CLIENT_PREFERENCES),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, url_for
+from flask import Response, abort, url_for
 from flask_login import current_user
 from marshmallow import fields, validate
 
@@ -24,16 +24,24 @@ from app.api.spec import MarshalResult, operation
 from app.appointments import commands, queries
 from app.appointments.queries import AppointmentRow
 from app.extensions import db_session
+from app.i18n import current_language
 from app.models import MemberKind, Role
 from app.models.appointment import (
+    WORKER_REASONS,
     AppointmentChannel,
     AppointmentPurpose,
     AppointmentState,
     ChangeReason,
+    ClientAsk,
+    ClientAskReason,
+    ClientPreference,
 )
 from app.security import current_actor
 from app.security import gate as request_gate
+from app.web.appointments import calendar_response
 from consent.base import utcnow
+from consent.facts import Action, Purpose
+from consent.sections import DataScope
 
 MAX_PARTICIPANTS = 50
 
@@ -60,6 +68,13 @@ class ParticipantOut(Strict):
     member_kind = enum_field(MemberKind, required=True, allow_none=True)
 
 
+class ClientAskOut(Strict):
+    ask = enum_field(ClientAsk, required=True)
+    reason = enum_field(ClientAskReason, required=True)
+    preference = enum_field(ClientPreference, required=True, allow_none=True)
+    asked_at = fields.AwareDateTime(required=True)
+
+
 class AppointmentOut(Strict):
     id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -82,6 +97,17 @@ class AppointmentOut(Strict):
         metadata={"description": "When the client confirmed the time in force; null if not."},
     )
     participants = fields.List(fields.Nested(ParticipantOut), required=True)
+    client_ask = fields.Nested(
+        ClientAskOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "The client's open request to move or cancel (answered by doing it); "
+                "null if none, and always null for partner staff."
+            )
+        },
+    )
 
 
 class _TimesIn(Strict):
@@ -115,19 +141,49 @@ class BookingIn(_TimesIn):
     )
 
 
+def _worker_reason() -> fields.Enum[Any]:
+    return enum_field(
+        ChangeReason,
+        required=True,
+        validate=validate.OneOf(WORKER_REASONS),
+        metadata={"description": "Not `case_closed`, `case_transferred` or `membership_ended`."},
+    )
+
+
 class RescheduleIn(_TimesIn):
-    reason = enum_field(ChangeReason, required=True)
+    reason = _worker_reason()
 
 
 class CancelIn(Strict):
-    reason = enum_field(ChangeReason, required=True)
+    reason = _worker_reason()
+
+
+class AskIn(Strict):
+    ask = enum_field(ClientAsk, required=True)
+    reason = enum_field(ClientAskReason, required=True)
+    preference = enum_field(
+        ClientPreference,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A better time, kept only with `move`."},
+    )
 
 
 AppointmentPage = page_of(AppointmentOut, "AppointmentPage")
 
 
-def _body(row: AppointmentRow) -> dict[str, Any]:
+def _body(row: AppointmentRow, *, partner: bool = False) -> dict[str, Any]:
     a = row.appointment
+    ask = (
+        None
+        if partner or a.ask is None
+        else {
+            "ask": a.ask,
+            "reason": a.ask_reason,
+            "preference": a.ask_preference,
+            "asked_at": a.asked_at,
+        }
+    )
     return {
         "id": a.id,
         "client_id": a.client_id,
@@ -160,6 +216,7 @@ def _body(row: AppointmentRow) -> dict[str, Any]:
             }
             for p in row.participants
         ],
+        "client_ask": ask,
     }
 
 
@@ -190,7 +247,7 @@ def organisation_appointments(query: dict[str, Any]) -> dict[str, Any]:
     found = queries.organisation_appointments(
         db_session(), _organisation_id(), now=utcnow(), page=page, per_page=per_page
     )
-    items = [_body(row) for row in found.rows] if found.page == page else []
+    items = [_body(row, partner=True) for row in found.rows] if found.page == page else []
     return page_body(items, page=page, per_page=per_page, total=found.total)
 
 
@@ -221,7 +278,8 @@ def client_appointments(client_id: uuid.UUID, query: dict[str, Any]) -> dict[str
         )
     else:
         found = queries.case_appointments(db_session(), r.case.id, page=page, per_page=per_page)
-    items = [_body(row) for row in found.rows] if found.page == page else []
+    partner = r.role is Role.PARTNER
+    items = [_body(row, partner=partner) for row in found.rows] if found.page == page else []
     return page_body(items, page=page, per_page=per_page, total=found.total)
 
 
@@ -253,7 +311,33 @@ def _reached_row(client_id: uuid.UUID, appointment_id: uuid.UUID) -> tuple[Any, 
 def appointment(client_id: uuid.UUID, appointment_id: uuid.UUID) -> dict[str, Any]:
     """An appointment of the client as you may see it (partner staff: one your organisation
     takes part in, while the client shares something with it)."""
-    return _body(_reached_row(client_id, appointment_id)[1])
+    r, row = _reached_row(client_id, appointment_id)
+    return _body(row, partner=r.role is Role.PARTNER)
+
+
+@operation(
+    bp,
+    "/clients/<uuid:client_id>/appointments/<uuid:appointment_id>.ics",
+    "GET",
+    summary="One appointment as an iCalendar file",
+    tag="Appointments",
+    roles=[Role.CASEWORKER, Role.PARTNER, Role.CLIENT],
+    statuses=(404,),
+    media_type="text/calendar",
+)
+def appointment_calendar(client_id: uuid.UUID, appointment_id: uuid.UUID) -> Response:
+    """The `.ics` (RFC 5545) the web pages give, with the same rules: the start and end in
+    Europe/Helsinki with its VTIMEZONE, a stable UID, SEQUENCE and STATUS (CANCELLED once
+    cancelled), the purpose and the place or channel in your language, and nothing that
+    names the client or a participant. Partner staff: a meeting your organisation takes
+    part in while the client shares something with it; each download is recorded in the
+    client's access log."""
+    r, row = _reached_row(client_id, appointment_id)
+    if r.role is Role.PARTNER:
+        request_gate().record(
+            r.actor, r.client.id, Action.READ, Purpose.NETWORK_COOPERATION, DataScope.NAME
+        )
+    return calendar_response(row, stamp=utcnow(), language=current_language())
 
 
 # -- changing ---------------------------------------------------------------------------------
@@ -379,5 +463,35 @@ def confirm_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
         abort(404)
     commands.confirm_appointment(
         db_session(), row.appointment, by_user_id=current_user.id, now=utcnow()
+    )
+    return _body(row)
+
+
+@operation(
+    bp,
+    "/appointments/<uuid:appointment_id>/ask",
+    "POST",
+    summary="Ask to move or cancel your appointment (the client)",
+    tag="Appointments",
+    roles=[Role.CLIENT],
+    body=AskIn,
+    response=AppointmentOut,
+    statuses=(404, 409),
+)
+def ask_about_appointment(appointment_id: uuid.UUID, body: dict[str, Any]) -> dict[str, Any]:
+    """The client asks the worker to move or cancel a booked appointment that has not
+    started, with a coded reason (and, moving, an optional better time); a new request
+    replaces an open one. The worker answers by moving or cancelling it."""
+    row = queries.appointment_row(db_session(), appointment_id)
+    if row is None or row.appointment.client_id != current_user.client_id:
+        abort(404)
+    commands.ask_about_appointment(
+        db_session(),
+        row.appointment,
+        ask=body["ask"],
+        reason=body["reason"],
+        preference=body["preference"],
+        by_user_id=current_user.id,
+        now=utcnow(),
     )
     return _body(row)

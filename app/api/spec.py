@@ -311,6 +311,8 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "Done."}
     if op.response is not None and op.status != 204:
         success["content"] = {op.media_type: {"schema": op.response}}
+    elif op.media_type != "application/json":  # a file of its own type (e.g. text/calendar)
+        success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     if op.etag:
         success["headers"] = dict(_ETAG_HEADER)
     responses: dict[Any, Any] = {str(status): success for status in (op.status, *op.also)}

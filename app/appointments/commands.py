@@ -18,7 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.appointments.queries import case_staff
-from app.appointments.rules import may_change, may_record_held, meeting_times
+from app.appointments.rules import (
+    ASK_EVENTS,
+    ask_preference,
+    may_change,
+    may_record_held,
+    meeting_times,
+)
 from app.contacts.commands import record_contact
 from app.models import Case, NetworkMember, User
 from app.models.appointment import (
@@ -30,6 +36,9 @@ from app.models.appointment import (
     AppointmentPurpose,
     AppointmentState,
     ChangeReason,
+    ClientAsk,
+    ClientAskReason,
+    ClientPreference,
 )
 from app.models.contact import Contact, ContactChannel
 from app.refusals import N_, Conflict, Refused
@@ -148,6 +157,14 @@ def _event(
     )
 
 
+def _answered(appointment: Appointment) -> None:
+    """The client's open request is answered by the move or the cancellation."""
+    appointment.ask = None
+    appointment.ask_reason = None
+    appointment.ask_preference = None
+    appointment.asked_at = None
+
+
 def book_appointment(
     session: Session,
     gate: AccessGate,
@@ -247,6 +264,7 @@ def reschedule_appointment(
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.confirmed_at = None
     appointment.sequence += 1
+    _answered(appointment)
     _event(
         session,
         appointment,
@@ -278,6 +296,7 @@ def cancel_appointment(
     gate.record(actor, appointment.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
     appointment.state = AppointmentState.CANCELLED
     appointment.sequence += 1
+    _answered(appointment)
     _event(
         session,
         appointment,
@@ -307,6 +326,108 @@ def confirm_appointment(
     _event(session, appointment, AppointmentEventKind.CONFIRMED, at=now, by_user_id=by_user_id)
     session.flush()
     return True
+
+
+def cancel_case_future(
+    session: Session,
+    case_id: uuid.UUID,
+    *,
+    reason: ChangeReason,
+    by_id: uuid.UUID | None,
+    now: datetime,
+) -> int:
+    """Cancel every booked appointment of the case that has not started, with ``reason``
+    (``CASE_CLOSED``, ``CASE_TRANSFERRED``): each gets its CANCELLED event and a higher
+    SEQUENCE, so its ``.ics`` says STATUS:CANCELLED. Returns how many (one query, then the
+    writes at the flush).
+
+    No gate call of its own: the caller (closing the case, accepting a transfer) is the
+    act the gate decided and logged, in the same unit of work.
+    """
+    found = session.scalars(
+        select(Appointment).where(
+            Appointment.case_id == case_id,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.starts_at > now,
+        )
+    ).all()
+    for appointment in found:
+        appointment.state = AppointmentState.CANCELLED
+        appointment.sequence += 1
+        _answered(appointment)
+        _event(
+            session,
+            appointment,
+            AppointmentEventKind.CANCELLED,
+            at=now,
+            by_user_id=by_id,
+            reason=reason,
+        )
+    session.flush()
+    return len(found)
+
+
+def remove_member_from_future(
+    session: Session, member_id: uuid.UUID, *, by_id: uuid.UUID | None, now: datetime
+) -> int:
+    """Take an ended membership out of the booked appointments that have not started, each
+    with a PARTICIPANT_REMOVED event (reason ``MEMBERSHIP_ENDED``); returns how many.
+
+    The meeting itself stays: the client and the county's staff still take part, and the
+    worker decides whether to move or cancel it. Its organisation no longer sees it (it
+    takes part in nothing), and the ``.ics`` names no participant, so its SEQUENCE stays.
+    """
+    found = session.execute(
+        select(AppointmentParticipant, Appointment)
+        .join(Appointment, Appointment.id == AppointmentParticipant.appointment_id)
+        .where(
+            AppointmentParticipant.member_id == member_id,
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.starts_at > now,
+        )
+    ).all()
+    for participant, appointment in found:
+        session.delete(participant)
+        _event(
+            session,
+            appointment,
+            AppointmentEventKind.PARTICIPANT_REMOVED,
+            at=now,
+            by_user_id=by_id,
+            reason=ChangeReason.MEMBERSHIP_ENDED,
+        )
+    session.flush()
+    return len(found)
+
+
+def ask_about_appointment(
+    session: Session,
+    appointment: Appointment,
+    *,
+    ask: ClientAsk,
+    reason: ClientAskReason,
+    preference: ClientPreference | None,
+    by_user_id: uuid.UUID,
+    now: datetime,
+) -> Appointment:
+    """The client asks the worker to move or cancel the appointment, with a coded reason
+    and (moving) an optional choice of a new time. A new request replaces an open one; the
+    worker answers by moving or cancelling, which clears it. Nothing changes in the
+    calendar until then.
+
+    The route lets only the appointment's own client here (``URL_ARGUMENTS``).
+
+    :raises AppointmentClosed: unless it is booked and has not started.
+    """
+    if not may_change(appointment.state, appointment.starts_at, now):
+        raise AppointmentClosed()
+    appointment.ask = ask
+    appointment.ask_reason = reason
+    appointment.ask_preference = ask_preference(ask, preference)
+    appointment.asked_at = now
+    _event(session, appointment, ASK_EVENTS[ask], at=now, by_user_id=by_user_id)
+    session.flush()
+    return appointment
 
 
 CONTACT_CHANNELS = {

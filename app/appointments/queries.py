@@ -241,6 +241,33 @@ def upcoming_for_worker(
     return [(appointment, client) for appointment, client in rows]
 
 
+def asks_for_worker(
+    session: Session,
+    user_id: uuid.UUID,
+    county_id: uuid.UUID,
+    *,
+    now: datetime,
+    limit: int = DASHBOARD_LIMIT,
+) -> list[tuple[Appointment, Client]]:
+    """The clients' open requests to move or cancel a booked appointment that has not
+    ended, on the worker's own open cases (as ``upcoming_for_worker``), the oldest request
+    first, with their clients (one query; the caller reads the names through the gate)."""
+    rows = session.execute(
+        select(Appointment, Client)
+        .join(Client, Client.id == Appointment.client_id)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            Appointment.ask.is_not(None),
+            Appointment.state == AppointmentState.BOOKED,
+            Appointment.ends_at > now,
+            *my_open_cases(user_id, county_id),
+        )
+        .order_by(Appointment.asked_at, Appointment.id)
+        .limit(limit)
+    ).all()
+    return [(appointment, client) for appointment, client in rows]
+
+
 def participants_on(role: Role, day: date) -> Select[uuid.UUID, uuid.UUID, uuid.UUID]:
     """(user, case, appointment) for the booked appointments starting on the Helsinki ``day``
     and the users of ``role`` who take part in them and may see them, earliest first: the
@@ -307,6 +334,21 @@ def case_staff(session: Session, case_id: uuid.UUID, also: uuid.UUID | None) -> 
             .where(User.role == Role.CASEWORKER)
             .order_by(User.display_name, User.id)
         )
+    )
+
+
+def future_booked_count(session: Session, case_id: uuid.UUID, *, now: datetime) -> int:
+    """How many booked appointments of the case have not started (one query): what closing
+    or transferring the case cancels."""
+    return (
+        session.scalar(
+            select(func.count(Appointment.id)).where(
+                Appointment.case_id == case_id,
+                Appointment.state == AppointmentState.BOOKED,
+                Appointment.starts_at > now,
+            )
+        )
+        or 0
     )
 
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.models.appointment import AppointmentState
+from app.models.appointment import (
+    AppointmentEventKind,
+    AppointmentState,
+    ClientAsk,
+    ClientPreference,
+)
 from app.refusals import N_, Code
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -93,3 +98,14 @@ def local_parts(instant: datetime) -> tuple[date, time]:
     """An instant as its Helsinki day and wall-clock time (for forms showing it back)."""
     local = instant.astimezone(HELSINKI)
     return local.date(), local.time().replace(second=0, microsecond=0, tzinfo=None)
+
+
+def ask_preference(ask: ClientAsk, preference: ClientPreference | None) -> ClientPreference | None:
+    """The client's choice of a new time is kept only with a request to move."""
+    return preference if ask is ClientAsk.MOVE else None
+
+
+ASK_EVENTS = {
+    ClientAsk.MOVE: AppointmentEventKind.ASKED_MOVE,
+    ClientAsk.CANCEL: AppointmentEventKind.ASKED_CANCEL,
+}

@@ -27,10 +27,12 @@ from datetime import date
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.appointments.commands import cancel_case_future
 from app.assessment.rules import FACTORS_BY_CODE
 from app.ending.queries import seal_count, warnings_of_closing
 from app.maintenance.retention import disposal_on
 from app.models import Case, NetworkMember, Phase, ServiceTask
+from app.models.appointment import ChangeReason
 from app.models.case import PhaseChange
 from app.models.ending import CaseClosure, ClosureFactor, ServiceEnding
 from app.models.parallel_plan import ParallelPlan
@@ -281,7 +283,9 @@ def close_case(
     close without an ending of its own; every other open member needs an ending on record
     first. The phase becomes CLOSED (a ``PhaseChange`` row, attributed), ``closed_at`` is
     set, and no key seal of the client remains. The memberships end with the reason
-    CASE_CLOSED, so their organisations' notices say the case closed.
+    CASE_CLOSED, so their organisations' notices say the case closed. The booked
+    appointments that have not started are cancelled with the reason ``case_closed``
+    (``app.appointments.commands.cancel_case_future``: their ``.ics`` says CANCELLED).
 
     Closing before the release day or with release-checklist tasks open
     (``app.ending.rules.close_warnings``) needs ``early_reason``, which is kept sealed.
@@ -340,6 +344,9 @@ def close_case(
     )
     assert written is not None
     closure.summary_ct = written
+    cancel_case_future(
+        session, case.id, reason=ChangeReason.CASE_CLOSED, by_id=actor.user_id, now=now
+    )
     for member in open_members:
         if member.id not in ended:
             session.add(

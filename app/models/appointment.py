@@ -51,6 +51,45 @@ class ChangeReason(enum.StrEnum):
     PARTICIPANT_UNAVAILABLE = "participant_unavailable"
     CIRCUMSTANCES_CHANGED = "circumstances_changed"
     OTHER = "other"
+    # Set by the service, never chosen by a worker: the case or the membership ended.
+    CASE_CLOSED = "case_closed"
+    CASE_TRANSFERRED = "case_transferred"
+    MEMBERSHIP_ENDED = "membership_ended"
+
+
+# What a worker may give as the reason of a move or a cancellation (forms and the API).
+WORKER_REASONS = (
+    ChangeReason.CLIENT_ASKED,
+    ChangeReason.CLIENT_UNWELL,
+    ChangeReason.WORKER_UNAVAILABLE,
+    ChangeReason.PARTICIPANT_UNAVAILABLE,
+    ChangeReason.CIRCUMSTANCES_CHANGED,
+    ChangeReason.OTHER,
+)
+
+
+class ClientAsk(enum.StrEnum):
+    """What the client asks of an appointment from "My appointments"."""
+
+    MOVE = "move"
+    CANCEL = "cancel"
+
+
+class ClientAskReason(enum.StrEnum):
+    """Why the client asks (coded: the client writes no free text here)."""
+
+    UNWELL = "unwell"
+    CLASH = "clash"  # another appointment, work, a visit, the prison's schedule
+    TRAVEL = "travel"  # cannot get there
+    OTHER = "other"
+
+
+class ClientPreference(enum.StrEnum):
+    """The client's optional short choice of a new time when asking to move."""
+
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    NEXT_WEEK = "next_week"
 
 
 class AppointmentEventKind(enum.StrEnum):
@@ -59,6 +98,9 @@ class AppointmentEventKind(enum.StrEnum):
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
     HELD = "held"
+    ASKED_MOVE = "asked_move"  # the client asked to move it
+    ASKED_CANCEL = "asked_cancel"  # the client asked to cancel it
+    PARTICIPANT_REMOVED = "participant_removed"  # a membership ended before the meeting
 
 
 class Appointment(Base):
@@ -72,6 +114,10 @@ class Appointment(Base):
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint(
+            "(ask IS NULL) = (ask_reason IS NULL) AND (ask IS NULL) = (asked_at IS NULL)",
+            name="ask_complete",
+        ),
         Index("ix_appointments_case_starts", "case_id", "starts_at"),
         Index("ix_appointments_client_starts", "client_id", "starts_at"),
     )
@@ -91,6 +137,12 @@ class Appointment(Base):
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
     booked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     booked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The client's open request to move or cancel (all four or none), answered (cleared)
+    # when the worker moves or cancels the appointment.
+    ask: Mapped[ClientAsk | None] = mapped_column(str_enum(ClientAsk))
+    ask_reason: Mapped[ClientAskReason | None] = mapped_column(str_enum(ClientAskReason))
+    ask_preference: Mapped[ClientPreference | None] = mapped_column(str_enum(ClientPreference))
+    asked_at: Mapped[datetime | None]
 
     place: Mapped[Organisation | None] = relationship(lazy="raise")
 

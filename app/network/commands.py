@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.appointments.commands import remove_member_from_future
 from app.consents.commands import end_membership
 from app.models import Case, MemberKind, NetworkMember, Organisation
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
@@ -284,7 +285,8 @@ def end_member(
     """End a membership now: access and key seals go at once, and so do its open agreements.
 
     An organisation member is asked to confirm it keeps no copy, for ``reason``
-    (``app.consents.commands.end_membership``).
+    (``app.consents.commands.end_membership``). The member leaves the booked appointments
+    that have not started (``app.appointments.commands.remove_member_from_future``).
 
     :raises MembershipEnded: when it had already ended.
     """
@@ -300,6 +302,7 @@ def end_member(
         flow.ended_at = member.ended_at
         flow.ended_by_id = by_user_id
     session.flush()
+    remove_member_from_future(session, member.id, by_id=by_user_id, now=utcnow())
 
 
 class EndReasonMissing(Refused):

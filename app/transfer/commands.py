@@ -27,10 +27,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.appointments.commands import cancel_case_future
 from app.cases import commands as cases
 from app.consents.commands import end_by_transfer
 from app.consents.receipts import ReceiptWording
 from app.models import Case, CaseTeamMember, Client, NetworkMember, Organisation, OrgKind, User
+from app.models.appointment import ChangeReason
 from app.models.case import ResponsibleWorker, WorkTaskReason
 from app.models.intake import Notification
 from app.models.transfer import (
@@ -216,7 +218,8 @@ def accept_transfer(
     """Accept a proposal made to the actor's county: the case moves to it now, with the
     accepting ``worker`` as its responsible worker from today. The sending case's
     responsible worker is told (``TransferAnswerNotice``), and the client gets a receipt
-    (in ``receipt``'s words) for each consent the transfer ends.
+    (in ``receipt``'s words) for each consent the transfer ends. The case's booked
+    appointments that have not started are cancelled (reason ``case_transferred``).
 
     :raises NotYourTransfer: when the actor's county is not the receiving county.
     :raises AlreadyAnswered: when the proposal has been answered or withdrawn.
@@ -234,6 +237,10 @@ def accept_transfer(
     today = helsinki_day(now)
     sending, receiving = transfer.from_county_id, transfer.to_county_id
     _answer(session, transfer, actor, Act.ACCEPT, at=now)
+    # The sending county's meetings go with its ownership: cancelled, their .ics says so.
+    cancel_case_future(
+        session, case.id, reason=ChangeReason.CASE_TRANSFERRED, by_id=actor.user_id, now=now
+    )
     # The sending county's relationships to the case end with its ownership.
     for member in session.scalars(
         select(CaseTeamMember).where(

@@ -284,7 +284,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         )
     revoke_consent(db, new_gate(), base.actor, given, receipt=None)
     # A network meeting of the client, the organisation taking part, a week from now.
-    meeting = book_appointment(
+    appointment = book_appointment(
         db,
         new_gate(),
         base.actor,
@@ -393,7 +393,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         "organisation_id": organisation.id,
         "text_id": _draft_text(db),
         "message_id": _failed_mail(db, base.worker),
-        "appointment_id": meeting.id,
+        "appointment_id": appointment.id,
     }
     consent = db.get(Consent, base.consent.id)
     assert consent is not None
@@ -555,6 +555,8 @@ def _api_body(world: World, case: Case) -> tuple[dict[str, Any] | None, dict[str
         return {"day": day, "start_time": "12:00", "end_time": "13:00", "reason": "other"}, {}
     if case.endpoint == "api.cancel_appointment":
         return {"reason": "client_asked"}, {}
+    if case.endpoint == "api.ask_about_appointment":
+        return {"ask": "move", "reason": "clash"}, {}
     if case.endpoint == "api.create_token":
         return {"username": side.username, "password": "pw"}, {}
     return None, {}

@@ -18,10 +18,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from app.appointments.commands import book_appointment
+from app.appointments.commands import ask_about_appointment, book_appointment
 from app.messages import commands as messages
 from app.models import Case, Organisation, OrgKind, Role, User
-from app.models.appointment import AppointmentChannel, AppointmentPurpose
+from app.models.appointment import (
+    AppointmentChannel,
+    AppointmentPurpose,
+    ClientAsk,
+    ClientAskReason,
+)
 from app.models.message import ThreadKind
 from app.research import commands as research
 from app.security import new_gate
@@ -131,7 +136,8 @@ def grow(db: Session, world: World, clients: int) -> None:
 
 
 def _meeting(db: Session, world: World, case: Case, members: list[uuid.UUID], n: int) -> None:
-    book_appointment(
+    """A meeting the client asks to move (the dashboard lists the requests)."""
+    booked = book_appointment(
         db,
         new_gate(),
         factories.actor(world.worker),
@@ -145,6 +151,15 @@ def _meeting(db: Session, world: World, case: Case, members: list[uuid.UUID], n:
         member_ids=members,
         staff_ids=[],
         by_id=world.worker.id,
+        now=utcnow(),
+    )
+    ask_about_appointment(
+        db,
+        booked,
+        ask=ClientAsk.MOVE,
+        reason=ClientAskReason.CLASH,
+        preference=None,
+        by_user_id=world.worker.id,
         now=utcnow(),
     )
 
@@ -181,8 +196,9 @@ PAGES = {  # name: (who, path, the statements it runs today: raise only with a r
     # clients' log requests waiting for the worker and how many are overdue.
     # 18 (issue 17): the worker's upcoming appointments with their clients (one query), whose
     # names join the updates' in the one LIST gate read (four statements, run whenever the
-    # dashboard names any client); 19: the conversations with new messages (one count).
-    "caseworker's dashboard": ("worker", "/caseworker/", 19),
+    # dashboard names any client); 19: the conversations with new messages (one count); 20:
+    # the clients' requests to move or cancel a meeting (one query, names in the same read).
+    "caseworker's dashboard": ("worker", "/caseworker/", 20),
     # The session, the count, the page's rows, the clients' names (one gate read: 2).
     "caseworker's log requests": ("worker", "/caseworker/dashboard/log-requests", 5),
     "caseworker's client list": ("worker", "/caseworker/clients", 8),

@@ -37,6 +37,7 @@ from app.i18n import current_language
 from app.labels import APPOINTMENT_CHANNELS, APPOINTMENT_PURPOSES, CHANGE_REASONS, MEMBER_KINDS
 from app.models import NetworkMember, Role
 from app.models.appointment import (
+    WORKER_REASONS,
     Appointment,
     AppointmentChannel,
     AppointmentPurpose,
@@ -105,7 +106,7 @@ class BookingForm(FlaskForm, _Times):
 def _reason_field() -> SelectField:
     return SelectField(
         _l("Reason"),
-        choices=[SelectChoice(v, label) for v, label in CHANGE_REASONS.items()],
+        choices=[SelectChoice(v, CHANGE_REASONS[v]) for v in WORKER_REASONS],
         validate_choice=True,
         coerce=str,
     )

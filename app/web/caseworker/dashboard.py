@@ -20,7 +20,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.appointments.queries import upcoming_for_worker
+from app.appointments.queries import asks_for_worker, upcoming_for_worker
 from app.client_log import queries as client_log
 from app.dashboard import queries as dashboard
 from app.extensions import db_session
@@ -52,13 +52,16 @@ def home() -> str:
     upcoming = upcoming_for_worker(
         db_session(), current_user.id, current_user.organisation_id, now=utcnow()
     )
+    asks = asks_for_worker(
+        db_session(), current_user.id, current_user.organisation_id, now=utcnow()
+    )
     clients = {
         c.id: c
         for c in db_session().scalars(
             select(Client).where(Client.id.in_({u.update.client_id for u in updates}))
         )
     }
-    clients.update((client.id, client) for _, client in upcoming)
+    clients.update((client.id, client) for _, client in [*upcoming, *asks])
     names = dict(zip(clients, list_names(list(clients.values())), strict=True))
     texts = update_texts(gate(), current_actor(), updates)
     return render_template(
@@ -73,6 +76,7 @@ def home() -> str:
         consent_days=dashboard.CONSENT_NOTICE_DAYS,
         transfers=incoming_count(db_session(), current_user.organisation_id),
         appointments=[(a, names.get(a.client_id)) for a, _ in upcoming],
+        asks=[(a, names.get(a.client_id)) for a, _ in asks],
         unread_messages=worker_unread(db_session(), current_user.id),
     )
 

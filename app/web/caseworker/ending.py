@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
+from app.appointments.queries import future_booked_count
 from app.ending import commands as ending_commands
 from app.ending.commands import Assessment
 from app.ending.queries import EndingView, read_ending, warnings_of_closing
@@ -269,7 +270,12 @@ def ending_close(page: ClientPage) -> Page | Response:
                 )
                 return redirect(url_for("caseworker.ending", client_id=page.client.id))
     html = render_template(
-        "caseworker/ending_close.html", page=page, view=view, form=form, warned=warned
+        "caseworker/ending_close.html",
+        page=page,
+        view=view,
+        form=form,
+        warned=warned,
+        future_meetings=future_booked_count(db_session(), page.case.id, now=utcnow()),
     )
     return (html, status) if status != 200 else html
 

@@ -11,15 +11,19 @@ import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice, SelectField
 
 from app.appointments import commands, queries
 from app.appointments.rules import may_change
 from app.extensions import db_session
 from app.i18n import current_language
+from app.labels import CLIENT_ASK_REASONS, CLIENT_ASKS, CLIENT_PREFERENCES
 from app.models import Role
+from app.models.appointment import ClientAsk, ClientAskReason, ClientPreference
 from app.security import allow
 from app.web.appointments import calendar_response, participant_label
 from app.web.portal import bp
@@ -29,6 +33,28 @@ from consent.base import utcnow
 
 class ConfirmForm(FlaskForm):
     """A button only: the client confirms they will come."""
+
+
+class AskForm(FlaskForm):
+    """The client's request to move or cancel: choices only, no free text."""
+
+    ask = SelectField(
+        _l("What would you like?"),
+        choices=[SelectChoice(v.value, label) for v, label in CLIENT_ASKS.items()],
+        validate_choice=True,
+    )
+    reason = SelectField(
+        _l("Why?"),
+        choices=[SelectChoice(v.value, label) for v, label in CLIENT_ASK_REASONS.items()],
+        validate_choice=True,
+    )
+    preference = SelectField(
+        _l("Which time would suit you better? (you can leave this out)"),
+        choices=[SelectChoice("", _l("No wish"))]
+        + [SelectChoice(v.value, label) for v, label in CLIENT_PREFERENCES.items()],
+        validate_choice=True,
+        description=_l("Only if you ask to move the meeting."),
+    )
 
 
 @bp.route("/appointments")
@@ -81,3 +107,29 @@ def confirm_appointment(appointment_id: uuid.UUID) -> Response:
 def appointment_calendar(appointment_id: uuid.UUID) -> Response:
     """The appointment as an .ics file for the client's own calendar (naming nobody)."""
     return calendar_response(_own_row(appointment_id), stamp=utcnow(), language=current_language())
+
+
+@bp.route("/appointments/<uuid:appointment_id>/ask", methods=["GET", "POST"])
+@allow(Role.CLIENT)
+def ask_about_appointment(appointment_id: uuid.UUID) -> Response | tuple[str, int]:
+    """Ask the worker to move or cancel a meeting; the worker answers by doing it."""
+    row = _own_row(appointment_id)
+    now = utcnow()
+    if not may_change(row.appointment.state, row.appointment.starts_at, now):
+        abort(409)
+    form = AskForm()
+    if form.validate_on_submit():
+        commands.ask_about_appointment(
+            db_session(),
+            row.appointment,
+            ask=ClientAsk(form.ask.data),
+            reason=ClientAskReason(form.reason.data),
+            preference=ClientPreference(form.preference.data) if form.preference.data else None,
+            by_user_id=current_user.id,
+            now=now,
+        )
+        flash(gettext("Your worker sees your request and will answer you."), "info")
+        return redirect(url_for("portal.appointments"))
+    return render_template(
+        "portal/appointment_ask.html", row=row, form=form
+    ), 400 if form.is_submitted() else 200
