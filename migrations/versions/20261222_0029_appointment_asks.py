@@ -1,7 +1,7 @@
 """Appointments: cancelled with the case or the transfer, the client's request to move or cancel.
 
-Revision ID: closing
-Revises: 0027_closure_factors
+Revision ID: 0029_appointment_asks
+Revises: 0028_person_messages
 Create Date: 2026-12-22
 
 - ``appointment_events.reason``: ``case_closed``, ``case_transferred``, ``membership_ended``
@@ -14,8 +14,8 @@ Create Date: 2026-12-22
 import sqlalchemy as sa
 from alembic import op
 
-revision = "closing"
-down_revision = "0027_closure_factors"
+revision = "0029_appointment_asks"
+down_revision = "0028_person_messages"
 branch_labels = None
 depends_on = None
 
