@@ -211,9 +211,11 @@ def report(
     ).all()
     # A first notification counts in its year, and as the start of a duration that ends in
     # the year (an assessment started, a first worker appointed): those cases only.
-    assessed_in_year = select(Assessment.case_id).where(counted.within(Assessment.started_on))
+    assessed_in_year = select(Assessment.case_id).where(
+        Assessment.case_id.in_(scope), counted.within(Assessment.started_on)
+    )
     worker_in_year = select(ResponsibleWorker.case_id).where(
-        counted.within(ResponsibleWorker.starts_on)
+        ResponsibleWorker.case_id.in_(scope), counted.within(ResponsibleWorker.starts_on)
     )
     first_notified = func.min(Notification.received_at)
     notified: dict[uuid.UUID, datetime] = dict(
