@@ -1,8 +1,10 @@
 """The statistics read model: coded facts in clear, a fixed number of statements for any size.
 
 Nothing encrypted is read or decrypted: only dates, phases, kinds and outcomes. Each
-statement reads one kind of fact for every case in scope (a county, or one worker's
-caseload); the indicators are counted in Python (``app.statistics.rules``) and every
+statement reads one kind of fact for the cases in scope (a county, or one worker's
+caseload): the plain per-quarter counts grouped in SQL over the year's rows (``_Year``),
+the facts that need a case's other facts as narrow rows, only those the year's
+definitions need; the indicators are counted in Python (``app.statistics.rules``) and every
 table is protected before it leaves here (``app.statistics.disclosure``). No client id or
 name leaves this module.
 """
