@@ -163,9 +163,9 @@ class _Year:
         return counted
 
 
-def _key(column: Any) -> Any:
-    """A case id as the driver gives it (compared with other ids only, never shown): no
-    ``uuid.UUID`` built per row on SQLite."""
+def _stored(column: Any) -> Any:
+    """A case id or a coded value as the driver gives it: compared, never shown, so no
+    ``uuid.UUID`` built and no enum looked up per row (``str_enum`` stores the value)."""
     return type_coerce(column, String())
 
 
@@ -203,7 +203,7 @@ def report(
     )
     cases = session.execute(
         select(
-            _key(Case.id).label("id"),
+            _stored(Case.id).label("id"),
             Case.probation_start,
             Case.conditional_release,
             _moment(Case.closed_at).label("closed_at"),
@@ -222,7 +222,7 @@ def report(
     first_notified = func.min(Notification.received_at)
     notified: dict[uuid.UUID, datetime] = dict(
         session.execute(
-            select(_key(Notification.case_id), _moment(first_notified))
+            select(_stored(Notification.case_id), _moment(first_notified))
             .where(Notification.case_id.in_(scope))
             .group_by(Notification.case_id)
             .having(
@@ -237,7 +237,7 @@ def report(
     # An assessment counts in its year, and before the release of a case released in it.
     assessed: dict[uuid.UUID, date] = dict(
         session.execute(
-            select(_key(Assessment.case_id), Assessment.started_on).where(
+            select(_stored(Assessment.case_id), Assessment.started_on).where(
                 Assessment.case_id.in_(scope),
                 or_(counted.within(Assessment.started_on), Assessment.case_id.in_(released)),
             )
@@ -246,7 +246,7 @@ def report(
     first_worker = func.min(ResponsibleWorker.starts_on)
     workers: dict[uuid.UUID, date] = dict(
         session.execute(
-            select(_key(ResponsibleWorker.case_id), first_worker)
+            select(_stored(ResponsibleWorker.case_id), first_worker)
             .where(ResponsibleWorker.case_id.in_(scope))
             .group_by(ResponsibleWorker.case_id)
             .having(counted.within(first_worker))
@@ -256,22 +256,24 @@ def report(
     networked: dict[uuid.UUID, date] = {}
     for case_id, from_phase, to_phase, moved_at in session.execute(
         select(
-            _key(PhaseChange.case_id),
-            PhaseChange.from_phase,
-            PhaseChange.phase,
+            _stored(PhaseChange.case_id),
+            _stored(PhaseChange.from_phase),
+            _stored(PhaseChange.phase),
             _moment(PhaseChange.changed_at),
         )
         .where(PhaseChange.case_id.in_(scope))
         .order_by(PhaseChange.case_id, PhaseChange.changed_at)
     ):
         moved_on = rules.local_day(moved_at)
-        moves[case_id].append((moved_on, from_phase.value, to_phase.value))
-        if to_phase.value in PAST_NETWORK and case_id not in networked:
+        moves[case_id].append((moved_on, from_phase, to_phase))
+        if to_phase in PAST_NETWORK and case_id not in networked:
             networked[case_id] = moved_on
     done: dict[uuid.UUID, list[tuple[ReleaseTask, date]]] = defaultdict(list)
     for case_id, task, changed_at in session.execute(
         select(
-            _key(ChecklistItem.case_id), ChecklistItem.task, _moment(ChecklistItem.state_changed_at)
+            _stored(ChecklistItem.case_id),
+            ChecklistItem.task,
+            _moment(ChecklistItem.state_changed_at),
         ).where(
             ChecklistItem.case_id.in_(released),
             ChecklistItem.state == ItemState.DONE,
@@ -284,7 +286,7 @@ def report(
     # A review counts in its year; whether it was on time needs the review before it.
     reviews: dict[uuid.UUID, list[tuple[date, date | None]]] = defaultdict(list)
     for case_id, held_on, next_on in session.execute(
-        select(_key(PlanReview.case_id), PlanReview.held_on, PlanReview.next_review_on).where(
+        select(_stored(PlanReview.case_id), PlanReview.held_on, PlanReview.next_review_on).where(
             PlanReview.case_id.in_(
                 select(PlanReview.case_id).where(
                     PlanReview.case_id.in_(scope), counted.within(PlanReview.held_on)
