@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,16 +31,19 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    type_coerce,
     union_all,
 )
 from sqlalchemy import case as sql_case
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.assessment.rules import FACTORS
 from app.models import Case, CaseTeamMember, NetworkMember
 from app.models.assessment import Assessment, AssessmentFactor
-from app.models.case import Phase, PhaseChange, ResponsibleWorker
+from app.models.case import PhaseChange, ResponsibleWorker
 from app.models.ending import CaseClosure, ClosureFactor, ServiceEnding
 from app.models.flows import FlowAgreement
 from app.models.intake import Notification
@@ -61,7 +64,7 @@ from app.statistics.rules import Indicator
 from consent.base import UTCDateTime
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 
-CaseRow = Row[uuid.UUID, date | None, date | None, datetime | None, datetime, Phase]
+CaseRow = Row[uuid.UUID, date | None, date | None, datetime | None, datetime, str]
 PAST_NETWORK = ("release", "follow_up", "ending", "closed")
 
 
@@ -164,15 +167,34 @@ class _Year:
 
 
 def _stored(column: Any) -> Any:
-    """A case id or a coded value as the driver gives it: compared, never shown, so no
-    ``uuid.UUID`` built and no enum looked up per row (``str_enum`` stores the value)."""
-    return type_coerce(column, String())
+    """A case id or a coded value as text: compared, never shown, so no ``uuid.UUID`` built
+    or hashed and no enum looked up per row (``str_enum`` stores the value)."""
+    return sql_cast(column, String())
+
+
+class _NaiveUTC(FunctionElement[datetime]):
+    """A stored moment as a naive UTC timestamp: SQLite stores it so; PostgreSQL's
+    ``timestamptz`` is converted in SQL, so the driver builds no zone-aware value whose
+    offset ``rules.local_day`` would then look up per row."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(_NaiveUTC)
+def _naive_utc(element: _NaiveUTC, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_NaiveUTC, "postgresql")
+def _naive_utc_postgresql(element: _NaiveUTC, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"timezone('UTC', {compiler.process(element.clauses, **kw)})"
 
 
 def _moment(column: Any) -> Any:
-    """A stored moment as the driver gives it (naive UTC on SQLite, aware on PostgreSQL):
-    ``rules.local_day`` reads both, without a converter call per row."""
-    return type_coerce(column, DateTime(timezone=True))
+    """A stored moment as a naive UTC datetime, without a converter call per row:
+    ``rules.local_day`` reads it as UTC."""
+    return _NaiveUTC(column)
 
 
 def _release_day(case_probation: date | None, conditional: date | None, today: date) -> date | None:
@@ -208,7 +230,7 @@ def report(
             Case.conditional_release,
             _moment(Case.closed_at).label("closed_at"),
             _moment(Case.opened_at).label("opened_at"),
-            Case.phase,
+            _stored(Case.phase).label("phase"),
         ).where(Case.id.in_(scope))
     ).all()
     # A first notification counts in its year, and as the start of a duration that ends in
@@ -272,7 +294,7 @@ def report(
     for case_id, task, changed_at in session.execute(
         select(
             _stored(ChecklistItem.case_id),
-            ChecklistItem.task,
+            _stored(ChecklistItem.task),
             _moment(ChecklistItem.state_changed_at),
         ).where(
             ChecklistItem.case_id.in_(released),
@@ -282,7 +304,8 @@ def report(
         )
     ):
         if changed_at is not None and task is not None:
-            done[case_id].append((task, rules.local_day(changed_at)))
+            # The stored value equals its StrEnum member (same hash): no lookup per row.
+            done[case_id].append((cast(ReleaseTask, task), rules.local_day(changed_at)))
     # A review counts in its year; whether it was on time needs the review before it.
     reviews: dict[uuid.UUID, list[tuple[date, date | None]]] = defaultdict(list)
     for case_id, held_on, next_on in session.execute(
@@ -526,7 +549,7 @@ def _by_phase(
     for case in cases:
         opened = rules.local_day(case.opened_at)
         history = moves.get(case.id, [])
-        first = history[0][1] if history else case.phase.value
+        first = history[0][1] if history else case.phase
         changes = [(day, to) for day, _, to in history]
         for column, end in ends:
             phase = rules.phase_at(opened, first, changes, end)
