@@ -1,27 +1,49 @@
 """The statistics read model: coded facts in clear, a fixed number of statements for any size.
 
 Nothing encrypted is read or decrypted: only dates, phases, kinds and outcomes. Each
-statement reads one kind of fact for every case in scope (a county, or one worker's
-caseload); the indicators are counted in Python (``app.statistics.rules``) and every
+statement reads one kind of fact for the cases in scope (a county, or one worker's
+caseload): the plain per-quarter counts grouped in SQL over the year's rows (``_Year``),
+the facts that need a case's other facts as narrow rows, only those the year's
+definitions need; the indicators are counted in Python (``app.statistics.rules``) and every
 table is protected before it leaves here (``app.statistics.disclosure``). No client id or
 name leaves this module.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    DateTime,
+    Row,
+    Select,
+    String,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import case as sql_case
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.assessment.rules import FACTORS
 from app.models import Case, CaseTeamMember, NetworkMember
 from app.models.assessment import Assessment, AssessmentFactor
-from app.models.case import Phase, PhaseChange, ResponsibleWorker
+from app.models.case import PhaseChange, ResponsibleWorker
 from app.models.ending import CaseClosure, ClosureFactor, ServiceEnding
 from app.models.flows import FlowAgreement
 from app.models.intake import Notification
@@ -39,9 +61,10 @@ from app.statistics.disclosure import (
     share,
 )
 from app.statistics.rules import Indicator
+from consent.base import UTCDateTime
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 
-CaseRow = Row[uuid.UUID, date | None, date | None, datetime | None, datetime, Phase]
+CaseRow = Row[uuid.UUID, date | None, date | None, datetime | None, datetime, str]
 PAST_NETWORK = ("release", "follow_up", "ending", "closed")
 
 
@@ -96,6 +119,84 @@ def _scope(county_id: uuid.UUID, worker_id: uuid.UUID | None) -> Select[uuid.UUI
     )
 
 
+class _Year:
+    """Counts of one year's facts by quarter, grouped in SQL.
+
+    A quarter is a Finnish calendar quarter: a moment's bounds are the instants Helsinki's
+    quarters begin (computed here, so SQLite and PostgreSQL agree without a time zone
+    function), a day's bounds the quarters' first days. The same counts as
+    ``rules.tally`` over ``rules.local_day`` of every fact, without reading the facts."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        firsts = [date(year, month, 1) for month in (1, 4, 7, 10)] + [date(year + 1, 1, 1)]
+        self.days = firsts
+        self.moments = [
+            datetime(d.year, d.month, d.day, tzinfo=rules.HELSINKI).astimezone(UTC) for d in firsts
+        ]
+
+    def _bounds(self, column: Any) -> Sequence[date] | Sequence[datetime]:
+        return self.moments if isinstance(column.type, UTCDateTime) else self.days
+
+    def within(self, column: Any) -> ColumnElement[bool]:
+        bounds = self._bounds(column)
+        return and_(column >= bounds[0], column < bounds[4])
+
+    def quarter(self, column: Any) -> ColumnElement[int]:
+        bounds = self._bounds(column)
+        return sql_case(
+            (column < bounds[1], literal_column("1")),
+            (column < bounds[2], literal_column("2")),
+            (column < bounds[3], literal_column("3")),
+            else_=literal_column("4"),
+        )
+
+    def counts(
+        self, session: Session, rows: Select[Any, Any] | CompoundSelect[Any]
+    ) -> dict[tuple[str, str], int]:
+        """``rows`` (labelled ``row`` and ``q``, already limited to the year) counted per
+        (row, quarter label): one statement."""
+        facts = rows.subquery()
+        counted: dict[tuple[str, str], int] = {}
+        for row, quarter, n in session.execute(
+            select(facts.c.row, facts.c.q, func.count()).group_by(facts.c.row, facts.c.q)
+        ):
+            key = row.value if isinstance(row, enum.Enum) else str(row)
+            counted[(key, rules.quarter_label(self.year, int(quarter)))] = n
+        return counted
+
+
+def _stored(column: Any) -> Any:
+    """A case id or a coded value as text: compared, never shown, so no ``uuid.UUID`` built
+    or hashed and no enum looked up per row (``str_enum`` stores the value)."""
+    return sql_cast(column, String())
+
+
+class _NaiveUTC(FunctionElement[datetime]):
+    """A stored moment as a naive UTC timestamp: SQLite stores it so; PostgreSQL's
+    ``timestamptz`` is converted in SQL, so the driver builds no zone-aware value whose
+    offset ``rules.local_day`` would then look up per row."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(_NaiveUTC)
+def _naive_utc(element: _NaiveUTC, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_NaiveUTC, "postgresql")
+def _naive_utc_postgresql(element: _NaiveUTC, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"timezone('UTC', {compiler.process(element.clauses, **kw)})"
+
+
+def _moment(column: Any) -> Any:
+    """A stored moment as a naive UTC datetime, without a converter call per row:
+    ``rules.local_day`` reads it as UTC."""
+    return _NaiveUTC(column)
+
+
 def _release_day(case_probation: date | None, conditional: date | None, today: date) -> date | None:
     day = case_probation or conditional
     return day if day is not None and day <= today else None
@@ -115,103 +216,184 @@ def report(
     ``raw``, when given, receives each count section's table before protection, by section
     key: for pooling counties (``app.statistics.national``), never for a page."""
     scope = _scope(county_id, worker_id)
+    counted = _Year(year)
+    # The cases released in the year: the only ones whose release-day tasks count.
+    released = select(Case.id).where(
+        Case.id.in_(scope),
+        func.coalesce(Case.probation_start, Case.conditional_release) >= counted.days[0],
+        func.coalesce(Case.probation_start, Case.conditional_release) < counted.days[4],
+    )
     cases = session.execute(
         select(
-            Case.id,
+            _stored(Case.id).label("id"),
             Case.probation_start,
             Case.conditional_release,
-            Case.closed_at,
-            Case.opened_at,
-            Case.phase,
+            _moment(Case.closed_at).label("closed_at"),
+            _moment(Case.opened_at).label("opened_at"),
+            _stored(Case.phase).label("phase"),
         ).where(Case.id.in_(scope))
     ).all()
-    notified = dict(
+    # A first notification counts in its year, and as the start of a duration that ends in
+    # the year (an assessment started, a first worker appointed): those cases only.
+    assessed_in_year = select(Assessment.case_id).where(
+        Assessment.case_id.in_(scope), counted.within(Assessment.started_on)
+    )
+    worker_in_year = select(ResponsibleWorker.case_id).where(
+        ResponsibleWorker.case_id.in_(scope), counted.within(ResponsibleWorker.starts_on)
+    )
+    first_notified = func.min(Notification.received_at)
+    notified: dict[uuid.UUID, datetime] = dict(
         session.execute(
-            select(Notification.case_id, func.min(Notification.received_at))
+            select(_stored(Notification.case_id), _moment(first_notified))
             .where(Notification.case_id.in_(scope))
             .group_by(Notification.case_id)
+            .having(
+                or_(
+                    counted.within(first_notified),
+                    Notification.case_id.in_(assessed_in_year),
+                    Notification.case_id.in_(worker_in_year),
+                )
+            )
         ).all()
     )
-    assessed = dict(
+    # An assessment counts in its year, and before the release of a case released in it.
+    assessed: dict[uuid.UUID, date] = dict(
         session.execute(
-            select(Assessment.case_id, Assessment.started_on).where(Assessment.case_id.in_(scope))
+            select(_stored(Assessment.case_id), Assessment.started_on).where(
+                Assessment.case_id.in_(scope),
+                or_(counted.within(Assessment.started_on), Assessment.case_id.in_(released)),
+            )
         ).all()
     )
-    workers = dict(
+    first_worker = func.min(ResponsibleWorker.starts_on)
+    workers: dict[uuid.UUID, date] = dict(
         session.execute(
-            select(ResponsibleWorker.case_id, func.min(ResponsibleWorker.starts_on))
+            select(_stored(ResponsibleWorker.case_id), first_worker)
             .where(ResponsibleWorker.case_id.in_(scope))
             .group_by(ResponsibleWorker.case_id)
+            .having(counted.within(first_worker))
         ).all()
     )
     moves: dict[uuid.UUID, list[tuple[date, str, str]]] = defaultdict(list)
     networked: dict[uuid.UUID, date] = {}
     for case_id, from_phase, to_phase, moved_at in session.execute(
         select(
-            PhaseChange.case_id, PhaseChange.from_phase, PhaseChange.phase, PhaseChange.changed_at
+            _stored(PhaseChange.case_id),
+            _stored(PhaseChange.from_phase),
+            _stored(PhaseChange.phase),
+            _moment(PhaseChange.changed_at),
         )
         .where(PhaseChange.case_id.in_(scope))
         .order_by(PhaseChange.case_id, PhaseChange.changed_at)
     ):
         moved_on = rules.local_day(moved_at)
-        moves[case_id].append((moved_on, from_phase.value, to_phase.value))
-        if to_phase.value in PAST_NETWORK and case_id not in networked:
+        moves[case_id].append((moved_on, from_phase, to_phase))
+        if to_phase in PAST_NETWORK and case_id not in networked:
             networked[case_id] = moved_on
     done: dict[uuid.UUID, list[tuple[ReleaseTask, date]]] = defaultdict(list)
     for case_id, task, changed_at in session.execute(
-        select(ChecklistItem.case_id, ChecklistItem.task, ChecklistItem.state_changed_at).where(
-            ChecklistItem.case_id.in_(scope),
+        select(
+            _stored(ChecklistItem.case_id),
+            _stored(ChecklistItem.task),
+            _moment(ChecklistItem.state_changed_at),
+        ).where(
+            ChecklistItem.case_id.in_(released),
             ChecklistItem.state == ItemState.DONE,
             ChecklistItem.task.is_not(None),
             ChecklistItem.removed_at.is_(None),
         )
     ):
         if changed_at is not None and task is not None:
-            done[case_id].append((task, rules.local_day(changed_at)))
+            # The stored value equals its StrEnum member (same hash): no lookup per row.
+            done[case_id].append((cast(ReleaseTask, task), rules.local_day(changed_at)))
+    # A review counts in its year; whether it was on time needs the review before it.
     reviews: dict[uuid.UUID, list[tuple[date, date | None]]] = defaultdict(list)
     for case_id, held_on, next_on in session.execute(
-        select(PlanReview.case_id, PlanReview.held_on, PlanReview.next_review_on).where(
-            PlanReview.case_id.in_(scope)
+        select(_stored(PlanReview.case_id), PlanReview.held_on, PlanReview.next_review_on).where(
+            PlanReview.case_id.in_(
+                select(PlanReview.case_id).where(
+                    PlanReview.case_id.in_(scope), counted.within(PlanReview.held_on)
+                )
+            ),
+            PlanReview.held_on < counted.days[4],
         )
     ):
         reviews[case_id].append((held_on, next_on))
-    goals = session.execute(
-        select(PlanReview.held_on, ReviewGoal.progress)
+    goals = counted.counts(
+        session,
+        select(ReviewGoal.progress.label("row"), counted.quarter(PlanReview.held_on).label("q"))
         .join(PlanReview, PlanReview.id == ReviewGoal.review_id)
-        .where(PlanReview.case_id.in_(scope))
-    ).all()
-    members = session.execute(
-        select(NetworkMember.kind, NetworkMember.starts_on).where(NetworkMember.case_id.in_(scope))
-    ).all()
-    endings = session.execute(
+        .where(
+            PlanReview.case_id.in_(scope),
+            ReviewGoal.progress.in_((GoalProgress.ACHIEVED, GoalProgress.IN_PROGRESS)),
+            counted.within(PlanReview.held_on),
+        ),
+    )
+    members = counted.counts(
+        session,
         select(
-            ServiceEnding.ended_on, ServiceEnding.ended_with_case, ServiceEnding.client_agreed
-        ).where(ServiceEnding.case_id.in_(scope))
-    ).all()
-    factors_assessed = session.execute(
-        select(Assessment.started_on, AssessmentFactor.code)
-        .join(Assessment, Assessment.id == AssessmentFactor.assessment_id)
-        .where(Assessment.case_id.in_(scope))
-    ).all()
-    factors_closed = session.execute(
-        select(CaseClosure.closed_at, ClosureFactor.code)
-        .join(CaseClosure, CaseClosure.id == ClosureFactor.closure_id)
-        .where(CaseClosure.case_id.in_(scope))
-    ).all()
-    consents = session.execute(
-        select(Consent.recorded_at, Consent.supersedes_id, Consent.state, Consent.ended_at).where(
-            Consent.case_id.in_(scope)
+            NetworkMember.kind.label("row"), counted.quarter(NetworkMember.starts_on).label("q")
+        ).where(NetworkMember.case_id.in_(scope), counted.within(NetworkMember.starts_on)),
+    )
+    endings = counted.counts(
+        session,
+        select(
+            sql_case(
+                (ServiceEnding.ended_with_case, literal_column("'ended_with_case'")),
+                (ServiceEnding.client_agreed.is_(True), literal_column("'ended_agreed'")),
+                else_=literal_column("'ended_not_agreed'"),
+            ).label("row"),
+            counted.quarter(ServiceEnding.ended_on).label("q"),
+        ).where(ServiceEnding.case_id.in_(scope), counted.within(ServiceEnding.ended_on)),
+    )
+    factors_assessed = counted.counts(
+        session,
+        select(
+            AssessmentFactor.code.label("row"), counted.quarter(Assessment.started_on).label("q")
         )
-    ).all()
-    disclosures = session.scalars(
-        select(StatutoryDisclosure.decided_at).where(StatutoryDisclosure.case_id.in_(scope))
-    ).all()
-    flows = session.scalars(
-        select(FlowAgreement.recorded_at).where(FlowAgreement.case_id.in_(scope))
-    ).all()
-    updates = session.scalars(
-        select(PartnerUpdate.created_at).where(PartnerUpdate.case_id.in_(scope))
-    ).all()
+        .join(Assessment, Assessment.id == AssessmentFactor.assessment_id)
+        .where(Assessment.case_id.in_(scope), counted.within(Assessment.started_on)),
+    )
+    factors_closed = counted.counts(
+        session,
+        select(ClosureFactor.code.label("row"), counted.quarter(CaseClosure.closed_at).label("q"))
+        .join(CaseClosure, CaseClosure.id == ClosureFactor.closure_id)
+        .where(CaseClosure.case_id.in_(scope), counted.within(CaseClosure.closed_at)),
+    )
+    consent_counts = counted.counts(
+        session,
+        union_all(
+            select(
+                sql_case(
+                    (Consent.supersedes_id.is_(None), literal_column("'consents_granted'")),
+                    else_=literal_column("'consents_amended'"),
+                ).label("row"),
+                counted.quarter(Consent.recorded_at).label("q"),
+            ).where(Consent.case_id.in_(scope), counted.within(Consent.recorded_at)),
+            select(
+                literal_column("'consents_withdrawn'").label("row"),
+                counted.quarter(Consent.ended_at).label("q"),
+            ).where(
+                Consent.case_id.in_(scope),
+                Consent.state == ConsentState.REVOKED,
+                counted.within(Consent.ended_at),
+            ),
+        ),
+    )
+    timestamped: tuple[tuple[str, Any, Any], ...] = (
+        ("statutory_disclosures", StatutoryDisclosure.decided_at, StatutoryDisclosure.case_id),
+        ("flows_agreed", FlowAgreement.recorded_at, FlowAgreement.case_id),
+        ("partner_updates", PartnerUpdate.created_at, PartnerUpdate.case_id),
+    )
+    for key, moment, owner in timestamped:  # one statement each, as for every kind of fact
+        consent_counts.update(
+            counted.counts(
+                session,
+                select(
+                    literal_column(f"'{key}'").label("row"), counted.quarter(moment).label("q")
+                ).where(owner.in_(scope), counted.within(moment)),
+            )
+        )
 
     columns = rules.quarters(year)
     funnel: dict[tuple[str, str], int] = {}
@@ -260,29 +442,11 @@ def report(
                 rules.tally(
                     [held_on], year, review_counts, "reviews_on_time" if on_time else "reviews_late"
                 )
-    for held_on, progress in goals:
-        if progress is GoalProgress.ACHIEVED:
-            rules.tally([held_on], year, review_counts, "goals_achieved")
-        elif progress is GoalProgress.IN_PROGRESS:
-            rules.tally([held_on], year, review_counts, "goals_in_progress")
-    consent_counts: dict[tuple[str, str], int] = {}
-    for recorded_at, supersedes_id, state, ended_at in consents:
-        given = "consents_granted" if supersedes_id is None else "consents_amended"
-        rules.tally([rules.local_day(recorded_at)], year, consent_counts, given)
-        if state is ConsentState.REVOKED and ended_at is not None:
-            rules.tally([rules.local_day(ended_at)], year, consent_counts, "consents_withdrawn")
-    rules.tally(
-        (rules.local_day(d) for d in disclosures), year, consent_counts, "statutory_disclosures"
-    )
-    rules.tally((rules.local_day(d) for d in flows), year, consent_counts, "flows_agreed")
-    rules.tally((rules.local_day(d) for d in updates), year, consent_counts, "partner_updates")
-    composition: dict[tuple[str, str], int] = {}
-    for kind, starts_on in members:
-        rules.tally([starts_on], year, composition, kind.value)
-    ending_counts: dict[tuple[str, str], int] = {}
-    for ended_on, with_case, agreed in endings:
-        how = "ended_with_case" if with_case else "ended_agreed" if agreed else "ended_not_agreed"
-        rules.tally([ended_on], year, ending_counts, how)
+    goal_rows = {"achieved": "goals_achieved", "in_progress": "goals_in_progress"}
+    for (progress, column), n in goals.items():
+        review_counts[(goal_rows[progress], column)] = n
+    composition = members
+    ending_counts = endings
     rules.tally(closed_days, year, ending_counts, "closed_cases")
 
     def section(
@@ -293,12 +457,7 @@ def report(
             raw[key] = table
         return Section(key, indicators, protect(table, threshold))
 
-    factor_counts: dict[tuple[str, str], int] = {}
-    for started_on, code in factors_assessed:
-        rules.tally([started_on], year, factor_counts, code)
-    closing_counts: dict[tuple[str, str], int] = {}
-    for closed_at, code in factors_closed:
-        rules.tally([rules.local_day(closed_at)], year, closing_counts, code)
+    factor_counts, closing_counts = factors_assessed, factors_closed
     factors_at_assessment = tuple(
         rules.Indicator(f.code, f.code, rules.FACTORS_AT_ASSESSMENT_NOTE) for f in FACTORS
     )
@@ -390,7 +549,7 @@ def _by_phase(
     for case in cases:
         opened = rules.local_day(case.opened_at)
         history = moves.get(case.id, [])
-        first = history[0][1] if history else case.phase.value
+        first = history[0][1] if history else case.phase
         changes = [(day, to) for day, _, to in history]
         for column, end in ends:
             phase = rules.phase_at(opened, first, changes, end)
