@@ -294,6 +294,20 @@ def cancel_appointment(
     if not may_change(appointment.state, appointment.starts_at, now):
         raise AppointmentClosed()
     gate.record(actor, appointment.client_id, Action.WRITE, Purpose.CASE_WORK, DataScope.BASIC)
+    _cancel(session, appointment, reason=reason, by_id=by_id, now=now)
+    session.flush()
+    return appointment
+
+
+def _cancel(
+    session: Session,
+    appointment: Appointment,
+    *,
+    reason: ChangeReason,
+    by_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """Cancelled, with its event and a higher SEQUENCE (the ``.ics`` says STATUS:CANCELLED)."""
     appointment.state = AppointmentState.CANCELLED
     appointment.sequence += 1
     _answered(appointment)
@@ -305,8 +319,6 @@ def cancel_appointment(
         by_user_id=by_id,
         reason=reason,
     )
-    session.flush()
-    return appointment
 
 
 def confirm_appointment(
@@ -352,17 +364,7 @@ def cancel_case_future(
         )
     ).all()
     for appointment in found:
-        appointment.state = AppointmentState.CANCELLED
-        appointment.sequence += 1
-        _answered(appointment)
-        _event(
-            session,
-            appointment,
-            AppointmentEventKind.CANCELLED,
-            at=now,
-            by_user_id=by_id,
-            reason=reason,
-        )
+        _cancel(session, appointment, reason=reason, by_id=by_id, now=now)
     session.flush()
     return len(found)
 
