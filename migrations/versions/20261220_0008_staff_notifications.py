@@ -17,10 +17,6 @@ SQLAlchemy warns that it cannot reflect the expression index ``ix_cases_caseload
 (the rebuilt ``notifications`` does not need it), so that one warning is silenced there.
 """
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -32,19 +28,8 @@ depends_on = None
 CONSENT_MANNERS = ("in_writing", "orally", "electronically")
 
 
-@contextmanager
-def _reflecting() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            "Skipped unsupported reflection of expression-based index",
-            sa.exc.SAWarning,
-        )
-        yield
-
-
 def upgrade() -> None:
-    with _reflecting(), op.batch_alter_table("notifications") as batch:
+    with op.batch_alter_table("notifications") as batch:
         batch.add_column(
             sa.Column(
                 "consent_manner",
@@ -63,11 +48,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with _reflecting():
-        with op.batch_alter_table("case_closures") as batch:
-            batch.drop_column("early_reason_ct")
-        with op.batch_alter_table("network_members") as batch:
-            batch.drop_column("end_reason_ct")
-    with _reflecting(), op.batch_alter_table("notifications") as batch:
+    with op.batch_alter_table("case_closures") as batch:
+        batch.drop_column("early_reason_ct")
+    with op.batch_alter_table("network_members") as batch:
+        batch.drop_column("end_reason_ct")
+    with op.batch_alter_table("notifications") as batch:
         batch.drop_constraint(op.f("ck_notifications_consentmanner"), type_="check")
         batch.drop_column("consent_manner")

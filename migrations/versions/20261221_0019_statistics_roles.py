@@ -9,11 +9,6 @@ constraint is replaced by one that also admits ``manager`` and ``analyst``. SQLi
 rebuilds the table for that (batch mode); PostgreSQL alters the constraint in place.
 """
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_statistics_roles"
@@ -25,23 +20,12 @@ BEFORE = ("caseworker", "partner", "client", "admin")
 AFTER = (*BEFORE, "manager", "analyst")
 
 
-@contextmanager
-def _reflecting() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            "Skipped unsupported reflection of expression-based index",
-            sa.exc.SAWarning,
-        )
-        yield
-
-
 def _check(values: tuple[str, ...]) -> str:
     return "role IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def _replace(values: tuple[str, ...]) -> None:
-    with _reflecting(), op.batch_alter_table("users") as batch:
+    with op.batch_alter_table("users") as batch:
         batch.drop_constraint(op.f("ck_users_role"), type_="check")
         batch.create_check_constraint(op.f("ck_users_role"), _check(values))
 
