@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app import demo
 from app.models import NetworkMember, Organisation
-from app.models.partner import PartnerUpdate, PartnerUpdateKind
+from app.models.partner import PartnerUpdate, PartnerUpdateKind, SharePeriod
 from app.security import password_hasher
+from consent.base import utcnow
 from consent.facts import Direction
 from consent.models import Consent
 from sharing.keys import Keyring
@@ -23,11 +24,22 @@ PROBLEM = "application/problem+json"
 
 
 def housing_client(db: Session) -> uuid.UUID:
-    """A demo client whose network has the housing service with an obtain-consent."""
+    """A demo client whose network has the housing service with an obtain-consent, and who
+    shares something with it now (the demo's ids are random: not every such client does)."""
+    now = utcnow()
     client_id = db.scalar(
         select(Consent.client_id)
         .join(NetworkMember, NetworkMember.id == Consent.member_id)
         .join(Organisation, Organisation.id == NetworkMember.organisation_id)
+        .join(
+            SharePeriod,
+            and_(
+                SharePeriod.client_id == Consent.client_id,
+                SharePeriod.organisation_id == Organisation.id,
+                SharePeriod.starts_at <= now,
+                SharePeriod.ends_at > now,
+            ),
+        )
         .where(Organisation.name == demo.HOUSING, Consent.direction == Direction.OBTAIN)
         .order_by(Consent.client_id)
         .limit(1)
