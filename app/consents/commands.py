@@ -365,22 +365,8 @@ def revoke_consent(
         consent.end_seen_at, consent.end_seen_by_id = at, actor.user_id
     if receipt is not None:
         case = session.get(Case, consent.case_id)
-        member = session.get(NetworkMember, consent.member_id)
-        assert case is not None and member is not None  # foreign keys
-        label, purpose_text = _label_and_purpose(session, gate, actor, member, consent)
-        issue_receipt(
-            session,
-            gate,
-            actor,
-            case=case,
-            action=ReceiptAction.REVOKE,
-            consent=consent,
-            previous=None,
-            member_label=label,
-            purpose_text=purpose_text,
-            wording=receipt,
-            at=at,
-        )
+        assert case is not None  # foreign key
+        _ending_receipt(session, gate, actor, consent, case, ReceiptAction.REVOKE, receipt, at)
 
 
 def end_by_transfer(
@@ -403,23 +389,40 @@ def end_by_transfer(
     notify_revocation(session, consent, reason=NoticeReason.TRANSFERRED, at=at)
     consent.end_seen_at, consent.end_seen_by_id = at, actor.user_id  # no client withdrawal
     if receipt is not None:
-        member = session.get(NetworkMember, consent.member_id)
-        assert member is not None  # foreign key
-        label, purpose_text = _label_and_purpose(session, gate, actor, member, consent)
-        issue_receipt(
-            session,
-            gate,
-            actor,
-            case=case,
-            action=ReceiptAction.TRANSFERRED,
-            consent=consent,
-            previous=None,
-            member_label=label,
-            purpose_text=purpose_text,
-            wording=receipt,
-            at=at,
-            transferred_from=sending,
+        _ending_receipt(
+            session, gate, actor, consent, case, ReceiptAction.TRANSFERRED, receipt, at, sending
         )
+
+
+def _ending_receipt(
+    session: Session,
+    gate: AccessGate,
+    actor: Actor,
+    consent: Consent,
+    case: Case,
+    action: ReceiptAction,
+    wording: ReceiptWording,
+    at: datetime,
+    transferred_from: Organisation | None = None,
+) -> None:
+    """The client's receipt for a consent that ended (revoked, or ended by a transfer)."""
+    member = session.get(NetworkMember, consent.member_id)
+    assert member is not None  # foreign key
+    label, purpose_text = _label_and_purpose(session, gate, actor, member, consent)
+    issue_receipt(
+        session,
+        gate,
+        actor,
+        case=case,
+        action=action,
+        consent=consent,
+        previous=None,
+        member_label=label,
+        purpose_text=purpose_text,
+        wording=wording,
+        at=at,
+        transferred_from=transferred_from,
+    )
 
 
 # -- the release timeline ------------------------------------------------------------------------
