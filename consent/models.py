@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent.base import Base, encrypted, make_append_only, str_enum, utcnow
@@ -42,10 +42,19 @@ class Consent(Base):
     """The client's consent to share plan sections with one network member, one way."""
 
     __tablename__ = "consents"
+    # SQLite runs without planner statistics, and with none it takes any one-column index
+    # on an equality to be as narrow as another: an index on ``state`` alone (every active
+    # consent in the country) would win over the member's. So the state leads only the
+    # index of the country-wide sweeps, and follows the member or case everywhere else.
+    __table_args__ = (
+        Index("ix_consents_member_state", "member_id", "state"),
+        Index("ix_consents_case_state", "case_id", "state"),
+        Index("ix_consents_state_until", "state", "valid_until"),
+    )
 
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("network_members.id"))
     sections: Mapped[list[str]] = mapped_column(JSON)
     direction: Mapped[Direction] = mapped_column(str_enum(Direction))
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
@@ -57,7 +66,7 @@ class Consent(Base):
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     state: Mapped[ConsentState] = mapped_column(
-        str_enum(ConsentState), default=ConsentState.ACTIVE, index=True
+        str_enum(ConsentState), default=ConsentState.ACTIVE
     )
     ended_at: Mapped[datetime | None]
     ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

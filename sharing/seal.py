@@ -14,12 +14,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from consent.base import utcnow
 from sharing import keys
@@ -56,11 +58,22 @@ class SealSync:
     retired_keys: int
 
 
-def _grantee_context(grantee: GranteeKey) -> bytes:
-    return f"grantee-key\x00{grantee.id}".encode()
+class _KeyFacts(Protocol):
+    """What a seal's ``info`` binds of its data key: a ``DataKey``, or a row of its columns."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def client_id(self) -> uuid.UUID: ...
+    @property
+    def scope(self) -> str: ...
 
 
-def _info(key: DataKey, grantee_key_id: uuid.UUID, basis_id: uuid.UUID) -> bytes:
+def _grantee_context(grantee_key_id: uuid.UUID) -> bytes:
+    return f"grantee-key\x00{grantee_key_id}".encode()
+
+
+def _info(key: _KeyFacts, grantee_key_id: uuid.UUID, basis_id: uuid.UUID) -> bytes:
     return b"\x00".join(
         (
             _INFO_LABEL,
@@ -110,7 +123,7 @@ def _new_grantee_key(
         private_wrapped=b"",
     )
     grantee.master_key_id, grantee.private_wrapped = keyring.wrap(
-        private.private_bytes_raw(), _grantee_context(grantee)
+        private.private_bytes_raw(), _grantee_context(grantee.id)
     )
     session.add(grantee)
     session.flush()
@@ -119,7 +132,7 @@ def _new_grantee_key(
 
 def rewrap_grantee_key(keyring: keys.Keyring, grantee: GranteeKey) -> None:
     """Re-wrap a grantee's private key under the keyring's active master key."""
-    context = _grantee_context(grantee)
+    context = _grantee_context(grantee.id)
     secret = keyring.unwrap(grantee.master_key_id, grantee.private_wrapped, context)
     grantee.master_key_id, grantee.private_wrapped = keyring.wrap(secret, context)
 
@@ -223,7 +236,7 @@ def open_as_grantee(
     member_id: uuid.UUID | None,
     data_key_ids: Sequence[uuid.UUID],
 ) -> dict[uuid.UUID, bytes]:
-    """Open data keys through the seals of one grantee only (three queries).
+    """Open data keys through the seals of one grantee only (one query).
 
     :raises NoSeal: when any of the keys is not sealed to this grantee.
     :raises DecryptionError: when a seal does not open in its context.
@@ -231,37 +244,69 @@ def open_as_grantee(
     wanted = set(data_key_ids)
     if not wanted:
         return {}
-    grantee = session.scalar(
-        select(GranteeKey).where(
-            GranteeKey.organisation_id == organisation_id
-            if organisation_id is not None
-            else GranteeKey.member_id == member_id
-        )
+    statement, grantee = (
+        (_OF_ORGANISATION, organisation_id)
+        if organisation_id is not None
+        else (_OF_MEMBER, member_id)
     )
-    if grantee is None:
+    # Core, not the ORM: this runs on every partner read, and nothing here is written back.
+    rows = session.connection().execute(statement, {"grantee": grantee, "keys": list(wanted)}).all()
+    if not rows:
         raise NoSeal("the grantee holds no keys", frozenset(wanted))
-    rows = session.execute(
-        select(KeySeal, DataKey)
-        .join(DataKey, DataKey.id == KeySeal.data_key_id)
-        .where(KeySeal.grantee_key_id == grantee.id, KeySeal.data_key_id.in_(wanted))
-    ).all()
-    seals = {key.id: (seal, key) for seal, key in rows}
+    seals = {row.id: row for row in rows if row.id is not None}
     if missing := wanted - seals.keys():
         raise NoSeal(
             f"{len(missing)} data key(s) are not sealed to this grantee", frozenset(missing)
         )
+    first = rows[0]
     private = X25519PrivateKey.from_private_bytes(
-        keyring.unwrap(grantee.master_key_id, grantee.private_wrapped, _grantee_context(grantee))
+        keyring.unwrap(
+            first.master_key_id, first.private_wrapped, _grantee_context(first.grantee_key_id)
+        )
     )
     opened = {}
-    for key_id, (seal, key) in seals.items():
+    for key_id, row in seals.items():
         try:
             opened[key_id] = SUITE.decrypt(
-                seal.sealed, private, info=_info(key, grantee.id, seal.basis_id)
+                row.sealed, private, info=_info(row, row.grantee_key_id, row.basis_id)
             )
         except InvalidTag:
             raise DecryptionError("a seal does not open in its context") from None
     return opened
+
+
+def _grantee_seals(grantee_column: str) -> Select[Any]:
+    """The grantee's wrapped private key, with the seals (and their data keys' ``info``
+    facts) it holds of the data keys asked for: one row per seal, or one row of the key
+    alone when it holds none of them; no row when the grantee has no key pair."""
+    grantees, seals, data_keys = GranteeKey.__table__, KeySeal.__table__, DataKey.__table__
+    return (
+        select(
+            grantees.c.id.label("grantee_key_id"),
+            grantees.c.master_key_id,
+            grantees.c.private_wrapped,
+            seals.c.sealed,
+            seals.c.basis_id,
+            data_keys.c.id,
+            data_keys.c.client_id,
+            data_keys.c.scope,
+        )
+        .select_from(grantees)
+        .outerjoin(
+            seals,
+            and_(
+                seals.c.grantee_key_id == grantees.c.id,
+                seals.c.data_key_id.in_(bindparam("keys", expanding=True)),
+            ),
+        )
+        .outerjoin(data_keys, data_keys.c.id == seals.c.data_key_id)
+        .where(grantees.c[grantee_column] == bindparam("grantee"))
+    )
+
+
+# Built once: a partner's every read runs one of them.
+_OF_ORGANISATION = _grantee_seals("organisation_id")
+_OF_MEMBER = _grantee_seals("member_id")
 
 
 def unopenable_seals(
@@ -292,7 +337,7 @@ def unopenable_seals(
             try:
                 privates[grantee.id] = X25519PrivateKey.from_private_bytes(
                     keyring.unwrap(
-                        grantee.master_key_id, grantee.private_wrapped, _grantee_context(grantee)
+                        grantee.master_key_id, grantee.private_wrapped, _grantee_context(grantee.id)
                     )
                 )
             except DecryptionError:

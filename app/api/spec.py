@@ -185,13 +185,19 @@ def marshal(op: Operation, result: Any) -> Response:
     if op.response is None or status == 204:
         response = Response(status=204)
     else:
-        data = op.response().dump(outcome.body)
+        data = _dumper(op.response).dump(outcome.body)
         response = Response(json.dumps(data), status=status, mimetype=op.media_type)
     if outcome.etag is not None:
         response.set_etag(outcome.etag)
     if outcome.location is not None:
         response.headers["Location"] = outcome.location
     return response
+
+
+@functools.cache
+def _dumper(schema: type[Schema]) -> Schema:
+    """One instance of each response schema, made once (dumping keeps no state in it)."""
+    return schema()
 
 
 def operation_of(view: Callable[..., Any]) -> Operation | None:

@@ -13,11 +13,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.cases.facts import load_case_contexts
-from app.cases.queries import latest_cases
 from app.models import (
     Case,
     Client,
@@ -148,14 +147,24 @@ def shared_clients(
     return ListPage(rows, listed.page, listed.pages, listed.total)
 
 
+_CLIENT_AND_CASE = (
+    select(Client, Case)
+    .join(Case, Case.client_id == Client.id)
+    .where(Client.id == bindparam("client"))
+    .order_by(Case.opened_at.desc())
+    .limit(1)
+)
+"""The client with their newest case (built once: every partner read runs it)."""
+
+
 def client_access(
     session: Session, organisation_id: uuid.UUID, client_id: uuid.UUID, *, at: datetime
 ) -> tuple[Client | None, Case | None, ClientAccess]:
     """The client, their newest case and what the organisation may read of it now."""
-    client = session.get(Client, client_id)
-    if client is None:
+    found = session.execute(_CLIENT_AND_CASE, {"client": client_id}).first()
+    if found is None:
         return None, None, ClientAccess(AccessState.NONE, client_id)
-    case = latest_cases(session, [client_id]).get(client_id)
+    client, case = found
     needed = FactsNeeded(grantee=Grantee(organisation_id=organisation_id))
     context = load_case_contexts(session, [client_id], needed).get(client_id)
     access = access_of(context, organisation_id, at)
@@ -210,19 +219,26 @@ def shared_versions(
     rows are never loaded, so nothing about them can reach a page."""
     if not sections:
         return {}
-    rows = session.execute(
-        select(PlanSectionVersion, PlanSection.kind)
-        .join(
-            PlanSection,
-            and_(
-                PlanSection.id == PlanSectionVersion.section_id,
-                PlanSection.current_version == PlanSectionVersion.version,
-            ),
-        )
-        .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
-        .where(ClientPlan.case_id == case_id, PlanSection.kind.in_(list(sections)))
-    ).all()
+    rows = session.execute(_SHARED_VERSIONS, {"case": case_id, "kinds": list(sections)}).all()
     return {kind: version for version, kind in rows}
+
+
+_SHARED_VERSIONS = (
+    select(PlanSectionVersion, PlanSection.kind)
+    .join(
+        PlanSection,
+        and_(
+            PlanSection.id == PlanSectionVersion.section_id,
+            PlanSection.current_version == PlanSectionVersion.version,
+        ),
+    )
+    .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
+    .where(
+        ClientPlan.case_id == bindparam("case"),
+        PlanSection.kind.in_(bindparam("kinds", expanding=True)),
+    )
+)
+"""Built once: every partner read runs it."""
 
 
 # -- the partner's part of the work -------------------------------------------------------
