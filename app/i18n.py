@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import support
 from flask import Flask, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from app.extensions import babel
 
@@ -80,7 +83,34 @@ def helsinki_today() -> date:
     return datetime.now(HELSINKI).date()
 
 
+@functools.cache
+def _wtforms_catalog(language: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [language], domain="wtforms")
+
+
+class _WtformsMessages:
+    """WTForms' own messages ("Not a valid choice.") in the request's language, from
+    catalogs read once per process: Flask-WTF would read and parse the catalog again in
+    every request that draws a form (``flask_wtf.i18n``, whose ``request.wtforms_translations``
+    this fills)."""
+
+    def ugettext(self, string: str) -> str:
+        return str(_wtforms_catalog(current_language()).ugettext(string))
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return str(_wtforms_catalog(current_language()).ungettext(singular, plural, n))
+
+
+_WTFORMS_MESSAGES = _WtformsMessages()
+
+
+def _wtforms_messages() -> None:
+    # Flask-WTF looks for it on the request, which declares no such attribute.
+    request.wtforms_translations = _WTFORMS_MESSAGES  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_wtforms_messages)
     babel.date_formats = DateFormats(babel.default_date_formats)
     babel.init_app(
         app,

@@ -232,7 +232,9 @@ def grantee_key_row(
     public = private.public_key().public_bytes_raw()
     row = GranteeKey(id=uuid.uuid4(), organisation_id=organisation_id, member_id=member_id)
     # The same wrapping context ``sharing.seal._new_grantee_key`` binds the private key to.
-    master_key_id, wrapped = keyring.wrap(private.private_bytes_raw(), seal._grantee_context(row.id))
+    master_key_id, wrapped = keyring.wrap(
+        private.private_bytes_raw(), seal._grantee_context(row.id)
+    )
     return {
         "id": row.id,
         "organisation_id": organisation_id,

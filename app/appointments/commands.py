@@ -231,7 +231,13 @@ def book_appointment(
     session.add(appointment)
     session.flush()
     for member in members:
-        session.add(AppointmentParticipant(appointment_id=appointment.id, member_id=member.id))
+        session.add(
+            AppointmentParticipant(
+                appointment_id=appointment.id,
+                member_id=member.id,
+                organisation_id=member.organisation_id,
+            )
+        )
     for user in staff:
         session.add(AppointmentParticipant(appointment_id=appointment.id, user_id=user.id))
     _event(session, appointment, AppointmentEventKind.BOOKED, at=now, by_user_id=by_id)

@@ -147,10 +147,10 @@ def client_appointments(
 def _organisation_takes_part(
     organisation_id: uuid.UUID | SQLColumnExpression[uuid.UUID | None], now: datetime
 ) -> list[ColumnElement[bool]]:
-    takes_part = exists().where(
-        AppointmentParticipant.appointment_id == Appointment.id,
-        NetworkMember.id == AppointmentParticipant.member_id,
-        NetworkMember.organisation_id == organisation_id,
+    takes_part = Appointment.id.in_(
+        select(AppointmentParticipant.appointment_id).where(
+            AppointmentParticipant.organisation_id == organisation_id
+        )
     )
     shared_now = exists().where(
         SharePeriod.organisation_id == organisation_id,

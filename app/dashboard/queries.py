@@ -542,7 +542,14 @@ def _notices_from() -> Select[RevocationNotice]:
         select(RevocationNotice)
         .outerjoin(Consent, Consent.id == RevocationNotice.consent_id)
         .outerjoin(StatutoryDisclosure, StatutoryDisclosure.id == RevocationNotice.disclosure_id)
-        .join(Case, Case.id == func.coalesce(Consent.case_id, StatutoryDisclosure.case_id))
+        .join(
+            Case,
+            and_(
+                Case.id == func.coalesce(Consent.case_id, StatutoryDisclosure.case_id),
+                # The same client's: lets the plan start from the cases, by index.
+                Case.client_id == RevocationNotice.client_id,
+            ),
+        )
     )
 
 

@@ -249,9 +249,10 @@ def organisations(organisation_id: Whose, at: datetime) -> list[ColumnElement[bo
     """The organisation's threads about clients it shares something with now: a thread
     whose client no longer shares anything with it is not listed (deny by default; the gate
     decides the thread's section when it is opened)."""
-    member = exists().where(
-        ThreadMember.thread_id == MessageThread.id,
-        ThreadMember.organisation_id == organisation_id,
+    # From the organisation's own memberships of threads (their index), not from every
+    # thread in the country.
+    member = MessageThread.id.in_(
+        select(ThreadMember.thread_id).where(ThreadMember.organisation_id == organisation_id)
     )
     shared = exists().where(
         SharePeriod.organisation_id == organisation_id,

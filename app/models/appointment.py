@@ -159,12 +159,19 @@ class AppointmentParticipant(Base):
     __tablename__ = "appointment_participants"
     __table_args__ = (
         CheckConstraint("(member_id IS NULL) <> (user_id IS NULL)", name="member_or_staff"),
+        CheckConstraint("organisation_id IS NULL OR member_id IS NOT NULL", name="member_org"),
+        # An organisation's meetings are found from its own participations, whatever the
+        # number of appointments in the country (a national partner is in most networks).
+        Index("ix_appointment_participants_organisation", "organisation_id", "appointment_id"),
     )
 
     appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)
     member_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("network_members.id"), index=True
     )
+    # The member's organisation (a membership never changes organisation), None for a person
+    # or staff: copied here so the organisation's meetings are one index range.
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     member: Mapped[NetworkMember | None] = relationship(lazy="raise")

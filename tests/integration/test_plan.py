@@ -519,6 +519,26 @@ def test_the_review_date_is_set_attributed_and_checked(client, db) -> None:  # t
     assert "Set " in text_of(client.get(plan_path(s)))
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("fi", "Ei ole kelvollinen päivämäärä-arvo"), ("sv", "Inte ett giltigt datum")],
+)
+def test_wtforms_own_messages_are_in_the_readers_language(  # type: ignore[no-untyped-def]
+    client, db, language: str, message: str
+) -> None:
+    """WTForms' own messages come from catalogs kept per process (``app.i18n``): each
+    request still gets its reader's language, whichever language the one before had."""
+    s = setting(db)
+    db.commit()
+    login(client, s.worker.username)
+    path = plan_path(s, "/review")
+    for locale in ("en", language, "en", language):
+        assert post(client, "/language", {"language": locale}).status_code == 302
+        refused = text_of(post(client, path, {"review_on": "31.2.2099"}))
+        shown = message if locale == language else "Not a valid date value."
+        assert shown in refused, locale
+
+
 def test_another_countys_worker_gets_404_everywhere(client, db) -> None:  # type: ignore[no-untyped-def]
     s = setting(db)
     save(db, s, SectionKind.HOUSING, goals="Asunto")
