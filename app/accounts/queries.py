@@ -23,12 +23,16 @@ def find_session(session: Session, secret: str) -> tuple[UserSession, User] | No
     """
     if not may_be_session_secret(secret):
         return None
-    row = session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.digest == token_digest(secret))
-    ).one_or_none()
+    row = session.execute(_SESSION, {"digest": token_digest(secret)}).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+_SESSION = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.digest == bindparam("digest"))
+)
+"""Built once: every signed-in page runs it."""
 
 
 def sessions_of(session: Session, user_id: uuid.UUID) -> list[UserSession]:
