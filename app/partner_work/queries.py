@@ -54,7 +54,7 @@ from consent.facts import Actor, Direction, FactsNeeded, Grantee, Purpose
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.sections import SectionKind
 from consent.service import facts_of
-from consent.status import consent_status
+from consent.status import consent_status, helsinki_day
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
 
@@ -124,7 +124,9 @@ def shared_clients(
         session,
         select(Client)
         .join(SharePeriod, SharePeriod.client_id == Client.id)
-        .where(*now)
+        # A period shared now runs to today at least: the list's index is entered at today,
+        # past the organisation's every period that has ended (its history grows forever).
+        .where(*now, SharePeriod.last_day >= helsinki_day(at))
         .order_by(SharePeriod.last_day, SharePeriod.client_id),
         page=page,
         per_page=per_page,
