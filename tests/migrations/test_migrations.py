@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import flask_migrate
@@ -356,6 +356,24 @@ def test_the_release_day_column_is_filled_for_the_cases_already_there(empty_app:
     assert stored[next(iter(dates))] == date(2027, 1, 15)
 
 
+# The column type that binds a Python value as the tables store it (raw inserts below).
+_TYPES: dict[type, sa.types.TypeEngine[Any]] = {
+    uuid.UUID: sa.Uuid(),
+    str: sa.String(),
+    bytes: sa.LargeBinary(),
+    bool: sa.Boolean(),
+    int: sa.Integer(),
+    date: sa.Date(),
+    datetime: sa.DateTime(timezone=True),
+}
+
+
+def _insert(conn: sa.Connection, name: str, values: dict[str, object]) -> None:
+    """Insert one row into a table as it stands at this revision (no model involved)."""
+    columns = (sa.column(column, _TYPES[type(value)]) for column, value in values.items())
+    conn.execute(sa.table(name, *columns).insert().values(**values))
+
+
 def test_the_participants_organisations_are_filled_from_their_memberships(
     empty_app: Flask,
 ) -> None:
@@ -366,129 +384,57 @@ def test_the_participants_organisations_are_filled_from_their_memberships(
     county, office, client, case = (uuid.uuid4() for _ in range(4))
     by_org, by_person, meeting = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     now = utcnow()
-
-    def table(table_name: str, **columns: sa.types.TypeEngine[Any]) -> sa.TableClause:
-        return sa.table(table_name, *(sa.column(c, kind) for c, kind in columns.items()))
-
-    uid, day, at, text_ = sa.Uuid(), sa.Date(), sa.DateTime(timezone=True), sa.String()
-    rows: list[tuple[sa.TableClause, dict[str, object]]] = [
-        *(
-            (
-                table(
-                    "organisations",
-                    id=uid,
-                    name=text_,
-                    kind=text_,
-                    created_at=at,
-                    authority=sa.Boolean(),
-                    active=sa.Boolean(),
-                ),
-                {
-                    "id": org,
-                    "name": name,
-                    "kind": kind,
-                    "created_at": now,
-                    "authority": True,
-                    "active": True,
-                },
-            )
-            for org, name, kind in (
-                (county, "Kuvitteellinen alue", "county"),
-                (office, "Kuvitteellinen asumispalvelu", "public_service"),
-            )
-        ),
-        (
-            table("clients", id=uid, county_id=uid, name_ct=sa.LargeBinary(), created_at=at),
-            {"id": client, "county_id": county, "name_ct": b"", "created_at": now},
-        ),
-        (
-            table(
-                "cases",
-                id=uid,
-                client_id=uid,
-                county_id=uid,
-                phase=text_,
-                service_task=text_,
-                opened_at=at,
-            ),
-            {
-                "id": case,
-                "client_id": client,
-                "county_id": county,
-                "phase": "notified",
-                "service_task": "adult_social_work",
-                "opened_at": now,
-            },
-        ),
-        *(
-            (
-                table(
-                    "network_members",
-                    id=uid,
-                    case_id=uid,
-                    client_id=uid,
-                    kind=text_,
-                    organisation_id=uid,
-                    person_name_ct=sa.LargeBinary(),
-                    starts_on=day,
-                    added_at=at,
-                ),
-                {
-                    "id": member,
-                    "case_id": case,
-                    "client_id": client,
-                    "kind": kind,
-                    "organisation_id": org,
-                    "person_name_ct": None if org else b"(fictional)",
-                    "starts_on": now.date(),
-                    "added_at": now,
-                },
-            )
-            for member, kind, org in (
-                (by_org, "public_service", office),
-                (by_person, "close_person", None),
-            )
-        ),
-        (
-            table(
-                "appointments",
-                id=uid,
-                case_id=uid,
-                client_id=uid,
-                starts_at=at,
-                ends_at=at,
-                channel=text_,
-                purpose=text_,
-                state=text_,
-                sequence=sa.Integer(),
-                booked_at=at,
-            ),
-            {
-                "id": meeting,
-                "case_id": case,
-                "client_id": client,
-                "starts_at": now,
-                "ends_at": now + timedelta(hours=1),
-                "channel": "video",
-                "purpose": "network_meeting",
-                "state": "booked",
-                "sequence": 0,
-                "booked_at": now,
-            },
-        ),
-        *(
-            (
-                table("appointment_participants", id=uid, appointment_id=uid, member_id=uid),
-                {"id": uuid.uuid4(), "appointment_id": meeting, "member_id": member},
-            )
-            for member in (by_org, by_person)
-        ),
-    ]
+    organisation = {"created_at": now, "authority": True, "active": True}
+    in_case = {"case_id": case, "client_id": client}
     with db.engine.begin() as conn:
-        for into, values in rows:
-            conn.execute(into.insert().values(**values))
+        _insert(
+            conn, "organisations", {"id": county, "name": "Alue", "kind": "county"} | organisation
+        )
+        _insert(
+            conn, "organisations", {"id": office, "name": "Palvelu", "kind": "ngo"} | organisation
+        )
+        _insert(
+            conn, "clients", {"id": client, "county_id": county, "name_ct": b"", "created_at": now}
+        )
+        _insert(
+            conn,
+            "cases",
+            {"id": case, "client_id": client, "county_id": county, "phase": "notified"}
+            | {"service_task": "adult_social_work", "opened_at": now},
+        )
+        member = {"starts_on": now.date(), "added_at": now} | in_case
+        _insert(
+            conn,
+            "network_members",
+            {"id": by_org, "kind": "ngo", "organisation_id": office} | member,
+        )
+        _insert(
+            conn,
+            "network_members",
+            {"id": by_person, "kind": "close_person", "person_name_ct": b"(fictional)"} | member,
+        )
+        _insert(
+            conn,
+            "appointments",
+            {"id": meeting, "starts_at": now, "ends_at": now + timedelta(hours=1)}
+            | {"channel": "video", "purpose": "network_meeting", "state": "booked"}
+            | {"sequence": 0, "booked_at": now}
+            | in_case,
+        )
+        for participant in (by_org, by_person):
+            _insert(
+                conn,
+                "appointment_participants",
+                {"id": uuid.uuid4(), "appointment_id": meeting, "member_id": participant},
+            )
     flask_migrate.upgrade()
-    participants = table("appointment_participants", member_id=uid, organisation_id=uid)
+    participants = sa.table(
+        "appointment_participants",
+        sa.column("member_id", sa.Uuid()),
+        sa.column("organisation_id", sa.Uuid()),
+    )
     with db.engine.connect() as conn:
-        stored = dict(conn.execute(sa.select(participants)).all())
+        stored: dict[uuid.UUID, uuid.UUID | None] = dict(
+            conn.execute(sa.select(participants)).all()
+        )
     assert stored == {by_org: office, by_person: None}
