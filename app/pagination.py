@@ -1,4 +1,4 @@
-"""Lists shown a page at a time: one page of rows and, when the page is full, the count, in SQL.
+"""Lists shown a page at a time: one count and one page of rows, in SQL.
 
 Written here rather than taken from Flask-SQLAlchemy's ``db.paginate``: queries take a plain
 ``Session`` (no request, no Flask), a page past the end is clamped to the last page instead of
@@ -48,31 +48,17 @@ def paginate(
     per_page: int,
     count: Select[*tuple[Any, ...]] | None = None,
 ) -> ListPage[Row[*tuple[Any, ...]]]:
-    """Run ``query`` for one page: the page's rows, then their count unless the rows tell
-    it (a page that is not full is the last, so the rows before it and on it are all).
+    """Run ``query`` for one page (two statements: the count, then the page's rows).
 
     ``query`` must have a total order (end its ORDER BY with a unique column), or rows may
     repeat or go missing between pages. ``count`` defaults to counting ``query``'s rows.
-    At most three statements: a page past the last counts, then reads the last page.
     """
-    asked = max(1, page)
-    rows = _rows(session, query, asked, per_page)
-    if 0 < len(rows) < per_page or (not rows and asked == 1):
-        total = (asked - 1) * per_page + len(rows)
-        return ListPage(list(rows), asked, asked, total)
     if count is None:
         count = select(func.count()).select_from(query.order_by(None).subquery())
     total = session.scalar(count) or 0
-    page, pages = clamp(asked, total, per_page)
-    if page != asked:
-        rows = _rows(session, query, page, per_page)
+    page, pages = clamp(page, total, per_page)
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
     return ListPage(list(rows), page, pages, total)
-
-
-def _rows(
-    session: Session, query: Select[*tuple[Any, ...]], page: int, per_page: int
-) -> Sequence[Row[*tuple[Any, ...]]]:
-    return session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
 
 
 def paginate_list(items: Sequence[T], *, page: int, per_page: int) -> ListPage[T]:

@@ -270,25 +270,19 @@ def test_the_client_view_runs_a_fixed_number_of_queries(
     for kind in sections:
         write_section(db, world, case, kind, SectionContent(goals=f"Tavoite {kind.value}"))
     grant(db, world, case, member, *sections)
-
-    def updates(count: int) -> None:
-        for _n in range(count):
-            db.add(
-                PartnerUpdate(
-                    case_id=case.id,
-                    client_id=record.id,
-                    organisation_id=world.housing.id,
-                    member_id=member.id,
-                    author_id=world.partner.id,
-                    kind=PartnerUpdateKind.OTHER,
-                )
+    for _n in range(12):
+        db.add(
+            PartnerUpdate(
+                case_id=case.id,
+                client_id=record.id,
+                organisation_id=world.housing.id,
+                member_id=member.id,
+                author_id=world.partner.id,
+                kind=PartnerUpdateKind.OTHER,
             )
-        db.commit()
-
-    updates(12)  # more than a page
-    many = queries()
-    updates(12)
-    assert few <= many == queries()  # a list not filling its first page is not counted
+        )
+    db.commit()
+    assert queries() == few
     assert "Tavoite education_work" in page(client, f"/partner/clients/{record.id}")[1]
 
 

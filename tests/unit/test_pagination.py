@@ -1,5 +1,5 @@
-"""``paginate``: one page of rows in SQL, counted only when the page is full, clamped to the
-last page; on a real (in-memory SQLite) table."""
+"""``paginate``: the count and one page of rows in SQL, the page clamped to the first or the
+last; on a real (in-memory SQLite) table."""
 
 from __future__ import annotations
 
@@ -41,19 +41,19 @@ def _paged(session: Session, rows: int, page: int, per_page: int = 10) -> tuple[
 @pytest.mark.parametrize(
     ("rows", "page", "numbers", "shown_page", "pages", "total", "statements"),
     [
-        (0, 1, [], 1, 1, 0, 1),  # empty: the one page, nothing to count
-        (0, 3, [], 1, 1, 0, 3),  # empty, a later page asked: counted, page 1 read
-        (7, 1, list(range(1, 8)), 1, 1, 7, 1),  # a short list: its rows tell the count
-        (10, 1, list(range(1, 11)), 1, 1, 10, 2),  # a full page: counted
+        (0, 1, [], 1, 1, 0, 2),  # empty: the one page
+        (0, 3, [], 1, 1, 0, 2),
+        (7, 1, list(range(1, 8)), 1, 1, 7, 2),
+        (10, 1, list(range(1, 11)), 1, 1, 10, 2),
         (25, 1, list(range(1, 11)), 1, 3, 25, 2),
-        (25, 3, list(range(21, 26)), 3, 3, 25, 1),  # the last page, not full
+        (25, 3, list(range(21, 26)), 3, 3, 25, 2),  # the last page, not full
         (25, 2, list(range(11, 21)), 2, 3, 25, 2),
-        (25, 9, list(range(21, 26)), 3, 3, 25, 3),  # past the last: the last page
-        (20, 3, list(range(11, 21)), 2, 2, 20, 3),
+        (25, 9, list(range(21, 26)), 3, 3, 25, 2),  # past the last: the last page
+        (20, 3, list(range(11, 21)), 2, 2, 20, 2),
         (25, 0, list(range(1, 11)), 1, 3, 25, 2),  # below the first: the first page
     ],
 )
-def test_a_page_is_read_and_counted_only_when_it_must_be(
+def test_a_page_is_counted_then_read_in_two_statements(
     session: Session,
     rows: int,
     page: int,
