@@ -21,7 +21,6 @@ from consent.facts import (
     ActorRole,
     CaseContext,
     ConsentFacts,
-    Direction,
     FactsNeeded,
     Membership,
     Purpose,
@@ -180,19 +179,16 @@ def _decide_grantee(request: AccessRequest, case: CaseContext) -> Decision:
     sections = (
         frozenset(SectionKind) if request.scope is DataScope.NAME else frozenset({request.scope})
     )
-    # Records are tried in id order, so the same facts always name the same basis.
-    for disclosure in sorted(case.statutory, key=lambda d: d.id):
+    # Records are tried in id order (``CaseContext`` keeps them so), so the same facts
+    # always name the same basis.
+    for disclosure in case.statutory:
         if (
             disclosure.member_id in members
             and disclosure.sections & sections
             and disclosure_status(disclosure, request.at).in_force
         ):
             return _allow(Reason.ALLOWED_STATUTORY, BasisKind.STATUTORY, disclosure.id)
-    candidates = sorted(
-        (c for c in case.consents if c.member_id in members and c.direction is Direction.DISCLOSE),
-        key=lambda c: c.id,
-    )
-    return _best_consent(candidates, sections, request)
+    return _best_consent(case.disclosing_to(members), sections, request)
 
 
 # When several consents fail, the reason reported is the one closest to allowing.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from consent.sections import DataScope, Scope, SectionKind
@@ -92,6 +94,14 @@ class FactsNeeded:
     relationships: bool = False  # responsible worker, team, work tasks
     network: bool = False  # every membership, consent and statutory disclosure
     grantee: Grantee | None = None  # (without ``network``) only this grantee's
+    # Part of the key of every kept decision's look-ups: hashed once, not at each.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.relationships, self.network, self.grantee)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def of(cls, actor: Actor, purpose: Purpose) -> FactsNeeded:
@@ -173,9 +183,17 @@ class StatutoryFacts:
     decided_at: datetime = BEGINNING  # when it was recorded
 
 
+def _by_id(record: ConsentFacts | StatutoryFacts) -> int:
+    return record.id.int
+
+
 @dataclass(frozen=True)
 class CaseContext:
-    """The facts about a client's case that access depends on."""
+    """The facts about a client's case that access depends on.
+
+    Its consents and statutory disclosures are kept in id order (sorted once here, however
+    they were given), so the decision tries them in a fixed order without sorting per call.
+    """
 
     client_id: uuid.UUID
     county_id: uuid.UUID
@@ -190,6 +208,23 @@ class CaseContext:
     # The county a transfer of the case is proposed to and not yet answered: its staff may
     # recognise the client by name (to accept or decline), nothing more.
     transfer_to: uuid.UUID | None = None
+
+    _disclosing: dict[uuid.UUID, list[ConsentFacts]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Frozen: the one place the records are put in order (already sorted: linear).
+        object.__setattr__(self, "consents", tuple(sorted(self.consents, key=_by_id)))
+        object.__setattr__(self, "statutory", tuple(sorted(self.statutory, key=_by_id)))
+        disclosing = defaultdict(list)
+        for consent in self.consents:
+            if consent.direction is Direction.DISCLOSE:
+                disclosing[consent.member_id].append(consent)
+        object.__setattr__(self, "_disclosing", dict(disclosing))
+
+    def disclosing_to(self, members: Collection[uuid.UUID]) -> list[ConsentFacts]:
+        """The consents to disclose to any of these members, in id order."""
+        found = [c for m in members for c in self._disclosing.get(m, ())]
+        return found if len(members) < 2 else sorted(found, key=_by_id)
 
     def narrowed(self, needed: FactsNeeded) -> CaseContext:
         """Only the part of the facts that ``needed`` names (see ``FactsNeeded``)."""

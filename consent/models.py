@@ -65,9 +65,7 @@ class Consent(Base):
     information_text_version: Mapped[str] = mapped_column(String(40))
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    state: Mapped[ConsentState] = mapped_column(
-        str_enum(ConsentState), default=ConsentState.ACTIVE
-    )
+    state: Mapped[ConsentState] = mapped_column(str_enum(ConsentState), default=ConsentState.ACTIVE)
     ended_at: Mapped[datetime | None]
     ended_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))

@@ -10,6 +10,7 @@ an instant that ended something (``ended_at``) ends it exactly then.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from consent.facts import ConsentFacts, Direction, Membership, Purpose, Statutor
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
+@functools.lru_cache(maxsize=64)  # a decision asks it of one instant for every record
 def helsinki_day(at: datetime) -> date:
     """The Finnish calendar day of an instant: what 'valid until 31.12.' means."""
     return at.astimezone(HELSINKI).date()

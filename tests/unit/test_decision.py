@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -244,7 +245,7 @@ def test_validity_is_inclusive_in_helsinki_days(at: datetime, expected: Reason) 
 
 def test_revocation_takes_effect_at_its_instant() -> None:
     revoked = ConsentFacts(**{**HOUSING_CONSENT.__dict__, "ended_at": NOW, "revoked": True})
-    case = CaseContext(**{**CASE.__dict__, "consents": (revoked,)})
+    case = replace(CASE, consents=(revoked,))
     assert ask(
         HOUSING_STAFF, COOP, SectionKind.HOUSING, at=NOW - timedelta(seconds=1), case=case
     ).allowed
@@ -255,7 +256,7 @@ def test_revocation_takes_effect_at_its_instant() -> None:
 
 
 def test_closing_the_case_ends_all_sharing_but_not_the_countys_access() -> None:
-    closed = CaseContext(**{**CASE.__dict__, "closed_at": NOW - timedelta(days=1)})
+    closed = replace(CASE, closed_at=NOW - timedelta(days=1))
     assert (
         ask(HOUSING_STAFF, COOP, SectionKind.HOUSING, case=closed).reason
         is Reason.DENIED_CASE_CLOSED
@@ -265,7 +266,7 @@ def test_closing_the_case_ends_all_sharing_but_not_the_countys_access() -> None:
 
 def test_obtain_direction_does_not_disclose() -> None:
     obtain = ConsentFacts(**{**HOUSING_CONSENT.__dict__, "direction": Direction.OBTAIN})
-    case = CaseContext(**{**CASE.__dict__, "consents": (obtain,)})
+    case = replace(CASE, consents=(obtain,))
     assert (
         ask(HOUSING_STAFF, COOP, SectionKind.HOUSING, case=case).reason is Reason.DENIED_NO_CONSENT
     )
