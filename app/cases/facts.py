@@ -28,7 +28,17 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Column, Row, Select, Table, Uuid, bindparam, event, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Row,
+    Select,
+    Table,
+    Uuid,
+    bindparam,
+    event,
+    select,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.models import Case, CaseTeamMember, NetworkMember, ResponsibleWorker, WorkTaskReason
@@ -48,6 +58,7 @@ from consent.facts import (
 )
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from consent.sections import SectionKind
+from sharing.driver import DriverRead
 
 F = TypeVar("F")
 
@@ -157,7 +168,8 @@ event.listen(Base.metadata, "after_create", _install_triggers)
 
 class RecentFacts:
     """A bounded map, least recently used out first, of facts gathered in this process:
-    ``(client, part, facts version) → CaseContext`` (immutable, so shared safely).
+    ``(client, part) → (facts version, CaseContext)`` (immutable, so shared safely). Facts
+    gathered under a newer version replace the older: one entry per client and part.
 
     Bounded by the facts held, not the entries: a whole case with a hundred consents
     weighs a hundred times a partner's part of it (about 0.7 KiB a fact).
@@ -165,7 +177,7 @@ class RecentFacts:
 
     def __init__(self, facts: int) -> None:
         self.budget = facts
-        self._entries: OrderedDict[tuple[uuid.UUID, FactsNeeded, uuid.UUID], CaseContext]
+        self._entries: OrderedDict[tuple[uuid.UUID, FactsNeeded], tuple[uuid.UUID, CaseContext]]
         self._entries = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
@@ -174,21 +186,33 @@ class RecentFacts:
     def weight(case: CaseContext) -> int:
         return 1 + len(case.memberships) + len(case.consents) + len(case.statutory)
 
-    def get(self, key: tuple[uuid.UUID, FactsNeeded, uuid.UUID]) -> CaseContext | None:
+    def holds(self, client_id: uuid.UUID, needed: FactsNeeded) -> bool:
+        """Whether facts of this client and part are kept (of any version)."""
+        return (client_id, needed) in self._entries
+
+    def get(
+        self, client_id: uuid.UUID, needed: FactsNeeded, version: uuid.UUID
+    ) -> CaseContext | None:
+        """The facts kept for the client's part under ``version`` (None: none, or older)."""
+        key = (client_id, needed)
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
+            if found is None or found[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
 
-    def put(self, key: tuple[uuid.UUID, FactsNeeded, uuid.UUID], case: CaseContext) -> None:
+    def put(
+        self, client_id: uuid.UUID, needed: FactsNeeded, version: uuid.UUID, case: CaseContext
+    ) -> None:
+        key = (client_id, needed)
         with self._lock:
             if (old := self._entries.pop(key, None)) is not None:
-                self._held -= self.weight(old)
-            self._entries[key] = case
+                self._held -= self.weight(old[1])
+            self._entries[key] = (version, case)
             self._held += self.weight(case)
             while self._held > self.budget and self._entries:
-                _, dropped = self._entries.popitem(last=False)
+                _, (_, dropped) = self._entries.popitem(last=False)
                 self._held -= self.weight(dropped)
 
     def clear(self) -> None:
@@ -229,13 +253,20 @@ def _load(
     # first the flush ``Session.execute`` would make, so the transaction's own changes
     # count (none during a flush, as there).
     _flush_as_a_query_would(session)
+    connection = session.connection()
     one = len(client_ids) == 1  # a read's decision: a plain equality, nothing to expand
+    if (
+        one
+        and RECENT.holds(client_ids[0], needed)
+        and (hit := _kept(connection, client_ids[0], needed)) is not None
+    ):
+        return {client_ids[0]: hit}
     statement, values = (_CASE, client_ids[0]) if one else (_CASES, list(client_ids))
-    for row in session.connection().execute(statement, {"clients": values}):
+    for row in connection.execute(statement, {"clients": values}):
         cases[row.client_id] = row  # later (newer) rows win
     kept: dict[uuid.UUID, CaseContext] = {}
     for client_id, case in cases.items():
-        if case.version is not None and (hit := RECENT.get((client_id, needed, case.version))):
+        if case.version is not None and (hit := RECENT.get(client_id, needed, case.version)):
             kept[client_id] = hit
     for client_id in kept:
         del cases[client_id]
@@ -296,8 +327,22 @@ def _load(
     for client_id, context in loaded.items():
         if (version := cases[client_id].version) is not None:
             # Read after the token (in later statements), so of that token or newer.
-            RECENT.put((client_id, needed, version), context)
+            RECENT.put(client_id, needed, version, context)
     return kept | loaded
+
+
+def _kept(connection: Connection, client_id: uuid.UUID, needed: FactsNeeded) -> CaseContext | None:
+    """The facts this process keeps under the client's facts version, if any: a read's
+    decision in one primary-key look-up of the token, on the driver's cursor. Asked only
+    when facts of the client are kept, so a first read costs no more than before; the
+    token covers the case row too, so a miss reads it again beside the case."""
+    row = _VERSION.first(connection, client=client_id)
+    return None if row is None else RECENT.get(client_id, needed, row[0])
+
+
+_VERSION = DriverRead(
+    select(FACTS_VERSIONS.c.version).where(FACTS_VERSIONS.c.client_id == bindparam("client"))
+)
 
 
 def _flush_as_a_query_would(session: Session) -> None:

@@ -292,7 +292,7 @@ def test_kept_facts_are_used_until_a_fact_changes(db: Session, sql_count: list[s
     db.commit()
     counted = len(sql_count)  # (clearing the count would clear the kept facts too)
     again = load_case_contexts(db, [world.client_id], EVERYTHING)[world.client_id]
-    assert again is first and len(sql_count) == counted + 1  # the case row and version only
+    assert again is first and len(sql_count) == counted + 1  # the facts version only
     consent = db.get(Consent, world.rows["consents"])
     assert consent is not None
     consent.valid_until = consent.valid_from
@@ -396,7 +396,20 @@ def test_the_kept_facts_are_bounded_by_their_weight_least_recently_used_out() ->
     kept = RecentFacts(facts=10)
     keys = [(uuid.uuid4(), EVERYTHING, uuid.uuid4()) for _ in range(4)]
     for key in keys[:3]:
-        kept.put(key, case(2))  # 3 facts each (the case and two consents): 9 held
-    assert kept.get(keys[0]) is not None  # now the most recently used
-    kept.put(keys[3], case(4))  # 5 more: the least recently used go until 10 or fewer
-    assert [kept.get(key) is not None for key in keys] == [True, False, False, True]
+        kept.put(*key, case(2))  # 3 facts each (the case and two consents): 9 held
+    assert kept.get(*keys[0]) is not None  # now the most recently used
+    kept.put(*keys[3], case(4))  # 5 more: the least recently used go until 10 or fewer
+    assert [kept.get(*key) is not None for key in keys] == [True, False, False, True]
+
+
+def test_newer_facts_replace_the_kept_ones_of_the_same_client_and_part() -> None:
+    kept = RecentFacts(facts=100)
+    client, older, newer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first = CaseContext(client, uuid.uuid4())
+    second = CaseContext(client, uuid.uuid4())
+    kept.put(client, EVERYTHING, older, first)
+    assert kept.holds(client, EVERYTHING) and not kept.holds(client, FactsNeeded())
+    kept.put(client, EVERYTHING, newer, second)
+    assert len(kept) == 1
+    assert kept.get(client, EVERYTHING, older) is None  # a stale version is never served
+    assert kept.get(client, EVERYTHING, newer) is second
