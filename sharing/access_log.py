@@ -64,6 +64,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consent.base import Base, append_only_triggers, make_append_only
 from sharing import write_lock
+from sharing.driver import driver_rows
 from sharing.errors import KeyringError
 from sharing.keys import LogKeys, LogMac
 
@@ -396,20 +397,21 @@ _SQLITE_HEADS_PER_STATEMENT = 400  # SQLite joins at most 500 SELECTs with UNION
 
 
 def _heads(connection: Connection, client_hexes: list[str]) -> dict[str, tuple[int, bytes]]:
-    """The newest entry of each named chain (one index probe per chain), in one statement.
+    """The newest entry of each named chain (one index probe per chain), in one statement
+    on the driver's cursor (``sharing.driver``: it is under the chain's lock).
 
-    PostgreSQL first takes the chains' advisory locks (held to the end of the transaction),
-    so appends to one chain queue instead of racing for its next ``seq``, and reads the
-    heads after them (``HEADS_FUNCTION``), seeing every append committed before. SQLite's
-    appender holds the write lock already.
+        PostgreSQL first takes the chains' advisory locks (held to the end of the transaction),
+        so appends to one chain queue instead of racing for its next ``seq``, and reads the
+        heads after them (``HEADS_FUNCTION``), seeing every append committed before. SQLite's
+        appender holds the write lock already.
     """
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(_PG_HEADS, ([uuid.UUID(h) for h in client_hexes],))
+        rows = driver_rows(connection, _PG_HEADS, ([uuid.UUID(h) for h in client_hexes],))
         return {c.hex: (s, bytes(m)) for c, s, m in rows}
     found = {}
     for start in range(0, len(client_hexes), _SQLITE_HEADS_PER_STATEMENT):
         chunk = tuple(client_hexes[start : start + _SQLITE_HEADS_PER_STATEMENT])
-        rows = connection.exec_driver_sql(" UNION ALL ".join([_SQLITE_HEAD] * len(chunk)), chunk)
+        rows = driver_rows(connection, " UNION ALL ".join([_SQLITE_HEAD] * len(chunk)), chunk)
         found.update({c: (s, bytes(m)) for c, s, m in rows})
     return found
 
