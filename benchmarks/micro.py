@@ -402,20 +402,29 @@ class LogReport:
 
 
 def _plain_table(metadata: MetaData) -> Table:
-    """A table shaped like ``access_log`` (columns, unique chain key, time index), no chain.
+    """A table shaped like ``access_log`` (its columns, unique keys and indexes), no chain.
 
-    ``log`` fills it with a copy of the log's rows first, so a plain insert lands in indexes
-    as large as the chained append's, at the same places (the end of each client's range)."""
+    ``log`` fills it with a copy of the log's rows first, so a plain insert lands in the same
+    indexes, as large as the chained append's, at the same places (the end of each client's
+    range): the two differ by the chain alone (head read, MAC, lock)."""
     source = AccessLogEntry.__table__
+    name = "bench_plain_log"
     return Table(
-        "bench_plain_log",
+        name,
         metadata,
         *(
             Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
             for c in source.columns
         ),
-        UniqueConstraint("client_id", "seq", name="uq_bench_plain_log_client_seq"),
-        Index("ix_bench_plain_log_client_id_at", "client_id", "at"),
+        *(
+            UniqueConstraint(*c.columns.keys(), name=f"uq_{name}_{i}")
+            for i, c in enumerate(source.constraints)
+            if isinstance(c, UniqueConstraint)
+        ),
+        *(
+            Index(f"ix_{name}_{i}", *index.columns.keys())
+            for i, index in enumerate(sorted(source.indexes, key=lambda x: str(x.name)))
+        ),
     )
 
 
