@@ -8,7 +8,7 @@ thing it should be compared with:
 - **The consent decision including its lookup**, per call, as the gate makes it
   (``load_case_contexts`` for one client, then ``decide``, in a transaction of its own):
   cold (nothing kept in the process: four statements) and with the facts the worker keeps
-  under the client's facts version (one statement reads the case row and the version),
+  under the client's facts version (one primary-key read of the version, on the driver's cursor),
   beside ``decide`` alone, pycasbin
   (``FastEnforcer`` indexed by organisation and client, and the default ``Enforcer``) holding
   every disclosing consent as a policy line in memory, and cedarpy given the client's
@@ -188,7 +188,7 @@ def decision(
 
         report.timings.append(
             timed(
-                "app: load_case_contexts + decide, facts kept (1 statement: case + version)",
+                "app: load_case_contexts + decide, facts kept (1 statement: the facts version)",
                 app_decision,
                 calls,
             )
