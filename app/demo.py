@@ -23,7 +23,7 @@ from app.consents.commands import grant_consent
 from app.consents.texts import FIRST_VERSION
 from app.contacts import commands as contacts
 from app.ending import commands as ending
-from app.i18n import HELSINKI, helsinki_today
+from app.i18n import helsinki_today
 from app.intake import commands as intake
 from app.intake import identity_code
 from app.maintenance.retention import disposal_on
@@ -63,6 +63,7 @@ from consent.facts import SYSTEM_ACTOR, Actor, ActorRole, Direction, Purpose
 from consent.models import Consent, GivenHow
 from consent.sections import SectionKind
 from consent.service import ConsentTerms
+from consent.status import HELSINKI
 from sharing import blind_index, seal
 from sharing.fields import field_ref
 from sharing.gate import AccessGate

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from babel import support
 from flask import Flask, request, session
@@ -13,10 +12,10 @@ from flask_login import current_user
 from wtforms.i18n import messages_path
 
 from app.extensions import babel
+from consent.status import HELSINKI
 
 LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 DEFAULT_LOCALE = "fi"
-HELSINKI = ZoneInfo("Europe/Helsinki")
 SESSION_KEY = "locale"
 
 

@@ -35,12 +35,13 @@ from sqlalchemy.orm import Session
 
 from app.models.outbox import MailKind, MailState, OutboxMessage
 from app.outbox import commands as outbox
-from app.outbox.rules import HELSINKI, QuietHours
+from app.outbox.rules import QuietHours
 from app.refusals import N_
 from app.request_log import FIELDS
 from app.settings import Settings
 from app.staff.rules import INVITATION_LIFETIME
 from consent.base import utcnow
+from consent.status import HELSINKI
 
 _log = logging.getLogger("tukiverkko.outbox")
 BATCH = 50

@@ -64,7 +64,7 @@ from app.models import NetworkMember
 from app.settings import MASTER_KEY_FILE, Settings
 from benchmarks.data import Manifest
 from benchmarks.load import endpoints
-from consent.base import utcnow
+from consent.base import Base, utcnow
 from consent.decision import decide
 from consent.facts import (
     AccessRequest,
@@ -407,7 +407,7 @@ def _plain_table(metadata: MetaData) -> Table:
     ``log`` fills it with a copy of the log's rows first, so a plain insert lands in the same
     indexes, as large as the chained append's, at the same places (the end of each client's
     range): the two differ by the chain alone (head read, MAC, lock)."""
-    source = AccessLogEntry.__table__
+    source = Base.metadata.tables[AccessLogEntry.__tablename__]
     name = "bench_plain_log"
     return Table(
         name,

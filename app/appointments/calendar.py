@@ -17,8 +17,8 @@ from datetime import datetime
 
 import icalendar
 
-from app.appointments.rules import HELSINKI
 from app.models.appointment import Appointment, AppointmentState
+from consent.status import HELSINKI
 
 PRODUCT = "-//Tukiverkko//Appointments//FI"
 

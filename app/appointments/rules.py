@@ -9,7 +9,6 @@ happens twice (``AMBIGUOUS``). Both are refused with their own code rather than 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from app.models.appointment import (
     AppointmentEventKind,
@@ -18,8 +17,8 @@ from app.models.appointment import (
     ClientPreference,
 )
 from app.refusals import N_, Code
+from consent.status import HELSINKI
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 LONGEST = timedelta(hours=8)
 BOOKABLE_AHEAD = timedelta(days=366 * 2)
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from app.models.outbox import MailKind
+from consent.status import HELSINKI
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 MAX_ATTEMPTS = 8  # waits of 1, 2, 4 … 32 and 60 minutes between: about two hours in all
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)

@@ -63,6 +63,7 @@ from app.statistics.disclosure import (
 from app.statistics.rules import Indicator
 from consent.base import UTCDateTime
 from consent.models import Consent, ConsentState, StatutoryDisclosure
+from consent.status import HELSINKI
 
 CaseRow = Row[uuid.UUID, date | None, date | None, datetime | None, datetime, str]
 PAST_NETWORK = ("release", "follow_up", "ending", "closed")
@@ -132,7 +133,7 @@ class _Year:
         firsts = [date(year, month, 1) for month in (1, 4, 7, 10)] + [date(year + 1, 1, 1)]
         self.days = firsts
         self.moments = [
-            datetime(d.year, d.month, d.day, tzinfo=rules.HELSINKI).astimezone(UTC) for d in firsts
+            datetime(d.year, d.month, d.day, tzinfo=HELSINKI).astimezone(UTC) for d in firsts
         ]
 
     def _bounds(self, column: Any) -> Sequence[date] | Sequence[datetime]:

@@ -11,10 +11,10 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from app.models.release import ReleaseTask
 from app.refusals import N_
+from consent.status import HELSINKI
 
 
 @dataclass(frozen=True)
@@ -257,9 +257,6 @@ FACTORS_AT_CLOSING_NOTE = N_(
     "Clients whose case closed in the quarter with the desistance factor recorded as in place "
     "at closing (the worker's coded choice on the closing form)."
 )
-
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 def local_day(moment: datetime) -> date:

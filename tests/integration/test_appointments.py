@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from app.appointments import commands, queries
-from app.appointments.rules import HELSINKI
 from app.models import CaseTeamMember, Role
 from app.models.appointment import (
     Appointment,
@@ -30,6 +29,7 @@ from app.reminders.queries import reminders_of, users_with_reminders
 from app.reminders.rules import ReminderKind
 from app.security import new_gate
 from consent.sections import SectionKind
+from consent.status import HELSINKI
 from sharing.access_log import AccessAction, AccessLogEntry
 from sharing.errors import AccessDenied
 from tests import factories

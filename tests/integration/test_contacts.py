@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from app.contacts import commands as contact_service
 from app.contacts.queries import PAGE_SIZE
-from app.i18n import HELSINKI
 from app.models import OrgKind, Role
 from app.models.contact import Contact, ContactChannel
 from consent.facts import SYSTEM_ACTOR, Purpose
+from consent.status import HELSINKI
 from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login

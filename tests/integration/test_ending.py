@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
 from app.ending import commands as ending_service
-from app.i18n import ENGLISH_PATTERNS, HELSINKI, helsinki_today
+from app.i18n import ENGLISH_PATTERNS, helsinki_today
 from app.maintenance import commands as maintenance
 from app.maintenance import retention
 from app.models import (
@@ -46,6 +46,7 @@ from consent.decision import Reason
 from consent.facts import SYSTEM_ACTOR, Actor, Purpose
 from consent.models import Consent, ConsentState
 from consent.sections import SectionKind
+from consent.status import HELSINKI
 from sharing import envelope, seal
 from sharing.errors import AccessDenied, KeyDestroyed
 from sharing.fields import sealed

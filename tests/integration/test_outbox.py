@@ -27,10 +27,11 @@ from app.labels import SECTIONS
 from app.models import Role, User
 from app.models.outbox import EmailAddress, MailKind, MailState, OutboxMessage
 from app.outbox import commands as outbox
-from app.outbox.rules import HELSINKI, MAX_ATTEMPTS
+from app.outbox.rules import MAX_ATTEMPTS
 from app.plan.content import SectionContent
 from consent.base import utcnow
 from consent.sections import SectionKind
+from consent.status import HELSINKI
 from tests import factories
 from tests.conftest import app_with
 from tests.smtp_server import HOST, PASSWORD, USER, Inbox, smtp_server

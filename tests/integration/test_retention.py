@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.facts import load_case_contexts
 from app.ending import commands as ending_service
-from app.i18n import HELSINKI, helsinki_today
+from app.i18n import helsinki_today
 from app.intake import commands as intake
 from app.maintenance import commands as maintenance
 from app.maintenance import retention
@@ -22,6 +22,7 @@ from app.maintenance.queries import case_reference
 from app.models import Case, Organisation, OrgKind, Phase, Role, ServiceTask
 from app.security import new_gate
 from consent.base import utcnow
+from consent.status import HELSINKI
 from sharing.gate import AccessGate
 from sharing.models import DataKey
 from tests import factories

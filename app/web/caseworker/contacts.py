@@ -20,7 +20,6 @@ from wtforms.validators import InputRequired, Length
 from app.contacts.commands import record_contact
 from app.contacts.queries import contact_page
 from app.extensions import db_session
-from app.i18n import HELSINKI
 from app.models import Role
 from app.models.contact import Contact, ContactChannel
 from app.security import allow, gate
@@ -28,6 +27,7 @@ from app.web.caseworker import bp
 from app.web.caseworker.context import ClientPage, client_page
 from app.web.forms import refusals_shown_on
 from consent.facts import Purpose
+from consent.status import HELSINKI
 from sharing.fields import sealed
 
 CONTACT_CHANNELS = {

@@ -24,7 +24,7 @@ from app.cases import queries as case_queries
 from app.cases.queries import latest_cases
 from app.cases.rules import current_appointment
 from app.extensions import db_session
-from app.i18n import HELSINKI, helsinki_today
+from app.i18n import helsinki_today
 from app.intake import commands as intake_commands
 from app.intake import queries as intake_queries
 from app.intake.search import client_with_identity_code, search_clients
@@ -52,6 +52,7 @@ from app.web.caseworker.intake_forms import (
 )
 from app.web.forms import flash_refusal, refusals_shown_on
 from consent.facts import Purpose
+from consent.status import HELSINKI
 from sharing.fields import sealed
 from sharing.keys import Keyring
 

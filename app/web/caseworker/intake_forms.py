@@ -21,10 +21,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.i18n import HELSINKI, helsinki_today
+from app.i18n import helsinki_today
 from app.intake import identity_code
 from app.models.intake import Channel, NotificationPath, NotificationStatus, NotifierKind
 from app.web.caseworker.ending_forms import service_task_field
+from consent.status import HELSINKI
 
 NOTIFIER_KINDS = {
     NotifierKind.CLIENT: _l("The client"),

@@ -20,7 +20,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from app.extensions import db_session
-from app.i18n import HELSINKI
 from app.messages import commands as message_commands
 from app.messages import queries as message_queries
 from app.models.message import MessageThread
@@ -44,7 +43,7 @@ from app.web.person import bp
 from app.web.person.forms import CodeForm, PersonEmailForm
 from consent.base import utcnow
 from consent.models import Consent
-from consent.status import LinkStatus
+from consent.status import HELSINKI, LinkStatus
 from sharing.errors import AccessDenied
 
 Page = str | tuple[str, int] | Response
