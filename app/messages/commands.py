@@ -34,6 +34,7 @@ from app.models.message import Message, MessageThread, ThreadKind, ThreadMember,
 from app.models.outbox import MailKind
 from app.outbox.commands import notify, notify_persons
 from app.partner_work.commands import on_behalf_of
+from app.person_access import queries as person_queries
 from app.refusals import N_, Conflict, NotFound, Refused
 from consent.decision import decide
 from consent.facts import (
@@ -537,7 +538,8 @@ def _notify_others(
 ) -> None:
     """Queue "You have a new message in Tukiverkko" for every other party who chose e-mail
     (``notify`` says nothing else: no name, no subject, no text), person members of a
-    meeting too while their membership is active (``notify_persons``)."""
+    meeting too while a link of theirs can open the thread (``notify_persons``): not after
+    their link, its consent or their membership has ended."""
     organisations = parties.organisations
     recipients: set[uuid.UUID] = set()
     if actor.role is not ActorRole.CASEWORKER:
@@ -562,15 +564,8 @@ def _notify_others(
     for user_id in sorted(recipients):
         notify(session, user_id, MailKind.NEW_MESSAGE, now=now)
     persons = [m for m in parties.persons if m != actor.member_id]
-    if persons:
-        active = [
-            member.id
-            for member in session.scalars(
-                select(NetworkMember).where(NetworkMember.id.in_(persons))
-            ).all()
-            if membership_active(membership_of(member), now)
-        ]
-        notify_persons(session, active, MailKind.NEW_MESSAGE, now=now)
+    readers = person_queries.readers_of(session, persons, thread.scope, now)
+    notify_persons(session, readers, MailKind.NEW_MESSAGE, now=now)
 
 
 def county_staff(session: Session, case_id: uuid.UUID) -> list[uuid.UUID]:

@@ -8,6 +8,7 @@ only through the key seals made to the member's own grantee key, and logged.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from app.person_access.rules import (
     PURPOSE,
     consent_live,
     grant_status,
+    link_shows,
     person_actor,
     sections_of,
     shown_sections,
@@ -75,6 +77,32 @@ def load_terms(session: Session, grant: PersonAccessGrant) -> tuple[Consent, Net
         .where(Consent.id == grant.consent_id)
     ).one()
     return consent, member
+
+
+def readers_of(
+    session: Session, member_ids: Sequence[uuid.UUID], scope: str, at: datetime
+) -> list[uuid.UUID]:
+    """The person members among ``member_ids`` who can open a thread sealed under ``scope``
+    at ``at``: a link of theirs still usable (its consent, membership and days) shows the
+    thread's section (one query). Only they are told of a new message there."""
+    if not member_ids:
+        return []
+    rows = session.execute(
+        select(PersonAccessGrant, Consent, NetworkMember)
+        .join(Consent, Consent.id == PersonAccessGrant.consent_id)
+        .join(NetworkMember, NetworkMember.id == PersonAccessGrant.member_id)
+        .where(
+            PersonAccessGrant.member_id.in_(sorted(set(member_ids))),
+            PersonAccessGrant.ended_at.is_(None),
+        )
+    ).all()
+    return sorted(
+        {
+            grant.member_id
+            for grant, consent, member in rows
+            if grant_status(grant, consent, member, at).usable and link_shows(grant, consent, scope)
+        }
+    )
 
 
 def binding_matches(grant: PersonAccessGrant, secret: str | None) -> bool:
