@@ -487,6 +487,7 @@ def maintenance_run() -> None:
         f"consents expired {report.consents_expired}, clients re-sealed {report.clients_resealed}, "
         f"seals removed {report.seals_removed}, seals made {report.seals_created}, "
         f"cases disposed {report.cases_disposed}, "
+        f"person addresses removed {report.person_addresses_removed}, "
         f"sessions ended {len(sessions_ended)}"
     )
     fields: dict[str, object] = {

@@ -20,7 +20,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.consents.receipts import ReceiptWording, issue_receipt
@@ -41,6 +41,7 @@ from app.consents.rules import (
 )
 from app.information_texts import queries as text_queries
 from app.models import Case, NetworkMember, Organisation
+from app.models.outbox import PersonEmailAddress
 from app.models.partner import NoticeReason
 from app.models.receipt import ReceiptAction
 from app.partner_work.commands import (
@@ -689,7 +690,7 @@ def end_membership(
     reason: NoticeReason = NoticeReason.MEMBERSHIP_ENDED,
 ) -> None:
     """End a membership now: sharing with the member ends at once, its seals go in this
-    transaction.
+    transaction, and so does a person member's e-mail address.
 
     An organisation is asked, as after a revocation, to confirm it keeps no copy of what
     each consent in force shared with it (``notify_membership_ended``); ``reason`` says
@@ -702,6 +703,8 @@ def end_membership(
     member.ends_on = min(member.ends_on or helsinki_day(now), helsinki_day(now))
     session.flush()
     gate.sync_seals(member.client_id)
+    # A person member's address was kept only to tell them of new messages.
+    session.execute(delete(PersonEmailAddress).where(PersonEmailAddress.member_id == member.id))
 
 
 # -- internals -----------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ Access never waits for this: the decision reads dates itself. Maintenance only
 records what the dates already mean (consents expired), removes seals no live
 basis covers any more, makes the seals of bases that have become live since they were
 recorded (a consent or disclosure whose first day has come, a membership that has started:
-the gate seals those on a first read too), and destroys the data keys of cases past
-retention.
+the gate seals those on a first read too), destroys the data keys of cases past
+retention, and removes the e-mail addresses of person members whose membership has ended.
 Idempotent: a second run in the same minute changes nothing. The CLI commits once at its
 end, and then writes a checkpoint of the access log's chain heads (``checkpoint``) under
 the maintenance lock again.
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.maintenance.retention import RETENTION_YEARS, disposal_on
 from app.models import Case, NetworkMember
+from app.outbox import commands as outbox
 from consent import service
 from consent.facts import Direction, Purpose
 from consent.models import Consent, ConsentState, StatutoryDisclosure
@@ -43,6 +44,7 @@ class MaintenanceReport:
     seals_removed: int
     seals_created: int
     cases_disposed: int
+    person_addresses_removed: int
 
 
 def run(
@@ -64,12 +66,14 @@ def run(
     access_log.lock_chains(session, sorted(stale))
     synced = [gate.sync_seals(client_id) for client_id in sorted(stale)]
     disposed = _dispose_past_retention(session, now, retention_years)
+    addresses = outbox.forget_person_addresses(session, today=today)
     return MaintenanceReport(
         consents_expired=len(expired),
         clients_resealed=len(stale),
         seals_removed=sum(s.removed for s in synced),
         seals_created=sum(s.created for s in synced),
         cases_disposed=disposed,
+        person_addresses_removed=addresses,
     )
 
 

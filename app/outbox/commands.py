@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import User
+from app.models import NetworkMember, User
 from app.models.outbox import (
     EmailAddress,
     MailKind,
@@ -166,6 +166,21 @@ def set_person_address(
     current.address, current.locale, current.updated_at = address, locale, now
     session.flush()
     return current
+
+
+def forget_person_addresses(session: Session, *, today: date) -> int:
+    """Remove the addresses of person members whose membership has ended (by hand, or past
+    its last day): an address is kept only for telling a member of the network of a new
+    message. How many went (the caller commits)."""
+    ended = session.scalars(  # from the addresses (few), each member by its key
+        select(PersonEmailAddress.id)
+        .join(NetworkMember, NetworkMember.id == PersonEmailAddress.member_id)
+        .where(or_(NetworkMember.ended_at.is_not(None), NetworkMember.ends_on < today))
+    ).all()
+    if ended:
+        session.execute(delete(PersonEmailAddress).where(PersonEmailAddress.id.in_(ended)))
+        session.flush()
+    return len(ended)
 
 
 def notify_persons(

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consents.commands import end_membership, revoke_consent
+from app.maintenance import commands as maintenance
 from app.messages import commands as messages
 from app.messages.queries import worker_unread
 from app.models import NetworkMember
 from app.models.message import Message, MessageThread, ThreadKind, ThreadRead
-from app.models.outbox import MailKind, OutboxMessage
+from app.models.outbox import MailKind, OutboxMessage, PersonEmailAddress
+from app.models.person_access import PersonAccessGrant
 from app.person_access import commands as person_access
 from app.security import new_gate
 from consent.base import utcnow
@@ -352,3 +354,74 @@ def test_a_person_who_gave_an_address_hears_of_a_new_message_and_nothing_more(
     )
     db.commit()
     assert len(db.scalars(select(OutboxMessage).where(OutboxMessage.user_id.is_(None))).all()) == 1
+
+
+def _saved_address(client: FlaskClient, issued: person_access.IssuedAccess) -> None:
+    path = f"{link(issued)}/email"
+    saved = client.post(path, data={"csrf_token": csrf_token(client, path), "email": ADDRESS})
+    assert saved.status_code == 303
+
+
+def _mails(db: Session) -> list[OutboxMessage]:
+    return list(db.scalars(select(OutboxMessage).where(OutboxMessage.address == ADDRESS)))
+
+
+ADDRESS = "liisa@example.fi"
+
+
+@pytest.mark.parametrize("ended_by", ["link", "consent"])
+def test_a_person_who_can_no_longer_open_the_thread_is_not_told_of_it(
+    client: FlaskClient, db: Session, world: World, ended_by: str
+) -> None:
+    issued = bound(client, db, world)
+    _saved_address(client, issued)
+    thread = meeting(db, world)
+    assert len(_mails(db)) == 1
+    if ended_by == "link":
+        grant = db.get(PersonAccessGrant, issued.grant.id)
+        assert grant is not None
+        person_access.end_access(db, grant, world.worker.id)
+    else:
+        consent = db.get(Consent, world.consent.id)
+        revoke_consent(db, new_gate(), world.actor, consent, receipt=None)
+    db.commit()
+    messages.post_message(
+        db,
+        new_gate(),
+        world.actor,
+        client_id=world.client.id,
+        thread_id=thread,
+        body=BODY,
+        now=utcnow(),
+    )
+    db.commit()
+    assert len(_mails(db)) == 1  # the membership goes on, but nothing they could open
+
+
+def test_a_persons_address_goes_when_their_membership_ends(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    issued = bound(client, db, world)
+    _saved_address(client, issued)
+    assert db.scalars(select(PersonEmailAddress)).all()
+    member = db.get(NetworkMember, world.person.id)
+    assert member is not None
+    end_membership(db, new_gate(), member, by_user_id=world.worker.id)
+    db.commit()
+    assert db.scalars(select(PersonEmailAddress)).all() == []
+
+
+def test_maintenance_removes_the_address_once_the_membership_has_run_out(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    issued = bound(client, db, world)
+    _saved_address(client, issued)
+    member = db.get(NetworkMember, world.person.id)
+    assert member is not None
+    member.ends_on = today() + timedelta(days=2)
+    db.commit()
+    assert maintenance.run(db, new_gate(), now=utcnow()).person_addresses_removed == 0
+    later = utcnow() + timedelta(days=3)
+    assert maintenance.run(db, new_gate(), now=later).person_addresses_removed == 1
+    assert db.scalars(select(PersonEmailAddress)).all() == []
+    assert maintenance.run(db, new_gate(), now=later).person_addresses_removed == 0
