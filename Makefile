@@ -140,7 +140,7 @@ test: install translations
 	if (( $${#skipped[@]} )); then banner "WILL BE" >&2; fi
 	echo "==> pytest $(PYTEST_ARGS)"
 	rc=0
-	$(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?
+	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS) || rc=$$?
 	if (( rc == 5 )); then
 	  echo "make test: pytest collected no tests (exit 5); that is a failure, not a pass" >&2
 	fi
