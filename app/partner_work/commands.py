@@ -167,14 +167,19 @@ class NoticeNotFound(NotFound):
 
 
 def on_behalf_of(actor: Actor) -> Actor:
-    """The system writing into the county's data for a partner, named in the access log.
+    """The system writing into the county's data for a grantee, named in the access log.
 
-    Grantees only ever read (``decide`` refuses their writes), yet an update they send
-    becomes county data. The partner's right to send it is decided first; the system
-    then seals the text under the county-only scope, with the partner's user and
-    organisation on the log entry so the client sees who sent something.
+    Grantees only ever read (``decide`` refuses their writes), yet an update a partner sends
+    or an answer a person member writes becomes county data. Their right to send it is
+    decided first; the system then seals the text, with the partner's user and organisation,
+    or the person's membership, on the log entry so the client sees who sent something.
     """
-    return Actor(ActorRole.SYSTEM, user_id=actor.user_id, organisation_id=actor.organisation_id)
+    return Actor(
+        ActorRole.SYSTEM,
+        user_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+        member_id=actor.member_id,
+    )
 
 
 def record_update(

@@ -30,7 +30,7 @@ from consent.base import utcnow
 from consent.facts import Actor, ActorRole
 from consent.models import Consent
 from consent.sections import SectionKind
-from sharing.access_log import AccessLogEntry
+from sharing.access_log import AccessAction, AccessLogEntry
 from sharing.errors import AccessDenied
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -135,6 +135,11 @@ def test_a_person_reads_and_answers_their_meeting_and_the_worker_sees_it(
     assert any(SectionKind.HOUSING.value in entry.scope for entry in reads), [
         e.scope for e in reads
     ]
+    # The answer, sealed by the system on their behalf, names them too (not a bare "system").
+    written = db.scalars(
+        select(AccessLogEntry).where(AccessLogEntry.action == AccessAction.WRITE)
+    ).all()
+    assert world.person.id in {e.member_id for e in written if e.actor_role == "system"}
 
 
 def test_a_person_never_sees_a_thread_they_are_not_in(
