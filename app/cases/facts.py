@@ -12,9 +12,10 @@ Across requests, each worker process keeps a bounded number of recently gathered
 random token in ``facts_versions`` that the DATABASE replaces, by trigger, in the same
 transaction as any insert, update or delete of a row of a fact table (``FACT_TABLES``),
 whatever wrote it (ORM, Core, raw SQL, another process). A load reads the token with the
-case row, in the same statement; facts kept under that token are the facts of that
-token or newer (they were read after it), so a hit is never older than the database the
-request sees, and a revocation committed anywhere is a miss for the very next request. A
+case row, in the same statement, or (one client whose part is kept: a read's decision)
+the token alone; facts kept under that token are the facts of that token or newer (they
+were read after it), so a hit is never older than the database the request sees, and a
+revocation committed anywhere is a miss for the very next request. A
 token is never reused (128 random bits; a rolled-back one is gone), so neither a rolled
 back write nor a restored backup can bring an old entry back into use. A client without
 a token (none written since the table came) is never kept.
