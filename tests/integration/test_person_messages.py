@@ -91,6 +91,23 @@ def bound(client: FlaskClient, db: Session, w: World) -> person_access.IssuedAcc
     return issued
 
 
+def worker_writes(
+    db: Session, w: World, thread_id: uuid.UUID, refers_to: SectionKind | None = None
+) -> None:
+    """The worker posts to the thread (and commits)."""
+    messages.post_message(
+        db,
+        new_gate(),
+        w.actor,
+        client_id=w.client.id,
+        thread_id=thread_id,
+        body=BODY,
+        refers_to=refers_to,
+        now=utcnow(),
+    )
+    db.commit()
+
+
 def thread_page(issued: person_access.IssuedAccess, thread_id: uuid.UUID) -> str:
     return f"{link(issued)}/messages/{thread_id}"
 
@@ -285,16 +302,7 @@ def test_only_a_meeting_takes_a_person_and_only_with_the_section_consented(
     thread = meeting(db, world)
     # Nor may a message in it refer to health.
     with pytest.raises(messages.ReferenceNotShared):
-        messages.post_message(
-            db,
-            new_gate(),
-            world.actor,
-            client_id=world.client.id,
-            thread_id=thread,
-            body=BODY,
-            refers_to=SectionKind.HEALTH,
-            now=utcnow(),
-        )
+        worker_writes(db, world, thread, refers_to=SectionKind.HEALTH)
 
 
 def test_the_worker_chooses_a_person_for_a_meeting_on_the_form(
@@ -348,16 +356,7 @@ def test_a_person_who_gave_an_address_hears_of_a_new_message_and_nothing_more(
     assert member is not None
     end_membership(db, new_gate(), member, by_user_id=world.worker.id)
     db.commit()
-    messages.post_message(
-        db,
-        new_gate(),
-        world.actor,
-        client_id=world.client.id,
-        thread_id=thread,
-        body=BODY,
-        now=utcnow(),
-    )
-    db.commit()
+    worker_writes(db, world, thread)
     assert len(db.scalars(select(OutboxMessage).where(OutboxMessage.user_id.is_(None))).all()) == 1
 
 
@@ -390,16 +389,7 @@ def test_a_person_who_can_no_longer_open_the_thread_is_not_told_of_it(
         consent = db.get(Consent, world.consent.id)
         revoke_consent(db, new_gate(), world.actor, consent, receipt=None)
     db.commit()
-    messages.post_message(
-        db,
-        new_gate(),
-        world.actor,
-        client_id=world.client.id,
-        thread_id=thread,
-        body=BODY,
-        now=utcnow(),
-    )
-    db.commit()
+    worker_writes(db, world, thread)
     assert len(_mails(db)) == 1  # the membership goes on, but nothing they could open
 
 
