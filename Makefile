@@ -18,6 +18,9 @@ FLASK := $(BIN)/flask --app app
 TRANSLATIONS := app/translations
 # Extra arguments for pytest: `PYTEST_ARGS='-x -k consent' make test`.
 PYTEST_ARGS ?=
+# A pytest worker per core, at most four (pytest-xdist; each file on one worker, see
+# tests/conftest.py): `PYTEST_WORKERS=0 make test` runs in one process.
+PYTEST_WORKERS ?= logical
 
 .PHONY: help install translations run serve test lint lock clean bench bench-statistics
 
@@ -138,9 +141,9 @@ test: install translations
 	  echo '###############################################################################'
 	}
 	if (( $${#skipped[@]} )); then banner "WILL BE" >&2; fi
-	echo "==> pytest $(PYTEST_ARGS)"
+	echo "==> pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
 	rc=0
-	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS) || rc=$$?
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses=4 --durations=25 $(PYTEST_ARGS) || rc=$$?
 	if (( rc == 5 )); then
 	  echo "make test: pytest collected no tests (exit 5); that is a failure, not a pass" >&2
 	fi

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
@@ -36,6 +36,23 @@ def pytest_configure(config: pytest.Config) -> None:
     hypothesis_settings.register_profile("ci", max_examples=200, deadline=None)
     hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
     hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs the suite on a worker per core (pytest-xdist): each test file goes to
+    one worker whole, so its module fixtures (a built benchmark set, a server) are built once;
+    the browser tests all go to one worker in file order, since they share one seeded demo
+    server (``tests/browser/conftest.py``) whose data each file finds as the files before it
+    left it."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/browser/"):
+                return "tests/browser"
+            return nodeid.split("::", 1)[0]
+
+    return ByFile(config, log)
 
 
 _skipped: list[str] = []
@@ -83,10 +100,31 @@ def make_settings(database_url: str, instance: Path, keyring: Keyring) -> Settin
 
 
 def postgresql_url() -> str:
+    """``TEST_DATABASE_URL``; under pytest-xdist, a database of the worker's own beside it
+    (``<name>_gw0``…), created on first use: every database a test derives from this URL
+    (``_race``, backups, migrations) is then the worker's own too."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("PostgreSQL suite: set TEST_DATABASE_URL (make test provides it as root)")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    create_database(own)
+    return own.render_as_string(hide_password=False)
+
+
+def create_database(url: URL) -> None:
+    """Creates ``url``'s database on its server unless it exists."""
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = "SELECT 1 FROM pg_database WHERE datname = :n"
+            if conn.scalar(text(exists), {"n": url.database}) is None:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -212,11 +250,7 @@ def fresh_postgresql_database() -> str:
     base = make_url(postgresql_url())
     name = f"{base.database}_race"
     url = base.set(database=name)
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    create_database(url)
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)

@@ -131,11 +131,11 @@ def _answers(url: str) -> bool:
 
 @contextmanager
 def serving(
-    command: list[str], env: dict[str, str], *, base_url: str, log_path: Path
+    command: list[str], env: dict[str, str], *, base_url: str, log_path: Path, cwd: Path = ROOT
 ) -> Iterator[None]:
-    """Run ``command`` (a server listening at ``base_url``) until the block ends, its output
-    going to ``log_path``; the test fails with that log if the server never answers."""
-    with serving_all([Server(command, env, base_url, log_path)]):
+    """Run ``command`` (a server listening at ``base_url``) in ``cwd`` until the block ends, its
+    output going to ``log_path``; the test fails with that log if the server never answers."""
+    with serving_all([Server(command, env, base_url, log_path, cwd)]):
         yield
 
 
@@ -147,6 +147,7 @@ class Server:
     env: dict[str, str]
     base_url: str
     log_path: Path
+    cwd: Path = ROOT  # the checkout: the servers import the app from it
 
 
 @contextmanager
@@ -158,7 +159,7 @@ def serving_all(servers: list[Server]) -> Iterator[None]:
         for server in servers:
             log = stack.enter_context(server.log_path.open("wb"))
             process = subprocess.Popen(  # noqa: S603
-                server.command, cwd=ROOT, env=server.env, stdout=log, stderr=subprocess.STDOUT
+                server.command, cwd=server.cwd, env=server.env, stdout=log, stderr=subprocess.STDOUT
             )
             stack.callback(stop, process)
             started.append((server, process))

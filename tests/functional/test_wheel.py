@@ -91,7 +91,8 @@ def test_the_wheel_installs_migrates_serves_and_translates(tmp_path: Path) -> No
         str(work),
     ]
     base = f"http://127.0.0.1:{port}"
-    with serving(command, production, base_url=base, log_path=tmp_path / "gunicorn.log"):
+    log = tmp_path / "gunicorn.log"
+    with serving(command, production, base_url=base, log_path=log, cwd=work):
         with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:  # noqa: S310
             assert response.read() == b"ok\n"
         finnish = urllib.request.Request(f"{base}/login", headers={"Accept-Language": "fi"})  # noqa: S310

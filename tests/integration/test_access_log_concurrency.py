@@ -37,17 +37,11 @@ CHAINS = (uuid.UUID(int=0xA), uuid.UUID(int=0xB))
 def concurrency_url() -> str:
     """An empty access_log table in a database of this test's own, committed for real."""
     # Imported here, not at the top, so spawned writers need not import the Flask app.
-    from tests.conftest import postgresql_url
+    from tests.conftest import create_database, postgresql_url
 
     base = make_url(postgresql_url())
-    name = f"{base.database}_concurrency"
-    url = base.set(database=name)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if exists is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    url = base.set(database=f"{base.database}_concurrency")
+    create_database(url)
 
     engine = create_engine(url)
     tables = [Base.metadata.tables["access_log"]]
