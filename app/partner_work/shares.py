@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import date, timedelta
 
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.cases.facts import forget_case_facts, load_case_contexts
 from app.models import Case, Client, NetworkMember
 from app.models.partner import NO_END, OPEN_ENDED, SharePeriod
+from app.partner_work.rules import SharePeriod as Period
 from app.partner_work.rules import share_periods
 from consent.models import Consent, StatutoryDisclosure
+from consent.status import helsinki_day
 
 SOURCES = (Case, NetworkMember, Consent, StatutoryDisclosure)
 """The rows whose change can change what is shared with whom."""
@@ -47,7 +50,7 @@ def rebuild(session: Session, client_ids: Collection[uuid.UUID]) -> int:
             "client_id": period.client_id,
             "starts_at": period.starts_at,
             "ends_at": period.ends_at or NO_END,
-            "last_day": period.until or OPEN_ENDED,
+            "last_day": last_day(period),
         }
         for context in contexts.values()
         for period in share_periods(context)
@@ -56,6 +59,19 @@ def rebuild(session: Session, client_ids: Collection[uuid.UUID]) -> int:
     if rows:
         connection.execute(insert(SharePeriod), rows)
     return len(rows)
+
+
+def last_day(period: Period) -> date:
+    """The period's last day shared: its basis's last day, or the day it ends if sooner.
+
+    The partner's list enters its index at today: a period that ended early (a revocation,
+    a closed case) must not keep a later day there, or every such period of the
+    organisation's history would be walked past on each page.
+    """
+    days = [period.until or OPEN_ENDED]
+    if period.ends_at is not None:
+        days.append(helsinki_day(period.ends_at - timedelta(microseconds=1)))
+    return min(days)
 
 
 @event.listens_for(Session, "after_flush")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import flask_migrate
@@ -28,7 +28,7 @@ from consent.base import Base, utcnow
 from consent.status import release_day
 from sharing import access_log
 from sharing.access_log import AccessAction, LogRecord
-from tests.conftest import BACKENDS, make_settings, postgresql_url
+from tests.conftest import BACKENDS, create_database, make_settings, postgresql_url
 
 MIGRATIONS = MIGRATIONS_DIR
 APPEND_ONLY_TABLES = ("access_log", "consent_events")
@@ -51,16 +51,8 @@ def empty_app(request, tmp_path, keyring) -> Iterator[Flask]:  # type: ignore[no
         # A database of its own next to the suite's (tukiverkko_test → tukiverkko_test_migrations):
         # these tests drop and rebuild the whole schema.
         base = make_url(postgresql_url())
-        name = f"{base.database}_migrations"
-        url = base.set(database=name)
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if (
-                conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-                is None
-            ):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        url = base.set(database=f"{base.database}_migrations")
+        create_database(url)
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -438,3 +430,50 @@ def test_the_participants_organisations_are_filled_from_their_memberships(
             conn.execute(sa.select(participants)).all()
         )
     assert stored == {by_org: office, by_person: None}
+
+
+def test_a_share_period_that_ended_early_gets_its_end_day_as_its_last_day(
+    empty_app: Flask,
+) -> None:
+    """``0032_share_period_last_days``: a period that ended before its basis's last day holds
+    the Finnish day of its last instant; one still open, or that ended on its last day,
+    is left as it was."""
+    before = ScriptDirectory(str(MIGRATIONS)).get_revision("0032_share_period_last_days")
+    flask_migrate.upgrade(revision=str(before.down_revision))
+    county, client = uuid.uuid4(), uuid.uuid4()
+    revoked, open_ended, on_time = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = utcnow()
+    # 22:30 UTC on 1 March is 00:30 on 2 March in Helsinki; 21:00 UTC on 30 June is the
+    # midnight that ends that day there (summer time), so its last instant is still on it.
+    periods = {
+        revoked: (datetime(2027, 3, 1, 22, 30, tzinfo=UTC), date(2027, 6, 30)),
+        open_ended: (datetime(9999, 12, 31, tzinfo=UTC), date(2027, 6, 30)),
+        on_time: (datetime(2027, 6, 30, 21, 0, tzinfo=UTC), date(2027, 6, 30)),
+    }
+    with db.engine.begin() as conn:
+        _insert(
+            conn,
+            "organisations",
+            {"id": county, "name": "Alue", "kind": "county"}
+            | {"created_at": now, "authority": True, "active": True},
+        )
+        _insert(
+            conn, "clients", {"id": client, "county_id": county, "name_ct": b"", "created_at": now}
+        )
+        for period, (ends_at, last) in periods.items():
+            _insert(
+                conn,
+                "share_periods",
+                {"id": period, "organisation_id": county, "client_id": client}
+                | {"starts_at": datetime(2027, 1, 1, tzinfo=UTC), "ends_at": ends_at}
+                | {"last_day": last},
+            )
+    flask_migrate.upgrade()
+    table = sa.table("share_periods", sa.column("id", sa.Uuid()), sa.column("last_day", sa.Date()))
+    with db.engine.connect() as conn:
+        stored: dict[uuid.UUID, date] = dict(conn.execute(sa.select(table)).all())
+    assert stored == {
+        revoked: date(2027, 3, 2),
+        open_ended: date(2027, 6, 30),
+        on_time: date(2027, 6, 30),
+    }

@@ -3,7 +3,8 @@
 ``share_periods`` evaluates ``access_of`` only where a fact can change it; these properties
 check, at instants drawn anywhere (on the boundaries above all), that an organisation is
 inside one of its periods exactly when ``access_of`` says something is shared, with the same
-last day, and that an organisation's periods never overlap.
+last day, that an organisation's periods never overlap, and that the day the list sorts a
+period by is never before a day it is shared on, nor after the day it ends.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.partner_work.rules import AccessState, SharePeriod, access_of, share_periods
+from app.partner_work.shares import last_day
 from consent.facts import CaseContext
+from consent.status import helsinki_day
 from tests.unit.test_consent_properties import FOREIGN_ORG, ORGS, cases, instants, instants_near
 
 
@@ -55,3 +58,7 @@ def test_periods_say_what_access_of_says(drawn: tuple[CaseContext, list[datetime
             assert (access.state is AccessState.SHARED) == bool(covering), (organisation, at)
             if covering:
                 assert covering[0].until == access.until
+                assert helsinki_day(at) <= last_day(covering[0]), (organisation, at)
+    for period in periods:
+        if period.ends_at is not None:
+            assert last_day(period) <= helsinki_day(period.ends_at - timedelta(microseconds=1))
