@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 from babel import support
 from flask import Flask, request, session
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_translations
 from flask_login import current_user
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
 from wtforms.i18n import messages_path
 
 from app.extensions import babel
@@ -108,6 +110,42 @@ def _wtforms_messages() -> None:
     request.wtforms_translations = _WTFORMS_MESSAGES  # type: ignore[attr-defined]
 
 
+RENDER_TRANSLATIONS = "_render_translations"
+"""The template context's catalogue, looked up once per render (a context processor)."""
+
+
+def _translations_of_render() -> dict[str, object]:
+    return {RENDER_TRANSLATIONS: get_translations()}
+
+
+def _translations(context: Context) -> support.NullTranslations:
+    """The catalogue a template draws with: the one its render looked up, or (a macro imported
+    without the context) Flask-Babel's. Flask-Babel's own look-up reads ``g`` three times and
+    formats the locale on every string, hundreds of times a page."""
+    found = context.get(RENDER_TRANSLATIONS)
+    return found if found is not None else get_translations()
+
+
+@pass_context
+def _gettext(context: Context, string: str) -> str:
+    return str(_translations(context).ugettext(string))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return str(_translations(context).ungettext(singular, plural, n))
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, string: str) -> str:
+    return str(_translations(context).upgettext(message_context, string))
+
+
+@pass_context
+def _npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
+    return str(_translations(context).unpgettext(message_context, singular, plural, n))
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_wtforms_messages)
     babel.date_formats = DateFormats(babel.default_date_formats)
@@ -116,6 +154,12 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_locale=DEFAULT_LOCALE,
         default_timezone="Europe/Helsinki",
+    )
+    # Each render looks its catalogue up once (inside ``force_locale`` too: the context
+    # processor runs in the block), not on every string.
+    app.context_processor(_translations_of_render)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=select_locale)
