@@ -463,6 +463,7 @@ def test_the_print_is_a_clean_page_in_the_chosen_language(client, db) -> None:  
     page = text_of(swedish)
     assert swedish.status_code == 200
     assert '<html lang="sv">' in page and "Boende" in page  # the section in Swedish
+    assert "Din plan" in page and "Your plan" not in page  # the template's own text too
     assert "maj 2099" in page  # the review date, formatted in Swedish
     assert NAME in page and s.worker.display_name in page
     assert "Haluan oman asunnon" in page and "Hakemus yhdessä" in page
