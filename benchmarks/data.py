@@ -71,7 +71,7 @@ from benchmarks.bulk import (
 )
 from benchmarks.clients import ClientFactory
 from benchmarks.scale import Scale
-from benchmarks.world import PASSWORD, World, build_world, password_hash
+from benchmarks.world import ADMIN, PASSWORD, World, build_world, password_hash
 from consent.base import Base, utcnow
 from sharing.keys import Keyring, generate_keyring, write_key_file
 
@@ -132,6 +132,16 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     built_at: str = ""
+
+    @property
+    def logins(self) -> dict[str, str]:
+        """The user the benchmarks sign in as, by the role whose pages they load."""
+        return {
+            "partner": self.partner,
+            "caseworker": self.caseworker,
+            "client": self.client_users[0],
+            "admin": ADMIN,
+        }
 
     def save(self, folder: Path) -> None:
         (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=1))

@@ -47,7 +47,7 @@ class Endpoint:
     """One page or API operation under load, and the baseline read it is compared with."""
 
     name: str
-    who: str | None  # "partner", "caseworker", "client"; None: not signed in
+    who: str | None  # a role of ``Manifest.logins``; None: not signed in
     api: bool  # bearer token instead of the session cookie
     paths: tuple[str, ...]
     baseline: str  # "json" or "html": which baseline read it is compared with
@@ -121,6 +121,7 @@ def endpoints(manifest: Manifest, sample: int = 200) -> list[Endpoint]:
         Endpoint("partner's /api/v1/shared", "partner", True, ("/api/v1/shared",), "json"),
         Endpoint("caseworker's client list", "caseworker", False, ("/caseworker/clients",), "json"),
         Endpoint("client's /my/log", "client", False, ("/my/log",), "json"),
+        Endpoint("administrator's home /admin/", "admin", False, ("/admin/",), "json"),
         Endpoint("public page /accessibility", None, False, ("/accessibility",), "json"),
     ]
 
@@ -384,11 +385,7 @@ def run_load(manifest: Manifest, seconds: int, warmup: int = 2) -> LoadReport:
     """Every endpoint against its baseline, interleaved, on one data set."""
     report = LoadReport(manifest.backend, manifest.scale["clients"], seconds)
     with servers(manifest) as (app, baseline):
-        logins = {
-            "partner": manifest.partner,
-            "caseworker": manifest.caseworker,
-            "client": manifest.client_users[0],
-        }
+        logins = manifest.logins
 
         def headers_for(endpoint: Endpoint) -> dict[str, str]:
             # Signed in afresh for each run: a client's session idles out after 10 minutes.

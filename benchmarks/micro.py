@@ -632,7 +632,7 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _signed_in(app: Flask, username: str, password: str) -> FlaskClient:
+def signed_in(app: Flask, username: str, password: str) -> FlaskClient:
     browser = app.test_client()
     page = browser.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
@@ -661,12 +661,10 @@ def page_costs(
         }
     )
     app = create_app(settings)
-    browsers = {
-        "partner": _signed_in(app, manifest.partner, manifest.password),
-        "caseworker": _signed_in(app, manifest.caseworker, manifest.password),
-        "client": _signed_in(app, manifest.client_users[0], manifest.password),
-        None: app.test_client(),
+    browsers: dict[str | None, FlaskClient] = {
+        role: signed_in(app, user, manifest.password) for role, user in manifest.logins.items()
     }
+    browsers[None] = app.test_client()
     token = app.test_client().post(
         "/api/v1/tokens", json={"username": manifest.partner, "password": manifest.password}
     )

@@ -48,7 +48,7 @@ from app.models.review import GoalProgress, PlanReview, ReviewGoal
 from app.security import make_password_hasher
 from app.settings import Settings
 from benchmarks.machine import describe, load_average
-from benchmarks.micro import _signed_in, counting
+from benchmarks.micro import counting, signed_in
 from consent.base import Base
 from consent.facts import Direction, Purpose
 from consent.models import Consent, ConsentState, GivenHow
@@ -284,7 +284,7 @@ def measure(url: str, folder: Path, clients: int, requests: int) -> list[str]:
             argon2_parallelism=1,
         )
     )
-    browser = _signed_in(app, manager, PASSWORD)
+    browser = signed_in(app, manager, PASSWORD)
     token = app.test_client().post(
         "/api/v1/tokens", json={"username": manager, "password": PASSWORD}
     )

@@ -37,6 +37,7 @@ COUNTIES = 22
 LOCAL_PER_COUNTY = 30
 CLIENTS_PER_WORKER = 30
 NATIONAL_STAFF = 20
+ADMIN = "bench.admin"  # the administrator whose home the benchmarks load
 LOCAL_KINDS = (
     (OrgKind.PUBLIC_SERVICE, "asumispalvelut"),
     (OrgKind.PUBLIC_SERVICE, "terveyspalvelut"),
@@ -185,7 +186,7 @@ def build_world(
             partner_staff[org.id] = [
                 account(f"bench.local.{n + 1:02d}.{j + 1:02d}", Role.PARTNER, org.id, "Kumppani")
             ]
-    account("bench.admin", Role.ADMIN, None, "Kuvitteellinen Ylläpitäjä")
+    account(ADMIN, Role.ADMIN, None, "Kuvitteellinen Ylläpitäjä")
     client_worker = [rng.choice(caseworkers[county]) for county in client_county]
 
     grantee_rows = []

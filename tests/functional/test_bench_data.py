@@ -29,6 +29,8 @@ from app.models.partner import SharePeriod
 from app.settings import Settings
 from benchmarks.clients import ref
 from benchmarks.data import Manifest, ensure, remove, sets
+from benchmarks.load import endpoints
+from benchmarks.micro import signed_in
 from benchmarks.scale import Scale
 from consent.base import Base
 from consent.models import Consent
@@ -228,6 +230,21 @@ def test_a_partner_reads_a_shared_section_through_the_app(
             .limit(1)
         ).one()
         assert newest.actor_role == "partner" and newest.allowed
+
+
+def test_every_page_the_load_runs_answers_its_user(bench_app: Flask, manifest: Manifest) -> None:
+    """The benchmark's endpoints and sign-ins (``benchmarks.load.endpoints``,
+    ``Manifest.logins``): a page refused or failing would be measured as a fast one."""
+    for endpoint in endpoints(manifest, sample=1):
+        browser, headers = bench_app.test_client(), {}
+        if endpoint.who is not None and endpoint.api:
+            user = {"username": manifest.logins[endpoint.who], "password": manifest.password}
+            issued = browser.post("/api/v1/tokens", json=user)
+            headers = {"Authorization": f"Bearer {issued.get_json()['token']}"}
+        elif endpoint.who is not None:
+            browser = signed_in(bench_app, manifest.logins[endpoint.who], manifest.password)
+        answer = browser.get(endpoint.paths[0], headers=headers)
+        assert answer.status_code == 200, (endpoint.name, answer.status_code)
 
 
 def test_a_rerun_reuses_the_set(manifest: Manifest) -> None:
