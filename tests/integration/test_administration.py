@@ -561,3 +561,21 @@ def test_the_client_sees_the_directorys_contact_details_of_an_organisation_in_th
     members = page.split('id="members"')[1]  # who is in the network, not the picture
     row = members.split(f"{housing.organisation.name}</th>")[1].split("</tr>")[0]
     assert "09 123 4567" in row and 'href="mailto:asunnot@example.fi"' in row
+
+
+def test_the_home_counts_accounts_by_role_and_organisations_by_kind(
+    client: FlaskClient, db: Session
+) -> None:
+    """The home holds counts and links, whatever the number of organisations; the directory
+    lists them a page at a time."""
+    admin = factories.user(db, Role.ADMIN)
+    before = len(db.scalars(select(Organisation).where(Organisation.kind == OrgKind.NGO)).all())
+    for n in range(3):
+        factories.organisation(db, OrgKind.NGO, f"Kuvitteellinen yhdistys {n} (fictional)")
+    db.commit()
+    login(client, admin.username)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert re.search(r'href="/admin/organisations\?kind=ngo">[^<]*: ' + str(before + 3), page)
+    assert "Kuvitteellinen yhdistys 0" not in page  # listed in the directory, not here
+    directory_page = client.get("/admin/organisations?kind=ngo").get_data(as_text=True)
+    assert "Kuvitteellinen yhdistys 0 (fictional)" in directory_page

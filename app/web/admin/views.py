@@ -74,21 +74,18 @@ def _logged(kind: security_log.Kind, account: User, **fields: security_log.Value
 @bp.route("/")
 @allow(Role.ADMIN)
 def home() -> str:
-    organisations = (
-        db_session()
-        .execute(
-            select(Organisation, func.count(User.id))
-            .outerjoin(User, User.organisation_id == Organisation.id)
-            .group_by(Organisation.id)
-            .order_by(Organisation.kind, Organisation.name)
-        )
-        .all()
-    )
+    """Accounts by role and organisations by kind, each kind a link to its page of the
+    directory (which lists them with their staff, a page at a time)."""
     by_role = dict(
         db_session().execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
     )
+    by_kind = dict(
+        db_session()
+        .execute(select(Organisation.kind, func.count(Organisation.id)).group_by(Organisation.kind))
+        .all()
+    )
     return render_template(
-        "admin/home.html", organisations=organisations, by_role=by_role, roles=list(Role)
+        "admin/home.html", by_role=by_role, roles=list(Role), by_kind=by_kind, kinds=list(OrgKind)
     )
 
 
