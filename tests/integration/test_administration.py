@@ -577,5 +577,8 @@ def test_the_home_counts_accounts_by_role_and_organisations_by_kind(
     page = client.get("/admin/").get_data(as_text=True)
     assert re.search(r'href="/admin/organisations\?kind=ngo">[^<]*: ' + str(before + 3), page)
     assert "Kuvitteellinen yhdistys 0" not in page  # listed in the directory, not here
+    staff = len(db.scalars(select(User).where(User.role == Role.CASEWORKER)).all())
+    assert f"<li>Caseworkers: {staff}</li>" in page
+    assert "<li>Clients:" not in page  # as many as the clients: not counted
     directory_page = client.get("/admin/organisations?kind=ngo").get_data(as_text=True)
     assert "Kuvitteellinen yhdistys 0 (fictional)" in directory_page

@@ -71,13 +71,23 @@ def _logged(kind: security_log.Kind, account: User, **fields: security_log.Value
     )
 
 
+STAFF_ROLES = [role for role in Role if role is not Role.CLIENT]
+
+
 @bp.route("/")
 @allow(Role.ADMIN)
 def home() -> str:
-    """Accounts by role and organisations by kind, each kind a link to its page of the
-    directory (which lists them with their staff, a page at a time)."""
+    """Staff accounts by role and organisations by kind, each kind a link to its page of the
+    directory (which lists them with their staff, a page at a time). Clients' accounts,
+    as many as the clients, are not counted here: their page finds one."""
     by_role = dict(
-        db_session().execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
+        db_session()
+        .execute(
+            select(User.role, func.count(User.id))
+            .where(User.role.in_(STAFF_ROLES))
+            .group_by(User.role)
+        )
+        .all()
     )
     by_kind = dict(
         db_session()
@@ -85,7 +95,7 @@ def home() -> str:
         .all()
     )
     return render_template(
-        "admin/home.html", by_role=by_role, roles=list(Role), by_kind=by_kind, kinds=list(OrgKind)
+        "admin/home.html", by_role=by_role, roles=STAFF_ROLES, by_kind=by_kind, kinds=list(OrgKind)
     )
 
 
