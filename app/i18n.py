@@ -158,6 +158,7 @@ def init_app(app: Flask) -> None:
     # Each render looks its catalogue up once (inside ``force_locale`` too: the context
     # processor runs in the block), not on every string.
     app.context_processor(_translations_of_render)
+    # The i18n extension (added by Flask-Babel) sets this method on the environment at run time.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
