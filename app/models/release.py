@@ -12,7 +12,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, text
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, and_, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.network import NetworkMember
@@ -42,6 +42,12 @@ class ItemState(enum.StrEnum):
     NOT_POSSIBLE = "not_possible"  # the responsible member reports it cannot be done
 
 
+OPEN_ITEM = f"state = '{ItemState.OPEN.value}' AND removed_at IS NULL"
+"""An item still to do, in SQL: what the partial index of due items holds. A query reaches
+that index only with these very terms, the state written out rather than bound (SQLite
+cannot tell what a bound value will be when it plans): ``ChecklistItem.is_open``."""
+
+
 class ChecklistItem(Base):
     """One task of a case's release-day checklist: who sees to it and by when.
 
@@ -59,6 +65,14 @@ class ChecklistItem(Base):
             unique=True,
             sqlite_where=text("task IS NOT NULL"),
             postgresql_where=text("task IS NOT NULL"),
+        ),
+        # What is overdue (a partner's reminders): the open items by due day. Partial, so
+        # that a query of done items (the statistics) never takes it for a narrow one.
+        Index(
+            "ix_release_checklist_items_open_due",
+            "due_on",
+            sqlite_where=text(OPEN_ITEM),
+            postgresql_where=text(OPEN_ITEM),
         ),
         CheckConstraint("task IS NOT NULL OR title_ct IS NOT NULL", name="task_or_title"),
         CheckConstraint(
@@ -101,3 +115,10 @@ class ChecklistItem(Base):
     added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id], lazy="raise")
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="raise")
     removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id], lazy="raise")
+
+    @classmethod
+    def is_open(cls) -> ColumnElement[bool]:
+        """``OPEN_ITEM`` in a query, its state written out: a query that may use the index."""
+        return and_(
+            cls.state == literal_column(f"'{ItemState.OPEN.value}'"), cls.removed_at.is_(None)
+        )

@@ -52,7 +52,7 @@ from app.models import (
 from app.models.log_query import LogQuery
 from app.models.log_request import LogRequest
 from app.models.message import MessageThread
-from app.models.release import ChecklistItem, ItemState
+from app.models.release import ChecklistItem
 from app.models.team_lead import TeamLead
 from app.reminders.rules import Audience, Due, ReminderKind, audience_of, due, horizon
 from consent.models import Consent
@@ -192,9 +192,9 @@ def _partner_items(session: Session, today: date, user_id: uuid.UUID | None) -> 
         .join(User, User.organisation_id == NetworkMember.organisation_id)
         .where(
             *_user(Role.PARTNER, user_id),
-            *dashboard.open_cases(),
-            ChecklistItem.state == ItemState.OPEN,
-            ChecklistItem.removed_at.is_(None),
+            # Found from the open items due (their own index), not from every open case.
+            *dashboard.open_cases(searched=False),
+            ChecklistItem.is_open(),
             ChecklistItem.due_on <= horizon(ReminderKind.CHECKLIST_OVERDUE, today),
             NetworkMember.ended_at.is_(None),
             NetworkMember.starts_on <= today,

@@ -237,6 +237,26 @@ def test_every_source_costs_one_statement_whatever_the_number_of_users_and_rows(
     assert len(sql_count) == len(reminders.sources_for(reminders.Audience.WORKER))
 
 
+def test_a_partners_overdue_items_are_found_from_the_open_items_due_on_sqlite(
+    db: Session, world: World, sql_count: list[str]
+) -> None:
+    """Not from every open case in the country (SQLite, without statistics, took the
+    equality on ``closed_at`` for a narrow one): from the partial index of open items."""
+    if db.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL's planner chooses by its statistics
+    reminders.reminders_of(db, world.partner.id, Role.PARTNER, helsinki_today())
+    [statement] = [s for s in sql_count if "release_checklist_items.due_on" in s]
+    plan = [
+        row[-1]
+        for row in db.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", (None,) * statement.count("?")
+        )
+    ]
+    items = next(step for step in plan if "release_checklist_items" in step)
+    assert "ix_release_checklist_items_open_due" in items, plan
+    assert not any("ix_cases_closed_at" in step for step in plan), plan
+
+
 # -- the daily e-mail ----------------------------------------------------------------------------
 
 
