@@ -21,9 +21,7 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, func, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.client_log.queries import waiting_for
@@ -44,6 +42,7 @@ from app.models.transfer import TransferAnswerNotice
 from app.pagination import ListPage, paginate
 from app.reminders.rules import CONSENT_NOTICE_DAYS as CONSENT_NOTICE_DAYS  # the pages read it here
 from app.reviews.rules import REMINDER_DAYS
+from app.sql_dialects import wrapped_on
 from app.transfer.queries import answers_waiting
 from consent.models import Consent, ConsentState, StatutoryDisclosure
 from sharing.access_log import AccessLogEntry
@@ -74,6 +73,7 @@ def my_open_cases(user_id: Who, county_id: County) -> list[ColumnElement[bool]]:
     return [*my_cases(user_id, county_id), *open_cases()]
 
 
+@wrapped_on("sqlite", "+{}")
 class _NotSearched(FunctionElement[Any]):
     """A column SQLite must not find rows by (``+column``; PostgreSQL plans by statistics)."""
 
@@ -82,16 +82,6 @@ class _NotSearched(FunctionElement[Any]):
     def __init__(self, column: ColumnElement[Any]) -> None:
         super().__init__(column)
         self.type = column.type
-
-
-@compiles(_NotSearched)
-def _not_searched(element: _NotSearched, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_NotSearched, "sqlite")
-def _not_searched_sqlite(element: _NotSearched, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def open_cases(*, searched: bool = True) -> list[ColumnElement[bool]]:

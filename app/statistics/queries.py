@@ -35,9 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.assessment.rules import FACTORS
@@ -51,6 +49,7 @@ from app.models.network import MemberKind
 from app.models.partner import PartnerUpdate
 from app.models.release import ChecklistItem, ItemState, ReleaseTask
 from app.models.review import GoalProgress, PlanReview, ReviewGoal
+from app.sql_dialects import wrapped_on
 from app.statistics import rules
 from app.statistics.disclosure import (
     CountTable,
@@ -173,6 +172,7 @@ def _stored(column: Any) -> Any:
     return sql_cast(column, String())
 
 
+@wrapped_on("postgresql", "timezone('UTC', {})")
 class _NaiveUTC(FunctionElement[datetime]):
     """A stored moment as a naive UTC timestamp: SQLite stores it so; PostgreSQL's
     ``timestamptz`` is converted in SQL, so the driver builds no zone-aware value whose
@@ -180,16 +180,6 @@ class _NaiveUTC(FunctionElement[datetime]):
 
     type = DateTime()
     inherit_cache = True
-
-
-@compiles(_NaiveUTC)
-def _naive_utc(element: _NaiveUTC, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_NaiveUTC, "postgresql")
-def _naive_utc_postgresql(element: _NaiveUTC, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"timezone('UTC', {compiler.process(element.clauses, **kw)})"
 
 
 def _moment(column: Any) -> Any:
