@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
@@ -113,6 +115,28 @@ def postgresql_url() -> str:
     own = base.set(database=f"{base.database}_{worker}")
     create_database(own)
     return own.render_as_string(hide_password=False)
+
+
+def drop_database(url: URL) -> None:
+    """Drops ``url``'s database if it exists, ending its connections first (``FORCE``).
+
+    Only this role's connections can be ended; an autovacuum worker that has just started on
+    a new database is the server's, so the drop is tried again until it has gone (a few
+    seconds at most).
+    """
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(50):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+                return
+            except ProgrammingError as error:
+                if "pg_signal_backend" not in str(error) or attempt == 49:
+                    raise
+                time.sleep(0.2)
+    finally:
+        admin.dispose()
 
 
 def create_database(url: URL) -> None:

@@ -29,7 +29,7 @@ from sharing import access_log
 from sharing.archive import open_archive, seal_archive
 from sharing.fields import sealed
 from sharing.keys import Keyring, generate_keyring, write_key_file
-from tests.conftest import postgresql_url
+from tests.conftest import drop_database, postgresql_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,10 +49,9 @@ def urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
             server.set(database=name).render_as_string(hide_password=False) for name in names
         )
     finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        for name in names:
+            drop_database(server.set(database=name))
 
 
 _apps: list[Flask] = []

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from app.consents.texts import FIRST_VERSION
 from app.settings import MASTER_KEY_FILE, SECRET_KEY_FILE
 from sharing.keys import Keyring
-from tests.conftest import postgresql_url
+from tests.conftest import create_database, drop_database, postgresql_url
 from tests.functional.test_concurrent_load import (
     CASEWORKER,
     CLIENT,
@@ -62,17 +62,13 @@ KELA = "kela.kalle"  # a partner the client shares a section with, and stops sha
 def database_url() -> Iterator[str]:
     """An empty PostgreSQL database of this test's own (``TEST_DATABASE_URL``'s name + suffix)."""
     server = make_url(postgresql_url())
-    name = f"{server.database}_two_nodes"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=f"{server.database}_two_nodes")
+    drop_database(url)
+    create_database(url)
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(url)
 
 
 def copy_to_node(source: Path, instance: Path) -> None:
