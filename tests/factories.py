@@ -150,7 +150,7 @@ def client(
         client_id=record.id,
         county_id=county.id,
         phase=phase,
-        conditional_release=date.today() + timedelta(days=release_in_days),
+        conditional_release=helsinki_today() + timedelta(days=release_in_days),
     )
     db.add(case)
     db.flush()
@@ -179,7 +179,7 @@ def responsible_worker(
     period = ResponsibleWorker(
         case_id=case.id,
         worker_id=worker.id,
-        starts_on=starts_on or date.today(),
+        starts_on=starts_on or helsinki_today(),
         ends_on=ends_on,
         assigned_by_id=assigned_by.id if assigned_by else None,
     )

@@ -4,13 +4,14 @@ web pages, and nobody learns that a client outside their reach exists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import helsinki_today
 from app.models import (
     Case,
     CaseTeamMember,
@@ -31,7 +32,7 @@ from sharing.access_log import AccessLogEntry
 from tests import factories
 from tests.conftest import api_token
 
-TODAY = date.today()
+TODAY = helsinki_today()
 PROBLEM = "application/problem+json"
 
 

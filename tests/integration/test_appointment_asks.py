@@ -4,12 +4,13 @@ the client, and gives partner systems the .ics with the web download's rules."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import icalendar
 from sqlalchemy import select
 
 from app.appointments import commands
+from app.i18n import helsinki_today
 from app.models.appointment import (
     AppointmentEvent,
     AppointmentEventKind,
@@ -78,7 +79,7 @@ def test_the_client_asks_and_the_worker_answers_by_moving(app, client, db) -> No
         new_gate(),
         base.actor,
         _fresh(db, appointment.id),
-        day=date.today() + timedelta(days=12),
+        day=helsinki_today() + timedelta(days=12),
         start=time(13),
         end=time(14),
         reason=ChangeReason.CLIENT_ASKED,
@@ -102,7 +103,7 @@ def test_a_request_to_cancel_keeps_no_time_wish_and_a_closed_one_cannot_be_asked
         new_gate(),
         other.actor,
         other.case,
-        day=date.today() + timedelta(days=3),
+        day=helsinki_today() + timedelta(days=3),
         start=time(9),
         end=time(10),
         channel=commands.AppointmentChannel.PHONE,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.appointments import commands, queries
+from app.i18n import helsinki_today
 from app.models import CaseTeamMember, Role
 from app.models.appointment import (
     Appointment,
@@ -53,7 +54,7 @@ def _next_spring_change(today: date) -> date:
 
 # The clocks move forward on SPRING (03:00 → 04:00) and back on AUTUMN (04:00 → 03:00); the
 # days are always ahead, so the bookings are in the future whenever the suite runs.
-SPRING = _next_spring_change(date.today())
+SPRING = _next_spring_change(helsinki_today())
 SATURDAY, MONDAY = SPRING - timedelta(days=1), SPRING + timedelta(days=1)
 AUTUMN = _last_sunday(SPRING.year, 10, 31)
 HEALTH_TEXT = "Korvaushoito A-klinikalla (fictional)"
@@ -68,7 +69,7 @@ def _world(db):  # type: ignore[no-untyped-def]
         base.case,
         partner.member,
         SectionKind.HOUSING,
-        valid_until=date.today() + timedelta(days=400),
+        valid_until=helsinki_today() + timedelta(days=400),
     )
     person = factories.member(db, base.case, person_name="Läheinen Liisa (fictional)")
     client_user = factories.user(db, Role.CLIENT, client=base.client)
@@ -77,7 +78,7 @@ def _world(db):  # type: ignore[no-untyped-def]
 
 def _book(db, base, partner, person, **overrides):  # type: ignore[no-untyped-def]
     values = dict(
-        day=date.today() + timedelta(days=10),
+        day=helsinki_today() + timedelta(days=10),
         start=time(10, 0),
         end=time(11, 30),
         channel=AppointmentChannel.FACE_TO_FACE,
@@ -191,7 +192,7 @@ def test_reschedule_and_cancel_keep_history_and_raise_the_sequence(db) -> None: 
         new_gate(),
         base.actor,
         appointment,
-        day=date.today() + timedelta(days=12),
+        day=helsinki_today() + timedelta(days=12),
         start=time(13),
         end=time(14),
         reason=ChangeReason.CLIENT_ASKED,
@@ -225,7 +226,7 @@ def test_reschedule_and_cancel_keep_history_and_raise_the_sequence(db) -> None: 
             new_gate(),
             base.actor,
             appointment,
-            day=date.today() + timedelta(days=14),
+            day=helsinki_today() + timedelta(days=14),
             start=time(13),
             end=time(14),
             reason=ChangeReason.OTHER,
@@ -514,7 +515,7 @@ def test_only_a_worker_who_may_work_on_the_case_books_and_the_act_is_logged(db) 
             new_gate(),
             stranger.actor,
             base.case,
-            day=date.today() + timedelta(days=3),
+            day=helsinki_today() + timedelta(days=3),
             start=time(10),
             end=time(11),
             channel=AppointmentChannel.PHONE,

@@ -5,7 +5,7 @@ meetings ahead, so its organisation no longer sees them."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.appointments import commands, queries
 from app.appointments.calendar import CalendarWords, calendar_file
 from app.ending import commands as ending
+from app.i18n import helsinki_today
 from app.models import OrgKind, Role
 from app.models.appointment import (
     AppointmentEvent,
@@ -55,8 +56,8 @@ def _held_in_the_past(db, base, partner, person):  # type: ignore[no-untyped-def
 def test_closing_the_case_cancels_its_future_meetings_with_the_reason(client, db) -> None:  # type: ignore[no-untyped-def]
     base, partner, person, _ = _world(db)
     ahead = _book(db, base, partner, person)
-    later = _book(db, base, partner, person, day=date.today() + timedelta(days=20))
-    gone = _book(db, base, partner, person, day=date.today() + timedelta(days=5))
+    later = _book(db, base, partner, person, day=helsinki_today() + timedelta(days=20))
+    gone = _book(db, base, partner, person, day=helsinki_today() + timedelta(days=5))
     commands.cancel_appointment(
         db,
         new_gate(),

@@ -30,7 +30,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -322,7 +322,7 @@ def _side(db: Session, *, colleague_needed: bool) -> tuple[Side, dict[str, User]
         case,
         intake.NotificationFacts(
             received_at=factories.now(),
-            contacted_on=date.today(),
+            contacted_on=helsinki_today(),
             notifier_kind=NotifierKind.CLIENT,
             channel=Channel.LETTER,
             need="Asunto vapautumisen jälkeen (fictional)",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.cases import commands as cases
 from app.cases.queries import county_caseload
+from app.i18n import helsinki_today
 from app.intake import commands as intake
 from app.models import Case, OrgKind, Role
 from app.models.transfer import TransferReason
@@ -23,7 +24,7 @@ from app.transfer import commands as transfer
 from consent.status import release_day
 from tests import factories
 
-TODAY = date.today()
+TODAY = helsinki_today()
 
 
 def stored(db: Session) -> list[tuple[date | None, date | None]]:

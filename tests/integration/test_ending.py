@@ -55,7 +55,7 @@ from sharing.models import DataKey, KeySeal
 from tests import factories
 from tests.conftest import csrf_token, login
 
-TODAY = date.today()
+TODAY = helsinki_today()
 COOP = Purpose.NETWORK_COOPERATION
 ENGLISH_DAY = ENGLISH_PATTERNS["date.medium"]  # how the English pages write a date
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -145,7 +145,7 @@ def test_the_service_refuses_a_no_consent_notification_without_a_reason(db) -> N
     _, case = factories.client(db, county, worker=worker)
     facts = intake_service.NotificationFacts(
         received_at=factories.now(),
-        contacted_on=date.today(),
+        contacted_on=helsinki_today(),
         notifier_kind=NotifierKind.CLIENT,
         channel=Channel.PHONE,
         need="Tarve (fictional)",
@@ -390,7 +390,7 @@ def make_notification(db, county, worker, n: int) -> None:  # type: ignore[no-un
     _, case = indexed_client(db, county, f"Kuvitteellinen Jonottaja{n}", phase=Phase.NOTIFIED)
     facts = intake_service.NotificationFacts(
         received_at=factories.now() - timedelta(hours=n),
-        contacted_on=date.today(),
+        contacted_on=helsinki_today(),
         notifier_kind=NotifierKind.CLIENT,
         channel=Channel.LETTER,
         need=f"Tarve {n} (fictional)",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.i18n import helsinki_today
 from app.models import Case, Client, MemberKind, NetworkMember, Organisation, OrgKind, Role, User
 from app.models.flows import FlowAgreement, FlowChannel, FlowDirection, MemberContact
 from app.network import commands as network_service
@@ -24,7 +25,7 @@ from sharing.models import KeySeal
 from tests import factories
 from tests.conftest import csrf_token, login
 
-TODAY = date.today()
+TODAY = helsinki_today()
 REASON = "Lisätty vahingossa (fictional)"  # why a membership is ended by hand
 
 

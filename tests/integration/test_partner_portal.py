@@ -18,6 +18,7 @@ from app.consents.commands import (
     record_statutory_disclosure,
     revoke_consent,
 )
+from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
@@ -46,7 +47,7 @@ from sharing.fields import field_ref
 from tests import factories
 from tests.conftest import csrf_token, login
 
-TODAY = date.today()
+TODAY = helsinki_today()
 UNTIL = TODAY + timedelta(days=90)
 CSRF_VALUE = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]+(")')
 

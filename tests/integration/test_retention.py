@@ -5,7 +5,7 @@ sees the cases due in the coming 90 days without any client data."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -175,7 +175,7 @@ def test_disposal_pages_fit_fifty_a_page(app: Flask, db: Session) -> None:
     county = factories.organisation(db, OrgKind.COUNTY)
     admin = factories.user(db, Role.ADMIN, county)
     base = _closed(db, "Kuvitteellinen Sivu", county)
-    db.get(Case, base.case.id).disposal_on = date.today() + timedelta(days=1)
+    db.get(Case, base.case.id).disposal_on = helsinki_today() + timedelta(days=1)
     db.commit()
     browser = app.test_client()
     login(browser, admin.username)

@@ -16,6 +16,7 @@ from app.consents.commands import (
     revoke_consent,
 )
 from app.consents.rules import DisclosureCode
+from app.i18n import helsinki_today
 from app.models import (
     Case,
     Client,
@@ -39,7 +40,7 @@ from sharing.models import DataKey, KeySeal
 from tests import factories
 from tests.conftest import login
 
-TODAY = date.today()
+TODAY = helsinki_today()
 COOP = Purpose.NETWORK_COOPERATION
 
 

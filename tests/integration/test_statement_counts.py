@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask import Flask
@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.appointments.commands import ask_about_appointment, book_appointment
+from app.i18n import helsinki_today
 from app.messages import commands as messages
 from app.models import Case, Organisation, OrgKind, Role, User
 from app.models.appointment import (
@@ -102,9 +103,9 @@ def world(db: Session) -> World:
         requester_id=factories.user(db, Role.ANALYST, county).id,
         study_name="Kuvitteellinen tutkimus",
         permit_reference="THL/1/2026",
-        valid_from=date.today(),
-        expires_on=date.today() + timedelta(days=30),
-        today=date.today(),
+        valid_from=helsinki_today(),
+        expires_on=helsinki_today() + timedelta(days=30),
+        today=helsinki_today(),
     )
     _thread(db, world, record.id, ThreadKind.CLIENT, [])
     grow(db, world, 2)
@@ -126,7 +127,7 @@ def grow(db: Session, world: World, clients: int) -> None:
             case,
             member,
             SectionKind.HOUSING,
-            valid_until=date.today() + timedelta(days=10 + n),
+            valid_until=helsinki_today() + timedelta(days=10 + n),
         )
         _meeting(db, world, case, [member.id], n)
         assert world.own_case is not None
@@ -142,7 +143,7 @@ def _meeting(db: Session, world: World, case: Case, members: list[uuid.UUID], n:
         new_gate(),
         factories.actor(world.worker),
         case,
-        day=date.today() + timedelta(days=1 + n % 9),
+        day=helsinki_today() + timedelta(days=1 + n % 9),
         start=time(9 + n % 8, 0),
         end=time(9 + n % 8, 45),
         channel=AppointmentChannel.VIDEO,

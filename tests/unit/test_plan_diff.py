@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.i18n import helsinki_today
 from app.models.plan import AgreementState
 from app.plan.rules import (
     MESSAGE_PARAMS,
@@ -150,7 +151,7 @@ def test_a_rule_speaks_in_codes_with_english_messages() -> None:
         SectionInput(goals="a" * 4001),
         allowed_members=[],
         stored_review_on=None,
-        today=date.today(),
+        today=helsinki_today(),
     )
     assert found == {"goals": SectionProblem.TOO_LONG}
     assert found["goals"].message % MESSAGE_PARAMS == "At most 4000 characters."
