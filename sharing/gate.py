@@ -172,14 +172,22 @@ class AccessGate:
             setattr(row, column.key, ciphertext)
 
     def read_texts(
-        self, actor: Actor, fields: Sequence[Sealed], *, purpose: Purpose
+        self,
+        actor: Actor,
+        fields: Sequence[Sealed],
+        *,
+        purpose: Purpose,
+        facts: Sequence[tuple[uuid.UUID, Scope]] = (),
     ) -> list[str | None]:
         """Decrypt many fields of one or many clients: one decision and log entry per client
-        and scope, one query for the case facts, one for the keys.
+        and scope, one query for the case facts, one for the keys. ``facts`` names the
+        (client, scope) pairs of plain columns the caller reads with them (as ``read_facts``),
+        decided and logged in the same entries.
 
-        :raises AccessDenied: when any of them may not be read.
+        :raises AccessDenied: when any of them (fields or facts) may not be read.
         """
-        self._authorise(actor, [ref for ref, _ in fields], Action.READ, purpose)
+        pairs = [(ref.client_id, ref.scope) for ref, _ in fields] + list(facts)
+        self._authorise_pairs(actor, list(dict.fromkeys(pairs)), Action.READ, purpose)
         return self._open(actor, fields)
 
     def read_text(

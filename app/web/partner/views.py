@@ -225,16 +225,16 @@ def _client_page(
     sections = access.sections
     versions = queries.shared_versions(db_session(), case.id, sections)
     read = [kind for kind in sections if kind in versions]
+    work = queries.client_work(db_session(), case, access)
     texts = gate().read_texts(
         actor,
         [sealed(record, Client.name_ct)]
         + [sealed(versions[kind], PlanSectionVersion.content_ct) for kind in read],
         purpose=COOP,
+        # The release day shown is read with them (one decision, one log entry).
+        facts=[(client_id, SectionKind.RELEASE_TRANSITION)] if work.release_day else [],
     )
     contents = dict(zip(read, texts[1:], strict=True))
-    work = queries.client_work(db_session(), case, access)
-    if work.release_day is not None:
-        gate().read_facts(actor, client_id, [SectionKind.RELEASE_TRANSITION], purpose=COOP)
     forms = {item.id: task_form(item.id) for item in work.tasks}
     if task is not None and task[0] in forms:
         forms[task[0]] = task[1]
