@@ -1,7 +1,5 @@
 """Flask extensions, created once and bound to an app in ``create_app``."""
 
-from functools import cached_property
-
 from babel import support
 from flask import g, has_app_context
 from flask_babel import Babel, Domain
@@ -23,29 +21,31 @@ class _RequestCatalogue(Domain):
     aside and restores (``babel_translations``), so a locale changed either way is honoured.
     """
 
+    def __init__(self) -> None:
+        Domain.__init__(self)  # the default domain, "messages", in the app's translations
+
     def get_translations(self) -> support.NullTranslations:
         if not has_app_context():
-            return super().get_translations()
+            return self._look_up()
         kept: support.NullTranslations | None = getattr(
             g.get("_flask_babel"), "babel_translations", None
         )
         if kept is None:
-            kept = super().get_translations()  # creates g._flask_babel
+            kept = self._look_up()  # creates g._flask_babel
             g._flask_babel.babel_translations = kept
         return kept
 
-
-class _Babel(Babel):
-    @cached_property
-    def domain_instance(self) -> Domain:
-        return _RequestCatalogue(domain=self.domain)
+    def _look_up(self) -> support.NullTranslations:
+        found: support.NullTranslations = Domain.get_translations(self)
+        return found
 
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = _Babel()
+babel = Babel()
+babel.domain_instance = _RequestCatalogue()
 
 
 def db_session() -> Session:

@@ -61,6 +61,26 @@ def paginate(
     return ListPage(list(rows), page, pages, total)
 
 
+def paginate_small(
+    session: Session, query: Select[*tuple[Any, ...]], *, page: int, per_page: int
+) -> ListPage[tuple[Any, ...]]:
+    """``paginate`` for a list bounded by one client (their appointments, one organisation's
+    updates on their case): counted in the rows' own statement, by a window over every
+    matching row (cheap for a few dozen, not for a list that grows with the country). One
+    statement; two more only for a page past the end.
+    """
+    found = session.execute(
+        query.add_columns(func.count().over())
+        .offset((max(1, page) - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    if not found and page > 1:
+        listed = paginate(session, query, page=page, per_page=per_page)
+        return listed.map(tuple)
+    total = found[0][-1] if found else 0
+    return ListPage([row[:-1] for row in found], max(1, page), clamp(1, total, per_page)[1], total)
+
+
 def paginate_list(items: Sequence[T], *, page: int, per_page: int) -> ListPage[T]:
     """One page of a list already in memory."""
     page, pages = clamp(page, len(items), per_page)

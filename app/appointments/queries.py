@@ -39,7 +39,7 @@ from app.models.appointment import (
     AppointmentState,
 )
 from app.models.partner import SharePeriod
-from app.pagination import ListPage, paginate
+from app.pagination import ListPage, paginate, paginate_small
 
 PER_PAGE = 20
 DASHBOARD_LIMIT = 10
@@ -108,17 +108,31 @@ def _rows(
 
 
 def _page(
-    session: Session, where: Sequence[ColumnElement[bool]], *, page: int, per_page: int
+    session: Session,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    page: int,
+    per_page: int,
+    one_client: bool,
 ) -> ListPage[AppointmentRow]:
-    listed = paginate(
-        session,
+    """A page of appointments with their participants: counted apart (two statements), or
+    for one client's appointments in the rows' statement (``paginate_small``: one)."""
+    query = (
         select(Appointment, Organisation.name)
         .outerjoin(Organisation, Organisation.id == Appointment.place_organisation_id)
         .where(*where)
-        .order_by(Appointment.starts_at, Appointment.id),
-        page=page,
-        per_page=per_page,
-        count=select(func.count(Appointment.id)).where(*where),
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    listed = (
+        paginate_small(session, query, page=page, per_page=per_page)
+        if one_client
+        else paginate(
+            session,
+            query,
+            page=page,
+            per_page=per_page,
+            count=select(func.count(Appointment.id)).where(*where),
+        )
     )
     return _rows(session, listed.map(lambda row: (row[0], row[1])))
 
@@ -126,8 +140,10 @@ def _page(
 def case_appointments(
     session: Session, case_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
 ) -> ListPage[AppointmentRow]:
-    """The case's appointments, earliest first (three statements)."""
-    return _page(session, [Appointment.case_id == case_id], page=page, per_page=per_page)
+    """The case's appointments, earliest first (two statements)."""
+    return _page(
+        session, [Appointment.case_id == case_id], page=page, per_page=per_page, one_client=True
+    )
 
 
 def client_appointments(
@@ -139,9 +155,9 @@ def client_appointments(
     per_page: int = PER_PAGE,
 ) -> ListPage[AppointmentRow]:
     """The client's appointments that have not ended, cancelled ones too (so the client
-    sees the cancellation), earliest first (three statements)."""
+    sees the cancellation), earliest first (two statements)."""
     where = [Appointment.client_id == client_id, Appointment.ends_at > now]
-    return _page(session, where, page=page, per_page=per_page)
+    return _page(session, where, page=page, per_page=per_page, one_client=True)
 
 
 def _organisation_takes_part(
@@ -172,11 +188,11 @@ def organisation_appointments(
 ) -> ListPage[AppointmentRow]:
     """The meetings the organisation takes part in that have not ended, while something of
     the client is shared with it now (of one client, if given); earliest first (three
-    statements)."""
+    statements, two for one client)."""
     where = [Appointment.ends_at > now, *_organisation_takes_part(organisation_id, now)]
     if client_id is not None:
         where.append(Appointment.client_id == client_id)
-    return _page(session, where, page=page, per_page=per_page)
+    return _page(session, where, page=page, per_page=per_page, one_client=client_id is not None)
 
 
 def organisation_appointment(
@@ -184,13 +200,15 @@ def organisation_appointment(
 ) -> AppointmentRow | None:
     """One meeting as the organisation may see it now, or None (ended ones too)."""
     where = [Appointment.id == appointment_id, *_organisation_takes_part(organisation_id, now)]
-    found = _page(session, where, page=1, per_page=1)
+    found = _page(session, where, page=1, per_page=1, one_client=True)
     return found.rows[0] if found.rows else None
 
 
 def appointment_row(session: Session, appointment_id: uuid.UUID) -> AppointmentRow | None:
-    """One appointment with its place and participants (three statements), or None."""
-    found = _page(session, [Appointment.id == appointment_id], page=1, per_page=1)
+    """One appointment with its place and participants (two statements), or None."""
+    found = _page(
+        session, [Appointment.id == appointment_id], page=1, per_page=1, one_client=True
+    )
     return found.rows[0] if found.rows else None
 
 

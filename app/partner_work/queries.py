@@ -37,7 +37,7 @@ from app.models.partner import (
     SharePeriod,
 )
 from app.models.release import ChecklistItem, ReleaseTask
-from app.pagination import ListPage, paginate
+from app.pagination import ListPage, paginate, paginate_small
 from app.partner_work.rules import (
     AccessState,
     ClientAccess,
@@ -306,17 +306,15 @@ def sent_updates(
     per_page: int = UPDATES_PER_PAGE,
 ) -> ListPage[tuple[PartnerUpdate, str]]:
     """One page of the updates this organisation sent on the case, newest first, each with
-    its author's display name (2 queries)."""
-    where = and_(PartnerUpdate.case_id == case_id, PartnerUpdate.organisation_id == organisation_id)
-    result = paginate(
+    its author's display name (one query)."""
+    result = paginate_small(
         session,
         select(PartnerUpdate, User.display_name)
         .join(User, User.id == PartnerUpdate.author_id)
-        .where(where)
+        .where(PartnerUpdate.case_id == case_id, PartnerUpdate.organisation_id == organisation_id)
         .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id),
         page=page,
         per_page=per_page,
-        count=select(func.count(PartnerUpdate.id)).where(where),
     )
     return result.map(lambda row: (row[0], row[1]))
 

@@ -1,15 +1,17 @@
 """``paginate``: the count and one page of rows in SQL, the page clamped to the first or the
-last; on a real (in-memory SQLite) table."""
+last; ``paginate_small``: the same pages, counted in the rows' statement; on a real
+(in-memory SQLite) table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, insert, select
 from sqlalchemy.orm import Session
 
-from app.pagination import paginate
+from app.pagination import ListPage, paginate, paginate_small
 
 NUMBERS = Table("numbers", MetaData(), Column("n", Integer, primary_key=True))
 
@@ -27,32 +29,38 @@ def _fill(session: Session, count: int) -> None:
         session.execute(insert(NUMBERS), [{"n": n} for n in range(1, count + 1)])
 
 
-def _paged(session: Session, rows: int, page: int, per_page: int = 10) -> tuple[object, int]:
+def _paged(
+    session: Session,
+    rows: int,
+    page: int,
+    per_page: int = 10,
+    pager: Callable[..., ListPage[Any]] = paginate,
+) -> tuple[ListPage[Any], int]:
     _fill(session, rows)
     statements: list[str] = []
     event.listen(session.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
     # (The app's own listener begins SQLite transactions with a BEGIN: not a query, not counted.)
-    found = paginate(
-        session, select(NUMBERS.c.n).order_by(NUMBERS.c.n), page=page, per_page=per_page
-    )
+    found = pager(session, select(NUMBERS.c.n).order_by(NUMBERS.c.n), page=page, per_page=per_page)
     return found, sum(statement.startswith("SELECT") for statement in statements)
 
 
-@pytest.mark.parametrize(
-    ("rows", "page", "numbers", "shown_page", "pages", "total", "statements"),
-    [
-        (0, 1, [], 1, 1, 0, 2),  # empty: the one page
-        (0, 3, [], 1, 1, 0, 2),
-        (7, 1, list(range(1, 8)), 1, 1, 7, 2),
-        (10, 1, list(range(1, 11)), 1, 1, 10, 2),
-        (25, 1, list(range(1, 11)), 1, 3, 25, 2),
-        (25, 3, list(range(21, 26)), 3, 3, 25, 2),  # the last page, not full
-        (25, 2, list(range(11, 21)), 2, 3, 25, 2),
-        (25, 9, list(range(21, 26)), 3, 3, 25, 2),  # past the last: the last page
-        (20, 3, list(range(11, 21)), 2, 2, 20, 2),
-        (25, 0, list(range(1, 11)), 1, 3, 25, 2),  # below the first: the first page
-    ],
-)
+PAGES = [
+    # rows, page asked → numbers shown, page shown, pages, total, and whether it is past the end
+    (0, 1, [], 1, 1, 0, False),  # empty: the one page
+    (0, 3, [], 1, 1, 0, True),
+    (7, 1, list(range(1, 8)), 1, 1, 7, False),
+    (10, 1, list(range(1, 11)), 1, 1, 10, False),
+    (25, 1, list(range(1, 11)), 1, 3, 25, False),
+    (25, 3, list(range(21, 26)), 3, 3, 25, False),  # the last page, not full
+    (25, 2, list(range(11, 21)), 2, 3, 25, False),
+    (25, 9, list(range(21, 26)), 3, 3, 25, True),  # past the last: the last page
+    (20, 3, list(range(11, 21)), 2, 2, 20, True),
+    (25, 0, list(range(1, 11)), 1, 3, 25, False),  # below the first: the first page
+]
+COLUMNS = ("rows", "page", "numbers", "shown_page", "pages", "total", "past_the_end")
+
+
+@pytest.mark.parametrize(COLUMNS, PAGES)
 def test_a_page_is_counted_then_read_in_two_statements(
     session: Session,
     rows: int,
@@ -61,9 +69,27 @@ def test_a_page_is_counted_then_read_in_two_statements(
     shown_page: int,
     pages: int,
     total: int,
-    statements: int,
+    past_the_end: bool,
 ) -> None:
     found, ran = _paged(session, rows, page)
     assert [row.n for row in found.rows] == numbers
     assert (found.page, found.pages, found.total) == (shown_page, pages, total)
-    assert ran == statements
+    assert ran == 2
+
+
+@pytest.mark.parametrize(COLUMNS, PAGES)
+def test_a_small_list_is_counted_in_its_rows_statement(
+    session: Session,
+    rows: int,
+    page: int,
+    numbers: list[int],
+    shown_page: int,
+    pages: int,
+    total: int,
+    past_the_end: bool,
+) -> None:
+    found, ran = _paged(session, rows, page, pager=paginate_small)
+    assert found.rows == [(n,) for n in numbers]  # the rows alone, without their count
+    assert (found.page, found.pages, found.total) == (shown_page, pages, total)
+    # Past the end, the empty answer is followed by the count and the last page's rows.
+    assert ran == (3 if past_the_end else 1)
