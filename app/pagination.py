@@ -8,7 +8,7 @@ count can be a cheaper query than the rows' own (no joins, no ordering).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
@@ -47,22 +47,29 @@ def paginate(
     page: int,
     per_page: int,
     count: Select[*tuple[Any, ...]] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> ListPage[Row[*tuple[Any, ...]]]:
     """Run ``query`` for one page (two statements: the count, then the page's rows).
 
     ``query`` must have a total order (end its ORDER BY with a unique column), or rows may
     repeat or go missing between pages. ``count`` defaults to counting ``query``'s rows.
+    ``params``: the values of the statements' bound parameters (a statement built once).
     """
     if count is None:
         count = select(func.count()).select_from(query.order_by(None).subquery())
-    total = session.scalar(count) or 0
+    total = session.scalar(count, params) or 0
     page, pages = clamp(page, total, per_page)
-    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page), params).all()
     return ListPage(list(rows), page, pages, total)
 
 
 def paginate_small(
-    session: Session, query: Select[*tuple[Any, ...]], *, page: int, per_page: int
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    *,
+    page: int,
+    per_page: int,
+    params: Mapping[str, Any] | None = None,
 ) -> ListPage[tuple[Any, ...]]:
     """``paginate`` for a list bounded by one client (their appointments, one organisation's
     updates on their case): counted in the rows' own statement, by a window over every
@@ -72,10 +79,11 @@ def paginate_small(
     found = session.execute(
         query.add_columns(func.count().over())
         .offset((max(1, page) - 1) * per_page)
-        .limit(per_page)
+        .limit(per_page),
+        params,
     ).all()
     if not found and page > 1:
-        listed = paginate(session, query, page=page, per_page=per_page)
+        listed = paginate(session, query, page=page, per_page=per_page, params=params)
         return listed.map(tuple)
     total = found[0][-1] if found else 0
     return ListPage([row[:-1] for row in found], max(1, page), clamp(1, total, per_page)[1], total)

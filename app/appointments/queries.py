@@ -206,9 +206,7 @@ def organisation_appointment(
 
 def appointment_row(session: Session, appointment_id: uuid.UUID) -> AppointmentRow | None:
     """One appointment with its place and participants (two statements), or None."""
-    found = _page(
-        session, [Appointment.id == appointment_id], page=1, per_page=1, one_client=True
-    )
+    found = _page(session, [Appointment.id == appointment_id], page=1, per_page=1, one_client=True)
     return found.rows[0] if found.rows else None
 
 

@@ -175,32 +175,37 @@ def client_access(
     return client, case, access
 
 
+# Built once, as every partner's client page runs them (building a statement costs more than
+# SQLite takes to run these).
+_MEMBER_FLOWS = (
+    select(NetworkMember.kind, FlowAgreement.direction)
+    .outerjoin(
+        FlowAgreement,
+        and_(
+            FlowAgreement.member_id == NetworkMember.id,
+            FlowAgreement.case_id == bindparam("case"),
+            FlowAgreement.ended_at.is_(None),
+            FlowAgreement.agreed_with_client.is_(True),
+        ),
+    )
+    .where(NetworkMember.id.in_(bindparam("members", expanding=True)))
+)
+_OBTAIN_CONSENTS = select(Consent).where(
+    Consent.member_id.in_(bindparam("members", expanding=True)),
+    Consent.direction == Direction.OBTAIN,
+    Consent.state == ConsentState.ACTIVE,
+)
+
+
 def update_cover(
     session: Session, case_id: uuid.UUID, member_ids: Collection[uuid.UUID], at: datetime
 ) -> UpdateCover:
     """What the county may receive from these memberships of the case at ``at``: their
     kinds, the directions of the open flows agreed with the client, and the sections the
     obtain-consents in force cover (two statements, whatever the number of rows)."""
-    rows = session.execute(
-        select(NetworkMember.kind, FlowAgreement.direction)
-        .outerjoin(
-            FlowAgreement,
-            and_(
-                FlowAgreement.member_id == NetworkMember.id,
-                FlowAgreement.case_id == case_id,
-                FlowAgreement.ended_at.is_(None),
-                FlowAgreement.agreed_with_client.is_(True),
-            ),
-        )
-        .where(NetworkMember.id.in_(list(member_ids)))
-    ).all()
-    obtain = session.scalars(
-        select(Consent).where(
-            Consent.member_id.in_(list(member_ids)),
-            Consent.direction == Direction.OBTAIN,
-            Consent.state == ConsentState.ACTIVE,
-        )
-    ).all()
+    members = list(member_ids)
+    rows = session.execute(_MEMBER_FLOWS, {"case": case_id, "members": members}).all()
+    obtain = session.scalars(_OBTAIN_CONSENTS, {"members": members}).all()
     sections = {
         section
         for c in obtain
@@ -257,16 +262,24 @@ class ClientWork:
     worker: User | None
 
 
+# Built once, as every partner's client page runs them.
+_MEMBERS_TASKS = select(ChecklistItem).where(
+    ChecklistItem.case_id == bindparam("case"),
+    ChecklistItem.responsible_member_id.in_(bindparam("members", expanding=True)),
+    ChecklistItem.removed_at.is_(None),
+)
+_RESPONSIBLE_WORKER = (
+    select(User)
+    .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
+    .where(ResponsibleWorker.case_id == bindparam("case"), ResponsibleWorker.ends_on.is_(None))
+)
+
+
 def client_work(session: Session, case: Case, access: ClientAccess) -> ClientWork:
     """The organisation's part of the case (three queries); nothing here is decrypted, and
     the caller logs the reads through the gate (``AccessGate.read_facts``)."""
-    members = list(access.member_ids)
     rows = session.scalars(
-        select(ChecklistItem).where(
-            ChecklistItem.case_id == case.id,
-            ChecklistItem.responsible_member_id.in_(members),
-            ChecklistItem.removed_at.is_(None),
-        )
+        _MEMBERS_TASKS, {"case": case.id, "members": list(access.member_ids)}
     ).all()
     order = {task: n for n, task in enumerate(ReleaseTask)}
     tasks = sorted(
@@ -281,11 +294,7 @@ def client_work(session: Session, case: Case, access: ClientAccess) -> ClientWor
     sections = [
         kind for kind in access.sections if access.member_ids.intersection(named.get(kind, []))
     ]
-    worker = session.scalar(
-        select(User)
-        .join(ResponsibleWorker, ResponsibleWorker.worker_id == User.id)
-        .where(ResponsibleWorker.case_id == case.id, ResponsibleWorker.ends_on.is_(None))
-    )
+    worker = session.scalar(_RESPONSIBLE_WORKER, {"case": case.id})
     shown_day = (
         release_day(case.conditional_release, case.probation_start)
         if SectionKind.RELEASE_TRANSITION in access.sections
@@ -295,6 +304,18 @@ def client_work(session: Session, case: Case, access: ClientAccess) -> ClientWor
 
 
 # -- updates to the responsible worker ----------------------------------------------------
+
+
+_SENT_UPDATES = (
+    select(PartnerUpdate, User.display_name)
+    .join(User, User.id == PartnerUpdate.author_id)
+    .where(
+        PartnerUpdate.case_id == bindparam("case"),
+        PartnerUpdate.organisation_id == bindparam("organisation"),
+    )
+    .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id)
+)
+"""Built once: every partner's client page runs it."""
 
 
 def sent_updates(
@@ -309,12 +330,10 @@ def sent_updates(
     its author's display name (one query)."""
     result = paginate_small(
         session,
-        select(PartnerUpdate, User.display_name)
-        .join(User, User.id == PartnerUpdate.author_id)
-        .where(PartnerUpdate.case_id == case_id, PartnerUpdate.organisation_id == organisation_id)
-        .order_by(PartnerUpdate.created_at.desc(), PartnerUpdate.id),
+        _SENT_UPDATES,
         page=page,
         per_page=per_page,
+        params={"case": case_id, "organisation": organisation_id},
     )
     return result.map(lambda row: (row[0], row[1]))
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
@@ -116,20 +116,24 @@ def item_of(session: Session, case_id: uuid.UUID, item_id: uuid.UUID) -> Checkli
     ).first()
 
 
+_PLAN_RESPONSIBLES = (
+    select(PlanSection.kind, PlanResponsible.member_id)
+    .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
+    .join(
+        PlanSectionVersion,
+        (PlanSectionVersion.section_id == PlanSection.id)
+        & (PlanSectionVersion.version == PlanSection.current_version),
+    )
+    .join(PlanResponsible, PlanResponsible.version_id == PlanSectionVersion.id)
+    .where(ClientPlan.case_id == bindparam("case"))
+    .order_by(PlanSection.kind, PlanResponsible.member_id)
+)
+"""Built once: every partner's client page runs it."""
+
+
 def plan_responsibles(session: Session, case_id: uuid.UUID) -> dict[SectionKind, list[uuid.UUID]]:
     """The members the client plan's sections (their current versions) name responsible."""
-    rows = session.execute(
-        select(PlanSection.kind, PlanResponsible.member_id)
-        .join(ClientPlan, ClientPlan.id == PlanSection.plan_id)
-        .join(
-            PlanSectionVersion,
-            (PlanSectionVersion.section_id == PlanSection.id)
-            & (PlanSectionVersion.version == PlanSection.current_version),
-        )
-        .join(PlanResponsible, PlanResponsible.version_id == PlanSectionVersion.id)
-        .where(ClientPlan.case_id == case_id)
-        .order_by(PlanSection.kind, PlanResponsible.member_id)
-    )
+    rows = session.execute(_PLAN_RESPONSIBLES, {"case": case_id})
     found: dict[SectionKind, list[uuid.UUID]] = {}
     for kind, member_id in rows:
         found.setdefault(kind, []).append(member_id)
