@@ -144,6 +144,7 @@ class AccessLogEntry(Base):
 
 
 _TABLE = Base.metadata.tables[AccessLogEntry.__tablename__]
+_INSERT = insert(_TABLE)  # built once: every read appends
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -476,7 +477,7 @@ def append(session: Session, records: Sequence[LogRecord]) -> list[Appended]:
             id=uuid.uuid4(), seq=seq, key_id=key_id, prev_hash=prev_hash, entry_hash=entry_hash
         )
         appended.append(Appended(row["id"], row["client_id"], seq))
-    connection.execute(insert(_TABLE), rows)
+    connection.execute(_INSERT, rows)
     if own_transaction:
         write_lock.give_back(connection)  # committed: nothing left to lose
         return appended
