@@ -220,7 +220,7 @@ def record_update(
     _, case, access = client_access(session, actor.organisation_id, client_id, at=now)
     if case is None or access.state is not AccessState.SHARED:
         raise UpdateRefused()
-    cover = _require_incoming_flow(session, case.id, access, kind, now)
+    cover = _require_incoming_flow(session, case.id, actor.organisation_id, access, kind, now)
     under = cover.received_under(kind)
     update = PartnerUpdate(
         case_id=case.id,
@@ -246,6 +246,7 @@ def record_update(
 def _require_incoming_flow(
     session: Session,
     case_id: uuid.UUID,
+    organisation_id: uuid.UUID,
     access: ClientAccess,
     kind: PartnerUpdateKind,
     at: datetime,
@@ -259,7 +260,7 @@ def _require_incoming_flow(
     :raises NoObtainConsent:
     :raises KindNotCovered:
     """
-    cover = update_cover(session, case_id, access.member_ids, at)
+    cover = update_cover(session, case_id, organisation_id, access, at)
     block = cover.block(kind)
     if block is UpdateBlock.NO_FLOW:
         raise NoFlowAgreed()

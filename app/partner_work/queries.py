@@ -9,7 +9,7 @@ read. Nothing here decrypts: callers read through the gate.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -51,9 +51,8 @@ from app.release.queries import plan_responsibles
 from app.release.rules import release_day
 from consent.decision import BasisKind
 from consent.facts import Actor, Direction, FactsNeeded, Grantee, Purpose
-from consent.models import Consent, ConsentState, StatutoryDisclosure
+from consent.models import Consent, StatutoryDisclosure
 from consent.sections import SectionKind
-from consent.service import facts_of
 from consent.status import consent_status, helsinki_day
 from sharing.fields import field_ref
 from sharing.gate import AccessGate
@@ -175,8 +174,8 @@ def client_access(
     return client, case, access
 
 
-# Built once, as every partner's client page runs them (building a statement costs more than
-# SQLite takes to run these).
+# Built once, as every partner's client page runs it (building a statement costs more than
+# SQLite takes to run it).
 _MEMBER_FLOWS = (
     select(NetworkMember.kind, FlowAgreement.direction)
     .outerjoin(
@@ -190,27 +189,31 @@ _MEMBER_FLOWS = (
     )
     .where(NetworkMember.id.in_(bindparam("members", expanding=True)))
 )
-_OBTAIN_CONSENTS = select(Consent).where(
-    Consent.member_id.in_(bindparam("members", expanding=True)),
-    Consent.direction == Direction.OBTAIN,
-    Consent.state == ConsentState.ACTIVE,
-)
 
 
 def update_cover(
-    session: Session, case_id: uuid.UUID, member_ids: Collection[uuid.UUID], at: datetime
+    session: Session,
+    case_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    access: ClientAccess,
+    at: datetime,
 ) -> UpdateCover:
-    """What the county may receive from these memberships of the case at ``at``: their
-    kinds, the directions of the open flows agreed with the client, and the sections the
-    obtain-consents in force cover (two statements, whatever the number of rows)."""
-    members = list(member_ids)
-    rows = session.execute(_MEMBER_FLOWS, {"case": case_id, "members": members}).all()
-    obtain = session.scalars(_OBTAIN_CONSENTS, {"members": members}).all()
+    """What the county may receive from the organisation's memberships of the case at ``at``
+    (those ``access`` comes through): their kinds, the directions of the open flows agreed
+    with the client, and the sections the obtain-consents in force cover. One statement: the
+    consents are among the facts ``client_access`` gathered (the same part, kept for the
+    transaction or under the client's facts version)."""
+    members = access.member_ids
+    rows = session.execute(_MEMBER_FLOWS, {"case": case_id, "members": list(members)}).all()
+    needed = FactsNeeded(grantee=Grantee(organisation_id=organisation_id))
+    context = load_case_contexts(session, [access.client_id], needed).get(access.client_id)
     sections = {
         section
-        for c in obtain
-        if consent_status(facts_of(c), at).in_force
-        for section in in_section_order(c.sections)
+        for c in (context.consents if context is not None else ())
+        if c.direction is Direction.OBTAIN
+        and c.member_id in members
+        and consent_status(c, at).in_force
+        for section in c.sections
     }
     return UpdateCover(
         frozenset(kind for kind, _ in rows),

@@ -25,8 +25,10 @@ from app.partner_work import commands as partner_commands
 from app.plan.content import SectionContent
 from app.release import commands as checklist
 from app.security import new_gate
+from consent import service as consent_service
 from consent.base import utcnow
-from consent.facts import Actor
+from consent.facts import Actor, Direction
+from consent.models import Consent
 from consent.sections import SectionKind
 from sharing.access_log import AccessLogEntry
 from tests import factories
@@ -355,6 +357,30 @@ def test_an_update_is_received_only_where_the_obtain_consent_covers_its_kind(
     sign_in_as(client, world.worker)
     listed = client.get(f"/caseworker/clients/{world.client.id}/updates").get_data(as_text=True)
     assert listed.count("consent to obtain information about: Housing") == 2
+
+
+def test_a_revoked_obtain_consent_stops_covering_updates_at_once(
+    client: FlaskClient, db: Session, world: World
+) -> None:
+    login(client, world.housing.staff.username)
+    assert "may get information from your organisation about: Housing." in partner_page(
+        client, world
+    )
+    # The page's cover comes from the facts the process keeps under the client's facts
+    # version: the revocation (a new version) must reach the very next request.
+    [obtain] = db.scalars(
+        select(Consent).where(
+            Consent.member_id == world.housing.member.id, Consent.direction == Direction.OBTAIN
+        )
+    )
+    consent_service.revoke(db, obtain, by_user_id=world.worker.id, at=utcnow())
+    db.commit()
+    form = partner_page(client, world).split('id="update-heading"')[1].split("</section>")[0]
+    assert "may get information from your organisation about" not in form
+    response = send(client, world, "housing_offer", "Asunto 1.3. alkaen (fictional)")
+    assert response.status_code == 400
+    assert "the client has not consented to the county obtaining" in response.get_data(as_text=True)
+    assert db.scalars(select(PartnerUpdate)).first() is None
 
 
 def test_the_worker_lists_filters_and_acknowledges_updates(

@@ -226,6 +226,9 @@ def _client_page(
     versions = queries.shared_versions(db_session(), case.id, sections)
     read = [kind for kind in sections if kind in versions]
     work = queries.client_work(db_session(), case, access)
+    # Before the read's log entry (which may end the transaction): its consents are among the
+    # facts gathered above.
+    cover = queries.update_cover(db_session(), case.id, organisation_id, access, utcnow())
     texts = gate().read_texts(
         actor,
         [sealed(record, Client.name_ct)]
@@ -239,7 +242,6 @@ def _client_page(
     if task is not None and task[0] in forms:
         forms[task[0]] = task[1]
     updates = queries.sent_updates(db_session(), organisation_id, case.id, page=_page_arg("page"))
-    cover = queries.update_cover(db_session(), case.id, access.member_ids, utcnow())
     blocks = cover.blocks()
     available = [kind.value for kind, block in blocks.items() if block is None]
     # Offered first, so the error summary's link to the group's first option finds one.
