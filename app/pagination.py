@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -63,30 +63,35 @@ def paginate(
     return ListPage(list(rows), page, pages, total)
 
 
-def paginate_small(
-    session: Session,
-    query: Select[*tuple[Any, ...]],
-    *,
-    page: int,
-    per_page: int,
-    params: Mapping[str, Any] | None = None,
-) -> ListPage[tuple[Any, ...]]:
-    """``paginate`` for a list bounded by one client (their appointments, one organisation's
-    updates on their case): counted in the rows' own statement, by a window over every
-    matching row (cheap for a few dozen, not for a list that grows with the country). One
-    statement; two more only for a page past the end.
+class SmallList:
+    """A list bounded by one client (their appointments, one organisation's updates on their
+    case), its statement built once with bound parameters: a page of its rows, counted in the
+    same statement by a window over every matching row (cheap for a few dozen, never for a
+    list that grows with the country). One statement; two more only for a page past the end.
     """
-    found = session.execute(
-        query.add_columns(func.count().over())
-        .offset((max(1, page) - 1) * per_page)
-        .limit(per_page),
-        params,
-    ).all()
-    if not found and page > 1:
-        listed = paginate(session, query, page=page, per_page=per_page, params=params)
-        return listed.map(tuple)
-    total = found[0][-1] if found else 0
-    return ListPage([row[:-1] for row in found], max(1, page), clamp(1, total, per_page)[1], total)
+
+    def __init__(self, query: Select[*tuple[Any, ...]]) -> None:
+        self.query = query
+        self._counted = (
+            query.add_columns(func.count().over())
+            .offset(bindparam("page_offset"))
+            .limit(bindparam("page_limit"))
+        )
+
+    def page(
+        self, session: Session, params: Mapping[str, Any], *, page: int, per_page: int
+    ) -> ListPage[tuple[Any, ...]]:
+        """One page (clamped as ``paginate`` clamps it) of the rows ``params`` select."""
+        found = session.execute(
+            self._counted,
+            {**params, "page_offset": (max(1, page) - 1) * per_page, "page_limit": per_page},
+        ).all()
+        if not found and page > 1:
+            listed = paginate(session, self.query, page=page, per_page=per_page, params=params)
+            return listed.map(tuple)
+        total = found[0][-1] if found else 0
+        pages = clamp(1, total, per_page)[1]
+        return ListPage([row[:-1] for row in found], max(1, page), pages, total)
 
 
 def paginate_list(items: Sequence[T], *, page: int, per_page: int) -> ListPage[T]:

@@ -15,8 +15,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.appointments.rules import helsinki_day_bounds
@@ -39,7 +50,7 @@ from app.models.appointment import (
     AppointmentState,
 )
 from app.models.partner import SharePeriod
-from app.pagination import ListPage, paginate, paginate_small
+from app.pagination import ListPage, SmallList, paginate
 
 PER_PAGE = 20
 DASHBOARD_LIMIT = 10
@@ -100,68 +111,24 @@ def participants_of(
     return found
 
 
-def _rows(
-    session: Session, listed: ListPage[tuple[Appointment, str | None]]
-) -> ListPage[AppointmentRow]:
+def _rows(session: Session, listed: ListPage[tuple[Any, ...]]) -> ListPage[AppointmentRow]:
+    """The listed appointments (each with its place's name) with their participants."""
     people = participants_of(session, [a.id for a, _ in listed.rows])
     return listed.map(lambda row: AppointmentRow(row[0], row[1], people[row[0].id]))
 
 
-def _page(
-    session: Session,
-    where: Sequence[ColumnElement[bool]],
-    *,
-    page: int,
-    per_page: int,
-    one_client: bool,
-) -> ListPage[AppointmentRow]:
-    """A page of appointments with their participants: counted apart (two statements), or
-    for one client's appointments in the rows' statement (``paginate_small``: one)."""
-    query = (
+def _listed(*where: ColumnElement[bool]) -> Select[Appointment, str]:
+    return (
         select(Appointment, Organisation.name)
         .outerjoin(Organisation, Organisation.id == Appointment.place_organisation_id)
         .where(*where)
         .order_by(Appointment.starts_at, Appointment.id)
     )
-    listed = (
-        paginate_small(session, query, page=page, per_page=per_page)
-        if one_client
-        else paginate(
-            session,
-            query,
-            page=page,
-            per_page=per_page,
-            count=select(func.count(Appointment.id)).where(*where),
-        )
-    )
-    return _rows(session, listed.map(lambda row: (row[0], row[1])))
-
-
-def case_appointments(
-    session: Session, case_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
-) -> ListPage[AppointmentRow]:
-    """The case's appointments, earliest first (two statements)."""
-    return _page(
-        session, [Appointment.case_id == case_id], page=page, per_page=per_page, one_client=True
-    )
-
-
-def client_appointments(
-    session: Session,
-    client_id: uuid.UUID,
-    *,
-    now: datetime,
-    page: int = 1,
-    per_page: int = PER_PAGE,
-) -> ListPage[AppointmentRow]:
-    """The client's appointments that have not ended, cancelled ones too (so the client
-    sees the cancellation), earliest first (two statements)."""
-    where = [Appointment.client_id == client_id, Appointment.ends_at > now]
-    return _page(session, where, page=page, per_page=per_page, one_client=True)
 
 
 def _organisation_takes_part(
-    organisation_id: uuid.UUID | SQLColumnExpression[uuid.UUID | None], now: datetime
+    organisation_id: uuid.UUID | SQLColumnExpression[uuid.UUID | None],
+    now: datetime | SQLColumnExpression[datetime],
 ) -> list[ColumnElement[bool]]:
     takes_part = Appointment.id.in_(
         select(AppointmentParticipant.appointment_id).where(
@@ -177,6 +144,48 @@ def _organisation_takes_part(
     return [takes_part, shared_now]
 
 
+# Built once (bound parameters): the partner's and the client's pages run them on every visit.
+_NOT_ENDED = Appointment.ends_at > bindparam("now")
+_OF_CASE = SmallList(_listed(Appointment.case_id == bindparam("case")))
+_OF_CLIENT = SmallList(_listed(Appointment.client_id == bindparam("client"), _NOT_ENDED))
+_TAKES_PART = _organisation_takes_part(bindparam("organisation"), bindparam("now"))
+_ORGANISATIONS = [_NOT_ENDED, *_TAKES_PART]
+_OF_ORGANISATION = _listed(*_ORGANISATIONS)
+_OF_ORGANISATION_COUNT = select(func.count(Appointment.id)).where(*_ORGANISATIONS)
+_OF_ORGANISATION_FOR_CLIENT = SmallList(
+    _listed(*_ORGANISATIONS, Appointment.client_id == bindparam("client"))
+)
+_ONE_OF_ORGANISATION = SmallList(_listed(Appointment.id == bindparam("appointment"), *_TAKES_PART))
+_ONE = SmallList(_listed(Appointment.id == bindparam("appointment")))
+
+
+def _first(session: Session, listed: ListPage[tuple[Any, ...]]) -> AppointmentRow | None:
+    found = _rows(session, listed)
+    return found.rows[0] if found.rows else None
+
+
+def case_appointments(
+    session: Session, case_id: uuid.UUID, *, page: int = 1, per_page: int = PER_PAGE
+) -> ListPage[AppointmentRow]:
+    """The case's appointments, earliest first (two statements)."""
+    listed = _OF_CASE.page(session, {"case": case_id}, page=page, per_page=per_page)
+    return _rows(session, listed)
+
+
+def client_appointments(
+    session: Session,
+    client_id: uuid.UUID,
+    *,
+    now: datetime,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> ListPage[AppointmentRow]:
+    """The client's appointments that have not ended, cancelled ones too (so the client
+    sees the cancellation), earliest first (two statements)."""
+    params = {"client": client_id, "now": now}
+    return _rows(session, _OF_CLIENT.page(session, params, page=page, per_page=per_page))
+
+
 def organisation_appointments(
     session: Session,
     organisation_id: uuid.UUID,
@@ -189,25 +198,33 @@ def organisation_appointments(
     """The meetings the organisation takes part in that have not ended, while something of
     the client is shared with it now (of one client, if given); earliest first (three
     statements, two for one client)."""
-    where = [Appointment.ends_at > now, *_organisation_takes_part(organisation_id, now)]
+    params: dict[str, Any] = {"organisation": organisation_id, "now": now}
     if client_id is not None:
-        where.append(Appointment.client_id == client_id)
-    return _page(session, where, page=page, per_page=per_page, one_client=client_id is not None)
+        params["client"] = client_id
+        listed = _OF_ORGANISATION_FOR_CLIENT.page(session, params, page=page, per_page=per_page)
+        return _rows(session, listed)
+    found = paginate(
+        session,
+        _OF_ORGANISATION,
+        page=page,
+        per_page=per_page,
+        count=_OF_ORGANISATION_COUNT,
+        params=params,
+    )
+    return _rows(session, found.map(tuple))
 
 
 def organisation_appointment(
     session: Session, organisation_id: uuid.UUID, appointment_id: uuid.UUID, *, now: datetime
 ) -> AppointmentRow | None:
     """One meeting as the organisation may see it now, or None (ended ones too)."""
-    where = [Appointment.id == appointment_id, *_organisation_takes_part(organisation_id, now)]
-    found = _page(session, where, page=1, per_page=1, one_client=True)
-    return found.rows[0] if found.rows else None
+    params = {"appointment": appointment_id, "organisation": organisation_id, "now": now}
+    return _first(session, _ONE_OF_ORGANISATION.page(session, params, page=1, per_page=1))
 
 
 def appointment_row(session: Session, appointment_id: uuid.UUID) -> AppointmentRow | None:
     """One appointment with its place and participants (two statements), or None."""
-    found = _page(session, [Appointment.id == appointment_id], page=1, per_page=1, one_client=True)
-    return found.rows[0] if found.rows else None
+    return _first(session, _ONE.page(session, {"appointment": appointment_id}, page=1, per_page=1))
 
 
 def history(

@@ -37,7 +37,7 @@ from app.models.partner import (
     SharePeriod,
 )
 from app.models.release import ChecklistItem, ReleaseTask
-from app.pagination import ListPage, paginate, paginate_small
+from app.pagination import ListPage, SmallList, paginate
 from app.partner_work.rules import (
     AccessState,
     ClientAccess,
@@ -309,7 +309,7 @@ def client_work(session: Session, case: Case, access: ClientAccess) -> ClientWor
 # -- updates to the responsible worker ----------------------------------------------------
 
 
-_SENT_UPDATES = (
+_SENT_UPDATES = SmallList(
     select(PartnerUpdate, User.display_name)
     .join(User, User.id == PartnerUpdate.author_id)
     .where(
@@ -331,13 +331,8 @@ def sent_updates(
 ) -> ListPage[tuple[PartnerUpdate, str]]:
     """One page of the updates this organisation sent on the case, newest first, each with
     its author's display name (one query)."""
-    result = paginate_small(
-        session,
-        _SENT_UPDATES,
-        page=page,
-        per_page=per_page,
-        params={"case": case_id, "organisation": organisation_id},
-    )
+    params = {"case": case_id, "organisation": organisation_id}
+    result = _SENT_UPDATES.page(session, params, page=page, per_page=per_page)
     return result.map(lambda row: (row[0], row[1]))
 
 

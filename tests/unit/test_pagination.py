@@ -1,6 +1,6 @@
 """``paginate``: the count and one page of rows in SQL, the page clamped to the first or the
-last; ``paginate_small``: the same pages, counted in the rows' statement; on a real
-(in-memory SQLite) table."""
+last; ``SmallList``: the same pages, counted in the rows' statement; on a real (in-memory
+SQLite) table."""
 
 from __future__ import annotations
 
@@ -8,10 +8,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, insert, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from app.pagination import ListPage, paginate, paginate_small
+from app.pagination import ListPage, SmallList, paginate
 
 NUMBERS = Table("numbers", MetaData(), Column("n", Integer, primary_key=True))
 
@@ -88,7 +98,12 @@ def test_a_small_list_is_counted_in_its_rows_statement(
     total: int,
     past_the_end: bool,
 ) -> None:
-    found, ran = _paged(session, rows, page, pager=paginate_small)
+    def small(
+        session: Session, query: Select[tuple[int]], *, page: int, per_page: int
+    ) -> ListPage[tuple[int]]:
+        return SmallList(query).page(session, {}, page=page, per_page=per_page)
+
+    found, ran = _paged(session, rows, page, pager=small)
     assert found.rows == [(n,) for n in numbers]  # the rows alone, without their count
     assert (found.page, found.pages, found.total) == (shown_page, pages, total)
     # Past the end, the empty answer is followed by the count and the last page's rows.
