@@ -70,9 +70,17 @@ PAGES = [
 COLUMNS = ("rows", "page", "numbers", "shown_page", "pages", "total", "past_the_end")
 
 
+def _small(
+    session: Session, query: Select[tuple[int]], *, page: int, per_page: int
+) -> ListPage[tuple[int]]:
+    return SmallList(query).page(session, {}, page=page, per_page=per_page)
+
+
+@pytest.mark.parametrize("pager", [paginate, _small], ids=["counted apart", "small list"])
 @pytest.mark.parametrize(COLUMNS, PAGES)
-def test_a_page_is_counted_then_read_in_two_statements(
+def test_a_page_is_clamped_and_counted(
     session: Session,
+    pager: Callable[..., ListPage[Any]],
     rows: int,
     page: int,
     numbers: list[int],
@@ -81,30 +89,13 @@ def test_a_page_is_counted_then_read_in_two_statements(
     total: int,
     past_the_end: bool,
 ) -> None:
-    found, ran = _paged(session, rows, page)
-    assert [row.n for row in found.rows] == numbers
+    found, ran = _paged(session, rows, page, pager=pager)
+    assert [row[0] for row in found.rows] == numbers
     assert (found.page, found.pages, found.total) == (shown_page, pages, total)
-    assert ran == 2
-
-
-@pytest.mark.parametrize(COLUMNS, PAGES)
-def test_a_small_list_is_counted_in_its_rows_statement(
-    session: Session,
-    rows: int,
-    page: int,
-    numbers: list[int],
-    shown_page: int,
-    pages: int,
-    total: int,
-    past_the_end: bool,
-) -> None:
-    def small(
-        session: Session, query: Select[tuple[int]], *, page: int, per_page: int
-    ) -> ListPage[tuple[int]]:
-        return SmallList(query).page(session, {}, page=page, per_page=per_page)
-
-    found, ran = _paged(session, rows, page, pager=small)
-    assert found.rows == [(n,) for n in numbers]  # the rows alone, without their count
-    assert (found.page, found.pages, found.total) == (shown_page, pages, total)
-    # Past the end, the empty answer is followed by the count and the last page's rows.
-    assert ran == (3 if past_the_end else 1)
+    if pager is paginate:
+        assert ran == 2  # the count, then the page's rows
+    else:
+        # The rows alone, without their count, from one statement; past the end, the empty
+        # answer is followed by the count and the last page's rows.
+        assert found.rows == [(n,) for n in numbers]
+        assert ran == (3 if past_the_end else 1)
