@@ -9,7 +9,7 @@ has ended gets a page that says so and nothing more.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -251,6 +251,8 @@ def _client_page(
     meetings = organisation_appointments(
         db_session(), organisation_id, now=utcnow(), client_id=client_id, per_page=50
     )
+    names = {kind: str(name) for kind, name in SECTIONS.items()}  # translated once a page
+    known = {str(label) for label in FIELD_LABELS.values()}
     html = render_template(
         "partner/client.html",
         meeting_rows=[(r, [participant_label(p) for p in r.participants]) for r in meetings.rows],
@@ -259,19 +261,19 @@ def _client_page(
         reference=client_reference(client_id, organisation_id),
         access=access,
         shown=[
-            (kind, versions.get(kind), _labelled(contents.get(kind)), access.bases_for(kind))
+            (kind, versions.get(kind), _labelled(contents.get(kind), known), access.bases_for(kind))
             for kind in sections
         ],
         updates=updates,
         form=form,
         available=available,
         unavailable=[
-            (kind, block, _names(sections_carried(kind)))
+            (kind, block, _names(names, sections_carried(kind)))
             for kind, block in blocks.items()
             if block is not None
         ],
         cover=cover,
-        covered=_names(cover.covered),
+        covered=_names(names, cover.covered),
         work=work,
         task_forms=forms,
         goals=[(kind, _goals(contents.get(kind))) for kind in work.responsible_sections],
@@ -279,9 +281,9 @@ def _client_page(
     return html, status
 
 
-def _names(kinds: Iterable[SectionKind]) -> str:
-    """Plan sections by their translated names, in a sentence."""
-    return ", ".join(str(SECTIONS[kind]) for kind in kinds)
+def _names(names: Mapping[SectionKind, str], kinds: Iterable[SectionKind]) -> str:
+    """Plan sections by their translated ``names``, in a sentence."""
+    return ", ".join(names[kind] for kind in kinds)
 
 
 def _goals(content: str | None) -> list[str]:
@@ -290,9 +292,9 @@ def _goals(content: str | None) -> list[str]:
     return [line for part in content_parts(content) if part.label == goals for line in part.lines]
 
 
-def _labelled(content: str | None) -> list[ContentPart]:
-    """The section's parts with the known parts' labels translated (the others as written)."""
-    known = set(FIELD_LABELS.values())
+def _labelled(content: str | None, known: Set[str]) -> list[ContentPart]:
+    """The section's parts with the ``known`` parts' labels (``FIELD_LABELS`` in the page's
+    language) translated, the others as written."""
     return [
         ContentPart(gettext(part.label), part.lines) if part.label in known else part
         for part in content_parts(content)
