@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from benchmarks import ROOT
 from benchmarks.data import Manifest, ensure
@@ -283,7 +284,14 @@ def _sign_in(port: int, username: str, password: str) -> str:
     signed_in = _cookie(answer)
     if answer.status != 302 or signed_in is None:
         raise RuntimeError(f"signing in as {username} failed: HTTP {answer.status}")
-    return signed_in
+    # A browser follows the redirect to the home page and keeps the cookie it answers with
+    # (the session's CSRF token added): without it every page measured would add the token
+    # and sign a new cookie again, work no browser makes the app do twice.
+    home = _request(port, "GET", urlsplit(answer.headers["Location"]).path, {"Cookie": signed_in})
+    home.read()
+    if home.status != 200:
+        raise RuntimeError(f"the home page of {username} answered HTTP {home.status}")
+    return _cookie(home) or signed_in
 
 
 def bearer_token(port: int, username: str, password: str, attempts: int = 5) -> str:

@@ -646,7 +646,7 @@ def signed_in(app: Flask, username: str, password: str) -> FlaskClient:
 
 
 def page_costs(
-    manifest: Manifest, requests: int = 10, skip: frozenset[str] = frozenset()
+    manifest: Manifest, requests: int = 30, skip: frozenset[str] = frozenset()
 ) -> list[PageCost | None]:
     """Statements and median time of each load-run endpoint, one request at a time
     (``None`` for the endpoints named in ``skip``)."""
